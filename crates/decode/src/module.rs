@@ -1,0 +1,1 @@
+//! Module structure (being written).
