@@ -25,7 +25,6 @@ pub mod types;
 
 pub use error::{DecodeError, Result};
 pub use module::*;
-#[allow(unused_imports)]
 pub use operators::*;
 pub use reader::BinaryReader;
 pub use types::*;

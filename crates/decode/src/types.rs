@@ -13,7 +13,7 @@ use crate::limits;
 use crate::reader::BinaryReader;
 
 /// A value type.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum ValType {
     I32,
     I64,
@@ -24,14 +24,14 @@ pub enum ValType {
 }
 
 /// A reference type: nullability plus heap type.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct RefType {
     pub nullable: bool,
     pub heap: HeapType,
 }
 
 /// The abstract heap types.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum AbstractHeapType {
     Func,
     NoFunc,
@@ -48,7 +48,7 @@ pub enum AbstractHeapType {
 }
 
 /// A heap type: abstract, or a type index of the module (optionally `exact`).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum HeapType {
     Abstract(AbstractHeapType),
     /// `$t`: any subtype of the module's type `$t`.
@@ -163,7 +163,7 @@ impl fmt::Display for ValType {
 }
 
 /// The storage type of a struct field or array element.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum StorageType {
     I8,
     I16,
@@ -181,14 +181,14 @@ impl StorageType {
 }
 
 /// A struct field or an array's element.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct FieldType {
     pub storage: StorageType,
     pub mutable: bool,
 }
 
 /// A function type: parameters then results in one allocation.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct FuncType {
     params_results: Box<[ValType]>,
     len_params: usize,
@@ -213,7 +213,7 @@ impl FuncType {
 }
 
 /// The shape of a defined type.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum CompositeType {
     Func(FuncType),
     Struct(Box<[FieldType]>),
@@ -221,7 +221,7 @@ pub enum CompositeType {
 }
 
 /// A defined type with its subtyping declaration.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct SubType {
     pub is_final: bool,
     /// Declared supertypes (validation allows at most one).
@@ -244,14 +244,14 @@ pub struct RecGroup {
 }
 
 /// Limits shared by memories and tables.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct Limits {
     pub initial: u64,
     pub maximum: Option<u64>,
 }
 
 /// A table's type.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct TableType {
     pub element: RefType,
     pub table64: bool,
@@ -260,7 +260,7 @@ pub struct TableType {
 }
 
 /// A memory's type.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct MemoryType {
     pub memory64: bool,
     pub shared: bool,
@@ -277,7 +277,7 @@ impl MemoryType {
 }
 
 /// A global's type.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct GlobalType {
     pub content: ValType,
     pub mutable: bool,
@@ -285,13 +285,13 @@ pub struct GlobalType {
 }
 
 /// An exception tag's type: an index of a function type (its results must be empty).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct TagType {
     pub func_type: u32,
 }
 
 /// The type of a block, loop, if or try_table.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum BlockType {
     Empty,
     Value(ValType),
