@@ -1,8 +1,9 @@
 //! Spindle's validator for WebAssembly 3.0 core modules.
 //!
-//! [`validate`] checks a whole module. Function bodies are checked by [`FuncValidator`], an
-//! operator visitor (see [`spindle_decode::VisitOperator`]) so that the translator can run
-//! fused with it in one pass over each body.
+//! [`validate`] decodes and checks a whole module. Function bodies are checked by
+//! [`FuncValidator`] through [`Visitor`], an operator visitor (see
+//! [`spindle_decode::VisitOperator`]) generated from the decoder's operator table, so that a
+//! translator can run fused with it in one pass over each body.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -11,14 +12,25 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod ctx;
 mod error;
 mod features;
+mod func;
+mod module;
+mod types;
 
+pub use ctx::ModuleCtx;
 pub use error::{ErrorKind, Result, ValidateError};
 pub use features::Features;
+pub use func::{FuncValidator, Visitor};
+pub use types::TypeSpace;
 
 /// Decodes and validates a whole module under `features`.
+///
+/// ```
+/// let wasm = [0, b'a', b's', b'm', 1, 0, 0, 0];
+/// assert!(spindle_validate::validate(&wasm, &spindle_validate::Features::default()).is_ok());
+/// ```
 pub fn validate(bytes: &[u8], features: &Features) -> Result<()> {
-    let _ = (bytes, features);
-    Err(ValidateError::invalid(0, "validator not written yet"))
+    module::validate_module(bytes, features)
 }

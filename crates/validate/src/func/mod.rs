@@ -1,0 +1,556 @@
+//! Function-body validation: the spec's operand and control stacks, as an operator visitor.
+//!
+//! [`FuncValidator`] keeps the stacks (reused from one function to the next, so validation
+//! allocates only when a body is bigger than every earlier one). [`Visitor`] implements
+//! [`VisitOperator`] for it: operators whose typing the table states (`[I32 I32 -> I32]`,
+//! `[mem 2 -> I32]`, ...) are checked by generated code, the others by the hand-written
+//! methods in `control.rs`, `vars.rs`, `memory.rs`, `refs.rs` and `gc.rs`.
+
+mod control;
+mod gc;
+mod memory;
+mod refs;
+mod vars;
+
+use alloc::vec::Vec;
+use core::slice;
+
+use spindle_decode::{
+    limits, read_operator, BinaryReader, BlockType, FuncType, HeapType, Proposal, RefType,
+    ValType, VisitOperator,
+};
+
+use crate::ctx::ModuleCtx;
+use crate::error::{bail, Result, ValidateError};
+
+/// A type on the operand stack. Unreachable code makes the stack polymorphic: values popped
+/// from an empty polymorphic stack are `Bot`; `BotRef` is a reference of unknown heap type.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Ty {
+    Bot,
+    BotRef,
+    Val(ValType),
+}
+
+/// A list of value types: a block's parameters or results.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum TypeList<'m> {
+    One(ValType),
+    Many(&'m [ValType]),
+}
+
+impl TypeList<'_> {
+    const EMPTY: TypeList<'static> = TypeList::Many(&[]);
+
+    #[inline]
+    pub(crate) fn as_slice(&self) -> &[ValType] {
+        match self {
+            TypeList::One(v) => slice::from_ref(v),
+            TypeList::Many(s) => s,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum FrameKind {
+    Func,
+    Block,
+    Loop,
+    If,
+    Else,
+    TryTable,
+}
+
+/// A control frame.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frame<'m> {
+    kind: FrameKind,
+    params: TypeList<'m>,
+    results: TypeList<'m>,
+    /// Operand stack height at entry (after popping the parameters).
+    height: usize,
+    /// Height of the initialised-locals log at entry.
+    init_height: usize,
+    unreachable: bool,
+}
+
+impl<'m> Frame<'m> {
+    /// The types a branch to this frame carries.
+    fn label_types(&self) -> TypeList<'m> {
+        if self.kind == FrameKind::Loop {
+            self.params
+        } else {
+            self.results
+        }
+    }
+}
+
+/// What a constant expression may refer to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConstMode {
+    /// Globals visible to `global.get`.
+    pub globals: u32,
+}
+
+/// Validates function bodies and constant expressions of one module.
+pub struct FuncValidator<'m> {
+    pub(crate) ctx: &'m ModuleCtx,
+    operands: Vec<Ty>,
+    frames: Vec<Frame<'m>>,
+    locals: Vec<ValType>,
+    /// Whether each local is initialised (only non-defaultable locals start out `false`).
+    local_init: Vec<bool>,
+    /// Locals initialised inside the current blocks, to be reset when the block ends.
+    init_log: Vec<u32>,
+    /// Scratch space for `br_table`.
+    scratch: Vec<Ty>,
+    pub(crate) const_mode: Option<ConstMode>,
+    /// Offset of the operator being checked.
+    pub(crate) offset: usize,
+    /// `ref.func` targets seen in constant expressions.
+    pub(crate) const_refs: Vec<u32>,
+}
+
+impl<'m> FuncValidator<'m> {
+    /// A validator for the functions of `ctx`.
+    pub fn new(ctx: &'m ModuleCtx) -> Self {
+        FuncValidator {
+            ctx,
+            operands: Vec::new(),
+            frames: Vec::new(),
+            locals: Vec::new(),
+            local_init: Vec::new(),
+            init_log: Vec::new(),
+            scratch: Vec::new(),
+            const_mode: None,
+            offset: 0,
+            const_refs: Vec::new(),
+        }
+    }
+
+    fn reset(&mut self) {
+        self.operands.clear();
+        self.frames.clear();
+        self.locals.clear();
+        self.local_init.clear();
+        self.init_log.clear();
+    }
+
+    /// Validates the body of a function of type `type_index`.
+    pub fn validate_body(&mut self, type_index: u32, mut reader: BinaryReader<'_>) -> Result<()> {
+        self.reset();
+        self.const_mode = None;
+        let ctx = self.ctx;
+        let ty: &'m FuncType = match ctx.types.func_type(type_index) {
+            Some(t) => t,
+            None => bail!(reader.offset(), "type {type_index} is not a function type"),
+        };
+        self.locals.extend_from_slice(ty.params());
+        self.local_init.resize(self.locals.len(), true);
+        // Locals: runs of (count, type), at most MAX_LOCALS in all (checked before growing).
+        let groups = reader.read_count(limits::MAX_LOCALS, "local group")?;
+        for _ in 0..groups {
+            let at = reader.offset();
+            let n = reader.read_var_u32()? as usize;
+            if n > limits::MAX_LOCALS || self.locals.len() + n > limits::MAX_LOCALS {
+                return Err(ValidateError::from(spindle_decode::DecodeError::new(
+                    at,
+                    "too many locals: local count exceeds the limit of 50000",
+                )));
+            }
+            let t = reader.read_val_type()?;
+            self.check_val_type(t, at)?;
+            self.locals.extend(core::iter::repeat_n(t, n));
+            self.local_init.extend(core::iter::repeat_n(t.is_defaultable(), n));
+        }
+        self.frames.push(Frame {
+            kind: FrameKind::Func,
+            params: TypeList::EMPTY,
+            results: TypeList::Many(ty.results()),
+            height: 0,
+            init_height: 0,
+            unreachable: false,
+        });
+        self.run(&mut reader)
+    }
+
+    /// Validates a constant expression of type `expected` that may read `globals` globals.
+    pub(crate) fn validate_const(&mut self, mut reader: BinaryReader<'_>, expected: ValType, globals: u32) -> Result<()> {
+        self.reset();
+        self.const_mode = Some(ConstMode { globals });
+        self.frames.push(Frame {
+            kind: FrameKind::Func,
+            params: TypeList::EMPTY,
+            results: TypeList::One(expected),
+            height: 0,
+            init_height: 0,
+            unreachable: false,
+        });
+        let features = self.ctx.features;
+        while !reader.eof() {
+            let at = reader.offset();
+            let op = spindle_decode::peek_opcode(&reader)?;
+            let allowed = op.is_constant() && (!op.is_extended_constant() || features.extended_const);
+            if !allowed {
+                bail!(at, "constant expression required: {} is not a constant instruction", op.name());
+            }
+            self.offset = at;
+            read_operator(&mut reader, &mut Visitor(self))??;
+            if self.frames.is_empty() {
+                break;
+            }
+        }
+        if !self.frames.is_empty() || !reader.eof() {
+            bail!(reader.offset(), "malformed constant expression: missing end");
+        }
+        Ok(())
+    }
+
+    fn run(&mut self, reader: &mut BinaryReader<'_>) -> Result<()> {
+        while !reader.eof() {
+            self.offset = reader.offset();
+            read_operator(reader, &mut Visitor(self))??;
+            if self.frames.is_empty() {
+                if !reader.eof() {
+                    bail!(reader.offset(), "operators remaining after end of function");
+                }
+                return Ok(());
+            }
+        }
+        Err(ValidateError::from(spindle_decode::DecodeError::new(
+            reader.offset(),
+            "unexpected end of function body: END opcode expected",
+        )))
+    }
+
+    // ----- feature and type checks -----
+
+    #[inline]
+    fn check_proposal(&self, p: Proposal) -> Result<()> {
+        let f = &self.ctx.features;
+        let on = match p {
+            Proposal::Mvp => return Ok(()),
+            Proposal::SignExt => f.sign_extension,
+            Proposal::SatConv => f.saturating_float_to_int,
+            Proposal::Bulk => f.bulk_memory,
+            Proposal::RefTypes => f.reference_types,
+            Proposal::Simd => f.simd,
+            Proposal::RelaxedSimd => f.relaxed_simd,
+            Proposal::Threads => f.threads,
+            Proposal::TailCall => f.tail_call,
+            Proposal::FuncRefs => f.function_references,
+            Proposal::Gc => f.gc,
+            Proposal::Exceptions => f.exceptions,
+            Proposal::WideArith => f.wide_arithmetic,
+            Proposal::CustomDesc => f.custom_descriptors,
+        };
+        if on {
+            Ok(())
+        } else {
+            bail!(self.offset, "{p:?} support is not enabled")
+        }
+    }
+
+    /// Checks that a value type is allowed by the features and refers to defined types.
+    pub(crate) fn check_val_type(&self, t: ValType, offset: usize) -> Result<()> {
+        crate::module::check_val_type(self.ctx, t, offset)
+    }
+
+    pub(crate) fn check_heap_type(&self, h: HeapType) -> Result<()> {
+        crate::module::check_heap_type(self.ctx, h, self.offset)
+    }
+
+    // ----- operand stack -----
+
+    #[inline]
+    pub(crate) fn push(&mut self, t: ValType) {
+        self.operands.push(Ty::Val(t));
+    }
+
+    #[inline]
+    pub(crate) fn push_ty(&mut self, t: Ty) {
+        self.operands.push(t);
+    }
+
+    pub(crate) fn push_all(&mut self, ts: &[ValType]) {
+        self.operands.extend(ts.iter().map(|t| Ty::Val(*t)));
+    }
+
+    /// Pops any value.
+    #[inline]
+    pub(crate) fn pop_any(&mut self) -> Result<Ty> {
+        let frame = self.frames.last().expect("a frame is always open while operators are checked");
+        if self.operands.len() <= frame.height {
+            if frame.unreachable {
+                return Ok(Ty::Bot);
+            }
+            return Err(self.err_empty(None));
+        }
+        Ok(self.operands.pop().expect("checked length"))
+    }
+
+    /// Pops a value of (a subtype of) `expected`.
+    #[inline]
+    pub(crate) fn pop(&mut self, expected: ValType) -> Result<Ty> {
+        if let (Some(&top), Some(frame)) = (self.operands.last(), self.frames.last()) {
+            if top == Ty::Val(expected) && self.operands.len() > frame.height {
+                self.operands.pop();
+                return Ok(top);
+            }
+        }
+        self.pop_slow(expected)
+    }
+
+    #[inline(never)]
+    fn pop_slow(&mut self, expected: ValType) -> Result<Ty> {
+        let frame = match self.frames.last() {
+            Some(f) => f,
+            None => bail!(self.offset, "operators remaining after end of function"),
+        };
+        if self.operands.len() <= frame.height {
+            if frame.unreachable {
+                return Ok(Ty::Bot);
+            }
+            return Err(self.err_empty(Some(expected)));
+        }
+        let actual = self.operands.pop().expect("checked length");
+        let ok = match actual {
+            Ty::Bot => true,
+            Ty::BotRef => matches!(expected, ValType::Ref(_)),
+            Ty::Val(v) => self.ctx.types.is_sub(v, expected),
+        };
+        if ok {
+            Ok(actual)
+        } else {
+            Err(self.err_mismatch(expected, actual))
+        }
+    }
+
+    /// Pops a reference of any type: `None` when its type is unknown (unreachable code).
+    pub(crate) fn pop_ref(&mut self) -> Result<Option<RefType>> {
+        match self.pop_any()? {
+            Ty::Bot | Ty::BotRef => Ok(None),
+            Ty::Val(ValType::Ref(r)) => Ok(Some(r)),
+            Ty::Val(v) => bail!(self.offset, "type mismatch: expected a reference, found {v}"),
+        }
+    }
+
+    /// Pops `ts` (the last one first).
+    pub(crate) fn pop_all(&mut self, ts: &[ValType]) -> Result<()> {
+        for t in ts.iter().rev() {
+            self.pop(*t)?;
+        }
+        Ok(())
+    }
+
+    /// Typing `[params] -> [results]`.
+    #[inline]
+    pub(crate) fn pop_push(&mut self, params: &[ValType], results: &[ValType]) -> Result<()> {
+        self.pop_all(params)?;
+        self.push_all(results);
+        Ok(())
+    }
+
+    #[cold]
+    fn err_empty(&self, expected: Option<ValType>) -> ValidateError {
+        match expected {
+            Some(t) => ValidateError::invalid_fmt(
+                self.offset,
+                format_args!("type mismatch: expected {t} but nothing on stack"),
+            ),
+            None => ValidateError::invalid(self.offset, "type mismatch: operand stack is empty"),
+        }
+    }
+
+    #[cold]
+    fn err_mismatch(&self, expected: ValType, actual: Ty) -> ValidateError {
+        match actual {
+            Ty::Val(v) => ValidateError::invalid_fmt(
+                self.offset,
+                format_args!("type mismatch: expected {expected}, found {v}"),
+            ),
+            _ => ValidateError::invalid_fmt(
+                self.offset,
+                format_args!("type mismatch: expected {expected}, found a reference"),
+            ),
+        }
+    }
+
+    // ----- control stack -----
+
+    pub(crate) fn push_frame(&mut self, kind: FrameKind, params: TypeList<'m>, results: TypeList<'m>) -> Result<()> {
+        if self.frames.len() >= limits::MAX_NESTING {
+            return Err(ValidateError::from(spindle_decode::DecodeError::new(
+                self.offset,
+                "nesting depth exceeds the limit",
+            )));
+        }
+        self.frames.push(Frame {
+            kind,
+            params,
+            results,
+            height: self.operands.len(),
+            init_height: self.init_log.len(),
+            unreachable: false,
+        });
+        self.push_all(params.as_slice());
+        Ok(())
+    }
+
+    /// Pops the innermost frame after checking its results are exactly on the stack.
+    pub(crate) fn pop_frame(&mut self) -> Result<Frame<'m>> {
+        let frame = match self.frames.last() {
+            Some(f) => *f,
+            None => bail!(self.offset, "operators remaining after end of function"),
+        };
+        self.pop_all(frame.results.as_slice())?;
+        if self.operands.len() != frame.height {
+            bail!(self.offset, "type mismatch: values remaining on stack at end of block");
+        }
+        self.frames.pop();
+        // Locals initialised inside the block are uninitialised again after it.
+        while self.init_log.len() > frame.init_height {
+            let l = self.init_log.pop().expect("checked length");
+            self.local_init[l as usize] = false;
+        }
+        Ok(frame)
+    }
+
+    /// Marks the rest of the current block unreachable (stack-polymorphic).
+    pub(crate) fn set_unreachable(&mut self) {
+        let frame = self.frames.last_mut().expect("a frame is open");
+        frame.unreachable = true;
+        let h = frame.height;
+        self.operands.truncate(h);
+    }
+
+    /// The frame `depth` labels out.
+    pub(crate) fn label(&self, depth: u32) -> Result<Frame<'m>> {
+        let n = self.frames.len();
+        if (depth as usize) >= n {
+            bail!(self.offset, "unknown label {depth}: branch depth too large");
+        }
+        Ok(self.frames[n - 1 - depth as usize])
+    }
+
+    /// The parameters and results of a block type.
+    pub(crate) fn block_types(&self, bt: BlockType) -> Result<(TypeList<'m>, TypeList<'m>)> {
+        match bt {
+            BlockType::Empty => Ok((TypeList::EMPTY, TypeList::EMPTY)),
+            BlockType::Value(v) => {
+                self.check_val_type(v, self.offset)?;
+                Ok((TypeList::EMPTY, TypeList::One(v)))
+            }
+            BlockType::Func(idx) => {
+                let ctx: &'m ModuleCtx = self.ctx;
+                let f = match ctx.types.func_type(idx) {
+                    Some(f) => f,
+                    None => bail!(self.offset, "unknown type {idx}: block type is not a function type"),
+                };
+                if !ctx.features.multi_value && (!f.params().is_empty() || f.results().len() > 1) {
+                    bail!(self.offset, "blocks with parameters or several results require multi-value");
+                }
+                Ok((TypeList::Many(f.params()), TypeList::Many(f.results())))
+            }
+        }
+    }
+
+    /// The function type at `idx`.
+    pub(crate) fn func_type_at(&self, idx: u32) -> Result<&'m FuncType> {
+        let ctx: &'m ModuleCtx = self.ctx;
+        match ctx.types.func_type(idx) {
+            Some(f) => Ok(f),
+            None => bail!(self.offset, "unknown type {idx}: not a function type"),
+        }
+    }
+
+    /// Pops the types of `label`, checks them, and pushes them back (for conditional branches).
+    pub(crate) fn pop_push_label(&mut self, types: &[ValType]) -> Result<()> {
+        let mut popped = core::mem::take(&mut self.scratch);
+        popped.clear();
+        let r = (|| {
+            for t in types.iter().rev() {
+                popped.push(self.pop(*t)?);
+            }
+            Ok(())
+        })();
+        for t in popped.iter().rev() {
+            self.operands.push(*t);
+        }
+        self.scratch = popped;
+        r
+    }
+
+    /// The local's type.
+    pub(crate) fn local(&self, idx: u32) -> Result<ValType> {
+        match self.locals.get(idx as usize) {
+            Some(t) => Ok(*t),
+            None => bail!(self.offset, "unknown local {idx}"),
+        }
+    }
+}
+
+/// The operator visitor over a [`FuncValidator`].
+pub struct Visitor<'v, 'm>(pub &'v mut FuncValidator<'m>);
+
+const I32: ValType = ValType::I32;
+const I64: ValType = ValType::I64;
+const F32: ValType = ValType::F32;
+const F64: ValType = ValType::F64;
+const V128: ValType = ValType::V128;
+
+/// The typing of one operator, from its table entry.
+macro_rules! validate_op {
+    ($v:ident, $visit:ident, ($($imm:ident),*), [custom]) => {
+        $v.$visit($($imm),*)
+    };
+    ($v:ident, $visit:ident, ($memarg:ident), [mem $align:literal $($p:ident)* -> $($r:ident)*]) => {{
+        let addr = $v.check_memarg(&$memarg, $align, false)?;
+        $v.pop_all(&[$($p),*])?;
+        $v.pop(addr)?;
+        $v.push_all(&[$($r),*]);
+        Ok(())
+    }};
+    ($v:ident, $visit:ident, ($memarg:ident), [atomic $align:literal $($p:ident)* -> $($r:ident)*]) => {{
+        let addr = $v.check_memarg(&$memarg, $align, true)?;
+        $v.pop_all(&[$($p),*])?;
+        $v.pop(addr)?;
+        $v.push_all(&[$($r),*]);
+        Ok(())
+    }};
+    ($v:ident, $visit:ident, ($memarg:ident, $lane:ident), [lane_mem $align:literal $lanes:literal $($p:ident)* -> $($r:ident)*]) => {{
+        let addr = $v.check_memarg(&$memarg, $align, false)?;
+        $v.check_lane($lane, $lanes)?;
+        $v.pop_all(&[$($p),*])?;
+        $v.pop(addr)?;
+        $v.push_all(&[$($r),*]);
+        Ok(())
+    }};
+    ($v:ident, $visit:ident, ($lane:ident), [lane $lanes:literal $($p:ident)* -> $($r:ident)*]) => {{
+        $v.check_lane($lane, $lanes)?;
+        $v.pop_push(&[$($p),*], &[$($r),*])
+    }};
+    ($v:ident, $visit:ident, ($($imm:ident),*), [$($p:ident)* -> $($r:ident)*]) => {{
+        $( let _ = $imm; )*
+        $v.pop_push(&[$($p),*], &[$($r),*])
+    }};
+}
+
+macro_rules! define_visitor {
+    ($( $prop:ident $prefix:literal $code:literal $name:ident $visit:ident
+        { $($imm:ident : $ity:ty),* } [$($sig:tt)*] )*) => {
+        impl<'a> VisitOperator<'a> for Visitor<'_, '_> {
+            type Output = Result<()>;
+            $(
+                #[inline]
+                fn $visit(&mut self $(, $imm: $ity)*) -> Result<()> {
+                    let v = &mut *self.0;
+                    v.check_proposal(Proposal::$prop)?;
+                    validate_op!(v, $visit, ($($imm),*), [$($sig)*])
+                }
+            )*
+        }
+    };
+}
+
+spindle_decode::for_each_operator!(define_visitor);
