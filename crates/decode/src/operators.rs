@@ -56,6 +56,11 @@ pub enum Proposal {
 pub struct MemArg {
     /// log2 of the alignment hint.
     pub align: u8,
+    /// Whether the memory index was given explicitly (flag bit 6, multi-memory).
+    pub explicit_memory: bool,
+    /// Whether the offset was encoded as a valid 32-bit LEB128 (at most 5 bytes, below 2^32),
+    /// as it must be without memory64.
+    pub offset_is_u32: bool,
     pub memory: u32,
     pub offset: u64,
 }
@@ -160,6 +165,25 @@ pub struct V128(pub [u8; 16]);
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Shuffle(pub [u8; 16]);
 
+/// A memory or table index that older encodings fixed to the single byte `0x00`
+/// (`memory.size`, `memory.grow`, `call_indirect`): validators without multi-memory or
+/// reference types require that exact byte.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct CompactIndex {
+    pub index: u32,
+    /// Whether the index was encoded as the single byte `0x00`.
+    pub is_zero_byte: bool,
+}
+
+impl<'a> Immediate<'a> for CompactIndex {
+    #[inline]
+    fn read(r: &mut BinaryReader<'a>) -> Result<CompactIndex> {
+        let is_zero_byte = r.peek_u8()? == 0;
+        let index = r.read_var_u32()?;
+        Ok(CompactIndex { index, is_zero_byte })
+    }
+}
+
 /// A reserved byte that must be zero (`atomic.fence`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct ZeroByte;
@@ -259,8 +283,16 @@ impl<'a> Immediate<'a> for MemArg {
             return Err(DecodeError::new(at, "malformed memop flags"));
         }
         let memory = if flags & (1 << 6) != 0 { r.read_var_u32()? } else { 0 };
+        let offset_at = r.offset();
         let offset = r.read_var_u64()?;
-        Ok(MemArg { align: (flags & 0x3F) as u8, memory, offset })
+        let offset_is_u32 = r.offset() - offset_at <= 5 && offset <= u32::MAX as u64;
+        Ok(MemArg {
+            align: (flags & 0x3F) as u8,
+            explicit_memory: flags & (1 << 6) != 0,
+            offset_is_u32,
+            memory,
+            offset,
+        })
     }
 }
 
@@ -343,7 +375,7 @@ macro_rules! for_each_operator {
             Mvp         0x00 0x0E  BrTable                       visit_br_table                            { targets: $crate::BrTable<'a> } [custom]
             Mvp         0x00 0x0F  Return                        visit_return                              {} [custom]
             Mvp         0x00 0x10  Call                          visit_call                                { func: u32 } [custom]
-            Mvp         0x00 0x11  CallIndirect                  visit_call_indirect                       { type_index: u32, table: u32 } [custom]
+            Mvp         0x00 0x11  CallIndirect                  visit_call_indirect                       { type_index: u32, table: $crate::CompactIndex } [custom]
             TailCall    0x00 0x12  ReturnCall                    visit_return_call                         { func: u32 } [custom]
             TailCall    0x00 0x13  ReturnCallIndirect            visit_return_call_indirect                { type_index: u32, table: u32 } [custom]
             FuncRefs    0x00 0x14  CallRef                       visit_call_ref                            { type_index: u32 } [custom]
@@ -382,8 +414,8 @@ macro_rules! for_each_operator {
             Mvp         0x00 0x3C  I64Store8                     visit_i64_store8                          { memarg: $crate::MemArg } [mem 0 I64 ->]
             Mvp         0x00 0x3D  I64Store16                    visit_i64_store16                         { memarg: $crate::MemArg } [mem 1 I64 ->]
             Mvp         0x00 0x3E  I64Store32                    visit_i64_store32                         { memarg: $crate::MemArg } [mem 2 I64 ->]
-            Mvp         0x00 0x3F  MemorySize                    visit_memory_size                         { mem: u32 } [custom]
-            Mvp         0x00 0x40  MemoryGrow                    visit_memory_grow                         { mem: u32 } [custom]
+            Mvp         0x00 0x3F  MemorySize                    visit_memory_size                         { mem: $crate::CompactIndex } [custom]
+            Mvp         0x00 0x40  MemoryGrow                    visit_memory_grow                         { mem: $crate::CompactIndex } [custom]
             Mvp         0x00 0x41  I32Const                      visit_i32_const                           { value: i32 } [-> I32]
             Mvp         0x00 0x42  I64Const                      visit_i64_const                           { value: i64 } [-> I64]
             Mvp         0x00 0x43  F32Const                      visit_f32_const                           { value: $crate::Ieee32 } [-> F32]

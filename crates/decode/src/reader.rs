@@ -174,7 +174,7 @@ impl<'a> BinaryReader<'a> {
                 }
                 // The unused bits of the last byte must all equal the sign bit.
                 let used = bits - shift; // bits taken from this byte, including the sign
-                let sign_and_unused = (byte as i8 as i32) >> (used - 1);
+                let sign_and_unused = (((byte << 1) as i8) >> 1) as i32 >> (used - 1);
                 if sign_and_unused != 0 && sign_and_unused != -1 {
                     return Err(DecodeError::new(start, "integer too large"));
                 }

@@ -15,6 +15,8 @@ pub struct ModuleCtx {
     pub types: TypeSpace,
     /// Type index of every function (imports first).
     pub funcs: Vec<u32>,
+    /// Whether `ref.func` of each function has an exact type (all but inexact imports).
+    pub funcs_exact: Vec<bool>,
     pub tables: Vec<TableType>,
     pub memories: Vec<MemoryType>,
     pub globals: Vec<GlobalType>,

@@ -95,7 +95,10 @@ fn check_limits(initial: u64, maximum: Option<u64>, bound: u64, what: &str, offs
 }
 
 fn check_table_type(ctx: &ModuleCtx, t: &TableType, offset: usize) -> Result<()> {
-    check_val_type(ctx, ValType::Ref(t.element), offset)?;
+    // `funcref` tables predate reference types.
+    if t.element != RefType::FUNCREF {
+        check_val_type(ctx, ValType::Ref(t.element), offset)?;
+    }
     if t.table64 && !ctx.features.memory64 {
         bail!(offset, "64-bit tables require memory64");
     }
@@ -216,6 +219,7 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
             ImportKind::Func(ti) => {
                 check_func_type_index(&ctx, ti, at)?;
                 ctx.funcs.push(ti);
+                ctx.funcs_exact.push(false);
             }
             ImportKind::FuncExact(ti) => {
                 if !features.custom_descriptors {
@@ -223,6 +227,7 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
                 }
                 check_func_type_index(&ctx, ti, at)?;
                 ctx.funcs.push(ti);
+                ctx.funcs_exact.push(true);
             }
             ImportKind::Table(t) => {
                 check_table_type(&ctx, &t, at)?;
@@ -251,6 +256,7 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
     for ti in &m.functions {
         check_func_type_index(&ctx, *ti, m.function_section_offset)?;
         ctx.funcs.push(*ti);
+        ctx.funcs_exact.push(true);
     }
     for t in &m.tables {
         check_table_type(&ctx, &t.ty, t.offset)?;
@@ -276,7 +282,11 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
     }
     for e in &m.elements {
         let t = e.ty();
-        check_val_type(&ctx, ValType::Ref(t), e.offset)?;
+        if let ElementItems::Exprs(..) = e.items {
+            if t != RefType::FUNCREF {
+                check_val_type(&ctx, ValType::Ref(t), e.offset)?;
+            }
+        }
         ctx.elems.push(t);
     }
     ctx.data_count = m.data_count;

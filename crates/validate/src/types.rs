@@ -219,8 +219,7 @@ impl TypeSpace {
     /// Checks that the rec group starting at `start` (already added) is valid: references
     /// in range, supertypes declared before, not final, of the same shape, matching.
     pub fn check_group(&self, start: u32, offset: usize, gc: bool, custom_desc: bool) -> Result<()> {
-        let (_, len) = self.group[start as usize];
-        let end = start + len;
+        let end = self.len();
         for idx in start..end {
             let t = &self.types[idx as usize];
             self.check_refs_in(t, end, offset)?;
@@ -256,7 +255,8 @@ impl TypeSpace {
                         }
                     }
                     (None, Some(_)) => bail!(offset, "type {idx}: supertype has a descriptor"),
-                    (Some(_), None) => bail!(offset, "type {idx}: supertype has no descriptor"),
+                    // A subtype may add a descriptor its supertype lacks.
+                    (Some(_), None) => {}
                     (None, None) => {}
                 }
                 match (t.describes, sup.describes) {

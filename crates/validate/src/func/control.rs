@@ -1,7 +1,7 @@
 //! Control instructions, calls, exceptions and the parametric `drop`/`select`.
 
 use spindle_decode::{
-    AbstractHeapType, BlockType, BrTable, Catch, FuncType, HeapType, RefType, SelectType,
+    AbstractHeapType, BlockType, CompactIndex, BrTable, Catch, FuncType, HeapType, RefType, SelectType,
     TryTable, ValType,
 };
 
@@ -155,7 +155,8 @@ impl<'m> FuncValidator<'m> {
         Ok(ty)
     }
 
-    pub(super) fn visit_call_indirect(&mut self, type_index: u32, table: u32) -> Result<()> {
+    pub(super) fn visit_call_indirect(&mut self, type_index: u32, table: CompactIndex) -> Result<()> {
+        let table = self.compact_index(table, self.ctx.features.reference_types)?;
         let ty = self.indirect_type(type_index, table)?;
         self.call_type(ty)
     }

@@ -328,7 +328,13 @@ impl<'m> FuncValidator<'m> {
         self.check_heap_type(cast.to)?;
         let from = RefType { nullable: cast.from_nullable, heap: cast.from };
         let to = RefType { nullable: cast.to_nullable, heap: cast.to };
-        if !self.ctx.types.is_sub_ref(to, from) {
+        let related = if self.ctx.features.custom_descriptors {
+            // Custom descriptors relax the rule: the target need only share the hierarchy.
+            self.ctx.types.top_of(to.heap) == self.ctx.types.top_of(from.heap)
+        } else {
+            self.ctx.types.is_sub_ref(to, from)
+        };
+        if !related {
             bail!(self.offset, "type mismatch: cast target must be a subtype of the source type");
         }
         if desc {
@@ -441,7 +447,13 @@ impl<'m> FuncValidator<'m> {
         self.struct_fields(type_index)?;
         let d = self.descriptor_required(type_index)?;
         let popped = self.pop(rref(true, HeapType::Concrete(type_index)))?;
-        let exact = matches!(popped, Ty::Val(ValType::Ref(RefType { heap: HeapType::Exact(_), .. })));
+        // Only exact inputs of the inspected type (or bottom) give exact descriptors.
+        let exact = match popped {
+            Ty::Bot | Ty::BotRef => true,
+            Ty::Val(ValType::Ref(RefType { heap: HeapType::Exact(i), .. })) => self.ctx.types.same(i, type_index),
+            Ty::Val(ValType::Ref(RefType { heap: HeapType::Abstract(A::None), .. })) => true,
+            Ty::Val(_) => false,
+        };
         let heap = if exact { HeapType::Exact(d) } else { HeapType::Concrete(d) };
         self.push(rref(false, heap));
         Ok(())

@@ -1,6 +1,6 @@
 //! Memories, lanes and the remaining SIMD and atomic special cases.
 
-use spindle_decode::{MemArg, Shuffle, ValType, ZeroByte};
+use spindle_decode::{CompactIndex, MemArg, Shuffle, ValType, ZeroByte};
 
 use super::FuncValidator;
 use crate::error::{bail, Result};
@@ -13,6 +13,15 @@ impl<'m> FuncValidator<'m> {
             Some(m) => m,
             None => bail!(self.offset, "unknown memory {}", memarg.memory),
         };
+        if memarg.explicit_memory && !self.ctx.features.multi_memory {
+            return Err(crate::ValidateError::from(spindle_decode::DecodeError::new(self.offset, "malformed memop flags")));
+        }
+        if !memarg.offset_is_u32 && !self.ctx.features.memory64 {
+            return Err(crate::ValidateError::from(spindle_decode::DecodeError::new(
+                self.offset,
+                "integer representation too long: offset is not a 32-bit LEB128",
+            )));
+        }
         if exact {
             if memarg.align != natural_align {
                 bail!(self.offset, "alignment must be equal to the natural alignment of an atomic access");
@@ -45,13 +54,23 @@ impl<'m> FuncValidator<'m> {
         }
     }
 
-    pub(super) fn visit_memory_size(&mut self, mem: u32) -> Result<()> {
+    /// Before multi-memory, the memory index of `memory.size`/`memory.grow` was one zero byte.
+    pub(crate) fn compact_index(&self, idx: CompactIndex, feature: bool) -> Result<u32> {
+        if !feature && !idx.is_zero_byte {
+            return Err(crate::ValidateError::from(spindle_decode::DecodeError::new(self.offset, "zero byte expected")));
+        }
+        Ok(idx.index)
+    }
+
+    pub(super) fn visit_memory_size(&mut self, mem: CompactIndex) -> Result<()> {
+        let mem = self.compact_index(mem, self.ctx.features.multi_memory)?;
         let t = self.memory(mem)?;
         self.push(t);
         Ok(())
     }
 
-    pub(super) fn visit_memory_grow(&mut self, mem: u32) -> Result<()> {
+    pub(super) fn visit_memory_grow(&mut self, mem: CompactIndex) -> Result<()> {
+        let mem = self.compact_index(mem, self.ctx.features.multi_memory)?;
         let t = self.memory(mem)?;
         self.pop(t)?;
         self.push(t);

@@ -28,7 +28,8 @@ impl<'m> FuncValidator<'m> {
         } else if !self.ctx.declared.get(func as usize).copied().unwrap_or(false) {
             bail!(self.offset, "undeclared function reference {func}");
         }
-        let heap = if self.ctx.features.custom_descriptors {
+        let exact = self.ctx.funcs_exact.get(func as usize).copied().unwrap_or(false);
+        let heap = if self.ctx.features.custom_descriptors && exact {
             HeapType::Exact(ty)
         } else if self.ctx.features.function_references {
             HeapType::Concrete(ty)

@@ -1,0 +1,273 @@
+//! Runs the built `spindle` binary on the fixtures in `tests/fixtures`.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    path.to_str().expect("fixture paths are UTF-8").to_string()
+}
+
+/// Writes `bytes` to a fresh file under the test scratch directory.
+fn scratch(name: &str, bytes: &[u8]) -> String {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn spindle(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(args)
+        .output()
+        .expect("spindle runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn assert_status(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(o),
+        stderr(o)
+    );
+}
+
+/// A truncated module: the type section claims 5 bytes and has none.
+const MALFORMED: &[u8] = b"\0asm\x01\0\0\0\x01\x05";
+/// The empty module.
+const EMPTY: &[u8] = b"\0asm\x01\0\0\0";
+
+// ---- usage ----
+
+#[test]
+fn help_prints_usage() {
+    for args in [&["--help"][..], &["-h"], &["help"], &["validate", "--help"]] {
+        let o = spindle(args);
+        assert_status(&o, 0);
+        let out = stdout(&o);
+        assert!(
+            out.contains("spindle validate") && out.contains("spindle wast"),
+            "{out}"
+        );
+        assert!(out.contains("--features"), "{out}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &[][..],
+        &["frobnicate"],
+        &["validate"],
+        &["wast"],
+        &["validate", "--features"],
+        &["validate", "--bogus", "x.wat"],
+    ] {
+        let o = spindle(args);
+        assert_status(&o, 2);
+        assert!(
+            stderr(&o).starts_with("spindle: "),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(stdout(&o).is_empty(), "{args:?}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn unknown_feature_set_is_a_usage_error() {
+    let o = spindle(&["validate", "--features", "wasm9", &fixture("valid.wat")]);
+    assert_status(&o, 2);
+    assert!(
+        stderr(&o).contains("unknown feature set `wasm9`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn missing_file_is_an_io_error() {
+    let missing = fixture("no-such-file.wasm");
+    for command in ["validate", "wast"] {
+        let o = spindle(&[command, &missing]);
+        assert_status(&o, 2);
+        assert!(
+            stderr(&o).contains(&format!("cannot read {missing}")),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+// ---- validate: these need no validator ----
+
+#[test]
+fn validate_reports_unparsable_text() {
+    let file = fixture("bad-text.wat");
+    let o = spindle(&["validate", &file]);
+    assert_status(&o, 1);
+    let out = stdout(&o);
+    assert!(
+        out.starts_with(&format!("{file}: malformed text: ")),
+        "{out}"
+    );
+    // wast's location: file, line and column.
+    assert!(out.contains(&format!("{file}:1:")), "{out}");
+}
+
+// ---- validate: these need the real validator ----
+
+#[test]
+fn validate_accepts_a_valid_text_module() {
+    let file = fixture("valid.wat");
+    let o = spindle(&["validate", &file]);
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), format!("{file}: valid\n"));
+}
+
+#[test]
+fn validate_accepts_a_valid_binary_module() {
+    // Named .bin: a binary is recognised by its magic number, not only by its name.
+    for name in ["empty.wasm", "empty.bin"] {
+        let file = scratch(name, EMPTY);
+        let o = spindle(&["validate", &file]);
+        assert_status(&o, 0);
+        assert_eq!(stdout(&o), format!("{file}: valid\n"));
+    }
+}
+
+#[test]
+fn validate_rejects_an_invalid_module() {
+    let file = fixture("invalid.wat");
+    let o = spindle(&["validate", &file]);
+    assert_status(&o, 1);
+    let out = stdout(&o);
+    assert!(out.starts_with(&format!("{file}: invalid: ")), "{out}");
+    assert!(out.contains("(in function 0, at offset 0x"), "{out}");
+}
+
+#[test]
+fn validate_rejects_a_malformed_binary() {
+    let file = scratch("truncated.wasm", MALFORMED);
+    let o = spindle(&["validate", &file]);
+    assert_status(&o, 1);
+    let out = stdout(&o);
+    assert!(out.starts_with(&format!("{file}: malformed: ")), "{out}");
+}
+
+#[test]
+fn validate_follows_the_features_flag() {
+    let file = fixture("extend8.wat");
+    for (args, code) in [
+        (&[][..], 0),
+        (&["--features", "wasm2"], 0),
+        (&["--features=all"], 0),
+        (&["--features", "wasm1"], 1),
+    ] {
+        let mut all = vec!["validate"];
+        all.extend_from_slice(args);
+        all.push(&file);
+        let o = spindle(&all);
+        assert_status(&o, code);
+        // Under 1.0 the operator may be reported as unknown (malformed) or as needing a
+        // feature (invalid); either way the module is rejected.
+        let out = stdout(&o);
+        let ok = if code == 0 {
+            out == format!("{file}: valid\n")
+        } else {
+            out.starts_with(&format!("{file}: invalid: "))
+                || out.starts_with(&format!("{file}: malformed: "))
+        };
+        assert!(ok, "{args:?}: {out}");
+    }
+}
+
+#[test]
+fn validate_gives_one_verdict_per_file() {
+    let (valid, invalid) = (fixture("valid.wat"), fixture("invalid.wat"));
+    let o = spindle(&["validate", &valid, &invalid]);
+    assert_status(&o, 1);
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0], format!("{valid}: valid"));
+    assert!(
+        lines[1].starts_with(&format!("{invalid}: invalid: ")),
+        "{out}"
+    );
+}
+
+// ---- wast ----
+
+#[test]
+fn wast_counts_text_level_and_skipped_directives() {
+    // Needs no validator: the one checked directive is rejected by the text parser.
+    let file = fixture("text-only.wast");
+    let o = spindle(&["wast", &file]);
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "1 passed, 0 failed, 2 skipped\n");
+}
+
+#[test]
+fn wast_reports_an_unparsable_script() {
+    let file = scratch(
+        "unparsable.wast",
+        b"(module)\n(assert_return (invoke \"f\")\n",
+    );
+    let o = spindle(&["wast", &file]);
+    assert_status(&o, 1);
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("{file}:")) && out.contains(": script: cannot parse"),
+        "{out}"
+    );
+    assert!(out.ends_with("0 passed, 1 failed\n"), "{out}");
+}
+
+#[test]
+fn wast_passes_a_correct_script() {
+    let file = fixture("passing.wast");
+    let o = spindle(&["wast", &file]);
+    assert_status(&o, 0);
+    // module, assert_invalid, two assert_malformed; assert_return skipped.
+    assert_eq!(stdout(&o), "4 passed, 0 failed, 1 skipped\n");
+}
+
+#[test]
+fn wast_reports_each_failing_directive() {
+    let file = fixture("failing.wast");
+    let o = spindle(&["wast", &file]);
+    assert_status(&o, 1);
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            &format!(
+                "{file}:4: assert_invalid: accepted but expected rejection (\"type mismatch\")"
+            ),
+            "1 passed, 1 failed, 1 skipped",
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn wast_runs_several_scripts_with_one_total() {
+    let (passing, text_only) = (fixture("passing.wast"), fixture("text-only.wast"));
+    let o = spindle(&["wast", "--features", "wasm3", &passing, &text_only]);
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "5 passed, 0 failed, 3 skipped\n");
+}
