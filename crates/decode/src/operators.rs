@@ -194,7 +194,7 @@ pub trait Immediate<'a>: Sized {
 }
 
 impl<'a> Immediate<'a> for u32 {
-    #[inline]
+    #[inline(always)]
     fn read(r: &mut BinaryReader<'a>) -> Result<u32> {
         r.read_var_u32()
     }
@@ -208,7 +208,7 @@ impl<'a> Immediate<'a> for u8 {
 }
 
 impl<'a> Immediate<'a> for i32 {
-    #[inline]
+    #[inline(always)]
     fn read(r: &mut BinaryReader<'a>) -> Result<i32> {
         r.read_var_i32()
     }

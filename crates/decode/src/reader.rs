@@ -204,6 +204,13 @@ impl<'a> BinaryReader<'a> {
                 self.pos += 1;
                 return Ok(((b << 1) as i8 >> 1) as i32);
             }
+            if let Some(&c) = self.data.get(self.pos + 1) {
+                if c & 0x80 == 0 {
+                    self.pos += 2;
+                    let v = (b & 0x7F) as i32 | ((c as i32) << 7);
+                    return Ok((v << 18) >> 18);
+                }
+            }
         }
         Ok(self.read_var_signed(32)? as i32)
     }

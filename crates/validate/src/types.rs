@@ -76,6 +76,11 @@ impl TypeSpace {
         self.types.len() as u32
     }
 
+    /// Whether no type is defined.
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+    }
+
     /// The type at `idx`, if defined.
     pub fn get(&self, idx: u32) -> Option<&SubType> {
         self.types.get(idx as usize)

@@ -272,8 +272,11 @@ impl<'m> FuncValidator<'m> {
         self.operands.push(t);
     }
 
+    #[inline(always)]
     pub(crate) fn push_all(&mut self, ts: &[ValType]) {
-        self.operands.extend(ts.iter().map(|t| Ty::Val(*t)));
+        for t in ts {
+            self.operands.push(Ty::Val(*t));
+        }
     }
 
     /// Pops any value.
@@ -290,7 +293,7 @@ impl<'m> FuncValidator<'m> {
     }
 
     /// Pops a value of (a subtype of) `expected`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pop(&mut self, expected: ValType) -> Result<Ty> {
         if let (Some(&top), Some(frame)) = (self.operands.last(), self.frames.last()) {
             if top == Ty::Val(expected) && self.operands.len() > frame.height {
@@ -336,6 +339,7 @@ impl<'m> FuncValidator<'m> {
     }
 
     /// Pops `ts` (the last one first).
+    #[inline(always)]
     pub(crate) fn pop_all(&mut self, ts: &[ValType]) -> Result<()> {
         for t in ts.iter().rev() {
             self.pop(*t)?;
@@ -344,7 +348,7 @@ impl<'m> FuncValidator<'m> {
     }
 
     /// Typing `[params] -> [results]`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pop_push(&mut self, params: &[ValType], results: &[ValType]) -> Result<()> {
         self.pop_all(params)?;
         self.push_all(results);
