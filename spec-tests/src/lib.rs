@@ -299,13 +299,17 @@ impl Runner {
         };
         let mut why = Vec::new();
         match (&differential.ours, expect_valid) {
+            // A panic is a bug even where the script expects a rejection.
+            (Err(e), _) if e.starts_with(PANICKED) => why.push(e.clone()),
             (Ok(()), true) | (Err(_), false) => {}
             (Err(e), true) => why.push(e.clone()),
             (Ok(()), false) => why.push(format!(
                 "accepted but expected rejection (\"{spec_message}\")"
             )),
         }
-        if !differential.agree() {
+        // The spec decides pass or fail. A disagreement with wasmparser is reported beside
+        // it (the `wp≠us` column, and in the reason of a failure), never hidden.
+        if !why.is_empty() && !differential.agree() {
             why.push(match &differential.wasmparser {
                 Ok(()) => "wasmparser disagrees: it accepts".to_string(),
                 Err(e) => format!("wasmparser disagrees: it rejects: {e}"),
@@ -332,6 +336,9 @@ fn is_component(module: &QuoteWat<'_>) -> bool {
     )
 }
 
+/// How a caught panic's message starts.
+const PANICKED: &str = "panicked: ";
+
 /// Runs a validator, turning a panic into an error message.
 fn guarded(f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
@@ -340,7 +347,7 @@ fn guarded(f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "non-string payload".to_string());
-        Err(format!("panicked: {what}"))
+        Err(format!("{PANICKED}{what}"))
     })
 }
 
