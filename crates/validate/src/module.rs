@@ -281,6 +281,9 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
         ctx.globals.push(g.ty);
     }
     for e in &m.elements {
+        if !matches!(e.mode, SegmentMode::Active { .. }) && !features.bulk_memory {
+            bail!(e.offset, "passive and declared element segments require bulk memory");
+        }
         let t = e.ty();
         if let ElementItems::Exprs(..) = e.items {
             if t != RefType::FUNCREF {
@@ -343,6 +346,9 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
             }
         }
         for d in &m.data {
+            if !features.bulk_memory && matches!(d.mode, SegmentMode::Passive) {
+                bail!(d.offset, "passive data segments require the bulk-memory proposal");
+            }
             if let SegmentMode::Active { index, offset } = &d.mode {
                 let idx_ty = match ctx.memory_index_type(*index) {
                     Some(t) => t,
