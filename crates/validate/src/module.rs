@@ -303,7 +303,12 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
         let mut fv = FuncValidator::new(&ctx);
         for (i, t) in m.tables.iter().enumerate() {
             match &t.init {
-                Some(e) => const_expr(&mut fv, e, ValType::Ref(t.ty.element), imported_globals)?,
+                Some(e) => {
+                    if !features.function_references {
+                        bail!(t.offset, "tables with expression initializers require function references");
+                    }
+                    const_expr(&mut fv, e, ValType::Ref(t.ty.element), imported_globals)?
+                }
                 None => {
                     if !t.ty.element.nullable {
                         bail!(t.offset, "type mismatch: table {i} of non-nullable references needs an initialiser");

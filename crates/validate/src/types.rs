@@ -124,7 +124,7 @@ impl TypeSpace {
 
     /// The declared supertype of `idx`, if any.
     pub fn supertype(&self, idx: u32) -> Option<u32> {
-        self.types[idx as usize].supertypes.first().copied()
+        self.types.get(idx as usize).and_then(|t| t.supertypes.first().copied())
     }
 
     /// Whether defined type `a` is a subtype of defined type `b`.
@@ -225,9 +225,12 @@ impl TypeSpace {
     /// in range, supertypes declared before, not final, of the same shape, matching.
     pub fn check_group(&self, start: u32, offset: usize, gc: bool, custom_desc: bool) -> Result<()> {
         let end = self.len();
+        // Every reference of the group first: later checks follow indices of other members.
+        for idx in start..end {
+            self.check_refs_in(&self.types[idx as usize], end, offset)?;
+        }
         for idx in start..end {
             let t = &self.types[idx as usize];
-            self.check_refs_in(t, end, offset)?;
             if !gc && (!t.is_final || !t.supertypes.is_empty()) {
                 bail!(offset, "subtyping requires the gc proposal");
             }
