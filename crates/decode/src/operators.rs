@@ -275,8 +275,29 @@ impl<'a> Immediate<'a> for HeapType {
 }
 
 impl<'a> Immediate<'a> for MemArg {
-    #[inline]
+    #[inline(always)]
     fn read(r: &mut BinaryReader<'a>) -> Result<MemArg> {
+        // Fast path: alignment and offset of one byte each, memory 0 (the common case).
+        let bytes = r.remaining_bytes();
+        if let [flags, offset, ..] = *bytes {
+            if flags < 0x40 && offset < 0x80 {
+                r.skip(2)?;
+                return Ok(MemArg {
+                    align: flags,
+                    explicit_memory: false,
+                    offset_is_u32: true,
+                    memory: 0,
+                    offset: offset as u64,
+                });
+            }
+        }
+        Self::read_slow(r)
+    }
+}
+
+impl MemArg {
+    #[inline(never)]
+    fn read_slow(r: &mut BinaryReader<'_>) -> Result<MemArg> {
         let at = r.offset();
         let flags = r.read_var_u32()?;
         if flags >= 1 << 7 {
@@ -1000,6 +1021,28 @@ macro_rules! define_opcode {
                     }
                 )*
                 _ => Err(unknown_opcode(at, prefix, code)),
+            }
+        }
+
+        /// Like [`read_operator`] for visitors that return `Result<(), E>`: decoding errors
+        /// become `E`, and the visitor's result is returned as is (one `Result`, not two, on
+        /// the validator's hot path).
+        #[inline]
+        pub fn visit_operator<'a, E, V>(reader: &mut BinaryReader<'a>, visitor: &mut V) -> core::result::Result<(), E>
+        where
+            E: From<DecodeError>,
+            V: VisitOperator<'a, Output = core::result::Result<(), E>> + ?Sized,
+        {
+            let at = reader.offset();
+            let (prefix, code) = read_opcode_bytes(reader)?;
+            match (prefix, code) {
+                $(
+                    ($prefix, $code) => {
+                        $( let $imm = <$ity as Immediate<'a>>::read(reader)?; )*
+                        visitor.$visit($($imm),*)
+                    }
+                )*
+                _ => Err(unknown_opcode(at, prefix, code).into()),
             }
         }
     };

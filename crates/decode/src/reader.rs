@@ -98,7 +98,7 @@ impl<'a> BinaryReader<'a> {
     }
 
     /// Unsigned LEB128, at most 32 bits.
-    #[inline]
+    #[inline(always)]
     pub fn read_var_u32(&mut self) -> Result<u32> {
         // Fast path: one byte.
         if let Some(&b) = self.data.get(self.pos) {

@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 use core::slice;
 
 use spindle_decode::{
-    limits, read_operator, BinaryReader, BlockType, FuncType, HeapType, Proposal, RefType,
+    limits, visit_operator, BinaryReader, BlockType, FuncType, HeapType, Proposal, RefType,
     ValType, VisitOperator,
 };
 
@@ -30,6 +30,20 @@ pub(crate) enum Ty {
     Bot,
     BotRef,
     Val(ValType),
+}
+
+/// `top == Ty::Val(expected)`, cheaply for the numeric and vector types.
+#[inline(always)]
+fn same_type(top: Ty, expected: ValType) -> bool {
+    match (top, expected) {
+        (Ty::Val(ValType::I32), ValType::I32)
+        | (Ty::Val(ValType::I64), ValType::I64)
+        | (Ty::Val(ValType::F32), ValType::F32)
+        | (Ty::Val(ValType::F64), ValType::F64)
+        | (Ty::Val(ValType::V128), ValType::V128) => true,
+        (Ty::Val(ValType::Ref(a)), ValType::Ref(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// A list of value types: a block's parameters or results.
@@ -195,7 +209,7 @@ impl<'m> FuncValidator<'m> {
                 bail!(at, "constant expression required: {} is not a constant instruction", op.name());
             }
             self.offset = at;
-            read_operator(&mut reader, &mut Visitor(self))??;
+            visit_operator(&mut reader, &mut Visitor(self))?;
             if self.frames.is_empty() {
                 break;
             }
@@ -209,7 +223,7 @@ impl<'m> FuncValidator<'m> {
     fn run(&mut self, reader: &mut BinaryReader<'_>) -> Result<()> {
         while !reader.eof() {
             self.offset = reader.offset();
-            read_operator(reader, &mut Visitor(self))??;
+            visit_operator(reader, &mut Visitor(self))?;
             if self.frames.is_empty() {
                 if !reader.eof() {
                     bail!(reader.offset(), "operators remaining after end of function");
@@ -296,7 +310,7 @@ impl<'m> FuncValidator<'m> {
     #[inline(always)]
     pub(crate) fn pop(&mut self, expected: ValType) -> Result<Ty> {
         if let (Some(&top), Some(frame)) = (self.operands.last(), self.frames.last()) {
-            if top == Ty::Val(expected) && self.operands.len() > frame.height {
+            if same_type(top, expected) && self.operands.len() > frame.height {
                 self.operands.pop();
                 return Ok(top);
             }
