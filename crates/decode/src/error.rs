@@ -25,7 +25,13 @@ impl DecodeError {
     #[cold]
     #[inline(never)]
     pub fn new(offset: usize, message: impl Into<String>) -> Self {
-        DecodeError { inner: Box::new(Inner { offset, message: message.into(), needs_more: false }) }
+        DecodeError {
+            inner: Box::new(Inner {
+                offset,
+                message: message.into(),
+                needs_more: false,
+            }),
+        }
     }
 
     /// An error for input that ended before a complete item was read.
@@ -66,7 +72,11 @@ impl DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (at offset 0x{:x})", self.inner.message, self.inner.offset)
+        write!(
+            f,
+            "{} (at offset 0x{:x})",
+            self.inner.message, self.inner.offset
+        )
     }
 }
 

@@ -109,7 +109,10 @@ impl Element<'_> {
     /// The segment's element type.
     pub fn ty(&self) -> RefType {
         match &self.items {
-            ElementItems::Functions(_) => RefType { nullable: false, heap: HeapType::Abstract(AbstractHeapType::Func) },
+            ElementItems::Functions(_) => RefType {
+                nullable: false,
+                heap: HeapType::Abstract(AbstractHeapType::Func),
+            },
             ElementItems::Exprs(t, _) => *t,
         }
     }
@@ -183,14 +186,23 @@ impl<'a> Module<'a> {
     /// Decodes the structure of a module.
     pub fn parse(bytes: &'a [u8]) -> Result<Module<'a>> {
         if bytes.len() > limits::MAX_MODULE_SIZE {
-            crate::bail!(0, "module size {} exceeds the limit of {}", bytes.len(), limits::MAX_MODULE_SIZE);
+            crate::bail!(
+                0,
+                "module size {} exceeds the limit of {}",
+                bytes.len(),
+                limits::MAX_MODULE_SIZE
+            );
         }
         let mut r = BinaryReader::new(bytes, 0);
-        let magic = r.read_bytes(4).map_err(|_| DecodeError::new(0, "magic header not detected"))?;
+        let magic = r
+            .read_bytes(4)
+            .map_err(|_| DecodeError::new(0, "magic header not detected"))?;
         if magic != b"\0asm" {
             return Err(DecodeError::new(0, "magic header not detected"));
         }
-        let version = r.read_bytes(4).map_err(|_| DecodeError::new(4, "unexpected end: missing version"))?;
+        let version = r
+            .read_bytes(4)
+            .map_err(|_| DecodeError::new(4, "unexpected end: missing version"))?;
         if version != [1, 0, 0, 0] {
             return Err(DecodeError::new(4, "unknown binary version"));
         }
@@ -201,7 +213,9 @@ impl<'a> Module<'a> {
             let section_start = r.offset();
             let id = r.read_u8()?;
             let size = r.read_var_u32()? as usize;
-            let mut s = r.split(size).map_err(|_| DecodeError::new(section_start, "section size mismatch: unexpected end"))?;
+            let mut s = r.split(size).map_err(|_| {
+                DecodeError::new(section_start, "section size mismatch: unexpected end")
+            })?;
             if id == 0 {
                 m.parse_custom(&mut s, section_start)?;
                 continue;
@@ -212,7 +226,10 @@ impl<'a> Module<'a> {
             };
             if let Some(last) = last_order {
                 if order <= last {
-                    crate::bail!(section_start, "unexpected section: section id {id} out of order or duplicated");
+                    crate::bail!(
+                        section_start,
+                        "unexpected section: section id {id} out of order or duplicated"
+                    );
                 }
             }
             last_order = Some(order);
@@ -225,7 +242,11 @@ impl<'a> Module<'a> {
                         let g = s.read_rec_group()?;
                         total += g.types.len();
                         if total > limits::MAX_TYPES {
-                            crate::bail!(g.offset, "type count exceeds the limit of {}", limits::MAX_TYPES);
+                            crate::bail!(
+                                g.offset,
+                                "type count exceeds the limit of {}",
+                                limits::MAX_TYPES
+                            );
                         }
                         m.types.push(g);
                     }
@@ -247,7 +268,12 @@ impl<'a> Module<'a> {
                             0x20 => ImportKind::FuncExact(s.read_var_u32()?),
                             b => crate::bail!(kind_at, "malformed import kind 0x{b:02x}"),
                         };
-                        m.imports.push(Import { offset, module, name, kind });
+                        m.imports.push(Import {
+                            offset,
+                            module,
+                            name,
+                            kind,
+                        });
                     }
                 }
                 3 => {
@@ -272,10 +298,18 @@ impl<'a> Module<'a> {
                             }
                             let ty = s.read_table_type()?;
                             let init = read_const_expr(&mut s)?;
-                            m.tables.push(Table { offset, ty, init: Some(init) });
+                            m.tables.push(Table {
+                                offset,
+                                ty,
+                                init: Some(init),
+                            });
                         } else {
                             let ty = s.read_table_type()?;
-                            m.tables.push(Table { offset, ty, init: None });
+                            m.tables.push(Table {
+                                offset,
+                                ty,
+                                init: None,
+                            });
                         }
                     }
                 }
@@ -321,7 +355,12 @@ impl<'a> Module<'a> {
                             b => crate::bail!(kind_at, "malformed export kind 0x{b:02x}"),
                         };
                         let index = s.read_var_u32()?;
-                        m.exports.push(Export { offset, name, kind, index });
+                        m.exports.push(Export {
+                            offset,
+                            name,
+                            kind,
+                            index,
+                        });
                     }
                 }
                 8 => {
@@ -340,7 +379,10 @@ impl<'a> Module<'a> {
                 10 => {
                     let n = s.read_count(limits::MAX_FUNCTIONS, "function body")?;
                     if function_count.unwrap_or(0) != n {
-                        crate::bail!(section_start, "function and code section have inconsistent lengths");
+                        crate::bail!(
+                            section_start,
+                            "function and code section have inconsistent lengths"
+                        );
                     }
                     if function_count.is_none() {
                         m.function_section_offset = section_start;
@@ -350,7 +392,11 @@ impl<'a> Module<'a> {
                         let at = s.offset();
                         let size = s.read_var_u32()? as usize;
                         if size > limits::MAX_FUNCTION_SIZE {
-                            crate::bail!(at, "function body size {size} exceeds the limit of {}", limits::MAX_FUNCTION_SIZE);
+                            crate::bail!(
+                                at,
+                                "function body size {size} exceeds the limit of {}",
+                                limits::MAX_FUNCTION_SIZE
+                            );
                         }
                         let body = s.split(size)?;
                         m.code.push(FunctionBody { reader: body });
@@ -360,7 +406,10 @@ impl<'a> Module<'a> {
                     let n = s.read_count(limits::MAX_DATA_SEGMENTS, "data segment")?;
                     if let Some(c) = m.data_count {
                         if c as usize != n {
-                            crate::bail!(section_start, "data count and data section have inconsistent lengths");
+                            crate::bail!(
+                                section_start,
+                                "data count and data section have inconsistent lengths"
+                            );
                         }
                     }
                     m.data.reserve(n);
@@ -371,15 +420,25 @@ impl<'a> Module<'a> {
                 _ => unreachable!("section ids were checked by order_of"),
             }
             if !s.eof() {
-                crate::bail!(s.offset(), "section size mismatch: {} bytes left at the end of section {id}", s.remaining());
+                crate::bail!(
+                    s.offset(),
+                    "section size mismatch: {} bytes left at the end of section {id}",
+                    s.remaining()
+                );
             }
         }
         if function_count.unwrap_or(0) != m.code.len() {
-            crate::bail!(bytes.len(), "function and code section have inconsistent lengths");
+            crate::bail!(
+                bytes.len(),
+                "function and code section have inconsistent lengths"
+            );
         }
         if let Some(c) = m.data_count {
             if c as usize != m.data.len() {
-                crate::bail!(bytes.len(), "data count and data section have inconsistent lengths");
+                crate::bail!(
+                    bytes.len(),
+                    "data count and data section have inconsistent lengths"
+                );
             }
         }
         Ok(m)
@@ -390,7 +449,8 @@ impl<'a> Module<'a> {
         let data = s.remaining_bytes();
         if name == "name" {
             // A malformed name section does not make the module malformed: ignore it.
-            self.function_names = parse_function_names(BinaryReader::new(data, s.offset())).unwrap_or_default();
+            self.function_names =
+                parse_function_names(BinaryReader::new(data, s.offset())).unwrap_or_default();
         }
         self.customs.push(CustomSection { offset, name, data });
         Ok(())
@@ -491,52 +551,92 @@ fn read_element<'a>(r: &mut BinaryReader<'a>) -> Result<Element<'a>> {
     let (mode, items) = match flags {
         0 => {
             let off = read_const_expr(r)?;
-            (SegmentMode::Active { index: 0, offset: off }, ElementItems::Functions(read_func_indices(r)?))
+            (
+                SegmentMode::Active {
+                    index: 0,
+                    offset: off,
+                },
+                ElementItems::Functions(read_func_indices(r)?),
+            )
         }
         1 | 3 => {
             read_elem_kind(r)?;
-            let mode = if flags == 1 { SegmentMode::Passive } else { SegmentMode::Declared };
+            let mode = if flags == 1 {
+                SegmentMode::Passive
+            } else {
+                SegmentMode::Declared
+            };
             (mode, ElementItems::Functions(read_func_indices(r)?))
         }
         2 => {
             let index = r.read_var_u32()?;
             let off = read_const_expr(r)?;
             read_elem_kind(r)?;
-            (SegmentMode::Active { index, offset: off }, ElementItems::Functions(read_func_indices(r)?))
+            (
+                SegmentMode::Active { index, offset: off },
+                ElementItems::Functions(read_func_indices(r)?),
+            )
         }
         4 => {
             let off = read_const_expr(r)?;
-            (SegmentMode::Active { index: 0, offset: off }, ElementItems::Exprs(RefType::FUNCREF, read_expr_items(r)?))
+            (
+                SegmentMode::Active {
+                    index: 0,
+                    offset: off,
+                },
+                ElementItems::Exprs(RefType::FUNCREF, read_expr_items(r)?),
+            )
         }
         5 | 7 => {
             let ty = r.read_ref_type()?;
-            let mode = if flags == 5 { SegmentMode::Passive } else { SegmentMode::Declared };
+            let mode = if flags == 5 {
+                SegmentMode::Passive
+            } else {
+                SegmentMode::Declared
+            };
             (mode, ElementItems::Exprs(ty, read_expr_items(r)?))
         }
         6 => {
             let index = r.read_var_u32()?;
             let off = read_const_expr(r)?;
             let ty = r.read_ref_type()?;
-            (SegmentMode::Active { index, offset: off }, ElementItems::Exprs(ty, read_expr_items(r)?))
+            (
+                SegmentMode::Active { index, offset: off },
+                ElementItems::Exprs(ty, read_expr_items(r)?),
+            )
         }
         _ => crate::bail!(offset, "malformed elements segment kind {flags}"),
     };
-    Ok(Element { offset, mode, items })
+    Ok(Element {
+        offset,
+        mode,
+        items,
+    })
 }
 
 fn read_data<'a>(r: &mut BinaryReader<'a>) -> Result<Data<'a>> {
     let offset = r.offset();
     let flags = r.read_var_u32()?;
     let mode = match flags {
-        0 => SegmentMode::Active { index: 0, offset: read_const_expr(r)? },
+        0 => SegmentMode::Active {
+            index: 0,
+            offset: read_const_expr(r)?,
+        },
         1 => SegmentMode::Passive,
         2 => {
             let index = r.read_var_u32()?;
-            SegmentMode::Active { index, offset: read_const_expr(r)? }
+            SegmentMode::Active {
+                index,
+                offset: read_const_expr(r)?,
+            }
         }
         _ => crate::bail!(offset, "malformed data segment kind {flags}"),
     };
     let len = r.read_var_u32()? as usize;
     let bytes = r.read_bytes(len)?;
-    Ok(Data { offset, mode, bytes })
+    Ok(Data {
+        offset,
+        mode,
+        bytes,
+    })
 }

@@ -92,7 +92,10 @@ impl<'a> BrTable<'a> {
 
     /// The targets (not the default), in order.
     pub fn targets(&self) -> BrTableTargets<'a> {
-        BrTableTargets { reader: self.reader, left: self.count }
+        BrTableTargets {
+            reader: self.reader,
+            left: self.count,
+        }
     }
 }
 
@@ -180,7 +183,10 @@ impl<'a> Immediate<'a> for CompactIndex {
     fn read(r: &mut BinaryReader<'a>) -> Result<CompactIndex> {
         let is_zero_byte = r.peek_u8()? == 0;
         let index = r.read_var_u32()?;
-        Ok(CompactIndex { index, is_zero_byte })
+        Ok(CompactIndex {
+            index,
+            is_zero_byte,
+        })
     }
 }
 
@@ -256,7 +262,10 @@ impl<'a> Immediate<'a> for ZeroByte {
         let at = r.offset();
         match r.read_u8()? {
             0 => Ok(ZeroByte),
-            _ => Err(DecodeError::new(at, "malformed reserved byte: zero byte expected")),
+            _ => Err(DecodeError::new(
+                at,
+                "malformed reserved byte: zero byte expected",
+            )),
         }
     }
 }
@@ -303,7 +312,11 @@ impl MemArg {
         if flags >= 1 << 7 {
             return Err(DecodeError::new(at, "malformed memop flags"));
         }
-        let memory = if flags & (1 << 6) != 0 { r.read_var_u32()? } else { 0 };
+        let memory = if flags & (1 << 6) != 0 {
+            r.read_var_u32()?
+        } else {
+            0
+        };
         let offset_at = r.offset();
         let offset = r.read_var_u64()?;
         let offset_is_u32 = r.offset() - offset_at <= 5 && offset <= u32::MAX as u64;
@@ -325,7 +338,11 @@ impl<'a> Immediate<'a> for BrTable<'a> {
             r.read_var_u32()?;
         }
         let default = r.read_var_u32()?;
-        Ok(BrTable { reader: start, count, default })
+        Ok(BrTable {
+            reader: start,
+            count,
+            default,
+        })
     }
 }
 
@@ -337,10 +354,20 @@ impl<'a> Immediate<'a> for TryTable {
         for _ in 0..n {
             let at = r.offset();
             let catch = match r.read_u8()? {
-                0 => Catch::One { tag: r.read_var_u32()?, label: r.read_var_u32()? },
-                1 => Catch::OneRef { tag: r.read_var_u32()?, label: r.read_var_u32()? },
-                2 => Catch::All { label: r.read_var_u32()? },
-                3 => Catch::AllRef { label: r.read_var_u32()? },
+                0 => Catch::One {
+                    tag: r.read_var_u32()?,
+                    label: r.read_var_u32()?,
+                },
+                1 => Catch::OneRef {
+                    tag: r.read_var_u32()?,
+                    label: r.read_var_u32()?,
+                },
+                2 => Catch::All {
+                    label: r.read_var_u32()?,
+                },
+                3 => Catch::AllRef {
+                    label: r.read_var_u32()?,
+                },
                 k => crate::bail!(at, "malformed catch clause kind 0x{k:02x}"),
             };
             catches.push(catch);
@@ -359,7 +386,13 @@ impl<'a> Immediate<'a> for BrOnCast {
         let depth = r.read_var_u32()?;
         let from = r.read_heap_type()?;
         let to = r.read_heap_type()?;
-        Ok(BrOnCast { depth, from_nullable: flags & 1 != 0, from, to_nullable: flags & 2 != 0, to })
+        Ok(BrOnCast {
+            depth,
+            from_nullable: flags & 1 != 0,
+            from,
+            to_nullable: flags & 2 != 0,
+            to,
+        })
     }
 }
 
@@ -368,7 +401,10 @@ impl<'a> Immediate<'a> for SelectType {
         let at = r.offset();
         let n = r.read_var_u32()?;
         if n != 1 {
-            return Err(DecodeError::new(at, "invalid result arity for typed select"));
+            return Err(DecodeError::new(
+                at,
+                "invalid result arity for typed select",
+            ));
         }
         r.read_val_type().map(SelectType)
     }

@@ -251,7 +251,10 @@ impl<'a> BinaryReader<'a> {
         let at = self.offset();
         let len = self.read_var_u32()? as usize;
         if len > MAX_STRING_LEN {
-            crate::bail!(at, "string length {len} exceeds the limit of {MAX_STRING_LEN}");
+            crate::bail!(
+                at,
+                "string length {len} exceeds the limit of {MAX_STRING_LEN}"
+            );
         }
         let bytes = self.read_bytes(len)?;
         core::str::from_utf8(bytes).map_err(|_| DecodeError::new(at, "malformed UTF-8 encoding"))

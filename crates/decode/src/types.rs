@@ -64,7 +64,10 @@ impl RefType {
 
     /// `(ref null <abstract>)`.
     pub const fn null(ty: AbstractHeapType) -> RefType {
-        RefType { nullable: true, heap: HeapType::Abstract(ty) }
+        RefType {
+            nullable: true,
+            heap: HeapType::Abstract(ty),
+        }
     }
 }
 
@@ -200,7 +203,10 @@ impl FuncType {
         let mut all = Vec::with_capacity(params.len() + results.len());
         all.extend_from_slice(params);
         all.extend_from_slice(results);
-        FuncType { params_results: all.into_boxed_slice(), len_params: params.len() }
+        FuncType {
+            params_results: all.into_boxed_slice(),
+            len_params: params.len(),
+        }
     }
 
     pub fn params(&self) -> &[ValType] {
@@ -337,7 +343,10 @@ impl<'a> BinaryReader<'a> {
         let at = self.offset();
         let b = self.read_u8()?;
         match b {
-            0x63 | 0x64 => Ok(RefType { nullable: b == 0x63, heap: self.read_heap_type()? }),
+            0x63 | 0x64 => Ok(RefType {
+                nullable: b == 0x63,
+                heap: self.read_heap_type()?,
+            }),
             _ => match AbstractHeapType::from_byte(b) {
                 Some(a) => Ok(RefType::null(a)),
                 None => Err(DecodeError::new(at, "malformed reference type")),
@@ -430,7 +439,10 @@ impl<'a> BinaryReader<'a> {
         Ok(FuncType::new(&params, &results))
     }
 
-    fn read_composite_type(&mut self, first: u8) -> Result<(CompositeType, Option<u32>, Option<u32>)> {
+    fn read_composite_type(
+        &mut self,
+        first: u8,
+    ) -> Result<(CompositeType, Option<u32>, Option<u32>)> {
         let mut opcode = first;
         let mut describes = None;
         let mut descriptor = None;
@@ -501,16 +513,32 @@ impl<'a> BinaryReader<'a> {
             for _ in 0..n {
                 types.push(self.read_sub_type()?);
             }
-            Ok(RecGroup { offset, explicit: true, types })
+            Ok(RecGroup {
+                offset,
+                explicit: true,
+                types,
+            })
         } else {
-            Ok(RecGroup { offset, explicit: false, types: alloc::vec![self.read_sub_type()?] })
+            Ok(RecGroup {
+                offset,
+                explicit: false,
+                types: alloc::vec![self.read_sub_type()?],
+            })
         }
     }
 
     fn read_limits(&mut self, flags: u8, is64: bool) -> Result<Limits> {
-        let initial = if is64 { self.read_var_u64()? } else { self.read_var_u32()? as u64 };
+        let initial = if is64 {
+            self.read_var_u64()?
+        } else {
+            self.read_var_u32()? as u64
+        };
         let maximum = if flags & 0x01 != 0 {
-            Some(if is64 { self.read_var_u64()? } else { self.read_var_u32()? as u64 })
+            Some(if is64 {
+                self.read_var_u64()?
+            } else {
+                self.read_var_u32()? as u64
+            })
         } else {
             None
         };
@@ -528,7 +556,12 @@ impl<'a> BinaryReader<'a> {
         }
         let table64 = flags & 0x04 != 0;
         let limits = self.read_limits(flags, table64)?;
-        Ok(TableType { element, table64, shared: flags & 0x02 != 0, limits })
+        Ok(TableType {
+            element,
+            table64,
+            shared: flags & 0x02 != 0,
+            limits,
+        })
     }
 
     /// A memory type: flags (bit 0: max, bit 1: shared, bit 2: 64-bit, bit 3: custom page
@@ -551,7 +584,12 @@ impl<'a> BinaryReader<'a> {
         } else {
             None
         };
-        Ok(MemoryType { memory64, shared: flags & 0x02 != 0, limits, page_size_log2 })
+        Ok(MemoryType {
+            memory64,
+            shared: flags & 0x02 != 0,
+            limits,
+            page_size_log2,
+        })
     }
 
     /// A global type: value type and mutability (bit 0: mutable, bit 1: shared).
@@ -562,7 +600,11 @@ impl<'a> BinaryReader<'a> {
         if flags & !0x01 != 0 {
             crate::bail!(at, "malformed mutability");
         }
-        Ok(GlobalType { content, mutable: flags & 1 != 0, shared: false })
+        Ok(GlobalType {
+            content,
+            mutable: flags & 1 != 0,
+            shared: false,
+        })
     }
 
     /// A tag type: attribute 0 and a function type index.
@@ -571,6 +613,8 @@ impl<'a> BinaryReader<'a> {
         if self.read_u8()? != 0 {
             return Err(DecodeError::new(at, "malformed tag attribute"));
         }
-        Ok(TagType { func_type: self.read_var_u32()? })
+        Ok(TagType {
+            func_type: self.read_var_u32()?,
+        })
     }
 }

@@ -14,12 +14,21 @@ fn regressions_agree_with_wasmparser() {
             continue;
         }
         let bytes = std::fs::read(&path).expect("read regression input");
-        for features in [Features::wasm1(), Features::wasm2(), Features::wasm3(), Features::all()] {
+        for features in [
+            Features::wasm1(),
+            Features::wasm2(),
+            Features::wasm3(),
+            Features::all(),
+        ] {
             if let Err(d) = check_agreement(&bytes, &features) {
                 panic!("{}: {d}", path.display());
             }
         }
         checked += 1;
     }
-    assert!(checked > 0, "no regression inputs found in {}", dir.display());
+    assert!(
+        checked > 0,
+        "no regression inputs found in {}",
+        dir.display()
+    );
 }

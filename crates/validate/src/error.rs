@@ -49,7 +49,14 @@ impl ValidateError {
     #[cold]
     #[inline(never)]
     fn new(kind: ErrorKind, offset: usize, message: String) -> Self {
-        ValidateError { inner: Box::new(Inner { kind, offset, func: None, message }) }
+        ValidateError {
+            inner: Box::new(Inner {
+                kind,
+                offset,
+                func: None,
+                message,
+            }),
+        }
     }
 
     /// Records the index of the function whose body the error is in.

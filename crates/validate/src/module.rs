@@ -24,18 +24,34 @@ pub(crate) fn check_heap_type(ctx: &ModuleCtx, h: HeapType, offset: usize) -> Re
                 A::Func | A::Extern => f.reference_types,
                 A::Exn => f.exceptions,
                 A::NoExn => f.exceptions && f.gc,
-                A::Any | A::Eq | A::I31 | A::Struct | A::Array | A::None | A::NoFunc | A::NoExtern => f.gc,
+                A::Any
+                | A::Eq
+                | A::I31
+                | A::Struct
+                | A::Array
+                | A::None
+                | A::NoFunc
+                | A::NoExtern => f.gc,
             };
             if !ok {
-                bail!(offset, "heap type {h} requires a proposal that is not enabled");
+                bail!(
+                    offset,
+                    "heap type {h} requires a proposal that is not enabled"
+                );
             }
         }
         HeapType::Concrete(i) | HeapType::Exact(i) => {
             if !f.function_references {
-                bail!(offset, "concrete reference types require function references");
+                bail!(
+                    offset,
+                    "concrete reference types require function references"
+                );
             }
             if matches!(h, HeapType::Exact(_)) && !f.custom_descriptors {
-                bail!(offset, "exact types require the custom descriptors proposal");
+                bail!(
+                    offset,
+                    "exact types require the custom descriptors proposal"
+                );
             }
             if i >= ctx.types.len() {
                 bail!(offset, "unknown type {i}: type index out of bounds");
@@ -51,7 +67,10 @@ pub(crate) fn check_val_type(ctx: &ModuleCtx, t: ValType, offset: usize) -> Resu
         ValType::V128 if !ctx.features.simd => bail!(offset, "SIMD support is not enabled"),
         ValType::Ref(r) => {
             if !r.nullable && !ctx.features.function_references {
-                bail!(offset, "non-nullable references require function references");
+                bail!(
+                    offset,
+                    "non-nullable references require function references"
+                );
             }
             check_heap_type(ctx, r.heap, offset)
         }
@@ -63,13 +82,26 @@ pub(crate) fn check_val_type(ctx: &ModuleCtx, t: ValType, offset: usize) -> Resu
 /// bounds-checked already.
 fn check_val_type_in_group(ctx: &ModuleCtx, t: ValType, offset: usize) -> Result<()> {
     match t {
-        ValType::Ref(RefType { nullable, heap: HeapType::Concrete(_) | HeapType::Exact(_) }) => {
+        ValType::Ref(RefType {
+            nullable,
+            heap: HeapType::Concrete(_) | HeapType::Exact(_),
+        }) => {
             if !ctx.features.function_references {
-                bail!(offset, "concrete reference types require function references");
+                bail!(
+                    offset,
+                    "concrete reference types require function references"
+                );
             }
-            if let ValType::Ref(RefType { heap: HeapType::Exact(_), .. }) = t {
+            if let ValType::Ref(RefType {
+                heap: HeapType::Exact(_),
+                ..
+            }) = t
+            {
                 if !ctx.features.custom_descriptors {
-                    bail!(offset, "exact types require the custom descriptors proposal");
+                    bail!(
+                        offset,
+                        "exact types require the custom descriptors proposal"
+                    );
                 }
             }
             let _ = nullable;
@@ -79,7 +111,13 @@ fn check_val_type_in_group(ctx: &ModuleCtx, t: ValType, offset: usize) -> Result
     }
 }
 
-fn check_limits(initial: u64, maximum: Option<u64>, bound: u64, what: &str, offset: usize) -> Result<()> {
+fn check_limits(
+    initial: u64,
+    maximum: Option<u64>,
+    bound: u64,
+    what: &str,
+    offset: usize,
+) -> Result<()> {
     if initial > bound {
         bail!(offset, "{what} size must be at most {bound}");
     }
@@ -133,9 +171,14 @@ fn check_memory_type(ctx: &ModuleCtx, m: &MemoryType, offset: usize) -> Result<(
     let page_log2 = m.page_size_log2();
     let bytes_log2 = if m.memory64 { 64 } else { 32 };
     let bound = 1u64 << (bytes_log2 - page_log2).min(63);
-    let bound = if m.memory64 && page_log2 == 0 { u64::MAX } else { bound };
-    check_limits(m.limits.initial, m.limits.maximum, bound, "memory", offset)
-        .map_err(|_| ValidateError::invalid(offset, "memory size must be at most 65536 pages (4GiB)"))
+    let bound = if m.memory64 && page_log2 == 0 {
+        u64::MAX
+    } else {
+        bound
+    };
+    check_limits(m.limits.initial, m.limits.maximum, bound, "memory", offset).map_err(|_| {
+        ValidateError::invalid(offset, "memory size must be at most 65536 pages (4GiB)")
+    })
 }
 
 fn check_global_type(ctx: &ModuleCtx, g: &GlobalType, offset: usize) -> Result<()> {
@@ -149,7 +192,11 @@ fn check_tag_type(ctx: &ModuleCtx, t: &TagType, offset: usize) -> Result<()> {
     match ctx.types.func_type(t.func_type) {
         Some(f) if f.results().is_empty() => Ok(()),
         Some(_) => bail!(offset, "invalid exception type: tag results must be empty"),
-        None => bail!(offset, "unknown type {}: tags need a function type", t.func_type),
+        None => bail!(
+            offset,
+            "unknown type {}: tags need a function type",
+            t.func_type
+        ),
     }
 }
 
@@ -163,14 +210,22 @@ fn check_func_type_index(ctx: &ModuleCtx, ti: u32, offset: usize) -> Result<()> 
     Ok(())
 }
 
-fn const_expr(fv: &mut FuncValidator<'_>, e: &ConstExpr<'_>, ty: ValType, globals: u32) -> Result<()> {
+fn const_expr(
+    fv: &mut FuncValidator<'_>,
+    e: &ConstExpr<'_>,
+    ty: ValType,
+    globals: u32,
+) -> Result<()> {
     fv.validate_const(e.reader, ty, globals)
 }
 
 /// Decodes and validates a whole module.
 pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
     let m = Module::parse(bytes)?;
-    let mut ctx = ModuleCtx { features: *features, ..ModuleCtx::default() };
+    let mut ctx = ModuleCtx {
+        features: *features,
+        ..ModuleCtx::default()
+    };
 
     // Types.
     for group in &m.types {
@@ -179,7 +234,12 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
         }
         let start = ctx.types.len();
         ctx.types.add_group(group);
-        ctx.types.check_group(start, group.offset, features.gc, features.custom_descriptors)?;
+        ctx.types.check_group(
+            start,
+            group.offset,
+            features.gc,
+            features.custom_descriptors,
+        )?;
         for t in &group.types {
             match &t.composite {
                 CompositeType::Func(f) => {
@@ -223,7 +283,10 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
             }
             ImportKind::FuncExact(ti) => {
                 if !features.custom_descriptors {
-                    bail!(at, "exact function imports require the custom descriptors proposal");
+                    bail!(
+                        at,
+                        "exact function imports require the custom descriptors proposal"
+                    );
                 }
                 check_func_type_index(&ctx, ti, at)?;
                 ctx.funcs.push(ti);
@@ -240,7 +303,10 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
             ImportKind::Global(g) => {
                 check_global_type(&ctx, &g, at)?;
                 if g.mutable && !features.mutable_global {
-                    bail!(at, "mutable global imports require the mutable-global proposal");
+                    bail!(
+                        at,
+                        "mutable global imports require the mutable-global proposal"
+                    );
                 }
                 ctx.globals.push(g);
             }
@@ -263,14 +329,20 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
         ctx.tables.push(t.ty);
     }
     if ctx.tables.len() > 1 && !features.reference_types {
-        bail!(m.tables.first().map_or(0, |t| t.offset), "multiple tables require reference types");
+        bail!(
+            m.tables.first().map_or(0, |t| t.offset),
+            "multiple tables require reference types"
+        );
     }
     for (at, mt) in &m.memories {
         check_memory_type(&ctx, mt, *at)?;
         ctx.memories.push(*mt);
     }
     if ctx.memories.len() > 1 && !features.multi_memory {
-        bail!(m.memories.first().map_or(0, |x| x.0), "multiple memories require multi-memory");
+        bail!(
+            m.memories.first().map_or(0, |x| x.0),
+            "multiple memories require multi-memory"
+        );
     }
     for (at, t) in &m.tags {
         check_tag_type(&ctx, t, *at)?;
@@ -282,7 +354,10 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
     }
     for e in &m.elements {
         if !matches!(e.mode, SegmentMode::Active { .. }) && !features.bulk_memory {
-            bail!(e.offset, "passive and declared element segments require bulk memory");
+            bail!(
+                e.offset,
+                "passive and declared element segments require bulk memory"
+            );
         }
         let t = e.ty();
         if let ElementItems::Exprs(..) = e.items {
@@ -305,7 +380,10 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
             match &t.init {
                 Some(e) => {
                     if !features.function_references {
-                        bail!(t.offset, "tables with expression initializers require function references");
+                        bail!(
+                            t.offset,
+                            "tables with expression initializers require function references"
+                        );
                     }
                     const_expr(&mut fv, e, ValType::Ref(t.ty.element), imported_globals)?
                 }
@@ -317,10 +395,18 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
             }
         }
         for (i, g) in m.globals.iter().enumerate() {
-            let visible = if features.gc { imported_globals + i as u32 } else { imported_globals };
+            let visible = if features.gc {
+                imported_globals + i as u32
+            } else {
+                imported_globals
+            };
             const_expr(&mut fv, &g.init, g.ty.content, visible)?;
         }
-        let seg_globals = if features.gc { ctx.globals.len() as u32 } else { imported_globals };
+        let seg_globals = if features.gc {
+            ctx.globals.len() as u32
+        } else {
+            imported_globals
+        };
         for e in &m.elements {
             let t = e.ty();
             if let SegmentMode::Active { index, offset } = &e.mode {
@@ -328,10 +414,17 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
                     Some(tt) => *tt,
                     None => bail!(e.offset, "unknown table {index}"),
                 };
-                let idx_ty = if table.table64 { ValType::I64 } else { ValType::I32 };
+                let idx_ty = if table.table64 {
+                    ValType::I64
+                } else {
+                    ValType::I32
+                };
                 const_expr(&mut fv, offset, idx_ty, seg_globals)?;
                 if !ctx.types.is_sub_ref(t, table.element) {
-                    bail!(e.offset, "type mismatch: element segment does not fit table {index}");
+                    bail!(
+                        e.offset,
+                        "type mismatch: element segment does not fit table {index}"
+                    );
                 }
             }
             match &e.items {
@@ -352,7 +445,10 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
         }
         for d in &m.data {
             if !features.bulk_memory && matches!(d.mode, SegmentMode::Passive) {
-                bail!(d.offset, "passive data segments require the bulk-memory proposal");
+                bail!(
+                    d.offset,
+                    "passive data segments require the bulk-memory proposal"
+                );
             }
             if let SegmentMode::Active { index, offset } = &d.mode {
                 let idx_ty = match ctx.memory_index_type(*index) {
@@ -384,13 +480,23 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
             }
         };
         if ex.index as usize >= len {
-            bail!(ex.offset, "unknown {what} {}: exported index out of bounds", ex.index);
+            bail!(
+                ex.offset,
+                "unknown {what} {}: exported index out of bounds",
+                ex.index
+            );
         }
         if ex.kind == ExternalKind::Func {
             declared.insert(ex.index);
         }
-        if ex.kind == ExternalKind::Global && ctx.globals[ex.index as usize].mutable && !features.mutable_global {
-            bail!(ex.offset, "mutable global exports require the mutable-global proposal");
+        if ex.kind == ExternalKind::Global
+            && ctx.globals[ex.index as usize].mutable
+            && !features.mutable_global
+        {
+            bail!(
+                ex.offset,
+                "mutable global exports require the mutable-global proposal"
+            );
         }
     }
 
@@ -400,7 +506,10 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
             Some(t) => *t,
             None => bail!(at, "unknown function {f}"),
         };
-        let ft = ctx.types.func_type(ti).expect("function types were checked");
+        let ft = ctx
+            .types
+            .func_type(ti)
+            .expect("function types were checked");
         if !ft.params().is_empty() || !ft.results().is_empty() {
             bail!(at, "start function must have type [] -> []");
         }
@@ -418,7 +527,8 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
     for (i, body) in m.code.iter().enumerate() {
         let index = (imported_funcs + i) as u32;
         let ti = ctx.funcs[index as usize];
-        fv.validate_body(ti, body.reader).map_err(|e| e.in_function(index))?;
+        fv.validate_body(ti, body.reader)
+            .map_err(|e| e.in_function(index))?;
     }
     Ok(())
 }

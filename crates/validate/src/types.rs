@@ -38,7 +38,10 @@ fn map_heap(h: HeapType, f: &mut impl FnMut(u32) -> u32) -> HeapType {
 
 fn map_val(v: ValType, f: &mut impl FnMut(u32) -> u32) -> ValType {
     match v {
-        ValType::Ref(r) => ValType::Ref(RefType { nullable: r.nullable, heap: map_heap(r.heap, f) }),
+        ValType::Ref(r) => ValType::Ref(RefType {
+            nullable: r.nullable,
+            heap: map_heap(r.heap, f),
+        }),
         v => v,
     }
 }
@@ -48,7 +51,10 @@ fn map_field(t: FieldType, f: &mut impl FnMut(u32) -> u32) -> FieldType {
         StorageType::Val(v) => StorageType::Val(map_val(v, f)),
         s => s,
     };
-    FieldType { storage, mutable: t.mutable }
+    FieldType {
+        storage,
+        mutable: t.mutable,
+    }
 }
 
 fn map_sub(t: &SubType, f: &mut impl FnMut(u32) -> u32) -> SubType {
@@ -58,7 +64,9 @@ fn map_sub(t: &SubType, f: &mut impl FnMut(u32) -> u32) -> SubType {
             let results: Vec<ValType> = ft.results().iter().map(|v| map_val(*v, f)).collect();
             CompositeType::Func(FuncType::new(&params, &results))
         }
-        CompositeType::Struct(fields) => CompositeType::Struct(fields.iter().map(|x| map_field(*x, f)).collect()),
+        CompositeType::Struct(fields) => {
+            CompositeType::Struct(fields.iter().map(|x| map_field(*x, f)).collect())
+        }
         CompositeType::Array(x) => CompositeType::Array(map_field(*x, f)),
     };
     SubType {
@@ -99,7 +107,11 @@ impl TypeSpace {
                 canon[i as usize]
             }
         };
-        let key: Vec<SubType> = group.types.iter().map(|t| map_sub(t, &mut key_of)).collect();
+        let key: Vec<SubType> = group
+            .types
+            .iter()
+            .map(|t| map_sub(t, &mut key_of))
+            .collect();
         let base = match self.groups.get(&key) {
             Some(b) => *b,
             None => {
@@ -124,7 +136,9 @@ impl TypeSpace {
 
     /// The declared supertype of `idx`, if any.
     pub fn supertype(&self, idx: u32) -> Option<u32> {
-        self.types.get(idx as usize).and_then(|t| t.supertypes.first().copied())
+        self.types
+            .get(idx as usize)
+            .and_then(|t| t.supertypes.first().copied())
     }
 
     /// Whether defined type `a` is a subtype of defined type `b`.
@@ -223,7 +237,13 @@ impl TypeSpace {
 
     /// Checks that the rec group starting at `start` (already added) is valid: references
     /// in range, supertypes declared before, not final, of the same shape, matching.
-    pub fn check_group(&self, start: u32, offset: usize, gc: bool, custom_desc: bool) -> Result<()> {
+    pub fn check_group(
+        &self,
+        start: u32,
+        offset: usize,
+        gc: bool,
+        custom_desc: bool,
+    ) -> Result<()> {
         let end = self.len();
         // Every reference of the group first: later checks follow indices of other members.
         for idx in start..end {
@@ -235,21 +255,30 @@ impl TypeSpace {
                 bail!(offset, "subtyping requires the gc proposal");
             }
             if (t.descriptor.is_some() || t.describes.is_some()) && !custom_desc {
-                bail!(offset, "descriptors require the custom descriptors proposal");
+                bail!(
+                    offset,
+                    "descriptors require the custom descriptors proposal"
+                );
             }
             if t.supertypes.len() > 1 {
                 bail!(offset, "type {idx}: multiple supertypes are not allowed");
             }
             if let Some(&s) = t.supertypes.first() {
                 if s >= idx {
-                    bail!(offset, "type {idx}: supertype {s} must be defined before it");
+                    bail!(
+                        offset,
+                        "type {idx}: supertype {s} must be defined before it"
+                    );
                 }
                 let sup = &self.types[s as usize];
                 if sup.is_final {
                     bail!(offset, "type {idx}: sub type cannot extend a final type");
                 }
                 if !self.composite_sub(&t.composite, &sup.composite) {
-                    bail!(offset, "type {idx}: sub type does not match its supertype {s}");
+                    bail!(
+                        offset,
+                        "type {idx}: sub type does not match its supertype {s}"
+                    );
                 }
                 let depth = self.depth(s) + 1;
                 if depth > spindle_decode::limits::MAX_SUBTYPING_DEPTH {
@@ -270,7 +299,10 @@ impl TypeSpace {
                 match (t.describes, sup.describes) {
                     (Some(d), Some(sd)) => {
                         if !self.is_sub_idx(d, sd) {
-                            bail!(offset, "type {idx}: described type must be a subtype of the supertype's");
+                            bail!(
+                                offset,
+                                "type {idx}: described type must be a subtype of the supertype's"
+                            );
                         }
                     }
                     (None, Some(_)) => bail!(offset, "type {idx}: supertype describes a type"),
@@ -283,10 +315,16 @@ impl TypeSpace {
                     bail!(offset, "type {idx}: only structs may have descriptors");
                 }
                 if d < start || d >= end {
-                    bail!(offset, "type {idx}: descriptor must be in the same rec group");
+                    bail!(
+                        offset,
+                        "type {idx}: descriptor must be in the same rec group"
+                    );
                 }
                 if d <= idx {
-                    bail!(offset, "type {idx}: descriptor must be defined after the type it describes");
+                    bail!(
+                        offset,
+                        "type {idx}: descriptor must be defined after the type it describes"
+                    );
                 }
                 if self.types[d as usize].describes != Some(idx) {
                     bail!(offset, "type {idx}: descriptor {d} does not describe it");
@@ -297,10 +335,16 @@ impl TypeSpace {
                     bail!(offset, "type {idx}: only structs may be descriptors");
                 }
                 if d >= idx {
-                    bail!(offset, "type {idx}: a descriptor must be defined after the type it describes");
+                    bail!(
+                        offset,
+                        "type {idx}: a descriptor must be defined after the type it describes"
+                    );
                 }
                 if self.types[d as usize].descriptor != Some(idx) {
-                    bail!(offset, "type {idx}: described type {d} does not name it as descriptor");
+                    bail!(
+                        offset,
+                        "type {idx}: described type {d} does not name it as descriptor"
+                    );
                 }
             }
         }
@@ -386,8 +430,14 @@ impl TypeSpace {
             (CompositeType::Func(x), CompositeType::Func(y)) => {
                 x.params().len() == y.params().len()
                     && x.results().len() == y.results().len()
-                    && x.params().iter().zip(y.params()).all(|(p, q)| self.is_sub(*q, *p))
-                    && x.results().iter().zip(y.results()).all(|(p, q)| self.is_sub(*p, *q))
+                    && x.params()
+                        .iter()
+                        .zip(y.params())
+                        .all(|(p, q)| self.is_sub(*q, *p))
+                    && x.results()
+                        .iter()
+                        .zip(y.results())
+                        .all(|(p, q)| self.is_sub(*p, *q))
             }
             (CompositeType::Struct(x), CompositeType::Struct(y)) => {
                 x.len() >= y.len() && x.iter().zip(y.iter()).all(|(p, q)| self.field_sub(p, q))

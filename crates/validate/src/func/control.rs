@@ -1,8 +1,8 @@
 //! Control instructions, calls, exceptions and the parametric `drop`/`select`.
 
 use spindle_decode::{
-    AbstractHeapType, BlockType, CompactIndex, BrTable, Catch, FuncType, HeapType, RefType, SelectType,
-    TryTable, ValType,
+    AbstractHeapType, BlockType, BrTable, Catch, CompactIndex, FuncType, HeapType, RefType,
+    SelectType, TryTable, ValType,
 };
 
 use super::{FrameKind, FuncValidator, Ty, TypeList};
@@ -48,7 +48,10 @@ impl<'m> FuncValidator<'m> {
             // An `if` without `else` passes its parameters through the missing branch.
             let (p, r) = (frame.params.as_slice(), frame.results.as_slice());
             if p.len() != r.len() || p.iter().zip(r).any(|(a, b)| !self.ctx.types.is_sub(*a, *b)) {
-                bail!(self.offset, "type mismatch: if without else must have matching parameters and results");
+                bail!(
+                    self.offset,
+                    "type mismatch: if without else must have matching parameters and results"
+                );
             }
         }
         if frame.kind != FrameKind::Func {
@@ -81,7 +84,10 @@ impl<'m> FuncValidator<'m> {
         for depth in targets.targets() {
             let types = self.label(depth)?.label_types();
             if types.as_slice().len() != arity {
-                bail!(self.offset, "type mismatch: br_table targets have different arities");
+                bail!(
+                    self.offset,
+                    "type mismatch: br_table targets have different arities"
+                );
             }
             self.pop_push_label(types.as_slice())?;
         }
@@ -122,8 +128,16 @@ impl<'m> FuncValidator<'m> {
     fn return_call_type(&mut self, ty: &'m FuncType) -> Result<()> {
         let results = self.function_results()?;
         let (mine, theirs) = (results.as_slice(), ty.results());
-        if mine.len() != theirs.len() || theirs.iter().zip(mine).any(|(a, b)| !self.ctx.types.is_sub(*a, *b)) {
-            bail!(self.offset, "type mismatch: tail call's results do not match the function's");
+        if mine.len() != theirs.len()
+            || theirs
+                .iter()
+                .zip(mine)
+                .any(|(a, b)| !self.ctx.types.is_sub(*a, *b))
+        {
+            bail!(
+                self.offset,
+                "type mismatch: tail call's results do not match the function's"
+            );
         }
         self.pop_all(ty.params())?;
         self.set_unreachable();
@@ -146,16 +160,30 @@ impl<'m> FuncValidator<'m> {
             Some(t) => *t,
             None => bail!(self.offset, "unknown table {table}"),
         };
-        let funcref = RefType { nullable: true, heap: HeapType::Abstract(AbstractHeapType::Func) };
+        let funcref = RefType {
+            nullable: true,
+            heap: HeapType::Abstract(AbstractHeapType::Func),
+        };
         if !ctx.types.is_sub_ref(t.element, funcref) {
-            bail!(self.offset, "type mismatch: indirect calls need a table of function references");
+            bail!(
+                self.offset,
+                "type mismatch: indirect calls need a table of function references"
+            );
         }
         let ty = self.func_type_at(type_index)?;
-        self.pop(if t.table64 { ValType::I64 } else { ValType::I32 })?;
+        self.pop(if t.table64 {
+            ValType::I64
+        } else {
+            ValType::I32
+        })?;
         Ok(ty)
     }
 
-    pub(super) fn visit_call_indirect(&mut self, type_index: u32, table: CompactIndex) -> Result<()> {
+    pub(super) fn visit_call_indirect(
+        &mut self,
+        type_index: u32,
+        table: CompactIndex,
+    ) -> Result<()> {
         let table = self.compact_index(table, self.ctx.features.reference_types)?;
         let ty = self.indirect_type(type_index, table)?;
         self.call_type(ty)
@@ -168,7 +196,10 @@ impl<'m> FuncValidator<'m> {
 
     fn ref_callee(&mut self, type_index: u32) -> Result<&'m FuncType> {
         let ty = self.func_type_at(type_index)?;
-        self.pop(ValType::Ref(RefType { nullable: true, heap: HeapType::Concrete(type_index) }))?;
+        self.pop(ValType::Ref(RefType {
+            nullable: true,
+            heap: HeapType::Concrete(type_index),
+        }))?;
         Ok(ty)
     }
 
@@ -198,7 +229,10 @@ impl<'m> FuncValidator<'m> {
             Ty::Val(v) => !matches!(v, ValType::Ref(_)),
         };
         if !is_num(a) || !is_num(b) {
-            bail!(self.offset, "type mismatch: select without a type needs numeric or vector operands");
+            bail!(
+                self.offset,
+                "type mismatch: select without a type needs numeric or vector operands"
+            );
         }
         match (a, b) {
             (Ty::Bot, t) | (t, Ty::Bot) => self.push_ty(t),
@@ -224,7 +258,10 @@ impl<'m> FuncValidator<'m> {
         self.pop_all(types.as_slice())?;
         self.push_all(types.as_slice());
         match r {
-            Some(r) => self.push(ValType::Ref(RefType { nullable: false, heap: r.heap })),
+            Some(r) => self.push(ValType::Ref(RefType {
+                nullable: false,
+                heap: r.heap,
+            })),
             None => self.push_ty(Ty::BotRef),
         }
         Ok(())
@@ -235,12 +272,21 @@ impl<'m> FuncValidator<'m> {
         let types = self.label(depth)?.label_types();
         let (last, rest) = match types.as_slice().split_last() {
             Some((ValType::Ref(last), rest)) => (*last, rest),
-            _ => bail!(self.offset, "type mismatch: br_on_non_null target must take a reference"),
+            _ => bail!(
+                self.offset,
+                "type mismatch: br_on_non_null target must take a reference"
+            ),
         };
         if let Some(r) = r {
-            let nn = RefType { nullable: false, heap: r.heap };
+            let nn = RefType {
+                nullable: false,
+                heap: r.heap,
+            };
             if !self.ctx.types.is_sub_ref(nn, last) {
-                bail!(self.offset, "type mismatch: br_on_non_null operand does not match the label");
+                bail!(
+                    self.offset,
+                    "type mismatch: br_on_non_null operand does not match the label"
+                );
             }
         }
         self.pop_all(rest)?;
@@ -272,7 +318,10 @@ impl<'m> FuncValidator<'m> {
 
     pub(super) fn visit_try_table(&mut self, table: TryTable) -> Result<()> {
         let (params, results) = self.block_types(table.ty)?;
-        let exnref = ValType::Ref(RefType { nullable: false, heap: HeapType::Abstract(AbstractHeapType::Exn) });
+        let exnref = ValType::Ref(RefType {
+            nullable: false,
+            heap: HeapType::Abstract(AbstractHeapType::Exn),
+        });
         for catch in &table.catches {
             let (label, tag, with_ref) = match *catch {
                 Catch::One { tag, label } => (label, Some(tag), false),
@@ -286,7 +335,10 @@ impl<'m> FuncValidator<'m> {
                 Some(t) => {
                     let ty = self.tag_type(t)?;
                     if !ty.results().is_empty() {
-                        bail!(self.offset, "invalid exception tag type: results must be empty");
+                        bail!(
+                            self.offset,
+                            "invalid exception tag type: results must be empty"
+                        );
                     }
                     ty.params()
                 }
@@ -294,15 +346,24 @@ impl<'m> FuncValidator<'m> {
             };
             let n = carried.len() + with_ref as usize;
             if target.len() != n {
-                bail!(self.offset, "type mismatch: catch handler's values do not match label {label}");
+                bail!(
+                    self.offset,
+                    "type mismatch: catch handler's values do not match label {label}"
+                );
             }
             for (a, b) in carried.iter().zip(target) {
                 if !self.ctx.types.is_sub(*a, *b) {
-                    bail!(self.offset, "type mismatch: catch handler's values do not match label {label}");
+                    bail!(
+                        self.offset,
+                        "type mismatch: catch handler's values do not match label {label}"
+                    );
                 }
             }
             if with_ref && !self.ctx.types.is_sub(exnref, target[n - 1]) {
-                bail!(self.offset, "type mismatch: catch_ref label must take an exnref");
+                bail!(
+                    self.offset,
+                    "type mismatch: catch_ref label must take an exnref"
+                );
             }
         }
         self.pop_all(params.as_slice())?;

@@ -60,7 +60,10 @@ impl<'m> FuncValidator<'m> {
     pub(super) fn visit_struct_new(&mut self, type_index: u32) -> Result<()> {
         let fields = self.struct_fields(type_index)?;
         if self.descriptor_of(type_index).is_some() {
-            bail!(self.offset, "type with a descriptor requires a descriptor operand: use struct.new_desc");
+            bail!(
+                self.offset,
+                "type with a descriptor requires a descriptor operand: use struct.new_desc"
+            );
         }
         self.pop_fields(fields)?;
         self.push(self.new_ref(type_index));
@@ -70,7 +73,10 @@ impl<'m> FuncValidator<'m> {
     pub(super) fn visit_struct_new_default(&mut self, type_index: u32) -> Result<()> {
         let fields = self.struct_fields(type_index)?;
         if self.descriptor_of(type_index).is_some() {
-            bail!(self.offset, "type with a descriptor requires a descriptor operand: use struct.new_default_desc");
+            bail!(
+                self.offset,
+                "type with a descriptor requires a descriptor operand: use struct.new_default_desc"
+            );
         }
         for f in fields {
             self.check_defaultable(f)?;
@@ -91,9 +97,15 @@ impl<'m> FuncValidator<'m> {
         let packed = matches!(f.storage, StorageType::I8 | StorageType::I16);
         if packed != signed_access {
             if packed {
-                bail!(self.offset, "type mismatch: packed field requires a _s or _u access");
+                bail!(
+                    self.offset,
+                    "type mismatch: packed field requires a _s or _u access"
+                );
             }
-            bail!(self.offset, "type mismatch: _s and _u accesses need a packed field");
+            bail!(
+                self.offset,
+                "type mismatch: _s and _u accesses need a packed field"
+            );
         }
         Ok(())
     }
@@ -160,7 +172,10 @@ impl<'m> FuncValidator<'m> {
 
     fn check_numeric_elem(&self, e: &FieldType) -> Result<()> {
         if let StorageType::Val(ValType::Ref(_)) = e.storage {
-            bail!(self.offset, "type mismatch: array element type must be numeric or vector for data segments");
+            bail!(
+                self.offset,
+                "type mismatch: array element type must be numeric or vector for data segments"
+            );
         }
         Ok(())
     }
@@ -169,7 +184,10 @@ impl<'m> FuncValidator<'m> {
         let seg = self.elem_type(elem)?;
         match e.storage {
             StorageType::Val(v) if self.ctx.types.is_sub(ValType::Ref(seg), v) => Ok(()),
-            _ => bail!(self.offset, "type mismatch: elem segment {elem} does not fit the array's elements"),
+            _ => bail!(
+                self.offset,
+                "type mismatch: elem segment {elem} does not fit the array's elements"
+            ),
         }
     }
 
@@ -216,7 +234,10 @@ impl<'m> FuncValidator<'m> {
     fn mutable_array(&self, ti: u32) -> Result<FieldType> {
         let e = self.array_elem(ti)?;
         if !e.mutable {
-            bail!(self.offset, "array is immutable: cannot modify array type {ti}");
+            bail!(
+                self.offset,
+                "array is immutable: cannot modify array type {ti}"
+            );
         }
         Ok(e)
     }
@@ -252,7 +273,10 @@ impl<'m> FuncValidator<'m> {
             (a, b) => a == b,
         };
         if !fits {
-            bail!(self.offset, "type mismatch: array.copy source elements do not fit the destination");
+            bail!(
+                self.offset,
+                "type mismatch: array.copy source elements do not fit the destination"
+            );
         }
         self.pop(ValType::I32)?;
         self.pop(ValType::I32)?;
@@ -326,8 +350,14 @@ impl<'m> FuncValidator<'m> {
     fn br_on_cast_common(&mut self, cast: BrOnCast, on_fail: bool, desc: bool) -> Result<()> {
         self.check_heap_type(cast.from)?;
         self.check_heap_type(cast.to)?;
-        let from = RefType { nullable: cast.from_nullable, heap: cast.from };
-        let to = RefType { nullable: cast.to_nullable, heap: cast.to };
+        let from = RefType {
+            nullable: cast.from_nullable,
+            heap: cast.from,
+        };
+        let to = RefType {
+            nullable: cast.to_nullable,
+            heap: cast.to,
+        };
         let related = if self.ctx.features.custom_descriptors {
             // Custom descriptors relax the rule: the target need only share the hierarchy.
             self.ctx.types.top_of(to.heap) == self.ctx.types.top_of(from.heap)
@@ -335,21 +365,33 @@ impl<'m> FuncValidator<'m> {
             self.ctx.types.is_sub_ref(to, from)
         };
         if !related {
-            bail!(self.offset, "type mismatch: cast target must be a subtype of the source type");
+            bail!(
+                self.offset,
+                "type mismatch: cast target must be a subtype of the source type"
+            );
         }
         if desc {
             self.pop_descriptor_for(cast.to)?;
         }
         self.pop(ValType::Ref(from))?;
-        let diff = RefType { nullable: from.nullable && !to.nullable, heap: from.heap };
+        let diff = RefType {
+            nullable: from.nullable && !to.nullable,
+            heap: from.heap,
+        };
         let (branch, fallthrough) = if on_fail { (diff, to) } else { (to, diff) };
         let types = self.label(cast.depth)?.label_types();
         let (last, rest) = match types.as_slice().split_last() {
             Some((ValType::Ref(last), rest)) => (*last, rest),
-            _ => bail!(self.offset, "type mismatch: cast branch target must take a reference"),
+            _ => bail!(
+                self.offset,
+                "type mismatch: cast branch target must take a reference"
+            ),
         };
         if !self.ctx.types.is_sub_ref(branch, last) {
-            bail!(self.offset, "type mismatch: cast branch type does not match the label");
+            bail!(
+                self.offset,
+                "type mismatch: cast branch type does not match the label"
+            );
         }
         self.pop_all(rest)?;
         self.push_all(rest);
@@ -415,10 +457,17 @@ impl<'m> FuncValidator<'m> {
         let (ti, exact) = match hty {
             HeapType::Concrete(i) => (i, false),
             HeapType::Exact(i) => (i, true),
-            HeapType::Abstract(_) => bail!(self.offset, "type mismatch: descriptor casts need a concrete target type"),
+            HeapType::Abstract(_) => bail!(
+                self.offset,
+                "type mismatch: descriptor casts need a concrete target type"
+            ),
         };
         let d = self.descriptor_required(ti)?;
-        let heap = if exact { HeapType::Exact(d) } else { HeapType::Concrete(d) };
+        let heap = if exact {
+            HeapType::Exact(d)
+        } else {
+            HeapType::Concrete(d)
+        };
         self.pop(rref(true, heap))?;
         Ok(())
     }
@@ -450,11 +499,21 @@ impl<'m> FuncValidator<'m> {
         // Only exact inputs of the inspected type (or bottom) give exact descriptors.
         let exact = match popped {
             Ty::Bot | Ty::BotRef => true,
-            Ty::Val(ValType::Ref(RefType { heap: HeapType::Exact(i), .. })) => self.ctx.types.same(i, type_index),
-            Ty::Val(ValType::Ref(RefType { heap: HeapType::Abstract(A::None), .. })) => true,
+            Ty::Val(ValType::Ref(RefType {
+                heap: HeapType::Exact(i),
+                ..
+            })) => self.ctx.types.same(i, type_index),
+            Ty::Val(ValType::Ref(RefType {
+                heap: HeapType::Abstract(A::None),
+                ..
+            })) => true,
             Ty::Val(_) => false,
         };
-        let heap = if exact { HeapType::Exact(d) } else { HeapType::Concrete(d) };
+        let heap = if exact {
+            HeapType::Exact(d)
+        } else {
+            HeapType::Concrete(d)
+        };
         self.push(rref(false, heap));
         Ok(())
     }

@@ -8,23 +8,35 @@ use crate::error::{bail, Result};
 impl<'m> FuncValidator<'m> {
     /// Checks a memory access's immediate; returns the memory's address type.
     #[inline]
-    pub(super) fn check_memarg(&self, memarg: &MemArg, natural_align: u8, exact: bool) -> Result<ValType> {
+    pub(super) fn check_memarg(
+        &self,
+        memarg: &MemArg,
+        natural_align: u8,
+        exact: bool,
+    ) -> Result<ValType> {
         let mem = match self.ctx.memories.get(memarg.memory as usize) {
             Some(m) => m,
             None => bail!(self.offset, "unknown memory {}", memarg.memory),
         };
         if memarg.explicit_memory && !self.ctx.features.multi_memory {
-            return Err(crate::ValidateError::from(spindle_decode::DecodeError::new(self.offset, "malformed memop flags")));
+            return Err(crate::ValidateError::from(
+                spindle_decode::DecodeError::new(self.offset, "malformed memop flags"),
+            ));
         }
         if !memarg.offset_is_u32 && !self.ctx.features.memory64 {
-            return Err(crate::ValidateError::from(spindle_decode::DecodeError::new(
-                self.offset,
-                "integer representation too long: offset is not a 32-bit LEB128",
-            )));
+            return Err(crate::ValidateError::from(
+                spindle_decode::DecodeError::new(
+                    self.offset,
+                    "integer representation too long: offset is not a 32-bit LEB128",
+                ),
+            ));
         }
         if exact {
             if memarg.align != natural_align {
-                bail!(self.offset, "alignment must be equal to the natural alignment of an atomic access");
+                bail!(
+                    self.offset,
+                    "alignment must be equal to the natural alignment of an atomic access"
+                );
             }
         } else if memarg.align > natural_align {
             bail!(self.offset, "alignment must not be larger than natural");
@@ -33,7 +45,10 @@ impl<'m> FuncValidator<'m> {
             Ok(ValType::I64)
         } else {
             if memarg.offset > u32::MAX as u64 {
-                bail!(self.offset, "offset out of range: must be below 2^32 for 32-bit memories");
+                bail!(
+                    self.offset,
+                    "offset out of range: must be below 2^32 for 32-bit memories"
+                );
             }
             Ok(ValType::I32)
         }
@@ -57,7 +72,9 @@ impl<'m> FuncValidator<'m> {
     /// Before multi-memory, the memory index of `memory.size`/`memory.grow` was one zero byte.
     pub(crate) fn compact_index(&self, idx: CompactIndex, feature: bool) -> Result<u32> {
         if !feature && !idx.is_zero_byte {
-            return Err(crate::ValidateError::from(spindle_decode::DecodeError::new(self.offset, "zero byte expected")));
+            return Err(crate::ValidateError::from(
+                spindle_decode::DecodeError::new(self.offset, "zero byte expected"),
+            ));
         }
         Ok(idx.index)
     }
@@ -101,7 +118,11 @@ impl<'m> FuncValidator<'m> {
     pub(super) fn visit_memory_copy(&mut self, dst_mem: u32, src_mem: u32) -> Result<()> {
         let dst = self.memory(dst_mem)?;
         let src = self.memory(src_mem)?;
-        let len = if dst == ValType::I64 && src == ValType::I64 { ValType::I64 } else { ValType::I32 };
+        let len = if dst == ValType::I64 && src == ValType::I64 {
+            ValType::I64
+        } else {
+            ValType::I32
+        };
         self.pop(len)?;
         self.pop(src)?;
         self.pop(dst)?;

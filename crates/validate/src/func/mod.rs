@@ -175,7 +175,8 @@ impl<'m> FuncValidator<'m> {
             let t = reader.read_val_type()?;
             self.check_val_type(t, at)?;
             self.locals.extend(core::iter::repeat_n(t, n));
-            self.local_init.extend(core::iter::repeat_n(t.is_defaultable(), n));
+            self.local_init
+                .extend(core::iter::repeat_n(t.is_defaultable(), n));
         }
         self.frames.push(Frame {
             kind: FrameKind::Func,
@@ -189,7 +190,12 @@ impl<'m> FuncValidator<'m> {
     }
 
     /// Validates a constant expression of type `expected` that may read `globals` globals.
-    pub(crate) fn validate_const(&mut self, mut reader: BinaryReader<'_>, expected: ValType, globals: u32) -> Result<()> {
+    pub(crate) fn validate_const(
+        &mut self,
+        mut reader: BinaryReader<'_>,
+        expected: ValType,
+        globals: u32,
+    ) -> Result<()> {
         self.reset();
         self.const_mode = Some(ConstMode { globals });
         self.frames.push(Frame {
@@ -204,9 +210,14 @@ impl<'m> FuncValidator<'m> {
         while !reader.eof() {
             let at = reader.offset();
             let op = spindle_decode::peek_opcode(&reader)?;
-            let allowed = op.is_constant() && (!op.is_extended_constant() || features.extended_const);
+            let allowed =
+                op.is_constant() && (!op.is_extended_constant() || features.extended_const);
             if !allowed {
-                bail!(at, "constant expression required: {} is not a constant instruction", op.name());
+                bail!(
+                    at,
+                    "constant expression required: {} is not a constant instruction",
+                    op.name()
+                );
             }
             self.offset = at;
             visit_operator(&mut reader, &mut Visitor(self))?;
@@ -215,7 +226,10 @@ impl<'m> FuncValidator<'m> {
             }
         }
         if !self.frames.is_empty() || !reader.eof() {
-            bail!(reader.offset(), "malformed constant expression: missing end");
+            bail!(
+                reader.offset(),
+                "malformed constant expression: missing end"
+            );
         }
         Ok(())
     }
@@ -296,7 +310,10 @@ impl<'m> FuncValidator<'m> {
     /// Pops any value.
     #[inline]
     pub(crate) fn pop_any(&mut self) -> Result<Ty> {
-        let frame = self.frames.last().expect("a frame is always open while operators are checked");
+        let frame = self
+            .frames
+            .last()
+            .expect("a frame is always open while operators are checked");
         if self.operands.len() <= frame.height {
             if frame.unreachable {
                 return Ok(Ty::Bot);
@@ -348,7 +365,10 @@ impl<'m> FuncValidator<'m> {
         match self.pop_any()? {
             Ty::Bot | Ty::BotRef => Ok(None),
             Ty::Val(ValType::Ref(r)) => Ok(Some(r)),
-            Ty::Val(v) => bail!(self.offset, "type mismatch: expected a reference, found {v}"),
+            Ty::Val(v) => bail!(
+                self.offset,
+                "type mismatch: expected a reference, found {v}"
+            ),
         }
     }
 
@@ -396,7 +416,12 @@ impl<'m> FuncValidator<'m> {
 
     // ----- control stack -----
 
-    pub(crate) fn push_frame(&mut self, kind: FrameKind, params: TypeList<'m>, results: TypeList<'m>) -> Result<()> {
+    pub(crate) fn push_frame(
+        &mut self,
+        kind: FrameKind,
+        params: TypeList<'m>,
+        results: TypeList<'m>,
+    ) -> Result<()> {
         if self.frames.len() >= limits::MAX_NESTING {
             return Err(ValidateError::from(spindle_decode::DecodeError::new(
                 self.offset,
@@ -423,7 +448,10 @@ impl<'m> FuncValidator<'m> {
         };
         self.pop_all(frame.results.as_slice())?;
         if self.operands.len() != frame.height {
-            bail!(self.offset, "type mismatch: values remaining on stack at end of block");
+            bail!(
+                self.offset,
+                "type mismatch: values remaining on stack at end of block"
+            );
         }
         self.frames.pop();
         // Locals initialised inside the block are uninitialised again after it.
@@ -463,10 +491,16 @@ impl<'m> FuncValidator<'m> {
                 let ctx: &'m ModuleCtx = self.ctx;
                 let f = match ctx.types.func_type(idx) {
                     Some(f) => f,
-                    None => bail!(self.offset, "unknown type {idx}: block type is not a function type"),
+                    None => bail!(
+                        self.offset,
+                        "unknown type {idx}: block type is not a function type"
+                    ),
                 };
                 if !ctx.features.multi_value && (!f.params().is_empty() || f.results().len() > 1) {
-                    bail!(self.offset, "blocks with parameters or several results require multi-value");
+                    bail!(
+                        self.offset,
+                        "blocks with parameters or several results require multi-value"
+                    );
                 }
                 Ok((TypeList::Many(f.params()), TypeList::Many(f.results())))
             }

@@ -8,7 +8,10 @@ use crate::error::{bail, Result};
 impl<'m> FuncValidator<'m> {
     pub(super) fn visit_ref_null(&mut self, hty: HeapType) -> Result<()> {
         self.check_heap_type(hty)?;
-        self.push(ValType::Ref(RefType { nullable: true, heap: hty }));
+        self.push(ValType::Ref(RefType {
+            nullable: true,
+            heap: hty,
+        }));
         Ok(())
     }
 
@@ -25,10 +28,21 @@ impl<'m> FuncValidator<'m> {
         };
         if self.const_mode.is_some() {
             self.const_refs.push(func);
-        } else if !self.ctx.declared.get(func as usize).copied().unwrap_or(false) {
+        } else if !self
+            .ctx
+            .declared
+            .get(func as usize)
+            .copied()
+            .unwrap_or(false)
+        {
             bail!(self.offset, "undeclared function reference {func}");
         }
-        let exact = self.ctx.funcs_exact.get(func as usize).copied().unwrap_or(false);
+        let exact = self
+            .ctx
+            .funcs_exact
+            .get(func as usize)
+            .copied()
+            .unwrap_or(false);
         let heap = if self.ctx.features.custom_descriptors && exact {
             HeapType::Exact(ty)
         } else if self.ctx.features.function_references {
@@ -36,7 +50,10 @@ impl<'m> FuncValidator<'m> {
         } else {
             HeapType::Abstract(AbstractHeapType::Func)
         };
-        self.push(ValType::Ref(RefType { nullable: false, heap }));
+        self.push(ValType::Ref(RefType {
+            nullable: false,
+            heap,
+        }));
         Ok(())
     }
 
@@ -50,7 +67,10 @@ impl<'m> FuncValidator<'m> {
 
     pub(super) fn visit_ref_as_non_null(&mut self) -> Result<()> {
         match self.pop_ref()? {
-            Some(r) => self.push(ValType::Ref(RefType { nullable: false, heap: r.heap })),
+            Some(r) => self.push(ValType::Ref(RefType {
+                nullable: false,
+                heap: r.heap,
+            })),
             None => self.push_ty(Ty::BotRef),
         }
         Ok(())

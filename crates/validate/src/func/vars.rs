@@ -9,7 +9,10 @@ impl<'m> FuncValidator<'m> {
     pub(super) fn visit_local_get(&mut self, local: u32) -> Result<()> {
         let t = self.local(local)?;
         if !self.local_init[local as usize] {
-            bail!(self.offset, "uninitialized local {local}: a non-defaultable local must be set before use");
+            bail!(
+                self.offset,
+                "uninitialized local {local}: a non-defaultable local must be set before use"
+            );
         }
         self.push(t);
         Ok(())
@@ -44,10 +47,16 @@ impl<'m> FuncValidator<'m> {
         };
         if let Some(mode) = self.const_mode {
             if global >= mode.globals {
-                bail!(self.offset, "unknown global {global}: constant expressions may only read earlier globals");
+                bail!(
+                    self.offset,
+                    "unknown global {global}: constant expressions may only read earlier globals"
+                );
             }
             if g.mutable {
-                bail!(self.offset, "constant expression required: global {global} is mutable");
+                bail!(
+                    self.offset,
+                    "constant expression required: global {global} is mutable"
+                );
             }
         }
         self.push(g.content);
@@ -60,7 +69,10 @@ impl<'m> FuncValidator<'m> {
             None => bail!(self.offset, "unknown global {global}"),
         };
         if !g.mutable {
-            bail!(self.offset, "global is immutable: cannot set global {global}");
+            bail!(
+                self.offset,
+                "global is immutable: cannot set global {global}"
+            );
         }
         self.pop(g.content)?;
         Ok(())
@@ -69,7 +81,14 @@ impl<'m> FuncValidator<'m> {
     /// The element type and index type of table `table`.
     fn table(&self, table: u32) -> Result<(RefType, ValType)> {
         match self.ctx.tables.get(table as usize) {
-            Some(t) => Ok((t.element, if t.table64 { ValType::I64 } else { ValType::I32 })),
+            Some(t) => Ok((
+                t.element,
+                if t.table64 {
+                    ValType::I64
+                } else {
+                    ValType::I32
+                },
+            )),
             None => bail!(self.offset, "unknown table {table}"),
         }
     }
@@ -114,10 +133,17 @@ impl<'m> FuncValidator<'m> {
         let (dst, dst_idx) = self.table(dst_table)?;
         let (src, src_idx) = self.table(src_table)?;
         if !self.ctx.types.is_sub_ref(src, dst) {
-            bail!(self.offset, "type mismatch: table.copy source elements do not fit the destination");
+            bail!(
+                self.offset,
+                "type mismatch: table.copy source elements do not fit the destination"
+            );
         }
         // The length is 64-bit only when both tables are.
-        let len = if dst_idx == ValType::I64 && src_idx == ValType::I64 { ValType::I64 } else { ValType::I32 };
+        let len = if dst_idx == ValType::I64 && src_idx == ValType::I64 {
+            ValType::I64
+        } else {
+            ValType::I32
+        };
         self.pop(len)?;
         self.pop(src_idx)?;
         self.pop(dst_idx)?;
@@ -135,7 +161,10 @@ impl<'m> FuncValidator<'m> {
         let (t, idx) = self.table(table)?;
         let e = self.elem_type(elem)?;
         if !self.ctx.types.is_sub_ref(e, t) {
-            bail!(self.offset, "type mismatch: elem segment {elem} does not fit table {table}");
+            bail!(
+                self.offset,
+                "type mismatch: elem segment {elem} does not fit table {table}"
+            );
         }
         self.pop(ValType::I32)?;
         self.pop(ValType::I32)?;
