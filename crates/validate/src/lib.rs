@@ -23,6 +23,7 @@ pub use ctx::ModuleCtx;
 pub use error::{ErrorKind, Result, ValidateError};
 pub use features::Features;
 pub use func::{FuncValidator, Visitor};
+pub use module::check_module;
 pub use types::TypeSpace;
 
 /// Decodes and validates a whole module under `features`.

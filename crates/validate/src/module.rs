@@ -222,6 +222,22 @@ fn const_expr(
 /// Decodes and validates a whole module.
 pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
     let m = Module::parse(bytes)?;
+    let ctx = check_module(&m, features)?;
+    let imported_funcs = ctx.funcs.len() - m.functions.len();
+    let mut fv = FuncValidator::new(&ctx);
+    for (i, body) in m.code.iter().enumerate() {
+        let index = (imported_funcs + i) as u32;
+        let ti = ctx.funcs[index as usize];
+        fv.validate_body(ti, body.reader)
+            .map_err(|e| e.in_function(index))?;
+    }
+    Ok(())
+}
+
+/// Validates everything of a decoded module but its function bodies, and returns the
+/// context the bodies are then checked against (by [`FuncValidator`], alone or fused with a
+/// translator).
+pub fn check_module(m: &Module<'_>, features: &Features) -> Result<ModuleCtx> {
     let mut ctx = ModuleCtx {
         features: *features,
         ..ModuleCtx::default()
@@ -523,12 +539,6 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
         }
     }
     ctx.declared = refs;
-    let mut fv = FuncValidator::new(&ctx);
-    for (i, body) in m.code.iter().enumerate() {
-        let index = (imported_funcs + i) as u32;
-        let ti = ctx.funcs[index as usize];
-        fv.validate_body(ti, body.reader)
-            .map_err(|e| e.in_function(index))?;
-    }
-    Ok(())
+    let _ = imported_funcs;
+    Ok(ctx)
 }

@@ -152,6 +152,14 @@ impl<'m> FuncValidator<'m> {
 
     /// Validates the body of a function of type `type_index`.
     pub fn validate_body(&mut self, type_index: u32, mut reader: BinaryReader<'_>) -> Result<()> {
+        self.begin_function(type_index, &mut reader)?;
+        self.run(&mut reader)
+    }
+
+    /// Starts a function body: reads the locals declarations and opens the function's frame.
+    /// The caller then visits every operator (with [`Visitor`], possibly fused with a
+    /// translator) until [`FuncValidator::is_done`], and calls [`FuncValidator::finish`].
+    pub fn begin_function(&mut self, type_index: u32, reader: &mut BinaryReader<'_>) -> Result<()> {
         self.reset();
         self.const_mode = None;
         let ctx = self.ctx;
@@ -186,7 +194,42 @@ impl<'m> FuncValidator<'m> {
             init_height: 0,
             unreachable: false,
         });
-        self.run(&mut reader)
+        Ok(())
+    }
+
+    /// The function's locals, parameters first (after [`FuncValidator::begin_function`]).
+    pub fn locals(&self) -> &[ValType] {
+        &self.locals
+    }
+
+    /// Whether the function's final `end` was visited.
+    pub fn is_done(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    /// Whether the code at this point is unreachable (after `br`, `return`, ...).
+    pub fn is_unreachable(&self) -> bool {
+        self.frames.last().is_some_and(|f| f.unreachable)
+    }
+
+    /// Records the offset of the operator about to be visited (for error messages).
+    #[inline]
+    pub fn set_offset(&mut self, offset: usize) {
+        self.offset = offset;
+    }
+
+    /// Checks the body ended exactly at its final `end`.
+    pub fn finish(&self, reader: &BinaryReader<'_>) -> Result<()> {
+        if !self.is_done() {
+            return Err(ValidateError::from(spindle_decode::DecodeError::new(
+                reader.offset(),
+                "unexpected end of function body: END opcode expected",
+            )));
+        }
+        if !reader.eof() {
+            bail!(reader.offset(), "operators remaining after end of function");
+        }
+        Ok(())
     }
 
     /// Validates a constant expression of type `expected` that may read `globals` globals.
@@ -239,16 +282,10 @@ impl<'m> FuncValidator<'m> {
             self.offset = reader.offset();
             visit_operator(reader, &mut Visitor(self))?;
             if self.frames.is_empty() {
-                if !reader.eof() {
-                    bail!(reader.offset(), "operators remaining after end of function");
-                }
-                return Ok(());
+                break;
             }
         }
-        Err(ValidateError::from(spindle_decode::DecodeError::new(
-            reader.offset(),
-            "unexpected end of function body: END opcode expected",
-        )))
+        self.finish(reader)
     }
 
     // ----- feature and type checks -----

@@ -1,0 +1,254 @@
+//! Instantiation: import matching, entity allocation, constant expressions, segment
+//! initialisation and the start function, in the spec's order.
+
+use std::sync::Arc;
+
+use spindle_decode::{Limits, TableType};
+use spindle_ir::TrapCode;
+
+use crate::interp;
+use crate::module::{CompiledModule, ConstOp, ExportKind, ImportDesc, Mode};
+use crate::store::*;
+use crate::{Error, Trap};
+
+/// Evaluates a constant expression in instance `inst`.
+fn eval(store: &Store, inst: usize, ops: &[ConstOp]) -> u64 {
+    let mut stack: Vec<u64> = Vec::with_capacity(4);
+    for op in ops {
+        let v = match *op {
+            ConstOp::I32(x) => x as u32 as u64,
+            ConstOp::I64(x) => x as u64,
+            ConstOp::F32(x) => x as u64,
+            ConstOp::F64(x) => x,
+            ConstOp::V128(x) => x as u64,
+            ConstOp::RefNull => 0,
+            ConstOp::RefFunc(f) => store.instances[inst].funcs[f as usize] as u64 + 1,
+            ConstOp::GlobalGet(g) => {
+                store.globals[store.instances[inst].globals[g as usize] as usize].value
+            }
+            ConstOp::I32Add
+            | ConstOp::I32Sub
+            | ConstOp::I32Mul
+            | ConstOp::I64Add
+            | ConstOp::I64Sub
+            | ConstOp::I64Mul => {
+                let b = stack.pop().unwrap_or(0);
+                let a = stack.pop().unwrap_or(0);
+                match *op {
+                    ConstOp::I32Add => (a as u32).wrapping_add(b as u32) as u64,
+                    ConstOp::I32Sub => (a as u32).wrapping_sub(b as u32) as u64,
+                    ConstOp::I32Mul => (a as u32).wrapping_mul(b as u32) as u64,
+                    ConstOp::I64Add => a.wrapping_add(b),
+                    ConstOp::I64Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                }
+            }
+        };
+        stack.push(v);
+    }
+    stack.pop().unwrap_or(0)
+}
+
+fn limits_match(actual: &Limits, declared: &Limits) -> bool {
+    if actual.initial < declared.initial {
+        return false;
+    }
+    match (declared.maximum, actual.maximum) {
+        (None, _) => true,
+        (Some(d), Some(a)) => a <= d,
+        (Some(_), None) => false,
+    }
+}
+
+fn table_matches(actual: &TableType, declared: &TableType) -> bool {
+    actual.element == declared.element
+        && actual.table64 == declared.table64
+        && limits_match(&actual.limits, &declared.limits)
+}
+
+/// Instantiates `module` in `store` with `imports` (one per import, in order); returns the
+/// new instance's index.
+pub fn instantiate(
+    store: &mut Store,
+    module: &Arc<CompiledModule>,
+    imports: &[Extern],
+) -> Result<u32, Error> {
+    if imports.len() != module.imports.len() {
+        return Err(Error::Link(format!(
+            "expected {} imports, got {}",
+            module.imports.len(),
+            imports.len()
+        )));
+    }
+    if store.instances.len() >= store.limits.instances {
+        return Err(Error::Limit("too many instances".into()));
+    }
+    let mut inst = InstanceEntity::default();
+    for (imp, ext) in module.imports.iter().zip(imports) {
+        let bad = || {
+            Error::Link(format!(
+                "incompatible import type for {}::{}",
+                imp.module, imp.name
+            ))
+        };
+        match (&imp.desc, *ext) {
+            (ImportDesc::Func(ty), Extern::Func(f)) => {
+                if store.funcs[f as usize].ty() != *ty {
+                    return Err(bad());
+                }
+                inst.funcs.push(f);
+            }
+            (ImportDesc::Table(tt), Extern::Table(t)) => {
+                let actual = TableType {
+                    limits: Limits {
+                        initial: store.tables[t as usize].elems.len() as u64,
+                        ..store.tables[t as usize].ty.limits
+                    },
+                    ..store.tables[t as usize].ty
+                };
+                if !table_matches(&actual, tt) {
+                    return Err(bad());
+                }
+                inst.tables.push(t);
+            }
+            (ImportDesc::Memory(mt), Extern::Memory(m)) => {
+                let mem = &store.memories[m as usize];
+                let actual = Limits {
+                    initial: mem.pages(),
+                    maximum: mem.ty.limits.maximum,
+                };
+                if mem.ty.memory64 != mt.memory64
+                    || mem.ty.shared != mt.shared
+                    || mem.ty.page_size_log2() != mt.page_size_log2()
+                    || !limits_match(&actual, &mt.limits)
+                {
+                    return Err(bad());
+                }
+                inst.memories.push(m);
+            }
+            (ImportDesc::Global(gt), Extern::Global(g)) => {
+                let actual = store.globals[g as usize].ty;
+                if actual.mutable != gt.mutable || actual.content != gt.content {
+                    return Err(bad());
+                }
+                inst.globals.push(g);
+            }
+            (ImportDesc::Tag(_), Extern::Tag(t)) => inst.tags.push(t),
+            _ => return Err(bad()),
+        }
+    }
+    if store.memories.len() + module.memories.len() > store.limits.memories
+        || store.tables.len() + module.tables.len() > store.limits.tables
+    {
+        return Err(Error::Limit("too many memories or tables".into()));
+    }
+    let idx = store.instances.len();
+    // Functions first: constant expressions may take their references.
+    for (i, code) in module.funcs.iter().enumerate() {
+        let ty = module.func_types[module.num_imported_funcs as usize + i];
+        store.funcs.push(FuncEntity::Wasm {
+            instance: idx as u32,
+            ty,
+            code: code.clone(),
+        });
+        inst.funcs.push((store.funcs.len() - 1) as u32);
+    }
+    store.instances.push(inst);
+    for (ty, init) in &module.globals {
+        let value = eval(store, idx, init);
+        store.globals.push(GlobalEntity { value, ty: *ty });
+        let g = (store.globals.len() - 1) as u32;
+        store.instances[idx].globals.push(g);
+    }
+    for (ty, init) in &module.tables {
+        let v = init.as_ref().map_or(0, |e| eval(store, idx, e));
+        if ty.limits.initial > store.limits.table_elements {
+            return Err(Error::Limit("table too large".into()));
+        }
+        store.tables.push(TableEntity {
+            elems: vec![v; ty.limits.initial as usize],
+            ty: *ty,
+        });
+        let t = (store.tables.len() - 1) as u32;
+        store.instances[idx].tables.push(t);
+    }
+    for mt in &module.memories {
+        let bytes = mt.limits.initial << mt.page_size_log2();
+        if bytes > store.limits.memory_size {
+            return Err(Error::Limit("memory too large".into()));
+        }
+        store.memories.push(MemoryEntity {
+            data: vec![0; bytes as usize],
+            ty: *mt,
+        });
+        let m = (store.memories.len() - 1) as u32;
+        store.instances[idx].memories.push(m);
+    }
+    let elems: Vec<Vec<u64>> = module
+        .elems
+        .iter()
+        .map(|e| e.items.iter().map(|ops| eval(store, idx, ops)).collect())
+        .collect();
+    store.instances[idx].elems = elems;
+    store.instances[idx].datas = module.datas.iter().map(|d| d.bytes.clone()).collect();
+    for (name, kind, i) in &module.exports {
+        let inst = &store.instances[idx];
+        let ext = match kind {
+            ExportKind::Func => Extern::Func(inst.funcs[*i as usize]),
+            ExportKind::Table => Extern::Table(inst.tables[*i as usize]),
+            ExportKind::Memory => Extern::Memory(inst.memories[*i as usize]),
+            ExportKind::Global => Extern::Global(inst.globals[*i as usize]),
+            ExportKind::Tag => Extern::Tag(inst.tags.get(*i as usize).copied().unwrap_or(*i)),
+        };
+        store.instances[idx].exports.insert(name.clone(), ext);
+        store.instances[idx].export_names.push(name.clone());
+    }
+    // Active and declared element segments, in order; then data segments.
+    for (i, e) in module.elems.iter().enumerate() {
+        match &e.mode {
+            Mode::Active { index, offset } => {
+                let t = store.instances[idx].tables[*index as usize] as usize;
+                let start = eval(store, idx, offset);
+                let start = if store.tables[t].ty.table64 {
+                    start
+                } else {
+                    start as u32 as u64
+                };
+                let items = std::mem::take(&mut store.instances[idx].elems[i]);
+                let end = start.checked_add(items.len() as u64);
+                match end {
+                    Some(end) if end <= store.tables[t].elems.len() as u64 => {
+                        store.tables[t].elems[start as usize..end as usize].copy_from_slice(&items);
+                    }
+                    _ => return Err(Error::Trap(Trap::new(TrapCode::TableOutOfBounds))),
+                }
+            }
+            Mode::Declared => store.instances[idx].elems[i] = Vec::new(),
+            Mode::Passive => {}
+        }
+    }
+    for (i, d) in module.datas.iter().enumerate() {
+        if let Mode::Active { index, offset } = &d.mode {
+            let m = store.instances[idx].memories[*index as usize] as usize;
+            let start = eval(store, idx, offset);
+            let start = if store.memories[m].ty.memory64 {
+                start
+            } else {
+                start as u32 as u64
+            };
+            let end = start.checked_add(d.bytes.len() as u64);
+            match end {
+                Some(end) if end <= store.memories[m].data.len() as u64 => {
+                    store.memories[m].data[start as usize..end as usize].copy_from_slice(&d.bytes);
+                }
+                _ => return Err(Error::Trap(Trap::new(TrapCode::MemoryOutOfBounds))),
+            }
+            store.instances[idx].datas[i] = Arc::from(&[][..]);
+        }
+    }
+    if let Some(f) = module.start {
+        let func = store.instances[idx].funcs[f as usize];
+        interp::call(store, func, &[], &mut [])?;
+    }
+    Ok(idx as u32)
+}

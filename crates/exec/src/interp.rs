@@ -1,0 +1,516 @@
+//! The interpreter: a loop over register bytecode ("portable loop" dispatch), with the Wasm
+//! call stack on the heap (`Store::frames`), so Wasm calls never recurse on the host stack.
+//! Host functions may call back into Wasm; each re-entry runs this loop again above the
+//! registers in use, and the depth limit counts every frame.
+
+use std::sync::Arc;
+
+use spindle_ir::{load, Instr, TrapCode};
+use spindle_translate::CompiledFunc;
+
+use crate::num;
+use crate::store::{from_bits, to_bits, Frame, FuncEntity, Store};
+use crate::{Trap, Val};
+
+/// Calls function `func` of the store with `args`, writing `results`.
+///
+/// The caller has checked the number and types of arguments and results.
+pub fn call(store: &mut Store, func: u32, args: &[Val], results: &mut [Val]) -> Result<(), Trap> {
+    let entity = store.funcs[func as usize].clone();
+    match entity {
+        FuncEntity::Host { func: f, .. } => f(store, args, results),
+        FuncEntity::Wasm { ty, .. } => {
+            let saved_top = store.stack_top;
+            let entry_depth = store.frames.len();
+            let base = store.stack_top;
+            let r = enter(store, func, base).and_then(|()| {
+                for (i, a) in args.iter().enumerate() {
+                    store.stack[base + i] = to_bits(*a);
+                }
+                run(store, func, base, entry_depth)
+            });
+            store.frames.truncate(entry_depth);
+            store.stack_top = saved_top;
+            r?;
+            let fty = store.registry.get(ty);
+            for (i, (slot, t)) in results.iter_mut().zip(fty.results.iter()).enumerate() {
+                *slot = from_bits(store.stack[base + i], *t);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Makes room for `func`'s frame at `base` and zeroes its declared locals.
+fn enter(store: &mut Store, func: u32, base: usize) -> Result<(), Trap> {
+    let code = match &store.funcs[func as usize] {
+        FuncEntity::Wasm { code, .. } => code,
+        FuncEntity::Host { .. } => unreachable!("enter is only called for Wasm functions"),
+    };
+    let need = base + code.frame_size as usize;
+    if need > store.limits.stack_registers {
+        return Err(Trap::new(TrapCode::StackOverflow));
+    }
+    let (params, locals) = (code.params as usize, code.locals as usize);
+    if store.stack.len() < need {
+        let grown = need
+            .max(store.stack.len() * 2)
+            .min(store.limits.stack_registers.max(need));
+        store.stack.resize(grown, 0);
+    }
+    store.stack[base + params..base + locals].fill(0);
+    store.stack_top = need;
+    Ok(())
+}
+
+struct Current {
+    func: u32,
+    code: Arc<CompiledFunc>,
+    inst: usize,
+    /// Store index of the instance's memory 0 (`usize::MAX` when it has none).
+    mem0: usize,
+}
+
+fn current(store: &Store, func: u32) -> Current {
+    match &store.funcs[func as usize] {
+        FuncEntity::Wasm { instance, code, .. } => {
+            let inst = *instance as usize;
+            let mem0 = store.instances[inst]
+                .memories
+                .first()
+                .map_or(usize::MAX, |m| *m as usize);
+            Current {
+                func,
+                code: code.clone(),
+                inst,
+                mem0,
+            }
+        }
+        FuncEntity::Host { .. } => unreachable!("only Wasm functions have code"),
+    }
+}
+
+#[inline]
+fn do_load(mem: &[u8], addr: u64, kind: u8) -> Result<u64, TrapCode> {
+    let width = match kind {
+        load::I32 | load::F32 | load::I64_32S | load::I64_32U => 4,
+        load::I64 | load::F64 => 8,
+        load::I32_8S | load::I32_8U | load::I64_8S | load::I64_8U => 1,
+        _ => 2,
+    };
+    let end = addr.checked_add(width).ok_or(TrapCode::MemoryOutOfBounds)?;
+    if end > mem.len() as u64 {
+        return Err(TrapCode::MemoryOutOfBounds);
+    }
+    let a = addr as usize;
+    let mut buf = [0u8; 8];
+    buf[..width as usize].copy_from_slice(&mem[a..end as usize]);
+    let raw = u64::from_le_bytes(buf);
+    Ok(match kind {
+        load::I32_8S => raw as u8 as i8 as i32 as u32 as u64,
+        load::I32_16S => raw as u16 as i16 as i32 as u32 as u64,
+        load::I64_8S => raw as u8 as i8 as i64 as u64,
+        load::I64_16S => raw as u16 as i16 as i64 as u64,
+        load::I64_32S => raw as u32 as i32 as i64 as u64,
+        _ => raw,
+    })
+}
+
+#[inline]
+fn do_store(mem: &mut [u8], addr: u64, value: u64, width: u8) -> Result<(), TrapCode> {
+    let end = addr
+        .checked_add(width as u64)
+        .ok_or(TrapCode::MemoryOutOfBounds)?;
+    if end > mem.len() as u64 {
+        return Err(TrapCode::MemoryOutOfBounds);
+    }
+    mem[addr as usize..end as usize].copy_from_slice(&value.to_le_bytes()[..width as usize]);
+    Ok(())
+}
+
+/// Checks `[start, start + len)` lies within `size`; returns the range as `usize`s.
+#[inline]
+fn range(start: u64, len: u64, size: usize, code: TrapCode) -> Result<(usize, usize), TrapCode> {
+    let end = start.checked_add(len).ok_or(code)?;
+    if end > size as u64 {
+        return Err(code);
+    }
+    Ok((start as usize, end as usize))
+}
+
+/// `memory.grow`: the old size in pages, or -1.
+pub fn memory_grow(store: &mut Store, mem: usize, delta: u64) -> u64 {
+    let m = &store.memories[mem];
+    let old = m.pages();
+    let new = match old.checked_add(delta) {
+        Some(n) if n <= m.max_pages() => n,
+        _ => return u64::MAX,
+    };
+    let bytes = new << m.ty.page_size_log2();
+    if bytes > store.limits.memory_size || bytes > isize::MAX as u64 {
+        return u64::MAX;
+    }
+    store.memories[mem].data.resize(bytes as usize, 0);
+    old
+}
+
+/// `table.grow`: the old size, or -1.
+pub fn table_grow(store: &mut Store, table: usize, delta: u64, init: u64) -> u64 {
+    let t = &store.tables[table];
+    let old = t.elems.len() as u64;
+    let new = match old.checked_add(delta) {
+        Some(n) if n <= t.max() && n <= store.limits.table_elements => n,
+        _ => return u64::MAX,
+    };
+    store.tables[table].elems.resize(new as usize, init);
+    old
+}
+
+fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Result<(), Trap> {
+    let mut cur = current(store, func);
+    let mut ip = 0usize;
+    macro_rules! r {
+        ($reg:expr) => {
+            store.stack[base + $reg.0 as usize]
+        };
+    }
+    macro_rules! trap {
+        ($e:expr) => {
+            match $e {
+                Ok(v) => v,
+                Err(code) => return Err(Trap::new(code)),
+            }
+        };
+    }
+    // Calls `$callee` with its frame at absolute register `$nb`.
+    macro_rules! do_call {
+        ($callee:expr, $nb:expr) => {{
+            let callee: u32 = $callee;
+            let nb: usize = $nb;
+            match &store.funcs[callee as usize] {
+                FuncEntity::Wasm { .. } => {
+                    if store.frames.len() - entry_depth >= store.limits.call_depth {
+                        return Err(Trap::new(TrapCode::StackOverflow));
+                    }
+                    store.frames.push(Frame {
+                        func: cur.func,
+                        ip,
+                        base,
+                    });
+                    enter(store, callee, nb)?;
+                    cur = current(store, callee);
+                    base = nb;
+                    ip = 0;
+                }
+                FuncEntity::Host { ty, func: f } => {
+                    let (ty, f) = (*ty, f.clone());
+                    let fty = store.registry.get(ty);
+                    let args: Vec<Val> = fty
+                        .params
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| from_bits(store.stack[nb + i], *t))
+                        .collect();
+                    let mut results: Vec<Val> =
+                        fty.results.iter().map(|t| from_bits(0, *t)).collect();
+                    let saved_top = store.stack_top;
+                    store.stack_top = base + cur.code.frame_size as usize;
+                    let r = f(store, &args, &mut results);
+                    store.stack_top = saved_top;
+                    r?;
+                    for (i, v) in results.iter().enumerate() {
+                        store.stack[nb + i] = to_bits(*v);
+                    }
+                }
+            }
+        }};
+    }
+    loop {
+        let instr = cur.code.code[ip];
+        ip += 1;
+        match instr {
+            Instr::Trap { code } => return Err(Trap::new(code)),
+            Instr::Br { to } => ip = to as usize,
+            Instr::BrIfEqz { cond, to } => {
+                if r!(cond) as u32 == 0 {
+                    ip = to as usize;
+                }
+            }
+            Instr::BrIfNez { cond, to } => {
+                if r!(cond) as u32 != 0 {
+                    ip = to as usize;
+                }
+            }
+            Instr::BrIfCmp { op, a, b, to } => {
+                if trap!(num::binary(op, r!(a), r!(b))) != 0 {
+                    ip = to as usize;
+                }
+            }
+            Instr::BrTable { index, len } => {
+                let i = (r!(index) as u32).min(len);
+                ip += i as usize;
+            }
+            Instr::Copy { dst, src } => r!(dst) = r!(src),
+            Instr::CopyMany { dst, src, len } => {
+                let s = base + src.0 as usize;
+                store
+                    .stack
+                    .copy_within(s..s + len as usize, base + dst.0 as usize);
+            }
+            Instr::Const32 { dst, value } => r!(dst) = value as u64,
+            Instr::Const64 { dst, value } => r!(dst) = value,
+            Instr::Return { src, len } => {
+                let s = base + src.0 as usize;
+                if s != base {
+                    store.stack.copy_within(s..s + len as usize, base);
+                }
+                if store.frames.len() == entry_depth {
+                    return Ok(());
+                }
+                let f = store.frames.pop().expect("a caller frame");
+                cur = current(store, f.func);
+                ip = f.ip;
+                base = f.base;
+                store.stack_top = base + cur.code.frame_size as usize;
+            }
+            Instr::Call { func, base: b } => {
+                let callee = store.instances[cur.inst].funcs[func as usize];
+                do_call!(callee, base + b.0 as usize);
+            }
+            Instr::CallIndirect {
+                ty,
+                table,
+                index,
+                base: b,
+            } => {
+                let t = store.instances[cur.inst].tables[table as usize] as usize;
+                let i = r!(index) as u32 as usize;
+                let elem = match store.tables[t].elems.get(i) {
+                    Some(e) => *e,
+                    None => return Err(Trap::new(TrapCode::UndefinedElement)),
+                };
+                if elem == 0 {
+                    return Err(Trap::new(TrapCode::IndirectCallToNull));
+                }
+                let callee = (elem - 1) as u32;
+                if store.funcs[callee as usize].ty() != ty {
+                    return Err(Trap::new(TrapCode::BadSignature));
+                }
+                do_call!(callee, base + b.0 as usize);
+            }
+            Instr::Select { dst, cond, a, b } => {
+                r!(dst) = if r!(cond) as u32 != 0 { r!(a) } else { r!(b) };
+            }
+            Instr::GlobalGet { dst, idx } => {
+                let g = store.instances[cur.inst].globals[idx as usize] as usize;
+                r!(dst) = store.globals[g].value;
+            }
+            Instr::GlobalSet { src, idx } => {
+                let g = store.instances[cur.inst].globals[idx as usize] as usize;
+                store.globals[g].value = r!(src);
+            }
+            Instr::Load {
+                dst,
+                addr,
+                offset,
+                kind,
+            } => {
+                let a = (r!(addr) as u32 as u64) + offset as u64;
+                let v = trap!(do_load(&store.memories[cur.mem0].data, a, kind));
+                r!(dst) = v;
+            }
+            Instr::Store {
+                addr,
+                value,
+                offset,
+                width,
+            } => {
+                let a = (r!(addr) as u32 as u64) + offset as u64;
+                let v = r!(value);
+                trap!(do_store(&mut store.memories[cur.mem0].data, a, v, width));
+            }
+            Instr::MemorySize { dst } => r!(dst) = store.memories[cur.mem0].pages(),
+            Instr::MemoryGrow { dst, delta } => {
+                let d = r!(delta) as u32 as u64;
+                let old = memory_grow(store, cur.mem0, d);
+                r!(dst) = old as u32 as u64;
+            }
+            Instr::MemoryFill { dst, value, len } => {
+                let m = &mut store.memories[cur.mem0].data;
+                let (s, e) = trap!(range(
+                    r!(dst) as u32 as u64,
+                    r!(len) as u32 as u64,
+                    m.len(),
+                    TrapCode::MemoryOutOfBounds
+                ));
+                let v = r!(value) as u8;
+                store.memories[cur.mem0].data[s..e].fill(v);
+            }
+            Instr::MemoryCopy { dst, src, len } => {
+                let size = store.memories[cur.mem0].data.len();
+                let n = r!(len) as u32 as u64;
+                let (d, _) = trap!(range(
+                    r!(dst) as u32 as u64,
+                    n,
+                    size,
+                    TrapCode::MemoryOutOfBounds
+                ));
+                let (s, e) = trap!(range(
+                    r!(src) as u32 as u64,
+                    n,
+                    size,
+                    TrapCode::MemoryOutOfBounds
+                ));
+                store.memories[cur.mem0].data.copy_within(s..e, d);
+            }
+            Instr::MemoryInit { seg, dst, src, len } => {
+                let data = store.instances[cur.inst].datas[seg as usize].clone();
+                let size = store.memories[cur.mem0].data.len();
+                let n = r!(len) as u32 as u64;
+                let (d, de) = trap!(range(
+                    r!(dst) as u32 as u64,
+                    n,
+                    size,
+                    TrapCode::MemoryOutOfBounds
+                ));
+                let (s, e) = trap!(range(
+                    r!(src) as u32 as u64,
+                    n,
+                    data.len(),
+                    TrapCode::MemoryOutOfBounds
+                ));
+                store.memories[cur.mem0].data[d..de].copy_from_slice(&data[s..e]);
+            }
+            Instr::DataDrop { seg } => {
+                store.instances[cur.inst].datas[seg as usize] = Arc::from(&[][..]);
+            }
+            Instr::TableGet { dst, table, index } => {
+                let t = store.instances[cur.inst].tables[table as usize] as usize;
+                let i = r!(index) as u32 as usize;
+                r!(dst) = match store.tables[t].elems.get(i) {
+                    Some(v) => *v,
+                    None => return Err(Trap::new(TrapCode::TableOutOfBounds)),
+                };
+            }
+            Instr::TableSet {
+                table,
+                index,
+                value,
+            } => {
+                let t = store.instances[cur.inst].tables[table as usize] as usize;
+                let i = r!(index) as u32 as usize;
+                let v = r!(value);
+                match store.tables[t].elems.get_mut(i) {
+                    Some(slot) => *slot = v,
+                    None => return Err(Trap::new(TrapCode::TableOutOfBounds)),
+                }
+            }
+            Instr::TableSize { dst, table } => {
+                let t = store.instances[cur.inst].tables[table as usize] as usize;
+                r!(dst) = store.tables[t].elems.len() as u64;
+            }
+            Instr::TableGrow {
+                dst,
+                table,
+                init,
+                delta,
+            } => {
+                let t = store.instances[cur.inst].tables[table as usize] as usize;
+                let (d, v) = (r!(delta) as u32 as u64, r!(init));
+                let old = table_grow(store, t, d, v);
+                r!(dst) = old as u32 as u64;
+            }
+            Instr::TableFill {
+                table,
+                dst,
+                value,
+                len,
+            } => {
+                let t = store.instances[cur.inst].tables[table as usize] as usize;
+                let size = store.tables[t].elems.len();
+                let (s, e) = trap!(range(
+                    r!(dst) as u32 as u64,
+                    r!(len) as u32 as u64,
+                    size,
+                    TrapCode::TableOutOfBounds
+                ));
+                let v = r!(value);
+                store.tables[t].elems[s..e].fill(v);
+            }
+            Instr::TableCopy {
+                dst_table,
+                src_table,
+                dst,
+                src,
+                len,
+            } => {
+                let dt = store.instances[cur.inst].tables[dst_table as usize] as usize;
+                let st = store.instances[cur.inst].tables[src_table as usize] as usize;
+                let n = r!(len) as u32 as u64;
+                let (d, _) = trap!(range(
+                    r!(dst) as u32 as u64,
+                    n,
+                    store.tables[dt].elems.len(),
+                    TrapCode::TableOutOfBounds
+                ));
+                let (s, e) = trap!(range(
+                    r!(src) as u32 as u64,
+                    n,
+                    store.tables[st].elems.len(),
+                    TrapCode::TableOutOfBounds
+                ));
+                if dt == st {
+                    store.tables[dt].elems.copy_within(s..e, d);
+                } else {
+                    let items: Vec<u64> = store.tables[st].elems[s..e].to_vec();
+                    store.tables[dt].elems[d..d + items.len()].copy_from_slice(&items);
+                }
+            }
+            Instr::TableInit {
+                seg,
+                table,
+                dst,
+                src,
+                len,
+            } => {
+                let t = store.instances[cur.inst].tables[table as usize] as usize;
+                let n = r!(len) as u32 as u64;
+                let seg_len = store.instances[cur.inst].elems[seg as usize].len();
+                let (d, de) = trap!(range(
+                    r!(dst) as u32 as u64,
+                    n,
+                    store.tables[t].elems.len(),
+                    TrapCode::TableOutOfBounds
+                ));
+                let (s, e) = trap!(range(
+                    r!(src) as u32 as u64,
+                    n,
+                    seg_len,
+                    TrapCode::TableOutOfBounds
+                ));
+                let items: Vec<u64> = store.instances[cur.inst].elems[seg as usize][s..e].to_vec();
+                store.tables[t].elems[d..de].copy_from_slice(&items);
+            }
+            Instr::ElemDrop { seg } => {
+                store.instances[cur.inst].elems[seg as usize] = Vec::new();
+            }
+            Instr::RefFunc { dst, func } => {
+                r!(dst) = store.instances[cur.inst].funcs[func as usize] as u64 + 1;
+            }
+            Instr::RefIsNull { dst, src } => r!(dst) = (r!(src) == 0) as u64,
+            Instr::Binary { op, dst, a, b } => {
+                let v = trap!(num::binary(op, r!(a), r!(b)));
+                r!(dst) = v;
+            }
+            Instr::BinaryImm { op, dst, a, imm } => {
+                let v = trap!(num::binary(op, r!(a), num::imm_operand(imm)));
+                r!(dst) = v;
+            }
+            Instr::Unary { op, dst, src } => {
+                let v = trap!(num::unary(op, r!(src)));
+                r!(dst) = v;
+            }
+            Instr::Fuel { .. } => {}
+        }
+    }
+}

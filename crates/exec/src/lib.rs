@@ -1,0 +1,122 @@
+//! Spindle's runtime core: compiled modules, the store of runtime entities, instantiation and
+//! the interpreter of register bytecode.
+//!
+//! The public embedding API (`spindle` crate) wraps these types; this crate keeps the data
+//! layout the interpreter works on directly.
+
+#![forbid(unsafe_code)]
+
+mod instantiate;
+pub mod interp;
+pub mod module;
+pub mod num;
+pub mod store;
+pub mod types;
+
+use std::fmt;
+
+pub use instantiate::instantiate;
+pub use interp::{call, memory_grow, table_grow};
+pub use module::{compile, CompiledModule, ExportKind, ImportDesc, Translation};
+pub use spindle_ir::TrapCode;
+pub use store::*;
+pub use types::{FuncType, TypeRegistry};
+
+/// A runtime value.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Val {
+    I32(i32),
+    I64(i64),
+    /// Bits of an `f32` (NaN payloads survive).
+    F32(u32),
+    /// Bits of an `f64`.
+    F64(u64),
+    V128(u128),
+    /// A function reference: the store's function index, or null.
+    FuncRef(Option<u32>),
+    /// A host reference, or null.
+    ExternRef(Option<u32>),
+}
+
+/// Why a call did not complete.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trap {
+    pub code: TrapCode,
+    /// For host errors: what the host said.
+    pub message: Option<String>,
+}
+
+impl Trap {
+    pub fn new(code: TrapCode) -> Self {
+        Trap {
+            code,
+            message: None,
+        }
+    }
+
+    /// A trap raised by a host function.
+    pub fn host(message: impl Into<String>) -> Self {
+        Trap {
+            code: TrapCode::Host,
+            message: Some(message.into()),
+        }
+    }
+}
+
+impl From<TrapCode> for Trap {
+    fn from(code: TrapCode) -> Self {
+        Trap::new(code)
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.message {
+            Some(m) => write!(f, "{}: {m}", self.code.message()),
+            None => f.write_str(self.code.message()),
+        }
+    }
+}
+
+impl std::error::Error for Trap {}
+
+/// An error from compiling, linking, instantiating or calling.
+#[derive(Clone, Debug)]
+pub enum Error {
+    /// The module is malformed or invalid.
+    Validate(spindle_validate::ValidateError),
+    /// An import is missing or has the wrong type.
+    Link(String),
+    /// Execution trapped (a start function, a segment initialiser, or a call).
+    Trap(Trap),
+    /// A call was made with arguments or results of the wrong number or types.
+    Call(String),
+    /// A resource limit was reached (memories, tables, instances).
+    Limit(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Validate(e) => write!(f, "{e}"),
+            Error::Link(m) => write!(f, "link error: {m}"),
+            Error::Trap(t) => write!(f, "{t}"),
+            Error::Call(m) => write!(f, "call error: {m}"),
+            Error::Limit(m) => write!(f, "limit reached: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<spindle_validate::ValidateError> for Error {
+    fn from(e: spindle_validate::ValidateError) -> Self {
+        Error::Validate(e)
+    }
+}
+
+impl From<Trap> for Error {
+    fn from(t: Trap) -> Self {
+        Error::Trap(t)
+    }
+}

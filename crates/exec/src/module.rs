@@ -1,0 +1,307 @@
+//! Compiling a module: decode, validate and translate (fused), into an owned
+//! [`CompiledModule`] that instances share.
+
+use std::sync::Arc;
+
+use spindle_decode::{
+    read_operator, BinaryReader, ConstExpr, ElementItems, ExternalKind, GlobalType, ImportKind,
+    MemoryType, Module, RefType, SegmentMode, TableType, ValType,
+};
+use spindle_translate::{CompiledFunc, Translator};
+use spindle_validate::{check_module, Features, FuncValidator};
+
+use crate::types::{FuncType, TypeRegistry};
+use crate::Error;
+
+/// When function bodies are translated.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Translation {
+    /// Validate and translate every body when the module is created.
+    #[default]
+    Eager,
+}
+
+/// One operator of a constant expression.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum ConstOp {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    V128(u128),
+    RefNull,
+    RefFunc(u32),
+    GlobalGet(u32),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
+}
+
+/// A decoded constant expression.
+pub type ConstExprOps = Vec<ConstOp>;
+
+/// What an import is.
+#[derive(Clone, Debug)]
+pub enum ImportDesc {
+    /// A function of the engine-wide type id.
+    Func(u32),
+    Table(TableType),
+    Memory(MemoryType),
+    Global(GlobalType),
+    Tag(u32),
+}
+
+/// An import of a compiled module.
+#[derive(Clone, Debug)]
+pub struct Import {
+    pub module: String,
+    pub name: String,
+    pub desc: ImportDesc,
+}
+
+/// The kind of an export.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ExportKind {
+    Func,
+    Table,
+    Memory,
+    Global,
+    Tag,
+}
+
+/// How a segment is used.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    Active { index: u32, offset: ConstExprOps },
+    Passive,
+    Declared,
+}
+
+/// An element segment.
+#[derive(Clone, Debug)]
+pub struct ElemDef {
+    pub mode: Mode,
+    pub ty: RefType,
+    pub items: Vec<ConstExprOps>,
+}
+
+/// A data segment.
+#[derive(Clone, Debug)]
+pub struct DataDef {
+    pub mode: Mode,
+    pub bytes: Arc<[u8]>,
+}
+
+/// A module ready to instantiate.
+#[derive(Debug)]
+pub struct CompiledModule {
+    /// Engine-wide type id of each of the module's types (`u32::MAX` for non-function types).
+    pub types: Vec<u32>,
+    pub imports: Vec<Import>,
+    /// Engine type id of every function, imports first.
+    pub func_types: Vec<u32>,
+    /// Translated bodies of the defined functions.
+    pub funcs: Vec<Arc<CompiledFunc>>,
+    pub tables: Vec<(TableType, Option<ConstExprOps>)>,
+    pub memories: Vec<MemoryType>,
+    pub globals: Vec<(GlobalType, ConstExprOps)>,
+    pub exports: Vec<(String, ExportKind, u32)>,
+    pub start: Option<u32>,
+    pub elems: Vec<ElemDef>,
+    pub datas: Vec<DataDef>,
+    pub num_imported_funcs: u32,
+    pub num_imported_tables: u32,
+    pub num_imported_memories: u32,
+    pub num_imported_globals: u32,
+}
+
+struct ConstReader;
+
+macro_rules! const_op {
+    (I32Const, ($v:ident)) => { Some(ConstOp::I32($v)) };
+    (I64Const, ($v:ident)) => { Some(ConstOp::I64($v)) };
+    (F32Const, ($v:ident)) => { Some(ConstOp::F32($v.0)) };
+    (F64Const, ($v:ident)) => { Some(ConstOp::F64($v.0)) };
+    (V128Const, ($v:ident)) => { Some(ConstOp::V128(u128::from_le_bytes($v.0))) };
+    (RefNull, ($v:ident)) => { { let _ = $v; Some(ConstOp::RefNull) } };
+    (RefFunc, ($v:ident)) => { Some(ConstOp::RefFunc($v)) };
+    (GlobalGet, ($v:ident)) => { Some(ConstOp::GlobalGet($v)) };
+    (I32Add, ()) => { Some(ConstOp::I32Add) };
+    (I32Sub, ()) => { Some(ConstOp::I32Sub) };
+    (I32Mul, ()) => { Some(ConstOp::I32Mul) };
+    (I64Add, ()) => { Some(ConstOp::I64Add) };
+    (I64Sub, ()) => { Some(ConstOp::I64Sub) };
+    (I64Mul, ()) => { Some(ConstOp::I64Mul) };
+    ($other:ident, ($($v:ident),*)) => { { $( let _ = $v; )* None } };
+}
+
+macro_rules! define_const_reader {
+    ($( $prop:ident $prefix:literal $code:literal $name:ident $visit:ident
+        { $($imm:ident : $ity:ty),* } [$($sig:tt)*] )*) => {
+        impl<'a> spindle_decode::VisitOperator<'a> for ConstReader {
+            type Output = Option<ConstOp>;
+            $(
+                fn $visit(&mut self $(, $imm: $ity)*) -> Option<ConstOp> {
+                    const_op!($name, ($($imm),*))
+                }
+            )*
+        }
+    };
+}
+spindle_decode::for_each_operator!(define_const_reader);
+
+/// Decodes a (validated) constant expression.
+fn const_ops(e: &ConstExpr<'_>) -> ConstExprOps {
+    let mut r: BinaryReader<'_> = e.reader;
+    let mut ops = Vec::new();
+    while !r.eof() {
+        match read_operator(&mut r, &mut ConstReader) {
+            Ok(Some(op)) => ops.push(op),
+            Ok(None) | Err(_) => {}
+        }
+    }
+    ops
+}
+
+fn mode_of(m: &SegmentMode<'_>) -> Mode {
+    match m {
+        SegmentMode::Active { index, offset } => Mode::Active {
+            index: *index,
+            offset: const_ops(offset),
+        },
+        SegmentMode::Passive => Mode::Passive,
+        SegmentMode::Declared => Mode::Declared,
+    }
+}
+
+/// Decodes, validates and translates `bytes`.
+pub fn compile(
+    registry: &TypeRegistry,
+    features: &Features,
+    bytes: &[u8],
+) -> Result<CompiledModule, Error> {
+    let m = Module::parse(bytes).map_err(spindle_validate::ValidateError::from)?;
+    let ctx = check_module(&m, features)?;
+    let mut types = Vec::with_capacity(ctx.types.len() as usize);
+    for i in 0..ctx.types.len() {
+        types.push(match ctx.types.func_type(i) {
+            Some(f) => registry.intern(&FuncType {
+                params: f.params().to_vec(),
+                results: f.results().to_vec(),
+            }),
+            None => u32::MAX,
+        });
+    }
+    let func_types: Vec<u32> = ctx.funcs.iter().map(|t| types[*t as usize]).collect();
+    let num_imported_funcs = (ctx.funcs.len() - m.functions.len()) as u32;
+
+    let mut fv = FuncValidator::new(&ctx);
+    let mut tr = Translator::new(&ctx, &types);
+    let mut funcs = Vec::with_capacity(m.code.len());
+    for (i, body) in m.code.iter().enumerate() {
+        let index = num_imported_funcs + i as u32;
+        let ti = ctx.funcs[index as usize];
+        let f = tr
+            .translate(&mut fv, ti, body.reader)
+            .map_err(|e| e.in_function(index))?;
+        funcs.push(Arc::new(f));
+    }
+
+    let mut imports = Vec::with_capacity(m.imports.len());
+    let (mut it, mut im, mut ig) = (0, 0, 0);
+    for imp in &m.imports {
+        let desc = match imp.kind {
+            ImportKind::Func(t) | ImportKind::FuncExact(t) => ImportDesc::Func(types[t as usize]),
+            ImportKind::Table(t) => {
+                it += 1;
+                ImportDesc::Table(t)
+            }
+            ImportKind::Memory(mt) => {
+                im += 1;
+                ImportDesc::Memory(mt)
+            }
+            ImportKind::Global(g) => {
+                ig += 1;
+                ImportDesc::Global(g)
+            }
+            ImportKind::Tag(t) => ImportDesc::Tag(types[t.func_type as usize]),
+        };
+        imports.push(Import {
+            module: imp.module.to_string(),
+            name: imp.name.to_string(),
+            desc,
+        });
+    }
+    let exports = m
+        .exports
+        .iter()
+        .map(|e| {
+            let kind = match e.kind {
+                ExternalKind::Func => ExportKind::Func,
+                ExternalKind::Table => ExportKind::Table,
+                ExternalKind::Memory => ExportKind::Memory,
+                ExternalKind::Global => ExportKind::Global,
+                ExternalKind::Tag => ExportKind::Tag,
+            };
+            (e.name.to_string(), kind, e.index)
+        })
+        .collect();
+    let elems = m
+        .elements
+        .iter()
+        .map(|e| {
+            let items = match &e.items {
+                ElementItems::Functions(fs) => {
+                    fs.iter().map(|f| vec![ConstOp::RefFunc(*f)]).collect()
+                }
+                ElementItems::Exprs(_, es) => es.iter().map(const_ops).collect(),
+            };
+            ElemDef {
+                mode: mode_of(&e.mode),
+                ty: e.ty(),
+                items,
+            }
+        })
+        .collect();
+    let datas = m
+        .data
+        .iter()
+        .map(|d| DataDef {
+            mode: mode_of(&d.mode),
+            bytes: Arc::from(d.bytes),
+        })
+        .collect();
+    Ok(CompiledModule {
+        types,
+        imports,
+        func_types,
+        funcs,
+        tables: m
+            .tables
+            .iter()
+            .map(|t| (t.ty, t.init.as_ref().map(const_ops)))
+            .collect(),
+        memories: m.memories.iter().map(|(_, mt)| *mt).collect(),
+        globals: m
+            .globals
+            .iter()
+            .map(|g| (g.ty, const_ops(&g.init)))
+            .collect(),
+        exports,
+        start: m.start.map(|(_, f)| f),
+        elems,
+        datas,
+        num_imported_funcs,
+        num_imported_tables: it,
+        num_imported_memories: im,
+        num_imported_globals: ig,
+    })
+}
+
+/// The zero value of a type, as register bits.
+pub fn default_bits(_t: ValType) -> u64 {
+    0
+}

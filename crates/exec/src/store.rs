@@ -1,0 +1,244 @@
+//! The store: every runtime entity (functions, memories, tables, globals, instances) lives in
+//! one of its vectors and is named by index. References in registers are `index + 1` (0 is
+//! null).
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use spindle_decode::{GlobalType, MemoryType, TableType, ValType};
+use spindle_translate::CompiledFunc;
+
+use crate::types::TypeRegistry;
+use crate::{Trap, Val};
+
+/// A host function: gets the store (for its data and re-entry), arguments, result slots.
+pub type HostFunc = Arc<dyn Fn(&mut Store, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync>;
+
+/// A function of the store.
+#[derive(Clone)]
+pub enum FuncEntity {
+    Wasm {
+        instance: u32,
+        ty: u32,
+        code: Arc<CompiledFunc>,
+    },
+    Host {
+        ty: u32,
+        func: HostFunc,
+    },
+}
+
+impl FuncEntity {
+    /// The engine-wide type id.
+    pub fn ty(&self) -> u32 {
+        match self {
+            FuncEntity::Wasm { ty, .. } | FuncEntity::Host { ty, .. } => *ty,
+        }
+    }
+}
+
+/// A linear memory.
+#[derive(Clone, Debug)]
+pub struct MemoryEntity {
+    pub data: Vec<u8>,
+    pub ty: MemoryType,
+}
+
+impl MemoryEntity {
+    /// Size in pages.
+    pub fn pages(&self) -> u64 {
+        (self.data.len() as u64) >> self.ty.page_size_log2()
+    }
+
+    /// The most pages this memory may ever have.
+    pub fn max_pages(&self) -> u64 {
+        let cap = if self.ty.memory64 {
+            1u64 << 48
+        } else {
+            1u64 << (32 - self.ty.page_size_log2())
+        };
+        self.ty.limits.maximum.unwrap_or(cap).min(cap)
+    }
+}
+
+/// A table of references (as register bits).
+#[derive(Clone, Debug)]
+pub struct TableEntity {
+    pub elems: Vec<u64>,
+    pub ty: TableType,
+}
+
+impl TableEntity {
+    pub fn max(&self) -> u64 {
+        let cap = if self.ty.table64 {
+            u64::MAX
+        } else {
+            u32::MAX as u64
+        };
+        self.ty.limits.maximum.unwrap_or(cap).min(cap)
+    }
+}
+
+/// A global.
+#[derive(Clone, Copy, Debug)]
+pub struct GlobalEntity {
+    pub value: u64,
+    pub ty: GlobalType,
+}
+
+/// An exported or imported entity.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Extern {
+    Func(u32),
+    Table(u32),
+    Memory(u32),
+    Global(u32),
+    Tag(u32),
+}
+
+/// An instance: its index spaces, mapped to store entities.
+#[derive(Clone, Debug, Default)]
+pub struct InstanceEntity {
+    pub funcs: Vec<u32>,
+    pub tables: Vec<u32>,
+    pub memories: Vec<u32>,
+    pub globals: Vec<u32>,
+    pub tags: Vec<u32>,
+    /// Data segments (emptied by `data.drop` and after active initialisation).
+    pub datas: Vec<Arc<[u8]>>,
+    /// Element segments as register bits (emptied by `elem.drop`).
+    pub elems: Vec<Vec<u64>>,
+    pub exports: HashMap<String, Extern>,
+    /// Export names in definition order.
+    pub export_names: Vec<String>,
+}
+
+/// Limits a store enforces, with what embedders expect as defaults.
+#[derive(Clone, Copy, Debug)]
+pub struct StoreLimits {
+    /// Largest size of one memory, in bytes.
+    pub memory_size: u64,
+    /// Most elements of one table.
+    pub table_elements: u64,
+    pub instances: usize,
+    pub memories: usize,
+    pub tables: usize,
+    /// Deepest Wasm call stack (frames).
+    pub call_depth: usize,
+    /// Most registers of all live frames together.
+    pub stack_registers: usize,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        StoreLimits {
+            memory_size: 1 << 32,
+            table_elements: 10_000_000,
+            instances: 10_000,
+            memories: 10_000,
+            tables: 10_000,
+            call_depth: 10_000,
+            stack_registers: 4 << 20,
+        }
+    }
+}
+
+/// A frame of the interpreter's call stack.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frame {
+    pub func: u32,
+    pub ip: usize,
+    pub base: usize,
+}
+
+/// All runtime entities, and the interpreter's stacks.
+pub struct Store {
+    pub registry: Arc<TypeRegistry>,
+    /// The embedder's data (typed by the API layer).
+    pub data: Box<dyn Any + Send>,
+    pub funcs: Vec<FuncEntity>,
+    pub memories: Vec<MemoryEntity>,
+    pub tables: Vec<TableEntity>,
+    pub globals: Vec<GlobalEntity>,
+    pub instances: Vec<InstanceEntity>,
+    pub limits: StoreLimits,
+    pub(crate) stack: Vec<u64>,
+    pub(crate) frames: Vec<Frame>,
+    /// First free register above every live frame (host re-entry starts here).
+    pub(crate) stack_top: usize,
+}
+
+impl Store {
+    /// An empty store.
+    pub fn new(registry: Arc<TypeRegistry>, data: Box<dyn Any + Send>) -> Self {
+        Store {
+            registry,
+            data,
+            funcs: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            instances: Vec::new(),
+            limits: StoreLimits::default(),
+            stack: Vec::new(),
+            frames: Vec::new(),
+            stack_top: 0,
+        }
+    }
+
+    /// Adds a host function of engine type `ty`.
+    pub fn add_host_func(&mut self, ty: u32, func: HostFunc) -> u32 {
+        self.funcs.push(FuncEntity::Host { ty, func });
+        (self.funcs.len() - 1) as u32
+    }
+}
+
+/// A value as register bits.
+pub fn to_bits(v: Val) -> u64 {
+    match v {
+        Val::I32(x) => x as u32 as u64,
+        Val::I64(x) => x as u64,
+        Val::F32(x) => x as u64,
+        Val::F64(x) => x,
+        Val::V128(x) => x as u64,
+        Val::FuncRef(r) | Val::ExternRef(r) => r.map_or(0, |i| i as u64 + 1),
+    }
+}
+
+/// Register bits as a value of type `t`.
+pub fn from_bits(bits: u64, t: ValType) -> Val {
+    let r = if bits == 0 {
+        None
+    } else {
+        Some((bits - 1) as u32)
+    };
+    match t {
+        ValType::I32 => Val::I32(bits as u32 as i32),
+        ValType::I64 => Val::I64(bits as i64),
+        ValType::F32 => Val::F32(bits as u32),
+        ValType::F64 => Val::F64(bits),
+        ValType::V128 => Val::V128(bits as u128),
+        ValType::Ref(rt) => {
+            use spindle_decode::{AbstractHeapType as A, HeapType};
+            match rt.heap {
+                HeapType::Abstract(A::Extern | A::NoExtern) => Val::ExternRef(r),
+                _ => Val::FuncRef(r),
+            }
+        }
+    }
+}
+
+/// Whether a value has type `t` (for host calls and the API).
+pub fn val_has_type(v: &Val, t: ValType) -> bool {
+    matches!(
+        (v, t),
+        (Val::I32(_), ValType::I32)
+            | (Val::I64(_), ValType::I64)
+            | (Val::F32(_), ValType::F32)
+            | (Val::F64(_), ValType::F64)
+            | (Val::V128(_), ValType::V128)
+            | (Val::FuncRef(_), ValType::Ref(_))
+            | (Val::ExternRef(_), ValType::Ref(_))
+    )
+}

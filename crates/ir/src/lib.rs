@@ -1,0 +1,364 @@
+//! Spindle's register bytecode: what the translator produces and the interpreter runs.
+//!
+//! A function's frame is an array of 64-bit registers: its parameters and locals come first,
+//! then one register per slot of the Wasm operand stack at its deepest. Operands name
+//! registers of the current frame ([`Reg`]); results are written to a [`Dst`]. A call places
+//! the callee's frame over the caller's registers that hold the arguments (`base`), so
+//! arguments are never copied, and results come back in the same registers.
+//!
+//! [`for_each_instr!`] is the one table of instructions: the [`Instr`] enum, its name, its
+//! disassembly ([`core::fmt::Display`]) and the result-register query [`Instr::dst_mut`] are
+//! generated from it. Naming: the Wasm operator's name, then `Imm` when the second operand is
+//! an immediate; branch targets (`to`) are indices of instructions in the same function.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+use core::fmt;
+
+/// A register of the current frame.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Reg(pub u16);
+
+/// A register an instruction writes its result to.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Dst(pub u16);
+
+/// Why execution trapped.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum TrapCode {
+    Unreachable,
+    MemoryOutOfBounds,
+    TableOutOfBounds,
+    IndirectCallToNull,
+    BadSignature,
+    IntegerOverflow,
+    IntegerDivisionByZero,
+    BadConversionToInteger,
+    StackOverflow,
+    OutOfFuel,
+    NullReference,
+    UninitializedElement,
+    UndefinedElement,
+    /// A host function failed (its error is carried beside the trap).
+    Host,
+}
+
+impl TrapCode {
+    /// The message the spec tests expect.
+    pub fn message(self) -> &'static str {
+        match self {
+            TrapCode::Unreachable => "unreachable",
+            TrapCode::MemoryOutOfBounds => "out of bounds memory access",
+            TrapCode::TableOutOfBounds => "out of bounds table access",
+            TrapCode::IndirectCallToNull => "uninitialized element",
+            TrapCode::BadSignature => "indirect call type mismatch",
+            TrapCode::IntegerOverflow => "integer overflow",
+            TrapCode::IntegerDivisionByZero => "integer divide by zero",
+            TrapCode::BadConversionToInteger => "invalid conversion to integer",
+            TrapCode::StackOverflow => "call stack exhausted",
+            TrapCode::OutOfFuel => "all fuel consumed",
+            TrapCode::NullReference => "null reference",
+            TrapCode::UninitializedElement => "uninitialized element",
+            TrapCode::UndefinedElement => "undefined element",
+            TrapCode::Host => "host function error",
+        }
+    }
+}
+
+impl fmt::Display for Reg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "r{}", self.0)
+    }
+}
+
+impl fmt::Display for Dst {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "r{}", self.0)
+    }
+}
+
+impl fmt::Display for TrapCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// Field types of instructions that may be the result register.
+pub trait AsDst {
+    fn as_dst(&mut self) -> Option<&mut Dst>;
+}
+
+impl AsDst for Dst {
+    #[inline]
+    fn as_dst(&mut self) -> Option<&mut Dst> {
+        Some(self)
+    }
+}
+
+macro_rules! not_dst {
+    ($($t:ty),*) => { $( impl AsDst for $t { #[inline] fn as_dst(&mut self) -> Option<&mut Dst> { None } } )* };
+}
+not_dst!(Reg, u8, u16, u32, u64, i32, i64, TrapCode);
+
+/// Calls macro `$m` with the instruction table: `Name { field: Type, ... }` per line, each
+/// documented. The binary and unary numeric instructions are listed by family in
+/// [`for_each_numeric!`].
+#[macro_export]
+macro_rules! for_each_instr {
+    ($m:ident) => {
+        $m! {
+            /// Traps with `code` (`unreachable`, and translated code that must trap).
+            Trap { code: $crate::TrapCode }
+            /// Continues at instruction `to`.
+            Br { to: u32 }
+            /// Continues at `to` when `cond` (i32) is zero.
+            BrIfEqz { cond: $crate::Reg, to: u32 }
+            /// Continues at `to` when `cond` (i32) is not zero.
+            BrIfNez { cond: $crate::Reg, to: u32 }
+            /// Continues at the `index`-th of the `len` `Br` instructions that follow, or at
+            /// the last (the default) when `index >= len`.
+            BrTable { index: $crate::Reg, len: u32 }
+            /// `dst = src`.
+            Copy { dst: $crate::Dst, src: $crate::Reg }
+            /// Copies `len` registers from `src..` to `dst..` (as if through a buffer).
+            CopyMany { dst: $crate::Dst, src: $crate::Reg, len: u16 }
+            /// `dst = value` (32 bits, zero-extended).
+            Const32 { dst: $crate::Dst, value: u32 }
+            /// `dst = value`.
+            Const64 { dst: $crate::Dst, value: u64 }
+            /// Returns the `len` registers from `src` (copied to the frame's first registers).
+            Return { src: $crate::Reg, len: u16 }
+            /// Calls function `func` of the instance; its frame starts at register `base`,
+            /// which holds the arguments and receives the results.
+            Call { func: u32, base: $crate::Reg }
+            /// Calls the function at `index` of table `table`, which must have the engine-wide
+            /// type `ty`; the frame starts at `base`.
+            CallIndirect { ty: u32, table: u32, index: $crate::Reg, base: $crate::Reg }
+            /// `dst = if cond != 0 { a } else { b }`.
+            Select { dst: $crate::Dst, cond: $crate::Reg, a: $crate::Reg, b: $crate::Reg }
+            /// `dst = global[idx]`.
+            GlobalGet { dst: $crate::Dst, idx: u32 }
+            /// `global[idx] = src`.
+            GlobalSet { src: $crate::Reg, idx: u32 }
+            /// A load of `width` bytes at `addr + offset` from memory 0, extended as `kind` says.
+            Load { dst: $crate::Dst, addr: $crate::Reg, offset: u32, kind: u8 }
+            /// A store of the low `width` bytes of `value` at `addr + offset` to memory 0.
+            Store { addr: $crate::Reg, value: $crate::Reg, offset: u32, width: u8 }
+            /// `dst = memory.size` (memory 0, in pages).
+            MemorySize { dst: $crate::Dst }
+            /// `dst = memory.grow(delta)` (memory 0).
+            MemoryGrow { dst: $crate::Dst, delta: $crate::Reg }
+            /// `memory.fill(dst_addr, value, len)`.
+            MemoryFill { dst: $crate::Reg, value: $crate::Reg, len: $crate::Reg }
+            /// `memory.copy(dst_addr, src_addr, len)`.
+            MemoryCopy { dst: $crate::Reg, src: $crate::Reg, len: $crate::Reg }
+            /// `memory.init(seg)(dst_addr, src_offset, len)`.
+            MemoryInit { seg: u32, dst: $crate::Reg, src: $crate::Reg, len: $crate::Reg }
+            /// `data.drop(seg)`.
+            DataDrop { seg: u32 }
+            /// `dst = table[idx][index]`.
+            TableGet { dst: $crate::Dst, table: u32, index: $crate::Reg }
+            /// `table[idx][index] = value`.
+            TableSet { table: u32, index: $crate::Reg, value: $crate::Reg }
+            /// `dst = table.size`.
+            TableSize { dst: $crate::Dst, table: u32 }
+            /// `dst = table.grow(init, delta)`.
+            TableGrow { dst: $crate::Dst, table: u32, init: $crate::Reg, delta: $crate::Reg }
+            /// `table.fill(dst_index, value, len)`.
+            TableFill { table: u32, dst: $crate::Reg, value: $crate::Reg, len: $crate::Reg }
+            /// `table.copy(dst_table, src_table)(dst_index, src_index, len)`.
+            TableCopy { dst_table: u32, src_table: u32, dst: $crate::Reg, src: $crate::Reg, len: $crate::Reg }
+            /// `table.init(seg, table)(dst_index, src_offset, len)`.
+            TableInit { seg: u32, table: u32, dst: $crate::Reg, src: $crate::Reg, len: $crate::Reg }
+            /// `elem.drop(seg)`.
+            ElemDrop { seg: u32 }
+            /// `dst = ref.func func`.
+            RefFunc { dst: $crate::Dst, func: u32 }
+            /// `dst = (src == null)`.
+            RefIsNull { dst: $crate::Dst, src: $crate::Reg }
+            /// A binary numeric operator (see [`BinOp`](crate::BinOp)): `dst = a op b`.
+            Binary { op: $crate::BinOp, dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg }
+            /// `dst = a op imm` with a 32-bit immediate (sign-extended for 64-bit operators).
+            BinaryImm { op: $crate::BinOp, dst: $crate::Dst, a: $crate::Reg, imm: i32 }
+            /// A unary numeric operator or conversion (see [`UnOp`](crate::UnOp)).
+            Unary { op: $crate::UnOp, dst: $crate::Dst, src: $crate::Reg }
+            /// Branches to `to` when `a op b` holds (a fused compare and branch).
+            BrIfCmp { op: $crate::BinOp, a: $crate::Reg, b: $crate::Reg, to: u32 }
+            /// Charges `amount` fuel at the start of a basic block (emitted only when fuel
+            /// metering is on).
+            Fuel { amount: u32 }
+        }
+    };
+}
+
+macro_rules! define_instr {
+    ($( $(#[$doc:meta])* $name:ident { $($f:ident : $t:ty),* } )*) => {
+        /// One instruction of the register bytecode.
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        pub enum Instr {
+            $( $(#[$doc])* $name { $($f: $t),* }, )*
+        }
+
+        impl Instr {
+            /// The instruction's name in the table.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $( Instr::$name { .. } => stringify!($name), )*
+                }
+            }
+
+            /// The register the instruction writes its result to, if it has one.
+            pub fn dst_mut(&mut self) -> Option<&mut Dst> {
+                match self {
+                    $( Instr::$name { $($f),* } => {
+                        let found: Option<&mut Dst> = None;
+                        $( let found = found.or(AsDst::as_dst($f)); )*
+                        found
+                    } )*
+                }
+            }
+        }
+
+        impl fmt::Display for Instr {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $( Instr::$name { $($f),* } => {
+                        f.write_str(stringify!($name))?;
+                        let mut _sep = " ";
+                        $(
+                            write!(f, "{}{}={}", _sep, stringify!($f), Show($f))?;
+                            _sep = ", ";
+                        )*
+                        Ok(())
+                    } )*
+                }
+            }
+        }
+    };
+}
+
+/// Formats instruction fields for the disassembler.
+struct Show<'a, T>(&'a T);
+
+macro_rules! show_display {
+    ($($t:ty),*) => { $( impl fmt::Display for Show<'_, $t> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { fmt::Display::fmt(self.0, f) }
+    } )* };
+}
+show_display!(Reg, Dst, u8, u16, u32, u64, i32, i64, TrapCode);
+
+macro_rules! show_debug {
+    ($($t:ty),*) => { $( impl fmt::Display for Show<'_, $t> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { fmt::Debug::fmt(self.0, f) }
+    } )* };
+}
+show_debug!(BinOp, UnOp);
+not_dst!(BinOp, UnOp);
+
+for_each_instr!(define_instr);
+
+/// Calls macro `$m` with the numeric operator families:
+/// `binary { Name => (operand type, result type) ... }` and
+/// `unary { Name => (operand type, result type) ... }`.
+#[macro_export]
+macro_rules! for_each_numeric {
+    ($m:ident) => {
+        $m! {
+            binary {
+                I32Eq I32Ne I32LtS I32LtU I32GtS I32GtU I32LeS I32LeU I32GeS I32GeU
+                I64Eq I64Ne I64LtS I64LtU I64GtS I64GtU I64LeS I64LeU I64GeS I64GeU
+                F32Eq F32Ne F32Lt F32Gt F32Le F32Ge
+                F64Eq F64Ne F64Lt F64Gt F64Le F64Ge
+                I32Add I32Sub I32Mul I32DivS I32DivU I32RemS I32RemU I32And I32Or I32Xor
+                I32Shl I32ShrS I32ShrU I32Rotl I32Rotr
+                I64Add I64Sub I64Mul I64DivS I64DivU I64RemS I64RemU I64And I64Or I64Xor
+                I64Shl I64ShrS I64ShrU I64Rotl I64Rotr
+                F32Add F32Sub F32Mul F32Div F32Min F32Max F32Copysign
+                F64Add F64Sub F64Mul F64Div F64Min F64Max F64Copysign
+            }
+            unary {
+                I32Eqz I64Eqz I32Clz I32Ctz I32Popcnt I64Clz I64Ctz I64Popcnt
+                F32Abs F32Neg F32Ceil F32Floor F32Trunc F32Nearest F32Sqrt
+                F64Abs F64Neg F64Ceil F64Floor F64Trunc F64Nearest F64Sqrt
+                I32WrapI64 I32TruncF32S I32TruncF32U I32TruncF64S I32TruncF64U
+                I64ExtendI32S I64ExtendI32U I64TruncF32S I64TruncF32U I64TruncF64S I64TruncF64U
+                F32ConvertI32S F32ConvertI32U F32ConvertI64S F32ConvertI64U F32DemoteF64
+                F64ConvertI32S F64ConvertI32U F64ConvertI64S F64ConvertI64U F64PromoteF32
+                I32ReinterpretF32 I64ReinterpretF64 F32ReinterpretI32 F64ReinterpretI64
+                I32Extend8S I32Extend16S I64Extend8S I64Extend16S I64Extend32S
+                I32TruncSatF32S I32TruncSatF32U I32TruncSatF64S I32TruncSatF64U
+                I64TruncSatF32S I64TruncSatF32U I64TruncSatF64S I64TruncSatF64U
+            }
+        }
+    };
+}
+
+macro_rules! define_numeric {
+    (binary { $($b:ident)* } unary { $($u:ident)* }) => {
+        /// Binary numeric operators (named as the Wasm operators).
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        pub enum BinOp { $($b,)* }
+        /// Unary numeric operators and conversions (named as the Wasm operators).
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        pub enum UnOp { $($u,)* }
+    };
+}
+for_each_numeric!(define_numeric);
+
+/// Load kinds of [`Instr::Load`]: width and extension.
+pub mod load {
+    pub const I32: u8 = 0;
+    pub const I64: u8 = 1;
+    pub const F32: u8 = 2;
+    pub const F64: u8 = 3;
+    pub const I32_8S: u8 = 4;
+    pub const I32_8U: u8 = 5;
+    pub const I32_16S: u8 = 6;
+    pub const I32_16U: u8 = 7;
+    pub const I64_8S: u8 = 8;
+    pub const I64_8U: u8 = 9;
+    pub const I64_16S: u8 = 10;
+    pub const I64_16U: u8 = 11;
+    pub const I64_32S: u8 = 12;
+    pub const I64_32U: u8 = 13;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn disassembles_and_finds_the_result_register() {
+        let mut i = Instr::Binary {
+            op: BinOp::I32Add,
+            dst: Dst(3),
+            a: Reg(1),
+            b: Reg(2),
+        };
+        assert_eq!(i.to_string(), "Binary op=I32Add, dst=r3, a=r1, b=r2");
+        *i.dst_mut().unwrap() = Dst(7);
+        assert_eq!(
+            i,
+            Instr::Binary {
+                op: BinOp::I32Add,
+                dst: Dst(7),
+                a: Reg(1),
+                b: Reg(2)
+            }
+        );
+        assert!(Instr::Br { to: 3 }.dst_mut().is_none());
+    }
+
+    #[test]
+    fn instructions_stay_small() {
+        assert!(
+            core::mem::size_of::<Instr>() <= 16,
+            "{}",
+            core::mem::size_of::<Instr>()
+        );
+    }
+}

@@ -1,0 +1,301 @@
+//! Functions: calling Wasm, and host functions from closures (dynamic and typed).
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use spindle_decode::ValType;
+use spindle_exec::{val_has_type, Error, FuncType, Trap, Val};
+
+use crate::Store;
+
+/// A function of a store (Wasm or host). Valid only with the store it came from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Func(pub(crate) u32);
+
+/// What a host function sees of the store: the embedder's data, and calls back into Wasm.
+pub struct Caller<'a, T> {
+    pub(crate) store: &'a mut spindle_exec::Store,
+    pub(crate) _data: PhantomData<fn() -> T>,
+}
+
+impl<T: 'static> Caller<'_, T> {
+    /// The embedder's data.
+    pub fn data(&self) -> &T {
+        self.store
+            .data
+            .downcast_ref()
+            .expect("the store's data has type T")
+    }
+
+    /// The embedder's data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        self.store
+            .data
+            .downcast_mut()
+            .expect("the store's data has type T")
+    }
+
+    /// Calls a function of the same store (re-entering Wasm).
+    pub fn call(&mut self, func: Func, params: &[Val], results: &mut [Val]) -> Result<(), Trap> {
+        spindle_exec::call(self.store, func.0, params, results)
+    }
+}
+
+impl Func {
+    /// A host function of type `ty` from a closure over dynamic values.
+    pub fn new<T: Send + 'static>(
+        store: &mut Store<T>,
+        ty: FuncType,
+        f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
+    ) -> Func {
+        let id = store.inner.registry.intern(&ty);
+        let host: spindle_exec::HostFunc = Arc::new(
+            move |s: &mut spindle_exec::Store, args: &[Val], results: &mut [Val]| {
+                f(
+                    Caller {
+                        store: s,
+                        _data: PhantomData,
+                    },
+                    args,
+                    results,
+                )
+            },
+        );
+        Func(store.inner.add_host_func(id, host))
+    }
+
+    /// A host function from a typed closure, e.g. `|caller: Caller<'_, T>, a: i32| a + 1`.
+    pub fn wrap<T: Send + 'static, Params, Results>(
+        store: &mut Store<T>,
+        f: impl IntoFunc<T, Params, Results>,
+    ) -> Func {
+        let (ty, host) = f.into_func();
+        let id = store.inner.registry.intern(&ty);
+        Func(store.inner.add_host_func(id, host))
+    }
+
+    /// The function's type.
+    pub fn ty<T>(&self, store: &Store<T>) -> FuncType {
+        store
+            .inner
+            .registry
+            .get(store.inner.funcs[self.0 as usize].ty())
+    }
+
+    /// Calls the function with dynamic values. Checks the number and types of `params` and
+    /// the number of `results`.
+    pub fn call<T>(
+        &self,
+        store: &mut Store<T>,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), Error> {
+        let ty = store
+            .inner
+            .registry
+            .get(store.inner.funcs[self.0 as usize].ty());
+        if params.len() != ty.params.len() || results.len() != ty.results.len() {
+            return Err(Error::Call(format!(
+                "expected {} arguments and {} results, got {} and {}",
+                ty.params.len(),
+                ty.results.len(),
+                params.len(),
+                results.len()
+            )));
+        }
+        for (v, t) in params.iter().zip(&ty.params) {
+            if !val_has_type(v, *t) {
+                return Err(Error::Call(format!(
+                    "argument {v:?} does not have type {t}"
+                )));
+            }
+        }
+        spindle_exec::call(&mut store.inner, self.0, params, results).map_err(Error::Trap)
+    }
+
+    /// A typed view of the function, checked against its type.
+    pub fn typed<P: WasmParams, R: WasmResults, T>(
+        &self,
+        store: &Store<T>,
+    ) -> Result<TypedFunc<P, R>, Error> {
+        let ty = self.ty(store);
+        if ty.params != P::types() || ty.results != R::types() {
+            return Err(Error::Call(format!(
+                "function type {ty:?} does not match the typed view"
+            )));
+        }
+        Ok(TypedFunc {
+            func: *self,
+            _ty: PhantomData,
+        })
+    }
+}
+
+/// A function with a statically known type.
+#[derive(Clone, Copy, Debug)]
+pub struct TypedFunc<P, R> {
+    func: Func,
+    _ty: PhantomData<fn(P) -> R>,
+}
+
+impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
+    /// Calls the function.
+    pub fn call<T>(&self, store: &mut Store<T>, params: P) -> Result<R, Error> {
+        let args = params.into_vals();
+        let mut results = R::default_vals();
+        spindle_exec::call(&mut store.inner, self.func.0, &args, &mut results)
+            .map_err(Error::Trap)?;
+        Ok(R::from_vals(&results))
+    }
+
+    /// The untyped function.
+    pub fn func(&self) -> Func {
+        self.func
+    }
+}
+
+/// A Rust type that is a Wasm value type.
+pub trait WasmTy: Copy + Send + 'static {
+    const TYPE: ValType;
+    fn into_val(self) -> Val;
+    fn from_val(v: &Val) -> Self;
+}
+
+macro_rules! wasm_ty {
+    ($t:ty, $vt:ident, $variant:ident, |$x:ident| $into:expr, |$y:ident| $from:expr) => {
+        impl WasmTy for $t {
+            const TYPE: ValType = ValType::$vt;
+            fn into_val(self) -> Val {
+                let $x = self;
+                Val::$variant($into)
+            }
+            fn from_val(v: &Val) -> Self {
+                match *v {
+                    Val::$variant($y) => $from,
+                    _ => Default::default(),
+                }
+            }
+        }
+    };
+}
+wasm_ty!(i32, I32, I32, |x| x, |y| y);
+wasm_ty!(u32, I32, I32, |x| x as i32, |y| y as u32);
+wasm_ty!(i64, I64, I64, |x| x, |y| y);
+wasm_ty!(u64, I64, I64, |x| x as i64, |y| y as u64);
+wasm_ty!(f32, F32, F32, |x| x.to_bits(), |y| f32::from_bits(y));
+wasm_ty!(f64, F64, F64, |x| x.to_bits(), |y| f64::from_bits(y));
+
+/// Parameters of a typed call: a Wasm type or a tuple of them.
+pub trait WasmParams: Send + 'static {
+    fn types() -> Vec<ValType>;
+    fn into_vals(self) -> Vec<Val>;
+    fn from_vals(v: &[Val]) -> Self;
+}
+
+/// Results of a typed call: `()`, a Wasm type or a tuple of them.
+pub trait WasmResults: Send + 'static {
+    fn types() -> Vec<ValType>;
+    fn default_vals() -> Vec<Val>;
+    fn from_vals(v: &[Val]) -> Self;
+    fn into_vals(self) -> Vec<Val>;
+}
+
+impl<A: WasmTy> WasmParams for A {
+    fn types() -> Vec<ValType> {
+        vec![A::TYPE]
+    }
+    fn into_vals(self) -> Vec<Val> {
+        vec![self.into_val()]
+    }
+    fn from_vals(v: &[Val]) -> Self {
+        A::from_val(&v[0])
+    }
+}
+
+impl<A: WasmTy> WasmResults for A {
+    fn types() -> Vec<ValType> {
+        vec![A::TYPE]
+    }
+    fn default_vals() -> Vec<Val> {
+        vec![spindle_exec::from_bits(0, A::TYPE)]
+    }
+    fn from_vals(v: &[Val]) -> Self {
+        A::from_val(&v[0])
+    }
+    fn into_vals(self) -> Vec<Val> {
+        vec![self.into_val()]
+    }
+}
+
+macro_rules! tuples {
+    ($( ($($n:ident)*) )*) => { $(
+        #[allow(non_snake_case, unused_variables, unused_mut, clippy::unused_unit)]
+        impl<$($n: WasmTy),*> WasmParams for ($($n,)*) {
+            fn types() -> Vec<ValType> { vec![$($n::TYPE),*] }
+            fn into_vals(self) -> Vec<Val> { let ($($n,)*) = self; vec![$($n.into_val()),*] }
+            fn from_vals(v: &[Val]) -> Self {
+                let mut i = 0;
+                $( let $n = $n::from_val(&v[i]); i += 1; )*
+                let _ = i;
+                ($($n,)*)
+            }
+        }
+        #[allow(non_snake_case, unused_variables, clippy::unused_unit)]
+        impl<$($n: WasmTy),*> WasmResults for ($($n,)*) {
+            fn types() -> Vec<ValType> { vec![$($n::TYPE),*] }
+            fn default_vals() -> Vec<Val> { vec![$(spindle_exec::from_bits(0, $n::TYPE)),*] }
+            fn from_vals(v: &[Val]) -> Self { <Self as WasmParams>::from_vals(v) }
+            fn into_vals(self) -> Vec<Val> { <Self as WasmParams>::into_vals(self) }
+        }
+    )* };
+}
+tuples!(() (A B) (A B C) (A B C D) (A B C D E) (A B C D E F));
+
+/// Closures that can become host functions (see [`Func::wrap`]).
+pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
+    fn into_func(self) -> (FuncType, spindle_exec::HostFunc);
+}
+
+/// What a typed host closure returns: results, or results or a trap.
+pub trait HostResult<R> {
+    fn into_result(self) -> Result<R, Trap>;
+}
+
+impl<R: WasmResults> HostResult<R> for R {
+    fn into_result(self) -> Result<R, Trap> {
+        Ok(self)
+    }
+}
+
+impl<R: WasmResults> HostResult<R> for Result<R, Trap> {
+    fn into_result(self) -> Result<R, Trap> {
+        self
+    }
+}
+
+macro_rules! into_func {
+    ($( ($($n:ident)*) )*) => { $(
+        #[allow(non_snake_case, unused_variables, unused_mut)]
+        impl<T: 'static, F, Out, R, $($n: WasmTy),*> IntoFunc<T, ($($n,)*), (R, Out)> for F
+        where
+            F: Fn(Caller<'_, T>, $($n),*) -> Out + Send + Sync + 'static,
+            Out: HostResult<R>,
+            R: WasmResults,
+        {
+            fn into_func(self) -> (FuncType, spindle_exec::HostFunc) {
+                let ty = FuncType { params: vec![$($n::TYPE),*], results: R::types() };
+                let host: spindle_exec::HostFunc = Arc::new(move |s: &mut spindle_exec::Store, args: &[Val], results: &mut [Val]| {
+                    let mut _i = 0;
+                    $( let $n = $n::from_val(&args[_i]); _i += 1; )*
+                    let out = (self)(Caller { store: s, _data: PhantomData }, $($n),*).into_result()?;
+                    for (slot, v) in results.iter_mut().zip(out.into_vals()) {
+                        *slot = v;
+                    }
+                    Ok(())
+                });
+                (ty, host)
+            }
+        }
+    )* };
+}
+into_func!(() (A) (A B) (A B C) (A B C D) (A B C D E) (A B C D E G));

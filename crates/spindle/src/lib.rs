@@ -1,0 +1,179 @@
+//! Spindle's embedding API: compile modules, link them with host functions and other
+//! instances, and call into them, as with wasmtime or wasmi.
+//!
+//! ```
+//! use spindle::{Engine, Linker, Module, Store, Val};
+//!
+//! // (module (func (export "add") (param i32 i32) (result i32)
+//! //   local.get 0 local.get 1 i32.add))
+//! let wasm = [
+//!     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f,
+//!     0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x07, 0x07, 0x01, 0x03, 0x61, 0x64, 0x64, 0x00, 0x00,
+//!     0x0a, 0x09, 0x01, 0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b,
+//! ];
+//! let engine = Engine::default();
+//! let module = Module::new(&engine, &wasm).unwrap();
+//! let mut store = Store::new(&engine, ());
+//! let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+//! let add = instance.get_typed_func::<(i32, i32), i32>(&store, "add").unwrap();
+//! assert_eq!(add.call(&mut store, (2, 3)).unwrap(), 5);
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod func;
+mod linker;
+mod objects;
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+pub use func::{Caller, Func, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use linker::{Instance, Linker};
+pub use objects::{Extern, Global, Memory, Table};
+pub use spindle_decode::{GlobalType, Limits, MemoryType, RefType, TableType, ValType};
+pub use spindle_exec::{Error, FuncType, StoreLimits, Trap, TrapCode, Val};
+pub use spindle_validate::Features;
+
+use spindle_exec::{CompiledModule, TypeRegistry};
+
+/// How modules are compiled and run.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The proposals modules may use (default: WebAssembly 3.0).
+    pub features: Features,
+}
+
+struct EngineInner {
+    config: Config,
+    registry: Arc<TypeRegistry>,
+}
+
+/// Compiles modules and owns the types they share. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(&Config::default())
+    }
+}
+
+impl Engine {
+    /// An engine with `config`.
+    pub fn new(config: &Config) -> Self {
+        Engine {
+            inner: Arc::new(EngineInner {
+                config: config.clone(),
+                registry: Arc::default(),
+            }),
+        }
+    }
+
+    /// The engine's configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+}
+
+/// A validated and translated module, ready to instantiate any number of times.
+#[derive(Clone)]
+pub struct Module {
+    engine: Engine,
+    inner: Arc<CompiledModule>,
+}
+
+/// What an import or export is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExternType {
+    Func(FuncType),
+    Table(TableType),
+    Memory(MemoryType),
+    Global(GlobalType),
+    Tag(FuncType),
+}
+
+impl Module {
+    /// Decodes, validates and translates a binary module.
+    pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+        let inner =
+            spindle_exec::compile(&engine.inner.registry, &engine.inner.config.features, bytes)?;
+        Ok(Module {
+            engine: engine.clone(),
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Reads and compiles a `.wasm` file.
+    pub fn from_file(engine: &Engine, path: impl AsRef<std::path::Path>) -> Result<Module, Error> {
+        let bytes = std::fs::read(path.as_ref())
+            .map_err(|e| Error::Link(format!("{}: {e}", path.as_ref().display())))?;
+        Module::new(engine, &bytes)
+    }
+
+    /// The module's imports: module name, field name, type.
+    pub fn imports(&self) -> impl Iterator<Item = (&str, &str, ExternType)> + '_ {
+        let registry = &self.engine.inner.registry;
+        self.inner.imports.iter().map(move |i| {
+            let ty = match &i.desc {
+                spindle_exec::ImportDesc::Func(t) => ExternType::Func(registry.get(*t)),
+                spindle_exec::ImportDesc::Table(t) => ExternType::Table(*t),
+                spindle_exec::ImportDesc::Memory(m) => ExternType::Memory(*m),
+                spindle_exec::ImportDesc::Global(g) => ExternType::Global(*g),
+                spindle_exec::ImportDesc::Tag(t) => ExternType::Tag(registry.get(*t)),
+            };
+            (i.module.as_str(), i.name.as_str(), ty)
+        })
+    }
+
+    /// The names of the module's exports.
+    pub fn export_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.inner.exports.iter().map(|(n, _, _)| n.as_str())
+    }
+}
+
+/// Owns instances and everything they create, plus the embedder's data `T`.
+pub struct Store<T> {
+    engine: Engine,
+    inner: spindle_exec::Store,
+    _data: PhantomData<fn() -> T>,
+}
+
+impl<T: Send + 'static> Store<T> {
+    /// A store for `engine`'s modules, holding `data`.
+    pub fn new(engine: &Engine, data: T) -> Self {
+        Store {
+            engine: engine.clone(),
+            inner: spindle_exec::Store::new(engine.inner.registry.clone(), Box::new(data)),
+            _data: PhantomData,
+        }
+    }
+
+    /// The engine of this store.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The embedder's data.
+    pub fn data(&self) -> &T {
+        self.inner
+            .data
+            .downcast_ref()
+            .expect("the store's data has type T")
+    }
+
+    /// The embedder's data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        self.inner
+            .data
+            .downcast_mut()
+            .expect("the store's data has type T")
+    }
+
+    /// Sets the limits on memories, tables, instances and the call stack.
+    pub fn set_limits(&mut self, limits: StoreLimits) {
+        self.inner.limits = limits;
+    }
+}

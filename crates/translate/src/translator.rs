@@ -1,0 +1,1030 @@
+//! The translator proper: a compile-time operand stack over registers, control frames with
+//! branch patching, and the fused validate-and-translate visitor.
+
+use alloc::vec::Vec;
+
+use spindle_decode::{
+    visit_operator, BinaryReader, BlockType, BrTable, CompactIndex, HeapType, Ieee32, Ieee64,
+    MemArg, Opcode, SelectType, ValType, VisitOperator,
+};
+use spindle_ir::{BinOp, Dst, Instr, Reg, TrapCode, UnOp};
+use spindle_validate::{FuncValidator, ModuleCtx, Result, ValidateError, Visitor};
+
+use crate::CompiledFunc;
+
+/// A value on the compile-time operand stack.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Operand {
+    /// The value of a local, read in place (no copy was made).
+    Local(u16),
+    /// A value in its own stack slot's register.
+    Temp,
+    /// A constant not yet written anywhere (raw bits).
+    Const(u64),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Func,
+    Block,
+    Loop,
+    If,
+    Else,
+}
+
+/// A control frame.
+#[derive(Debug)]
+struct Ctrl {
+    kind: Kind,
+    /// Operand stack height at entry, parameters excluded.
+    height: u32,
+    params: u32,
+    results: u32,
+    /// A loop's first instruction.
+    start: u32,
+    /// Forward branches to this frame's end, to patch when it is reached.
+    patches: Vec<u32>,
+    /// An `if`'s branch to its `else` (or end).
+    else_patch: Option<u32>,
+    /// Opened in unreachable code: nothing is emitted for it.
+    dead: bool,
+}
+
+impl Ctrl {
+    fn label_arity(&self) -> u32 {
+        if self.kind == Kind::Loop {
+            self.params
+        } else {
+            self.results
+        }
+    }
+}
+
+/// Load kinds named after the operators (see `spindle_ir::load`).
+#[allow(non_upper_case_globals)]
+mod load_kind {
+    use spindle_ir::load;
+    pub const I32Load: u8 = load::I32;
+    pub const I64Load: u8 = load::I64;
+    pub const F32Load: u8 = load::F32;
+    pub const F64Load: u8 = load::F64;
+    pub const I32Load8S: u8 = load::I32_8S;
+    pub const I32Load8U: u8 = load::I32_8U;
+    pub const I32Load16S: u8 = load::I32_16S;
+    pub const I32Load16U: u8 = load::I32_16U;
+    pub const I64Load8S: u8 = load::I64_8S;
+    pub const I64Load8U: u8 = load::I64_8U;
+    pub const I64Load16S: u8 = load::I64_16S;
+    pub const I64Load16U: u8 = load::I64_16U;
+    pub const I64Load32S: u8 = load::I64_32S;
+    pub const I64Load32U: u8 = load::I64_32U;
+}
+
+/// Translates function bodies; its buffers are reused from one function to the next.
+pub struct Translator<'m> {
+    ctx: &'m ModuleCtx,
+    /// Engine-wide id of each of the module's types (for `call_indirect` checks).
+    type_ids: &'m [u32],
+    locals: u32,
+    stack: Vec<Operand>,
+    max_height: u32,
+    ctrls: Vec<Ctrl>,
+    spare_patches: Vec<Vec<u32>>,
+    code: Vec<Instr>,
+    reachable: bool,
+    /// The last instruction, when it wrote the Temp on top of the stack.
+    last_result: Option<usize>,
+    offset: usize,
+}
+
+#[cold]
+fn unsupported(offset: usize, what: &str) -> ValidateError {
+    ValidateError::invalid_fmt(
+        offset,
+        format_args!("not supported by the translator yet: {what}"),
+    )
+}
+
+impl<'m> Translator<'m> {
+    /// A translator for the functions of a validated module context.
+    pub fn new(ctx: &'m ModuleCtx, type_ids: &'m [u32]) -> Self {
+        Translator {
+            ctx,
+            type_ids,
+            locals: 0,
+            stack: Vec::new(),
+            max_height: 0,
+            ctrls: Vec::new(),
+            spare_patches: Vec::new(),
+            code: Vec::new(),
+            reachable: true,
+            last_result: None,
+            offset: 0,
+        }
+    }
+
+    // ----- registers and the operand stack -----
+
+    fn slot(&self, h: usize) -> Result<u16> {
+        let r = self.locals as usize + h;
+        if r >= u16::MAX as usize {
+            return Err(unsupported(
+                self.offset,
+                "a frame of more than 65,535 registers",
+            ));
+        }
+        Ok(r as u16)
+    }
+
+    fn push(&mut self, op: Operand) -> Result<()> {
+        self.stack.push(op);
+        let h = self.stack.len() as u32;
+        if h > self.max_height {
+            self.max_height = h;
+            self.slot(h as usize)?;
+        }
+        Ok(())
+    }
+
+    /// Pushes a Temp and returns its register.
+    fn push_temp(&mut self) -> Result<Dst> {
+        let h = self.stack.len();
+        self.push(Operand::Temp)?;
+        Ok(Dst(self.slot(h)?))
+    }
+
+    fn emit(&mut self, i: Instr) -> u32 {
+        self.last_result = None;
+        self.code.push(i);
+        (self.code.len() - 1) as u32
+    }
+
+    /// Emits an instruction whose result is the Temp on top of the stack.
+    fn emit_result(&mut self, i: Instr) {
+        self.code.push(i);
+        self.last_result = Some(self.code.len() - 1);
+    }
+
+    /// The register holding operand `h`, writing a constant into its slot if needed.
+    fn reg_at(&mut self, h: usize) -> Result<Reg> {
+        match self.stack[h] {
+            Operand::Local(x) => Ok(Reg(x)),
+            Operand::Temp => Ok(Reg(self.slot(h)?)),
+            Operand::Const(v) => {
+                let dst = Dst(self.slot(h)?);
+                self.emit_const(dst, v);
+                self.stack[h] = Operand::Temp;
+                Ok(Reg(dst.0))
+            }
+        }
+    }
+
+    fn emit_const(&mut self, dst: Dst, v: u64) {
+        if v <= u32::MAX as u64 {
+            self.emit(Instr::Const32 {
+                dst,
+                value: v as u32,
+            });
+        } else {
+            self.emit(Instr::Const64 { dst, value: v });
+        }
+    }
+
+    fn top_reg(&mut self) -> Result<Reg> {
+        let h = self.stack.len() - 1;
+        self.reg_at(h)
+    }
+
+    fn pop_n(&mut self, n: usize) {
+        let len = self.stack.len() - n;
+        self.stack.truncate(len);
+    }
+
+    /// Puts operand `h` into its own slot.
+    fn materialize(&mut self, h: usize) -> Result<()> {
+        let dst = Dst(self.slot(h)?);
+        match self.stack[h] {
+            Operand::Temp => return Ok(()),
+            Operand::Local(x) => {
+                self.emit(Instr::Copy { dst, src: Reg(x) });
+            }
+            Operand::Const(v) => self.emit_const(dst, v),
+        }
+        self.stack[h] = Operand::Temp;
+        Ok(())
+    }
+
+    fn materialize_all(&mut self) -> Result<()> {
+        for h in 0..self.stack.len() {
+            self.materialize(h)?;
+        }
+        Ok(())
+    }
+
+    /// Before local `x` is written: operands still reading it in place get their own copy.
+    fn preserve_local(&mut self, x: u16, below: usize) -> Result<()> {
+        for h in 0..below {
+            if self.stack[h] == Operand::Local(x) {
+                self.materialize(h)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies the top `n` operands to the slots starting at stack height `to`.
+    fn copy_top_to(&mut self, n: usize, to: usize) -> Result<()> {
+        let first = self.stack.len() - n;
+        for i in 0..n {
+            let h = first + i;
+            let d = to + i;
+            let dst = Dst(self.slot(d)?);
+            match self.stack[h] {
+                Operand::Temp if h == d => {}
+                Operand::Temp => {
+                    let src = Reg(self.slot(h)?);
+                    self.emit(Instr::Copy { dst, src });
+                }
+                Operand::Local(x) => {
+                    self.emit(Instr::Copy { dst, src: Reg(x) });
+                }
+                Operand::Const(v) => self.emit_const(dst, v),
+            }
+        }
+        Ok(())
+    }
+
+    fn block_arity(&self, bt: BlockType) -> (u32, u32) {
+        match bt {
+            BlockType::Empty => (0, 0),
+            BlockType::Value(_) => (0, 1),
+            BlockType::Func(idx) => {
+                let f = self.ctx.types.func_type(idx).expect("validated block type");
+                (f.params().len() as u32, f.results().len() as u32)
+            }
+        }
+    }
+
+    fn push_ctrl(&mut self, kind: Kind, params: u32, results: u32, dead: bool) {
+        let mut patches = self.spare_patches.pop().unwrap_or_default();
+        patches.clear();
+        let height = (self.stack.len() as u32).saturating_sub(params);
+        self.ctrls.push(Ctrl {
+            kind,
+            height,
+            params,
+            results,
+            start: self.code.len() as u32,
+            patches,
+            else_patch: None,
+            dead,
+        });
+    }
+
+    fn patch(&mut self, at: u32, target: u32) {
+        match &mut self.code[at as usize] {
+            Instr::Br { to } | Instr::BrIfEqz { to, .. } | Instr::BrIfNez { to, .. } => {
+                *to = target
+            }
+            Instr::BrIfCmp { to, .. } => *to = target,
+            other => unreachable!("patching a non-branch {other:?}"),
+        }
+    }
+
+    /// Emits a branch to the label `depth` frames out (after its values were placed).
+    fn branch_to(&mut self, depth: u32, make: impl FnOnce(u32) -> Instr) {
+        let idx = self.ctrls.len() - 1 - depth as usize;
+        let ctrl = &self.ctrls[idx];
+        if ctrl.kind == Kind::Loop {
+            let start = ctrl.start;
+            self.emit(make(start));
+        } else {
+            let at = self.emit(make(u32::MAX));
+            self.ctrls[idx].patches.push(at);
+        }
+    }
+
+    /// Places the label's values for a branch out `depth` frames; true if nothing was copied.
+    fn place_branch_values(&mut self, depth: u32) -> Result<()> {
+        let ctrl = &self.ctrls[self.ctrls.len() - 1 - depth as usize];
+        let (n, to) = (ctrl.label_arity() as usize, ctrl.height as usize);
+        self.copy_top_to(n, to)
+    }
+
+    fn values_in_place(&self, depth: u32) -> bool {
+        let ctrl = &self.ctrls[self.ctrls.len() - 1 - depth as usize];
+        let (n, to) = (ctrl.label_arity() as usize, ctrl.height as usize);
+        let first = self.stack.len() - n;
+        (0..n).all(|i| self.stack[first + i] == Operand::Temp && first + i == to + i)
+    }
+
+    // ----- the function -----
+
+    /// Translates one function body, validating it on the way.
+    pub fn translate(
+        &mut self,
+        fv: &mut FuncValidator<'_>,
+        type_index: u32,
+        mut reader: BinaryReader<'_>,
+    ) -> Result<CompiledFunc> {
+        fv.begin_function(type_index, &mut reader)?;
+        let ty = self
+            .ctx
+            .types
+            .func_type(type_index)
+            .expect("validated function type");
+        let (params, results) = (ty.params().len() as u32, ty.results().len() as u32);
+        self.locals = fv.locals().len() as u32;
+        if self.locals >= u16::MAX as u32 {
+            return Err(unsupported(reader.offset(), "more than 65,534 locals"));
+        }
+        self.stack.clear();
+        self.ctrls.clear();
+        self.code.clear();
+        self.max_height = 0;
+        self.reachable = true;
+        self.last_result = None;
+        self.push_ctrl(Kind::Func, 0, results, false);
+        while !reader.eof() {
+            let at = reader.offset();
+            fv.set_offset(at);
+            self.offset = at;
+            visit_operator(&mut reader, &mut Fused { v: fv, t: self })?;
+            if fv.is_done() {
+                break;
+            }
+        }
+        fv.finish(&reader)?;
+        Ok(CompiledFunc {
+            code: self.code.as_slice().into(),
+            frame_size: self.locals + self.max_height.max(results),
+            params,
+            locals: self.locals,
+            results,
+        })
+    }
+
+    // ----- numeric -----
+
+    fn binary(&mut self, op: BinOp) -> Result<()> {
+        let hb = self.stack.len() - 1;
+        let ha = hb - 1;
+        if let (Operand::Const(c), Some(is64)) = (self.stack[hb], int_width(op)) {
+            let fits = if is64 {
+                (c as i64) >= i32::MIN as i64 && (c as i64) <= i32::MAX as i64
+            } else {
+                true
+            };
+            if fits && !matches!(self.stack[ha], Operand::Const(_)) {
+                let a = self.reg_at(ha)?;
+                self.pop_n(2);
+                let dst = self.push_temp()?;
+                self.emit_result(Instr::BinaryImm {
+                    op,
+                    dst,
+                    a,
+                    imm: c as i32,
+                });
+                return Ok(());
+            }
+        }
+        let a = self.reg_at(ha)?;
+        let b = self.reg_at(hb)?;
+        self.pop_n(2);
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::Binary { op, dst, a, b });
+        Ok(())
+    }
+
+    fn unary(&mut self, op: UnOp) -> Result<()> {
+        let src = self.top_reg()?;
+        self.pop_n(1);
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::Unary { op, dst, src });
+        Ok(())
+    }
+
+    fn load(&mut self, kind: u8, memarg: MemArg) -> Result<()> {
+        let offset = self.mem_offset(&memarg)?;
+        let addr = self.top_reg()?;
+        self.pop_n(1);
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::Load {
+            dst,
+            addr,
+            offset,
+            kind,
+        });
+        Ok(())
+    }
+
+    fn store(&mut self, width: u8, memarg: MemArg) -> Result<()> {
+        let offset = self.mem_offset(&memarg)?;
+        let h = self.stack.len() - 1;
+        let value = self.reg_at(h)?;
+        let addr = self.reg_at(h - 1)?;
+        self.pop_n(2);
+        self.emit(Instr::Store {
+            addr,
+            value,
+            offset,
+            width,
+        });
+        Ok(())
+    }
+
+    fn mem_offset(&self, memarg: &MemArg) -> Result<u32> {
+        self.memory_zero(memarg.memory)?;
+        Ok(memarg.offset as u32)
+    }
+
+    fn memory_zero(&self, mem: u32) -> Result<()> {
+        if mem != 0 {
+            return Err(unsupported(self.offset, "multiple memories"));
+        }
+        if self.ctx.memories.first().is_some_and(|m| m.memory64) {
+            return Err(unsupported(self.offset, "64-bit memories"));
+        }
+        Ok(())
+    }
+
+    fn push_const(&mut self, v: u64) -> Result<()> {
+        self.push(Operand::Const(v))
+    }
+}
+
+/// Whether an integer operator is 64-bit (`Some(true)`), 32-bit, or not an integer operator.
+fn int_width(op: BinOp) -> Option<bool> {
+    use BinOp::*;
+    match op {
+        I32Eq | I32Ne | I32LtS | I32LtU | I32GtS | I32GtU | I32LeS | I32LeU | I32GeS | I32GeU
+        | I32Add | I32Sub | I32Mul | I32DivS | I32DivU | I32RemS | I32RemU | I32And | I32Or
+        | I32Xor | I32Shl | I32ShrS | I32ShrU | I32Rotl | I32Rotr => Some(false),
+        I64Eq | I64Ne | I64LtS | I64LtU | I64GtS | I64GtU | I64LeS | I64LeU | I64GeS | I64GeU
+        | I64Add | I64Sub | I64Mul | I64DivS | I64DivU | I64RemS | I64RemU | I64And | I64Or
+        | I64Xor | I64Shl | I64ShrS | I64ShrU | I64Rotl | I64Rotr => Some(true),
+        _ => None,
+    }
+}
+
+// ----- operators with hand-written translation -----
+
+impl<'m> Translator<'m> {
+    fn visit_unreachable(&mut self) -> Result<()> {
+        self.emit(Instr::Trap {
+            code: TrapCode::Unreachable,
+        });
+        self.reachable = false;
+        Ok(())
+    }
+
+    fn visit_block(&mut self, bt: BlockType) -> Result<()> {
+        let (p, r) = self.block_arity(bt);
+        self.materialize_all()?;
+        self.push_ctrl(Kind::Block, p, r, false);
+        Ok(())
+    }
+
+    fn visit_loop(&mut self, bt: BlockType) -> Result<()> {
+        let (p, r) = self.block_arity(bt);
+        self.materialize_all()?;
+        self.last_result = None;
+        self.push_ctrl(Kind::Loop, p, r, false);
+        Ok(())
+    }
+
+    fn visit_if(&mut self, bt: BlockType) -> Result<()> {
+        let (p, r) = self.block_arity(bt);
+        let cond = self.top_reg()?;
+        self.pop_n(1);
+        self.materialize_all()?;
+        let at = self.emit(Instr::BrIfEqz { cond, to: u32::MAX });
+        self.push_ctrl(Kind::If, p, r, false);
+        self.ctrls.last_mut().expect("just pushed").else_patch = Some(at);
+        Ok(())
+    }
+
+    fn visit_else(&mut self) -> Result<()> {
+        let i = self.ctrls.len() - 1;
+        if self.ctrls[i].dead {
+            return Ok(());
+        }
+        if self.reachable {
+            let (n, to) = (
+                self.ctrls[i].results as usize,
+                self.ctrls[i].height as usize,
+            );
+            self.copy_top_to(n, to)?;
+            let at = self.emit(Instr::Br { to: u32::MAX });
+            self.ctrls[i].patches.push(at);
+        }
+        if let Some(at) = self.ctrls[i].else_patch.take() {
+            let here = self.code.len() as u32;
+            self.patch(at, here);
+        }
+        let ctrl = &mut self.ctrls[i];
+        ctrl.kind = Kind::Else;
+        let (height, params) = (ctrl.height as usize, ctrl.params as usize);
+        self.stack.truncate(height);
+        for _ in 0..params {
+            self.push(Operand::Temp)?;
+        }
+        self.reachable = true;
+        self.last_result = None;
+        Ok(())
+    }
+
+    fn visit_end(&mut self) -> Result<()> {
+        let ctrl = self.ctrls.pop().expect("validated end");
+        if ctrl.dead {
+            self.spare_patches.push(ctrl.patches);
+            return Ok(());
+        }
+        let (n, height) = (ctrl.results as usize, ctrl.height as usize);
+        if self.reachable {
+            self.copy_top_to(n, height)?;
+        }
+        let here = self.code.len() as u32;
+        if ctrl.kind != Kind::Loop {
+            for &at in &ctrl.patches {
+                self.patch(at, here);
+            }
+        }
+        if let Some(at) = ctrl.else_patch {
+            self.patch(at, here);
+        }
+        self.spare_patches.push(ctrl.patches);
+        self.stack.truncate(height);
+        for _ in 0..n {
+            self.push(Operand::Temp)?;
+        }
+        self.last_result = None;
+        self.reachable = true;
+        if ctrl.kind == Kind::Func {
+            let src = Reg(self.slot(0)?);
+            self.emit(Instr::Return { src, len: n as u16 });
+        }
+        Ok(())
+    }
+
+    fn visit_br(&mut self, depth: u32) -> Result<()> {
+        self.place_branch_values(depth)?;
+        self.branch_to(depth, |to| Instr::Br { to });
+        self.reachable = false;
+        Ok(())
+    }
+
+    fn visit_br_if(&mut self, depth: u32) -> Result<()> {
+        let cond = self.top_reg()?;
+        self.pop_n(1);
+        if self.values_in_place(depth) {
+            self.branch_to(depth, |to| Instr::BrIfNez { cond, to });
+        } else {
+            let skip = self.emit(Instr::BrIfEqz { cond, to: u32::MAX });
+            self.place_branch_values(depth)?;
+            self.branch_to(depth, |to| Instr::Br { to });
+            let here = self.code.len() as u32;
+            self.patch(skip, here);
+        }
+        self.last_result = None;
+        Ok(())
+    }
+
+    fn visit_br_table(&mut self, targets: BrTable<'_>) -> Result<()> {
+        let index = self.top_reg()?;
+        self.pop_n(1);
+        let len = targets.len();
+        self.emit(Instr::BrTable { index, len });
+        let mut trampolines: Vec<(u32, u32)> = Vec::new();
+        for depth in targets.targets().chain(core::iter::once(targets.default())) {
+            if self.values_in_place(depth) {
+                self.branch_to(depth, |to| Instr::Br { to });
+            } else {
+                let at = self.emit(Instr::Br { to: u32::MAX });
+                trampolines.push((at, depth));
+            }
+        }
+        for (at, depth) in trampolines {
+            let here = self.code.len() as u32;
+            self.patch(at, here);
+            self.place_branch_values(depth)?;
+            self.branch_to(depth, |to| Instr::Br { to });
+        }
+        self.reachable = false;
+        Ok(())
+    }
+
+    fn visit_return(&mut self) -> Result<()> {
+        let n = self.ctrls[0].results as usize;
+        self.emit_return(n)?;
+        self.reachable = false;
+        Ok(())
+    }
+
+    fn emit_return(&mut self, n: usize) -> Result<()> {
+        let src = if n == 1 {
+            self.top_reg()?
+        } else {
+            let first = self.stack.len() - n;
+            for h in first..self.stack.len() {
+                self.materialize(h)?;
+            }
+            Reg(self.slot(first)?)
+        };
+        self.emit(Instr::Return { src, len: n as u16 });
+        Ok(())
+    }
+
+    /// Puts the top `n` operands in their slots and returns the first slot.
+    fn call_args(&mut self, n: usize) -> Result<Reg> {
+        let first = self.stack.len() - n;
+        for h in first..self.stack.len() {
+            self.materialize(h)?;
+        }
+        Ok(Reg(self.slot(first)?))
+    }
+
+    fn after_call(&mut self, params: usize, results: usize) -> Result<()> {
+        self.pop_n(params);
+        for _ in 0..results {
+            self.push(Operand::Temp)?;
+        }
+        self.last_result = None;
+        Ok(())
+    }
+
+    fn visit_call(&mut self, func: u32) -> Result<()> {
+        let ty = self
+            .ctx
+            .types
+            .func_type(self.ctx.funcs[func as usize])
+            .expect("validated call");
+        let (p, r) = (ty.params().len(), ty.results().len());
+        let base = self.call_args(p)?;
+        self.emit(Instr::Call { func, base });
+        self.after_call(p, r)
+    }
+
+    fn visit_call_indirect(&mut self, type_index: u32, table: CompactIndex) -> Result<()> {
+        let ty = self
+            .ctx
+            .types
+            .func_type(type_index)
+            .expect("validated call_indirect");
+        let (p, r) = (ty.params().len(), ty.results().len());
+        let index = self.top_reg()?;
+        self.pop_n(1);
+        let base = self.call_args(p)?;
+        let ty = self.type_ids[type_index as usize];
+        self.emit(Instr::CallIndirect {
+            ty,
+            table: table.index,
+            index,
+            base,
+        });
+        self.after_call(p, r)
+    }
+
+    fn visit_drop(&mut self) -> Result<()> {
+        self.pop_n(1);
+        Ok(())
+    }
+
+    fn visit_select(&mut self) -> Result<()> {
+        let h = self.stack.len() - 1;
+        let cond = self.reg_at(h)?;
+        let b = self.reg_at(h - 1)?;
+        let a = self.reg_at(h - 2)?;
+        self.pop_n(3);
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::Select { dst, cond, a, b });
+        Ok(())
+    }
+
+    fn visit_typed_select(&mut self, _ty: SelectType) -> Result<()> {
+        self.visit_select()
+    }
+
+    fn visit_local_get(&mut self, local: u32) -> Result<()> {
+        self.push(Operand::Local(local as u16))
+    }
+
+    fn local_set(&mut self, local: u32, tee: bool) -> Result<()> {
+        let x = local as u16;
+        let h = self.stack.len() - 1;
+        let before = self.code.len();
+        self.preserve_local(x, h)?;
+        let preserved = self.code.len() != before;
+        match self.stack[h] {
+            Operand::Temp => {
+                let slot = self.slot(h)?;
+                let retarget = !preserved
+                    && self.last_result.is_some_and(|i| {
+                        i + 1 == self.code.len()
+                            && self.code[i].dst_mut().map(|d| d.0) == Some(slot)
+                    });
+                if retarget {
+                    let i = self.code.len() - 1;
+                    if let Some(d) = self.code[i].dst_mut() {
+                        *d = Dst(x);
+                    }
+                } else {
+                    self.emit(Instr::Copy {
+                        dst: Dst(x),
+                        src: Reg(slot),
+                    });
+                }
+            }
+            Operand::Local(y) => {
+                if y != x {
+                    self.emit(Instr::Copy {
+                        dst: Dst(x),
+                        src: Reg(y),
+                    });
+                }
+            }
+            Operand::Const(v) => self.emit_const(Dst(x), v),
+        }
+        self.pop_n(1);
+        self.last_result = None;
+        if tee {
+            self.push(Operand::Local(x))?;
+        }
+        Ok(())
+    }
+
+    fn visit_local_set(&mut self, local: u32) -> Result<()> {
+        self.local_set(local, false)
+    }
+
+    fn visit_local_tee(&mut self, local: u32) -> Result<()> {
+        self.local_set(local, true)
+    }
+
+    fn visit_global_get(&mut self, global: u32) -> Result<()> {
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::GlobalGet { dst, idx: global });
+        Ok(())
+    }
+
+    fn visit_global_set(&mut self, global: u32) -> Result<()> {
+        let src = self.top_reg()?;
+        self.pop_n(1);
+        self.emit(Instr::GlobalSet { src, idx: global });
+        Ok(())
+    }
+
+    fn visit_i32_const(&mut self, value: i32) -> Result<()> {
+        self.push_const(value as u32 as u64)
+    }
+
+    fn visit_i64_const(&mut self, value: i64) -> Result<()> {
+        self.push_const(value as u64)
+    }
+
+    fn visit_f32_const(&mut self, value: Ieee32) -> Result<()> {
+        self.push_const(value.0 as u64)
+    }
+
+    fn visit_f64_const(&mut self, value: Ieee64) -> Result<()> {
+        self.push_const(value.0)
+    }
+
+    fn visit_memory_size(&mut self, mem: CompactIndex) -> Result<()> {
+        self.memory_zero(mem.index)?;
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::MemorySize { dst });
+        Ok(())
+    }
+
+    fn visit_memory_grow(&mut self, mem: CompactIndex) -> Result<()> {
+        self.memory_zero(mem.index)?;
+        let delta = self.top_reg()?;
+        self.pop_n(1);
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::MemoryGrow { dst, delta });
+        Ok(())
+    }
+
+    /// The registers of the top three operands, popped.
+    fn pop3(&mut self) -> Result<(Reg, Reg, Reg)> {
+        let h = self.stack.len() - 1;
+        let c = self.reg_at(h)?;
+        let b = self.reg_at(h - 1)?;
+        let a = self.reg_at(h - 2)?;
+        self.pop_n(3);
+        Ok((a, b, c))
+    }
+
+    fn visit_memory_fill(&mut self, mem: u32) -> Result<()> {
+        self.memory_zero(mem)?;
+        let (dst, value, len) = self.pop3()?;
+        self.emit(Instr::MemoryFill { dst, value, len });
+        Ok(())
+    }
+
+    fn visit_memory_copy(&mut self, dst_mem: u32, src_mem: u32) -> Result<()> {
+        self.memory_zero(dst_mem)?;
+        self.memory_zero(src_mem)?;
+        let (dst, src, len) = self.pop3()?;
+        self.emit(Instr::MemoryCopy { dst, src, len });
+        Ok(())
+    }
+
+    fn visit_memory_init(&mut self, data: u32, mem: u32) -> Result<()> {
+        self.memory_zero(mem)?;
+        let (dst, src, len) = self.pop3()?;
+        self.emit(Instr::MemoryInit {
+            seg: data,
+            dst,
+            src,
+            len,
+        });
+        Ok(())
+    }
+
+    fn visit_data_drop(&mut self, data: u32) -> Result<()> {
+        self.emit(Instr::DataDrop { seg: data });
+        Ok(())
+    }
+
+    fn visit_table_get(&mut self, table: u32) -> Result<()> {
+        let index = self.top_reg()?;
+        self.pop_n(1);
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::TableGet { dst, table, index });
+        Ok(())
+    }
+
+    fn visit_table_set(&mut self, table: u32) -> Result<()> {
+        let h = self.stack.len() - 1;
+        let value = self.reg_at(h)?;
+        let index = self.reg_at(h - 1)?;
+        self.pop_n(2);
+        self.emit(Instr::TableSet {
+            table,
+            index,
+            value,
+        });
+        Ok(())
+    }
+
+    fn visit_table_size(&mut self, table: u32) -> Result<()> {
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::TableSize { dst, table });
+        Ok(())
+    }
+
+    fn visit_table_grow(&mut self, table: u32) -> Result<()> {
+        let h = self.stack.len() - 1;
+        let delta = self.reg_at(h)?;
+        let init = self.reg_at(h - 1)?;
+        self.pop_n(2);
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::TableGrow {
+            dst,
+            table,
+            init,
+            delta,
+        });
+        Ok(())
+    }
+
+    fn visit_table_fill(&mut self, table: u32) -> Result<()> {
+        let (dst, value, len) = self.pop3()?;
+        self.emit(Instr::TableFill {
+            table,
+            dst,
+            value,
+            len,
+        });
+        Ok(())
+    }
+
+    fn visit_table_copy(&mut self, dst_table: u32, src_table: u32) -> Result<()> {
+        let (dst, src, len) = self.pop3()?;
+        self.emit(Instr::TableCopy {
+            dst_table,
+            src_table,
+            dst,
+            src,
+            len,
+        });
+        Ok(())
+    }
+
+    fn visit_table_init(&mut self, elem: u32, table: u32) -> Result<()> {
+        let (dst, src, len) = self.pop3()?;
+        self.emit(Instr::TableInit {
+            seg: elem,
+            table,
+            dst,
+            src,
+            len,
+        });
+        Ok(())
+    }
+
+    fn visit_elem_drop(&mut self, elem: u32) -> Result<()> {
+        self.emit(Instr::ElemDrop { seg: elem });
+        Ok(())
+    }
+
+    fn visit_ref_null(&mut self, _hty: HeapType) -> Result<()> {
+        self.push_const(0)
+    }
+
+    fn visit_ref_is_null(&mut self) -> Result<()> {
+        let src = self.top_reg()?;
+        self.pop_n(1);
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::RefIsNull { dst, src });
+        Ok(())
+    }
+
+    fn visit_ref_func(&mut self, func: u32) -> Result<()> {
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::RefFunc { dst, func });
+        Ok(())
+    }
+
+    /// Control operators in unreachable code: only the frame structure is tracked.
+    fn dead_op(&mut self, op: Opcode) -> Result<()> {
+        match op {
+            Opcode::Block | Opcode::Loop | Opcode::If | Opcode::TryTable => {
+                self.push_ctrl(Kind::Block, 0, 0, true);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Validates then translates each operator.
+struct Fused<'x, 'v, 'm> {
+    v: &'x mut FuncValidator<'v>,
+    t: &'x mut Translator<'m>,
+}
+
+/// How one operator is translated, from its table entry.
+macro_rules! translate_op {
+    // Proposals the translator does not handle yet (issue 4).
+    ($t:ident, $visit:ident, Simd, $($rest:tt)*) => { Err(unsupported($t.offset, "SIMD")) };
+    ($t:ident, $visit:ident, RelaxedSimd, $($rest:tt)*) => { Err(unsupported($t.offset, "relaxed SIMD")) };
+    ($t:ident, $visit:ident, Threads, $($rest:tt)*) => { Err(unsupported($t.offset, "threads")) };
+    ($t:ident, $visit:ident, TailCall, $($rest:tt)*) => { Err(unsupported($t.offset, "tail calls")) };
+    ($t:ident, $visit:ident, FuncRefs, $($rest:tt)*) => { Err(unsupported($t.offset, "function references")) };
+    ($t:ident, $visit:ident, Gc, $($rest:tt)*) => { Err(unsupported($t.offset, "GC")) };
+    ($t:ident, $visit:ident, Exceptions, $($rest:tt)*) => { Err(unsupported($t.offset, "exceptions")) };
+    ($t:ident, $visit:ident, WideArith, $($rest:tt)*) => { Err(unsupported($t.offset, "wide arithmetic")) };
+    ($t:ident, $visit:ident, CustomDesc, $($rest:tt)*) => { Err(unsupported($t.offset, "custom descriptors")) };
+    // Hand-written.
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, ($($imm:ident),*), [custom]) => { $t.$visit($($imm),*) };
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, ($($imm:ident),*), [-> $r:ident]) => { $t.$visit($($imm),*) };
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [->]) => { Ok(()) };
+    // Memory accesses.
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, ($memarg:ident), [mem $align:literal -> $r:ident]) => {
+        $t.load(load_kind::$name, $memarg)
+    };
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, ($memarg:ident), [mem $align:literal $p:ident ->]) => {
+        $t.store(1 << $align, $memarg)
+    };
+    // Numeric.
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [$a:ident $b:ident -> $r:ident]) => { $t.binary(BinOp::$name) };
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [$a:ident -> $r:ident]) => { $t.unary(UnOp::$name) };
+}
+
+macro_rules! define_fused {
+    ($( $prop:ident $prefix:literal $code:literal $name:ident $visit:ident
+        { $($imm:ident : $ity:ty),* } [$($sig:tt)*] )*) => {
+        #[allow(clippy::clone_on_copy)]
+        impl<'a> VisitOperator<'a> for Fused<'_, '_, '_> {
+            type Output = Result<()>;
+            $(
+                #[inline]
+                fn $visit(&mut self $(, $imm: $ity)*) -> Result<()> {
+                    Visitor(&mut *self.v).$visit($($imm.clone()),*)?;
+                    let t = &mut *self.t;
+                    if !t.reachable && !matches!(Opcode::$name, Opcode::Else | Opcode::End) {
+                        return t.dead_op(Opcode::$name);
+                    }
+                    translate_op!(t, $visit, $prop, $name, ($($imm),*), [$($sig)*])
+                }
+            )*
+        }
+    };
+}
+
+spindle_decode::for_each_operator!(define_fused);
+
+/// Validates and translates one function body of type `type_index`.
+pub fn translate_function(
+    t: &mut Translator<'_>,
+    fv: &mut FuncValidator<'_>,
+    type_index: u32,
+    body: BinaryReader<'_>,
+) -> Result<CompiledFunc> {
+    t.translate(fv, type_index, body)
+}
+
+#[allow(dead_code)]
+fn _assert_types(_: ValType) {}
