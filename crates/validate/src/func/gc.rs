@@ -410,7 +410,9 @@ impl<'m> FuncValidator<'m> {
     pub(super) fn visit_any_convert_extern(&mut self) -> Result<()> {
         match self.pop(rref(true, HeapType::Abstract(A::Extern)))? {
             Ty::Val(ValType::Ref(r)) => self.push(rref(r.nullable, HeapType::Abstract(A::Any))),
-            _ => self.push_ty(Ty::BotRef),
+            // Unknown input: the result is still an `any` reference (non-null is the most
+            // permissive choice).
+            _ => self.push(rref(false, HeapType::Abstract(A::Any))),
         }
         Ok(())
     }
@@ -418,7 +420,7 @@ impl<'m> FuncValidator<'m> {
     pub(super) fn visit_extern_convert_any(&mut self) -> Result<()> {
         match self.pop(rref(true, HeapType::Abstract(A::Any)))? {
             Ty::Val(ValType::Ref(r)) => self.push(rref(r.nullable, HeapType::Abstract(A::Extern))),
-            _ => self.push_ty(Ty::BotRef),
+            _ => self.push(rref(false, HeapType::Abstract(A::Extern))),
         }
         Ok(())
     }
