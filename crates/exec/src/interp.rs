@@ -20,6 +20,18 @@ pub fn call(store: &mut Store, func: u32, args: &[Val], results: &mut [Val]) -> 
     match entity {
         FuncEntity::Host { func: f, .. } => f(store, args, results),
         FuncEntity::Wasm { ty, .. } => {
+            // The address of a local approximates the native stack pointer: re-entries that
+            // went too deep below the outermost call trap instead of overflowing.
+            let marker = 0u8;
+            let here = std::ptr::addr_of!(marker) as usize;
+            if store.reentry == 0 {
+                store.native_base = here;
+            } else if store.reentry >= store.limits.reentry_depth
+                || store.native_base.saturating_sub(here) > store.limits.native_stack
+            {
+                return Err(Trap::new(TrapCode::StackOverflow));
+            }
+            store.reentry += 1;
             let saved_top = store.stack_top;
             let entry_depth = store.frames.len();
             let base = store.stack_top;
@@ -31,6 +43,7 @@ pub fn call(store: &mut Store, func: u32, args: &[Val], results: &mut [Val]) -> 
             });
             store.frames.truncate(entry_depth);
             store.stack_top = saved_top;
+            store.reentry -= 1;
             r?;
             let fty = store.registry.get(ty);
             for (i, (slot, t)) in results.iter_mut().zip(fty.results.iter()).enumerate() {
@@ -189,7 +202,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
             let nb: usize = $nb;
             match &store.funcs[callee as usize] {
                 FuncEntity::Wasm { .. } => {
-                    if store.frames.len() - entry_depth >= store.limits.call_depth {
+                    if store.frames.len() >= store.limits.call_depth {
                         return Err(Trap::new(TrapCode::StackOverflow));
                     }
                     store.frames.push(Frame {

@@ -128,6 +128,11 @@ pub struct StoreLimits {
     pub call_depth: usize,
     /// Most registers of all live frames together.
     pub stack_registers: usize,
+    /// Deepest nesting of host-to-Wasm re-entry (each nesting uses native stack).
+    pub reentry_depth: usize,
+    /// Most native stack, in bytes, that nested host-to-Wasm re-entries may use below the
+    /// outermost call into Wasm (Wasm-to-Wasm calls use none).
+    pub native_stack: usize,
 }
 
 impl Default for StoreLimits {
@@ -140,6 +145,8 @@ impl Default for StoreLimits {
             tables: 10_000,
             call_depth: 10_000,
             stack_registers: 4 << 20,
+            reentry_depth: 1_000,
+            native_stack: 128 * 1024,
         }
     }
 }
@@ -167,6 +174,10 @@ pub struct Store {
     pub(crate) frames: Vec<Frame>,
     /// First free register above every live frame (host re-entry starts here).
     pub(crate) stack_top: usize,
+    /// Nesting of interpreter runs (host functions calling back into Wasm).
+    pub(crate) reentry: usize,
+    /// Approximate native stack position of the outermost call into Wasm.
+    pub(crate) native_base: usize,
 }
 
 impl Store {
@@ -184,6 +195,8 @@ impl Store {
             stack: Vec::new(),
             frames: Vec::new(),
             stack_top: 0,
+            reentry: 0,
+            native_base: 0,
         }
     }
 
