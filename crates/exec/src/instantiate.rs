@@ -144,12 +144,13 @@ pub fn instantiate(
     }
     let idx = store.instances.len();
     // Functions first: constant expressions may take their references.
-    for (i, code) in module.funcs.iter().enumerate() {
+    for i in 0..module.funcs.len() {
         let ty = module.func_types[module.num_imported_funcs as usize + i];
         store.funcs.push(FuncEntity::Wasm {
             instance: idx as u32,
             ty,
-            code: code.clone(),
+            module: module.clone(),
+            index: i as u32,
         });
         inst.funcs.push((store.funcs.len() - 1) as u32);
     }

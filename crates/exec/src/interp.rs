@@ -54,12 +54,17 @@ pub fn call(store: &mut Store, func: u32, args: &[Val], results: &mut [Val]) -> 
     }
 }
 
+/// The translated code of Wasm function `func` (translating it on first use when lazy).
+fn code_of(store: &Store, func: u32) -> Result<Arc<CompiledFunc>, Trap> {
+    match &store.funcs[func as usize] {
+        FuncEntity::Wasm { module, index, .. } => module.code(*index as usize).map_err(Trap::host),
+        FuncEntity::Host { .. } => unreachable!("only Wasm functions have code"),
+    }
+}
+
 /// Makes room for `func`'s frame at `base` and zeroes its declared locals.
 fn enter(store: &mut Store, func: u32, base: usize) -> Result<(), Trap> {
-    let code = match &store.funcs[func as usize] {
-        FuncEntity::Wasm { code, .. } => code,
-        FuncEntity::Host { .. } => unreachable!("enter is only called for Wasm functions"),
-    };
+    let code = code_of(store, func)?;
     let need = base + code.frame_size as usize;
     if need > store.limits.stack_registers {
         return Err(Trap::new(TrapCode::StackOverflow));
@@ -84,20 +89,21 @@ struct Current {
     mem0: usize,
 }
 
-fn current(store: &Store, func: u32) -> Current {
+fn current(store: &Store, func: u32) -> Result<Current, Trap> {
+    let code = code_of(store, func)?;
     match &store.funcs[func as usize] {
-        FuncEntity::Wasm { instance, code, .. } => {
+        FuncEntity::Wasm { instance, .. } => {
             let inst = *instance as usize;
             let mem0 = store.instances[inst]
                 .memories
                 .first()
                 .map_or(usize::MAX, |m| *m as usize);
-            Current {
+            Ok(Current {
                 func,
-                code: code.clone(),
+                code,
                 inst,
                 mem0,
-            }
+            })
         }
         FuncEntity::Host { .. } => unreachable!("only Wasm functions have code"),
     }
@@ -180,7 +186,7 @@ pub fn table_grow(store: &mut Store, table: usize, delta: u64, init: u64) -> u64
 }
 
 fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Result<(), Trap> {
-    let mut cur = current(store, func);
+    let mut cur = current(store, func)?;
     let mut ip = 0usize;
     macro_rules! r {
         ($reg:expr) => {
@@ -211,7 +217,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                         base,
                     });
                     enter(store, callee, nb)?;
-                    cur = current(store, callee);
+                    cur = current(store, callee)?;
                     base = nb;
                     ip = 0;
                 }
@@ -281,7 +287,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                     return Ok(());
                 }
                 let f = store.frames.pop().expect("a caller frame");
-                cur = current(store, f.func);
+                cur = current(store, f.func)?;
                 ip = f.ip;
                 base = f.base;
                 store.stack_top = base + cur.code.frame_size as usize;

@@ -17,7 +17,7 @@ use std::fmt;
 
 pub use instantiate::instantiate;
 pub use interp::{call, memory_grow, table_grow};
-pub use module::{compile, CompiledModule, ExportKind, ImportDesc, Translation};
+pub use module::{compile, CompiledModule, ExportKind, FuncCode, ImportDesc, Translation};
 pub use spindle_ir::TrapCode;
 pub use store::*;
 pub use types::{FuncType, TypeRegistry};

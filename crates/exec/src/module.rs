@@ -1,14 +1,14 @@
 //! Compiling a module: decode, validate and translate (fused), into an owned
 //! [`CompiledModule`] that instances share.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use spindle_decode::{
     read_operator, BinaryReader, ConstExpr, ElementItems, ExternalKind, GlobalType, ImportKind,
     MemoryType, Module, RefType, SegmentMode, TableType, ValType,
 };
 use spindle_translate::{CompiledFunc, Translator};
-use spindle_validate::{check_module, Features, FuncValidator};
+use spindle_validate::{check_module, Features, FuncValidator, ModuleCtx};
 
 use crate::types::{FuncType, TypeRegistry};
 use crate::Error;
@@ -19,6 +19,23 @@ pub enum Translation {
     /// Validate and translate every body when the module is created.
     #[default]
     Eager,
+    /// Validate every body when the module is created; translate each on its first call.
+    Lazy,
+}
+
+/// A defined function's code: translated, or to be translated on first call.
+#[derive(Debug)]
+pub enum FuncCode {
+    Ready(Arc<CompiledFunc>),
+    Lazy(OnceLock<Result<Arc<CompiledFunc>, String>>),
+}
+
+/// What lazy translation needs after compilation.
+pub struct LazyState {
+    pub ctx: ModuleCtx,
+    pub bytes: Arc<[u8]>,
+    /// Absolute byte range of each defined function's body.
+    pub bodies: Vec<(usize, usize)>,
 }
 
 /// One operator of a constant expression.
@@ -96,15 +113,16 @@ pub struct DataDef {
 }
 
 /// A module ready to instantiate.
-#[derive(Debug)]
 pub struct CompiledModule {
     /// Engine-wide type id of each of the module's types (`u32::MAX` for non-function types).
     pub types: Vec<u32>,
     pub imports: Vec<Import>,
     /// Engine type id of every function, imports first.
     pub func_types: Vec<u32>,
-    /// Translated bodies of the defined functions.
-    pub funcs: Vec<Arc<CompiledFunc>>,
+    /// Code of the defined functions.
+    pub funcs: Vec<FuncCode>,
+    /// For lazy translation: the context and bytes to translate from.
+    pub lazy: Option<LazyState>,
     pub tables: Vec<(TableType, Option<ConstExprOps>)>,
     pub memories: Vec<MemoryType>,
     pub globals: Vec<(GlobalType, ConstExprOps)>,
@@ -181,6 +199,7 @@ fn mode_of(m: &SegmentMode<'_>) -> Mode {
 pub fn compile(
     registry: &TypeRegistry,
     features: &Features,
+    translation: Translation,
     bytes: &[u8],
 ) -> Result<CompiledModule, Error> {
     let m = Module::parse(bytes).map_err(spindle_validate::ValidateError::from)?;
@@ -199,16 +218,35 @@ pub fn compile(
     let num_imported_funcs = (ctx.funcs.len() - m.functions.len()) as u32;
 
     let mut fv = FuncValidator::new(&ctx);
-    let mut tr = Translator::new(&ctx, &types);
     let mut funcs = Vec::with_capacity(m.code.len());
-    for (i, body) in m.code.iter().enumerate() {
-        let index = num_imported_funcs + i as u32;
-        let ti = ctx.funcs[index as usize];
-        let f = tr
-            .translate(&mut fv, ti, body.reader)
-            .map_err(|e| e.in_function(index))?;
-        funcs.push(Arc::new(f));
+    match translation {
+        Translation::Eager => {
+            let mut tr = Translator::new(&ctx, &types);
+            for (i, body) in m.code.iter().enumerate() {
+                let index = num_imported_funcs + i as u32;
+                let ti = ctx.funcs[index as usize];
+                let f = tr
+                    .translate(&mut fv, ti, body.reader)
+                    .map_err(|e| e.in_function(index))?;
+                funcs.push(FuncCode::Ready(Arc::new(f)));
+            }
+        }
+        Translation::Lazy => {
+            for (i, body) in m.code.iter().enumerate() {
+                let index = num_imported_funcs + i as u32;
+                let ti = ctx.funcs[index as usize];
+                fv.validate_body(ti, body.reader)
+                    .map_err(|e| e.in_function(index))?;
+                funcs.push(FuncCode::Lazy(OnceLock::new()));
+            }
+        }
     }
+    let bodies: Vec<(usize, usize)> = m
+        .code
+        .iter()
+        .map(|b| (b.reader.offset(), b.reader.offset() + b.reader.remaining()))
+        .collect();
+    drop(fv);
 
     let mut imports = Vec::with_capacity(m.imports.len());
     let (mut it, mut im, mut ig) = (0, 0, 0);
@@ -274,7 +312,13 @@ pub fn compile(
             bytes: Arc::from(d.bytes),
         })
         .collect();
+    let lazy = (translation == Translation::Lazy).then(|| LazyState {
+        ctx,
+        bytes: Arc::from(bytes),
+        bodies,
+    });
     Ok(CompiledModule {
+        lazy,
         types,
         imports,
         func_types,
@@ -299,6 +343,29 @@ pub fn compile(
         num_imported_memories: im,
         num_imported_globals: ig,
     })
+}
+
+impl CompiledModule {
+    /// The code of defined function `i` (translating it now if it is lazy).
+    pub fn code(&self, i: usize) -> Result<Arc<CompiledFunc>, String> {
+        match &self.funcs[i] {
+            FuncCode::Ready(c) => Ok(c.clone()),
+            FuncCode::Lazy(cell) => cell
+                .get_or_init(|| {
+                    let lazy = self.lazy.as_ref().expect("lazy modules keep their state");
+                    let (start, end) = lazy.bodies[i];
+                    let reader = BinaryReader::new(&lazy.bytes[start..end], start);
+                    let index = self.num_imported_funcs as usize + i;
+                    let ti = lazy.ctx.funcs[index];
+                    let mut fv = FuncValidator::new(&lazy.ctx);
+                    let mut tr = Translator::new(&lazy.ctx, &self.types);
+                    tr.translate(&mut fv, ti, reader)
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string())
+                })
+                .clone(),
+        }
+    }
 }
 
 /// The zero value of a type, as register bits.

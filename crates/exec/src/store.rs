@@ -6,8 +6,8 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::module::CompiledModule;
 use spindle_decode::{GlobalType, MemoryType, TableType, ValType};
-use spindle_translate::CompiledFunc;
 
 use crate::types::TypeRegistry;
 use crate::{Trap, Val};
@@ -18,10 +18,12 @@ pub type HostFunc = Arc<dyn Fn(&mut Store, &[Val], &mut [Val]) -> Result<(), Tra
 /// A function of the store.
 #[derive(Clone)]
 pub enum FuncEntity {
+    /// Defined function `index` of `module`, instantiated as `instance`.
     Wasm {
         instance: u32,
         ty: u32,
-        code: Arc<CompiledFunc>,
+        module: Arc<CompiledModule>,
+        index: u32,
     },
     Host {
         ty: u32,

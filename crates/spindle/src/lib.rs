@@ -32,7 +32,7 @@ pub use func::{Caller, Func, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use linker::{Instance, Linker};
 pub use objects::{Extern, Global, Memory, Table};
 pub use spindle_decode::{GlobalType, Limits, MemoryType, RefType, TableType, ValType};
-pub use spindle_exec::{Error, FuncType, StoreLimits, Trap, TrapCode, Val};
+pub use spindle_exec::{Error, FuncType, StoreLimits, Translation, Trap, TrapCode, Val};
 pub use spindle_validate::Features;
 
 use spindle_exec::{CompiledModule, TypeRegistry};
@@ -42,6 +42,9 @@ use spindle_exec::{CompiledModule, TypeRegistry};
 pub struct Config {
     /// The proposals modules may use (default: WebAssembly 3.0).
     pub features: Features,
+    /// Translate function bodies when the module is created (`Eager`, the default) or on
+    /// their first call (`Lazy`; bodies are still validated up front).
+    pub translation: Translation,
 }
 
 struct EngineInner {
@@ -98,8 +101,12 @@ pub enum ExternType {
 impl Module {
     /// Decodes, validates and translates a binary module.
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
-        let inner =
-            spindle_exec::compile(&engine.inner.registry, &engine.inner.config.features, bytes)?;
+        let inner = spindle_exec::compile(
+            &engine.inner.registry,
+            &engine.inner.config.features,
+            engine.inner.config.translation,
+            bytes,
+        )?;
         Ok(Module {
             engine: engine.clone(),
             inner: Arc::new(inner),
