@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use spindle_ir::{load, Instr, TrapCode};
+use spindle_ir::{load, BinOp, Instr, TrapCode, UnOp};
 use spindle_translate::CompiledFunc;
 
 use crate::num;
@@ -244,10 +244,33 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
             }
         }};
     }
+    // The dispatch `match`: the hand-written arms below, plus one arm per numeric
+    // instruction generated from the IR's numeric table (each with its operator constant,
+    // so `num::binary`/`num::unary` fold to the one operation).
+    macro_rules! dispatch {
+        ($instr:ident, [$($arms:tt)*]
+         binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }) => {
+            match $instr {
+                $($arms)*
+                $( Instr::$b { dst, a, b } => {
+                    let v = trap!(num::binary(BinOp::$b, r!(a), r!(b)));
+                    r!(dst) = v;
+                } )*
+                $( Instr::$bi { dst, a, imm } => {
+                    let v = trap!(num::binary(BinOp::$bb, r!(a), num::imm_operand(imm)));
+                    r!(dst) = v;
+                } )*
+                $( Instr::$u { dst, src } => {
+                    let v = trap!(num::unary(UnOp::$u, r!(src)));
+                    r!(dst) = v;
+                } )*
+            }
+        };
+    }
     loop {
         let instr = cur.code.code[ip];
         ip += 1;
-        match instr {
+        spindle_ir::for_each_numeric!(dispatch, instr, [
             Instr::Trap { code } => return Err(Trap::new(code)),
             Instr::Br { to } => ip = to as usize,
             Instr::BrIfEqz { cond, to } => {
@@ -517,19 +540,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                 r!(dst) = store.instances[cur.inst].funcs[func as usize] as u64 + 1;
             }
             Instr::RefIsNull { dst, src } => r!(dst) = (r!(src) == 0) as u64,
-            Instr::Binary { op, dst, a, b } => {
-                let v = trap!(num::binary(op, r!(a), r!(b)));
-                r!(dst) = v;
-            }
-            Instr::BinaryImm { op, dst, a, imm } => {
-                let v = trap!(num::binary(op, r!(a), num::imm_operand(imm)));
-                r!(dst) = v;
-            }
-            Instr::Unary { op, dst, src } => {
-                let v = trap!(num::unary(op, r!(src)));
-                r!(dst) = v;
-            }
             Instr::Fuel { .. } => {}
-        }
+        ])
     }
 }

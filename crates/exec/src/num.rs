@@ -80,7 +80,7 @@ fn fmax64(a: f64, b: f64) -> f64 {
 }
 
 /// `a op b`.
-#[inline]
+#[inline(always)]
 pub fn binary(op: BinOp, x: u64, y: u64) -> R {
     use BinOp::*;
     Ok(match op {
@@ -229,7 +229,7 @@ macro_rules! trunc {
 }
 
 /// `op x`.
-#[inline]
+#[inline(always)]
 pub fn unary(op: UnOp, x: u64) -> R {
     use UnOp::*;
     Ok(match op {

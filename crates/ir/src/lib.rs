@@ -109,6 +109,16 @@ not_dst!(Reg, u8, u16, u32, u64, i32, i64, TrapCode);
 #[macro_export]
 macro_rules! for_each_instr {
     ($m:ident) => {
+        $crate::for_each_numeric!(@instr $m);
+    };
+}
+
+/// The hand-written part of the instruction table, followed by the numeric instructions of
+/// [`for_each_numeric!`] (used by [`for_each_instr!`]).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __spindle_instr_table {
+    ($m:ident binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }) => {
         $m! {
             /// Traps with `code` (`unreachable`, and translated code that must trap).
             Trap { code: $crate::TrapCode }
@@ -179,17 +189,24 @@ macro_rules! for_each_instr {
             RefFunc { dst: $crate::Dst, func: u32 }
             /// `dst = (src == null)`.
             RefIsNull { dst: $crate::Dst, src: $crate::Reg }
-            /// A binary numeric operator (see [`BinOp`](crate::BinOp)): `dst = a op b`.
-            Binary { op: $crate::BinOp, dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg }
-            /// `dst = a op imm` with a 32-bit immediate (sign-extended for 64-bit operators).
-            BinaryImm { op: $crate::BinOp, dst: $crate::Dst, a: $crate::Reg, imm: i32 }
-            /// A unary numeric operator or conversion (see [`UnOp`](crate::UnOp)).
-            Unary { op: $crate::UnOp, dst: $crate::Dst, src: $crate::Reg }
             /// Branches to `to` when `a op b` holds (a fused compare and branch).
             BrIfCmp { op: $crate::BinOp, a: $crate::Reg, b: $crate::Reg, to: u32 }
             /// Charges `amount` fuel at the start of a basic block (emitted only when fuel
             /// metering is on).
             Fuel { amount: u32 }
+            $(
+                /// A binary numeric operator: `dst = a op b` (the Wasm operator of that name).
+                $b { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg }
+            )*
+            $(
+                /// `dst = a op imm`: the operator named before `Imm`, with a 32-bit immediate
+                /// (sign-extended for 64-bit operators).
+                $bi { dst: $crate::Dst, a: $crate::Reg, imm: i32 }
+            )*
+            $(
+                /// A unary numeric operator or conversion: `dst = op src`.
+                $u { dst: $crate::Dst, src: $crate::Reg }
+            )*
         }
     };
 }
@@ -265,8 +282,9 @@ for_each_instr!(define_instr);
 /// `unary { Name => (operand type, result type) ... }`.
 #[macro_export]
 macro_rules! for_each_numeric {
-    ($m:ident) => {
-        $m! {
+    ($($head:tt)*) => {
+        $crate::__spindle_numeric_call! {
+            [$($head)*]
             binary {
                 I32Eq I32Ne I32LtS I32LtU I32GtS I32GtU I32LeS I32LeU I32GeS I32GeU
                 I64Eq I64Ne I64LtS I64LtU I64GtS I64GtU I64LeS I64LeU I64GeS I64GeU
@@ -278,6 +296,22 @@ macro_rules! for_each_numeric {
                 I64Shl I64ShrS I64ShrU I64Rotl I64Rotr
                 F32Add F32Sub F32Mul F32Div F32Min F32Max F32Copysign
                 F64Add F64Sub F64Mul F64Div F64Min F64Max F64Copysign
+            }
+            imm {
+                I32AddImm = I32Add I32SubImm = I32Sub I32MulImm = I32Mul I32AndImm = I32And
+                I32OrImm = I32Or I32XorImm = I32Xor I32ShlImm = I32Shl I32ShrSImm = I32ShrS
+                I32ShrUImm = I32ShrU I32RotlImm = I32Rotl I32RotrImm = I32Rotr
+                I32DivSImm = I32DivS I32DivUImm = I32DivU I32RemSImm = I32RemS I32RemUImm = I32RemU
+                I32EqImm = I32Eq I32NeImm = I32Ne I32LtSImm = I32LtS I32LtUImm = I32LtU
+                I32GtSImm = I32GtS I32GtUImm = I32GtU I32LeSImm = I32LeS I32LeUImm = I32LeU
+                I32GeSImm = I32GeS I32GeUImm = I32GeU
+                I64AddImm = I64Add I64SubImm = I64Sub I64MulImm = I64Mul I64AndImm = I64And
+                I64OrImm = I64Or I64XorImm = I64Xor I64ShlImm = I64Shl I64ShrSImm = I64ShrS
+                I64ShrUImm = I64ShrU I64RotlImm = I64Rotl I64RotrImm = I64Rotr
+                I64DivSImm = I64DivS I64DivUImm = I64DivU I64RemSImm = I64RemS I64RemUImm = I64RemU
+                I64EqImm = I64Eq I64NeImm = I64Ne I64LtSImm = I64LtS I64LtUImm = I64LtU
+                I64GtSImm = I64GtS I64GtUImm = I64GtU I64LeSImm = I64LeS I64LeUImm = I64LeU
+                I64GeSImm = I64GeS I64GeUImm = I64GeU
             }
             unary {
                 I32Eqz I64Eqz I32Clz I32Ctz I32Popcnt I64Clz I64Ctz I64Popcnt
@@ -296,14 +330,50 @@ macro_rules! for_each_numeric {
     };
 }
 
+/// Delivers the numeric lists to a user macro (`[name, extra tokens...]`) or to the
+/// instruction table (`[@instr name]`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __spindle_numeric_call {
+    ([@instr $m:ident] $($lists:tt)*) => {
+        $crate::__spindle_instr_table! { $m $($lists)* }
+    };
+    ([$m:ident $(, $($extra:tt)*)?] $($lists:tt)*) => {
+        $m! { $($($extra)*)? $($lists)* }
+    };
+}
+
 macro_rules! define_numeric {
-    (binary { $($b:ident)* } unary { $($u:ident)* }) => {
+    (binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }) => {
         /// Binary numeric operators (named as the Wasm operators).
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
         pub enum BinOp { $($b,)* }
         /// Unary numeric operators and conversions (named as the Wasm operators).
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
         pub enum UnOp { $($u,)* }
+
+        impl BinOp {
+            /// The instruction `dst = a op b`.
+            pub fn instr(self, dst: Dst, a: Reg, b: Reg) -> Instr {
+                match self { $( BinOp::$b => Instr::$b { dst, a, b }, )* }
+            }
+
+            /// The instruction `dst = a op imm`, if the operator has an immediate form.
+            pub fn instr_imm(self, dst: Dst, a: Reg, imm: i32) -> Option<Instr> {
+                match self {
+                    $( BinOp::$bb => Some(Instr::$bi { dst, a, imm }), )*
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        }
+
+        impl UnOp {
+            /// The instruction `dst = op src`.
+            pub fn instr(self, dst: Dst, src: Reg) -> Instr {
+                match self { $( UnOp::$u => Instr::$u { dst, src }, )* }
+            }
+        }
     };
 }
 for_each_numeric!(define_numeric);
@@ -333,23 +403,27 @@ mod tests {
 
     #[test]
     fn disassembles_and_finds_the_result_register() {
-        let mut i = Instr::Binary {
-            op: BinOp::I32Add,
-            dst: Dst(3),
-            a: Reg(1),
-            b: Reg(2),
-        };
-        assert_eq!(i.to_string(), "Binary op=I32Add, dst=r3, a=r1, b=r2");
+        let mut i = BinOp::I32Add.instr(Dst(3), Reg(1), Reg(2));
+        assert_eq!(i.to_string(), "I32Add dst=r3, a=r1, b=r2");
         *i.dst_mut().unwrap() = Dst(7);
         assert_eq!(
             i,
-            Instr::Binary {
-                op: BinOp::I32Add,
+            Instr::I32Add {
                 dst: Dst(7),
                 a: Reg(1),
                 b: Reg(2)
             }
         );
+        let imm = BinOp::I64Shl.instr_imm(Dst(1), Reg(2), 5);
+        assert_eq!(
+            imm,
+            Some(Instr::I64ShlImm {
+                dst: Dst(1),
+                a: Reg(2),
+                imm: 5
+            })
+        );
+        assert_eq!(BinOp::F32Add.instr_imm(Dst(1), Reg(2), 5), None);
         assert!(Instr::Br { to: 3 }.dst_mut().is_none());
     }
 

@@ -378,20 +378,18 @@ impl<'m> Translator<'m> {
                 let a = self.reg_at(ha)?;
                 self.pop_n(2);
                 let dst = self.push_temp()?;
-                self.emit_result(Instr::BinaryImm {
-                    op,
-                    dst,
-                    a,
-                    imm: c as i32,
-                });
-                return Ok(());
+                if let Some(i) = op.instr_imm(dst, a, c as i32) {
+                    self.emit_result(i);
+                    return Ok(());
+                }
+                unreachable!("int_width admits only operators with immediate forms");
             }
         }
         let a = self.reg_at(ha)?;
         let b = self.reg_at(hb)?;
         self.pop_n(2);
         let dst = self.push_temp()?;
-        self.emit_result(Instr::Binary { op, dst, a, b });
+        self.emit_result(op.instr(dst, a, b));
         Ok(())
     }
 
@@ -399,7 +397,7 @@ impl<'m> Translator<'m> {
         let src = self.top_reg()?;
         self.pop_n(1);
         let dst = self.push_temp()?;
-        self.emit_result(Instr::Unary { op, dst, src });
+        self.emit_result(op.instr(dst, src));
         Ok(())
     }
 
