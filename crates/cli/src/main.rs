@@ -1,7 +1,8 @@
 //! `spindle`: Spindle's command-line tool.
 //!
-//! Exit status: 0 when everything is valid / every directive passed, 1 when a module is
-//! rejected or a directive failed, 2 on a usage or I/O error.
+//! Exit status: 0 when everything is valid / every directive passed / the function
+//! returned, 1 when a module is rejected, a directive failed or a call trapped, 2 on a
+//! usage or I/O error.
 
 #![forbid(unsafe_code)]
 
@@ -9,6 +10,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
+use spindle::{Engine, Linker, Module, Store, Val, ValType};
 use spindle_validate::{validate, Features};
 
 const USAGE: &str = "\
@@ -19,16 +21,24 @@ Usage:
       Decode and validate modules: FILE is a binary module (.wasm) or a text one
       (.wat, or a .wast holding one module). Prints `FILE: valid`, or why it is not.
   spindle wast [--features SET] FILE...
-      Run spec-test scripts. Directives that need execution are not run yet: they are
-      counted as skipped. Prints each failing directive, then `N passed, N failed`.
+      Run spec-test scripts, every directive, with the `spectest` host module. Prints
+      each failing directive, then `N passed, N failed`, and how many were skipped
+      (not run yet) or unsupported (the translator cannot take their module yet).
+  spindle run [--features SET] FILE [--invoke NAME] [ARG...]
+      Instantiate FILE (.wasm or .wat; its only imports may come from `spectest`) and
+      call the export NAME (default `_start`, else `main`) with the ARGs, read by the
+      export's parameter types (integers in decimal or 0x-hex, floats as Rust reads
+      them, `null` for a null reference). Prints each result on its own line: integers
+      as signed decimals, floats as Rust prints them, v128 as 0x-hex. On a trap, prints
+      its message to stderr and exits with 1.
   spindle --help
       Print this help.
 
 Options:
   --features SET   wasm1, wasm2, wasm3 (the default) or all
 
-Exit status: 0 on success, 1 if a module is rejected or a directive fails,
-2 on a usage or I/O error.
+Exit status: 0 on success, 1 if a module is rejected, a directive fails or a call
+traps, 2 on a usage or I/O error.
 ";
 
 /// A usage or I/O error: the message, printed to stderr with exit status 2.
@@ -73,6 +83,7 @@ fn run(args: &[String]) -> Result<bool, Fatal> {
                 run_scripts(&options)
             }
         }
+        "run" => run_export(rest),
         other => Err(Fatal(format!("unknown command `{other}`"))),
     }
 }
@@ -188,7 +199,7 @@ fn module_bytes(file: &str, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
 
 /// `spindle wast`: the failing directives, then the counts.
 fn run_scripts(options: &Options) -> Result<bool, Fatal> {
-    let (mut passed, mut failed, mut skipped) = (0u64, 0u64, 0u64);
+    let (mut passed, mut failed, mut skipped, mut unsupported) = (0u64, 0u64, 0u64, 0u64);
     for file in &options.files {
         let bytes = read(file)?;
         let text =
@@ -199,17 +210,310 @@ fn run_scripts(options: &Options) -> Result<bool, Fatal> {
                 spindle_spec_tests::Outcome::Passed
                 | spindle_spec_tests::Outcome::PassedTextLevel => passed += 1,
                 spindle_spec_tests::Outcome::NotRun => skipped += 1,
-                spindle_spec_tests::Outcome::Failed(why) => {
+                spindle_spec_tests::Outcome::Unsupported(_) => unsupported += 1,
+                spindle_spec_tests::Outcome::Failed(why)
+                | spindle_spec_tests::Outcome::WrongMessage(why) => {
                     failed += 1;
                     println!("{file}:{}: {}: {why}", d.line, d.kind);
                 }
             }
         }
     }
+    let mut summary = format!("{passed} passed, {failed} failed");
     if skipped > 0 {
-        println!("{passed} passed, {failed} failed, {skipped} skipped");
-    } else {
-        println!("{passed} passed, {failed} failed");
+        summary.push_str(&format!(", {skipped} skipped"));
     }
+    if unsupported > 0 {
+        summary.push_str(&format!(", {unsupported} unsupported"));
+    }
+    println!("{summary}");
     Ok(failed == 0)
+}
+
+/// What `spindle run` was asked.
+struct RunOptions {
+    features: Features,
+    file: String,
+    invoke: Option<String>,
+    args: Vec<String>,
+}
+
+/// The options of `spindle run`; `None` when help was asked for. Before FILE, only
+/// options; after it, `--invoke NAME` (and `--`) are options and everything else,
+/// `-5` included, is an argument.
+fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
+    let mut features = Features::wasm3();
+    let mut file = None;
+    let mut invoke = None;
+    let mut call_args = Vec::new();
+    let mut only_args = false;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if only_args {
+            if file.is_none() {
+                file = Some(arg.clone());
+            } else {
+                call_args.push(arg.clone());
+            }
+        } else if arg == "--" {
+            only_args = true;
+        } else if arg == "--invoke" {
+            let name = args
+                .next()
+                .ok_or_else(|| Fatal("--invoke needs a NAME".into()))?;
+            invoke = Some(name.clone());
+        } else if let Some(name) = arg.strip_prefix("--invoke=") {
+            invoke = Some(name.to_string());
+        } else if file.is_some() {
+            call_args.push(arg.clone());
+        } else if arg == "-h" || arg == "--help" {
+            return Ok(None);
+        } else if arg == "--features" {
+            let set = args
+                .next()
+                .ok_or_else(|| Fatal("--features needs a value".into()))?;
+            features = parse_features(set)?;
+        } else if let Some(set) = arg.strip_prefix("--features=") {
+            features = parse_features(set)?;
+        } else if arg.starts_with('-') && arg != "-" {
+            return Err(Fatal(format!("unknown option `{arg}`")));
+        } else {
+            file = Some(arg.clone());
+        }
+    }
+    let file = file.ok_or_else(|| Fatal("`spindle run` needs a FILE".into()))?;
+    Ok(Some(RunOptions {
+        features,
+        file,
+        invoke,
+        args: call_args,
+    }))
+}
+
+/// `spindle run`: instantiate, call one export, print its results.
+fn run_export(args: &[String]) -> Result<bool, Fatal> {
+    let Some(options) = parse_run_options(args)? else {
+        print!("{USAGE}");
+        return Ok(true);
+    };
+    let file = &options.file;
+    let binary = match module_bytes(file, read(file)?) {
+        Ok(b) => b,
+        Err(why) => {
+            eprintln!("{file}: {why}");
+            return Ok(false);
+        }
+    };
+    let engine = Engine::new(&spindle::Config {
+        features: options.features,
+        ..spindle::Config::default()
+    });
+    let module = match Module::new(&engine, &binary) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{file}: {e}");
+            return Ok(false);
+        }
+    };
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    spindle_spec_tests::exec::define_spectest(&mut store, &mut linker, true)
+        .map_err(|e| Fatal(format!("cannot define the spectest module: {e}")))?;
+    let instance = match linker.instantiate(&mut store, &module) {
+        Ok(i) => i,
+        Err(spindle::Error::Trap(trap)) => {
+            eprintln!("trap: {trap}");
+            return Ok(false);
+        }
+        Err(e) => {
+            eprintln!("{file}: {e}");
+            return Ok(false);
+        }
+    };
+    let name = match &options.invoke {
+        Some(name) => name.clone(),
+        None => ["_start", "main"]
+            .into_iter()
+            .find(|n| instance.get_func(&store, n).is_some())
+            .ok_or_else(|| {
+                Fatal(format!(
+                    "{file} exports no `_start` or `main` function: name one with --invoke"
+                ))
+            })?
+            .to_string(),
+    };
+    let func = instance
+        .get_func(&store, &name)
+        .ok_or_else(|| Fatal(format!("{file} exports no function `{name}`")))?;
+    let ty = func.ty(&store);
+    if options.args.len() != ty.params.len() {
+        return Err(Fatal(format!(
+            "`{name}` takes {} arguments ({}), {} given",
+            ty.params.len(),
+            type_list(&ty.params),
+            options.args.len()
+        )));
+    }
+    let params = options
+        .args
+        .iter()
+        .zip(&ty.params)
+        .map(|(arg, t)| {
+            parse_arg(arg, *t)
+                .ok_or_else(|| Fatal(format!("cannot read `{arg}` as an argument of type {t}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut results = vec![Val::I32(0); ty.results.len()];
+    match func.call(&mut store, &params, &mut results) {
+        Ok(()) => {
+            for v in &results {
+                println!("{}", format_result(v));
+            }
+            Ok(true)
+        }
+        Err(spindle::Error::Trap(trap)) => {
+            eprintln!("trap: {trap}");
+            Ok(false)
+        }
+        Err(e) => {
+            eprintln!("{file}: {e}");
+            Ok(false)
+        }
+    }
+}
+
+fn type_list(types: &[ValType]) -> String {
+    let names: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+    names.join(" ")
+}
+
+/// An unsigned integer in decimal or `0x` hex.
+fn parse_unsigned(s: &str) -> Option<u128> {
+    let s = s.replace('_', "");
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u128::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// A `bits`-bit integer, signed or unsigned, decimal or hex: its bits.
+fn parse_int(s: &str, bits: u32) -> Option<u64> {
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let magnitude = parse_unsigned(digits)?;
+    let mask = u128::MAX >> (128 - bits);
+    if negative {
+        // Down to -2^(bits-1).
+        if magnitude > (mask >> 1) + 1 {
+            return None;
+        }
+        Some((magnitude.wrapping_neg() & mask) as u64)
+    } else if magnitude > mask {
+        None
+    } else {
+        Some(magnitude as u64)
+    }
+}
+
+/// A command-line argument as a value of type `ty`.
+fn parse_arg(s: &str, ty: ValType) -> Option<Val> {
+    Some(match ty {
+        ValType::I32 => Val::I32(parse_int(s, 32)? as u32 as i32),
+        ValType::I64 => Val::I64(parse_int(s, 64)? as i64),
+        ValType::F32 => Val::F32(s.parse::<f32>().ok()?.to_bits()),
+        ValType::F64 => Val::F64(s.parse::<f64>().ok()?.to_bits()),
+        ValType::V128 => Val::V128(parse_unsigned(s)?),
+        ValType::Ref(r) if s == "null" && r.nullable => {
+            if r == spindle::RefType::EXTERNREF {
+                Val::ExternRef(None)
+            } else {
+                Val::FuncRef(None)
+            }
+        }
+        ValType::Ref(_) => return None,
+    })
+}
+
+/// A result as `spindle run` prints it.
+fn format_result(v: &Val) -> String {
+    match v {
+        Val::I32(x) => x.to_string(),
+        Val::I64(x) => x.to_string(),
+        Val::F32(bits) => f32::from_bits(*bits).to_string(),
+        Val::F64(bits) => f64::from_bits(*bits).to_string(),
+        Val::V128(x) => format!("0x{x:032x}"),
+        Val::FuncRef(None) => "ref.null func".to_string(),
+        Val::FuncRef(Some(_)) => "ref.func".to_string(),
+        Val::ExternRef(None) => "ref.null extern".to_string(),
+        Val::ExternRef(Some(n)) => format!("ref.extern {n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_read_signed_or_unsigned() {
+        assert_eq!(parse_arg("-1", ValType::I32), Some(Val::I32(-1)));
+        assert_eq!(parse_arg("4294967295", ValType::I32), Some(Val::I32(-1)));
+        assert_eq!(parse_arg("0xffffffff", ValType::I32), Some(Val::I32(-1)));
+        assert_eq!(
+            parse_arg("-2147483648", ValType::I32),
+            Some(Val::I32(i32::MIN))
+        );
+        assert_eq!(parse_arg("-2147483649", ValType::I32), None);
+        assert_eq!(parse_arg("4294967296", ValType::I32), None);
+        assert_eq!(parse_arg("1_000", ValType::I64), Some(Val::I64(1000)));
+        assert_eq!(
+            parse_arg("18446744073709551615", ValType::I64),
+            Some(Val::I64(-1))
+        );
+        assert_eq!(
+            parse_arg("-9223372036854775808", ValType::I64),
+            Some(Val::I64(i64::MIN))
+        );
+        assert_eq!(parse_arg("x", ValType::I32), None);
+        assert_eq!(parse_arg("", ValType::I32), None);
+    }
+
+    #[test]
+    fn floats_and_references() {
+        assert_eq!(
+            parse_arg("1.5", ValType::F32),
+            Some(Val::F32(1.5f32.to_bits()))
+        );
+        assert_eq!(
+            parse_arg("-inf", ValType::F64),
+            Some(Val::F64(f64::NEG_INFINITY.to_bits()))
+        );
+        assert_eq!(
+            parse_arg("null", ValType::Ref(spindle::RefType::EXTERNREF)),
+            Some(Val::ExternRef(None))
+        );
+        assert_eq!(
+            parse_arg("null", ValType::Ref(spindle::RefType::FUNCREF)),
+            Some(Val::FuncRef(None))
+        );
+        assert_eq!(
+            parse_arg("3", ValType::Ref(spindle::RefType::FUNCREF)),
+            None
+        );
+    }
+
+    #[test]
+    fn results_print_like_wasmtime() {
+        assert_eq!(format_result(&Val::I32(-1)), "-1");
+        assert_eq!(format_result(&Val::I64(i64::MIN)), "-9223372036854775808");
+        assert_eq!(format_result(&Val::F32(0.1f32.to_bits())), "0.1");
+        assert_eq!(format_result(&Val::F64(1.0f64.to_bits())), "1");
+        assert_eq!(format_result(&Val::F64((-0.0f64).to_bits())), "-0");
+        assert_eq!(format_result(&Val::F32(f32::NAN.to_bits())), "NaN");
+        assert_eq!(
+            format_result(&Val::V128(1)),
+            format!("0x{}1", "0".repeat(31))
+        );
+    }
 }

@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! Instantiation: import matching, entity allocation, constant expressions, segment
 //! initialisation and the start function, in the spec's order.
 

@@ -2,6 +2,10 @@
 //! call stack on the heap (`Store::frames`), so Wasm calls never recurse on the host stack.
 //! Host functions may call back into Wasm; each re-entry runs this loop again above the
 //! registers in use, and the depth limit counts every frame.
+//!
+//! This is one of the two places `unsafe` is allowed (with the memory code): registers,
+//! instructions and linear memory are reached through raw pointers whose validity the
+//! translator and `enter` establish; every block states why it holds.
 
 use std::sync::Arc;
 
@@ -109,6 +113,89 @@ fn current(store: &Store, func: u32) -> Result<Current, Trap> {
     }
 }
 
+/// Memory `mem`'s buffer as a raw pointer and length (`(dangling, 0)` when there is none).
+fn memory_view(store: &mut Store, mem: usize) -> (*mut u8, usize) {
+    match store.memories.get_mut(mem) {
+        Some(m) => (m.data.as_mut_ptr(), m.data.len()),
+        None => (std::ptr::NonNull::dangling().as_ptr(), 0),
+    }
+}
+
+/// Width in bytes of a load kind.
+#[inline(always)]
+fn load_width(kind: u8) -> u64 {
+    match kind {
+        load::I32 | load::F32 | load::I64_32S | load::I64_32U => 4,
+        load::I64 | load::F64 => 8,
+        load::I32_8S | load::I32_8U | load::I64_8S | load::I64_8U => 1,
+        _ => 2,
+    }
+}
+
+/// A bounds-checked load from memory `mem[..len]`.
+///
+/// # Safety
+/// `mem` must point to `len` readable bytes.
+#[inline(always)]
+unsafe fn load_raw(mem: *const u8, len: usize, addr: u64, kind: u8) -> Result<u64, TrapCode> {
+    let width = load_width(kind);
+    let end = addr.checked_add(width).ok_or(TrapCode::MemoryOutOfBounds)?;
+    if end > len as u64 {
+        return Err(TrapCode::MemoryOutOfBounds);
+    }
+    // SAFETY: `addr + width <= len` was just checked, and the caller vouches for `len`.
+    let p = unsafe { mem.add(addr as usize) };
+    // SAFETY: `p` points to at least `width` readable bytes (checked above).
+    let raw = unsafe {
+        match width {
+            1 => p.read() as u64,
+            2 => p.cast::<u16>().read_unaligned().to_le() as u64,
+            4 => p.cast::<u32>().read_unaligned().to_le() as u64,
+            _ => p.cast::<u64>().read_unaligned().to_le(),
+        }
+    };
+    Ok(match kind {
+        load::I32_8S => raw as u8 as i8 as i32 as u32 as u64,
+        load::I32_16S => raw as u16 as i16 as i32 as u32 as u64,
+        load::I64_8S => raw as u8 as i8 as i64 as u64,
+        load::I64_16S => raw as u16 as i16 as i64 as u64,
+        load::I64_32S => raw as u32 as i32 as i64 as u64,
+        _ => raw,
+    })
+}
+
+/// A bounds-checked store of the low `width` bytes of `value` to memory `mem[..len]`.
+///
+/// # Safety
+/// `mem` must point to `len` writable bytes.
+#[inline(always)]
+unsafe fn store_raw(
+    mem: *mut u8,
+    len: usize,
+    addr: u64,
+    value: u64,
+    width: u8,
+) -> Result<(), TrapCode> {
+    let end = addr
+        .checked_add(width as u64)
+        .ok_or(TrapCode::MemoryOutOfBounds)?;
+    if end > len as u64 {
+        return Err(TrapCode::MemoryOutOfBounds);
+    }
+    // SAFETY: `addr + width <= len` was just checked, and the caller vouches for `len`.
+    unsafe {
+        let p = mem.add(addr as usize);
+        match width {
+            1 => p.write(value as u8),
+            2 => p.cast::<u16>().write_unaligned((value as u16).to_le()),
+            4 => p.cast::<u32>().write_unaligned((value as u32).to_le()),
+            _ => p.cast::<u64>().write_unaligned(value.to_le()),
+        }
+    }
+    Ok(())
+}
+
+#[allow(dead_code)]
 #[inline]
 fn do_load(mem: &[u8], addr: u64, kind: u8) -> Result<u64, TrapCode> {
     let width = match kind {
@@ -135,6 +222,7 @@ fn do_load(mem: &[u8], addr: u64, kind: u8) -> Result<u64, TrapCode> {
     })
 }
 
+#[allow(dead_code)]
 #[inline]
 fn do_store(mem: &mut [u8], addr: u64, value: u64, width: u8) -> Result<(), TrapCode> {
     let end = addr
@@ -188,10 +276,34 @@ pub fn table_grow(store: &mut Store, table: usize, delta: u64, init: u64) -> u64
 fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Result<(), Trap> {
     let mut cur = current(store, func)?;
     let mut ip = 0usize;
+    // Registers of the current frame, through a raw pointer re-derived (`sync!`) after
+    // every operation that may move `store.stack` (calls, returns, host calls).
+    let mut regs: *mut u64 = store.stack.as_mut_ptr().wrapping_add(base);
+    // The current function's code, as a raw pointer re-derived with the frame.
+    let mut code: *const Instr = cur.code.code.as_ptr();
+    // Memory 0 of the current instance (length 0 when it has none).
+    let (mut mem, mut mem_len): (*mut u8, usize) = memory_view(store, cur.mem0);
+    macro_rules! sync {
+        () => {
+            regs = store.stack.as_mut_ptr().wrapping_add(base);
+            code = cur.code.code.as_ptr();
+            (mem, mem_len) = memory_view(store, cur.mem0);
+        };
+    }
     macro_rules! r {
         ($reg:expr) => {
-            store.stack[base + $reg.0 as usize]
+            // SAFETY: the translator only emits registers below the function's
+            // `frame_size`; `enter` made `store.stack` hold `base + frame_size` registers and
+            // `regs` was re-derived (`sync!`) after anything that could move the stack.
+            unsafe { *regs.add($reg.0 as usize) }
         };
+    }
+    macro_rules! wr {
+        ($reg:expr, $v:expr) => {{
+            let v: u64 = $v;
+            // SAFETY: as for `r!`.
+            unsafe { *regs.add($reg.0 as usize) = v }
+        }};
     }
     macro_rules! trap {
         ($e:expr) => {
@@ -220,6 +332,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                     cur = current(store, callee)?;
                     base = nb;
                     ip = 0;
+                    sync!();
                 }
                 FuncEntity::Host { ty, func: f } => {
                     let (ty, f) = (*ty, f.clone());
@@ -240,6 +353,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                     for (i, v) in results.iter().enumerate() {
                         store.stack[nb + i] = to_bits(*v);
                     }
+                    sync!();
                 }
             }
         }};
@@ -254,21 +368,23 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                 $($arms)*
                 $( Instr::$b { dst, a, b } => {
                     let v = trap!(num::binary(BinOp::$b, r!(a), r!(b)));
-                    r!(dst) = v;
+                    wr!(dst, v);
                 } )*
                 $( Instr::$bi { dst, a, imm } => {
                     let v = trap!(num::binary(BinOp::$bb, r!(a), num::imm_operand(imm)));
-                    r!(dst) = v;
+                    wr!(dst, v);
                 } )*
                 $( Instr::$u { dst, src } => {
                     let v = trap!(num::unary(UnOp::$u, r!(src)));
-                    r!(dst) = v;
+                    wr!(dst, v);
                 } )*
             }
         };
     }
     loop {
-        let instr = cur.code.code[ip];
+        // SAFETY: every function's code ends in `Return` and every branch target is an index
+        // of its code (the translator patches them), so `ip` stays within `code`.
+        let instr = unsafe { *code.add(ip) };
         ip += 1;
         spindle_ir::for_each_numeric!(dispatch, instr, [
             Instr::Trap { code } => return Err(Trap::new(code)),
@@ -292,19 +408,18 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                 let i = (r!(index) as u32).min(len);
                 ip += i as usize;
             }
-            Instr::Copy { dst, src } => r!(dst) = r!(src),
+            Instr::Copy { dst, src } => wr!(dst, r!(src)),
             Instr::CopyMany { dst, src, len } => {
-                let s = base + src.0 as usize;
-                store
-                    .stack
-                    .copy_within(s..s + len as usize, base + dst.0 as usize);
+                // SAFETY: both ranges lie within the frame (translator); they may overlap.
+                unsafe { std::ptr::copy(regs.add(src.0 as usize), regs.add(dst.0 as usize), len as usize) };
             }
-            Instr::Const32 { dst, value } => r!(dst) = value as u64,
-            Instr::Const64 { dst, value } => r!(dst) = value,
+            Instr::Const32 { dst, value } => wr!(dst, value as u64),
+            Instr::Const64 { dst, value } => wr!(dst, value),
             Instr::Return { src, len } => {
-                let s = base + src.0 as usize;
-                if s != base {
-                    store.stack.copy_within(s..s + len as usize, base);
+                if src.0 != 0 {
+                    // SAFETY: `src + len` registers lie within the frame (translator), and
+                    // `ptr::copy` allows the ranges to overlap.
+                    unsafe { std::ptr::copy(regs.add(src.0 as usize), regs, len as usize) };
                 }
                 if store.frames.len() == entry_depth {
                     return Ok(());
@@ -314,6 +429,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                 ip = f.ip;
                 base = f.base;
                 store.stack_top = base + cur.code.frame_size as usize;
+                sync!();
             }
             Instr::Call { func, base: b } => {
                 let callee = store.instances[cur.inst].funcs[func as usize];
@@ -341,11 +457,11 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                 do_call!(callee, base + b.0 as usize);
             }
             Instr::Select { dst, cond, a, b } => {
-                r!(dst) = if r!(cond) as u32 != 0 { r!(a) } else { r!(b) };
+                wr!(dst, if r!(cond) as u32 != 0 { r!(a) } else { r!(b) });
             }
             Instr::GlobalGet { dst, idx } => {
                 let g = store.instances[cur.inst].globals[idx as usize] as usize;
-                r!(dst) = store.globals[g].value;
+                wr!(dst, store.globals[g].value);
             }
             Instr::GlobalSet { src, idx } => {
                 let g = store.instances[cur.inst].globals[idx as usize] as usize;
@@ -358,8 +474,10 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                 kind,
             } => {
                 let a = (r!(addr) as u32 as u64) + offset as u64;
-                let v = trap!(do_load(&store.memories[cur.mem0].data, a, kind));
-                r!(dst) = v;
+                // SAFETY: `mem`/`mem_len` describe memory 0's current buffer (re-derived by
+                // `sync!` after anything that may move or resize it).
+                let v = trap!(unsafe { load_raw(mem, mem_len, a, kind) });
+                wr!(dst, v);
             }
             Instr::Store {
                 addr,
@@ -369,13 +487,15 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
             } => {
                 let a = (r!(addr) as u32 as u64) + offset as u64;
                 let v = r!(value);
-                trap!(do_store(&mut store.memories[cur.mem0].data, a, v, width));
+                // SAFETY: as for `Load`.
+                trap!(unsafe { store_raw(mem, mem_len, a, v, width) });
             }
-            Instr::MemorySize { dst } => r!(dst) = store.memories[cur.mem0].pages(),
+            Instr::MemorySize { dst } => wr!(dst, store.memories[cur.mem0].pages()),
             Instr::MemoryGrow { dst, delta } => {
                 let d = r!(delta) as u32 as u64;
                 let old = memory_grow(store, cur.mem0, d);
-                r!(dst) = old as u32 as u64;
+                wr!(dst, old as u32 as u64);
+                sync!();
             }
             Instr::MemoryFill { dst, value, len } => {
                 let m = &mut store.memories[cur.mem0].data;
@@ -387,6 +507,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                 ));
                 let v = r!(value) as u8;
                 store.memories[cur.mem0].data[s..e].fill(v);
+                sync!();
             }
             Instr::MemoryCopy { dst, src, len } => {
                 let size = store.memories[cur.mem0].data.len();
@@ -404,6 +525,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                     TrapCode::MemoryOutOfBounds
                 ));
                 store.memories[cur.mem0].data.copy_within(s..e, d);
+                sync!();
             }
             Instr::MemoryInit { seg, dst, src, len } => {
                 let data = store.instances[cur.inst].datas[seg as usize].clone();
@@ -422,6 +544,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                     TrapCode::MemoryOutOfBounds
                 ));
                 store.memories[cur.mem0].data[d..de].copy_from_slice(&data[s..e]);
+                sync!();
             }
             Instr::DataDrop { seg } => {
                 store.instances[cur.inst].datas[seg as usize] = Arc::from(&[][..]);
@@ -429,10 +552,10 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
             Instr::TableGet { dst, table, index } => {
                 let t = store.instances[cur.inst].tables[table as usize] as usize;
                 let i = r!(index) as u32 as usize;
-                r!(dst) = match store.tables[t].elems.get(i) {
+                wr!(dst, match store.tables[t].elems.get(i) {
                     Some(v) => *v,
                     None => return Err(Trap::new(TrapCode::TableOutOfBounds)),
-                };
+                });
             }
             Instr::TableSet {
                 table,
@@ -449,7 +572,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
             }
             Instr::TableSize { dst, table } => {
                 let t = store.instances[cur.inst].tables[table as usize] as usize;
-                r!(dst) = store.tables[t].elems.len() as u64;
+                wr!(dst, store.tables[t].elems.len() as u64);
             }
             Instr::TableGrow {
                 dst,
@@ -460,7 +583,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                 let t = store.instances[cur.inst].tables[table as usize] as usize;
                 let (d, v) = (r!(delta) as u32 as u64, r!(init));
                 let old = table_grow(store, t, d, v);
-                r!(dst) = old as u32 as u64;
+                wr!(dst, old as u32 as u64);
             }
             Instr::TableFill {
                 table,
@@ -537,9 +660,9 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                 store.instances[cur.inst].elems[seg as usize] = Vec::new();
             }
             Instr::RefFunc { dst, func } => {
-                r!(dst) = store.instances[cur.inst].funcs[func as usize] as u64 + 1;
+                wr!(dst, store.instances[cur.inst].funcs[func as usize] as u64 + 1);
             }
-            Instr::RefIsNull { dst, src } => r!(dst) = (r!(src) == 0) as u64,
+            Instr::RefIsNull { dst, src } => wr!(dst, (r!(src) == 0) as u64),
             Instr::Fuel { .. } => {}
         ])
     }

@@ -4,7 +4,8 @@
 //! The public embedding API (`spindle` crate) wraps these types; this crate keeps the data
 //! layout the interpreter works on directly.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod instantiate;
 pub mod interp;

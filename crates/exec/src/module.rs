@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! Compiling a module: decode, validate and translate (fused), into an owned
 //! [`CompiledModule`] that instances share.
 

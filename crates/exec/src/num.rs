@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! WebAssembly's numeric semantics on raw register bits.
 
 use spindle_ir::{BinOp, TrapCode, UnOp};

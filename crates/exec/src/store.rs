@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! The store: every runtime entity (functions, memories, tables, globals, instances) lives in
 //! one of its vectors and is named by index. References in registers are `index + 1` (0 is
 //! null).

@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! Engine-wide function types: every module's types get one id per distinct signature, so
 //! `call_indirect` compares two integers across modules.
 
