@@ -504,7 +504,7 @@ mod tests {
     }
 
     #[test]
-    fn results_print_like_wasmtime() {
+    fn results_print_as_plain_numbers() {
         assert_eq!(format_result(&Val::I32(-1)), "-1");
         assert_eq!(format_result(&Val::I64(i64::MIN)), "-9223372036854775808");
         assert_eq!(format_result(&Val::F32(0.1f32.to_bits())), "0.1");

@@ -69,6 +69,12 @@ fn code_of(store: &Store, func: u32) -> Result<Arc<CompiledFunc>, Trap> {
 /// Makes room for `func`'s frame at `base` and zeroes its declared locals.
 fn enter(store: &mut Store, func: u32, base: usize) -> Result<(), Trap> {
     let code = code_of(store, func)?;
+    enter_code(store, &code, base)
+}
+
+/// [`enter`] with the code at hand.
+#[inline]
+fn enter_code(store: &mut Store, code: &CompiledFunc, base: usize) -> Result<(), Trap> {
     let need = base + code.frame_size as usize;
     if need > store.limits.stack_registers {
         return Err(Trap::new(TrapCode::StackOverflow));
@@ -85,8 +91,8 @@ fn enter(store: &mut Store, func: u32, base: usize) -> Result<(), Trap> {
     Ok(())
 }
 
-struct Current {
-    func: u32,
+#[derive(Clone)]
+pub(crate) struct Current {
     code: Arc<CompiledFunc>,
     inst: usize,
     /// Store index of the instance's memory 0 (`usize::MAX` when it has none).
@@ -102,12 +108,7 @@ fn current(store: &Store, func: u32) -> Result<Current, Trap> {
                 .memories
                 .first()
                 .map_or(usize::MAX, |m| *m as usize);
-            Ok(Current {
-                func,
-                code,
-                inst,
-                mem0,
-            })
+            Ok(Current { code, inst, mem0 })
         }
         FuncEntity::Host { .. } => unreachable!("only Wasm functions have code"),
     }
@@ -323,13 +324,10 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                     if store.frames.len() >= store.limits.call_depth {
                         return Err(Trap::new(TrapCode::StackOverflow));
                     }
-                    store.frames.push(Frame {
-                        func: cur.func,
-                        ip,
-                        base,
-                    });
-                    enter(store, callee, nb)?;
-                    cur = current(store, callee)?;
+                    let next = current(store, callee)?;
+                    enter_code(store, &next.code, nb)?;
+                    let caller = std::mem::replace(&mut cur, next);
+                    store.frames.push(Frame { caller, ip, base });
                     base = nb;
                     ip = 0;
                     sync!();
@@ -425,7 +423,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                     return Ok(());
                 }
                 let f = store.frames.pop().expect("a caller frame");
-                cur = current(store, f.func)?;
+                cur = f.caller;
                 ip = f.ip;
                 base = f.base;
                 store.stack_top = base + cur.code.frame_size as usize;

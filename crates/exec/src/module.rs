@@ -179,7 +179,9 @@ fn const_ops(e: &ConstExpr<'_>) -> ConstExprOps {
     while !r.eof() {
         match read_operator(&mut r, &mut ConstReader) {
             Ok(Some(op)) => ops.push(op),
-            Ok(None) | Err(_) => {}
+            Ok(None) => {}
+            // Validated already: an error cannot happen; stop rather than loop.
+            Err(_) => break,
         }
     }
     ops

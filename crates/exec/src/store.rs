@@ -155,9 +155,10 @@ impl Default for StoreLimits {
 }
 
 /// A frame of the interpreter's call stack.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub(crate) struct Frame {
-    pub func: u32,
+    /// The caller's state, resumed when the callee returns.
+    pub caller: crate::interp::Current,
     pub ip: usize,
     pub base: usize,
 }

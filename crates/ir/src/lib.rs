@@ -368,6 +368,29 @@ macro_rules! define_numeric {
             }
         }
 
+        impl Instr {
+            /// The operator and operands of a register-register binary instruction.
+            pub fn as_binary(&self) -> Option<(BinOp, Dst, Reg, Reg)> {
+                match *self {
+                    $( Instr::$b { dst, a, b } => Some((BinOp::$b, dst, a, b)), )*
+                    _ => None,
+                }
+            }
+        }
+
+        impl BinOp {
+            /// Whether the operator is an integer comparison (its result is 0 or 1).
+            pub fn is_int_compare(self) -> bool {
+                use BinOp::*;
+                matches!(
+                    self,
+                    I32Eq | I32Ne | I32LtS | I32LtU | I32GtS | I32GtU | I32LeS | I32LeU | I32GeS | I32GeU
+                        | I64Eq | I64Ne | I64LtS | I64LtU | I64GtS | I64GtU | I64LeS | I64LeU | I64GeS
+                        | I64GeU
+                )
+            }
+        }
+
         impl UnOp {
             /// The instruction `dst = op src`.
             pub fn instr(self, dst: Dst, src: Reg) -> Instr {

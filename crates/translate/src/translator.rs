@@ -575,6 +575,13 @@ impl<'m> Translator<'m> {
         let cond = self.top_reg()?;
         self.pop_n(1);
         if self.values_in_place(depth) {
+            // Fuse with the comparison that produced the condition, if it came just before.
+            if let Some((op, a, b)) = self.fusable_compare(cond) {
+                self.code.pop();
+                self.branch_to(depth, |to| Instr::BrIfCmp { op, a, b, to });
+                self.last_result = None;
+                return Ok(());
+            }
             self.branch_to(depth, |to| Instr::BrIfNez { cond, to });
         } else {
             let skip = self.emit(Instr::BrIfEqz { cond, to: u32::MAX });
@@ -585,6 +592,17 @@ impl<'m> Translator<'m> {
         }
         self.last_result = None;
         Ok(())
+    }
+
+    /// The comparison that wrote `cond` as the last instruction, if it can be fused with the
+    /// branch that consumes it (the Temp was just popped, so nothing else reads it).
+    fn fusable_compare(&self, cond: Reg) -> Option<(BinOp, Reg, Reg)> {
+        let i = self.last_result?;
+        if i + 1 != self.code.len() || cond.0 < self.locals as u16 {
+            return None;
+        }
+        let (op, dst, a, b) = self.code[i].as_binary()?;
+        (op.is_int_compare() && dst.0 == cond.0).then_some((op, a, b))
     }
 
     fn visit_br_table(&mut self, targets: BrTable<'_>) -> Result<()> {
