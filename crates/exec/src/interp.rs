@@ -661,7 +661,14 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                 wr!(dst, store.instances[cur.inst].funcs[func as usize] as u64 + 1);
             }
             Instr::RefIsNull { dst, src } => wr!(dst, (r!(src) == 0) as u64),
-            Instr::Fuel { .. } => {}
+                        Instr::Fuel { amount } => {
+                let amount = amount as u64;
+                if store.fuel < amount {
+                    store.fuel = 0;
+                    return Err(Trap::new(TrapCode::OutOfFuel));
+                }
+                store.fuel -= amount;
+            }
         ])
     }
 }

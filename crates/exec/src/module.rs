@@ -34,6 +34,8 @@ pub enum FuncCode {
 /// What lazy translation needs after compilation.
 pub struct LazyState {
     pub ctx: ModuleCtx,
+    /// Whether translation meters fuel.
+    pub fuel: bool,
     pub bytes: Arc<[u8]>,
     /// Absolute byte range of each defined function's body.
     pub bodies: Vec<(usize, usize)>,
@@ -203,6 +205,7 @@ pub fn compile(
     registry: &TypeRegistry,
     features: &Features,
     translation: Translation,
+    fuel: bool,
     bytes: &[u8],
 ) -> Result<CompiledModule, Error> {
     let m = Module::parse(bytes).map_err(spindle_validate::ValidateError::from)?;
@@ -224,7 +227,7 @@ pub fn compile(
     let mut funcs = Vec::with_capacity(m.code.len());
     match translation {
         Translation::Eager => {
-            let mut tr = Translator::new(&ctx, &types);
+            let mut tr = Translator::with_fuel(&ctx, &types, fuel);
             for (i, body) in m.code.iter().enumerate() {
                 let index = num_imported_funcs + i as u32;
                 let ti = ctx.funcs[index as usize];
@@ -317,6 +320,7 @@ pub fn compile(
         .collect();
     let lazy = (translation == Translation::Lazy).then(|| LazyState {
         ctx,
+        fuel,
         bytes: Arc::from(bytes),
         bodies,
     });
@@ -361,7 +365,7 @@ impl CompiledModule {
                     let index = self.num_imported_funcs as usize + i;
                     let ti = lazy.ctx.funcs[index];
                     let mut fv = FuncValidator::new(&lazy.ctx);
-                    let mut tr = Translator::new(&lazy.ctx, &self.types);
+                    let mut tr = Translator::with_fuel(&lazy.ctx, &self.types, lazy.fuel);
                     tr.translate(&mut fv, ti, reader)
                         .map(Arc::new)
                         .map_err(|e| e.to_string())

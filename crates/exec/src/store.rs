@@ -178,6 +178,8 @@ pub struct Store {
     pub(crate) frames: Vec<Frame>,
     /// First free register above every live frame (host re-entry starts here).
     pub(crate) stack_top: usize,
+    /// Fuel left (charged only by modules compiled with fuel metering).
+    pub fuel: u64,
     /// Nesting of interpreter runs (host functions calling back into Wasm).
     pub(crate) reentry: usize,
     /// Approximate native stack position of the outermost call into Wasm.
@@ -200,6 +202,7 @@ impl Store {
             frames: Vec::new(),
             stack_top: 0,
             reentry: 0,
+            fuel: 0,
             native_base: 0,
         }
     }

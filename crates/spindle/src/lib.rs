@@ -45,6 +45,9 @@ pub struct Config {
     /// Translate function bodies when the module is created (`Eager`, the default) or on
     /// their first call (`Lazy`; bodies are still validated up front).
     pub translation: Translation,
+    /// Meter fuel: every function entry and loop iteration charges the operators it runs;
+    /// a call that runs out traps with "all fuel consumed". Costs nothing when off.
+    pub consume_fuel: bool,
 }
 
 struct EngineInner {
@@ -105,6 +108,7 @@ impl Module {
             &engine.inner.registry,
             &engine.inner.config.features,
             engine.inner.config.translation,
+            engine.inner.config.consume_fuel,
             bytes,
         )?;
         Ok(Module {
@@ -177,6 +181,27 @@ impl<T: Send + 'static> Store<T> {
             .data
             .downcast_mut()
             .expect("the store's data has type T")
+    }
+
+    /// Sets the fuel left (fuel metering must be on in the engine's [`Config`]).
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<(), Error> {
+        if !self.engine.inner.config.consume_fuel {
+            return Err(Error::Call(
+                "fuel metering is not enabled in the engine's Config".into(),
+            ));
+        }
+        self.inner.fuel = fuel;
+        Ok(())
+    }
+
+    /// The fuel left (fuel metering must be on).
+    pub fn get_fuel(&self) -> Result<u64, Error> {
+        if !self.engine.inner.config.consume_fuel {
+            return Err(Error::Call(
+                "fuel metering is not enabled in the engine's Config".into(),
+            ));
+        }
+        Ok(self.inner.fuel)
     }
 
     /// Sets the limits on memories, tables, instances and the call stack.

@@ -95,6 +95,11 @@ pub struct Translator<'m> {
     /// The last instruction, when it wrote the Temp on top of the stack.
     last_result: Option<usize>,
     offset: usize,
+    /// Whether to meter fuel: a `Fuel` instruction at function entry and at every loop
+    /// header charges for the operators up to the next one.
+    fuel: bool,
+    /// The `Fuel` instruction operators are currently counted into.
+    fuel_at: Option<usize>,
 }
 
 #[cold]
@@ -108,6 +113,11 @@ fn unsupported(offset: usize, what: &str) -> ValidateError {
 impl<'m> Translator<'m> {
     /// A translator for the functions of a validated module context.
     pub fn new(ctx: &'m ModuleCtx, type_ids: &'m [u32]) -> Self {
+        Self::with_fuel(ctx, type_ids, false)
+    }
+
+    /// A translator that meters fuel when `fuel` is set (no cost at all otherwise).
+    pub fn with_fuel(ctx: &'m ModuleCtx, type_ids: &'m [u32], fuel: bool) -> Self {
         Translator {
             ctx,
             type_ids,
@@ -120,6 +130,26 @@ impl<'m> Translator<'m> {
             reachable: true,
             last_result: None,
             offset: 0,
+            fuel,
+            fuel_at: None,
+        }
+    }
+
+    /// Starts a new fuel-metered stretch of code.
+    fn fuel_point(&mut self) {
+        if self.fuel {
+            let at = self.emit(Instr::Fuel { amount: 0 });
+            self.fuel_at = Some(at as usize);
+        }
+    }
+
+    /// Counts one operator into the current fuel stretch.
+    #[inline]
+    fn charge(&mut self) {
+        if let Some(i) = self.fuel_at {
+            if let Instr::Fuel { amount } = &mut self.code[i] {
+                *amount = amount.saturating_add(1);
+            }
         }
     }
 
@@ -344,6 +374,8 @@ impl<'m> Translator<'m> {
         self.reachable = true;
         self.last_result = None;
         self.push_ctrl(Kind::Func, 0, results, false);
+        self.fuel_at = None;
+        self.fuel_point();
         while !reader.eof() {
             let at = reader.offset();
             fv.set_offset(at);
@@ -487,6 +519,8 @@ impl<'m> Translator<'m> {
         self.materialize_all()?;
         self.last_result = None;
         self.push_ctrl(Kind::Loop, p, r, false);
+        // Branches back to the loop land on this charge.
+        self.fuel_point();
         Ok(())
     }
 
@@ -1023,6 +1057,7 @@ macro_rules! define_fused {
                     if !t.reachable && !matches!(Opcode::$name, Opcode::Else | Opcode::End) {
                         return t.dead_op(Opcode::$name);
                     }
+                                        t.charge();
                     translate_op!(t, $visit, $prop, $name, ($($imm),*), [$($sig)*])
                 }
             )*
