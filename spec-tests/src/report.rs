@@ -27,6 +27,17 @@ impl SuiteReport {
         counts
     }
 
+    /// How many directives each missing translator feature kept from running.
+    pub fn unsupported(&self) -> BTreeMap<String, u64> {
+        let mut m = BTreeMap::new();
+        for directive in self.scripts.iter().flat_map(|s| &s.directives) {
+            if let Outcome::Unsupported(what) = &directive.outcome {
+                *m.entry(what.clone()).or_default() += 1;
+            }
+        }
+        m
+    }
+
     /// Every failing directive as (script label, directive).
     pub fn failures(&self) -> impl Iterator<Item = (&str, &DirectiveReport)> {
         self.scripts
@@ -40,10 +51,26 @@ impl SuiteReport {
 pub struct KindCounts {
     /// Includes `text_level`.
     pub passed: u64,
+    /// Includes `wrong_message`.
     pub failed: u64,
     pub not_run: u64,
     /// Passed because `wast` rejected the text before it reached us.
     pub text_level: u64,
+    /// Failed: trapped or failed to link as expected, with another message.
+    pub wrong_message: u64,
+    /// Not run: the translator does not support the module yet.
+    pub unsupported: u64,
+}
+
+impl KindCounts {
+    fn merge(&mut self, o: &KindCounts) {
+        self.passed += o.passed;
+        self.failed += o.failed;
+        self.not_run += o.not_run;
+        self.text_level += o.text_level;
+        self.wrong_message += o.wrong_message;
+        self.unsupported += o.unsupported;
+    }
 }
 
 /// Counts of a script, a suite or everything.
@@ -66,7 +93,12 @@ impl Counts {
                 k.text_level += 1;
             }
             Outcome::Failed(_) => k.failed += 1,
+            Outcome::WrongMessage(_) => {
+                k.failed += 1;
+                k.wrong_message += 1;
+            }
             Outcome::NotRun => k.not_run += 1,
+            Outcome::Unsupported(_) => k.unsupported += 1,
         }
         if let Some(diff) = &d.differential {
             self.disagreements += u64::from(!diff.agree());
@@ -76,11 +108,7 @@ impl Counts {
 
     pub fn merge(&mut self, other: &Counts) {
         for (kind, c) in &other.by_kind {
-            let k = self.by_kind.entry(kind).or_default();
-            k.passed += c.passed;
-            k.failed += c.failed;
-            k.not_run += c.not_run;
-            k.text_level += c.text_level;
+            self.by_kind.entry(kind).or_default().merge(c);
         }
         self.disagreements += other.disagreements;
         self.wasmparser_vs_spec += other.wasmparser_vs_spec;
@@ -94,10 +122,7 @@ impl Counts {
     pub fn total(&self) -> KindCounts {
         let mut t = KindCounts::default();
         for c in self.by_kind.values() {
-            t.passed += c.passed;
-            t.failed += c.failed;
-            t.not_run += c.not_run;
-            t.text_level += c.text_level;
+            t.merge(c);
         }
         t
     }
@@ -109,6 +134,8 @@ impl Counts {
         m.insert("passed".to_string(), total.passed);
         m.insert("failed".to_string(), total.failed);
         m.insert("not_run".to_string(), total.not_run);
+        m.insert("unsupported".to_string(), total.unsupported);
+        m.insert("wrong_message".to_string(), total.wrong_message);
         m.insert("disagreements".to_string(), self.disagreements);
         m.insert("wasmparser_vs_spec".to_string(), self.wasmparser_vs_spec);
         for kind in CHECKED_KINDS {
@@ -121,11 +148,19 @@ impl Counts {
         }
         for (kind, c) in &self.by_kind {
             if !CHECKED_KINDS.contains(kind) {
+                for (what, n) in [("passed", c.passed), ("failed", c.failed)] {
+                    if n > 0 {
+                        m.insert(format!("{kind}.{what}"), n);
+                    }
+                }
+                if c.wrong_message > 0 {
+                    m.insert(format!("{kind}.wrong_message"), c.wrong_message);
+                }
                 if c.not_run > 0 {
                     m.insert(format!("not_run.{kind}"), c.not_run);
                 }
-                if c.failed > 0 {
-                    m.insert(format!("{kind}.failed"), c.failed);
+                if c.unsupported > 0 {
+                    m.insert(format!("unsupported.{kind}"), c.unsupported);
                 }
             }
         }
@@ -147,30 +182,52 @@ pub fn failure_key(label: &str, d: &DirectiveReport) -> String {
     format!("{label}:{} {}", d.line, d.kind)
 }
 
-/// One row per suite plus a totals row, then the not-run directives by kind.
+/// The execution kinds that share the table's "other exec" column.
+const OTHER_EXEC: [&str; 5] = [
+    crate::ASSERT_UNINSTANTIABLE,
+    crate::ASSERT_UNLINKABLE,
+    crate::ASSERT_EXHAUSTION,
+    crate::INVOKE,
+    crate::REGISTER,
+];
+
+/// One row per suite plus a totals row, then the not-run and unsupported directives.
 pub fn render_table(suites: &[SuiteReport]) -> String {
+    const COLUMNS: usize = 15;
     let header = [
         "suite",
         "features",
         "module",
         "assert_malformed",
         "assert_invalid",
+        "instantiate",
+        "assert_return",
+        "assert_trap",
+        "other exec",
+        "unsupp",
         "not run",
         "passed",
         "failed",
         "wp≠us",
         "wp≠spec",
     ];
-    let mut rows: Vec<[String; 10]> = Vec::new();
+    let mut rows: Vec<[String; COLUMNS]> = Vec::new();
     let row = |name: &str, features: String, c: &Counts| {
-        let pf = |kind: &str| {
-            let k = c.kind(kind);
+        let cell = |k: KindCounts| {
+            let mut cell = format!("{}/{}", k.passed, k.failed);
             if k.text_level > 0 {
-                format!("{}({} text)/{}", k.passed, k.text_level, k.failed)
-            } else {
-                format!("{}/{}", k.passed, k.failed)
+                cell = format!("{}({} text)/{}", k.passed, k.text_level, k.failed);
             }
+            if k.wrong_message > 0 {
+                cell.push_str(&format!("({} msg)", k.wrong_message));
+            }
+            cell
         };
+        let pf = |kind: &str| cell(c.kind(kind));
+        let mut other = KindCounts::default();
+        for kind in OTHER_EXEC {
+            other.merge(&c.kind(kind));
+        }
         let t = c.total();
         [
             name.to_string(),
@@ -178,6 +235,11 @@ pub fn render_table(suites: &[SuiteReport]) -> String {
             pf(crate::MODULE),
             pf(crate::ASSERT_MALFORMED),
             pf(crate::ASSERT_INVALID),
+            pf(crate::INSTANTIATE),
+            pf(crate::ASSERT_RETURN),
+            pf(crate::ASSERT_TRAP),
+            cell(other),
+            t.unsupported.to_string(),
             t.not_run.to_string(),
             t.passed.to_string(),
             t.failed.to_string(),
@@ -227,9 +289,28 @@ pub fn render_table(suites: &[SuiteReport]) -> String {
         .map(|(kind, c)| format!("{kind} {}", c.not_run))
         .collect();
     let _ = writeln!(out, "not run by kind: {}", not_run.join(", "));
+    let mut unsupported: BTreeMap<String, u64> = BTreeMap::new();
+    for s in suites {
+        for (what, n) in s.unsupported() {
+            *unsupported.entry(what).or_default() += n;
+        }
+    }
+    if !unsupported.is_empty() {
+        let mut by_count: Vec<(String, u64)> = unsupported.into_iter().collect();
+        by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let list: Vec<String> = by_count.iter().map(|(w, n)| format!("{w} {n}")).collect();
+        let _ = writeln!(
+            out,
+            "unsupported by the translator, by what it lacks: {}",
+            list.join(", ")
+        );
+    }
     out.push_str(
         "cells are passed/failed; (N text): rejected by the wast text parser before reaching \
-         us; wp≠us: wasmparser disagrees with us; wp≠spec: wasmparser disagrees with the script\n",
+         us; (N msg): failed with another trap or link message than the script's (counted in \
+         failed); other exec: assert_uninstantiable, assert_unlinkable, assert_exhaustion, \
+         invoke, register; unsupp: not run, the translator does not support the module yet; \
+         wp≠us: wasmparser disagrees with us; wp≠spec: wasmparser disagrees with the script\n",
     );
     out
 }
@@ -247,7 +328,7 @@ pub fn render_failures(suites: &[SuiteReport]) -> String {
 
 fn why(d: &DirectiveReport) -> &str {
     match &d.outcome {
-        Outcome::Failed(why) => why,
+        Outcome::Failed(why) | Outcome::WrongMessage(why) => why,
         _ => "",
     }
 }
@@ -286,6 +367,7 @@ pub fn to_json(suites: &[SuiteReport]) -> Value {
                 "suite": s.name,
                 "features": features_label(&s.features),
                 "counts": s.counts().flat(),
+                "unsupported": s.unsupported(),
                 "failures": failures,
                 "wasmparser_vs_spec": wasmparser_vs_spec,
             })
@@ -463,25 +545,52 @@ mod tests {
     fn counts_by_kind() {
         let s = suite(
             "s",
-            "(assert_malformed (module quote \"(func (i32.const))\") \"x\")\n(invoke \"f\")\n(assert_return (invoke \"f\"))\n(invoke \"g\")",
+            "(assert_malformed (module quote \"(func (i32.const))\") \"x\")\n\
+             (module (func (export \"f\")) (func (export \"t\") unreachable))\n\
+             (invoke \"f\")\n\
+             (assert_return (invoke \"f\"))\n\
+             (invoke \"g\")\n\
+             (assert_trap (invoke \"t\") \"integer overflow\")\n\
+             (assert_exception (invoke \"f\"))",
         );
         let c = s.counts();
         assert_eq!(
             c.kind(crate::ASSERT_MALFORMED),
             KindCounts {
                 passed: 1,
-                failed: 0,
-                not_run: 0,
-                text_level: 1
+                text_level: 1,
+                ..KindCounts::default()
             }
         );
-        assert_eq!(c.kind("invoke").not_run, 2);
+        assert_eq!(
+            c.kind(crate::INVOKE),
+            KindCounts {
+                passed: 1,
+                failed: 1,
+                ..KindCounts::default()
+            }
+        );
+        assert_eq!(
+            c.kind(crate::ASSERT_TRAP),
+            KindCounts {
+                failed: 1,
+                wrong_message: 1,
+                ..KindCounts::default()
+            }
+        );
         let flat = c.flat();
-        assert_eq!(flat["passed"], 1);
-        assert_eq!(flat["not_run"], 3);
-        assert_eq!(flat["not_run.invoke"], 2);
-        assert_eq!(flat["not_run.assert_return"], 1);
-        assert_eq!(flat["module.passed"], 0);
+        assert_eq!(flat["passed"], 5);
+        assert_eq!(flat["failed"], 2);
+        assert_eq!(flat["wrong_message"], 1);
+        assert_eq!(flat["not_run"], 1);
+        assert_eq!(flat["unsupported"], 0);
+        assert_eq!(flat["not_run.assert_exception"], 1);
+        assert_eq!(flat["invoke.passed"], 1);
+        assert_eq!(flat["invoke.failed"], 1);
+        assert_eq!(flat["assert_trap.wrong_message"], 1);
+        assert_eq!(flat["instantiate.passed"], 1);
+        assert_eq!(flat["module.passed"], 1);
+        assert_eq!(flat["assert_invalid.passed"], 0);
     }
 
     #[test]
@@ -495,8 +604,11 @@ mod tests {
 
     #[test]
     fn diff_names_changed_counts_and_failures() {
-        let before = expectations(&[suite("s", "(invoke \"f\")\n(module (func $f")]);
-        let after = expectations(&[suite("s", "(invoke \"f\")")]);
+        let before = expectations(&[suite(
+            "s",
+            "(assert_exception (invoke \"f\"))\n(module (func $f",
+        )]);
+        let after = expectations(&[suite("s", "(assert_exception (invoke \"f\"))")]);
         let diff = compare_expectations(&before, &after);
         assert!(diff.contains(&"suite s:".to_string()), "{diff:?}");
         assert!(diff.contains(&"  failed: 1 -> 0".to_string()), "{diff:?}");
@@ -538,8 +650,8 @@ mod tests {
     #[test]
     fn table_has_a_row_per_suite_and_totals() {
         let s = [
-            suite("one", "(invoke \"f\")"),
-            suite("two", "(invoke \"g\")"),
+            suite("one", "(assert_exception (invoke \"f\"))"),
+            suite("two", "(assert_exception (invoke \"g\"))"),
         ];
         let table = render_table(&s);
         let lines: Vec<&str> = table.lines().collect();
@@ -547,6 +659,6 @@ mod tests {
         assert!(lines[1].starts_with("one "));
         assert!(lines[2].starts_with("two "));
         assert!(lines[4].starts_with("TOTAL"));
-        assert!(table.contains("not run by kind: invoke 2"));
+        assert!(table.contains("not run by kind: assert_exception 2"));
     }
 }
