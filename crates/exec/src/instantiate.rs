@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use spindle_decode::{Limits, TableType};
+use spindle_decode::{HeapType, Limits, TableType, ValType};
 use spindle_ir::TrapCode;
 
 use crate::interp;
@@ -48,6 +48,25 @@ fn eval(store: &Store, inst: usize, ops: &[ConstOp]) -> u64 {
         stack.push(v);
     }
     stack.pop().unwrap_or(0)
+}
+
+/// Subtyping across modules: abstract heap types by their hierarchy, concrete ones (whose
+/// engine-wide identity is issue 4's work) only when equal.
+fn val_subtype(a: ValType, b: ValType) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a, b) {
+        (ValType::Ref(x), ValType::Ref(y)) => {
+            (!x.nullable || y.nullable)
+                && matches!(
+                    (x.heap, y.heap),
+                    (HeapType::Abstract(_), HeapType::Abstract(_))
+                )
+                && spindle_validate::TypeSpace::default().is_sub_heap(x.heap, y.heap)
+        }
+        _ => false,
+    }
 }
 
 fn limits_match(actual: &Limits, declared: &Limits) -> bool {
@@ -129,7 +148,13 @@ pub fn instantiate(
             }
             (ImportDesc::Global(gt), Extern::Global(g)) => {
                 let actual = store.globals[g as usize].ty;
-                if actual.mutable != gt.mutable || actual.content != gt.content {
+                // Immutable globals match by subtyping, mutable ones only by equality.
+                let fits = if gt.mutable {
+                    actual.content == gt.content
+                } else {
+                    val_subtype(actual.content, gt.content)
+                };
+                if actual.mutable != gt.mutable || !fits {
                     return Err(bad());
                 }
                 inst.globals.push(g);

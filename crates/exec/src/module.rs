@@ -174,30 +174,42 @@ macro_rules! define_const_reader {
 }
 spindle_decode::for_each_operator!(define_const_reader);
 
+#[cold]
+fn unsupported_const() -> Error {
+    Error::Validate(spindle_validate::ValidateError::invalid(
+        0,
+        "not supported by the translator yet: this constant expression (GC allocation)",
+    ))
+}
+
 /// Decodes a (validated) constant expression.
-fn const_ops(e: &ConstExpr<'_>) -> ConstExprOps {
+fn const_ops(e: &ConstExpr<'_>) -> Result<ConstExprOps, Error> {
     let mut r: BinaryReader<'_> = e.reader;
     let mut ops = Vec::new();
     while !r.eof() {
+        match spindle_decode::peek_opcode(&r) {
+            Ok(spindle_decode::Opcode::End) => break,
+            Ok(_) => {}
+            Err(_) => return Err(unsupported_const()),
+        }
         match read_operator(&mut r, &mut ConstReader) {
             Ok(Some(op)) => ops.push(op),
-            Ok(None) => {}
-            // Validated already: an error cannot happen; stop rather than loop.
-            Err(_) => break,
+            // A constant operator the runtime cannot evaluate yet (GC allocation, ...).
+            Ok(None) | Err(_) => return Err(unsupported_const()),
         }
     }
-    ops
+    Ok(ops)
 }
 
-fn mode_of(m: &SegmentMode<'_>) -> Mode {
-    match m {
+fn mode_of(m: &SegmentMode<'_>) -> Result<Mode, Error> {
+    Ok(match m {
         SegmentMode::Active { index, offset } => Mode::Active {
             index: *index,
-            offset: const_ops(offset),
+            offset: const_ops(offset)?,
         },
         SegmentMode::Passive => Mode::Passive,
         SegmentMode::Declared => Mode::Declared,
-    }
+    })
 }
 
 /// Decodes, validates and translates `bytes`.
@@ -219,6 +231,12 @@ pub fn compile(
             }),
             None => u32::MAX,
         });
+    }
+    if ctx.globals.iter().any(|g| g.content == ValType::V128) {
+        return Err(Error::Validate(spindle_validate::ValidateError::invalid(
+            0,
+            "not supported by the translator yet: SIMD (v128 globals)",
+        )));
     }
     let func_types: Vec<u32> = ctx.funcs.iter().map(|t| types[*t as usize]).collect();
     let num_imported_funcs = (ctx.funcs.len() - m.functions.len()) as u32;
@@ -301,23 +319,25 @@ pub fn compile(
                 ElementItems::Functions(fs) => {
                     fs.iter().map(|f| vec![ConstOp::RefFunc(*f)]).collect()
                 }
-                ElementItems::Exprs(_, es) => es.iter().map(const_ops).collect(),
+                ElementItems::Exprs(_, es) => es.iter().map(const_ops).collect::<Result<_, _>>()?,
             };
-            ElemDef {
-                mode: mode_of(&e.mode),
+            Ok(ElemDef {
+                mode: mode_of(&e.mode)?,
                 ty: e.ty(),
                 items,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, Error>>()?;
     let datas = m
         .data
         .iter()
-        .map(|d| DataDef {
-            mode: mode_of(&d.mode),
-            bytes: Arc::from(d.bytes),
+        .map(|d| {
+            Ok(DataDef {
+                mode: mode_of(&d.mode)?,
+                bytes: Arc::from(d.bytes),
+            })
         })
-        .collect();
+        .collect::<Result<_, Error>>()?;
     let lazy = (translation == Translation::Lazy).then(|| LazyState {
         ctx,
         fuel,
@@ -333,14 +353,14 @@ pub fn compile(
         tables: m
             .tables
             .iter()
-            .map(|t| (t.ty, t.init.as_ref().map(const_ops)))
-            .collect(),
+            .map(|t| Ok((t.ty, t.init.as_ref().map(const_ops).transpose()?)))
+            .collect::<Result<_, Error>>()?,
         memories: m.memories.iter().map(|(_, mt)| *mt).collect(),
         globals: m
             .globals
             .iter()
-            .map(|g| (g.ty, const_ops(&g.init)))
-            .collect(),
+            .map(|g| Ok((g.ty, const_ops(&g.init)?)))
+            .collect::<Result<_, Error>>()?,
         exports,
         start: m.start.map(|(_, f)| f),
         elems,

@@ -42,6 +42,26 @@ fn b(x: bool) -> u64 {
     x as u64
 }
 
+/// Rounding functions may pass a signalling NaN through unchanged; Wasm requires the result
+/// to be an arithmetic (quiet) NaN.
+#[inline(always)]
+fn quiet32(x: f32) -> f32 {
+    if x.is_nan() {
+        f32::from_bits(x.to_bits() | 0x0040_0000)
+    } else {
+        x
+    }
+}
+
+#[inline(always)]
+fn quiet64(x: f64) -> f64 {
+    if x.is_nan() {
+        f64::from_bits(x.to_bits() | 0x0008_0000_0000_0000)
+    } else {
+        x
+    }
+}
+
 fn fmin32(a: f32, b: f32) -> f32 {
     if a.is_nan() || b.is_nan() {
         return f32::NAN;
@@ -244,17 +264,17 @@ pub fn unary(op: UnOp, x: u64) -> R {
         I64Popcnt => x.count_ones() as u64,
         F32Abs => from_u32(u32v(x) & 0x7FFF_FFFF),
         F32Neg => from_u32(u32v(x) ^ 0x8000_0000),
-        F32Ceil => from_f32(f32v(x).ceil()),
-        F32Floor => from_f32(f32v(x).floor()),
-        F32Trunc => from_f32(f32v(x).trunc()),
-        F32Nearest => from_f32(f32v(x).round_ties_even()),
+        F32Ceil => from_f32(quiet32(f32v(x).ceil())),
+        F32Floor => from_f32(quiet32(f32v(x).floor())),
+        F32Trunc => from_f32(quiet32(f32v(x).trunc())),
+        F32Nearest => from_f32(quiet32(f32v(x).round_ties_even())),
         F32Sqrt => from_f32(f32v(x).sqrt()),
         F64Abs => x & 0x7FFF_FFFF_FFFF_FFFF,
         F64Neg => x ^ 0x8000_0000_0000_0000,
-        F64Ceil => from_f64(f64v(x).ceil()),
-        F64Floor => from_f64(f64v(x).floor()),
-        F64Trunc => from_f64(f64v(x).trunc()),
-        F64Nearest => from_f64(f64v(x).round_ties_even()),
+        F64Ceil => from_f64(quiet64(f64v(x).ceil())),
+        F64Floor => from_f64(quiet64(f64v(x).floor())),
+        F64Trunc => from_f64(quiet64(f64v(x).trunc())),
+        F64Nearest => from_f64(quiet64(f64v(x).round_ties_even())),
         F64Sqrt => from_f64(f64v(x).sqrt()),
         I32WrapI64 => from_u32(x as u32),
         I32TruncF32S => from_i32(trunc!(f32v(x), i32, -2147483904.0f32, 2147483648.0f32)),

@@ -283,15 +283,28 @@ impl<'m> Translator<'m> {
         Ok(())
     }
 
-    fn block_arity(&self, bt: BlockType) -> (u32, u32) {
-        match bt {
+    /// Registers hold 64 bits: `v128` values wait for the SIMD work (issue 4).
+    fn no_v128(&self, types: &[ValType]) -> Result<()> {
+        if types.contains(&ValType::V128) {
+            return Err(unsupported(self.offset, "SIMD (v128 values)"));
+        }
+        Ok(())
+    }
+
+    fn block_arity(&self, bt: BlockType) -> Result<(u32, u32)> {
+        Ok(match bt {
             BlockType::Empty => (0, 0),
+            BlockType::Value(ValType::V128) => {
+                return Err(unsupported(self.offset, "SIMD (v128 values)"))
+            }
             BlockType::Value(_) => (0, 1),
             BlockType::Func(idx) => {
                 let f = self.ctx.types.func_type(idx).expect("validated block type");
+                self.no_v128(f.params())?;
+                self.no_v128(f.results())?;
                 (f.params().len() as u32, f.results().len() as u32)
             }
-        }
+        })
     }
 
     fn push_ctrl(&mut self, kind: Kind, params: u32, results: u32, dead: bool) {
@@ -363,6 +376,9 @@ impl<'m> Translator<'m> {
             .func_type(type_index)
             .expect("validated function type");
         let (params, results) = (ty.params().len() as u32, ty.results().len() as u32);
+        self.offset = reader.offset();
+        self.no_v128(fv.locals())?;
+        self.no_v128(ty.results())?;
         self.locals = fv.locals().len() as u32;
         if self.locals >= u16::MAX as u32 {
             return Err(unsupported(reader.offset(), "more than 65,534 locals"));
@@ -508,14 +524,14 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_block(&mut self, bt: BlockType) -> Result<()> {
-        let (p, r) = self.block_arity(bt);
+        let (p, r) = self.block_arity(bt)?;
         self.materialize_all()?;
         self.push_ctrl(Kind::Block, p, r, false);
         Ok(())
     }
 
     fn visit_loop(&mut self, bt: BlockType) -> Result<()> {
-        let (p, r) = self.block_arity(bt);
+        let (p, r) = self.block_arity(bt)?;
         self.materialize_all()?;
         self.last_result = None;
         self.push_ctrl(Kind::Loop, p, r, false);
@@ -525,7 +541,7 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_if(&mut self, bt: BlockType) -> Result<()> {
-        let (p, r) = self.block_arity(bt);
+        let (p, r) = self.block_arity(bt)?;
         let cond = self.top_reg()?;
         self.pop_n(1);
         self.materialize_all()?;
@@ -708,6 +724,8 @@ impl<'m> Translator<'m> {
             .types
             .func_type(self.ctx.funcs[func as usize])
             .expect("validated call");
+        self.no_v128(ty.params())?;
+        self.no_v128(ty.results())?;
         let (p, r) = (ty.params().len(), ty.results().len());
         let base = self.call_args(p)?;
         self.emit(Instr::Call { func, base });
@@ -720,6 +738,8 @@ impl<'m> Translator<'m> {
             .types
             .func_type(type_index)
             .expect("validated call_indirect");
+        self.no_v128(ty.params())?;
+        self.no_v128(ty.results())?;
         let (p, r) = (ty.params().len(), ty.results().len());
         let index = self.top_reg()?;
         self.pop_n(1);
@@ -811,12 +831,14 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_global_get(&mut self, global: u32) -> Result<()> {
+        self.no_v128(&[self.ctx.globals[global as usize].content])?;
         let dst = self.push_temp()?;
         self.emit_result(Instr::GlobalGet { dst, idx: global });
         Ok(())
     }
 
     fn visit_global_set(&mut self, global: u32) -> Result<()> {
+        self.no_v128(&[self.ctx.globals[global as usize].content])?;
         let src = self.top_reg()?;
         self.pop_n(1);
         self.emit(Instr::GlobalSet { src, idx: global });
