@@ -201,12 +201,27 @@ pub struct Session {
     tainted: Vec<(Instance, String)>,
 }
 
+/// Whether sessions translate lazily (process-wide; set by the lazy-mode test binary).
+static LAZY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes every later session translate function bodies lazily (on first call).
+pub fn set_lazy_translation(lazy: bool) {
+    LAZY.store(lazy, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Session {
     /// A fresh store with `spectest` defined.
     pub fn new(features: &Features) -> Session {
-        // Eager translation: a module the translator cannot take is known at creation.
+        // Eager translation by default: a module the translator cannot take is known at
+        // creation. `set_lazy_translation` runs the same scripts with lazy translation.
+        let translation = if LAZY.load(std::sync::atomic::Ordering::Relaxed) {
+            spindle::Translation::Lazy
+        } else {
+            spindle::Translation::Eager
+        };
         let engine = Engine::new(&Config {
             features: *features,
+            translation,
             ..Config::default()
         });
         let mut store = Store::new(&engine, ());
