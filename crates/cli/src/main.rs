@@ -31,6 +31,9 @@ Usage:
       them, `null` for a null reference). Prints each result on its own line: integers
       as signed decimals, floats as Rust prints them, v128 as 0x-hex. On a trap, prints
       its message to stderr and exits with 1.
+    spindle inspect --ir [--features SET] FILE
+      Print the register bytecode Spindle runs, per function (lazily translated
+      functions are translated for this).
   spindle --help
       Print this help.
 
@@ -84,6 +87,7 @@ fn run(args: &[String]) -> Result<bool, Fatal> {
             }
         }
         "run" => run_export(rest),
+        "inspect" => inspect(rest),
         other => Err(Fatal(format!("unknown command `{other}`"))),
     }
 }
@@ -515,5 +519,44 @@ mod tests {
             format_result(&Val::V128(1)),
             format!("0x{}1", "0".repeat(31))
         );
+    }
+}
+
+/// `spindle inspect --ir FILE`: the translated register bytecode, per function.
+fn inspect(args: &[String]) -> Result<bool, Fatal> {
+    let rest: Vec<String> = args
+        .iter()
+        .filter(|a| a.as_str() != "--ir")
+        .cloned()
+        .collect();
+    if !args.iter().any(|a| a == "--ir") {
+        return Err(Fatal(
+            "`spindle inspect` needs `--ir` (the only view so far)".into(),
+        ));
+    }
+    let Some(options) = parse_options(&rest)? else {
+        print!("{USAGE}");
+        return Ok(true);
+    };
+    let [file] = options.files.as_slice() else {
+        return Err(Fatal(
+            "`spindle inspect --ir` needs exactly one FILE".into(),
+        ));
+    };
+    let raw = std::fs::read(file).map_err(|e| Fatal(format!("{file}: {e}")))?;
+    let bytes = module_bytes(file, raw).map_err(Fatal)?;
+    let engine = Engine::new(&spindle::Config {
+        features: options.features,
+        ..spindle::Config::default()
+    });
+    match Module::new(&engine, &bytes) {
+        Ok(module) => {
+            print!("{}", module.disassemble());
+            Ok(true)
+        }
+        Err(e) => {
+            eprintln!("{file}: {e}");
+            Ok(false)
+        }
     }
 }

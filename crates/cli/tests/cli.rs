@@ -442,3 +442,15 @@ fn run_rejects_bad_modules_with_1() {
     assert_status(&o, 1);
     assert!(stderr(&o).contains("unknown import"), "{}", stderr(&o));
 }
+
+#[test]
+fn inspect_prints_the_register_bytecode_per_function() {
+    let o = spindle(&["inspect", "--ir", &fixture("run.wat")]);
+    assert_status(&o, 0);
+    let out = stdout(&o);
+    assert!(out.starts_with("func 0 "), "{out}");
+    assert!(out.contains("registers:"), "{out}");
+    assert!(out.contains("Return src="), "{out}");
+    let o = spindle(&["inspect", &fixture("run.wat")]);
+    assert_status(&o, 2);
+}

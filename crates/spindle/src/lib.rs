@@ -139,6 +139,35 @@ impl Module {
         })
     }
 
+    /// The register bytecode of every defined function, one block per function (translating
+    /// lazy functions now). For `spindle inspect --ir`.
+    pub fn disassemble(&self) -> String {
+        use std::fmt::Write as _;
+        let m = &self.inner;
+        let mut out = String::new();
+        for i in 0..m.funcs.len() {
+            let index = m.num_imported_funcs as usize + i;
+            let ty = self.engine.inner.registry.get(m.func_types[index]);
+            let _ = writeln!(out, "func {index} {:?} -> {:?}", ty.params, ty.results);
+            match m.code(i) {
+                Ok(code) => {
+                    let _ = writeln!(
+                        out,
+                        "  ; {} registers: {} params, {} locals",
+                        code.frame_size, code.params, code.locals
+                    );
+                    for (at, instr) in code.code.iter().enumerate() {
+                        let _ = writeln!(out, "  {at:4}: {instr}");
+                    }
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "  ; not translated: {e}");
+                }
+            }
+        }
+        out
+    }
+
     /// The names of the module's exports.
     pub fn export_names(&self) -> impl Iterator<Item = &str> + '_ {
         self.inner.exports.iter().map(|(n, _, _)| n.as_str())
