@@ -455,6 +455,45 @@ fn format_result(v: &Val) -> String {
     }
 }
 
+/// `spindle inspect --ir FILE`: the translated register bytecode, per function.
+fn inspect(args: &[String]) -> Result<bool, Fatal> {
+    let rest: Vec<String> = args
+        .iter()
+        .filter(|a| a.as_str() != "--ir")
+        .cloned()
+        .collect();
+    if !args.iter().any(|a| a == "--ir") {
+        return Err(Fatal(
+            "`spindle inspect` needs `--ir` (the only view so far)".into(),
+        ));
+    }
+    let Some(options) = parse_options(&rest)? else {
+        print!("{USAGE}");
+        return Ok(true);
+    };
+    let [file] = options.files.as_slice() else {
+        return Err(Fatal(
+            "`spindle inspect --ir` needs exactly one FILE".into(),
+        ));
+    };
+    let raw = std::fs::read(file).map_err(|e| Fatal(format!("{file}: {e}")))?;
+    let bytes = module_bytes(file, raw).map_err(Fatal)?;
+    let engine = Engine::new(&spindle::Config {
+        features: options.features,
+        ..spindle::Config::default()
+    });
+    match Module::new(&engine, &bytes) {
+        Ok(module) => {
+            print!("{}", module.disassemble());
+            Ok(true)
+        }
+        Err(e) => {
+            eprintln!("{file}: {e}");
+            Ok(false)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,44 +558,5 @@ mod tests {
             format_result(&Val::V128(1)),
             format!("0x{}1", "0".repeat(31))
         );
-    }
-}
-
-/// `spindle inspect --ir FILE`: the translated register bytecode, per function.
-fn inspect(args: &[String]) -> Result<bool, Fatal> {
-    let rest: Vec<String> = args
-        .iter()
-        .filter(|a| a.as_str() != "--ir")
-        .cloned()
-        .collect();
-    if !args.iter().any(|a| a == "--ir") {
-        return Err(Fatal(
-            "`spindle inspect` needs `--ir` (the only view so far)".into(),
-        ));
-    }
-    let Some(options) = parse_options(&rest)? else {
-        print!("{USAGE}");
-        return Ok(true);
-    };
-    let [file] = options.files.as_slice() else {
-        return Err(Fatal(
-            "`spindle inspect --ir` needs exactly one FILE".into(),
-        ));
-    };
-    let raw = std::fs::read(file).map_err(|e| Fatal(format!("{file}: {e}")))?;
-    let bytes = module_bytes(file, raw).map_err(Fatal)?;
-    let engine = Engine::new(&spindle::Config {
-        features: options.features,
-        ..spindle::Config::default()
-    });
-    match Module::new(&engine, &bytes) {
-        Ok(module) => {
-            print!("{}", module.disassemble());
-            Ok(true)
-        }
-        Err(e) => {
-            eprintln!("{file}: {e}");
-            Ok(false)
-        }
     }
 }

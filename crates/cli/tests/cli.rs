@@ -448,7 +448,10 @@ fn inspect_prints_the_register_bytecode_per_function() {
     let o = spindle(&["inspect", "--ir", &fixture("run.wat")]);
     assert_status(&o, 0);
     let out = stdout(&o);
-    assert!(out.starts_with("func 0 "), "{out}");
+    assert!(
+        out.starts_with("func 1 [I32, I32] -> [I32]"),
+        "imports come first: {out}"
+    );
     assert!(out.contains("registers:"), "{out}");
     assert!(out.contains("Return src="), "{out}");
     let o = spindle(&["inspect", &fixture("run.wat")]);
