@@ -93,14 +93,33 @@ fn enter_code(store: &mut Store, code: &CompiledFunc, base: usize) -> Result<(),
 
 #[derive(Clone)]
 pub(crate) struct Current {
-    code: Arc<CompiledFunc>,
+    /// The function's code. A raw pointer: the code is owned by a `CompiledModule` that the
+    /// store's function entities keep alive for as long as the store exists.
+    code: *const CompiledFunc,
+    frame_size: usize,
     inst: usize,
     /// Store index of the instance's memory 0 (`usize::MAX` when it has none).
     mem0: usize,
 }
 
+impl Current {
+    /// The first instruction of the code.
+    #[inline]
+    fn instrs(&self) -> *const Instr {
+        // SAFETY: `code` stays valid while the store lives (see the field).
+        unsafe { (*self.code).code.as_ptr() }
+    }
+}
+
 fn current(store: &Store, func: u32) -> Result<Current, Trap> {
-    let code = code_of(store, func)?;
+    let code: &CompiledFunc = match &store.funcs[func as usize] {
+        FuncEntity::Wasm { module, index, .. } => {
+            module.code_ref(*index as usize).map_err(Trap::host)?
+        }
+        FuncEntity::Host { .. } => unreachable!("only Wasm functions have code"),
+    };
+    let frame_size = code.frame_size as usize;
+    let code = code as *const CompiledFunc;
     match &store.funcs[func as usize] {
         FuncEntity::Wasm { instance, .. } => {
             let inst = *instance as usize;
@@ -108,7 +127,12 @@ fn current(store: &Store, func: u32) -> Result<Current, Trap> {
                 .memories
                 .first()
                 .map_or(usize::MAX, |m| *m as usize);
-            Ok(Current { code, inst, mem0 })
+            Ok(Current {
+                code,
+                frame_size,
+                inst,
+                mem0,
+            })
         }
         FuncEntity::Host { .. } => unreachable!("only Wasm functions have code"),
     }
@@ -281,13 +305,13 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
     // every operation that may move `store.stack` (calls, returns, host calls).
     let mut regs: *mut u64 = store.stack.as_mut_ptr().wrapping_add(base);
     // The current function's code, as a raw pointer re-derived with the frame.
-    let mut code: *const Instr = cur.code.code.as_ptr();
+    let mut code: *const Instr = cur.instrs();
     // Memory 0 of the current instance (length 0 when it has none).
     let (mut mem, mut mem_len): (*mut u8, usize) = memory_view(store, cur.mem0);
     macro_rules! sync {
         () => {
             regs = store.stack.as_mut_ptr().wrapping_add(base);
-            code = cur.code.code.as_ptr();
+            code = cur.instrs();
             (mem, mem_len) = memory_view(store, cur.mem0);
         };
     }
@@ -325,7 +349,8 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                         return Err(Trap::new(TrapCode::StackOverflow));
                     }
                     let next = current(store, callee)?;
-                    enter_code(store, &next.code, nb)?;
+                    // SAFETY: see `Current::code`.
+                    enter_code(store, unsafe { &*next.code }, nb)?;
                     let caller = std::mem::replace(&mut cur, next);
                     store.frames.push(Frame { caller, ip, base });
                     base = nb;
@@ -344,7 +369,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                     let mut results: Vec<Val> =
                         fty.results.iter().map(|t| from_bits(0, *t)).collect();
                     let saved_top = store.stack_top;
-                    store.stack_top = base + cur.code.frame_size as usize;
+                    store.stack_top = base + cur.frame_size;
                     let r = f(store, &args, &mut results);
                     store.stack_top = saved_top;
                     r?;
@@ -426,7 +451,7 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                 cur = f.caller;
                 ip = f.ip;
                 base = f.base;
-                store.stack_top = base + cur.code.frame_size as usize;
+                store.stack_top = base + cur.frame_size;
                 sync!();
             }
             Instr::Call { func, base: b } => {
