@@ -588,6 +588,16 @@ impl<'m> Translator<'m> {
             return Ok(());
         }
         let (n, height) = (ctrl.results as usize, ctrl.height as usize);
+        if ctrl.kind == Kind::Func && ctrl.patches.is_empty() {
+            // Nothing branches to the function's end: return the values where they are.
+            if self.reachable {
+                self.emit_return(n)?;
+            }
+            self.spare_patches.push(ctrl.patches);
+            self.stack.truncate(height);
+            self.reachable = false;
+            return Ok(());
+        }
         if self.reachable {
             self.copy_top_to(n, height)?;
         }
