@@ -544,8 +544,20 @@ impl<'m> Translator<'m> {
         let (p, r) = self.block_arity(bt)?;
         let cond = self.top_reg()?;
         self.pop_n(1);
+        // `if (i32.eqz x)` skips its `then` when `x` is not zero.
+        let negated = self.fusable_eqz(cond);
+        if negated.is_some() {
+            self.code.pop();
+            self.last_result = None;
+        }
         self.materialize_all()?;
-        let at = self.emit(Instr::BrIfEqz { cond, to: u32::MAX });
+        let at = match negated {
+            Some(src) => self.emit(Instr::BrIfNez {
+                cond: src,
+                to: u32::MAX,
+            }),
+            None => self.emit(Instr::BrIfEqz { cond, to: u32::MAX }),
+        };
         self.push_ctrl(Kind::If, p, r, false);
         self.ctrls.last_mut().expect("just pushed").else_patch = Some(at);
         Ok(())
@@ -636,6 +648,12 @@ impl<'m> Translator<'m> {
         self.pop_n(1);
         if self.values_in_place(depth) {
             // Fuse with the comparison that produced the condition, if it came just before.
+            if let Some(src) = self.fusable_eqz(cond) {
+                self.code.pop();
+                self.branch_to(depth, |to| Instr::BrIfEqz { cond: src, to });
+                self.last_result = None;
+                return Ok(());
+            }
             if let Some((op, a, b)) = self.fusable_compare(cond) {
                 self.code.pop();
                 self.branch_to(depth, |to| Instr::BrIfCmp { op, a, b, to });
@@ -652,6 +670,19 @@ impl<'m> Translator<'m> {
         }
         self.last_result = None;
         Ok(())
+    }
+
+    /// The operand of an `i32.eqz` that wrote `cond` as the last instruction, if the branch
+    /// that consumes it can test the operand directly.
+    fn fusable_eqz(&self, cond: Reg) -> Option<Reg> {
+        let i = self.last_result?;
+        if i + 1 != self.code.len() || cond.0 < self.locals as u16 {
+            return None;
+        }
+        match self.code[i] {
+            Instr::I32Eqz { dst, src } if dst.0 == cond.0 => Some(src),
+            _ => None,
+        }
     }
 
     /// The comparison that wrote `cond` as the last instruction, if it can be fused with the
