@@ -156,8 +156,11 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
 
 /// A Rust type that is a Wasm value type.
 pub trait WasmTy: Copy + Send + 'static {
+    /// The Wasm type.
     const TYPE: ValType;
+    /// As a dynamic value.
     fn into_val(self) -> Val;
+    /// From a dynamic value of type [`WasmTy::TYPE`].
     fn from_val(v: &Val) -> Self;
 }
 
@@ -187,16 +190,23 @@ wasm_ty!(f64, F64, F64, |x| x.to_bits(), |y| f64::from_bits(y));
 
 /// Parameters of a typed call: a Wasm type or a tuple of them.
 pub trait WasmParams: Send + 'static {
+    /// The parameter types, in order.
     fn types() -> Vec<ValType>;
+    /// As dynamic values.
     fn into_vals(self) -> Vec<Val>;
+    /// From dynamic values of [`WasmParams::types`].
     fn from_vals(v: &[Val]) -> Self;
 }
 
 /// Results of a typed call: `()`, a Wasm type or a tuple of them.
 pub trait WasmResults: Send + 'static {
+    /// The result types, in order.
     fn types() -> Vec<ValType>;
+    /// Placeholder values (zeros) to receive results in.
     fn default_vals() -> Vec<Val>;
+    /// From dynamic values of [`WasmResults::types`].
     fn from_vals(v: &[Val]) -> Self;
+    /// As dynamic values.
     fn into_vals(self) -> Vec<Val>;
 }
 
@@ -253,11 +263,13 @@ tuples!(() (A B) (A B C) (A B C D) (A B C D E) (A B C D E F));
 
 /// Closures that can become host functions (see [`Func::wrap`]).
 pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
+    /// The function's type and its adapter to dynamic values.
     fn into_func(self) -> (FuncType, spindle_exec::HostFunc);
 }
 
 /// What a typed host closure returns: results, or results or a trap.
 pub trait HostResult<R> {
+    /// The results, or the trap to raise.
     fn into_result(self) -> Result<R, Trap>;
 }
 

@@ -20,6 +20,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod func;
 mod linker;
@@ -28,7 +29,7 @@ mod objects;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-pub use func::{Caller, Func, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use func::{Caller, Func, HostResult, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use linker::{Instance, Linker};
 pub use objects::{Extern, Global, Memory, Table};
 pub use spindle_decode::{GlobalType, Limits, MemoryType, RefType, TableType, ValType};
@@ -94,10 +95,15 @@ pub struct Module {
 /// What an import or export is.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExternType {
+    /// A function of this type.
     Func(FuncType),
+    /// A table of this type.
     Table(TableType),
+    /// A memory of this type.
     Memory(MemoryType),
+    /// A global of this type.
     Global(GlobalType),
+    /// An exception tag whose payload has this type's parameters.
     Tag(FuncType),
 }
 

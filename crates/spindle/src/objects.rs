@@ -21,9 +21,13 @@ pub struct Global(pub(crate) u32);
 /// Anything that can be imported or exported.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Extern {
+    /// A function.
     Func(Func),
+    /// A table.
     Table(Table),
+    /// A memory.
     Memory(Memory),
+    /// A global.
     Global(Global),
 }
 

@@ -1,0 +1,65 @@
+//! Host functions from typed closures: arguments and results converted, the store's data
+//! reachable through `Caller`, and a host error becoming a trap.
+
+use spindle::{Caller, Engine, Error, Func, Linker, Module, Store, Trap, TrapCode};
+
+fn wat(text: &str) -> Vec<u8> {
+    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
+    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parse");
+    module.encode().expect("encode")
+}
+
+#[test]
+fn typed_host_functions_see_the_store_data() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        &wat(r#"(module
+          (import "env" "add_and_count" (func $h (param i32 i64) (result i64)))
+          (import "env" "check" (func $check (param i32)))
+          (func (export "run") (param i32) (result i64)
+            (call $check (local.get 0))
+            (call $h (local.get 0) (i64.const 40))))"#),
+    )
+    .unwrap();
+    let mut store: Store<Vec<i32>> = Store::new(&engine, Vec::new());
+    let add = Func::wrap(
+        &mut store,
+        |mut caller: Caller<'_, Vec<i32>>, a: i32, b: i64| {
+            caller.data_mut().push(a);
+            a as i64 + b
+        },
+    );
+    let check = Func::wrap(
+        &mut store,
+        |_caller: Caller<'_, Vec<i32>>, a: i32| -> Result<(), Trap> {
+            if a < 0 {
+                return Err(Trap::host("negative"));
+            }
+            Ok(())
+        },
+    );
+    let mut linker = Linker::new(&engine);
+    linker
+        .define("env", "add_and_count", add)
+        .define("env", "check", check);
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance.get_typed_func::<i32, i64>(&store, "run").unwrap();
+    assert_eq!(run.call(&mut store, 2).unwrap(), 42);
+    assert_eq!(run.call(&mut store, 5).unwrap(), 45);
+    assert_eq!(store.data(), &vec![2, 5]);
+    match run.call(&mut store, -1) {
+        Err(Error::Trap(t)) => {
+            assert_eq!(t.code, TrapCode::Host);
+            assert!(t.to_string().contains("negative"), "{t}");
+        }
+        other => panic!("expected the host's trap, got {other:?}"),
+    }
+    assert_eq!(
+        store.data(),
+        &vec![2, 5],
+        "the failing call recorded nothing"
+    );
+    // A typed view with the wrong signature is refused.
+    assert!(instance.get_typed_func::<i64, i64>(&store, "run").is_err());
+}
