@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use spindle_ir::{load, BinOp, Instr, TrapCode, UnOp};
+use spindle_ir::{load, store, BinOp, Instr, TrapCode, UnOp};
 use spindle_translate::CompiledFunc;
 
 use crate::num;
@@ -150,9 +150,9 @@ fn memory_view(store: &mut Store, mem: usize) -> (*mut u8, usize) {
 #[inline(always)]
 fn load_width(kind: u8) -> u64 {
     match kind {
-        load::I32 | load::F32 | load::I64_32S | load::I64_32U => 4,
-        load::I64 | load::F64 => 8,
-        load::I32_8S | load::I32_8U | load::I64_8S | load::I64_8U => 1,
+        load::I32Load | load::F32Load | load::I64Load32S | load::I64Load32U => 4,
+        load::I64Load | load::F64Load => 8,
+        load::I32Load8S | load::I32Load8U | load::I64Load8S | load::I64Load8U => 1,
         _ => 2,
     }
 }
@@ -180,11 +180,11 @@ unsafe fn load_raw(mem: *const u8, len: usize, addr: u64, kind: u8) -> Result<u6
         }
     };
     Ok(match kind {
-        load::I32_8S => raw as u8 as i8 as i32 as u32 as u64,
-        load::I32_16S => raw as u16 as i16 as i32 as u32 as u64,
-        load::I64_8S => raw as u8 as i8 as i64 as u64,
-        load::I64_16S => raw as u16 as i16 as i64 as u64,
-        load::I64_32S => raw as u32 as i32 as i64 as u64,
+        load::I32Load8S => raw as u8 as i8 as i32 as u32 as u64,
+        load::I32Load16S => raw as u16 as i16 as i32 as u32 as u64,
+        load::I64Load8S => raw as u8 as i8 as i64 as u64,
+        load::I64Load16S => raw as u16 as i16 as i64 as u64,
+        load::I64Load32S => raw as u32 as i32 as i64 as u64,
         _ => raw,
     })
 }
@@ -217,46 +217,6 @@ unsafe fn store_raw(
             _ => p.cast::<u64>().write_unaligned(value.to_le()),
         }
     }
-    Ok(())
-}
-
-#[allow(dead_code)]
-#[inline]
-fn do_load(mem: &[u8], addr: u64, kind: u8) -> Result<u64, TrapCode> {
-    let width = match kind {
-        load::I32 | load::F32 | load::I64_32S | load::I64_32U => 4,
-        load::I64 | load::F64 => 8,
-        load::I32_8S | load::I32_8U | load::I64_8S | load::I64_8U => 1,
-        _ => 2,
-    };
-    let end = addr.checked_add(width).ok_or(TrapCode::MemoryOutOfBounds)?;
-    if end > mem.len() as u64 {
-        return Err(TrapCode::MemoryOutOfBounds);
-    }
-    let a = addr as usize;
-    let mut buf = [0u8; 8];
-    buf[..width as usize].copy_from_slice(&mem[a..end as usize]);
-    let raw = u64::from_le_bytes(buf);
-    Ok(match kind {
-        load::I32_8S => raw as u8 as i8 as i32 as u32 as u64,
-        load::I32_16S => raw as u16 as i16 as i32 as u32 as u64,
-        load::I64_8S => raw as u8 as i8 as i64 as u64,
-        load::I64_16S => raw as u16 as i16 as i64 as u64,
-        load::I64_32S => raw as u32 as i32 as i64 as u64,
-        _ => raw,
-    })
-}
-
-#[allow(dead_code)]
-#[inline]
-fn do_store(mem: &mut [u8], addr: u64, value: u64, width: u8) -> Result<(), TrapCode> {
-    let end = addr
-        .checked_add(width as u64)
-        .ok_or(TrapCode::MemoryOutOfBounds)?;
-    if end > mem.len() as u64 {
-        return Err(TrapCode::MemoryOutOfBounds);
-    }
-    mem[addr as usize..end as usize].copy_from_slice(&value.to_le_bytes()[..width as usize]);
     Ok(())
 }
 
@@ -386,7 +346,8 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
     // so `num::binary`/`num::unary` fold to the one operation).
     macro_rules! dispatch {
         ($instr:ident, [$($arms:tt)*]
-         binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }) => {
+         binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }
+         load { $($l:ident)* } store { $($st:ident)* }) => {
             match $instr {
                 $($arms)*
                 $( Instr::$b { dst, a, b } => {
@@ -400,6 +361,19 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                 $( Instr::$u { dst, src } => {
                     let v = trap!(num::unary(UnOp::$u, r!(src)));
                     wr!(dst, v);
+                } )*
+                $( Instr::$l { dst, addr, offset } => {
+                    let a = (r!(addr) as u32 as u64) + offset as u64;
+                    // SAFETY: `mem`/`mem_len` describe memory 0's current buffer (re-derived
+                    // by `sync!` after anything that may move or resize it).
+                    let v = trap!(unsafe { load_raw(mem, mem_len, a, load::$l) });
+                    wr!(dst, v);
+                } )*
+                $( Instr::$st { addr, value, offset } => {
+                    let a = (r!(addr) as u32 as u64) + offset as u64;
+                    let v = r!(value);
+                    // SAFETY: as for loads.
+                    trap!(unsafe { store_raw(mem, mem_len, a, v, store::$st) });
                 } )*
             }
         };
@@ -489,29 +463,6 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
             Instr::GlobalSet { src, idx } => {
                 let g = store.instances[cur.inst].globals[idx as usize] as usize;
                 store.globals[g].value = r!(src);
-            }
-            Instr::Load {
-                dst,
-                addr,
-                offset,
-                kind,
-            } => {
-                let a = (r!(addr) as u32 as u64) + offset as u64;
-                // SAFETY: `mem`/`mem_len` describe memory 0's current buffer (re-derived by
-                // `sync!` after anything that may move or resize it).
-                let v = trap!(unsafe { load_raw(mem, mem_len, a, kind) });
-                wr!(dst, v);
-            }
-            Instr::Store {
-                addr,
-                value,
-                offset,
-                width,
-            } => {
-                let a = (r!(addr) as u32 as u64) + offset as u64;
-                let v = r!(value);
-                // SAFETY: as for `Load`.
-                trap!(unsafe { store_raw(mem, mem_len, a, v, width) });
             }
             Instr::MemorySize { dst } => wr!(dst, store.memories[cur.mem0].pages()),
             Instr::MemoryGrow { dst, delta } => {

@@ -118,7 +118,8 @@ macro_rules! for_each_instr {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __spindle_instr_table {
-    ($m:ident binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }) => {
+    ($m:ident binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }
+     load { $($l:ident)* } store { $($st:ident)* }) => {
         $m! {
             /// Traps with `code` (`unreachable`, and translated code that must trap).
             Trap { code: $crate::TrapCode }
@@ -153,10 +154,6 @@ macro_rules! __spindle_instr_table {
             GlobalGet { dst: $crate::Dst, idx: u32 }
             /// `global[idx] = src`.
             GlobalSet { src: $crate::Reg, idx: u32 }
-            /// A load of `width` bytes at `addr + offset` from memory 0, extended as `kind` says.
-            Load { dst: $crate::Dst, addr: $crate::Reg, offset: u32, kind: u8 }
-            /// A store of the low `width` bytes of `value` at `addr + offset` to memory 0.
-            Store { addr: $crate::Reg, value: $crate::Reg, offset: u32, width: u8 }
             /// `dst = memory.size` (memory 0, in pages).
             MemorySize { dst: $crate::Dst }
             /// `dst = memory.grow(delta)` (memory 0).
@@ -206,6 +203,14 @@ macro_rules! __spindle_instr_table {
             $(
                 /// A unary numeric operator or conversion: `dst = op src`.
                 $u { dst: $crate::Dst, src: $crate::Reg }
+            )*
+            $(
+                /// A load from memory 0 at `addr + offset` (the Wasm operator of that name).
+                $l { dst: $crate::Dst, addr: $crate::Reg, offset: u32 }
+            )*
+            $(
+                /// A store of `value` to memory 0 at `addr + offset` (the Wasm operator).
+                $st { addr: $crate::Reg, value: $crate::Reg, offset: u32 }
             )*
         }
     };
@@ -326,6 +331,14 @@ macro_rules! for_each_numeric {
                 I32TruncSatF32S I32TruncSatF32U I32TruncSatF64S I32TruncSatF64U
                 I64TruncSatF32S I64TruncSatF32U I64TruncSatF64S I64TruncSatF64U
             }
+            load {
+                I32Load I64Load F32Load F64Load I32Load8S I32Load8U I32Load16S I32Load16U
+                I64Load8S I64Load8U I64Load16S I64Load16U I64Load32S I64Load32U
+            }
+            store {
+                I32Store I64Store F32Store F64Store I32Store8 I32Store16 I64Store8 I64Store16
+                I64Store32
+            }
         }
     };
 }
@@ -344,7 +357,8 @@ macro_rules! __spindle_numeric_call {
 }
 
 macro_rules! define_numeric {
-    (binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }) => {
+    (binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }
+     load { $($l:ident)* } store { $($st:ident)* }) => {
         /// Binary numeric operators (named as the Wasm operators).
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
         pub enum BinOp { $($b,)* }
@@ -401,22 +415,37 @@ macro_rules! define_numeric {
 }
 for_each_numeric!(define_numeric);
 
-/// Load kinds of [`Instr::Load`]: width and extension.
+/// Load kinds, named after the Wasm load operators: width and extension.
+#[allow(non_upper_case_globals)]
 pub mod load {
-    pub const I32: u8 = 0;
-    pub const I64: u8 = 1;
-    pub const F32: u8 = 2;
-    pub const F64: u8 = 3;
-    pub const I32_8S: u8 = 4;
-    pub const I32_8U: u8 = 5;
-    pub const I32_16S: u8 = 6;
-    pub const I32_16U: u8 = 7;
-    pub const I64_8S: u8 = 8;
-    pub const I64_8U: u8 = 9;
-    pub const I64_16S: u8 = 10;
-    pub const I64_16U: u8 = 11;
-    pub const I64_32S: u8 = 12;
-    pub const I64_32U: u8 = 13;
+    pub const I32Load: u8 = 0;
+    pub const I64Load: u8 = 1;
+    pub const F32Load: u8 = 2;
+    pub const F64Load: u8 = 3;
+    pub const I32Load8S: u8 = 4;
+    pub const I32Load8U: u8 = 5;
+    pub const I32Load16S: u8 = 6;
+    pub const I32Load16U: u8 = 7;
+    pub const I64Load8S: u8 = 8;
+    pub const I64Load8U: u8 = 9;
+    pub const I64Load16S: u8 = 10;
+    pub const I64Load16U: u8 = 11;
+    pub const I64Load32S: u8 = 12;
+    pub const I64Load32U: u8 = 13;
+}
+
+/// Store widths in bytes, named after the Wasm store operators.
+#[allow(non_upper_case_globals)]
+pub mod store {
+    pub const I32Store: u8 = 4;
+    pub const I64Store: u8 = 8;
+    pub const F32Store: u8 = 4;
+    pub const F64Store: u8 = 8;
+    pub const I32Store8: u8 = 1;
+    pub const I32Store16: u8 = 2;
+    pub const I64Store8: u8 = 1;
+    pub const I64Store16: u8 = 2;
+    pub const I64Store32: u8 = 4;
 }
 
 #[cfg(test)]

@@ -60,26 +60,6 @@ impl Ctrl {
     }
 }
 
-/// Load kinds named after the operators (see `spindle_ir::load`).
-#[allow(non_upper_case_globals)]
-mod load_kind {
-    use spindle_ir::load;
-    pub const I32Load: u8 = load::I32;
-    pub const I64Load: u8 = load::I64;
-    pub const F32Load: u8 = load::F32;
-    pub const F64Load: u8 = load::F64;
-    pub const I32Load8S: u8 = load::I32_8S;
-    pub const I32Load8U: u8 = load::I32_8U;
-    pub const I32Load16S: u8 = load::I32_16S;
-    pub const I32Load16U: u8 = load::I32_16U;
-    pub const I64Load8S: u8 = load::I64_8S;
-    pub const I64Load8U: u8 = load::I64_8U;
-    pub const I64Load16S: u8 = load::I64_16S;
-    pub const I64Load16U: u8 = load::I64_16U;
-    pub const I64Load32S: u8 = load::I64_32S;
-    pub const I64Load32U: u8 = load::I64_32U;
-}
-
 /// Translates function bodies; its buffers are reused from one function to the next.
 pub struct Translator<'m> {
     ctx: &'m ModuleCtx,
@@ -449,32 +429,22 @@ impl<'m> Translator<'m> {
         Ok(())
     }
 
-    fn load(&mut self, kind: u8, memarg: MemArg) -> Result<()> {
+    fn load(&mut self, make: impl FnOnce(Dst, Reg, u32) -> Instr, memarg: MemArg) -> Result<()> {
         let offset = self.mem_offset(&memarg)?;
         let addr = self.top_reg()?;
         self.pop_n(1);
         let dst = self.push_temp()?;
-        self.emit_result(Instr::Load {
-            dst,
-            addr,
-            offset,
-            kind,
-        });
+        self.emit_result(make(dst, addr, offset));
         Ok(())
     }
 
-    fn store(&mut self, width: u8, memarg: MemArg) -> Result<()> {
+    fn store(&mut self, make: impl FnOnce(Reg, Reg, u32) -> Instr, memarg: MemArg) -> Result<()> {
         let offset = self.mem_offset(&memarg)?;
         let h = self.stack.len() - 1;
         let value = self.reg_at(h)?;
         let addr = self.reg_at(h - 1)?;
         self.pop_n(2);
-        self.emit(Instr::Store {
-            addr,
-            value,
-            offset,
-            width,
-        });
+        self.emit(make(addr, value, offset));
         Ok(())
     }
 
@@ -1096,10 +1066,10 @@ macro_rules! translate_op {
     ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [->]) => { Ok(()) };
     // Memory accesses.
     ($t:ident, $visit:ident, $prop:ident, $name:ident, ($memarg:ident), [mem $align:literal -> $r:ident]) => {
-        $t.load(load_kind::$name, $memarg)
+        $t.load(|dst, addr, offset| Instr::$name { dst, addr, offset }, $memarg)
     };
     ($t:ident, $visit:ident, $prop:ident, $name:ident, ($memarg:ident), [mem $align:literal $p:ident ->]) => {
-        $t.store(1 << $align, $memarg)
+        $t.store(|addr, value, offset| Instr::$name { addr, value, offset }, $memarg)
     };
     // Numeric.
     ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [$a:ident $b:ident -> $r:ident]) => { $t.binary(BinOp::$name) };
