@@ -24,40 +24,8 @@ use wasm_encoder::{
 // Feature mapping and the reference validator
 // ---------------------------------------------------------------------------------------
 
-/// The wasmparser feature set that accepts exactly what `features` enables, so both
-/// validators are asked the same question.
-pub fn wasmparser_features(features: &Features) -> wasmparser::WasmFeatures {
-    use wasmparser::WasmFeatures as W;
-    let pairs = [
-        (features.mutable_global, W::MUTABLE_GLOBAL),
-        (features.sign_extension, W::SIGN_EXTENSION),
-        (features.saturating_float_to_int, W::SATURATING_FLOAT_TO_INT),
-        (features.multi_value, W::MULTI_VALUE),
-        (features.bulk_memory, W::BULK_MEMORY),
-        (features.reference_types, W::REFERENCE_TYPES),
-        (features.simd, W::SIMD),
-        (features.relaxed_simd, W::RELAXED_SIMD),
-        (features.tail_call, W::TAIL_CALL),
-        (features.function_references, W::FUNCTION_REFERENCES),
-        (features.gc, W::GC),
-        (features.exceptions, W::EXCEPTIONS),
-        (features.memory64, W::MEMORY64),
-        (features.multi_memory, W::MULTI_MEMORY),
-        (features.extended_const, W::EXTENDED_CONST),
-        (features.threads, W::THREADS),
-        (features.custom_page_sizes, W::CUSTOM_PAGE_SIZES),
-        (features.wide_arithmetic, W::WIDE_ARITHMETIC),
-        (features.custom_descriptors, W::CUSTOM_DESCRIPTORS),
-    ];
-    // FLOATS and GC_TYPES are wasmparser's always-on base of the MVP.
-    let mut w = W::FLOATS | W::GC_TYPES;
-    for (on, flag) in pairs {
-        if on {
-            w |= flag;
-        }
-    }
-    w
-}
+/// Our `Features` as wasmparser's (the one mapping lives in `spindle-testkit`).
+pub use spindle_testkit::wasmparser_features;
 
 /// Validates `bytes` with wasmparser under the features matching `features`.
 pub fn wasmparser_validate(

@@ -31,7 +31,6 @@
 
 #![forbid(unsafe_code)]
 
-mod differential;
 pub mod exec;
 pub mod report;
 mod suites;
@@ -49,7 +48,8 @@ use wast::{QuoteWat, Wast, WastDirective, WastExecute, WastInvoke, Wat};
 
 use exec::{check_results, expect_error, ExecError, Session, Verdict};
 
-pub use differential::wasmparser_features;
+/// Our `Features` as wasmparser's (one mapping, kept in `spindle-testkit`).
+pub use spindle_testkit::wasmparser_features;
 pub use suites::{features_label, run_all_suites, run_suite, suite_features, suite_names};
 
 /// Kind of a `module` check (also `module definition`, and the module of an

@@ -87,52 +87,11 @@ pub fn features_label(features: &Features) -> String {
 }
 
 fn flag_names(features: &Features) -> Vec<&'static str> {
-    // Destructured so that a new field in `Features` does not compile until named.
-    let Features {
-        mutable_global,
-        sign_extension,
-        saturating_float_to_int,
-        multi_value,
-        bulk_memory,
-        reference_types,
-        simd,
-        relaxed_simd,
-        tail_call,
-        function_references,
-        gc,
-        exceptions,
-        memory64,
-        multi_memory,
-        extended_const,
-        threads,
-        custom_page_sizes,
-        wide_arithmetic,
-        custom_descriptors,
-    } = *features;
-    [
-        ("mutable_global", mutable_global),
-        ("sign_extension", sign_extension),
-        ("saturating_float_to_int", saturating_float_to_int),
-        ("multi_value", multi_value),
-        ("bulk_memory", bulk_memory),
-        ("reference_types", reference_types),
-        ("simd", simd),
-        ("relaxed_simd", relaxed_simd),
-        ("tail_call", tail_call),
-        ("function_references", function_references),
-        ("gc", gc),
-        ("exceptions", exceptions),
-        ("memory64", memory64),
-        ("multi_memory", multi_memory),
-        ("extended_const", extended_const),
-        ("threads", threads),
-        ("custom_page_sizes", custom_page_sizes),
-        ("wide_arithmetic", wide_arithmetic),
-        ("custom_descriptors", custom_descriptors),
-    ]
-    .into_iter()
-    .filter_map(|(name, on)| on.then_some(name))
-    .collect()
+    features
+        .flags()
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect()
 }
 
 /// Every suite: the spec versions, then the proposals.

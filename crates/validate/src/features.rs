@@ -95,6 +95,55 @@ impl Features {
     }
 }
 
+impl Features {
+    /// Every switch with its name, in declaration order.
+    pub const fn flags(&self) -> [(&'static str, bool); 19] {
+        // Destructured so that a new field does not compile until it is listed here.
+        let Features {
+            mutable_global,
+            sign_extension,
+            saturating_float_to_int,
+            multi_value,
+            bulk_memory,
+            reference_types,
+            simd,
+            relaxed_simd,
+            tail_call,
+            function_references,
+            gc,
+            exceptions,
+            memory64,
+            multi_memory,
+            extended_const,
+            threads,
+            custom_page_sizes,
+            wide_arithmetic,
+            custom_descriptors,
+        } = *self;
+        [
+            ("mutable_global", mutable_global),
+            ("sign_extension", sign_extension),
+            ("saturating_float_to_int", saturating_float_to_int),
+            ("multi_value", multi_value),
+            ("bulk_memory", bulk_memory),
+            ("reference_types", reference_types),
+            ("simd", simd),
+            ("relaxed_simd", relaxed_simd),
+            ("tail_call", tail_call),
+            ("function_references", function_references),
+            ("gc", gc),
+            ("exceptions", exceptions),
+            ("memory64", memory64),
+            ("multi_memory", multi_memory),
+            ("extended_const", extended_const),
+            ("threads", threads),
+            ("custom_page_sizes", custom_page_sizes),
+            ("wide_arithmetic", wide_arithmetic),
+            ("custom_descriptors", custom_descriptors),
+        ]
+    }
+}
+
 impl Default for Features {
     fn default() -> Features {
         Features::wasm3()
