@@ -20,9 +20,124 @@ use crate::{Trap, Val};
 ///
 /// The caller has checked the number and types of arguments and results.
 pub fn call(store: &mut Store, func: u32, args: &[Val], results: &mut [Val]) -> Result<(), Trap> {
+    call_inner(store, func, args, results, false).map(|_| ())
+}
+
+/// A call that ran out of fuel and can be resumed (see [`call_resumable`]).
+#[derive(Debug)]
+pub struct Suspension {
+    ty: u32,
+    entry_base: usize,
+    entry_depth: usize,
+    saved_top: usize,
+    /// `store.frames.len()` when suspended: only the topmost suspension may resume.
+    depth: usize,
+    at: Paused,
+}
+
+/// Where a suspended call stopped: its innermost frame.
+#[derive(Clone, Debug)]
+pub(crate) struct Paused {
+    cur: Current,
+    ip: usize,
+    base: usize,
+}
+
+/// Like [`call`], but running out of fuel suspends the call instead of unwinding it:
+/// `Ok(Some(suspension))` can be resumed with [`resume`] after adding fuel.
+pub fn call_resumable(
+    store: &mut Store,
+    func: u32,
+    args: &[Val],
+    results: &mut [Val],
+) -> Result<Option<Suspension>, Trap> {
+    call_inner(store, func, args, results, true)
+}
+
+/// Continues a suspended call; it may suspend again.
+pub fn resume(
+    store: &mut Store,
+    s: Suspension,
+    results: &mut [Val],
+) -> Result<Option<Suspension>, Trap> {
+    if store.frames.len() != s.depth || store.reentry != 0 {
+        return Err(Trap::host(
+            "only the most recently suspended call can be resumed, from the host",
+        ));
+    }
+    store.reentry += 1;
+    let marker = 0u8;
+    store.native_base = std::ptr::addr_of!(marker) as usize;
+    let Suspension {
+        ty,
+        entry_base,
+        entry_depth,
+        saved_top,
+        at,
+        ..
+    } = s;
+    let r = run(store, at, entry_depth);
+    finish(
+        store,
+        r,
+        ty,
+        entry_base,
+        entry_depth,
+        saved_top,
+        results,
+        true,
+    )
+}
+
+/// Ends a run: reads results, or unwinds (or keeps, for a resumable out-of-fuel) the frames.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    store: &mut Store,
+    r: Result<(), Trap>,
+    ty: u32,
+    entry_base: usize,
+    entry_depth: usize,
+    saved_top: usize,
+    results: &mut [Val],
+    resumable: bool,
+) -> Result<Option<Suspension>, Trap> {
+    store.reentry -= 1;
+    let paused = store.paused.take();
+    if let Err(t) = &r {
+        if resumable && t.code == TrapCode::OutOfFuel && store.reentry == 0 {
+            if let Some(at) = paused {
+                // Keep the frames; later calls run above the suspended registers.
+                return Ok(Some(Suspension {
+                    ty,
+                    entry_base,
+                    entry_depth,
+                    saved_top,
+                    depth: store.frames.len(),
+                    at,
+                }));
+            }
+        }
+    }
+    store.frames.truncate(entry_depth);
+    store.stack_top = saved_top;
+    r?;
+    let fty = store.registry.get(ty);
+    for (i, (slot, t)) in results.iter_mut().zip(fty.results.iter()).enumerate() {
+        *slot = from_bits(store.stack[entry_base + i], *t);
+    }
+    Ok(None)
+}
+
+fn call_inner(
+    store: &mut Store,
+    func: u32,
+    args: &[Val],
+    results: &mut [Val],
+    resumable: bool,
+) -> Result<Option<Suspension>, Trap> {
     let entity = store.funcs[func as usize].clone();
     match entity {
-        FuncEntity::Host { func: f, .. } => f(store, args, results),
+        FuncEntity::Host { func: f, .. } => f(store, args, results).map(|()| None),
         FuncEntity::Wasm { ty, .. } => {
             // The address of a local approximates the native stack pointer: re-entries that
             // went too deep below the outermost call trap instead of overflowing.
@@ -43,17 +158,19 @@ pub fn call(store: &mut Store, func: u32, args: &[Val], results: &mut [Val]) -> 
                 for (i, a) in args.iter().enumerate() {
                     store.stack[base + i] = to_bits(*a);
                 }
-                run(store, func, base, entry_depth)
+                let cur = current(store, func)?;
+                run(store, Paused { cur, ip: 0, base }, entry_depth)
             });
-            store.frames.truncate(entry_depth);
-            store.stack_top = saved_top;
-            store.reentry -= 1;
-            r?;
-            let fty = store.registry.get(ty);
-            for (i, (slot, t)) in results.iter_mut().zip(fty.results.iter()).enumerate() {
-                *slot = from_bits(store.stack[base + i], *t);
-            }
-            Ok(())
+            finish(
+                store,
+                r,
+                ty,
+                base,
+                entry_depth,
+                saved_top,
+                results,
+                resumable,
+            )
         }
     }
 }
@@ -91,7 +208,7 @@ fn enter_code(store: &mut Store, code: &CompiledFunc, base: usize) -> Result<(),
     Ok(())
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub(crate) struct Current {
     /// The function's code. A raw pointer: the code is owned by a `CompiledModule` that the
     /// store's function entities keep alive for as long as the store exists.
@@ -258,9 +375,12 @@ pub fn table_grow(store: &mut Store, table: usize, delta: u64, init: u64) -> u64
     old
 }
 
-fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Result<(), Trap> {
-    let mut cur = current(store, func)?;
-    let mut ip = 0usize;
+fn run(store: &mut Store, start: Paused, entry_depth: usize) -> Result<(), Trap> {
+    let Paused {
+        mut cur,
+        mut ip,
+        mut base,
+    } = start;
     // Registers of the current frame, through a raw pointer re-derived (`sync!`) after
     // every operation that may move `store.stack` (calls, returns, host calls).
     let mut regs: *mut u64 = store.stack.as_mut_ptr().wrapping_add(base);
@@ -641,6 +761,8 @@ fn run(store: &mut Store, func: u32, mut base: usize, entry_depth: usize) -> Res
                 let amount = amount as u64;
                 if store.fuel < amount {
                     store.fuel = 0;
+                    // Resumable calls continue here (charging this stretch again).
+                    store.paused = Some(Paused { cur: cur.clone(), ip: ip - 1, base });
                     return Err(Trap::new(TrapCode::OutOfFuel));
                 }
                 store.fuel -= amount;

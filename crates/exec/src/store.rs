@@ -180,6 +180,8 @@ pub struct Store {
     pub(crate) stack_top: usize,
     /// Fuel left (charged only by modules compiled with fuel metering).
     pub fuel: u64,
+    /// Where the last run stopped for lack of fuel (taken by the caller at once).
+    pub(crate) paused: Option<crate::interp::Paused>,
     /// Nesting of interpreter runs (host functions calling back into Wasm).
     pub(crate) reentry: usize,
     /// Approximate native stack position of the outermost call into Wasm.
@@ -203,6 +205,7 @@ impl Store {
             stack_top: 0,
             reentry: 0,
             fuel: 0,
+            paused: None,
             native_base: 0,
         }
     }

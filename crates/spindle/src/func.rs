@@ -113,6 +113,27 @@ impl Func {
         spindle_exec::call(&mut store.inner, self.0, params, results).map_err(Error::Trap)
     }
 
+    /// Like [`Func::call`], but when the store's fuel runs out the call is suspended, not
+    /// unwound: add fuel and [`ResumableInvocation::resume`] it. Only the most recent
+    /// suspension can be resumed; its frames stay on the store's stacks until it finishes.
+    pub fn call_resumable<T>(
+        &self,
+        store: &mut Store<T>,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<ResumableCall, Error> {
+        let ty = store
+            .inner
+            .registry
+            .get(store.inner.funcs[self.0 as usize].ty());
+        if params.len() != ty.params.len() || results.len() != ty.results.len() {
+            return Err(Error::Call("wrong number of arguments or results".into()));
+        }
+        let s = spindle_exec::call_resumable(&mut store.inner, self.0, params, results)
+            .map_err(Error::Trap)?;
+        Ok(ResumableCall::from(s))
+    }
+
     /// A typed view of the function, checked against its type.
     pub fn typed<P: WasmParams, R: WasmResults, T>(
         &self,
@@ -311,3 +332,37 @@ macro_rules! into_func {
     )* };
 }
 into_func!(() (A) (A B) (A B C) (A B C D) (A B C D E) (A B C D E G));
+
+/// The outcome of [`Func::call_resumable`].
+#[derive(Debug)]
+pub enum ResumableCall {
+    /// The call returned; the results were written.
+    Finished,
+    /// The call ran out of fuel and can be resumed.
+    OutOfFuel(ResumableInvocation),
+}
+
+impl From<Option<spindle_exec::Suspension>> for ResumableCall {
+    fn from(s: Option<spindle_exec::Suspension>) -> Self {
+        match s {
+            None => ResumableCall::Finished,
+            Some(s) => ResumableCall::OutOfFuel(ResumableInvocation(s)),
+        }
+    }
+}
+
+/// A call suspended for lack of fuel.
+#[derive(Debug)]
+pub struct ResumableInvocation(spindle_exec::Suspension);
+
+impl ResumableInvocation {
+    /// Continues the call (add fuel first); it may run out again.
+    pub fn resume<T>(
+        self,
+        store: &mut Store<T>,
+        results: &mut [Val],
+    ) -> Result<ResumableCall, Error> {
+        let s = spindle_exec::resume(&mut store.inner, self.0, results).map_err(Error::Trap)?;
+        Ok(ResumableCall::from(s))
+    }
+}

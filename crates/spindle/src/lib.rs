@@ -29,7 +29,10 @@ mod objects;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-pub use func::{Caller, Func, HostResult, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use func::{
+    Caller, Func, HostResult, IntoFunc, ResumableCall, ResumableInvocation, TypedFunc, WasmParams,
+    WasmResults, WasmTy,
+};
 pub use linker::{Instance, Linker};
 pub use objects::{Extern, Global, Memory, Table};
 pub use spindle_decode::{GlobalType, Limits, MemoryType, RefType, TableType, ValType};

@@ -62,3 +62,46 @@ fn fuel_is_unavailable_without_metering() {
     assert!(store.set_fuel(1).is_err());
     assert!(store.get_fuel().is_err());
 }
+
+#[test]
+fn a_call_out_of_fuel_resumes_where_it_stopped() {
+    let engine = Engine::new(&Config {
+        consume_fuel: true,
+        ..Config::default()
+    });
+    let module = Module::new(&engine, &wat(LOOPS)).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let count = instance.get_func(&store, "count").unwrap();
+    let mut out = [spindle::Val::I32(0)];
+    store.set_fuel(500).unwrap();
+    let mut call = count
+        .call_resumable(&mut store, &[spindle::Val::I32(100_000)], &mut out)
+        .unwrap();
+    let mut suspensions = 0;
+    loop {
+        match call {
+            spindle::ResumableCall::Finished => break,
+            spindle::ResumableCall::OutOfFuel(invocation) => {
+                suspensions += 1;
+                assert_eq!(store.get_fuel().unwrap(), 0);
+                // Other calls still work while one is suspended.
+                let ok = instance
+                    .get_typed_func::<i32, i32>(&store, "count")
+                    .unwrap();
+                store.set_fuel(10_000).unwrap();
+                assert_eq!(ok.call(&mut store, 3).unwrap(), 3);
+                store.set_fuel(50_000).unwrap();
+                call = invocation.resume(&mut store, &mut out).unwrap();
+            }
+        }
+    }
+    assert!(suspensions >= 5, "{suspensions} suspensions");
+    assert_eq!(
+        out,
+        [spindle::Val::I32(100_000)],
+        "the loop finished with the right count"
+    );
+}
