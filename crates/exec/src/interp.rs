@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use spindle_ir::{load, store, BinOp, Instr, TrapCode, UnOp};
+use spindle_ir::{load, store, BinOp, Instr, Reg, TrapCode, UnOp};
 use spindle_translate::CompiledFunc;
 
 use crate::num;
@@ -437,26 +437,35 @@ fn run(store: &mut Store, start: Paused, entry_depth: usize) -> Result<(), Trap>
                     ip = 0;
                     sync!();
                 }
-                FuncEntity::Host { ty, func: f } => {
-                    let (ty, f) = (*ty, f.clone());
-                    let fty = store.registry.get(ty);
-                    let args: Vec<Val> = fty
-                        .params
-                        .iter()
-                        .enumerate()
-                        .map(|(i, t)| from_bits(store.stack[nb + i], *t))
-                        .collect();
-                    let mut results: Vec<Val> =
-                        fty.results.iter().map(|t| from_bits(0, *t)).collect();
+                FuncEntity::Host { func: f, sig, .. } => {
+                    let (f, sig) = (f.clone(), sig.clone());
+                    let (np, nr) = (sig.params.len(), sig.results.len());
+                    let b_off = nb - base;
+                    // Arguments then result slots in one reused buffer (a re-entrant call
+                    // finds it taken and allocates its own).
+                    let mut vals = std::mem::take(&mut store.host_vals);
+                    vals.clear();
+                    vals.extend(
+                        sig.params
+                            .iter()
+                            .enumerate()
+                            .map(|(i, t)| from_bits(r!(Reg((b_off + i) as u16)), *t)),
+                    );
+                    vals.extend(sig.results.iter().map(|t| from_bits(0, *t)));
                     let saved_top = store.stack_top;
                     store.stack_top = base + cur.frame_size;
-                    let r = f(store, &args, &mut results);
+                    let (args, results) = vals.split_at_mut(np);
+                    let r = f(store, args, results);
                     store.stack_top = saved_top;
-                    r?;
-                    for (i, v) in results.iter().enumerate() {
-                        store.stack[nb + i] = to_bits(*v);
+                    if let Err(t) = r {
+                        store.host_vals = vals;
+                        return Err(t);
                     }
                     sync!();
+                    for i in 0..nr {
+                        wr!(Reg((b_off + i) as u16), to_bits(vals[np + i]));
+                    }
+                    store.host_vals = vals;
                 }
             }
         }};

@@ -26,9 +26,11 @@ pub enum FuncEntity {
         module: Arc<CompiledModule>,
         index: u32,
     },
+    /// A host function; `sig` is its type, kept here so calls need no registry lookup.
     Host {
         ty: u32,
         func: HostFunc,
+        sig: Arc<crate::types::FuncType>,
     },
 }
 
@@ -184,6 +186,8 @@ pub struct Store {
     pub(crate) paused: Option<crate::interp::Paused>,
     /// Nesting of interpreter runs (host functions calling back into Wasm).
     pub(crate) reentry: usize,
+    /// Reused buffers for host calls' arguments and results.
+    pub(crate) host_vals: Vec<Val>,
     /// Approximate native stack position of the outermost call into Wasm.
     pub(crate) native_base: usize,
 }
@@ -204,6 +208,7 @@ impl Store {
             frames: Vec::new(),
             stack_top: 0,
             reentry: 0,
+            host_vals: Vec::new(),
             fuel: 0,
             paused: None,
             native_base: 0,
@@ -212,7 +217,8 @@ impl Store {
 
     /// Adds a host function of engine type `ty`.
     pub fn add_host_func(&mut self, ty: u32, func: HostFunc) -> u32 {
-        self.funcs.push(FuncEntity::Host { ty, func });
+        let sig = Arc::new(self.registry.get(ty));
+        self.funcs.push(FuncEntity::Host { ty, func, sig });
         (self.funcs.len() - 1) as u32
     }
 }
