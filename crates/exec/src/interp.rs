@@ -154,11 +154,12 @@ fn call_inner(
             let saved_top = store.stack_top;
             let entry_depth = store.frames.len();
             let base = store.stack_top;
-            let r = enter(store, func, base).and_then(|()| {
+            let r = current(store, func).and_then(|cur| {
+                // SAFETY: see `Current::code`.
+                enter_code(store, unsafe { &*cur.code }, base)?;
                 for (i, a) in args.iter().enumerate() {
                     store.stack[base + i] = to_bits(*a);
                 }
-                let cur = current(store, func)?;
                 run(store, Paused { cur, ip: 0, base }, entry_depth)
             });
             finish(
@@ -175,21 +176,7 @@ fn call_inner(
     }
 }
 
-/// The translated code of Wasm function `func` (translating it on first use when lazy).
-fn code_of(store: &Store, func: u32) -> Result<Arc<CompiledFunc>, Trap> {
-    match &store.funcs[func as usize] {
-        FuncEntity::Wasm { module, index, .. } => module.code(*index as usize).map_err(Trap::host),
-        FuncEntity::Host { .. } => unreachable!("only Wasm functions have code"),
-    }
-}
-
-/// Makes room for `func`'s frame at `base` and zeroes its declared locals.
-fn enter(store: &mut Store, func: u32, base: usize) -> Result<(), Trap> {
-    let code = code_of(store, func)?;
-    enter_code(store, &code, base)
-}
-
-/// [`enter`] with the code at hand.
+/// Makes room for a frame of `code` at `base` and zeroes its declared locals.
 #[inline]
 fn enter_code(store: &mut Store, code: &CompiledFunc, base: usize) -> Result<(), Trap> {
     let need = base + code.frame_size as usize;

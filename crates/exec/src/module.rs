@@ -373,16 +373,6 @@ pub fn compile(
 }
 
 impl CompiledModule {
-    /// The code of defined function `i` (translating it now if it is lazy).
-    pub fn code(&self, i: usize) -> Result<Arc<CompiledFunc>, String> {
-        self.code_ref(i)
-            .map(|_| ())
-            .and_then(|()| match &self.funcs[i] {
-                FuncCode::Ready(c) => Ok(c.clone()),
-                FuncCode::Lazy(cell) => cell.get().expect("just translated").clone(),
-            })
-    }
-
     /// A reference to the code of defined function `i` (translating it now if lazy).
     pub fn code_ref(&self, i: usize) -> Result<&CompiledFunc, String> {
         match &self.funcs[i] {

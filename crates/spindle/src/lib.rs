@@ -158,7 +158,7 @@ impl Module {
             let index = m.num_imported_funcs as usize + i;
             let ty = self.engine.inner.registry.get(m.func_types[index]);
             let _ = writeln!(out, "func {index} {:?} -> {:?}", ty.params, ty.results);
-            match m.code(i) {
+            match m.code_ref(i) {
                 Ok(code) => {
                     let _ = writeln!(
                         out,
