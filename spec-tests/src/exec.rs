@@ -201,28 +201,33 @@ pub struct Session {
     tainted: Vec<(Instance, String)>,
 }
 
-/// Whether sessions translate lazily (process-wide; set by the lazy-mode test binary).
-static LAZY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// How sessions translate and dispatch (process-wide; set by the test binaries that run the
+/// suites in other modes).
+static MODE: std::sync::Mutex<(spindle::Translation, spindle::Dispatch)> =
+    std::sync::Mutex::new((spindle::Translation::Eager, spindle::Dispatch::Threaded));
 
-/// Makes every later session translate function bodies lazily (on first call).
-pub fn set_lazy_translation(lazy: bool) {
-    LAZY.store(lazy, std::sync::atomic::Ordering::Relaxed);
+/// Makes every later session use `translation` and `dispatch` (by default: eager, and
+/// threaded dispatch where available).
+pub fn set_mode(translation: spindle::Translation, dispatch: spindle::Dispatch) {
+    *MODE.lock().unwrap_or_else(|e| e.into_inner()) = (translation, dispatch);
+}
+
+/// The mode sessions use now.
+pub fn mode() -> (spindle::Translation, spindle::Dispatch) {
+    *MODE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Session {
     /// A fresh store with `spectest` defined.
     pub fn new(features: &Features) -> Session {
         // Eager translation by default: a module the translator cannot take is known at
-        // creation. `set_lazy_translation` runs the same scripts with lazy translation.
-        let translation = if LAZY.load(std::sync::atomic::Ordering::Relaxed) {
-            spindle::Translation::Lazy
-        } else {
-            spindle::Translation::Eager
-        };
+        // creation. `set_mode` runs the same scripts in the other modes.
+        let (translation, dispatch) = mode();
         let engine = Engine::new(&Config {
             features: *features,
             translation,
-            ..Config::default()
+            dispatch,
+            consume_fuel: false,
         });
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new(&engine);

@@ -8,6 +8,16 @@ use spindle_spec_tests::run_all_suites;
 
 #[test]
 fn spec_suites_match_expectations() {
+    // Optimised builds on x86_64 and aarch64 run the threaded backend; `tests/modes.rs`
+    // runs the portable one.
+    let dispatch = spindle::Engine::default().dispatch();
+    println!("dispatch: {dispatch:?}");
+    if cfg!(all(
+        not(debug_assertions),
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )) {
+        assert_eq!(dispatch, spindle::Dispatch::Threaded);
+    }
     let start = std::time::Instant::now();
     let suites = run_all_suites();
     println!("{}", render_table(&suites));

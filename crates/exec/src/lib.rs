@@ -17,7 +17,9 @@ pub mod types;
 use std::fmt;
 
 pub use instantiate::instantiate;
-pub use interp::{call, call_resumable, memory_grow, resume, table_grow, Suspension};
+pub use interp::{
+    call, call_resumable, effective_dispatch, memory_grow, resume, table_grow, Dispatch, Suspension,
+};
 pub use module::{compile, CompiledModule, ExportKind, FuncCode, ImportDesc, Translation};
 pub use spindle_ir::TrapCode;
 pub use store::*;

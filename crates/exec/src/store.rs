@@ -161,7 +161,8 @@ impl Default for StoreLimits {
 pub(crate) struct Frame {
     /// The caller's state, resumed when the callee returns.
     pub caller: crate::interp::Current,
-    pub ip: usize,
+    /// The caller's next instruction (its code lives as long as the store).
+    pub ip: *const spindle_ir::Instr,
     pub base: usize,
 }
 
@@ -176,6 +177,8 @@ pub struct Store {
     pub globals: Vec<GlobalEntity>,
     pub instances: Vec<InstanceEntity>,
     pub limits: StoreLimits,
+    /// How the interpreter dispatches instructions.
+    pub dispatch: crate::interp::Dispatch,
     pub(crate) stack: Vec<u64>,
     pub(crate) frames: Vec<Frame>,
     /// First free register above every live frame (host re-entry starts here).
@@ -204,6 +207,7 @@ impl Store {
             globals: Vec::new(),
             instances: Vec::new(),
             limits: StoreLimits::default(),
+            dispatch: crate::interp::Dispatch::default(),
             stack: Vec::new(),
             frames: Vec::new(),
             stack_top: 0,

@@ -9,7 +9,10 @@
 //! [`for_each_instr!`] is the one table of instructions: the [`Instr`] enum, its name, its
 //! disassembly ([`core::fmt::Display`]) and the result-register query [`Instr::dst_mut`] are
 //! generated from it. Naming: the Wasm operator's name, then `Imm` when the second operand is
-//! an immediate; branch targets (`to`) are indices of instructions in the same function.
+//! an immediate; branch targets (`to`) are offsets in instructions from the branch itself.
+//!
+//! `Instr` is `#[repr(u16)]`: its first two bytes are the variant's index in the table, which
+//! is also its [`Opcode`]; the interpreter's threaded dispatch reads them to find a handler.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -123,12 +126,12 @@ macro_rules! __spindle_instr_table {
         $m! {
             /// Traps with `code` (`unreachable`, and translated code that must trap).
             Trap { code: $crate::TrapCode }
-            /// Continues at instruction `to`.
-            Br { to: u32 }
+            /// Continues `to` instructions from here.
+            Br { to: i32 }
             /// Continues at `to` when `cond` (i32) is zero.
-            BrIfEqz { cond: $crate::Reg, to: u32 }
+            BrIfEqz { cond: $crate::Reg, to: i32 }
             /// Continues at `to` when `cond` (i32) is not zero.
-            BrIfNez { cond: $crate::Reg, to: u32 }
+            BrIfNez { cond: $crate::Reg, to: i32 }
             /// Continues at the `index`-th of the `len` `Br` instructions that follow, or at
             /// the last (the default) when `index >= len`.
             BrTable { index: $crate::Reg, len: u32 }
@@ -177,9 +180,9 @@ macro_rules! __spindle_instr_table {
             /// `table.fill(dst_index, value, len)`.
             TableFill { table: u32, dst: $crate::Reg, value: $crate::Reg, len: $crate::Reg }
             /// `table.copy(dst_table, src_table)(dst_index, src_index, len)`.
-            TableCopy { dst_table: u32, src_table: u32, dst: $crate::Reg, src: $crate::Reg, len: $crate::Reg }
+            TableCopy { dst: $crate::Reg, src: $crate::Reg, len: $crate::Reg, dst_table: u32, src_table: u32 }
             /// `table.init(seg, table)(dst_index, src_offset, len)`.
-            TableInit { seg: u32, table: u32, dst: $crate::Reg, src: $crate::Reg, len: $crate::Reg }
+            TableInit { dst: $crate::Reg, src: $crate::Reg, len: $crate::Reg, seg: u32, table: u32 }
             /// `elem.drop(seg)`.
             ElemDrop { seg: u32 }
             /// `dst = ref.func func`.
@@ -187,7 +190,7 @@ macro_rules! __spindle_instr_table {
             /// `dst = (src == null)`.
             RefIsNull { dst: $crate::Dst, src: $crate::Reg }
             /// Branches to `to` when `a op b` holds (a fused compare and branch).
-            BrIfCmp { op: $crate::BinOp, a: $crate::Reg, b: $crate::Reg, to: u32 }
+            BrIfCmp { op: $crate::BinOp, a: $crate::Reg, b: $crate::Reg, to: i32 }
             /// Charges `amount` fuel at the start of a basic block (emitted only when fuel
             /// metering is on).
             Fuel { amount: u32 }
@@ -220,11 +223,32 @@ macro_rules! define_instr {
     ($( $(#[$doc:meta])* $name:ident { $($f:ident : $t:ty),* } )*) => {
         /// One instruction of the register bytecode.
         #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        #[repr(u16)]
         pub enum Instr {
             $( $(#[$doc])* $name { $($f: $t),* }, )*
         }
 
+        /// The kind of an [`Instr`], without its fields; `Instr`'s `u16` tag has this value.
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        #[repr(u16)]
+        pub enum Opcode {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl Opcode {
+            /// How many instructions the table has.
+            pub const COUNT: usize = [$(Opcode::$name),*].len();
+        }
+
         impl Instr {
+            /// The instruction's opcode (equal to its `u16` tag).
+            #[inline]
+            pub fn opcode(&self) -> Opcode {
+                match self {
+                    $( Instr::$name { .. } => Opcode::$name, )*
+                }
+            }
+
             /// The instruction's name in the table.
             pub fn name(&self) -> &'static str {
                 match self {

@@ -36,7 +36,7 @@ pub use func::{
 pub use linker::{Instance, Linker};
 pub use objects::{Extern, Global, Memory, Table};
 pub use spindle_decode::{GlobalType, Limits, MemoryType, RefType, TableType, ValType};
-pub use spindle_exec::{Error, FuncType, StoreLimits, Translation, Trap, TrapCode, Val};
+pub use spindle_exec::{Dispatch, Error, FuncType, StoreLimits, Translation, Trap, TrapCode, Val};
 pub use spindle_validate::Features;
 
 use spindle_exec::{CompiledModule, TypeRegistry};
@@ -52,6 +52,10 @@ pub struct Config {
     /// Meter fuel: every function entry and loop iteration charges the operators it runs;
     /// a call that runs out traps with "all fuel consumed". Costs nothing when off.
     pub consume_fuel: bool,
+    /// The interpreter's dispatch backend (default: the fastest this target and build
+    /// support). Both give the same results; asking for [`Dispatch::Threaded`] where it is
+    /// not available runs [`Dispatch::Loop`] (see [`Engine::dispatch`]).
+    pub dispatch: Dispatch,
 }
 
 struct EngineInner {
@@ -85,6 +89,18 @@ impl Engine {
     /// The engine's configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The dispatch backend calls actually run on: the configured one, or
+    /// [`Dispatch::Loop`] where [`Dispatch::Threaded`] is not available.
+    ///
+    /// ```
+    /// use spindle::{Config, Dispatch, Engine};
+    /// let engine = Engine::new(&Config { dispatch: Dispatch::Loop, ..Config::default() });
+    /// assert_eq!(engine.dispatch(), Dispatch::Loop);
+    /// ```
+    pub fn dispatch(&self) -> Dispatch {
+        spindle_exec::effective_dispatch(self.inner.config.dispatch)
     }
 }
 
@@ -193,9 +209,11 @@ pub struct Store<T> {
 impl<T: Send + 'static> Store<T> {
     /// A store for `engine`'s modules, holding `data`.
     pub fn new(engine: &Engine, data: T) -> Self {
+        let mut inner = spindle_exec::Store::new(engine.inner.registry.clone(), Box::new(data));
+        inner.dispatch = engine.inner.config.dispatch;
         Store {
             engine: engine.clone(),
-            inner: spindle_exec::Store::new(engine.inner.registry.clone(), Box::new(data)),
+            inner,
             _data: PhantomData,
         }
     }

@@ -303,25 +303,25 @@ impl<'m> Translator<'m> {
         });
     }
 
+    /// Points the branch at `at` to instruction `target` (branches hold relative offsets).
     fn patch(&mut self, at: u32, target: u32) {
+        let rel = target as i32 - at as i32;
         match &mut self.code[at as usize] {
-            Instr::Br { to } | Instr::BrIfEqz { to, .. } | Instr::BrIfNez { to, .. } => {
-                *to = target
-            }
-            Instr::BrIfCmp { to, .. } => *to = target,
+            Instr::Br { to } | Instr::BrIfEqz { to, .. } | Instr::BrIfNez { to, .. } => *to = rel,
+            Instr::BrIfCmp { to, .. } => *to = rel,
             other => unreachable!("patching a non-branch {other:?}"),
         }
     }
 
     /// Emits a branch to the label `depth` frames out (after its values were placed).
-    fn branch_to(&mut self, depth: u32, make: impl FnOnce(u32) -> Instr) {
+    fn branch_to(&mut self, depth: u32, make: impl FnOnce(i32) -> Instr) {
         let idx = self.ctrls.len() - 1 - depth as usize;
         let ctrl = &self.ctrls[idx];
         if ctrl.kind == Kind::Loop {
-            let start = ctrl.start;
-            self.emit(make(start));
+            let back = ctrl.start as i32 - self.code.len() as i32;
+            self.emit(make(back));
         } else {
-            let at = self.emit(make(u32::MAX));
+            let at = self.emit(make(0));
             self.ctrls[idx].patches.push(at);
         }
     }
@@ -522,11 +522,8 @@ impl<'m> Translator<'m> {
         }
         self.materialize_all()?;
         let at = match negated {
-            Some(src) => self.emit(Instr::BrIfNez {
-                cond: src,
-                to: u32::MAX,
-            }),
-            None => self.emit(Instr::BrIfEqz { cond, to: u32::MAX }),
+            Some(src) => self.emit(Instr::BrIfNez { cond: src, to: 0 }),
+            None => self.emit(Instr::BrIfEqz { cond, to: 0 }),
         };
         self.push_ctrl(Kind::If, p, r, false);
         self.ctrls.last_mut().expect("just pushed").else_patch = Some(at);
@@ -544,7 +541,7 @@ impl<'m> Translator<'m> {
                 self.ctrls[i].height as usize,
             );
             self.copy_top_to(n, to)?;
-            let at = self.emit(Instr::Br { to: u32::MAX });
+            let at = self.emit(Instr::Br { to: 0 });
             self.ctrls[i].patches.push(at);
         }
         if let Some(at) = self.ctrls[i].else_patch.take() {
@@ -632,7 +629,7 @@ impl<'m> Translator<'m> {
             }
             self.branch_to(depth, |to| Instr::BrIfNez { cond, to });
         } else {
-            let skip = self.emit(Instr::BrIfEqz { cond, to: u32::MAX });
+            let skip = self.emit(Instr::BrIfEqz { cond, to: 0 });
             self.place_branch_values(depth)?;
             self.branch_to(depth, |to| Instr::Br { to });
             let here = self.code.len() as u32;
@@ -676,7 +673,7 @@ impl<'m> Translator<'m> {
             if self.values_in_place(depth) {
                 self.branch_to(depth, |to| Instr::Br { to });
             } else {
-                let at = self.emit(Instr::Br { to: u32::MAX });
+                let at = self.emit(Instr::Br { to: 0 });
                 trampolines.push((at, depth));
             }
         }

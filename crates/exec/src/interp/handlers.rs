@@ -1,0 +1,939 @@
+//! What each instruction does, written once and shared by both dispatch backends.
+//!
+//! A handler is a function `(&mut State, &mut Ctx, fields...) -> Flow`: it reads and writes
+//! registers and memory through [`State`] (the values the threaded backend keeps in machine
+//! registers), reaches the rest of the store through [`Ctx`], moves `State::ip` to the next
+//! instruction and says whether to go on. [`with_handlers!`] is the list pairing every
+//! instruction of the IR table with its handler; each backend expands it into its dispatch
+//! (`portable.rs`: one `match` in a loop; `threaded.rs`: one function per instruction, each
+//! ending in a tail call to the next).
+//!
+//! Handlers stay free of locals whose address escapes, and anything large (calls into the
+//! host, bulk memory and table operations) lives in `#[inline(never)]` functions that take
+//! plain values: that keeps every handler's final call a sibling call the compiler can turn
+//! into a jump, so the threaded backend runs in constant native stack.
+
+use std::sync::Arc;
+
+use spindle_ir::{load, BinOp, Dst, Instr, Reg, TrapCode};
+
+use super::{current, enter_code, memory_grow, table_grow, Current, Paused};
+use crate::num;
+use crate::store::{from_bits, to_bits, Frame, FuncEntity, Store};
+use crate::Trap;
+
+/// Whether to go on after an instruction.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Flow {
+    Continue,
+    /// The run is over: the entry frame returned, or `Ctx::trap` says why not.
+    Exit,
+}
+
+/// The hot part of the interpreter's state.
+///
+/// Invariants (established by [`State::enter`] and kept by every handler, which is what
+/// the `unsafe` blocks below rely on): `ip` points into the current function's code, which
+/// ends in `Return`, and branch offsets stay inside it (the translator patches them);
+/// `regs` points at the current frame's first register in `store.stack`, which holds at
+/// least `frame_size` registers beyond it, and is re-derived (`sync`) after anything that
+/// may move the stack; `mem`/`mem_len` describe memory 0 of the current instance (length 0
+/// when it has none), re-derived after anything that may move or resize it.
+#[derive(Clone, Copy)]
+pub(super) struct State {
+    pub ip: *const Instr,
+    pub regs: *mut u64,
+    pub mem: *mut u8,
+    pub mem_len: usize,
+}
+
+/// The cold part of the interpreter's state: the store and the current frame.
+pub(super) struct Ctx {
+    /// The store being run. A raw pointer: the run holds the only `&mut Store` for its whole
+    /// duration and reaches the store only through this.
+    store: *mut Store,
+    pub cur: Current,
+    /// Absolute index of the current frame's first register.
+    pub base: usize,
+    /// `store.frames.len()` when the run started: a `Return` at this depth ends the run.
+    pub entry_depth: usize,
+    /// Why the run stopped, if it did not return normally.
+    pub trap: Option<Trap>,
+}
+
+impl Ctx {
+    pub fn new(store: &mut Store, cur: Current, base: usize, entry_depth: usize) -> Ctx {
+        Ctx {
+            store,
+            cur,
+            base,
+            entry_depth,
+            trap: None,
+        }
+    }
+
+    #[inline(always)]
+    pub fn store(&mut self) -> &mut Store {
+        // SAFETY: `store` came from the `&mut Store` the run was given, which is not used
+        // otherwise until the run ends; each borrow made here ends before the next.
+        unsafe { &mut *self.store }
+    }
+}
+
+impl State {
+    /// The state at instruction `ip` (an index) of the current frame of `cx`.
+    pub fn enter(cx: &mut Ctx, ip: usize) -> State {
+        let mut s = State {
+            ip: cx.cur.instrs().wrapping_add(ip),
+            regs: std::ptr::null_mut(),
+            mem: std::ptr::null_mut(),
+            mem_len: 0,
+        };
+        s.sync(cx);
+        s
+    }
+
+    /// Re-derives the register and memory pointers from the store.
+    #[inline(always)]
+    pub fn sync(&mut self, cx: &mut Ctx) {
+        let base = cx.base;
+        self.regs = cx.store().stack.as_mut_ptr().wrapping_add(base);
+        self.sync_mem(cx);
+    }
+
+    /// Re-derives the memory pointer from the store.
+    #[inline(always)]
+    pub fn sync_mem(&mut self, cx: &mut Ctx) {
+        let mem0 = cx.cur.mem0;
+        (self.mem, self.mem_len) = memory_view(cx.store(), mem0);
+    }
+
+    #[inline(always)]
+    pub fn r(&self, reg: Reg) -> u64 {
+        // SAFETY: the translator only emits registers below the function's `frame_size`,
+        // and `regs` has that many (see the invariants).
+        unsafe { *self.regs.add(reg.0 as usize) }
+    }
+
+    #[inline(always)]
+    pub fn w(&mut self, dst: Dst, v: u64) {
+        // SAFETY: as for `r`.
+        unsafe { *self.regs.add(dst.0 as usize) = v }
+    }
+
+    #[inline(always)]
+    fn next(&mut self) -> Flow {
+        // SAFETY: every instruction but the last (`Return`, which does not come here) has a
+        // successor in the same code.
+        self.ip = unsafe { self.ip.add(1) };
+        Flow::Continue
+    }
+
+    #[inline(always)]
+    fn jump(&mut self, to: i32) -> Flow {
+        // SAFETY: the translator patched `to` to land on an instruction of this code.
+        self.ip = unsafe { self.ip.offset(to as isize) };
+        Flow::Continue
+    }
+}
+
+/// Memory `mem`'s buffer as a raw pointer and length (`(dangling, 0)` when there is none).
+#[inline(always)]
+pub(super) fn memory_view(store: &mut Store, mem: usize) -> (*mut u8, usize) {
+    match store.memories.get_mut(mem) {
+        Some(m) => (m.data.as_mut_ptr(), m.data.len()),
+        None => (std::ptr::NonNull::dangling().as_ptr(), 0),
+    }
+}
+
+/// Stops the run with a trap.
+#[cold]
+#[inline(never)]
+fn trap(cx: &mut Ctx, code: TrapCode) -> Flow {
+    cx.trap = Some(Trap::new(code));
+    Flow::Exit
+}
+
+/// Stops the run with a trap that carries more than a code (host errors).
+#[cold]
+#[inline(never)]
+fn fail(cx: &mut Ctx, t: Trap) -> Flow {
+    cx.trap = Some(t);
+    Flow::Exit
+}
+
+/// Calls macro `$backend` with every instruction and its handler: first the hand-written
+/// ones as `[Name { fields } => handler, ...]`, then the numeric families of
+/// `spindle_ir::for_each_numeric!` (handled by `binary`, `binary_imm`, `unary`, `load`,
+/// `store`). A backend that leaves an instruction out does not compile (the portable
+/// backend's `match` is exhaustive).
+macro_rules! with_handlers {
+    ($backend:ident) => {
+        spindle_ir::for_each_numeric!($backend, [
+            Trap { code } => trap_op,
+            Br { to } => br,
+            BrIfEqz { cond, to } => br_if_eqz,
+            BrIfNez { cond, to } => br_if_nez,
+            BrTable { index, len } => br_table,
+            Copy { dst, src } => copy,
+            CopyMany { dst, src, len } => copy_many,
+            Const32 { dst, value } => const32,
+            Const64 { dst, value } => const64,
+            Return { src, len } => ret,
+            Call { func, base } => call,
+            CallIndirect { ty, table, index, base } => call_indirect,
+            Select { dst, cond, a, b } => select,
+            GlobalGet { dst, idx } => global_get,
+            GlobalSet { src, idx } => global_set,
+            MemorySize { dst } => memory_size,
+            MemoryGrow { dst, delta } => memory_grow_op,
+            MemoryFill { dst, value, len } => memory_fill,
+            MemoryCopy { dst, src, len } => memory_copy,
+            MemoryInit { seg, dst, src, len } => memory_init,
+            DataDrop { seg } => data_drop,
+            TableGet { dst, table, index } => table_get,
+            TableSet { table, index, value } => table_set,
+            TableSize { dst, table } => table_size,
+            TableGrow { dst, table, init, delta } => table_grow_op,
+            TableFill { table, dst, value, len } => table_fill,
+            TableCopy { dst, src, len, dst_table, src_table } => table_copy,
+            TableInit { dst, src, len, seg, table } => table_init,
+            ElemDrop { seg } => elem_drop,
+            RefFunc { dst, func } => ref_func,
+            RefIsNull { dst, src } => ref_is_null,
+            BrIfCmp { op, a, b, to } => br_if_cmp,
+            Fuel { amount } => fuel,
+        ]);
+    };
+}
+pub(super) use with_handlers;
+
+// ----- numeric -----
+
+#[inline(always)]
+pub(super) fn binary(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, a: Reg, b: Reg) -> Flow {
+    match num::binary(op, s.r(a), s.r(b)) {
+        Ok(v) => {
+            s.w(dst, v);
+            s.next()
+        }
+        Err(code) => trap(cx, code),
+    }
+}
+
+#[inline(always)]
+pub(super) fn binary_imm(
+    s: &mut State,
+    cx: &mut Ctx,
+    op: BinOp,
+    dst: Dst,
+    a: Reg,
+    imm: i32,
+) -> Flow {
+    match num::binary(op, s.r(a), num::imm_operand(imm)) {
+        Ok(v) => {
+            s.w(dst, v);
+            s.next()
+        }
+        Err(code) => trap(cx, code),
+    }
+}
+
+#[inline(always)]
+pub(super) fn unary(s: &mut State, cx: &mut Ctx, op: spindle_ir::UnOp, dst: Dst, src: Reg) -> Flow {
+    match num::unary(op, s.r(src)) {
+        Ok(v) => {
+            s.w(dst, v);
+            s.next()
+        }
+        Err(code) => trap(cx, code),
+    }
+}
+
+/// Width in bytes of a load kind.
+#[inline(always)]
+fn load_width(kind: u8) -> u64 {
+    match kind {
+        load::I32Load | load::F32Load | load::I64Load32S | load::I64Load32U => 4,
+        load::I64Load | load::F64Load => 8,
+        load::I32Load8S | load::I32Load8U | load::I64Load8S | load::I64Load8U => 1,
+        _ => 2,
+    }
+}
+
+#[inline(always)]
+pub(super) fn load(
+    s: &mut State,
+    cx: &mut Ctx,
+    kind: u8,
+    dst: Dst,
+    addr: Reg,
+    offset: u32,
+) -> Flow {
+    let addr = (s.r(addr) as u32 as u64) + offset as u64;
+    let width = load_width(kind);
+    if addr + width > s.mem_len as u64 {
+        return trap(cx, TrapCode::MemoryOutOfBounds);
+    }
+    // SAFETY: `addr + width <= mem_len` was just checked, and `mem` has `mem_len` bytes
+    // (invariants of `State`).
+    let raw = unsafe {
+        let p = s.mem.add(addr as usize);
+        match width {
+            1 => p.read() as u64,
+            2 => p.cast::<u16>().read_unaligned().to_le() as u64,
+            4 => p.cast::<u32>().read_unaligned().to_le() as u64,
+            _ => p.cast::<u64>().read_unaligned().to_le(),
+        }
+    };
+    let v = match kind {
+        load::I32Load8S => raw as u8 as i8 as i32 as u32 as u64,
+        load::I32Load16S => raw as u16 as i16 as i32 as u32 as u64,
+        load::I64Load8S => raw as u8 as i8 as i64 as u64,
+        load::I64Load16S => raw as u16 as i16 as i64 as u64,
+        load::I64Load32S => raw as u32 as i32 as i64 as u64,
+        _ => raw,
+    };
+    s.w(dst, v);
+    s.next()
+}
+
+/// A store of the low `width` bytes of `value`.
+#[inline(always)]
+pub(super) fn store(
+    s: &mut State,
+    cx: &mut Ctx,
+    width: u8,
+    addr: Reg,
+    value: Reg,
+    offset: u32,
+) -> Flow {
+    let addr = (s.r(addr) as u32 as u64) + offset as u64;
+    let value = s.r(value);
+    if addr + width as u64 > s.mem_len as u64 {
+        return trap(cx, TrapCode::MemoryOutOfBounds);
+    }
+    // SAFETY: `addr + width <= mem_len` was just checked (invariants of `State`).
+    unsafe {
+        let p = s.mem.add(addr as usize);
+        match width {
+            1 => p.write(value as u8),
+            2 => p.cast::<u16>().write_unaligned((value as u16).to_le()),
+            4 => p.cast::<u32>().write_unaligned((value as u32).to_le()),
+            _ => p.cast::<u64>().write_unaligned(value.to_le()),
+        }
+    }
+    s.next()
+}
+
+// ----- control -----
+
+#[inline(always)]
+pub(super) fn trap_op(_s: &mut State, cx: &mut Ctx, code: TrapCode) -> Flow {
+    trap(cx, code)
+}
+
+#[inline(always)]
+pub(super) fn br(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
+    s.jump(to)
+}
+
+#[inline(always)]
+pub(super) fn br_if_eqz(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flow {
+    if s.r(cond) as u32 == 0 {
+        s.jump(to)
+    } else {
+        s.next()
+    }
+}
+
+#[inline(always)]
+pub(super) fn br_if_nez(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flow {
+    if s.r(cond) as u32 != 0 {
+        s.jump(to)
+    } else {
+        s.next()
+    }
+}
+
+#[inline(always)]
+pub(super) fn br_if_cmp(s: &mut State, cx: &mut Ctx, op: BinOp, a: Reg, b: Reg, to: i32) -> Flow {
+    match num::binary(op, s.r(a), s.r(b)) {
+        Ok(0) => s.next(),
+        Ok(_) => s.jump(to),
+        Err(code) => trap(cx, code),
+    }
+}
+
+#[inline(always)]
+pub(super) fn br_table(s: &mut State, _cx: &mut Ctx, index: Reg, len: u32) -> Flow {
+    // The `len + 1` `Br`s follow; an index past the end takes the last (the default).
+    let i = (s.r(index) as u32).min(len);
+    s.jump(1 + i as i32)
+}
+
+#[inline(always)]
+pub(super) fn copy(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg) -> Flow {
+    let v = s.r(src);
+    s.w(dst, v);
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn copy_many(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg, len: u16) -> Flow {
+    // SAFETY: both ranges lie within the frame (translator); `ptr::copy` allows overlap.
+    unsafe {
+        std::ptr::copy(
+            s.regs.add(src.0 as usize),
+            s.regs.add(dst.0 as usize),
+            len as usize,
+        )
+    };
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn const32(s: &mut State, _cx: &mut Ctx, dst: Dst, value: u32) -> Flow {
+    s.w(dst, value as u64);
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn const64(s: &mut State, _cx: &mut Ctx, dst: Dst, value: u64) -> Flow {
+    s.w(dst, value);
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn select(s: &mut State, _cx: &mut Ctx, dst: Dst, cond: Reg, a: Reg, b: Reg) -> Flow {
+    let v = if s.r(cond) as u32 != 0 {
+        s.r(a)
+    } else {
+        s.r(b)
+    };
+    s.w(dst, v);
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn ret(s: &mut State, cx: &mut Ctx, src: Reg, len: u16) -> Flow {
+    if src.0 != 0 {
+        // SAFETY: `src + len` registers lie within the frame (translator), and `ptr::copy`
+        // allows the ranges to overlap.
+        unsafe { std::ptr::copy(s.regs.add(src.0 as usize), s.regs, len as usize) };
+    }
+    let ip = return_to_caller(cx);
+    if ip.is_null() {
+        return Flow::Exit;
+    }
+    s.ip = ip;
+    s.sync(cx);
+    Flow::Continue
+}
+
+/// Pops the current frame; the caller's next instruction, or null when the run's entry
+/// frame returned.
+#[inline(never)]
+fn return_to_caller(cx: &mut Ctx) -> *const Instr {
+    let entry_depth = cx.entry_depth;
+    let store = cx.store();
+    if store.frames.len() == entry_depth {
+        return std::ptr::null();
+    }
+    let f = store.frames.pop().expect("a caller frame");
+    store.stack_top = f.base + f.caller.frame_size;
+    cx.cur = f.caller;
+    cx.base = f.base;
+    f.ip
+}
+
+#[inline(always)]
+pub(super) fn call(s: &mut State, cx: &mut Ctx, func: u32, base: Reg) -> Flow {
+    let callee = {
+        let inst = cx.cur.inst;
+        cx.store().instances[inst].funcs[func as usize]
+    };
+    call_func(s, cx, callee, base)
+}
+
+#[inline(always)]
+pub(super) fn call_indirect(
+    s: &mut State,
+    cx: &mut Ctx,
+    ty: u32,
+    table: u32,
+    index: Reg,
+    base: Reg,
+) -> Flow {
+    let i = s.r(index) as u32;
+    match indirect_callee(cx, ty, table, i) {
+        Ok(callee) => call_func(s, cx, callee, base),
+        Err(code) => trap(cx, code),
+    }
+}
+
+/// The function at `table[i]`, checked against type `ty`.
+#[inline(never)]
+fn indirect_callee(cx: &mut Ctx, ty: u32, table: u32, i: u32) -> Result<u32, TrapCode> {
+    let inst = cx.cur.inst;
+    let store = cx.store();
+    let t = store.instances[inst].tables[table as usize] as usize;
+    let elem = *store.tables[t]
+        .elems
+        .get(i as usize)
+        .ok_or(TrapCode::UndefinedElement)?;
+    if elem == 0 {
+        return Err(TrapCode::IndirectCallToNull);
+    }
+    let callee = (elem - 1) as u32;
+    if store.funcs[callee as usize].ty() != ty {
+        return Err(TrapCode::BadSignature);
+    }
+    Ok(callee)
+}
+
+#[inline(always)]
+fn call_func(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
+    let ip = enter_callee(cx, s.ip, callee, base.0 as usize);
+    if ip.is_null() {
+        return Flow::Exit;
+    }
+    s.ip = ip;
+    s.sync(cx);
+    Flow::Continue
+}
+
+/// Calls `callee` with its frame at register `base` of the current frame; the next
+/// instruction to run (the callee's first, or the caller's next after a host function), or
+/// null after a trap.
+#[inline(never)]
+fn enter_callee(cx: &mut Ctx, ip: *const Instr, callee: u32, base: usize) -> *const Instr {
+    let nb = cx.base + base;
+    let is_wasm = matches!(cx.store().funcs[callee as usize], FuncEntity::Wasm { .. });
+    if !is_wasm {
+        return match call_host(cx, callee, base) {
+            Ok(()) => ip.wrapping_add(1),
+            Err(t) => {
+                fail(cx, t);
+                std::ptr::null()
+            }
+        };
+    }
+    let store = cx.store();
+    if store.frames.len() >= store.limits.call_depth {
+        trap(cx, TrapCode::StackOverflow);
+        return std::ptr::null();
+    }
+    let entered = current(store, callee).and_then(|next| {
+        // SAFETY: see `Current::code`.
+        enter_code(store, unsafe { &*next.code }, nb)?;
+        Ok(next)
+    });
+    match entered {
+        Ok(next) => {
+            let caller = std::mem::replace(&mut cx.cur, next);
+            let ret_ip = ip.wrapping_add(1);
+            let old_base = std::mem::replace(&mut cx.base, nb);
+            cx.store().frames.push(Frame {
+                caller,
+                ip: ret_ip,
+                base: old_base,
+            });
+            cx.cur.instrs()
+        }
+        Err(t) => {
+            fail(cx, t);
+            std::ptr::null()
+        }
+    }
+}
+
+/// Calls host function `callee` with the arguments at register `base` of the current frame,
+/// writing its results there.
+fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
+    let frame_size = cx.cur.frame_size;
+    let frame = cx.base;
+    let store = cx.store();
+    let FuncEntity::Host { func: f, sig, .. } = &store.funcs[callee as usize] else {
+        unreachable!("checked by the caller")
+    };
+    let (f, sig) = (f.clone(), sig.clone());
+    let (np, nr) = (sig.params.len(), sig.results.len());
+    let at = frame + base;
+    // Arguments then result slots in one reused buffer (a re-entrant call finds it taken and
+    // allocates its own).
+    let mut vals = std::mem::take(&mut store.host_vals);
+    vals.clear();
+    vals.extend(
+        sig.params
+            .iter()
+            .enumerate()
+            .map(|(i, t)| from_bits(store.stack[at + i], *t)),
+    );
+    vals.extend(sig.results.iter().map(|t| from_bits(0, *t)));
+    let saved_top = store.stack_top;
+    store.stack_top = frame + frame_size;
+    let (args, results) = vals.split_at_mut(np);
+    let r = f(store, args, results);
+    store.stack_top = saved_top;
+    if r.is_ok() {
+        for i in 0..nr {
+            store.stack[at + i] = to_bits(vals[np + i]);
+        }
+    }
+    store.host_vals = vals;
+    r
+}
+
+#[inline(always)]
+pub(super) fn fuel(s: &mut State, cx: &mut Ctx, amount: u32) -> Flow {
+    let store = cx.store();
+    let amount = amount as u64;
+    if store.fuel < amount {
+        return out_of_fuel(s.ip, cx);
+    }
+    store.fuel -= amount;
+    s.next()
+}
+
+/// Stops for lack of fuel, noting where (resumable calls continue there, charging the
+/// stretch again).
+#[cold]
+#[inline(never)]
+fn out_of_fuel(ip: *const Instr, cx: &mut Ctx) -> Flow {
+    // SAFETY: `ip` points into the current function's code (invariants of `State`).
+    let at = unsafe { ip.offset_from(cx.cur.instrs()) } as usize;
+    let paused = Paused {
+        cur: cx.cur.clone(),
+        ip: at,
+        base: cx.base,
+    };
+    let store = cx.store();
+    store.fuel = 0;
+    store.paused = Some(paused);
+    trap(cx, TrapCode::OutOfFuel)
+}
+
+// ----- globals, memory, tables, references -----
+
+#[inline(always)]
+pub(super) fn global_get(s: &mut State, cx: &mut Ctx, dst: Dst, idx: u32) -> Flow {
+    let inst = cx.cur.inst;
+    let store = cx.store();
+    let g = store.instances[inst].globals[idx as usize] as usize;
+    s.w(dst, store.globals[g].value);
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn global_set(s: &mut State, cx: &mut Ctx, src: Reg, idx: u32) -> Flow {
+    let inst = cx.cur.inst;
+    let v = s.r(src);
+    let store = cx.store();
+    let g = store.instances[inst].globals[idx as usize] as usize;
+    store.globals[g].value = v;
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn memory_size(s: &mut State, cx: &mut Ctx, dst: Dst) -> Flow {
+    let mem0 = cx.cur.mem0;
+    let pages = cx.store().memories[mem0].pages();
+    s.w(dst, pages);
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn memory_grow_op(s: &mut State, cx: &mut Ctx, dst: Dst, delta: Reg) -> Flow {
+    let d = s.r(delta) as u32 as u64;
+    let mem0 = cx.cur.mem0;
+    let old = memory_grow(cx.store(), mem0, d);
+    s.w(dst, old as u32 as u64);
+    s.sync_mem(cx);
+    s.next()
+}
+
+/// Runs a bulk operation given the operand values; on success re-derives the memory view
+/// (the operation borrowed the store's memory) and goes on.
+#[inline(always)]
+fn bulk(s: &mut State, cx: &mut Ctx, r: Result<(), TrapCode>) -> Flow {
+    match r {
+        Ok(()) => {
+            s.sync_mem(cx);
+            s.next()
+        }
+        Err(code) => trap(cx, code),
+    }
+}
+
+/// Checks `[start, start + len)` lies within `size`; returns the range as `usize`s.
+#[inline]
+fn range(start: u64, len: u64, size: usize, code: TrapCode) -> Result<(usize, usize), TrapCode> {
+    let end = start.checked_add(len).ok_or(code)?;
+    if end > size as u64 {
+        return Err(code);
+    }
+    Ok((start as usize, end as usize))
+}
+
+#[inline(always)]
+pub(super) fn memory_fill(s: &mut State, cx: &mut Ctx, dst: Reg, value: Reg, len: Reg) -> Flow {
+    let (d, v, n) = (s.r(dst) as u32, s.r(value) as u8, s.r(len) as u32);
+    let r = memory_fill_slow(cx, d, v, n);
+    bulk(s, cx, r)
+}
+
+#[inline(never)]
+fn memory_fill_slow(cx: &mut Ctx, dst: u32, value: u8, len: u32) -> Result<(), TrapCode> {
+    let mem0 = cx.cur.mem0;
+    let data = &mut cx.store().memories[mem0].data;
+    let (s, e) = range(
+        dst as u64,
+        len as u64,
+        data.len(),
+        TrapCode::MemoryOutOfBounds,
+    )?;
+    data[s..e].fill(value);
+    Ok(())
+}
+
+#[inline(always)]
+pub(super) fn memory_copy(s: &mut State, cx: &mut Ctx, dst: Reg, src: Reg, len: Reg) -> Flow {
+    let (d, sr, n) = (s.r(dst) as u32, s.r(src) as u32, s.r(len) as u32);
+    let r = memory_copy_slow(cx, d, sr, n);
+    bulk(s, cx, r)
+}
+
+#[inline(never)]
+fn memory_copy_slow(cx: &mut Ctx, dst: u32, src: u32, len: u32) -> Result<(), TrapCode> {
+    let mem0 = cx.cur.mem0;
+    let data = &mut cx.store().memories[mem0].data;
+    let oob = TrapCode::MemoryOutOfBounds;
+    let (d, _) = range(dst as u64, len as u64, data.len(), oob)?;
+    let (s, e) = range(src as u64, len as u64, data.len(), oob)?;
+    data.copy_within(s..e, d);
+    Ok(())
+}
+
+#[inline(always)]
+pub(super) fn memory_init(
+    s: &mut State,
+    cx: &mut Ctx,
+    seg: u32,
+    dst: Reg,
+    src: Reg,
+    len: Reg,
+) -> Flow {
+    let (d, sr, n) = (s.r(dst) as u32, s.r(src) as u32, s.r(len) as u32);
+    let r = memory_init_slow(cx, seg, d, sr, n);
+    bulk(s, cx, r)
+}
+
+#[inline(never)]
+fn memory_init_slow(cx: &mut Ctx, seg: u32, dst: u32, src: u32, len: u32) -> Result<(), TrapCode> {
+    let (inst, mem0) = (cx.cur.inst, cx.cur.mem0);
+    let store = cx.store();
+    let bytes = store.instances[inst].datas[seg as usize].clone();
+    let data = &mut store.memories[mem0].data;
+    let oob = TrapCode::MemoryOutOfBounds;
+    let (d, de) = range(dst as u64, len as u64, data.len(), oob)?;
+    let (s, e) = range(src as u64, len as u64, bytes.len(), oob)?;
+    data[d..de].copy_from_slice(&bytes[s..e]);
+    Ok(())
+}
+
+#[inline(always)]
+pub(super) fn data_drop(s: &mut State, cx: &mut Ctx, seg: u32) -> Flow {
+    let inst = cx.cur.inst;
+    cx.store().instances[inst].datas[seg as usize] = Arc::from(&[][..]);
+    s.next()
+}
+
+/// Store index of table `table` of the current instance.
+#[inline(always)]
+fn table_at(cx: &mut Ctx, table: u32) -> usize {
+    let inst = cx.cur.inst;
+    cx.store().instances[inst].tables[table as usize] as usize
+}
+
+#[inline(always)]
+pub(super) fn table_get(s: &mut State, cx: &mut Ctx, dst: Dst, table: u32, index: Reg) -> Flow {
+    let t = table_at(cx, table);
+    let i = s.r(index) as u32 as usize;
+    match cx.store().tables[t].elems.get(i) {
+        Some(v) => {
+            let v = *v;
+            s.w(dst, v);
+            s.next()
+        }
+        None => trap(cx, TrapCode::TableOutOfBounds),
+    }
+}
+
+#[inline(always)]
+pub(super) fn table_set(s: &mut State, cx: &mut Ctx, table: u32, index: Reg, value: Reg) -> Flow {
+    let t = table_at(cx, table);
+    let (i, v) = (s.r(index) as u32 as usize, s.r(value));
+    match cx.store().tables[t].elems.get_mut(i) {
+        Some(slot) => {
+            *slot = v;
+            s.next()
+        }
+        None => trap(cx, TrapCode::TableOutOfBounds),
+    }
+}
+
+#[inline(always)]
+pub(super) fn table_size(s: &mut State, cx: &mut Ctx, dst: Dst, table: u32) -> Flow {
+    let t = table_at(cx, table);
+    let n = cx.store().tables[t].elems.len() as u64;
+    s.w(dst, n);
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn table_grow_op(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    table: u32,
+    init: Reg,
+    delta: Reg,
+) -> Flow {
+    let t = table_at(cx, table);
+    let (d, v) = (s.r(delta) as u32 as u64, s.r(init));
+    let old = table_grow(cx.store(), t, d, v);
+    s.w(dst, old as u32 as u64);
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn table_fill(
+    s: &mut State,
+    cx: &mut Ctx,
+    table: u32,
+    dst: Reg,
+    value: Reg,
+    len: Reg,
+) -> Flow {
+    let (d, v, n) = (s.r(dst) as u32, s.r(value), s.r(len) as u32);
+    let r = table_fill_slow(cx, table, d, v, n);
+    bulk(s, cx, r)
+}
+
+#[inline(never)]
+fn table_fill_slow(
+    cx: &mut Ctx,
+    table: u32,
+    dst: u32,
+    value: u64,
+    len: u32,
+) -> Result<(), TrapCode> {
+    let t = table_at(cx, table);
+    let elems = &mut cx.store().tables[t].elems;
+    let (s, e) = range(
+        dst as u64,
+        len as u64,
+        elems.len(),
+        TrapCode::TableOutOfBounds,
+    )?;
+    elems[s..e].fill(value);
+    Ok(())
+}
+
+#[inline(always)]
+pub(super) fn table_copy(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Reg,
+    src: Reg,
+    len: Reg,
+    dst_table: u32,
+    src_table: u32,
+) -> Flow {
+    let (d, sr, n) = (s.r(dst) as u32, s.r(src) as u32, s.r(len) as u32);
+    let r = table_copy_slow(cx, dst_table, src_table, d, sr, n);
+    bulk(s, cx, r)
+}
+
+#[inline(never)]
+fn table_copy_slow(
+    cx: &mut Ctx,
+    dst_table: u32,
+    src_table: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> Result<(), TrapCode> {
+    let (dt, st) = (table_at(cx, dst_table), table_at(cx, src_table));
+    let tables = &mut cx.store().tables;
+    let oob = TrapCode::TableOutOfBounds;
+    let (d, de) = range(dst as u64, len as u64, tables[dt].elems.len(), oob)?;
+    let (s, e) = range(src as u64, len as u64, tables[st].elems.len(), oob)?;
+    if dt == st {
+        tables[dt].elems.copy_within(s..e, d);
+    } else {
+        let items: Vec<u64> = tables[st].elems[s..e].to_vec();
+        tables[dt].elems[d..de].copy_from_slice(&items);
+    }
+    Ok(())
+}
+
+#[inline(always)]
+pub(super) fn table_init(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Reg,
+    src: Reg,
+    len: Reg,
+    seg: u32,
+    table: u32,
+) -> Flow {
+    let (d, sr, n) = (s.r(dst) as u32, s.r(src) as u32, s.r(len) as u32);
+    let r = table_init_slow(cx, seg, table, d, sr, n);
+    bulk(s, cx, r)
+}
+
+#[inline(never)]
+fn table_init_slow(
+    cx: &mut Ctx,
+    seg: u32,
+    table: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> Result<(), TrapCode> {
+    let t = table_at(cx, table);
+    let inst = cx.cur.inst;
+    let store = cx.store();
+    let oob = TrapCode::TableOutOfBounds;
+    let segment = &store.instances[inst].elems[seg as usize];
+    let (s, e) = range(src as u64, len as u64, segment.len(), oob)?;
+    let items: Vec<u64> = segment[s..e].to_vec();
+    let elems = &mut store.tables[t].elems;
+    let (d, de) = range(dst as u64, len as u64, elems.len(), oob)?;
+    elems[d..de].copy_from_slice(&items);
+    Ok(())
+}
+
+#[inline(always)]
+pub(super) fn elem_drop(s: &mut State, cx: &mut Ctx, seg: u32) -> Flow {
+    let inst = cx.cur.inst;
+    cx.store().instances[inst].elems[seg as usize] = Vec::new();
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn ref_func(s: &mut State, cx: &mut Ctx, dst: Dst, func: u32) -> Flow {
+    let inst = cx.cur.inst;
+    let f = cx.store().instances[inst].funcs[func as usize] as u64;
+    s.w(dst, f + 1);
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn ref_is_null(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg) -> Flow {
+    let v = (s.r(src) == 0) as u64;
+    s.w(dst, v);
+    s.next()
+}

@@ -1,0 +1,331 @@
+//! The interpreter of register bytecode, with the Wasm call stack on the heap
+//! (`Store::frames`), so Wasm calls never recurse on the host stack. Host functions may call
+//! back into Wasm; each re-entry runs the interpreter again above the registers in use, and
+//! the depth limit counts every frame.
+//!
+//! What each instruction does is written once (`handlers.rs`); two dispatch backends run
+//! those handlers ([`Dispatch`]): `threaded.rs` chains them by tail calls, `portable.rs` runs
+//! them from a `match` in a loop.
+//!
+//! This is one of the two places `unsafe` is allowed (with the memory code): registers,
+//! instructions and linear memory are reached through raw pointers whose validity the
+//! translator and `enter_code` establish; every block states why it holds.
+
+mod handlers;
+mod portable;
+mod threaded;
+
+use spindle_ir::{Instr, TrapCode};
+use spindle_translate::CompiledFunc;
+
+use crate::store::{from_bits, to_bits, FuncEntity, Store};
+use crate::{Trap, Val};
+use handlers::{Ctx, State};
+
+/// How the interpreter goes from one instruction to the next.
+///
+/// Both backends run the same handlers and give the same results; they differ in speed and
+/// in what they ask of the compiler.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Dispatch {
+    /// Each instruction's handler ends by jumping straight to the next one's (a sibling
+    /// call the compiler turns into a jump): one indirect branch per instruction site,
+    /// which the CPU predicts far better than one shared branch. Available on x86_64 and
+    /// aarch64 in optimised builds; elsewhere (and in unoptimised builds, where the calls
+    /// would nest) the interpreter uses [`Dispatch::Loop`] instead.
+    Threaded,
+    /// A `match` on each instruction inside a loop: works on every target and build.
+    Loop,
+}
+
+impl Default for Dispatch {
+    /// The fastest available: [`Dispatch::Threaded`] where it is compiled in.
+    fn default() -> Self {
+        if threaded::available() {
+            Dispatch::Threaded
+        } else {
+            Dispatch::Loop
+        }
+    }
+}
+
+/// The backend calls made with `dispatch` actually run on (this target and build).
+pub fn effective_dispatch(dispatch: Dispatch) -> Dispatch {
+    if dispatch == Dispatch::Threaded && threaded::available() {
+        Dispatch::Threaded
+    } else {
+        Dispatch::Loop
+    }
+}
+
+/// Calls function `func` of the store with `args`, writing `results`.
+///
+/// The caller has checked the number and types of arguments and results.
+pub fn call(store: &mut Store, func: u32, args: &[Val], results: &mut [Val]) -> Result<(), Trap> {
+    call_inner(store, func, args, results, false).map(|_| ())
+}
+
+/// A call that ran out of fuel and can be resumed (see [`call_resumable`]).
+#[derive(Debug)]
+pub struct Suspension {
+    ty: u32,
+    entry_base: usize,
+    entry_depth: usize,
+    saved_top: usize,
+    /// `store.frames.len()` when suspended: only the topmost suspension may resume.
+    depth: usize,
+    at: Paused,
+}
+
+/// Where a suspended call stopped: its innermost frame.
+#[derive(Clone, Debug)]
+pub(crate) struct Paused {
+    cur: Current,
+    /// Index of the instruction to run next in `cur`'s code.
+    ip: usize,
+    base: usize,
+}
+
+/// Like [`call`], but running out of fuel suspends the call instead of unwinding it:
+/// `Ok(Some(suspension))` can be resumed with [`resume`] after adding fuel.
+pub fn call_resumable(
+    store: &mut Store,
+    func: u32,
+    args: &[Val],
+    results: &mut [Val],
+) -> Result<Option<Suspension>, Trap> {
+    call_inner(store, func, args, results, true)
+}
+
+/// Continues a suspended call; it may suspend again.
+pub fn resume(
+    store: &mut Store,
+    s: Suspension,
+    results: &mut [Val],
+) -> Result<Option<Suspension>, Trap> {
+    if store.frames.len() != s.depth || store.reentry != 0 {
+        return Err(Trap::host(
+            "only the most recently suspended call can be resumed, from the host",
+        ));
+    }
+    store.reentry += 1;
+    let marker = 0u8;
+    store.native_base = std::ptr::addr_of!(marker) as usize;
+    let Suspension {
+        ty,
+        entry_base,
+        entry_depth,
+        saved_top,
+        at,
+        ..
+    } = s;
+    let r = run(store, at, entry_depth);
+    finish(
+        store,
+        r,
+        ty,
+        entry_base,
+        entry_depth,
+        saved_top,
+        results,
+        true,
+    )
+}
+
+/// Ends a run: reads results, or unwinds (or keeps, for a resumable out-of-fuel) the frames.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    store: &mut Store,
+    r: Result<(), Trap>,
+    ty: u32,
+    entry_base: usize,
+    entry_depth: usize,
+    saved_top: usize,
+    results: &mut [Val],
+    resumable: bool,
+) -> Result<Option<Suspension>, Trap> {
+    store.reentry -= 1;
+    let paused = store.paused.take();
+    if let Err(t) = &r {
+        if resumable && t.code == TrapCode::OutOfFuel && store.reentry == 0 {
+            if let Some(at) = paused {
+                // Keep the frames; later calls run above the suspended registers.
+                return Ok(Some(Suspension {
+                    ty,
+                    entry_base,
+                    entry_depth,
+                    saved_top,
+                    depth: store.frames.len(),
+                    at,
+                }));
+            }
+        }
+    }
+    store.frames.truncate(entry_depth);
+    store.stack_top = saved_top;
+    r?;
+    let fty = store.registry.get(ty);
+    for (i, (slot, t)) in results.iter_mut().zip(fty.results.iter()).enumerate() {
+        *slot = from_bits(store.stack[entry_base + i], *t);
+    }
+    Ok(None)
+}
+
+fn call_inner(
+    store: &mut Store,
+    func: u32,
+    args: &[Val],
+    results: &mut [Val],
+    resumable: bool,
+) -> Result<Option<Suspension>, Trap> {
+    let entity = store.funcs[func as usize].clone();
+    match entity {
+        FuncEntity::Host { func: f, .. } => f(store, args, results).map(|()| None),
+        FuncEntity::Wasm { ty, .. } => {
+            // The address of a local approximates the native stack pointer: re-entries that
+            // went too deep below the outermost call trap instead of overflowing.
+            let marker = 0u8;
+            let here = std::ptr::addr_of!(marker) as usize;
+            if store.reentry == 0 {
+                store.native_base = here;
+            } else if store.reentry >= store.limits.reentry_depth
+                || store.native_base.saturating_sub(here) > store.limits.native_stack
+            {
+                return Err(Trap::new(TrapCode::StackOverflow));
+            }
+            store.reentry += 1;
+            let saved_top = store.stack_top;
+            let entry_depth = store.frames.len();
+            let base = store.stack_top;
+            let r = current(store, func).and_then(|cur| {
+                // SAFETY: see `Current::code`.
+                enter_code(store, unsafe { &*cur.code }, base)?;
+                for (i, a) in args.iter().enumerate() {
+                    store.stack[base + i] = to_bits(*a);
+                }
+                run(store, Paused { cur, ip: 0, base }, entry_depth)
+            });
+            finish(
+                store,
+                r,
+                ty,
+                base,
+                entry_depth,
+                saved_top,
+                results,
+                resumable,
+            )
+        }
+    }
+}
+
+/// Makes room for a frame of `code` at `base` and zeroes its declared locals.
+#[inline]
+fn enter_code(store: &mut Store, code: &CompiledFunc, base: usize) -> Result<(), Trap> {
+    let need = base + code.frame_size as usize;
+    if need > store.limits.stack_registers {
+        return Err(Trap::new(TrapCode::StackOverflow));
+    }
+    let (params, locals) = (code.params as usize, code.locals as usize);
+    if store.stack.len() < need {
+        let grown = need
+            .max(store.stack.len() * 2)
+            .min(store.limits.stack_registers.max(need));
+        store.stack.resize(grown, 0);
+    }
+    store.stack[base + params..base + locals].fill(0);
+    store.stack_top = need;
+    Ok(())
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Current {
+    /// The function's code. A raw pointer: the code is owned by a `CompiledModule` that the
+    /// store's function entities keep alive for as long as the store exists.
+    code: *const CompiledFunc,
+    frame_size: usize,
+    inst: usize,
+    /// Store index of the instance's memory 0 (`usize::MAX` when it has none).
+    mem0: usize,
+}
+
+impl Current {
+    /// The first instruction of the code.
+    #[inline]
+    fn instrs(&self) -> *const Instr {
+        // SAFETY: `code` stays valid while the store lives (see the field).
+        unsafe { (*self.code).code.as_ptr() }
+    }
+}
+
+fn current(store: &Store, func: u32) -> Result<Current, Trap> {
+    let code: &CompiledFunc = match &store.funcs[func as usize] {
+        FuncEntity::Wasm { module, index, .. } => {
+            module.code_ref(*index as usize).map_err(Trap::host)?
+        }
+        FuncEntity::Host { .. } => unreachable!("only Wasm functions have code"),
+    };
+    let frame_size = code.frame_size as usize;
+    let code = code as *const CompiledFunc;
+    match &store.funcs[func as usize] {
+        FuncEntity::Wasm { instance, .. } => {
+            let inst = *instance as usize;
+            let mem0 = store.instances[inst]
+                .memories
+                .first()
+                .map_or(usize::MAX, |m| *m as usize);
+            Ok(Current {
+                code,
+                frame_size,
+                inst,
+                mem0,
+            })
+        }
+        FuncEntity::Host { .. } => unreachable!("only Wasm functions have code"),
+    }
+}
+
+/// `memory.grow`: the old size in pages, or -1.
+pub fn memory_grow(store: &mut Store, mem: usize, delta: u64) -> u64 {
+    let m = &store.memories[mem];
+    let old = m.pages();
+    let new = match old.checked_add(delta) {
+        Some(n) if n <= m.max_pages() => n,
+        _ => return u64::MAX,
+    };
+    let bytes = new << m.ty.page_size_log2();
+    if bytes > store.limits.memory_size || bytes > isize::MAX as u64 {
+        return u64::MAX;
+    }
+    store.memories[mem].data.resize(bytes as usize, 0);
+    old
+}
+
+/// `table.grow`: the old size, or -1.
+pub fn table_grow(store: &mut Store, table: usize, delta: u64, init: u64) -> u64 {
+    let t = &store.tables[table];
+    let old = t.elems.len() as u64;
+    let new = match old.checked_add(delta) {
+        Some(n) if n <= t.max() && n <= store.limits.table_elements => n,
+        _ => return u64::MAX,
+    };
+    store.tables[table].elems.resize(new as usize, init);
+    old
+}
+
+/// Runs from `start` until the frame at `entry_depth` returns or something traps.
+fn run(store: &mut Store, start: Paused, entry_depth: usize) -> Result<(), Trap> {
+    let threaded = store.dispatch == Dispatch::Threaded && threaded::available();
+    let Paused { cur, ip, base } = start;
+    let mut cx = Ctx::new(store, cur, base, entry_depth);
+    let s = State::enter(&mut cx, ip);
+    if threaded {
+        threaded::run(s, &mut cx);
+    } else {
+        portable::run(s, &mut cx);
+    }
+    match cx.trap.take() {
+        Some(t) => Err(t),
+        None => Ok(()),
+    }
+}

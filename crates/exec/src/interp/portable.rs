@@ -1,0 +1,40 @@
+//! The portable loop backend: one `match` over the instruction in a loop.
+//!
+//! Works on every target and in every build; the single indirect branch that picks each
+//! handler is what makes it slower than the threaded backend on CPUs that predict branches
+//! by their address.
+
+use spindle_ir::{load, store, BinOp, Instr, UnOp};
+
+use super::handlers::*;
+
+macro_rules! portable_loop {
+    ([ $( $name:ident { $($f:ident),* } => $h:ident, )* ]
+     binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }
+     load { $($l:ident)* } store { $($st:ident)* }) => {
+        /// Runs handlers from `s` until one says to stop.
+        pub(super) fn run(mut s: State, cx: &mut Ctx) {
+            loop {
+                // SAFETY: `ip` points at an instruction of the current code (invariants of
+                // `State`).
+                let instr = unsafe { *s.ip };
+                let flow = match instr {
+                    $( Instr::$name { $($f),* } => $h(&mut s, cx, $($f),*), )*
+                    $( Instr::$b { dst, a, b } => binary(&mut s, cx, BinOp::$b, dst, a, b), )*
+                    $( Instr::$bi { dst, a, imm } =>
+                        binary_imm(&mut s, cx, BinOp::$bb, dst, a, imm), )*
+                    $( Instr::$u { dst, src } => unary(&mut s, cx, UnOp::$u, dst, src), )*
+                    $( Instr::$l { dst, addr, offset } =>
+                        load(&mut s, cx, load::$l, dst, addr, offset), )*
+                    $( Instr::$st { addr, value, offset } =>
+                        store(&mut s, cx, store::$st, addr, value, offset), )*
+                };
+                if flow == Flow::Exit {
+                    return;
+                }
+            }
+        }
+    };
+}
+
+with_handlers!(portable_loop);

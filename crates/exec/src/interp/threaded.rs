@@ -1,0 +1,192 @@
+//! The tail-call threaded backend: one function per instruction, each ending in a call to
+//! the next instruction's handler, which the compiler emits as a jump (a sibling call: same
+//! signature, nothing left to do after it). Every instruction site then has its own
+//! indirect branch, which the CPU predicts from the instruction that came before.
+//!
+//! Stable Rust cannot demand the jump (`become` is unstable), so this backend is compiled
+//! only where it is known to hold (x86_64 and aarch64 with optimisations on, i.e. without
+//! `debug_assertions`), and [`available`] also checks, once, that a chain of calls through a
+//! handler table does not grow the native stack before anything runs on it. The handlers
+//! are written so that their last call is always in tail position (see `handlers.rs`).
+
+use super::handlers::*;
+
+#[cfg(all(
+    any(target_arch = "x86_64", target_arch = "aarch64"),
+    not(debug_assertions)
+))]
+mod imp {
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    use spindle_ir::{load, store, BinOp, Instr, Opcode, UnOp};
+
+    use super::*;
+
+    /// A handler: the `State` fields and the context, as plain arguments so that they stay
+    /// in machine registers from one handler to the next.
+    type Handler = unsafe fn(*const Instr, *mut u64, *mut u8, usize, *mut Ctx);
+
+    /// The handler of the instruction at `ip`.
+    #[inline(always)]
+    fn handler_of(ip: *const Instr) -> Handler {
+        // SAFETY: `Instr` is `#[repr(u16)]`, so its first two bytes are its tag, which is
+        // its `Opcode` (both enums come from the one IR table, in the same order); `ip`
+        // points at an instruction (invariants of `State`).
+        let tag = unsafe { ip.cast::<u16>().read() } as usize;
+        // SAFETY: every tag is below `Opcode::COUNT`, the length of `HANDLERS`.
+        unsafe { *HANDLERS.get_unchecked(tag) }
+    }
+
+    macro_rules! threaded_handlers {
+        ([ $( $name:ident { $($f:ident),* } => $h:ident, )* ]
+         binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }
+         load { $($l:ident)* } store { $($st:ident)* }) => {
+            /// One handler per instruction, named after it.
+            #[allow(non_snake_case)]
+            mod op {
+                use super::*;
+
+                $( threaded_handler!($name { $($f),* } s cx => $h(&mut s, cx, $($f),*)); )*
+                $( threaded_handler!($b { dst, a, b } s cx =>
+                    binary(&mut s, cx, BinOp::$b, dst, a, b)); )*
+                $( threaded_handler!($bi { dst, a, imm } s cx =>
+                    binary_imm(&mut s, cx, BinOp::$bb, dst, a, imm)); )*
+                $( threaded_handler!($u { dst, src } s cx =>
+                    unary(&mut s, cx, UnOp::$u, dst, src)); )*
+                $( threaded_handler!($l { dst, addr, offset } s cx =>
+                    load(&mut s, cx, load::$l, dst, addr, offset)); )*
+                $( threaded_handler!($st { addr, value, offset } s cx =>
+                    store(&mut s, cx, store::$st, addr, value, offset)); )*
+            }
+
+            /// Handlers indexed by opcode.
+            static HANDLERS: [Handler; Opcode::COUNT] = {
+                let mut t: [Handler; Opcode::COUNT] = [op::Trap as Handler; Opcode::COUNT];
+                $( t[Opcode::$name as usize] = op::$name; )*
+                $( t[Opcode::$b as usize] = op::$b; )*
+                $( t[Opcode::$bi as usize] = op::$bi; )*
+                $( t[Opcode::$u as usize] = op::$u; )*
+                $( t[Opcode::$l as usize] = op::$l; )*
+                $( t[Opcode::$st as usize] = op::$st; )*
+                t
+            };
+        };
+    }
+
+    /// Defines the handler function for instruction `$name`; `$s` and `$cx` name the state
+    /// and context inside `$body`.
+    macro_rules! threaded_handler {
+        ($name:ident { $($f:ident),* } $s:ident $cx:ident => $body:expr) => {
+            pub(super) unsafe fn $name(
+                ip: *const Instr,
+                regs: *mut u64,
+                mem: *mut u8,
+                mem_len: usize,
+                cx: *mut Ctx,
+            ) {
+                let mut $s = State { ip, regs, mem, mem_len };
+                // SAFETY: `cx` is the run's context, alive and not otherwise borrowed for
+                // the whole run (`run` below).
+                let $cx = unsafe { &mut *cx };
+                // SAFETY: `ip` points at an instruction (invariants of `State`), and this
+                // handler was picked by its tag.
+                let Instr::$name { $($f),* } = (unsafe { *ip }) else {
+                    // SAFETY: `HANDLERS` maps each tag to the handler of that variant.
+                    unsafe { std::hint::unreachable_unchecked() }
+                };
+                if $body == Flow::Continue {
+                    let next = handler_of($s.ip);
+                    // SAFETY: the state keeps its invariants across handlers.
+                    unsafe { next($s.ip, $s.regs, $s.mem, $s.mem_len, $cx) }
+                }
+            }
+        };
+    }
+
+    with_handlers!(threaded_handlers);
+
+    /// Runs handlers from `s` until one says to stop.
+    pub(in super::super) fn run(s: State, cx: &mut Ctx) {
+        let first = handler_of(s.ip);
+        // SAFETY: `s` satisfies the invariants of `State` (it came from `State::enter`).
+        unsafe { first(s.ip, s.regs, s.mem, s.mem_len, cx) }
+    }
+
+    /// 0: not checked yet, 1: sibling calls are jumps, 2: they are not.
+    static CHECKED: AtomicU8 = AtomicU8::new(0);
+
+    pub(in super::super) fn available() -> bool {
+        match CHECKED.load(Ordering::Relaxed) {
+            1 => true,
+            2 => false,
+            _ => {
+                let ok = probe::calls_are_jumps();
+                CHECKED.store(if ok { 1 } else { 2 }, Ordering::Relaxed);
+                ok
+            }
+        }
+    }
+
+    /// Checks that calls through a handler table in tail position do not grow the stack:
+    /// a chain of 64 such calls must end where it began.
+    mod probe {
+        use std::hint::black_box;
+
+        type Step = fn(usize, usize, *mut u8, usize, *mut usize);
+        static STEPS: [Step; 2] = [step, step_odd];
+        const DEPTH: usize = 64;
+
+        /// An address inside the caller's frame's neighbourhood: this function's own frame
+        /// lies just below its caller's.
+        #[inline(never)]
+        fn stack_mark() -> usize {
+            let marker = 0u8;
+            black_box(std::ptr::addr_of!(marker)) as usize
+        }
+
+        /// A second step function, so that the chain alternates between two callees.
+        fn step_odd(n: usize, first: usize, m: *mut u8, l: usize, out: *mut usize) {
+            step(n, first, m, l, out)
+        }
+
+        fn step(n: usize, first: usize, _m: *mut u8, _l: usize, out: *mut usize) {
+            let here = if n == DEPTH || n == 0 {
+                stack_mark()
+            } else {
+                0
+            };
+            if n == 0 {
+                // SAFETY: `out` points at `calls_are_jumps`'s local, alive for the chain.
+                unsafe { *out = first.abs_diff(here) };
+                return;
+            }
+            let first = if n == DEPTH { here } else { first };
+            let next = STEPS[n & 1];
+            next(n - 1, first, _m, _l, out)
+        }
+
+        pub(super) fn calls_are_jumps() -> bool {
+            let mut grown = usize::MAX;
+            step(DEPTH, 0, std::ptr::null_mut(), 0, &mut grown);
+            grown < 256
+        }
+    }
+}
+
+#[cfg(not(all(
+    any(target_arch = "x86_64", target_arch = "aarch64"),
+    not(debug_assertions)
+)))]
+mod imp {
+    use super::*;
+
+    pub(in super::super) fn run(s: State, cx: &mut Ctx) {
+        super::super::portable::run(s, cx)
+    }
+
+    pub(in super::super) fn available() -> bool {
+        false
+    }
+}
+
+pub(super) use imp::{available, run};

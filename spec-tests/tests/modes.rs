@@ -1,0 +1,53 @@
+//! The Wasm 1.0 and 2.0 suites in the modes `tests/spec.rs` does not cover: lazy translation
+//! (bodies validated up front, translated on first call) and the portable loop dispatch,
+//! each combination run in full. Every directive passes in each, as in the default mode.
+
+use spindle::{Dispatch, Translation};
+use spindle_spec_tests::{exec::set_mode, run_suite};
+
+#[test]
+fn wasm_v1_and_v2_pass_in_every_mode() {
+    let modes = [
+        (Translation::Lazy, Dispatch::Threaded),
+        (Translation::Eager, Dispatch::Loop),
+        (Translation::Lazy, Dispatch::Loop),
+    ];
+    for (translation, dispatch) in modes {
+        set_mode(translation, dispatch);
+        for suite in ["wasm-v1", "wasm-v2"] {
+            let start = std::time::Instant::now();
+            let report = run_suite(suite);
+            let total = report.counts().total();
+            let failures: Vec<String> = report
+                .scripts
+                .iter()
+                .flat_map(|s| s.directives.iter().map(move |d| (s, d)))
+                .filter(|(_, d)| matches!(d.outcome, spindle_spec_tests::Outcome::Failed(_)))
+                .take(10)
+                .map(|(s, d)| format!("{}:{} {} {:?}", s.label, d.line, d.kind, d.outcome))
+                .collect();
+            let ran_on = spindle::Engine::new(&spindle::Config {
+                dispatch,
+                ..Default::default()
+            })
+            .dispatch();
+            println!(
+                "{suite} ({translation:?}, {ran_on:?} dispatch): {} passed, {} failed, {} not run, in {:.1?}",
+                total.passed,
+                total.failed,
+                total.not_run,
+                start.elapsed()
+            );
+            assert_eq!(
+                total.failed, 0,
+                "{suite} ({translation:?}, {dispatch:?}): {failures:#?}"
+            );
+            assert!(
+                total.passed > 20_000,
+                "{suite}: only {} passed",
+                total.passed
+            );
+            assert_eq!(total.unsupported, 0);
+        }
+    }
+}
