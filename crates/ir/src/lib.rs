@@ -121,8 +121,9 @@ macro_rules! for_each_instr {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __spindle_instr_table {
-    ($m:ident binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }
-     load { $($l:ident)* } store { $($st:ident)* }) => {
+    ($m:ident binary { $($b:ident / $ba:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
+     unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
+     store { $($st:ident / $sta:ident)* }) => {
         $m! {
             /// Traps with `code` (`unreachable`, and translated code that must trap).
             Trap { code: $crate::TrapCode }
@@ -132,6 +133,10 @@ macro_rules! __spindle_instr_table {
             BrIfEqz { cond: $crate::Reg, to: i32 }
             /// Continues at `to` when `cond` (i32) is not zero.
             BrIfNez { cond: $crate::Reg, to: i32 }
+            /// Continues `to` instructions from here when the accumulator (i32) is zero.
+            BrIfEqzAcc { to: i32 }
+            /// Continues `to` instructions from here when the accumulator (i32) is not zero.
+            BrIfNezAcc { to: i32 }
             /// Continues at the `index`-th of the `len` `Br` instructions that follow, or at
             /// the last (the default) when `index >= len`.
             BrTable { index: $crate::Reg, len: u32 }
@@ -215,6 +220,27 @@ macro_rules! __spindle_instr_table {
                 /// A store of `value` to memory 0 at `addr + offset` (the Wasm operator).
                 $st { addr: $crate::Reg, value: $crate::Reg, offset: u32 }
             )*
+            $(
+                /// `dst = acc op b`: the binary operator with its first operand the
+                /// accumulator (the result of the instruction just before).
+                $ba { dst: $crate::Dst, b: $crate::Reg }
+            )*
+            $(
+                /// `dst = acc op imm`.
+                $bia { dst: $crate::Dst, imm: i32 }
+            )*
+            $(
+                /// `dst = op acc`.
+                $ua { dst: $crate::Dst }
+            )*
+            $(
+                /// A load from memory 0 at `acc + offset`.
+                $la { dst: $crate::Dst, offset: u32 }
+            )*
+            $(
+                /// A store of `acc` to memory 0 at `addr + offset`.
+                $sta { addr: $crate::Reg, offset: u32 }
+            )*
         }
     };
 }
@@ -256,6 +282,12 @@ macro_rules! define_instr {
                 }
             }
 
+            /// Whether running the instruction leaves its result in the accumulator (every
+            /// instruction with a result register but `CopyMany`).
+            pub fn sets_acc(&self) -> bool {
+                !matches!(self, Instr::CopyMany { .. }) && { *self }.dst_mut().is_some()
+            }
+
             /// The register the instruction writes its result to, if it has one.
             pub fn dst_mut(&mut self) -> Option<&mut Dst> {
                 match self {
@@ -284,6 +316,22 @@ macro_rules! define_instr {
             }
         }
     };
+}
+
+impl Instr {
+    /// The offset of the instruction's branch target, if it branches (`BrTable` jumps to the
+    /// `Br`s that follow it).
+    pub fn branch_offset(&self) -> Option<i32> {
+        match *self {
+            Instr::Br { to }
+            | Instr::BrIfEqz { to, .. }
+            | Instr::BrIfNez { to, .. }
+            | Instr::BrIfEqzAcc { to }
+            | Instr::BrIfNezAcc { to }
+            | Instr::BrIfCmp { to, .. } => Some(to),
+            _ => None,
+        }
+    }
 }
 
 /// Formats instruction fields for the disassembler.
@@ -315,53 +363,91 @@ macro_rules! for_each_numeric {
         $crate::__spindle_numeric_call! {
             [$($head)*]
             binary {
-                I32Eq I32Ne I32LtS I32LtU I32GtS I32GtU I32LeS I32LeU I32GeS I32GeU
-                I64Eq I64Ne I64LtS I64LtU I64GtS I64GtU I64LeS I64LeU I64GeS I64GeU
-                F32Eq F32Ne F32Lt F32Gt F32Le F32Ge
-                F64Eq F64Ne F64Lt F64Gt F64Le F64Ge
-                I32Add I32Sub I32Mul I32DivS I32DivU I32RemS I32RemU I32And I32Or I32Xor
-                I32Shl I32ShrS I32ShrU I32Rotl I32Rotr
-                I64Add I64Sub I64Mul I64DivS I64DivU I64RemS I64RemU I64And I64Or I64Xor
-                I64Shl I64ShrS I64ShrU I64Rotl I64Rotr
-                F32Add F32Sub F32Mul F32Div F32Min F32Max F32Copysign
-                F64Add F64Sub F64Mul F64Div F64Min F64Max F64Copysign
+                I32Eq/I32EqAcc I32Ne/I32NeAcc I32LtS/I32LtSAcc I32LtU/I32LtUAcc
+                I32GtS/I32GtSAcc I32GtU/I32GtUAcc I32LeS/I32LeSAcc I32LeU/I32LeUAcc
+                I32GeS/I32GeSAcc I32GeU/I32GeUAcc I64Eq/I64EqAcc I64Ne/I64NeAcc
+                I64LtS/I64LtSAcc I64LtU/I64LtUAcc I64GtS/I64GtSAcc I64GtU/I64GtUAcc
+                I64LeS/I64LeSAcc I64LeU/I64LeUAcc I64GeS/I64GeSAcc I64GeU/I64GeUAcc
+                F32Eq/F32EqAcc F32Ne/F32NeAcc F32Lt/F32LtAcc F32Gt/F32GtAcc F32Le/F32LeAcc
+                F32Ge/F32GeAcc F64Eq/F64EqAcc F64Ne/F64NeAcc F64Lt/F64LtAcc F64Gt/F64GtAcc
+                F64Le/F64LeAcc F64Ge/F64GeAcc I32Add/I32AddAcc I32Sub/I32SubAcc
+                I32Mul/I32MulAcc I32DivS/I32DivSAcc I32DivU/I32DivUAcc I32RemS/I32RemSAcc
+                I32RemU/I32RemUAcc I32And/I32AndAcc I32Or/I32OrAcc I32Xor/I32XorAcc
+                I32Shl/I32ShlAcc I32ShrS/I32ShrSAcc I32ShrU/I32ShrUAcc I32Rotl/I32RotlAcc
+                I32Rotr/I32RotrAcc I64Add/I64AddAcc I64Sub/I64SubAcc I64Mul/I64MulAcc
+                I64DivS/I64DivSAcc I64DivU/I64DivUAcc I64RemS/I64RemSAcc I64RemU/I64RemUAcc
+                I64And/I64AndAcc I64Or/I64OrAcc I64Xor/I64XorAcc I64Shl/I64ShlAcc
+                I64ShrS/I64ShrSAcc I64ShrU/I64ShrUAcc I64Rotl/I64RotlAcc I64Rotr/I64RotrAcc
+                F32Add/F32AddAcc F32Sub/F32SubAcc F32Mul/F32MulAcc F32Div/F32DivAcc
+                F32Min/F32MinAcc F32Max/F32MaxAcc F32Copysign/F32CopysignAcc F64Add/F64AddAcc
+                F64Sub/F64SubAcc F64Mul/F64MulAcc F64Div/F64DivAcc F64Min/F64MinAcc
+                F64Max/F64MaxAcc F64Copysign/F64CopysignAcc
             }
             imm {
-                I32AddImm = I32Add I32SubImm = I32Sub I32MulImm = I32Mul I32AndImm = I32And
-                I32OrImm = I32Or I32XorImm = I32Xor I32ShlImm = I32Shl I32ShrSImm = I32ShrS
-                I32ShrUImm = I32ShrU I32RotlImm = I32Rotl I32RotrImm = I32Rotr
-                I32DivSImm = I32DivS I32DivUImm = I32DivU I32RemSImm = I32RemS I32RemUImm = I32RemU
-                I32EqImm = I32Eq I32NeImm = I32Ne I32LtSImm = I32LtS I32LtUImm = I32LtU
-                I32GtSImm = I32GtS I32GtUImm = I32GtU I32LeSImm = I32LeS I32LeUImm = I32LeU
-                I32GeSImm = I32GeS I32GeUImm = I32GeU
-                I64AddImm = I64Add I64SubImm = I64Sub I64MulImm = I64Mul I64AndImm = I64And
-                I64OrImm = I64Or I64XorImm = I64Xor I64ShlImm = I64Shl I64ShrSImm = I64ShrS
-                I64ShrUImm = I64ShrU I64RotlImm = I64Rotl I64RotrImm = I64Rotr
-                I64DivSImm = I64DivS I64DivUImm = I64DivU I64RemSImm = I64RemS I64RemUImm = I64RemU
-                I64EqImm = I64Eq I64NeImm = I64Ne I64LtSImm = I64LtS I64LtUImm = I64LtU
-                I64GtSImm = I64GtS I64GtUImm = I64GtU I64LeSImm = I64LeS I64LeUImm = I64LeU
-                I64GeSImm = I64GeS I64GeUImm = I64GeU
+                I32AddImm/I32AddImmAcc = I32Add I32SubImm/I32SubImmAcc = I32Sub
+                I32MulImm/I32MulImmAcc = I32Mul I32AndImm/I32AndImmAcc = I32And
+                I32OrImm/I32OrImmAcc = I32Or I32XorImm/I32XorImmAcc = I32Xor
+                I32ShlImm/I32ShlImmAcc = I32Shl I32ShrSImm/I32ShrSImmAcc = I32ShrS
+                I32ShrUImm/I32ShrUImmAcc = I32ShrU I32RotlImm/I32RotlImmAcc = I32Rotl
+                I32RotrImm/I32RotrImmAcc = I32Rotr I32DivSImm/I32DivSImmAcc = I32DivS
+                I32DivUImm/I32DivUImmAcc = I32DivU I32RemSImm/I32RemSImmAcc = I32RemS
+                I32RemUImm/I32RemUImmAcc = I32RemU I32EqImm/I32EqImmAcc = I32Eq
+                I32NeImm/I32NeImmAcc = I32Ne I32LtSImm/I32LtSImmAcc = I32LtS
+                I32LtUImm/I32LtUImmAcc = I32LtU I32GtSImm/I32GtSImmAcc = I32GtS
+                I32GtUImm/I32GtUImmAcc = I32GtU I32LeSImm/I32LeSImmAcc = I32LeS
+                I32LeUImm/I32LeUImmAcc = I32LeU I32GeSImm/I32GeSImmAcc = I32GeS
+                I32GeUImm/I32GeUImmAcc = I32GeU I64AddImm/I64AddImmAcc = I64Add
+                I64SubImm/I64SubImmAcc = I64Sub I64MulImm/I64MulImmAcc = I64Mul
+                I64AndImm/I64AndImmAcc = I64And I64OrImm/I64OrImmAcc = I64Or
+                I64XorImm/I64XorImmAcc = I64Xor I64ShlImm/I64ShlImmAcc = I64Shl
+                I64ShrSImm/I64ShrSImmAcc = I64ShrS I64ShrUImm/I64ShrUImmAcc = I64ShrU
+                I64RotlImm/I64RotlImmAcc = I64Rotl I64RotrImm/I64RotrImmAcc = I64Rotr
+                I64DivSImm/I64DivSImmAcc = I64DivS I64DivUImm/I64DivUImmAcc = I64DivU
+                I64RemSImm/I64RemSImmAcc = I64RemS I64RemUImm/I64RemUImmAcc = I64RemU
+                I64EqImm/I64EqImmAcc = I64Eq I64NeImm/I64NeImmAcc = I64Ne
+                I64LtSImm/I64LtSImmAcc = I64LtS I64LtUImm/I64LtUImmAcc = I64LtU
+                I64GtSImm/I64GtSImmAcc = I64GtS I64GtUImm/I64GtUImmAcc = I64GtU
+                I64LeSImm/I64LeSImmAcc = I64LeS I64LeUImm/I64LeUImmAcc = I64LeU
+                I64GeSImm/I64GeSImmAcc = I64GeS I64GeUImm/I64GeUImmAcc = I64GeU
             }
             unary {
-                I32Eqz I64Eqz I32Clz I32Ctz I32Popcnt I64Clz I64Ctz I64Popcnt
-                F32Abs F32Neg F32Ceil F32Floor F32Trunc F32Nearest F32Sqrt
-                F64Abs F64Neg F64Ceil F64Floor F64Trunc F64Nearest F64Sqrt
-                I32WrapI64 I32TruncF32S I32TruncF32U I32TruncF64S I32TruncF64U
-                I64ExtendI32S I64ExtendI32U I64TruncF32S I64TruncF32U I64TruncF64S I64TruncF64U
-                F32ConvertI32S F32ConvertI32U F32ConvertI64S F32ConvertI64U F32DemoteF64
-                F64ConvertI32S F64ConvertI32U F64ConvertI64S F64ConvertI64U F64PromoteF32
-                I32ReinterpretF32 I64ReinterpretF64 F32ReinterpretI32 F64ReinterpretI64
-                I32Extend8S I32Extend16S I64Extend8S I64Extend16S I64Extend32S
-                I32TruncSatF32S I32TruncSatF32U I32TruncSatF64S I32TruncSatF64U
-                I64TruncSatF32S I64TruncSatF32U I64TruncSatF64S I64TruncSatF64U
+                I32Eqz/I32EqzAcc I64Eqz/I64EqzAcc I32Clz/I32ClzAcc I32Ctz/I32CtzAcc
+                I32Popcnt/I32PopcntAcc I64Clz/I64ClzAcc I64Ctz/I64CtzAcc I64Popcnt/I64PopcntAcc
+                F32Abs/F32AbsAcc F32Neg/F32NegAcc F32Ceil/F32CeilAcc F32Floor/F32FloorAcc
+                F32Trunc/F32TruncAcc F32Nearest/F32NearestAcc F32Sqrt/F32SqrtAcc
+                F64Abs/F64AbsAcc F64Neg/F64NegAcc F64Ceil/F64CeilAcc F64Floor/F64FloorAcc
+                F64Trunc/F64TruncAcc F64Nearest/F64NearestAcc F64Sqrt/F64SqrtAcc
+                I32WrapI64/I32WrapI64Acc I32TruncF32S/I32TruncF32SAcc
+                I32TruncF32U/I32TruncF32UAcc I32TruncF64S/I32TruncF64SAcc
+                I32TruncF64U/I32TruncF64UAcc I64ExtendI32S/I64ExtendI32SAcc
+                I64ExtendI32U/I64ExtendI32UAcc I64TruncF32S/I64TruncF32SAcc
+                I64TruncF32U/I64TruncF32UAcc I64TruncF64S/I64TruncF64SAcc
+                I64TruncF64U/I64TruncF64UAcc F32ConvertI32S/F32ConvertI32SAcc
+                F32ConvertI32U/F32ConvertI32UAcc F32ConvertI64S/F32ConvertI64SAcc
+                F32ConvertI64U/F32ConvertI64UAcc F32DemoteF64/F32DemoteF64Acc
+                F64ConvertI32S/F64ConvertI32SAcc F64ConvertI32U/F64ConvertI32UAcc
+                F64ConvertI64S/F64ConvertI64SAcc F64ConvertI64U/F64ConvertI64UAcc
+                F64PromoteF32/F64PromoteF32Acc I32ReinterpretF32/I32ReinterpretF32Acc
+                I64ReinterpretF64/I64ReinterpretF64Acc F32ReinterpretI32/F32ReinterpretI32Acc
+                F64ReinterpretI64/F64ReinterpretI64Acc I32Extend8S/I32Extend8SAcc
+                I32Extend16S/I32Extend16SAcc I64Extend8S/I64Extend8SAcc
+                I64Extend16S/I64Extend16SAcc I64Extend32S/I64Extend32SAcc
+                I32TruncSatF32S/I32TruncSatF32SAcc I32TruncSatF32U/I32TruncSatF32UAcc
+                I32TruncSatF64S/I32TruncSatF64SAcc I32TruncSatF64U/I32TruncSatF64UAcc
+                I64TruncSatF32S/I64TruncSatF32SAcc I64TruncSatF32U/I64TruncSatF32UAcc
+                I64TruncSatF64S/I64TruncSatF64SAcc I64TruncSatF64U/I64TruncSatF64UAcc
             }
             load {
-                I32Load I64Load F32Load F64Load I32Load8S I32Load8U I32Load16S I32Load16U
-                I64Load8S I64Load8U I64Load16S I64Load16U I64Load32S I64Load32U
+                I32Load/I32LoadAcc I64Load/I64LoadAcc F32Load/F32LoadAcc F64Load/F64LoadAcc
+                I32Load8S/I32Load8SAcc I32Load8U/I32Load8UAcc I32Load16S/I32Load16SAcc
+                I32Load16U/I32Load16UAcc I64Load8S/I64Load8SAcc I64Load8U/I64Load8UAcc
+                I64Load16S/I64Load16SAcc I64Load16U/I64Load16UAcc I64Load32S/I64Load32SAcc
+                I64Load32U/I64Load32UAcc
             }
             store {
-                I32Store I64Store F32Store F64Store I32Store8 I32Store16 I64Store8 I64Store16
-                I64Store32
+                I32Store/I32StoreAcc I64Store/I64StoreAcc F32Store/F32StoreAcc
+                F64Store/F64StoreAcc I32Store8/I32Store8Acc I32Store16/I32Store16Acc
+                I64Store8/I64Store8Acc I64Store16/I64Store16Acc I64Store32/I64Store32Acc
             }
         }
     };
@@ -381,8 +467,9 @@ macro_rules! __spindle_numeric_call {
 }
 
 macro_rules! define_numeric {
-    (binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }
-     load { $($l:ident)* } store { $($st:ident)* }) => {
+    (binary { $($b:ident / $ba:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
+     unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
+     store { $($st:ident / $sta:ident)* }) => {
         /// Binary numeric operators (named as the Wasm operators).
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
         pub enum BinOp { $($b,)* }
@@ -417,6 +504,17 @@ macro_rules! define_numeric {
         }
 
         impl BinOp {
+            /// Whether `a op b == b op a` bit for bit (integer operators only: float
+            /// operators may pick either NaN operand's payload).
+            pub fn is_commutative(self) -> bool {
+                use BinOp::*;
+                matches!(
+                    self,
+                    I32Eq | I32Ne | I32Add | I32Mul | I32And | I32Or | I32Xor | I64Eq | I64Ne
+                        | I64Add | I64Mul | I64And | I64Or | I64Xor
+                )
+            }
+
             /// Whether the operator is an integer comparison (its result is 0 or 1).
             pub fn is_int_compare(self) -> bool {
                 use BinOp::*;
@@ -433,6 +531,38 @@ macro_rules! define_numeric {
             /// The instruction `dst = op src`.
             pub fn instr(self, dst: Dst, src: Reg) -> Instr {
                 match self { $( UnOp::$u => Instr::$u { dst, src }, )* }
+            }
+        }
+
+        impl Instr {
+            /// The form of this instruction that takes operand `reg` from the accumulator,
+            /// if it has one and reads `reg` there (for a commutative operator, either
+            /// operand). The caller guarantees the instruction just before wrote `reg` and
+            /// set the accumulator (see [`Instr::sets_acc`]) and that nothing branches to
+            /// this one.
+            pub fn to_acc(&self, reg: Reg) -> Option<Instr> {
+                match *self {
+                    $( Instr::$b { dst, a, b } => {
+                        if a == reg {
+                            Some(Instr::$ba { dst, b })
+                        } else if b == reg && BinOp::$b.is_commutative() {
+                            Some(Instr::$ba { dst, b: a })
+                        } else {
+                            None
+                        }
+                    } )*
+                    $( Instr::$bi { dst, a, imm } if a == reg => Some(Instr::$bia { dst, imm }), )*
+                    $( Instr::$u { dst, src } if src == reg => Some(Instr::$ua { dst }), )*
+                    $( Instr::$l { dst, addr, offset } if addr == reg => {
+                        Some(Instr::$la { dst, offset })
+                    } )*
+                    $( Instr::$st { addr, value, offset } if value == reg && addr != reg => {
+                        Some(Instr::$sta { addr, offset })
+                    } )*
+                    Instr::BrIfEqz { cond, to } if cond == reg => Some(Instr::BrIfEqzAcc { to }),
+                    Instr::BrIfNez { cond, to } if cond == reg => Some(Instr::BrIfNezAcc { to }),
+                    _ => None,
+                }
             }
         }
     };

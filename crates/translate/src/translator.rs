@@ -70,6 +70,8 @@ pub struct Translator<'m> {
     max_height: u32,
     ctrls: Vec<Ctrl>,
     spare_patches: Vec<Vec<u32>>,
+    /// Which instructions are branch targets (for `use_accumulator`; reused).
+    branch_targets: Vec<bool>,
     code: Vec<Instr>,
     reachable: bool,
     /// The last instruction, when it wrote the Temp on top of the stack.
@@ -106,6 +108,7 @@ impl<'m> Translator<'m> {
             max_height: 0,
             ctrls: Vec::new(),
             spare_patches: Vec::new(),
+            branch_targets: Vec::new(),
             code: Vec::new(),
             reachable: true,
             last_result: None,
@@ -382,6 +385,7 @@ impl<'m> Translator<'m> {
             }
         }
         fv.finish(&reader)?;
+        self.use_accumulator();
         Ok(CompiledFunc {
             code: self.code.as_slice().into(),
             frame_size: self.locals + self.max_height.max(results),
@@ -389,6 +393,36 @@ impl<'m> Translator<'m> {
             locals: self.locals,
             results,
         })
+    }
+
+    /// Rewrites each instruction that reads the result of the instruction just before it
+    /// to take that operand from the interpreter's accumulator, which holds the last result
+    /// in a machine register (no store-to-load round trip through the frame on chains of
+    /// operations). Only where control cannot arrive from elsewhere: not at branch targets.
+    fn use_accumulator(&mut self) {
+        let n = self.code.len();
+        let targets = &mut self.branch_targets;
+        targets.clear();
+        targets.resize(n, false);
+        for (i, instr) in self.code.iter().enumerate() {
+            if let Some(to) = instr.branch_offset() {
+                if let Some(t) = i.checked_add_signed(to as isize).filter(|t| *t < n) {
+                    targets[t] = true;
+                }
+            }
+        }
+        for i in 1..n {
+            let prev = self.code[i - 1];
+            if targets[i] || !prev.sets_acc() {
+                continue;
+            }
+            let Some(dst) = { prev }.dst_mut().map(|d| d.0) else {
+                continue;
+            };
+            if let Some(with_acc) = self.code[i].to_acc(Reg(dst)) {
+                self.code[i] = with_acc;
+            }
+        }
     }
 
     // ----- numeric -----

@@ -39,12 +39,18 @@ pub(super) enum Flow {
 /// least `frame_size` registers beyond it, and is re-derived (`sync`) after anything that
 /// may move the stack; `mem`/`mem_len` describe memory 0 of the current instance (length 0
 /// when it has none), re-derived after anything that may move or resize it.
+///
+/// `acc`, the accumulator, is the value the last instruction with a result wrote (every
+/// `State::w`). The translator rewrites an instruction that reads the result of the one just
+/// before it into its `…Acc` form, which takes that operand from here instead of from the
+/// frame.
 #[derive(Clone, Copy)]
 pub(super) struct State {
     pub ip: *const Instr,
     pub regs: *mut u64,
     pub mem: *mut u8,
     pub mem_len: usize,
+    pub acc: u64,
 }
 
 /// The cold part of the interpreter's state: the store and the current frame.
@@ -88,6 +94,7 @@ impl State {
             regs: std::ptr::null_mut(),
             mem: std::ptr::null_mut(),
             mem_len: 0,
+            acc: 0,
         };
         s.sync(cx);
         s
@@ -118,7 +125,8 @@ impl State {
     #[inline(always)]
     pub fn w(&mut self, dst: Dst, v: u64) {
         // SAFETY: as for `r`.
-        unsafe { *self.regs.add(dst.0 as usize) = v }
+        unsafe { *self.regs.add(dst.0 as usize) = v };
+        self.acc = v;
     }
 
     #[inline(always)]
@@ -165,7 +173,7 @@ fn fail(cx: &mut Ctx, t: Trap) -> Flow {
 /// Calls macro `$backend` with every instruction and its handler: first the hand-written
 /// ones as `[Name { fields } => handler, ...]`, then the numeric families of
 /// `spindle_ir::for_each_numeric!` (handled by `binary`, `binary_imm`, `unary`, `load`,
-/// `store`). A backend that leaves an instruction out does not compile (the portable
+/// `store`, and the same with the accumulator as operand: `binary_acc` ...). A backend that leaves an instruction out does not compile (the portable
 /// backend's `match` is exhaustive).
 macro_rules! with_handlers {
     ($backend:ident) => {
@@ -174,6 +182,8 @@ macro_rules! with_handlers {
             Br { to } => br,
             BrIfEqz { cond, to } => br_if_eqz,
             BrIfNez { cond, to } => br_if_nez,
+            BrIfEqzAcc { to } => br_if_eqz_acc,
+            BrIfNezAcc { to } => br_if_nez_acc,
             BrTable { index, len } => br_table,
             Copy { dst, src } => copy,
             CopyMany { dst, src, len } => copy_many,
@@ -213,6 +223,39 @@ pub(super) use with_handlers;
 #[inline(always)]
 pub(super) fn binary(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, a: Reg, b: Reg) -> Flow {
     match num::binary(op, s.r(a), s.r(b)) {
+        Ok(v) => {
+            s.w(dst, v);
+            s.next()
+        }
+        Err(code) => trap(cx, code),
+    }
+}
+
+#[inline(always)]
+pub(super) fn binary_acc(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, b: Reg) -> Flow {
+    match num::binary(op, s.acc, s.r(b)) {
+        Ok(v) => {
+            s.w(dst, v);
+            s.next()
+        }
+        Err(code) => trap(cx, code),
+    }
+}
+
+#[inline(always)]
+pub(super) fn binary_imm_acc(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, imm: i32) -> Flow {
+    match num::binary(op, s.acc, num::imm_operand(imm)) {
+        Ok(v) => {
+            s.w(dst, v);
+            s.next()
+        }
+        Err(code) => trap(cx, code),
+    }
+}
+
+#[inline(always)]
+pub(super) fn unary_acc(s: &mut State, cx: &mut Ctx, op: spindle_ir::UnOp, dst: Dst) -> Flow {
+    match num::unary(op, s.acc) {
         Ok(v) => {
             s.w(dst, v);
             s.next()
@@ -270,7 +313,20 @@ pub(super) fn load(
     addr: Reg,
     offset: u32,
 ) -> Flow {
-    let addr = (s.r(addr) as u32 as u64) + offset as u64;
+    let base = s.r(addr);
+    load_at(s, cx, kind, dst, base, offset)
+}
+
+#[inline(always)]
+pub(super) fn load_acc(s: &mut State, cx: &mut Ctx, kind: u8, dst: Dst, offset: u32) -> Flow {
+    let base = s.acc;
+    load_at(s, cx, kind, dst, base, offset)
+}
+
+/// A load of kind `kind` from `base + offset`, `base` being the address operand's bits.
+#[inline(always)]
+fn load_at(s: &mut State, cx: &mut Ctx, kind: u8, dst: Dst, base: u64, offset: u32) -> Flow {
+    let addr = (base as u32 as u64) + offset as u64;
     let width = load_width(kind);
     if addr + width > s.mem_len as u64 {
         return trap(cx, TrapCode::MemoryOutOfBounds);
@@ -308,8 +364,20 @@ pub(super) fn store(
     value: Reg,
     offset: u32,
 ) -> Flow {
-    let addr = (s.r(addr) as u32 as u64) + offset as u64;
     let value = s.r(value);
+    store_at(s, cx, width, addr, value, offset)
+}
+
+/// A store of the accumulator's low `width` bytes.
+#[inline(always)]
+pub(super) fn store_acc(s: &mut State, cx: &mut Ctx, width: u8, addr: Reg, offset: u32) -> Flow {
+    let value = s.acc;
+    store_at(s, cx, width, addr, value, offset)
+}
+
+#[inline(always)]
+fn store_at(s: &mut State, cx: &mut Ctx, width: u8, addr: Reg, value: u64, offset: u32) -> Flow {
+    let addr = (s.r(addr) as u32 as u64) + offset as u64;
     if addr + width as u64 > s.mem_len as u64 {
         return trap(cx, TrapCode::MemoryOutOfBounds);
     }
@@ -350,6 +418,24 @@ pub(super) fn br_if_eqz(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flo
 #[inline(always)]
 pub(super) fn br_if_nez(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flow {
     if s.r(cond) as u32 != 0 {
+        s.jump(to)
+    } else {
+        s.next()
+    }
+}
+
+#[inline(always)]
+pub(super) fn br_if_eqz_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
+    if s.acc as u32 == 0 {
+        s.jump(to)
+    } else {
+        s.next()
+    }
+}
+
+#[inline(always)]
+pub(super) fn br_if_nez_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
+    if s.acc as u32 != 0 {
         s.jump(to)
     } else {
         s.next()

@@ -10,8 +10,9 @@ use super::handlers::*;
 
 macro_rules! portable_loop {
     ([ $( $name:ident { $($f:ident),* } => $h:ident, )* ]
-     binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }
-     load { $($l:ident)* } store { $($st:ident)* }) => {
+     binary { $($b:ident / $ba:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
+     unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
+     store { $($st:ident / $sta:ident)* }) => {
         /// Runs handlers from `s` until one says to stop.
         pub(super) fn run(mut s: State, cx: &mut Ctx) {
             loop {
@@ -28,6 +29,13 @@ macro_rules! portable_loop {
                         load(&mut s, cx, load::$l, dst, addr, offset), )*
                     $( Instr::$st { addr, value, offset } =>
                         store(&mut s, cx, store::$st, addr, value, offset), )*
+                    $( Instr::$ba { dst, b } => binary_acc(&mut s, cx, BinOp::$b, dst, b), )*
+                    $( Instr::$bia { dst, imm } =>
+                        binary_imm_acc(&mut s, cx, BinOp::$bb, dst, imm), )*
+                    $( Instr::$ua { dst } => unary_acc(&mut s, cx, UnOp::$u, dst), )*
+                    $( Instr::$la { dst, offset } => load_acc(&mut s, cx, load::$l, dst, offset), )*
+                    $( Instr::$sta { addr, offset } =>
+                        store_acc(&mut s, cx, store::$st, addr, offset), )*
                 };
                 if flow == Flow::Exit {
                     return;

@@ -23,8 +23,9 @@ mod imp {
     use super::*;
 
     /// A handler: the `State` fields and the context, as plain arguments so that they stay
-    /// in machine registers from one handler to the next.
-    type Handler = unsafe fn(*const Instr, *mut u64, *mut u8, usize, *mut Ctx);
+    /// in machine registers from one handler to the next (six integer arguments: all in
+    /// registers on x86_64 System V and aarch64).
+    type Handler = unsafe fn(*const Instr, *mut u64, *mut u8, usize, *mut Ctx, u64);
 
     /// The handler of the instruction at `ip`.
     #[inline(always)]
@@ -39,8 +40,9 @@ mod imp {
 
     macro_rules! threaded_handlers {
         ([ $( $name:ident { $($f:ident),* } => $h:ident, )* ]
-         binary { $($b:ident)* } imm { $($bi:ident = $bb:ident)* } unary { $($u:ident)* }
-         load { $($l:ident)* } store { $($st:ident)* }) => {
+         binary { $($b:ident / $ba:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
+         unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
+         store { $($st:ident / $sta:ident)* }) => {
             /// One handler per instruction, named after it.
             #[allow(non_snake_case)]
             mod op {
@@ -57,6 +59,15 @@ mod imp {
                     load(&mut s, cx, load::$l, dst, addr, offset)); )*
                 $( threaded_handler!($st { addr, value, offset } s cx =>
                     store(&mut s, cx, store::$st, addr, value, offset)); )*
+                $( threaded_handler!($ba { dst, b } s cx =>
+                    binary_acc(&mut s, cx, BinOp::$b, dst, b)); )*
+                $( threaded_handler!($bia { dst, imm } s cx =>
+                    binary_imm_acc(&mut s, cx, BinOp::$bb, dst, imm)); )*
+                $( threaded_handler!($ua { dst } s cx => unary_acc(&mut s, cx, UnOp::$u, dst)); )*
+                $( threaded_handler!($la { dst, offset } s cx =>
+                    load_acc(&mut s, cx, load::$l, dst, offset)); )*
+                $( threaded_handler!($sta { addr, offset } s cx =>
+                    store_acc(&mut s, cx, store::$st, addr, offset)); )*
             }
 
             /// Handlers indexed by opcode.
@@ -68,6 +79,11 @@ mod imp {
                 $( t[Opcode::$u as usize] = op::$u; )*
                 $( t[Opcode::$l as usize] = op::$l; )*
                 $( t[Opcode::$st as usize] = op::$st; )*
+                $( t[Opcode::$ba as usize] = op::$ba; )*
+                $( t[Opcode::$bia as usize] = op::$bia; )*
+                $( t[Opcode::$ua as usize] = op::$ua; )*
+                $( t[Opcode::$la as usize] = op::$la; )*
+                $( t[Opcode::$sta as usize] = op::$sta; )*
                 t
             };
         };
@@ -83,8 +99,9 @@ mod imp {
                 mem: *mut u8,
                 mem_len: usize,
                 cx: *mut Ctx,
+                acc: u64,
             ) {
-                let mut $s = State { ip, regs, mem, mem_len };
+                let mut $s = State { ip, regs, mem, mem_len, acc };
                 // SAFETY: `cx` is the run's context, alive and not otherwise borrowed for
                 // the whole run (`run` below).
                 let $cx = unsafe { &mut *cx };
@@ -97,7 +114,7 @@ mod imp {
                 if $body == Flow::Continue {
                     let next = handler_of($s.ip);
                     // SAFETY: the state keeps its invariants across handlers.
-                    unsafe { next($s.ip, $s.regs, $s.mem, $s.mem_len, $cx) }
+                    unsafe { next($s.ip, $s.regs, $s.mem, $s.mem_len, $cx, $s.acc) }
                 }
             }
         };
@@ -109,7 +126,7 @@ mod imp {
     pub(in super::super) fn run(s: State, cx: &mut Ctx) {
         let first = handler_of(s.ip);
         // SAFETY: `s` satisfies the invariants of `State` (it came from `State::enter`).
-        unsafe { first(s.ip, s.regs, s.mem, s.mem_len, cx) }
+        unsafe { first(s.ip, s.regs, s.mem, s.mem_len, cx, s.acc) }
     }
 
     /// 0: not checked yet, 1: sibling calls are jumps, 2: they are not.
@@ -132,7 +149,7 @@ mod imp {
     mod probe {
         use std::hint::black_box;
 
-        type Step = fn(usize, usize, *mut u8, usize, *mut usize);
+        type Step = fn(usize, usize, *mut u8, usize, *mut usize, u64);
         static STEPS: [Step; 2] = [step, step_odd];
         const DEPTH: usize = 64;
 
@@ -145,11 +162,11 @@ mod imp {
         }
 
         /// A second step function, so that the chain alternates between two callees.
-        fn step_odd(n: usize, first: usize, m: *mut u8, l: usize, out: *mut usize) {
-            step(n, first, m, l, out)
+        fn step_odd(n: usize, first: usize, m: *mut u8, l: usize, out: *mut usize, a: u64) {
+            step(n, first, m, l, out, a)
         }
 
-        fn step(n: usize, first: usize, _m: *mut u8, _l: usize, out: *mut usize) {
+        fn step(n: usize, first: usize, _m: *mut u8, _l: usize, out: *mut usize, a: u64) {
             let here = if n == DEPTH || n == 0 {
                 stack_mark()
             } else {
@@ -162,12 +179,12 @@ mod imp {
             }
             let first = if n == DEPTH { here } else { first };
             let next = STEPS[n & 1];
-            next(n - 1, first, _m, _l, out)
+            next(n - 1, first, _m, _l, out, a)
         }
 
         pub(super) fn calls_are_jumps() -> bool {
             let mut grown = usize::MAX;
-            step(DEPTH, 0, std::ptr::null_mut(), 0, &mut grown);
+            step(DEPTH, 0, std::ptr::null_mut(), 0, &mut grown, 0);
             grown < 256
         }
     }
