@@ -181,6 +181,9 @@ pub struct Store {
     pub dispatch: crate::interp::Dispatch,
     pub(crate) stack: Vec<u64>,
     pub(crate) frames: Vec<Frame>,
+    /// Each Wasm function's code and frame details once a call has resolved them (indexed
+    /// like `funcs`; null code until then, and for host functions): calls skip the lookup.
+    pub(crate) callees: Vec<crate::interp::Current>,
     /// First free register above every live frame (host re-entry starts here).
     pub(crate) stack_top: usize,
     /// Fuel left (charged only by modules compiled with fuel metering).
@@ -210,6 +213,7 @@ impl Store {
             dispatch: crate::interp::Dispatch::default(),
             stack: Vec::new(),
             frames: Vec::new(),
+            callees: Vec::new(),
             stack_top: 0,
             reentry: 0,
             host_vals: Vec::new(),

@@ -123,7 +123,8 @@ macro_rules! for_each_instr {
 macro_rules! __spindle_instr_table {
     ($m:ident binary { $($b:ident / $ba:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
      unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
-     store { $($st:ident / $sta:ident)* }) => {
+     store { $($st:ident / $sta:ident)* }
+     branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
         $m! {
             /// Traps with `code` (`unreachable`, and translated code that must trap).
             Trap { code: $crate::TrapCode }
@@ -194,8 +195,6 @@ macro_rules! __spindle_instr_table {
             RefFunc { dst: $crate::Dst, func: u32 }
             /// `dst = (src == null)`.
             RefIsNull { dst: $crate::Dst, src: $crate::Reg }
-            /// Branches to `to` when `a op b` holds (a fused compare and branch).
-            BrIfCmp { op: $crate::BinOp, a: $crate::Reg, b: $crate::Reg, to: i32 }
             /// Charges `amount` fuel at the start of a basic block (emitted only when fuel
             /// metering is on).
             Fuel { amount: u32 }
@@ -240,6 +239,24 @@ macro_rules! __spindle_instr_table {
             $(
                 /// A store of `acc` to memory 0 at `addr + offset`.
                 $sta { addr: $crate::Reg, offset: u32 }
+            )*
+            $(
+                /// Continues `to` instructions from here when `a cmp b` holds (the integer
+                /// comparison in the name, fused with `br_if`/`if`).
+                $brr { a: $crate::Reg, b: $crate::Reg, to: i32 }
+            )*
+            $(
+                /// Continues `to` instructions from here when `acc cmp b` holds.
+                $bra { b: $crate::Reg, to: i32 }
+            )*
+            $(
+                /// Continues `to` instructions from here when `a cmp imm` holds (`imm`
+                /// sign-extended for 64-bit comparisons).
+                $bri { a: $crate::Reg, imm: i32, to: i32 }
+            )*
+            $(
+                /// Continues `to` instructions from here when `acc cmp imm` holds.
+                $bria { imm: i32, to: i32 }
             )*
         }
     };
@@ -316,22 +333,6 @@ macro_rules! define_instr {
             }
         }
     };
-}
-
-impl Instr {
-    /// The offset of the instruction's branch target, if it branches (`BrTable` jumps to the
-    /// `Br`s that follow it).
-    pub fn branch_offset(&self) -> Option<i32> {
-        match *self {
-            Instr::Br { to }
-            | Instr::BrIfEqz { to, .. }
-            | Instr::BrIfNez { to, .. }
-            | Instr::BrIfEqzAcc { to }
-            | Instr::BrIfNezAcc { to }
-            | Instr::BrIfCmp { to, .. } => Some(to),
-            _ => None,
-        }
-    }
 }
 
 /// Formats instruction fields for the disassembler.
@@ -449,6 +450,28 @@ macro_rules! for_each_numeric {
                 F64Store/F64StoreAcc I32Store8/I32Store8Acc I32Store16/I32Store16Acc
                 I64Store8/I64Store8Acc I64Store16/I64Store16Acc I64Store32/I64Store32Acc
             }
+            branch {
+                I32Eq/BrIfI32Eq/BrIfI32EqAcc/BrIfI32EqImm/BrIfI32EqImmAcc
+                I32Ne/BrIfI32Ne/BrIfI32NeAcc/BrIfI32NeImm/BrIfI32NeImmAcc
+                I32LtS/BrIfI32LtS/BrIfI32LtSAcc/BrIfI32LtSImm/BrIfI32LtSImmAcc
+                I32LtU/BrIfI32LtU/BrIfI32LtUAcc/BrIfI32LtUImm/BrIfI32LtUImmAcc
+                I32GtS/BrIfI32GtS/BrIfI32GtSAcc/BrIfI32GtSImm/BrIfI32GtSImmAcc
+                I32GtU/BrIfI32GtU/BrIfI32GtUAcc/BrIfI32GtUImm/BrIfI32GtUImmAcc
+                I32LeS/BrIfI32LeS/BrIfI32LeSAcc/BrIfI32LeSImm/BrIfI32LeSImmAcc
+                I32LeU/BrIfI32LeU/BrIfI32LeUAcc/BrIfI32LeUImm/BrIfI32LeUImmAcc
+                I32GeS/BrIfI32GeS/BrIfI32GeSAcc/BrIfI32GeSImm/BrIfI32GeSImmAcc
+                I32GeU/BrIfI32GeU/BrIfI32GeUAcc/BrIfI32GeUImm/BrIfI32GeUImmAcc
+                I64Eq/BrIfI64Eq/BrIfI64EqAcc/BrIfI64EqImm/BrIfI64EqImmAcc
+                I64Ne/BrIfI64Ne/BrIfI64NeAcc/BrIfI64NeImm/BrIfI64NeImmAcc
+                I64LtS/BrIfI64LtS/BrIfI64LtSAcc/BrIfI64LtSImm/BrIfI64LtSImmAcc
+                I64LtU/BrIfI64LtU/BrIfI64LtUAcc/BrIfI64LtUImm/BrIfI64LtUImmAcc
+                I64GtS/BrIfI64GtS/BrIfI64GtSAcc/BrIfI64GtSImm/BrIfI64GtSImmAcc
+                I64GtU/BrIfI64GtU/BrIfI64GtUAcc/BrIfI64GtUImm/BrIfI64GtUImmAcc
+                I64LeS/BrIfI64LeS/BrIfI64LeSAcc/BrIfI64LeSImm/BrIfI64LeSImmAcc
+                I64LeU/BrIfI64LeU/BrIfI64LeUAcc/BrIfI64LeUImm/BrIfI64LeUImmAcc
+                I64GeS/BrIfI64GeS/BrIfI64GeSAcc/BrIfI64GeSImm/BrIfI64GeSImmAcc
+                I64GeU/BrIfI64GeU/BrIfI64GeUAcc/BrIfI64GeUImm/BrIfI64GeUImmAcc
+            }
         }
     };
 }
@@ -469,7 +492,8 @@ macro_rules! __spindle_numeric_call {
 macro_rules! define_numeric {
     (binary { $($b:ident / $ba:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
      unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
-     store { $($st:ident / $sta:ident)* }) => {
+     store { $($st:ident / $sta:ident)* }
+     branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
         /// Binary numeric operators (named as the Wasm operators).
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
         pub enum BinOp { $($b,)* }
@@ -494,6 +518,36 @@ macro_rules! define_numeric {
         }
 
         impl Instr {
+            /// The offset of the instruction's branch target, if it branches (`BrTable`
+            /// jumps to the `Br`s that follow it instead).
+            pub fn branch_offset(&self) -> Option<i32> {
+                { *self }.branch_offset_mut().map(|to| *to)
+            }
+
+            /// The branch offset field, if the instruction branches.
+            pub fn branch_offset_mut(&mut self) -> Option<&mut i32> {
+                match self {
+                    Instr::Br { to }
+                    | Instr::BrIfEqz { to, .. }
+                    | Instr::BrIfNez { to, .. }
+                    | Instr::BrIfEqzAcc { to }
+                    | Instr::BrIfNezAcc { to } => Some(to),
+                    $( Instr::$brr { to, .. } => Some(to), )*
+                    $( Instr::$bra { to, .. } => Some(to), )*
+                    $( Instr::$bri { to, .. } => Some(to), )*
+                    $( Instr::$bria { to, .. } => Some(to), )*
+                    _ => None,
+                }
+            }
+
+            /// The operator, operand and immediate of a register-immediate binary instruction.
+            pub fn as_binary_imm(&self) -> Option<(BinOp, Dst, Reg, i32)> {
+                match *self {
+                    $( Instr::$bi { dst, a, imm } => Some((BinOp::$bb, dst, a, imm)), )*
+                    _ => None,
+                }
+            }
+
             /// The operator and operands of a register-register binary instruction.
             pub fn as_binary(&self) -> Option<(BinOp, Dst, Reg, Reg)> {
                 match *self {
@@ -504,6 +558,50 @@ macro_rules! define_numeric {
         }
 
         impl BinOp {
+            /// The branch taken when `a op b` holds, for an integer comparison.
+            pub fn branch(self, a: Reg, b: Reg, to: i32) -> Option<Instr> {
+                match self {
+                    $( BinOp::$cmp => Some(Instr::$brr { a, b, to }), )*
+                    _ => None,
+                }
+            }
+
+            /// The branch taken when `a op imm` holds, for an integer comparison.
+            pub fn branch_imm(self, a: Reg, imm: i32, to: i32) -> Option<Instr> {
+                match self {
+                    $( BinOp::$cmp => Some(Instr::$bri { a, imm, to }), )*
+                    _ => None,
+                }
+            }
+
+            /// The comparison that holds exactly when this integer comparison does not.
+            pub fn negated_compare(self) -> Option<BinOp> {
+                use BinOp::*;
+                Some(match self {
+                    I32Eq => I32Ne, I32Ne => I32Eq, I32LtS => I32GeS, I32LtU => I32GeU,
+                    I32GtS => I32LeS, I32GtU => I32LeU, I32LeS => I32GtS, I32LeU => I32GtU,
+                    I32GeS => I32LtS, I32GeU => I32LtU,
+                    I64Eq => I64Ne, I64Ne => I64Eq, I64LtS => I64GeS, I64LtU => I64GeU,
+                    I64GtS => I64LeS, I64GtU => I64LeU, I64LeS => I64GtS, I64LeU => I64GtU,
+                    I64GeS => I64LtS, I64GeU => I64LtU,
+                    _ => return None,
+                })
+            }
+
+            /// The comparison `b op' a` equal to this integer comparison `a op b`.
+            pub fn swapped_compare(self) -> Option<BinOp> {
+                use BinOp::*;
+                Some(match self {
+                    I32Eq => I32Eq, I32Ne => I32Ne, I32LtS => I32GtS, I32LtU => I32GtU,
+                    I32GtS => I32LtS, I32GtU => I32LtU, I32LeS => I32GeS, I32LeU => I32GeU,
+                    I32GeS => I32LeS, I32GeU => I32LeU,
+                    I64Eq => I64Eq, I64Ne => I64Ne, I64LtS => I64GtS, I64LtU => I64GtU,
+                    I64GtS => I64LtS, I64GtU => I64LtU, I64LeS => I64GeS, I64LeU => I64GeU,
+                    I64GeS => I64LeS, I64GeU => I64LeU,
+                    _ => return None,
+                })
+            }
+
             /// Whether `a op b == b op a` bit for bit (integer operators only: float
             /// operators may pick either NaN operand's payload).
             pub fn is_commutative(self) -> bool {
@@ -559,6 +657,18 @@ macro_rules! define_numeric {
                     $( Instr::$st { addr, value, offset } if value == reg && addr != reg => {
                         Some(Instr::$sta { addr, offset })
                     } )*
+                    $( Instr::$brr { a, b, to } => {
+                        if a == reg {
+                            Some(Instr::$bra { b, to })
+                        } else if b == reg {
+                            // `a cmp acc` is `acc cmp' a`.
+                            let swapped = BinOp::$cmp.swapped_compare()?;
+                            swapped.branch(b, a, to)?.to_acc(reg)
+                        } else {
+                            None
+                        }
+                    } )*
+                    $( Instr::$bri { a, imm, to } if a == reg => Some(Instr::$bria { imm, to }), )*
                     Instr::BrIfEqz { cond, to } if cond == reg => Some(Instr::BrIfEqzAcc { to }),
                     Instr::BrIfNez { cond, to } if cond == reg => Some(Instr::BrIfNezAcc { to }),
                     _ => None,

@@ -60,6 +60,36 @@ impl Ctrl {
     }
 }
 
+/// An integer comparison that a branch can test directly.
+#[derive(Clone, Copy)]
+enum Compare {
+    Regs(BinOp, Reg, Reg),
+    Imm(BinOp, Reg, i32),
+}
+
+impl Compare {
+    /// The branch to `to` taken when the comparison holds.
+    fn branch(self, to: i32) -> Instr {
+        let b = match self {
+            Compare::Regs(op, a, b) => op.branch(a, b, to),
+            Compare::Imm(op, a, imm) => op.branch_imm(a, imm, to),
+        };
+        b.expect("an integer comparison")
+    }
+
+    /// The comparison that holds when this one does not.
+    fn negated(self) -> Compare {
+        match self {
+            Compare::Regs(op, a, b) => {
+                Compare::Regs(op.negated_compare().expect("integer comparison"), a, b)
+            }
+            Compare::Imm(op, a, imm) => {
+                Compare::Imm(op.negated_compare().expect("integer comparison"), a, imm)
+            }
+        }
+    }
+}
+
 /// Translates function bodies; its buffers are reused from one function to the next.
 pub struct Translator<'m> {
     ctx: &'m ModuleCtx,
@@ -309,10 +339,10 @@ impl<'m> Translator<'m> {
     /// Points the branch at `at` to instruction `target` (branches hold relative offsets).
     fn patch(&mut self, at: u32, target: u32) {
         let rel = target as i32 - at as i32;
-        match &mut self.code[at as usize] {
-            Instr::Br { to } | Instr::BrIfEqz { to, .. } | Instr::BrIfNez { to, .. } => *to = rel,
-            Instr::BrIfCmp { to, .. } => *to = rel,
-            other => unreachable!("patching a non-branch {other:?}"),
+        let instr = &mut self.code[at as usize];
+        match instr.branch_offset_mut() {
+            Some(to) => *to = rel,
+            None => unreachable!("patching a non-branch {instr:?}"),
         }
     }
 
@@ -548,16 +578,21 @@ impl<'m> Translator<'m> {
         let (p, r) = self.block_arity(bt)?;
         let cond = self.top_reg()?;
         self.pop_n(1);
-        // `if (i32.eqz x)` skips its `then` when `x` is not zero.
+        // `if (i32.eqz x)` skips its `then` when `x` is not zero, `if (a < b)` when `a >= b`.
         let negated = self.fusable_eqz(cond);
-        if negated.is_some() {
+        let compare = match negated {
+            Some(_) => None,
+            None => self.fusable_compare(cond),
+        };
+        if negated.is_some() || compare.is_some() {
             self.code.pop();
             self.last_result = None;
         }
         self.materialize_all()?;
-        let at = match negated {
-            Some(src) => self.emit(Instr::BrIfNez { cond: src, to: 0 }),
-            None => self.emit(Instr::BrIfEqz { cond, to: 0 }),
+        let at = match (negated, compare) {
+            (Some(src), _) => self.emit(Instr::BrIfNez { cond: src, to: 0 }),
+            (None, Some(cmp)) => self.emit(cmp.negated().branch(0)),
+            (None, None) => self.emit(Instr::BrIfEqz { cond, to: 0 }),
         };
         self.push_ctrl(Kind::If, p, r, false);
         self.ctrls.last_mut().expect("just pushed").else_patch = Some(at);
@@ -655,9 +690,9 @@ impl<'m> Translator<'m> {
                 self.last_result = None;
                 return Ok(());
             }
-            if let Some((op, a, b)) = self.fusable_compare(cond) {
+            if let Some(cmp) = self.fusable_compare(cond) {
                 self.code.pop();
-                self.branch_to(depth, |to| Instr::BrIfCmp { op, a, b, to });
+                self.branch_to(depth, |to| cmp.branch(to));
                 self.last_result = None;
                 return Ok(());
             }
@@ -688,13 +723,18 @@ impl<'m> Translator<'m> {
 
     /// The comparison that wrote `cond` as the last instruction, if it can be fused with the
     /// branch that consumes it (the Temp was just popped, so nothing else reads it).
-    fn fusable_compare(&self, cond: Reg) -> Option<(BinOp, Reg, Reg)> {
+    fn fusable_compare(&self, cond: Reg) -> Option<Compare> {
         let i = self.last_result?;
         if i + 1 != self.code.len() || cond.0 < self.locals as u16 {
             return None;
         }
-        let (op, dst, a, b) = self.code[i].as_binary()?;
-        (op.is_int_compare() && dst.0 == cond.0).then_some((op, a, b))
+        let instr = &self.code[i];
+        let (op, dst, cmp) = match (instr.as_binary(), instr.as_binary_imm()) {
+            (Some((op, dst, a, b)), _) => (op, dst, Compare::Regs(op, a, b)),
+            (_, Some((op, dst, a, imm))) => (op, dst, Compare::Imm(op, a, imm)),
+            _ => return None,
+        };
+        (op.is_int_compare() && dst.0 == cond.0).then_some(cmp)
     }
 
     fn visit_br_table(&mut self, targets: BrTable<'_>) -> Result<()> {

@@ -211,7 +211,6 @@ macro_rules! with_handlers {
             ElemDrop { seg } => elem_drop,
             RefFunc { dst, func } => ref_func,
             RefIsNull { dst, src } => ref_is_null,
-            BrIfCmp { op, a, b, to } => br_if_cmp,
             Fuel { amount } => fuel,
         ]);
     };
@@ -442,13 +441,38 @@ pub(super) fn br_if_nez_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
     }
 }
 
+/// A fused compare-and-branch on operand values `a` and `b` (`op` is an integer
+/// comparison, a constant once inlined into each instruction's handler).
 #[inline(always)]
-pub(super) fn br_if_cmp(s: &mut State, cx: &mut Ctx, op: BinOp, a: Reg, b: Reg, to: i32) -> Flow {
-    match num::binary(op, s.r(a), s.r(b)) {
+fn br_cmp(s: &mut State, op: BinOp, a: u64, b: u64, to: i32) -> Flow {
+    match num::binary(op, a, b) {
         Ok(0) => s.next(),
-        Ok(_) => s.jump(to),
-        Err(code) => trap(cx, code),
+        _ => s.jump(to),
     }
+}
+
+#[inline(always)]
+pub(super) fn br_cmp_regs(s: &mut State, op: BinOp, a: Reg, b: Reg, to: i32) -> Flow {
+    let (a, b) = (s.r(a), s.r(b));
+    br_cmp(s, op, a, b, to)
+}
+
+#[inline(always)]
+pub(super) fn br_cmp_acc(s: &mut State, op: BinOp, b: Reg, to: i32) -> Flow {
+    let (a, b) = (s.acc, s.r(b));
+    br_cmp(s, op, a, b, to)
+}
+
+#[inline(always)]
+pub(super) fn br_cmp_imm(s: &mut State, op: BinOp, a: Reg, imm: i32, to: i32) -> Flow {
+    let a = s.r(a);
+    br_cmp(s, op, a, num::imm_operand(imm), to)
+}
+
+#[inline(always)]
+pub(super) fn br_cmp_imm_acc(s: &mut State, op: BinOp, imm: i32, to: i32) -> Flow {
+    let a = s.acc;
+    br_cmp(s, op, a, num::imm_operand(imm), to)
 }
 
 #[inline(always)]
@@ -504,33 +528,36 @@ pub(super) fn select(s: &mut State, _cx: &mut Ctx, dst: Dst, cond: Reg, a: Reg, 
 #[inline(always)]
 pub(super) fn ret(s: &mut State, cx: &mut Ctx, src: Reg, len: u16) -> Flow {
     if src.0 != 0 {
-        // SAFETY: `src + len` registers lie within the frame (translator), and `ptr::copy`
-        // allows the ranges to overlap.
-        unsafe { std::ptr::copy(s.regs.add(src.0 as usize), s.regs, len as usize) };
+        if len == 1 {
+            let v = s.r(src);
+            // SAFETY: register 0 is in the frame (a function returning a value has one).
+            unsafe { *s.regs = v };
+        } else {
+            // SAFETY: `src + len` registers lie within the frame (translator), and
+            // `ptr::copy` allows the ranges to overlap.
+            unsafe { std::ptr::copy(s.regs.add(src.0 as usize), s.regs, len as usize) };
+        }
     }
-    let ip = return_to_caller(cx);
-    if ip.is_null() {
-        return Flow::Exit;
-    }
-    s.ip = ip;
-    s.sync(cx);
-    Flow::Continue
-}
-
-/// Pops the current frame; the caller's next instruction, or null when the run's entry
-/// frame returned.
-#[inline(never)]
-fn return_to_caller(cx: &mut Ctx) -> *const Instr {
     let entry_depth = cx.entry_depth;
+    let callee_mem = cx.cur.mem0;
     let store = cx.store();
     if store.frames.len() == entry_depth {
-        return std::ptr::null();
+        return Flow::Exit;
     }
-    let f = store.frames.pop().expect("a caller frame");
+    let Some(f) = store.frames.pop() else {
+        unreachable!("frames above the entry depth")
+    };
     store.stack_top = f.base + f.caller.frame_size;
+    let stack = store.stack.as_mut_ptr();
     cx.cur = f.caller;
     cx.base = f.base;
-    f.ip
+    s.ip = f.ip;
+    s.regs = stack.wrapping_add(f.base);
+    // The same memory keeps its (current) view; another one is looked up.
+    if f.caller.mem0 != callee_mem {
+        s.sync_mem(cx);
+    }
+    Flow::Continue
 }
 
 #[inline(always)]
@@ -578,8 +605,48 @@ fn indirect_callee(cx: &mut Ctx, ty: u32, table: u32, i: u32) -> Result<u32, Tra
     Ok(callee)
 }
 
+/// Calls store function `callee`: a Wasm function already resolved in `store.callees` is
+/// entered here; anything else (first calls, host functions, a stack to grow, traps) goes
+/// through `enter_callee`.
 #[inline(always)]
 fn call_func(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
+    let (caller, frame) = (cx.cur, cx.base);
+    let nb = frame + base.0 as usize;
+    let store = cx.store();
+    if let Some(next) = store.callees.get(callee as usize).copied() {
+        let need = nb + next.frame_size;
+        if !next.code.is_null()
+            && store.frames.len() < store.limits.call_depth
+            && need <= store.stack.len()
+        {
+            // SAFETY: see `Current::code`.
+            let code = unsafe { &*next.code };
+            let (params, locals) = (code.params as usize, code.locals as usize);
+            if params < locals {
+                store.stack[nb + params..nb + locals].fill(0);
+            }
+            store.stack_top = need;
+            store.frames.push(Frame {
+                caller,
+                ip: s.ip.wrapping_add(1),
+                base: frame,
+            });
+            let stack = store.stack.as_mut_ptr();
+            cx.cur = next;
+            cx.base = nb;
+            s.ip = code.code.as_ptr();
+            s.regs = stack.wrapping_add(nb);
+            if next.mem0 != caller.mem0 {
+                s.sync_mem(cx);
+            }
+            return Flow::Continue;
+        }
+    }
+    call_func_slow(s, cx, callee, base)
+}
+
+#[inline(always)]
+fn call_func_slow(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
     let ip = enter_callee(cx, s.ip, callee, base.0 as usize);
     if ip.is_null() {
         return Flow::Exit;
@@ -611,6 +678,10 @@ fn enter_callee(cx: &mut Ctx, ip: *const Instr, callee: u32, base: usize) -> *co
         return std::ptr::null();
     }
     let entered = current(store, callee).and_then(|next| {
+        if store.callees.len() <= callee as usize {
+            store.callees.resize(store.funcs.len(), Current::UNRESOLVED);
+        }
+        store.callees[callee as usize] = next;
         // SAFETY: see `Current::code`.
         enter_code(store, unsafe { &*next.code }, nb)?;
         Ok(next)

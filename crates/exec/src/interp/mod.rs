@@ -238,7 +238,7 @@ fn enter_code(store: &mut Store, code: &CompiledFunc, base: usize) -> Result<(),
     Ok(())
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Current {
     /// The function's code. A raw pointer: the code is owned by a `CompiledModule` that the
     /// store's function entities keep alive for as long as the store exists.
@@ -250,6 +250,14 @@ pub(crate) struct Current {
 }
 
 impl Current {
+    /// The `callees` cache entry of a function not resolved yet (or a host function).
+    pub(crate) const UNRESOLVED: Current = Current {
+        code: std::ptr::null(),
+        frame_size: 0,
+        inst: 0,
+        mem0: 0,
+    };
+
     /// The first instruction of the code.
     #[inline]
     fn instrs(&self) -> *const Instr {

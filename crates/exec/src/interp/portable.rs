@@ -12,7 +12,8 @@ macro_rules! portable_loop {
     ([ $( $name:ident { $($f:ident),* } => $h:ident, )* ]
      binary { $($b:ident / $ba:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
      unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
-     store { $($st:ident / $sta:ident)* }) => {
+     store { $($st:ident / $sta:ident)* }
+     branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
         /// Runs handlers from `s` until one says to stop.
         pub(super) fn run(mut s: State, cx: &mut Ctx) {
             loop {
@@ -36,6 +37,13 @@ macro_rules! portable_loop {
                     $( Instr::$la { dst, offset } => load_acc(&mut s, cx, load::$l, dst, offset), )*
                     $( Instr::$sta { addr, offset } =>
                         store_acc(&mut s, cx, store::$st, addr, offset), )*
+                    $( Instr::$brr { a, b, to } =>
+                        br_cmp_regs(&mut s, BinOp::$cmp, a, b, to), )*
+                    $( Instr::$bra { b, to } => br_cmp_acc(&mut s, BinOp::$cmp, b, to), )*
+                    $( Instr::$bri { a, imm, to } =>
+                        br_cmp_imm(&mut s, BinOp::$cmp, a, imm, to), )*
+                    $( Instr::$bria { imm, to } =>
+                        br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to), )*
                 };
                 if flow == Flow::Exit {
                     return;

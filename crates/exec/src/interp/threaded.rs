@@ -42,7 +42,8 @@ mod imp {
         ([ $( $name:ident { $($f:ident),* } => $h:ident, )* ]
          binary { $($b:ident / $ba:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
          unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
-         store { $($st:ident / $sta:ident)* }) => {
+         store { $($st:ident / $sta:ident)* }
+         branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
             /// One handler per instruction, named after it.
             #[allow(non_snake_case)]
             mod op {
@@ -68,6 +69,14 @@ mod imp {
                     load_acc(&mut s, cx, load::$l, dst, offset)); )*
                 $( threaded_handler!($sta { addr, offset } s cx =>
                     store_acc(&mut s, cx, store::$st, addr, offset)); )*
+                $( threaded_handler!($brr { a, b, to } s _cx =>
+                    br_cmp_regs(&mut s, BinOp::$cmp, a, b, to)); )*
+                $( threaded_handler!($bra { b, to } s _cx =>
+                    br_cmp_acc(&mut s, BinOp::$cmp, b, to)); )*
+                $( threaded_handler!($bri { a, imm, to } s _cx =>
+                    br_cmp_imm(&mut s, BinOp::$cmp, a, imm, to)); )*
+                $( threaded_handler!($bria { imm, to } s _cx =>
+                    br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to)); )*
             }
 
             /// Handlers indexed by opcode.
@@ -84,6 +93,10 @@ mod imp {
                 $( t[Opcode::$ua as usize] = op::$ua; )*
                 $( t[Opcode::$la as usize] = op::$la; )*
                 $( t[Opcode::$sta as usize] = op::$sta; )*
+                $( t[Opcode::$brr as usize] = op::$brr; )*
+                $( t[Opcode::$bra as usize] = op::$bra; )*
+                $( t[Opcode::$bri as usize] = op::$bri; )*
+                $( t[Opcode::$bria as usize] = op::$bria; )*
                 t
             };
         };
