@@ -155,19 +155,26 @@ pub(super) fn memory_view(store: &mut Store, mem: usize) -> (*mut u8, usize) {
 }
 
 /// Stops the run with a trap.
-#[cold]
-#[inline(never)]
+///
+/// The `Exit` is returned here, not by the cold function, so that the compiler sees the
+/// trap path end the handler: the hot path then needs no saved registers.
+#[inline(always)]
 fn trap(cx: &mut Ctx, code: TrapCode) -> Flow {
-    cx.trap = Some(Trap::new(code));
+    set_trap(cx, Trap::new(code));
     Flow::Exit
 }
 
 /// Stops the run with a trap that carries more than a code (host errors).
+#[inline(always)]
+fn fail(cx: &mut Ctx, t: Trap) -> Flow {
+    set_trap(cx, t);
+    Flow::Exit
+}
+
 #[cold]
 #[inline(never)]
-fn fail(cx: &mut Ctx, t: Trap) -> Flow {
+fn set_trap(cx: &mut Ctx, t: Trap) {
     cx.trap = Some(t);
-    Flow::Exit
 }
 
 /// Calls macro `$backend` with every instruction and its handler: first the hand-written
@@ -747,7 +754,8 @@ pub(super) fn fuel(s: &mut State, cx: &mut Ctx, amount: u32) -> Flow {
     let store = cx.store();
     let amount = amount as u64;
     if store.fuel < amount {
-        return out_of_fuel(s.ip, cx);
+        out_of_fuel(s.ip, cx);
+        return Flow::Exit;
     }
     store.fuel -= amount;
     s.next()
@@ -757,18 +765,18 @@ pub(super) fn fuel(s: &mut State, cx: &mut Ctx, amount: u32) -> Flow {
 /// stretch again).
 #[cold]
 #[inline(never)]
-fn out_of_fuel(ip: *const Instr, cx: &mut Ctx) -> Flow {
+fn out_of_fuel(ip: *const Instr, cx: &mut Ctx) {
     // SAFETY: `ip` points into the current function's code (invariants of `State`).
     let at = unsafe { ip.offset_from(cx.cur.instrs()) } as usize;
     let paused = Paused {
-        cur: cx.cur.clone(),
+        cur: cx.cur,
         ip: at,
         base: cx.base,
     };
     let store = cx.store();
     store.fuel = 0;
     store.paused = Some(paused);
-    trap(cx, TrapCode::OutOfFuel)
+    set_trap(cx, Trap::new(TrapCode::OutOfFuel));
 }
 
 // ----- globals, memory, tables, references -----
