@@ -121,7 +121,7 @@ macro_rules! for_each_instr {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __spindle_instr_table {
-    ($m:ident binary { $($b:ident / $ba:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
+    ($m:ident binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
      unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
      store { $($st:ident / $sta:ident)* }
      branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
@@ -141,6 +141,8 @@ macro_rules! __spindle_instr_table {
             /// Continues at the `index`-th of the `len` `Br` instructions that follow, or at
             /// the last (the default) when `index >= len`.
             BrTable { index: $crate::Reg, len: u32 }
+            /// `BrTable` with the accumulator as index.
+            BrTableAcc { len: u32 }
             /// `dst = src`.
             Copy { dst: $crate::Dst, src: $crate::Reg }
             /// Copies `len` registers from `src..` to `dst..` (as if through a buffer).
@@ -223,6 +225,11 @@ macro_rules! __spindle_instr_table {
                 /// `dst = acc op b`: the binary operator with its first operand the
                 /// accumulator (the result of the instruction just before).
                 $ba { dst: $crate::Dst, b: $crate::Reg }
+            )*
+            $(
+                /// `dst = a op acc`: the binary operator with its second operand the
+                /// accumulator.
+                $bab { dst: $crate::Dst, a: $crate::Reg }
             )*
             $(
                 /// `dst = acc op imm`.
@@ -364,25 +371,41 @@ macro_rules! for_each_numeric {
         $crate::__spindle_numeric_call! {
             [$($head)*]
             binary {
-                I32Eq/I32EqAcc I32Ne/I32NeAcc I32LtS/I32LtSAcc I32LtU/I32LtUAcc
-                I32GtS/I32GtSAcc I32GtU/I32GtUAcc I32LeS/I32LeSAcc I32LeU/I32LeUAcc
-                I32GeS/I32GeSAcc I32GeU/I32GeUAcc I64Eq/I64EqAcc I64Ne/I64NeAcc
-                I64LtS/I64LtSAcc I64LtU/I64LtUAcc I64GtS/I64GtSAcc I64GtU/I64GtUAcc
-                I64LeS/I64LeSAcc I64LeU/I64LeUAcc I64GeS/I64GeSAcc I64GeU/I64GeUAcc
-                F32Eq/F32EqAcc F32Ne/F32NeAcc F32Lt/F32LtAcc F32Gt/F32GtAcc F32Le/F32LeAcc
-                F32Ge/F32GeAcc F64Eq/F64EqAcc F64Ne/F64NeAcc F64Lt/F64LtAcc F64Gt/F64GtAcc
-                F64Le/F64LeAcc F64Ge/F64GeAcc I32Add/I32AddAcc I32Sub/I32SubAcc
-                I32Mul/I32MulAcc I32DivS/I32DivSAcc I32DivU/I32DivUAcc I32RemS/I32RemSAcc
-                I32RemU/I32RemUAcc I32And/I32AndAcc I32Or/I32OrAcc I32Xor/I32XorAcc
-                I32Shl/I32ShlAcc I32ShrS/I32ShrSAcc I32ShrU/I32ShrUAcc I32Rotl/I32RotlAcc
-                I32Rotr/I32RotrAcc I64Add/I64AddAcc I64Sub/I64SubAcc I64Mul/I64MulAcc
-                I64DivS/I64DivSAcc I64DivU/I64DivUAcc I64RemS/I64RemSAcc I64RemU/I64RemUAcc
-                I64And/I64AndAcc I64Or/I64OrAcc I64Xor/I64XorAcc I64Shl/I64ShlAcc
-                I64ShrS/I64ShrSAcc I64ShrU/I64ShrUAcc I64Rotl/I64RotlAcc I64Rotr/I64RotrAcc
-                F32Add/F32AddAcc F32Sub/F32SubAcc F32Mul/F32MulAcc F32Div/F32DivAcc
-                F32Min/F32MinAcc F32Max/F32MaxAcc F32Copysign/F32CopysignAcc F64Add/F64AddAcc
-                F64Sub/F64SubAcc F64Mul/F64MulAcc F64Div/F64DivAcc F64Min/F64MinAcc
-                F64Max/F64MaxAcc F64Copysign/F64CopysignAcc
+                I32Eq/I32EqAcc/I32EqAccB I32Ne/I32NeAcc/I32NeAccB I32LtS/I32LtSAcc/I32LtSAccB
+                I32LtU/I32LtUAcc/I32LtUAccB I32GtS/I32GtSAcc/I32GtSAccB
+                I32GtU/I32GtUAcc/I32GtUAccB I32LeS/I32LeSAcc/I32LeSAccB
+                I32LeU/I32LeUAcc/I32LeUAccB I32GeS/I32GeSAcc/I32GeSAccB
+                I32GeU/I32GeUAcc/I32GeUAccB I64Eq/I64EqAcc/I64EqAccB I64Ne/I64NeAcc/I64NeAccB
+                I64LtS/I64LtSAcc/I64LtSAccB I64LtU/I64LtUAcc/I64LtUAccB
+                I64GtS/I64GtSAcc/I64GtSAccB I64GtU/I64GtUAcc/I64GtUAccB
+                I64LeS/I64LeSAcc/I64LeSAccB I64LeU/I64LeUAcc/I64LeUAccB
+                I64GeS/I64GeSAcc/I64GeSAccB I64GeU/I64GeUAcc/I64GeUAccB
+                F32Eq/F32EqAcc/F32EqAccB F32Ne/F32NeAcc/F32NeAccB F32Lt/F32LtAcc/F32LtAccB
+                F32Gt/F32GtAcc/F32GtAccB F32Le/F32LeAcc/F32LeAccB F32Ge/F32GeAcc/F32GeAccB
+                F64Eq/F64EqAcc/F64EqAccB F64Ne/F64NeAcc/F64NeAccB F64Lt/F64LtAcc/F64LtAccB
+                F64Gt/F64GtAcc/F64GtAccB F64Le/F64LeAcc/F64LeAccB F64Ge/F64GeAcc/F64GeAccB
+                I32Add/I32AddAcc/I32AddAccB I32Sub/I32SubAcc/I32SubAccB
+                I32Mul/I32MulAcc/I32MulAccB I32DivS/I32DivSAcc/I32DivSAccB
+                I32DivU/I32DivUAcc/I32DivUAccB I32RemS/I32RemSAcc/I32RemSAccB
+                I32RemU/I32RemUAcc/I32RemUAccB I32And/I32AndAcc/I32AndAccB
+                I32Or/I32OrAcc/I32OrAccB I32Xor/I32XorAcc/I32XorAccB
+                I32Shl/I32ShlAcc/I32ShlAccB I32ShrS/I32ShrSAcc/I32ShrSAccB
+                I32ShrU/I32ShrUAcc/I32ShrUAccB I32Rotl/I32RotlAcc/I32RotlAccB
+                I32Rotr/I32RotrAcc/I32RotrAccB I64Add/I64AddAcc/I64AddAccB
+                I64Sub/I64SubAcc/I64SubAccB I64Mul/I64MulAcc/I64MulAccB
+                I64DivS/I64DivSAcc/I64DivSAccB I64DivU/I64DivUAcc/I64DivUAccB
+                I64RemS/I64RemSAcc/I64RemSAccB I64RemU/I64RemUAcc/I64RemUAccB
+                I64And/I64AndAcc/I64AndAccB I64Or/I64OrAcc/I64OrAccB
+                I64Xor/I64XorAcc/I64XorAccB I64Shl/I64ShlAcc/I64ShlAccB
+                I64ShrS/I64ShrSAcc/I64ShrSAccB I64ShrU/I64ShrUAcc/I64ShrUAccB
+                I64Rotl/I64RotlAcc/I64RotlAccB I64Rotr/I64RotrAcc/I64RotrAccB
+                F32Add/F32AddAcc/F32AddAccB F32Sub/F32SubAcc/F32SubAccB
+                F32Mul/F32MulAcc/F32MulAccB F32Div/F32DivAcc/F32DivAccB
+                F32Min/F32MinAcc/F32MinAccB F32Max/F32MaxAcc/F32MaxAccB
+                F32Copysign/F32CopysignAcc/F32CopysignAccB F64Add/F64AddAcc/F64AddAccB
+                F64Sub/F64SubAcc/F64SubAccB F64Mul/F64MulAcc/F64MulAccB
+                F64Div/F64DivAcc/F64DivAccB F64Min/F64MinAcc/F64MinAccB
+                F64Max/F64MaxAcc/F64MaxAccB F64Copysign/F64CopysignAcc/F64CopysignAccB
             }
             imm {
                 I32AddImm/I32AddImmAcc = I32Add I32SubImm/I32SubImmAcc = I32Sub
@@ -490,7 +513,7 @@ macro_rules! __spindle_numeric_call {
 }
 
 macro_rules! define_numeric {
-    (binary { $($b:ident / $ba:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
+    (binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
      unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
      store { $($st:ident / $sta:ident)* }
      branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
@@ -645,6 +668,8 @@ macro_rules! define_numeric {
                             Some(Instr::$ba { dst, b })
                         } else if b == reg && BinOp::$b.is_commutative() {
                             Some(Instr::$ba { dst, b: a })
+                        } else if b == reg {
+                            Some(Instr::$bab { dst, a })
                         } else {
                             None
                         }
@@ -670,6 +695,7 @@ macro_rules! define_numeric {
                     } )*
                     $( Instr::$bri { a, imm, to } if a == reg => Some(Instr::$bria { imm, to }), )*
                     Instr::BrIfEqz { cond, to } if cond == reg => Some(Instr::BrIfEqzAcc { to }),
+                    Instr::BrTable { index, len } if index == reg => Some(Instr::BrTableAcc { len }),
                     Instr::BrIfNez { cond, to } if cond == reg => Some(Instr::BrIfNezAcc { to }),
                     _ => None,
                 }

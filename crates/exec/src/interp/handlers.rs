@@ -192,6 +192,7 @@ macro_rules! with_handlers {
             BrIfEqzAcc { to } => br_if_eqz_acc,
             BrIfNezAcc { to } => br_if_nez_acc,
             BrTable { index, len } => br_table,
+            BrTableAcc { len } => br_table_acc,
             Copy { dst, src } => copy,
             CopyMany { dst, src, len } => copy_many,
             Const32 { dst, value } => const32,
@@ -240,6 +241,17 @@ pub(super) fn binary(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, a: Reg, b
 #[inline(always)]
 pub(super) fn binary_acc(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, b: Reg) -> Flow {
     match num::binary(op, s.acc, s.r(b)) {
+        Ok(v) => {
+            s.w(dst, v);
+            s.next()
+        }
+        Err(code) => trap(cx, code),
+    }
+}
+
+#[inline(always)]
+pub(super) fn binary_acc_b(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, a: Reg) -> Flow {
+    match num::binary(op, s.r(a), s.acc) {
         Ok(v) => {
             s.w(dst, v);
             s.next()
@@ -484,9 +496,29 @@ pub(super) fn br_cmp_imm_acc(s: &mut State, op: BinOp, imm: i32, to: i32) -> Flo
 
 #[inline(always)]
 pub(super) fn br_table(s: &mut State, _cx: &mut Ctx, index: Reg, len: u32) -> Flow {
-    // The `len + 1` `Br`s follow; an index past the end takes the last (the default).
-    let i = (s.r(index) as u32).min(len);
-    s.jump(1 + i as i32)
+    let i = s.r(index) as u32;
+    br_table_to(s, i, len)
+}
+
+#[inline(always)]
+pub(super) fn br_table_acc(s: &mut State, _cx: &mut Ctx, len: u32) -> Flow {
+    let i = s.acc as u32;
+    br_table_to(s, i, len)
+}
+
+#[inline(always)]
+fn br_table_to(s: &mut State, index: u32, len: u32) -> Flow {
+    // The `len + 1` `Br`s follow; an index past the end takes the last (the default). The
+    // chosen `Br` is followed here rather than dispatched to.
+    let i = index.min(len);
+    // SAFETY: the translator emits `len + 1` instructions after `BrTable`.
+    let entry = unsafe { s.ip.add(1 + i as usize) };
+    s.ip = entry;
+    // SAFETY: `entry` points at an instruction of this code.
+    match unsafe { *entry } {
+        Instr::Br { to } => s.jump(to),
+        _ => Flow::Continue,
+    }
 }
 
 #[inline(always)]

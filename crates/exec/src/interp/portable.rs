@@ -10,7 +10,7 @@ use super::handlers::*;
 
 macro_rules! portable_loop {
     ([ $( $name:ident { $($f:ident),* } => $h:ident, )* ]
-     binary { $($b:ident / $ba:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
+     binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
      unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
      store { $($st:ident / $sta:ident)* }
      branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
@@ -31,6 +31,7 @@ macro_rules! portable_loop {
                     $( Instr::$st { addr, value, offset } =>
                         store(&mut s, cx, store::$st, addr, value, offset), )*
                     $( Instr::$ba { dst, b } => binary_acc(&mut s, cx, BinOp::$b, dst, b), )*
+                    $( Instr::$bab { dst, a } => binary_acc_b(&mut s, cx, BinOp::$b, dst, a), )*
                     $( Instr::$bia { dst, imm } =>
                         binary_imm_acc(&mut s, cx, BinOp::$bb, dst, imm), )*
                     $( Instr::$ua { dst } => unary_acc(&mut s, cx, UnOp::$u, dst), )*

@@ -40,7 +40,7 @@ mod imp {
 
     macro_rules! threaded_handlers {
         ([ $( $name:ident { $($f:ident),* } => $h:ident, )* ]
-         binary { $($b:ident / $ba:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
+         binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
          unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
          store { $($st:ident / $sta:ident)* }
          branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
@@ -62,6 +62,8 @@ mod imp {
                     store(&mut s, cx, store::$st, addr, value, offset)); )*
                 $( threaded_handler!($ba { dst, b } s cx =>
                     binary_acc(&mut s, cx, BinOp::$b, dst, b)); )*
+                $( threaded_handler!($bab { dst, a } s cx =>
+                    binary_acc_b(&mut s, cx, BinOp::$b, dst, a)); )*
                 $( threaded_handler!($bia { dst, imm } s cx =>
                     binary_imm_acc(&mut s, cx, BinOp::$bb, dst, imm)); )*
                 $( threaded_handler!($ua { dst } s cx => unary_acc(&mut s, cx, UnOp::$u, dst)); )*
@@ -89,6 +91,7 @@ mod imp {
                 $( t[Opcode::$l as usize] = op::$l; )*
                 $( t[Opcode::$st as usize] = op::$st; )*
                 $( t[Opcode::$ba as usize] = op::$ba; )*
+                $( t[Opcode::$bab as usize] = op::$bab; )*
                 $( t[Opcode::$bia as usize] = op::$bia; )*
                 $( t[Opcode::$ua as usize] = op::$ua; )*
                 $( t[Opcode::$la as usize] = op::$la; )*
