@@ -8,6 +8,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod instantiate;
+mod mapped;
 pub mod interp;
 pub mod module;
 pub mod num;
@@ -20,7 +21,8 @@ pub use instantiate::instantiate;
 pub use interp::{
     call, call_resumable, effective_dispatch, memory_grow, resume, table_grow, Dispatch, Suspension,
 };
-pub use module::{compile, CompiledModule, ExportKind, FuncCode, ImportDesc, Translation};
+pub use mapped::ModuleBytes;
+pub use module::{compile, compile_bytes, CompiledModule, ExportKind, FuncCode, ImportDesc, Translation};
 pub use spindle_ir::TrapCode;
 pub use store::*;
 pub use types::{FuncType, TypeRegistry};
@@ -96,6 +98,10 @@ pub enum Error {
     Call(String),
     /// A resource limit was reached (memories, tables, instances).
     Limit(String),
+    /// A module file could not be read.
+    Io(String),
+    /// A module in the text format could not be parsed.
+    Text(String),
 }
 
 impl fmt::Display for Error {
@@ -106,6 +112,8 @@ impl fmt::Display for Error {
             Error::Trap(t) => write!(f, "{t}"),
             Error::Call(m) => write!(f, "call error: {m}"),
             Error::Limit(m) => write!(f, "limit reached: {m}"),
+            Error::Io(m) => write!(f, "cannot read module: {m}"),
+            Error::Text(m) => write!(f, "text format: {m}"),
         }
     }
 }

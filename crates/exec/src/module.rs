@@ -36,7 +36,7 @@ pub struct LazyState {
     pub ctx: ModuleCtx,
     /// Whether translation meters fuel.
     pub fuel: bool,
-    pub bytes: Arc<[u8]>,
+    pub bytes: crate::ModuleBytes,
     /// Absolute byte range of each defined function's body.
     pub bodies: Vec<(usize, usize)>,
 }
@@ -220,6 +220,29 @@ pub fn compile(
     fuel: bool,
     bytes: &[u8],
 ) -> Result<CompiledModule, Error> {
+    compile_inner(registry, features, translation, fuel, bytes, None)
+}
+
+/// Like [`compile`], for bytes the module may keep (lazy translation keeps them instead of
+/// a copy: a mapped file stays mapped).
+pub fn compile_bytes(
+    registry: &TypeRegistry,
+    features: &Features,
+    translation: Translation,
+    fuel: bool,
+    bytes: crate::ModuleBytes,
+) -> Result<CompiledModule, Error> {
+    compile_inner(registry, features, translation, fuel, &bytes, Some(bytes.clone()))
+}
+
+fn compile_inner(
+    registry: &TypeRegistry,
+    features: &Features,
+    translation: Translation,
+    fuel: bool,
+    bytes: &[u8],
+    owner: Option<crate::ModuleBytes>,
+) -> Result<CompiledModule, Error> {
     let m = Module::parse(bytes).map_err(spindle_validate::ValidateError::from)?;
     let ctx = check_module(&m, features)?;
     let mut types = Vec::with_capacity(ctx.types.len() as usize);
@@ -341,7 +364,7 @@ pub fn compile(
     let lazy = (translation == Translation::Lazy).then(|| LazyState {
         ctx,
         fuel,
-        bytes: Arc::from(bytes),
+        bytes: owner.unwrap_or_else(|| crate::ModuleBytes::Owned(Arc::from(bytes))),
         bodies,
     });
     Ok(CompiledModule {

@@ -142,10 +142,48 @@ impl Module {
         })
     }
 
-    /// Reads and compiles a `.wasm` file.
+    /// Compiles a module file: binary, mapped into memory rather than read (with lazy
+    /// translation the module keeps the mapping and translates from it, so the file must
+    /// not change while the module lives), or, with the `wat` feature, in the text format.
     pub fn from_file(engine: &Engine, path: impl AsRef<std::path::Path>) -> Result<Module, Error> {
-        let bytes = std::fs::read(path.as_ref())
-            .map_err(|e| Error::Link(format!("{}: {e}", path.as_ref().display())))?;
+        let path = path.as_ref();
+        let bytes = spindle_exec::ModuleBytes::map_file(path)
+            .map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
+        #[cfg(feature = "wat")]
+        if !bytes.starts_with(b"\0asm") {
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|e| Error::Text(format!("{}: {e}", path.display())))?;
+            return Module::from_wat(engine, text);
+        }
+        let inner = spindle_exec::compile_bytes(
+            &engine.inner.registry,
+            &engine.inner.config.features,
+            engine.inner.config.translation,
+            engine.inner.config.consume_fuel,
+            bytes,
+        )?;
+        Ok(Module {
+            engine: engine.clone(),
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Compiles a module in the text format (WAT).
+    ///
+    /// ```
+    /// use spindle::{Engine, Module};
+    /// let engine = Engine::default();
+    /// let module = Module::from_wat(&engine, r#"(module (func (export "f")))"#).unwrap();
+    /// assert_eq!(module.export_names().collect::<Vec<_>>(), ["f"]);
+    /// ```
+    #[cfg(feature = "wat")]
+    pub fn from_wat(engine: &Engine, text: &str) -> Result<Module, Error> {
+        let encode = || -> Result<Vec<u8>, wast::Error> {
+            let buffer = wast::parser::ParseBuffer::new(text)?;
+            let mut wat = wast::parser::parse::<wast::Wat<'_>>(&buffer)?;
+            wat.encode()
+        };
+        let bytes = encode().map_err(|e| Error::Text(e.to_string()))?;
         Module::new(engine, &bytes)
     }
 

@@ -1,0 +1,46 @@
+//! Module bytes read from a file by mapping it into memory (no copy), or owned.
+
+use std::fs::File;
+use std::ops::Deref;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The bytes of a module: owned, or a read-only mapping of the file it came from. Lazy
+/// translation keeps them to translate function bodies on first call.
+#[derive(Clone)]
+pub enum ModuleBytes {
+    Owned(Arc<[u8]>),
+    Mapped(Arc<memmap2::Mmap>),
+}
+
+impl Deref for ModuleBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            ModuleBytes::Owned(b) => b,
+            ModuleBytes::Mapped(m) => m,
+        }
+    }
+}
+
+impl ModuleBytes {
+    /// Maps the file at `path` read-only. An empty file is read rather than mapped (a
+    /// zero-length mapping is an error on some systems).
+    ///
+    /// The file must not be modified while the mapping lives (the module, in lazy mode):
+    /// as with every loader that maps files, changes would show through. Bodies are
+    /// validated again as they are translated, so a changed file yields errors, not
+    /// unchecked code.
+    pub fn map_file(path: &Path) -> std::io::Result<ModuleBytes> {
+        let file = File::open(path)?;
+        if file.metadata()?.len() == 0 {
+            return Ok(ModuleBytes::Owned(Arc::from(&[][..])));
+        }
+        // SAFETY: the mapping is read-only and private to this process; its bytes are only
+        // read as `&[u8]` while the `Mmap` lives. Another process truncating or rewriting
+        // the file is the caveat documented above (the same as for any mapped loader).
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        Ok(ModuleBytes::Mapped(Arc::new(map)))
+    }
+}
