@@ -8,8 +8,8 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod instantiate;
-mod mapped;
 pub mod interp;
+mod mapped;
 pub mod module;
 pub mod num;
 pub mod store;
@@ -22,7 +22,9 @@ pub use interp::{
     call, call_resumable, effective_dispatch, memory_grow, resume, table_grow, Dispatch, Suspension,
 };
 pub use mapped::ModuleBytes;
-pub use module::{compile, compile_bytes, CompiledModule, ExportKind, FuncCode, ImportDesc, Translation};
+pub use module::{
+    compile, compile_bytes, CompiledModule, ExportKind, FuncCode, ImportDesc, Translation,
+};
 pub use spindle_ir::TrapCode;
 pub use store::*;
 pub use types::{FuncType, TypeRegistry};

@@ -232,7 +232,14 @@ pub fn compile_bytes(
     fuel: bool,
     bytes: crate::ModuleBytes,
 ) -> Result<CompiledModule, Error> {
-    compile_inner(registry, features, translation, fuel, &bytes, Some(bytes.clone()))
+    compile_inner(
+        registry,
+        features,
+        translation,
+        fuel,
+        &bytes,
+        Some(bytes.clone()),
+    )
 }
 
 fn compile_inner(

@@ -190,6 +190,9 @@ pub struct Store {
     pub fuel: u64,
     /// Where the last run stopped for lack of fuel (taken by the caller at once).
     pub(crate) paused: Option<crate::interp::Paused>,
+    /// With `paused`, when a host function failed: the absolute register of its first
+    /// result and its store index.
+    pub(crate) host_failed: Option<(usize, u32)>,
     /// Nesting of interpreter runs (host functions calling back into Wasm).
     pub(crate) reentry: usize,
     /// Reused buffers for host calls' arguments and results.
@@ -219,6 +222,7 @@ impl Store {
             host_vals: Vec::new(),
             fuel: 0,
             paused: None,
+            host_failed: None,
             native_base: 0,
         }
     }

@@ -113,9 +113,12 @@ impl Func {
         spindle_exec::call(&mut store.inner, self.0, params, results).map_err(Error::Trap)
     }
 
-    /// Like [`Func::call`], but when the store's fuel runs out the call is suspended, not
-    /// unwound: add fuel and [`ResumableInvocation::resume`] it. Only the most recent
-    /// suspension can be resumed; its frames stay on the store's stacks until it finishes.
+    /// Like [`Func::call`], but when the store's fuel runs out, or a host function the Wasm
+    /// code calls returns an error, the call is suspended, not unwound: add fuel and
+    /// [`ResumableInvocation::resume`] it, or give the host function's results to
+    /// [`ResumableInvocation::resume_with`] (a host function can so ask its embedder to do
+    /// something, such as wait for I/O, and continue). Only the most recent suspension can
+    /// be resumed; its frames stay on the store's stacks until it finishes.
     pub fn call_resumable<T>(
         &self,
         store: &mut Store<T>,
@@ -340,29 +343,56 @@ pub enum ResumableCall {
     Finished,
     /// The call ran out of fuel and can be resumed.
     OutOfFuel(ResumableInvocation),
+    /// A host function returned an error ([`ResumableInvocation::host_error`]); the call
+    /// can be resumed with that function's results.
+    HostTrap(ResumableInvocation),
 }
 
 impl From<Option<spindle_exec::Suspension>> for ResumableCall {
     fn from(s: Option<spindle_exec::Suspension>) -> Self {
         match s {
             None => ResumableCall::Finished,
+            Some(s) if s.host_error().is_some() => ResumableCall::HostTrap(ResumableInvocation(s)),
             Some(s) => ResumableCall::OutOfFuel(ResumableInvocation(s)),
         }
     }
 }
 
-/// A call suspended for lack of fuel.
+/// A suspended call: out of fuel, or stopped by a host function's error.
 #[derive(Debug)]
 pub struct ResumableInvocation(spindle_exec::Suspension);
 
 impl ResumableInvocation {
-    /// Continues the call (add fuel first); it may run out again.
+    /// The error of the host function that suspended the call, if one did.
+    pub fn host_error(&self) -> Option<&Trap> {
+        self.0.host_error()
+    }
+
+    /// The types of the results the failed host function owes (empty after running out of
+    /// fuel).
+    pub fn host_result_types(&self) -> &[ValType] {
+        self.0.host_result_types()
+    }
+
+    /// Continues a call that ran out of fuel (add fuel first), or whose failed host function
+    /// has no results; it may be suspended again.
     pub fn resume<T>(
         self,
         store: &mut Store<T>,
         results: &mut [Val],
     ) -> Result<ResumableCall, Error> {
-        let s = spindle_exec::resume(&mut store.inner, self.0, results).map_err(Error::Trap)?;
+        self.resume_with(store, &[], results)
+    }
+
+    /// Continues the call as if the failed host function had returned `host_results`.
+    pub fn resume_with<T>(
+        self,
+        store: &mut Store<T>,
+        host_results: &[Val],
+        results: &mut [Val],
+    ) -> Result<ResumableCall, Error> {
+        let s = spindle_exec::resume(&mut store.inner, self.0, host_results, results)
+            .map_err(Error::Trap)?;
         Ok(ResumableCall::from(s))
     }
 }

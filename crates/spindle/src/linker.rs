@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 
 use spindle_exec::{Error, FuncType, Trap, Val};
 
+use crate::func::IntoFunc;
 use crate::func::{Caller, Func, TypedFunc, WasmParams, WasmResults};
 use crate::objects::{Extern, Global, Memory, Table};
 use crate::{Engine, Module, Store};
@@ -107,6 +108,32 @@ impl<T: Send + 'static> Linker<T> {
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
     ) -> &mut Self {
         let func = Func::new(store, ty, f);
+        self.define(module, name, func)
+    }
+
+    /// Defines a host function from a typed closure (see [`Func::wrap`]).
+    ///
+    /// ```
+    /// use spindle::{Caller, Engine, Linker, Module, Store};
+    /// let engine = Engine::default();
+    /// let module = Module::from_wat(&engine, r#"(module
+    ///     (import "env" "double" (func $double (param i32) (result i32)))
+    ///     (func (export "run") (result i32) (call $double (i32.const 21))))"#).unwrap();
+    /// let mut store = Store::new(&engine, ());
+    /// let mut linker = Linker::new(&engine);
+    /// linker.func_wrap(&mut store, "env", "double", |_: Caller<'_, ()>, x: i32| x * 2);
+    /// let instance = linker.instantiate(&mut store, &module).unwrap();
+    /// let run = instance.get_typed_func::<(), i32>(&store, "run").unwrap();
+    /// assert_eq!(run.call(&mut store, ()).unwrap(), 42);
+    /// ```
+    pub fn func_wrap<Params, Results>(
+        &mut self,
+        store: &mut Store<T>,
+        module: &str,
+        name: &str,
+        f: impl IntoFunc<T, Params, Results>,
+    ) -> &mut Self {
+        let func = Func::wrap(store, f);
         self.define(module, name, func)
     }
 

@@ -47,9 +47,15 @@ fn binary_and_text_files_compile_in_both_translation_modes() {
 fn unreadable_and_malformed_files_are_errors() {
     let engine = Engine::default();
     let missing = std::env::temp_dir().join("spindle-no-such-file.wasm");
-    assert!(matches!(Module::from_file(&engine, &missing), Err(Error::Io(_))));
+    assert!(matches!(
+        Module::from_file(&engine, &missing),
+        Err(Error::Io(_))
+    ));
     let bad_text = temp_file("bad.wat", b"(module (func (export \"f\") (i32.nope)))");
-    assert!(matches!(Module::from_file(&engine, &bad_text), Err(Error::Text(_))));
+    assert!(matches!(
+        Module::from_file(&engine, &bad_text),
+        Err(Error::Text(_))
+    ));
     let empty = temp_file("empty.wasm", b"");
     assert!(Module::from_file(&engine, &empty).is_err());
     let truncated = temp_file("truncated.wasm", b"\0asm\x01\0\0\0\x01\x05");

@@ -84,6 +84,7 @@ fn a_call_out_of_fuel_resumes_where_it_stopped() {
     loop {
         match call {
             spindle::ResumableCall::Finished => break,
+            spindle::ResumableCall::HostTrap(_) => panic!("no host functions here"),
             spindle::ResumableCall::OutOfFuel(invocation) => {
                 suspensions += 1;
                 assert_eq!(store.get_fuel().unwrap(), 0);
@@ -104,4 +105,86 @@ fn a_call_out_of_fuel_resumes_where_it_stopped() {
         [spindle::Val::I32(100_000)],
         "the loop finished with the right count"
     );
+}
+
+const YIELDING: &str = r#"
+(module
+  (import "host" "ask" (func $ask (param i32) (result i32)))
+  (global $calls (mut i32) (i32.const 0))
+  (func (export "sum_answers") (param $n i32) (result i32)
+    (local $i i32) (local $sum i32)
+    (loop $next
+      (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+      (local.set $sum (i32.add (local.get $sum) (call $ask (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $sum))
+  (func (export "calls") (result i32) (global.get $calls)))
+"#;
+
+#[test]
+fn a_host_function_error_suspends_a_resumable_call_which_resumes_with_its_results() {
+    let engine = Engine::default();
+    let module = Module::new(&engine, &wat(YIELDING)).unwrap();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    // Odd questions are answered by the host function itself; even ones need the
+    // embedder, so the function "yields" by failing.
+    linker.func_wrap(
+        &mut store,
+        "host",
+        "ask",
+        |_: spindle::Caller<'_, ()>, q: i32| {
+            if q % 2 == 1 {
+                Ok(q * 10)
+            } else {
+                Err(spindle::Trap::host(format!("need answer {q}")))
+            }
+        },
+    );
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let f = instance.get_func(&store, "sum_answers").unwrap();
+    let mut out = [spindle::Val::I32(0)];
+    let mut call = f
+        .call_resumable(&mut store, &[spindle::Val::I32(6)], &mut out)
+        .unwrap();
+    let mut asked = Vec::new();
+    loop {
+        match call {
+            spindle::ResumableCall::Finished => break,
+            spindle::ResumableCall::OutOfFuel(_) => panic!("fuel is off"),
+            spindle::ResumableCall::HostTrap(invocation) => {
+                let message = invocation.host_error().unwrap().to_string();
+                assert_eq!(invocation.host_result_types(), [spindle::ValType::I32]);
+                let q: i32 = message.rsplit(' ').next().unwrap().parse().unwrap();
+                asked.push(q);
+                // Another call runs while this one waits.
+                let calls = instance.get_typed_func::<(), i32>(&store, "calls").unwrap();
+                assert_eq!(calls.call(&mut store, ()).unwrap(), q + 1);
+                call = invocation
+                    .resume_with(&mut store, &[spindle::Val::I32(q * 100)], &mut out)
+                    .unwrap();
+            }
+        }
+    }
+    assert_eq!(asked, [0, 2, 4]);
+    // Odd: 10 + 30 + 50; even: 0 + 200 + 400.
+    assert_eq!(out, [spindle::Val::I32(690)]);
+
+    // Resuming with values of the wrong type cancels the call; the store goes on.
+    let call = f
+        .call_resumable(&mut store, &[spindle::Val::I32(1)], &mut out)
+        .unwrap();
+    let spindle::ResumableCall::HostTrap(invocation) = call else {
+        panic!("expected a host trap")
+    };
+    assert!(invocation
+        .resume_with(&mut store, &[spindle::Val::I64(1)], &mut out)
+        .is_err());
+    let plain = instance
+        .get_typed_func::<i32, i32>(&store, "sum_answers")
+        .unwrap();
+    assert!(plain.call(&mut store, 2).is_err(), "a plain call unwinds");
+    let calls = instance.get_typed_func::<(), i32>(&store, "calls").unwrap();
+    assert_eq!(calls.call(&mut store, ()).unwrap(), 6 + 1 + 1);
 }

@@ -706,6 +706,17 @@ fn enter_callee(cx: &mut Ctx, ip: *const Instr, callee: u32, base: usize) -> *co
         return match call_host(cx, callee, base) {
             Ok(()) => ip.wrapping_add(1),
             Err(t) => {
+                // A resumable call suspends here and continues after the call.
+                // SAFETY: `ip` points into the current function's code.
+                let next = unsafe { ip.add(1).offset_from(cx.cur.instrs()) } as usize;
+                let paused = Paused {
+                    cur: cx.cur,
+                    ip: next,
+                    base: cx.base,
+                };
+                let store = cx.store();
+                store.paused = Some(paused);
+                store.host_failed = Some((nb, callee));
                 fail(cx, t);
                 std::ptr::null()
             }

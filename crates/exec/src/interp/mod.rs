@@ -65,7 +65,8 @@ pub fn call(store: &mut Store, func: u32, args: &[Val], results: &mut [Val]) -> 
     call_inner(store, func, args, results, false).map(|_| ())
 }
 
-/// A call that ran out of fuel and can be resumed (see [`call_resumable`]).
+/// A call that ran out of fuel, or whose host function failed, and can be resumed (see
+/// [`call_resumable`]).
 #[derive(Debug)]
 pub struct Suspension {
     ty: u32,
@@ -75,6 +76,31 @@ pub struct Suspension {
     /// `store.frames.len()` when suspended: only the topmost suspension may resume.
     depth: usize,
     at: Paused,
+    /// When a host function failed: its error, and where its results go on resumption.
+    host: Option<HostFailure>,
+}
+
+/// A host function's failure that suspended a resumable call.
+#[derive(Debug)]
+struct HostFailure {
+    trap: Trap,
+    /// Absolute register of the host function's first result.
+    slot: usize,
+    results: Vec<spindle_decode::ValType>,
+}
+
+impl Suspension {
+    /// The host function's error, if a host function's failure suspended the call (else
+    /// it ran out of fuel).
+    pub fn host_error(&self) -> Option<&Trap> {
+        self.host.as_ref().map(|h| &h.trap)
+    }
+
+    /// The types of the results the failed host function owes (empty after running out of
+    /// fuel): [`resume`] takes values of these types.
+    pub fn host_result_types(&self) -> &[spindle_decode::ValType] {
+        self.host.as_ref().map_or(&[], |h| &h.results)
+    }
 }
 
 /// Where a suspended call stopped: its innermost frame.
@@ -86,8 +112,9 @@ pub(crate) struct Paused {
     base: usize,
 }
 
-/// Like [`call`], but running out of fuel suspends the call instead of unwinding it:
-/// `Ok(Some(suspension))` can be resumed with [`resume`] after adding fuel.
+/// Like [`call`], but running out of fuel, or a host function called from Wasm returning an
+/// error, suspends the call instead of unwinding it: `Ok(Some(suspension))` can be resumed
+/// with [`resume`] (after adding fuel, or with values for the host function's results).
 pub fn call_resumable(
     store: &mut Store,
     func: u32,
@@ -97,16 +124,36 @@ pub fn call_resumable(
     call_inner(store, func, args, results, true)
 }
 
-/// Continues a suspended call; it may suspend again.
+/// Continues a suspended call; it may suspend again. `host_results` stand for the results
+/// of the host function whose failure suspended it (nothing after running out of fuel).
 pub fn resume(
     store: &mut Store,
     s: Suspension,
+    host_results: &[Val],
     results: &mut [Val],
 ) -> Result<Option<Suspension>, Trap> {
     if store.frames.len() != s.depth || store.reentry != 0 {
         return Err(Trap::host(
             "only the most recently suspended call can be resumed, from the host",
         ));
+    }
+    let types = s.host_result_types();
+    if host_results.len() != types.len()
+        || !host_results
+            .iter()
+            .zip(types)
+            .all(|(v, t)| crate::store::val_has_type(v, *t))
+    {
+        // The call is cancelled: its frames go, as after a trap.
+        let message = format!("resuming needs the host function's results, of types {types:?}");
+        store.frames.truncate(s.entry_depth);
+        store.stack_top = s.saved_top;
+        return Err(Trap::host(message));
+    }
+    if let Some(h) = &s.host {
+        for (i, v) in host_results.iter().enumerate() {
+            store.stack[h.slot + i] = to_bits(*v);
+        }
     }
     store.reentry += 1;
     let marker = 0u8;
@@ -146,19 +193,33 @@ fn finish(
 ) -> Result<Option<Suspension>, Trap> {
     store.reentry -= 1;
     let paused = store.paused.take();
-    if let Err(t) = &r {
-        if resumable && t.code == TrapCode::OutOfFuel && store.reentry == 0 {
-            if let Some(at) = paused {
-                // Keep the frames; later calls run above the suspended registers.
-                return Ok(Some(Suspension {
-                    ty,
-                    entry_base,
-                    entry_depth,
-                    saved_top,
-                    depth: store.frames.len(),
-                    at,
-                }));
+    let host_failed = store.host_failed.take();
+    if let (Err(t), Some(at), true) = (&r, paused, resumable && store.reentry == 0) {
+        let host = match host_failed {
+            Some((slot, callee)) => {
+                let results = store
+                    .registry
+                    .get(store.funcs[callee as usize].ty())
+                    .results;
+                Some(HostFailure {
+                    trap: t.clone(),
+                    slot,
+                    results,
+                })
             }
+            None => None,
+        };
+        if host.is_some() || t.code == TrapCode::OutOfFuel {
+            // Keep the frames; later calls run above the suspended registers.
+            return Ok(Some(Suspension {
+                ty,
+                entry_base,
+                entry_depth,
+                saved_top,
+                depth: store.frames.len(),
+                at,
+                host,
+            }));
         }
     }
     store.frames.truncate(entry_depth);
