@@ -232,6 +232,8 @@ pub trait WasmResults: Send + 'static {
     fn from_vals(v: &[Val]) -> Self;
     /// As dynamic values.
     fn into_vals(self) -> Vec<Val>;
+    /// Writes the values to `out` (of length `types().len()`), without allocating.
+    fn write_vals(self, out: &mut [Val]);
 }
 
 impl<A: WasmTy> WasmParams for A {
@@ -259,6 +261,9 @@ impl<A: WasmTy> WasmResults for A {
     fn into_vals(self) -> Vec<Val> {
         vec![self.into_val()]
     }
+    fn write_vals(self, out: &mut [Val]) {
+        out[0] = self.into_val();
+    }
 }
 
 macro_rules! tuples {
@@ -274,12 +279,18 @@ macro_rules! tuples {
                 ($($n,)*)
             }
         }
-        #[allow(non_snake_case, unused_variables, clippy::unused_unit)]
+        #[allow(non_snake_case, unused_variables, unused_mut, clippy::unused_unit)]
         impl<$($n: WasmTy),*> WasmResults for ($($n,)*) {
             fn types() -> Vec<ValType> { vec![$($n::TYPE),*] }
             fn default_vals() -> Vec<Val> { vec![$(spindle_exec::from_bits(0, $n::TYPE)),*] }
             fn from_vals(v: &[Val]) -> Self { <Self as WasmParams>::from_vals(v) }
             fn into_vals(self) -> Vec<Val> { <Self as WasmParams>::into_vals(self) }
+            fn write_vals(self, out: &mut [Val]) {
+                let ($($n,)*) = self;
+                let mut i = 0;
+                $( out[i] = $n.into_val(); i += 1; )*
+                let _ = i;
+            }
         }
     )* };
 }
@@ -324,9 +335,7 @@ macro_rules! into_func {
                     let mut _i = 0;
                     $( let $n = $n::from_val(&args[_i]); _i += 1; )*
                     let out = (self)(Caller { store: s, _data: PhantomData }, $($n),*).into_result()?;
-                    for (slot, v) in results.iter_mut().zip(out.into_vals()) {
-                        *slot = v;
-                    }
+                    out.write_vals(results);
                     Ok(())
                 });
                 (ty, host)

@@ -761,16 +761,15 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
     let frame_size = cx.cur.frame_size;
     let frame = cx.base;
     let store = cx.store();
-    let FuncEntity::Host { func: f, sig, .. } = &store.funcs[callee as usize] else {
-        unreachable!("checked by the caller")
-    };
-    let (f, sig) = (f.clone(), sig.clone());
-    let (np, nr) = (sig.params.len(), sig.results.len());
     let at = frame + base;
     // Arguments then result slots in one reused buffer (a re-entrant call finds it taken and
     // allocates its own).
     let mut vals = std::mem::take(&mut store.host_vals);
     vals.clear();
+    let FuncEntity::Host { func: f, sig, .. } = &store.funcs[callee as usize] else {
+        unreachable!("checked by the caller")
+    };
+    let (np, nr) = (sig.params.len(), sig.results.len());
     vals.extend(
         sig.params
             .iter()
@@ -778,6 +777,7 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
             .map(|(i, t)| from_bits(store.stack[at + i], *t)),
     );
     vals.extend(sig.results.iter().map(|t| from_bits(0, *t)));
+    let f = f.clone();
     let saved_top = store.stack_top;
     store.stack_top = frame + frame_size;
     let (args, results) = vals.split_at_mut(np);
