@@ -8,7 +8,9 @@ use spindle_decode::{
     read_operator, BinaryReader, ConstExpr, ElementItems, ExternalKind, GlobalType, ImportKind,
     MemoryType, Module, RefType, SegmentMode, TableType, ValType,
 };
-use spindle_translate::{CompiledFunc, Translator};
+use spindle_translate::Translator;
+
+use crate::interp::ExecFunc;
 use spindle_validate::{check_module, Features, FuncValidator, ModuleCtx};
 
 use crate::types::{FuncType, TypeRegistry};
@@ -27,8 +29,8 @@ pub enum Translation {
 /// A defined function's code: translated, or to be translated on first call.
 #[derive(Debug)]
 pub enum FuncCode {
-    Ready(Arc<CompiledFunc>),
-    Lazy(OnceLock<Result<Arc<CompiledFunc>, String>>),
+    Ready(Arc<ExecFunc>),
+    Lazy(OnceLock<Result<Arc<ExecFunc>, String>>),
 }
 
 /// What lazy translation needs after compilation.
@@ -282,7 +284,7 @@ fn compile_inner(
                 let f = tr
                     .translate(&mut fv, ti, body.reader)
                     .map_err(|e| e.in_function(index))?;
-                funcs.push(FuncCode::Ready(Arc::new(f)));
+                funcs.push(FuncCode::Ready(Arc::new(ExecFunc::new(f))));
             }
         }
         Translation::Lazy => {
@@ -404,7 +406,7 @@ fn compile_inner(
 
 impl CompiledModule {
     /// A reference to the code of defined function `i` (translating it now if lazy).
-    pub fn code_ref(&self, i: usize) -> Result<&CompiledFunc, String> {
+    pub fn code_ref(&self, i: usize) -> Result<&ExecFunc, String> {
         match &self.funcs[i] {
             FuncCode::Ready(c) => Ok(c),
             FuncCode::Lazy(cell) => cell
@@ -417,7 +419,7 @@ impl CompiledModule {
                     let mut fv = FuncValidator::new(&lazy.ctx);
                     let mut tr = Translator::with_fuel(&lazy.ctx, &self.types, lazy.fuel);
                     tr.translate(&mut fv, ti, reader)
-                        .map(Arc::new)
+                        .map(|f| Arc::new(ExecFunc::new(f)))
                         .map_err(|e| e.to_string())
                 })
                 .as_ref()

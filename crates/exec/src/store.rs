@@ -162,7 +162,7 @@ pub(crate) struct Frame {
     /// The caller's state, resumed when the callee returns.
     pub caller: crate::interp::Current,
     /// The caller's next instruction (its code lives as long as the store).
-    pub ip: *const spindle_ir::Instr,
+    pub ip: *const crate::interp::Op,
     pub base: usize,
 }
 

@@ -214,6 +214,7 @@ impl Module {
             let _ = writeln!(out, "func {index} {:?} -> {:?}", ty.params, ty.results);
             match m.code_ref(i) {
                 Ok(code) => {
+                    let code = &code.func;
                     let _ = writeln!(
                         out,
                         "  ; {} registers: {} params, {} locals",

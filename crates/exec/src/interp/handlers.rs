@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 use spindle_ir::{load, BinOp, Dst, Instr, Reg, TrapCode};
 
+use super::Op;
+
 use super::{current, enter_code, memory_grow, table_grow, Current, Paused};
 use crate::num;
 use crate::store::{from_bits, to_bits, Frame, FuncEntity, Store};
@@ -46,7 +48,7 @@ pub(super) enum Flow {
 /// frame.
 #[derive(Clone, Copy)]
 pub(super) struct State {
-    pub ip: *const Instr,
+    pub ip: *const Op,
     pub regs: *mut u64,
     pub mem: *mut u8,
     pub mem_len: usize,
@@ -54,7 +56,7 @@ pub(super) struct State {
 }
 
 /// The cold part of the interpreter's state: the store and the current frame.
-pub(super) struct Ctx {
+pub(crate) struct Ctx {
     /// The store being run. A raw pointer: the run holds the only `&mut Store` for its whole
     /// duration and reaches the store only through this.
     store: *mut Store,
@@ -515,7 +517,7 @@ fn br_table_to(s: &mut State, index: u32, len: u32) -> Flow {
     let entry = unsafe { s.ip.add(1 + i as usize) };
     s.ip = entry;
     // SAFETY: `entry` points at an instruction of this code.
-    match unsafe { *entry } {
+    match unsafe { (*entry).instr } {
         Instr::Br { to } => s.jump(to),
         _ => Flow::Continue,
     }
@@ -660,7 +662,7 @@ fn call_func(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
         {
             // SAFETY: see `Current::code`.
             let code = unsafe { &*next.code };
-            let (params, locals) = (code.params as usize, code.locals as usize);
+            let (params, locals) = (code.func.params as usize, code.func.locals as usize);
             if params < locals {
                 store.stack[nb + params..nb + locals].fill(0);
             }
@@ -673,7 +675,7 @@ fn call_func(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
             let stack = store.stack.as_mut_ptr();
             cx.cur = next;
             cx.base = nb;
-            s.ip = code.code.as_ptr();
+            s.ip = code.ops.as_ptr();
             s.regs = stack.wrapping_add(nb);
             if next.mem0 != caller.mem0 {
                 s.sync_mem(cx);
@@ -699,7 +701,7 @@ fn call_func_slow(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
 /// instruction to run (the callee's first, or the caller's next after a host function), or
 /// null after a trap.
 #[inline(never)]
-fn enter_callee(cx: &mut Ctx, ip: *const Instr, callee: u32, base: usize) -> *const Instr {
+fn enter_callee(cx: &mut Ctx, ip: *const Op, callee: u32, base: usize) -> *const Op {
     let nb = cx.base + base;
     let is_wasm = matches!(cx.store().funcs[callee as usize], FuncEntity::Wasm { .. });
     if !is_wasm {
@@ -733,7 +735,7 @@ fn enter_callee(cx: &mut Ctx, ip: *const Instr, callee: u32, base: usize) -> *co
         }
         store.callees[callee as usize] = next;
         // SAFETY: see `Current::code`.
-        enter_code(store, unsafe { &*next.code }, nb)?;
+        enter_code(store, unsafe { &(*next.code).func }, nb)?;
         Ok(next)
     });
     match entered {
@@ -808,7 +810,7 @@ pub(super) fn fuel(s: &mut State, cx: &mut Ctx, amount: u32) -> Flow {
 /// stretch again).
 #[cold]
 #[inline(never)]
-fn out_of_fuel(ip: *const Instr, cx: &mut Ctx) {
+fn out_of_fuel(ip: *const Op, cx: &mut Ctx) {
     // SAFETY: `ip` points into the current function's code (invariants of `State`).
     let at = unsafe { ip.offset_from(cx.cur.instrs()) } as usize;
     let paused = Paused {

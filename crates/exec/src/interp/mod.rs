@@ -22,6 +22,48 @@ use crate::store::{from_bits, to_bits, FuncEntity, Store};
 use crate::{Trap, Val};
 use handlers::{Ctx, State};
 
+/// A threaded-dispatch handler: the `State` fields and the context, as plain arguments so
+/// that they stay in machine registers from one handler to the next (six integer
+/// arguments: all in registers on x86_64 System V and aarch64).
+pub(crate) type Handler = unsafe fn(*const Op, *mut u64, *mut u8, usize, *mut Ctx, u64);
+
+/// An instruction as the interpreter runs it: with the address of its threaded handler
+/// beside it, so that dispatch is one load and one jump (the portable backend ignores it).
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct Op {
+    handler: Handler,
+    instr: Instr,
+}
+
+/// A translated function ready to run: its register code, and that code as [`Op`]s.
+pub struct ExecFunc {
+    /// The translator's output (also what the disassembler shows).
+    pub func: CompiledFunc,
+    ops: Box<[Op]>,
+}
+
+impl ExecFunc {
+    /// Pairs each instruction of `func` with its handler.
+    pub fn new(func: CompiledFunc) -> ExecFunc {
+        let ops = func
+            .code
+            .iter()
+            .map(|instr| Op {
+                handler: threaded::handler_for(instr),
+                instr: *instr,
+            })
+            .collect();
+        ExecFunc { func, ops }
+    }
+}
+
+impl std::fmt::Debug for ExecFunc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.func.fmt(f)
+    }
+}
+
 /// How the interpreter goes from one instruction to the next.
 ///
 /// Both backends run the same handlers and give the same results; they differ in speed and
@@ -260,7 +302,7 @@ fn call_inner(
             let base = store.stack_top;
             let r = current(store, func).and_then(|cur| {
                 // SAFETY: see `Current::code`.
-                enter_code(store, unsafe { &*cur.code }, base)?;
+                enter_code(store, unsafe { &(*cur.code).func }, base)?;
                 for (i, a) in args.iter().enumerate() {
                     store.stack[base + i] = to_bits(*a);
                 }
@@ -303,7 +345,7 @@ fn enter_code(store: &mut Store, code: &CompiledFunc, base: usize) -> Result<(),
 pub(crate) struct Current {
     /// The function's code. A raw pointer: the code is owned by a `CompiledModule` that the
     /// store's function entities keep alive for as long as the store exists.
-    code: *const CompiledFunc,
+    code: *const ExecFunc,
     frame_size: usize,
     inst: usize,
     /// Store index of the instance's memory 0 (`usize::MAX` when it has none).
@@ -321,21 +363,21 @@ impl Current {
 
     /// The first instruction of the code.
     #[inline]
-    fn instrs(&self) -> *const Instr {
+    fn instrs(&self) -> *const Op {
         // SAFETY: `code` stays valid while the store lives (see the field).
-        unsafe { (*self.code).code.as_ptr() }
+        unsafe { (*self.code).ops.as_ptr() }
     }
 }
 
 fn current(store: &Store, func: u32) -> Result<Current, Trap> {
-    let code: &CompiledFunc = match &store.funcs[func as usize] {
+    let code: &ExecFunc = match &store.funcs[func as usize] {
         FuncEntity::Wasm { module, index, .. } => {
             module.code_ref(*index as usize).map_err(Trap::host)?
         }
         FuncEntity::Host { .. } => unreachable!("only Wasm functions have code"),
     };
-    let frame_size = code.frame_size as usize;
-    let code = code as *const CompiledFunc;
+    let frame_size = code.func.frame_size as usize;
+    let code = code as *const ExecFunc;
     match &store.funcs[func as usize] {
         FuncEntity::Wasm { instance, .. } => {
             let inst = *instance as usize;

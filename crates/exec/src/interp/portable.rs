@@ -19,7 +19,7 @@ macro_rules! portable_loop {
             loop {
                 // SAFETY: `ip` points at an instruction of the current code (invariants of
                 // `State`).
-                let instr = unsafe { *s.ip };
+                let instr = unsafe { (*s.ip).instr };
                 let flow = match instr {
                     $( Instr::$name { $($f),* } => $h(&mut s, cx, $($f),*), )*
                     $( Instr::$b { dst, a, b } => binary(&mut s, cx, BinOp::$b, dst, a, b), )*

@@ -22,20 +22,18 @@ mod imp {
 
     use super::*;
 
-    /// A handler: the `State` fields and the context, as plain arguments so that they stay
-    /// in machine registers from one handler to the next (six integer arguments: all in
-    /// registers on x86_64 System V and aarch64).
-    type Handler = unsafe fn(*const Instr, *mut u64, *mut u8, usize, *mut Ctx, u64);
+    use super::super::{Handler, Op};
 
     /// The handler of the instruction at `ip`.
     #[inline(always)]
-    fn handler_of(ip: *const Instr) -> Handler {
-        // SAFETY: `Instr` is `#[repr(u16)]`, so its first two bytes are its tag, which is
-        // its `Opcode` (both enums come from the one IR table, in the same order); `ip`
-        // points at an instruction (invariants of `State`).
-        let tag = unsafe { ip.cast::<u16>().read() } as usize;
-        // SAFETY: every tag is below `Opcode::COUNT`, the length of `HANDLERS`.
-        unsafe { *HANDLERS.get_unchecked(tag) }
+    fn handler_of(ip: *const Op) -> Handler {
+        // SAFETY: `ip` points at an instruction (invariants of `State`).
+        unsafe { (*ip).handler }
+    }
+
+    /// The handler of `instr`, stored beside it in its `Op`.
+    pub(in super::super) fn handler_for(instr: &Instr) -> Handler {
+        HANDLERS[instr.opcode() as usize]
     }
 
     macro_rules! threaded_handlers {
@@ -110,7 +108,7 @@ mod imp {
     macro_rules! threaded_handler {
         ($name:ident { $($f:ident),* } $s:ident $cx:ident => $body:expr) => {
             pub(super) unsafe fn $name(
-                ip: *const Instr,
+                ip: *const Op,
                 regs: *mut u64,
                 mem: *mut u8,
                 mem_len: usize,
@@ -123,8 +121,8 @@ mod imp {
                 let $cx = unsafe { &mut *cx };
                 // SAFETY: `ip` points at an instruction (invariants of `State`), and this
                 // handler was picked by its tag.
-                let Instr::$name { $($f),* } = (unsafe { *ip }) else {
-                    // SAFETY: `HANDLERS` maps each tag to the handler of that variant.
+                let Instr::$name { $($f),* } = (unsafe { (*ip).instr }) else {
+                    // SAFETY: `handler_for` picked this handler by the instruction's opcode.
                     unsafe { std::hint::unreachable_unchecked() }
                 };
                 if $body == Flow::Continue {
@@ -212,9 +210,21 @@ mod imp {
 )))]
 mod imp {
     use super::*;
+    use spindle_ir::Instr;
+
+    use super::super::{Handler, Op};
 
     pub(in super::super) fn run(s: State, cx: &mut Ctx) {
         super::super::portable::run(s, cx)
+    }
+
+    /// Never called: without the threaded backend, `Op`s carry this placeholder.
+    unsafe fn no_handler(_: *const Op, _: *mut u64, _: *mut u8, _: usize, _: *mut Ctx, _: u64) {
+        unreachable!("the threaded backend is not compiled in")
+    }
+
+    pub(in super::super) fn handler_for(_instr: &Instr) -> Handler {
+        no_handler
     }
 
     pub(in super::super) fn available() -> bool {
@@ -222,4 +232,4 @@ mod imp {
     }
 }
 
-pub(super) use imp::{available, run};
+pub(super) use imp::{available, handler_for, run};
