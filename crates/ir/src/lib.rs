@@ -145,6 +145,9 @@ macro_rules! __spindle_instr_table {
             BrTableAcc { len: u32 }
             /// `dst = src`.
             Copy { dst: $crate::Dst, src: $crate::Reg }
+            /// `dst = src`, then continues `to` instructions from here (a `Copy` fused with the
+            /// `Br` after it).
+            CopyBr { dst: $crate::Dst, src: $crate::Reg, to: i32 }
             /// Copies `len` registers from `src..` to `dst..` (as if through a buffer).
             CopyMany { dst: $crate::Dst, src: $crate::Reg, len: u16 }
             /// `dst = value` (32 bits, zero-extended).
@@ -551,6 +554,7 @@ macro_rules! define_numeric {
             pub fn branch_offset_mut(&mut self) -> Option<&mut i32> {
                 match self {
                     Instr::Br { to }
+                    | Instr::CopyBr { to, .. }
                     | Instr::BrIfEqz { to, .. }
                     | Instr::BrIfNez { to, .. }
                     | Instr::BrIfEqzAcc { to }

@@ -415,6 +415,7 @@ impl<'m> Translator<'m> {
             }
         }
         fv.finish(&reader)?;
+        self.thread_jumps();
         self.use_accumulator();
         Ok(CompiledFunc {
             code: self.code.as_slice().into(),
@@ -423,6 +424,39 @@ impl<'m> Translator<'m> {
             locals: self.locals,
             results,
         })
+    }
+
+    /// Branches that land on a `Br` go straight to its target, and a `Copy` followed by a
+    /// `Br` becomes one `CopyBr` (the `Br` stays in place for branches that land on it).
+    fn thread_jumps(&mut self) {
+        let n = self.code.len();
+        for i in 0..n {
+            let Some(mut to) = self.code[i].branch_offset() else {
+                continue;
+            };
+            // A few hops at most: chains are short, and a loop of `Br`s must not hang us.
+            for _ in 0..4 {
+                let Some(t) = i.checked_add_signed(to as isize).filter(|t| *t < n) else {
+                    break;
+                };
+                match self.code[t] {
+                    Instr::Br { to: next } if t != i => to += next,
+                    _ => break,
+                }
+            }
+            if let Some(slot) = self.code[i].branch_offset_mut() {
+                *slot = to;
+            }
+        }
+        for i in 0..n.saturating_sub(1) {
+            if let (Instr::Copy { dst, src }, Instr::Br { to }) = (self.code[i], self.code[i + 1]) {
+                self.code[i] = Instr::CopyBr {
+                    dst,
+                    src,
+                    to: to + 1,
+                };
+            }
+        }
     }
 
     /// Rewrites each instruction that reads the result of the instruction just before it

@@ -196,6 +196,7 @@ macro_rules! with_handlers {
             BrTable { index, len } => br_table,
             BrTableAcc { len } => br_table_acc,
             Copy { dst, src } => copy,
+            CopyBr { dst, src, to } => copy_br,
             CopyMany { dst, src, len } => copy_many,
             Const32 { dst, value } => const32,
             Const64 { dst, value } => const64,
@@ -528,6 +529,13 @@ pub(super) fn copy(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg) -> Flow {
     let v = s.r(src);
     s.w(dst, v);
     s.next()
+}
+
+#[inline(always)]
+pub(super) fn copy_br(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg, to: i32) -> Flow {
+    let v = s.r(src);
+    s.w(dst, v);
+    s.jump(to)
 }
 
 #[inline(always)]
