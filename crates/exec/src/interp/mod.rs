@@ -30,7 +30,7 @@ pub(crate) type Handler = unsafe fn(*const Op, *mut u64, *mut u8, usize, *mut Ct
 /// An instruction as the interpreter runs it: with the address of its threaded handler
 /// beside it, so that dispatch is one load and one jump (the portable backend ignores it).
 #[derive(Clone, Copy)]
-#[repr(C)]
+#[repr(C, align(32))]
 pub struct Op {
     handler: Handler,
     instr: Instr,
