@@ -30,6 +30,10 @@ pub(super) enum Flow {
     Continue,
     /// The run is over: the entry frame returned, or `Ctx::trap` says why not.
     Exit,
+    /// The handler's fast path does not apply; the backend runs [`slow_path`] for the same
+    /// instruction (nothing was changed yet). Keeping the slow path out of the handler keeps
+    /// the handler free of calls that would make it save registers.
+    Slow,
 }
 
 /// The hot part of the interpreter's state.
@@ -67,6 +71,10 @@ pub(crate) struct Ctx {
     pub entry_depth: usize,
     /// Why the run stopped, if it did not return normally.
     pub trap: Option<Trap>,
+    /// The state after a slow path run by the threaded backend (handed over here rather
+    /// than through a local whose address would escape and cost the jump to the next
+    /// handler).
+    pub spill: State,
 }
 
 impl Ctx {
@@ -77,6 +85,13 @@ impl Ctx {
             base,
             entry_depth,
             trap: None,
+            spill: State {
+                ip: std::ptr::null(),
+                regs: std::ptr::null_mut(),
+                mem: std::ptr::null_mut(),
+                mem_len: 0,
+                acc: 0,
+            },
         }
     }
 
@@ -582,9 +597,15 @@ pub(super) fn ret(s: &mut State, cx: &mut Ctx, src: Reg, len: u16) -> Flow {
             // SAFETY: register 0 is in the frame (a function returning a value has one).
             unsafe { *s.regs = v };
         } else {
-            // SAFETY: `src + len` registers lie within the frame (translator), and
-            // `ptr::copy` allows the ranges to overlap.
-            unsafe { std::ptr::copy(s.regs.add(src.0 as usize), s.regs, len as usize) };
+            for i in 0..len as usize {
+                // SAFETY: `src + len` registers lie within the frame (translator); copying
+                // upwards from 0 is right for overlapping ranges as `src > 0`. Volatile
+                // accesses keep this a loop rather than a call to `memmove`.
+                unsafe {
+                    let v = s.regs.add(src.0 as usize + i).read_volatile();
+                    s.regs.add(i).write_volatile(v);
+                }
+            }
         }
     }
     let entry_depth = cx.entry_depth;
@@ -627,11 +648,20 @@ pub(super) fn call_indirect(
     index: Reg,
     base: Reg,
 ) -> Flow {
-    let i = s.r(index) as u32;
-    match indirect_callee(cx, ty, table, i) {
-        Ok(callee) => call_func(s, cx, callee, base),
-        Err(code) => trap(cx, code),
+    // The fast path: an initialised element of the right type; anything else (including
+    // every trap) is the slow path's.
+    let i = s.r(index) as u32 as usize;
+    let inst = cx.cur.inst;
+    let store = cx.store();
+    let t = store.instances[inst].tables[table as usize] as usize;
+    let callee = match store.tables[t].elems.get(i) {
+        Some(&elem) if elem != 0 => (elem - 1) as u32,
+        _ => return Flow::Slow,
+    };
+    if store.funcs[callee as usize].ty() != ty {
+        return Flow::Slow;
     }
+    call_func(s, cx, callee, base)
 }
 
 /// The function at `table[i]`, checked against type `ty`.
@@ -668,19 +698,30 @@ fn call_func(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
             && store.frames.len() < store.limits.call_depth
             && need <= store.stack.len()
         {
+            let len = store.frames.len();
+            if len == store.frames.capacity() {
+                return Flow::Slow;
+            }
             // SAFETY: see `Current::code`.
             let code = unsafe { &*next.code };
             let (params, locals) = (code.func.params as usize, code.func.locals as usize);
-            if params < locals {
-                store.stack[nb + params..nb + locals].fill(0);
+            let stack = store.stack.as_mut_ptr();
+            for i in nb + params..nb + locals {
+                // SAFETY: `nb + locals <= need <= stack.len()` (checked above). A volatile
+                // store keeps this a few moves rather than a call to `memset`.
+                unsafe { stack.add(i).write_volatile(0) };
             }
             store.stack_top = need;
-            store.frames.push(Frame {
-                caller,
-                ip: s.ip.wrapping_add(1),
-                base: frame,
-            });
-            let stack = store.stack.as_mut_ptr();
+            // SAFETY: `len < capacity` (checked above), so slot `len` is allocated; it is
+            // initialised before the length covers it.
+            unsafe {
+                store.frames.as_mut_ptr().add(len).write(Frame {
+                    caller,
+                    ip: s.ip.wrapping_add(1),
+                    base: frame,
+                });
+                store.frames.set_len(len + 1);
+            }
             cx.cur = next;
             cx.base = nb;
             s.ip = code.ops.as_ptr();
@@ -691,7 +732,55 @@ fn call_func(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
             return Flow::Continue;
         }
     }
-    call_func_slow(s, cx, callee, base)
+    Flow::Slow
+}
+
+/// [`slow_path`] from the state's parts, leaving the state after it in `cx.spill`.
+#[inline(never)]
+pub(super) fn slow_path_spilled(
+    cx: &mut Ctx,
+    ip: *const Op,
+    regs: *mut u64,
+    mem: *mut u8,
+    mem_len: usize,
+    acc: u64,
+) -> Flow {
+    let mut s = State {
+        ip,
+        regs,
+        mem,
+        mem_len,
+        acc,
+    };
+    let flow = slow_path(&mut s, cx);
+    cx.spill = s;
+    flow
+}
+
+/// The slow paths of instructions whose handlers returned [`Flow::Slow`].
+#[inline(never)]
+pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
+    // SAFETY: `ip` points at an instruction (invariants of `State`).
+    match unsafe { (*s.ip).instr } {
+        Instr::Call { func, base } => {
+            let inst = cx.cur.inst;
+            let callee = cx.store().instances[inst].funcs[func as usize];
+            call_func_slow(s, cx, callee, base)
+        }
+        Instr::CallIndirect {
+            ty,
+            table,
+            index,
+            base,
+        } => {
+            let i = s.r(index) as u32;
+            match indirect_callee(cx, ty, table, i) {
+                Ok(callee) => call_func_slow(s, cx, callee, base),
+                Err(code) => trap(cx, code),
+            }
+        }
+        other => unreachable!("no slow path for {other:?}"),
+    }
 }
 
 #[inline(always)]

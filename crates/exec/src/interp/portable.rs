@@ -46,8 +46,14 @@ macro_rules! portable_loop {
                     $( Instr::$bria { imm, to } =>
                         br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to), )*
                 };
-                if flow == Flow::Exit {
-                    return;
+                match flow {
+                    Flow::Continue => {}
+                    Flow::Exit => return,
+                    Flow::Slow => {
+                        if slow_path(&mut s, cx) == Flow::Exit {
+                            return;
+                        }
+                    }
                 }
             }
         }

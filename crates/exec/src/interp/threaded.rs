@@ -125,16 +125,44 @@ mod imp {
                     // SAFETY: `handler_for` picked this handler by the instruction's opcode.
                     unsafe { std::hint::unreachable_unchecked() }
                 };
-                if $body == Flow::Continue {
-                    let next = handler_of($s.ip);
-                    // SAFETY: the state keeps its invariants across handlers.
-                    unsafe { next($s.ip, $s.regs, $s.mem, $s.mem_len, $cx, $s.acc) }
+                match $body {
+                    Flow::Continue => {
+                        let next = handler_of($s.ip);
+                        // SAFETY: the state keeps its invariants across handlers.
+                        unsafe { next($s.ip, $s.regs, $s.mem, $s.mem_len, $cx, $s.acc) }
+                    }
+                    Flow::Exit => {}
+                    // SAFETY: as above; nothing was changed before `Slow`.
+                    Flow::Slow => unsafe {
+                        slow_trampoline($s.ip, $s.regs, $s.mem, $s.mem_len, $cx, $s.acc)
+                    },
                 }
             }
         };
     }
 
     with_handlers!(threaded_handlers);
+
+    /// Runs an instruction's slow path (`Flow::Slow`), then goes on like a handler. Reached
+    /// by a jump from the handler, so the handler itself saves nothing.
+    #[inline(never)]
+    unsafe fn slow_trampoline(
+        ip: *const Op,
+        regs: *mut u64,
+        mem: *mut u8,
+        mem_len: usize,
+        cx: *mut Ctx,
+        acc: u64,
+    ) {
+        // SAFETY: as in the handlers.
+        let cx = unsafe { &mut *cx };
+        if slow_path_spilled(cx, ip, regs, mem, mem_len, acc) == Flow::Continue {
+            let s = cx.spill;
+            let next = handler_of(s.ip);
+            // SAFETY: the state keeps its invariants across handlers.
+            unsafe { next(s.ip, s.regs, s.mem, s.mem_len, cx, s.acc) }
+        }
+    }
 
     /// Runs handlers from `s` until one says to stop.
     pub(in super::super) fn run(s: State, cx: &mut Ctx) {
