@@ -475,9 +475,9 @@ impl<'m> Translator<'m> {
                 }
             }
         }
-        for i in 1..n {
+        for (i, &is_target) in targets.iter().enumerate().skip(1) {
             let prev = self.code[i - 1];
-            if targets[i] || !prev.sets_acc() {
+            if is_target || !prev.sets_acc() {
                 continue;
             }
             let Some(dst) = { prev }.dst_mut().map(|d| d.0) else {

@@ -51,7 +51,7 @@ pub(super) enum Flow {
 /// before it into its `…Acc` form, which takes that operand from here instead of from the
 /// frame.
 #[derive(Clone, Copy)]
-pub(super) struct State {
+pub(crate) struct State {
     pub ip: *const Op,
     pub regs: *mut u64,
     pub mem: *mut u8,
@@ -74,6 +74,7 @@ pub(crate) struct Ctx {
     /// The state after a slow path run by the threaded backend (handed over here rather
     /// than through a local whose address would escape and cost the jump to the next
     /// handler).
+    #[allow(dead_code)] // Read only by the threaded backend, which some builds lack.
     pub spill: State,
 }
 
@@ -736,6 +737,7 @@ fn call_func(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
 }
 
 /// [`slow_path`] from the state's parts, leaving the state after it in `cx.spill`.
+#[allow(dead_code)] // Used only by the threaded backend, which some builds lack.
 #[inline(never)]
 pub(super) fn slow_path_spilled(
     cx: &mut Ctx,
