@@ -144,7 +144,16 @@ fn is_exhaustion(o: &Outcome) -> bool {
 /// what the comparison covers) with the number of calls compared; `Err` describes the first
 /// disagreement.
 pub fn run_case(bytes: &[u8]) -> Result<usize, String> {
-    let s_engine = spindle::Engine::default();
+    // `SPINDLE_DISPATCH=loop` fuzzes the portable backend (the default is the threaded one
+    // where it is compiled in: build with `cargo fuzz run -O`, without debug assertions).
+    let dispatch = match std::env::var("SPINDLE_DISPATCH").as_deref() {
+        Ok("loop") => spindle::Dispatch::Loop,
+        _ => spindle::Dispatch::Threaded,
+    };
+    let s_engine = spindle::Engine::new(&spindle::Config {
+        dispatch,
+        ..spindle::Config::default()
+    });
     let s_module = match spindle::Module::new(&s_engine, bytes) {
         Ok(m) => Some(m),
         Err(e)
