@@ -171,6 +171,8 @@ pub struct Store {
     pub registry: Arc<TypeRegistry>,
     /// The embedder's data (typed by the API layer).
     pub data: Box<dyn Any + Send>,
+    /// Every function, by store index. Only ever appended to: the interpreter calls host
+    /// closures through pointers into these entries.
     pub funcs: Vec<FuncEntity>,
     pub memories: Vec<MemoryEntity>,
     pub tables: Vec<TableEntity>,

@@ -214,13 +214,12 @@ impl Module {
             let _ = writeln!(out, "func {index} {:?} -> {:?}", ty.params, ty.results);
             match m.code_ref(i) {
                 Ok(code) => {
-                    let code = &code.func;
                     let _ = writeln!(
                         out,
                         "  ; {} registers: {} params, {} locals",
                         code.frame_size, code.params, code.locals
                     );
-                    for (at, instr) in code.code.iter().enumerate() {
+                    for (at, instr) in code.instrs().enumerate() {
                         let _ = writeln!(out, "  {at:4}: {instr}");
                     }
                 }

@@ -36,10 +36,15 @@ pub struct Op {
     instr: Instr,
 }
 
-/// A translated function ready to run: its register code, and that code as [`Op`]s.
+/// A translated function ready to run: its frame layout and its code as [`Op`]s (the
+/// translator's `Instr`s are not kept beside them).
 pub struct ExecFunc {
-    /// The translator's output (also what the disassembler shows).
-    pub func: CompiledFunc,
+    /// Registers in the frame.
+    pub frame_size: u32,
+    pub params: u32,
+    /// Parameters and declared locals.
+    pub locals: u32,
+    pub results: u32,
     ops: Box<[Op]>,
 }
 
@@ -54,13 +59,27 @@ impl ExecFunc {
                 instr: *instr,
             })
             .collect();
-        ExecFunc { func, ops }
+        ExecFunc {
+            frame_size: func.frame_size,
+            params: func.params,
+            locals: func.locals,
+            results: func.results,
+            ops,
+        }
+    }
+
+    /// The instructions, in order (for the disassembler).
+    pub fn instrs(&self) -> impl Iterator<Item = &Instr> + '_ {
+        self.ops.iter().map(|op| &op.instr)
     }
 }
 
 impl std::fmt::Debug for ExecFunc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.func.fmt(f)
+        f.debug_struct("ExecFunc")
+            .field("frame_size", &self.frame_size)
+            .field("ops", &self.ops.len())
+            .finish()
     }
 }
 
@@ -302,7 +321,7 @@ fn call_inner(
             let base = store.stack_top;
             let r = current(store, func).and_then(|cur| {
                 // SAFETY: see `Current::code`.
-                enter_code(store, unsafe { &(*cur.code).func }, base)?;
+                enter_code(store, unsafe { &*cur.code }, base)?;
                 for (i, a) in args.iter().enumerate() {
                     store.stack[base + i] = to_bits(*a);
                 }
@@ -324,7 +343,7 @@ fn call_inner(
 
 /// Makes room for a frame of `code` at `base` and zeroes its declared locals.
 #[inline]
-fn enter_code(store: &mut Store, code: &CompiledFunc, base: usize) -> Result<(), Trap> {
+fn enter_code(store: &mut Store, code: &ExecFunc, base: usize) -> Result<(), Trap> {
     let need = base + code.frame_size as usize;
     if need > store.limits.stack_registers {
         return Err(Trap::new(TrapCode::StackOverflow));
@@ -376,7 +395,7 @@ fn current(store: &Store, func: u32) -> Result<Current, Trap> {
         }
         FuncEntity::Host { .. } => unreachable!("only Wasm functions have code"),
     };
-    let frame_size = code.func.frame_size as usize;
+    let frame_size = code.frame_size as usize;
     let code = code as *const ExecFunc;
     match &store.funcs[func as usize] {
         FuncEntity::Wasm { instance, .. } => {
