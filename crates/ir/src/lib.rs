@@ -148,6 +148,10 @@ macro_rules! __spindle_instr_table {
             /// `dst = src`, then continues `to` instructions from here (a `Copy` fused with the
             /// `Br` after it).
             CopyBr { dst: $crate::Dst, src: $crate::Reg, to: i32 }
+            /// An indexed `i32.load`, the three instructions `tmp = index << shift`,
+            /// `dst = base + tmp`, `dst = i32.load offset (dst)` in one (the translator fuses
+            /// them; it then continues 3 instructions on, past the two it replaced).
+            I32LoadIndexed { dst: $crate::Dst, tmp: $crate::Dst, index: $crate::Reg, base: $crate::Reg, shift: u8, offset: u32 }
             /// Copies `len` registers from `src..` to `dst..` (as if through a buffer).
             CopyMany { dst: $crate::Dst, src: $crate::Reg, len: u16 }
             /// `dst = value` (32 bits, zero-extended).

@@ -487,6 +487,45 @@ impl<'m> Translator<'m> {
                 self.code[i] = with_acc;
             }
         }
+        self.fuse_indexed_loads();
+    }
+
+    /// `tmp = index << k; x = base + tmp; x = i32.load (x)` (after the accumulator pass: the
+    /// add and the load take their operand from the accumulator, so neither is a branch
+    /// target) becomes one `I32LoadIndexed` in the first slot, which skips the other two.
+    fn fuse_indexed_loads(&mut self) {
+        let n = self.code.len();
+        for i in 0..n.saturating_sub(2) {
+            let Instr::I32ShlImm {
+                dst: tmp,
+                a: index,
+                imm,
+            } = self.code[i]
+            else {
+                continue;
+            };
+            let (sum, base) = match self.code[i + 1] {
+                Instr::I32AddAcc { dst, b } => (dst, b),
+                Instr::I32AddAccB { dst, a } => (dst, a),
+                _ => continue,
+            };
+            let Instr::I32LoadAcc { dst, offset } = self.code[i + 2] else {
+                continue;
+            };
+            // `base` is read before `tmp` is written, so it must not be `tmp`; the sum's
+            // register is overwritten by the load, so it need not be written.
+            if sum != dst || base.0 == tmp.0 || !(0..32).contains(&imm) {
+                continue;
+            }
+            self.code[i] = Instr::I32LoadIndexed {
+                dst,
+                tmp,
+                index,
+                base,
+                shift: imm as u8,
+                offset,
+            };
+        }
     }
 
     // ----- numeric -----

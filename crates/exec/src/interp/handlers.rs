@@ -212,6 +212,7 @@ macro_rules! with_handlers {
             BrTable { index, len } => br_table,
             BrTableAcc { len } => br_table_acc,
             Copy { dst, src } => copy,
+            I32LoadIndexed { dst, tmp, index, base, shift, offset } => i32_load_indexed,
             CopyBr { dst, src, to } => copy_br,
             CopyMany { dst, src, len } => copy_many,
             Const32 { dst, value } => const32,
@@ -358,6 +359,31 @@ pub(super) fn load(
 pub(super) fn load_acc(s: &mut State, cx: &mut Ctx, kind: u8, dst: Dst, offset: u32) -> Flow {
     let base = s.acc;
     load_at(s, cx, kind, dst, base, offset)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn i32_load_indexed(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    tmp: Dst,
+    index: Reg,
+    base: Reg,
+    shift: u8,
+    offset: u32,
+) -> Flow {
+    let scaled = (s.r(index) as u32).wrapping_shl(shift as u32);
+    let addr = (s.r(base) as u32).wrapping_add(scaled);
+    s.w(tmp, scaled as u64);
+    let flow = load_at(s, cx, load::I32Load, dst, addr as u64, offset);
+    if flow == Flow::Continue {
+        // `load_at` moved past this instruction; skip the two it stands for too.
+        // SAFETY: the translator fused three instructions, the last of them not the code's
+        // last (that is a `Return`).
+        s.ip = unsafe { s.ip.add(2) };
+    }
+    flow
 }
 
 /// A load of kind `kind` from `base + offset`, `base` being the address operand's bits.
