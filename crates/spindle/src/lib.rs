@@ -129,12 +129,27 @@ pub enum ExternType {
 impl Module {
     /// Decodes, validates and translates a binary module.
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
-        let inner = spindle_exec::compile(
+        Module::compile_with(engine, |registry, features, translation, fuel| {
+            spindle_exec::compile(registry, features, translation, fuel, bytes)
+        })
+    }
+
+    /// Runs `compile` with the engine's type registry and configuration.
+    fn compile_with(
+        engine: &Engine,
+        compile: impl FnOnce(
+            &TypeRegistry,
+            &Features,
+            Translation,
+            bool,
+        ) -> Result<CompiledModule, Error>,
+    ) -> Result<Module, Error> {
+        let config = &engine.inner.config;
+        let inner = compile(
             &engine.inner.registry,
-            &engine.inner.config.features,
-            engine.inner.config.translation,
-            engine.inner.config.consume_fuel,
-            bytes,
+            &config.features,
+            config.translation,
+            config.consume_fuel,
         )?;
         Ok(Module {
             engine: engine.clone(),
@@ -155,16 +170,8 @@ impl Module {
                 .map_err(|e| Error::Text(format!("{}: {e}", path.display())))?;
             return Module::from_wat(engine, text);
         }
-        let inner = spindle_exec::compile_bytes(
-            &engine.inner.registry,
-            &engine.inner.config.features,
-            engine.inner.config.translation,
-            engine.inner.config.consume_fuel,
-            bytes,
-        )?;
-        Ok(Module {
-            engine: engine.clone(),
-            inner: Arc::new(inner),
+        Module::compile_with(engine, |registry, features, translation, fuel| {
+            spindle_exec::compile_bytes(registry, features, translation, fuel, bytes)
         })
     }
 

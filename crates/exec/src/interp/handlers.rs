@@ -247,59 +247,46 @@ pub(super) use with_handlers;
 
 // ----- numeric -----
 
+/// Writes an operation's result to `dst` and goes on, or traps.
 #[inline(always)]
-pub(super) fn binary(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, a: Reg, b: Reg) -> Flow {
-    match num::binary(op, s.r(a), s.r(b)) {
+fn result(s: &mut State, cx: &mut Ctx, dst: Dst, r: Result<u64, TrapCode>) -> Flow {
+    match r {
         Ok(v) => {
             s.w(dst, v);
             s.next()
         }
         Err(code) => trap(cx, code),
     }
+}
+
+#[inline(always)]
+pub(super) fn binary(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, a: Reg, b: Reg) -> Flow {
+    let r = num::binary(op, s.r(a), s.r(b));
+    result(s, cx, dst, r)
 }
 
 #[inline(always)]
 pub(super) fn binary_acc(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, b: Reg) -> Flow {
-    match num::binary(op, s.acc, s.r(b)) {
-        Ok(v) => {
-            s.w(dst, v);
-            s.next()
-        }
-        Err(code) => trap(cx, code),
-    }
+    let r = num::binary(op, s.acc, s.r(b));
+    result(s, cx, dst, r)
 }
 
 #[inline(always)]
 pub(super) fn binary_acc_b(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, a: Reg) -> Flow {
-    match num::binary(op, s.r(a), s.acc) {
-        Ok(v) => {
-            s.w(dst, v);
-            s.next()
-        }
-        Err(code) => trap(cx, code),
-    }
+    let r = num::binary(op, s.r(a), s.acc);
+    result(s, cx, dst, r)
 }
 
 #[inline(always)]
 pub(super) fn binary_imm_acc(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, imm: i32) -> Flow {
-    match num::binary(op, s.acc, num::imm_operand(imm)) {
-        Ok(v) => {
-            s.w(dst, v);
-            s.next()
-        }
-        Err(code) => trap(cx, code),
-    }
+    let r = num::binary(op, s.acc, num::imm_operand(imm));
+    result(s, cx, dst, r)
 }
 
 #[inline(always)]
 pub(super) fn unary_acc(s: &mut State, cx: &mut Ctx, op: spindle_ir::UnOp, dst: Dst) -> Flow {
-    match num::unary(op, s.acc) {
-        Ok(v) => {
-            s.w(dst, v);
-            s.next()
-        }
-        Err(code) => trap(cx, code),
-    }
+    let r = num::unary(op, s.acc);
+    result(s, cx, dst, r)
 }
 
 #[inline(always)]
@@ -311,24 +298,14 @@ pub(super) fn binary_imm(
     a: Reg,
     imm: i32,
 ) -> Flow {
-    match num::binary(op, s.r(a), num::imm_operand(imm)) {
-        Ok(v) => {
-            s.w(dst, v);
-            s.next()
-        }
-        Err(code) => trap(cx, code),
-    }
+    let r = num::binary(op, s.r(a), num::imm_operand(imm));
+    result(s, cx, dst, r)
 }
 
 #[inline(always)]
 pub(super) fn unary(s: &mut State, cx: &mut Ctx, op: spindle_ir::UnOp, dst: Dst, src: Reg) -> Flow {
-    match num::unary(op, s.r(src)) {
-        Ok(v) => {
-            s.w(dst, v);
-            s.next()
-        }
-        Err(code) => trap(cx, code),
-    }
+    let r = num::unary(op, s.r(src));
+    result(s, cx, dst, r)
 }
 
 /// Width in bytes of a load kind.
