@@ -161,6 +161,32 @@ impl State {
         self.ip = unsafe { self.ip.offset(to as isize) };
         Flow::Continue
     }
+
+    /// The taken side of a conditional branch: [`State::jump`] behind an optimisation
+    /// barrier.
+    ///
+    /// Without it the compiler turns `if c { jump } else { next }` into a conditional move
+    /// of `ip` feeding the one indirect jump to the next handler: the CPU then learns that
+    /// it mispredicted a data-dependent branch only once the compare, the move and the load
+    /// of the next handler's address have all run. With a real conditional jump it learns
+    /// it at the compare (measured: quicksort, whose partition branches are random, runs
+    /// markedly faster).
+    #[inline(always)]
+    fn branch(&mut self, to: i32) -> Flow {
+        barrier();
+        self.jump(to)
+    }
+}
+
+/// An empty `asm!` block: code the compiler must keep in place, so it cannot if-convert
+/// the branch that contains it.
+#[inline(always)]
+fn barrier() {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    // SAFETY: an empty instruction sequence that touches no memory, stack or flags.
+    unsafe {
+        std::arch::asm!("", options(nomem, nostack, preserves_flags))
+    };
 }
 
 /// Memory `mem`'s buffer as a raw pointer and length (`(dangling, 0)` when there is none).
@@ -449,7 +475,7 @@ pub(super) fn br(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
 #[inline(always)]
 pub(super) fn br_if_eqz(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flow {
     if s.r(cond) as u32 == 0 {
-        s.jump(to)
+        s.branch(to)
     } else {
         s.next()
     }
@@ -458,7 +484,7 @@ pub(super) fn br_if_eqz(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flo
 #[inline(always)]
 pub(super) fn br_if_nez(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flow {
     if s.r(cond) as u32 != 0 {
-        s.jump(to)
+        s.branch(to)
     } else {
         s.next()
     }
@@ -467,7 +493,7 @@ pub(super) fn br_if_nez(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flo
 #[inline(always)]
 pub(super) fn br_if_eqz_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
     if s.acc as u32 == 0 {
-        s.jump(to)
+        s.branch(to)
     } else {
         s.next()
     }
@@ -476,7 +502,7 @@ pub(super) fn br_if_eqz_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
 #[inline(always)]
 pub(super) fn br_if_nez_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
     if s.acc as u32 != 0 {
-        s.jump(to)
+        s.branch(to)
     } else {
         s.next()
     }
@@ -488,7 +514,7 @@ pub(super) fn br_if_nez_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
 fn br_cmp(s: &mut State, op: BinOp, a: u64, b: u64, to: i32) -> Flow {
     match num::binary(op, a, b) {
         Ok(0) => s.next(),
-        _ => s.jump(to),
+        _ => s.branch(to),
     }
 }
 
