@@ -34,6 +34,9 @@ pub(super) enum Flow {
     /// instruction (nothing was changed yet). Keeping the slow path out of the handler keeps
     /// the handler free of calls that would make it save registers.
     Slow,
+    /// `State::ip` is at the `Br` entry a `br_table` chose: go on at its target, whose
+    /// handler the entry carries (see `ExecFunc::new`).
+    Table,
 }
 
 /// The hot part of the interpreter's state.
@@ -557,15 +560,19 @@ pub(super) fn br_table_acc(s: &mut State, _cx: &mut Ctx, len: u32) -> Flow {
 #[inline(always)]
 fn br_table_to(s: &mut State, index: u32, len: u32) -> Flow {
     // The `len + 1` `Br`s follow; an index past the end takes the last (the default). The
-    // chosen `Br` is followed here rather than dispatched to.
+    // backend follows the chosen `Br` rather than dispatching to it.
     let i = index.min(len);
     // SAFETY: the translator emits `len + 1` instructions after `BrTable`.
-    let entry = unsafe { s.ip.add(1 + i as usize) };
-    s.ip = entry;
-    // SAFETY: `entry` points at an instruction of this code.
-    match unsafe { (*entry).instr } {
-        Instr::Br { to } => s.jump(to),
-        _ => Flow::Continue,
+    s.ip = unsafe { s.ip.add(1 + i as usize) };
+    Flow::Table
+}
+
+/// Moves `s` from the `Br` entry of a `br_table` to its target (`Flow::Table`).
+#[inline(always)]
+pub(super) fn follow_table_entry(s: &mut State) {
+    // SAFETY: `ip` is at a table entry (`br_table_to`), which the translator makes a `Br`.
+    if let Instr::Br { to } = unsafe { (*s.ip).instr } {
+        s.jump(to);
     }
 }
 

@@ -50,8 +50,14 @@ pub struct ExecFunc {
 
 impl ExecFunc {
     /// Pairs each instruction of `func` with its handler.
+    ///
+    /// The `Br` entries after a `BrTable` get the handler of their *target* instead of
+    /// `Br`'s: a table jump then loads the next handler straight from the chosen entry, one
+    /// load after the index is known rather than three (entry, target, its handler), which
+    /// shortens every mispredicted table jump. Only `br_table` reaches those entries (they
+    /// are no branch's target), and the portable backend ignores `handler`.
     pub fn new(func: CompiledFunc) -> ExecFunc {
-        let ops = func
+        let mut ops: Box<[Op]> = func
             .code
             .iter()
             .map(|instr| Op {
@@ -59,6 +65,20 @@ impl ExecFunc {
                 instr: *instr,
             })
             .collect();
+        for at in 0..ops.len() {
+            let len = match ops[at].instr {
+                Instr::BrTable { len, .. } | Instr::BrTableAcc { len } => len as usize,
+                _ => continue,
+            };
+            for entry in at + 1..=at + 1 + len {
+                if let Some(Instr::Br { to }) = ops.get(entry).map(|op| op.instr) {
+                    let target = entry as isize + to as isize;
+                    if let Some(target) = usize::try_from(target).ok().and_then(|t| ops.get(t)) {
+                        ops[entry].handler = target.handler;
+                    }
+                }
+            }
+        }
         ExecFunc {
             frame_size: func.frame_size,
             params: func.params,

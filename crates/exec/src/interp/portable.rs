@@ -48,6 +48,7 @@ macro_rules! portable_loop {
                 };
                 match flow {
                     Flow::Continue => {}
+                    Flow::Table => follow_table_entry(&mut s),
                     Flow::Exit => return,
                     Flow::Slow => {
                         if slow_path(&mut s, cx) == Flow::Exit {

@@ -131,6 +131,14 @@ mod imp {
                         // SAFETY: the state keeps its invariants across handlers.
                         unsafe { next($s.ip, $s.regs, $s.mem, $s.mem_len, $cx, $s.acc) }
                     }
+                    Flow::Table => {
+                        // The entry carries its target's handler (`ExecFunc::new`): loaded
+                        // before, and independently of, the move to the target.
+                        let next = handler_of($s.ip);
+                        follow_table_entry(&mut $s);
+                        // SAFETY: as above.
+                        unsafe { next($s.ip, $s.regs, $s.mem, $s.mem_len, $cx, $s.acc) }
+                    }
                     Flow::Exit => {}
                     // SAFETY: as above; nothing was changed before `Slow`.
                     Flow::Slow => unsafe {
