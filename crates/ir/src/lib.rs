@@ -29,6 +29,14 @@ pub struct Reg(pub u16);
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct Dst(pub u16);
 
+impl Dst {
+    /// Not a register: the result goes only to the accumulator, where the next instruction
+    /// (an `…Acc` form) reads it. The translator uses it for a numeric instruction's result
+    /// that nothing else reads (see [`Instr::can_result_in_acc`]), saving the store to the
+    /// frame.
+    pub const ACC: Dst = Dst(u16::MAX);
+}
+
 /// Why execution trapped.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum TrapCode {
@@ -79,7 +87,11 @@ impl fmt::Display for Reg {
 
 impl fmt::Display for Dst {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "r{}", self.0)
+        if *self == Dst::ACC {
+            f.write_str("acc")
+        } else {
+            write!(f, "r{}", self.0)
+        }
     }
 }
 
@@ -105,6 +117,23 @@ macro_rules! not_dst {
     ($($t:ty),*) => { $( impl AsDst for $t { #[inline] fn as_dst(&mut self) -> Option<&mut Dst> { None } } )* };
 }
 not_dst!(Reg, u8, u16, u32, u64, i32, i64, TrapCode);
+
+/// Field types of instructions that may be an operand register.
+pub trait AsReg {
+    fn as_reg(&self) -> Option<Reg>;
+}
+
+impl AsReg for Reg {
+    #[inline]
+    fn as_reg(&self) -> Option<Reg> {
+        Some(*self)
+    }
+}
+
+macro_rules! not_reg {
+    ($($t:ty),*) => { $( impl AsReg for $t { #[inline] fn as_reg(&self) -> Option<Reg> { None } } )* };
+}
+not_reg!(Dst, u8, u16, u32, u64, i32, i64, TrapCode, BinOp, UnOp);
 
 /// Calls macro `$m` with the instruction table: `Name { field: Type, ... }` per line, each
 /// documented. The binary and unary numeric instructions are listed by family in
@@ -317,6 +346,25 @@ macro_rules! define_instr {
             /// instruction with a result register but `CopyMany`).
             pub fn sets_acc(&self) -> bool {
                 !matches!(self, Instr::CopyMany { .. }) && { *self }.dst_mut().is_some()
+            }
+
+            /// Whether the instruction may read register `reg`: one of its operand registers
+            /// is `reg`, or it reads a range of registers (calls, returns, `CopyMany`).
+            pub fn may_read(&self, reg: Reg) -> bool {
+                if matches!(
+                    self,
+                    Instr::Return { .. }
+                        | Instr::Call { .. }
+                        | Instr::CallIndirect { .. }
+                        | Instr::CopyMany { .. }
+                ) {
+                    return true;
+                }
+                match self {
+                    $( Instr::$name { $($f),* } => {
+                        false $( || AsReg::as_reg($f) == Some(reg) )*
+                    } )*
+                }
             }
 
             /// The register the instruction writes its result to, if it has one.
@@ -664,6 +712,31 @@ macro_rules! define_numeric {
         }
 
         impl Instr {
+            /// Whether the instruction may write its result to [`Dst::ACC`] only: the
+            /// numeric instructions with a result (the interpreter has a second handler for
+            /// each that skips the store).
+            pub fn can_result_in_acc(&self) -> bool {
+                matches!(self, $( Instr::$b { .. } | Instr::$ba { .. } | Instr::$bab { .. } )|*)
+                    || matches!(self, $( Instr::$bi { .. } | Instr::$bia { .. } )|*)
+                    || matches!(self, $( Instr::$u { .. } | Instr::$ua { .. } )|*)
+                    || matches!(self, $( Instr::$l { .. } | Instr::$la { .. } )|*)
+            }
+
+            /// Whether the instruction takes an operand from the accumulator (an `…Acc`
+            /// form made by [`Instr::to_acc`]).
+            pub fn reads_acc(&self) -> bool {
+                matches!(
+                    self,
+                    $( Instr::$ba { .. } | Instr::$bab { .. } | )*
+                    $( Instr::$bia { .. } | )*
+                    $( Instr::$ua { .. } | )*
+                    $( Instr::$la { .. } | )*
+                    $( Instr::$sta { .. } | )*
+                    $( Instr::$bra { .. } | Instr::$bria { .. } | )*
+                    Instr::BrIfEqzAcc { .. } | Instr::BrIfNezAcc { .. } | Instr::BrTableAcc { .. }
+                )
+            }
+
             /// The form of this instruction that takes operand `reg` from the accumulator,
             /// if it has one and reads `reg` there (for a commutative operator, either
             /// operand). The caller guarantees the instruction just before wrote `reg` and

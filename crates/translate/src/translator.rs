@@ -488,6 +488,45 @@ impl<'m> Translator<'m> {
             }
         }
         self.fuse_indexed_loads();
+        self.results_in_acc();
+    }
+
+    /// A numeric result that the next instruction takes from the accumulator and that
+    /// nothing reads from its register afterwards goes to the accumulator only
+    /// ([`Dst::ACC`]): no store to the frame. "Nothing reads it" is proved on the straight
+    /// line after the consumer: the register is overwritten before any instruction that may
+    /// read it, branch, call or return, within a few instructions; otherwise the store stays.
+    fn results_in_acc(&mut self) {
+        const SCAN: usize = 16;
+        for i in 0..self.code.len().saturating_sub(1) {
+            let producer = self.code[i];
+            if !producer.can_result_in_acc() || !self.code[i + 1].reads_acc() {
+                continue;
+            }
+            let Some(dst) = { producer }.dst_mut().map(|d| *d) else {
+                continue;
+            };
+            let reg = Reg(dst.0);
+            let dead = self.code[i + 1..]
+                .iter()
+                .take(SCAN)
+                .map(|instr| {
+                    if instr.may_read(reg) || instr.branch_offset().is_some() || ends_block(instr) {
+                        Some(false)
+                    } else if { *instr }.dst_mut().is_some_and(|d| *d == dst) {
+                        Some(true)
+                    } else {
+                        None
+                    }
+                })
+                .find_map(|verdict| verdict)
+                .unwrap_or(false);
+            if dead {
+                if let Some(d) = self.code[i].dst_mut() {
+                    *d = Dst::ACC;
+                }
+            }
+        }
     }
 
     /// `tmp = index << k; x = base + tmp; x = i32.load (x)` (after the accumulator pass: the
@@ -606,6 +645,20 @@ impl<'m> Translator<'m> {
 }
 
 /// Whether an integer operator is 64-bit (`Some(true)`), 32-bit, or not an integer operator.
+/// Whether control may leave the straight line after `instr` other than by a branch
+/// offset (tables, returns, traps, calls).
+fn ends_block(instr: &Instr) -> bool {
+    matches!(
+        instr,
+        Instr::BrTable { .. }
+            | Instr::BrTableAcc { .. }
+            | Instr::Return { .. }
+            | Instr::Trap { .. }
+            | Instr::Call { .. }
+            | Instr::CallIndirect { .. }
+    )
+}
+
 fn int_width(op: BinOp) -> Option<bool> {
     use BinOp::*;
     match op {

@@ -143,6 +143,19 @@ impl State {
         unsafe { *self.regs.add(reg.0 as usize) }
     }
 
+    /// Writes a numeric instruction's result: to `dst` and the accumulator, or to the
+    /// accumulator only when `dst` is [`Dst::ACC`]. (In the threaded backend each such
+    /// instruction has two handlers, for which `dst == Dst::ACC` is a constant.)
+    #[inline(always)]
+    pub fn w_result(&mut self, dst: Dst, v: u64) {
+        if dst == Dst::ACC {
+            self.acc = v;
+        } else {
+            self.w(dst, v);
+        }
+    }
+
+    /// Writes `v` to register `dst` (never [`Dst::ACC`]) and the accumulator.
     #[inline(always)]
     pub fn w(&mut self, dst: Dst, v: u64) {
         // SAFETY: as for `r`.
@@ -281,7 +294,7 @@ pub(super) use with_handlers;
 fn result(s: &mut State, cx: &mut Ctx, dst: Dst, r: Result<u64, TrapCode>) -> Flow {
     match r {
         Ok(v) => {
-            s.w(dst, v);
+            s.w_result(dst, v);
             s.next()
         }
         Err(code) => trap(cx, code),
@@ -419,7 +432,7 @@ fn load_at(s: &mut State, cx: &mut Ctx, kind: u8, dst: Dst, base: u64, offset: u
         load::I64Load32S => raw as u32 as i32 as i64 as u64,
         _ => raw,
     };
-    s.w(dst, v);
+    s.w_result(dst, v);
     s.next()
 }
 

@@ -18,7 +18,7 @@ use super::handlers::*;
 mod imp {
     use std::sync::atomic::{AtomicU8, Ordering};
 
-    use spindle_ir::{load, store, BinOp, Instr, Opcode, UnOp};
+    use spindle_ir::{load, store, BinOp, Dst, Instr, Opcode, UnOp};
 
     use super::*;
 
@@ -32,8 +32,24 @@ mod imp {
     }
 
     /// The handler of `instr`, stored beside it in its `Op`.
+    ///
+    /// A numeric instruction whose result goes to the accumulator only ([`Dst::ACC`]) gets
+    /// its second handler, which skips the store.
     pub(in super::super) fn handler_for(instr: &Instr) -> Handler {
-        HANDLERS[instr.opcode() as usize]
+        if instr.can_result_in_acc() && { *instr }.dst_mut().is_some_and(|d| *d == Dst::ACC) {
+            ACC_HANDLERS[instr.opcode() as usize]
+        } else {
+            HANDLERS[instr.opcode() as usize]
+        }
+    }
+
+    /// The `dst` of a numeric instruction run by its ordinary handler: a register.
+    #[inline(always)]
+    fn register_dst(dst: Dst) -> Dst {
+        // SAFETY: `handler_for` gives the ordinary handler only to instructions whose
+        // `dst` is not `Dst::ACC`.
+        unsafe { std::hint::assert_unchecked(dst != Dst::ACC) };
+        dst
     }
 
     macro_rules! threaded_handlers {
@@ -48,25 +64,11 @@ mod imp {
                 use super::*;
 
                 $( threaded_handler!($name { $($f),* } s cx => $h(&mut s, cx, $($f),*)); )*
-                $( threaded_handler!($b { dst, a, b } s cx =>
-                    binary(&mut s, cx, BinOp::$b, dst, a, b)); )*
-                $( threaded_handler!($bi { dst, a, imm } s cx =>
-                    binary_imm(&mut s, cx, BinOp::$bb, dst, a, imm)); )*
-                $( threaded_handler!($u { dst, src } s cx =>
-                    unary(&mut s, cx, UnOp::$u, dst, src)); )*
-                $( threaded_handler!($l { dst, addr, offset } s cx =>
-                    load(&mut s, cx, load::$l, dst, addr, offset)); )*
+                threaded_results!(dst => register_dst(dst);
+                    binary { $($b / $ba / $bab)* } imm { $($bi / $bia = $bb)* }
+                    unary { $($u / $ua)* } load { $($l / $la)* });
                 $( threaded_handler!($st { addr, value, offset } s cx =>
                     store(&mut s, cx, store::$st, addr, value, offset)); )*
-                $( threaded_handler!($ba { dst, b } s cx =>
-                    binary_acc(&mut s, cx, BinOp::$b, dst, b)); )*
-                $( threaded_handler!($bab { dst, a } s cx =>
-                    binary_acc_b(&mut s, cx, BinOp::$b, dst, a)); )*
-                $( threaded_handler!($bia { dst, imm } s cx =>
-                    binary_imm_acc(&mut s, cx, BinOp::$bb, dst, imm)); )*
-                $( threaded_handler!($ua { dst } s cx => unary_acc(&mut s, cx, UnOp::$u, dst)); )*
-                $( threaded_handler!($la { dst, offset } s cx =>
-                    load_acc(&mut s, cx, load::$l, dst, offset)); )*
                 $( threaded_handler!($sta { addr, offset } s cx =>
                     store_acc(&mut s, cx, store::$st, addr, offset)); )*
                 $( threaded_handler!($brr { a, b, to } s _cx =>
@@ -78,6 +80,33 @@ mod imp {
                 $( threaded_handler!($bria { imm, to } s _cx =>
                     br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to)); )*
             }
+
+            /// The second handler of each numeric instruction with a result: for a result
+            /// that goes to the accumulator only (`Dst::ACC`).
+            #[allow(non_snake_case)]
+            mod op_acc {
+                use super::*;
+
+                threaded_results!(dst => { let _ = dst; Dst::ACC };
+                    binary { $($b / $ba / $bab)* } imm { $($bi / $bia = $bb)* }
+                    unary { $($u / $ua)* } load { $($l / $la)* });
+            }
+
+            /// `op_acc`'s handlers indexed by opcode (`Trap` for the other instructions,
+            /// which never get `Dst::ACC`).
+            static ACC_HANDLERS: [Handler; Opcode::COUNT] = {
+                let mut t: [Handler; Opcode::COUNT] = [op::Trap as Handler; Opcode::COUNT];
+                $( t[Opcode::$b as usize] = op_acc::$b; )*
+                $( t[Opcode::$ba as usize] = op_acc::$ba; )*
+                $( t[Opcode::$bab as usize] = op_acc::$bab; )*
+                $( t[Opcode::$bi as usize] = op_acc::$bi; )*
+                $( t[Opcode::$bia as usize] = op_acc::$bia; )*
+                $( t[Opcode::$u as usize] = op_acc::$u; )*
+                $( t[Opcode::$ua as usize] = op_acc::$ua; )*
+                $( t[Opcode::$l as usize] = op_acc::$l; )*
+                $( t[Opcode::$la as usize] = op_acc::$la; )*
+                t
+            };
 
             /// Handlers indexed by opcode.
             static HANDLERS: [Handler; Opcode::COUNT] = {
@@ -103,10 +132,40 @@ mod imp {
         };
     }
 
+    /// Defines the handlers of the numeric instructions with a result, with `dst` rebound
+    /// to `$dst` before the body runs (the ordinary or the accumulator-only form).
+    macro_rules! threaded_results {
+        ($d:ident => $dst:expr;
+         binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
+         unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }) => {
+            $( threaded_handler!($b { $d, a, b } [let $d = $dst;] s cx =>
+                binary(&mut s, cx, BinOp::$b, $d, a, b)); )*
+            $( threaded_handler!($bi { $d, a, imm } [let $d = $dst;] s cx =>
+                binary_imm(&mut s, cx, BinOp::$bb, $d, a, imm)); )*
+            $( threaded_handler!($u { $d, src } [let $d = $dst;] s cx =>
+                unary(&mut s, cx, UnOp::$u, $d, src)); )*
+            $( threaded_handler!($l { $d, addr, offset } [let $d = $dst;] s cx =>
+                load(&mut s, cx, load::$l, $d, addr, offset)); )*
+            $( threaded_handler!($ba { $d, b } [let $d = $dst;] s cx =>
+                binary_acc(&mut s, cx, BinOp::$b, $d, b)); )*
+            $( threaded_handler!($bab { $d, a } [let $d = $dst;] s cx =>
+                binary_acc_b(&mut s, cx, BinOp::$b, $d, a)); )*
+            $( threaded_handler!($bia { $d, imm } [let $d = $dst;] s cx =>
+                binary_imm_acc(&mut s, cx, BinOp::$bb, $d, imm)); )*
+            $( threaded_handler!($ua { $d } [let $d = $dst;] s cx =>
+                unary_acc(&mut s, cx, UnOp::$u, $d)); )*
+            $( threaded_handler!($la { $d, offset } [let $d = $dst;] s cx =>
+                load_acc(&mut s, cx, load::$l, $d, offset)); )*
+        };
+    }
+
     /// Defines the handler function for instruction `$name`; `$s` and `$cx` name the state
-    /// and context inside `$body`.
+    /// and context inside `$body`, which runs after the statement `$pre` if one is given.
     macro_rules! threaded_handler {
         ($name:ident { $($f:ident),* } $s:ident $cx:ident => $body:expr) => {
+            threaded_handler!($name { $($f),* } [] $s $cx => $body);
+        };
+        ($name:ident { $($f:ident),* } [$($pre:tt)*] $s:ident $cx:ident => $body:expr) => {
             pub(super) unsafe fn $name(
                 ip: *const Op,
                 regs: *mut u64,
@@ -125,6 +184,7 @@ mod imp {
                     // SAFETY: `handler_for` picked this handler by the instruction's opcode.
                     unsafe { std::hint::unreachable_unchecked() }
                 };
+                $($pre)*
                 match $body {
                     Flow::Continue => {
                         let next = handler_of($s.ip);
