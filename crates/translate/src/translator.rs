@@ -493,11 +493,18 @@ impl<'m> Translator<'m> {
 
     /// A numeric result that the next instruction takes from the accumulator and that
     /// nothing reads from its register afterwards goes to the accumulator only
-    /// ([`Dst::ACC`]): no store to the frame. "Nothing reads it" is proved on the straight
-    /// line after the consumer: the register is overwritten before any instruction that may
-    /// read it, branch, call or return, within a few instructions; otherwise the store stays.
+    /// ([`Dst::ACC`]): no store to the frame.
+    ///
+    /// "Nothing reads it": for a temporary (a register above the locals, holding one slot
+    /// of the Wasm operand stack) the consumer popped that slot, and a slot is read only
+    /// while it holds a value, so nothing does until it is written again. (Values left in
+    /// their slot for a label are consumed after the label, which `use_accumulator` never
+    /// fuses with what comes before.) For a local it is proved on the straight line after
+    /// the consumer: the register is overwritten before any instruction that may read it,
+    /// branch, call or return, within a few instructions; otherwise the store stays.
     fn results_in_acc(&mut self) {
         const SCAN: usize = 16;
+        let locals = self.locals;
         for i in 0..self.code.len().saturating_sub(1) {
             let producer = self.code[i];
             if !producer.can_result_in_acc() || !self.code[i + 1].reads_acc() {
@@ -507,20 +514,24 @@ impl<'m> Translator<'m> {
                 continue;
             };
             let reg = Reg(dst.0);
-            let dead = self.code[i + 1..]
-                .iter()
-                .take(SCAN)
-                .map(|instr| {
-                    if instr.may_read(reg) || instr.branch_offset().is_some() || ends_block(instr) {
-                        Some(false)
-                    } else if { *instr }.dst_mut().is_some_and(|d| *d == dst) {
-                        Some(true)
-                    } else {
-                        None
-                    }
-                })
-                .find_map(|verdict| verdict)
-                .unwrap_or(false);
+            let dead = u32::from(dst.0) >= locals
+                || self.code[i + 1..]
+                    .iter()
+                    .take(SCAN)
+                    .map(|instr| {
+                        if instr.may_read(reg)
+                            || instr.branch_offset().is_some()
+                            || ends_block(instr)
+                        {
+                            Some(false)
+                        } else if { *instr }.dst_mut().is_some_and(|d| *d == dst) {
+                            Some(true)
+                        } else {
+                            None
+                        }
+                    })
+                    .find_map(|verdict| verdict)
+                    .unwrap_or(false);
             if dead {
                 if let Some(d) = self.code[i].dst_mut() {
                     *d = Dst::ACC;
