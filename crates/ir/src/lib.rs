@@ -151,8 +151,8 @@ macro_rules! for_each_instr {
 #[macro_export]
 macro_rules! __spindle_instr_table {
     ($m:ident binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
-     unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
-     store { $($st:ident / $sta:ident)* }
+     unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident / $lw:ident)* }
+     store { $($st:ident / $sta:ident / $stb:ident / $stw:ident)* }
      branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
         $m! {
             /// Traps with `code` (`unreachable`, and translated code that must trap).
@@ -178,9 +178,10 @@ macro_rules! __spindle_instr_table {
             /// `Br` after it).
             CopyBr { dst: $crate::Dst, src: $crate::Reg, to: i32 }
             /// An indexed `i32.load`, the three instructions `tmp = index << shift`,
-            /// `dst = base + tmp`, `dst = i32.load offset (dst)` in one (the translator fuses
-            /// them; it then continues 3 instructions on, past the two it replaced).
-            I32LoadIndexed { dst: $crate::Dst, tmp: $crate::Dst, index: $crate::Reg, base: $crate::Reg, shift: u8, offset: u32 }
+            /// `dst = base + tmp`, `dst = i32.load offset (dst)` in one, `tmp` being a
+            /// temporary that nothing else reads (the translator fuses them; it then continues
+            /// 3 instructions on, past the two it replaced).
+            I32LoadIndexed { dst: $crate::Dst, index: $crate::Reg, base: $crate::Reg, shift: u8, offset: u32 }
             /// Copies `len` registers from `src..` to `dst..` (as if through a buffer).
             CopyMany { dst: $crate::Dst, src: $crate::Reg, len: u16 }
             /// `dst = value` (32 bits, zero-extended).
@@ -282,6 +283,20 @@ macro_rules! __spindle_instr_table {
             $(
                 /// A store of `acc` to memory 0 at `addr + offset`.
                 $sta { addr: $crate::Reg, offset: u32 }
+            )*
+            $(
+                /// The store with its address from the accumulator.
+                $stb { value: $crate::Reg, offset: u32 }
+            )*
+            $(
+                /// The load at `(addr + imm) mod 2^32 + offset`: an `i32.add` of a constant
+                /// fused with the load that takes its result.
+                $lw { dst: $crate::Dst, addr: $crate::Reg, imm: i32, offset: u32 }
+            )*
+            $(
+                /// The store at `(addr + imm) mod 2^32 + offset` (an `i32.add` of a constant
+                /// fused with the store).
+                $stw { addr: $crate::Reg, value: $crate::Reg, imm: i32, offset: u32 }
             )*
             $(
                 /// Continues `to` instructions from here when `a cmp b` holds (the integer
@@ -517,16 +532,16 @@ macro_rules! for_each_numeric {
                 I64TruncSatF64S/I64TruncSatF64SAcc I64TruncSatF64U/I64TruncSatF64UAcc
             }
             load {
-                I32Load/I32LoadAcc I64Load/I64LoadAcc F32Load/F32LoadAcc F64Load/F64LoadAcc
-                I32Load8S/I32Load8SAcc I32Load8U/I32Load8UAcc I32Load16S/I32Load16SAcc
-                I32Load16U/I32Load16UAcc I64Load8S/I64Load8SAcc I64Load8U/I64Load8UAcc
-                I64Load16S/I64Load16SAcc I64Load16U/I64Load16UAcc I64Load32S/I64Load32SAcc
-                I64Load32U/I64Load32UAcc
+                I32Load/I32LoadAcc/I32LoadAddImm I64Load/I64LoadAcc/I64LoadAddImm F32Load/F32LoadAcc/F32LoadAddImm F64Load/F64LoadAcc/F64LoadAddImm
+                I32Load8S/I32Load8SAcc/I32Load8SAddImm I32Load8U/I32Load8UAcc/I32Load8UAddImm I32Load16S/I32Load16SAcc/I32Load16SAddImm
+                I32Load16U/I32Load16UAcc/I32Load16UAddImm I64Load8S/I64Load8SAcc/I64Load8SAddImm I64Load8U/I64Load8UAcc/I64Load8UAddImm
+                I64Load16S/I64Load16SAcc/I64Load16SAddImm I64Load16U/I64Load16UAcc/I64Load16UAddImm I64Load32S/I64Load32SAcc/I64Load32SAddImm
+                I64Load32U/I64Load32UAcc/I64Load32UAddImm
             }
             store {
-                I32Store/I32StoreAcc I64Store/I64StoreAcc F32Store/F32StoreAcc
-                F64Store/F64StoreAcc I32Store8/I32Store8Acc I32Store16/I32Store16Acc
-                I64Store8/I64Store8Acc I64Store16/I64Store16Acc I64Store32/I64Store32Acc
+                I32Store/I32StoreAcc/I32StoreAccAddr/I32StoreAddImm I64Store/I64StoreAcc/I64StoreAccAddr/I64StoreAddImm F32Store/F32StoreAcc/F32StoreAccAddr/F32StoreAddImm
+                F64Store/F64StoreAcc/F64StoreAccAddr/F64StoreAddImm I32Store8/I32Store8Acc/I32Store8AccAddr/I32Store8AddImm I32Store16/I32Store16Acc/I32Store16AccAddr/I32Store16AddImm
+                I64Store8/I64Store8Acc/I64Store8AccAddr/I64Store8AddImm I64Store16/I64Store16Acc/I64Store16AccAddr/I64Store16AddImm I64Store32/I64Store32Acc/I64Store32AccAddr/I64Store32AddImm
             }
             branch {
                 I32Eq/BrIfI32Eq/BrIfI32EqAcc/BrIfI32EqImm/BrIfI32EqImmAcc
@@ -569,8 +584,8 @@ macro_rules! __spindle_numeric_call {
 
 macro_rules! define_numeric {
     (binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
-     unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
-     store { $($st:ident / $sta:ident)* }
+     unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident / $lw:ident)* }
+     store { $($st:ident / $sta:ident / $stb:ident / $stw:ident)* }
      branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
         /// Binary numeric operators (named as the Wasm operators).
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -719,7 +734,22 @@ macro_rules! define_numeric {
                 matches!(self, $( Instr::$b { .. } | Instr::$ba { .. } | Instr::$bab { .. } )|*)
                     || matches!(self, $( Instr::$bi { .. } | Instr::$bia { .. } )|*)
                     || matches!(self, $( Instr::$u { .. } | Instr::$ua { .. } )|*)
-                    || matches!(self, $( Instr::$l { .. } | Instr::$la { .. } )|*)
+                    || matches!(self, $( Instr::$l { .. } | Instr::$la { .. } | Instr::$lw { .. } )|*)
+            }
+
+            /// This load or store with its address `a + imm` (wrapping) instead of its
+            /// address register: the form that absorbs the `i32.add` of a constant that
+            /// computed the address.
+            pub fn with_address_add(&self, a: Reg, imm: i32) -> Option<Instr> {
+                match *self {
+                    $( Instr::$l { dst, offset, .. } => {
+                        Some(Instr::$lw { dst, addr: a, imm, offset })
+                    } )*
+                    $( Instr::$st { value, offset, .. } => {
+                        Some(Instr::$stw { addr: a, value, imm, offset })
+                    } )*
+                    _ => None,
+                }
             }
 
             /// Whether the instruction takes an operand from the accumulator (an `…Acc`
@@ -731,7 +761,7 @@ macro_rules! define_numeric {
                     $( Instr::$bia { .. } | )*
                     $( Instr::$ua { .. } | )*
                     $( Instr::$la { .. } | )*
-                    $( Instr::$sta { .. } | )*
+                    $( Instr::$sta { .. } | Instr::$stb { .. } | )*
                     $( Instr::$bra { .. } | Instr::$bria { .. } | )*
                     Instr::BrIfEqzAcc { .. } | Instr::BrIfNezAcc { .. } | Instr::BrTableAcc { .. }
                 )
@@ -762,6 +792,9 @@ macro_rules! define_numeric {
                     } )*
                     $( Instr::$st { addr, value, offset } if value == reg && addr != reg => {
                         Some(Instr::$sta { addr, offset })
+                    } )*
+                    $( Instr::$st { addr, value, offset } if addr == reg && value != reg => {
+                        Some(Instr::$stb { value, offset })
                     } )*
                     $( Instr::$brr { a, b, to } => {
                         if a == reg {

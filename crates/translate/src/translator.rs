@@ -562,14 +562,15 @@ impl<'m> Translator<'m> {
             let Instr::I32LoadAcc { dst, offset } = self.code[i + 2] else {
                 continue;
             };
-            // `base` is read before `tmp` is written, so it must not be `tmp`; the sum's
-            // register is overwritten by the load, so it need not be written.
-            if sum != dst || base.0 == tmp.0 || !(0..32).contains(&imm) {
+            // The fused instruction does not write `tmp`, so it must be a temporary (which
+            // the add consumed; see `results_in_acc`); the sum's register is overwritten by
+            // the load, so it need not be written either.
+            let temp = u32::from(tmp.0) >= self.locals;
+            if sum != dst || !temp || tmp == Dst::ACC || !(0..32).contains(&imm) {
                 continue;
             }
             self.code[i] = Instr::I32LoadIndexed {
                 dst,
-                tmp,
                 index,
                 base,
                 shift: imm as u8,
@@ -618,10 +619,19 @@ impl<'m> Translator<'m> {
 
     fn load(&mut self, make: impl FnOnce(Dst, Reg, u32) -> Instr, memarg: MemArg) -> Result<()> {
         let offset = self.mem_offset(&memarg)?;
+        let h = self.stack.len() - 1;
         let addr = self.top_reg()?;
+        let added = self.address_add(h);
         self.pop_n(1);
         let dst = self.push_temp()?;
-        self.emit_result(make(dst, addr, offset));
+        let load = make(dst, addr, offset);
+        match added.and_then(|(a, imm)| load.with_address_add(a, imm)) {
+            Some(fused) => {
+                self.code.pop();
+                self.emit_result(fused);
+            }
+            None => self.emit_result(load),
+        }
         Ok(())
     }
 
@@ -629,10 +639,37 @@ impl<'m> Translator<'m> {
         let offset = self.mem_offset(&memarg)?;
         let h = self.stack.len() - 1;
         let value = self.reg_at(h)?;
+        // The address's add can be absorbed only if nothing came after it: the value must
+        // not have needed an instruction of its own.
+        let added = self.address_add(h - 1);
         let addr = self.reg_at(h - 1)?;
         self.pop_n(2);
-        self.emit(make(addr, value, offset));
+        let store = make(addr, value, offset);
+        match added.and_then(|(a, imm)| store.with_address_add(a, imm)) {
+            Some(fused) if value.0 != addr.0 => {
+                self.code.pop();
+                self.emit(fused);
+            }
+            _ => {
+                self.emit(store);
+            }
+        }
         Ok(())
+    }
+
+    /// When operand `h` is a temporary that the last instruction computed as `a + imm`
+    /// (`i32.add` of a constant), `(a, imm)`: a load or store taking it as its address can
+    /// absorb that instruction. (Nothing else can read the temporary: its consumer is the
+    /// access.)
+    fn address_add(&self, h: usize) -> Option<(Reg, i32)> {
+        let i = self.last_result?;
+        if i + 1 != self.code.len() || self.stack[h] != Operand::Temp {
+            return None;
+        }
+        match self.code[i] {
+            Instr::I32AddImm { dst, a, imm } if dst.0 == self.slot(h).ok()? => Some((a, imm)),
+            _ => None,
+        }
     }
 
     fn mem_offset(&self, memarg: &MemArg) -> Result<u32> {
@@ -655,7 +692,6 @@ impl<'m> Translator<'m> {
     }
 }
 
-/// Whether an integer operator is 64-bit (`Some(true)`), 32-bit, or not an integer operator.
 /// Whether control may leave the straight line after `instr` other than by a branch
 /// offset (tables, returns, traps, calls).
 fn ends_block(instr: &Instr) -> bool {
@@ -670,6 +706,7 @@ fn ends_block(instr: &Instr) -> bool {
     )
 }
 
+/// Whether an integer operator is 64-bit (`Some(true)`), 32-bit, or not an integer operator.
 fn int_width(op: BinOp) -> Option<bool> {
     use BinOp::*;
     match op {

@@ -254,7 +254,7 @@ macro_rules! with_handlers {
             BrTable { index, len } => br_table,
             BrTableAcc { len } => br_table_acc,
             Copy { dst, src } => copy,
-            I32LoadIndexed { dst, tmp, index, base, shift, offset } => i32_load_indexed,
+            I32LoadIndexed { dst, index, base, shift, offset } => i32_load_indexed,
             CopyBr { dst, src, to } => copy_br,
             CopyMany { dst, src, len } => copy_many,
             Const32 { dst, value } => const32,
@@ -371,22 +371,35 @@ pub(super) fn load(
     offset: u32,
 ) -> Flow {
     let base = s.r(addr);
-    load_at(s, cx, kind, dst, base, offset)
+    load_at(s, cx, kind, dst, base, offset, State::w_result)
+}
+
+/// A load at `(addr + imm) mod 2^32 + offset`.
+#[inline(always)]
+pub(super) fn load_add_imm(
+    s: &mut State,
+    cx: &mut Ctx,
+    kind: u8,
+    dst: Dst,
+    addr: Reg,
+    imm: i32,
+    offset: u32,
+) -> Flow {
+    let base = (s.r(addr) as u32).wrapping_add(imm as u32) as u64;
+    load_at(s, cx, kind, dst, base, offset, State::w_result)
 }
 
 #[inline(always)]
 pub(super) fn load_acc(s: &mut State, cx: &mut Ctx, kind: u8, dst: Dst, offset: u32) -> Flow {
     let base = s.acc;
-    load_at(s, cx, kind, dst, base, offset)
+    load_at(s, cx, kind, dst, base, offset, State::w_result)
 }
 
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 pub(super) fn i32_load_indexed(
     s: &mut State,
     cx: &mut Ctx,
     dst: Dst,
-    tmp: Dst,
     index: Reg,
     base: Reg,
     shift: u8,
@@ -394,8 +407,7 @@ pub(super) fn i32_load_indexed(
 ) -> Flow {
     let scaled = (s.r(index) as u32).wrapping_shl(shift as u32);
     let addr = (s.r(base) as u32).wrapping_add(scaled);
-    s.w(tmp, scaled as u64);
-    let flow = load_at(s, cx, load::I32Load, dst, addr as u64, offset);
+    let flow = load_at(s, cx, load::I32Load, dst, addr as u64, offset, State::w);
     if flow == Flow::Continue {
         // `load_at` moved past this instruction; skip the two it stands for too.
         // SAFETY: the translator fused three instructions, the last of them not the code's
@@ -405,9 +417,18 @@ pub(super) fn i32_load_indexed(
     flow
 }
 
-/// A load of kind `kind` from `base + offset`, `base` being the address operand's bits.
+/// A load of kind `kind` from `base + offset`, `base` being the address operand's bits,
+/// whose value `write` puts in `dst`.
 #[inline(always)]
-fn load_at(s: &mut State, cx: &mut Ctx, kind: u8, dst: Dst, base: u64, offset: u32) -> Flow {
+fn load_at(
+    s: &mut State,
+    cx: &mut Ctx,
+    kind: u8,
+    dst: Dst,
+    base: u64,
+    offset: u32,
+    write: impl FnOnce(&mut State, Dst, u64),
+) -> Flow {
     let addr = (base as u32 as u64) + offset as u64;
     let width = load_width(kind);
     if addr + width > s.mem_len as u64 {
@@ -432,7 +453,7 @@ fn load_at(s: &mut State, cx: &mut Ctx, kind: u8, dst: Dst, base: u64, offset: u
         load::I64Load32S => raw as u32 as i32 as i64 as u64,
         _ => raw,
     };
-    s.w_result(dst, v);
+    write(s, dst, v);
     s.next()
 }
 
@@ -446,20 +467,51 @@ pub(super) fn store(
     value: Reg,
     offset: u32,
 ) -> Flow {
-    let value = s.r(value);
-    store_at(s, cx, width, addr, value, offset)
+    let (base, value) = (s.r(addr), s.r(value));
+    store_at(s, cx, width, base, value, offset)
 }
 
 /// A store of the accumulator's low `width` bytes.
 #[inline(always)]
 pub(super) fn store_acc(s: &mut State, cx: &mut Ctx, width: u8, addr: Reg, offset: u32) -> Flow {
-    let value = s.acc;
-    store_at(s, cx, width, addr, value, offset)
+    let (base, value) = (s.r(addr), s.acc);
+    store_at(s, cx, width, base, value, offset)
 }
 
+/// A store of the low `width` bytes of `value` at `(addr + imm) mod 2^32 + offset`.
 #[inline(always)]
-fn store_at(s: &mut State, cx: &mut Ctx, width: u8, addr: Reg, value: u64, offset: u32) -> Flow {
-    let addr = (s.r(addr) as u32 as u64) + offset as u64;
+pub(super) fn store_add_imm(
+    s: &mut State,
+    cx: &mut Ctx,
+    width: u8,
+    addr: Reg,
+    value: Reg,
+    imm: i32,
+    offset: u32,
+) -> Flow {
+    let base = (s.r(addr) as u32).wrapping_add(imm as u32) as u64;
+    let value = s.r(value);
+    store_at(s, cx, width, base, value, offset)
+}
+
+/// A store of the low `width` bytes of `value` at the accumulator's address.
+#[inline(always)]
+pub(super) fn store_acc_addr(
+    s: &mut State,
+    cx: &mut Ctx,
+    width: u8,
+    value: Reg,
+    offset: u32,
+) -> Flow {
+    let (base, value) = (s.acc, s.r(value));
+    store_at(s, cx, width, base, value, offset)
+}
+
+/// A store of the low `width` bytes of `value` at `base + offset`, `base` being the
+/// address operand's bits.
+#[inline(always)]
+fn store_at(s: &mut State, cx: &mut Ctx, width: u8, base: u64, value: u64, offset: u32) -> Flow {
+    let addr = (base as u32 as u64) + offset as u64;
     if addr + width as u64 > s.mem_len as u64 {
         return trap(cx, TrapCode::MemoryOutOfBounds);
     }
@@ -667,7 +719,7 @@ pub(super) fn ret(s: &mut State, cx: &mut Ctx, src: Reg, len: u16) -> Flow {
     let Some(f) = store.frames.pop() else {
         unreachable!("frames above the entry depth")
     };
-    store.stack_top = f.base + f.caller.frame_size;
+    store.stack_top = f.base + f.caller.frame_size as usize;
     let stack = store.stack.as_mut_ptr();
     cx.cur = f.caller;
     cx.base = f.base;
@@ -708,10 +760,12 @@ pub(super) fn call_indirect(
         Some(&elem) if elem != 0 => (elem - 1) as u32,
         _ => return Flow::Slow,
     };
-    if store.funcs[callee as usize].ty() != ty {
-        return Flow::Slow;
+    // A callee not resolved yet (or a host function) has type `u32::MAX` here: the slow
+    // path checks it against the function entity.
+    match store.callees.get(callee as usize) {
+        Some(next) if next.ty == ty => call_func(s, cx, callee, base),
+        _ => Flow::Slow,
     }
-    call_func(s, cx, callee, base)
 }
 
 /// The function at `table[i]`, checked against type `ty`.
@@ -743,7 +797,7 @@ fn call_func(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
     let nb = frame + base.0 as usize;
     let store = cx.store();
     if let Some(next) = store.callees.get(callee as usize).copied() {
-        let need = nb + next.frame_size;
+        let need = nb + next.frame_size as usize;
         if !next.code.is_null()
             && store.frames.len() < store.limits.call_depth
             && need <= store.stack.len()
@@ -908,7 +962,7 @@ fn enter_callee(cx: &mut Ctx, ip: *const Op, callee: u32, base: usize) -> *const
 /// Calls host function `callee` with the arguments at register `base` of the current frame,
 /// writing its results there.
 fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
-    let frame_size = cx.cur.frame_size;
+    let frame_size = cx.cur.frame_size as usize;
     let frame = cx.base;
     let store = cx.store();
     let at = frame + base;

@@ -385,19 +385,23 @@ pub(crate) struct Current {
     /// The function's code. A raw pointer: the code is owned by a `CompiledModule` that the
     /// store's function entities keep alive for as long as the store exists.
     code: *const ExecFunc,
-    frame_size: usize,
     inst: usize,
     /// Store index of the instance's memory 0 (`usize::MAX` when it has none).
     mem0: usize,
+    frame_size: u32,
+    /// The function's engine-wide type: `call_indirect` checks it here, in the entry it
+    /// reads anyway, rather than in the function entity.
+    ty: u32,
 }
 
 impl Current {
     /// The `callees` cache entry of a function not resolved yet (or a host function).
     pub(crate) const UNRESOLVED: Current = Current {
         code: std::ptr::null(),
-        frame_size: 0,
         inst: 0,
         mem0: 0,
+        frame_size: 0,
+        ty: u32::MAX,
     };
 
     /// The first instruction of the code.
@@ -415,10 +419,10 @@ fn current(store: &Store, func: u32) -> Result<Current, Trap> {
         }
         FuncEntity::Host { .. } => unreachable!("only Wasm functions have code"),
     };
-    let frame_size = code.frame_size as usize;
+    let frame_size = code.frame_size;
     let code = code as *const ExecFunc;
     match &store.funcs[func as usize] {
-        FuncEntity::Wasm { instance, .. } => {
+        FuncEntity::Wasm { instance, ty, .. } => {
             let inst = *instance as usize;
             let mem0 = store.instances[inst]
                 .memories
@@ -426,9 +430,10 @@ fn current(store: &Store, func: u32) -> Result<Current, Trap> {
                 .map_or(usize::MAX, |m| *m as usize);
             Ok(Current {
                 code,
-                frame_size,
                 inst,
                 mem0,
+                frame_size,
+                ty: *ty,
             })
         }
         FuncEntity::Host { .. } => unreachable!("only Wasm functions have code"),

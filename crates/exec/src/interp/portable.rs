@@ -11,8 +11,8 @@ use super::handlers::*;
 macro_rules! portable_loop {
     ([ $( $name:ident { $($f:ident),* } => $h:ident, )* ]
      binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
-     unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
-     store { $($st:ident / $sta:ident)* }
+     unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident / $lw:ident)* }
+     store { $($st:ident / $sta:ident / $stb:ident / $stw:ident)* }
      branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
         /// Runs handlers from `s` until one says to stop.
         pub(super) fn run(mut s: State, cx: &mut Ctx) {
@@ -38,6 +38,12 @@ macro_rules! portable_loop {
                     $( Instr::$la { dst, offset } => load_acc(&mut s, cx, load::$l, dst, offset), )*
                     $( Instr::$sta { addr, offset } =>
                         store_acc(&mut s, cx, store::$st, addr, offset), )*
+                    $( Instr::$stb { value, offset } =>
+                        store_acc_addr(&mut s, cx, store::$st, value, offset), )*
+                    $( Instr::$lw { dst, addr, imm, offset } =>
+                        load_add_imm(&mut s, cx, load::$l, dst, addr, imm, offset), )*
+                    $( Instr::$stw { addr, value, imm, offset } =>
+                        store_add_imm(&mut s, cx, store::$st, addr, value, imm, offset), )*
                     $( Instr::$brr { a, b, to } =>
                         br_cmp_regs(&mut s, BinOp::$cmp, a, b, to), )*
                     $( Instr::$bra { b, to } => br_cmp_acc(&mut s, BinOp::$cmp, b, to), )*

@@ -55,8 +55,8 @@ mod imp {
     macro_rules! threaded_handlers {
         ([ $( $name:ident { $($f:ident),* } => $h:ident, )* ]
          binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
-         unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }
-         store { $($st:ident / $sta:ident)* }
+         unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident / $lw:ident)* }
+         store { $($st:ident / $sta:ident / $stb:ident / $stw:ident)* }
          branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
             /// One handler per instruction, named after it.
             #[allow(non_snake_case)]
@@ -66,11 +66,15 @@ mod imp {
                 $( threaded_handler!($name { $($f),* } s cx => $h(&mut s, cx, $($f),*)); )*
                 threaded_results!(dst => register_dst(dst);
                     binary { $($b / $ba / $bab)* } imm { $($bi / $bia = $bb)* }
-                    unary { $($u / $ua)* } load { $($l / $la)* });
+                    unary { $($u / $ua)* } load { $($l / $la / $lw)* });
                 $( threaded_handler!($st { addr, value, offset } s cx =>
                     store(&mut s, cx, store::$st, addr, value, offset)); )*
                 $( threaded_handler!($sta { addr, offset } s cx =>
                     store_acc(&mut s, cx, store::$st, addr, offset)); )*
+                $( threaded_handler!($stb { value, offset } s cx =>
+                    store_acc_addr(&mut s, cx, store::$st, value, offset)); )*
+                $( threaded_handler!($stw { addr, value, imm, offset } s cx =>
+                    store_add_imm(&mut s, cx, store::$st, addr, value, imm, offset)); )*
                 $( threaded_handler!($brr { a, b, to } s _cx =>
                     br_cmp_regs(&mut s, BinOp::$cmp, a, b, to)); )*
                 $( threaded_handler!($bra { b, to } s _cx =>
@@ -89,7 +93,7 @@ mod imp {
 
                 threaded_results!(dst => { let _ = dst; Dst::ACC };
                     binary { $($b / $ba / $bab)* } imm { $($bi / $bia = $bb)* }
-                    unary { $($u / $ua)* } load { $($l / $la)* });
+                    unary { $($u / $ua)* } load { $($l / $la / $lw)* });
             }
 
             /// `op_acc`'s handlers indexed by opcode (`Trap` for the other instructions,
@@ -105,6 +109,7 @@ mod imp {
                 $( t[Opcode::$ua as usize] = op_acc::$ua; )*
                 $( t[Opcode::$l as usize] = op_acc::$l; )*
                 $( t[Opcode::$la as usize] = op_acc::$la; )*
+                $( t[Opcode::$lw as usize] = op_acc::$lw; )*
                 t
             };
 
@@ -123,6 +128,9 @@ mod imp {
                 $( t[Opcode::$ua as usize] = op::$ua; )*
                 $( t[Opcode::$la as usize] = op::$la; )*
                 $( t[Opcode::$sta as usize] = op::$sta; )*
+                $( t[Opcode::$stb as usize] = op::$stb; )*
+                $( t[Opcode::$stw as usize] = op::$stw; )*
+                $( t[Opcode::$lw as usize] = op::$lw; )*
                 $( t[Opcode::$brr as usize] = op::$brr; )*
                 $( t[Opcode::$bra as usize] = op::$bra; )*
                 $( t[Opcode::$bri as usize] = op::$bri; )*
@@ -137,7 +145,7 @@ mod imp {
     macro_rules! threaded_results {
         ($d:ident => $dst:expr;
          binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
-         unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident)* }) => {
+         unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident / $lw:ident)* }) => {
             $( threaded_handler!($b { $d, a, b } [let $d = $dst;] s cx =>
                 binary(&mut s, cx, BinOp::$b, $d, a, b)); )*
             $( threaded_handler!($bi { $d, a, imm } [let $d = $dst;] s cx =>
@@ -156,6 +164,8 @@ mod imp {
                 unary_acc(&mut s, cx, UnOp::$u, $d)); )*
             $( threaded_handler!($la { $d, offset } [let $d = $dst;] s cx =>
                 load_acc(&mut s, cx, load::$l, $d, offset)); )*
+            $( threaded_handler!($lw { $d, addr, imm, offset } [let $d = $dst;] s cx =>
+                load_add_imm(&mut s, cx, load::$l, $d, addr, imm, offset)); )*
         };
     }
 
