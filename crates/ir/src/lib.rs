@@ -182,6 +182,8 @@ macro_rules! __spindle_instr_table {
             /// temporary that nothing else reads (the translator fuses them; it then continues
             /// 3 instructions on, past the two it replaced).
             I32LoadIndexed { dst: $crate::Dst, index: $crate::Reg, base: $crate::Reg, shift: u8, offset: u32 }
+            /// `I32LoadIndexed` with the index from the accumulator (`tmp = acc << shift`).
+            I32LoadIndexedAcc { dst: $crate::Dst, base: $crate::Reg, shift: u8, offset: u32 }
             /// Copies `len` registers from `src..` to `dst..` (as if through a buffer).
             CopyMany { dst: $crate::Dst, src: $crate::Reg, len: u16 }
             /// `dst = value` (32 bits, zero-extended).
@@ -763,7 +765,10 @@ macro_rules! define_numeric {
                     $( Instr::$la { .. } | )*
                     $( Instr::$sta { .. } | Instr::$stb { .. } | )*
                     $( Instr::$bra { .. } | Instr::$bria { .. } | )*
-                    Instr::BrIfEqzAcc { .. } | Instr::BrIfNezAcc { .. } | Instr::BrTableAcc { .. }
+                    Instr::BrIfEqzAcc { .. }
+                        | Instr::BrIfNezAcc { .. }
+                        | Instr::BrTableAcc { .. }
+                        | Instr::I32LoadIndexedAcc { .. }
                 )
             }
 

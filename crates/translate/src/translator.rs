@@ -540,19 +540,17 @@ impl<'m> Translator<'m> {
         }
     }
 
-    /// `tmp = index << k; x = base + tmp; x = i32.load (x)` (after the accumulator pass: the
-    /// add and the load take their operand from the accumulator, so neither is a branch
-    /// target) becomes one `I32LoadIndexed` in the first slot, which skips the other two.
+    /// `tmp = index << k; sum = base + tmp; dst = i32.load (sum)` (after the accumulator
+    /// pass: the add and the load take their operand from the accumulator, so neither is a
+    /// branch target) becomes one `I32LoadIndexed` in the first slot, which skips the other
+    /// two; `I32LoadIndexedAcc` when the index came from the accumulator too.
     fn fuse_indexed_loads(&mut self) {
         let n = self.code.len();
         for i in 0..n.saturating_sub(2) {
-            let Instr::I32ShlImm {
-                dst: tmp,
-                a: index,
-                imm,
-            } = self.code[i]
-            else {
-                continue;
+            let (tmp, index, imm) = match self.code[i] {
+                Instr::I32ShlImm { dst, a, imm } => (dst, Some(a), imm),
+                Instr::I32ShlImmAcc { dst, imm } => (dst, None, imm),
+                _ => continue,
             };
             let (sum, base) = match self.code[i + 1] {
                 Instr::I32AddAcc { dst, b } => (dst, b),
@@ -562,19 +560,29 @@ impl<'m> Translator<'m> {
             let Instr::I32LoadAcc { dst, offset } = self.code[i + 2] else {
                 continue;
             };
-            // The fused instruction does not write `tmp`, so it must be a temporary (which
-            // the add consumed; see `results_in_acc`); the sum's register is overwritten by
-            // the load, so it need not be written either.
-            let temp = u32::from(tmp.0) >= self.locals;
-            if sum != dst || !temp || tmp == Dst::ACC || !(0..32).contains(&imm) {
+            // The fused instruction writes neither `tmp` nor `sum`: each must be a
+            // temporary, which its consumer (the add, the load) popped, or be overwritten
+            // by the load (see `results_in_acc`).
+            // `base` is read after `tmp` is written, so it must not be `tmp`.
+            let dead = |d: Dst| d == dst || u32::from(d.0) >= self.locals;
+            if !dead(tmp) || !dead(sum) || base.0 == tmp.0 || !(0..32).contains(&imm) {
                 continue;
             }
-            self.code[i] = Instr::I32LoadIndexed {
-                dst,
-                index,
-                base,
-                shift: imm as u8,
-                offset,
+            let shift = imm as u8;
+            self.code[i] = match index {
+                Some(index) => Instr::I32LoadIndexed {
+                    dst,
+                    index,
+                    base,
+                    shift,
+                    offset,
+                },
+                None => Instr::I32LoadIndexedAcc {
+                    dst,
+                    base,
+                    shift,
+                    offset,
+                },
             };
         }
     }

@@ -255,6 +255,7 @@ macro_rules! with_handlers {
             BrTableAcc { len } => br_table_acc,
             Copy { dst, src } => copy,
             I32LoadIndexed { dst, index, base, shift, offset } => i32_load_indexed,
+            I32LoadIndexedAcc { dst, base, shift, offset } => i32_load_indexed_acc,
             CopyBr { dst, src, to } => copy_br,
             CopyMany { dst, src, len } => copy_many,
             Const32 { dst, value } => const32,
@@ -405,7 +406,35 @@ pub(super) fn i32_load_indexed(
     shift: u8,
     offset: u32,
 ) -> Flow {
-    let scaled = (s.r(index) as u32).wrapping_shl(shift as u32);
+    let index = s.r(index);
+    indexed_load(s, cx, dst, index, base, shift, offset)
+}
+
+#[inline(always)]
+pub(super) fn i32_load_indexed_acc(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    base: Reg,
+    shift: u8,
+    offset: u32,
+) -> Flow {
+    let index = s.acc;
+    indexed_load(s, cx, dst, index, base, shift, offset)
+}
+
+/// `i32.load offset (base + (index << shift))`, standing for three instructions.
+#[inline(always)]
+fn indexed_load(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    index: u64,
+    base: Reg,
+    shift: u8,
+    offset: u32,
+) -> Flow {
+    let scaled = (index as u32).wrapping_shl(shift as u32);
     let addr = (s.r(base) as u32).wrapping_add(scaled);
     let flow = load_at(s, cx, load::I32Load, dst, addr as u64, offset, State::w);
     if flow == Flow::Continue {
