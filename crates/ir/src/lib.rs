@@ -9,7 +9,10 @@
 //! [`for_each_instr!`] is the one table of instructions: the [`Instr`] enum, its name, its
 //! disassembly ([`core::fmt::Display`]) and the result-register query [`Instr::dst_mut`] are
 //! generated from it. Naming: the Wasm operator's name, then `Imm` when the second operand is
-//! an immediate; branch targets (`to`) are offsets in instructions from the branch itself.
+//! an immediate, `Acc` when an operand comes from the accumulator (the result of the
+//! instruction just before), `AddImm` for a load or store whose address register gets a
+//! wrapping immediate added; branch targets (`to`) are offsets in instructions from the
+//! branch itself. A result written to [`Dst::ACC`] goes to the accumulator only.
 //!
 //! `Instr` is `#[repr(u16)]`: its first two bytes are the variant's index in the table, which
 //! is also its [`Opcode`]; the interpreter's threaded dispatch reads them to find a handler.
@@ -434,9 +437,15 @@ not_dst!(BinOp, UnOp);
 
 for_each_instr!(define_instr);
 
-/// Calls macro `$m` with the numeric operator families:
-/// `binary { Name => (operand type, result type) ... }` and
-/// `unary { Name => (operand type, result type) ... }`.
+/// Calls macro `$m` (after the tokens given before the families) with the numeric
+/// instruction families, each line naming the forms of one operator:
+/// `binary { X/XAcc/XAccB ... }` (operands in registers, first or second from the
+/// accumulator), `imm { XImm/XImmAcc = X ... }` (second operand an immediate),
+/// `unary { X/XAcc ... }`, `load { X/XAcc/XAddImm ... }` (address in a register, in the
+/// accumulator, or a register plus a wrapping immediate), `store { X/XAcc/XAccAddr/XAddImm
+/// ... }` (value from the accumulator, address from the accumulator, address plus a wrapping
+/// immediate) and `branch { Cmp/BrIfCmp/BrIfCmpAcc/BrIfCmpImm/BrIfCmpImmAcc ... }` (integer
+/// comparisons fused with a branch).
 #[macro_export]
 macro_rules! for_each_numeric {
     ($($head:tt)*) => {
