@@ -201,6 +201,13 @@ macro_rules! __spindle_instr_table {
             /// Calls the function at `index` of table `table`, which must have the engine-wide
             /// type `ty`; the frame starts at `base`.
             CallIndirect { ty: u32, table: u32, index: $crate::Reg, base: $crate::Reg }
+            /// `return_call`: the current frame becomes function `func`'s, with the arguments
+            /// from register `base` moved to its start; the frame's caller gets the results.
+            /// (A host function is called like `Call`; the translator follows this with the
+            /// `Return` of its results.)
+            ReturnCall { func: u32, base: $crate::Reg }
+            /// `return_call_indirect` through table `table` with engine-wide type `ty`.
+            ReturnCallIndirect { ty: u32, table: u32, index: $crate::Reg, base: $crate::Reg }
             /// `dst = if cond != 0 { a } else { b }`.
             Select { dst: $crate::Dst, cond: $crate::Reg, a: $crate::Reg, b: $crate::Reg }
             /// `dst = global[idx]`.
@@ -376,6 +383,8 @@ macro_rules! define_instr {
                     Instr::Return { .. }
                         | Instr::Call { .. }
                         | Instr::CallIndirect { .. }
+                        | Instr::ReturnCall { .. }
+                        | Instr::ReturnCallIndirect { .. }
                         | Instr::CopyMany { .. }
                 ) {
                     return true;

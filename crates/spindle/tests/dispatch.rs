@@ -1,7 +1,7 @@
 //! Both dispatch backends give the same results, and the threaded one runs in constant
-//! native stack: a loop that executes every kind of instruction (calls of all three kinds,
-//! globals, loads and stores, bulk memory and table operations, references, float rounding
-//! and conversions, `br_table`, fuel) 100,000 times on a 256 KiB thread. A handler whose
+//! native stack: a loop that executes every kind of instruction (calls and tail calls of all
+//! three kinds, globals, loads and stores, bulk memory and table operations, references,
+//! float rounding and conversions, `br_table`, fuel) 100,000 times on a 256 KiB thread. A handler whose
 //! last call were not a jump would use at least 16 bytes per iteration and overflow it.
 
 use spindle::{Config, Dispatch, Engine, FuncType, Linker, Module, Store, Val, ValType};
@@ -26,6 +26,10 @@ const EVERYTHING: &str = r#"
   (global $big (mut i64) (i64.const 0))
   (func $id (param i32) (result i32) (local.get 0))
   (func $pair (param i32) (result i32 i32) (local.get 0) (i32.const 7))
+  (func $tail (param i32) (result i32) (return_call $id (local.get 0)))
+  (func $tail_indirect (param i32) (result i32)
+    (return_call_indirect (type $un) (local.get 0) (i32.const 0)))
+  (func $tail_host (param i32) (result i32) (return_call $host_id (local.get 0)))
   (func (export "run") (param $n i32) (result i64)
     (local $i i32) (local $acc i64) (local $x i32) (local $f f64)
     (loop $next
@@ -34,6 +38,10 @@ const EVERYTHING: &str = r#"
       (local.set $x (call_indirect (type $un) (local.get $x) (i32.const 0)))
       (local.set $x (call $host_id (local.get $x)))
       (local.set $x (drop (call $pair (local.get $x))))
+      ;; tail calls: direct, indirect, host
+      (local.set $x (call $tail (local.get $x)))
+      (local.set $x (call $tail_indirect (local.get $x)))
+      (local.set $x (call $tail_host (local.get $x)))
       ;; globals, memory
       (global.set $g (local.get $x))
       (i32.store offset=8 (i32.const 0) (global.get $g))

@@ -711,6 +711,8 @@ fn ends_block(instr: &Instr) -> bool {
             | Instr::Trap { .. }
             | Instr::Call { .. }
             | Instr::CallIndirect { .. }
+            | Instr::ReturnCall { .. }
+            | Instr::ReturnCallIndirect { .. }
     )
 }
 
@@ -994,6 +996,52 @@ impl<'m> Translator<'m> {
         let base = self.call_args(p)?;
         self.emit(Instr::Call { func, base });
         self.after_call(p, r)
+    }
+
+    fn visit_return_call(&mut self, func: u32) -> Result<()> {
+        let ty = self
+            .ctx
+            .types
+            .func_type(self.ctx.funcs[func as usize])
+            .expect("validated return_call");
+        self.no_v128(ty.params())?;
+        self.no_v128(ty.results())?;
+        let (p, r) = (ty.params().len(), ty.results().len());
+        let base = self.call_args(p)?;
+        self.emit(Instr::ReturnCall { func, base });
+        self.emit(Instr::Return {
+            src: base,
+            len: r as u16,
+        });
+        self.reachable = false;
+        Ok(())
+    }
+
+    fn visit_return_call_indirect(&mut self, type_index: u32, table: u32) -> Result<()> {
+        let ty = self
+            .ctx
+            .types
+            .func_type(type_index)
+            .expect("validated return_call_indirect");
+        self.no_v128(ty.params())?;
+        self.no_v128(ty.results())?;
+        let (p, r) = (ty.params().len(), ty.results().len());
+        let index = self.top_reg()?;
+        self.pop_n(1);
+        let base = self.call_args(p)?;
+        let ty = self.type_ids[type_index as usize];
+        self.emit(Instr::ReturnCallIndirect {
+            ty,
+            table,
+            index,
+            base,
+        });
+        self.emit(Instr::Return {
+            src: base,
+            len: r as u16,
+        });
+        self.reachable = false;
+        Ok(())
     }
 
     fn visit_call_indirect(&mut self, type_index: u32, table: CompactIndex) -> Result<()> {
@@ -1307,7 +1355,6 @@ macro_rules! translate_op {
     ($t:ident, $visit:ident, Simd, $($rest:tt)*) => { Err(unsupported($t.offset, "SIMD")) };
     ($t:ident, $visit:ident, RelaxedSimd, $($rest:tt)*) => { Err(unsupported($t.offset, "relaxed SIMD")) };
     ($t:ident, $visit:ident, Threads, $($rest:tt)*) => { Err(unsupported($t.offset, "threads")) };
-    ($t:ident, $visit:ident, TailCall, $($rest:tt)*) => { Err(unsupported($t.offset, "tail calls")) };
     ($t:ident, $visit:ident, FuncRefs, $($rest:tt)*) => { Err(unsupported($t.offset, "function references")) };
     ($t:ident, $visit:ident, Gc, $($rest:tt)*) => { Err(unsupported($t.offset, "GC")) };
     ($t:ident, $visit:ident, Exceptions, $($rest:tt)*) => { Err(unsupported($t.offset, "exceptions")) };

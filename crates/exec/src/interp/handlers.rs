@@ -263,6 +263,8 @@ macro_rules! with_handlers {
             Return { src, len } => ret,
             Call { func, base } => call,
             CallIndirect { ty, table, index, base } => call_indirect,
+            ReturnCall { func, base } => return_call,
+            ReturnCallIndirect { ty, table, index, base } => return_call_indirect,
             Select { dst, cond, a, b } => select,
             GlobalGet { dst, idx } => global_get,
             GlobalSet { src, idx } => global_set,
@@ -797,6 +799,25 @@ pub(super) fn call_indirect(
     }
 }
 
+/// `return_call`: always the slow path (`tail_call`).
+#[inline(always)]
+pub(super) fn return_call(_s: &mut State, _cx: &mut Ctx, _func: u32, _base: Reg) -> Flow {
+    Flow::Slow
+}
+
+/// `return_call_indirect`: always the slow path (`tail_call`).
+#[inline(always)]
+pub(super) fn return_call_indirect(
+    _s: &mut State,
+    _cx: &mut Ctx,
+    _ty: u32,
+    _table: u32,
+    _index: Reg,
+    _base: Reg,
+) -> Flow {
+    Flow::Slow
+}
+
 /// The function at `table[i]`, checked against type `ty`.
 #[inline(never)]
 fn indirect_callee(cx: &mut Ctx, ty: u32, table: u32, i: u32) -> Result<u32, TrapCode> {
@@ -913,11 +934,61 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
                 Err(code) => trap(cx, code),
             }
         }
+        Instr::ReturnCall { func, base } => {
+            let inst = cx.cur.inst;
+            let callee = cx.store().instances[inst].funcs[func as usize];
+            tail_call(s, cx, callee, base)
+        }
+        Instr::ReturnCallIndirect {
+            ty,
+            table,
+            index,
+            base,
+        } => {
+            let i = s.r(index) as u32;
+            match indirect_callee(cx, ty, table, i) {
+                Ok(callee) => tail_call(s, cx, callee, base),
+                Err(code) => trap(cx, code),
+            }
+        }
         other => unreachable!("no slow path for {other:?}"),
     }
 }
 
 #[inline(always)]
+/// A tail call of store function `callee` with its arguments at register `base`: a Wasm
+/// callee takes over the current frame (arguments moved to its start, the frame record and
+/// so the depth unchanged), so a chain of tail calls runs in constant space; a host function
+/// is called like `Call`, and the `Return` after the instruction returns its results.
+fn tail_call(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
+    let frame = cx.base;
+    let store = cx.store();
+    if !matches!(store.funcs[callee as usize], FuncEntity::Wasm { .. }) {
+        return call_func_slow(s, cx, callee, base);
+    }
+    let next = match current(store, callee) {
+        Ok(next) => next,
+        Err(t) => return fail(cx, t),
+    };
+    if store.callees.len() <= callee as usize {
+        store.callees.resize(store.funcs.len(), Current::UNRESOLVED);
+    }
+    store.callees[callee as usize] = next;
+    // SAFETY: see `Current::code`.
+    let code = unsafe { &*next.code };
+    let args = frame + base.0 as usize;
+    store
+        .stack
+        .copy_within(args..args + code.params as usize, frame);
+    if let Err(t) = enter_code(store, code, frame) {
+        return fail(cx, t);
+    }
+    cx.cur = next;
+    s.ip = code.ops.as_ptr();
+    s.sync(cx);
+    Flow::Continue
+}
+
 fn call_func_slow(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
     let ip = enter_callee(cx, s.ip, callee, base.0 as usize);
     if ip.is_null() {
