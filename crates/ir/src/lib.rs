@@ -54,6 +54,8 @@ pub enum TrapCode {
     StackOverflow,
     OutOfFuel,
     NullReference,
+    /// `call_ref` or `return_call_ref` of a null reference.
+    NullFunctionReference,
     UninitializedElement,
     UndefinedElement,
     /// A host function failed (its error is carried beside the trap).
@@ -75,6 +77,7 @@ impl TrapCode {
             TrapCode::StackOverflow => "call stack exhausted",
             TrapCode::OutOfFuel => "all fuel consumed",
             TrapCode::NullReference => "null reference",
+            TrapCode::NullFunctionReference => "null function reference",
             TrapCode::UninitializedElement => "uninitialized element",
             TrapCode::UndefinedElement => "undefined element",
             TrapCode::Host => "host function error",
@@ -208,6 +211,14 @@ macro_rules! __spindle_instr_table {
             ReturnCall { func: u32, base: $crate::Reg }
             /// `return_call_indirect` through table `table` with engine-wide type `ty`.
             ReturnCallIndirect { ty: u32, table: u32, index: $crate::Reg, base: $crate::Reg }
+            /// `call_ref`: calls the function that reference `func` names (traps on null).
+            CallRef { func: $crate::Reg, base: $crate::Reg }
+            /// `return_call_ref`: the tail-call form of `CallRef` (see `ReturnCall`).
+            ReturnCallRef { func: $crate::Reg, base: $crate::Reg }
+            /// Continues `to` instructions from here when reference `r` is null.
+            BrIfNull { r: $crate::Reg, to: i32 }
+            /// Continues `to` instructions from here when reference `r` is not null.
+            BrIfNonNull { r: $crate::Reg, to: i32 }
             /// `dst = if cond != 0 { a } else { b }`.
             Select { dst: $crate::Dst, cond: $crate::Reg, a: $crate::Reg, b: $crate::Reg }
             /// `dst = global[idx]`.
@@ -385,6 +396,8 @@ macro_rules! define_instr {
                         | Instr::CallIndirect { .. }
                         | Instr::ReturnCall { .. }
                         | Instr::ReturnCallIndirect { .. }
+                        | Instr::CallRef { .. }
+                        | Instr::ReturnCallRef { .. }
                         | Instr::CopyMany { .. }
                 ) {
                     return true;
@@ -645,7 +658,9 @@ macro_rules! define_numeric {
                     | Instr::BrIfEqz { to, .. }
                     | Instr::BrIfNez { to, .. }
                     | Instr::BrIfEqzAcc { to }
-                    | Instr::BrIfNezAcc { to } => Some(to),
+                    | Instr::BrIfNezAcc { to }
+                    | Instr::BrIfNull { to, .. }
+                    | Instr::BrIfNonNull { to, .. } => Some(to),
                     $( Instr::$brr { to, .. } => Some(to), )*
                     $( Instr::$bra { to, .. } => Some(to), )*
                     $( Instr::$bri { to, .. } => Some(to), )*

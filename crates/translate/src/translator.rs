@@ -713,6 +713,8 @@ fn ends_block(instr: &Instr) -> bool {
             | Instr::CallIndirect { .. }
             | Instr::ReturnCall { .. }
             | Instr::ReturnCallIndirect { .. }
+            | Instr::CallRef { .. }
+            | Instr::ReturnCallRef { .. }
     )
 }
 
@@ -1044,6 +1046,91 @@ impl<'m> Translator<'m> {
         Ok(())
     }
 
+    fn visit_call_ref(&mut self, type_index: u32) -> Result<()> {
+        let (p, r) = self.func_arity(type_index)?;
+        let func = self.top_reg()?;
+        self.pop_n(1);
+        let base = self.call_args(p)?;
+        self.emit(Instr::CallRef { func, base });
+        self.after_call(p, r)
+    }
+
+    fn visit_return_call_ref(&mut self, type_index: u32) -> Result<()> {
+        let (p, r) = self.func_arity(type_index)?;
+        let func = self.top_reg()?;
+        self.pop_n(1);
+        let base = self.call_args(p)?;
+        self.emit(Instr::ReturnCallRef { func, base });
+        self.emit(Instr::Return {
+            src: base,
+            len: r as u16,
+        });
+        self.reachable = false;
+        Ok(())
+    }
+
+    /// Parameter and result counts of function type `type_index` (no `v128` yet).
+    fn func_arity(&self, type_index: u32) -> Result<(usize, usize)> {
+        let ty = self
+            .ctx
+            .types
+            .func_type(type_index)
+            .expect("validated function type");
+        self.no_v128(ty.params())?;
+        self.no_v128(ty.results())?;
+        Ok((ty.params().len(), ty.results().len()))
+    }
+
+    /// `ref.as_non_null`: the reference stays where it is; a null one traps.
+    fn visit_ref_as_non_null(&mut self) -> Result<()> {
+        let r = self.top_reg()?;
+        self.emit(Instr::BrIfNonNull { r, to: 2 });
+        self.emit(Instr::Trap {
+            code: TrapCode::NullReference,
+        });
+        Ok(())
+    }
+
+    /// `br_on_null`: branches without the reference when it is null, else keeps it.
+    fn visit_br_on_null(&mut self, depth: u32) -> Result<()> {
+        let r = self.top_reg()?;
+        let h = self.stack.len() - 1;
+        let operand = self.stack[h];
+        self.pop_n(1);
+        if self.values_in_place(depth) {
+            self.branch_to(depth, |to| Instr::BrIfNull { r, to });
+        } else {
+            // The label's values lie below the reference, in slots below its own, so
+            // placing them leaves the reference intact for the fall-through path.
+            let skip = self.emit(Instr::BrIfNonNull { r, to: 0 });
+            self.place_branch_values(depth)?;
+            self.branch_to(depth, |to| Instr::Br { to });
+            let here = self.code.len() as u32;
+            self.patch(skip, here);
+        }
+        self.push(operand)?;
+        self.last_result = None;
+        Ok(())
+    }
+
+    /// `br_on_non_null`: branches with the reference (the label's last value) when it is not
+    /// null, else drops it.
+    fn visit_br_on_non_null(&mut self, depth: u32) -> Result<()> {
+        let r = self.top_reg()?;
+        if self.values_in_place(depth) {
+            self.branch_to(depth, |to| Instr::BrIfNonNull { r, to });
+        } else {
+            let skip = self.emit(Instr::BrIfNull { r, to: 0 });
+            self.place_branch_values(depth)?;
+            self.branch_to(depth, |to| Instr::Br { to });
+            let here = self.code.len() as u32;
+            self.patch(skip, here);
+        }
+        self.pop_n(1);
+        self.last_result = None;
+        Ok(())
+    }
+
     fn visit_call_indirect(&mut self, type_index: u32, table: CompactIndex) -> Result<()> {
         let ty = self
             .ctx
@@ -1355,7 +1442,6 @@ macro_rules! translate_op {
     ($t:ident, $visit:ident, Simd, $($rest:tt)*) => { Err(unsupported($t.offset, "SIMD")) };
     ($t:ident, $visit:ident, RelaxedSimd, $($rest:tt)*) => { Err(unsupported($t.offset, "relaxed SIMD")) };
     ($t:ident, $visit:ident, Threads, $($rest:tt)*) => { Err(unsupported($t.offset, "threads")) };
-    ($t:ident, $visit:ident, FuncRefs, $($rest:tt)*) => { Err(unsupported($t.offset, "function references")) };
     ($t:ident, $visit:ident, Gc, $($rest:tt)*) => { Err(unsupported($t.offset, "GC")) };
     ($t:ident, $visit:ident, Exceptions, $($rest:tt)*) => { Err(unsupported($t.offset, "exceptions")) };
     ($t:ident, $visit:ident, WideArith, $($rest:tt)*) => { Err(unsupported($t.offset, "wide arithmetic")) };

@@ -265,6 +265,10 @@ macro_rules! with_handlers {
             CallIndirect { ty, table, index, base } => call_indirect,
             ReturnCall { func, base } => return_call,
             ReturnCallIndirect { ty, table, index, base } => return_call_indirect,
+            CallRef { func, base } => call_ref,
+            ReturnCallRef { func, base } => return_call_ref,
+            BrIfNull { r, to } => br_if_null,
+            BrIfNonNull { r, to } => br_if_non_null,
             Select { dst, cond, a, b } => select,
             GlobalGet { dst, idx } => global_get,
             GlobalSet { src, idx } => global_set,
@@ -607,6 +611,24 @@ pub(super) fn br_if_nez_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
     }
 }
 
+#[inline(always)]
+pub(super) fn br_if_null(s: &mut State, _cx: &mut Ctx, r: Reg, to: i32) -> Flow {
+    if s.r(r) == 0 {
+        s.branch(to)
+    } else {
+        s.next()
+    }
+}
+
+#[inline(always)]
+pub(super) fn br_if_non_null(s: &mut State, _cx: &mut Ctx, r: Reg, to: i32) -> Flow {
+    if s.r(r) != 0 {
+        s.branch(to)
+    } else {
+        s.next()
+    }
+}
+
 /// A fused compare-and-branch on operand values `a` and `b` (`op` is an integer
 /// comparison, a constant once inlined into each instruction's handler).
 #[inline(always)]
@@ -799,6 +821,21 @@ pub(super) fn call_indirect(
     }
 }
 
+/// `call_ref`: a function reference holds its store index plus one (0 is null).
+#[inline(always)]
+pub(super) fn call_ref(s: &mut State, cx: &mut Ctx, func: Reg, base: Reg) -> Flow {
+    match s.r(func) {
+        0 => trap(cx, TrapCode::NullFunctionReference),
+        f => call_func(s, cx, (f - 1) as u32, base),
+    }
+}
+
+/// `return_call_ref`: always the slow path (`tail_call`).
+#[inline(always)]
+pub(super) fn return_call_ref(_s: &mut State, _cx: &mut Ctx, _func: Reg, _base: Reg) -> Flow {
+    Flow::Slow
+}
+
 /// `return_call`: always the slow path (`tail_call`).
 #[inline(always)]
 pub(super) fn return_call(_s: &mut State, _cx: &mut Ctx, _func: u32, _base: Reg) -> Flow {
@@ -934,6 +971,15 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
                 Err(code) => trap(cx, code),
             }
         }
+        Instr::CallRef { func, base } => {
+            // Only a callee the fast path could not enter comes here; null trapped there.
+            let callee = (s.r(func) - 1) as u32;
+            call_func_slow(s, cx, callee, base)
+        }
+        Instr::ReturnCallRef { func, base } => match s.r(func) {
+            0 => trap(cx, TrapCode::NullFunctionReference),
+            f => tail_call(s, cx, (f - 1) as u32, base),
+        },
         Instr::ReturnCall { func, base } => {
             let inst = cx.cur.inst;
             let callee = cx.store().instances[inst].funcs[func as usize];
