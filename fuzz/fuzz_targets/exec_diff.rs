@@ -7,6 +7,11 @@ use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    // A crash that kills the process before libFuzzer can save the input (a native stack
+    // overflow without a sanitizer's alternate signal stack) leaves it here.
+    if let Some(path) = std::env::var_os("SPINDLE_FUZZ_LAST_INPUT") {
+        let _ = std::fs::write(path, data);
+    }
     let mut u = Unstructured::new(data);
     let Ok(bytes) = spindle_fuzz::smith_exec_module(&mut u) else {
         return;
