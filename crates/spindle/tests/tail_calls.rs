@@ -84,7 +84,7 @@ fn run(translation: Translation, dispatch: Dispatch) {
     let mut call = |name: &str, args: &[Val]| {
         let f = instance.get_func(&store, name).unwrap();
         let mut out = [Val::I64(0)];
-        f.call(&mut store, args, &mut out).map(|()| out[0].clone())
+        f.call(&mut store, args, &mut out).map(|()| out[0])
     };
     let n: i64 = 1_000_000;
     // Half the steps add 1, half add 2.
