@@ -113,6 +113,12 @@ pub fn instantiate(
         };
         match (&imp.desc, *ext) {
             (ImportDesc::Func(ty), Extern::Func(f)) => {
+                if !store.registry.is_subtype(store.funcs[f as usize].ty(), *ty) {
+                    return Err(bad());
+                }
+                inst.funcs.push(f);
+            }
+            (ImportDesc::FuncExact(ty), Extern::Func(f)) => {
                 if store.funcs[f as usize].ty() != *ty {
                     return Err(bad());
                 }

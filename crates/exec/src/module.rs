@@ -13,7 +13,7 @@ use spindle_translate::Translator;
 use crate::interp::ExecFunc;
 use spindle_validate::{check_module, Features, FuncValidator, ModuleCtx};
 
-use crate::types::{FuncType, TypeRegistry};
+use crate::types::TypeRegistry;
 use crate::Error;
 
 /// When function bodies are translated.
@@ -68,8 +68,10 @@ pub type ConstExprOps = Vec<ConstOp>;
 /// What an import is.
 #[derive(Clone, Debug)]
 pub enum ImportDesc {
-    /// A function of the engine-wide type id.
+    /// A function of the engine-wide type id, or of a subtype of it.
     Func(u32),
+    /// A function of exactly the engine-wide type id (custom descriptors' exact imports).
+    FuncExact(u32),
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
@@ -254,16 +256,7 @@ fn compile_inner(
 ) -> Result<CompiledModule, Error> {
     let m = Module::parse(bytes).map_err(spindle_validate::ValidateError::from)?;
     let ctx = check_module(&m, features)?;
-    let mut types = Vec::with_capacity(ctx.types.len() as usize);
-    for i in 0..ctx.types.len() {
-        types.push(match ctx.types.func_type(i) {
-            Some(f) => registry.intern(&FuncType {
-                params: f.params().to_vec(),
-                results: f.results().to_vec(),
-            }),
-            None => u32::MAX,
-        });
-    }
+    let types = registry.intern_module(&ctx.types);
     if ctx.globals.iter().any(|g| g.content == ValType::V128) {
         return Err(Error::Validate(spindle_validate::ValidateError::invalid(
             0,
@@ -308,7 +301,8 @@ fn compile_inner(
     let (mut it, mut im, mut ig) = (0, 0, 0);
     for imp in &m.imports {
         let desc = match imp.kind {
-            ImportKind::Func(t) | ImportKind::FuncExact(t) => ImportDesc::Func(types[t as usize]),
+            ImportKind::Func(t) => ImportDesc::Func(types[t as usize]),
+            ImportKind::FuncExact(t) => ImportDesc::FuncExact(types[t as usize]),
             ImportKind::Table(t) => {
                 it += 1;
                 ImportDesc::Table(t)

@@ -1,11 +1,13 @@
-#![forbid(unsafe_code)]
-//! Engine-wide function types: every module's types get one id per distinct signature, so
-//! `call_indirect` compares two integers across modules.
+//! Engine-wide type identities: every module's rec groups are canonicalised across the
+//! engine, so that equivalent types (Wasm 3.0's type equivalence: structurally equal rec
+//! groups, their outside references to equivalent types) get the same id in every module and
+//! `call_indirect` and import checks compare two integers.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use spindle_decode::ValType;
+use spindle_decode::{CompositeType, SubType, ValType};
+use spindle_validate::{map_sub, TypeSpace};
 
 /// A function signature.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
@@ -14,32 +16,122 @@ pub struct FuncType {
     pub results: Vec<ValType>,
 }
 
-/// Interned function types, shared by an engine's modules and stores.
+/// Interned types, shared by an engine's modules and stores.
 #[derive(Default, Debug)]
 pub struct TypeRegistry {
     inner: Mutex<Registry>,
 }
 
+/// Marks a type index as local to the rec group being keyed. Engine ids stay below it.
+const REC_LOCAL: u32 = 1 << 31;
+
 #[derive(Default, Debug)]
 struct Registry {
+    /// The signature of each id (empty for struct and array types).
     types: Vec<FuncType>,
-    ids: HashMap<FuncType, u32>,
+    /// The declared supertype of each id.
+    supers: Vec<Option<u32>>,
+    /// Canonical rec groups: their structure, references outside the group as engine ids and
+    /// inside it as `REC_LOCAL | position`, to the id of their first type.
+    groups: BTreeMap<Vec<SubType>, u32>,
+}
+
+impl Registry {
+    /// The ids of a rec group's types given its key, interning it.
+    fn group(&mut self, key: Vec<SubType>, func_types: impl Fn(usize) -> FuncType) -> u32 {
+        if let Some(base) = self.groups.get(&key) {
+            return *base;
+        }
+        let base = self.types.len() as u32;
+        assert!(
+            base as usize + key.len() < REC_LOCAL as usize,
+            "more than 2^31 types in one engine"
+        );
+        for (i, t) in key.iter().enumerate() {
+            self.types.push(func_types(i));
+            let up = t.supertypes.first().map(|&x| match x & REC_LOCAL {
+                0 => x,
+                _ => base + (x & !REC_LOCAL),
+            });
+            self.supers.push(up);
+        }
+        self.groups.insert(key, base);
+        base
+    }
+}
+
+fn signature(t: &SubType) -> FuncType {
+    match &t.composite {
+        CompositeType::Func(f) => FuncType {
+            params: f.params().to_vec(),
+            results: f.results().to_vec(),
+        },
+        _ => FuncType {
+            params: Vec::new(),
+            results: Vec::new(),
+        },
+    }
 }
 
 impl TypeRegistry {
-    /// The id of `ty`, interning it.
+    /// The id of a function type defined alone, final and without supertype (what a host
+    /// function's signature is), interning it.
     pub fn intern(&self, ty: &FuncType) -> u32 {
+        let sub = SubType {
+            is_final: true,
+            supertypes: Box::new([]),
+            composite: CompositeType::Func(spindle_decode::FuncType::new(&ty.params, &ty.results)),
+            descriptor: None,
+            describes: None,
+        };
         let mut r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(id) = r.ids.get(ty) {
-            return *id;
-        }
-        let id = r.types.len() as u32;
-        r.types.push(ty.clone());
-        r.ids.insert(ty.clone(), id);
-        id
+        r.group(vec![sub], |_| ty.clone())
     }
 
-    /// The type with id `id`.
+    /// The engine id of each type of a module, in index order, interning its rec groups.
+    pub fn intern_module(&self, space: &TypeSpace) -> Vec<u32> {
+        let mut r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ids: Vec<u32> = Vec::with_capacity(space.len() as usize);
+        let mut i = 0;
+        while i < space.len() {
+            let (start, len) = space.group_of(i);
+            let members: Vec<&SubType> =
+                (start..start + len).filter_map(|t| space.get(t)).collect();
+            let key: Vec<SubType> = members
+                .iter()
+                .map(|t| {
+                    map_sub(t, &mut |x| {
+                        if x >= start {
+                            REC_LOCAL | (x - start)
+                        } else {
+                            ids[x as usize]
+                        }
+                    })
+                })
+                .collect();
+            let base = r.group(key, |k| signature(members[k]));
+            ids.extend(base..base + len);
+            i = start + len;
+        }
+        ids
+    }
+
+    /// Whether type `a` is `b` or declares it as a (transitive) supertype.
+    pub fn is_subtype(&self, a: u32, b: u32) -> bool {
+        let r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cur = Some(a);
+        // Chains are bounded by the subtyping depth limit and acyclic (supertypes precede).
+        for _ in 0..=spindle_decode::limits::MAX_SUBTYPING_DEPTH + 1 {
+            match cur {
+                Some(t) if t == b => return true,
+                Some(t) => cur = r.supers.get(t as usize).copied().flatten(),
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// The signature of the type with id `id` (empty for struct and array types).
     pub fn get(&self, id: u32) -> FuncType {
         let r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         r.types[id as usize].clone()

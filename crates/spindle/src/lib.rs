@@ -199,7 +199,9 @@ impl Module {
         let registry = &self.engine.inner.registry;
         self.inner.imports.iter().map(move |i| {
             let ty = match &i.desc {
-                spindle_exec::ImportDesc::Func(t) => ExternType::Func(registry.get(*t)),
+                spindle_exec::ImportDesc::Func(t) | spindle_exec::ImportDesc::FuncExact(t) => {
+                    ExternType::Func(registry.get(*t))
+                }
                 spindle_exec::ImportDesc::Table(t) => ExternType::Table(*t),
                 spindle_exec::ImportDesc::Memory(m) => ExternType::Memory(*m),
                 spindle_exec::ImportDesc::Global(g) => ExternType::Global(*g),

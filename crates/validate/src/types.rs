@@ -57,7 +57,9 @@ fn map_field(t: FieldType, f: &mut impl FnMut(u32) -> u32) -> FieldType {
     }
 }
 
-fn map_sub(t: &SubType, f: &mut impl FnMut(u32) -> u32) -> SubType {
+/// `t` with every type index `i` it refers to replaced by `f(i)` (used to key rec groups
+/// structurally, here per module and in the engine across modules).
+pub fn map_sub(t: &SubType, f: &mut impl FnMut(u32) -> u32) -> SubType {
     let composite = match &t.composite {
         CompositeType::Func(ft) => {
             let params: Vec<ValType> = ft.params().iter().map(|v| map_val(*v, f)).collect();
@@ -126,6 +128,11 @@ impl TypeSpace {
             self.canon.push(base + i as u32);
             self.group.push((start, len));
         }
+    }
+
+    /// The rec group of type `idx`: its first type index and its length.
+    pub fn group_of(&self, idx: u32) -> (u32, u32) {
+        self.group[idx as usize]
     }
 
     /// Whether types `a` and `b` are the same (equivalent) type.

@@ -869,7 +869,10 @@ fn indirect_callee(cx: &mut Ctx, ty: u32, table: u32, i: u32) -> Result<u32, Tra
         return Err(TrapCode::IndirectCallToNull);
     }
     let callee = (elem - 1) as u32;
-    if store.funcs[callee as usize].ty() != ty {
+    let actual = store.funcs[callee as usize].ty();
+    // The fast path compared ids; a function whose type declares `ty` as a supertype
+    // matches too.
+    if actual != ty && !store.registry.is_subtype(actual, ty) {
         return Err(TrapCode::BadSignature);
     }
     Ok(callee)
