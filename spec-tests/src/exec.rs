@@ -443,8 +443,13 @@ impl Session {
             .map(|(a, t)| arg_val(a, *t))
             .collect::<Result<Vec<_>, _>>()?;
         let mut results = vec![Val::I32(0); ty.results.len()];
-        func.call(&mut self.store, &params, &mut results)
-            .map_err(exec_error)?;
+        // Lazily translated code meets what the translator cannot do yet at its first call.
+        func.call(&mut self.store, &params, &mut results).map_err(
+            |e| match unsupported_reason(&e) {
+                Some(what) => ExecError::Unsupported(what),
+                None => exec_error(e),
+            },
+        )?;
         Ok(results)
     }
 

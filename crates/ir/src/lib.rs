@@ -235,6 +235,22 @@ macro_rules! __spindle_instr_table {
             MemoryCopy { dst: $crate::Reg, src: $crate::Reg, len: $crate::Reg }
             /// `memory.init(seg)(dst_addr, src_offset, len)`.
             MemoryInit { seg: u32, dst: $crate::Reg, src: $crate::Reg, len: $crate::Reg }
+            /// A load of kind `kind` (see [`load`]) from memory `mem` of the instance, any
+            /// memory: 32- or 64-bit addresses as the memory has them, checked in 64 bits.
+            /// Used for every memory but a 32-bit memory 0, which has the `…Load` family.
+            LoadMem { dst: $crate::Dst, addr: $crate::Reg, kind: u8, mem: u8, offset: u64 }
+            /// A store of the low `width` bytes of `value` to memory `mem` (see `LoadMem`).
+            StoreMem { addr: $crate::Reg, value: $crate::Reg, width: u8, mem: u8, offset: u64 }
+            /// `dst = memory.size` of memory `mem`.
+            MemorySizeMem { dst: $crate::Dst, mem: u16 }
+            /// `dst = memory.grow(delta)` of memory `mem` (64-bit operands for a 64-bit one).
+            MemoryGrowMem { dst: $crate::Dst, delta: $crate::Reg, mem: u16 }
+            /// `memory.fill` of memory `mem`.
+            MemoryFillMem { dst: $crate::Reg, value: $crate::Reg, len: $crate::Reg, mem: u16 }
+            /// `memory.copy` from memory `src_mem` to memory `dst_mem`.
+            MemoryCopyMem { dst: $crate::Reg, src: $crate::Reg, len: $crate::Reg, dst_mem: u16, src_mem: u16 }
+            /// `memory.init(seg)` of memory `mem`.
+            MemoryInitMem { dst: $crate::Reg, src: $crate::Reg, len: $crate::Reg, mem: u16, seg: u32 }
             /// `data.drop(seg)`.
             DataDrop { seg: u32 }
             /// `dst = table[idx][index]`.
@@ -770,6 +786,22 @@ macro_rules! define_numeric {
                     || matches!(self, $( Instr::$bi { .. } | Instr::$bia { .. } )|*)
                     || matches!(self, $( Instr::$u { .. } | Instr::$ua { .. } )|*)
                     || matches!(self, $( Instr::$l { .. } | Instr::$la { .. } | Instr::$lw { .. } )|*)
+            }
+
+            /// A load's kind (see [`load`]), result, address register and offset.
+            pub fn as_load(&self) -> Option<(u8, Dst, Reg, u32)> {
+                match *self {
+                    $( Instr::$l { dst, addr, offset } => Some((load::$l, dst, addr, offset)), )*
+                    _ => None,
+                }
+            }
+
+            /// A store's width in bytes, address and value registers, and offset.
+            pub fn as_store(&self) -> Option<(u8, Reg, Reg, u32)> {
+                match *self {
+                    $( Instr::$st { addr, value, offset } => Some((store::$st, addr, value, offset)), )*
+                    _ => None,
+                }
             }
 
             /// This load or store with its address `a + imm` (wrapping) instead of its

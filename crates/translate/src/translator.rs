@@ -626,9 +626,23 @@ impl<'m> Translator<'m> {
     }
 
     fn load(&mut self, make: impl FnOnce(Dst, Reg, u32) -> Instr, memarg: MemArg) -> Result<()> {
-        let offset = self.mem_offset(&memarg)?;
         let h = self.stack.len() - 1;
         let addr = self.top_reg()?;
+        if !self.is_fast_memory(memarg.memory) {
+            let mem = self.small_memory_index(memarg.memory)?;
+            self.pop_n(1);
+            let dst = self.push_temp()?;
+            let (kind, ..) = make(dst, addr, 0).as_load().expect("a load");
+            self.emit_result(Instr::LoadMem {
+                dst,
+                addr,
+                kind,
+                mem,
+                offset: memarg.offset,
+            });
+            return Ok(());
+        }
+        let offset = memarg.offset as u32;
         let added = self.address_add(h);
         self.pop_n(1);
         let dst = self.push_temp()?;
@@ -644,9 +658,23 @@ impl<'m> Translator<'m> {
     }
 
     fn store(&mut self, make: impl FnOnce(Reg, Reg, u32) -> Instr, memarg: MemArg) -> Result<()> {
-        let offset = self.mem_offset(&memarg)?;
         let h = self.stack.len() - 1;
         let value = self.reg_at(h)?;
+        if !self.is_fast_memory(memarg.memory) {
+            let mem = self.small_memory_index(memarg.memory)?;
+            let addr = self.reg_at(h - 1)?;
+            self.pop_n(2);
+            let (width, ..) = make(addr, value, 0).as_store().expect("a store");
+            self.emit(Instr::StoreMem {
+                addr,
+                value,
+                width,
+                mem,
+                offset: memarg.offset,
+            });
+            return Ok(());
+        }
+        let offset = memarg.offset as u32;
         // The address's add can be absorbed only if nothing came after it: the value must
         // not have needed an instruction of its own.
         let added = self.address_add(h - 1);
@@ -680,19 +708,21 @@ impl<'m> Translator<'m> {
         }
     }
 
-    fn mem_offset(&self, memarg: &MemArg) -> Result<u32> {
-        self.memory_zero(memarg.memory)?;
-        Ok(memarg.offset as u32)
+    /// Whether memory `mem` is a 32-bit memory 0, which the interpreter keeps at hand (the
+    /// fast instruction families); every other memory goes through the `…Mem` instructions.
+    fn is_fast_memory(&self, mem: u32) -> bool {
+        mem == 0 && self.ctx.memories.first().is_some_and(|m| !m.memory64)
     }
 
-    fn memory_zero(&self, mem: u32) -> Result<()> {
-        if mem != 0 {
-            return Err(unsupported(self.offset, "multiple memories"));
-        }
-        if self.ctx.memories.first().is_some_and(|m| m.memory64) {
-            return Err(unsupported(self.offset, "64-bit memories"));
-        }
-        Ok(())
+    /// A memory index for `LoadMem`/`StoreMem` (one byte).
+    fn small_memory_index(&self, mem: u32) -> Result<u8> {
+        u8::try_from(mem)
+            .map_err(|_| unsupported(self.offset, "loads and stores of memory 256 or above"))
+    }
+
+    /// A memory index for the other `…Mem` instructions (two bytes).
+    fn memory_index(&self, mem: u32) -> Result<u16> {
+        u16::try_from(mem).map_err(|_| unsupported(self.offset, "memory 65,536 or above"))
     }
 
     fn push_const(&mut self, v: u64) -> Result<()> {
@@ -1261,18 +1291,26 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_memory_size(&mut self, mem: CompactIndex) -> Result<()> {
-        self.memory_zero(mem.index)?;
         let dst = self.push_temp()?;
-        self.emit_result(Instr::MemorySize { dst });
+        if self.is_fast_memory(mem.index) {
+            self.emit_result(Instr::MemorySize { dst });
+        } else {
+            let mem = self.memory_index(mem.index)?;
+            self.emit_result(Instr::MemorySizeMem { dst, mem });
+        }
         Ok(())
     }
 
     fn visit_memory_grow(&mut self, mem: CompactIndex) -> Result<()> {
-        self.memory_zero(mem.index)?;
         let delta = self.top_reg()?;
         self.pop_n(1);
         let dst = self.push_temp()?;
-        self.emit_result(Instr::MemoryGrow { dst, delta });
+        if self.is_fast_memory(mem.index) {
+            self.emit_result(Instr::MemoryGrow { dst, delta });
+        } else {
+            let mem = self.memory_index(mem.index)?;
+            self.emit_result(Instr::MemoryGrowMem { dst, delta, mem });
+        }
         Ok(())
     }
 
@@ -1287,29 +1325,57 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_memory_fill(&mut self, mem: u32) -> Result<()> {
-        self.memory_zero(mem)?;
         let (dst, value, len) = self.pop3()?;
-        self.emit(Instr::MemoryFill { dst, value, len });
+        if self.is_fast_memory(mem) {
+            self.emit(Instr::MemoryFill { dst, value, len });
+        } else {
+            let mem = self.memory_index(mem)?;
+            self.emit(Instr::MemoryFillMem {
+                dst,
+                value,
+                len,
+                mem,
+            });
+        }
         Ok(())
     }
 
     fn visit_memory_copy(&mut self, dst_mem: u32, src_mem: u32) -> Result<()> {
-        self.memory_zero(dst_mem)?;
-        self.memory_zero(src_mem)?;
         let (dst, src, len) = self.pop3()?;
-        self.emit(Instr::MemoryCopy { dst, src, len });
+        if self.is_fast_memory(dst_mem) && self.is_fast_memory(src_mem) {
+            self.emit(Instr::MemoryCopy { dst, src, len });
+        } else {
+            let (dst_mem, src_mem) = (self.memory_index(dst_mem)?, self.memory_index(src_mem)?);
+            self.emit(Instr::MemoryCopyMem {
+                dst,
+                src,
+                len,
+                dst_mem,
+                src_mem,
+            });
+        }
         Ok(())
     }
 
     fn visit_memory_init(&mut self, data: u32, mem: u32) -> Result<()> {
-        self.memory_zero(mem)?;
         let (dst, src, len) = self.pop3()?;
-        self.emit(Instr::MemoryInit {
-            seg: data,
-            dst,
-            src,
-            len,
-        });
+        if self.is_fast_memory(mem) {
+            self.emit(Instr::MemoryInit {
+                seg: data,
+                dst,
+                src,
+                len,
+            });
+        } else {
+            let mem = self.memory_index(mem)?;
+            self.emit(Instr::MemoryInitMem {
+                dst,
+                src,
+                len,
+                mem,
+                seg: data,
+            });
+        }
         Ok(())
     }
 

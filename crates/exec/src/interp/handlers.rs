@@ -24,6 +24,8 @@ use crate::num;
 use crate::store::{from_bits, to_bits, Frame, FuncEntity, Store};
 use crate::Trap;
 
+pub(super) use super::any_memory::*;
+
 /// Whether to go on after an instruction.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum Flow {
@@ -164,7 +166,7 @@ impl State {
     }
 
     #[inline(always)]
-    fn next(&mut self) -> Flow {
+    pub(super) fn next(&mut self) -> Flow {
         // SAFETY: every instruction but the last (`Return`, which does not come here) has a
         // successor in the same code.
         self.ip = unsafe { self.ip.add(1) };
@@ -219,7 +221,7 @@ pub(super) fn memory_view(store: &mut Store, mem: usize) -> (*mut u8, usize) {
 /// The `Exit` is returned here, not by the cold function, so that the compiler sees the
 /// trap path end the handler: the hot path then needs no saved registers.
 #[inline(always)]
-fn trap(cx: &mut Ctx, code: TrapCode) -> Flow {
+pub(super) fn trap(cx: &mut Ctx, code: TrapCode) -> Flow {
     set_trap(cx, Trap::new(code));
     Flow::Exit
 }
@@ -278,6 +280,13 @@ macro_rules! with_handlers {
             MemoryCopy { dst, src, len } => memory_copy,
             MemoryInit { seg, dst, src, len } => memory_init,
             DataDrop { seg } => data_drop,
+            LoadMem { dst, addr, kind, mem, offset } => load_mem,
+            StoreMem { addr, value, width, mem, offset } => store_mem,
+            MemorySizeMem { dst, mem } => memory_size_mem,
+            MemoryGrowMem { dst, delta, mem } => memory_grow_mem,
+            MemoryFillMem { dst, value, len, mem } => memory_fill_mem,
+            MemoryCopyMem { dst, src, len, dst_mem, src_mem } => memory_copy_mem,
+            MemoryInitMem { dst, src, len, mem, seg } => memory_init_mem,
             TableGet { dst, table, index } => table_get,
             TableSet { table, index, value } => table_set,
             TableSize { dst, table } => table_size,
@@ -359,7 +368,7 @@ pub(super) fn unary(s: &mut State, cx: &mut Ctx, op: spindle_ir::UnOp, dst: Dst,
 
 /// Width in bytes of a load kind.
 #[inline(always)]
-fn load_width(kind: u8) -> u64 {
+pub(super) fn load_width(kind: u8) -> u64 {
     match kind {
         load::I32Load | load::F32Load | load::I64Load32S | load::I64Load32U => 4,
         load::I64Load | load::F64Load => 8,
@@ -480,16 +489,21 @@ fn load_at(
             _ => p.cast::<u64>().read_unaligned().to_le(),
         }
     };
-    let v = match kind {
+    write(s, dst, extend_loaded(kind, raw));
+    s.next()
+}
+
+/// The register value of a load of kind `kind` whose bytes, zero-extended, are `raw`.
+#[inline(always)]
+pub(super) fn extend_loaded(kind: u8, raw: u64) -> u64 {
+    match kind {
         load::I32Load8S => raw as u8 as i8 as i32 as u32 as u64,
         load::I32Load16S => raw as u16 as i16 as i32 as u32 as u64,
         load::I64Load8S => raw as u8 as i8 as i64 as u64,
         load::I64Load16S => raw as u16 as i16 as i64 as u64,
         load::I64Load32S => raw as u32 as i32 as i64 as u64,
         _ => raw,
-    };
-    write(s, dst, v);
-    s.next()
+    }
 }
 
 /// A store of the low `width` bytes of `value`.
@@ -1222,7 +1236,7 @@ pub(super) fn memory_grow_op(s: &mut State, cx: &mut Ctx, dst: Dst, delta: Reg) 
 /// Runs a bulk operation given the operand values; on success re-derives the memory view
 /// (the operation borrowed the store's memory) and goes on.
 #[inline(always)]
-fn bulk(s: &mut State, cx: &mut Ctx, r: Result<(), TrapCode>) -> Flow {
+pub(super) fn bulk(s: &mut State, cx: &mut Ctx, r: Result<(), TrapCode>) -> Flow {
     match r {
         Ok(()) => {
             s.sync_mem(cx);
@@ -1234,7 +1248,12 @@ fn bulk(s: &mut State, cx: &mut Ctx, r: Result<(), TrapCode>) -> Flow {
 
 /// Checks `[start, start + len)` lies within `size`; returns the range as `usize`s.
 #[inline]
-fn range(start: u64, len: u64, size: usize, code: TrapCode) -> Result<(usize, usize), TrapCode> {
+pub(super) fn range(
+    start: u64,
+    len: u64,
+    size: usize,
+    code: TrapCode,
+) -> Result<(usize, usize), TrapCode> {
     let end = start.checked_add(len).ok_or(code)?;
     if end > size as u64 {
         return Err(code);

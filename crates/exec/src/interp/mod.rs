@@ -11,6 +11,7 @@
 //! instructions and linear memory are reached through raw pointers whose validity the
 //! translator and `enter_code` establish; every block states why it holds.
 
+mod any_memory;
 mod handlers;
 mod portable;
 mod threaded;
