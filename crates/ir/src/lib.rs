@@ -211,6 +211,16 @@ macro_rules! __spindle_instr_table {
             ReturnCall { func: u32, base: $crate::Reg }
             /// `return_call_indirect` through table `table` with engine-wide type `ty`.
             ReturnCallIndirect { ty: u32, table: u32, index: $crate::Reg, base: $crate::Reg }
+            /// `i64.add128`: the 128-bit sum of `(a, b)` and `(c, d)` (low, high halves),
+            /// low half to `dst`, high half to the register after it.
+            I64Add128 { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg, c: $crate::Reg, d: $crate::Reg }
+            /// `i64.sub128`, laid out as `I64Add128`.
+            I64Sub128 { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg, c: $crate::Reg, d: $crate::Reg }
+            /// `i64.mul_wide_s`: the signed 128-bit product of `a` and `b`, low half to `dst`,
+            /// high half to the register after it.
+            I64MulWideS { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg }
+            /// `i64.mul_wide_u`, unsigned.
+            I64MulWideU { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg }
             /// `call_ref`: calls the function that reference `func` names (traps on null).
             CallRef { func: $crate::Reg, base: $crate::Reg }
             /// `return_call_ref`: the tail-call form of `CallRef` (see `ReturnCall`).

@@ -1076,6 +1076,59 @@ impl<'m> Translator<'m> {
         Ok(())
     }
 
+    /// A wide-arithmetic operator: `n` operands in, two results (low, high) out, in the two
+    /// slots from the first operand's.
+    fn wide(&mut self, n: usize, make: impl FnOnce(Dst, &[Reg]) -> Instr) -> Result<()> {
+        let first = self.stack.len() - n;
+        let mut regs = [Reg(0); 4];
+        for (i, h) in (first..first + n).enumerate() {
+            regs[i] = self.reg_at(h)?;
+        }
+        self.pop_n(n);
+        let dst = self.push_temp()?;
+        self.push_temp()?;
+        // The handler reads every operand before writing, and writes the low half last, so
+        // the accumulator holds `dst` as for any instruction with a result.
+        self.emit(make(dst, &regs[..n]));
+        Ok(())
+    }
+
+    fn visit_i64_add128(&mut self) -> Result<()> {
+        self.wide(4, |dst, r| Instr::I64Add128 {
+            dst,
+            a: r[0],
+            b: r[1],
+            c: r[2],
+            d: r[3],
+        })
+    }
+
+    fn visit_i64_sub128(&mut self) -> Result<()> {
+        self.wide(4, |dst, r| Instr::I64Sub128 {
+            dst,
+            a: r[0],
+            b: r[1],
+            c: r[2],
+            d: r[3],
+        })
+    }
+
+    fn visit_i64_mul_wide_s(&mut self) -> Result<()> {
+        self.wide(2, |dst, r| Instr::I64MulWideS {
+            dst,
+            a: r[0],
+            b: r[1],
+        })
+    }
+
+    fn visit_i64_mul_wide_u(&mut self) -> Result<()> {
+        self.wide(2, |dst, r| Instr::I64MulWideU {
+            dst,
+            a: r[0],
+            b: r[1],
+        })
+    }
+
     fn visit_call_ref(&mut self, type_index: u32) -> Result<()> {
         let (p, r) = self.func_arity(type_index)?;
         let func = self.top_reg()?;
@@ -1510,7 +1563,7 @@ macro_rules! translate_op {
     ($t:ident, $visit:ident, Threads, $($rest:tt)*) => { Err(unsupported($t.offset, "threads")) };
     ($t:ident, $visit:ident, Gc, $($rest:tt)*) => { Err(unsupported($t.offset, "GC")) };
     ($t:ident, $visit:ident, Exceptions, $($rest:tt)*) => { Err(unsupported($t.offset, "exceptions")) };
-    ($t:ident, $visit:ident, WideArith, $($rest:tt)*) => { Err(unsupported($t.offset, "wide arithmetic")) };
+    ($t:ident, $visit:ident, WideArith, $name:ident, (), [$($x:ident)* -> $($y:ident)*]) => { $t.$visit() };
     ($t:ident, $visit:ident, CustomDesc, $($rest:tt)*) => { Err(unsupported($t.offset, "custom descriptors")) };
     // Hand-written.
     ($t:ident, $visit:ident, $prop:ident, $name:ident, ($($imm:ident),*), [custom]) => { $t.$visit($($imm),*) };

@@ -267,6 +267,10 @@ macro_rules! with_handlers {
             CallIndirect { ty, table, index, base } => call_indirect,
             ReturnCall { func, base } => return_call,
             ReturnCallIndirect { ty, table, index, base } => return_call_indirect,
+            I64Add128 { dst, a, b, c, d } => i64_add128,
+            I64Sub128 { dst, a, b, c, d } => i64_sub128,
+            I64MulWideS { dst, a, b } => i64_mul_wide_s,
+            I64MulWideU { dst, a, b } => i64_mul_wide_u,
             CallRef { func, base } => call_ref,
             ReturnCallRef { func, base } => return_call_ref,
             BrIfNull { r, to } => br_if_null,
@@ -833,6 +837,62 @@ pub(super) fn call_indirect(
         Some(next) if next.ty == ty => call_func(s, cx, callee, base),
         _ => Flow::Slow,
     }
+}
+
+// ----- wide arithmetic -----
+
+/// Writes a 128-bit result: the high half to the register after `dst`, then the low half
+/// to `dst` (so the accumulator holds `dst`'s value).
+#[inline(always)]
+fn write128(s: &mut State, dst: Dst, v: u128) -> Flow {
+    s.w(Dst(dst.0 + 1), (v >> 64) as u64);
+    s.w(dst, v as u64);
+    s.next()
+}
+
+#[inline(always)]
+fn pair(s: &State, lo: Reg, hi: Reg) -> u128 {
+    (s.r(lo) as u128) | ((s.r(hi) as u128) << 64)
+}
+
+#[inline(always)]
+pub(super) fn i64_add128(
+    s: &mut State,
+    _cx: &mut Ctx,
+    dst: Dst,
+    a: Reg,
+    b: Reg,
+    c: Reg,
+    d: Reg,
+) -> Flow {
+    let v = pair(s, a, b).wrapping_add(pair(s, c, d));
+    write128(s, dst, v)
+}
+
+#[inline(always)]
+pub(super) fn i64_sub128(
+    s: &mut State,
+    _cx: &mut Ctx,
+    dst: Dst,
+    a: Reg,
+    b: Reg,
+    c: Reg,
+    d: Reg,
+) -> Flow {
+    let v = pair(s, a, b).wrapping_sub(pair(s, c, d));
+    write128(s, dst, v)
+}
+
+#[inline(always)]
+pub(super) fn i64_mul_wide_s(s: &mut State, _cx: &mut Ctx, dst: Dst, a: Reg, b: Reg) -> Flow {
+    let v = (s.r(a) as i64 as i128).wrapping_mul(s.r(b) as i64 as i128);
+    write128(s, dst, v as u128)
+}
+
+#[inline(always)]
+pub(super) fn i64_mul_wide_u(s: &mut State, _cx: &mut Ctx, dst: Dst, a: Reg, b: Reg) -> Flow {
+    let v = (s.r(a) as u128).wrapping_mul(s.r(b) as u128);
+    write128(s, dst, v)
 }
 
 /// `call_ref`: a function reference holds its store index plus one (0 is null).
