@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use spindle_decode::{HeapType, Limits, TableType, ValType};
+use spindle_decode::{Limits, TableType};
 use spindle_ir::TrapCode;
 
 use crate::interp;
@@ -48,25 +48,6 @@ fn eval(store: &Store, inst: usize, ops: &[ConstOp]) -> u64 {
         stack.push(v);
     }
     stack.pop().unwrap_or(0)
-}
-
-/// Subtyping across modules: abstract heap types by their hierarchy, concrete ones (whose
-/// engine-wide identity is issue 4's work) only when equal.
-fn val_subtype(a: ValType, b: ValType) -> bool {
-    if a == b {
-        return true;
-    }
-    match (a, b) {
-        (ValType::Ref(x), ValType::Ref(y)) => {
-            (!x.nullable || y.nullable)
-                && matches!(
-                    (x.heap, y.heap),
-                    (HeapType::Abstract(_), HeapType::Abstract(_))
-                )
-                && spindle_validate::TypeSpace::default().is_sub_heap(x.heap, y.heap)
-        }
-        _ => false,
-    }
 }
 
 fn limits_match(actual: &Limits, declared: &Limits) -> bool {
@@ -158,7 +139,7 @@ pub fn instantiate(
                 let fits = if gt.mutable {
                     actual.content == gt.content
                 } else {
-                    val_subtype(actual.content, gt.content)
+                    store.registry.is_val_subtype(actual.content, gt.content)
                 };
                 if actual.mutable != gt.mutable || !fits {
                     return Err(bad());

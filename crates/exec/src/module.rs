@@ -5,8 +5,8 @@
 use std::sync::{Arc, OnceLock};
 
 use spindle_decode::{
-    read_operator, BinaryReader, ConstExpr, ElementItems, ExternalKind, GlobalType, ImportKind,
-    MemoryType, Module, RefType, SegmentMode, TableType, ValType,
+    read_operator, BinaryReader, ConstExpr, ElementItems, ExternalKind, GlobalType, HeapType,
+    ImportKind, MemoryType, Module, RefType, SegmentMode, TableType, ValType,
 };
 use spindle_translate::Translator;
 
@@ -246,6 +246,38 @@ pub fn compile_bytes(
     )
 }
 
+/// `v` with its concrete type indices (module-local) replaced by engine-wide type ids, the
+/// form in which the store keeps global and table types and import checks compare them.
+fn engine_val(v: ValType, types: &[u32]) -> ValType {
+    match v {
+        ValType::Ref(r) => ValType::Ref(engine_ref(r, types)),
+        v => v,
+    }
+}
+
+fn engine_ref(r: RefType, types: &[u32]) -> RefType {
+    let heap = match r.heap {
+        HeapType::Concrete(i) => HeapType::Concrete(types[i as usize]),
+        HeapType::Exact(i) => HeapType::Exact(types[i as usize]),
+        h => h,
+    };
+    RefType { heap, ..r }
+}
+
+fn engine_global(g: GlobalType, types: &[u32]) -> GlobalType {
+    GlobalType {
+        content: engine_val(g.content, types),
+        ..g
+    }
+}
+
+fn engine_table(t: TableType, types: &[u32]) -> TableType {
+    TableType {
+        element: engine_ref(t.element, types),
+        ..t
+    }
+}
+
 fn compile_inner(
     registry: &TypeRegistry,
     features: &Features,
@@ -305,7 +337,7 @@ fn compile_inner(
             ImportKind::FuncExact(t) => ImportDesc::FuncExact(types[t as usize]),
             ImportKind::Table(t) => {
                 it += 1;
-                ImportDesc::Table(t)
+                ImportDesc::Table(engine_table(t, &types))
             }
             ImportKind::Memory(mt) => {
                 im += 1;
@@ -313,7 +345,7 @@ fn compile_inner(
             }
             ImportKind::Global(g) => {
                 ig += 1;
-                ImportDesc::Global(g)
+                ImportDesc::Global(engine_global(g, &types))
             }
             ImportKind::Tag(t) => ImportDesc::Tag(types[t.func_type as usize]),
         };
@@ -370,23 +402,28 @@ fn compile_inner(
         bytes: owner.unwrap_or_else(|| crate::ModuleBytes::Owned(Arc::from(bytes))),
         bodies,
     });
+    let tables = m
+        .tables
+        .iter()
+        .map(|t| {
+            let init = t.init.as_ref().map(const_ops).transpose()?;
+            Ok((engine_table(t.ty, &types), init))
+        })
+        .collect::<Result<_, Error>>()?;
+    let globals = m
+        .globals
+        .iter()
+        .map(|g| Ok((engine_global(g.ty, &types), const_ops(&g.init)?)))
+        .collect::<Result<_, Error>>()?;
     Ok(CompiledModule {
         lazy,
         types,
         imports,
         func_types,
         funcs,
-        tables: m
-            .tables
-            .iter()
-            .map(|t| Ok((t.ty, t.init.as_ref().map(const_ops).transpose()?)))
-            .collect::<Result<_, Error>>()?,
+        tables,
         memories: m.memories.iter().map(|(_, mt)| *mt).collect(),
-        globals: m
-            .globals
-            .iter()
-            .map(|g| Ok((g.ty, const_ops(&g.init)?)))
-            .collect::<Result<_, Error>>()?,
+        globals,
         exports,
         start: m.start.map(|(_, f)| f),
         elems,

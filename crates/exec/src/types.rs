@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use spindle_decode::{CompositeType, SubType, ValType};
+use spindle_decode::{AbstractHeapType, CompositeType, HeapType, RefType, SubType, ValType};
 use spindle_validate::{map_sub, TypeSpace};
 
 /// A function signature.
@@ -31,6 +31,8 @@ struct Registry {
     types: Vec<FuncType>,
     /// The declared supertype of each id.
     supers: Vec<Option<u32>>,
+    /// The abstract heap type each id is a kind of (`func`, `struct` or `array`).
+    kinds: Vec<AbstractHeapType>,
     /// Canonical rec groups: their structure, references outside the group as engine ids and
     /// inside it as `REC_LOCAL | position`, to the id of their first type.
     groups: BTreeMap<Vec<SubType>, u32>,
@@ -54,6 +56,11 @@ impl Registry {
                 _ => base + (x & !REC_LOCAL),
             });
             self.supers.push(up);
+            self.kinds.push(match t.composite {
+                CompositeType::Func(_) => AbstractHeapType::Func,
+                CompositeType::Struct(_) => AbstractHeapType::Struct,
+                CompositeType::Array(_) => AbstractHeapType::Array,
+            });
         }
         self.groups.insert(key, base);
         base
@@ -129,6 +136,45 @@ impl TypeRegistry {
             }
         }
         false
+    }
+
+    /// Whether value type `a` matches `b`, both in engine form (concrete type indices are
+    /// engine ids): reference types by nullability and heap subtyping.
+    pub fn is_val_subtype(&self, a: ValType, b: ValType) -> bool {
+        match (a, b) {
+            _ if a == b => true,
+            (ValType::Ref(x), ValType::Ref(y)) => self.is_ref_subtype(x, y),
+            _ => false,
+        }
+    }
+
+    fn is_ref_subtype(&self, a: RefType, b: RefType) -> bool {
+        if a.nullable && !b.nullable {
+            return false;
+        }
+        let kind = |id: u32| {
+            let r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            r.kinds.get(id as usize).copied()
+        };
+        use AbstractHeapType as A;
+        match (a.heap, b.heap) {
+            (HeapType::Abstract(x), HeapType::Abstract(y)) => spindle_validate::abstract_sub(x, y),
+            (HeapType::Concrete(i) | HeapType::Exact(i), HeapType::Abstract(y)) => {
+                kind(i).is_some_and(|k| spindle_validate::abstract_sub(k, y))
+            }
+            (HeapType::Abstract(x), HeapType::Concrete(j) | HeapType::Exact(j)) => {
+                match (x, kind(j)) {
+                    (A::NoFunc, Some(A::Func)) => true,
+                    (A::None, Some(A::Struct | A::Array)) => true,
+                    _ => false,
+                }
+            }
+            (HeapType::Concrete(i) | HeapType::Exact(i), HeapType::Concrete(j)) => {
+                self.is_subtype(i, j)
+            }
+            (HeapType::Exact(i), HeapType::Exact(j)) => i == j,
+            (HeapType::Concrete(_), HeapType::Exact(_)) => false,
+        }
     }
 
     /// The signature of the type with id `id` (empty for struct and array types).

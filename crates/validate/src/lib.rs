@@ -24,7 +24,7 @@ pub use error::{ErrorKind, Result, ValidateError};
 pub use features::Features;
 pub use func::{FuncValidator, Visitor};
 pub use module::check_module;
-pub use types::{map_sub, TypeSpace};
+pub use types::{abstract_sub, map_sub, TypeSpace};
 
 /// Decodes and validates a whole module under `features`.
 ///
