@@ -162,13 +162,10 @@ impl TypeRegistry {
             (HeapType::Concrete(i) | HeapType::Exact(i), HeapType::Abstract(y)) => {
                 kind(i).is_some_and(|k| spindle_validate::abstract_sub(k, y))
             }
-            (HeapType::Abstract(x), HeapType::Concrete(j) | HeapType::Exact(j)) => {
-                match (x, kind(j)) {
-                    (A::NoFunc, Some(A::Func)) => true,
-                    (A::None, Some(A::Struct | A::Array)) => true,
-                    _ => false,
-                }
-            }
+            (HeapType::Abstract(x), HeapType::Concrete(j) | HeapType::Exact(j)) => matches!(
+                (x, kind(j)),
+                (A::NoFunc, Some(A::Func)) | (A::None, Some(A::Struct | A::Array))
+            ),
             (HeapType::Concrete(i) | HeapType::Exact(i), HeapType::Concrete(j)) => {
                 self.is_subtype(i, j)
             }
