@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::fmt;
 
 use spindle::{
-    Caller, Config, Engine, Error, ExternType, Features, Func, Global, GlobalType, Instance,
-    Limits, Linker, Memory, MemoryType, Module, RefType, Store, Table, TableType, Val, ValType,
+    Caller, Config, Engine, Error, Features, Func, Global, GlobalType, Instance, Limits, Linker,
+    Memory, MemoryType, Module, RefType, Store, Table, TableType, Val, ValType,
 };
 use spindle_decode::{AbstractHeapType, HeapType};
 use wast::core::{
@@ -254,10 +254,6 @@ impl Session {
                 .unwrap_or_default(),
         };
         match Module::new(&self.engine, bytes) {
-            // Tags (exceptions) are not in the embedding API yet: they cannot be linked.
-            Ok(m) if m.imports().any(|(_, _, t)| matches!(t, ExternType::Tag(_))) => {
-                unsupported("exceptions".into())
-            }
             Ok(m) => Definition::Ready(m),
             Err(e) => match unsupported_reason(&e) {
                 Some(what) => unsupported(what),

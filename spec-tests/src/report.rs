@@ -551,7 +551,7 @@ mod tests {
              (assert_return (invoke \"f\"))\n\
              (invoke \"g\")\n\
              (assert_trap (invoke \"t\") \"integer overflow\")\n\
-             (assert_exception (invoke \"f\"))",
+             (assert_suspension (invoke \"f\") \"s\")",
         );
         let c = s.counts();
         assert_eq!(
@@ -584,7 +584,7 @@ mod tests {
         assert_eq!(flat["wrong_message"], 1);
         assert_eq!(flat["not_run"], 1);
         assert_eq!(flat["unsupported"], 0);
-        assert_eq!(flat["not_run.assert_exception"], 1);
+        assert_eq!(flat["not_run.assert_suspension"], 1);
         assert_eq!(flat["invoke.passed"], 1);
         assert_eq!(flat["invoke.failed"], 1);
         assert_eq!(flat["assert_trap.wrong_message"], 1);
@@ -606,9 +606,9 @@ mod tests {
     fn diff_names_changed_counts_and_failures() {
         let before = expectations(&[suite(
             "s",
-            "(assert_exception (invoke \"f\"))\n(module (func $f",
+            "(assert_suspension (invoke \"f\") \"s\")\n(module (func $f",
         )]);
-        let after = expectations(&[suite("s", "(assert_exception (invoke \"f\"))")]);
+        let after = expectations(&[suite("s", "(assert_suspension (invoke \"f\") \"s\")")]);
         let diff = compare_expectations(&before, &after);
         assert!(diff.contains(&"suite s:".to_string()), "{diff:?}");
         assert!(diff.contains(&"  failed: 1 -> 0".to_string()), "{diff:?}");
@@ -650,8 +650,8 @@ mod tests {
     #[test]
     fn table_has_a_row_per_suite_and_totals() {
         let s = [
-            suite("one", "(assert_exception (invoke \"f\"))"),
-            suite("two", "(assert_exception (invoke \"g\"))"),
+            suite("one", "(assert_suspension (invoke \"f\") \"s\")"),
+            suite("two", "(assert_suspension (invoke \"g\") \"s\")"),
         ];
         let table = render_table(&s);
         let lines: Vec<&str> = table.lines().collect();
@@ -659,6 +659,6 @@ mod tests {
         assert!(lines[1].starts_with("one "));
         assert!(lines[2].starts_with("two "));
         assert!(lines[4].starts_with("TOTAL"));
-        assert!(table.contains("not run by kind: assert_exception 2"));
+        assert!(table.contains("not run by kind: assert_suspension 2"));
     }
 }

@@ -1,5 +1,5 @@
 //! The Wasm 1.0 and 2.0 suites, and those of the proposals the interpreter runs in full
-//! (tail calls, multiple memories, 64-bit memories but their SIMD files, wide arithmetic), in the modes
+//! (tail calls, multiple memories, 64-bit memories but their SIMD files, wide arithmetic, exceptions), in the modes
 //! `tests/spec.rs` does not cover: lazy translation (bodies validated up front, translated on
 //! first call) and the portable loop dispatch, each combination run in full. Every directive
 //! that runs passes in each, as in the default mode.
@@ -24,6 +24,7 @@ fn full_suites_pass_in_every_mode() {
             ("multi-memory", 1_000, false),
             ("memory64", 1_700, true),
             ("wide-arithmetic", 110, false),
+            ("exceptions", 115, false),
         ];
         for (suite, at_least, some_unsupported) in suites {
             let start = std::time::Instant::now();

@@ -146,7 +146,12 @@ pub fn instantiate(
                 }
                 inst.globals.push(g);
             }
-            (ImportDesc::Tag(_), Extern::Tag(t)) => inst.tags.push(t),
+            (ImportDesc::Tag(ty), Extern::Tag(t)) => {
+                if store.tags.get(t as usize) != Some(ty) {
+                    return Err(bad());
+                }
+                inst.tags.push(t);
+            }
             _ => return Err(bad()),
         }
     }
@@ -166,6 +171,10 @@ pub fn instantiate(
             index: i as u32,
         });
         inst.funcs.push((store.funcs.len() - 1) as u32);
+    }
+    for ty in &module.tags {
+        store.tags.push(*ty);
+        inst.tags.push((store.tags.len() - 1) as u32);
     }
     store.instances.push(inst);
     for (ty, init) in &module.globals {

@@ -133,6 +133,8 @@ pub struct CompiledModule {
     pub tables: Vec<(TableType, Option<ConstExprOps>)>,
     pub memories: Vec<MemoryType>,
     pub globals: Vec<(GlobalType, ConstExprOps)>,
+    /// Engine-wide type id of each defined tag.
+    pub tags: Vec<u32>,
     pub exports: Vec<(String, ExportKind, u32)>,
     pub start: Option<u32>,
     pub elems: Vec<ElemDef>,
@@ -415,8 +417,14 @@ fn compile_inner(
         .iter()
         .map(|g| Ok((engine_global(g.ty, &types), const_ops(&g.init)?)))
         .collect::<Result<_, Error>>()?;
+    let tags = m
+        .tags
+        .iter()
+        .map(|(_, t)| types[t.func_type as usize])
+        .collect();
     Ok(CompiledModule {
         lazy,
+        tags,
         types,
         imports,
         func_types,

@@ -92,6 +92,13 @@ pub struct GlobalEntity {
     pub ty: GlobalType,
 }
 
+/// A thrown exception: its tag (store index) and payload (register bits).
+#[derive(Clone, Debug)]
+pub struct ExceptionEntity {
+    pub tag: u32,
+    pub payload: Box<[u64]>,
+}
+
 /// An exported or imported entity.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Extern {
@@ -177,6 +184,11 @@ pub struct Store {
     pub memories: Vec<MemoryEntity>,
     pub tables: Vec<TableEntity>,
     pub globals: Vec<GlobalEntity>,
+    /// Exception tags: the engine-wide id of each one's function type (its payload).
+    pub tags: Vec<u32>,
+    /// Every exception thrown so far; an `exnref` is an index here plus one. (They live as
+    /// long as the store: collecting them needs the GC's roots, issue 4.)
+    pub exceptions: Vec<ExceptionEntity>,
     pub instances: Vec<InstanceEntity>,
     pub limits: StoreLimits,
     /// How the interpreter dispatches instructions.
@@ -213,6 +225,8 @@ impl Store {
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
+            tags: Vec::new(),
+            exceptions: Vec::new(),
             instances: Vec::new(),
             limits: StoreLimits::default(),
             dispatch: crate::interp::Dispatch::default(),

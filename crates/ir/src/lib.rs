@@ -56,6 +56,10 @@ pub enum TrapCode {
     NullReference,
     /// `call_ref` or `return_call_ref` of a null reference.
     NullFunctionReference,
+    /// `throw_ref` of a null reference.
+    NullExceptionReference,
+    /// An exception no handler caught left the outermost Wasm frame of the call.
+    UncaughtException,
     UninitializedElement,
     UndefinedElement,
     /// A host function failed (its error is carried beside the trap).
@@ -78,6 +82,8 @@ impl TrapCode {
             TrapCode::OutOfFuel => "all fuel consumed",
             TrapCode::NullReference => "null reference",
             TrapCode::NullFunctionReference => "null function reference",
+            TrapCode::NullExceptionReference => "null exception reference",
+            TrapCode::UncaughtException => "uncaught exception",
             TrapCode::UninitializedElement => "uninitialized element",
             TrapCode::UndefinedElement => "undefined element",
             TrapCode::Host => "host function error",
@@ -221,6 +227,11 @@ macro_rules! __spindle_instr_table {
             I64MulWideS { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg }
             /// `i64.mul_wide_u`, unsigned.
             I64MulWideU { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg }
+            /// `throw`: raises an exception of the instance's tag `tag` with the payload in
+            /// the registers from `base`.
+            Throw { tag: u32, base: $crate::Reg }
+            /// `throw_ref`: raises the exception reference `exn` again (traps on null).
+            ThrowRef { exn: $crate::Reg }
             /// `call_ref`: calls the function that reference `func` names (traps on null).
             CallRef { func: $crate::Reg, base: $crate::Reg }
             /// `return_call_ref`: the tail-call form of `CallRef` (see `ReturnCall`).

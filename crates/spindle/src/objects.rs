@@ -1,7 +1,9 @@
-//! Memories, tables and globals, created by the host or exported by instances.
+//! Memories, tables, globals and tags, created by the host or exported by instances.
 
 use spindle_decode::{GlobalType, MemoryType, TableType};
-use spindle_exec::{from_bits, to_bits, Error, GlobalEntity, MemoryEntity, TableEntity, Val};
+use spindle_exec::{
+    from_bits, to_bits, Error, FuncType, GlobalEntity, MemoryEntity, TableEntity, Val,
+};
 
 use crate::func::Func;
 use crate::Store;
@@ -18,6 +20,25 @@ pub struct Table(pub(crate) u32);
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Global(pub(crate) u32);
 
+/// An exception tag of a store: what `throw` names and `catch` clauses match, by identity.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Tag(pub(crate) u32);
+
+impl Tag {
+    /// A new tag whose exceptions carry values of `ty`'s parameter types (`ty` has no
+    /// results).
+    pub fn new<T>(store: &mut Store<T>, ty: FuncType) -> Tag {
+        let id = store.inner.registry.intern(&ty);
+        store.inner.tags.push(id);
+        Tag((store.inner.tags.len() - 1) as u32)
+    }
+
+    /// The tag's type: its parameters are the payload's types.
+    pub fn ty<T>(&self, store: &Store<T>) -> FuncType {
+        store.inner.registry.get(store.inner.tags[self.0 as usize])
+    }
+}
+
 /// Anything that can be imported or exported.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Extern {
@@ -29,6 +50,8 @@ pub enum Extern {
     Memory(Memory),
     /// A global.
     Global(Global),
+    /// An exception tag.
+    Tag(Tag),
 }
 
 impl From<Func> for Extern {
@@ -59,6 +82,7 @@ impl Extern {
             Extern::Table(t) => spindle_exec::Extern::Table(t.0),
             Extern::Memory(m) => spindle_exec::Extern::Memory(m.0),
             Extern::Global(g) => spindle_exec::Extern::Global(g.0),
+            Extern::Tag(t) => spindle_exec::Extern::Tag(t.0),
         }
     }
 
@@ -68,7 +92,7 @@ impl Extern {
             spindle_exec::Extern::Table(t) => Extern::Table(Table(t)),
             spindle_exec::Extern::Memory(m) => Extern::Memory(Memory(m)),
             spindle_exec::Extern::Global(g) => Extern::Global(Global(g)),
-            spindle_exec::Extern::Tag(_) => return None,
+            spindle_exec::Extern::Tag(t) => Extern::Tag(Tag(t)),
         })
     }
 }

@@ -38,4 +38,30 @@ pub struct CompiledFunc {
     pub locals: u32,
     /// Results (returned in the frame's first registers).
     pub results: u32,
+    /// The `try_table` regions, in the order their blocks start (so an inner region comes
+    /// after the regions that contain it).
+    pub handlers: Box<[TryRegion]>,
+}
+
+/// The instructions of a `try_table` body and its catch clauses, tried in order.
+#[derive(Clone, Debug)]
+pub struct TryRegion {
+    /// First instruction of the body.
+    pub start: u32,
+    /// One past the body's last instruction.
+    pub end: u32,
+    pub catches: Box<[CatchClause]>,
+}
+
+/// One catch clause of a `try_table`.
+#[derive(Clone, Copy, Debug)]
+pub struct CatchClause {
+    /// The module's tag index; `None` catches everything.
+    pub tag: Option<u32>,
+    /// Whether the exception reference goes to the label too (after the payload).
+    pub with_ref: bool,
+    /// The `Br` to the clause's label: where execution goes once the values are placed.
+    pub pad: u32,
+    /// The register of the label's first value.
+    pub slot: u16,
 }

@@ -10,7 +10,7 @@ use spindle_decode::{
 use spindle_ir::{BinOp, Dst, Instr, Reg, TrapCode, UnOp};
 use spindle_validate::{FuncValidator, ModuleCtx, Result, ValidateError, Visitor};
 
-use crate::CompiledFunc;
+use crate::{CatchClause, CompiledFunc, TryRegion};
 
 /// A value on the compile-time operand stack.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -48,6 +48,8 @@ struct Ctrl {
     else_patch: Option<u32>,
     /// Opened in unreachable code: nothing is emitted for it.
     dead: bool,
+    /// A `try_table`'s region in `Translator::handlers`, whose end is set at the `end`.
+    try_region: Option<u32>,
 }
 
 impl Ctrl {
@@ -102,6 +104,8 @@ pub struct Translator<'m> {
     spare_patches: Vec<Vec<u32>>,
     /// Which instructions are branch targets (for `use_accumulator`; reused).
     branch_targets: Vec<bool>,
+    /// The current function's `try_table` regions.
+    handlers: Vec<TryRegion>,
     code: Vec<Instr>,
     reachable: bool,
     /// The last instruction, when it wrote the Temp on top of the stack.
@@ -139,6 +143,7 @@ impl<'m> Translator<'m> {
             ctrls: Vec::new(),
             spare_patches: Vec::new(),
             branch_targets: Vec::new(),
+            handlers: Vec::new(),
             code: Vec::new(),
             reachable: true,
             last_result: None,
@@ -333,6 +338,7 @@ impl<'m> Translator<'m> {
             patches,
             else_patch: None,
             dead,
+            try_region: None,
         });
     }
 
@@ -399,6 +405,7 @@ impl<'m> Translator<'m> {
         self.stack.clear();
         self.ctrls.clear();
         self.code.clear();
+        self.handlers.clear();
         self.max_height = 0;
         self.reachable = true;
         self.last_result = None;
@@ -423,6 +430,7 @@ impl<'m> Translator<'m> {
             params,
             locals: self.locals,
             results,
+            handlers: core::mem::take(&mut self.handlers).into_boxed_slice(),
         })
     }
 
@@ -866,6 +874,9 @@ impl<'m> Translator<'m> {
             self.copy_top_to(n, height)?;
         }
         let here = self.code.len() as u32;
+        if let Some(k) = ctrl.try_region {
+            self.handlers[k as usize].end = here;
+        }
         if ctrl.kind != Kind::Loop {
             for &at in &ctrl.patches {
                 self.patch(at, here);
@@ -1127,6 +1138,67 @@ impl<'m> Translator<'m> {
             a: r[0],
             b: r[1],
         })
+    }
+
+    /// `try_table`: a block whose body's instructions form a region of the function's
+    /// handler table. Each catch clause gets a landing pad before the body, a `Br` to its
+    /// label that the interpreter jumps to once it has put the payload (and the exception
+    /// reference) in the label's slots.
+    fn visit_try_table(&mut self, table: spindle_decode::TryTable) -> Result<()> {
+        let (p, r) = self.block_arity(table.ty)?;
+        self.materialize_all()?;
+        let skip = self.emit(Instr::Br { to: 0 });
+        let mut catches = Vec::with_capacity(table.catches.len());
+        for catch in &table.catches {
+            use spindle_decode::Catch;
+            let (tag, with_ref, label) = match *catch {
+                Catch::One { tag, label } => (Some(tag), false, label),
+                Catch::OneRef { tag, label } => (Some(tag), true, label),
+                Catch::All { label } => (None, false, label),
+                Catch::AllRef { label } => (None, true, label),
+            };
+            let target = &self.ctrls[self.ctrls.len() - 1 - label as usize];
+            let slot = self.slot(target.height as usize)?;
+            let pad = self.code.len() as u32;
+            self.branch_to(label, |to| Instr::Br { to });
+            catches.push(CatchClause {
+                tag,
+                with_ref,
+                pad,
+                slot,
+            });
+        }
+        let here = self.code.len() as u32;
+        self.patch(skip, here);
+        self.push_ctrl(Kind::Block, p, r, false);
+        let k = self.handlers.len() as u32;
+        self.handlers.push(TryRegion {
+            start: here,
+            end: here,
+            catches: catches.into_boxed_slice(),
+        });
+        if let Some(ctrl) = self.ctrls.last_mut() {
+            ctrl.try_region = Some(k);
+        }
+        self.last_result = None;
+        Ok(())
+    }
+
+    fn visit_throw(&mut self, tag: u32) -> Result<()> {
+        let ty = self.ctx.tags[tag as usize];
+        let (p, _) = self.func_arity(ty)?;
+        let base = self.call_args(p)?;
+        self.emit(Instr::Throw { tag, base });
+        self.reachable = false;
+        Ok(())
+    }
+
+    fn visit_throw_ref(&mut self) -> Result<()> {
+        let exn = self.top_reg()?;
+        self.pop_n(1);
+        self.emit(Instr::ThrowRef { exn });
+        self.reachable = false;
+        Ok(())
     }
 
     fn visit_call_ref(&mut self, type_index: u32) -> Result<()> {
@@ -1562,7 +1634,6 @@ macro_rules! translate_op {
     ($t:ident, $visit:ident, RelaxedSimd, $($rest:tt)*) => { Err(unsupported($t.offset, "relaxed SIMD")) };
     ($t:ident, $visit:ident, Threads, $($rest:tt)*) => { Err(unsupported($t.offset, "threads")) };
     ($t:ident, $visit:ident, Gc, $($rest:tt)*) => { Err(unsupported($t.offset, "GC")) };
-    ($t:ident, $visit:ident, Exceptions, $($rest:tt)*) => { Err(unsupported($t.offset, "exceptions")) };
     ($t:ident, $visit:ident, WideArith, $name:ident, (), [$($x:ident)* -> $($y:ident)*]) => { $t.$visit() };
     ($t:ident, $visit:ident, CustomDesc, $($rest:tt)*) => { Err(unsupported($t.offset, "custom descriptors")) };
     // Hand-written.

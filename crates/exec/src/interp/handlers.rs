@@ -271,6 +271,8 @@ macro_rules! with_handlers {
             I64Sub128 { dst, a, b, c, d } => i64_sub128,
             I64MulWideS { dst, a, b } => i64_mul_wide_s,
             I64MulWideU { dst, a, b } => i64_mul_wide_u,
+            Throw { tag, base } => throw_op,
+            ThrowRef { exn } => throw_ref,
             CallRef { func, base } => call_ref,
             ReturnCallRef { func, base } => return_call_ref,
             BrIfNull { r, to } => br_if_null,
@@ -895,6 +897,86 @@ pub(super) fn i64_mul_wide_u(s: &mut State, _cx: &mut Ctx, dst: Dst, a: Reg, b: 
     write128(s, dst, v)
 }
 
+// ----- exceptions -----
+
+/// `throw`: always the slow path (`throw_exception`).
+#[inline(always)]
+pub(super) fn throw_op(_s: &mut State, _cx: &mut Ctx, _tag: u32, _base: Reg) -> Flow {
+    Flow::Slow
+}
+
+/// `throw_ref`: always the slow path.
+#[inline(always)]
+pub(super) fn throw_ref(_s: &mut State, _cx: &mut Ctx, _exn: Reg) -> Flow {
+    Flow::Slow
+}
+
+/// Raises exception `exn` (a store index) at `s.ip`: the innermost `try_table` region
+/// around the instruction, in this frame and then in each caller at its call, whose clause
+/// matches takes it (payload and reference to the clause's label slots, then on at its
+/// landing pad); frames without one are popped. Past the run's entry frame, the call ends
+/// with `UncaughtException` (the exception stays in the store, see `Store::exceptions`).
+fn throw_exception(s: &mut State, cx: &mut Ctx, exn: usize) -> Flow {
+    // SAFETY: `ip` points into the current function's code (invariants of `State`).
+    let mut at = unsafe { s.ip.offset_from(cx.cur.instrs()) } as u32;
+    loop {
+        if let Some(pad) = catch_here(cx, at, exn) {
+            s.ip = cx.cur.instrs().wrapping_add(pad as usize);
+            s.sync(cx);
+            return Flow::Continue;
+        }
+        let entry_depth = cx.entry_depth;
+        let store = cx.store();
+        if store.frames.len() <= entry_depth {
+            return trap(cx, TrapCode::UncaughtException);
+        }
+        let Some(f) = store.frames.pop() else {
+            return trap(cx, TrapCode::UncaughtException);
+        };
+        store.stack_top = f.base + f.caller.frame_size as usize;
+        cx.cur = f.caller;
+        cx.base = f.base;
+        // The caller stopped at its call instruction, just before `f.ip`.
+        // SAFETY: `f.ip` is the instruction after a call in the caller's code.
+        at = unsafe { f.ip.offset_from(cx.cur.instrs()) } as u32 - 1;
+    }
+}
+
+/// The landing pad of the current frame's handler for exception `exn` thrown at
+/// instruction `at`, with the values placed, if there is one.
+fn catch_here(cx: &mut Ctx, at: u32, exn: usize) -> Option<u32> {
+    // SAFETY: see `Current::code`.
+    let code = unsafe { &*cx.cur.code };
+    let (inst, base) = (cx.cur.inst, cx.base);
+    let store = cx.store();
+    let tag = store.exceptions[exn].tag;
+    for region in code.handlers.iter().rev() {
+        if !(region.start..region.end).contains(&at) {
+            continue;
+        }
+        for clause in region.catches.iter() {
+            let matches = match clause.tag {
+                None => true,
+                Some(t) => store.instances[inst].tags[t as usize] == tag,
+            };
+            if !matches {
+                continue;
+            }
+            let mut slot = base + clause.slot as usize;
+            if clause.tag.is_some() {
+                let payload = &store.exceptions[exn].payload;
+                store.stack[slot..slot + payload.len()].copy_from_slice(payload);
+                slot += payload.len();
+            }
+            if clause.with_ref {
+                store.stack[slot] = exn as u64 + 1;
+            }
+            return Some(clause.pad);
+        }
+    }
+    None
+}
+
 /// `call_ref`: a function reference holds its store index plus one (0 is null).
 #[inline(always)]
 pub(super) fn call_ref(s: &mut State, cx: &mut Ctx, func: Reg, base: Reg) -> Flow {
@@ -1056,6 +1138,23 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
         Instr::ReturnCallRef { func, base } => match s.r(func) {
             0 => trap(cx, TrapCode::NullFunctionReference),
             f => tail_call(s, cx, (f - 1) as u32, base),
+        },
+        Instr::Throw { tag, base } => {
+            let (inst, frame) = (cx.cur.inst, cx.base);
+            let store = cx.store();
+            let t = store.instances[inst].tags[tag as usize];
+            let n = store.registry.get(store.tags[t as usize]).params.len();
+            let at = frame + base.0 as usize;
+            let payload = store.stack[at..at + n].into();
+            store
+                .exceptions
+                .push(crate::store::ExceptionEntity { tag: t, payload });
+            let exn = store.exceptions.len() - 1;
+            throw_exception(s, cx, exn)
+        }
+        Instr::ThrowRef { exn } => match s.r(exn) {
+            0 => trap(cx, TrapCode::NullExceptionReference),
+            e => throw_exception(s, cx, (e - 1) as usize),
         },
         Instr::ReturnCall { func, base } => {
             let inst = cx.cur.inst;

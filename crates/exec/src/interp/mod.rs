@@ -47,6 +47,8 @@ pub struct ExecFunc {
     pub locals: u32,
     pub results: u32,
     ops: Box<[Op]>,
+    /// The `try_table` regions (see `spindle_translate::TryRegion`).
+    handlers: Box<[spindle_translate::TryRegion]>,
 }
 
 impl ExecFunc {
@@ -86,6 +88,7 @@ impl ExecFunc {
             locals: func.locals,
             results: func.results,
             ops,
+            handlers: func.handlers,
         }
     }
 

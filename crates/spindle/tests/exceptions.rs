@@ -1,0 +1,102 @@
+//! Exceptions through the embedding API: a `try_table` catches what a callee throws (payload
+//! and reference), tags match by identity across instances (a tag exported by one instance
+//! and imported by another is the same tag; two tags of one type are not), `throw_ref`
+//! rethrows, and an exception nobody catches ends the call with "uncaught exception" and
+//! leaves the store usable. Both dispatch backends, both translation modes.
+
+use spindle::{Config, Dispatch, Engine, Linker, Module, Store, Translation, Val};
+
+fn wat(text: &str) -> Vec<u8> {
+    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
+    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parse");
+    module.encode().expect("encode")
+}
+
+const THROWER: &str = r#"
+(module
+  (tag $e (export "e") (param i32))
+  (tag $other (export "other") (param i32))
+  (func (export "throw_e") (param i32) (throw $e (local.get 0)))
+  (func (export "throw_other") (param i32) (throw $other (local.get 0))))
+"#;
+
+const CATCHER: &str = r#"
+(module
+  (import "t" "e" (tag $e (param i32)))
+  (import "t" "throw_e" (func $throw_e (param i32)))
+  (import "t" "throw_other" (func $throw_other (param i32)))
+  (global $count (mut i32) (i32.const 0))
+  ;; 100 + payload when $e arrives, -1 for anything else.
+  (func $deep (param i32 i32)
+    (global.set $count (i32.add (global.get $count) (i32.const 1)))
+    (if (local.get 1)
+      (then (call $throw_other (local.get 0)))
+      (else (call $throw_e (local.get 0)))))
+  (func (export "catch") (param i32 i32) (result i32)
+    (block $other
+      (block $got (result i32)
+        (try_table (catch $e $got) (catch_all $other)
+          (call $deep (local.get 0) (local.get 1)))
+        (return (i32.const -2)))
+      (return (i32.add (i32.const 100))))
+    (i32.const -1))
+  ;; Catches with the reference and throws it again: the caller of this one sees it.
+  (func (export "rethrow") (param i32)
+    (block $h (result exnref)
+      (try_table (catch_all_ref $h)
+        (call $throw_e (local.get 0)))
+      (return))
+    (throw_ref))
+  (func (export "count") (result i32) (global.get $count)))
+"#;
+
+fn run(translation: Translation, dispatch: Dispatch) {
+    let mode = format!("{translation:?}/{dispatch:?}");
+    let engine = Engine::new(&Config {
+        translation,
+        dispatch,
+        ..Config::default()
+    });
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    let thrower = Module::new(&engine, &wat(THROWER)).unwrap();
+    let t = linker.instantiate(&mut store, &thrower).unwrap();
+    linker.instance(&store, "t", t);
+    let catcher = Module::new(&engine, &wat(CATCHER)).unwrap();
+    let c = linker.instantiate(&mut store, &catcher).unwrap();
+    let mut call = |name: &str, args: &[Val], results: usize| {
+        let f = c.get_func(&store, name).unwrap();
+        let mut out = vec![Val::I32(0); results];
+        f.call(&mut store, args, &mut out)
+            .map(|()| out)
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        call("catch", &[Val::I32(7), Val::I32(0)], 1),
+        Ok(vec![Val::I32(107)]),
+        "{mode}"
+    );
+    assert_eq!(
+        call("catch", &[Val::I32(7), Val::I32(1)], 1),
+        Ok(vec![Val::I32(-1)]),
+        "{mode}"
+    );
+    let err = call("rethrow", &[Val::I32(3)], 0).unwrap_err();
+    assert!(err.contains("uncaught exception"), "{mode}: {err}");
+    // The store still runs calls, and the frames the exception left are gone.
+    assert_eq!(
+        call("catch", &[Val::I32(1), Val::I32(0)], 1),
+        Ok(vec![Val::I32(101)]),
+        "{mode}"
+    );
+    assert_eq!(call("count", &[], 1), Ok(vec![Val::I32(3)]), "{mode}");
+}
+
+#[test]
+fn exceptions_are_caught_by_tag_identity_across_instances_in_every_mode() {
+    for translation in [Translation::Eager, Translation::Lazy] {
+        for dispatch in [Dispatch::Threaded, Dispatch::Loop] {
+            run(translation, dispatch);
+        }
+    }
+}
