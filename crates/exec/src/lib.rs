@@ -51,6 +51,9 @@ pub struct Trap {
     pub code: TrapCode,
     /// For host errors: what the host said.
     pub message: Option<String>,
+    /// For `UncaughtException`: the exception (its index in `Store::exceptions`). A host
+    /// function that returns such a trap throws the exception into its Wasm caller.
+    pub exception: Option<u32>,
 }
 
 impl Trap {
@@ -58,6 +61,7 @@ impl Trap {
         Trap {
             code,
             message: None,
+            exception: None,
         }
     }
 
@@ -66,6 +70,17 @@ impl Trap {
         Trap {
             code: TrapCode::Host,
             message: Some(message.into()),
+            exception: None,
+        }
+    }
+
+    /// Exception `exn` (an index in `Store::exceptions`) leaving a call, or thrown by a host
+    /// function.
+    pub fn exception(exn: u32) -> Self {
+        Trap {
+            code: TrapCode::UncaughtException,
+            message: None,
+            exception: Some(exn),
         }
     }
 }

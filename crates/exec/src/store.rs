@@ -243,6 +243,27 @@ impl Store {
         }
     }
 
+    /// A new exception of store tag `tag` with `payload` (the tag's parameter values), as
+    /// the trap a host function returns to throw it.
+    pub fn new_exception(&mut self, tag: u32, payload: &[Val]) -> Trap {
+        let payload = payload.iter().map(|v| to_bits(*v)).collect();
+        self.exceptions.push(ExceptionEntity { tag, payload });
+        Trap::exception((self.exceptions.len() - 1) as u32)
+    }
+
+    /// The tag and payload of the exception `trap` carries, if it carries one.
+    pub fn exception_of(&self, trap: &Trap) -> Option<(u32, Vec<Val>)> {
+        let exn = self.exceptions.get(trap.exception? as usize)?;
+        let ty = self.registry.get(*self.tags.get(exn.tag as usize)?);
+        let payload = ty
+            .params
+            .iter()
+            .zip(exn.payload.iter())
+            .map(|(t, bits)| from_bits(*bits, *t))
+            .collect();
+        Some((exn.tag, payload))
+    }
+
     /// Adds a host function of engine type `ty`.
     pub fn add_host_func(&mut self, ty: u32, func: HostFunc) -> u32 {
         let sig = Arc::new(self.registry.get(ty));

@@ -35,9 +35,24 @@ impl<T: 'static> Caller<'_, T> {
             .expect("the store's data has type T")
     }
 
-    /// Calls a function of the same store (re-entering Wasm).
+    /// Calls a function of the same store (re-entering Wasm). An exception the callee does
+    /// not catch comes back as a trap that [`Caller::caught`] reads; returning that trap
+    /// from the host function throws the exception on into its caller.
     pub fn call(&mut self, func: Func, params: &[Val], results: &mut [Val]) -> Result<(), Trap> {
         spindle_exec::call(self.store, func.0, params, results)
+    }
+
+    /// A new exception of `tag` with `payload` (values of the tag's parameter types), as the
+    /// trap to return from the host function: the Wasm code that called it sees the
+    /// exception thrown at the call, and its `try_table`s can catch it.
+    pub fn throw(&mut self, tag: crate::Tag, payload: &[Val]) -> Trap {
+        self.store.new_exception(tag.0, payload)
+    }
+
+    /// The tag and payload of the exception `trap` carries (one Wasm did not catch), if any.
+    pub fn caught(&self, trap: &Trap) -> Option<(crate::Tag, Vec<Val>)> {
+        let (tag, payload) = self.store.exception_of(trap)?;
+        Some((crate::Tag(tag), payload))
     }
 }
 

@@ -254,6 +254,13 @@ pub struct Store<T> {
 }
 
 impl<T: Send + 'static> Store<T> {
+    /// The tag and payload of the exception a call's trap carries (an exception no Wasm
+    /// handler caught: `TrapCode::UncaughtException`), if it carries one.
+    pub fn caught(&self, trap: &Trap) -> Option<(Tag, Vec<Val>)> {
+        let (tag, payload) = self.inner.exception_of(trap)?;
+        Some((Tag(tag), payload))
+    }
+
     /// A store for `engine`'s modules, holding `data`.
     pub fn new(engine: &Engine, data: T) -> Self {
         let mut inner = spindle_exec::Store::new(engine.inner.registry.clone(), Box::new(data));

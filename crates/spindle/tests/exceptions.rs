@@ -1,10 +1,15 @@
 //! Exceptions through the embedding API: a `try_table` catches what a callee throws (payload
 //! and reference), tags match by identity across instances (a tag exported by one instance
 //! and imported by another is the same tag; two tags of one type are not), `throw_ref`
-//! rethrows, and an exception nobody catches ends the call with "uncaught exception" and
-//! leaves the store usable. Both dispatch backends, both translation modes.
+//! rethrows, an exception nobody catches ends the call with "uncaught exception", which the
+//! host reads, and leaves the store usable; exceptions cross host frames both ways (a host
+//! function throws into Wasm; a host function catches what the Wasm it called threw and
+//! throws it on). Both dispatch backends, both translation modes.
 
-use spindle::{Config, Dispatch, Engine, Linker, Module, Store, Translation, Val};
+use spindle::{
+    Caller, Config, Dispatch, Engine, Extern, Func, FuncType, Linker, Module, Store, Translation,
+    Val, ValType,
+};
 
 fn wat(text: &str) -> Vec<u8> {
     let buf = wast::parser::ParseBuffer::new(text).expect("lex");
@@ -25,6 +30,8 @@ const CATCHER: &str = r#"
   (import "t" "e" (tag $e (param i32)))
   (import "t" "throw_e" (func $throw_e (param i32)))
   (import "t" "throw_other" (func $throw_other (param i32)))
+  (import "host" "throw" (func $host_throw (param i32)))
+  (import "host" "relay" (func $host_relay (param i32)))
   (global $count (mut i32) (i32.const 0))
   ;; 100 + payload when $e arrives, -1 for anything else.
   (func $deep (param i32 i32)
@@ -47,7 +54,18 @@ const CATCHER: &str = r#"
         (call $throw_e (local.get 0)))
       (return))
     (throw_ref))
-  (func (export "count") (result i32) (global.get $count)))
+  (func (export "count") (result i32) (global.get $count))
+  ;; What the host throws, caught here; and what Wasm threw, relayed by the host.
+  (func (export "from_host") (param i32) (result i32)
+    (block $got (result i32)
+      (try_table (catch $e $got) (call $host_throw (local.get 0)))
+      (return (i32.const -2)))
+    (i32.add (i32.const 200)))
+  (func (export "relayed") (param i32) (result i32)
+    (block $got (result i32)
+      (try_table (catch $e $got) (call $host_relay (local.get 0)))
+      (return (i32.const -2)))
+    (i32.add (i32.const 300))))
 "#;
 
 fn run(translation: Translation, dispatch: Dispatch) {
@@ -62,8 +80,44 @@ fn run(translation: Translation, dispatch: Dispatch) {
     let thrower = Module::new(&engine, &wat(THROWER)).unwrap();
     let t = linker.instantiate(&mut store, &thrower).unwrap();
     linker.instance(&store, "t", t);
+    let Some(Extern::Tag(e)) = t.get_export(&store, "e") else {
+        panic!("no tag export")
+    };
+    let Some(Extern::Func(throw_e)) = t.get_export(&store, "throw_e") else {
+        panic!("no function export")
+    };
+    let i32_to_none = FuncType {
+        params: vec![ValType::I32],
+        results: vec![],
+    };
+    let host_throw = Func::new(
+        &mut store,
+        i32_to_none.clone(),
+        move |mut caller: Caller<'_, ()>, args: &[Val], _: &mut [Val]| Err(caller.throw(e, args)),
+    );
+    // Calls Wasm that throws, checks what it caught, and throws it on.
+    let host_relay = Func::new(
+        &mut store,
+        i32_to_none,
+        move |mut caller: Caller<'_, ()>, args: &[Val], _: &mut [Val]| {
+            let trap = caller.call(throw_e, args, &mut []).unwrap_err();
+            let (tag, payload) = caller.caught(&trap).expect("an exception");
+            assert_eq!((tag, payload), (e, args.to_vec()));
+            Err(trap)
+        },
+    );
+    linker.define("host", "throw", host_throw);
+    linker.define("host", "relay", host_relay);
     let catcher = Module::new(&engine, &wat(CATCHER)).unwrap();
     let c = linker.instantiate(&mut store, &catcher).unwrap();
+    // The host reads what a call left uncaught.
+    let rethrow = c.get_func(&store, "rethrow").unwrap();
+    match rethrow.call(&mut store, &[Val::I32(9)], &mut []) {
+        Err(spindle::Error::Trap(t)) => {
+            assert_eq!(store.caught(&t), Some((e, vec![Val::I32(9)])), "{mode}")
+        }
+        other => panic!("{mode}: {other:?}"),
+    }
     let mut call = |name: &str, args: &[Val], results: usize| {
         let f = c.get_func(&store, name).unwrap();
         let mut out = vec![Val::I32(0); results];
@@ -83,6 +137,16 @@ fn run(translation: Translation, dispatch: Dispatch) {
     );
     let err = call("rethrow", &[Val::I32(3)], 0).unwrap_err();
     assert!(err.contains("uncaught exception"), "{mode}: {err}");
+    assert_eq!(
+        call("from_host", &[Val::I32(5)], 1),
+        Ok(vec![Val::I32(205)]),
+        "{mode}"
+    );
+    assert_eq!(
+        call("relayed", &[Val::I32(6)], 1),
+        Ok(vec![Val::I32(306)]),
+        "{mode}"
+    );
     // The store still runs calls, and the frames the exception left are gone.
     assert_eq!(
         call("catch", &[Val::I32(1), Val::I32(0)], 1),

@@ -928,10 +928,10 @@ fn throw_exception(s: &mut State, cx: &mut Ctx, exn: usize) -> Flow {
         let entry_depth = cx.entry_depth;
         let store = cx.store();
         if store.frames.len() <= entry_depth {
-            return trap(cx, TrapCode::UncaughtException);
+            return fail(cx, Trap::exception(exn as u32));
         }
         let Some(f) = store.frames.pop() else {
-            return trap(cx, TrapCode::UncaughtException);
+            return fail(cx, Trap::exception(exn as u32));
         };
         store.stack_top = f.base + f.caller.frame_size as usize;
         cx.cur = f.caller;
@@ -1214,6 +1214,14 @@ fn tail_call(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
 fn call_func_slow(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
     let ip = enter_callee(cx, s.ip, callee, base.0 as usize);
     if ip.is_null() {
+        // A host function that failed with an exception throws it here, at its call.
+        if let Some(exn) = cx.trap.as_ref().and_then(|t| t.exception) {
+            cx.trap = None;
+            let store = cx.store();
+            store.paused = None;
+            store.host_failed = None;
+            return throw_exception(s, cx, exn as usize);
+        }
         return Flow::Exit;
     }
     s.ip = ip;
