@@ -459,30 +459,55 @@ impl Session {
     }
 }
 
-/// Which reference hierarchy a heap type belongs to, as far as Spindle's values go:
-/// `Some(true)` for functions, `Some(false)` for externs, `None` for the others.
-fn is_func_heap(heap: HeapType) -> Option<bool> {
+/// The reference hierarchies Spindle has values for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum RefKind {
+    Func,
+    Extern,
+    Exn,
+}
+
+/// Which reference hierarchy a heap type belongs to, if Spindle has values for it.
+fn ref_kind(heap: HeapType) -> Option<RefKind> {
     match heap {
-        HeapType::Abstract(AbstractHeapType::Func | AbstractHeapType::NoFunc) => Some(true),
-        HeapType::Abstract(AbstractHeapType::Extern | AbstractHeapType::NoExtern) => Some(false),
+        HeapType::Abstract(AbstractHeapType::Func | AbstractHeapType::NoFunc) => {
+            Some(RefKind::Func)
+        }
+        HeapType::Abstract(AbstractHeapType::Extern | AbstractHeapType::NoExtern) => {
+            Some(RefKind::Extern)
+        }
+        HeapType::Abstract(AbstractHeapType::Exn | AbstractHeapType::NoExn) => Some(RefKind::Exn),
         // Without GC, a concrete heap type is a function type.
-        HeapType::Concrete(_) | HeapType::Exact(_) => Some(true),
+        HeapType::Concrete(_) | HeapType::Exact(_) => Some(RefKind::Func),
         HeapType::Abstract(_) => None,
     }
 }
 
-fn is_func_wast_heap(heap: &WastHeap<'_>) -> Option<bool> {
+fn wast_ref_kind(heap: &WastHeap<'_>) -> Option<RefKind> {
     match heap {
         WastHeap::Abstract {
             ty: WastAbstract::Func | WastAbstract::NoFunc,
             ..
-        } => Some(true),
+        } => Some(RefKind::Func),
         WastHeap::Abstract {
             ty: WastAbstract::Extern | WastAbstract::NoExtern,
             ..
-        } => Some(false),
-        WastHeap::Concrete(_) | WastHeap::Exact(_) => Some(true),
+        } => Some(RefKind::Extern),
+        WastHeap::Abstract {
+            ty: WastAbstract::Exn | WastAbstract::NoExn,
+            ..
+        } => Some(RefKind::Exn),
+        WastHeap::Concrete(_) | WastHeap::Exact(_) => Some(RefKind::Func),
         WastHeap::Abstract { .. } => None,
+    }
+}
+
+/// The null of reference kind `kind`.
+fn null_of(kind: RefKind) -> Val {
+    match kind {
+        RefKind::Func => Val::FuncRef(None),
+        RefKind::Extern => Val::ExternRef(None),
+        RefKind::Exn => Val::ExnRef(None),
     }
 }
 
@@ -514,13 +539,12 @@ fn arg_val(arg: &WastArg<'_>, ty: ValType) -> Result<Val, ExecError> {
         WastArgCore::F64(x) => Val::F64(x.bits),
         WastArgCore::V128(x) => Val::V128(u128::from_le_bytes(x.to_le_bytes())),
         WastArgCore::RefNull(heap) => {
-            let func = match ty {
-                ValType::Ref(r) => is_func_heap(r.heap),
-                _ => is_func_wast_heap(heap),
+            let kind = match ty {
+                ValType::Ref(r) => ref_kind(r.heap),
+                _ => wast_ref_kind(heap),
             };
-            match func {
-                Some(true) => Val::FuncRef(None),
-                Some(false) => Val::ExternRef(None),
+            match kind {
+                Some(kind) => null_of(kind),
                 None => return Err(ExecError::Unsupported(heap_proposal(heap).into())),
             }
         }
@@ -596,11 +620,13 @@ fn core_matches(expected: &WastRetCore<'_>, actual: &Val) -> Result<bool, ExecEr
         (WastRetCore::F64(p), Val::F64(bits)) => f64_matches(p, *bits),
         (WastRetCore::V128(p), Val::V128(v)) => v128_matches(p, *v),
         (WastRetCore::RefNull(None), v) => {
-            matches!(v, Val::FuncRef(None) | Val::ExternRef(None))
+            matches!(
+                v,
+                Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None)
+            )
         }
-        (WastRetCore::RefNull(Some(heap)), v) => match is_func_wast_heap(heap) {
-            Some(true) => *v == Val::FuncRef(None),
-            Some(false) => *v == Val::ExternRef(None),
+        (WastRetCore::RefNull(Some(heap)), v) => match wast_ref_kind(heap) {
+            Some(kind) => *v == null_of(kind),
             None => return Err(ExecError::Unsupported(heap_proposal(heap).into())),
         },
         (WastRetCore::RefExtern(Some(n)), v) => *v == Val::ExternRef(Some(*n)),
@@ -683,6 +709,8 @@ pub fn fmt_val(v: &Val) -> String {
         Val::FuncRef(Some(_)) => "ref.func".into(),
         Val::ExternRef(None) => "ref.null extern".into(),
         Val::ExternRef(Some(n)) => format!("ref.extern {n}"),
+        Val::ExnRef(None) => "ref.null exn".into(),
+        Val::ExnRef(Some(_)) => "ref.exn".into(),
     }
 }
 

@@ -43,6 +43,8 @@ pub enum Val {
     FuncRef(Option<u32>),
     /// A host reference, or null.
     ExternRef(Option<u32>),
+    /// An exception reference (the store's exception index), or null.
+    ExnRef(Option<u32>),
 }
 
 /// Why a call did not complete.

@@ -280,7 +280,7 @@ pub fn to_bits(v: Val) -> u64 {
         Val::F32(x) => x as u64,
         Val::F64(x) => x,
         Val::V128(x) => x as u64,
-        Val::FuncRef(r) | Val::ExternRef(r) => r.map_or(0, |i| i as u64 + 1),
+        Val::FuncRef(r) | Val::ExternRef(r) | Val::ExnRef(r) => r.map_or(0, |i| i as u64 + 1),
     }
 }
 
@@ -301,6 +301,7 @@ pub fn from_bits(bits: u64, t: ValType) -> Val {
             use spindle_decode::{AbstractHeapType as A, HeapType};
             match rt.heap {
                 HeapType::Abstract(A::Extern | A::NoExtern) => Val::ExternRef(r),
+                HeapType::Abstract(A::Exn | A::NoExn) => Val::ExnRef(r),
                 _ => Val::FuncRef(r),
             }
         }
@@ -318,5 +319,6 @@ pub fn val_has_type(v: &Val, t: ValType) -> bool {
             | (Val::V128(_), ValType::V128)
             | (Val::FuncRef(_), ValType::Ref(_))
             | (Val::ExternRef(_), ValType::Ref(_))
+            | (Val::ExnRef(_), ValType::Ref(_))
     )
 }
