@@ -264,6 +264,37 @@ impl Store {
         Some((exn.tag, payload))
     }
 
+    /// Whether `v` is a value of type `t` (`t` in engine form: concrete types are engine
+    /// ids): references by their hierarchy, nullability and, for functions, the function's
+    /// type. What the host passes in and host functions return is checked with this.
+    pub fn val_matches(&self, v: &Val, t: ValType) -> bool {
+        use spindle_decode::{AbstractHeapType as A, HeapType, RefType};
+        let reference = |nullable: bool, heap: HeapType| {
+            self.registry
+                .is_val_subtype(ValType::Ref(RefType { nullable, heap }), t)
+        };
+        match (v, t) {
+            (Val::I32(_), ValType::I32)
+            | (Val::I64(_), ValType::I64)
+            | (Val::F32(_), ValType::F32)
+            | (Val::F64(_), ValType::F64)
+            | (Val::V128(_), ValType::V128) => true,
+            (Val::FuncRef(None), _) => reference(true, HeapType::Abstract(A::NoFunc)),
+            (Val::FuncRef(Some(f)), _) => self
+                .funcs
+                .get(*f as usize)
+                .is_some_and(|f| reference(false, HeapType::Concrete(f.ty()))),
+            (Val::ExternRef(None), _) => reference(true, HeapType::Abstract(A::NoExtern)),
+            (Val::ExternRef(Some(_)), _) => reference(false, HeapType::Abstract(A::Extern)),
+            (Val::ExnRef(None), _) => reference(true, HeapType::Abstract(A::NoExn)),
+            (Val::ExnRef(Some(e)), _) => {
+                (*e as usize) < self.exceptions.len()
+                    && reference(false, HeapType::Abstract(A::Exn))
+            }
+            _ => false,
+        }
+    }
+
     /// Adds a host function of engine type `ty`.
     pub fn add_host_func(&mut self, ty: u32, func: HostFunc) -> u32 {
         let sig = Arc::new(self.registry.get(ty));
@@ -306,19 +337,4 @@ pub fn from_bits(bits: u64, t: ValType) -> Val {
             }
         }
     }
-}
-
-/// Whether a value has type `t` (for host calls and the API).
-pub fn val_has_type(v: &Val, t: ValType) -> bool {
-    matches!(
-        (v, t),
-        (Val::I32(_), ValType::I32)
-            | (Val::I64(_), ValType::I64)
-            | (Val::F32(_), ValType::F32)
-            | (Val::F64(_), ValType::F64)
-            | (Val::V128(_), ValType::V128)
-            | (Val::FuncRef(_), ValType::Ref(_))
-            | (Val::ExternRef(_), ValType::Ref(_))
-            | (Val::ExnRef(_), ValType::Ref(_))
-    )
 }

@@ -40,7 +40,7 @@ struct Registry {
 
 impl Registry {
     /// The ids of a rec group's types given its key, interning it.
-    fn group(&mut self, key: Vec<SubType>, func_types: impl Fn(usize) -> FuncType) -> u32 {
+    fn group(&mut self, key: Vec<SubType>) -> u32 {
         if let Some(base) = self.groups.get(&key) {
             return *base;
         }
@@ -49,13 +49,16 @@ impl Registry {
             base as usize + key.len() < REC_LOCAL as usize,
             "more than 2^31 types in one engine"
         );
-        for (i, t) in key.iter().enumerate() {
-            self.types.push(func_types(i));
-            let up = t.supertypes.first().map(|&x| match x & REC_LOCAL {
-                0 => x,
-                _ => base + (x & !REC_LOCAL),
-            });
-            self.supers.push(up);
+        // Within the key a type index is an engine id, or `REC_LOCAL | position` in the group.
+        let engine_id = |x: u32| match x & REC_LOCAL {
+            0 => x,
+            _ => base + (x & !REC_LOCAL),
+        };
+        for t in &key {
+            self.types
+                .push(signature(&map_sub(t, &mut |x| engine_id(x))));
+            self.supers
+                .push(t.supertypes.first().map(|&x| engine_id(x)));
             self.kinds.push(match t.composite {
                 CompositeType::Func(_) => AbstractHeapType::Func,
                 CompositeType::Struct(_) => AbstractHeapType::Struct,
@@ -67,6 +70,7 @@ impl Registry {
     }
 }
 
+/// The signature of `t` (type indices in it as they are), empty for struct and array types.
 fn signature(t: &SubType) -> FuncType {
     match &t.composite {
         CompositeType::Func(f) => FuncType {
@@ -92,7 +96,7 @@ impl TypeRegistry {
             describes: None,
         };
         let mut r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        r.group(vec![sub], |_| ty.clone())
+        r.group(vec![sub])
     }
 
     /// The engine id of each type of a module, in index order, interning its rec groups.
@@ -116,7 +120,7 @@ impl TypeRegistry {
                     })
                 })
                 .collect();
-            let base = r.group(key, |k| signature(members[k]));
+            let base = r.group(key);
             ids.extend(base..base + len);
             i = start + len;
         }
@@ -174,7 +178,8 @@ impl TypeRegistry {
         }
     }
 
-    /// The signature of the type with id `id` (empty for struct and array types).
+    /// The signature of the type with id `id` (empty for struct and array types), its
+    /// concrete reference types naming engine ids.
     pub fn get(&self, id: u32) -> FuncType {
         let r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         r.types[id as usize].clone()

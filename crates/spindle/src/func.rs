@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use spindle_decode::ValType;
-use spindle_exec::{val_has_type, Error, FuncType, Trap, Val};
+use spindle_exec::{Error, FuncType, Trap, Val};
 
 use crate::Store;
 
@@ -119,7 +119,7 @@ impl Func {
             )));
         }
         for (v, t) in params.iter().zip(&ty.params) {
-            if !val_has_type(v, *t) {
+            if !store.inner.val_matches(v, *t) {
                 return Err(Error::Call(format!(
                     "argument {v:?} does not have type {t}"
                 )));

@@ -109,6 +109,40 @@ fn run(translation: Translation, dispatch: Dispatch) {
     );
 }
 
+/// A tail call to a host function with more results than arguments, with operands below
+/// the call, on a fresh store (whose register stack is exactly the first frame): the results
+/// land inside the frame.
+#[test]
+fn a_tail_call_to_the_host_returns_more_results_than_it_took_arguments() {
+    let text = r#"
+      (module
+        (import "env" "h" (func $h (result i32 i32 i32)))
+        (func (export "t") (result i32 i32 i32)
+          (i32.const 9) (i32.const 8) (return_call $h)))"#;
+    for dispatch in [Dispatch::Threaded, Dispatch::Loop] {
+        let engine = Engine::new(&Config {
+            dispatch,
+            ..Config::default()
+        });
+        let module = Module::new(&engine, &wat(text)).unwrap();
+        let mut store = Store::new(&engine, ());
+        let mut linker = Linker::new(&engine);
+        let ty = FuncType {
+            params: vec![],
+            results: vec![ValType::I32; 3],
+        };
+        linker.func_new(&mut store, "env", "h", ty, |_, _, results| {
+            results.copy_from_slice(&[Val::I32(1), Val::I32(2), Val::I32(3)]);
+            Ok(())
+        });
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let f = instance.get_func(&store, "t").unwrap();
+        let mut out = [Val::I32(0); 3];
+        f.call(&mut store, &[], &mut out).unwrap();
+        assert_eq!(out, [Val::I32(1), Val::I32(2), Val::I32(3)], "{dispatch:?}");
+    }
+}
+
 #[test]
 fn a_million_tail_calls_run_in_constant_stack_in_every_mode() {
     std::thread::Builder::new()

@@ -505,11 +505,13 @@ impl<'m> Translator<'m> {
     ///
     /// "Nothing reads it": for a temporary (a register above the locals, holding one slot
     /// of the Wasm operand stack) the consumer popped that slot, and a slot is read only
-    /// while it holds a value, so nothing does until it is written again. (Values left in
-    /// their slot for a label are consumed after the label, which `use_accumulator` never
-    /// fuses with what comes before.) For a local it is proved on the straight line after
-    /// the consumer: the register is overwritten before any instruction that may read it,
-    /// branch, call or return, within a few instructions; otherwise the store stays.
+    /// while it holds a value, so nothing does until it is written again. (A value left in
+    /// its slot for a label is consumed after the label: when a branch targets the label,
+    /// `use_accumulator` does not fuse across it; when nothing does, falling through is the
+    /// only way there, so the fused consumer is the value's only reader.) For a local it is
+    /// proved on the straight line after the consumer: the register is overwritten before
+    /// any instruction that may read it, branch, call or return, within a few instructions;
+    /// otherwise the store stays.
     fn results_in_acc(&mut self) {
         const SCAN: usize = 16;
         let locals = self.locals;
@@ -1051,6 +1053,7 @@ impl<'m> Translator<'m> {
         self.no_v128(ty.results())?;
         let (p, r) = (ty.params().len(), ty.results().len());
         let base = self.call_args(p)?;
+        self.reserve_results(base, r);
         self.emit(Instr::ReturnCall { func, base });
         self.emit(Instr::Return {
             src: base,
@@ -1072,6 +1075,7 @@ impl<'m> Translator<'m> {
         let index = self.top_reg()?;
         self.pop_n(1);
         let base = self.call_args(p)?;
+        self.reserve_results(base, r);
         let ty = self.type_ids[type_index as usize];
         self.emit(Instr::ReturnCallIndirect {
             ty,
@@ -1215,6 +1219,7 @@ impl<'m> Translator<'m> {
         let func = self.top_reg()?;
         self.pop_n(1);
         let base = self.call_args(p)?;
+        self.reserve_results(base, r);
         self.emit(Instr::ReturnCallRef { func, base });
         self.emit(Instr::Return {
             src: base,
@@ -1222,6 +1227,14 @@ impl<'m> Translator<'m> {
         });
         self.reachable = false;
         Ok(())
+    }
+
+    /// A tail call to a host function leaves its `results` in the registers from `base`
+    /// (for the `Return` after it), which the frame must hold even when there are more
+    /// results than arguments; nothing is pushed for them, so count them here.
+    fn reserve_results(&mut self, base: Reg, results: usize) {
+        let top = (base.0 as u32 - self.locals) + results as u32;
+        self.max_height = self.max_height.max(top);
     }
 
     /// Parameter and result counts of function type `type_index` (no `v128` yet).

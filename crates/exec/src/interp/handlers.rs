@@ -825,11 +825,12 @@ pub(super) fn call_indirect(
 ) -> Flow {
     // The fast path: an initialised element of the right type; anything else (including
     // every trap) is the slow path's.
-    let i = s.r(index) as u32 as usize;
+    let i = s.r(index);
     let inst = cx.cur.inst;
     let store = cx.store();
     let t = store.instances[inst].tables[table as usize] as usize;
-    let callee = match store.tables[t].elems.get(i) {
+    let entity = &store.tables[t];
+    let callee = match entity.elems.get(position(table_operand(entity, i))) {
         Some(&elem) if elem != 0 => (elem - 1) as u32,
         _ => return Flow::Slow,
     };
@@ -1013,13 +1014,14 @@ pub(super) fn return_call_indirect(
 
 /// The function at `table[i]`, checked against type `ty`.
 #[inline(never)]
-fn indirect_callee(cx: &mut Ctx, ty: u32, table: u32, i: u32) -> Result<u32, TrapCode> {
+fn indirect_callee(cx: &mut Ctx, ty: u32, table: u32, i: u64) -> Result<u32, TrapCode> {
     let inst = cx.cur.inst;
     let store = cx.store();
     let t = store.instances[inst].tables[table as usize] as usize;
-    let elem = *store.tables[t]
+    let entity = &store.tables[t];
+    let elem = *entity
         .elems
-        .get(i as usize)
+        .get(position(table_operand(entity, i)))
         .ok_or(TrapCode::UndefinedElement)?;
     if elem == 0 {
         return Err(TrapCode::IndirectCallToNull);
@@ -1124,7 +1126,7 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
             index,
             base,
         } => {
-            let i = s.r(index) as u32;
+            let i = s.r(index);
             match indirect_callee(cx, ty, table, i) {
                 Ok(callee) => call_func_slow(s, cx, callee, base),
                 Err(code) => trap(cx, code),
@@ -1167,7 +1169,7 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
             index,
             base,
         } => {
-            let i = s.r(index) as u32;
+            let i = s.r(index);
             match indirect_callee(cx, ty, table, i) {
                 Ok(callee) => tail_call(s, cx, callee, base),
                 Err(code) => trap(cx, code),
@@ -1177,7 +1179,6 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
     }
 }
 
-#[inline(always)]
 /// A tail call of store function `callee` with its arguments at register `base`: a Wasm
 /// callee takes over the current frame (arguments moved to its start, the frame record and
 /// so the depth unchanged), so a chain of tail calls runs in constant space; a host function
@@ -1211,6 +1212,7 @@ fn tail_call(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
     Flow::Continue
 }
 
+#[inline(always)]
 fn call_func_slow(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
     let ip = enter_callee(cx, s.ip, callee, base.0 as usize);
     if ip.is_null() {
@@ -1320,11 +1322,22 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
     // SAFETY: `f` points into the `Arc` held by `store.funcs[callee]`; the store's function
     // list only grows (entries are never removed or replaced), and growing it moves the
     // `Arc`, not the closure it points to, so the closure outlives this call.
-    let r = unsafe { (*f)(store, args, results) };
+    let mut r = unsafe { (*f)(store, args, results) };
     store.stack_top = saved_top;
     if r.is_ok() {
         for i in 0..nr {
-            store.stack[at + i] = to_bits(vals[np + i]);
+            let v = vals[np + i];
+            let FuncEntity::Host { sig, .. } = &store.funcs[callee as usize] else {
+                unreachable!("checked above")
+            };
+            if !store.val_matches(&v, sig.results[i]) {
+                r = Err(Trap::host(format!(
+                    "host function result {i} ({v:?}) does not have type {}",
+                    sig.results[i]
+                )));
+                break;
+            }
+            store.stack[at + i] = to_bits(v);
         }
     }
     store.host_vals = vals;
@@ -1502,6 +1515,23 @@ pub(super) fn data_drop(s: &mut State, cx: &mut Ctx, seg: u32) -> Flow {
 }
 
 /// Store index of table `table` of the current instance.
+/// An index or length operand of a table: all 64 bits for a 64-bit table, the low 32
+/// otherwise.
+#[inline(always)]
+fn table_operand(table: &crate::store::TableEntity, v: u64) -> u64 {
+    if table.ty.table64 {
+        v
+    } else {
+        v as u32 as u64
+    }
+}
+
+/// `i` as a position in a slice (past any slice's end when it does not fit).
+#[inline(always)]
+fn position(i: u64) -> usize {
+    usize::try_from(i).unwrap_or(usize::MAX)
+}
+
 #[inline(always)]
 fn table_at(cx: &mut Ctx, table: u32) -> usize {
     let inst = cx.cur.inst;
@@ -1511,8 +1541,9 @@ fn table_at(cx: &mut Ctx, table: u32) -> usize {
 #[inline(always)]
 pub(super) fn table_get(s: &mut State, cx: &mut Ctx, dst: Dst, table: u32, index: Reg) -> Flow {
     let t = table_at(cx, table);
-    let i = s.r(index) as u32 as usize;
-    match cx.store().tables[t].elems.get(i) {
+    let entity = &cx.store().tables[t];
+    let i = position(table_operand(entity, s.r(index)));
+    match entity.elems.get(i) {
         Some(v) => {
             let v = *v;
             s.w(dst, v);
@@ -1525,8 +1556,10 @@ pub(super) fn table_get(s: &mut State, cx: &mut Ctx, dst: Dst, table: u32, index
 #[inline(always)]
 pub(super) fn table_set(s: &mut State, cx: &mut Ctx, table: u32, index: Reg, value: Reg) -> Flow {
     let t = table_at(cx, table);
-    let (i, v) = (s.r(index) as u32 as usize, s.r(value));
-    match cx.store().tables[t].elems.get_mut(i) {
+    let (i, v) = (s.r(index), s.r(value));
+    let entity = &mut cx.store().tables[t];
+    let i = position(table_operand(entity, i));
+    match entity.elems.get_mut(i) {
         Some(slot) => {
             *slot = v;
             s.next()
@@ -1553,9 +1586,14 @@ pub(super) fn table_grow_op(
     delta: Reg,
 ) -> Flow {
     let t = table_at(cx, table);
-    let (d, v) = (s.r(delta) as u32 as u64, s.r(init));
-    let old = table_grow(cx.store(), t, d, v);
-    s.w(dst, old as u32 as u64);
+    let (d, v) = (s.r(delta), s.r(init));
+    let store = cx.store();
+    let entity = &store.tables[t];
+    let d = table_operand(entity, d);
+    let wide = entity.ty.table64;
+    let old = table_grow(store, t, d, v);
+    // -1 (failure) in the table's index type.
+    s.w(dst, if wide { old } else { old as u32 as u64 });
     s.next()
 }
 
@@ -1568,7 +1606,7 @@ pub(super) fn table_fill(
     value: Reg,
     len: Reg,
 ) -> Flow {
-    let (d, v, n) = (s.r(dst) as u32, s.r(value), s.r(len) as u32);
+    let (d, v, n) = (s.r(dst), s.r(value), s.r(len));
     let r = table_fill_slow(cx, table, d, v, n);
     bulk(s, cx, r)
 }
@@ -1577,18 +1615,15 @@ pub(super) fn table_fill(
 fn table_fill_slow(
     cx: &mut Ctx,
     table: u32,
-    dst: u32,
+    dst: u64,
     value: u64,
-    len: u32,
+    len: u64,
 ) -> Result<(), TrapCode> {
     let t = table_at(cx, table);
-    let elems = &mut cx.store().tables[t].elems;
-    let (s, e) = range(
-        dst as u64,
-        len as u64,
-        elems.len(),
-        TrapCode::TableOutOfBounds,
-    )?;
+    let entity = &mut cx.store().tables[t];
+    let (dst, len) = (table_operand(entity, dst), table_operand(entity, len));
+    let elems = &mut entity.elems;
+    let (s, e) = range(dst, len, elems.len(), TrapCode::TableOutOfBounds)?;
     elems[s..e].fill(value);
     Ok(())
 }
@@ -1603,7 +1638,7 @@ pub(super) fn table_copy(
     dst_table: u32,
     src_table: u32,
 ) -> Flow {
-    let (d, sr, n) = (s.r(dst) as u32, s.r(src) as u32, s.r(len) as u32);
+    let (d, sr, n) = (s.r(dst), s.r(src), s.r(len));
     let r = table_copy_slow(cx, dst_table, src_table, d, sr, n);
     bulk(s, cx, r)
 }
@@ -1613,15 +1648,25 @@ fn table_copy_slow(
     cx: &mut Ctx,
     dst_table: u32,
     src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> Result<(), TrapCode> {
     let (dt, st) = (table_at(cx, dst_table), table_at(cx, src_table));
     let tables = &mut cx.store().tables;
     let oob = TrapCode::TableOutOfBounds;
-    let (d, de) = range(dst as u64, len as u64, tables[dt].elems.len(), oob)?;
-    let (s, e) = range(src as u64, len as u64, tables[st].elems.len(), oob)?;
+    let (dst, src) = (
+        table_operand(&tables[dt], dst),
+        table_operand(&tables[st], src),
+    );
+    // The length has the narrower of the two index types.
+    let len = if tables[dt].ty.table64 && tables[st].ty.table64 {
+        len
+    } else {
+        len as u32 as u64
+    };
+    let (d, de) = range(dst, len, tables[dt].elems.len(), oob)?;
+    let (s, e) = range(src, len, tables[st].elems.len(), oob)?;
     if dt == st {
         tables[dt].elems.copy_within(s..e, d);
     } else {
@@ -1641,7 +1686,7 @@ pub(super) fn table_init(
     seg: u32,
     table: u32,
 ) -> Flow {
-    let (d, sr, n) = (s.r(dst) as u32, s.r(src) as u32, s.r(len) as u32);
+    let (d, sr, n) = (s.r(dst), s.r(src) as u32, s.r(len) as u32);
     let r = table_init_slow(cx, seg, table, d, sr, n);
     bulk(s, cx, r)
 }
@@ -1651,7 +1696,7 @@ fn table_init_slow(
     cx: &mut Ctx,
     seg: u32,
     table: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> Result<(), TrapCode> {
@@ -1662,8 +1707,9 @@ fn table_init_slow(
     let segment = &store.instances[inst].elems[seg as usize];
     let (s, e) = range(src as u64, len as u64, segment.len(), oob)?;
     let items: Vec<u64> = segment[s..e].to_vec();
+    let dst = table_operand(&store.tables[t], dst);
     let elems = &mut store.tables[t].elems;
-    let (d, de) = range(dst as u64, len as u64, elems.len(), oob)?;
+    let (d, de) = range(dst, len as u64, elems.len(), oob)?;
     elems[d..de].copy_from_slice(&items);
     Ok(())
 }

@@ -227,7 +227,7 @@ pub fn resume(
         || !host_results
             .iter()
             .zip(types)
-            .all(|(v, t)| crate::store::val_has_type(v, *t))
+            .all(|(v, t)| store.val_matches(v, *t))
     {
         // The call is cancelled: its frames go, as after a trap.
         let message = format!("resuming needs the host function's results, of types {types:?}");
@@ -452,10 +452,11 @@ pub fn memory_grow(store: &mut Store, mem: usize, delta: u64) -> u64 {
         Some(n) if n <= m.max_pages() => n,
         _ => return u64::MAX,
     };
-    let bytes = new << m.ty.page_size_log2();
-    if bytes > store.limits.memory_size || bytes > isize::MAX as u64 {
-        return u64::MAX;
-    }
+    // `new` may be 2^48 pages of 64 KiB: the byte size must not wrap.
+    let bytes = match new.checked_mul(1 << m.ty.page_size_log2()) {
+        Some(b) if b <= store.limits.memory_size && b <= isize::MAX as u64 => b,
+        _ => return u64::MAX,
+    };
     store.memories[mem].data.resize(bytes as usize, 0);
     old
 }
