@@ -308,7 +308,7 @@ fn compare_state(
                     ));
                 }
             }
-            spindle::Extern::Func(_) => {}
+            spindle::Extern::Func(_) | spindle::Extern::Tag(_) => {}
         }
     }
     Ok(())
