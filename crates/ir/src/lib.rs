@@ -423,20 +423,29 @@ macro_rules! define_instr {
                 !matches!(self, Instr::CopyMany { .. }) && { *self }.dst_mut().is_some()
             }
 
-            /// Whether the instruction may read register `reg`: one of its operand registers
-            /// is `reg`, or it reads a range of registers (calls, returns, `CopyMany`).
-            pub fn may_read(&self, reg: Reg) -> bool {
-                if matches!(
+            /// Whether the instruction calls a function (any kind of call or tail call).
+            pub fn is_call(&self) -> bool {
+                matches!(
                     self,
-                    Instr::Return { .. }
-                        | Instr::Call { .. }
+                    Instr::Call { .. }
                         | Instr::CallIndirect { .. }
+                        | Instr::CallRef { .. }
                         | Instr::ReturnCall { .. }
                         | Instr::ReturnCallIndirect { .. }
-                        | Instr::CallRef { .. }
                         | Instr::ReturnCallRef { .. }
-                        | Instr::CopyMany { .. }
-                ) {
+                )
+            }
+
+            /// Whether the instruction may read register `reg`: one of its operand registers
+            /// is `reg`, or it reads a range of registers (calls, returns, `CopyMany`,
+            /// `Throw`).
+            pub fn may_read(&self, reg: Reg) -> bool {
+                if self.is_call()
+                    || matches!(
+                        self,
+                        Instr::Return { .. } | Instr::CopyMany { .. } | Instr::Throw { .. }
+                    )
+                {
                     return true;
                 }
                 match self {

@@ -6,12 +6,6 @@
 
 use spindle::{Config, Dispatch, Engine, FuncType, Linker, Module, Store, Val, ValType};
 
-fn wat(text: &str) -> Vec<u8> {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
-    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parse");
-    module.encode().expect("encode")
-}
-
 /// `run(n)` returns the sum of `0..n`, every term carried through each kind of instruction.
 const EVERYTHING: &str = r#"
 (module
@@ -86,7 +80,7 @@ fn run(dispatch: Dispatch, fuel: bool, n: i32) -> i64 {
         consume_fuel: fuel,
         ..Config::default()
     });
-    let module = Module::new(&engine, &wat(EVERYTHING)).unwrap();
+    let module = Module::from_wat(&engine, EVERYTHING).unwrap();
     let mut store = Store::new(&engine, ());
     if fuel {
         store.set_fuel(u64::MAX / 2).unwrap();

@@ -11,12 +11,6 @@ use spindle::{
     Val, ValType,
 };
 
-fn wat(text: &str) -> Vec<u8> {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
-    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parse");
-    module.encode().expect("encode")
-}
-
 const THROWER: &str = r#"
 (module
   (tag $e (export "e") (param i32))
@@ -77,7 +71,7 @@ fn run(translation: Translation, dispatch: Dispatch) {
     });
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
-    let thrower = Module::new(&engine, &wat(THROWER)).unwrap();
+    let thrower = Module::from_wat(&engine, THROWER).unwrap();
     let t = linker.instantiate(&mut store, &thrower).unwrap();
     linker.instance(&store, "t", t);
     let Some(Extern::Tag(e)) = t.get_export(&store, "e") else {
@@ -108,7 +102,7 @@ fn run(translation: Translation, dispatch: Dispatch) {
     );
     linker.define("host", "throw", host_throw);
     linker.define("host", "relay", host_relay);
-    let catcher = Module::new(&engine, &wat(CATCHER)).unwrap();
+    let catcher = Module::from_wat(&engine, CATCHER).unwrap();
     let c = linker.instantiate(&mut store, &catcher).unwrap();
     // The host reads what a call left uncaught.
     let rethrow = c.get_func(&store, "rethrow").unwrap();

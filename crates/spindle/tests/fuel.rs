@@ -3,12 +3,6 @@
 
 use spindle::{Config, Engine, Error, Linker, Module, Store, TrapCode};
 
-fn wat(text: &str) -> Vec<u8> {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
-    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parse");
-    module.encode().expect("encode")
-}
-
 const LOOPS: &str = r#"
 (module
   (global $g (export "g") (mut i32) (i32.const 0))
@@ -26,7 +20,7 @@ fn running_out_of_fuel_traps_and_refuelling_resumes_work() {
         consume_fuel: true,
         ..Config::default()
     });
-    let module = Module::new(&engine, &wat(LOOPS)).unwrap();
+    let module = Module::from_wat(&engine, LOOPS).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Linker::new(&engine)
         .instantiate(&mut store, &module)
@@ -69,7 +63,7 @@ fn a_call_out_of_fuel_resumes_where_it_stopped() {
         consume_fuel: true,
         ..Config::default()
     });
-    let module = Module::new(&engine, &wat(LOOPS)).unwrap();
+    let module = Module::from_wat(&engine, LOOPS).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Linker::new(&engine)
         .instantiate(&mut store, &module)
@@ -125,7 +119,7 @@ const YIELDING: &str = r#"
 #[test]
 fn a_host_function_error_suspends_a_resumable_call_which_resumes_with_its_results() {
     let engine = Engine::default();
-    let module = Module::new(&engine, &wat(YIELDING)).unwrap();
+    let module = Module::from_wat(&engine, YIELDING).unwrap();
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
     // Odd questions are answered by the host function itself; even ones need the

@@ -7,12 +7,6 @@
 
 use spindle::{Config, Dispatch, Engine, Module, Store, Translation, Val};
 
-fn wat(text: &str) -> Vec<u8> {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
-    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parse");
-    module.encode().expect("encode")
-}
-
 const MODULE: &str = r#"
 (module
   (memory 1)
@@ -52,7 +46,7 @@ fn instance(translation: Translation, dispatch: Dispatch) -> (Store<()>, spindle
         dispatch,
         ..Config::default()
     });
-    let module = Module::new(&engine, &wat(MODULE)).unwrap();
+    let module = Module::from_wat(&engine, MODULE).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = spindle::Linker::new(&engine)
         .instantiate(&mut store, &module)
@@ -84,7 +78,7 @@ const OOB: &str = "out of bounds memory access";
 #[test]
 fn the_translator_emits_the_forms_under_test() {
     let engine = Engine::default();
-    let ir = Module::new(&engine, &wat(MODULE)).unwrap().disassemble();
+    let ir = Module::from_wat(&engine, MODULE).unwrap().disassemble();
     for form in [
         "I32LoadAddImm",
         "I32StoreAddImm",

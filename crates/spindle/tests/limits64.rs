@@ -5,12 +5,6 @@
 
 use spindle::{Config, Dispatch, Engine, Linker, Module, Store, Val};
 
-fn wat(text: &str) -> Vec<u8> {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
-    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parse");
-    module.encode().expect("encode")
-}
-
 const MODULE: &str = r#"
 (module
   (memory i64 1)
@@ -33,7 +27,7 @@ fn sixty_four_bit_indices_are_not_truncated() {
             dispatch,
             ..Config::default()
         });
-        let module = Module::new(&engine, &wat(MODULE)).unwrap();
+        let module = Module::from_wat(&engine, MODULE).unwrap();
         let mut store = Store::new(&engine, ());
         let instance = Linker::new(&engine)
             .instantiate(&mut store, &module)

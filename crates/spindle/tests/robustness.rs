@@ -6,12 +6,6 @@ use spindle::{
     ValType,
 };
 
-fn wat(text: &str) -> Vec<u8> {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
-    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parse");
-    module.encode().expect("encode")
-}
-
 fn trap_code(e: Error) -> TrapCode {
     match e {
         Error::Trap(t) => t.code,
@@ -49,7 +43,7 @@ fn on_small_stack(f: impl FnOnce() + Send + 'static) {
 fn unbounded_recursion_traps_on_a_256k_stack_and_the_store_recovers() {
     on_small_stack(|| {
         let engine = Engine::default();
-        let module = Module::new(&engine, &wat(RECURSION)).unwrap();
+        let module = Module::from_wat(&engine, RECURSION).unwrap();
         let mut store: Store<Option<Func>> = Store::new(&engine, None);
         let mut linker = Linker::new(&engine);
         let ty = FuncType {
@@ -113,7 +107,7 @@ const TRAPS: &str = r#"
 #[test]
 fn after_every_kind_of_trap_the_instance_keeps_its_writes_and_runs_again() {
     let engine = Engine::default();
-    let module = Module::new(&engine, &wat(TRAPS)).unwrap();
+    let module = Module::from_wat(&engine, TRAPS).unwrap();
     let mut store = Store::new(&engine, ());
     store.set_limits(StoreLimits {
         memory_size: 4 << 16,

@@ -9,12 +9,6 @@ use spindle::{
     ValType,
 };
 
-fn wat(text: &str) -> Vec<u8> {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
-    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parse");
-    module.encode().expect("encode")
-}
-
 const MODULE: &str = r#"
 (module
   (import "host" "twice" (func $twice (param i64) (result i64)))
@@ -63,7 +57,7 @@ fn run(translation: Translation, dispatch: Dispatch) {
         dispatch,
         ..Config::default()
     });
-    let module = Module::new(&engine, &wat(MODULE)).unwrap();
+    let module = Module::from_wat(&engine, MODULE).unwrap();
     let mut store = Store::new(&engine, ());
     store.set_limits(StoreLimits {
         call_depth: 16,
@@ -124,7 +118,7 @@ fn a_tail_call_to_the_host_returns_more_results_than_it_took_arguments() {
             dispatch,
             ..Config::default()
         });
-        let module = Module::new(&engine, &wat(text)).unwrap();
+        let module = Module::from_wat(&engine, text).unwrap();
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new(&engine);
         let ty = FuncType {

@@ -741,21 +741,19 @@ impl<'m> Translator<'m> {
 }
 
 /// Whether control may leave the straight line after `instr` other than by a branch
-/// offset (tables, returns, traps, calls).
+/// offset: tables, returns, traps, calls (a callee may throw to a handler of this function)
+/// and throws.
 fn ends_block(instr: &Instr) -> bool {
-    matches!(
-        instr,
-        Instr::BrTable { .. }
-            | Instr::BrTableAcc { .. }
-            | Instr::Return { .. }
-            | Instr::Trap { .. }
-            | Instr::Call { .. }
-            | Instr::CallIndirect { .. }
-            | Instr::ReturnCall { .. }
-            | Instr::ReturnCallIndirect { .. }
-            | Instr::CallRef { .. }
-            | Instr::ReturnCallRef { .. }
-    )
+    instr.is_call()
+        || matches!(
+            instr,
+            Instr::BrTable { .. }
+                | Instr::BrTableAcc { .. }
+                | Instr::Return { .. }
+                | Instr::Trap { .. }
+                | Instr::Throw { .. }
+                | Instr::ThrowRef { .. }
+        )
 }
 
 /// Whether an integer operator is 64-bit (`Some(true)`), 32-bit, or not an integer operator.
@@ -1030,28 +1028,14 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_call(&mut self, func: u32) -> Result<()> {
-        let ty = self
-            .ctx
-            .types
-            .func_type(self.ctx.funcs[func as usize])
-            .expect("validated call");
-        self.no_v128(ty.params())?;
-        self.no_v128(ty.results())?;
-        let (p, r) = (ty.params().len(), ty.results().len());
+        let (p, r) = self.func_arity(self.ctx.funcs[func as usize])?;
         let base = self.call_args(p)?;
         self.emit(Instr::Call { func, base });
         self.after_call(p, r)
     }
 
     fn visit_return_call(&mut self, func: u32) -> Result<()> {
-        let ty = self
-            .ctx
-            .types
-            .func_type(self.ctx.funcs[func as usize])
-            .expect("validated return_call");
-        self.no_v128(ty.params())?;
-        self.no_v128(ty.results())?;
-        let (p, r) = (ty.params().len(), ty.results().len());
+        let (p, r) = self.func_arity(self.ctx.funcs[func as usize])?;
         let base = self.call_args(p)?;
         self.reserve_results(base, r);
         self.emit(Instr::ReturnCall { func, base });
@@ -1064,14 +1048,7 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_return_call_indirect(&mut self, type_index: u32, table: u32) -> Result<()> {
-        let ty = self
-            .ctx
-            .types
-            .func_type(type_index)
-            .expect("validated return_call_indirect");
-        self.no_v128(ty.params())?;
-        self.no_v128(ty.results())?;
-        let (p, r) = (ty.params().len(), ty.results().len());
+        let (p, r) = self.func_arity(type_index)?;
         let index = self.top_reg()?;
         self.pop_n(1);
         let base = self.call_args(p)?;
@@ -1300,14 +1277,7 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_call_indirect(&mut self, type_index: u32, table: CompactIndex) -> Result<()> {
-        let ty = self
-            .ctx
-            .types
-            .func_type(type_index)
-            .expect("validated call_indirect");
-        self.no_v128(ty.params())?;
-        self.no_v128(ty.results())?;
-        let (p, r) = (ty.params().len(), ty.results().len());
+        let (p, r) = self.func_arity(type_index)?;
         let index = self.top_reg()?;
         self.pop_n(1);
         let base = self.call_args(p)?;
