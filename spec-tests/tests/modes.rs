@@ -1,5 +1,5 @@
 //! The Wasm 1.0 and 2.0 suites, and those of the proposals the interpreter runs in full
-//! (tail calls, multiple memories, 64-bit memories but their SIMD files, wide arithmetic, exceptions), in the modes
+//! (tail calls, multiple memories, 64-bit memories but their SIMD files, wide arithmetic, exceptions, threads' atomics), in the modes
 //! `tests/spec.rs` does not cover: lazy translation (bodies validated up front, translated on
 //! first call) and the portable loop dispatch, each combination run in full. Every directive
 //! that runs passes in each, as in the default mode.
@@ -25,6 +25,7 @@ fn full_suites_pass_in_every_mode() {
             ("memory64", 1_700, true),
             ("wide-arithmetic", 110, false),
             ("exceptions", 115, false),
+            ("threads", 780, false),
         ];
         for (suite, at_least, some_unsupported) in suites {
             let start = std::time::Instant::now();

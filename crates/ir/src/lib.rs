@@ -60,6 +60,12 @@ pub enum TrapCode {
     NullExceptionReference,
     /// An exception no handler caught left the outermost Wasm frame of the call.
     UncaughtException,
+    /// An atomic access at an address that is not a multiple of its width.
+    UnalignedAtomic,
+    /// `memory.atomic.wait` on a memory that is not shared.
+    ExpectedSharedMemory,
+    /// `memory.atomic.wait` without a timeout in a store no other thread can reach.
+    WaitWouldBlock,
     UninitializedElement,
     UndefinedElement,
     /// A host function failed (its error is carried beside the trap).
@@ -84,6 +90,11 @@ impl TrapCode {
             TrapCode::NullFunctionReference => "null function reference",
             TrapCode::NullExceptionReference => "null exception reference",
             TrapCode::UncaughtException => "uncaught exception",
+            TrapCode::UnalignedAtomic => "unaligned atomic",
+            TrapCode::ExpectedSharedMemory => "expected shared memory",
+            TrapCode::WaitWouldBlock => {
+                "wait would block forever: no other thread shares the store"
+            }
             TrapCode::UninitializedElement => "uninitialized element",
             TrapCode::UndefinedElement => "undefined element",
             TrapCode::Host => "host function error",
@@ -262,6 +273,19 @@ macro_rules! __spindle_instr_table {
             LoadMem { dst: $crate::Dst, addr: $crate::Reg, kind: u8, mem: u8, offset: u64 }
             /// A store of the low `width` bytes of `value` to memory `mem` (see `LoadMem`).
             StoreMem { addr: $crate::Reg, value: $crate::Reg, width: u8, mem: u8, offset: u64 }
+            /// An atomic read-modify-write of the low `op & 3` log2-width bytes at `addr +
+            /// offset` of memory `mem` with `value` (`op >> 2`: add, sub, and, or, xor, xchg);
+            /// `dst` gets the old value, zero-extended. Unaligned addresses trap.
+            AtomicRmw { dst: $crate::Dst, addr: $crate::Reg, value: $crate::Reg, op: u8, mem: u8, offset: u32 }
+            /// An atomic compare-exchange of `width` bytes: `dst` gets the old value, and
+            /// `replacement` is stored when it equals `expected` (both truncated to the width).
+            AtomicCmpxchg { dst: $crate::Dst, addr: $crate::Reg, expected: $crate::Reg, replacement: $crate::Reg, width: u8, mem: u8, offset: u32 }
+            /// `memory.atomic.wait32` (`wide == 0`) or `wait64`: 1 when the value differs
+            /// from `expected`, else 2 after `timeout` nanoseconds (no other thread can wake
+            /// the store's only one).
+            AtomicWait { dst: $crate::Dst, addr: $crate::Reg, expected: $crate::Reg, timeout: $crate::Reg, wide: u8, mem: u8, offset: u32 }
+            /// `memory.atomic.notify`: the number of waiters woken (always 0 here).
+            AtomicNotify { dst: $crate::Dst, addr: $crate::Reg, count: $crate::Reg, mem: u8, offset: u32 }
             /// `dst = memory.size` of memory `mem`.
             MemorySizeMem { dst: $crate::Dst, mem: u16 }
             /// `dst = memory.grow(delta)` of memory `mem` (64-bit operands for a 64-bit one).
@@ -918,6 +942,9 @@ macro_rules! define_numeric {
     };
 }
 for_each_numeric!(define_numeric);
+
+/// Marks a `LoadMem` kind or `StoreMem` width as atomic (an unaligned address traps).
+pub const ATOMIC: u8 = 0x80;
 
 /// Load kinds, named after the Wasm load operators: width and extension.
 #[allow(non_upper_case_globals)]

@@ -718,6 +718,125 @@ impl<'m> Translator<'m> {
         }
     }
 
+    /// An atomic memory operator (threads): an ordinary access of the `…Mem` kind marked
+    /// atomic (so unaligned addresses trap), or a read-modify-write, compare-exchange,
+    /// wait or notify. A store's memories are reached by one thread at a time, so plain
+    /// accesses are atomic.
+    fn atomic(&mut self, op: Opcode, memarg: MemArg) -> Result<()> {
+        use spindle_ir::{load as l, store as st, ATOMIC};
+        use Opcode as O;
+        let mem = self.small_memory_index(memarg.memory)?;
+        let short_offset = || {
+            u32::try_from(memarg.offset).map_err(|_| {
+                unsupported(self.offset, "atomic accesses at offsets of 4 GiB or more")
+            })
+        };
+        // Loads and stores: (load kind or store width, whether a store).
+        let plain = match op {
+            O::I32AtomicLoad => Some((l::I32Load, false)),
+            O::I64AtomicLoad => Some((l::I64Load, false)),
+            O::I32AtomicLoad8U => Some((l::I32Load8U, false)),
+            O::I32AtomicLoad16U => Some((l::I32Load16U, false)),
+            O::I64AtomicLoad8U => Some((l::I64Load8U, false)),
+            O::I64AtomicLoad16U => Some((l::I64Load16U, false)),
+            O::I64AtomicLoad32U => Some((l::I64Load32U, false)),
+            O::I32AtomicStore => Some((st::I32Store, true)),
+            O::I64AtomicStore => Some((st::I64Store, true)),
+            O::I32AtomicStore8 | O::I64AtomicStore8 => Some((st::I32Store8, true)),
+            O::I32AtomicStore16 | O::I64AtomicStore16 => Some((st::I32Store16, true)),
+            O::I64AtomicStore32 => Some((st::I64Store32, true)),
+            _ => None,
+        };
+        if let Some((kind, is_store)) = plain {
+            if is_store {
+                let (addr, value) = self.pop2()?;
+                self.emit(Instr::StoreMem {
+                    addr,
+                    value,
+                    width: kind | ATOMIC,
+                    mem,
+                    offset: memarg.offset,
+                });
+            } else {
+                let addr = self.top_reg()?;
+                self.pop_n(1);
+                let dst = self.push_temp()?;
+                self.emit(Instr::LoadMem {
+                    dst,
+                    addr,
+                    kind: kind | ATOMIC,
+                    mem,
+                    offset: memarg.offset,
+                });
+            }
+            return Ok(());
+        }
+        let offset = short_offset()?;
+        match op {
+            O::MemoryAtomicNotify => {
+                let (addr, count) = self.pop2()?;
+                let dst = self.push_temp()?;
+                self.emit(Instr::AtomicNotify {
+                    dst,
+                    addr,
+                    count,
+                    mem,
+                    offset,
+                });
+            }
+            O::MemoryAtomicWait32 | O::MemoryAtomicWait64 => {
+                let (addr, expected, timeout) = self.pop3()?;
+                let dst = self.push_temp()?;
+                self.emit(Instr::AtomicWait {
+                    dst,
+                    addr,
+                    expected,
+                    timeout,
+                    wide: (op == O::MemoryAtomicWait64) as u8,
+                    mem,
+                    offset,
+                });
+            }
+            _ => {
+                let (rmw, log2) = atomic_rmw(op).expect("the threads operators are all listed");
+                if rmw == RMW_CMPXCHG {
+                    let (addr, expected, replacement) = self.pop3()?;
+                    let dst = self.push_temp()?;
+                    self.emit(Instr::AtomicCmpxchg {
+                        dst,
+                        addr,
+                        expected,
+                        replacement,
+                        width: 1 << log2,
+                        mem,
+                        offset,
+                    });
+                } else {
+                    let (addr, value) = self.pop2()?;
+                    let dst = self.push_temp()?;
+                    self.emit(Instr::AtomicRmw {
+                        dst,
+                        addr,
+                        value,
+                        op: rmw << 2 | log2,
+                        mem,
+                        offset,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The registers of the top two operands, popped.
+    fn pop2(&mut self) -> Result<(Reg, Reg)> {
+        let h = self.stack.len() - 1;
+        let b = self.reg_at(h)?;
+        let a = self.reg_at(h - 1)?;
+        self.pop_n(2);
+        Ok((a, b))
+    }
+
     /// Whether memory `mem` is a 32-bit memory 0, which the interpreter keeps at hand (the
     /// fast instruction families); every other memory goes through the `…Mem` instructions.
     fn is_fast_memory(&self, mem: u32) -> bool {
@@ -754,6 +873,117 @@ fn ends_block(instr: &Instr) -> bool {
                 | Instr::Throw { .. }
                 | Instr::ThrowRef { .. }
         )
+}
+
+/// `AtomicRmw`'s operations (`op >> 2`), in the order the interpreter decodes them.
+const RMW_XCHG: u8 = 5;
+/// Not an `AtomicRmw` operation: compare-exchange has its own instruction.
+const RMW_CMPXCHG: u8 = 6;
+
+/// The read-modify-write operation and log2 width of an atomic RMW operator.
+fn atomic_rmw(op: Opcode) -> Option<(u8, u8)> {
+    use Opcode as O;
+    let by_name = |rmw: u8, w: [Opcode; 7]| {
+        w.iter()
+            .position(|&x| x == op)
+            .map(|i| (rmw, [2, 3, 0, 1, 0, 1, 2][i]))
+    };
+    by_name(
+        0,
+        [
+            O::I32AtomicRmwAdd,
+            O::I64AtomicRmwAdd,
+            O::I32AtomicRmw8AddU,
+            O::I32AtomicRmw16AddU,
+            O::I64AtomicRmw8AddU,
+            O::I64AtomicRmw16AddU,
+            O::I64AtomicRmw32AddU,
+        ],
+    )
+    .or_else(|| {
+        by_name(
+            1,
+            [
+                O::I32AtomicRmwSub,
+                O::I64AtomicRmwSub,
+                O::I32AtomicRmw8SubU,
+                O::I32AtomicRmw16SubU,
+                O::I64AtomicRmw8SubU,
+                O::I64AtomicRmw16SubU,
+                O::I64AtomicRmw32SubU,
+            ],
+        )
+    })
+    .or_else(|| {
+        by_name(
+            2,
+            [
+                O::I32AtomicRmwAnd,
+                O::I64AtomicRmwAnd,
+                O::I32AtomicRmw8AndU,
+                O::I32AtomicRmw16AndU,
+                O::I64AtomicRmw8AndU,
+                O::I64AtomicRmw16AndU,
+                O::I64AtomicRmw32AndU,
+            ],
+        )
+    })
+    .or_else(|| {
+        by_name(
+            3,
+            [
+                O::I32AtomicRmwOr,
+                O::I64AtomicRmwOr,
+                O::I32AtomicRmw8OrU,
+                O::I32AtomicRmw16OrU,
+                O::I64AtomicRmw8OrU,
+                O::I64AtomicRmw16OrU,
+                O::I64AtomicRmw32OrU,
+            ],
+        )
+    })
+    .or_else(|| {
+        by_name(
+            4,
+            [
+                O::I32AtomicRmwXor,
+                O::I64AtomicRmwXor,
+                O::I32AtomicRmw8XorU,
+                O::I32AtomicRmw16XorU,
+                O::I64AtomicRmw8XorU,
+                O::I64AtomicRmw16XorU,
+                O::I64AtomicRmw32XorU,
+            ],
+        )
+    })
+    .or_else(|| {
+        by_name(
+            RMW_XCHG,
+            [
+                O::I32AtomicRmwXchg,
+                O::I64AtomicRmwXchg,
+                O::I32AtomicRmw8XchgU,
+                O::I32AtomicRmw16XchgU,
+                O::I64AtomicRmw8XchgU,
+                O::I64AtomicRmw16XchgU,
+                O::I64AtomicRmw32XchgU,
+            ],
+        )
+    })
+    .or_else(|| {
+        by_name(
+            RMW_CMPXCHG,
+            [
+                O::I32AtomicRmwCmpxchg,
+                O::I64AtomicRmwCmpxchg,
+                O::I32AtomicRmw8CmpxchgU,
+                O::I32AtomicRmw16CmpxchgU,
+                O::I64AtomicRmw8CmpxchgU,
+                O::I64AtomicRmw16CmpxchgU,
+                O::I64AtomicRmw32CmpxchgU,
+            ],
+        )
+    })
 }
 
 /// Whether an integer operator is 64-bit (`Some(true)`), 32-bit, or not an integer operator.
@@ -1615,7 +1845,10 @@ macro_rules! translate_op {
     // Proposals the translator does not handle yet (issue 4).
     ($t:ident, $visit:ident, Simd, $($rest:tt)*) => { Err(unsupported($t.offset, "SIMD")) };
     ($t:ident, $visit:ident, RelaxedSimd, $($rest:tt)*) => { Err(unsupported($t.offset, "relaxed SIMD")) };
-    ($t:ident, $visit:ident, Threads, $($rest:tt)*) => { Err(unsupported($t.offset, "threads")) };
+    ($t:ident, $visit:ident, Threads, AtomicFence, ($flags:ident), $($rest:tt)*) => { Ok(()) };
+    ($t:ident, $visit:ident, Threads, $name:ident, ($memarg:ident), $($rest:tt)*) => {
+        $t.atomic(Opcode::$name, $memarg)
+    };
     ($t:ident, $visit:ident, Gc, $($rest:tt)*) => { Err(unsupported($t.offset, "GC")) };
     ($t:ident, $visit:ident, WideArith, $name:ident, (), [$($x:ident)* -> $($y:ident)*]) => { $t.$visit() };
     ($t:ident, $visit:ident, CustomDesc, $($rest:tt)*) => { Err(unsupported($t.offset, "custom descriptors")) };

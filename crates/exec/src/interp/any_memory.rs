@@ -4,7 +4,7 @@
 //! in `State`; these look the memory up in the store each time and check bounds in 64 bits,
 //! in `#[inline(never)]` helpers so the handlers themselves stay small jumps.
 
-use spindle_ir::{Dst, Reg, TrapCode};
+use spindle_ir::{Dst, Reg, TrapCode, ATOMIC};
 
 use super::handlers::{bulk, extend_loaded, load_width, range, trap, Ctx, Flow, State};
 use super::memory_grow;
@@ -39,6 +39,27 @@ fn access(
     range(start, width, m.data.len(), OOB)
 }
 
+/// `access` for an atomic access, whose address must be a multiple of its width.
+fn atomic_access(
+    m: &MemoryEntity,
+    addr: u64,
+    offset: u64,
+    width: u64,
+) -> Result<(usize, usize), TrapCode> {
+    let start = operand(m, addr).wrapping_add(offset);
+    if !start.is_multiple_of(width) {
+        return Err(TrapCode::UnalignedAtomic);
+    }
+    access(m, addr, offset, width)
+}
+
+/// The little-endian value of `bytes` (at most 8), zero-extended.
+fn read_le(bytes: &[u8]) -> u64 {
+    let mut all = [0u8; 8];
+    all[..bytes.len()].copy_from_slice(bytes);
+    u64::from_le_bytes(all)
+}
+
 #[inline(always)]
 pub(super) fn load_mem(
     s: &mut State,
@@ -63,10 +84,14 @@ pub(super) fn load_mem(
 fn load_any(cx: &mut Ctx, addr: u64, kind: u8, mem: u8, offset: u64) -> Result<u64, TrapCode> {
     let m = memory_index(cx, mem as u32);
     let m = &cx.store().memories[m];
-    let (start, end) = access(m, addr, offset, load_width(kind))?;
-    let mut bytes = [0u8; 8];
-    bytes[..end - start].copy_from_slice(&m.data[start..end]);
-    Ok(extend_loaded(kind, u64::from_le_bytes(bytes)))
+    let (atomic, kind) = (kind & ATOMIC != 0, kind & !ATOMIC);
+    let width = load_width(kind);
+    let (start, end) = if atomic {
+        atomic_access(m, addr, offset, width)?
+    } else {
+        access(m, addr, offset, width)?
+    };
+    Ok(extend_loaded(kind, read_le(&m.data[start..end])))
 }
 
 #[inline(always)]
@@ -100,7 +125,12 @@ fn store_any(
 ) -> Result<(), TrapCode> {
     let m = memory_index(cx, mem as u32);
     let m = &mut cx.store().memories[m];
-    let (start, end) = access(m, addr, offset, width as u64)?;
+    let (atomic, width) = (width & ATOMIC != 0, (width & !ATOMIC) as u64);
+    let (start, end) = if atomic {
+        atomic_access(m, addr, offset, width)?
+    } else {
+        access(m, addr, offset, width)?
+    };
     m.data[start..end].copy_from_slice(&value.to_le_bytes()[..width as usize]);
     Ok(())
 }
@@ -242,4 +272,181 @@ fn init_any(
     let (s, e) = range(src as u64, len as u64, bytes.len(), OOB)?;
     entity.data[d..de].copy_from_slice(&bytes[s..e]);
     Ok(())
+}
+
+// ----- atomics (threads) -----
+
+/// Writes an atomic operation's result, or traps.
+#[inline(always)]
+fn atomic_result(s: &mut State, cx: &mut Ctx, dst: Dst, r: Result<u64, TrapCode>) -> Flow {
+    match r {
+        Ok(v) => {
+            s.w(dst, v);
+            s.next()
+        }
+        Err(code) => trap(cx, code),
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn atomic_rmw(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    addr: Reg,
+    value: Reg,
+    op: u8,
+    mem: u8,
+    offset: u32,
+) -> Flow {
+    let (a, v) = (s.r(addr), s.r(value));
+    let r = rmw_any(cx, a, v, op, mem, offset);
+    atomic_result(s, cx, dst, r)
+}
+
+#[inline(never)]
+fn rmw_any(
+    cx: &mut Ctx,
+    addr: u64,
+    value: u64,
+    op: u8,
+    mem: u8,
+    offset: u32,
+) -> Result<u64, TrapCode> {
+    let m = memory_index(cx, mem as u32);
+    let m = &mut cx.store().memories[m];
+    let width = 1u64 << (op & 3);
+    let (start, end) = atomic_access(m, addr, offset as u64, width)?;
+    let old = read_le(&m.data[start..end]);
+    let new = match op >> 2 {
+        0 => old.wrapping_add(value),
+        1 => old.wrapping_sub(value),
+        2 => old & value,
+        3 => old | value,
+        4 => old ^ value,
+        _ => value,
+    };
+    m.data[start..end].copy_from_slice(&new.to_le_bytes()[..width as usize]);
+    Ok(old)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn atomic_cmpxchg(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    addr: Reg,
+    expected: Reg,
+    replacement: Reg,
+    width: u8,
+    mem: u8,
+    offset: u32,
+) -> Flow {
+    let (a, e, n) = (s.r(addr), s.r(expected), s.r(replacement));
+    let r = cmpxchg_any(cx, a, e, n, width, mem, offset);
+    atomic_result(s, cx, dst, r)
+}
+
+#[inline(never)]
+fn cmpxchg_any(
+    cx: &mut Ctx,
+    addr: u64,
+    expected: u64,
+    replacement: u64,
+    width: u8,
+    mem: u8,
+    offset: u32,
+) -> Result<u64, TrapCode> {
+    let m = memory_index(cx, mem as u32);
+    let m = &mut cx.store().memories[m];
+    let (start, end) = atomic_access(m, addr, offset as u64, width as u64)?;
+    let old = read_le(&m.data[start..end]);
+    let mask = if width == 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * width)) - 1
+    };
+    if old == expected & mask {
+        m.data[start..end].copy_from_slice(&replacement.to_le_bytes()[..width as usize]);
+    }
+    Ok(old)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn atomic_wait(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    addr: Reg,
+    expected: Reg,
+    timeout: Reg,
+    wide: u8,
+    mem: u8,
+    offset: u32,
+) -> Flow {
+    let (a, e, t) = (s.r(addr), s.r(expected), s.r(timeout) as i64);
+    let r = wait_any(cx, a, e, t, wide != 0, mem, offset);
+    atomic_result(s, cx, dst, r)
+}
+
+/// A store runs on one thread at a time and no other thread shares its memories, so a wait
+/// whose value matches can only time out: after `timeout` nanoseconds it returns 2; without
+/// a timeout it would block forever and traps instead.
+#[inline(never)]
+fn wait_any(
+    cx: &mut Ctx,
+    addr: u64,
+    expected: u64,
+    timeout: i64,
+    wide: bool,
+    mem: u8,
+    offset: u32,
+) -> Result<u64, TrapCode> {
+    let m = memory_index(cx, mem as u32);
+    let m = &cx.store().memories[m];
+    let width = if wide { 8 } else { 4 };
+    let (start, end) = atomic_access(m, addr, offset as u64, width)?;
+    if !m.ty.shared {
+        return Err(TrapCode::ExpectedSharedMemory);
+    }
+    let expected = if wide {
+        expected
+    } else {
+        expected as u32 as u64
+    };
+    if read_le(&m.data[start..end]) != expected {
+        return Ok(1);
+    }
+    if timeout < 0 {
+        return Err(TrapCode::WaitWouldBlock);
+    }
+    std::thread::sleep(std::time::Duration::from_nanos(timeout as u64));
+    Ok(2)
+}
+
+#[inline(always)]
+pub(super) fn atomic_notify(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    addr: Reg,
+    _count: Reg,
+    mem: u8,
+    offset: u32,
+) -> Flow {
+    let a = s.r(addr);
+    let r = notify_any(cx, a, mem, offset);
+    atomic_result(s, cx, dst, r)
+}
+
+/// No thread waits on a store's memories (see `wait_any`): checks the address, wakes none.
+#[inline(never)]
+fn notify_any(cx: &mut Ctx, addr: u64, mem: u8, offset: u32) -> Result<u64, TrapCode> {
+    let m = memory_index(cx, mem as u32);
+    let m = &cx.store().memories[m];
+    atomic_access(m, addr, offset as u64, 4)?;
+    Ok(0)
 }
