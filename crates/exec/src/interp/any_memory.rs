@@ -106,8 +106,8 @@ pub(super) fn store_mem(
 ) -> Flow {
     let (a, v) = (s.r(addr), s.r(value));
     let r = store_any(cx, a, v, width, mem, offset);
-    // The store may have written memory 0's buffer, which `State` points into: its place
-    // and length are unchanged, so no re-derivation is needed, but traps end the handler.
+    // Writing memory 0's bytes through the store moves nothing, so `State`'s view of it
+    // stays valid.
     match r {
         Ok(()) => s.next(),
         Err(code) => trap(cx, code),
