@@ -97,6 +97,9 @@ pub struct GlobalEntity {
 pub struct ExceptionEntity {
     pub tag: u32,
     pub payload: Box<[u64]>,
+    /// Whether a reference to it may exist (an `exnref` was made, or it left a call or came
+    /// from the host). An exception caught without one is freed at once.
+    pub referenced: bool,
 }
 
 /// An exported or imported entity.
@@ -186,9 +189,11 @@ pub struct Store {
     pub globals: Vec<GlobalEntity>,
     /// Exception tags: the engine-wide id of each one's function type (its payload).
     pub tags: Vec<u32>,
-    /// Every exception thrown so far; an `exnref` is an index here plus one. (They live as
-    /// long as the store: collecting them needs the GC's roots, issue 4.)
+    /// Exceptions; an `exnref` is an index here plus one. One caught by a clause without a
+    /// reference is freed (its index joins `free_exceptions`); the others live as long as
+    /// the store (collecting them needs the GC's roots, issue 4).
     pub exceptions: Vec<ExceptionEntity>,
+    pub free_exceptions: Vec<u32>,
     pub instances: Vec<InstanceEntity>,
     pub limits: StoreLimits,
     /// How the interpreter dispatches instructions.
@@ -227,6 +232,7 @@ impl Store {
             globals: Vec::new(),
             tags: Vec::new(),
             exceptions: Vec::new(),
+            free_exceptions: Vec::new(),
             instances: Vec::new(),
             limits: StoreLimits::default(),
             dispatch: crate::interp::Dispatch::default(),
@@ -247,8 +253,27 @@ impl Store {
     /// the trap a host function returns to throw it.
     pub fn new_exception(&mut self, tag: u32, payload: &[Val]) -> Trap {
         let payload = payload.iter().map(|v| to_bits(*v)).collect();
-        self.exceptions.push(ExceptionEntity { tag, payload });
-        Trap::exception((self.exceptions.len() - 1) as u32)
+        // The host keeps the trap: the exception must stay.
+        Trap::exception(self.add_exception(tag, payload, true))
+    }
+
+    /// Stores a new exception, reusing a freed place; its index.
+    pub fn add_exception(&mut self, tag: u32, payload: Box<[u64]>, referenced: bool) -> u32 {
+        let exn = ExceptionEntity {
+            tag,
+            payload,
+            referenced,
+        };
+        match self.free_exceptions.pop() {
+            Some(i) => {
+                self.exceptions[i as usize] = exn;
+                i
+            }
+            None => {
+                self.exceptions.push(exn);
+                (self.exceptions.len() - 1) as u32
+            }
+        }
     }
 
     /// The tag and payload of the exception `trap` carries, if it carries one.

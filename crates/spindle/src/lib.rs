@@ -254,6 +254,12 @@ pub struct Store<T> {
 }
 
 impl<T: Send + 'static> Store<T> {
+    /// How many exceptions the store holds: those Wasm or the host may still reference
+    /// (exceptions caught without a reference are freed at once).
+    pub fn exceptions_held(&self) -> usize {
+        self.inner.exceptions.len() - self.inner.free_exceptions.len()
+    }
+
     /// The tag and payload of the exception a call's trap carries (an exception no Wasm
     /// handler caught: `TrapCode::UncaughtException`), if it carries one.
     pub fn caught(&self, trap: &Trap) -> Option<(Tag, Vec<Val>)> {

@@ -150,6 +150,55 @@ fn run(translation: Translation, dispatch: Dispatch) {
     assert_eq!(call("count", &[], 1), Ok(vec![Val::I32(3)]), "{mode}");
 }
 
+/// A loop that throws and catches a million exceptions without taking references keeps the
+/// store's exceptions from piling up; those caught with a reference stay.
+#[test]
+fn exceptions_caught_without_a_reference_are_freed() {
+    let text = r#"
+      (module
+        (tag $e (param i32))
+        (func (export "spin") (param $n i32) (result i32) (local $sum i32)
+          (loop $next
+            (block $caught (result i32)
+              (try_table (catch $e $caught) (throw $e (local.get $n)))
+              (unreachable))
+            (local.set $sum (i32.add (local.get $sum)))
+            (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+          (local.get $sum))
+        (func (export "keep") (result exnref)
+          (block $caught (result exnref)
+            (try_table (catch_all_ref $caught) (throw $e (i32.const 1)))
+            (unreachable))))"#;
+    for dispatch in [Dispatch::Threaded, Dispatch::Loop] {
+        let engine = Engine::new(&Config {
+            dispatch,
+            ..Config::default()
+        });
+        let module = Module::from_wat(&engine, text).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new(&engine)
+            .instantiate(&mut store, &module)
+            .unwrap();
+        let spin = instance.get_func(&store, "spin").unwrap();
+        let mut out = [Val::I32(0)];
+        spin.call(&mut store, &[Val::I32(1_000_000)], &mut out)
+            .unwrap();
+        // 1 + 2 + ... + 1,000,000, wrapped to 32 bits.
+        let expected = (1_000_000u64 * 1_000_001 / 2) as u32 as i32;
+        assert_eq!(out, [Val::I32(expected)], "{dispatch:?}");
+        assert!(
+            store.exceptions_held() <= 1,
+            "{dispatch:?}: {}",
+            store.exceptions_held()
+        );
+        let keep = instance.get_func(&store, "keep").unwrap();
+        let mut out = [Val::ExnRef(None)];
+        keep.call(&mut store, &[], &mut out).unwrap();
+        assert!(matches!(out[0], Val::ExnRef(Some(_))), "{dispatch:?}");
+        assert!(store.exceptions_held() >= 1, "{dispatch:?}");
+    }
+}
+
 #[test]
 fn exceptions_are_caught_by_tag_identity_across_instances_in_every_mode() {
     for translation in [Translation::Eager, Translation::Lazy] {

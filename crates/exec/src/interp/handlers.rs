@@ -933,9 +933,12 @@ fn throw_exception(s: &mut State, cx: &mut Ctx, exn: usize) -> Flow {
         let entry_depth = cx.entry_depth;
         let store = cx.store();
         if store.frames.len() <= entry_depth {
+            // The trap takes a reference out to the host.
+            store.exceptions[exn].referenced = true;
             return fail(cx, Trap::exception(exn as u32));
         }
         let Some(f) = store.frames.pop() else {
+            store.exceptions[exn].referenced = true;
             return fail(cx, Trap::exception(exn as u32));
         };
         store.stack_top = f.base + f.caller.frame_size as usize;
@@ -975,6 +978,11 @@ fn catch_here(cx: &mut Ctx, at: u32, exn: usize) -> Option<u32> {
             }
             if clause.with_ref {
                 store.stack[slot] = exn as u64 + 1;
+                store.exceptions[exn].referenced = true;
+            } else if !store.exceptions[exn].referenced {
+                // Nothing can name it any more.
+                store.exceptions[exn].payload = Box::new([]);
+                store.free_exceptions.push(exn as u32);
             }
             return Some(clause.pad);
         }
@@ -1152,10 +1160,7 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
             let n = store.registry.get(store.tags[t as usize]).params.len();
             let at = frame + base.0 as usize;
             let payload = store.stack[at..at + n].into();
-            store
-                .exceptions
-                .push(crate::store::ExceptionEntity { tag: t, payload });
-            let exn = store.exceptions.len() - 1;
+            let exn = store.add_exception(t, payload, false) as usize;
             throw_exception(s, cx, exn)
         }
         Instr::ThrowRef { exn } => match s.r(exn) {
