@@ -833,8 +833,10 @@ pub(super) fn call_indirect(
     let inst = cx.cur.inst;
     let store = cx.store();
     let t = store.instances[inst].tables[table as usize] as usize;
-    let entity = &store.tables[t];
-    let callee = match entity.elems.get(position(table_operand(entity, i))) {
+    // All 64 bits: an i32 index is zero-extended in its register, and any other bits would
+    // only miss here and send the call to the slow path, which reads the index by the
+    // table's type.
+    let callee = match store.tables[t].elems.get(position(i)) {
         Some(&elem) if elem != 0 => (elem - 1) as u32,
         _ => return Flow::Slow,
     };
