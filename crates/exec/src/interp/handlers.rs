@@ -22,7 +22,8 @@ use super::Op;
 use super::{current, enter_code, memory_grow, table_grow, Current, Paused};
 use crate::num;
 use crate::store::{from_bits, to_bits, Frame, FuncEntity, Store};
-use crate::Trap;
+use crate::{Trap, Val};
+use spindle_decode::ValType;
 
 pub(super) use super::any_memory::*;
 
@@ -1316,7 +1317,7 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
     let FuncEntity::Host { func: f, sig, .. } = &store.funcs[callee as usize] else {
         unreachable!("checked by the caller")
     };
-    let (np, nr) = (sig.params.len(), sig.results.len());
+    let np = sig.params.len();
     vals.extend(
         sig.params
             .iter()
@@ -1327,6 +1328,7 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
     // The closure, by pointer rather than by a cloned `Arc` (two atomic operations per call
     // were a third of a host call's cost).
     let f = Arc::as_ptr(f);
+    let sig = Arc::as_ptr(sig);
     let saved_top = store.stack_top;
     store.stack_top = frame + frame_size;
     let (args, results) = vals.split_at_mut(np);
@@ -1336,19 +1338,23 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
     let mut r = unsafe { (*f)(store, args, results) };
     store.stack_top = saved_top;
     if r.is_ok() {
-        for i in 0..nr {
-            let v = vals[np + i];
-            let FuncEntity::Host { sig, .. } = &store.funcs[callee as usize] else {
-                unreachable!("checked above")
+        // SAFETY: as for `f`: the signature's `Arc` lives in `store.funcs[callee]`.
+        let results = unsafe { &(*sig).results };
+        for (i, (v, t)) in vals[np..].iter().zip(results.iter()).enumerate() {
+            let fits = match (v, t) {
+                (Val::I32(_), ValType::I32)
+                | (Val::I64(_), ValType::I64)
+                | (Val::F32(_), ValType::F32)
+                | (Val::F64(_), ValType::F64) => true,
+                _ => store.val_matches(v, *t),
             };
-            if !store.val_matches(&v, sig.results[i]) {
+            if !fits {
                 r = Err(Trap::host(format!(
-                    "host function result {i} ({v:?}) does not have type {}",
-                    sig.results[i]
+                    "host function result {i} ({v:?}) does not have type {t}"
                 )));
                 break;
             }
-            store.stack[at + i] = to_bits(v);
+            store.stack[at + i] = to_bits(*v);
         }
     }
     store.host_vals = vals;
