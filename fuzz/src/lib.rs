@@ -10,8 +10,9 @@ use arbitrary::Unstructured;
 /// iteration and function entry costs one unit, and running dry traps (`unreachable`).
 pub const SMITH_FUEL: u32 = 2_000;
 
-/// The wasm-smith configuration for what Spindle executes today: WebAssembly 2.0 without
-/// SIMD, one small memory, no imports, everything exported, canonical NaNs.
+/// The wasm-smith configuration for what both engines execute: WebAssembly 2.0 without SIMD,
+/// plus tail calls, extended constants, up to two small memories (32- or 64-bit, custom page
+/// sizes) and wide arithmetic; no imports, everything exported, canonical NaNs.
 pub fn smith_config() -> wasm_smith::Config {
     wasm_smith::Config {
         simd_enabled: false,
@@ -20,19 +21,20 @@ pub fn smith_config() -> wasm_smith::Config {
         shared_everything_threads_enabled: false,
         gc_enabled: false,
         exceptions_enabled: false,
-        tail_call_enabled: false,
-        memory64_enabled: false,
-        wide_arithmetic_enabled: false,
-        custom_page_sizes_enabled: false,
+        tail_call_enabled: true,
+        memory64_enabled: true,
+        wide_arithmetic_enabled: true,
+        custom_page_sizes_enabled: true,
         custom_descriptors_enabled: false,
-        extended_const_enabled: false,
+        extended_const_enabled: true,
         reference_types_enabled: true,
         bulk_memory_enabled: true,
         multi_value_enabled: true,
         saturating_float_to_int_enabled: true,
         sign_extension_ops_enabled: true,
-        max_memories: 1,
+        max_memories: 2,
         max_memory32_bytes: 4 * 65_536,
+        max_memory64_bytes: 4 * 65_536,
         // A declared maximum keeps `memory.grow` from asking for gigabytes.
         memory_max_size_required: true,
         table_max_size_required: true,
@@ -44,6 +46,19 @@ pub fn smith_config() -> wasm_smith::Config {
         canonicalize_nans: true,
         ..wasm_smith::Config::default()
     }
+}
+
+/// wasmi with the proposals of [`smith_config`] on (some are off by default).
+fn wasmi_engine() -> wasmi::Engine {
+    let mut config = wasmi::Config::default();
+    config
+        .wasm_tail_call(true)
+        .wasm_extended_const(true)
+        .wasm_multi_memory(true)
+        .wasm_memory64(true)
+        .wasm_custom_page_sizes(true)
+        .wasm_wide_arithmetic(true);
+    wasmi::Engine::new(&config)
 }
 
 /// A module from `u` under [`smith_config`], with termination ensured.
@@ -150,8 +165,10 @@ pub fn run_case(bytes: &[u8]) -> Result<usize, String> {
         Ok("loop") => spindle::Dispatch::Loop,
         _ => spindle::Dispatch::Threaded,
     };
+    // Every proposal on: custom page sizes is not part of Wasm 3.0.
     let s_engine = spindle::Engine::new(&spindle::Config {
         dispatch,
+        features: spindle::Features::all(),
         ..spindle::Config::default()
     });
     let s_module = match spindle::Module::new(&s_engine, bytes) {
@@ -163,7 +180,7 @@ pub fn run_case(bytes: &[u8]) -> Result<usize, String> {
             return Ok(0)
         }
         Err(e) => {
-            if wasmi::Module::new(&wasmi::Engine::default(), bytes).is_ok() {
+            if wasmi::Module::new(&wasmi_engine(), bytes).is_ok() {
                 return Err(format!(
                     "Spindle rejects the module ({e}); wasmi accepts it"
                 ));
@@ -171,7 +188,7 @@ pub fn run_case(bytes: &[u8]) -> Result<usize, String> {
             None
         }
     };
-    let w_engine = wasmi::Engine::default();
+    let w_engine = wasmi_engine();
     let w_module = match wasmi::Module::new(&w_engine, bytes) {
         Ok(m) => m,
         Err(e) => {
