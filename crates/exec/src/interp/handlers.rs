@@ -1128,34 +1128,29 @@ pub(super) fn slow_path_spilled(
 /// The slow paths of instructions whose handlers returned [`Flow::Slow`].
 #[inline(never)]
 pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
+    let func_at = |cx: &mut Ctx, func: u32| {
+        let inst = cx.cur.inst;
+        cx.store().instances[inst].funcs[func as usize]
+    };
+    // The calls: which function (or why none), whether a tail call, and where the frame goes.
     // SAFETY: `ip` points at an instruction (invariants of `State`).
-    match unsafe { (*s.ip).instr } {
-        Instr::Call { func, base } => {
-            let inst = cx.cur.inst;
-            let callee = cx.store().instances[inst].funcs[func as usize];
-            call_func_slow(s, cx, callee, base)
-        }
+    let (callee, tail, base) = match unsafe { (*s.ip).instr } {
+        Instr::Call { func, base } => (Ok(func_at(cx, func)), false, base),
+        Instr::ReturnCall { func, base } => (Ok(func_at(cx, func)), true, base),
         Instr::CallIndirect {
             ty,
             table,
             index,
             base,
-        } => {
-            let i = s.r(index);
-            match indirect_callee(cx, ty, table, i) {
-                Ok(callee) => call_func_slow(s, cx, callee, base),
-                Err(code) => trap(cx, code),
-            }
-        }
-        Instr::CallRef { func, base } => {
-            // Only a callee the fast path could not enter comes here; null trapped there.
-            let callee = (s.r(func) - 1) as u32;
-            call_func_slow(s, cx, callee, base)
-        }
-        Instr::ReturnCallRef { func, base } => match s.r(func) {
-            0 => trap(cx, TrapCode::NullFunctionReference),
-            f => tail_call(s, cx, (f - 1) as u32, base),
-        },
+        } => (indirect_callee(cx, ty, table, s.r(index)), false, base),
+        Instr::ReturnCallIndirect {
+            ty,
+            table,
+            index,
+            base,
+        } => (indirect_callee(cx, ty, table, s.r(index)), true, base),
+        Instr::CallRef { func, base } => (ref_callee(s.r(func)), false, base),
+        Instr::ReturnCallRef { func, base } => (ref_callee(s.r(func)), true, base),
         Instr::Throw { tag, base } => {
             let (inst, frame) = (cx.cur.inst, cx.base);
             let store = cx.store();
@@ -1164,30 +1159,28 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
             let at = frame + base.0 as usize;
             let payload = store.stack[at..at + n].into();
             let exn = store.add_exception(t, payload, false) as usize;
-            throw_exception(s, cx, exn)
+            return throw_exception(s, cx, exn);
         }
-        Instr::ThrowRef { exn } => match s.r(exn) {
-            0 => trap(cx, TrapCode::NullExceptionReference),
-            e => throw_exception(s, cx, (e - 1) as usize),
-        },
-        Instr::ReturnCall { func, base } => {
-            let inst = cx.cur.inst;
-            let callee = cx.store().instances[inst].funcs[func as usize];
-            tail_call(s, cx, callee, base)
-        }
-        Instr::ReturnCallIndirect {
-            ty,
-            table,
-            index,
-            base,
-        } => {
-            let i = s.r(index);
-            match indirect_callee(cx, ty, table, i) {
-                Ok(callee) => tail_call(s, cx, callee, base),
-                Err(code) => trap(cx, code),
+        Instr::ThrowRef { exn } => {
+            return match s.r(exn) {
+                0 => trap(cx, TrapCode::NullExceptionReference),
+                e => throw_exception(s, cx, (e - 1) as usize),
             }
         }
         other => unreachable!("no slow path for {other:?}"),
+    };
+    match callee {
+        Ok(callee) if tail => tail_call(s, cx, callee, base),
+        Ok(callee) => call_func_slow(s, cx, callee, base),
+        Err(code) => trap(cx, code),
+    }
+}
+
+/// The store function a function reference names (its index plus one; 0 is null).
+fn ref_callee(reference: u64) -> Result<u32, TrapCode> {
+    match reference {
+        0 => Err(TrapCode::NullFunctionReference),
+        f => Ok((f - 1) as u32),
     }
 }
 
