@@ -125,7 +125,7 @@ pub fn define_spectest<T: Send + 'static>(
         ("global_f32", ValType::F32, Val::F32(666.6f32.to_bits())),
         ("global_f64", ValType::F64, Val::F64(666.6f64.to_bits())),
     ] {
-        let g = Global::new(store, constant(ty), value);
+        let g = Global::new(store, constant(ty), value).expect("spectest global of its type");
         linker.define(m, name, g);
     }
     let table = Table::new(

@@ -11,7 +11,7 @@ use crate::module::CompiledModule;
 use spindle_decode::{GlobalType, MemoryType, TableType, ValType};
 
 use crate::types::TypeRegistry;
-use crate::{Trap, Val};
+use crate::{Trap, TrapCode, Val};
 
 /// A host function: gets the store (for its data and re-entry), arguments, result slots.
 pub type HostFunc = Arc<dyn Fn(&mut Store, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync>;
@@ -100,6 +100,8 @@ pub struct ExceptionEntity {
     /// Whether a reference to it may exist (an `exnref` was made, or it left a call or came
     /// from the host). An exception caught without one is freed at once.
     pub referenced: bool,
+    /// False once freed (its place waits in `Store::free_exceptions`).
+    pub live: bool,
 }
 
 /// An exported or imported entity.
@@ -148,6 +150,9 @@ pub struct StoreLimits {
     /// Most native stack, in bytes, that nested host-to-Wasm re-entries may use below the
     /// outermost call into Wasm (Wasm-to-Wasm calls use none).
     pub native_stack: usize,
+    /// Most exceptions held at once (those a reference may still name: caught with a
+    /// reference, thrown by the host, or left a call); one more traps.
+    pub exceptions: usize,
 }
 
 impl Default for StoreLimits {
@@ -162,6 +167,7 @@ impl Default for StoreLimits {
             stack_registers: 4 << 20,
             reentry_depth: 1_000,
             native_stack: 128 * 1024,
+            exceptions: 100_000,
         }
     }
 }
@@ -250,21 +256,49 @@ impl Store {
     }
 
     /// A new exception of store tag `tag` with `payload` (the tag's parameter values), as
-    /// the trap a host function returns to throw it.
+    /// the trap a host function returns to throw it; a host error instead when the payload
+    /// does not fit the tag's type.
     pub fn new_exception(&mut self, tag: u32, payload: &[Val]) -> Trap {
+        let Some(&ty) = self.tags.get(tag as usize) else {
+            return Trap::host("no such tag in this store");
+        };
+        let params = self.registry.get(ty).params;
+        if params.len() != payload.len()
+            || !payload
+                .iter()
+                .zip(&params)
+                .all(|(v, t)| self.val_matches(v, *t))
+        {
+            return Trap::host(format!(
+                "an exception of this tag carries values of types {params:?}"
+            ));
+        }
         let payload = payload.iter().map(|v| to_bits(*v)).collect();
         // The host keeps the trap: the exception must stay.
-        Trap::exception(self.add_exception(tag, payload, true))
+        match self.add_exception(tag, payload, true) {
+            Ok(exn) => Trap::exception(exn),
+            Err(t) => t,
+        }
     }
 
-    /// Stores a new exception, reusing a freed place; its index.
-    pub fn add_exception(&mut self, tag: u32, payload: Box<[u64]>, referenced: bool) -> u32 {
+    /// Stores a new exception, reusing a freed place; its index, or a trap when the store
+    /// already holds `StoreLimits::exceptions` of them.
+    pub fn add_exception(
+        &mut self,
+        tag: u32,
+        payload: Box<[u64]>,
+        referenced: bool,
+    ) -> Result<u32, Trap> {
+        if self.exceptions.len() - self.free_exceptions.len() >= self.limits.exceptions {
+            return Err(Trap::new(TrapCode::ExceptionLimit));
+        }
         let exn = ExceptionEntity {
             tag,
             payload,
             referenced,
+            live: true,
         };
-        match self.free_exceptions.pop() {
+        Ok(match self.free_exceptions.pop() {
             Some(i) => {
                 self.exceptions[i as usize] = exn;
                 i
@@ -273,12 +307,29 @@ impl Store {
                 self.exceptions.push(exn);
                 (self.exceptions.len() - 1) as u32
             }
+        })
+    }
+
+    /// Frees exception `exn` (nothing names it any more).
+    pub fn free_exception(&mut self, exn: u32) {
+        if let Some(e) = self.exceptions.get_mut(exn as usize).filter(|e| e.live) {
+            e.live = false;
+            e.payload = Box::new([]);
+            self.free_exceptions.push(exn);
         }
+    }
+
+    /// Whether `exn` names an exception the store holds.
+    pub fn exception_is_live(&self, exn: u32) -> bool {
+        self.exceptions.get(exn as usize).is_some_and(|e| e.live)
     }
 
     /// The tag and payload of the exception `trap` carries, if it carries one.
     pub fn exception_of(&self, trap: &Trap) -> Option<(u32, Vec<Val>)> {
-        let exn = self.exceptions.get(trap.exception? as usize)?;
+        let exn = self
+            .exceptions
+            .get(trap.exception? as usize)
+            .filter(|e| e.live)?;
         let ty = self.registry.get(*self.tags.get(exn.tag as usize)?);
         let payload = ty
             .params
@@ -313,8 +364,7 @@ impl Store {
             (Val::ExternRef(Some(_)), _) => reference(false, HeapType::Abstract(A::Extern)),
             (Val::ExnRef(None), _) => reference(true, HeapType::Abstract(A::NoExn)),
             (Val::ExnRef(Some(e)), _) => {
-                (*e as usize) < self.exceptions.len()
-                    && reference(false, HeapType::Abstract(A::Exn))
+                self.exception_is_live(*e) && reference(false, HeapType::Abstract(A::Exn))
             }
             _ => false,
         }

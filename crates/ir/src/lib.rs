@@ -60,6 +60,8 @@ pub enum TrapCode {
     NullExceptionReference,
     /// An exception no handler caught left the outermost Wasm frame of the call.
     UncaughtException,
+    /// The store holds `StoreLimits::exceptions` exceptions already.
+    ExceptionLimit,
     /// An atomic access at an address that is not a multiple of its width.
     UnalignedAtomic,
     /// `memory.atomic.wait` on a memory that is not shared.
@@ -90,6 +92,7 @@ impl TrapCode {
             TrapCode::NullFunctionReference => "null function reference",
             TrapCode::NullExceptionReference => "null exception reference",
             TrapCode::UncaughtException => "uncaught exception",
+            TrapCode::ExceptionLimit => "too many exceptions held",
             TrapCode::UnalignedAtomic => "unaligned atomic",
             TrapCode::ExpectedSharedMemory => "expected shared memory",
             TrapCode::WaitWouldBlock => {
@@ -281,7 +284,7 @@ macro_rules! __spindle_instr_table {
             /// `replacement` is stored when it equals `expected` (both truncated to the width).
             AtomicCmpxchg { dst: $crate::Dst, addr: $crate::Reg, expected: $crate::Reg, replacement: $crate::Reg, width: u8, mem: u8, offset: u32 }
             /// `memory.atomic.wait32` (`wide == 0`) or `wait64`: 1 when the value differs
-            /// from `expected`, else 2 after `timeout` nanoseconds (no other thread can wake
+            /// from `expected`, else 2 (timed out) at once (no other thread can wake
             /// the store's only one).
             AtomicWait { dst: $crate::Dst, addr: $crate::Reg, expected: $crate::Reg, timeout: $crate::Reg, wide: u8, mem: u8, offset: u32 }
             /// `memory.atomic.notify`: the number of waiters woken (always 0 here).

@@ -35,7 +35,9 @@ pub use func::{
 };
 pub use linker::{Instance, Linker};
 pub use objects::{Extern, Global, Memory, Table, Tag};
-pub use spindle_decode::{GlobalType, Limits, MemoryType, RefType, TableType, ValType};
+pub use spindle_decode::{
+    AbstractHeapType, GlobalType, HeapType, Limits, MemoryType, RefType, TableType, ValType,
+};
 pub use spindle_exec::{Dispatch, Error, FuncType, StoreLimits, Translation, Trap, TrapCode, Val};
 pub use spindle_validate::Features;
 

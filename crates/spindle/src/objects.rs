@@ -1,6 +1,6 @@
 //! Memories, tables, globals and tags, created by the host or exported by instances.
 
-use spindle_decode::{GlobalType, MemoryType, TableType};
+use spindle_decode::{GlobalType, MemoryType, TableType, ValType};
 use spindle_exec::{
     from_bits, to_bits, Error, FuncType, GlobalEntity, MemoryEntity, TableEntity, Val,
 };
@@ -25,12 +25,15 @@ pub struct Global(pub(crate) u32);
 pub struct Tag(pub(crate) u32);
 
 impl Tag {
-    /// A new tag whose exceptions carry values of `ty`'s parameter types (`ty` has no
-    /// results).
-    pub fn new<T>(store: &mut Store<T>, ty: FuncType) -> Tag {
+    /// A new tag whose exceptions carry values of `ty`'s parameter types; `ty` must have no
+    /// results.
+    pub fn new<T>(store: &mut Store<T>, ty: FuncType) -> Result<Tag, Error> {
+        if !ty.results.is_empty() {
+            return Err(Error::Call("a tag's type has no results".into()));
+        }
         let id = store.inner.registry.intern(&ty);
         store.inner.tags.push(id);
-        Tag((store.inner.tags.len() - 1) as u32)
+        Ok(Tag((store.inner.tags.len() - 1) as u32))
     }
 
     /// The tag's type: its parameters are the payload's types.
@@ -144,6 +147,7 @@ impl Table {
         if ty.limits.initial > store.inner.limits.table_elements {
             return Err(Error::Limit("table too large".into()));
         }
+        check(store, &init, ValType::Ref(ty.element))?;
         store.inner.tables.push(TableEntity {
             elems: vec![to_bits(init); ty.limits.initial as usize],
             ty,
@@ -165,6 +169,8 @@ impl Table {
 
     /// Sets the element at `index`.
     pub fn set<T>(&self, store: &mut Store<T>, index: u64, value: Val) -> Result<(), Error> {
+        let element = store.inner.tables[self.0 as usize].ty.element;
+        check(store, &value, ValType::Ref(element))?;
         let t = &mut store.inner.tables[self.0 as usize];
         match usize::try_from(index).ok().and_then(|i| t.elems.get_mut(i)) {
             Some(slot) => {
@@ -177,8 +183,11 @@ impl Table {
         }
     }
 
-    /// Grows by `delta` elements set to `init`; returns the old size, or `None`.
+    /// Grows by `delta` elements set to `init`; returns the old size, or `None` (also when
+    /// `init` does not have the element type).
     pub fn grow<T>(&self, store: &mut Store<T>, delta: u64, init: Val) -> Option<u64> {
+        let element = store.inner.tables[self.0 as usize].ty.element;
+        check(store, &init, ValType::Ref(element)).ok()?;
         let old = spindle_exec::table_grow(&mut store.inner, self.0 as usize, delta, to_bits(init));
         (old != u64::MAX).then_some(old)
     }
@@ -190,13 +199,14 @@ impl Table {
 }
 
 impl Global {
-    /// A new global of type `ty` holding `value`.
-    pub fn new<T>(store: &mut Store<T>, ty: GlobalType, value: Val) -> Global {
+    /// A new global of type `ty` holding `value`, which must have the global's type.
+    pub fn new<T>(store: &mut Store<T>, ty: GlobalType, value: Val) -> Result<Global, Error> {
+        check(store, &value, ty.content)?;
         store.inner.globals.push(GlobalEntity {
             value: to_bits(value),
             ty,
         });
-        Global((store.inner.globals.len() - 1) as u32)
+        Ok(Global((store.inner.globals.len() - 1) as u32))
     }
 
     /// The global's value.
@@ -207,6 +217,8 @@ impl Global {
 
     /// Sets a mutable global.
     pub fn set<T>(&self, store: &mut Store<T>, value: Val) -> Result<(), Error> {
+        let content = store.inner.globals[self.0 as usize].ty.content;
+        check(store, &value, content)?;
         let g = &mut store.inner.globals[self.0 as usize];
         if !g.ty.mutable {
             return Err(Error::Call("global is immutable".into()));
@@ -218,5 +230,14 @@ impl Global {
     /// The global's type.
     pub fn ty<T>(&self, store: &Store<T>) -> GlobalType {
         store.inner.globals[self.0 as usize].ty
+    }
+}
+
+/// `Ok` when `value` has type `ty` (see `spindle_exec::Store::val_matches`).
+fn check<T>(store: &Store<T>, value: &Val, ty: ValType) -> Result<(), Error> {
+    if store.inner.val_matches(value, ty) {
+        Ok(())
+    } else {
+        Err(Error::Call(format!("{value:?} does not have type {ty}")))
     }
 }

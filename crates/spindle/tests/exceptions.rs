@@ -26,6 +26,8 @@ const CATCHER: &str = r#"
   (import "t" "throw_other" (func $throw_other (param i32)))
   (import "host" "throw" (func $host_throw (param i32)))
   (import "host" "relay" (func $host_relay (param i32)))
+  (import "host" "bad_throw" (func $host_bad_throw))
+  (import "host" "forged" (func $host_forged))
   (global $count (mut i32) (i32.const 0))
   ;; 100 + payload when $e arrives, -1 for anything else.
   (func $deep (param i32 i32)
@@ -55,6 +57,17 @@ const CATCHER: &str = r#"
       (try_table (catch $e $got) (call $host_throw (local.get 0)))
       (return (i32.const -2)))
     (i32.add (i32.const 200)))
+  ;; A tail call to a throwing host function: the tail-caller's handler is gone with its
+  ;; frame; its caller's catches the exception.
+  (func $tailer (param i32)
+    (block $c (try_table (catch_all $c) (return_call $host_throw (local.get 0)))))
+  (func (export "tail_from_host") (param i32) (result i32)
+    (block $got (result i32)
+      (try_table (catch $e $got) (call $tailer (local.get 0)))
+      (return (i32.const -2)))
+    (i32.add (i32.const 400)))
+  (func (export "bad_throw") (block $c (try_table (catch_all $c) (call $host_bad_throw))))
+  (func (export "forged") (block $c (try_table (catch_all $c) (call $host_forged))))
   (func (export "relayed") (param i32) (result i32)
     (block $got (result i32)
       (try_table (catch $e $got) (call $host_relay (local.get 0)))
@@ -100,6 +113,22 @@ fn run(translation: Translation, dispatch: Dispatch) {
             Err(trap)
         },
     );
+    // A payload that does not fit the tag, and an exception index the host made up: host
+    // errors, not exceptions.
+    let none = FuncType {
+        params: vec![],
+        results: vec![],
+    };
+    let bad_throw = Func::new(
+        &mut store,
+        none.clone(),
+        move |mut caller: Caller<'_, ()>, _: &[Val], _: &mut [Val]| Err(caller.throw(e, &[])),
+    );
+    let forged = Func::new(&mut store, none, |_, _: &[Val], _: &mut [Val]| {
+        Err(spindle::Trap::exception(12345))
+    });
+    linker.define("host", "bad_throw", bad_throw);
+    linker.define("host", "forged", forged);
     linker.define("host", "throw", host_throw);
     linker.define("host", "relay", host_relay);
     let catcher = Module::from_wat(&engine, CATCHER).unwrap();
@@ -141,6 +170,15 @@ fn run(translation: Translation, dispatch: Dispatch) {
         Ok(vec![Val::I32(306)]),
         "{mode}"
     );
+    assert_eq!(
+        call("tail_from_host", &[Val::I32(4)], 1),
+        Ok(vec![Val::I32(404)]),
+        "{mode}"
+    );
+    let err = call("bad_throw", &[], 0).unwrap_err();
+    assert!(err.contains("carries values"), "{mode}: {err}");
+    let err = call("forged", &[], 0).unwrap_err();
+    assert!(err.contains("uncaught exception"), "{mode}: {err}");
     // The store still runs calls, and the frames the exception left are gone.
     assert_eq!(
         call("catch", &[Val::I32(1), Val::I32(0)], 1),
@@ -148,6 +186,37 @@ fn run(translation: Translation, dispatch: Dispatch) {
         "{mode}"
     );
     assert_eq!(call("count", &[], 1), Ok(vec![Val::I32(3)]), "{mode}");
+}
+
+/// Host values are checked against the types they are stored as.
+#[test]
+fn host_values_must_have_the_type_of_their_global_or_table() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let ty = spindle::GlobalType {
+        content: ValType::Ref(spindle::RefType {
+            nullable: true,
+            heap: spindle::HeapType::Abstract(spindle::AbstractHeapType::Func),
+        }),
+        mutable: true,
+        shared: false,
+    };
+    assert!(spindle::Global::new(&mut store, ty, Val::I32(1)).is_err());
+    assert!(spindle::Global::new(&mut store, ty, Val::ExternRef(Some(1))).is_err());
+    let g = spindle::Global::new(&mut store, ty, Val::FuncRef(None)).unwrap();
+    assert!(
+        g.set(&mut store, Val::FuncRef(Some(999))).is_err(),
+        "no such function"
+    );
+    assert!(g.set(&mut store, Val::ExnRef(None)).is_err());
+    assert!(spindle::Tag::new(
+        &mut store,
+        FuncType {
+            params: vec![],
+            results: vec![ValType::I32]
+        }
+    )
+    .is_err());
 }
 
 /// A loop that throws and catches a million exceptions without taking references keeps the

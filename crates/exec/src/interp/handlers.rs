@@ -925,24 +925,36 @@ pub(super) fn throw_ref(_s: &mut State, _cx: &mut Ctx, _exn: Reg) -> Flow {
 /// landing pad); frames without one are popped. Past the run's entry frame, the call ends
 /// with `UncaughtException` (the exception stays in the store, see `Store::exceptions`).
 fn throw_exception(s: &mut State, cx: &mut Ctx, exn: usize) -> Flow {
+    unwind(s, cx, exn, false)
+}
+
+/// Raises exception `exn` from the current frame, or (`from_caller`: a tail call's host
+/// callee threw, and the tail-calling frame is already gone in Wasm's terms) from its caller.
+fn unwind(s: &mut State, cx: &mut Ctx, exn: usize, from_caller: bool) -> Flow {
     // SAFETY: `ip` points into the current function's code (invariants of `State`).
     let mut at = unsafe { s.ip.offset_from(cx.cur.instrs()) } as u32;
+    let mut search_here = !from_caller;
     loop {
-        if let Some(pad) = catch_here(cx, at, exn) {
-            s.ip = cx.cur.instrs().wrapping_add(pad as usize);
-            s.sync(cx);
-            return Flow::Continue;
+        if search_here {
+            if let Some(pad) = catch_here(cx, at, exn) {
+                s.ip = cx.cur.instrs().wrapping_add(pad as usize);
+                s.sync(cx);
+                return Flow::Continue;
+            }
         }
+        search_here = true;
         let entry_depth = cx.entry_depth;
         let store = cx.store();
-        if store.frames.len() <= entry_depth {
-            // The trap takes a reference out to the host.
-            store.exceptions[exn].referenced = true;
-            return fail(cx, Trap::exception(exn as u32));
-        }
-        let Some(f) = store.frames.pop() else {
-            store.exceptions[exn].referenced = true;
-            return fail(cx, Trap::exception(exn as u32));
+        let f = match store.frames.pop() {
+            Some(f) if store.frames.len() >= entry_depth => f,
+            other => {
+                // Past the run's entry frame: the trap takes a reference out to the host.
+                if let Some(f) = other {
+                    store.frames.push(f);
+                }
+                store.exceptions[exn].referenced = true;
+                return fail(cx, Trap::exception(exn as u32));
+            }
         };
         store.stack_top = f.base + f.caller.frame_size as usize;
         cx.cur = f.caller;
@@ -984,8 +996,7 @@ fn catch_here(cx: &mut Ctx, at: u32, exn: usize) -> Option<u32> {
                 store.exceptions[exn].referenced = true;
             } else if !store.exceptions[exn].referenced {
                 // Nothing can name it any more.
-                store.exceptions[exn].payload = Box::new([]);
-                store.free_exceptions.push(exn as u32);
+                store.free_exception(exn as u32);
             }
             return Some(clause.pad);
         }
@@ -1158,8 +1169,10 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
             let n = store.registry.get(store.tags[t as usize]).params.len();
             let at = frame + base.0 as usize;
             let payload = store.stack[at..at + n].into();
-            let exn = store.add_exception(t, payload, false) as usize;
-            return throw_exception(s, cx, exn);
+            return match store.add_exception(t, payload, false) {
+                Ok(exn) => throw_exception(s, cx, exn as usize),
+                Err(t) => fail(cx, t),
+            };
         }
         Instr::ThrowRef { exn } => {
             return match s.r(exn) {
@@ -1192,7 +1205,7 @@ fn tail_call(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
     let frame = cx.base;
     let store = cx.store();
     if !matches!(store.funcs[callee as usize], FuncEntity::Wasm { .. }) {
-        return call_func_slow(s, cx, callee, base);
+        return call_slow(s, cx, callee, base, true);
     }
     let next = match current(store, callee) {
         Ok(next) => next,
@@ -1219,15 +1232,23 @@ fn tail_call(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
 
 #[inline(always)]
 fn call_func_slow(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
+    call_slow(s, cx, callee, base, false)
+}
+
+/// `call_func_slow`, or for a tail call (`tail`) of a host function: an exception it throws
+/// leaves from the tail-calling frame's caller.
+fn call_slow(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg, tail: bool) -> Flow {
     let ip = enter_callee(cx, s.ip, callee, base.0 as usize);
     if ip.is_null() {
-        // A host function that failed with an exception throws it here, at its call.
-        if let Some(exn) = cx.trap.as_ref().and_then(|t| t.exception) {
+        // A host function that failed with an exception throws it here, at its call. (An
+        // index the host made up, or one of another store, is a host error.)
+        let exn = cx.trap.as_ref().and_then(|t| t.exception);
+        if let Some(exn) = exn.filter(|&e| cx.store().exception_is_live(e)) {
             cx.trap = None;
             let store = cx.store();
             store.paused = None;
             store.host_failed = None;
-            return throw_exception(s, cx, exn as usize);
+            return unwind(s, cx, exn as usize, tail);
         }
         return Flow::Exit;
     }
