@@ -37,7 +37,7 @@ cbuild bulk-mvp.wasm bulk.c -fno-builtin
 
 WAT2WASM=(cargo run --quiet --release --manifest-path ../runtimes/Cargo.toml
           --no-default-features --bin wat2wasm --)
-for w in fib loop fsm; do
+for w in fib loop fsm exceptions; do
   "${WAT2WASM[@]}" "$w.wat" "$w.wasm"
   echo "built $w.wasm ($(wc -c <"$w.wasm") bytes)"
 done

@@ -25,6 +25,8 @@ pub struct Workload {
     pub checksum: i32,
     /// Needs the bulk memory proposal (wasm3 has none).
     pub needs_bulk_memory: bool,
+    /// Needs the exception-handling proposal (among the peers only wasmtime has it).
+    pub needs_exceptions: bool,
 }
 
 impl Workload {
@@ -61,9 +63,10 @@ pub fn parse_manifest(text: &str) -> Result<Vec<Workload>, String> {
             s.parse::<i32>()
                 .map_err(|e| format!("manifest line {}: {s}: {e}", i + 1))
         };
-        let needs_bulk_memory = match *needs {
-            "-" => false,
-            "bulk-memory" => true,
+        let (needs_bulk_memory, needs_exceptions) = match *needs {
+            "-" => (false, false),
+            "bulk-memory" => (true, false),
+            "exceptions" => (false, true),
             other => return Err(format!("manifest line {}: unknown need {other}", i + 1)),
         };
         out.push(Workload {
@@ -72,6 +75,7 @@ pub fn parse_manifest(text: &str) -> Result<Vec<Workload>, String> {
             param: num(param)?,
             checksum: num(checksum)?,
             needs_bulk_memory,
+            needs_exceptions,
         });
     }
     Ok(out)
@@ -160,7 +164,11 @@ impl Runtime {
 
     /// Whether the runtime implements everything the workload uses.
     pub fn supports(self, w: &Workload) -> bool {
-        !(self == Runtime::Wasm3 && w.needs_bulk_memory)
+        let exceptions = matches!(
+            self,
+            Runtime::Spindle | Runtime::SpindleLazy | Runtime::Pulley | Runtime::Cranelift
+        );
+        !(self == Runtime::Wasm3 && w.needs_bulk_memory) && (exceptions || !w.needs_exceptions)
     }
 
     /// Whether the runtime interprets (every one but Cranelift).

@@ -124,6 +124,8 @@ pub(crate) fn wasmtime(
 ) -> Result<(), String> {
     use wasmtime::{Config, Engine, Instance, Module, Store};
     let mut config = Config::new();
+    // Exception handling (the `exceptions` workload) needs wasmtime's GC support.
+    config.wasm_exceptions(true);
     if pulley {
         config.target("pulley64").map_err(err)?;
     }

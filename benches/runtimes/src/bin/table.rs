@@ -413,7 +413,7 @@ fn table(opts: &Options) -> ExitCode {
         .any(|row| row.iter().any(|o| matches!(o, Outcome::NotApplicable)));
     if any_na {
         println!(
-            "\nn/a: the runtime lacks a proposal the module uses (wasm3: bulk memory; `bulk-mvp` is the same work without it)."
+            "\nn/a: the runtime lacks a proposal the module uses (wasm3: bulk memory; `bulk-mvp` is the same work without it; of the peers only wasmtime has exceptions)."
         );
     }
     if wrong {
