@@ -1,5 +1,6 @@
 //! The Wasm 1.0 and 2.0 suites, and those of the proposals the interpreter runs in full
-//! (tail calls, multiple memories, 64-bit memories but their SIMD files, wide arithmetic, exceptions, threads' atomics), in the modes
+//! (tail calls, multiple memories, 64-bit memories, wide arithmetic, exceptions, threads'
+//! atomics, SIMD, relaxed SIMD, annotations), in the modes
 //! `tests/spec.rs` does not cover: lazy translation (bodies validated up front, translated on
 //! first call) and the portable loop dispatch, each combination run in full. Every directive
 //! that runs passes in each, as in the default mode.
@@ -22,10 +23,13 @@ fn full_suites_pass_in_every_mode() {
             ("wasm-v2", 20_000, false),
             ("tail-call", 120, false),
             ("multi-memory", 1_000, false),
-            ("memory64", 1_700, true),
+            ("memory64", 1_740, false),
             ("wide-arithmetic", 110, false),
             ("exceptions", 115, false),
             ("threads", 780, false),
+            ("simd", 26_400, false),
+            ("relaxed-simd", 85, false),
+            ("annotations", 670, false),
         ];
         for (suite, at_least, some_unsupported) in suites {
             let start = std::time::Instant::now();

@@ -13,19 +13,19 @@ use crate::store::*;
 use crate::{Error, Trap};
 
 /// Evaluates a constant expression in instance `inst`.
-fn eval(store: &Store, inst: usize, ops: &[ConstOp]) -> u64 {
-    let mut stack: Vec<u64> = Vec::with_capacity(4);
+fn eval(store: &Store, inst: usize, ops: &[ConstOp]) -> u128 {
+    let mut stack: Vec<u128> = Vec::with_capacity(4);
     for op in ops {
         let v = match *op {
-            ConstOp::I32(x) => x as u32 as u64,
-            ConstOp::I64(x) => x as u64,
-            ConstOp::F32(x) => x as u64,
-            ConstOp::F64(x) => x,
-            ConstOp::V128(x) => x as u64,
+            ConstOp::I32(x) => x as u32 as u128,
+            ConstOp::I64(x) => x as u64 as u128,
+            ConstOp::F32(x) => x as u128,
+            ConstOp::F64(x) => x as u128,
+            ConstOp::V128(x) => x,
             ConstOp::RefNull => 0,
-            ConstOp::RefFunc(f) => store.instances[inst].funcs[f as usize] as u64 + 1,
+            ConstOp::RefFunc(f) => store.instances[inst].funcs[f as usize] as u128 + 1,
             ConstOp::GlobalGet(g) => {
-                store.globals[store.instances[inst].globals[g as usize] as usize].value
+                store.globals[store.instances[inst].globals[g as usize] as usize].bits()
             }
             ConstOp::I32Add
             | ConstOp::I32Sub
@@ -33,16 +33,16 @@ fn eval(store: &Store, inst: usize, ops: &[ConstOp]) -> u64 {
             | ConstOp::I64Add
             | ConstOp::I64Sub
             | ConstOp::I64Mul => {
-                let b = stack.pop().unwrap_or(0);
-                let a = stack.pop().unwrap_or(0);
-                match *op {
+                let b = stack.pop().unwrap_or(0) as u64;
+                let a = stack.pop().unwrap_or(0) as u64;
+                (match *op {
                     ConstOp::I32Add => (a as u32).wrapping_add(b as u32) as u64,
                     ConstOp::I32Sub => (a as u32).wrapping_sub(b as u32) as u64,
                     ConstOp::I32Mul => (a as u32).wrapping_mul(b as u32) as u64,
                     ConstOp::I64Add => a.wrapping_add(b),
                     ConstOp::I64Sub => a.wrapping_sub(b),
                     _ => a.wrapping_mul(b),
-                }
+                }) as u128
             }
         };
         stack.push(v);
@@ -179,12 +179,12 @@ pub fn instantiate(
     store.instances.push(inst);
     for (ty, init) in &module.globals {
         let value = eval(store, idx, init);
-        store.globals.push(GlobalEntity { value, ty: *ty });
+        store.globals.push(GlobalEntity::new(*ty, value));
         let g = (store.globals.len() - 1) as u32;
         store.instances[idx].globals.push(g);
     }
     for (ty, init) in &module.tables {
-        let v = init.as_ref().map_or(0, |e| eval(store, idx, e));
+        let v = init.as_ref().map_or(0, |e| eval(store, idx, e) as u64);
         if ty.limits.initial > store.limits.table_elements {
             return Err(Error::Limit("table too large".into()));
         }
@@ -210,7 +210,12 @@ pub fn instantiate(
     let elems: Vec<Vec<u64>> = module
         .elems
         .iter()
-        .map(|e| e.items.iter().map(|ops| eval(store, idx, ops)).collect())
+        .map(|e| {
+            e.items
+                .iter()
+                .map(|ops| eval(store, idx, ops) as u64)
+                .collect()
+        })
         .collect();
     store.instances[idx].elems = elems;
     store.instances[idx].datas = module.datas.iter().map(|d| d.bytes.clone()).collect();
@@ -231,7 +236,7 @@ pub fn instantiate(
         match &e.mode {
             Mode::Active { index, offset } => {
                 let t = store.instances[idx].tables[*index as usize] as usize;
-                let start = eval(store, idx, offset);
+                let start = eval(store, idx, offset) as u64;
                 let start = if store.tables[t].ty.table64 {
                     start
                 } else {
@@ -253,7 +258,7 @@ pub fn instantiate(
     for (i, d) in module.datas.iter().enumerate() {
         if let Mode::Active { index, offset } = &d.mode {
             let m = store.instances[idx].memories[*index as usize] as usize;
-            let start = eval(store, idx, offset);
+            let start = eval(store, idx, offset) as u64;
             let start = if store.memories[m].ty.memory64 {
                 start
             } else {

@@ -12,6 +12,7 @@ pub mod interp;
 mod mapped;
 pub mod module;
 pub mod num;
+pub mod simd;
 pub mod store;
 pub mod types;
 

@@ -291,12 +291,6 @@ fn compile_inner(
     let m = Module::parse(bytes).map_err(spindle_validate::ValidateError::from)?;
     let ctx = check_module(&m, features)?;
     let types = registry.intern_module(&ctx.types);
-    if ctx.globals.iter().any(|g| g.content == ValType::V128) {
-        return Err(Error::Validate(spindle_validate::ValidateError::invalid(
-            0,
-            "not supported by the translator yet: SIMD (v128 globals)",
-        )));
-    }
     let func_types: Vec<u32> = ctx.funcs.iter().map(|t| types[*t as usize]).collect();
     let num_imported_funcs = (ctx.funcs.len() - m.functions.len()) as u32;
 

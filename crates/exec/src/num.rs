@@ -45,7 +45,7 @@ fn b(x: bool) -> u64 {
 /// Rounding functions may pass a signalling NaN through unchanged; Wasm requires the result
 /// to be an arithmetic (quiet) NaN.
 #[inline(always)]
-fn quiet32(x: f32) -> f32 {
+pub(crate) fn quiet32(x: f32) -> f32 {
     if x.is_nan() {
         f32::from_bits(x.to_bits() | 0x0040_0000)
     } else {
@@ -54,7 +54,7 @@ fn quiet32(x: f32) -> f32 {
 }
 
 #[inline(always)]
-fn quiet64(x: f64) -> f64 {
+pub(crate) fn quiet64(x: f64) -> f64 {
     if x.is_nan() {
         f64::from_bits(x.to_bits() | 0x0008_0000_0000_0000)
     } else {
@@ -62,7 +62,7 @@ fn quiet64(x: f64) -> f64 {
     }
 }
 
-fn fmin32(a: f32, b: f32) -> f32 {
+pub(crate) fn fmin32(a: f32, b: f32) -> f32 {
     if a.is_nan() || b.is_nan() {
         return f32::NAN;
     }
@@ -72,7 +72,7 @@ fn fmin32(a: f32, b: f32) -> f32 {
     }
     a.min(b)
 }
-fn fmax32(a: f32, b: f32) -> f32 {
+pub(crate) fn fmax32(a: f32, b: f32) -> f32 {
     if a.is_nan() || b.is_nan() {
         return f32::NAN;
     }
@@ -81,7 +81,7 @@ fn fmax32(a: f32, b: f32) -> f32 {
     }
     a.max(b)
 }
-fn fmin64(a: f64, b: f64) -> f64 {
+pub(crate) fn fmin64(a: f64, b: f64) -> f64 {
     if a.is_nan() || b.is_nan() {
         return f64::NAN;
     }
@@ -90,7 +90,7 @@ fn fmin64(a: f64, b: f64) -> f64 {
     }
     a.min(b)
 }
-fn fmax64(a: f64, b: f64) -> f64 {
+pub(crate) fn fmax64(a: f64, b: f64) -> f64 {
     if a.is_nan() || b.is_nan() {
         return f64::NAN;
     }

@@ -88,8 +88,27 @@ impl TableEntity {
 /// A global.
 #[derive(Clone, Copy, Debug)]
 pub struct GlobalEntity {
+    /// The value's register bits (the low half of a `v128`).
     pub value: u64,
+    /// The high half of a `v128` (0 for every other type).
+    pub high: u64,
     pub ty: GlobalType,
+}
+
+impl GlobalEntity {
+    /// A global of type `ty` holding the bits `bits` (see [`to_bits128`]).
+    pub fn new(ty: GlobalType, bits: u128) -> GlobalEntity {
+        GlobalEntity {
+            value: bits as u64,
+            high: (bits >> 64) as u64,
+            ty,
+        }
+    }
+
+    /// The value's bits.
+    pub fn bits(&self) -> u128 {
+        self.value as u128 | (self.high as u128) << 64
+    }
 }
 
 /// A thrown exception: its tag (store index) and payload (register bits).
@@ -273,7 +292,9 @@ impl Store {
                 "an exception of this tag carries values of types {params:?}"
             ));
         }
-        let payload = payload.iter().map(|v| to_bits(*v)).collect();
+        let mut cells = vec![0; cells_of(&params)];
+        write_all_cells(&mut cells, 0, payload);
+        let payload = cells.into_boxed_slice();
         // The host keeps the trap: the exception must stay.
         match self.add_exception(tag, payload, true) {
             Ok(exn) => Trap::exception(exn),
@@ -331,12 +352,7 @@ impl Store {
             .get(trap.exception? as usize)
             .filter(|e| e.live)?;
         let ty = self.registry.get(*self.tags.get(exn.tag as usize)?);
-        let payload = ty
-            .params
-            .iter()
-            .zip(exn.payload.iter())
-            .map(|(t, bits)| from_bits(*bits, *t))
-            .collect();
+        let payload = read_all_cells(&exn.payload, 0, &ty.params).collect();
         Some((exn.tag, payload))
     }
 
@@ -378,7 +394,75 @@ impl Store {
     }
 }
 
-/// A value as register bits.
+/// How many 64-bit registers a value of type `t` takes: two for a `v128`, else one.
+pub fn cells(t: ValType) -> usize {
+    if t == ValType::V128 {
+        2
+    } else {
+        1
+    }
+}
+
+/// How many registers values of `types` take, laid out one after another.
+pub fn cells_of(types: &[ValType]) -> usize {
+    types.iter().map(|t| cells(*t)).sum()
+}
+
+/// A value as 128 bits: a `v128` whole, any other value as its register bits.
+pub fn to_bits128(v: Val) -> u128 {
+    match v {
+        Val::V128(x) => x,
+        v => to_bits(v) as u128,
+    }
+}
+
+/// 128 bits as a value of type `t` (see [`to_bits128`]).
+pub fn from_bits128(bits: u128, t: ValType) -> Val {
+    match t {
+        ValType::V128 => Val::V128(bits),
+        t => from_bits(bits as u64, t),
+    }
+}
+
+/// Writes `v` to the registers from `regs[at]` (two for a `v128`).
+pub fn write_cells(regs: &mut [u64], at: usize, v: Val) {
+    regs[at] = to_bits(v);
+    if let Val::V128(x) = v {
+        regs[at + 1] = (x >> 64) as u64;
+    }
+}
+
+/// The value of type `t` in the registers from `regs[at]`.
+pub fn read_cells(regs: &[u64], at: usize, t: ValType) -> Val {
+    match t {
+        ValType::V128 => Val::V128(regs[at] as u128 | (regs[at + 1] as u128) << 64),
+        t => from_bits(regs[at], t),
+    }
+}
+
+/// Writes `vals` of `types` to the registers from `regs[at]`, one after another.
+pub fn write_all_cells(regs: &mut [u64], at: usize, vals: &[Val]) {
+    let mut at = at;
+    for v in vals {
+        write_cells(regs, at, *v);
+        at += if matches!(v, Val::V128(_)) { 2 } else { 1 };
+    }
+}
+
+/// The values of `types` in the registers from `regs[at]`, one after another.
+pub fn read_all_cells<'a>(
+    regs: &'a [u64],
+    at: usize,
+    types: &'a [ValType],
+) -> impl Iterator<Item = Val> + 'a {
+    types.iter().scan(at, move |at, t| {
+        let v = read_cells(regs, *at, *t);
+        *at += cells(*t);
+        Some(v)
+    })
+}
+
+/// A value as register bits (the low half of a `v128`).
 pub fn to_bits(v: Val) -> u64 {
     match v {
         Val::I32(x) => x as u32 as u64,

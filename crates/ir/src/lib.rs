@@ -179,7 +179,10 @@ macro_rules! __spindle_instr_table {
     ($m:ident binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
      unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident / $lw:ident)* }
      store { $($st:ident / $sta:ident / $stb:ident / $stw:ident)* }
-     branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
+     branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }
+     vunary { $($vu:ident)* } vbinary { $($vb:ident)* } vternary { $($vt:ident)* }
+     vshift { $($vs:ident)* } vsplat { $($vsp:ident)* } vtest { $($vte:ident)* }
+     vextract { $($vx:ident)* } vreplace { $($vr:ident)* } vload { $($vl:ident)* }) => {
         $m! {
             /// Traps with `code` (`unreachable`, and translated code that must trap).
             Trap { code: $crate::TrapCode }
@@ -324,6 +327,33 @@ macro_rules! __spindle_instr_table {
             /// Charges `amount` fuel at the start of a basic block (emitted only when fuel
             /// metering is on).
             Fuel { amount: u32 }
+            /// `dst = v128 (lo, hi)`: the 128-bit constant's low and high halves. (Here and
+            /// in every SIMD instruction, a `v128` register names the first of the two
+            /// consecutive registers that hold the value, low half first.)
+            V128Const { dst: $crate::Dst, lo: u64, hi: u64 }
+            /// `i8x16.shuffle`: byte `i` of `dst` is byte `lanes[i]` of `a ++ b`, the lane
+            /// indices packed little-endian into `lo` (bytes 0-7) and `hi` (bytes 8-15).
+            I8x16Shuffle { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg, lo: u64, hi: u64 }
+            /// `dst = src` for a `v128` (two registers).
+            Copy128 { dst: $crate::Dst, src: $crate::Reg }
+            /// `dst = if cond != 0 { a } else { b }` for `v128` operands.
+            Select128 { dst: $crate::Dst, cond: $crate::Reg, a: $crate::Reg, b: $crate::Reg }
+            /// `dst = global[idx]` for a `v128` global.
+            GlobalGet128 { dst: $crate::Dst, idx: u32 }
+            /// `global[idx] = src` for a `v128` global.
+            GlobalSet128 { src: $crate::Reg, idx: u32 }
+            /// `v128.store` to memory 0 at `addr + offset`.
+            V128Store { addr: $crate::Reg, value: $crate::Reg, offset: u32 }
+            /// A `v128` load of kind `kind` (see [`vload`]) from memory `mem`, any memory
+            /// (the `vload` family is the fast form for a 32-bit memory 0).
+            V128LoadMem { dst: $crate::Dst, addr: $crate::Reg, kind: u8, mem: u8, offset: u64 }
+            /// `v128.store` to memory `mem`, any memory.
+            V128StoreMem { addr: $crate::Reg, value: $crate::Reg, mem: u8, offset: u64 }
+            /// `v128.loadN_lane`: `dst` is `src` with lane `lane` (of `width` bytes) replaced
+            /// by the value loaded from memory `mem`.
+            V128LoadLane { dst: $crate::Dst, src: $crate::Reg, addr: $crate::Reg, width: u8, lane: u8, mem: u8, offset: u64 }
+            /// `v128.storeN_lane`: stores lane `lane` (of `width` bytes) of `value`.
+            V128StoreLane { addr: $crate::Reg, value: $crate::Reg, width: u8, lane: u8, mem: u8, offset: u64 }
             $(
                 /// A binary numeric operator: `dst = a op b` (the Wasm operator of that name).
                 $b { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg }
@@ -403,6 +433,42 @@ macro_rules! __spindle_instr_table {
                 /// Continues `to` instructions from here when `acc cmp imm` holds.
                 $bria { imm: i32, to: i32 }
             )*
+            $(
+                /// A SIMD operator `v128 -> v128`: `dst = op src`.
+                $vu { dst: $crate::Dst, src: $crate::Reg }
+            )*
+            $(
+                /// A SIMD operator `v128 v128 -> v128`: `dst = a op b`.
+                $vb { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg }
+            )*
+            $(
+                /// A SIMD operator `v128 v128 v128 -> v128`.
+                $vt { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg, c: $crate::Reg }
+            )*
+            $(
+                /// A SIMD shift: `dst = a shifted by b` (`b` an i32 register).
+                $vs { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg }
+            )*
+            $(
+                /// A splat: every lane of `dst` (a `v128`) is scalar register `src`.
+                $vsp { dst: $crate::Dst, src: $crate::Reg }
+            )*
+            $(
+                /// A test of `v128` `src` whose i32 result goes to `dst`.
+                $vte { dst: $crate::Dst, src: $crate::Reg }
+            )*
+            $(
+                /// Lane `lane` of `v128` `src` to scalar register `dst`.
+                $vx { dst: $crate::Dst, src: $crate::Reg, lane: u8 }
+            )*
+            $(
+                /// `dst` is `v128` `a` with lane `lane` replaced by scalar register `b`.
+                $vr { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg, lane: u8 }
+            )*
+            $(
+                /// A `v128` load from memory 0 (32-bit) at `addr + offset`.
+                $vl { dst: $crate::Dst, addr: $crate::Reg, offset: u32 }
+            )*
         }
     };
 }
@@ -445,9 +511,12 @@ macro_rules! define_instr {
             }
 
             /// Whether running the instruction leaves its result in the accumulator (every
-            /// instruction with a result register but `CopyMany`).
+            /// instruction with a result register but `CopyMany` and those with a `v128`
+            /// result, which the 64-bit accumulator cannot hold).
             pub fn sets_acc(&self) -> bool {
-                !matches!(self, Instr::CopyMany { .. }) && { *self }.dst_mut().is_some()
+                !matches!(self, Instr::CopyMany { .. })
+                    && !self.writes_v128()
+                    && { *self }.dst_mut().is_some()
             }
 
             /// Whether the instruction calls a function (any kind of call or tail call).
@@ -464,7 +533,7 @@ macro_rules! define_instr {
             }
 
             /// Whether the instruction may read register `reg`: one of its operand registers
-            /// is `reg`, or it reads a range of registers (calls, returns, `CopyMany`,
+            /// is `reg` (or, for a SIMD instruction, the one before it), or it reads a range of registers (calls, returns, `CopyMany`,
             /// `Throw`).
             pub fn may_read(&self, reg: Reg) -> bool {
                 if self.is_call()
@@ -475,9 +544,15 @@ macro_rules! define_instr {
                 {
                     return true;
                 }
+                // A SIMD instruction's register may be a `v128`, which also covers the
+                // register after it.
+                let wide = self.is_simd();
+                let reads = |r: Option<Reg>| {
+                    r.is_some_and(|r| r == reg || (wide && r.0.wrapping_add(1) == reg.0))
+                };
                 match self {
                     $( Instr::$name { $($f),* } => {
-                        false $( || AsReg::as_reg($f) == Some(reg) )*
+                        false $( || reads(AsReg::as_reg($f)) )*
                     } )*
                 }
             }
@@ -671,6 +746,78 @@ macro_rules! for_each_numeric {
                 I64GeS/BrIfI64GeS/BrIfI64GeSAcc/BrIfI64GeSImm/BrIfI64GeSImmAcc
                 I64GeU/BrIfI64GeU/BrIfI64GeUAcc/BrIfI64GeUImm/BrIfI64GeUImmAcc
             }
+            vunary {
+                V128Not F32x4DemoteF64x2Zero F64x2PromoteLowF32x4 I8x16Abs I8x16Neg
+                I8x16Popcnt F32x4Ceil F32x4Floor F32x4Trunc F32x4Nearest F64x2Ceil
+                F64x2Floor F64x2Trunc I16x8ExtaddPairwiseI8x16S
+                I16x8ExtaddPairwiseI8x16U I32x4ExtaddPairwiseI16x8S
+                I32x4ExtaddPairwiseI16x8U I16x8Abs I16x8Neg I16x8ExtendLowI8x16S
+                I16x8ExtendHighI8x16S I16x8ExtendLowI8x16U I16x8ExtendHighI8x16U
+                F64x2Nearest I32x4Abs I32x4Neg I32x4ExtendLowI16x8S
+                I32x4ExtendHighI16x8S I32x4ExtendLowI16x8U I32x4ExtendHighI16x8U
+                I64x2Abs I64x2Neg I64x2ExtendLowI32x4S I64x2ExtendHighI32x4S
+                I64x2ExtendLowI32x4U I64x2ExtendHighI32x4U F32x4Abs F32x4Neg F32x4Sqrt
+                F64x2Abs F64x2Neg F64x2Sqrt I32x4TruncSatF32x4S I32x4TruncSatF32x4U
+                F32x4ConvertI32x4S F32x4ConvertI32x4U I32x4TruncSatF64x2SZero
+                I32x4TruncSatF64x2UZero F64x2ConvertLowI32x4S F64x2ConvertLowI32x4U
+                I32x4RelaxedTruncF32x4S I32x4RelaxedTruncF32x4U
+                I32x4RelaxedTruncF64x2SZero I32x4RelaxedTruncF64x2UZero
+            }
+            vbinary {
+                I8x16Swizzle I8x16Eq I8x16Ne I8x16LtS I8x16LtU I8x16GtS I8x16GtU
+                I8x16LeS I8x16LeU I8x16GeS I8x16GeU I16x8Eq I16x8Ne I16x8LtS I16x8LtU
+                I16x8GtS I16x8GtU I16x8LeS I16x8LeU I16x8GeS I16x8GeU I32x4Eq I32x4Ne
+                I32x4LtS I32x4LtU I32x4GtS I32x4GtU I32x4LeS I32x4LeU I32x4GeS I32x4GeU
+                F32x4Eq F32x4Ne F32x4Lt F32x4Gt F32x4Le F32x4Ge F64x2Eq F64x2Ne F64x2Lt
+                F64x2Gt F64x2Le F64x2Ge V128And V128Andnot V128Or V128Xor
+                I8x16NarrowI16x8S I8x16NarrowI16x8U I8x16Add I8x16AddSatS I8x16AddSatU
+                I8x16Sub I8x16SubSatS I8x16SubSatU I8x16MinS I8x16MinU I8x16MaxS
+                I8x16MaxU I8x16AvgrU I16x8Q15mulrSatS I16x8NarrowI32x4S
+                I16x8NarrowI32x4U I16x8Add I16x8AddSatS I16x8AddSatU I16x8Sub
+                I16x8SubSatS I16x8SubSatU I16x8Mul I16x8MinS I16x8MinU I16x8MaxS
+                I16x8MaxU I16x8AvgrU I16x8ExtmulLowI8x16S I16x8ExtmulHighI8x16S
+                I16x8ExtmulLowI8x16U I16x8ExtmulHighI8x16U I32x4Add I32x4Sub I32x4Mul
+                I32x4MinS I32x4MinU I32x4MaxS I32x4MaxU I32x4DotI16x8S
+                I32x4ExtmulLowI16x8S I32x4ExtmulHighI16x8S I32x4ExtmulLowI16x8U
+                I32x4ExtmulHighI16x8U I64x2Add I64x2Sub I64x2Mul I64x2Eq I64x2Ne
+                I64x2LtS I64x2GtS I64x2LeS I64x2GeS I64x2ExtmulLowI32x4S
+                I64x2ExtmulHighI32x4S I64x2ExtmulLowI32x4U I64x2ExtmulHighI32x4U
+                F32x4Add F32x4Sub F32x4Mul F32x4Div F32x4Min F32x4Max F32x4Pmin
+                F32x4Pmax F64x2Add F64x2Sub F64x2Mul F64x2Div F64x2Min F64x2Max
+                F64x2Pmin F64x2Pmax I8x16RelaxedSwizzle F32x4RelaxedMin F32x4RelaxedMax
+                F64x2RelaxedMin F64x2RelaxedMax I16x8RelaxedQ15mulrS
+                I16x8RelaxedDotI8x16I7x16S
+            }
+            vternary {
+                V128Bitselect F32x4RelaxedMadd F32x4RelaxedNmadd F64x2RelaxedMadd
+                F64x2RelaxedNmadd I8x16RelaxedLaneselect I16x8RelaxedLaneselect
+                I32x4RelaxedLaneselect I64x2RelaxedLaneselect
+                I32x4RelaxedDotI8x16I7x16AddS
+            }
+            vshift {
+                I8x16Shl I8x16ShrS I8x16ShrU I16x8Shl I16x8ShrS I16x8ShrU I32x4Shl
+                I32x4ShrS I32x4ShrU I64x2Shl I64x2ShrS I64x2ShrU
+            }
+            vsplat {
+                I8x16Splat I16x8Splat I32x4Splat I64x2Splat F32x4Splat F64x2Splat
+            }
+            vtest {
+                V128AnyTrue I8x16AllTrue I8x16Bitmask I16x8AllTrue I16x8Bitmask
+                I32x4AllTrue I32x4Bitmask I64x2AllTrue I64x2Bitmask
+            }
+            vextract {
+                I8x16ExtractLaneS I8x16ExtractLaneU I16x8ExtractLaneS I16x8ExtractLaneU
+                I32x4ExtractLane I64x2ExtractLane F32x4ExtractLane F64x2ExtractLane
+            }
+            vreplace {
+                I8x16ReplaceLane I16x8ReplaceLane I32x4ReplaceLane I64x2ReplaceLane
+                F32x4ReplaceLane F64x2ReplaceLane
+            }
+            vload {
+                V128Load V128Load8x8S V128Load8x8U V128Load16x4S V128Load16x4U
+                V128Load32x2S V128Load32x2U V128Load8Splat V128Load16Splat
+                V128Load32Splat V128Load64Splat V128Load32Zero V128Load64Zero
+            }
         }
     };
 }
@@ -692,7 +839,10 @@ macro_rules! define_numeric {
     (binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
      unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident / $lw:ident)* }
      store { $($st:ident / $sta:ident / $stb:ident / $stw:ident)* }
-     branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
+     branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }
+     vunary { $($vu:ident)* } vbinary { $($vb:ident)* } vternary { $($vt:ident)* }
+     vshift { $($vs:ident)* } vsplat { $($vsp:ident)* } vtest { $($vte:ident)* }
+     vextract { $($vx:ident)* } vreplace { $($vr:ident)* } vload { $($vl:ident)* }) => {
         /// Binary numeric operators (named as the Wasm operators).
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
         pub enum BinOp { $($b,)* }
@@ -824,6 +974,38 @@ macro_rules! define_numeric {
                         | I64Eq | I64Ne | I64LtS | I64LtU | I64GtS | I64GtU | I64LeS | I64LeU | I64GeS
                         | I64GeU
                 )
+            }
+        }
+
+        /// The kinds of `v128` load (the `vload` family), as `V128LoadMem::kind`.
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        #[repr(u8)]
+        pub enum VLoadKind { $($vl,)* }
+
+        impl VLoadKind {
+            /// The kind numbered `k` (`kind as u8`).
+            pub fn from_u8(k: u8) -> Option<VLoadKind> {
+                [$(VLoadKind::$vl),*].get(k as usize).copied()
+            }
+        }
+
+        impl Instr {
+            /// Whether the instruction is a SIMD one (its registers may hold `v128`s).
+            pub fn is_simd(&self) -> bool {
+                self.writes_v128()
+                    || matches!(self, $( Instr::$vte { .. } | )* $( Instr::$vx { .. } | )*
+                        Instr::GlobalSet128 { .. } | Instr::V128Store { .. }
+                        | Instr::V128StoreMem { .. } | Instr::V128StoreLane { .. })
+            }
+
+            /// Whether the instruction's result is a `v128` (two registers from `dst`).
+            pub fn writes_v128(&self) -> bool {
+                matches!(self, $( Instr::$vu { .. } | )* $( Instr::$vb { .. } | )*
+                    $( Instr::$vt { .. } | )* $( Instr::$vs { .. } | )* $( Instr::$vsp { .. } | )*
+                    $( Instr::$vr { .. } | )* $( Instr::$vl { .. } | )*
+                    Instr::V128Const { .. } | Instr::I8x16Shuffle { .. } | Instr::Copy128 { .. }
+                    | Instr::Select128 { .. } | Instr::GlobalGet128 { .. }
+                    | Instr::V128LoadMem { .. } | Instr::V128LoadLane { .. })
             }
         }
 
@@ -1016,7 +1198,7 @@ mod tests {
     #[test]
     fn instructions_stay_small() {
         assert!(
-            core::mem::size_of::<Instr>() <= 16,
+            core::mem::size_of::<Instr>() <= 24,
             "{}",
             core::mem::size_of::<Instr>()
         );

@@ -2,7 +2,8 @@
 
 use spindle_decode::{GlobalType, MemoryType, TableType, ValType};
 use spindle_exec::{
-    from_bits, to_bits, Error, FuncType, GlobalEntity, MemoryEntity, TableEntity, Val,
+    from_bits, from_bits128, to_bits, to_bits128, Error, FuncType, GlobalEntity, MemoryEntity,
+    TableEntity, Val,
 };
 
 use crate::func::Func;
@@ -202,17 +203,17 @@ impl Global {
     /// A new global of type `ty` holding `value`, which must have the global's type.
     pub fn new<T>(store: &mut Store<T>, ty: GlobalType, value: Val) -> Result<Global, Error> {
         check(store, &value, ty.content)?;
-        store.inner.globals.push(GlobalEntity {
-            value: to_bits(value),
-            ty,
-        });
+        store
+            .inner
+            .globals
+            .push(GlobalEntity::new(ty, to_bits128(value)));
         Ok(Global((store.inner.globals.len() - 1) as u32))
     }
 
     /// The global's value.
     pub fn get<T>(&self, store: &Store<T>) -> Val {
         let g = &store.inner.globals[self.0 as usize];
-        from_bits(g.value, g.ty.content)
+        from_bits128(g.bits(), g.ty.content)
     }
 
     /// Sets a mutable global.
@@ -223,7 +224,7 @@ impl Global {
         if !g.ty.mutable {
             return Err(Error::Call("global is immutable".into()));
         }
-        g.value = to_bits(value);
+        *g = GlobalEntity::new(g.ty, to_bits128(value));
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use spindle_decode::{
     visit_operator, BinaryReader, BlockType, BrTable, CompactIndex, HeapType, Ieee32, Ieee64,
     MemArg, Opcode, SelectType, ValType, VisitOperator,
 };
-use spindle_ir::{BinOp, Dst, Instr, Reg, TrapCode, UnOp};
+use spindle_ir::{BinOp, Dst, Instr, Reg, TrapCode, UnOp, VLoadKind};
 use spindle_validate::{FuncValidator, ModuleCtx, Result, ValidateError, Visitor};
 
 use crate::{CatchClause, CompiledFunc, TryRegion};
@@ -34,12 +34,16 @@ enum Kind {
 
 /// A control frame.
 #[derive(Debug)]
-struct Ctrl {
+struct Ctrl<'m> {
     kind: Kind,
     /// Operand stack height at entry, parameters excluded.
     height: u32,
     params: u32,
     results: u32,
+    /// The label's parameter and result types, as far as the register layout goes (a single
+    /// result type is stood in for by one of the same width: see [`one_value`]).
+    params_ty: &'m [ValType],
+    results_ty: &'m [ValType],
     /// A loop's first instruction.
     start: u32,
     /// Forward branches to this frame's end, to patch when it is reached.
@@ -52,7 +56,7 @@ struct Ctrl {
     try_region: Option<u32>,
 }
 
-impl Ctrl {
+impl Ctrl<'_> {
     fn label_arity(&self) -> u32 {
         if self.kind == Kind::Loop {
             self.params
@@ -97,10 +101,22 @@ pub struct Translator<'m> {
     ctx: &'m ModuleCtx,
     /// Engine-wide id of each of the module's types (for `call_indirect` checks).
     type_ids: &'m [u32],
+    /// Registers of the parameters and locals (a `v128` takes two): the operand stack's
+    /// registers start here.
     locals: u32,
+    /// First register of each local.
+    local_reg: Vec<u16>,
+    /// Whether each local is a `v128`.
+    local_wide: Vec<bool>,
     stack: Vec<Operand>,
+    /// First register of each operand (relative to `locals`): operands lie one after
+    /// another, a `v128` in two registers.
+    at: Vec<u32>,
+    /// Registers in use by the operand stack (relative to `locals`).
+    next_reg: u32,
+    /// The most registers the operand stack used.
     max_height: u32,
-    ctrls: Vec<Ctrl>,
+    ctrls: Vec<Ctrl<'m>>,
     spare_patches: Vec<Vec<u32>>,
     /// Which instructions are branch targets (for `use_accumulator`; reused).
     branch_targets: Vec<bool>,
@@ -138,7 +154,11 @@ impl<'m> Translator<'m> {
             ctx,
             type_ids,
             locals: 0,
+            local_reg: Vec::new(),
+            local_wide: Vec::new(),
             stack: Vec::new(),
+            at: Vec::new(),
+            next_reg: 0,
             max_height: 0,
             ctrls: Vec::new(),
             spare_patches: Vec::new(),
@@ -173,8 +193,11 @@ impl<'m> Translator<'m> {
 
     // ----- registers and the operand stack -----
 
+    /// The first register of operand `h`, or where the next operand would go when `h` is
+    /// the stack's height.
     fn slot(&self, h: usize) -> Result<u16> {
-        let r = self.locals as usize + h;
+        let rel = self.at.get(h).copied().unwrap_or(self.next_reg);
+        let r = self.locals as usize + rel as usize;
         if r >= u16::MAX as usize {
             return Err(unsupported(
                 self.offset,
@@ -184,12 +207,36 @@ impl<'m> Translator<'m> {
         Ok(r as u16)
     }
 
-    fn push(&mut self, op: Operand) -> Result<()> {
+    /// How many registers operand `h` takes (2 for a `v128`).
+    fn width(&self, h: usize) -> u32 {
+        self.at.get(h + 1).copied().unwrap_or(self.next_reg) - self.at[h]
+    }
+
+    /// Pushes an operand of `width` registers.
+    fn push_wide(&mut self, op: Operand, width: u32) -> Result<()> {
         self.stack.push(op);
-        let h = self.stack.len() as u32;
-        if h > self.max_height {
-            self.max_height = h;
-            self.slot(h as usize)?;
+        self.at.push(self.next_reg);
+        self.next_reg += width;
+        if self.next_reg > self.max_height {
+            self.max_height = self.next_reg;
+            if self.locals as usize + self.next_reg as usize >= u16::MAX as usize {
+                return Err(unsupported(
+                    self.offset,
+                    "a frame of more than 65,535 registers",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, op: Operand) -> Result<()> {
+        self.push_wide(op, 1)
+    }
+
+    /// Pushes a Temp of each of `types`.
+    fn push_temps(&mut self, types: &[ValType]) -> Result<()> {
+        for t in types {
+            self.push_wide(Operand::Temp, width(*t))?;
         }
         Ok(())
     }
@@ -199,6 +246,31 @@ impl<'m> Translator<'m> {
         let h = self.stack.len();
         self.push(Operand::Temp)?;
         Ok(Dst(self.slot(h)?))
+    }
+
+    /// Pushes a `v128` Temp and returns its first register.
+    fn push_temp128(&mut self) -> Result<Dst> {
+        let h = self.stack.len();
+        self.push_wide(Operand::Temp, 2)?;
+        Ok(Dst(self.slot(h)?))
+    }
+
+    /// Drops the operands from height `h` up.
+    fn truncate(&mut self, h: usize) {
+        if h < self.stack.len() {
+            self.next_reg = self.at[h];
+            self.stack.truncate(h);
+            self.at.truncate(h);
+        }
+    }
+
+    /// A copy of `width` registers.
+    fn copy(&mut self, dst: Dst, src: Reg, width: u32) {
+        if width == 2 {
+            self.emit(Instr::Copy128 { dst, src });
+        } else {
+            self.emit(Instr::Copy { dst, src });
+        }
     }
 
     fn emit(&mut self, i: Instr) -> u32 {
@@ -245,7 +317,7 @@ impl<'m> Translator<'m> {
 
     fn pop_n(&mut self, n: usize) {
         let len = self.stack.len() - n;
-        self.stack.truncate(len);
+        self.truncate(len);
     }
 
     /// Puts operand `h` into its own slot.
@@ -253,9 +325,7 @@ impl<'m> Translator<'m> {
         let dst = Dst(self.slot(h)?);
         match self.stack[h] {
             Operand::Temp => return Ok(()),
-            Operand::Local(x) => {
-                self.emit(Instr::Copy { dst, src: Reg(x) });
-            }
+            Operand::Local(x) => self.copy(dst, Reg(x), self.width(h)),
             Operand::Const(v) => self.emit_const(dst, v),
         }
         self.stack[h] = Operand::Temp;
@@ -279,53 +349,56 @@ impl<'m> Translator<'m> {
         Ok(())
     }
 
-    /// Copies the top `n` operands to the slots starting at stack height `to`.
+    /// Copies the top `n` operands to the registers of the operands from stack height `to`
+    /// (which take the same widths: they are the same label's values). Copies go in
+    /// ascending order, each to a register at or below its source's, so none overwrites a
+    /// source still to be read.
     fn copy_top_to(&mut self, n: usize, to: usize) -> Result<()> {
         let first = self.stack.len() - n;
-        for i in 0..n {
-            let h = first + i;
-            let d = to + i;
-            let dst = Dst(self.slot(d)?);
+        let mut d = self.slot(to)?;
+        for h in first..first + n {
+            let w = self.width(h);
+            let dst = Dst(d);
             match self.stack[h] {
-                Operand::Temp if h == d => {}
+                Operand::Temp if self.slot(h)? == d => {}
                 Operand::Temp => {
                     let src = Reg(self.slot(h)?);
-                    self.emit(Instr::Copy { dst, src });
+                    self.copy(dst, src, w);
                 }
-                Operand::Local(x) => {
-                    self.emit(Instr::Copy { dst, src: Reg(x) });
-                }
+                Operand::Local(x) => self.copy(dst, Reg(x), w),
                 Operand::Const(v) => self.emit_const(dst, v),
             }
+            d += w as u16;
         }
         Ok(())
     }
 
-    /// Registers hold 64 bits: `v128` values wait for the SIMD work (issue 4).
-    fn no_v128(&self, types: &[ValType]) -> Result<()> {
-        if types.contains(&ValType::V128) {
-            return Err(unsupported(self.offset, "SIMD (v128 values)"));
-        }
-        Ok(())
+    /// Registers the top `n` operands take.
+    fn top_width(&self, n: usize) -> u32 {
+        let first = self.stack.len() - n;
+        self.next_reg - self.at.get(first).copied().unwrap_or(self.next_reg)
     }
 
-    fn block_arity(&self, bt: BlockType) -> Result<(u32, u32)> {
-        Ok(match bt {
-            BlockType::Empty => (0, 0),
-            BlockType::Value(ValType::V128) => {
-                return Err(unsupported(self.offset, "SIMD (v128 values)"))
-            }
-            BlockType::Value(_) => (0, 1),
+    /// A block's parameter and result types.
+    fn block_sig(&self, bt: BlockType) -> (&'m [ValType], &'m [ValType]) {
+        match bt {
+            BlockType::Empty => (&[], &[]),
+            BlockType::Value(t) => (&[], one_value(t)),
             BlockType::Func(idx) => {
-                let f = self.ctx.types.func_type(idx).expect("validated block type");
-                self.no_v128(f.params())?;
-                self.no_v128(f.results())?;
-                (f.params().len() as u32, f.results().len() as u32)
+                let ctx: &'m ModuleCtx = self.ctx;
+                let f = ctx.types.func_type(idx).expect("validated block type");
+                (f.params(), f.results())
             }
-        })
+        }
     }
 
-    fn push_ctrl(&mut self, kind: Kind, params: u32, results: u32, dead: bool) {
+    fn push_ctrl(
+        &mut self,
+        kind: Kind,
+        (params_ty, results_ty): (&'m [ValType], &'m [ValType]),
+        dead: bool,
+    ) {
+        let (params, results) = (params_ty.len() as u32, results_ty.len() as u32);
         let mut patches = self.spare_patches.pop().unwrap_or_default();
         patches.clear();
         let height = (self.stack.len() as u32).saturating_sub(params);
@@ -334,6 +407,8 @@ impl<'m> Translator<'m> {
             height,
             params,
             results,
+            params_ty,
+            results_ty,
             start: self.code.len() as u32,
             patches,
             else_patch: None,
@@ -389,27 +464,38 @@ impl<'m> Translator<'m> {
         mut reader: BinaryReader<'_>,
     ) -> Result<CompiledFunc> {
         fv.begin_function(type_index, &mut reader)?;
-        let ty = self
-            .ctx
+        let ctx: &'m ModuleCtx = self.ctx;
+        let ty = ctx
             .types
             .func_type(type_index)
             .expect("validated function type");
-        let (params, results) = (ty.params().len() as u32, ty.results().len() as u32);
+        let (params, results) = (cells_of(ty.params()), cells_of(ty.results()));
         self.offset = reader.offset();
-        self.no_v128(fv.locals())?;
-        self.no_v128(ty.results())?;
-        self.locals = fv.locals().len() as u32;
-        if self.locals >= u16::MAX as u32 {
-            return Err(unsupported(reader.offset(), "more than 65,534 locals"));
+        self.local_reg.clear();
+        self.local_wide.clear();
+        let mut next = 0u32;
+        for t in fv.locals() {
+            if next >= u16::MAX as u32 - 1 {
+                return Err(unsupported(
+                    reader.offset(),
+                    "locals in more than 65,534 registers",
+                ));
+            }
+            self.local_reg.push(next as u16);
+            self.local_wide.push(*t == ValType::V128);
+            next += width(*t);
         }
+        self.locals = next;
         self.stack.clear();
+        self.at.clear();
+        self.next_reg = 0;
         self.ctrls.clear();
         self.code.clear();
         self.handlers.clear();
         self.max_height = 0;
         self.reachable = true;
         self.last_result = None;
-        self.push_ctrl(Kind::Func, 0, results, false);
+        self.push_ctrl(Kind::Func, (&[], ty.results()), false);
         self.fuel_at = None;
         self.fuel_point();
         while !reader.eof() {
@@ -859,6 +945,162 @@ impl<'m> Translator<'m> {
     }
 }
 
+// ----- SIMD -----
+
+impl Translator<'_> {
+    /// An operator whose `n` operands are on top of the stack (their first registers
+    /// given to `make`) and whose result is a `v128` (`wide`) or a scalar.
+    fn simd(
+        &mut self,
+        n: usize,
+        wide: bool,
+        make: impl FnOnce(Dst, &[Reg]) -> Instr,
+    ) -> Result<()> {
+        let first = self.stack.len() - n;
+        let mut regs = [Reg(0); 3];
+        for (i, h) in (first..first + n).enumerate() {
+            regs[i] = self.reg_at(h)?;
+        }
+        self.pop_n(n);
+        let dst = if wide {
+            self.push_temp128()?
+        } else {
+            self.push_temp()?
+        };
+        // Every SIMD handler reads all its operands before it writes its result, so the
+        // result may take the operands' registers.
+        self.emit_result(make(dst, &regs[..n]));
+        Ok(())
+    }
+
+    fn visit_v128_const(&mut self, value: spindle_decode::V128) -> Result<()> {
+        let v = u128::from_le_bytes(value.0);
+        let dst = self.push_temp128()?;
+        self.emit_result(Instr::V128Const {
+            dst,
+            lo: v as u64,
+            hi: (v >> 64) as u64,
+        });
+        Ok(())
+    }
+
+    fn visit_i8x16_shuffle(&mut self, lanes: spindle_decode::Shuffle) -> Result<()> {
+        let v = u128::from_le_bytes(lanes.0);
+        self.simd(2, true, |dst, r| Instr::I8x16Shuffle {
+            dst,
+            a: r[0],
+            b: r[1],
+            lo: v as u64,
+            hi: (v >> 64) as u64,
+        })
+    }
+
+    /// A `v128` load: of the `vload` family on a 32-bit memory 0 (`fast`), else
+    /// `V128LoadMem` of kind `kind`.
+    fn v_load(
+        &mut self,
+        fast: impl FnOnce(Dst, Reg, u32) -> Instr,
+        kind: VLoadKind,
+        memarg: MemArg,
+    ) -> Result<()> {
+        let addr = self.top_reg()?;
+        self.pop_n(1);
+        let dst = self.push_temp128()?;
+        match u32::try_from(memarg.offset) {
+            Ok(offset) if self.is_fast_memory(memarg.memory) => {
+                self.emit_result(fast(dst, addr, offset));
+            }
+            _ => {
+                let mem = self.small_memory_index(memarg.memory)?;
+                self.emit_result(Instr::V128LoadMem {
+                    dst,
+                    addr,
+                    kind: kind as u8,
+                    mem,
+                    offset: memarg.offset,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_v128_store(&mut self, memarg: MemArg) -> Result<()> {
+        let (addr, value) = self.pop2()?;
+        match u32::try_from(memarg.offset) {
+            Ok(offset) if self.is_fast_memory(memarg.memory) => {
+                self.emit(Instr::V128Store {
+                    addr,
+                    value,
+                    offset,
+                });
+            }
+            _ => {
+                let mem = self.small_memory_index(memarg.memory)?;
+                self.emit(Instr::V128StoreMem {
+                    addr,
+                    value,
+                    mem,
+                    offset: memarg.offset,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// `v128.loadN_lane` (`log2` of the lane's width in bytes).
+    fn v_load_lane(&mut self, log2: u8, memarg: MemArg, lane: u8) -> Result<()> {
+        let mem = self.small_memory_index(memarg.memory)?;
+        self.simd(2, true, |dst, r| Instr::V128LoadLane {
+            dst,
+            src: r[1],
+            addr: r[0],
+            width: 1 << log2,
+            lane,
+            mem,
+            offset: memarg.offset,
+        })
+    }
+
+    /// `v128.storeN_lane`.
+    fn v_store_lane(&mut self, log2: u8, memarg: MemArg, lane: u8) -> Result<()> {
+        let mem = self.small_memory_index(memarg.memory)?;
+        let (addr, value) = self.pop2()?;
+        self.emit(Instr::V128StoreLane {
+            addr,
+            value,
+            width: 1 << log2,
+            lane,
+            mem,
+            offset: memarg.offset,
+        });
+        Ok(())
+    }
+}
+
+/// Registers a value of type `t` takes: two for a `v128`, one for the rest.
+fn width(t: ValType) -> u32 {
+    if t == ValType::V128 {
+        2
+    } else {
+        1
+    }
+}
+
+/// Registers values of `types` take, one after another.
+fn cells_of(types: &[ValType]) -> u32 {
+    types.iter().map(|t| width(*t)).sum()
+}
+
+/// A stand-in type list for a block's single value of type `t`, of its width: the labels
+/// keep types only to lay out registers.
+fn one_value(t: ValType) -> &'static [ValType] {
+    if t == ValType::V128 {
+        &[ValType::V128]
+    } else {
+        &[ValType::I64]
+    }
+}
+
 /// Whether control may leave the straight line after `instr` other than by a branch
 /// offset: tables, returns, traps, calls (a callee may throw to a handler of this function)
 /// and throws.
@@ -1012,24 +1254,24 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_block(&mut self, bt: BlockType) -> Result<()> {
-        let (p, r) = self.block_arity(bt)?;
+        let sig = self.block_sig(bt);
         self.materialize_all()?;
-        self.push_ctrl(Kind::Block, p, r, false);
+        self.push_ctrl(Kind::Block, sig, false);
         Ok(())
     }
 
     fn visit_loop(&mut self, bt: BlockType) -> Result<()> {
-        let (p, r) = self.block_arity(bt)?;
+        let sig = self.block_sig(bt);
         self.materialize_all()?;
         self.last_result = None;
-        self.push_ctrl(Kind::Loop, p, r, false);
+        self.push_ctrl(Kind::Loop, sig, false);
         // Branches back to the loop land on this charge.
         self.fuel_point();
         Ok(())
     }
 
     fn visit_if(&mut self, bt: BlockType) -> Result<()> {
-        let (p, r) = self.block_arity(bt)?;
+        let sig = self.block_sig(bt);
         let cond = self.top_reg()?;
         self.pop_n(1);
         // `if (i32.eqz x)` skips its `then` when `x` is not zero, `if (a < b)` when `a >= b`.
@@ -1048,7 +1290,7 @@ impl<'m> Translator<'m> {
             (None, Some(cmp)) => self.emit(cmp.negated().branch(0)),
             (None, None) => self.emit(Instr::BrIfEqz { cond, to: 0 }),
         };
-        self.push_ctrl(Kind::If, p, r, false);
+        self.push_ctrl(Kind::If, sig, false);
         self.ctrls.last_mut().expect("just pushed").else_patch = Some(at);
         Ok(())
     }
@@ -1073,11 +1315,9 @@ impl<'m> Translator<'m> {
         }
         let ctrl = &mut self.ctrls[i];
         ctrl.kind = Kind::Else;
-        let (height, params) = (ctrl.height as usize, ctrl.params as usize);
-        self.stack.truncate(height);
-        for _ in 0..params {
-            self.push(Operand::Temp)?;
-        }
+        let (height, params) = (ctrl.height as usize, ctrl.params_ty);
+        self.truncate(height);
+        self.push_temps(params)?;
         self.reachable = true;
         self.last_result = None;
         Ok(())
@@ -1096,7 +1336,7 @@ impl<'m> Translator<'m> {
                 self.emit_return(n)?;
             }
             self.spare_patches.push(ctrl.patches);
-            self.stack.truncate(height);
+            self.truncate(height);
             self.reachable = false;
             return Ok(());
         }
@@ -1116,15 +1356,14 @@ impl<'m> Translator<'m> {
             self.patch(at, here);
         }
         self.spare_patches.push(ctrl.patches);
-        self.stack.truncate(height);
-        for _ in 0..n {
-            self.push(Operand::Temp)?;
-        }
+        self.truncate(height);
+        self.push_temps(ctrl.results_ty)?;
         self.last_result = None;
         self.reachable = true;
         if ctrl.kind == Kind::Func {
             let src = Reg(self.slot(0)?);
-            self.emit(Instr::Return { src, len: n as u16 });
+            let len = self.top_width(n) as u16;
+            self.emit(Instr::Return { src, len });
         }
         Ok(())
     }
@@ -1226,6 +1465,7 @@ impl<'m> Translator<'m> {
     }
 
     fn emit_return(&mut self, n: usize) -> Result<()> {
+        let len = self.top_width(n) as u16;
         let src = if n == 1 {
             self.top_reg()?
         } else {
@@ -1235,7 +1475,7 @@ impl<'m> Translator<'m> {
             }
             Reg(self.slot(first)?)
         };
-        self.emit(Instr::Return { src, len: n as u16 });
+        self.emit(Instr::Return { src, len });
         Ok(())
     }
 
@@ -1248,41 +1488,36 @@ impl<'m> Translator<'m> {
         Ok(Reg(self.slot(first)?))
     }
 
-    fn after_call(&mut self, params: usize, results: usize) -> Result<()> {
+    fn after_call(&mut self, params: usize, results: &[ValType]) -> Result<()> {
         self.pop_n(params);
-        for _ in 0..results {
-            self.push(Operand::Temp)?;
-        }
+        self.push_temps(results)?;
         self.last_result = None;
         Ok(())
     }
 
     fn visit_call(&mut self, func: u32) -> Result<()> {
-        let (p, r) = self.func_arity(self.ctx.funcs[func as usize])?;
-        let base = self.call_args(p)?;
+        let (p, r) = self.func_sig(self.ctx.funcs[func as usize]);
+        let base = self.call_args(p.len())?;
         self.emit(Instr::Call { func, base });
-        self.after_call(p, r)
+        self.after_call(p.len(), r)
     }
 
     fn visit_return_call(&mut self, func: u32) -> Result<()> {
-        let (p, r) = self.func_arity(self.ctx.funcs[func as usize])?;
-        let base = self.call_args(p)?;
-        self.reserve_results(base, r);
+        let (p, r) = self.func_sig(self.ctx.funcs[func as usize]);
+        let base = self.call_args(p.len())?;
+        let len = self.reserve_results(base, r);
         self.emit(Instr::ReturnCall { func, base });
-        self.emit(Instr::Return {
-            src: base,
-            len: r as u16,
-        });
+        self.emit(Instr::Return { src: base, len });
         self.reachable = false;
         Ok(())
     }
 
     fn visit_return_call_indirect(&mut self, type_index: u32, table: u32) -> Result<()> {
-        let (p, r) = self.func_arity(type_index)?;
+        let (p, r) = self.func_sig(type_index);
         let index = self.top_reg()?;
         self.pop_n(1);
-        let base = self.call_args(p)?;
-        self.reserve_results(base, r);
+        let base = self.call_args(p.len())?;
+        let len = self.reserve_results(base, r);
         let ty = self.type_ids[type_index as usize];
         self.emit(Instr::ReturnCallIndirect {
             ty,
@@ -1290,10 +1525,7 @@ impl<'m> Translator<'m> {
             index,
             base,
         });
-        self.emit(Instr::Return {
-            src: base,
-            len: r as u16,
-        });
+        self.emit(Instr::Return { src: base, len });
         self.reachable = false;
         Ok(())
     }
@@ -1356,7 +1588,7 @@ impl<'m> Translator<'m> {
     /// label that the interpreter jumps to once it has put the payload (and the exception
     /// reference) in the label's slots.
     fn visit_try_table(&mut self, table: spindle_decode::TryTable) -> Result<()> {
-        let (p, r) = self.block_arity(table.ty)?;
+        let sig = self.block_sig(table.ty);
         self.materialize_all()?;
         let skip = self.emit(Instr::Br { to: 0 });
         let mut catches = Vec::with_capacity(table.catches.len());
@@ -1381,7 +1613,7 @@ impl<'m> Translator<'m> {
         }
         let here = self.code.len() as u32;
         self.patch(skip, here);
-        self.push_ctrl(Kind::Block, p, r, false);
+        self.push_ctrl(Kind::Block, sig, false);
         let k = self.handlers.len() as u32;
         self.handlers.push(TryRegion {
             start: here,
@@ -1397,8 +1629,8 @@ impl<'m> Translator<'m> {
 
     fn visit_throw(&mut self, tag: u32) -> Result<()> {
         let ty = self.ctx.tags[tag as usize];
-        let (p, _) = self.func_arity(ty)?;
-        let base = self.call_args(p)?;
+        let (p, _) = self.func_sig(ty);
+        let base = self.call_args(p.len())?;
         self.emit(Instr::Throw { tag, base });
         self.reachable = false;
         Ok(())
@@ -1413,47 +1645,45 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_call_ref(&mut self, type_index: u32) -> Result<()> {
-        let (p, r) = self.func_arity(type_index)?;
+        let (p, r) = self.func_sig(type_index);
         let func = self.top_reg()?;
         self.pop_n(1);
-        let base = self.call_args(p)?;
+        let base = self.call_args(p.len())?;
         self.emit(Instr::CallRef { func, base });
-        self.after_call(p, r)
+        self.after_call(p.len(), r)
     }
 
     fn visit_return_call_ref(&mut self, type_index: u32) -> Result<()> {
-        let (p, r) = self.func_arity(type_index)?;
+        let (p, r) = self.func_sig(type_index);
         let func = self.top_reg()?;
         self.pop_n(1);
-        let base = self.call_args(p)?;
-        self.reserve_results(base, r);
+        let base = self.call_args(p.len())?;
+        let len = self.reserve_results(base, r);
         self.emit(Instr::ReturnCallRef { func, base });
-        self.emit(Instr::Return {
-            src: base,
-            len: r as u16,
-        });
+        self.emit(Instr::Return { src: base, len });
         self.reachable = false;
         Ok(())
     }
 
     /// A tail call to a host function leaves its `results` in the registers from `base`
     /// (for the `Return` after it), which the frame must hold even when there are more
-    /// results than arguments; nothing is pushed for them, so count them here.
-    fn reserve_results(&mut self, base: Reg, results: usize) {
-        let top = (base.0 as u32 - self.locals) + results as u32;
+    /// results than arguments; nothing is pushed for them, so count them here. Returns
+    /// the registers the results take.
+    fn reserve_results(&mut self, base: Reg, results: &[ValType]) -> u16 {
+        let len = cells_of(results);
+        let top = (base.0 as u32 - self.locals) + len;
         self.max_height = self.max_height.max(top);
+        len as u16
     }
 
-    /// Parameter and result counts of function type `type_index` (no `v128` yet).
-    fn func_arity(&self, type_index: u32) -> Result<(usize, usize)> {
-        let ty = self
-            .ctx
+    /// Parameter and result types of function type `type_index`.
+    fn func_sig(&self, type_index: u32) -> (&'m [ValType], &'m [ValType]) {
+        let ctx: &'m ModuleCtx = self.ctx;
+        let ty = ctx
             .types
             .func_type(type_index)
             .expect("validated function type");
-        self.no_v128(ty.params())?;
-        self.no_v128(ty.results())?;
-        Ok((ty.params().len(), ty.results().len()))
+        (ty.params(), ty.results())
     }
 
     /// `ref.as_non_null`: the reference stays where it is; a null one traps.
@@ -1507,10 +1737,10 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_call_indirect(&mut self, type_index: u32, table: CompactIndex) -> Result<()> {
-        let (p, r) = self.func_arity(type_index)?;
+        let (p, r) = self.func_sig(type_index);
         let index = self.top_reg()?;
         self.pop_n(1);
-        let base = self.call_args(p)?;
+        let base = self.call_args(p.len())?;
         let ty = self.type_ids[type_index as usize];
         self.emit(Instr::CallIndirect {
             ty,
@@ -1518,7 +1748,7 @@ impl<'m> Translator<'m> {
             index,
             base,
         });
-        self.after_call(p, r)
+        self.after_call(p.len(), r)
     }
 
     fn visit_drop(&mut self) -> Result<()> {
@@ -1531,9 +1761,15 @@ impl<'m> Translator<'m> {
         let cond = self.reg_at(h)?;
         let b = self.reg_at(h - 1)?;
         let a = self.reg_at(h - 2)?;
+        let wide = self.width(h - 1) == 2;
         self.pop_n(3);
-        let dst = self.push_temp()?;
-        self.emit_result(Instr::Select { dst, cond, a, b });
+        if wide {
+            let dst = self.push_temp128()?;
+            self.emit_result(Instr::Select128 { dst, cond, a, b });
+        } else {
+            let dst = self.push_temp()?;
+            self.emit_result(Instr::Select { dst, cond, a, b });
+        }
         Ok(())
     }
 
@@ -1542,11 +1778,18 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_local_get(&mut self, local: u32) -> Result<()> {
-        self.push(Operand::Local(local as u16))
+        let (x, w) = self.local(local);
+        self.push_wide(Operand::Local(x), w)
+    }
+
+    /// The first register and the width of local `local`.
+    fn local(&self, local: u32) -> (u16, u32) {
+        let i = local as usize;
+        (self.local_reg[i], 1 + self.local_wide[i] as u32)
     }
 
     fn local_set(&mut self, local: u32, tee: bool) -> Result<()> {
-        let x = local as u16;
+        let (x, w) = self.local(local);
         let h = self.stack.len() - 1;
         let before = self.code.len();
         self.preserve_local(x, h)?;
@@ -1565,18 +1808,12 @@ impl<'m> Translator<'m> {
                         *d = Dst(x);
                     }
                 } else {
-                    self.emit(Instr::Copy {
-                        dst: Dst(x),
-                        src: Reg(slot),
-                    });
+                    self.copy(Dst(x), Reg(slot), w);
                 }
             }
             Operand::Local(y) => {
                 if y != x {
-                    self.emit(Instr::Copy {
-                        dst: Dst(x),
-                        src: Reg(y),
-                    });
+                    self.copy(Dst(x), Reg(y), w);
                 }
             }
             Operand::Const(v) => self.emit_const(Dst(x), v),
@@ -1584,7 +1821,7 @@ impl<'m> Translator<'m> {
         self.pop_n(1);
         self.last_result = None;
         if tee {
-            self.push(Operand::Local(x))?;
+            self.push_wide(Operand::Local(x), w)?;
         }
         Ok(())
     }
@@ -1598,17 +1835,24 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_global_get(&mut self, global: u32) -> Result<()> {
-        self.no_v128(&[self.ctx.globals[global as usize].content])?;
-        let dst = self.push_temp()?;
-        self.emit_result(Instr::GlobalGet { dst, idx: global });
+        if self.ctx.globals[global as usize].content == ValType::V128 {
+            let dst = self.push_temp128()?;
+            self.emit_result(Instr::GlobalGet128 { dst, idx: global });
+        } else {
+            let dst = self.push_temp()?;
+            self.emit_result(Instr::GlobalGet { dst, idx: global });
+        }
         Ok(())
     }
 
     fn visit_global_set(&mut self, global: u32) -> Result<()> {
-        self.no_v128(&[self.ctx.globals[global as usize].content])?;
         let src = self.top_reg()?;
         self.pop_n(1);
-        self.emit(Instr::GlobalSet { src, idx: global });
+        if self.ctx.globals[global as usize].content == ValType::V128 {
+            self.emit(Instr::GlobalSet128 { src, idx: global });
+        } else {
+            self.emit(Instr::GlobalSet { src, idx: global });
+        }
         Ok(())
     }
 
@@ -1826,7 +2070,7 @@ impl<'m> Translator<'m> {
     fn dead_op(&mut self, op: Opcode) -> Result<()> {
         match op {
             Opcode::Block | Opcode::Loop | Opcode::If | Opcode::TryTable => {
-                self.push_ctrl(Kind::Block, 0, 0, true);
+                self.push_ctrl(Kind::Block, (&[], &[]), true);
                 Ok(())
             }
             _ => Ok(()),
@@ -1842,9 +2086,41 @@ struct Fused<'x, 'v, 'm> {
 
 /// How one operator is translated, from its table entry.
 macro_rules! translate_op {
-    // Proposals the translator does not handle yet (issue 4).
-    ($t:ident, $visit:ident, Simd, $($rest:tt)*) => { Err(unsupported($t.offset, "SIMD")) };
-    ($t:ident, $visit:ident, RelaxedSimd, $($rest:tt)*) => { Err(unsupported($t.offset, "relaxed SIMD")) };
+    // SIMD, by signature.
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 -> V128]) => {
+        $t.simd(1, true, |dst, r| Instr::$name { dst, src: r[0] })
+    };
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 V128 -> V128]) => {
+        $t.simd(2, true, |dst, r| Instr::$name { dst, a: r[0], b: r[1] })
+    };
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 V128 V128 -> V128]) => {
+        $t.simd(3, true, |dst, r| Instr::$name { dst, a: r[0], b: r[1], c: r[2] })
+    };
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 I32 -> V128]) => {
+        $t.simd(2, true, |dst, r| Instr::$name { dst, a: r[0], b: r[1] })
+    };
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [$s:ident -> V128]) => {
+        $t.simd(1, true, |dst, r| Instr::$name { dst, src: r[0] })
+    };
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 -> I32]) => {
+        $t.simd(1, false, |dst, r| Instr::$name { dst, src: r[0] })
+    };
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, ($lane:ident), [lane $n:literal V128 -> $r:ident]) => {
+        $t.simd(1, false, |dst, r| Instr::$name { dst, src: r[0], lane: $lane })
+    };
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, ($lane:ident), [lane $n:literal V128 $s:ident -> V128]) => {
+        $t.simd(2, true, |dst, r| Instr::$name { dst, a: r[0], b: r[1], lane: $lane })
+    };
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, ($memarg:ident), [mem $align:literal -> V128]) => {
+        $t.v_load(|dst, addr, offset| Instr::$name { dst, addr, offset }, VLoadKind::$name, $memarg)
+    };
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, ($memarg:ident, $lane:ident), [lane_mem $log2:literal $n:literal V128 -> V128]) => {
+        $t.v_load_lane($log2, $memarg, $lane)
+    };
+    ($t:ident, $visit:ident, $prop:ident, $name:ident, ($memarg:ident, $lane:ident), [lane_mem $log2:literal $n:literal V128 ->]) => {
+        $t.v_store_lane($log2, $memarg, $lane)
+    };
+    ($t:ident, $visit:ident, Simd, V128Store, ($memarg:ident), $($rest:tt)*) => { $t.visit_v128_store($memarg) };
     ($t:ident, $visit:ident, Threads, AtomicFence, ($flags:ident), $($rest:tt)*) => { Ok(()) };
     ($t:ident, $visit:ident, Threads, $name:ident, ($memarg:ident), $($rest:tt)*) => {
         $t.atomic(Opcode::$name, $memarg)

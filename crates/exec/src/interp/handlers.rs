@@ -21,11 +21,14 @@ use super::Op;
 
 use super::{current, enter_code, memory_grow, table_grow, Current, Paused};
 use crate::num;
-use crate::store::{from_bits, to_bits, Frame, FuncEntity, Store};
+use crate::store::{
+    cells, cells_of, from_bits, read_all_cells, write_cells, Frame, FuncEntity, Store,
+};
 use crate::{Trap, Val};
 use spindle_decode::ValType;
 
 pub(super) use super::any_memory::*;
+pub(super) use super::v128::*;
 
 /// Whether to go on after an instruction.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -309,6 +312,17 @@ macro_rules! with_handlers {
             RefFunc { dst, func } => ref_func,
             RefIsNull { dst, src } => ref_is_null,
             Fuel { amount } => fuel,
+            V128Const { dst, lo, hi } => v128_const,
+            I8x16Shuffle { dst, a, b, lo, hi } => i8x16_shuffle,
+            Copy128 { dst, src } => copy128,
+            Select128 { dst, cond, a, b } => select128,
+            GlobalGet128 { dst, idx } => global_get128,
+            GlobalSet128 { src, idx } => global_set128,
+            V128Store { addr, value, offset } => v128_store,
+            V128LoadMem { dst, addr, kind, mem, offset } => v128_load_mem,
+            V128StoreMem { addr, value, mem, offset } => v128_store_mem,
+            V128LoadLane { dst, src, addr, width, lane, mem, offset } => v128_load_lane,
+            V128StoreLane { addr, value, width, lane, mem, offset } => v128_store_lane,
         ]);
     };
 }
@@ -1166,7 +1180,7 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
             let (inst, frame) = (cx.cur.inst, cx.base);
             let store = cx.store();
             let t = store.instances[inst].tags[tag as usize];
-            let n = store.registry.get(store.tags[t as usize]).params.len();
+            let n = cells_of(&store.registry.get(store.tags[t as usize]).params);
             let at = frame + base.0 as usize;
             let payload = store.stack[at..at + n].into();
             return match store.add_exception(t, payload, false) {
@@ -1332,12 +1346,7 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
         unreachable!("checked by the caller")
     };
     let np = sig.params.len();
-    vals.extend(
-        sig.params
-            .iter()
-            .enumerate()
-            .map(|(i, t)| from_bits(store.stack[at + i], *t)),
-    );
+    vals.extend(read_all_cells(&store.stack, at, &sig.params));
     vals.extend(sig.results.iter().map(|t| from_bits(0, *t)));
     // The closure, by pointer rather than by a cloned `Arc` (two atomic operations per call
     // were a third of a host call's cost).
@@ -1354,6 +1363,7 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
     if r.is_ok() {
         // SAFETY: as for `f`: the signature's `Arc` lives in `store.funcs[callee]`.
         let results = unsafe { &(*sig).results };
+        let mut cell = at;
         for (i, (v, t)) in vals[np..].iter().zip(results.iter()).enumerate() {
             let fits = match (v, t) {
                 (Val::I32(_), ValType::I32)
@@ -1368,7 +1378,8 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
                 )));
                 break;
             }
-            store.stack[at + i] = to_bits(*v);
+            write_cells(&mut store.stack, cell, *v);
+            cell += cells(*t);
         }
     }
     store.host_vals = vals;

@@ -15,11 +15,12 @@ mod any_memory;
 mod handlers;
 mod portable;
 mod threaded;
+mod v128;
 
 use spindle_ir::{Instr, TrapCode};
 use spindle_translate::CompiledFunc;
 
-use crate::store::{from_bits, to_bits, FuncEntity, Store};
+use crate::store::{read_all_cells, write_all_cells, FuncEntity, Store};
 use crate::{Trap, Val};
 use handlers::{Ctx, State};
 
@@ -236,9 +237,7 @@ pub fn resume(
         return Err(Trap::host(message));
     }
     if let Some(h) = &s.host {
-        for (i, v) in host_results.iter().enumerate() {
-            store.stack[h.slot + i] = to_bits(*v);
-        }
+        write_all_cells(&mut store.stack, h.slot, host_results);
     }
     store.reentry += 1;
     let marker = 0u8;
@@ -311,8 +310,11 @@ fn finish(
     store.stack_top = saved_top;
     r?;
     let fty = store.registry.get(ty);
-    for (i, (slot, t)) in results.iter_mut().zip(fty.results.iter()).enumerate() {
-        *slot = from_bits(store.stack[entry_base + i], *t);
+    for (slot, v) in results
+        .iter_mut()
+        .zip(read_all_cells(&store.stack, entry_base, &fty.results))
+    {
+        *slot = v;
     }
     Ok(None)
 }
@@ -346,9 +348,7 @@ fn call_inner(
             let r = current(store, func).and_then(|cur| {
                 // SAFETY: see `Current::code`.
                 enter_code(store, unsafe { &*cur.code }, base)?;
-                for (i, a) in args.iter().enumerate() {
-                    store.stack[base + i] = to_bits(*a);
-                }
+                write_all_cells(&mut store.stack, base, args);
                 run(store, Paused { cur, ip: 0, base }, entry_depth)
             });
             finish(

@@ -4,7 +4,9 @@
 //! handler is what makes it slower than the threaded backend on CPUs that predict branches
 //! by their address.
 
-use spindle_ir::{load, store, BinOp, Instr, UnOp};
+use spindle_ir::{load, store, BinOp, Instr, UnOp, VLoadKind};
+
+use crate::simd;
 
 use super::handlers::*;
 
@@ -13,7 +15,10 @@ macro_rules! portable_loop {
      binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
      unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident / $lw:ident)* }
      store { $($st:ident / $sta:ident / $stb:ident / $stw:ident)* }
-     branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
+     branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }
+     vunary { $($vu:ident)* } vbinary { $($vb:ident)* } vternary { $($vt:ident)* }
+     vshift { $($vs:ident)* } vsplat { $($vsp:ident)* } vtest { $($vte:ident)* }
+     vextract { $($vx:ident)* } vreplace { $($vr:ident)* } vload { $($vl:ident)* }) => {
         /// Runs handlers from `s` until one says to stop.
         pub(super) fn run(mut s: State, cx: &mut Ctx) {
             loop {
@@ -51,6 +56,19 @@ macro_rules! portable_loop {
                         br_cmp_imm(&mut s, BinOp::$cmp, a, imm, to), )*
                     $( Instr::$bria { imm, to } =>
                         br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to), )*
+                    $( Instr::$vu { dst, src } => v_unary(&mut s, simd::$vu, dst, src), )*
+                    $( Instr::$vb { dst, a, b } => v_binary(&mut s, simd::$vb, dst, a, b), )*
+                    $( Instr::$vt { dst, a, b, c } =>
+                        v_ternary(&mut s, simd::$vt, dst, a, b, c), )*
+                    $( Instr::$vs { dst, a, b } => v_shift(&mut s, simd::$vs, dst, a, b), )*
+                    $( Instr::$vsp { dst, src } => v_splat(&mut s, simd::$vsp, dst, src), )*
+                    $( Instr::$vte { dst, src } => v_test(&mut s, simd::$vte, dst, src), )*
+                    $( Instr::$vx { dst, src, lane } =>
+                        v_extract(&mut s, simd::$vx, dst, src, lane), )*
+                    $( Instr::$vr { dst, a, b, lane } =>
+                        v_replace(&mut s, simd::$vr, dst, a, b, lane), )*
+                    $( Instr::$vl { dst, addr, offset } =>
+                        v_load(&mut s, cx, VLoadKind::$vl as u8, dst, addr, offset), )*
                 };
                 match flow {
                     Flow::Continue => {}

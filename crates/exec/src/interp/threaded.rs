@@ -18,7 +18,9 @@ use super::handlers::*;
 mod imp {
     use std::sync::atomic::{AtomicU8, Ordering};
 
-    use spindle_ir::{load, store, BinOp, Dst, Instr, Opcode, UnOp};
+    use spindle_ir::{load, store, BinOp, Dst, Instr, Opcode, UnOp, VLoadKind};
+
+    use crate::simd;
 
     use super::*;
 
@@ -57,7 +59,10 @@ mod imp {
          binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
          unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident / $lw:ident)* }
          store { $($st:ident / $sta:ident / $stb:ident / $stw:ident)* }
-         branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }) => {
+         branch { $($cmp:ident / $brr:ident / $bra:ident / $bri:ident / $bria:ident)* }
+     vunary { $($vu:ident)* } vbinary { $($vb:ident)* } vternary { $($vt:ident)* }
+     vshift { $($vs:ident)* } vsplat { $($vsp:ident)* } vtest { $($vte:ident)* }
+     vextract { $($vx:ident)* } vreplace { $($vr:ident)* } vload { $($vl:ident)* }) => {
             /// One handler per instruction, named after it.
             #[allow(non_snake_case)]
             mod op {
@@ -83,6 +88,19 @@ mod imp {
                     br_cmp_imm(&mut s, BinOp::$cmp, a, imm, to)); )*
                 $( threaded_handler!($bria { imm, to } s _cx =>
                     br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to)); )*
+                $( threaded_handler!($vu { dst, src } s _cx => v_unary(&mut s, simd::$vu, dst, src)); )*
+                $( threaded_handler!($vb { dst, a, b } s _cx => v_binary(&mut s, simd::$vb, dst, a, b)); )*
+                $( threaded_handler!($vt { dst, a, b, c } s _cx =>
+                    v_ternary(&mut s, simd::$vt, dst, a, b, c)); )*
+                $( threaded_handler!($vs { dst, a, b } s _cx => v_shift(&mut s, simd::$vs, dst, a, b)); )*
+                $( threaded_handler!($vsp { dst, src } s _cx => v_splat(&mut s, simd::$vsp, dst, src)); )*
+                $( threaded_handler!($vte { dst, src } s _cx => v_test(&mut s, simd::$vte, dst, src)); )*
+                $( threaded_handler!($vx { dst, src, lane } s _cx =>
+                    v_extract(&mut s, simd::$vx, dst, src, lane)); )*
+                $( threaded_handler!($vr { dst, a, b, lane } s _cx =>
+                    v_replace(&mut s, simd::$vr, dst, a, b, lane)); )*
+                $( threaded_handler!($vl { dst, addr, offset } s cx =>
+                    v_load(&mut s, cx, VLoadKind::$vl as u8, dst, addr, offset)); )*
             }
 
             /// The second handler of each numeric instruction with a result: for a result
@@ -135,6 +153,15 @@ mod imp {
                 $( t[Opcode::$bra as usize] = op::$bra; )*
                 $( t[Opcode::$bri as usize] = op::$bri; )*
                 $( t[Opcode::$bria as usize] = op::$bria; )*
+                $( t[Opcode::$vu as usize] = op::$vu; )*
+                $( t[Opcode::$vb as usize] = op::$vb; )*
+                $( t[Opcode::$vt as usize] = op::$vt; )*
+                $( t[Opcode::$vs as usize] = op::$vs; )*
+                $( t[Opcode::$vsp as usize] = op::$vsp; )*
+                $( t[Opcode::$vte as usize] = op::$vte; )*
+                $( t[Opcode::$vx as usize] = op::$vx; )*
+                $( t[Opcode::$vr as usize] = op::$vr; )*
+                $( t[Opcode::$vl as usize] = op::$vl; )*
                 t
             };
         };
