@@ -9,7 +9,8 @@
 #
 # C: clang-19 for bare wasm32 (no libc, no WASI, no imports at all: wasm-ld fails on any
 # undefined symbol), MVP features only (-mcpu=mvp) so that every runtime can load the
-# modules; bulk.wasm adds -mbulk-memory, bulk-mvp.wasm is the same source without it.
+# modules; bulk.wasm adds -mbulk-memory, bulk-mvp.wasm is the same source without it, and
+# the simd-* workloads add -msimd128 (natively they take their scalar paths).
 # WAT: the `wat2wasm` bin of ../runtimes (the `wat` crate).
 # Needs clang-19 and lld-19 (Debian); CLANG overrides the compiler.
 set -euo pipefail
@@ -34,6 +35,9 @@ for w in sha256 matmul nbody quicksort vm bf indirect; do
 done
 cbuild bulk.wasm bulk.c -mbulk-memory
 cbuild bulk-mvp.wasm bulk.c -fno-builtin
+for w in simd-blur simd-dot; do
+  cbuild "$w.wasm" "$w.c" -msimd128
+done
 
 WAT2WASM=(cargo run --quiet --release --manifest-path ../runtimes/Cargo.toml
           --no-default-features --bin wat2wasm --)

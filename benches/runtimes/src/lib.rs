@@ -27,6 +27,8 @@ pub struct Workload {
     pub needs_bulk_memory: bool,
     /// Needs the exception-handling proposal (among the peers only wasmtime has it).
     pub needs_exceptions: bool,
+    /// Needs 128-bit SIMD.
+    pub needs_simd: bool,
 }
 
 impl Workload {
@@ -63,10 +65,11 @@ pub fn parse_manifest(text: &str) -> Result<Vec<Workload>, String> {
             s.parse::<i32>()
                 .map_err(|e| format!("manifest line {}: {s}: {e}", i + 1))
         };
-        let (needs_bulk_memory, needs_exceptions) = match *needs {
-            "-" => (false, false),
-            "bulk-memory" => (true, false),
-            "exceptions" => (false, true),
+        let (needs_bulk_memory, needs_exceptions, needs_simd) = match *needs {
+            "-" => (false, false, false),
+            "bulk-memory" => (true, false, false),
+            "exceptions" => (false, true, false),
+            "simd" => (false, false, true),
             other => return Err(format!("manifest line {}: unknown need {other}", i + 1)),
         };
         out.push(Workload {
@@ -76,6 +79,7 @@ pub fn parse_manifest(text: &str) -> Result<Vec<Workload>, String> {
             checksum: num(checksum)?,
             needs_bulk_memory,
             needs_exceptions,
+            needs_simd,
         });
     }
     Ok(out)
@@ -168,7 +172,15 @@ impl Runtime {
             self,
             Runtime::Spindle | Runtime::SpindleLazy | Runtime::Pulley | Runtime::Cranelift
         );
-        !(self == Runtime::Wasm3 && w.needs_bulk_memory) && (exceptions || !w.needs_exceptions)
+        let simd = match self {
+            Runtime::Spindle | Runtime::SpindleLazy | Runtime::Pulley | Runtime::Cranelift => true,
+            Runtime::WasmiEager | Runtime::WasmiLazy => cfg!(feature = "wasmi-simd"),
+            Runtime::Tinywasm => true,
+            Runtime::Stitch | Runtime::Wasm3 => false,
+        };
+        !(self == Runtime::Wasm3 && w.needs_bulk_memory)
+            && (exceptions || !w.needs_exceptions)
+            && (simd || !w.needs_simd)
     }
 
     /// Whether the runtime interprets (every one but Cranelift).

@@ -1,10 +1,10 @@
-#![forbid(unsafe_code)]
-//! WebAssembly's SIMD semantics on `u128` values (lane 0 in the low bits).
+//! WebAssembly's SIMD semantics on [`V128`] values: 16 bytes, lane 0 first.
 //!
 //! One function per operator of `spindle_ir`'s SIMD families, named after it, so that each
 //! interpreter handler passes its own function and the compiler inlines it there. Lanes are
-//! taken apart and put together through little-endian bytes, which the compiler turns into
-//! plain register moves.
+//! taken apart and put together as arrays reinterpreted in place on little-endian hosts (the
+//! one `unsafe` here: the compiler then keeps lane-wise code in vector registers), through
+//! little-endian bytes elsewhere.
 //!
 //! Relaxed SIMD: each operator has one deterministic result, the one its non-relaxed
 //! counterpart gives where there is one (documented at each). The same inputs give the
@@ -15,9 +15,28 @@
 use crate::num::{fmax32, fmax64, fmin32, fmin64, quiet32, quiet64};
 use spindle_ir::VLoadKind;
 
+/// A `v128` value: its 16 bytes, little-endian (lane 0 first). An array rather than a
+/// `u128`, so that the compiler keeps lane-wise code in vector registers (a `u128` result
+/// goes through a pair of integer registers).
+pub type V128 = [u8; 16];
+
+/// The `v128` of the 128-bit integer `x`.
+#[inline(always)]
+pub fn from_u128(x: u128) -> V128 {
+    x.to_le_bytes()
+}
+
+/// The 128-bit integer of `v`.
+#[inline(always)]
+pub fn to_u128(v: V128) -> u128 {
+    u128::from_le_bytes(v)
+}
+
 /// A lane type: how it sits in the 16 bytes of a `v128`.
 trait Lane: Copy {
     const BYTES: usize;
+    /// (Used by the byte path of `split`, on big-endian hosts.)
+    #[cfg_attr(target_endian = "little", allow(dead_code))]
     fn get(b: &[u8; 16], i: usize) -> Self;
     fn put(self, b: &mut [u8; 16], i: usize);
 }
@@ -42,29 +61,49 @@ macro_rules! lane {
 lane!(i8, u8, i16, u16, i32, u32, i64, u64, f32, f64);
 
 #[inline(always)]
-fn split<T: Lane, const N: usize>(x: u128) -> [T; N] {
-    let b = x.to_le_bytes();
-    core::array::from_fn(|i| T::get(&b, i))
+fn split<T: Lane, const N: usize>(x: V128) -> [T; N] {
+    const { assert!(core::mem::size_of::<[T; N]>() == 16) };
+    #[cfg(target_endian = "little")]
+    {
+        // SAFETY: `[T; N]` is 16 bytes (checked above) of a primitive integer or float type
+        // (the `Lane` types), for which every bit pattern is a value; `transmute_copy`
+        // reads without assuming alignment. Little-endian: lane `i` is bytes `i * size..`,
+        // as in Wasm.
+        unsafe { core::mem::transmute_copy::<V128, [T; N]>(&x) }
+    }
+    #[cfg(not(target_endian = "little"))]
+    {
+        core::array::from_fn(|i| T::get(&x, i))
+    }
 }
 
 #[inline(always)]
-fn join<T: Lane, const N: usize>(lanes: [T; N]) -> u128 {
-    let mut b = [0u8; 16];
-    for (i, l) in lanes.into_iter().enumerate() {
-        l.put(&mut b, i);
+fn join<T: Lane, const N: usize>(lanes: [T; N]) -> V128 {
+    const { assert!(core::mem::size_of::<[T; N]>() == 16) };
+    #[cfg(target_endian = "little")]
+    {
+        // SAFETY: as in `split`, the other way: 16 bytes, every bit pattern a `V128`.
+        unsafe { core::mem::transmute_copy::<[T; N], V128>(&lanes) }
     }
-    u128::from_le_bytes(b)
+    #[cfg(not(target_endian = "little"))]
+    {
+        let mut b = [0u8; 16];
+        for (i, l) in lanes.into_iter().enumerate() {
+            l.put(&mut b, i);
+        }
+        b
+    }
 }
 
 /// Each lane through `f`.
 #[inline(always)]
-fn map<T: Lane, U: Lane, const N: usize>(x: u128, f: impl Fn(T) -> U) -> u128 {
+fn map<T: Lane, U: Lane, const N: usize>(x: V128, f: impl Fn(T) -> U) -> V128 {
     join::<U, N>(split::<T, N>(x).map(f))
 }
 
 /// Lane by lane through `f`.
 #[inline(always)]
-fn zip<T: Lane, U: Lane, const N: usize>(x: u128, y: u128, f: impl Fn(T, T) -> U) -> u128 {
+fn zip<T: Lane, U: Lane, const N: usize>(x: V128, y: V128, f: impl Fn(T, T) -> U) -> V128 {
     let (a, b) = (split::<T, N>(x), split::<T, N>(y));
     join::<U, N>(core::array::from_fn(|i| f(a[i], b[i])))
 }
@@ -84,7 +123,7 @@ macro_rules! mask {
 macro_rules! binary {
     ($($name:ident: $t:ty, $u:ty, $n:literal => |$a:ident, $b:ident| $e:expr;)*) => { $(
         #[inline(always)]
-        pub fn $name(x: u128, y: u128) -> u128 {
+        pub fn $name(x: V128, y: V128) -> V128 {
             zip::<$t, $u, $n>(x, y, |$a: $t, $b: $t| -> $u { $e })
         }
     )* };
@@ -94,7 +133,7 @@ macro_rules! binary {
 macro_rules! unary {
     ($($name:ident: $t:ty, $u:ty, $n:literal => |$a:ident| $e:expr;)*) => { $(
         #[inline(always)]
-        pub fn $name(x: u128) -> u128 {
+        pub fn $name(x: V128) -> V128 {
             map::<$t, $u, $n>(x, |$a: $t| -> $u { $e })
         }
     )* };
@@ -212,34 +251,31 @@ fn q15mulr(a: i16, b: i16) -> i16 {
 }
 
 #[inline(always)]
-pub fn V128And(x: u128, y: u128) -> u128 {
-    x & y
+pub fn V128And(x: V128, y: V128) -> V128 {
+    zip::<u64, u64, 2>(x, y, |a, b| a & b)
 }
 #[inline(always)]
-pub fn V128Andnot(x: u128, y: u128) -> u128 {
-    x & !y
+pub fn V128Andnot(x: V128, y: V128) -> V128 {
+    zip::<u64, u64, 2>(x, y, |a, b| a & !b)
 }
 #[inline(always)]
-pub fn V128Or(x: u128, y: u128) -> u128 {
-    x | y
+pub fn V128Or(x: V128, y: V128) -> V128 {
+    zip::<u64, u64, 2>(x, y, |a, b| a | b)
 }
 #[inline(always)]
-pub fn V128Xor(x: u128, y: u128) -> u128 {
-    x ^ y
+pub fn V128Xor(x: V128, y: V128) -> V128 {
+    zip::<u64, u64, 2>(x, y, |a, b| a ^ b)
 }
 
 /// Byte `i` is byte `b[i]` of `a`, or 0 when `b[i] >= 16`.
 #[inline(always)]
-pub fn I8x16Swizzle(x: u128, y: u128) -> u128 {
-    let (a, s) = (x.to_le_bytes(), y.to_le_bytes());
-    u128::from_le_bytes(core::array::from_fn(|i| {
-        a.get(s[i] as usize).copied().unwrap_or(0)
-    }))
+pub fn I8x16Swizzle(x: V128, y: V128) -> V128 {
+    core::array::from_fn(|i| x.get(y[i] as usize).copied().unwrap_or(0))
 }
 
 /// Relaxed: the result of `i8x16.swizzle` (0 for every index out of range).
 #[inline(always)]
-pub fn I8x16RelaxedSwizzle(x: u128, y: u128) -> u128 {
+pub fn I8x16RelaxedSwizzle(x: V128, y: V128) -> V128 {
     I8x16Swizzle(x, y)
 }
 
@@ -247,7 +283,7 @@ pub fn I8x16RelaxedSwizzle(x: u128, y: u128) -> u128 {
 macro_rules! narrow {
     ($name:ident, $from:ty, $to:ty, $n:literal) => {
         #[inline(always)]
-        pub fn $name(x: u128, y: u128) -> u128 {
+        pub fn $name(x: V128, y: V128) -> V128 {
             let (a, b) = (split::<$from, $n>(x), split::<$from, $n>(y));
             join::<$to, { 2 * $n }>(core::array::from_fn(|i| {
                 let v = if i < $n { a[i] } else { b[i - $n] };
@@ -265,7 +301,7 @@ narrow!(I16x8NarrowI32x4U, i32, u16, 4);
 macro_rules! extmul {
     ($name:ident, $from:ty, $to:ty, $n:literal, $half:literal) => {
         #[inline(always)]
-        pub fn $name(x: u128, y: u128) -> u128 {
+        pub fn $name(x: V128, y: V128) -> V128 {
             let (a, b) = (split::<$from, { 2 * $n }>(x), split::<$from, { 2 * $n }>(y));
             join::<$to, $n>(core::array::from_fn(|i| {
                 (a[i + $half * $n] as $to).wrapping_mul(b[i + $half * $n] as $to)
@@ -287,7 +323,7 @@ extmul!(I64x2ExtmulLowI32x4U, u32, u64, 2, 0);
 extmul!(I64x2ExtmulHighI32x4U, u32, u64, 2, 1);
 
 #[inline(always)]
-pub fn I32x4DotI16x8S(x: u128, y: u128) -> u128 {
+pub fn I32x4DotI16x8S(x: V128, y: V128) -> V128 {
     let (a, b) = (split::<i16, 8>(x), split::<i16, 8>(y));
     join::<i32, 4>(core::array::from_fn(|i| {
         (a[2 * i] as i32 * b[2 * i] as i32).wrapping_add(a[2 * i + 1] as i32 * b[2 * i + 1] as i32)
@@ -296,7 +332,7 @@ pub fn I32x4DotI16x8S(x: u128, y: u128) -> u128 {
 
 /// Relaxed: `b`'s bytes are taken as signed, and each pair's sum wraps to 16 bits.
 #[inline(always)]
-pub fn I16x8RelaxedDotI8x16I7x16S(x: u128, y: u128) -> u128 {
+pub fn I16x8RelaxedDotI8x16I7x16S(x: V128, y: V128) -> V128 {
     let (a, b) = (split::<i8, 16>(x), split::<i8, 16>(y));
     join::<i16, 8>(core::array::from_fn(|i| {
         let p = a[2 * i] as i16 * b[2 * i] as i16;
@@ -306,7 +342,7 @@ pub fn I16x8RelaxedDotI8x16I7x16S(x: u128, y: u128) -> u128 {
 
 /// Relaxed: `b`'s bytes are taken as signed; the sums wrap.
 #[inline(always)]
-pub fn I32x4RelaxedDotI8x16I7x16AddS(x: u128, y: u128, z: u128) -> u128 {
+pub fn I32x4RelaxedDotI8x16I7x16AddS(x: V128, y: V128, z: V128) -> V128 {
     let (a, b, c) = (split::<i8, 16>(x), split::<i8, 16>(y), split::<i32, 4>(z));
     join::<i32, 4>(core::array::from_fn(|i| {
         let mut sum = c[i];
@@ -318,25 +354,26 @@ pub fn I32x4RelaxedDotI8x16I7x16AddS(x: u128, y: u128, z: u128) -> u128 {
 }
 
 #[inline(always)]
-pub fn V128Bitselect(a: u128, b: u128, c: u128) -> u128 {
-    (a & c) | (b & !c)
+pub fn V128Bitselect(a: V128, b: V128, c: V128) -> V128 {
+    let (a, b, c) = (split::<u64, 2>(a), split::<u64, 2>(b), split::<u64, 2>(c));
+    join::<u64, 2>(core::array::from_fn(|i| (a[i] & c[i]) | (b[i] & !c[i])))
 }
 
 /// Relaxed lane selects: the result of `v128.bitselect` (bit by bit).
 #[inline(always)]
-pub fn I8x16RelaxedLaneselect(a: u128, b: u128, c: u128) -> u128 {
+pub fn I8x16RelaxedLaneselect(a: V128, b: V128, c: V128) -> V128 {
     V128Bitselect(a, b, c)
 }
 #[inline(always)]
-pub fn I16x8RelaxedLaneselect(a: u128, b: u128, c: u128) -> u128 {
+pub fn I16x8RelaxedLaneselect(a: V128, b: V128, c: V128) -> V128 {
     V128Bitselect(a, b, c)
 }
 #[inline(always)]
-pub fn I32x4RelaxedLaneselect(a: u128, b: u128, c: u128) -> u128 {
+pub fn I32x4RelaxedLaneselect(a: V128, b: V128, c: V128) -> V128 {
     V128Bitselect(a, b, c)
 }
 #[inline(always)]
-pub fn I64x2RelaxedLaneselect(a: u128, b: u128, c: u128) -> u128 {
+pub fn I64x2RelaxedLaneselect(a: V128, b: V128, c: V128) -> V128 {
     V128Bitselect(a, b, c)
 }
 
@@ -345,7 +382,7 @@ pub fn I64x2RelaxedLaneselect(a: u128, b: u128, c: u128) -> u128 {
 macro_rules! madd {
     ($name:ident, $t:ty, $n:literal, $negate:literal) => {
         #[inline(always)]
-        pub fn $name(x: u128, y: u128, z: u128) -> u128 {
+        pub fn $name(x: V128, y: V128, z: V128) -> V128 {
             let (a, b, c) = (split::<$t, $n>(x), split::<$t, $n>(y), split::<$t, $n>(z));
             join::<$t, $n>(core::array::from_fn(|i| {
                 let p = a[i] * b[i];
@@ -360,8 +397,8 @@ madd!(F64x2RelaxedMadd, f64, 2, false);
 madd!(F64x2RelaxedNmadd, f64, 2, true);
 
 #[inline(always)]
-pub fn V128Not(x: u128) -> u128 {
-    !x
+pub fn V128Not(x: V128) -> V128 {
+    map::<u64, u64, 2>(x, |a| !a)
 }
 
 unary! {
@@ -402,49 +439,49 @@ unary! {
 /// the result's other lanes (the result has `N` of them) are zero.
 #[inline(always)]
 fn low_lanes<T: Lane, U: Lane, const M: usize, const N: usize>(
-    x: u128,
+    x: V128,
     f: impl Fn(T) -> U,
-) -> u128 {
+) -> V128 {
     let a = split::<T, M>(x);
     let mut b = [0u8; 16];
     for (i, v) in a.into_iter().take(N).enumerate() {
         f(v).put(&mut b, i);
     }
-    u128::from_le_bytes(b)
+    b
 }
 
 #[inline(always)]
-pub fn F32x4DemoteF64x2Zero(x: u128) -> u128 {
+pub fn F32x4DemoteF64x2Zero(x: V128) -> V128 {
     low_lanes::<f64, f32, 2, 2>(x, |a| a as f32)
 }
 #[inline(always)]
-pub fn F64x2PromoteLowF32x4(x: u128) -> u128 {
+pub fn F64x2PromoteLowF32x4(x: V128) -> V128 {
     low_lanes::<f32, f64, 4, 2>(x, |a| a as f64)
 }
 #[inline(always)]
-pub fn I32x4TruncSatF64x2SZero(x: u128) -> u128 {
+pub fn I32x4TruncSatF64x2SZero(x: V128) -> V128 {
     low_lanes::<f64, i32, 2, 2>(x, |a| a as i32)
 }
 #[inline(always)]
-pub fn I32x4TruncSatF64x2UZero(x: u128) -> u128 {
+pub fn I32x4TruncSatF64x2UZero(x: V128) -> V128 {
     low_lanes::<f64, u32, 2, 2>(x, |a| a as u32)
 }
 /// Relaxed: the result of `i32x4.trunc_sat_f64x2_s_zero`.
 #[inline(always)]
-pub fn I32x4RelaxedTruncF64x2SZero(x: u128) -> u128 {
+pub fn I32x4RelaxedTruncF64x2SZero(x: V128) -> V128 {
     I32x4TruncSatF64x2SZero(x)
 }
 /// Relaxed: the result of `i32x4.trunc_sat_f64x2_u_zero`.
 #[inline(always)]
-pub fn I32x4RelaxedTruncF64x2UZero(x: u128) -> u128 {
+pub fn I32x4RelaxedTruncF64x2UZero(x: V128) -> V128 {
     I32x4TruncSatF64x2UZero(x)
 }
 #[inline(always)]
-pub fn F64x2ConvertLowI32x4S(x: u128) -> u128 {
+pub fn F64x2ConvertLowI32x4S(x: V128) -> V128 {
     low_lanes::<i32, f64, 4, 2>(x, |a| a as f64)
 }
 #[inline(always)]
-pub fn F64x2ConvertLowI32x4U(x: u128) -> u128 {
+pub fn F64x2ConvertLowI32x4U(x: V128) -> V128 {
     low_lanes::<u32, f64, 4, 2>(x, |a| a as f64)
 }
 
@@ -452,7 +489,7 @@ pub fn F64x2ConvertLowI32x4U(x: u128) -> u128 {
 macro_rules! extend {
     ($name:ident, $from:ty, $to:ty, $n:literal, $half:literal) => {
         #[inline(always)]
-        pub fn $name(x: u128) -> u128 {
+        pub fn $name(x: V128) -> V128 {
             let a = split::<$from, { 2 * $n }>(x);
             join::<$to, $n>(core::array::from_fn(|i| a[i + $half * $n] as $to))
         }
@@ -475,7 +512,7 @@ extend!(I64x2ExtendHighI32x4U, u32, u64, 2, 1);
 macro_rules! extadd {
     ($name:ident, $from:ty, $to:ty, $n:literal) => {
         #[inline(always)]
-        pub fn $name(x: u128) -> u128 {
+        pub fn $name(x: V128) -> V128 {
             let a = split::<$from, { 2 * $n }>(x);
             join::<$to, $n>(core::array::from_fn(|i| {
                 a[2 * i] as $to + a[2 * i + 1] as $to
@@ -492,7 +529,7 @@ extadd!(I32x4ExtaddPairwiseI16x8U, u16, u32, 4);
 macro_rules! shift {
     ($($name:ident: $t:ty, $n:literal, $op:ident;)*) => { $(
         #[inline(always)]
-        pub fn $name(x: u128, s: u32) -> u128 {
+        pub fn $name(x: V128, s: u32) -> V128 {
             map::<$t, $t, $n>(x, |a| a.$op(s))
         }
     )* };
@@ -516,7 +553,7 @@ shift! {
 macro_rules! splat {
     ($($name:ident: $t:ty, $n:literal;)*) => { $(
         #[inline(always)]
-        pub fn $name(v: u64) -> u128 {
+        pub fn $name(v: u64) -> V128 {
             join::<$t, $n>([v as $t; $n])
         }
     )* };
@@ -528,28 +565,29 @@ splat! {
     I64x2Splat: u64, 2;
 }
 #[inline(always)]
-pub fn F32x4Splat(v: u64) -> u128 {
+pub fn F32x4Splat(v: u64) -> V128 {
     I32x4Splat(v)
 }
 #[inline(always)]
-pub fn F64x2Splat(v: u64) -> u128 {
+pub fn F64x2Splat(v: u64) -> V128 {
     I64x2Splat(v)
 }
 
 #[inline(always)]
-pub fn V128AnyTrue(x: u128) -> u32 {
-    (x != 0) as u32
+pub fn V128AnyTrue(x: V128) -> u32 {
+    let l = split::<u64, 2>(x);
+    (l[0] | l[1] != 0) as u32
 }
 
 /// `all_true` and `bitmask` of one lane shape.
 macro_rules! tests {
     ($($all:ident $bitmask:ident: $t:ty, $n:literal;)*) => { $(
         #[inline(always)]
-        pub fn $all(x: u128) -> u32 {
+        pub fn $all(x: V128) -> u32 {
             split::<$t, $n>(x).iter().all(|l| *l != 0) as u32
         }
         #[inline(always)]
-        pub fn $bitmask(x: u128) -> u32 {
+        pub fn $bitmask(x: V128) -> u32 {
             split::<$t, $n>(x)
                 .iter()
                 .enumerate()
@@ -568,7 +606,7 @@ tests! {
 macro_rules! extract {
     ($($name:ident: $t:ty, $n:literal => |$a:ident| $e:expr;)*) => { $(
         #[inline(always)]
-        pub fn $name(x: u128, lane: u8) -> u64 {
+        pub fn $name(x: V128, lane: u8) -> u64 {
             let $a = split::<$t, $n>(x)[lane as usize % $n];
             $e
         }
@@ -589,7 +627,7 @@ extract! {
 macro_rules! replace {
     ($($name:ident: $t:ty, $n:literal;)*) => { $(
         #[inline(always)]
-        pub fn $name(x: u128, v: u64, lane: u8) -> u128 {
+        pub fn $name(x: V128, v: u64, lane: u8) -> V128 {
             let mut l = split::<$t, $n>(x);
             l[lane as usize % $n] = v as $t;
             join::<$t, $n>(l)
@@ -608,17 +646,16 @@ replace! {
 /// `i8x16.shuffle` with the 16 lane indices (each below 32) packed little-endian in
 /// `lo`/`hi`.
 #[inline(always)]
-pub fn shuffle(x: u128, y: u128, lo: u64, hi: u64) -> u128 {
-    let (a, b) = (x.to_le_bytes(), y.to_le_bytes());
-    let idx = (lo as u128 | (hi as u128) << 64).to_le_bytes();
-    u128::from_le_bytes(core::array::from_fn(|i| {
+pub fn shuffle(x: V128, y: V128, lo: u64, hi: u64) -> V128 {
+    let idx = join::<u64, 2>([lo, hi]);
+    core::array::from_fn(|i| {
         let k = idx[i] as usize & 31;
         if k < 16 {
-            a[k]
+            x[k]
         } else {
-            b[k - 16]
+            y[k - 16]
         }
-    }))
+    })
 }
 
 /// How many bytes a `v128` load of kind `kind` reads.
@@ -636,7 +673,7 @@ pub fn load_width(kind: u8) -> usize {
 
 /// The `v128` a load of kind `kind` makes of the bytes it read (`raw`, zero-extended).
 #[inline(always)]
-pub fn load_value(kind: u8, raw: u128) -> u128 {
+pub fn load_value(kind: u8, raw: V128) -> V128 {
     use VLoadKind::*;
     let Some(kind) = VLoadKind::from_u8(kind) else {
         return raw;
@@ -649,16 +686,16 @@ pub fn load_value(kind: u8, raw: u128) -> u128 {
         V128Load16x4U => I32x4ExtendLowI16x8U(raw),
         V128Load32x2S => I64x2ExtendLowI32x4S(raw),
         V128Load32x2U => I64x2ExtendLowI32x4U(raw),
-        V128Load8Splat => I8x16Splat(raw as u64),
-        V128Load16Splat => I16x8Splat(raw as u64),
-        V128Load32Splat => I32x4Splat(raw as u64),
-        V128Load64Splat => I64x2Splat(raw as u64),
+        V128Load8Splat => I8x16Splat(split::<u64, 2>(raw)[0]),
+        V128Load16Splat => I16x8Splat(split::<u64, 2>(raw)[0]),
+        V128Load32Splat => I32x4Splat(split::<u64, 2>(raw)[0]),
+        V128Load64Splat => I64x2Splat(split::<u64, 2>(raw)[0]),
     }
 }
 
 /// `x` with its lane `lane` of `width` bytes set to the low bytes of `v`.
 #[inline(always)]
-pub fn set_lane(x: u128, width: u8, lane: u8, v: u64) -> u128 {
+pub fn set_lane(x: V128, width: u8, lane: u8, v: u64) -> V128 {
     match width {
         1 => I8x16ReplaceLane(x, v, lane),
         2 => I16x8ReplaceLane(x, v, lane),
@@ -669,13 +706,12 @@ pub fn set_lane(x: u128, width: u8, lane: u8, v: u64) -> u128 {
 
 /// Lane `lane` of `width` bytes of `x`, zero-extended.
 #[inline(always)]
-pub fn get_lane(x: u128, width: u8, lane: u8) -> u64 {
-    let bits = width as u32 * 8;
-    let v = (x >> (bits * (lane as u32 % (16 / width.max(1) as u32)))) as u64;
-    if bits >= 64 {
-        v
-    } else {
-        v & ((1u64 << bits) - 1)
+pub fn get_lane(x: V128, width: u8, lane: u8) -> u64 {
+    match width {
+        1 => I8x16ExtractLaneU(x, lane),
+        2 => I16x8ExtractLaneU(x, lane),
+        4 => I32x4ExtractLane(x, lane),
+        _ => I64x2ExtractLane(x, lane),
     }
 }
 
@@ -683,7 +719,7 @@ pub fn get_lane(x: u128, width: u8, lane: u8) -> u64 {
 mod tests {
     use super::*;
 
-    fn i32x4(l: [i32; 4]) -> u128 {
+    fn i32x4(l: [i32; 4]) -> V128 {
         join::<i32, 4>(l)
     }
 
@@ -696,24 +732,25 @@ mod tests {
         assert_eq!(I32x4ExtractLane(a, 1), (-2i32) as u32 as u64);
         assert_eq!(I32x4ReplaceLane(a, 7, 3), i32x4([1, -2, 3, 7]));
         assert_eq!(I32x4Bitmask(a), 0b0010);
-        assert_eq!(I8x16Splat(0x1ff), u128::from_le_bytes([0xff; 16]));
+        assert_eq!(I8x16Splat(0x1ff), [0xff; 16]);
     }
 
     #[test]
     fn narrowing_saturates_and_shuffles_pick_bytes() {
         let a = join::<i16, 8>([300, -300, 5, -5, 127, -128, 0, 1]);
-        let n = I8x16NarrowI16x8S(a, 0);
-        assert_eq!(&n.to_le_bytes()[..8], &[127, 128, 5, 251, 127, 128, 0, 1]);
-        let u = I8x16NarrowI16x8U(a, 0);
-        assert_eq!(&u.to_le_bytes()[..8], &[255, 0, 5, 0, 127, 0, 0, 1]);
-        let x = u128::from_le_bytes(core::array::from_fn(|i| i as u8));
-        let y = u128::from_le_bytes(core::array::from_fn(|i| 100 + i as u8));
+        let n = I8x16NarrowI16x8S(a, [0; 16]);
+        assert_eq!(&n[..8], &[127, 128, 5, 251, 127, 128, 0, 1]);
+        let u = I8x16NarrowI16x8U(a, [0; 16]);
+        assert_eq!(&u[..8], &[255, 0, 5, 0, 127, 0, 0, 1]);
+        let x: V128 = core::array::from_fn(|i| i as u8);
+        let y: V128 = core::array::from_fn(|i| 100 + i as u8);
         let lanes: [u8; 16] = core::array::from_fn(|i| 31 - i as u8);
         let packed = u128::from_le_bytes(lanes);
         let r = shuffle(x, y, packed as u64, (packed >> 64) as u64);
-        assert_eq!(r.to_le_bytes()[0], 115);
-        assert_eq!(r.to_le_bytes()[15], 100);
+        assert_eq!(r[0], 115);
+        assert_eq!(r[15], 100);
         assert_eq!(get_lane(x, 2, 3), 0x0706);
-        assert_eq!(set_lane(0, 8, 1, 5), 5u128 << 64);
+        assert_eq!(to_u128(set_lane([0; 16], 8, 1, 5)), 5u128 << 64);
+        assert_eq!(to_u128(from_u128(7 << 70)), 7 << 70);
     }
 }

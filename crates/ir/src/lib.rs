@@ -342,8 +342,9 @@ macro_rules! __spindle_instr_table {
             GlobalGet128 { dst: $crate::Dst, idx: u32 }
             /// `global[idx] = src` for a `v128` global.
             GlobalSet128 { src: $crate::Reg, idx: u32 }
-            /// `v128.store` to memory 0 at `addr + offset`.
-            V128Store { addr: $crate::Reg, value: $crate::Reg, offset: u32 }
+            /// `v128.store` to memory 0 (32-bit) at `(addr + imm) mod 2^32 + offset` (`imm`
+            /// absorbs an `i32.add` of a constant that computed the address, else 0).
+            V128Store { addr: $crate::Reg, value: $crate::Reg, imm: i32, offset: u32 }
             /// A `v128` load of kind `kind` (see [`vload`]) from memory `mem`, any memory
             /// (the `vload` family is the fast form for a 32-bit memory 0).
             V128LoadMem { dst: $crate::Dst, addr: $crate::Reg, kind: u8, mem: u8, offset: u64 }
@@ -466,8 +467,9 @@ macro_rules! __spindle_instr_table {
                 $vr { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg, lane: u8 }
             )*
             $(
-                /// A `v128` load from memory 0 (32-bit) at `addr + offset`.
-                $vl { dst: $crate::Dst, addr: $crate::Reg, offset: u32 }
+                /// A `v128` load from memory 0 (32-bit) at `(addr + imm) mod 2^32 + offset`
+                /// (`imm` as in `V128Store`).
+                $vl { dst: $crate::Dst, addr: $crate::Reg, imm: i32, offset: u32 }
             )*
         }
     };

@@ -999,17 +999,23 @@ impl Translator<'_> {
     /// `V128LoadMem` of kind `kind`.
     fn v_load(
         &mut self,
-        fast: impl FnOnce(Dst, Reg, u32) -> Instr,
+        fast: impl FnOnce(Dst, Reg, i32, u32) -> Instr,
         kind: VLoadKind,
         memarg: MemArg,
     ) -> Result<()> {
+        let h = self.stack.len() - 1;
+        let added = self.address_add(h);
         let addr = self.top_reg()?;
         self.pop_n(1);
         let dst = self.push_temp128()?;
         match u32::try_from(memarg.offset) {
-            Ok(offset) if self.is_fast_memory(memarg.memory) => {
-                self.emit_result(fast(dst, addr, offset));
-            }
+            Ok(offset) if self.is_fast_memory(memarg.memory) => match added {
+                Some((a, imm)) => {
+                    self.code.pop();
+                    self.emit_result(fast(dst, a, imm, offset));
+                }
+                None => self.emit_result(fast(dst, addr, 0, offset)),
+            },
             _ => {
                 let mem = self.small_memory_index(memarg.memory)?;
                 self.emit_result(Instr::V128LoadMem {
@@ -1025,12 +1031,25 @@ impl Translator<'_> {
     }
 
     fn visit_v128_store(&mut self, memarg: MemArg) -> Result<()> {
-        let (addr, value) = self.pop2()?;
+        let h = self.stack.len() - 1;
+        let value = self.reg_at(h)?;
+        // The address's add can be absorbed only if nothing came after it (see `store`).
+        let added = self.address_add(h - 1).filter(|(a, _)| a.0 != value.0);
+        let addr = self.reg_at(h - 1)?;
+        self.pop_n(2);
         match u32::try_from(memarg.offset) {
             Ok(offset) if self.is_fast_memory(memarg.memory) => {
+                let (addr, imm) = match added {
+                    Some(a) => {
+                        self.code.pop();
+                        a
+                    }
+                    None => (addr, 0),
+                };
                 self.emit(Instr::V128Store {
                     addr,
                     value,
+                    imm,
                     offset,
                 });
             }
@@ -2112,7 +2131,7 @@ macro_rules! translate_op {
         $t.simd(2, true, |dst, r| Instr::$name { dst, a: r[0], b: r[1], lane: $lane })
     };
     ($t:ident, $visit:ident, $prop:ident, $name:ident, ($memarg:ident), [mem $align:literal -> V128]) => {
-        $t.v_load(|dst, addr, offset| Instr::$name { dst, addr, offset }, VLoadKind::$name, $memarg)
+        $t.v_load(|dst, addr, imm, offset| Instr::$name { dst, addr, imm, offset }, VLoadKind::$name, $memarg)
     };
     ($t:ident, $visit:ident, $prop:ident, $name:ident, ($memarg:ident, $lane:ident), [lane_mem $log2:literal $n:literal V128 -> V128]) => {
         $t.v_load_lane($log2, $memarg, $lane)

@@ -318,7 +318,7 @@ macro_rules! with_handlers {
             Select128 { dst, cond, a, b } => select128,
             GlobalGet128 { dst, idx } => global_get128,
             GlobalSet128 { src, idx } => global_set128,
-            V128Store { addr, value, offset } => v128_store,
+            V128Store { addr, value, imm, offset } => v128_store,
             V128LoadMem { dst, addr, kind, mem, offset } => v128_load_mem,
             V128StoreMem { addr, value, mem, offset } => v128_store_mem,
             V128LoadLane { dst, src, addr, width, lane, mem, offset } => v128_load_lane,

@@ -67,8 +67,8 @@ macro_rules! portable_loop {
                         v_extract(&mut s, simd::$vx, dst, src, lane), )*
                     $( Instr::$vr { dst, a, b, lane } =>
                         v_replace(&mut s, simd::$vr, dst, a, b, lane), )*
-                    $( Instr::$vl { dst, addr, offset } =>
-                        v_load(&mut s, cx, VLoadKind::$vl as u8, dst, addr, offset), )*
+                    $( Instr::$vl { dst, addr, imm, offset } =>
+                        v_load(&mut s, cx, VLoadKind::$vl as u8, dst, addr, imm, offset), )*
                 };
                 match flow {
                     Flow::Continue => {}

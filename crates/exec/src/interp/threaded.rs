@@ -99,8 +99,8 @@ mod imp {
                     v_extract(&mut s, simd::$vx, dst, src, lane)); )*
                 $( threaded_handler!($vr { dst, a, b, lane } s _cx =>
                     v_replace(&mut s, simd::$vr, dst, a, b, lane)); )*
-                $( threaded_handler!($vl { dst, addr, offset } s cx =>
-                    v_load(&mut s, cx, VLoadKind::$vl as u8, dst, addr, offset)); )*
+                $( threaded_handler!($vl { dst, addr, imm, offset } s cx =>
+                    v_load(&mut s, cx, VLoadKind::$vl as u8, dst, addr, imm, offset)); )*
             }
 
             /// The second handler of each numeric instruction with a result: for a result

@@ -7,37 +7,37 @@
 use spindle_ir::{Dst, Reg, TrapCode};
 
 use super::handlers::{range, trap, Ctx, Flow, State};
-use crate::simd;
+use crate::simd::{self, V128};
 
 const OOB: TrapCode = TrapCode::MemoryOutOfBounds;
 
 impl State {
     #[inline(always)]
-    pub fn r128(&self, reg: Reg) -> u128 {
+    pub fn r128(&self, reg: Reg) -> V128 {
         // SAFETY: a `v128` operand names the first of two registers the translator
         // reserved for it, both below the frame's `frame_size` (invariants of `State`).
         unsafe {
             self.regs
                 .add(reg.0 as usize)
-                .cast::<u128>()
+                .cast::<V128>()
                 .read_unaligned()
         }
     }
 
     #[inline(always)]
-    pub fn w128(&mut self, dst: Dst, v: u128) {
+    pub fn w128(&mut self, dst: Dst, v: V128) {
         // SAFETY: as for `r128`: `dst` and the register after it are in the frame.
         unsafe {
             self.regs
                 .add(dst.0 as usize)
-                .cast::<u128>()
+                .cast::<V128>()
                 .write_unaligned(v)
         };
     }
 }
 
 #[inline(always)]
-pub(super) fn v_unary(s: &mut State, f: impl Fn(u128) -> u128, dst: Dst, src: Reg) -> Flow {
+pub(super) fn v_unary(s: &mut State, f: impl Fn(V128) -> V128, dst: Dst, src: Reg) -> Flow {
     let v = f(s.r128(src));
     s.w128(dst, v);
     s.next()
@@ -46,7 +46,7 @@ pub(super) fn v_unary(s: &mut State, f: impl Fn(u128) -> u128, dst: Dst, src: Re
 #[inline(always)]
 pub(super) fn v_binary(
     s: &mut State,
-    f: impl Fn(u128, u128) -> u128,
+    f: impl Fn(V128, V128) -> V128,
     dst: Dst,
     a: Reg,
     b: Reg,
@@ -59,7 +59,7 @@ pub(super) fn v_binary(
 #[inline(always)]
 pub(super) fn v_ternary(
     s: &mut State,
-    f: impl Fn(u128, u128, u128) -> u128,
+    f: impl Fn(V128, V128, V128) -> V128,
     dst: Dst,
     a: Reg,
     b: Reg,
@@ -73,7 +73,7 @@ pub(super) fn v_ternary(
 #[inline(always)]
 pub(super) fn v_shift(
     s: &mut State,
-    f: impl Fn(u128, u32) -> u128,
+    f: impl Fn(V128, u32) -> V128,
     dst: Dst,
     a: Reg,
     b: Reg,
@@ -84,14 +84,14 @@ pub(super) fn v_shift(
 }
 
 #[inline(always)]
-pub(super) fn v_splat(s: &mut State, f: impl Fn(u64) -> u128, dst: Dst, src: Reg) -> Flow {
+pub(super) fn v_splat(s: &mut State, f: impl Fn(u64) -> V128, dst: Dst, src: Reg) -> Flow {
     let v = f(s.r(src));
     s.w128(dst, v);
     s.next()
 }
 
 #[inline(always)]
-pub(super) fn v_test(s: &mut State, f: impl Fn(u128) -> u32, dst: Dst, src: Reg) -> Flow {
+pub(super) fn v_test(s: &mut State, f: impl Fn(V128) -> u32, dst: Dst, src: Reg) -> Flow {
     let v = f(s.r128(src));
     s.w(dst, v as u64);
     s.next()
@@ -100,7 +100,7 @@ pub(super) fn v_test(s: &mut State, f: impl Fn(u128) -> u32, dst: Dst, src: Reg)
 #[inline(always)]
 pub(super) fn v_extract(
     s: &mut State,
-    f: impl Fn(u128, u8) -> u64,
+    f: impl Fn(V128, u8) -> u64,
     dst: Dst,
     src: Reg,
     lane: u8,
@@ -113,7 +113,7 @@ pub(super) fn v_extract(
 #[inline(always)]
 pub(super) fn v_replace(
     s: &mut State,
-    f: impl Fn(u128, u64, u8) -> u128,
+    f: impl Fn(V128, u64, u8) -> V128,
     dst: Dst,
     a: Reg,
     b: Reg,
@@ -124,25 +124,21 @@ pub(super) fn v_replace(
     s.next()
 }
 
-/// The little-endian value of the `width` bytes at `p`, zero-extended.
+/// The `width` bytes at `p`, zero-extended to 16.
 ///
 /// # Safety
 /// `p` must be valid for reads of `width` bytes (at most 16).
 #[inline(always)]
-unsafe fn read_bytes(p: *const u8, width: usize) -> u128 {
-    // SAFETY: the caller guarantees `width` readable bytes at `p`.
-    unsafe {
-        match width {
-            16 => p.cast::<u128>().read_unaligned().to_le(),
-            8 => p.cast::<u64>().read_unaligned().to_le() as u128,
-            4 => p.cast::<u32>().read_unaligned().to_le() as u128,
-            2 => p.cast::<u16>().read_unaligned().to_le() as u128,
-            _ => p.read() as u128,
-        }
-    }
+unsafe fn read_bytes(p: *const u8, width: usize) -> V128 {
+    let mut b = [0u8; 16];
+    // SAFETY: the caller guarantees `width` (at most 16) readable bytes at `p`; `b` is a
+    // distinct local of 16 bytes.
+    unsafe { std::ptr::copy_nonoverlapping(p, b.as_mut_ptr(), width.min(16)) };
+    b
 }
 
-/// A load of kind `kind` from memory 0 (32-bit) at `addr + offset`.
+/// A load of kind `kind` from memory 0 (32-bit) at `(addr + imm) mod 2^32 + offset`.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn v_load(
     s: &mut State,
@@ -150,9 +146,10 @@ pub(super) fn v_load(
     kind: u8,
     dst: Dst,
     addr: Reg,
+    imm: i32,
     offset: u32,
 ) -> Flow {
-    let at = s.r(addr) as u32 as u64 + offset as u64;
+    let at = (s.r(addr) as u32).wrapping_add(imm as u32) as u64 + offset as u64;
     let width = simd::load_width(kind);
     if at + width as u64 > s.mem_len as u64 {
         return trap(cx, OOB);
@@ -165,25 +162,27 @@ pub(super) fn v_load(
 }
 
 #[inline(always)]
-pub(super) fn v128_store(s: &mut State, cx: &mut Ctx, addr: Reg, value: Reg, offset: u32) -> Flow {
-    let at = s.r(addr) as u32 as u64 + offset as u64;
+pub(super) fn v128_store(
+    s: &mut State,
+    cx: &mut Ctx,
+    addr: Reg,
+    value: Reg,
+    imm: i32,
+    offset: u32,
+) -> Flow {
+    let at = (s.r(addr) as u32).wrapping_add(imm as u32) as u64 + offset as u64;
     if at + 16 > s.mem_len as u64 {
         return trap(cx, OOB);
     }
     let v = s.r128(value);
     // SAFETY: `at + 16 <= mem_len` was just checked (invariants of `State` for `mem`).
-    unsafe {
-        s.mem
-            .add(at as usize)
-            .cast::<u128>()
-            .write_unaligned(v.to_le())
-    };
+    unsafe { s.mem.add(at as usize).cast::<V128>().write_unaligned(v) };
     s.next()
 }
 
 #[inline(always)]
 pub(super) fn v128_const(s: &mut State, _cx: &mut Ctx, dst: Dst, lo: u64, hi: u64) -> Flow {
-    s.w128(dst, lo as u128 | (hi as u128) << 64);
+    s.w128(dst, simd::from_u128(lo as u128 | (hi as u128) << 64));
     s.next()
 }
 
@@ -225,14 +224,14 @@ pub(super) fn global_get128(s: &mut State, cx: &mut Ctx, dst: Dst, idx: u32) -> 
     let inst = cx.cur.inst;
     let store = cx.store();
     let g = &store.globals[store.instances[inst].globals[idx as usize] as usize];
-    s.w128(dst, g.value as u128 | (g.high as u128) << 64);
+    s.w128(dst, simd::from_u128(g.bits()));
     s.next()
 }
 
 #[inline(always)]
 pub(super) fn global_set128(s: &mut State, cx: &mut Ctx, src: Reg, idx: u32) -> Flow {
     let inst = cx.cur.inst;
-    let v = s.r128(src);
+    let v = simd::to_u128(s.r128(src));
     let store = cx.store();
     let g = store.instances[inst].globals[idx as usize] as usize;
     let g = &mut store.globals[g];
@@ -265,11 +264,11 @@ fn any_access(
 }
 
 #[inline(never)]
-fn load_any(cx: &mut Ctx, mem: u8, addr: u64, offset: u64, width: usize) -> Result<u128, TrapCode> {
+fn load_any(cx: &mut Ctx, mem: u8, addr: u64, offset: u64, width: usize) -> Result<V128, TrapCode> {
     let (m, start, end) = any_access(cx, mem, addr, offset, width)?;
     let mut b = [0u8; 16];
     b[..width].copy_from_slice(&cx.store().memories[m].data[start..end]);
-    Ok(u128::from_le_bytes(b))
+    Ok(b)
 }
 
 #[inline(never)]
@@ -279,10 +278,10 @@ fn store_any(
     addr: u64,
     offset: u64,
     width: usize,
-    v: u128,
+    v: V128,
 ) -> Result<(), TrapCode> {
     let (m, start, end) = any_access(cx, mem, addr, offset, width)?;
-    cx.store().memories[m].data[start..end].copy_from_slice(&v.to_le_bytes()[..width]);
+    cx.store().memories[m].data[start..end].copy_from_slice(&v[..width]);
     Ok(())
 }
 
@@ -340,7 +339,7 @@ pub(super) fn v128_load_lane(
     let a = s.r(addr);
     match load_any(cx, mem, a, offset, width as usize) {
         Ok(raw) => {
-            let v = simd::set_lane(s.r128(src), width, lane, raw as u64);
+            let v = simd::set_lane(s.r128(src), width, lane, simd::get_lane(raw, 8, 0));
             s.w128(dst, v);
             s.next()
         }
@@ -362,7 +361,14 @@ pub(super) fn v128_store_lane(
 ) -> Flow {
     let a = s.r(addr);
     let v = simd::get_lane(s.r128(value), width, lane);
-    match store_any(cx, mem, a, offset, width as usize, v as u128) {
+    match store_any(
+        cx,
+        mem,
+        a,
+        offset,
+        width as usize,
+        simd::from_u128(v as u128),
+    ) {
         Ok(()) => s.next(),
         Err(code) => trap(cx, code),
     }
