@@ -6,9 +6,11 @@
 //! one `unsafe` here: the compiler then keeps lane-wise code in vector registers), through
 //! little-endian bytes elsewhere.
 //!
-//! Relaxed SIMD: each operator has one deterministic result, the one its non-relaxed
-//! counterpart gives where there is one (documented at each). The same inputs give the
-//! same results on every host.
+//! Relaxed SIMD: each operator has one deterministic result, that of the spec's
+//! deterministic profile, which is its non-relaxed counterpart's where there is one
+//! (documented at each). The same inputs give the same results on every host, but for the
+//! payload bits of NaN results, which (as for the scalar float operators) come from the
+//! host's arithmetic where the spec leaves them open.
 
 #![allow(non_snake_case)]
 
@@ -330,26 +332,25 @@ pub fn I32x4DotI16x8S(x: V128, y: V128) -> V128 {
     }))
 }
 
-/// Relaxed: `b`'s bytes are taken as signed, and each pair's sum wraps to 16 bits.
+/// Relaxed: `b`'s bytes are taken as signed, and each pair's sum saturates to 16 bits (the
+/// deterministic profile's choice).
 #[inline(always)]
 pub fn I16x8RelaxedDotI8x16I7x16S(x: V128, y: V128) -> V128 {
     let (a, b) = (split::<i8, 16>(x), split::<i8, 16>(y));
     join::<i16, 8>(core::array::from_fn(|i| {
         let p = a[2 * i] as i16 * b[2 * i] as i16;
-        p.wrapping_add(a[2 * i + 1] as i16 * b[2 * i + 1] as i16)
+        p.saturating_add(a[2 * i + 1] as i16 * b[2 * i + 1] as i16)
     }))
 }
 
-/// Relaxed: `b`'s bytes are taken as signed; the sums wrap.
+/// Relaxed: as the spec defines it, `i16x8.relaxed_dot_i8x16_i7x16_s` (with its choices),
+/// then pairwise widening adds, then `+ c` (wrapping).
 #[inline(always)]
 pub fn I32x4RelaxedDotI8x16I7x16AddS(x: V128, y: V128, z: V128) -> V128 {
-    let (a, b, c) = (split::<i8, 16>(x), split::<i8, 16>(y), split::<i32, 4>(z));
+    let d = split::<i16, 8>(I16x8RelaxedDotI8x16I7x16S(x, y));
+    let c = split::<i32, 4>(z);
     join::<i32, 4>(core::array::from_fn(|i| {
-        let mut sum = c[i];
-        for k in 4 * i..4 * i + 4 {
-            sum = sum.wrapping_add(a[k] as i32 * b[k] as i32);
-        }
-        sum
+        (d[2 * i] as i32 + d[2 * i + 1] as i32).wrapping_add(c[i])
     }))
 }
 

@@ -250,6 +250,16 @@ fn run(translation: Translation, dispatch: Dispatch) {
         vec![Val::I64(-8), Val::V128(x), Val::I32(-9)],
         "{mode}"
     );
+    // Arguments of the wrong types are refused on every entry (they would misplace the
+    // registers of the others).
+    let select = inst.get_func(&store, "select").unwrap();
+    let mut one = [Val::I32(0)];
+    let wrong = [Val::I32(1), Val::I32(2), Val::I32(3)];
+    assert!(
+        select.call_resumable(&mut store, &wrong, &mut one).is_err(),
+        "{mode}"
+    );
+    assert!(select.call(&mut store, &wrong, &mut one).is_err(), "{mode}");
     // A host failure resumed with a v128 result.
     let ask = inst.get_func(&store, "ask").unwrap();
     let mut out = vec![Val::I32(0); 3];

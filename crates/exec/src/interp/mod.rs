@@ -326,6 +326,21 @@ fn call_inner(
     results: &mut [Val],
     resumable: bool,
 ) -> Result<Option<Suspension>, Trap> {
+    // Every entry point checks the arguments here: their types decide the register layout
+    // (a `v128` takes two), so a wrong one would misplace the others.
+    let ty = store.registry.get(store.funcs[func as usize].ty());
+    if args.len() != ty.params.len()
+        || results.len() != ty.results.len()
+        || !args
+            .iter()
+            .zip(&ty.params)
+            .all(|(v, t)| store.val_matches(v, *t))
+    {
+        return Err(Trap::host(format!(
+            "arguments do not match the function's type {:?} -> {:?}",
+            ty.params, ty.results
+        )));
+    }
     let entity = store.funcs[func as usize].clone();
     match entity {
         FuncEntity::Host { func: f, .. } => f(store, args, results).map(|()| None),
