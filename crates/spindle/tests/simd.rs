@@ -160,7 +160,7 @@ fn run(translation: Translation, dispatch: Dispatch) {
         panic!("no tag")
     };
     *tag_cell.lock().unwrap() = Some(tag);
-    let mut call = |store: &mut Store<()>, name: &str, args: &[Val], n: usize| {
+    let call = |store: &mut Store<()>, name: &str, args: &[Val], n: usize| {
         let f = inst.get_func(store, name).unwrap();
         let mut out = vec![Val::I32(0); n];
         f.call(store, args, &mut out).map(|()| out)
