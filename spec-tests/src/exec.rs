@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::fmt;
 
 use spindle::{
-    Caller, Config, Engine, Error, Features, Func, Global, GlobalType, Instance, Limits, Linker,
-    Memory, MemoryType, Module, RefType, Store, Table, TableType, Val, ValType,
+    AnyRef, Caller, Config, Engine, Error, Features, Func, GcKind, Global, GlobalType, Instance,
+    Limits, Linker, Memory, MemoryType, Module, RefType, Store, Table, TableType, Val, ValType,
 };
 use spindle_decode::{AbstractHeapType, HeapType};
 use wast::core::{
@@ -465,6 +465,7 @@ enum RefKind {
     Func,
     Extern,
     Exn,
+    Any,
 }
 
 /// Which reference hierarchy a heap type belongs to, if Spindle has values for it.
@@ -477,9 +478,10 @@ fn ref_kind(heap: HeapType) -> Option<RefKind> {
             Some(RefKind::Extern)
         }
         HeapType::Abstract(AbstractHeapType::Exn | AbstractHeapType::NoExn) => Some(RefKind::Exn),
-        // Without GC, a concrete heap type is a function type.
+        // A concrete heap type's null: every null is the same bits; the store accepts a
+        // function reference's null for any concrete type.
         HeapType::Concrete(_) | HeapType::Exact(_) => Some(RefKind::Func),
-        HeapType::Abstract(_) => None,
+        HeapType::Abstract(_) => Some(RefKind::Any),
     }
 }
 
@@ -498,6 +500,16 @@ fn wast_ref_kind(heap: &WastHeap<'_>) -> Option<RefKind> {
             ..
         } => Some(RefKind::Exn),
         WastHeap::Concrete(_) | WastHeap::Exact(_) => Some(RefKind::Func),
+        WastHeap::Abstract {
+            ty:
+                WastAbstract::Any
+                | WastAbstract::Eq
+                | WastAbstract::I31
+                | WastAbstract::Struct
+                | WastAbstract::Array
+                | WastAbstract::None,
+            ..
+        } => Some(RefKind::Any),
         WastHeap::Abstract { .. } => None,
     }
 }
@@ -508,6 +520,7 @@ fn null_of(kind: RefKind) -> Val {
         RefKind::Func => Val::FuncRef(None),
         RefKind::Extern => Val::ExternRef(None),
         RefKind::Exn => Val::ExnRef(None),
+        RefKind::Any => Val::AnyRef(None),
     }
 }
 
@@ -549,7 +562,7 @@ fn arg_val(arg: &WastArg<'_>, ty: ValType) -> Result<Val, ExecError> {
             }
         }
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(*n)),
-        WastArgCore::RefHost(_) => return Err(ExecError::Unsupported("GC".into())),
+        WastArgCore::RefHost(n) => Val::AnyRef(Some(AnyRef::host(*n))),
     })
 }
 
@@ -622,15 +635,32 @@ fn core_matches(expected: &WastRetCore<'_>, actual: &Val) -> Result<bool, ExecEr
         (WastRetCore::RefNull(None), v) => {
             matches!(
                 v,
-                Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None)
+                Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) | Val::AnyRef(None)
             )
+        }
+        (WastRetCore::RefNull(Some(WastHeap::Concrete(_) | WastHeap::Exact(_))), v) => {
+            matches!(v, Val::FuncRef(None) | Val::AnyRef(None))
         }
         (WastRetCore::RefNull(Some(heap)), v) => match wast_ref_kind(heap) {
             Some(kind) => *v == null_of(kind),
             None => return Err(ExecError::Unsupported(heap_proposal(heap).into())),
         },
         (WastRetCore::RefExtern(Some(n)), v) => *v == Val::ExternRef(Some(*n)),
-        (WastRetCore::RefExtern(None), v) => matches!(v, Val::ExternRef(Some(_))),
+        (WastRetCore::RefExtern(None), v) => {
+            matches!(v, Val::ExternRef(Some(_)) | Val::AnyRef(Some(_)))
+        }
+        (WastRetCore::RefHost(n), v) => match v {
+            Val::AnyRef(Some(r)) => r.kind() == GcKind::Host(*n),
+            Val::ExternRef(Some(m)) => m == n,
+            _ => false,
+        },
+        (WastRetCore::RefAny, v) => matches!(v, Val::AnyRef(Some(_)) | Val::ExternRef(Some(_))),
+        (WastRetCore::RefEq, Val::AnyRef(Some(r))) => {
+            matches!(r.kind(), GcKind::I31(_) | GcKind::Struct | GcKind::Array)
+        }
+        (WastRetCore::RefArray, Val::AnyRef(Some(r))) => r.kind() == GcKind::Array,
+        (WastRetCore::RefStruct, Val::AnyRef(Some(r))) => r.kind() == GcKind::Struct,
+        (WastRetCore::RefI31, Val::AnyRef(Some(r))) => matches!(r.kind(), GcKind::I31(_)),
         (WastRetCore::RefFunc(_), v) => matches!(v, Val::FuncRef(Some(_))),
         (WastRetCore::Either(alternatives), v) => {
             let mut any = false;
@@ -639,16 +669,9 @@ fn core_matches(expected: &WastRetCore<'_>, actual: &Val) -> Result<bool, ExecEr
             }
             any
         }
-        (
-            WastRetCore::RefHost(_)
-            | WastRetCore::RefAny
-            | WastRetCore::RefEq
-            | WastRetCore::RefArray
-            | WastRetCore::RefStruct
-            | WastRetCore::RefI31
-            | WastRetCore::RefI31Shared,
-            _,
-        ) => return Err(ExecError::Unsupported("GC".into())),
+        (WastRetCore::RefI31Shared, _) => {
+            return Err(ExecError::Unsupported("shared-everything threads".into()))
+        }
         _ => false,
     })
 }
@@ -711,6 +734,8 @@ pub fn fmt_val(v: &Val) -> String {
         Val::ExternRef(Some(n)) => format!("ref.extern {n}"),
         Val::ExnRef(None) => "ref.null exn".into(),
         Val::ExnRef(Some(_)) => "ref.exn".into(),
+        Val::AnyRef(None) => "ref.null any".into(),
+        Val::AnyRef(Some(r)) => format!("ref.any {:?}", r.kind()),
     }
 }
 

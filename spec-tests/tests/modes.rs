@@ -1,6 +1,7 @@
 //! The Wasm 1.0 and 2.0 suites, and those of the proposals the interpreter runs in full
 //! (tail calls, multiple memories, 64-bit memories, wide arithmetic, exceptions, threads'
-//! atomics, SIMD, relaxed SIMD, annotations), in the modes
+//! atomics, SIMD, relaxed SIMD, annotations, GC, function references, all of Wasm 3.0), in
+//! the modes
 //! `tests/spec.rs` does not cover: lazy translation (bodies validated up front, translated on
 //! first call) and the portable loop dispatch, each combination run in full. Every directive
 //! that runs passes in each, as in the default mode.
@@ -30,6 +31,9 @@ fn full_suites_pass_in_every_mode() {
             ("simd", 26_400, false),
             ("relaxed-simd", 85, false),
             ("annotations", 670, false),
+            ("gc", 880, false),
+            ("function-references", 2_160, false),
+            ("wasm-v3", 22_500, false),
         ];
         for (suite, at_least, some_unsupported) in suites {
             let start = std::time::Instant::now();

@@ -454,6 +454,13 @@ fn format_result(v: &Val) -> String {
         Val::ExternRef(Some(n)) => format!("ref.extern {n}"),
         Val::ExnRef(None) => "ref.null exn".to_string(),
         Val::ExnRef(Some(n)) => format!("ref.exn {n}"),
+        Val::AnyRef(None) => "ref.null any".to_string(),
+        Val::AnyRef(Some(r)) => match r.kind() {
+            spindle::GcKind::I31(v) => format!("ref.i31 {v}"),
+            spindle::GcKind::Host(n) => format!("ref.host {n}"),
+            spindle::GcKind::Struct => "ref.struct".to_string(),
+            spindle::GcKind::Array => "ref.array".to_string(),
+        },
     }
 }
 

@@ -13,10 +13,17 @@ use crate::store::*;
 use crate::{Error, Trap};
 
 /// Evaluates a constant expression in instance `inst`.
-fn eval(store: &Store, inst: usize, ops: &[ConstOp]) -> u128 {
+fn eval(store: &mut Store, inst: usize, types: &[u32], ops: &[ConstOp]) -> u128 {
     let mut stack: Vec<u128> = Vec::with_capacity(4);
     for op in ops {
         let v = match *op {
+            ConstOp::StructNew(t)
+            | ConstOp::StructNewDefault(t)
+            | ConstOp::ArrayNew(t)
+            | ConstOp::ArrayNewDefault(t)
+            | ConstOp::ArrayNewFixed(t, _) => gc_new(store, types[t as usize], *op, &mut stack),
+            ConstOp::RefI31 => crate::gc::i31(stack.pop().unwrap_or(0) as u32) as u128,
+            ConstOp::Convert => stack.pop().unwrap_or(0),
             ConstOp::I32(x) => x as u32 as u128,
             ConstOp::I64(x) => x as u64 as u128,
             ConstOp::F32(x) => x as u128,
@@ -48,6 +55,57 @@ fn eval(store: &Store, inst: usize, ops: &[ConstOp]) -> u128 {
         stack.push(v);
     }
     stack.pop().unwrap_or(0)
+}
+
+/// A GC allocation of a constant expression, of engine type `ty`, its operands popped from
+/// `stack`. (No collection runs here: the operands on `stack` are no roots.)
+fn gc_new(store: &mut Store, ty: u32, op: ConstOp, stack: &mut Vec<u128>) -> u128 {
+    let Some(layout) = store.registry.layout(ty) else {
+        return 0;
+    };
+    let mut cells: Vec<u64> = Vec::new();
+    let push = |cells: &mut Vec<u64>, v: u128, width: u8| {
+        cells.push(v as u64);
+        if width == 2 {
+            cells.push((v >> 64) as u64);
+        }
+    };
+    match op {
+        ConstOp::StructNew(_) => {
+            let n = layout.field_cells.len();
+            let vals = stack.split_off(stack.len().saturating_sub(n));
+            for (v, w) in vals.into_iter().zip(layout.field_cells.iter()) {
+                push(&mut cells, v, *w);
+            }
+        }
+        ConstOp::StructNewDefault(_) => {
+            let n: usize = layout.field_cells.iter().map(|w| *w as usize).sum();
+            cells.resize(n, 0);
+        }
+        ConstOp::ArrayNew(_) | ConstOp::ArrayNewDefault(_) => {
+            let len = stack.pop().unwrap_or(0) as u32;
+            let init = if matches!(op, ConstOp::ArrayNew(_)) {
+                stack.pop().unwrap_or(0)
+            } else {
+                0
+            };
+            for _ in 0..len {
+                push(&mut cells, init, layout.elem_cells);
+            }
+        }
+        ConstOp::ArrayNewFixed(_, n) => {
+            let vals = stack.split_off(stack.len().saturating_sub(n as usize));
+            for v in vals {
+                push(&mut cells, v, layout.elem_cells);
+            }
+        }
+        _ => {}
+    }
+    if store.gc.layouts.len() <= ty as usize {
+        store.gc.layouts.resize(ty as usize + 1, None);
+    }
+    store.gc.layouts[ty as usize] = Some(layout.clone());
+    store.gc.alloc(ty, layout.array, cells.into()) as u128
 }
 
 fn limits_match(actual: &Limits, declared: &Limits) -> bool {
@@ -178,13 +236,15 @@ pub fn instantiate(
     }
     store.instances.push(inst);
     for (ty, init) in &module.globals {
-        let value = eval(store, idx, init);
+        let value = eval(store, idx, &module.types, init);
         store.globals.push(GlobalEntity::new(*ty, value));
         let g = (store.globals.len() - 1) as u32;
         store.instances[idx].globals.push(g);
     }
     for (ty, init) in &module.tables {
-        let v = init.as_ref().map_or(0, |e| eval(store, idx, e) as u64);
+        let v = init
+            .as_ref()
+            .map_or(0, |e| eval(store, idx, &module.types, e) as u64);
         if ty.limits.initial > store.limits.table_elements {
             return Err(Error::Limit("table too large".into()));
         }
@@ -207,17 +267,29 @@ pub fn instantiate(
         let m = (store.memories.len() - 1) as u32;
         store.instances[idx].memories.push(m);
     }
-    let elems: Vec<Vec<u64>> = module
+    let mut elems: Vec<Vec<u64>> = Vec::with_capacity(module.elems.len());
+    for e in &module.elems {
+        let items = e
+            .items
+            .iter()
+            .map(|ops| eval(store, idx, &module.types, ops) as u64)
+            .collect();
+        elems.push(items);
+    }
+    store.instances[idx].elems = elems;
+    let registry = store.registry.clone();
+    store.instances[idx].elem_gc = module
         .elems
         .iter()
         .map(|e| {
-            e.items
-                .iter()
-                .map(|ops| eval(store, idx, ops) as u64)
-                .collect()
+            crate::types::is_gc_ref(spindle_decode::ValType::Ref(e.ty), |x| {
+                module
+                    .types
+                    .get(x as usize)
+                    .and_then(|&id| registry.kind(id))
+            })
         })
         .collect();
-    store.instances[idx].elems = elems;
     store.instances[idx].datas = module.datas.iter().map(|d| d.bytes.clone()).collect();
     for (name, kind, i) in &module.exports {
         let inst = &store.instances[idx];
@@ -236,7 +308,7 @@ pub fn instantiate(
         match &e.mode {
             Mode::Active { index, offset } => {
                 let t = store.instances[idx].tables[*index as usize] as usize;
-                let start = eval(store, idx, offset) as u64;
+                let start = eval(store, idx, &module.types, offset) as u64;
                 let start = if store.tables[t].ty.table64 {
                     start
                 } else {
@@ -258,7 +330,7 @@ pub fn instantiate(
     for (i, d) in module.datas.iter().enumerate() {
         if let Mode::Active { index, offset } = &d.mode {
             let m = store.instances[idx].memories[*index as usize] as usize;
-            let start = eval(store, idx, offset) as u64;
+            let start = eval(store, idx, &module.types, offset) as u64;
             let start = if store.memories[m].ty.memory64 {
                 start
             } else {

@@ -7,6 +7,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod gc;
 mod instantiate;
 pub mod interp;
 mod mapped;
@@ -46,6 +47,33 @@ pub enum Val {
     ExternRef(Option<u32>),
     /// An exception reference (the store's exception index), or null.
     ExnRef(Option<u32>),
+    /// A reference of the `any` hierarchy (a struct, an array, an `i31`, or a host
+    /// reference made an `anyref`), or an `externref` made of one; or null.
+    AnyRef(Option<AnyRef>),
+}
+
+/// A non-null reference of the `any` hierarchy, as the store encodes it (see
+/// [`gc`](crate::gc)). A struct or array stays alive while Wasm code, a global, a table or
+/// an exception holds it; a reference the host alone keeps past a collection goes stale
+/// (detected: it no longer matches any type, and passing it in fails).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct AnyRef(pub u64);
+
+impl AnyRef {
+    /// The `i31` of the low 31 bits of `v`.
+    pub fn i31(v: i32) -> AnyRef {
+        AnyRef(gc::i31(v as u32))
+    }
+
+    /// Host reference number `n` as an `anyref`.
+    pub fn host(n: u32) -> AnyRef {
+        AnyRef(gc::host(n))
+    }
+
+    /// What the reference is.
+    pub fn kind(self) -> gc::RefKind {
+        gc::kind(self.0)
+    }
 }
 
 /// Why a call did not complete.

@@ -60,6 +60,15 @@ pub enum ConstOp {
     I64Add,
     I64Sub,
     I64Mul,
+    /// GC allocations (module type indices).
+    StructNew(u32),
+    StructNewDefault(u32),
+    ArrayNew(u32),
+    ArrayNewDefault(u32),
+    ArrayNewFixed(u32, u32),
+    RefI31,
+    /// `any.convert_extern` and `extern.convert_any` (no change of bits).
+    Convert,
 }
 
 /// A decoded constant expression.
@@ -162,6 +171,14 @@ macro_rules! const_op {
     (I64Add, ()) => { Some(ConstOp::I64Add) };
     (I64Sub, ()) => { Some(ConstOp::I64Sub) };
     (I64Mul, ()) => { Some(ConstOp::I64Mul) };
+    (StructNew, ($t:ident)) => { Some(ConstOp::StructNew($t)) };
+    (StructNewDefault, ($t:ident)) => { Some(ConstOp::StructNewDefault($t)) };
+    (ArrayNew, ($t:ident)) => { Some(ConstOp::ArrayNew($t)) };
+    (ArrayNewDefault, ($t:ident)) => { Some(ConstOp::ArrayNewDefault($t)) };
+    (ArrayNewFixed, ($t:ident, $n:ident)) => { Some(ConstOp::ArrayNewFixed($t, $n)) };
+    (RefI31, ()) => { Some(ConstOp::RefI31) };
+    (AnyConvertExtern, ()) => { Some(ConstOp::Convert) };
+    (ExternConvertAny, ()) => { Some(ConstOp::Convert) };
     ($other:ident, ($($v:ident),*)) => { { $( let _ = $v; )* None } };
 }
 

@@ -145,6 +145,8 @@ pub struct InstanceEntity {
     pub datas: Vec<Arc<[u8]>>,
     /// Element segments as register bits (emptied by `elem.drop`).
     pub elems: Vec<Vec<u64>>,
+    /// Whether each element segment holds references the collector traces.
+    pub elem_gc: Vec<bool>,
     pub exports: HashMap<String, Extern>,
     /// Export names in definition order.
     pub export_names: Vec<String>,
@@ -172,6 +174,9 @@ pub struct StoreLimits {
     /// Most exceptions held at once (those a reference may still name: caught with a
     /// reference, thrown by the host, or left a call); one more traps.
     pub exceptions: usize,
+    /// Most bytes the GC heap of structs and arrays may hold (after a collection); an
+    /// allocation past it traps.
+    pub gc_heap: usize,
 }
 
 impl Default for StoreLimits {
@@ -187,6 +192,7 @@ impl Default for StoreLimits {
             reentry_depth: 1_000,
             native_stack: 128 * 1024,
             exceptions: 100_000,
+            gc_heap: 1 << 30,
         }
     }
 }
@@ -243,6 +249,11 @@ pub struct Store {
     pub(crate) host_vals: Vec<Val>,
     /// Approximate native stack position of the outermost call into Wasm.
     pub(crate) native_base: usize,
+    /// The heap of structs and arrays.
+    pub gc: crate::gc::GcHeap,
+    /// The Wasm frames stopped in a call to a host function (their state is not in
+    /// `frames`): the collector reads their references too.
+    pub(crate) host_frames: Vec<Frame>,
 }
 
 impl Store {
@@ -271,6 +282,8 @@ impl Store {
             paused: None,
             host_failed: None,
             native_base: 0,
+            gc: crate::gc::GcHeap::default(),
+            host_frames: Vec::new(),
         }
     }
 
@@ -352,7 +365,7 @@ impl Store {
             .get(trap.exception? as usize)
             .filter(|e| e.live)?;
         let ty = self.registry.get(*self.tags.get(exn.tag as usize)?);
-        let payload = read_all_cells(&exn.payload, 0, &ty.params).collect();
+        let payload = read_all_cells(&exn.payload, 0, &ty.params, &self.registry).collect();
         Some((exn.tag, payload))
     }
 
@@ -371,6 +384,15 @@ impl Store {
             | (Val::F32(_), ValType::F32)
             | (Val::F64(_), ValType::F64)
             | (Val::V128(_), ValType::V128) => true,
+            // Every null is the same bits: a function reference's null also stands for a
+            // concrete type's (struct or array) null.
+            (
+                Val::FuncRef(None),
+                ValType::Ref(RefType {
+                    nullable,
+                    heap: HeapType::Concrete(_) | HeapType::Exact(_),
+                }),
+            ) => nullable,
             (Val::FuncRef(None), _) => reference(true, HeapType::Abstract(A::NoFunc)),
             (Val::FuncRef(Some(f)), _) => self
                 .funcs
@@ -382,8 +404,27 @@ impl Store {
             (Val::ExnRef(Some(e)), _) => {
                 self.exception_is_live(*e) && reference(false, HeapType::Abstract(A::Exn))
             }
+            (Val::AnyRef(None), ValType::Ref(rt)) => {
+                rt.nullable
+                    && !matches!(
+                        rt.heap,
+                        HeapType::Abstract(A::Func | A::NoFunc | A::Exn | A::NoExn)
+                    )
+                    && crate::types::is_gc_ref(t, |id| self.registry.kind(id))
+            }
+            (Val::AnyRef(Some(r)), ValType::Ref(rt)) => {
+                self.gc.is_live(r.0)
+                    && crate::types::is_gc_ref(t, |id| self.registry.kind(id))
+                    && crate::interp::ref_matches_type(self, r.0, rt)
+            }
             _ => false,
         }
+    }
+
+    /// Collects garbage now: frees every struct and array no Wasm frame, global, table,
+    /// element segment or exception holds.
+    pub fn collect_garbage(&mut self) {
+        crate::interp::collect_garbage(self, None);
     }
 
     /// Adds a host function of engine type `ty`.
@@ -417,10 +458,10 @@ pub fn to_bits128(v: Val) -> u128 {
 }
 
 /// 128 bits as a value of type `t` (see [`to_bits128`]).
-pub fn from_bits128(bits: u128, t: ValType) -> Val {
+pub fn from_bits128(bits: u128, t: ValType, types: &TypeRegistry) -> Val {
     match t {
         ValType::V128 => Val::V128(bits),
-        t => from_bits(bits as u64, t),
+        t => from_bits(bits as u64, t, types),
     }
 }
 
@@ -433,10 +474,10 @@ pub fn write_cells(regs: &mut [u64], at: usize, v: Val) {
 }
 
 /// The value of type `t` in the registers from `regs[at]`.
-pub fn read_cells(regs: &[u64], at: usize, t: ValType) -> Val {
+pub fn read_cells(regs: &[u64], at: usize, t: ValType, types: &TypeRegistry) -> Val {
     match t {
         ValType::V128 => Val::V128(regs[at] as u128 | (regs[at + 1] as u128) << 64),
-        t => from_bits(regs[at], t),
+        t => from_bits(regs[at], t, types),
     }
 }
 
@@ -454,9 +495,10 @@ pub fn read_all_cells<'a>(
     regs: &'a [u64],
     at: usize,
     types: &'a [ValType],
+    registry: &'a TypeRegistry,
 ) -> impl Iterator<Item = Val> + 'a {
     types.iter().scan(at, move |at, t| {
-        let v = read_cells(regs, *at, *t);
+        let v = read_cells(regs, *at, *t, registry);
         *at += cells(*t);
         Some(v)
     })
@@ -470,12 +512,20 @@ pub fn to_bits(v: Val) -> u64 {
         Val::F32(x) => x as u64,
         Val::F64(x) => x,
         Val::V128(x) => x as u64,
-        Val::FuncRef(r) | Val::ExternRef(r) | Val::ExnRef(r) => r.map_or(0, |i| i as u64 + 1),
+        Val::FuncRef(r) | Val::ExnRef(r) => r.map_or(0, |i| i as u64 + 1),
+        Val::ExternRef(r) => r.map_or(0, crate::gc::host),
+        Val::AnyRef(r) => r.map_or(0, |r| r.0),
     }
 }
 
+/// The zero value of a type with no concrete heap type (numbers, vectors, abstract
+/// references): what `from_bits(0, t, _)` gives.
+pub fn zero_of(t: ValType) -> Val {
+    from_bits(0, t, &TypeRegistry::default())
+}
+
 /// Register bits as a value of type `t`.
-pub fn from_bits(bits: u64, t: ValType) -> Val {
+pub fn from_bits(bits: u64, t: ValType, types: &TypeRegistry) -> Val {
     let r = if bits == 0 {
         None
     } else {
@@ -489,10 +539,20 @@ pub fn from_bits(bits: u64, t: ValType) -> Val {
         ValType::V128 => Val::V128(bits as u128),
         ValType::Ref(rt) => {
             use spindle_decode::{AbstractHeapType as A, HeapType};
+            let any = |bits: u64| (bits != 0).then_some(crate::AnyRef(bits));
             match rt.heap {
-                HeapType::Abstract(A::Extern | A::NoExtern) => Val::ExternRef(r),
+                HeapType::Abstract(A::Extern | A::NoExtern) => match crate::gc::kind(bits) {
+                    _ if bits == 0 => Val::ExternRef(None),
+                    crate::gc::RefKind::Host(n) => Val::ExternRef(Some(n)),
+                    _ => Val::AnyRef(any(bits)),
+                },
                 HeapType::Abstract(A::Exn | A::NoExn) => Val::ExnRef(r),
-                _ => Val::FuncRef(r),
+                HeapType::Abstract(A::Func | A::NoFunc) => Val::FuncRef(r),
+                HeapType::Abstract(_) => Val::AnyRef(any(bits)),
+                HeapType::Concrete(id) | HeapType::Exact(id) => match types.kind(id) {
+                    Some(A::Func) | None => Val::FuncRef(r),
+                    Some(_) => Val::AnyRef(any(bits)),
+                },
             }
         }
     }

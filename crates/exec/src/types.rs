@@ -6,7 +6,13 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use spindle_decode::{AbstractHeapType, CompositeType, HeapType, RefType, SubType, ValType};
+use std::sync::Arc;
+
+use spindle_decode::{
+    AbstractHeapType, CompositeType, HeapType, RefType, StorageType, SubType, ValType,
+};
+
+use crate::gc::GcLayout;
 use spindle_validate::{map_sub, TypeSpace};
 
 /// A function signature.
@@ -33,6 +39,8 @@ struct Registry {
     supers: Vec<Option<u32>>,
     /// The abstract heap type each id is a kind of (`func`, `struct` or `array`).
     kinds: Vec<AbstractHeapType>,
+    /// Where the references of each struct and array type are (`None` for functions).
+    layouts: Vec<Option<Arc<GcLayout>>>,
     /// Canonical rec groups: their structure, references outside the group as engine ids and
     /// inside it as `REC_LOCAL | position`, to the id of their first type.
     groups: BTreeMap<Vec<SubType>, u32>,
@@ -54,6 +62,22 @@ impl Registry {
             0 => x,
             _ => base + (x & !REC_LOCAL),
         };
+        let local_kind = |t: &SubType| match t.composite {
+            CompositeType::Func(_) => AbstractHeapType::Func,
+            CompositeType::Struct(_) => AbstractHeapType::Struct,
+            CompositeType::Array(_) => AbstractHeapType::Array,
+        };
+        let layouts: Vec<Option<Arc<GcLayout>>> = key
+            .iter()
+            .map(|t| {
+                let kind_of = |x: u32| match x & REC_LOCAL {
+                    0 => self.kinds.get(x as usize).copied(),
+                    _ => key.get((x & !REC_LOCAL) as usize).map(local_kind),
+                };
+                layout(t, kind_of)
+            })
+            .collect();
+        self.layouts.extend(layouts);
         for t in &key {
             self.types
                 .push(signature(&map_sub(t, &mut |x| engine_id(x))));
@@ -67,6 +91,70 @@ impl Registry {
         }
         self.groups.insert(key, base);
         base
+    }
+}
+
+/// Whether values of storage type `s` are references of the `any` or `extern` hierarchies
+/// (what the collector traces); `kind_of` gives a concrete type's kind.
+pub fn is_gc_ref(t: ValType, kind_of: impl Fn(u32) -> Option<AbstractHeapType>) -> bool {
+    use AbstractHeapType as A;
+    match t {
+        ValType::Ref(RefType { heap, .. }) => match heap {
+            HeapType::Abstract(a) => matches!(
+                a,
+                A::Any | A::Eq | A::I31 | A::Struct | A::Array | A::None | A::Extern | A::NoExtern
+            ),
+            HeapType::Concrete(x) | HeapType::Exact(x) => {
+                matches!(kind_of(x), Some(A::Struct | A::Array))
+            }
+        },
+        _ => false,
+    }
+}
+
+/// Registers a value of storage type `s` takes in an object.
+pub fn storage_cells(s: StorageType) -> u32 {
+    match s {
+        StorageType::Val(ValType::V128) => 2,
+        _ => 1,
+    }
+}
+
+/// The collector's layout of struct or array type `t`.
+fn layout(t: &SubType, kind_of: impl Fn(u32) -> Option<AbstractHeapType>) -> Option<Arc<GcLayout>> {
+    let is_ref = |s: StorageType| match s {
+        StorageType::Val(v) => is_gc_ref(v, &kind_of),
+        _ => false,
+    };
+    match &t.composite {
+        CompositeType::Func(_) => None,
+        CompositeType::Array(f) => Some(Arc::new(GcLayout {
+            array: true,
+            elem_cells: storage_cells(f.storage) as u8,
+            elem_refs: is_ref(f.storage),
+            ref_cells: Box::new([]),
+            field_cells: Box::new([]),
+        })),
+        CompositeType::Struct(fields) => {
+            let mut at = 0;
+            let mut refs = Vec::new();
+            for f in fields.iter() {
+                if is_ref(f.storage) {
+                    refs.push(at);
+                }
+                at += storage_cells(f.storage);
+            }
+            Some(Arc::new(GcLayout {
+                array: false,
+                elem_cells: 0,
+                elem_refs: false,
+                ref_cells: refs.into(),
+                field_cells: fields
+                    .iter()
+                    .map(|f| storage_cells(f.storage) as u8)
+                    .collect(),
+            }))
+        }
     }
 }
 
@@ -176,6 +264,18 @@ impl TypeRegistry {
             (HeapType::Exact(i), HeapType::Exact(j)) => i == j,
             (HeapType::Concrete(_), HeapType::Exact(_)) => false,
         }
+    }
+
+    /// The collector's layout of struct or array type `id`.
+    pub fn layout(&self, id: u32) -> Option<Arc<GcLayout>> {
+        let r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        r.layouts.get(id as usize).cloned().flatten()
+    }
+
+    /// The kind (`func`, `struct`, `array`) of type `id`.
+    pub fn kind(&self, id: u32) -> Option<AbstractHeapType> {
+        let r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        r.kinds.get(id as usize).copied()
     }
 
     /// The signature of the type with id `id` (empty for struct and array types), its

@@ -70,6 +70,18 @@ pub enum TrapCode {
     WaitWouldBlock,
     UninitializedElement,
     UndefinedElement,
+    /// A struct access through a null reference.
+    NullStructReference,
+    /// An array access through a null reference.
+    NullArrayReference,
+    /// `i31.get` of a null reference.
+    NullI31Reference,
+    /// An array index or range outside the array.
+    ArrayOutOfBounds,
+    /// `ref.cast` of a reference that does not have the type.
+    CastFailure,
+    /// An allocation would pass `StoreLimits::gc_heap`, or is too large.
+    GcHeapExhausted,
     /// A host function failed (its error is carried beside the trap).
     Host,
 }
@@ -99,6 +111,12 @@ impl TrapCode {
                 "wait would block forever: no other thread shares the store"
             }
             TrapCode::UninitializedElement => "uninitialized element",
+            TrapCode::NullStructReference => "null structure reference",
+            TrapCode::NullArrayReference => "null array reference",
+            TrapCode::NullI31Reference => "null i31 reference",
+            TrapCode::ArrayOutOfBounds => "out of bounds array access",
+            TrapCode::CastFailure => "cast failure",
+            TrapCode::GcHeapExhausted => "allocation failed: GC heap limit reached",
             TrapCode::UndefinedElement => "undefined element",
             TrapCode::Host => "host function error",
         }
@@ -355,6 +373,55 @@ macro_rules! __spindle_instr_table {
             V128LoadLane { dst: $crate::Dst, src: $crate::Reg, addr: $crate::Reg, width: u8, lane: u8, mem: u8, offset: u64 }
             /// `v128.storeN_lane`: stores lane `lane` (of `width` bytes) of `value`.
             V128StoreLane { addr: $crate::Reg, value: $crate::Reg, width: u8, lane: u8, mem: u8, offset: u64 }
+            /// `struct.new`: a struct of engine type `ty` whose `len` cells are the registers
+            /// from `base` (fields in order; a `v128` takes two).
+            StructNew { dst: $crate::Dst, base: $crate::Reg, len: u16, ty: u32 }
+            /// `struct.new_default`: a struct of `len` zeroed cells.
+            StructNewDefault { dst: $crate::Dst, len: u16, ty: u32 }
+            /// `struct.get`: the field at cell `field` of struct `obj` (traps on null), read
+            /// as [`gc_read`] `ext` says.
+            StructGet { dst: $crate::Dst, obj: $crate::Reg, field: u32, ext: u8 }
+            /// `struct.set`: `value` (`cells` registers) to the field at cell `field`.
+            StructSet { obj: $crate::Reg, value: $crate::Reg, field: u32, cells: u8 }
+            /// `array.new`: `len` elements of `cells` registers each, all `init`.
+            ArrayNew { dst: $crate::Dst, init: $crate::Reg, len: $crate::Reg, cells: u8, ty: u32 }
+            /// `array.new_default`: `len` zeroed elements.
+            ArrayNewDefault { dst: $crate::Dst, len: $crate::Reg, cells: u8, ty: u32 }
+            /// `array.new_fixed`: `n` elements from the registers from `base`.
+            ArrayNewFixed { dst: $crate::Dst, base: $crate::Reg, cells: u8, n: u32, ty: u32 }
+            /// `array.new_data`: `len` elements of `bytes` bytes each from data segment
+            /// `seg` at `offset` (`bytes` 1, 2, 4, 8 or 16: the element's storage size).
+            ArrayNewData { dst: $crate::Dst, offset: $crate::Reg, len: $crate::Reg, bytes: u8, seg: u32, ty: u32 }
+            /// `array.new_elem`: `len` references from element segment `seg` at `offset`.
+            ArrayNewElem { dst: $crate::Dst, offset: $crate::Reg, len: $crate::Reg, seg: u32, ty: u32 }
+            /// `array.get`: element `index` of `arr` (checked), read as `ext` says (see
+            /// [`gc_read`]).
+            ArrayGet { dst: $crate::Dst, arr: $crate::Reg, index: $crate::Reg, ext: u8 }
+            /// `array.set`: element `index` of `arr` to `value` (`cells` registers).
+            ArraySet { arr: $crate::Reg, index: $crate::Reg, value: $crate::Reg, cells: u8 }
+            /// `array.len`.
+            ArrayLen { dst: $crate::Dst, arr: $crate::Reg }
+            /// `array.fill`: `len` elements of `arr` from `offset` to `value`.
+            ArrayFill { arr: $crate::Reg, offset: $crate::Reg, value: $crate::Reg, len: $crate::Reg, cells: u8 }
+            /// `array.copy`: `len` elements from `src` at `src_off` to `dst` at `dst_off`.
+            ArrayCopy { dst: $crate::Reg, dst_off: $crate::Reg, src: $crate::Reg, src_off: $crate::Reg, len: $crate::Reg, cells: u8 }
+            /// `array.init_data`: `len` elements of `arr` from `dst_off`, from data segment
+            /// `seg` at `src_off` (`bytes` per element).
+            ArrayInitData { arr: $crate::Reg, dst_off: $crate::Reg, src_off: $crate::Reg, len: $crate::Reg, bytes: u8, seg: u32 }
+            /// `array.init_elem`: from element segment `seg`.
+            ArrayInitElem { arr: $crate::Reg, dst_off: $crate::Reg, src_off: $crate::Reg, len: $crate::Reg, seg: u32 }
+            /// `ref.i31`.
+            RefI31 { dst: $crate::Dst, src: $crate::Reg }
+            /// `i31.get_s` (`signed` 1) or `i31.get_u` (traps on null).
+            I31Get { dst: $crate::Dst, src: $crate::Reg, signed: u8 }
+            /// `ref.test`: 1 when reference `r` matches cast target `target` (see
+            /// [`cast`]), else 0.
+            RefTest { dst: $crate::Dst, r: $crate::Reg, flags: u8, target: u32 }
+            /// `ref.cast`: traps with "cast failure" unless `r` matches.
+            RefCast { r: $crate::Reg, flags: u8, target: u32 }
+            /// `br_on_cast` (`flags & cast::FAIL` clear) or `br_on_cast_fail`: continues `to`
+            /// instructions from here when `r` matches (does not match).
+            BrOnCast { r: $crate::Reg, flags: u8, target: u32, to: i32 }
             $(
                 /// A binary numeric operator: `dst = a op b` (the Wasm operator of that name).
                 $b { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg }
@@ -541,14 +608,25 @@ macro_rules! define_instr {
                 if self.is_call()
                     || matches!(
                         self,
-                        Instr::Return { .. } | Instr::CopyMany { .. } | Instr::Throw { .. }
+                        Instr::Return { .. }
+                            | Instr::CopyMany { .. }
+                            | Instr::Throw { .. }
+                            | Instr::StructNew { .. }
+                            | Instr::ArrayNewFixed { .. }
                     )
                 {
                     return true;
                 }
                 // A SIMD instruction's register may be a `v128`, which also covers the
                 // register after it.
-                let wide = self.is_simd();
+                let wide = self.is_simd()
+                    || matches!(
+                        self,
+                        Instr::StructSet { .. }
+                            | Instr::ArraySet { .. }
+                            | Instr::ArrayNew { .. }
+                            | Instr::ArrayFill { .. }
+                    );
                 let reads = |r: Option<Reg>| {
                     r.is_some_and(|r| r == reg || (wide && r.0.wrapping_add(1) == reg.0))
                 };
@@ -885,7 +963,8 @@ macro_rules! define_numeric {
                     | Instr::BrIfEqzAcc { to }
                     | Instr::BrIfNezAcc { to }
                     | Instr::BrIfNull { to, .. }
-                    | Instr::BrIfNonNull { to, .. } => Some(to),
+                    | Instr::BrIfNonNull { to, .. }
+                    | Instr::BrOnCast { to, .. } => Some(to),
                     $( Instr::$brr { to, .. } => Some(to), )*
                     $( Instr::$bra { to, .. } => Some(to), )*
                     $( Instr::$bri { to, .. } => Some(to), )*
@@ -1008,6 +1087,8 @@ macro_rules! define_numeric {
                     Instr::V128Const { .. } | Instr::I8x16Shuffle { .. } | Instr::Copy128 { .. }
                     | Instr::Select128 { .. } | Instr::GlobalGet128 { .. }
                     | Instr::V128LoadMem { .. } | Instr::V128LoadLane { .. })
+                    || matches!(self, Instr::StructGet { ext: gc_read::V128, .. }
+                        | Instr::ArrayGet { ext: gc_read::V128, .. })
             }
         }
 
@@ -1129,6 +1210,37 @@ macro_rules! define_numeric {
     };
 }
 for_each_numeric!(define_numeric);
+
+/// How `StructGet` and `ArrayGet` read a field or element (`ext`).
+#[allow(non_upper_case_globals)]
+pub mod gc_read {
+    /// One register as it is.
+    pub const Plain: u8 = 0;
+    /// Two registers (a `v128`).
+    pub const V128: u8 = 1;
+    /// A packed `i8`, sign- or zero-extended to i32.
+    pub const S8: u8 = 2;
+    pub const U8: u8 = 3;
+    /// A packed `i16`.
+    pub const S16: u8 = 4;
+    pub const U16: u8 = 5;
+}
+
+/// Cast targets and flags of `RefTest`, `RefCast` and `BrOnCast`.
+///
+/// `target` is an engine-wide type id, or `ABSTRACT | k` for the abstract heap type numbered
+/// `k` (the order of `spindle_decode::AbstractHeapType`). `flags`: `NULLABLE` when null
+/// matches, `FAIL` for `br_on_cast_fail`, and the source's hierarchy in the bits of
+/// `HIERARCHY` (`ANY`, `FUNC`, `EXN`; `extern` values share `any`'s encoding).
+pub mod cast {
+    pub const ABSTRACT: u32 = 1 << 31;
+    pub const NULLABLE: u8 = 1;
+    pub const FAIL: u8 = 2;
+    pub const HIERARCHY: u8 = 0b1100;
+    pub const ANY: u8 = 0;
+    pub const FUNC: u8 = 4;
+    pub const EXN: u8 = 8;
+}
 
 /// Marks a `LoadMem` kind or `StoreMem` width as atomic (an unaligned address traps).
 pub const ATOMIC: u8 = 0x80;

@@ -268,7 +268,7 @@ impl<A: WasmTy> WasmResults for A {
         vec![A::TYPE]
     }
     fn default_vals() -> Vec<Val> {
-        vec![spindle_exec::from_bits(0, A::TYPE)]
+        vec![spindle_exec::zero_of(A::TYPE)]
     }
     fn from_vals(v: &[Val]) -> Self {
         A::from_val(&v[0])
@@ -297,7 +297,7 @@ macro_rules! tuples {
         #[allow(non_snake_case, unused_variables, unused_mut, clippy::unused_unit)]
         impl<$($n: WasmTy),*> WasmResults for ($($n,)*) {
             fn types() -> Vec<ValType> { vec![$($n::TYPE),*] }
-            fn default_vals() -> Vec<Val> { vec![$(spindle_exec::from_bits(0, $n::TYPE)),*] }
+            fn default_vals() -> Vec<Val> { vec![$(spindle_exec::zero_of($n::TYPE)),*] }
             fn from_vals(v: &[Val]) -> Self { <Self as WasmParams>::from_vals(v) }
             fn into_vals(self) -> Vec<Val> { <Self as WasmParams>::into_vals(self) }
             fn write_vals(self, out: &mut [Val]) {

@@ -38,7 +38,10 @@ pub use objects::{Extern, Global, Memory, Table, Tag};
 pub use spindle_decode::{
     AbstractHeapType, GlobalType, HeapType, Limits, MemoryType, RefType, TableType, ValType,
 };
-pub use spindle_exec::{Dispatch, Error, FuncType, StoreLimits, Translation, Trap, TrapCode, Val};
+pub use spindle_exec::gc::RefKind as GcKind;
+pub use spindle_exec::{
+    AnyRef, Dispatch, Error, FuncType, StoreLimits, Translation, Trap, TrapCode, Val,
+};
 pub use spindle_validate::Features;
 
 use spindle_exec::{CompiledModule, TypeRegistry};

@@ -165,7 +165,11 @@ impl Table {
     pub fn get<T>(&self, store: &Store<T>, index: u64) -> Option<Val> {
         let t = &store.inner.tables[self.0 as usize];
         let bits = *t.elems.get(usize::try_from(index).ok()?)?;
-        Some(from_bits(bits, spindle_decode::ValType::Ref(t.ty.element)))
+        Some(from_bits(
+            bits,
+            spindle_decode::ValType::Ref(t.ty.element),
+            &store.inner.registry,
+        ))
     }
 
     /// Sets the element at `index`.
@@ -213,7 +217,7 @@ impl Global {
     /// The global's value.
     pub fn get<T>(&self, store: &Store<T>) -> Val {
         let g = &store.inner.globals[self.0 as usize];
-        from_bits128(g.bits(), g.ty.content)
+        from_bits128(g.bits(), g.ty.content, &store.inner.registry)
     }
 
     /// Sets a mutable global.

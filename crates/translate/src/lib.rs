@@ -41,6 +41,18 @@ pub struct CompiledFunc {
     /// The `try_table` regions, in the order their blocks start (so an inner region comes
     /// after the regions that contain it).
     pub handlers: Box<[TryRegion]>,
+    /// The collector's maps, by instruction (ascending).
+    pub gc_maps: Box<[GcMap]>,
+}
+
+/// The registers of a frame that hold references the garbage collector traces (of the
+/// `any` and `extern` hierarchies), at one instruction that may collect: an allocation or
+/// a call. The frame's other registers hold no such reference there (precise roots).
+#[derive(Clone, Debug)]
+pub struct GcMap {
+    /// The instruction.
+    pub at: u32,
+    pub regs: Box<[u16]>,
 }
 
 /// The instructions of a `try_table` body and its catch clauses, tried in order.

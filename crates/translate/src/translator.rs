@@ -4,13 +4,13 @@
 use alloc::vec::Vec;
 
 use spindle_decode::{
-    visit_operator, BinaryReader, BlockType, BrTable, CompactIndex, HeapType, Ieee32, Ieee64,
-    MemArg, Opcode, SelectType, ValType, VisitOperator,
+    visit_operator, BinaryReader, BlockType, BrTable, CompactIndex, CompositeType, FieldType,
+    HeapType, Ieee32, Ieee64, MemArg, Opcode, SelectType, StorageType, ValType, VisitOperator,
 };
 use spindle_ir::{BinOp, Dst, Instr, Reg, TrapCode, UnOp, VLoadKind};
 use spindle_validate::{FuncValidator, ModuleCtx, Result, ValidateError, Visitor};
 
-use crate::{CatchClause, CompiledFunc, TryRegion};
+use crate::{CatchClause, CompiledFunc, GcMap, TryRegion};
 
 /// A value on the compile-time operand stack.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -108,6 +108,12 @@ pub struct Translator<'m> {
     local_reg: Vec<u16>,
     /// Whether each local is a `v128`.
     local_wide: Vec<bool>,
+    /// Whether each local holds references the collector traces (see [`GcMap`]).
+    local_gc: Vec<bool>,
+    /// Whether each operand is such a reference.
+    gc_ref: Vec<bool>,
+    /// The current function's collector maps.
+    gc_maps: Vec<GcMap>,
     stack: Vec<Operand>,
     /// First register of each operand (relative to `locals`): operands lie one after
     /// another, a `v128` in two registers.
@@ -156,6 +162,9 @@ impl<'m> Translator<'m> {
             locals: 0,
             local_reg: Vec::new(),
             local_wide: Vec::new(),
+            local_gc: Vec::new(),
+            gc_ref: Vec::new(),
+            gc_maps: Vec::new(),
             stack: Vec::new(),
             at: Vec::new(),
             next_reg: 0,
@@ -214,6 +223,18 @@ impl<'m> Translator<'m> {
 
     /// Pushes an operand of `width` registers.
     fn push_wide(&mut self, op: Operand, width: u32) -> Result<()> {
+        self.push_entry(op, width, false)
+    }
+
+    /// Pushes an operand of type `t`.
+    fn push_typed(&mut self, op: Operand, t: ValType) -> Result<()> {
+        let gc = self.ctx.types.is_gc_ref(t);
+        self.push_entry(op, width(t), gc)
+    }
+
+    /// Pushes an operand of `width` registers, a reference the collector traces if `gc`.
+    fn push_entry(&mut self, op: Operand, width: u32, gc: bool) -> Result<()> {
+        self.gc_ref.push(gc);
         self.stack.push(op);
         self.at.push(self.next_reg);
         self.next_reg += width;
@@ -236,9 +257,40 @@ impl<'m> Translator<'m> {
     /// Pushes a Temp of each of `types`.
     fn push_temps(&mut self, types: &[ValType]) -> Result<()> {
         for t in types {
-            self.push_wide(Operand::Temp, width(*t))?;
+            self.push_typed(Operand::Temp, *t)?;
         }
         Ok(())
+    }
+
+    /// Pushes a Temp of type `t` (one register: not a `v128`) and returns its register.
+    fn push_temp_typed(&mut self, t: ValType) -> Result<Dst> {
+        let h = self.stack.len();
+        self.push_typed(Operand::Temp, t)?;
+        Ok(Dst(self.slot(h)?))
+    }
+
+    /// Records the registers that hold references at the instruction about to be emitted,
+    /// which may collect garbage (an allocation, or a call: the callee may): the
+    /// collector's precise roots in this frame. Operands still on the stack count (a
+    /// call's arguments, an allocation's field values); constants are in no register.
+    fn gc_point(&mut self) {
+        let mut regs: Vec<u16> = Vec::new();
+        for (i, gc) in self.local_gc.iter().enumerate() {
+            if *gc {
+                regs.push(self.local_reg[i]);
+            }
+        }
+        for h in 0..self.stack.len() {
+            if self.gc_ref[h] && self.stack[h] == Operand::Temp {
+                regs.push((self.locals + self.at[h]) as u16);
+            }
+        }
+        if !regs.is_empty() {
+            self.gc_maps.push(GcMap {
+                at: self.code.len() as u32,
+                regs: regs.into_boxed_slice(),
+            });
+        }
     }
 
     /// Pushes a Temp and returns its register.
@@ -261,6 +313,7 @@ impl<'m> Translator<'m> {
             self.next_reg = self.at[h];
             self.stack.truncate(h);
             self.at.truncate(h);
+            self.gc_ref.truncate(h);
         }
     }
 
@@ -473,6 +526,9 @@ impl<'m> Translator<'m> {
         self.offset = reader.offset();
         self.local_reg.clear();
         self.local_wide.clear();
+        self.local_gc.clear();
+        self.gc_ref.clear();
+        self.gc_maps.clear();
         let mut next = 0u32;
         for t in fv.locals() {
             if next >= u16::MAX as u32 - 1 {
@@ -483,6 +539,7 @@ impl<'m> Translator<'m> {
             }
             self.local_reg.push(next as u16);
             self.local_wide.push(*t == ValType::V128);
+            self.local_gc.push(ctx.types.is_gc_ref(*t));
             next += width(*t);
         }
         self.locals = next;
@@ -517,6 +574,7 @@ impl<'m> Translator<'m> {
             locals: self.locals,
             results,
             handlers: core::mem::take(&mut self.handlers).into_boxed_slice(),
+            gc_maps: core::mem::take(&mut self.gc_maps).into_boxed_slice(),
         })
     }
 
@@ -942,6 +1000,476 @@ impl<'m> Translator<'m> {
 
     fn push_const(&mut self, v: u64) -> Result<()> {
         self.push(Operand::Const(v))
+    }
+}
+
+// ----- GC -----
+
+/// Registers a field or element of storage type `s` takes.
+fn storage_cells(s: StorageType) -> u32 {
+    match s {
+        StorageType::Val(ValType::V128) => 2,
+        _ => 1,
+    }
+}
+
+/// Bytes a field or element of storage type `s` takes in a data segment.
+fn storage_bytes(s: StorageType) -> u8 {
+    match s {
+        StorageType::I8 => 1,
+        StorageType::I16 => 2,
+        StorageType::Val(ValType::I64 | ValType::F64) => 8,
+        StorageType::Val(ValType::V128) => 16,
+        _ => 4,
+    }
+}
+
+/// How a read of storage type `s` extends it (`signed` for `_s`).
+fn read_ext(s: StorageType, signed: bool) -> u8 {
+    use spindle_ir::gc_read as r;
+    match (s, signed) {
+        (StorageType::I8, true) => r::S8,
+        (StorageType::I8, false) => r::U8,
+        (StorageType::I16, true) => r::S16,
+        (StorageType::I16, false) => r::U16,
+        (StorageType::Val(ValType::V128), _) => r::V128,
+        _ => r::Plain,
+    }
+}
+
+impl<'m> Translator<'m> {
+    fn struct_fields(&self, type_index: u32) -> &'m [FieldType] {
+        let ctx: &'m ModuleCtx = self.ctx;
+        match &ctx.types.get(type_index).expect("validated type").composite {
+            CompositeType::Struct(fields) => fields,
+            _ => unreachable!("validated struct type"),
+        }
+    }
+
+    fn array_elem(&self, type_index: u32) -> StorageType {
+        match &self
+            .ctx
+            .types
+            .get(type_index)
+            .expect("validated type")
+            .composite
+        {
+            CompositeType::Array(f) => f.storage,
+            _ => unreachable!("validated array type"),
+        }
+    }
+
+    /// Pushes a new reference (a Temp the collector traces) and returns its register.
+    fn push_gc_temp(&mut self) -> Result<Dst> {
+        let h = self.stack.len();
+        self.push_entry(Operand::Temp, 1, true)?;
+        Ok(Dst(self.slot(h)?))
+    }
+
+    /// Pushes a Temp of a field's (unpacked) type.
+    fn push_field(&mut self, s: StorageType) -> Result<Dst> {
+        let h = self.stack.len();
+        self.push_typed(Operand::Temp, s.unpacked())?;
+        Ok(Dst(self.slot(h)?))
+    }
+
+    /// The registers of the top `n` operands (at most 5), in order, not yet popped.
+    fn top_regs(&mut self, n: usize) -> Result<[Reg; 5]> {
+        let first = self.stack.len() - n;
+        let mut regs = [Reg(0); 5];
+        for (i, h) in (first..first + n).enumerate() {
+            regs[i] = self.reg_at(h)?;
+        }
+        Ok(regs)
+    }
+
+    /// An allocation from the top `n` operands: records the collector's map with them
+    /// still on the stack, emits, pops them and pushes the new reference.
+    fn alloc(&mut self, n: usize, make: impl FnOnce(Dst, &[Reg]) -> Instr) -> Result<()> {
+        let regs = self.top_regs(n)?;
+        self.gc_point();
+        self.pop_n(n);
+        let dst = self.push_gc_temp()?;
+        self.emit_result(make(dst, &regs[..n]));
+        Ok(())
+    }
+
+    fn visit_struct_new(&mut self, type_index: u32) -> Result<()> {
+        let fields = self.struct_fields(type_index);
+        let n = fields.len();
+        let len = fields.iter().map(|f| storage_cells(f.storage)).sum::<u32>() as u16;
+        let base = self.call_args(n)?;
+        let ty = self.type_ids[type_index as usize];
+        self.gc_point();
+        self.pop_n(n);
+        let dst = self.push_gc_temp()?;
+        self.emit_result(Instr::StructNew { dst, base, len, ty });
+        Ok(())
+    }
+
+    fn visit_struct_new_default(&mut self, type_index: u32) -> Result<()> {
+        let fields = self.struct_fields(type_index);
+        let len = fields.iter().map(|f| storage_cells(f.storage)).sum::<u32>() as u16;
+        let ty = self.type_ids[type_index as usize];
+        self.alloc(0, |dst, _| Instr::StructNewDefault { dst, len, ty })
+    }
+
+    /// The cell offset and storage type of field `field` of struct type `type_index`.
+    fn field_at(&self, type_index: u32, field: u32) -> (u32, StorageType) {
+        let fields = self.struct_fields(type_index);
+        let at = fields[..field as usize]
+            .iter()
+            .map(|f| storage_cells(f.storage))
+            .sum();
+        (at, fields[field as usize].storage)
+    }
+
+    fn struct_get(&mut self, type_index: u32, field: u32, signed: bool) -> Result<()> {
+        let (at, storage) = self.field_at(type_index, field);
+        let obj = self.top_reg()?;
+        self.pop_n(1);
+        let dst = self.push_field(storage)?;
+        let ext = read_ext(storage, signed);
+        self.emit_result(Instr::StructGet {
+            dst,
+            obj,
+            field: at,
+            ext,
+        });
+        Ok(())
+    }
+
+    fn visit_struct_get(&mut self, type_index: u32, field: u32) -> Result<()> {
+        self.struct_get(type_index, field, false)
+    }
+
+    fn visit_struct_get_s(&mut self, type_index: u32, field: u32) -> Result<()> {
+        self.struct_get(type_index, field, true)
+    }
+
+    fn visit_struct_get_u(&mut self, type_index: u32, field: u32) -> Result<()> {
+        self.struct_get(type_index, field, false)
+    }
+
+    fn visit_struct_set(&mut self, type_index: u32, field: u32) -> Result<()> {
+        let (at, storage) = self.field_at(type_index, field);
+        let (obj, value) = self.pop2()?;
+        self.emit(Instr::StructSet {
+            obj,
+            value,
+            field: at,
+            cells: storage_cells(storage) as u8,
+        });
+        Ok(())
+    }
+
+    fn visit_array_new(&mut self, type_index: u32) -> Result<()> {
+        let cells = storage_cells(self.array_elem(type_index)) as u8;
+        let ty = self.type_ids[type_index as usize];
+        self.alloc(2, |dst, r| Instr::ArrayNew {
+            dst,
+            init: r[0],
+            len: r[1],
+            cells,
+            ty,
+        })
+    }
+
+    fn visit_array_new_default(&mut self, type_index: u32) -> Result<()> {
+        let cells = storage_cells(self.array_elem(type_index)) as u8;
+        let ty = self.type_ids[type_index as usize];
+        self.alloc(1, |dst, r| Instr::ArrayNewDefault {
+            dst,
+            len: r[0],
+            cells,
+            ty,
+        })
+    }
+
+    fn visit_array_new_fixed(&mut self, type_index: u32, n: u32) -> Result<()> {
+        let cells = storage_cells(self.array_elem(type_index)) as u8;
+        let ty = self.type_ids[type_index as usize];
+        let n_ops = n as usize;
+        let base = self.call_args(n_ops)?;
+        self.gc_point();
+        self.pop_n(n_ops);
+        let dst = self.push_gc_temp()?;
+        self.emit_result(Instr::ArrayNewFixed {
+            dst,
+            base,
+            cells,
+            n,
+            ty,
+        });
+        Ok(())
+    }
+
+    fn visit_array_new_data(&mut self, type_index: u32, data: u32) -> Result<()> {
+        let bytes = storage_bytes(self.array_elem(type_index));
+        let ty = self.type_ids[type_index as usize];
+        self.alloc(2, |dst, r| Instr::ArrayNewData {
+            dst,
+            offset: r[0],
+            len: r[1],
+            bytes,
+            seg: data,
+            ty,
+        })
+    }
+
+    fn visit_array_new_elem(&mut self, type_index: u32, elem: u32) -> Result<()> {
+        let ty = self.type_ids[type_index as usize];
+        self.alloc(2, |dst, r| Instr::ArrayNewElem {
+            dst,
+            offset: r[0],
+            len: r[1],
+            seg: elem,
+            ty,
+        })
+    }
+
+    fn array_get(&mut self, type_index: u32, signed: bool) -> Result<()> {
+        let storage = self.array_elem(type_index);
+        let (arr, index) = self.pop2()?;
+        let dst = self.push_field(storage)?;
+        let ext = read_ext(storage, signed);
+        self.emit_result(Instr::ArrayGet {
+            dst,
+            arr,
+            index,
+            ext,
+        });
+        Ok(())
+    }
+
+    fn visit_array_get(&mut self, type_index: u32) -> Result<()> {
+        self.array_get(type_index, false)
+    }
+
+    fn visit_array_get_s(&mut self, type_index: u32) -> Result<()> {
+        self.array_get(type_index, true)
+    }
+
+    fn visit_array_get_u(&mut self, type_index: u32) -> Result<()> {
+        self.array_get(type_index, false)
+    }
+
+    fn visit_array_set(&mut self, type_index: u32) -> Result<()> {
+        let cells = storage_cells(self.array_elem(type_index)) as u8;
+        let (arr, index, value) = self.pop3()?;
+        self.emit(Instr::ArraySet {
+            arr,
+            index,
+            value,
+            cells,
+        });
+        Ok(())
+    }
+
+    fn visit_array_len(&mut self) -> Result<()> {
+        let arr = self.top_reg()?;
+        self.pop_n(1);
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::ArrayLen { dst, arr });
+        Ok(())
+    }
+
+    fn visit_array_fill(&mut self, type_index: u32) -> Result<()> {
+        let cells = storage_cells(self.array_elem(type_index)) as u8;
+        let r = self.top_regs(4)?;
+        self.pop_n(4);
+        self.emit(Instr::ArrayFill {
+            arr: r[0],
+            offset: r[1],
+            value: r[2],
+            len: r[3],
+            cells,
+        });
+        Ok(())
+    }
+
+    fn visit_array_copy(&mut self, dst_type: u32, _src_type: u32) -> Result<()> {
+        let cells = storage_cells(self.array_elem(dst_type)) as u8;
+        let r = self.top_regs(5)?;
+        self.pop_n(5);
+        self.emit(Instr::ArrayCopy {
+            dst: r[0],
+            dst_off: r[1],
+            src: r[2],
+            src_off: r[3],
+            len: r[4],
+            cells,
+        });
+        Ok(())
+    }
+
+    fn visit_array_init_data(&mut self, type_index: u32, data: u32) -> Result<()> {
+        let bytes = storage_bytes(self.array_elem(type_index));
+        let r = self.top_regs(4)?;
+        self.pop_n(4);
+        self.emit(Instr::ArrayInitData {
+            arr: r[0],
+            dst_off: r[1],
+            src_off: r[2],
+            len: r[3],
+            bytes,
+            seg: data,
+        });
+        Ok(())
+    }
+
+    fn visit_array_init_elem(&mut self, _type_index: u32, elem: u32) -> Result<()> {
+        let r = self.top_regs(4)?;
+        self.pop_n(4);
+        self.emit(Instr::ArrayInitElem {
+            arr: r[0],
+            dst_off: r[1],
+            src_off: r[2],
+            len: r[3],
+            seg: elem,
+        });
+        Ok(())
+    }
+
+    fn visit_ref_i31(&mut self) -> Result<()> {
+        let src = self.top_reg()?;
+        self.pop_n(1);
+        let dst = self.push_gc_temp()?;
+        self.emit_result(Instr::RefI31 { dst, src });
+        Ok(())
+    }
+
+    fn i31_get(&mut self, signed: u8) -> Result<()> {
+        let src = self.top_reg()?;
+        self.pop_n(1);
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::I31Get { dst, src, signed });
+        Ok(())
+    }
+
+    fn visit_i31_get_s(&mut self) -> Result<()> {
+        self.i31_get(1)
+    }
+
+    fn visit_i31_get_u(&mut self) -> Result<()> {
+        self.i31_get(0)
+    }
+
+    /// `ref.eq`: references are equal exactly when their bits are.
+    fn visit_ref_eq(&mut self) -> Result<()> {
+        self.binary(BinOp::I64Eq)
+    }
+
+    /// A cast target and the flags for casting to `hty` (`nullable` when null matches).
+    fn cast_target(&self, hty: HeapType, nullable: bool) -> (u8, u32) {
+        use spindle_decode::AbstractHeapType as A;
+        use spindle_ir::cast;
+        let (target, hierarchy) = match hty {
+            HeapType::Abstract(a) => (
+                cast::ABSTRACT | a as u32,
+                match a {
+                    A::Func | A::NoFunc => cast::FUNC,
+                    A::Exn | A::NoExn => cast::EXN,
+                    _ => cast::ANY,
+                },
+            ),
+            HeapType::Concrete(x) | HeapType::Exact(x) => (
+                self.type_ids[x as usize],
+                match self.ctx.types.get(x).map(|t| &t.composite) {
+                    Some(CompositeType::Func(_)) => cast::FUNC,
+                    _ => cast::ANY,
+                },
+            ),
+        };
+        (
+            hierarchy | if nullable { cast::NULLABLE } else { 0 },
+            target,
+        )
+    }
+
+    fn ref_test(&mut self, hty: HeapType, nullable: bool) -> Result<()> {
+        let (flags, target) = self.cast_target(hty, nullable);
+        let r = self.top_reg()?;
+        self.pop_n(1);
+        let dst = self.push_temp()?;
+        self.emit_result(Instr::RefTest {
+            dst,
+            r,
+            flags,
+            target,
+        });
+        Ok(())
+    }
+
+    fn visit_ref_test_non_null(&mut self, hty: HeapType) -> Result<()> {
+        self.ref_test(hty, false)
+    }
+
+    fn visit_ref_test_nullable(&mut self, hty: HeapType) -> Result<()> {
+        self.ref_test(hty, true)
+    }
+
+    /// `ref.cast`: the reference stays where it is; a mismatch traps.
+    fn ref_cast(&mut self, hty: HeapType, nullable: bool) -> Result<()> {
+        let (flags, target) = self.cast_target(hty, nullable);
+        let r = self.top_reg()?;
+        self.emit(Instr::RefCast { r, flags, target });
+        Ok(())
+    }
+
+    fn visit_ref_cast_non_null(&mut self, hty: HeapType) -> Result<()> {
+        self.ref_cast(hty, false)
+    }
+
+    fn visit_ref_cast_nullable(&mut self, hty: HeapType) -> Result<()> {
+        self.ref_cast(hty, true)
+    }
+
+    /// `br_on_cast` (or `_fail` when `fail`): branches with the reference (the label's last
+    /// value) when it matches (does not match); it stays on the stack either way.
+    fn br_on_cast(&mut self, cast: spindle_decode::BrOnCast, fail: bool) -> Result<()> {
+        let (flags, target) = self.cast_target(cast.to, cast.to_nullable);
+        let flags = flags | if fail { spindle_ir::cast::FAIL } else { 0 };
+        let r = self.top_reg()?;
+        let depth = cast.depth;
+        if self.values_in_place(depth) {
+            self.branch_to(depth, |to| Instr::BrOnCast {
+                r,
+                flags,
+                target,
+                to,
+            });
+        } else {
+            let skip = self.emit(Instr::BrOnCast {
+                r,
+                flags: flags ^ spindle_ir::cast::FAIL,
+                target,
+                to: 0,
+            });
+            self.place_branch_values(depth)?;
+            self.branch_to(depth, |to| Instr::Br { to });
+            let here = self.code.len() as u32;
+            self.patch(skip, here);
+        }
+        self.last_result = None;
+        Ok(())
+    }
+
+    fn visit_br_on_cast(&mut self, cast: spindle_decode::BrOnCast) -> Result<()> {
+        self.br_on_cast(cast, false)
+    }
+
+    fn visit_br_on_cast_fail(&mut self, cast: spindle_decode::BrOnCast) -> Result<()> {
+        self.br_on_cast(cast, true)
+    }
+
+    /// `any.convert_extern` and `extern.convert_any` change no bits (see `spindle_exec::gc`).
+    fn visit_any_convert_extern(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    fn visit_extern_convert_any(&mut self) -> Result<()> {
+        Ok(())
     }
 }
 
@@ -1517,6 +2045,7 @@ impl<'m> Translator<'m> {
     fn visit_call(&mut self, func: u32) -> Result<()> {
         let (p, r) = self.func_sig(self.ctx.funcs[func as usize]);
         let base = self.call_args(p.len())?;
+        self.gc_point();
         self.emit(Instr::Call { func, base });
         self.after_call(p.len(), r)
     }
@@ -1525,6 +2054,7 @@ impl<'m> Translator<'m> {
         let (p, r) = self.func_sig(self.ctx.funcs[func as usize]);
         let base = self.call_args(p.len())?;
         let len = self.reserve_results(base, r);
+        self.gc_point();
         self.emit(Instr::ReturnCall { func, base });
         self.emit(Instr::Return { src: base, len });
         self.reachable = false;
@@ -1538,6 +2068,7 @@ impl<'m> Translator<'m> {
         let base = self.call_args(p.len())?;
         let len = self.reserve_results(base, r);
         let ty = self.type_ids[type_index as usize];
+        self.gc_point();
         self.emit(Instr::ReturnCallIndirect {
             ty,
             table,
@@ -1668,6 +2199,7 @@ impl<'m> Translator<'m> {
         let func = self.top_reg()?;
         self.pop_n(1);
         let base = self.call_args(p.len())?;
+        self.gc_point();
         self.emit(Instr::CallRef { func, base });
         self.after_call(p.len(), r)
     }
@@ -1678,6 +2210,7 @@ impl<'m> Translator<'m> {
         self.pop_n(1);
         let base = self.call_args(p.len())?;
         let len = self.reserve_results(base, r);
+        self.gc_point();
         self.emit(Instr::ReturnCallRef { func, base });
         self.emit(Instr::Return { src: base, len });
         self.reachable = false;
@@ -1719,7 +2252,7 @@ impl<'m> Translator<'m> {
     fn visit_br_on_null(&mut self, depth: u32) -> Result<()> {
         let r = self.top_reg()?;
         let h = self.stack.len() - 1;
-        let operand = self.stack[h];
+        let (operand, gc) = (self.stack[h], self.gc_ref[h]);
         self.pop_n(1);
         if self.values_in_place(depth) {
             self.branch_to(depth, |to| Instr::BrIfNull { r, to });
@@ -1732,7 +2265,7 @@ impl<'m> Translator<'m> {
             let here = self.code.len() as u32;
             self.patch(skip, here);
         }
-        self.push(operand)?;
+        self.push_entry(operand, 1, gc)?;
         self.last_result = None;
         Ok(())
     }
@@ -1761,6 +2294,7 @@ impl<'m> Translator<'m> {
         self.pop_n(1);
         let base = self.call_args(p.len())?;
         let ty = self.type_ids[type_index as usize];
+        self.gc_point();
         self.emit(Instr::CallIndirect {
             ty,
             table: table.index,
@@ -1781,12 +2315,15 @@ impl<'m> Translator<'m> {
         let b = self.reg_at(h - 1)?;
         let a = self.reg_at(h - 2)?;
         let wide = self.width(h - 1) == 2;
+        let gc = self.gc_ref[h - 1] || self.gc_ref[h - 2];
         self.pop_n(3);
         if wide {
             let dst = self.push_temp128()?;
             self.emit_result(Instr::Select128 { dst, cond, a, b });
         } else {
-            let dst = self.push_temp()?;
+            let h = self.stack.len();
+            self.push_entry(Operand::Temp, 1, gc)?;
+            let dst = Dst(self.slot(h)?);
             self.emit_result(Instr::Select { dst, cond, a, b });
         }
         Ok(())
@@ -1798,7 +2335,8 @@ impl<'m> Translator<'m> {
 
     fn visit_local_get(&mut self, local: u32) -> Result<()> {
         let (x, w) = self.local(local);
-        self.push_wide(Operand::Local(x), w)
+        let gc = self.local_gc[local as usize];
+        self.push_entry(Operand::Local(x), w, gc)
     }
 
     /// The first register and the width of local `local`.
@@ -1840,7 +2378,8 @@ impl<'m> Translator<'m> {
         self.pop_n(1);
         self.last_result = None;
         if tee {
-            self.push_wide(Operand::Local(x), w)?;
+            let gc = self.local_gc[local as usize];
+            self.push_entry(Operand::Local(x), w, gc)?;
         }
         Ok(())
     }
@@ -1858,7 +2397,8 @@ impl<'m> Translator<'m> {
             let dst = self.push_temp128()?;
             self.emit_result(Instr::GlobalGet128 { dst, idx: global });
         } else {
-            let dst = self.push_temp()?;
+            let t = self.ctx.globals[global as usize].content;
+            let dst = self.push_temp_typed(t)?;
             self.emit_result(Instr::GlobalGet { dst, idx: global });
         }
         Ok(())
@@ -1988,7 +2528,8 @@ impl<'m> Translator<'m> {
     fn visit_table_get(&mut self, table: u32) -> Result<()> {
         let index = self.top_reg()?;
         self.pop_n(1);
-        let dst = self.push_temp()?;
+        let t = ValType::Ref(self.ctx.tables[table as usize].element);
+        let dst = self.push_temp_typed(t)?;
         self.emit_result(Instr::TableGet { dst, table, index });
         Ok(())
     }
@@ -2144,7 +2685,7 @@ macro_rules! translate_op {
     ($t:ident, $visit:ident, Threads, $name:ident, ($memarg:ident), $($rest:tt)*) => {
         $t.atomic(Opcode::$name, $memarg)
     };
-    ($t:ident, $visit:ident, Gc, $($rest:tt)*) => { Err(unsupported($t.offset, "GC")) };
+    ($t:ident, $visit:ident, Gc, $name:ident, ($($imm:ident),*), $($rest:tt)*) => { $t.$visit($($imm),*) };
     ($t:ident, $visit:ident, WideArith, $name:ident, (), [$($x:ident)* -> $($y:ident)*]) => { $t.$visit() };
     ($t:ident, $visit:ident, CustomDesc, $($rest:tt)*) => { Err(unsupported($t.offset, "custom descriptors")) };
     // Hand-written.

@@ -235,6 +235,31 @@ impl TypeSpace {
     }
 
     /// The function type at `idx`, if it is one.
+    /// Whether values of type `t` are references of the `any` or `extern` hierarchies: what
+    /// a garbage collector must trace (function and exception references are not).
+    pub fn is_gc_ref(&self, t: ValType) -> bool {
+        use spindle_decode::{AbstractHeapType as A, HeapType};
+        match t {
+            ValType::Ref(r) => match r.heap {
+                HeapType::Abstract(a) => matches!(
+                    a,
+                    A::Any
+                        | A::Eq
+                        | A::I31
+                        | A::Struct
+                        | A::Array
+                        | A::None
+                        | A::Extern
+                        | A::NoExtern
+                ),
+                HeapType::Concrete(x) | HeapType::Exact(x) => self
+                    .get(x)
+                    .is_some_and(|t| !matches!(t.composite, CompositeType::Func(_))),
+            },
+            _ => false,
+        }
+    }
+
     pub fn func_type(&self, idx: u32) -> Option<&FuncType> {
         match &self.types.get(idx as usize)?.composite {
             CompositeType::Func(f) => Some(f),

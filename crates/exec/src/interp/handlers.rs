@@ -28,6 +28,7 @@ use crate::{Trap, Val};
 use spindle_decode::ValType;
 
 pub(super) use super::any_memory::*;
+pub(super) use super::gc_ops::*;
 pub(super) use super::v128::*;
 
 /// Whether to go on after an instruction.
@@ -194,7 +195,7 @@ impl State {
     /// it at the compare (measured: quicksort, whose partition branches are random, runs
     /// markedly faster).
     #[inline(always)]
-    fn branch(&mut self, to: i32) -> Flow {
+    pub(super) fn branch(&mut self, to: i32) -> Flow {
         barrier();
         self.jump(to)
     }
@@ -323,6 +324,27 @@ macro_rules! with_handlers {
             V128StoreMem { addr, value, mem, offset } => v128_store_mem,
             V128LoadLane { dst, src, addr, width, lane, mem, offset } => v128_load_lane,
             V128StoreLane { addr, value, width, lane, mem, offset } => v128_store_lane,
+            StructNew { dst, base, len, ty } => struct_new,
+            StructNewDefault { dst, len, ty } => struct_new_default,
+            StructGet { dst, obj, field, ext } => struct_get,
+            StructSet { obj, value, field, cells } => struct_set,
+            ArrayNew { dst, init, len, cells, ty } => array_new,
+            ArrayNewDefault { dst, len, cells, ty } => array_new_default,
+            ArrayNewFixed { dst, base, cells, n, ty } => array_new_fixed,
+            ArrayNewData { dst, offset, len, bytes, seg, ty } => array_new_data,
+            ArrayNewElem { dst, offset, len, seg, ty } => array_new_elem,
+            ArrayGet { dst, arr, index, ext } => array_get,
+            ArraySet { arr, index, value, cells } => array_set,
+            ArrayLen { dst, arr } => array_len,
+            ArrayFill { arr, offset, value, len, cells } => array_fill,
+            ArrayCopy { dst, dst_off, src, src_off, len, cells } => array_copy,
+            ArrayInitData { arr, dst_off, src_off, len, bytes, seg } => array_init_data,
+            ArrayInitElem { arr, dst_off, src_off, len, seg } => array_init_elem,
+            RefI31 { dst, src } => ref_i31,
+            I31Get { dst, src, signed } => i31_get,
+            RefTest { dst, r, flags, target } => ref_test,
+            RefCast { r, flags, target } => ref_cast,
+            BrOnCast { r, flags, target, to } => br_on_cast,
         ]);
     };
 }
@@ -1279,7 +1301,16 @@ fn enter_callee(cx: &mut Ctx, ip: *const Op, callee: u32, base: usize) -> *const
     let nb = cx.base + base;
     let is_wasm = matches!(cx.store().funcs[callee as usize], FuncEntity::Wasm { .. });
     if !is_wasm {
-        return match call_host(cx, callee, base) {
+        // The collector reads this frame's references while the host function runs.
+        let frame = Frame {
+            caller: cx.cur,
+            ip: ip.wrapping_add(1),
+            base: cx.base,
+        };
+        cx.store().host_frames.push(frame);
+        let r = call_host(cx, callee, base);
+        cx.store().host_frames.pop();
+        return match r {
             Ok(()) => ip.wrapping_add(1),
             Err(t) => {
                 // A resumable call suspends here and continues after the call.
@@ -1346,8 +1377,17 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
         unreachable!("checked by the caller")
     };
     let np = sig.params.len();
-    vals.extend(read_all_cells(&store.stack, at, &sig.params));
-    vals.extend(sig.results.iter().map(|t| from_bits(0, *t)));
+    vals.extend(read_all_cells(
+        &store.stack,
+        at,
+        &sig.params,
+        &store.registry,
+    ));
+    vals.extend(
+        sig.results
+            .iter()
+            .map(|t| from_bits(0, *t, &store.registry)),
+    );
     // The closure, by pointer rather than by a cloned `Arc` (two atomic operations per call
     // were a third of a host call's cost).
     let f = Arc::as_ptr(f);

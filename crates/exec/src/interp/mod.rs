@@ -12,6 +12,7 @@
 //! translator and `enter_code` establish; every block states why it holds.
 
 mod any_memory;
+mod gc_ops;
 mod handlers;
 mod portable;
 mod threaded;
@@ -22,6 +23,7 @@ use spindle_translate::CompiledFunc;
 
 use crate::store::{read_all_cells, write_all_cells, FuncEntity, Store};
 use crate::{Trap, Val};
+pub(crate) use gc_ops::{collect_garbage, ref_matches_type};
 use handlers::{Ctx, State};
 
 /// A threaded-dispatch handler: the `State` fields and the context, as plain arguments so
@@ -50,6 +52,8 @@ pub struct ExecFunc {
     ops: Box<[Op]>,
     /// The `try_table` regions (see `spindle_translate::TryRegion`).
     handlers: Box<[spindle_translate::TryRegion]>,
+    /// The collector's maps (see `spindle_translate::GcMap`).
+    gc_maps: Box<[spindle_translate::GcMap]>,
 }
 
 impl ExecFunc {
@@ -90,6 +94,7 @@ impl ExecFunc {
             results: func.results,
             ops,
             handlers: func.handlers,
+            gc_maps: func.gc_maps,
         }
     }
 
@@ -310,10 +315,12 @@ fn finish(
     store.stack_top = saved_top;
     r?;
     let fty = store.registry.get(ty);
-    for (slot, v) in results
-        .iter_mut()
-        .zip(read_all_cells(&store.stack, entry_base, &fty.results))
-    {
+    for (slot, v) in results.iter_mut().zip(read_all_cells(
+        &store.stack,
+        entry_base,
+        &fty.results,
+        &store.registry,
+    )) {
         *slot = v;
     }
     Ok(None)

@@ -1,0 +1,716 @@
+//! Handlers of the GC instructions (structs, arrays, `i31`, casts) and the collector's
+//! roots. Objects live in `Store::gc` (`crate::gc`); what may allocate runs in
+//! `#[inline(never)]` helpers that take plain values, so handlers stay small jumps.
+//!
+//! Precise roots: the registers each frame's `GcMap` names at the instruction it stopped at
+//! (the allocation, or the call it is in), for the running frame, the frames of
+//! `Store::frames` and those stopped in a host call (`Store::host_frames`); globals, table
+//! elements, element segments and exception payloads of reference types.
+
+use spindle_ir::{cast, gc_read, Dst, Reg, TrapCode};
+
+use super::handlers::{trap, Ctx, Flow, State};
+use super::Op;
+use crate::gc::{self, RefKind};
+use crate::simd;
+use crate::store::{Frame, Store};
+use crate::types::is_gc_ref;
+
+/// Collects garbage. `top` is the running frame when an instruction allocates (its `ip` one
+/// past the allocating instruction, as for the frames of calls).
+pub(crate) fn collect_garbage(store: &mut Store, top: Option<&Frame>) {
+    let mut roots: Vec<u64> = Vec::new();
+    for f in store
+        .frames
+        .iter()
+        .chain(store.host_frames.iter())
+        .chain(top)
+    {
+        // SAFETY: a frame's `caller.code` is the code of a function of the store, which
+        // lives as long as the store (`Current::code`).
+        let code = unsafe { &*f.caller.code };
+        // SAFETY: `ip` points into that code, one past the instruction the frame stopped
+        // at (the same allocation as `ops`).
+        let at = unsafe { f.ip.offset_from(code.ops.as_ptr()) } - 1;
+        if let Ok(i) = code.gc_maps.binary_search_by_key(&(at as u32), |m| m.at) {
+            for &r in code.gc_maps[i].regs.iter() {
+                if let Some(&v) = store.stack.get(f.base + r as usize) {
+                    roots.push(v);
+                }
+            }
+        }
+    }
+    let registry = store.registry.clone();
+    let kind = |id: u32| registry.kind(id);
+    for g in &store.globals {
+        if is_gc_ref(g.ty.content, kind) {
+            roots.push(g.value);
+        }
+    }
+    for t in &store.tables {
+        if is_gc_ref(spindle_decode::ValType::Ref(t.ty.element), kind) {
+            roots.extend(t.elems.iter().copied());
+        }
+    }
+    for inst in &store.instances {
+        for (items, gc) in inst.elems.iter().zip(&inst.elem_gc) {
+            if *gc {
+                roots.extend(items.iter().copied());
+            }
+        }
+    }
+    for e in store.exceptions.iter().filter(|e| e.live) {
+        let Some(&ty) = store.tags.get(e.tag as usize) else {
+            continue;
+        };
+        let mut at = 0;
+        for t in registry.get(ty).params {
+            if is_gc_ref(t, kind) {
+                roots.extend(e.payload.get(at).copied());
+            }
+            at += crate::store::cells(t);
+        }
+    }
+    store.gc.collect(roots);
+}
+
+/// Allocates an object of type `ty`, collecting first when the heap asks for it; the
+/// running frame is `(cur, ip, base)` (`ip` at the allocating instruction).
+#[inline(never)]
+fn allocate(
+    cx: &mut Ctx,
+    ip: *const Op,
+    ty: u32,
+    array: bool,
+    cells: Box<[u64]>,
+) -> Result<u64, TrapCode> {
+    let top = Frame {
+        caller: cx.cur,
+        ip: ip.wrapping_add(1),
+        base: cx.base,
+    };
+    let store = cx.store();
+    if store.gc.wants_collection(cells.len()) {
+        collect_garbage(store, Some(&top));
+    }
+    if store.gc.over_limit(cells.len(), store.limits.gc_heap) {
+        return Err(TrapCode::GcHeapExhausted);
+    }
+    if store.gc.layouts.len() <= ty as usize {
+        store.gc.layouts.resize(ty as usize + 1, None);
+    }
+    if store.gc.layouts[ty as usize].is_none() {
+        store.gc.layouts[ty as usize] = store.registry.layout(ty);
+    }
+    Ok(store.gc.alloc(ty, array, cells))
+}
+
+/// Zeroed cells for `len` elements of `width` registers, if not too many.
+fn zeroed(len: u64, width: u8, limit: usize) -> Result<Vec<u64>, TrapCode> {
+    let n = len
+        .checked_mul(width as u64)
+        .ok_or(TrapCode::GcHeapExhausted)?;
+    if n > (limit / 8) as u64 {
+        return Err(TrapCode::GcHeapExhausted);
+    }
+    Ok(vec![0; n as usize])
+}
+
+fn result(s: &mut State, cx: &mut Ctx, dst: Dst, r: Result<u64, TrapCode>) -> Flow {
+    match r {
+        Ok(v) => {
+            s.w(dst, v);
+            s.next()
+        }
+        Err(code) => trap(cx, code),
+    }
+}
+
+#[inline(always)]
+pub(super) fn struct_new(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    base: Reg,
+    len: u16,
+    ty: u32,
+) -> Flow {
+    let cells: Box<[u64]> = (0..len).map(|i| s.r(Reg(base.0 + i))).collect();
+    let r = allocate(cx, s.ip, ty, false, cells);
+    result(s, cx, dst, r)
+}
+
+#[inline(always)]
+pub(super) fn struct_new_default(s: &mut State, cx: &mut Ctx, dst: Dst, len: u16, ty: u32) -> Flow {
+    let r = allocate(cx, s.ip, ty, false, vec![0; len as usize].into());
+    result(s, cx, dst, r)
+}
+
+/// Writes a field or element read as `ext` says from `cells` at `i`.
+#[inline(always)]
+fn read_to(s: &mut State, dst: Dst, cells: &[u64], i: usize, ext: u8) {
+    let v = cells[i];
+    let x = match ext {
+        gc_read::V128 => {
+            let w = simd::from_u128(v as u128 | (cells[i + 1] as u128) << 64);
+            s.w128(dst, w);
+            return;
+        }
+        gc_read::S8 => v as u8 as i8 as i32 as u32 as u64,
+        gc_read::U8 => v as u8 as u64,
+        gc_read::S16 => v as u16 as i16 as i32 as u32 as u64,
+        gc_read::U16 => v as u16 as u64,
+        _ => v,
+    };
+    s.w(dst, x);
+}
+
+/// Writes register `value` (two for `cells == 2`) to `cells[i]`.
+#[inline(always)]
+fn write_from(s: &State, value: Reg, cells_per: u8, cells: &mut [u64], i: usize) {
+    cells[i] = s.r(value);
+    if cells_per == 2 {
+        cells[i + 1] = s.r(Reg(value.0 + 1));
+    }
+}
+
+#[inline(always)]
+pub(super) fn struct_get(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    obj: Reg,
+    field: u32,
+    ext: u8,
+) -> Flow {
+    let r = s.r(obj);
+    if r == 0 {
+        return trap(cx, TrapCode::NullStructReference);
+    }
+    let o = cx.store().gc.get(r);
+    read_to(s, dst, &o.cells, field as usize, ext);
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn struct_set(
+    s: &mut State,
+    cx: &mut Ctx,
+    obj: Reg,
+    value: Reg,
+    field: u32,
+    cells: u8,
+) -> Flow {
+    let r = s.r(obj);
+    if r == 0 {
+        return trap(cx, TrapCode::NullStructReference);
+    }
+    let o = cx.store().gc.get_mut(r);
+    write_from(s, value, cells, &mut o.cells, field as usize);
+    s.next()
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn array_new(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    init: Reg,
+    len: Reg,
+    cells: u8,
+    ty: u32,
+) -> Flow {
+    let (n, v0) = (s.r(len) as u32 as u64, s.r(init));
+    let v1 = if cells == 2 { s.r(Reg(init.0 + 1)) } else { 0 };
+    let r = array_new_filled(cx, s.ip, n, cells, ty, v0, v1);
+    result(s, cx, dst, r)
+}
+
+#[inline(never)]
+fn array_new_filled(
+    cx: &mut Ctx,
+    ip: *const Op,
+    n: u64,
+    cells: u8,
+    ty: u32,
+    v0: u64,
+    v1: u64,
+) -> Result<u64, TrapCode> {
+    let mut c = zeroed(n, cells, cx.store().limits.gc_heap)?;
+    if cells == 2 {
+        for pair in c.chunks_exact_mut(2) {
+            pair[0] = v0;
+            pair[1] = v1;
+        }
+    } else if v0 != 0 {
+        c.fill(v0);
+    }
+    allocate(cx, ip, ty, true, c.into())
+}
+
+#[inline(always)]
+pub(super) fn array_new_default(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    len: Reg,
+    cells: u8,
+    ty: u32,
+) -> Flow {
+    let n = s.r(len) as u32 as u64;
+    let r = array_new_filled(cx, s.ip, n, cells, ty, 0, 0);
+    result(s, cx, dst, r)
+}
+
+#[inline(always)]
+pub(super) fn array_new_fixed(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    base: Reg,
+    cells: u8,
+    n: u32,
+    ty: u32,
+) -> Flow {
+    let total = n as usize * cells as usize;
+    let c: Box<[u64]> = (0..total).map(|i| s.r(Reg(base.0 + i as u16))).collect();
+    let r = allocate(cx, s.ip, ty, true, c);
+    result(s, cx, dst, r)
+}
+
+/// Reads `len` elements of `bytes` bytes each from data segment `seg` at `offset`.
+fn data_elems(
+    cx: &mut Ctx,
+    seg: u32,
+    offset: u64,
+    len: u64,
+    bytes: u8,
+) -> Result<Vec<u64>, TrapCode> {
+    let inst = cx.cur.inst;
+    let store = cx.store();
+    let data = &store.instances[inst].datas[seg as usize];
+    let size = len
+        .checked_mul(bytes as u64)
+        .ok_or(TrapCode::MemoryOutOfBounds)?;
+    let end = offset
+        .checked_add(size)
+        .ok_or(TrapCode::MemoryOutOfBounds)?;
+    if end > data.len() as u64 {
+        return Err(TrapCode::MemoryOutOfBounds);
+    }
+    let width = if bytes == 16 { 2 } else { 1 };
+    let mut out = zeroed(len, width, store.limits.gc_heap)?;
+    for (i, chunk) in data[offset as usize..end as usize]
+        .chunks_exact(bytes as usize)
+        .enumerate()
+    {
+        let mut b = [0u8; 16];
+        b[..chunk.len()].copy_from_slice(chunk);
+        let v = u128::from_le_bytes(b);
+        if width == 2 {
+            out[2 * i] = v as u64;
+            out[2 * i + 1] = (v >> 64) as u64;
+        } else {
+            out[i] = v as u64;
+        }
+    }
+    Ok(out)
+}
+
+/// `len` items of element segment `seg` at `offset`.
+fn elem_items(cx: &mut Ctx, seg: u32, offset: u64, len: u64) -> Result<Vec<u64>, TrapCode> {
+    let inst = cx.cur.inst;
+    let items = &cx.store().instances[inst].elems[seg as usize];
+    let end = offset.checked_add(len).ok_or(TrapCode::TableOutOfBounds)?;
+    if end > items.len() as u64 {
+        return Err(TrapCode::TableOutOfBounds);
+    }
+    Ok(items[offset as usize..end as usize].to_vec())
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn array_new_data(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    offset: Reg,
+    len: Reg,
+    bytes: u8,
+    seg: u32,
+    ty: u32,
+) -> Flow {
+    let (o, n) = (s.r(offset) as u32 as u64, s.r(len) as u32 as u64);
+    let ip = s.ip;
+    let r = array_from(cx, ip, ty, |cx| data_elems(cx, seg, o, n, bytes));
+    result(s, cx, dst, r)
+}
+
+#[inline(never)]
+fn array_from(
+    cx: &mut Ctx,
+    ip: *const Op,
+    ty: u32,
+    items: impl FnOnce(&mut Ctx) -> Result<Vec<u64>, TrapCode>,
+) -> Result<u64, TrapCode> {
+    let c = items(cx)?;
+    allocate(cx, ip, ty, true, c.into())
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn array_new_elem(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    offset: Reg,
+    len: Reg,
+    seg: u32,
+    ty: u32,
+) -> Flow {
+    let (o, n) = (s.r(offset) as u32 as u64, s.r(len) as u32 as u64);
+    let ip = s.ip;
+    let r = array_from(cx, ip, ty, |cx| elem_items(cx, seg, o, n));
+    result(s, cx, dst, r)
+}
+
+/// Element count of the array whose cells are `cells` (`ext`/width from the access).
+#[inline(always)]
+fn elems(cells: &[u64], width: usize) -> u64 {
+    (cells.len() / width) as u64
+}
+
+#[inline(always)]
+pub(super) fn array_get(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    arr: Reg,
+    index: Reg,
+    ext: u8,
+) -> Flow {
+    let (r, i) = (s.r(arr), s.r(index) as u32 as u64);
+    if r == 0 {
+        return trap(cx, TrapCode::NullArrayReference);
+    }
+    let width = if ext == gc_read::V128 { 2 } else { 1 };
+    let o = cx.store().gc.get(r);
+    if i >= elems(&o.cells, width) {
+        return trap(cx, TrapCode::ArrayOutOfBounds);
+    }
+    read_to(s, dst, &o.cells, i as usize * width, ext);
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn array_set(
+    s: &mut State,
+    cx: &mut Ctx,
+    arr: Reg,
+    index: Reg,
+    value: Reg,
+    cells: u8,
+) -> Flow {
+    let (r, i) = (s.r(arr), s.r(index) as u32 as u64);
+    if r == 0 {
+        return trap(cx, TrapCode::NullArrayReference);
+    }
+    let o = cx.store().gc.get_mut(r);
+    if i >= elems(&o.cells, cells as usize) {
+        return trap(cx, TrapCode::ArrayOutOfBounds);
+    }
+    write_from(s, value, cells, &mut o.cells, i as usize * cells as usize);
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn array_len(s: &mut State, cx: &mut Ctx, dst: Dst, arr: Reg) -> Flow {
+    let r = s.r(arr);
+    if r == 0 {
+        return trap(cx, TrapCode::NullArrayReference);
+    }
+    let heap = &cx.store().gc;
+    let o = heap.get(r);
+    // Every allocated type's layout is cached (`allocate`).
+    let width = match heap.layouts.get(o.ty as usize) {
+        Some(Some(l)) => l.elem_cells.max(1) as usize,
+        _ => 1,
+    };
+    let n = elems(&o.cells, width);
+    s.w(dst, n);
+    s.next()
+}
+
+/// The range `[offset, offset + len)` of an array of `n` elements, in cells of `width`.
+fn span(offset: u64, len: u64, n: u64, width: usize) -> Result<(usize, usize), TrapCode> {
+    let end = offset.checked_add(len).ok_or(TrapCode::ArrayOutOfBounds)?;
+    if end > n {
+        return Err(TrapCode::ArrayOutOfBounds);
+    }
+    Ok((offset as usize * width, end as usize * width))
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn array_fill(
+    s: &mut State,
+    cx: &mut Ctx,
+    arr: Reg,
+    offset: Reg,
+    value: Reg,
+    len: Reg,
+    cells: u8,
+) -> Flow {
+    let (r, o, n) = (s.r(arr), s.r(offset) as u32 as u64, s.r(len) as u32 as u64);
+    let v = [
+        s.r(value),
+        if cells == 2 { s.r(Reg(value.0 + 1)) } else { 0 },
+    ];
+    match fill(cx, r, o, n, cells as usize, v) {
+        Ok(()) => s.next(),
+        Err(code) => trap(cx, code),
+    }
+}
+
+#[inline(never)]
+fn fill(cx: &mut Ctx, r: u64, o: u64, n: u64, width: usize, v: [u64; 2]) -> Result<(), TrapCode> {
+    if r == 0 {
+        return Err(TrapCode::NullArrayReference);
+    }
+    let obj = cx.store().gc.get_mut(r);
+    let (a, b) = span(o, n, elems(&obj.cells, width), width)?;
+    for e in obj.cells[a..b].chunks_exact_mut(width) {
+        e.copy_from_slice(&v[..width]);
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn array_copy(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Reg,
+    dst_off: Reg,
+    src: Reg,
+    src_off: Reg,
+    len: Reg,
+    cells: u8,
+) -> Flow {
+    let args = (
+        s.r(dst),
+        s.r(dst_off) as u32 as u64,
+        s.r(src),
+        s.r(src_off) as u32 as u64,
+        s.r(len) as u32 as u64,
+    );
+    match copy(cx, args, cells as usize) {
+        Ok(()) => s.next(),
+        Err(code) => trap(cx, code),
+    }
+}
+
+#[inline(never)]
+fn copy(
+    cx: &mut Ctx,
+    (d, doff, sr, soff, n): (u64, u64, u64, u64, u64),
+    w: usize,
+) -> Result<(), TrapCode> {
+    if d == 0 || sr == 0 {
+        return Err(TrapCode::NullArrayReference);
+    }
+    let (dobj, sobj) = cx.store().gc.get_two_mut(d, sr);
+    let dn = elems(&dobj.cells, w);
+    match sobj {
+        None => {
+            let (da, _) = span(doff, n, dn, w)?;
+            let (sa, sb) = span(soff, n, dn, w)?;
+            dobj.cells.copy_within(sa..sb, da);
+        }
+        Some(sobj) => {
+            let (da, db) = span(doff, n, dn, w)?;
+            let (sa, sb) = span(soff, n, elems(&sobj.cells, w), w)?;
+            dobj.cells[da..db].copy_from_slice(&sobj.cells[sa..sb]);
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn array_init_data(
+    s: &mut State,
+    cx: &mut Ctx,
+    arr: Reg,
+    dst_off: Reg,
+    src_off: Reg,
+    len: Reg,
+    bytes: u8,
+    seg: u32,
+) -> Flow {
+    let (r, d, o, n) = (
+        s.r(arr),
+        s.r(dst_off) as u32 as u64,
+        s.r(src_off) as u32 as u64,
+        s.r(len) as u32 as u64,
+    );
+    let width = if bytes == 16 { 2 } else { 1 };
+    match init(cx, r, d, n, width, |cx| data_elems(cx, seg, o, n, bytes)) {
+        Ok(()) => s.next(),
+        Err(code) => trap(cx, code),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn array_init_elem(
+    s: &mut State,
+    cx: &mut Ctx,
+    arr: Reg,
+    dst_off: Reg,
+    src_off: Reg,
+    len: Reg,
+    seg: u32,
+) -> Flow {
+    let (r, d, o, n) = (
+        s.r(arr),
+        s.r(dst_off) as u32 as u64,
+        s.r(src_off) as u32 as u64,
+        s.r(len) as u32 as u64,
+    );
+    match init(cx, r, d, n, 1, |cx| elem_items(cx, seg, o, n)) {
+        Ok(()) => s.next(),
+        Err(code) => trap(cx, code),
+    }
+}
+
+/// Copies `items` (after checking the destination range) to `n` elements from `d`.
+#[inline(never)]
+fn init(
+    cx: &mut Ctx,
+    r: u64,
+    d: u64,
+    n: u64,
+    width: usize,
+    items: impl FnOnce(&mut Ctx) -> Result<Vec<u64>, TrapCode>,
+) -> Result<(), TrapCode> {
+    if r == 0 {
+        return Err(TrapCode::NullArrayReference);
+    }
+    let dn = elems(&cx.store().gc.get(r).cells, width);
+    let (a, b) = span(d, n, dn, width)?;
+    let v = items(cx)?;
+    cx.store().gc.get_mut(r).cells[a..b].copy_from_slice(&v);
+    Ok(())
+}
+
+#[inline(always)]
+pub(super) fn ref_i31(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg) -> Flow {
+    let v = gc::i31(s.r(src) as u32);
+    s.w(dst, v);
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn i31_get(s: &mut State, cx: &mut Ctx, dst: Dst, src: Reg, signed: u8) -> Flow {
+    let r = s.r(src);
+    if r == 0 {
+        return trap(cx, TrapCode::NullI31Reference);
+    }
+    let v = if signed != 0 {
+        ((r as u32 as i32) >> 1) as u32
+    } else {
+        (r as u32) >> 1
+    };
+    s.w(dst, v as u64);
+    s.next()
+}
+
+/// Whether reference `bits` matches cast `target` with `flags` (see `spindle_ir::cast`).
+#[inline(never)]
+pub(crate) fn cast_matches(store: &Store, bits: u64, flags: u8, target: u32) -> bool {
+    use spindle_decode::AbstractHeapType as A;
+    if bits == 0 {
+        return flags & cast::NULLABLE != 0;
+    }
+    let hierarchy = flags & cast::HIERARCHY;
+    if target & cast::ABSTRACT != 0 {
+        let abs = target & !cast::ABSTRACT;
+        let is = |a: A| abs == a as u32;
+        if is(A::Any) || is(A::Extern) || is(A::Func) || is(A::Exn) {
+            return true;
+        }
+        if hierarchy != cast::ANY {
+            return false;
+        }
+        return match gc::kind(bits) {
+            RefKind::I31(_) => is(A::Eq) || is(A::I31),
+            RefKind::Struct => is(A::Eq) || is(A::Struct),
+            RefKind::Array => is(A::Eq) || is(A::Array),
+            RefKind::Host(_) => false,
+        };
+    }
+    match hierarchy {
+        cast::FUNC => {
+            let ty = store.funcs[(bits - 1) as usize].ty();
+            ty == target || store.registry.is_subtype(ty, target)
+        }
+        cast::ANY if gc::is_object(bits) => {
+            let ty = store.gc.get(bits).ty;
+            ty == target || store.registry.is_subtype(ty, target)
+        }
+        _ => false,
+    }
+}
+
+/// Whether non-null `any`/`extern` reference `bits` has reference type `rt` (engine form).
+pub(crate) fn ref_matches_type(store: &Store, bits: u64, rt: spindle_decode::RefType) -> bool {
+    use spindle_decode::HeapType;
+    let target = match rt.heap {
+        HeapType::Abstract(a) => cast::ABSTRACT | a as u32,
+        HeapType::Concrete(id) | HeapType::Exact(id) => id,
+    };
+    let nullable = if rt.nullable { cast::NULLABLE } else { 0 };
+    cast_matches(store, bits, cast::ANY | nullable, target)
+}
+
+#[inline(always)]
+pub(super) fn ref_test(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    r: Reg,
+    flags: u8,
+    target: u32,
+) -> Flow {
+    let m = cast_matches(cx.store(), s.r(r), flags, target);
+    s.w(dst, m as u64);
+    s.next()
+}
+
+#[inline(always)]
+pub(super) fn ref_cast(s: &mut State, cx: &mut Ctx, r: Reg, flags: u8, target: u32) -> Flow {
+    if cast_matches(cx.store(), s.r(r), flags, target) {
+        s.next()
+    } else {
+        trap(cx, TrapCode::CastFailure)
+    }
+}
+
+#[inline(always)]
+pub(super) fn br_on_cast(
+    s: &mut State,
+    cx: &mut Ctx,
+    r: Reg,
+    flags: u8,
+    target: u32,
+    to: i32,
+) -> Flow {
+    let m = cast_matches(cx.store(), s.r(r), flags, target);
+    if m != (flags & cast::FAIL != 0) {
+        s.branch(to)
+    } else {
+        s.next()
+    }
+}
