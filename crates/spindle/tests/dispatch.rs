@@ -1,7 +1,8 @@
 //! Both dispatch backends give the same results, and the threaded one runs in constant
 //! native stack: a loop that executes every kind of instruction (calls and tail calls of all
 //! three kinds, globals, loads and stores, bulk memory and table operations, references,
-//! float rounding and conversions, `br_table`, fuel) 100,000 times on a 256 KiB thread. A handler whose
+//! float rounding and conversions, `br_table`, fuel, GC allocations (which collect along the
+//! way), struct and array accesses, casts, SIMD) 100,000 times on a 256 KiB thread. A handler whose
 //! last call were not a jump would use at least 16 bytes per iteration and overflow it.
 
 use spindle::{Config, Dispatch, Engine, FuncType, Linker, Module, Store, Val, ValType};
@@ -16,6 +17,11 @@ const EVERYTHING: &str = r#"
   (elem (i32.const 0) $id)
   (elem $seg func $id $id)
   (data $bytes "\01\02\03\04")
+  (data $more "\05\06\07\08")
+  (type $pair (struct (field (mut i32)) (field v128) (field (ref null $pair))))
+  (type $arr (array (mut i32)))
+  (type $bytes (array (mut i8)))
+  (type $funcs (array (mut funcref)))
   (global $g (mut i32) (i32.const 0))
   (global $big (mut i64) (i64.const 0))
   (func $id (param i32) (result i32) (local.get 0))
@@ -25,7 +31,7 @@ const EVERYTHING: &str = r#"
     (return_call_indirect (type $un) (local.get 0) (i32.const 0)))
   (func $tail_host (param i32) (result i32) (return_call $host_id (local.get 0)))
   (func (export "run") (param $n i32) (result i64)
-    (local $i i32) (local $acc i64) (local $x i32) (local $f f64)
+    (local $i i32) (local $acc i64) (local $x i32) (local $f f64) (local $s (ref null $arr))
     (loop $next
       ;; calls: direct, indirect, host, multi-value
       (local.set $x (call $id (local.get $i)))
@@ -61,6 +67,32 @@ const EVERYTHING: &str = r#"
       (local.set $x (i32.trunc_f64_u (local.get $f)))
       (global.set $big (i64.xor (i64.const 0x123456789abcdef) (global.get $big)))
       (local.set $x (select (local.get $x) (i32.const -1) (i32.ge_u (local.get $x) (i32.const 0))))
+      ;; GC: x through a struct, an array, an i31 and casts
+      (local.set $x
+        (struct.get $pair 0
+          (struct.new $pair (local.get $x) (v128.const i64x2 1 2) (struct.new_default $pair))))
+      (local.set $s (array.new $arr (local.get $x) (i32.const 4)))
+      (array.set $arr (local.get $s) (i32.const 1) (array.get $arr (local.get $s) (i32.const 0)))
+      (array.fill $arr (local.get $s) (i32.const 2) (i32.const 0) (i32.const 2))
+      (array.copy $arr $arr (local.get $s) (i32.const 2) (local.get $s) (i32.const 0) (i32.const 2))
+      (drop (array.len (local.get $s)))
+      (local.set $x (array.get $arr (local.get $s) (i32.const 3)))
+      (drop (array.new_fixed $arr 2 (i32.const 1) (i32.const 2)))
+      (drop (array.new_default $arr (i32.const 3)))
+      (drop (array.new_data $bytes $more (i32.const 0) (i32.const 4)))
+      (array.init_data $bytes $more
+        (array.new_default $bytes (i32.const 4)) (i32.const 0) (i32.const 0) (i32.const 4))
+      (array.init_elem $funcs $seg
+        (array.new_elem $funcs $seg (i32.const 0) (i32.const 2)) (i32.const 0) (i32.const 1) (i32.const 1))
+      (struct.set $pair 0 (struct.new_default $pair) (array.get_u $bytes (array.new_data $bytes $more (i32.const 0) (i32.const 4)) (i32.const 1)))
+      (local.set $x (i31.get_u (ref.cast (ref i31) (ref.i31 (local.get $x)))))
+      (drop (ref.test (ref $pair) (local.get $s)))
+      (drop (block $c (result (ref $arr))
+        (br_on_cast $c (ref null $arr) (ref $arr) (local.get $s))
+        (unreachable)))
+      ;; SIMD: x through vectors, registers and memory
+      (v128.store (i32.const 128) (i32x4.add (i32x4.splat (local.get $x)) (v128.const i32x4 0 0 0 0)))
+      (local.set $x (i32x4.extract_lane 3 (v128.load (i32.const 128))))
       ;; br_table with a value kept in place
       (block $b2 (block $b1 (block $b0
         (br_table $b0 $b1 $b2 (i32.and (local.get $i) (i32.const 3))))

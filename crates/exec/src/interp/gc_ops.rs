@@ -76,7 +76,6 @@ pub(crate) fn collect_garbage(store: &mut Store, top: Option<&Frame>) {
 
 /// Allocates an object of type `ty`, collecting first when the heap asks for it; the
 /// running frame is `(cur, ip, base)` (`ip` at the allocating instruction).
-#[inline(never)]
 fn allocate(
     cx: &mut Ctx,
     ip: *const Op,
@@ -116,13 +115,25 @@ fn zeroed(len: u64, width: u8, limit: usize) -> Result<Vec<u64>, TrapCode> {
     Ok(vec![0; n as usize])
 }
 
-fn result(s: &mut State, cx: &mut Ctx, dst: Dst, r: Result<u64, TrapCode>) -> Flow {
+/// Writes a new object's reference, or stops after a failed allocation (0: the trap is in
+/// `cx.trap`). Allocations return a plain `u64`, not a `Result` the caller would receive
+/// through memory: a handler whose local's address escapes cannot end in a jump.
+fn result(s: &mut State, _cx: &mut Ctx, dst: Dst, r: u64) -> Flow {
+    if r == 0 {
+        return Flow::Exit;
+    }
+    s.w(dst, r);
+    s.next()
+}
+
+/// The reference, or 0 with the trap recorded.
+fn or_trap(cx: &mut Ctx, r: Result<u64, TrapCode>) -> u64 {
     match r {
-        Ok(v) => {
-            s.w(dst, v);
-            s.next()
+        Ok(v) => v,
+        Err(code) => {
+            cx.trap = Some(crate::Trap::new(code));
+            0
         }
-        Err(code) => trap(cx, code),
     }
 }
 
@@ -135,14 +146,37 @@ pub(super) fn struct_new(
     len: u16,
     ty: u32,
 ) -> Flow {
-    let cells: Box<[u64]> = (0..len).map(|i| s.r(Reg(base.0 + i))).collect();
-    let r = allocate(cx, s.ip, ty, false, cells);
+    let r = allocate_from_regs(cx, s.ip, ty, false, base, len as usize);
     result(s, cx, dst, r)
+}
+
+/// `allocate` of an object whose cells are the `len` registers from `base` of the running
+/// frame. (Everything that allocates lives out of the handlers: a handler holding a `Box`
+/// would need a cleanup path and could not end in a jump to the next one.)
+#[inline(never)]
+fn allocate_from_regs(
+    cx: &mut Ctx,
+    ip: *const Op,
+    ty: u32,
+    array: bool,
+    base: Reg,
+    len: usize,
+) -> u64 {
+    let at = cx.base + base.0 as usize;
+    let cells: Box<[u64]> = cx.store().stack[at..at + len].into();
+    let r = allocate(cx, ip, ty, array, cells);
+    or_trap(cx, r)
+}
+
+#[inline(never)]
+fn allocate_zeroed(cx: &mut Ctx, ip: *const Op, ty: u32, len: usize) -> u64 {
+    let r = allocate(cx, ip, ty, false, vec![0; len].into());
+    or_trap(cx, r)
 }
 
 #[inline(always)]
 pub(super) fn struct_new_default(s: &mut State, cx: &mut Ctx, dst: Dst, len: u16, ty: u32) -> Flow {
-    let r = allocate(cx, s.ip, ty, false, vec![0; len as usize].into());
+    let r = allocate_zeroed(cx, s.ip, ty, len as usize);
     result(s, cx, dst, r)
 }
 
@@ -236,17 +270,19 @@ fn array_new_filled(
     ty: u32,
     v0: u64,
     v1: u64,
-) -> Result<u64, TrapCode> {
-    let mut c = zeroed(n, cells, cx.store().limits.gc_heap)?;
-    if cells == 2 {
-        for pair in c.chunks_exact_mut(2) {
-            pair[0] = v0;
-            pair[1] = v1;
+) -> u64 {
+    let r = zeroed(n, cells, cx.store().limits.gc_heap).and_then(|mut c| {
+        if cells == 2 {
+            for pair in c.chunks_exact_mut(2) {
+                pair[0] = v0;
+                pair[1] = v1;
+            }
+        } else if v0 != 0 {
+            c.fill(v0);
         }
-    } else if v0 != 0 {
-        c.fill(v0);
-    }
-    allocate(cx, ip, ty, true, c.into())
+        allocate(cx, ip, ty, true, c.into())
+    });
+    or_trap(cx, r)
 }
 
 #[inline(always)]
@@ -273,9 +309,7 @@ pub(super) fn array_new_fixed(
     n: u32,
     ty: u32,
 ) -> Flow {
-    let total = n as usize * cells as usize;
-    let c: Box<[u64]> = (0..total).map(|i| s.r(Reg(base.0 + i as u16))).collect();
-    let r = allocate(cx, s.ip, ty, true, c);
+    let r = allocate_from_regs(cx, s.ip, ty, true, base, n as usize * cells as usize);
     result(s, cx, dst, r)
 }
 
@@ -342,20 +376,33 @@ pub(super) fn array_new_data(
     ty: u32,
 ) -> Flow {
     let (o, n) = (s.r(offset) as u32 as u64, s.r(len) as u32 as u64);
-    let ip = s.ip;
-    let r = array_from(cx, ip, ty, |cx| data_elems(cx, seg, o, n, bytes));
+    let r = array_new_data_slow(cx, s.ip, ty, seg, o, n, bytes);
     result(s, cx, dst, r)
 }
 
+// The helpers below take scalars only: an aggregate argument (a closure, an array, a tuple)
+// would be passed through the handler's stack, and a handler whose local's address escapes
+// cannot end in a jump to the next one (tests/dispatch.rs checks).
+
+#[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn array_from(
+fn array_new_data_slow(
     cx: &mut Ctx,
     ip: *const Op,
     ty: u32,
-    items: impl FnOnce(&mut Ctx) -> Result<Vec<u64>, TrapCode>,
-) -> Result<u64, TrapCode> {
-    let c = items(cx)?;
-    allocate(cx, ip, ty, true, c.into())
+    seg: u32,
+    o: u64,
+    n: u64,
+    bytes: u8,
+) -> u64 {
+    let r = data_elems(cx, seg, o, n, bytes).and_then(|c| allocate(cx, ip, ty, true, c.into()));
+    or_trap(cx, r)
+}
+
+#[inline(never)]
+fn array_new_elem_slow(cx: &mut Ctx, ip: *const Op, ty: u32, seg: u32, o: u64, n: u64) -> u64 {
+    let r = elem_items(cx, seg, o, n).and_then(|c| allocate(cx, ip, ty, true, c.into()));
+    or_trap(cx, r)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -370,8 +417,7 @@ pub(super) fn array_new_elem(
     ty: u32,
 ) -> Flow {
     let (o, n) = (s.r(offset) as u32 as u64, s.r(len) as u32 as u64);
-    let ip = s.ip;
-    let r = array_from(cx, ip, ty, |cx| elem_items(cx, seg, o, n));
+    let r = array_new_elem_slow(cx, s.ip, ty, seg, o, n);
     result(s, cx, dst, r)
 }
 
@@ -463,25 +509,35 @@ pub(super) fn array_fill(
     cells: u8,
 ) -> Flow {
     let (r, o, n) = (s.r(arr), s.r(offset) as u32 as u64, s.r(len) as u32 as u64);
-    let v = [
-        s.r(value),
-        if cells == 2 { s.r(Reg(value.0 + 1)) } else { 0 },
-    ];
-    match fill(cx, r, o, n, cells as usize, v) {
+    let v0 = s.r(value);
+    let v1 = if cells == 2 { s.r(Reg(value.0 + 1)) } else { 0 };
+    match fill(cx, r, o, n, cells as usize, v0, v1) {
         Ok(()) => s.next(),
         Err(code) => trap(cx, code),
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn fill(cx: &mut Ctx, r: u64, o: u64, n: u64, width: usize, v: [u64; 2]) -> Result<(), TrapCode> {
+fn fill(
+    cx: &mut Ctx,
+    r: u64,
+    o: u64,
+    n: u64,
+    width: usize,
+    v0: u64,
+    v1: u64,
+) -> Result<(), TrapCode> {
     if r == 0 {
         return Err(TrapCode::NullArrayReference);
     }
     let obj = cx.store().gc.get_mut(r);
     let (a, b) = span(o, n, elems(&obj.cells, width), width)?;
     for e in obj.cells[a..b].chunks_exact_mut(width) {
-        e.copy_from_slice(&v[..width]);
+        e[0] = v0;
+        if width == 2 {
+            e[1] = v1;
+        }
     }
     Ok(())
 }
@@ -498,23 +554,30 @@ pub(super) fn array_copy(
     len: Reg,
     cells: u8,
 ) -> Flow {
-    let args = (
+    let r = copy(
+        cx,
         s.r(dst),
         s.r(dst_off) as u32 as u64,
         s.r(src),
         s.r(src_off) as u32 as u64,
         s.r(len) as u32 as u64,
+        cells as usize,
     );
-    match copy(cx, args, cells as usize) {
+    match r {
         Ok(()) => s.next(),
         Err(code) => trap(cx, code),
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn copy(
     cx: &mut Ctx,
-    (d, doff, sr, soff, n): (u64, u64, u64, u64, u64),
+    d: u64,
+    doff: u64,
+    sr: u64,
+    soff: u64,
+    n: u64,
     w: usize,
 ) -> Result<(), TrapCode> {
     if d == 0 || sr == 0 {
@@ -555,8 +618,7 @@ pub(super) fn array_init_data(
         s.r(src_off) as u32 as u64,
         s.r(len) as u32 as u64,
     );
-    let width = if bytes == 16 { 2 } else { 1 };
-    match init(cx, r, d, n, width, |cx| data_elems(cx, seg, o, n, bytes)) {
+    match init(cx, r, d, o, n, bytes, seg, true) {
         Ok(()) => s.next(),
         Err(code) => trap(cx, code),
     }
@@ -579,28 +641,37 @@ pub(super) fn array_init_elem(
         s.r(src_off) as u32 as u64,
         s.r(len) as u32 as u64,
     );
-    match init(cx, r, d, n, 1, |cx| elem_items(cx, seg, o, n)) {
+    match init(cx, r, d, o, n, 8, seg, false) {
         Ok(()) => s.next(),
         Err(code) => trap(cx, code),
     }
 }
 
-/// Copies `items` (after checking the destination range) to `n` elements from `d`.
+/// `array.init_data` (`data`) or `array.init_elem`: `n` items from segment `seg` at `o` to
+/// the elements from `d` (the destination range checked first).
+#[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn init(
     cx: &mut Ctx,
     r: u64,
     d: u64,
+    o: u64,
     n: u64,
-    width: usize,
-    items: impl FnOnce(&mut Ctx) -> Result<Vec<u64>, TrapCode>,
+    bytes: u8,
+    seg: u32,
+    data: bool,
 ) -> Result<(), TrapCode> {
     if r == 0 {
         return Err(TrapCode::NullArrayReference);
     }
+    let width = if data && bytes == 16 { 2 } else { 1 };
     let dn = elems(&cx.store().gc.get(r).cells, width);
     let (a, b) = span(d, n, dn, width)?;
-    let v = items(cx)?;
+    let v = if data {
+        data_elems(cx, seg, o, n, bytes)?
+    } else {
+        elem_items(cx, seg, o, n)?
+    };
     cx.store().gc.get_mut(r).cells[a..b].copy_from_slice(&v);
     Ok(())
 }
