@@ -121,6 +121,8 @@ pub struct GcHeap {
     pub threshold: usize,
     /// Collections run so far.
     pub collections: u64,
+    /// Bytes allocated since the heap was made (as counted for `bytes`).
+    pub allocated: u64,
     /// Mark bits, reused between collections.
     marks: Vec<bool>,
     /// Layouts of the types of allocated objects, by engine id (cached from the registry).
@@ -138,6 +140,7 @@ impl Default for GcHeap {
             bytes: 0,
             threshold: MIN_THRESHOLD,
             collections: 0,
+            allocated: 0,
             marks: Vec::new(),
             layouts: Vec::new(),
         }
@@ -160,6 +163,7 @@ impl GcHeap {
     /// its reference.
     pub fn alloc(&mut self, ty: u32, array: bool, cells: Box<[u64]>) -> u64 {
         self.bytes += cost(cells.len());
+        self.allocated += cost(cells.len()) as u64;
         let obj = GcObject { ty, cells };
         let slot = match self.free.pop() {
             Some(s) => {

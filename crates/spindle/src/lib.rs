@@ -46,6 +46,20 @@ pub use spindle_validate::Features;
 
 use spindle_exec::{CompiledModule, TypeRegistry};
 
+/// Figures of a store's GC heap (see [`Store::gc_stats`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GcStats {
+    /// Structs and arrays alive.
+    pub objects: usize,
+    /// Bytes counted against `StoreLimits::gc_heap` (live after the last collection, plus
+    /// allocated since).
+    pub bytes: usize,
+    /// Bytes allocated over the store's life.
+    pub allocated: u64,
+    /// Collections run.
+    pub collections: u64,
+}
+
 /// How modules are compiled and run.
 #[derive(Clone, Debug, Default)]
 pub struct Config {
@@ -263,6 +277,24 @@ impl<T: Send + 'static> Store<T> {
     /// (exceptions caught without a reference are freed at once).
     pub fn exceptions_held(&self) -> usize {
         self.inner.exceptions.len() - self.inner.free_exceptions.len()
+    }
+
+    /// Collects garbage now (it also runs by itself as allocations grow the heap).
+    pub fn collect_garbage(&mut self) {
+        self.inner.collect_garbage();
+    }
+
+    /// The GC heap's figures: objects alive (as of now), bytes they take as counted for the
+    /// limits (as of the last collection plus what was allocated since), bytes allocated
+    /// over the store's life, and collections run.
+    pub fn gc_stats(&self) -> GcStats {
+        let gc = &self.inner.gc;
+        GcStats {
+            objects: gc.live_objects(),
+            bytes: gc.bytes,
+            allocated: gc.allocated,
+            collections: gc.collections,
+        }
     }
 
     /// The tag and payload of the exception a call's trap carries (an exception no Wasm
