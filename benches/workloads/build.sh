@@ -41,7 +41,7 @@ done
 
 WAT2WASM=(cargo run --quiet --release --manifest-path ../runtimes/Cargo.toml
           --no-default-features --bin wat2wasm --)
-for w in fib loop fsm exceptions; do
+for w in fib loop fsm exceptions gc; do
   "${WAT2WASM[@]}" "$w.wat" "$w.wasm"
   echo "built $w.wasm ($(wc -c <"$w.wasm") bytes)"
 done

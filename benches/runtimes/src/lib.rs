@@ -29,6 +29,8 @@ pub struct Workload {
     pub needs_exceptions: bool,
     /// Needs 128-bit SIMD.
     pub needs_simd: bool,
+    /// Needs GC (structs, arrays): Spindle and wasmtime.
+    pub needs_gc: bool,
 }
 
 impl Workload {
@@ -65,11 +67,12 @@ pub fn parse_manifest(text: &str) -> Result<Vec<Workload>, String> {
             s.parse::<i32>()
                 .map_err(|e| format!("manifest line {}: {s}: {e}", i + 1))
         };
-        let (needs_bulk_memory, needs_exceptions, needs_simd) = match *needs {
-            "-" => (false, false, false),
-            "bulk-memory" => (true, false, false),
-            "exceptions" => (false, true, false),
-            "simd" => (false, false, true),
+        let (needs_bulk_memory, needs_exceptions, needs_simd, needs_gc) = match *needs {
+            "-" => (false, false, false, false),
+            "bulk-memory" => (true, false, false, false),
+            "exceptions" => (false, true, false, false),
+            "simd" => (false, false, true, false),
+            "gc" => (false, false, false, true),
             other => return Err(format!("manifest line {}: unknown need {other}", i + 1)),
         };
         out.push(Workload {
@@ -80,6 +83,7 @@ pub fn parse_manifest(text: &str) -> Result<Vec<Workload>, String> {
             needs_bulk_memory,
             needs_exceptions,
             needs_simd,
+            needs_gc,
         });
     }
     Ok(out)
@@ -181,6 +185,7 @@ impl Runtime {
         !(self == Runtime::Wasm3 && w.needs_bulk_memory)
             && (exceptions || !w.needs_exceptions)
             && (simd || !w.needs_simd)
+            && (exceptions || !w.needs_gc)
     }
 
     /// Whether the runtime interprets (every one but Cranelift).

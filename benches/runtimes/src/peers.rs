@@ -126,6 +126,8 @@ pub(crate) fn wasmtime(
     let mut config = Config::new();
     // Exception handling (the `exceptions` workload) needs wasmtime's GC support.
     config.wasm_exceptions(true);
+    config.wasm_function_references(true);
+    config.wasm_gc(true);
     if pulley {
         config.target("pulley64").map_err(err)?;
     }
