@@ -89,6 +89,9 @@ pub struct GcLayout {
     pub ref_cells: Box<[u32]>,
     /// Registers each field of a struct takes (2 for `v128`, else 1).
     pub field_cells: Box<[u8]>,
+    /// Whether the struct type has a descriptor (custom descriptors): its cell 0, before
+    /// the fields.
+    pub has_desc: bool,
 }
 
 /// A struct or array.

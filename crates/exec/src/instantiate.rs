@@ -13,7 +13,7 @@ use crate::store::*;
 use crate::{Error, Trap};
 
 /// Evaluates a constant expression in instance `inst`.
-fn eval(store: &mut Store, inst: usize, types: &[u32], ops: &[ConstOp]) -> u128 {
+fn eval(store: &mut Store, inst: usize, types: &[u32], ops: &[ConstOp]) -> Result<u128, Error> {
     let mut stack: Vec<u128> = Vec::with_capacity(4);
     for op in ops {
         let v = match *op {
@@ -21,7 +21,11 @@ fn eval(store: &mut Store, inst: usize, types: &[u32], ops: &[ConstOp]) -> u128 
             | ConstOp::StructNewDefault(t)
             | ConstOp::ArrayNew(t)
             | ConstOp::ArrayNewDefault(t)
-            | ConstOp::ArrayNewFixed(t, _) => gc_new(store, types[t as usize], *op, &mut stack),
+            | ConstOp::ArrayNewFixed(t, _)
+            | ConstOp::StructNewDesc(t)
+            | ConstOp::StructNewDefaultDesc(t) => {
+                gc_new(store, types[t as usize], *op, &mut stack)?
+            }
             ConstOp::RefI31 => crate::gc::i31(stack.pop().unwrap_or(0) as u32) as u128,
             ConstOp::Convert => stack.pop().unwrap_or(0),
             ConstOp::I32(x) => x as u32 as u128,
@@ -54,14 +58,14 @@ fn eval(store: &mut Store, inst: usize, types: &[u32], ops: &[ConstOp]) -> u128 
         };
         stack.push(v);
     }
-    stack.pop().unwrap_or(0)
+    Ok(stack.pop().unwrap_or(0))
 }
 
 /// A GC allocation of a constant expression, of engine type `ty`, its operands popped from
 /// `stack`. (No collection runs here: the operands on `stack` are no roots.)
-fn gc_new(store: &mut Store, ty: u32, op: ConstOp, stack: &mut Vec<u128>) -> u128 {
+fn gc_new(store: &mut Store, ty: u32, op: ConstOp, stack: &mut Vec<u128>) -> Result<u128, Error> {
     let Some(layout) = store.registry.layout(ty) else {
-        return 0;
+        return Ok(0);
     };
     let mut cells: Vec<u64> = Vec::new();
     let push = |cells: &mut Vec<u64>, v: u128, width: u8| {
@@ -81,6 +85,27 @@ fn gc_new(store: &mut Store, ty: u32, op: ConstOp, stack: &mut Vec<u128>) -> u12
         ConstOp::StructNewDefault(_) => {
             let n: usize = layout.field_cells.iter().map(|w| *w as usize).sum();
             cells.resize(n, 0);
+        }
+        ConstOp::StructNewDesc(_) => {
+            let desc = stack.pop().unwrap_or(0);
+            if desc == 0 {
+                return Err(Error::Trap(Trap::new(TrapCode::NullDescriptorReference)));
+            }
+            push(&mut cells, desc, 1);
+            let n = layout.field_cells.len();
+            let vals = stack.split_off(stack.len().saturating_sub(n));
+            for (v, w) in vals.into_iter().zip(layout.field_cells.iter()) {
+                push(&mut cells, v, *w);
+            }
+        }
+        ConstOp::StructNewDefaultDesc(_) => {
+            let desc = stack.pop().unwrap_or(0);
+            if desc == 0 {
+                return Err(Error::Trap(Trap::new(TrapCode::NullDescriptorReference)));
+            }
+            let n: usize = layout.field_cells.iter().map(|w| *w as usize).sum();
+            cells.resize(n + 1, 0);
+            cells[0] = desc as u64;
         }
         ConstOp::ArrayNew(_) | ConstOp::ArrayNewDefault(_) => {
             let len = stack.pop().unwrap_or(0) as u32;
@@ -105,7 +130,7 @@ fn gc_new(store: &mut Store, ty: u32, op: ConstOp, stack: &mut Vec<u128>) -> u12
         store.gc.layouts.resize(ty as usize + 1, None);
     }
     store.gc.layouts[ty as usize] = Some(layout.clone());
-    store.gc.alloc(ty, layout.array, cells.into()) as u128
+    Ok(store.gc.alloc(ty, layout.array, cells.into()) as u128)
 }
 
 fn limits_match(actual: &Limits, declared: &Limits) -> bool {
@@ -236,15 +261,16 @@ pub fn instantiate(
     }
     store.instances.push(inst);
     for (ty, init) in &module.globals {
-        let value = eval(store, idx, &module.types, init);
+        let value = eval(store, idx, &module.types, init)?;
         store.globals.push(GlobalEntity::new(*ty, value));
         let g = (store.globals.len() - 1) as u32;
         store.instances[idx].globals.push(g);
     }
     for (ty, init) in &module.tables {
-        let v = init
-            .as_ref()
-            .map_or(0, |e| eval(store, idx, &module.types, e) as u64);
+        let v = match init {
+            Some(e) => eval(store, idx, &module.types, e)? as u64,
+            None => 0,
+        };
         if ty.limits.initial > store.limits.table_elements {
             return Err(Error::Limit("table too large".into()));
         }
@@ -269,11 +295,10 @@ pub fn instantiate(
     }
     let mut elems: Vec<Vec<u64>> = Vec::with_capacity(module.elems.len());
     for e in &module.elems {
-        let items = e
-            .items
-            .iter()
-            .map(|ops| eval(store, idx, &module.types, ops) as u64)
-            .collect();
+        let mut items = Vec::with_capacity(e.items.len());
+        for ops in &e.items {
+            items.push(eval(store, idx, &module.types, ops)? as u64);
+        }
         elems.push(items);
     }
     store.instances[idx].elems = elems;
@@ -308,7 +333,7 @@ pub fn instantiate(
         match &e.mode {
             Mode::Active { index, offset } => {
                 let t = store.instances[idx].tables[*index as usize] as usize;
-                let start = eval(store, idx, &module.types, offset) as u64;
+                let start = eval(store, idx, &module.types, offset)? as u64;
                 let start = if store.tables[t].ty.table64 {
                     start
                 } else {
@@ -330,7 +355,7 @@ pub fn instantiate(
     for (i, d) in module.datas.iter().enumerate() {
         if let Mode::Active { index, offset } = &d.mode {
             let m = store.instances[idx].memories[*index as usize] as usize;
-            let start = eval(store, idx, &module.types, offset) as u64;
+            let start = eval(store, idx, &module.types, offset)? as u64;
             let start = if store.memories[m].ty.memory64 {
                 start
             } else {

@@ -67,6 +67,9 @@ pub enum ConstOp {
     ArrayNewDefault(u32),
     ArrayNewFixed(u32, u32),
     RefI31,
+    /// `struct.new_desc` and `struct.new_default_desc` (custom descriptors).
+    StructNewDesc(u32),
+    StructNewDefaultDesc(u32),
     /// `any.convert_extern` and `extern.convert_any` (no change of bits).
     Convert,
 }
@@ -177,6 +180,8 @@ macro_rules! const_op {
     (ArrayNewDefault, ($t:ident)) => { Some(ConstOp::ArrayNewDefault($t)) };
     (ArrayNewFixed, ($t:ident, $n:ident)) => { Some(ConstOp::ArrayNewFixed($t, $n)) };
     (RefI31, ()) => { Some(ConstOp::RefI31) };
+    (StructNewDesc, ($t:ident)) => { Some(ConstOp::StructNewDesc($t)) };
+    (StructNewDefaultDesc, ($t:ident)) => { Some(ConstOp::StructNewDefaultDesc($t)) };
     (AnyConvertExtern, ()) => { Some(ConstOp::Convert) };
     (ExternConvertAny, ()) => { Some(ConstOp::Convert) };
     ($other:ident, ($($v:ident),*)) => { { $( let _ = $v; )* None } };

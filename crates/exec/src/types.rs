@@ -134,10 +134,15 @@ fn layout(t: &SubType, kind_of: impl Fn(u32) -> Option<AbstractHeapType>) -> Opt
             elem_refs: is_ref(f.storage),
             ref_cells: Box::new([]),
             field_cells: Box::new([]),
+            has_desc: false,
         })),
         CompositeType::Struct(fields) => {
-            let mut at = 0;
+            let has_desc = t.descriptor.is_some();
+            let mut at = has_desc as u32;
             let mut refs = Vec::new();
+            if has_desc {
+                refs.push(0);
+            }
             for f in fields.iter() {
                 if is_ref(f.storage) {
                     refs.push(at);
@@ -153,6 +158,7 @@ fn layout(t: &SubType, kind_of: impl Fn(u32) -> Option<AbstractHeapType>) -> Opt
                     .iter()
                     .map(|f| storage_cells(f.storage) as u8)
                     .collect(),
+                has_desc,
             }))
         }
     }

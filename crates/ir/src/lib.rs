@@ -82,6 +82,10 @@ pub enum TrapCode {
     CastFailure,
     /// An allocation would pass `StoreLimits::gc_heap`, or is too large.
     GcHeapExhausted,
+    /// A descriptor operand (custom descriptors) is null.
+    NullDescriptorReference,
+    /// `ref.cast_desc_eq` of a reference without that descriptor.
+    DescriptorCastFailure,
     /// A host function failed (its error is carried beside the trap).
     Host,
 }
@@ -116,6 +120,8 @@ impl TrapCode {
             TrapCode::NullI31Reference => "null i31 reference",
             TrapCode::ArrayOutOfBounds => "out of bounds array access",
             TrapCode::CastFailure => "cast failure",
+            TrapCode::NullDescriptorReference => "null descriptor reference",
+            TrapCode::DescriptorCastFailure => "descriptor cast failure",
             TrapCode::GcHeapExhausted => "allocation failed: GC heap limit reached",
             TrapCode::UndefinedElement => "undefined element",
             TrapCode::Host => "host function error",
@@ -422,6 +428,20 @@ macro_rules! __spindle_instr_table {
             /// `br_on_cast` (`flags & cast::FAIL` clear) or `br_on_cast_fail`: continues `to`
             /// instructions from here when `r` matches (does not match).
             BrOnCast { r: $crate::Reg, flags: u8, target: u32, to: i32 }
+            /// `struct.new_desc`: a struct of type `ty` (which has a descriptor) whose
+            /// descriptor is the register after its `len` field cells from `base` (traps
+            /// "null descriptor reference" on null). The descriptor is the object's cell 0.
+            StructNewDesc { dst: $crate::Dst, base: $crate::Reg, len: u16, ty: u32 }
+            /// `struct.new_default_desc`: zeroed fields and descriptor `desc`.
+            StructNewDefaultDesc { dst: $crate::Dst, desc: $crate::Reg, len: u16, ty: u32 }
+            /// `ref.get_desc`: the descriptor of struct `obj` (traps "null reference").
+            RefGetDesc { dst: $crate::Dst, obj: $crate::Reg }
+            /// `ref.cast_desc_eq`: traps unless `r` is a struct whose descriptor is `desc`
+            /// (or null, with `cast::NULLABLE`); a null `desc` traps first.
+            RefCastDescEq { r: $crate::Reg, desc: $crate::Reg, flags: u8 }
+            /// `br_on_cast_desc_eq` (`_fail` with `cast::FAIL`): continues `to` instructions
+            /// from here when `r` matches as for `RefCastDescEq` (does not match).
+            BrOnCastDescEq { r: $crate::Reg, desc: $crate::Reg, flags: u8, to: i32 }
             $(
                 /// A binary numeric operator: `dst = a op b` (the Wasm operator of that name).
                 $b { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg }
@@ -612,6 +632,7 @@ macro_rules! define_instr {
                             | Instr::CopyMany { .. }
                             | Instr::Throw { .. }
                             | Instr::StructNew { .. }
+                            | Instr::StructNewDesc { .. }
                             | Instr::ArrayNewFixed { .. }
                     )
                 {
@@ -964,7 +985,8 @@ macro_rules! define_numeric {
                     | Instr::BrIfNezAcc { to }
                     | Instr::BrIfNull { to, .. }
                     | Instr::BrIfNonNull { to, .. }
-                    | Instr::BrOnCast { to, .. } => Some(to),
+                    | Instr::BrOnCast { to, .. }
+                    | Instr::BrOnCastDescEq { to, .. } => Some(to),
                     $( Instr::$brr { to, .. } => Some(to), )*
                     $( Instr::$bra { to, .. } => Some(to), )*
                     $( Instr::$bri { to, .. } => Some(to), )*
@@ -1236,6 +1258,8 @@ pub mod cast {
     pub const ABSTRACT: u32 = 1 << 31;
     pub const NULLABLE: u8 = 1;
     pub const FAIL: u8 = 2;
+    /// The target is `exact`: the value's type must be the target itself.
+    pub const EXACT: u8 = 16;
     pub const HIERARCHY: u8 = 0b1100;
     pub const ANY: u8 = 0;
     pub const FUNC: u8 = 4;

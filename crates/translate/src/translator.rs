@@ -1114,14 +1114,119 @@ impl<'m> Translator<'m> {
         self.alloc(0, |dst, _| Instr::StructNewDefault { dst, len, ty })
     }
 
-    /// The cell offset and storage type of field `field` of struct type `type_index`.
+    /// The cell offset and storage type of field `field` of struct type `type_index` (after
+    /// the descriptor, cell 0, when the type has one).
     fn field_at(&self, type_index: u32, field: u32) -> (u32, StorageType) {
         let fields = self.struct_fields(type_index);
-        let at = fields[..field as usize]
+        let at: u32 = fields[..field as usize]
             .iter()
             .map(|f| storage_cells(f.storage))
             .sum();
-        (at, fields[field as usize].storage)
+        (
+            at + self.has_desc(type_index) as u32,
+            fields[field as usize].storage,
+        )
+    }
+
+    /// Whether struct type `type_index` has a descriptor (custom descriptors).
+    fn has_desc(&self, type_index: u32) -> bool {
+        self.ctx
+            .types
+            .get(type_index)
+            .is_some_and(|t| t.descriptor.is_some())
+    }
+
+    fn visit_struct_new_desc(&mut self, type_index: u32) -> Result<()> {
+        let fields = self.struct_fields(type_index);
+        let n = fields.len() + 1;
+        let len = fields.iter().map(|f| storage_cells(f.storage)).sum::<u32>() as u16;
+        let base = self.call_args(n)?;
+        let ty = self.type_ids[type_index as usize];
+        self.gc_point();
+        self.pop_n(n);
+        let dst = self.push_gc_temp()?;
+        self.emit_result(Instr::StructNewDesc { dst, base, len, ty });
+        Ok(())
+    }
+
+    fn visit_struct_new_default_desc(&mut self, type_index: u32) -> Result<()> {
+        let fields = self.struct_fields(type_index);
+        let len = fields.iter().map(|f| storage_cells(f.storage)).sum::<u32>() as u16;
+        let ty = self.type_ids[type_index as usize];
+        self.alloc(1, |dst, r| Instr::StructNewDefaultDesc {
+            dst,
+            desc: r[0],
+            len,
+            ty,
+        })
+    }
+
+    fn visit_ref_get_desc(&mut self, _type_index: u32) -> Result<()> {
+        let obj = self.top_reg()?;
+        self.pop_n(1);
+        let dst = self.push_gc_temp()?;
+        self.emit_result(Instr::RefGetDesc { dst, obj });
+        Ok(())
+    }
+
+    /// `ref.cast_desc_eq`: the reference stays where it is (the descriptor is popped); a
+    /// mismatch traps.
+    fn ref_cast_desc(&mut self, nullable: bool) -> Result<()> {
+        let (r, desc) = {
+            let h = self.stack.len() - 1;
+            (self.reg_at(h - 1)?, self.reg_at(h)?)
+        };
+        self.pop_n(1);
+        let flags = if nullable {
+            spindle_ir::cast::NULLABLE
+        } else {
+            0
+        };
+        self.emit(Instr::RefCastDescEq { r, desc, flags });
+        Ok(())
+    }
+
+    fn visit_ref_cast_desc_eq_non_null(&mut self, _hty: HeapType) -> Result<()> {
+        self.ref_cast_desc(false)
+    }
+
+    fn visit_ref_cast_desc_eq_nullable(&mut self, _hty: HeapType) -> Result<()> {
+        self.ref_cast_desc(true)
+    }
+
+    /// `br_on_cast_desc_eq` (or `_fail`): pops the descriptor, then branches as `br_on_cast`
+    /// does, with the descriptor test.
+    fn br_on_cast_desc(&mut self, cast: spindle_decode::BrOnCast, fail: bool) -> Result<()> {
+        use spindle_ir::cast as c;
+        let desc = self.top_reg()?;
+        self.pop_n(1);
+        let flags = if cast.to_nullable { c::NULLABLE } else { 0 } | if fail { c::FAIL } else { 0 };
+        let r = self.top_reg()?;
+        let depth = cast.depth;
+        if self.values_in_place(depth) {
+            self.branch_to(depth, |to| Instr::BrOnCastDescEq { r, desc, flags, to });
+        } else {
+            let skip = self.emit(Instr::BrOnCastDescEq {
+                r,
+                desc,
+                flags: flags ^ c::FAIL,
+                to: 0,
+            });
+            self.place_branch_values(depth)?;
+            self.branch_to(depth, |to| Instr::Br { to });
+            let here = self.code.len() as u32;
+            self.patch(skip, here);
+        }
+        self.last_result = None;
+        Ok(())
+    }
+
+    fn visit_br_on_cast_desc_eq(&mut self, cast: spindle_decode::BrOnCast) -> Result<()> {
+        self.br_on_cast_desc(cast, false)
+    }
+
+    fn visit_br_on_cast_desc_eq_fail(&mut self, cast: spindle_decode::BrOnCast) -> Result<()> {
+        self.br_on_cast_desc(cast, true)
     }
 
     fn struct_get(&mut self, type_index: u32, field: u32, signed: bool) -> Result<()> {
@@ -1378,6 +1483,10 @@ impl<'m> Translator<'m> {
                 match self.ctx.types.get(x).map(|t| &t.composite) {
                     Some(CompositeType::Func(_)) => cast::FUNC,
                     _ => cast::ANY,
+                } | if matches!(hty, HeapType::Exact(_)) {
+                    cast::EXACT
+                } else {
+                    0
                 },
             ),
         };
@@ -2687,7 +2796,7 @@ macro_rules! translate_op {
     };
     ($t:ident, $visit:ident, Gc, $name:ident, ($($imm:ident),*), $($rest:tt)*) => { $t.$visit($($imm),*) };
     ($t:ident, $visit:ident, WideArith, $name:ident, (), [$($x:ident)* -> $($y:ident)*]) => { $t.$visit() };
-    ($t:ident, $visit:ident, CustomDesc, $($rest:tt)*) => { Err(unsupported($t.offset, "custom descriptors")) };
+    ($t:ident, $visit:ident, CustomDesc, $name:ident, ($($imm:ident),*), $($rest:tt)*) => { $t.$visit($($imm),*) };
     // Hand-written.
     ($t:ident, $visit:ident, $prop:ident, $name:ident, ($($imm:ident),*), [custom]) => { $t.$visit($($imm),*) };
     ($t:ident, $visit:ident, $prop:ident, $name:ident, ($($imm:ident),*), [-> $r:ident]) => { $t.$visit($($imm),*) };

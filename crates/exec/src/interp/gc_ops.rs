@@ -722,16 +722,126 @@ pub(crate) fn cast_matches(store: &Store, bits: u64, flags: u8, target: u32) -> 
             RefKind::Host(_) => false,
         };
     }
-    match hierarchy {
-        cast::FUNC => {
-            let ty = store.funcs[(bits - 1) as usize].ty();
-            ty == target || store.registry.is_subtype(ty, target)
-        }
-        cast::ANY if gc::is_object(bits) => {
-            let ty = store.gc.get(bits).ty;
-            ty == target || store.registry.is_subtype(ty, target)
-        }
-        _ => false,
+    let exact = flags & cast::EXACT != 0;
+    let ty = match hierarchy {
+        cast::FUNC => store.funcs[(bits - 1) as usize].ty(),
+        cast::ANY if gc::is_object(bits) => store.gc.get(bits).ty,
+        _ => return false,
+    };
+    ty == target || (!exact && store.registry.is_subtype(ty, target))
+}
+
+// ----- custom descriptors -----
+
+#[inline(always)]
+pub(super) fn struct_new_desc(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    base: Reg,
+    len: u16,
+    ty: u32,
+) -> Flow {
+    let r = allocate_with_desc(cx, s.ip, ty, base, len as usize, true);
+    result(s, cx, dst, r)
+}
+
+#[inline(always)]
+pub(super) fn struct_new_default_desc(
+    s: &mut State,
+    cx: &mut Ctx,
+    dst: Dst,
+    desc: Reg,
+    len: u16,
+    ty: u32,
+) -> Flow {
+    let r = allocate_with_desc(cx, s.ip, ty, desc, len as usize, false);
+    result(s, cx, dst, r)
+}
+
+/// A struct with a descriptor (its cell 0): the `len` field cells from register `at`, the
+/// descriptor in the register after them (`fields`); or zeroed fields and the descriptor
+/// in register `at`.
+#[inline(never)]
+fn allocate_with_desc(
+    cx: &mut Ctx,
+    ip: *const Op,
+    ty: u32,
+    at: Reg,
+    len: usize,
+    fields: bool,
+) -> u64 {
+    let first = cx.base + at.0 as usize;
+    let stack = &cx.store().stack;
+    let desc = stack[if fields { first + len } else { first }];
+    if desc == 0 {
+        return or_trap(cx, Err(TrapCode::NullDescriptorReference));
+    }
+    let mut cells = vec![0; len + 1];
+    cells[0] = desc;
+    if fields {
+        cells[1..].copy_from_slice(&stack[first..first + len]);
+    }
+    let r = allocate(cx, ip, ty, false, cells.into());
+    or_trap(cx, r)
+}
+
+#[inline(always)]
+pub(super) fn ref_get_desc(s: &mut State, cx: &mut Ctx, dst: Dst, obj: Reg) -> Flow {
+    let r = s.r(obj);
+    if r == 0 {
+        return trap(cx, TrapCode::NullReference);
+    }
+    let d = cx.store().gc.get(r).cells[0];
+    s.w(dst, d);
+    s.next()
+}
+
+/// Whether `r` has descriptor `desc` (or is null, when `NULLABLE`); `desc` is not null.
+#[inline(never)]
+fn has_desc(store: &Store, r: u64, desc: u64, flags: u8) -> bool {
+    if r == 0 {
+        return flags & cast::NULLABLE != 0;
+    }
+    if !gc::is_object(r) || gc::kind(r) != RefKind::Struct {
+        return false;
+    }
+    let o = store.gc.get(r);
+    let described = matches!(store.gc.layouts.get(o.ty as usize), Some(Some(l)) if l.has_desc);
+    described && o.cells[0] == desc
+}
+
+#[inline(always)]
+pub(super) fn ref_cast_desc_eq(s: &mut State, cx: &mut Ctx, r: Reg, desc: Reg, flags: u8) -> Flow {
+    let d = s.r(desc);
+    if d == 0 {
+        return trap(cx, TrapCode::NullDescriptorReference);
+    }
+    if has_desc(cx.store(), s.r(r), d, flags) {
+        s.next()
+    } else {
+        trap(cx, TrapCode::DescriptorCastFailure)
+    }
+}
+
+#[inline(always)]
+pub(super) fn br_on_cast_desc_eq(
+    s: &mut State,
+    cx: &mut Ctx,
+    r: Reg,
+    desc: Reg,
+    flags: u8,
+    to: i32,
+) -> Flow {
+    let d = s.r(desc);
+    if d == 0 {
+        return trap(cx, TrapCode::NullDescriptorReference);
+    }
+    let m = has_desc(cx.store(), s.r(r), d, flags);
+    if m != (flags & cast::FAIL != 0) {
+        s.branch(to)
+    } else {
+        s.next()
     }
 }
 

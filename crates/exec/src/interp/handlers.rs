@@ -345,6 +345,11 @@ macro_rules! with_handlers {
             RefTest { dst, r, flags, target } => ref_test,
             RefCast { r, flags, target } => ref_cast,
             BrOnCast { r, flags, target, to } => br_on_cast,
+            StructNewDesc { dst, base, len, ty } => struct_new_desc,
+            StructNewDefaultDesc { dst, desc, len, ty } => struct_new_default_desc,
+            RefGetDesc { dst, obj } => ref_get_desc,
+            RefCastDescEq { r, desc, flags } => ref_cast_desc_eq,
+            BrOnCastDescEq { r, desc, flags, to } => br_on_cast_desc_eq,
         ]);
     };
 }
