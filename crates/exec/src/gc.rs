@@ -92,6 +92,9 @@ pub struct GcLayout {
     /// Whether the struct type has a descriptor (custom descriptors): its cell 0, before
     /// the fields.
     pub has_desc: bool,
+    /// The storage types of a struct's fields, or of an array's element (one), in engine
+    /// form (for the host's reads and writes).
+    pub storage: Box<[spindle_decode::StorageType]>,
 }
 
 /// A struct or array.
@@ -128,6 +131,9 @@ pub struct GcHeap {
     pub allocated: u64,
     /// Mark bits, reused between collections.
     marks: Vec<bool>,
+    /// References the host roots (`Store::gc_root`), by root number.
+    host_roots: Vec<Option<u64>>,
+    free_roots: Vec<u32>,
     /// Layouts of the types of allocated objects, by engine id (cached from the registry).
     pub layouts: Vec<Option<Arc<GcLayout>>>,
 }
@@ -145,6 +151,8 @@ impl Default for GcHeap {
             collections: 0,
             allocated: 0,
             marks: Vec::new(),
+            host_roots: Vec::new(),
+            free_roots: Vec::new(),
             layouts: Vec::new(),
         }
     }
@@ -231,6 +239,48 @@ impl GcHeap {
             && self.slots.get(s as usize - 1).is_some_and(|slot| {
                 slot.obj.is_some() && slot.gen == (bits >> GEN_SHIFT) as u32 & GEN_MASK
             })
+    }
+
+    /// Roots reference `bits` for the host until [`GcHeap::unroot`]; returns the root's
+    /// number.
+    pub fn root(&mut self, bits: u64) -> u32 {
+        match self.free_roots.pop() {
+            Some(i) => {
+                self.host_roots[i as usize] = Some(bits);
+                i
+            }
+            None => {
+                self.host_roots.push(Some(bits));
+                (self.host_roots.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The reference root `i` holds.
+    pub fn rooted(&self, i: u32) -> Option<u64> {
+        self.host_roots.get(i as usize).copied().flatten()
+    }
+
+    /// Releases root `i` (no effect if it is not one).
+    pub fn unroot(&mut self, i: u32) {
+        if let Some(r) = self.host_roots.get_mut(i as usize) {
+            if r.take().is_some() {
+                self.free_roots.push(i);
+            }
+        }
+    }
+
+    /// The references the host roots.
+    pub fn host_roots(&self) -> impl Iterator<Item = u64> + '_ {
+        self.host_roots.iter().flatten().copied()
+    }
+
+    /// The object `bits` refers to, if it is a live reference to one.
+    pub fn try_get(&self, bits: u64) -> Option<&GcObject> {
+        if !is_object(bits) || !self.is_live(bits) {
+            return None;
+        }
+        self.slots.get(slot(bits))?.obj.as_ref()
     }
 
     /// Objects alive.

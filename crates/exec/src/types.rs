@@ -67,14 +67,15 @@ impl Registry {
             CompositeType::Struct(_) => AbstractHeapType::Struct,
             CompositeType::Array(_) => AbstractHeapType::Array,
         };
+        // Layouts name engine ids (the group's own types are `base..`).
         let layouts: Vec<Option<Arc<GcLayout>>> = key
             .iter()
             .map(|t| {
-                let kind_of = |x: u32| match x & REC_LOCAL {
-                    0 => self.kinds.get(x as usize).copied(),
-                    _ => key.get((x & !REC_LOCAL) as usize).map(local_kind),
+                let kind_of = |x: u32| match x.checked_sub(base) {
+                    Some(i) if (i as usize) < key.len() => key.get(i as usize).map(local_kind),
+                    _ => self.kinds.get(x as usize).copied(),
                 };
-                layout(t, kind_of)
+                layout(&map_sub(t, &mut |x| engine_id(x)), kind_of)
             })
             .collect();
         self.layouts.extend(layouts);
@@ -135,6 +136,7 @@ fn layout(t: &SubType, kind_of: impl Fn(u32) -> Option<AbstractHeapType>) -> Opt
             ref_cells: Box::new([]),
             field_cells: Box::new([]),
             has_desc: false,
+            storage: Box::new([f.storage]),
         })),
         CompositeType::Struct(fields) => {
             let has_desc = t.descriptor.is_some();
@@ -159,6 +161,7 @@ fn layout(t: &SubType, kind_of: impl Fn(u32) -> Option<AbstractHeapType>) -> Opt
                     .map(|f| storage_cells(f.storage) as u8)
                     .collect(),
                 has_desc,
+                storage: fields.iter().map(|f| f.storage).collect(),
             }))
         }
     }

@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 mod func;
+mod gc;
 mod linker;
 mod objects;
 
@@ -33,6 +34,7 @@ pub use func::{
     Caller, Func, HostResult, IntoFunc, ResumableCall, ResumableInvocation, TypedFunc, WasmParams,
     WasmResults, WasmTy,
 };
+pub use gc::GcRoot;
 pub use linker::{Instance, Linker};
 pub use objects::{Extern, Global, Memory, Table, Tag};
 pub use spindle_decode::{

@@ -178,3 +178,54 @@ fn a_reference_the_host_kept_past_its_collection_is_stale() {
     get.call(&mut store, &[i31], &mut out).unwrap();
     assert_eq!(out[0], Val::I32(-5));
 }
+
+#[test]
+fn the_host_creates_reads_and_roots_gc_objects() {
+    let (mut store, inst) = setup(Translation::Eager, Dispatch::Threaded);
+    let module = Module::from_wat(store.engine(), MODULE).unwrap();
+    // Type 0 of MODULE is $box (i32, (ref null $box)); the instance's module has the same
+    // types, so a box the host makes is a $box to the instance.
+    let tail = store
+        .struct_new(&module, 0, &[Val::I32(40), Val::AnyRef(None)])
+        .unwrap();
+    let head = store
+        .struct_new(&module, 0, &[Val::I32(2), Val::AnyRef(Some(tail))])
+        .unwrap();
+    assert_eq!(store.struct_get(head, 0).unwrap(), Val::I32(2));
+    assert_eq!(store.struct_get(head, 1).unwrap(), Val::AnyRef(Some(tail)));
+    store.struct_set(tail, 0, Val::I32(-2)).unwrap();
+    assert!(store.struct_set(tail, 0, Val::I64(1)).is_err());
+    let sum = inst.get_func(&store, "sum").unwrap();
+    let mut out = [Val::I32(0)];
+    sum.call(&mut store, &[Val::AnyRef(Some(head))], &mut out)
+        .unwrap();
+    assert_eq!(out[0], Val::I32(0));
+    // Rooted, the chain survives collections; unrooted, it goes.
+    let root = store.gc_root(head).unwrap();
+    store.collect_garbage();
+    let churn = inst.get_func(&store, "churn").unwrap();
+    churn
+        .call(&mut store, &[Val::I32(300_000)], &mut [])
+        .unwrap();
+    assert!(store.gc_stats().collections >= 2);
+    assert_eq!(store.gc_rooted(root), Some(head));
+    assert_eq!(store.struct_get(tail, 0).unwrap(), Val::I32(-2));
+    store.gc_unroot(root);
+    assert_eq!(store.gc_rooted(root), None);
+    store.collect_garbage();
+    assert!(store.struct_get(head, 0).is_err());
+    assert!(store.gc_root(head).is_err());
+    // Arrays: made, read, written, bounds-checked.
+    let boxes = store
+        .array_new(&module, 1, &[Val::AnyRef(None), Val::AnyRef(None)])
+        .unwrap();
+    assert_eq!(boxes.kind(), GcKind::Array);
+    assert_eq!(store.array_len(boxes).unwrap(), 2);
+    let b = store
+        .struct_new(&module, 0, &[Val::I32(7), Val::AnyRef(None)])
+        .unwrap();
+    store.array_set(boxes, 1, Val::AnyRef(Some(b))).unwrap();
+    assert_eq!(store.array_get(boxes, 1).unwrap(), Val::AnyRef(Some(b)));
+    assert!(store.array_get(boxes, 2).is_err());
+    assert!(store.struct_get(boxes, 0).is_err());
+}

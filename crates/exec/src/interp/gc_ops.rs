@@ -59,6 +59,7 @@ pub(crate) fn collect_garbage(store: &mut Store, top: Option<&Frame>) {
             }
         }
     }
+    roots.extend(store.gc.host_roots());
     for e in store.exceptions.iter().filter(|e| e.live) {
         let Some(&ty) = store.tags.get(e.tag as usize) else {
             continue;
