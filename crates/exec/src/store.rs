@@ -254,6 +254,10 @@ pub struct Store {
     /// The Wasm frames stopped in a call to a host function (their state is not in
     /// `frames`): the collector reads their references too.
     pub(crate) host_frames: Vec<Frame>,
+    /// The innermost frames of suspended resumable calls (the embedder holds their state):
+    /// the collector reads their references too. (One the embedder drops without resuming
+    /// stays here, as its frames stay in `frames`.)
+    pub(crate) suspended_frames: Vec<Frame>,
 }
 
 impl Store {
@@ -284,6 +288,7 @@ impl Store {
             native_base: 0,
             gc: crate::gc::GcHeap::default(),
             host_frames: Vec::new(),
+            suspended_frames: Vec::new(),
         }
     }
 

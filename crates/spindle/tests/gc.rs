@@ -229,3 +229,57 @@ fn the_host_creates_reads_and_roots_gc_objects() {
     assert!(store.array_get(boxes, 2).is_err());
     assert!(store.struct_get(boxes, 0).is_err());
 }
+
+#[test]
+fn a_call_suspended_out_of_fuel_keeps_its_references_across_collections() {
+    let engine = Engine::new(&Config {
+        consume_fuel: true,
+        ..Config::default()
+    });
+    let mut store = Store::new(&engine, ());
+    let module = Module::from_wat(
+        &engine,
+        r#"(module
+          (type $box (struct (field i32)))
+          ;; Holds a box in a local (and one as an operand) through a long loop, then
+          ;; reads them.
+          (func (export "hold") (param $n i32) (result i32)
+            (local $b (ref null $box))
+            (local.set $b (struct.new $box (i32.const 7)))
+            (struct.new $box (i32.const 8))
+            (loop $l
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br_if $l (local.get $n)))
+            (struct.get $box 0)
+            (i32.add (struct.get $box 0 (local.get $b))))
+          (func (export "churn") (param $n i32)
+            (loop $l
+              (drop (struct.new $box (local.get $n)))
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br_if $l (local.get $n)))))"#,
+    )
+    .unwrap();
+    let inst = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let hold = inst.get_func(&store, "hold").unwrap();
+    let churn = inst.get_func(&store, "churn").unwrap();
+    store.set_fuel(1_000).unwrap();
+    let mut out = [Val::I32(0)];
+    let spindle::ResumableCall::OutOfFuel(inv) = hold
+        .call_resumable(&mut store, &[Val::I32(100_000)], &mut out)
+        .unwrap()
+    else {
+        panic!("expected to run out of fuel")
+    };
+    // Garbage and collections while the call waits, its boxes held only by its frame.
+    store.set_fuel(u64::MAX / 2).unwrap();
+    churn
+        .call(&mut store, &[Val::I32(300_000)], &mut [])
+        .unwrap();
+    store.collect_garbage();
+    assert!(store.gc_stats().collections >= 2);
+    let r = inv.resume(&mut store, &mut out).unwrap();
+    assert!(matches!(r, spindle::ResumableCall::Finished));
+    assert_eq!(out[0], Val::I32(15));
+}

@@ -185,6 +185,9 @@ impl<'m> Translator<'m> {
     /// Starts a new fuel-metered stretch of code.
     fn fuel_point(&mut self) {
         if self.fuel {
+            // Running out of fuel here suspends the call (resumable): the collector then
+            // reads this frame's references as of this instruction.
+            self.gc_point();
             let at = self.emit(Instr::Fuel { amount: 0 });
             self.fuel_at = Some(at as usize);
         }

@@ -20,12 +20,8 @@ use crate::types::is_gc_ref;
 /// past the allocating instruction, as for the frames of calls).
 pub(crate) fn collect_garbage(store: &mut Store, top: Option<&Frame>) {
     let mut roots: Vec<u64> = Vec::new();
-    for f in store
-        .frames
-        .iter()
-        .chain(store.host_frames.iter())
-        .chain(top)
-    {
+    let frames = store.frames.iter().chain(&store.host_frames);
+    for f in frames.chain(&store.suspended_frames).chain(top) {
         // SAFETY: a frame's `caller.code` is the code of a function of the store, which
         // lives as long as the store (`Current::code`).
         let code = unsafe { &*f.caller.code };

@@ -239,11 +239,13 @@ pub fn resume(
         let message = format!("resuming needs the host function's results, of types {types:?}");
         store.frames.truncate(s.entry_depth);
         store.stack_top = s.saved_top;
+        store.suspended_frames.pop();
         return Err(Trap::host(message));
     }
     if let Some(h) = &s.host {
         write_all_cells(&mut store.stack, h.slot, host_results);
     }
+    store.suspended_frames.pop();
     store.reentry += 1;
     let marker = 0u8;
     store.native_base = std::ptr::addr_of!(marker) as usize;
@@ -299,7 +301,16 @@ fn finish(
             None => None,
         };
         if host.is_some() || t.code == TrapCode::OutOfFuel {
-            // Keep the frames; later calls run above the suspended registers.
+            // Keep the frames; later calls run above the suspended registers. The innermost
+            // one's state goes to the embedder; the collector reads its references through
+            // `suspended_frames` (`ip` one past the instruction with its register map: the
+            // host function's call, or the `Fuel` it stopped at).
+            let next = at.ip + usize::from(host.is_none());
+            store.suspended_frames.push(crate::store::Frame {
+                caller: at.cur,
+                ip: at.cur.instrs().wrapping_add(next),
+                base: at.base,
+            });
             return Ok(Some(Suspension {
                 ty,
                 entry_base,
