@@ -90,6 +90,7 @@ fn from_spindle(v: &spindle::Val) -> V {
         spindle::Val::F64(x) => V::F64(x),
         spindle::Val::FuncRef(r) => V::Ref(r.is_none()),
         spindle::Val::ExternRef(r) | spindle::Val::ExnRef(r) => V::Ref(r.is_none()),
+        spindle::Val::AnyRef(r) => V::Ref(r.is_none()),
         spindle::Val::V128(_) => V::Other,
     }
 }

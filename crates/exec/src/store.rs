@@ -479,6 +479,7 @@ pub fn write_cells(regs: &mut [u64], at: usize, v: Val) {
 }
 
 /// The value of type `t` in the registers from `regs[at]`.
+#[inline]
 pub fn read_cells(regs: &[u64], at: usize, t: ValType, types: &TypeRegistry) -> Val {
     match t {
         ValType::V128 => Val::V128(regs[at] as u128 | (regs[at + 1] as u128) << 64),
@@ -530,35 +531,39 @@ pub fn zero_of(t: ValType) -> Val {
 }
 
 /// Register bits as a value of type `t`.
+#[inline]
 pub fn from_bits(bits: u64, t: ValType, types: &TypeRegistry) -> Val {
-    let r = if bits == 0 {
-        None
-    } else {
-        Some((bits - 1) as u32)
-    };
     match t {
         ValType::I32 => Val::I32(bits as u32 as i32),
         ValType::I64 => Val::I64(bits as i64),
         ValType::F32 => Val::F32(bits as u32),
         ValType::F64 => Val::F64(bits),
         ValType::V128 => Val::V128(bits as u128),
-        ValType::Ref(rt) => {
-            use spindle_decode::{AbstractHeapType as A, HeapType};
-            let any = |bits: u64| (bits != 0).then_some(crate::AnyRef(bits));
-            match rt.heap {
-                HeapType::Abstract(A::Extern | A::NoExtern) => match crate::gc::kind(bits) {
-                    _ if bits == 0 => Val::ExternRef(None),
-                    crate::gc::RefKind::Host(n) => Val::ExternRef(Some(n)),
-                    _ => Val::AnyRef(any(bits)),
-                },
-                HeapType::Abstract(A::Exn | A::NoExn) => Val::ExnRef(r),
-                HeapType::Abstract(A::Func | A::NoFunc) => Val::FuncRef(r),
-                HeapType::Abstract(_) => Val::AnyRef(any(bits)),
-                HeapType::Concrete(id) | HeapType::Exact(id) => match types.kind(id) {
-                    Some(A::Func) | None => Val::FuncRef(r),
-                    Some(_) => Val::AnyRef(any(bits)),
-                },
-            }
-        }
+        ValType::Ref(rt) => ref_from_bits(bits, rt, types),
+    }
+}
+
+/// `from_bits` for a reference type.
+fn ref_from_bits(bits: u64, rt: spindle_decode::RefType, types: &TypeRegistry) -> Val {
+    use spindle_decode::{AbstractHeapType as A, HeapType};
+    let r = if bits == 0 {
+        None
+    } else {
+        Some((bits - 1) as u32)
+    };
+    let any = |bits: u64| (bits != 0).then_some(crate::AnyRef(bits));
+    match rt.heap {
+        HeapType::Abstract(A::Extern | A::NoExtern) => match crate::gc::kind(bits) {
+            _ if bits == 0 => Val::ExternRef(None),
+            crate::gc::RefKind::Host(n) => Val::ExternRef(Some(n)),
+            _ => Val::AnyRef(any(bits)),
+        },
+        HeapType::Abstract(A::Exn | A::NoExn) => Val::ExnRef(r),
+        HeapType::Abstract(A::Func | A::NoFunc) => Val::FuncRef(r),
+        HeapType::Abstract(_) => Val::AnyRef(any(bits)),
+        HeapType::Concrete(id) | HeapType::Exact(id) => match types.kind(id) {
+            Some(A::Func) | None => Val::FuncRef(r),
+            Some(_) => Val::AnyRef(any(bits)),
+        },
     }
 }

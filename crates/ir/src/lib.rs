@@ -153,10 +153,13 @@ impl fmt::Display for TrapCode {
 
 /// Field types of instructions that may be the result register.
 pub trait AsDst {
+    /// Whether the field is a result register (`Dst`).
+    const IS_DST: bool = false;
     fn as_dst(&mut self) -> Option<&mut Dst>;
 }
 
 impl AsDst for Dst {
+    const IS_DST: bool = true;
     #[inline]
     fn as_dst(&mut self) -> Option<&mut Dst> {
         Some(self)
@@ -583,6 +586,9 @@ macro_rules! define_instr {
             pub const COUNT: usize = [$(Opcode::$name),*].len();
         }
 
+        /// Whether each kind of instruction (by opcode) has a result register.
+        static HAS_DST: [bool; Opcode::COUNT] = [$( false $( || <$t as AsDst>::IS_DST )* ),*];
+
         impl Instr {
             /// The instruction's opcode (equal to its `u16` tag).
             #[inline]
@@ -660,6 +666,11 @@ macro_rules! define_instr {
 
             /// The register the instruction writes its result to, if it has one.
             pub fn dst_mut(&mut self) -> Option<&mut Dst> {
+                // Most instructions the translator's passes ask have none: a table lookup
+                // answers them without the match over every kind.
+                if !HAS_DST[self.opcode() as usize] {
+                    return None;
+                }
                 match self {
                     $( Instr::$name { $($f),* } => {
                         let found: Option<&mut Dst> = None;
@@ -967,6 +978,39 @@ macro_rules! define_numeric {
             }
         }
 
+        /// Whether each kind of instruction (by opcode) has an `…Acc` form.
+        static ACC_FORMS: [bool; Opcode::COUNT] = {
+            let mut t = [false; Opcode::COUNT];
+            let forms = [
+                Opcode::BrIfEqz, Opcode::BrTable, Opcode::BrIfNez,
+                $( Opcode::$b, )* $( Opcode::$bi, )* $( Opcode::$u, )* $( Opcode::$l, )*
+                $( Opcode::$st, )* $( Opcode::$brr, )* $( Opcode::$bri, )*
+            ];
+            let mut i = 0;
+            while i < forms.len() {
+                t[forms[i] as usize] = true;
+                i += 1;
+            }
+            t
+        };
+
+        /// Whether each kind of instruction (by opcode) has a branch offset.
+        static BRANCHES: [bool; Opcode::COUNT] = {
+            let mut t = [false; Opcode::COUNT];
+            let branches = [
+                Opcode::Br, Opcode::CopyBr, Opcode::BrIfEqz, Opcode::BrIfNez, Opcode::BrIfEqzAcc,
+                Opcode::BrIfNezAcc, Opcode::BrIfNull, Opcode::BrIfNonNull, Opcode::BrOnCast,
+                Opcode::BrOnCastDescEq,
+                $( Opcode::$brr, Opcode::$bra, Opcode::$bri, Opcode::$bria, )*
+            ];
+            let mut i = 0;
+            while i < branches.len() {
+                t[branches[i] as usize] = true;
+                i += 1;
+            }
+            t
+        };
+
         impl Instr {
             /// The offset of the instruction's branch target, if it branches (`BrTable`
             /// jumps to the `Br`s that follow it instead).
@@ -976,6 +1020,9 @@ macro_rules! define_numeric {
 
             /// The branch offset field, if the instruction branches.
             pub fn branch_offset_mut(&mut self) -> Option<&mut i32> {
+                if !BRANCHES[self.opcode() as usize] {
+                    return None;
+                }
                 match self {
                     Instr::Br { to }
                     | Instr::CopyBr { to, .. }
@@ -1187,6 +1234,9 @@ macro_rules! define_numeric {
             /// set the accumulator (see [`Instr::sets_acc`]) and that nothing branches to
             /// this one.
             pub fn to_acc(&self, reg: Reg) -> Option<Instr> {
+                if !ACC_FORMS[self.opcode() as usize] {
+                    return None;
+                }
                 match *self {
                     $( Instr::$b { dst, a, b } => {
                         if a == reg {

@@ -112,6 +112,10 @@ pub struct Translator<'m> {
     local_gc: Vec<bool>,
     /// Whether each operand is such a reference.
     gc_ref: Vec<bool>,
+    /// How many operands are, and whether any local is (so that `gc_point` costs nothing
+    /// in code without references).
+    gc_operands: u32,
+    gc_locals: bool,
     /// The current function's collector maps.
     gc_maps: Vec<GcMap>,
     stack: Vec<Operand>,
@@ -164,6 +168,8 @@ impl<'m> Translator<'m> {
             local_wide: Vec::new(),
             local_gc: Vec::new(),
             gc_ref: Vec::new(),
+            gc_operands: 0,
+            gc_locals: false,
             gc_maps: Vec::new(),
             stack: Vec::new(),
             at: Vec::new(),
@@ -238,6 +244,7 @@ impl<'m> Translator<'m> {
     /// Pushes an operand of `width` registers, a reference the collector traces if `gc`.
     fn push_entry(&mut self, op: Operand, width: u32, gc: bool) -> Result<()> {
         self.gc_ref.push(gc);
+        self.gc_operands += gc as u32;
         self.stack.push(op);
         self.at.push(self.next_reg);
         self.next_reg += width;
@@ -277,6 +284,9 @@ impl<'m> Translator<'m> {
     /// collector's precise roots in this frame. Operands still on the stack count (a
     /// call's arguments, an allocation's field values); constants are in no register.
     fn gc_point(&mut self) {
+        if !self.gc_locals && self.gc_operands == 0 {
+            return;
+        }
         let mut regs: Vec<u16> = Vec::new();
         for (i, gc) in self.local_gc.iter().enumerate() {
             if *gc {
@@ -316,6 +326,8 @@ impl<'m> Translator<'m> {
             self.next_reg = self.at[h];
             self.stack.truncate(h);
             self.at.truncate(h);
+            let dropped = self.gc_ref[h..].iter().filter(|g| **g).count() as u32;
+            self.gc_operands -= dropped;
             self.gc_ref.truncate(h);
         }
     }
@@ -531,6 +543,7 @@ impl<'m> Translator<'m> {
         self.local_wide.clear();
         self.local_gc.clear();
         self.gc_ref.clear();
+        self.gc_operands = 0;
         self.gc_maps.clear();
         let mut next = 0u32;
         for t in fv.locals() {
@@ -546,6 +559,7 @@ impl<'m> Translator<'m> {
             next += width(*t);
         }
         self.locals = next;
+        self.gc_locals = self.local_gc.iter().any(|g| *g);
         self.stack.clear();
         self.at.clear();
         self.next_reg = 0;

@@ -21,9 +21,7 @@ use super::Op;
 
 use super::{current, enter_code, memory_grow, table_grow, Current, Paused};
 use crate::num;
-use crate::store::{
-    cells, cells_of, from_bits, read_all_cells, write_cells, Frame, FuncEntity, Store,
-};
+use crate::store::{cells, cells_of, from_bits, read_cells, write_cells, Frame, FuncEntity, Store};
 use crate::{Trap, Val};
 use spindle_decode::ValType;
 
@@ -1382,12 +1380,12 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
         unreachable!("checked by the caller")
     };
     let np = sig.params.len();
-    vals.extend(read_all_cells(
-        &store.stack,
-        at,
-        &sig.params,
-        &store.registry,
-    ));
+    // A plain loop (an iterator adapter here cost a tenth of a host call).
+    let mut cell = at;
+    for t in sig.params.iter() {
+        vals.push(read_cells(&store.stack, cell, *t, &store.registry));
+        cell += cells(*t);
+    }
     vals.extend(
         sig.results
             .iter()
