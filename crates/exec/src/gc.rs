@@ -45,7 +45,8 @@ pub fn kind(bits: u64) -> RefKind {
     if bits & 1 == 1 {
         RefKind::I31(((bits as u32) as i32) >> 1)
     } else if bits & 3 == 2 {
-        RefKind::Host(((bits >> 2) - 1) as u32)
+        // (Wrapping: forged bits must not panic; `is_live` refuses them at the boundary.)
+        RefKind::Host(((bits >> 2).wrapping_sub(1)) as u32)
     } else if bits & 4 != 0 {
         RefKind::Array
     } else {
@@ -89,9 +90,10 @@ pub struct GcLayout {
     pub ref_cells: Box<[u32]>,
     /// Registers each field of a struct takes (2 for `v128`, else 1).
     pub field_cells: Box<[u8]>,
-    /// Whether the struct type has a descriptor (custom descriptors): its cell 0, before
-    /// the fields.
+    /// Whether the struct type has a descriptor (custom descriptors): the cell after the
+    /// fields (`desc_cell`), so a subtype that adds one moves no field of its supertype.
     pub has_desc: bool,
+    pub desc_cell: u32,
     /// The storage types of a struct's fields, or of an array's element (one), in engine
     /// form (for the host's reads and writes).
     pub storage: Box<[spindle_decode::StorageType]>,
@@ -228,16 +230,31 @@ impl GcHeap {
         )
     }
 
-    /// Whether reference `bits` (of the `any`/`extern` hierarchies) is null, an `i31`, a
-    /// host reference, or a heap object still alive with the generation it names.
+    /// Whether `bits` is a reference of the `any`/`extern` hierarchies as the store makes
+    /// them: null, an `i31` (nothing above its 32 bits), a host reference (a `u32` number),
+    /// or a heap object still alive with the generation and the kind (array bit) it names.
+    /// The host may hand in any bits (`AnyRef` is plain data): this is the check.
     pub fn is_live(&self, bits: u64) -> bool {
-        if !is_object(bits) {
+        if bits == 0 {
             return true;
+        }
+        if bits & 1 == 1 {
+            return bits >> 32 == 0;
+        }
+        if bits & 3 == 2 {
+            return (1..=u32::MAX as u64 + 1).contains(&(bits >> 2));
         }
         let s = (bits >> 3) & SLOT_MASK;
         s != 0
             && self.slots.get(s as usize - 1).is_some_and(|slot| {
-                slot.obj.is_some() && slot.gen == (bits >> GEN_SHIFT) as u32 & GEN_MASK
+                slot.obj.as_ref().is_some_and(|o| {
+                    let array = self
+                        .layouts
+                        .get(o.ty as usize)
+                        .and_then(|l| l.as_ref())
+                        .is_some_and(|l| l.array);
+                    array == (bits & 4 != 0)
+                }) && slot.gen == (bits >> GEN_SHIFT) as u32 & GEN_MASK
             })
     }
 
@@ -356,12 +373,30 @@ mod tests {
         assert_eq!(kind(i31(5)), RefKind::I31(5));
         assert_eq!(kind(host(0)), RefKind::Host(0));
         assert_eq!(kind(host(77)), RefKind::Host(77));
-        let mut h = GcHeap::default();
+        let mut h = GcHeap {
+            layouts: vec![
+                None,
+                None,
+                None,
+                Some(Arc::default()),
+                Some(Arc::new(GcLayout {
+                    array: true,
+                    ..Default::default()
+                })),
+            ],
+            ..Default::default()
+        };
         let s = h.alloc(3, false, vec![1, 2].into());
         let a = h.alloc(4, true, vec![].into());
         assert_eq!((kind(s), kind(a)), (RefKind::Struct, RefKind::Array));
         assert!(h.is_live(s) && h.is_live(a));
         assert_eq!(h.get(s).cells[1], 2);
+        // Forged bits: a struct with the array bit, an i31 with high bits, host number
+        // past u32 or none at all.
+        assert!(!h.is_live(s | 4));
+        assert!(!h.is_live(i31(5) | 1 << 40));
+        assert!(!h.is_live(2) && !h.is_live(((1u64 << 32) + 1) << 2 | 2));
+        assert_eq!(kind(2), RefKind::Host(u32::MAX));
     }
 
     #[test]

@@ -91,12 +91,12 @@ fn gc_new(store: &mut Store, ty: u32, op: ConstOp, stack: &mut Vec<u128>) -> Res
             if desc == 0 {
                 return Err(Error::Trap(Trap::new(TrapCode::NullDescriptorReference)));
             }
-            push(&mut cells, desc, 1);
             let n = layout.field_cells.len();
             let vals = stack.split_off(stack.len().saturating_sub(n));
             for (v, w) in vals.into_iter().zip(layout.field_cells.iter()) {
                 push(&mut cells, v, *w);
             }
+            push(&mut cells, desc, 1);
         }
         ConstOp::StructNewDefaultDesc(_) => {
             let desc = stack.pop().unwrap_or(0);
@@ -105,10 +105,14 @@ fn gc_new(store: &mut Store, ty: u32, op: ConstOp, stack: &mut Vec<u128>) -> Res
             }
             let n: usize = layout.field_cells.iter().map(|w| *w as usize).sum();
             cells.resize(n + 1, 0);
-            cells[0] = desc as u64;
+            cells[n] = desc as u64;
         }
         ConstOp::ArrayNew(_) | ConstOp::ArrayNewDefault(_) => {
             let len = stack.pop().unwrap_or(0) as u32;
+            let size = len as u64 * layout.elem_cells.max(1) as u64;
+            if store.gc.over_limit(size as usize, store.limits.gc_heap) {
+                return Err(Error::Trap(Trap::new(TrapCode::GcHeapExhausted)));
+            }
             let init = if matches!(op, ConstOp::ArrayNew(_)) {
                 stack.pop().unwrap_or(0)
             } else {
@@ -125,6 +129,9 @@ fn gc_new(store: &mut Store, ty: u32, op: ConstOp, stack: &mut Vec<u128>) -> Res
             }
         }
         _ => {}
+    }
+    if store.gc.over_limit(cells.len(), store.limits.gc_heap) {
+        return Err(Error::Trap(Trap::new(TrapCode::GcHeapExhausted)));
     }
     if store.gc.layouts.len() <= ty as usize {
         store.gc.layouts.resize(ty as usize + 1, None);

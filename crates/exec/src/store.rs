@@ -429,7 +429,12 @@ impl Store {
     /// Collects garbage now: frees every struct and array no Wasm frame, global, table,
     /// element segment or exception holds.
     pub fn collect_garbage(&mut self) {
-        crate::interp::collect_garbage(self, None);
+        crate::interp::collect_garbage(self, None, &[]);
+    }
+
+    /// `collect_garbage` with `extra` (register values) as roots too.
+    pub fn collect_garbage_with(&mut self, extra: &[u64]) {
+        crate::interp::collect_garbage(self, None, extra);
     }
 
     /// Adds a host function of engine type `ty`.

@@ -136,20 +136,21 @@ fn layout(t: &SubType, kind_of: impl Fn(u32) -> Option<AbstractHeapType>) -> Opt
             ref_cells: Box::new([]),
             field_cells: Box::new([]),
             has_desc: false,
+            desc_cell: 0,
             storage: Box::new([f.storage]),
         })),
         CompositeType::Struct(fields) => {
             let has_desc = t.descriptor.is_some();
-            let mut at = has_desc as u32;
+            let mut at = 0;
             let mut refs = Vec::new();
-            if has_desc {
-                refs.push(0);
-            }
             for f in fields.iter() {
                 if is_ref(f.storage) {
                     refs.push(at);
                 }
                 at += storage_cells(f.storage);
+            }
+            if has_desc {
+                refs.push(at);
             }
             Some(Arc::new(GcLayout {
                 array: false,
@@ -161,6 +162,7 @@ fn layout(t: &SubType, kind_of: impl Fn(u32) -> Option<AbstractHeapType>) -> Opt
                     .map(|f| storage_cells(f.storage) as u8)
                     .collect(),
                 has_desc,
+                desc_cell: at,
                 storage: fields.iter().map(|f| f.storage).collect(),
             }))
         }

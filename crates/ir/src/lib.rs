@@ -433,7 +433,8 @@ macro_rules! __spindle_instr_table {
             BrOnCast { r: $crate::Reg, flags: u8, target: u32, to: i32 }
             /// `struct.new_desc`: a struct of type `ty` (which has a descriptor) whose
             /// descriptor is the register after its `len` field cells from `base` (traps
-            /// "null descriptor reference" on null). The descriptor is the object's cell 0.
+            /// "null descriptor reference" on null). The descriptor is the object's cell
+            /// after its fields.
             StructNewDesc { dst: $crate::Dst, base: $crate::Reg, len: u16, ty: u32 }
             /// `struct.new_default_desc`: zeroed fields and descriptor `desc`.
             StructNewDefaultDesc { dst: $crate::Dst, desc: $crate::Reg, len: u16, ty: u32 }

@@ -180,12 +180,14 @@ impl<T: Send + 'static> Store<T> {
         Ok((ty, layout))
     }
 
+    /// Allocates an object of `cells` (which, not yet in the heap, are roots of a
+    /// collection run here).
     fn alloc(&mut self, ty: u32, array: bool, cells: Vec<u64>) -> Result<AnyRef, Error> {
-        let heap = &mut self.inner.gc;
-        if heap.wants_collection(cells.len()) {
-            self.inner.collect_garbage();
-        }
         let limit = self.inner.limits.gc_heap;
+        let heap = &self.inner.gc;
+        if heap.wants_collection(cells.len()) || heap.over_limit(cells.len(), limit) {
+            self.inner.collect_garbage_with(&cells);
+        }
         let heap = &mut self.inner.gc;
         if heap.over_limit(cells.len(), limit) {
             return Err(Error::Trap(spindle_exec::Trap::new(
@@ -227,7 +229,7 @@ fn struct_cell(layout: &GcLayout, field: u32) -> Result<usize, Error> {
         .iter()
         .map(|c| *c as usize)
         .sum();
-    Ok(before + layout.has_desc as usize)
+    Ok(before)
 }
 
 fn read(store: &spindle_exec::Store, cells: &[u64], at: usize, s: StorageType) -> Val {

@@ -283,3 +283,150 @@ fn a_call_suspended_out_of_fuel_keeps_its_references_across_collections() {
     assert!(matches!(r, spindle::ResumableCall::Finished));
     assert_eq!(out[0], Val::I32(15));
 }
+
+/// Values of reference type that sit in registers the collector must read: a block's single
+/// result, a loop parameter entered with `ref.null` and carried by back edges.
+#[test]
+fn block_results_and_loop_parameters_are_roots() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let module = Module::from_wat(
+        &engine,
+        r#"(module
+          (type $node (struct (field (ref null $node)) (field i32)))
+          (func $churn (param $n i32)
+            (loop $l
+              (drop (struct.new $node (ref.null $node) (local.get $n)))
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br_if $l (local.get $n))))
+          (func $sum (param $p (ref null $node)) (result i32) (local $s i32)
+            (block $done
+              (loop $l
+                (br_if $done (ref.is_null (local.get $p)))
+                (local.set $s (i32.add (local.get $s) (struct.get $node 1 (local.get $p))))
+                (local.set $p (struct.get $node 0 (local.get $p)))
+                (br $l)))
+            (local.get $s))
+          (func (export "block_result") (result i32)
+            (block (result (ref $node)) (struct.new $node (ref.null $node) (i32.const 42)))
+            (call $churn (i32.const 200000))
+            (struct.get $node 1))
+          (func (export "loop_chain") (param $n i32) (result i32)
+            (ref.null $node)
+            (loop $l (param (ref null $node)) (result (ref null $node))
+              (local.get $n)
+              (struct.new $node)
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br_if $l (local.get $n)))
+            (call $sum)))"#,
+    )
+    .unwrap();
+    let inst = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let mut out = [Val::I32(0)];
+    let f = inst.get_func(&store, "block_result").unwrap();
+    f.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out[0], Val::I32(42));
+    let f = inst.get_func(&store, "loop_chain").unwrap();
+    f.call(&mut store, &[Val::I32(200_000)], &mut out).unwrap();
+    assert_eq!(out[0], Val::I32((200_000u64 * 200_001 / 2) as u32 as i32));
+    assert!(store.gc_stats().collections >= 2);
+}
+
+/// A struct the host makes keeps alive a field object only the host held, even when the
+/// allocation itself collects.
+#[test]
+fn host_allocations_root_their_fields() {
+    let (mut store, inst) = setup(Translation::Eager, Dispatch::Threaded);
+    let module = Module::from_wat(store.engine(), MODULE).unwrap();
+    let a = store
+        .struct_new(&module, 0, &[Val::I32(5), Val::AnyRef(None)])
+        .unwrap();
+    let start = store.gc_stats().collections;
+    let mut b = a;
+    while store.gc_stats().collections == start {
+        b = store
+            .struct_new(&module, 0, &[Val::I32(1), Val::AnyRef(Some(a))])
+            .unwrap();
+    }
+    assert_eq!(store.struct_get(b, 1).unwrap(), Val::AnyRef(Some(a)));
+    assert_eq!(store.struct_get(a, 0).unwrap(), Val::I32(5));
+    let sum = inst.get_func(&store, "sum").unwrap();
+    let mut out = [Val::I32(0)];
+    sum.call(&mut store, &[Val::AnyRef(Some(b))], &mut out)
+        .unwrap();
+    assert_eq!(out[0], Val::I32(6));
+}
+
+/// A subtype that adds a descriptor keeps its supertype's fields where they were.
+#[test]
+fn a_descriptor_moves_no_field_of_the_supertype() {
+    let engine = Engine::new(&Config {
+        features: spindle::Features::all(),
+        ..Config::default()
+    });
+    let mut store = Store::new(&engine, ());
+    let module = Module::from_wat(
+        &engine,
+        r#"(module
+          (rec
+            (type $super (sub (struct (field (mut i32)))))
+            (type $sub (sub $super (descriptor $desc) (struct (field (mut i32)))))
+            (type $desc (describes $sub) (struct)))
+          (func (export "f") (result i32) (local $o (ref null $super))
+            (local.set $o (struct.new_desc $sub (i32.const 7) (struct.new $desc)))
+            (struct.set $super 0 (local.get $o) (i32.add (struct.get $super 0 (local.get $o)) (i32.const 1)))
+            (i32.add (struct.get $super 0 (local.get $o))
+              (ref.is_null (ref.get_desc $sub (ref.cast (ref $sub) (local.get $o)))))))"#,
+    )
+    .unwrap();
+    let inst = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let f = inst.get_func(&store, "f").unwrap();
+    let mut out = [Val::I32(0)];
+    f.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out[0], Val::I32(8));
+}
+
+/// Forged references are refused; a small heap limit collects before it refuses; a
+/// constant expression past the limit fails instantiation.
+#[test]
+fn forged_references_and_heap_limits() {
+    let (mut store, inst) = setup(Translation::Eager, Dispatch::Threaded);
+    let make = inst.get_func(&store, "make").unwrap();
+    let sum = inst.get_func(&store, "sum").unwrap();
+    let mut chain = [Val::AnyRef(None)];
+    make.call(&mut store, &[Val::I32(3)], &mut chain).unwrap();
+    let Val::AnyRef(Some(r)) = chain[0] else {
+        panic!()
+    };
+    let mut out = [Val::I32(0)];
+    for forged in [r.0 | 4, 2, r.0 ^ 1 << 50] {
+        let v = Val::AnyRef(Some(AnyRef(forged)));
+        assert!(sum.call(&mut store, &[v], &mut out).is_err(), "{forged:#x}");
+    }
+    sum.call(&mut store, &chain, &mut out).unwrap();
+    assert_eq!(out[0], Val::I32(6));
+    // 2 MiB of heap: the churn collects as it goes and never passes it.
+    store.set_limits(spindle::StoreLimits {
+        gc_heap: 2 << 20,
+        ..Default::default()
+    });
+    let churn = inst.get_func(&store, "churn").unwrap();
+    churn
+        .call(&mut store, &[Val::I32(300_000)], &mut [])
+        .unwrap();
+    assert!(store.gc_stats().bytes <= 2 << 20);
+    let big = Module::from_wat(
+        store.engine(),
+        r#"(module (type $a (array i64))
+             (global (ref $a) (array.new_default $a (i32.const 1000000))))"#,
+    )
+    .unwrap();
+    let err = Linker::new(store.engine())
+        .instantiate(&mut store, &big)
+        .unwrap_err();
+    assert!(err.to_string().contains("GC heap"), "{err}");
+}

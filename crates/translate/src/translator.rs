@@ -451,7 +451,7 @@ impl<'m> Translator<'m> {
     fn block_sig(&self, bt: BlockType) -> (&'m [ValType], &'m [ValType]) {
         match bt {
             BlockType::Empty => (&[], &[]),
-            BlockType::Value(t) => (&[], one_value(t)),
+            BlockType::Value(t) => (&[], one_value(t, self.ctx.types.is_gc_ref(t))),
             BlockType::Func(idx) => {
                 let ctx: &'m ModuleCtx = self.ctx;
                 let f = ctx.types.func_type(idx).expect("validated block type");
@@ -470,6 +470,24 @@ impl<'m> Translator<'m> {
         let mut patches = self.spare_patches.pop().unwrap_or_default();
         patches.clear();
         let height = (self.stack.len() as u32).saturating_sub(params);
+        // The block's parameters take the flags of its declared types, not of the values
+        // that entered it (a loop's back edges bring others: `ref.null` in, objects back).
+        if !dead {
+            for (i, t) in params_ty.iter().enumerate() {
+                let h = height as usize + i;
+                if let Some(flag) = self.gc_ref.get_mut(h) {
+                    let gc = self.ctx.types.is_gc_ref(*t);
+                    if *flag != gc {
+                        *flag = gc;
+                        if gc {
+                            self.gc_operands += 1;
+                        } else {
+                            self.gc_operands -= 1;
+                        }
+                    }
+                }
+            }
+        }
         self.ctrls.push(Ctrl {
             kind,
             height,
@@ -1131,26 +1149,15 @@ impl<'m> Translator<'m> {
         self.alloc(0, |dst, _| Instr::StructNewDefault { dst, len, ty })
     }
 
-    /// The cell offset and storage type of field `field` of struct type `type_index` (after
-    /// the descriptor, cell 0, when the type has one).
+    /// The cell offset and storage type of field `field` of struct type `type_index` (a
+    /// descriptor comes after the fields).
     fn field_at(&self, type_index: u32, field: u32) -> (u32, StorageType) {
         let fields = self.struct_fields(type_index);
         let at: u32 = fields[..field as usize]
             .iter()
             .map(|f| storage_cells(f.storage))
             .sum();
-        (
-            at + self.has_desc(type_index) as u32,
-            fields[field as usize].storage,
-        )
-    }
-
-    /// Whether struct type `type_index` has a descriptor (custom descriptors).
-    fn has_desc(&self, type_index: u32) -> bool {
-        self.ctx
-            .types
-            .get(type_index)
-            .is_some_and(|t| t.descriptor.is_some())
+        (at, fields[field as usize].storage)
     }
 
     fn visit_struct_new_desc(&mut self, type_index: u32) -> Result<()> {
@@ -1764,11 +1771,16 @@ fn cells_of(types: &[ValType]) -> u32 {
     types.iter().map(|t| width(*t)).sum()
 }
 
-/// A stand-in type list for a block's single value of type `t`, of its width: the labels
-/// keep types only to lay out registers.
-fn one_value(t: ValType) -> &'static [ValType] {
+/// A stand-in type list for a block's single value of type `t`: the labels keep types only
+/// to lay out registers and to know which values the collector traces, so one of the same
+/// width and the same `gc` (whether `t` is such a reference) does.
+fn one_value(t: ValType, gc: bool) -> &'static [ValType] {
+    use spindle_decode::{AbstractHeapType, RefType};
+    const ANYREF: ValType = ValType::Ref(RefType::null(AbstractHeapType::Any));
     if t == ValType::V128 {
         &[ValType::V128]
+    } else if gc {
+        &[ANYREF]
     } else {
         &[ValType::I64]
     }
@@ -2734,8 +2746,12 @@ impl<'m> Translator<'m> {
         Ok(())
     }
 
-    fn visit_ref_null(&mut self, _hty: HeapType) -> Result<()> {
-        self.push_const(0)
+    fn visit_ref_null(&mut self, hty: HeapType) -> Result<()> {
+        let t = ValType::Ref(spindle_decode::RefType {
+            nullable: true,
+            heap: hty,
+        });
+        self.push_typed(Operand::Const(0), t)
     }
 
     fn visit_ref_is_null(&mut self) -> Result<()> {

@@ -18,8 +18,8 @@ use crate::types::is_gc_ref;
 
 /// Collects garbage. `top` is the running frame when an instruction allocates (its `ip` one
 /// past the allocating instruction, as for the frames of calls).
-pub(crate) fn collect_garbage(store: &mut Store, top: Option<&Frame>) {
-    let mut roots: Vec<u64> = Vec::new();
+pub(crate) fn collect_garbage(store: &mut Store, top: Option<&Frame>, extra: &[u64]) {
+    let mut roots: Vec<u64> = extra.to_vec();
     let frames = store.frames.iter().chain(&store.host_frames);
     for f in frames.chain(&store.suspended_frames).chain(top) {
         // SAFETY: a frame's `caller.code` is the code of a function of the store, which
@@ -86,10 +86,11 @@ fn allocate(
         base: cx.base,
     };
     let store = cx.store();
-    if store.gc.wants_collection(cells.len()) {
-        collect_garbage(store, Some(&top));
+    let limit = store.limits.gc_heap;
+    if store.gc.wants_collection(cells.len()) || store.gc.over_limit(cells.len(), limit) {
+        collect_garbage(store, Some(&top), &[]);
     }
-    if store.gc.over_limit(cells.len(), store.limits.gc_heap) {
+    if store.gc.over_limit(cells.len(), limit) {
         return Err(TrapCode::GcHeapExhausted);
     }
     if store.gc.layouts.len() <= ty as usize {
@@ -756,9 +757,9 @@ pub(super) fn struct_new_default_desc(
     result(s, cx, dst, r)
 }
 
-/// A struct with a descriptor (its cell 0): the `len` field cells from register `at`, the
-/// descriptor in the register after them (`fields`); or zeroed fields and the descriptor
-/// in register `at`.
+/// A struct with a descriptor (the cell after its fields): the `len` field cells from
+/// register `at`, the descriptor in the register after them (`fields`); or zeroed fields
+/// and the descriptor in register `at`.
 #[inline(never)]
 fn allocate_with_desc(
     cx: &mut Ctx,
@@ -775,9 +776,9 @@ fn allocate_with_desc(
         return or_trap(cx, Err(TrapCode::NullDescriptorReference));
     }
     let mut cells = vec![0; len + 1];
-    cells[0] = desc;
+    cells[len] = desc;
     if fields {
-        cells[1..].copy_from_slice(&stack[first..first + len]);
+        cells[..len].copy_from_slice(&stack[first..first + len]);
     }
     let r = allocate(cx, ip, ty, false, cells.into());
     or_trap(cx, r)
@@ -789,9 +790,23 @@ pub(super) fn ref_get_desc(s: &mut State, cx: &mut Ctx, dst: Dst, obj: Reg) -> F
     if r == 0 {
         return trap(cx, TrapCode::NullReference);
     }
-    let d = cx.store().gc.get(r).cells[0];
+    let d = desc_of(cx.store(), r).unwrap_or(0);
     s.w(dst, d);
     s.next()
+}
+
+/// The descriptor of struct `r`, if its type has one (its layout is cached: it was
+/// allocated).
+#[inline(never)]
+fn desc_of(store: &Store, r: u64) -> Option<u64> {
+    if !gc::is_object(r) || gc::kind(r) != RefKind::Struct {
+        return None;
+    }
+    let o = store.gc.get(r);
+    match store.gc.layouts.get(o.ty as usize) {
+        Some(Some(l)) if l.has_desc => o.cells.get(l.desc_cell as usize).copied(),
+        _ => None,
+    }
 }
 
 /// Whether `r` has descriptor `desc` (or is null, when `NULLABLE`); `desc` is not null.
@@ -800,12 +815,7 @@ fn has_desc(store: &Store, r: u64, desc: u64, flags: u8) -> bool {
     if r == 0 {
         return flags & cast::NULLABLE != 0;
     }
-    if !gc::is_object(r) || gc::kind(r) != RefKind::Struct {
-        return false;
-    }
-    let o = store.gc.get(r);
-    let described = matches!(store.gc.layouts.get(o.ty as usize), Some(Some(l)) if l.has_desc);
-    described && o.cells[0] == desc
+    desc_of(store, r) == Some(desc)
 }
 
 #[inline(always)]
