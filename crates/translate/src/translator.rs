@@ -1226,23 +1226,12 @@ impl<'m> Translator<'m> {
         self.pop_n(1);
         let flags = if cast.to_nullable { c::NULLABLE } else { 0 } | if fail { c::FAIL } else { 0 };
         let r = self.top_reg()?;
-        let depth = cast.depth;
-        if self.values_in_place(depth) {
-            self.branch_to(depth, |to| Instr::BrOnCastDescEq { r, desc, flags, to });
-        } else {
-            let skip = self.emit(Instr::BrOnCastDescEq {
-                r,
-                desc,
-                flags: flags ^ c::FAIL,
-                to: 0,
-            });
-            self.place_branch_values(depth)?;
-            self.branch_to(depth, |to| Instr::Br { to });
-            let here = self.code.len() as u32;
-            self.patch(skip, here);
-        }
-        self.last_result = None;
-        Ok(())
+        self.conditional_branch(cast.depth, |to, negated| Instr::BrOnCastDescEq {
+            r,
+            desc,
+            flags: if negated { flags ^ c::FAIL } else { flags },
+            to,
+        })
     }
 
     fn visit_br_on_cast_desc_eq(&mut self, cast: spindle_decode::BrOnCast) -> Result<()> {
@@ -1561,31 +1550,16 @@ impl<'m> Translator<'m> {
     /// `br_on_cast` (or `_fail` when `fail`): branches with the reference (the label's last
     /// value) when it matches (does not match); it stays on the stack either way.
     fn br_on_cast(&mut self, cast: spindle_decode::BrOnCast, fail: bool) -> Result<()> {
+        use spindle_ir::cast as c;
         let (flags, target) = self.cast_target(cast.to, cast.to_nullable);
-        let flags = flags | if fail { spindle_ir::cast::FAIL } else { 0 };
+        let flags = flags | if fail { c::FAIL } else { 0 };
         let r = self.top_reg()?;
-        let depth = cast.depth;
-        if self.values_in_place(depth) {
-            self.branch_to(depth, |to| Instr::BrOnCast {
-                r,
-                flags,
-                target,
-                to,
-            });
-        } else {
-            let skip = self.emit(Instr::BrOnCast {
-                r,
-                flags: flags ^ spindle_ir::cast::FAIL,
-                target,
-                to: 0,
-            });
-            self.place_branch_values(depth)?;
-            self.branch_to(depth, |to| Instr::Br { to });
-            let here = self.code.len() as u32;
-            self.patch(skip, here);
-        }
-        self.last_result = None;
-        Ok(())
+        self.conditional_branch(cast.depth, |to, negated| Instr::BrOnCast {
+            r,
+            flags: if negated { flags ^ c::FAIL } else { flags },
+            target,
+            to,
+        })
     }
 
     fn visit_br_on_cast(&mut self, cast: spindle_decode::BrOnCast) -> Result<()> {
@@ -2392,36 +2366,41 @@ impl<'m> Translator<'m> {
         let h = self.stack.len() - 1;
         let (operand, gc) = (self.stack[h], self.gc_ref[h]);
         self.pop_n(1);
-        if self.values_in_place(depth) {
-            self.branch_to(depth, |to| Instr::BrIfNull { r, to });
-        } else {
-            // The label's values lie below the reference, in slots below its own, so
-            // placing them leaves the reference intact for the fall-through path.
-            let skip = self.emit(Instr::BrIfNonNull { r, to: 0 });
-            self.place_branch_values(depth)?;
-            self.branch_to(depth, |to| Instr::Br { to });
-            let here = self.code.len() as u32;
-            self.patch(skip, here);
-        }
-        self.push_entry(operand, 1, gc)?;
-        self.last_result = None;
-        Ok(())
+        // The label's values lie below the reference, in slots below its own, so placing
+        // them leaves the reference intact for the fall-through path.
+        self.conditional_branch(depth, |to, negated| match negated {
+            false => Instr::BrIfNull { r, to },
+            true => Instr::BrIfNonNull { r, to },
+        })?;
+        self.push_entry(operand, 1, gc)
     }
 
     /// `br_on_non_null`: branches with the reference (the label's last value) when it is not
     /// null, else drops it.
     fn visit_br_on_non_null(&mut self, depth: u32) -> Result<()> {
         let r = self.top_reg()?;
+        self.conditional_branch(depth, |to, negated| match negated {
+            false => Instr::BrIfNonNull { r, to },
+            true => Instr::BrIfNull { r, to },
+        })?;
+        self.pop_n(1);
+        Ok(())
+    }
+
+    /// A branch out `depth` frames taken when a condition holds: `make(to, false)` is the
+    /// instruction that branches when it holds, `make(to, true)` when it does not. When the
+    /// label's values are in place that is one instruction; otherwise the negated one skips
+    /// the copies that place them and the `Br` after them.
+    fn conditional_branch(&mut self, depth: u32, make: impl Fn(i32, bool) -> Instr) -> Result<()> {
         if self.values_in_place(depth) {
-            self.branch_to(depth, |to| Instr::BrIfNonNull { r, to });
+            self.branch_to(depth, |to| make(to, false));
         } else {
-            let skip = self.emit(Instr::BrIfNull { r, to: 0 });
+            let skip = self.emit(make(0, true));
             self.place_branch_values(depth)?;
             self.branch_to(depth, |to| Instr::Br { to });
             let here = self.code.len() as u32;
             self.patch(skip, here);
         }
-        self.pop_n(1);
         self.last_result = None;
         Ok(())
     }

@@ -13,7 +13,7 @@ use crate::store::MemoryEntity;
 const OOB: TrapCode = TrapCode::MemoryOutOfBounds;
 
 /// Store index of memory `mem` of the current instance.
-fn memory_index(cx: &mut Ctx, mem: u32) -> usize {
+pub(super) fn memory_index(cx: &mut Ctx, mem: u32) -> usize {
     let inst = cx.cur.inst;
     cx.store().instances[inst].memories[mem as usize] as usize
 }
@@ -29,7 +29,7 @@ fn operand(m: &MemoryEntity, v: u64) -> u64 {
 }
 
 /// `[addr + offset, + width)` within `m`, as a byte range.
-fn access(
+pub(super) fn access(
     m: &MemoryEntity,
     addr: u64,
     offset: u64,

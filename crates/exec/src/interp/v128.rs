@@ -6,7 +6,8 @@
 
 use spindle_ir::{Dst, Reg, TrapCode};
 
-use super::handlers::{range, trap, Ctx, Flow, State};
+use super::any_memory::{access, memory_index};
+use super::handlers::{trap, Ctx, Flow, State};
 use crate::simd::{self, V128};
 
 const OOB: TrapCode = TrapCode::MemoryOutOfBounds;
@@ -249,17 +250,8 @@ fn any_access(
     offset: u64,
     width: usize,
 ) -> Result<(usize, usize, usize), TrapCode> {
-    let inst = cx.cur.inst;
-    let store = cx.store();
-    let m = store.instances[inst].memories[mem as usize] as usize;
-    let memory = &store.memories[m];
-    let addr = if memory.ty.memory64 {
-        addr
-    } else {
-        addr as u32 as u64
-    };
-    let start = addr.checked_add(offset).ok_or(OOB)?;
-    let (start, end) = range(start, width as u64, memory.data.len(), OOB)?;
+    let m = memory_index(cx, mem as u32);
+    let (start, end) = access(&cx.store().memories[m], addr, offset, width as u64)?;
     Ok((m, start, end))
 }
 
