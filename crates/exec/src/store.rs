@@ -222,7 +222,7 @@ pub struct Store {
     pub tags: Vec<u32>,
     /// Exceptions; an `exnref` is an index here plus one. One caught by a clause without a
     /// reference is freed (its index joins `free_exceptions`); the others live as long as
-    /// the store (collecting them needs the GC's roots, issue 4).
+    /// the store (the collector does not trace exception references).
     pub exceptions: Vec<ExceptionEntity>,
     pub free_exceptions: Vec<u32>,
     pub instances: Vec<InstanceEntity>,
