@@ -588,7 +588,8 @@ macro_rules! define_instr {
         }
 
         /// Whether each kind of instruction (by opcode) has a result register.
-        static HAS_DST: [bool; Opcode::COUNT] = [$( false $( || <$t as AsDst>::IS_DST )* ),*];
+        const HAS_DST_TABLE: [bool; Opcode::COUNT] = [$( false $( || <$t as AsDst>::IS_DST )* ),*];
+        static HAS_DST: [bool; Opcode::COUNT] = HAS_DST_TABLE;
 
         impl Instr {
             /// The instruction's opcode (equal to its `u16` tag).
@@ -609,10 +610,11 @@ macro_rules! define_instr {
             /// Whether running the instruction leaves its result in the accumulator (every
             /// instruction with a result register but `CopyMany` and those with a `v128`
             /// result, which the 64-bit accumulator cannot hold).
+            #[inline]
             pub fn sets_acc(&self) -> bool {
-                !matches!(self, Instr::CopyMany { .. })
-                    && !self.writes_v128()
-                    && { *self }.dst_mut().is_some()
+                SETS_ACC[self.opcode() as usize]
+                    && !matches!(self, Instr::StructGet { ext: gc_read::V128, .. }
+                        | Instr::ArrayGet { ext: gc_read::V128, .. })
             }
 
             /// Whether the instruction calls a function (any kind of call or tail call).
@@ -666,12 +668,18 @@ macro_rules! define_instr {
             }
 
             /// The register the instruction writes its result to, if it has one.
+            #[inline]
             pub fn dst_mut(&mut self) -> Option<&mut Dst> {
-                // Most instructions the translator's passes ask have none: a table lookup
-                // answers them without the match over every kind.
+                // Many instructions the translator's passes ask have none: a table lookup
+                // (inlined into the caller) answers them without the match over every kind.
                 if !HAS_DST[self.opcode() as usize] {
                     return None;
                 }
+                self.dst_field()
+            }
+
+            /// `dst_mut` for an instruction with a result register.
+            fn dst_field(&mut self) -> Option<&mut Dst> {
                 match self {
                     $( Instr::$name { $($f),* } => {
                         let found: Option<&mut Dst> = None;
@@ -979,6 +987,42 @@ macro_rules! define_numeric {
             }
         }
 
+        /// Whether each kind of instruction (by opcode) leaves its result in the
+        /// accumulator (see [`Instr::sets_acc`]; `StructGet`/`ArrayGet` of a `v128` apart).
+        static SETS_ACC: [bool; Opcode::COUNT] = {
+            let mut t = HAS_DST_TABLE;
+            let not = [
+                Opcode::CopyMany, Opcode::V128Const, Opcode::I8x16Shuffle, Opcode::Copy128,
+                Opcode::Select128, Opcode::GlobalGet128, Opcode::V128LoadMem, Opcode::V128LoadLane,
+                $( Opcode::$vu, )* $( Opcode::$vb, )* $( Opcode::$vt, )* $( Opcode::$vs, )*
+                $( Opcode::$vsp, )* $( Opcode::$vr, )* $( Opcode::$vl, )*
+            ];
+            let mut i = 0;
+            while i < not.len() {
+                t[not[i] as usize] = false;
+                i += 1;
+            }
+            t
+        };
+
+        /// Whether each kind of instruction (by opcode) may write its result to the
+        /// accumulator only (see [`Instr::can_result_in_acc`]).
+        static RESULT_IN_ACC: [bool; Opcode::COUNT] = {
+            let mut t = [false; Opcode::COUNT];
+            let kinds = [
+                $( Opcode::$b, Opcode::$ba, Opcode::$bab, )*
+                $( Opcode::$bi, Opcode::$bia, )*
+                $( Opcode::$u, Opcode::$ua, )*
+                $( Opcode::$l, Opcode::$la, Opcode::$lw, )*
+            ];
+            let mut i = 0;
+            while i < kinds.len() {
+                t[kinds[i] as usize] = true;
+                i += 1;
+            }
+            t
+        };
+
         /// Whether each kind of instruction (by opcode) has an `…Acc` form.
         static ACC_FORMS: [bool; Opcode::COUNT] = {
             let mut t = [false; Opcode::COUNT];
@@ -1015,15 +1059,22 @@ macro_rules! define_numeric {
         impl Instr {
             /// The offset of the instruction's branch target, if it branches (`BrTable`
             /// jumps to the `Br`s that follow it instead).
+            #[inline]
             pub fn branch_offset(&self) -> Option<i32> {
                 { *self }.branch_offset_mut().map(|to| *to)
             }
 
             /// The branch offset field, if the instruction branches.
+            #[inline]
             pub fn branch_offset_mut(&mut self) -> Option<&mut i32> {
                 if !BRANCHES[self.opcode() as usize] {
                     return None;
                 }
+                self.branch_field()
+            }
+
+            /// `branch_offset_mut` for an instruction that branches.
+            fn branch_field(&mut self) -> Option<&mut i32> {
                 match self {
                     Instr::Br { to }
                     | Instr::CopyBr { to, .. }
@@ -1173,11 +1224,9 @@ macro_rules! define_numeric {
             /// Whether the instruction may write its result to [`Dst::ACC`] only: the
             /// numeric instructions with a result (the interpreter has a second handler for
             /// each that skips the store).
+            #[inline]
             pub fn can_result_in_acc(&self) -> bool {
-                matches!(self, $( Instr::$b { .. } | Instr::$ba { .. } | Instr::$bab { .. } )|*)
-                    || matches!(self, $( Instr::$bi { .. } | Instr::$bia { .. } )|*)
-                    || matches!(self, $( Instr::$u { .. } | Instr::$ua { .. } )|*)
-                    || matches!(self, $( Instr::$l { .. } | Instr::$la { .. } | Instr::$lw { .. } )|*)
+                RESULT_IN_ACC[self.opcode() as usize]
             }
 
             /// A load's kind (see [`load`]), result, address register and offset.
@@ -1234,10 +1283,16 @@ macro_rules! define_numeric {
             /// operand). The caller guarantees the instruction just before wrote `reg` and
             /// set the accumulator (see [`Instr::sets_acc`]) and that nothing branches to
             /// this one.
+            #[inline]
             pub fn to_acc(&self, reg: Reg) -> Option<Instr> {
                 if !ACC_FORMS[self.opcode() as usize] {
                     return None;
                 }
+                self.acc_form(reg)
+            }
+
+            /// `to_acc` for an instruction that has `…Acc` forms.
+            fn acc_form(&self, reg: Reg) -> Option<Instr> {
                 match *self {
                     $( Instr::$b { dst, a, b } => {
                         if a == reg {
@@ -1382,6 +1437,51 @@ mod tests {
         );
         assert_eq!(BinOp::F32Add.instr_imm(Dst(1), Reg(2), 5), None);
         assert!(Instr::Br { to: 3 }.dst_mut().is_none());
+    }
+
+    #[test]
+    fn per_opcode_tables_answer_as_the_instructions_say() {
+        let (d, r) = (Dst(4), Reg(1));
+        let add = BinOp::I32Add.instr(d, r, r);
+        assert!(add.sets_acc() && add.can_result_in_acc());
+        assert!(add.to_acc(r).is_some() && add.branch_offset().is_none());
+        let copy_many = Instr::CopyMany {
+            dst: d,
+            src: r,
+            len: 2,
+        };
+        assert!(!copy_many.sets_acc() && !copy_many.can_result_in_acc());
+        let v = Instr::V128Const {
+            dst: d,
+            lo: 1,
+            hi: 2,
+        };
+        assert!(!v.sets_acc() && v.writes_v128() && { v }.dst_mut().is_some());
+        let lane = Instr::I32x4ExtractLane {
+            dst: d,
+            src: r,
+            lane: 1,
+        };
+        assert!(lane.sets_acc() && !lane.can_result_in_acc() && lane.to_acc(r).is_none());
+        let get = |ext| Instr::StructGet {
+            dst: d,
+            obj: r,
+            field: 0,
+            ext,
+        };
+        assert!(get(gc_read::Plain).sets_acc() && !get(gc_read::V128).sets_acc());
+        let br = Instr::BrOnCast {
+            r,
+            flags: 0,
+            target: 0,
+            to: 5,
+        };
+        assert_eq!(br.branch_offset(), Some(5));
+        assert!({ br }.dst_mut().is_none() && !br.sets_acc());
+        assert_eq!(
+            Instr::BrIfEqz { cond: r, to: 1 }.to_acc(r),
+            Some(Instr::BrIfEqzAcc { to: 1 })
+        );
     }
 
     #[test]
