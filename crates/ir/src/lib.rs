@@ -728,6 +728,20 @@ not_dst!(BinOp, UnOp);
 
 for_each_instr!(define_instr);
 
+/// `table` with the entries of `kinds` set to `value` (builds the per-opcode tables).
+const fn mark(
+    mut table: [bool; Opcode::COUNT],
+    kinds: &[Opcode],
+    value: bool,
+) -> [bool; Opcode::COUNT] {
+    let mut i = 0;
+    while i < kinds.len() {
+        table[kinds[i] as usize] = value;
+        i += 1;
+    }
+    table
+}
+
 /// Calls macro `$m` (after the tokens given before the families) with the numeric
 /// instruction families, each line naming the forms of one operator:
 /// `binary { X/XAcc/XAccB ... }` (operands in registers, first or second from the
@@ -989,72 +1003,52 @@ macro_rules! define_numeric {
 
         /// Whether each kind of instruction (by opcode) leaves its result in the
         /// accumulator (see [`Instr::sets_acc`]; `StructGet`/`ArrayGet` of a `v128` apart).
-        static SETS_ACC: [bool; Opcode::COUNT] = {
-            let mut t = HAS_DST_TABLE;
-            let not = [
+        static SETS_ACC: [bool; Opcode::COUNT] = mark(
+            HAS_DST_TABLE,
+            &[
                 Opcode::CopyMany, Opcode::V128Const, Opcode::I8x16Shuffle, Opcode::Copy128,
                 Opcode::Select128, Opcode::GlobalGet128, Opcode::V128LoadMem, Opcode::V128LoadLane,
                 $( Opcode::$vu, )* $( Opcode::$vb, )* $( Opcode::$vt, )* $( Opcode::$vs, )*
                 $( Opcode::$vsp, )* $( Opcode::$vr, )* $( Opcode::$vl, )*
-            ];
-            let mut i = 0;
-            while i < not.len() {
-                t[not[i] as usize] = false;
-                i += 1;
-            }
-            t
-        };
+            ],
+            false,
+        );
 
         /// Whether each kind of instruction (by opcode) may write its result to the
         /// accumulator only (see [`Instr::can_result_in_acc`]).
-        static RESULT_IN_ACC: [bool; Opcode::COUNT] = {
-            let mut t = [false; Opcode::COUNT];
-            let kinds = [
+        static RESULT_IN_ACC: [bool; Opcode::COUNT] = mark(
+            [false; Opcode::COUNT],
+            &[
                 $( Opcode::$b, Opcode::$ba, Opcode::$bab, )*
                 $( Opcode::$bi, Opcode::$bia, )*
                 $( Opcode::$u, Opcode::$ua, )*
                 $( Opcode::$l, Opcode::$la, Opcode::$lw, )*
-            ];
-            let mut i = 0;
-            while i < kinds.len() {
-                t[kinds[i] as usize] = true;
-                i += 1;
-            }
-            t
-        };
+            ],
+            true,
+        );
 
         /// Whether each kind of instruction (by opcode) has an `…Acc` form.
-        static ACC_FORMS: [bool; Opcode::COUNT] = {
-            let mut t = [false; Opcode::COUNT];
-            let forms = [
+        static ACC_FORMS: [bool; Opcode::COUNT] = mark(
+            [false; Opcode::COUNT],
+            &[
                 Opcode::BrIfEqz, Opcode::BrTable, Opcode::BrIfNez,
                 $( Opcode::$b, )* $( Opcode::$bi, )* $( Opcode::$u, )* $( Opcode::$l, )*
                 $( Opcode::$st, )* $( Opcode::$brr, )* $( Opcode::$bri, )*
-            ];
-            let mut i = 0;
-            while i < forms.len() {
-                t[forms[i] as usize] = true;
-                i += 1;
-            }
-            t
-        };
+            ],
+            true,
+        );
 
         /// Whether each kind of instruction (by opcode) has a branch offset.
-        static BRANCHES: [bool; Opcode::COUNT] = {
-            let mut t = [false; Opcode::COUNT];
-            let branches = [
+        static BRANCHES: [bool; Opcode::COUNT] = mark(
+            [false; Opcode::COUNT],
+            &[
                 Opcode::Br, Opcode::CopyBr, Opcode::BrIfEqz, Opcode::BrIfNez, Opcode::BrIfEqzAcc,
                 Opcode::BrIfNezAcc, Opcode::BrIfNull, Opcode::BrIfNonNull, Opcode::BrOnCast,
                 Opcode::BrOnCastDescEq,
                 $( Opcode::$brr, Opcode::$bra, Opcode::$bri, Opcode::$bria, )*
-            ];
-            let mut i = 0;
-            while i < branches.len() {
-                t[branches[i] as usize] = true;
-                i += 1;
-            }
-            t
-        };
+            ],
+            true,
+        );
 
         impl Instr {
             /// The offset of the instruction's branch target, if it branches (`BrTable`

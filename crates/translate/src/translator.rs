@@ -1591,11 +1591,7 @@ impl Translator<'_> {
         wide: bool,
         make: impl FnOnce(Dst, &[Reg]) -> Instr,
     ) -> Result<()> {
-        let first = self.stack.len() - n;
-        let mut regs = [Reg(0); 3];
-        for (i, h) in (first..first + n).enumerate() {
-            regs[i] = self.reg_at(h)?;
-        }
+        let regs = self.top_regs(n)?;
         self.pop_n(n);
         let dst = if wide {
             self.push_temp128()?
@@ -2195,11 +2191,7 @@ impl<'m> Translator<'m> {
     /// A wide-arithmetic operator: `n` operands in, two results (low, high) out, in the two
     /// slots from the first operand's.
     fn wide(&mut self, n: usize, make: impl FnOnce(Dst, &[Reg]) -> Instr) -> Result<()> {
-        let first = self.stack.len() - n;
-        let mut regs = [Reg(0); 4];
-        for (i, h) in (first..first + n).enumerate() {
-            regs[i] = self.reg_at(h)?;
-        }
+        let regs = self.top_regs(n)?;
         self.pop_n(n);
         let dst = self.push_temp()?;
         self.push_temp()?;
