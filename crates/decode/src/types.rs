@@ -276,9 +276,122 @@ pub struct MemoryType {
 }
 
 impl MemoryType {
+    /// A 32-bit memory of `minimum` to `maximum` 64 KiB pages (wasmtime's constructor).
+    pub fn new(minimum: u32, maximum: Option<u32>) -> MemoryType {
+        MemoryType {
+            memory64: false,
+            shared: false,
+            limits: Limits {
+                initial: minimum.into(),
+                maximum: maximum.map(Into::into),
+            },
+            page_size_log2: None,
+        }
+    }
+
+    /// A 64-bit memory of `minimum` to `maximum` 64 KiB pages.
+    pub fn new64(minimum: u64, maximum: Option<u64>) -> MemoryType {
+        MemoryType {
+            memory64: true,
+            limits: Limits {
+                initial: minimum,
+                maximum,
+            },
+            ..MemoryType::new(0, None)
+        }
+    }
+
+    /// A shared 32-bit memory (threads) of `minimum` to `maximum` pages.
+    pub fn shared(minimum: u32, maximum: u32) -> MemoryType {
+        MemoryType {
+            shared: true,
+            ..MemoryType::new(minimum, Some(maximum))
+        }
+    }
+
     /// log2 of the page size in bytes.
     pub fn page_size_log2(&self) -> u32 {
         self.page_size_log2.unwrap_or(16)
+    }
+
+    /// The minimum size in pages.
+    pub fn minimum(&self) -> u64 {
+        self.limits.initial
+    }
+
+    /// The maximum size in pages, if any.
+    pub fn maximum(&self) -> Option<u64> {
+        self.limits.maximum
+    }
+
+    /// Whether addresses are 64-bit.
+    pub fn is_64(&self) -> bool {
+        self.memory64
+    }
+}
+
+impl TableType {
+    /// A 32-bit table of `element` references, `minimum` to `maximum` elements (wasmtime's
+    /// constructor).
+    pub fn new(element: RefType, minimum: u32, maximum: Option<u32>) -> TableType {
+        TableType {
+            element,
+            table64: false,
+            shared: false,
+            limits: Limits {
+                initial: minimum.into(),
+                maximum: maximum.map(Into::into),
+            },
+        }
+    }
+
+    /// The element type.
+    pub fn element(&self) -> RefType {
+        self.element
+    }
+
+    /// The minimum number of elements.
+    pub fn minimum(&self) -> u64 {
+        self.limits.initial
+    }
+
+    /// The maximum number of elements, if any.
+    pub fn maximum(&self) -> Option<u64> {
+        self.limits.maximum
+    }
+}
+
+/// Whether a global can be set (wasmtime's name).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Mutability {
+    /// Immutable.
+    Const,
+    /// Mutable.
+    Var,
+}
+
+impl GlobalType {
+    /// A global holding `content`.
+    pub fn new(content: ValType, mutability: Mutability) -> GlobalType {
+        GlobalType {
+            content,
+            mutable: mutability == Mutability::Var,
+            shared: false,
+        }
+    }
+
+    /// The value type.
+    pub fn content(&self) -> ValType {
+        self.content
+    }
+
+    /// Whether it can be set.
+    pub fn mutability(&self) -> Mutability {
+        if self.mutable {
+            Mutability::Var
+        } else {
+            Mutability::Const
+        }
     }
 }
 

@@ -77,7 +77,7 @@ impl AnyRef {
 }
 
 /// Why a call did not complete.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub struct Trap {
     pub code: TrapCode,
     /// For host errors: what the host said.
@@ -85,6 +85,39 @@ pub struct Trap {
     /// For `UncaughtException`: the exception (its index in `Store::exceptions`). A host
     /// function that returns such a trap throws the exception into its Wasm caller.
     pub exception: Option<u32>,
+    /// For host errors: the error value the embedder's host function returned, carried
+    /// through the interpreter untouched so the embedder gets it back (the embedding API
+    /// decides what it is).
+    pub payload: Option<Box<dyn std::any::Any + Send + Sync>>,
+    /// The Wasm frames the trap went through, innermost first (empty when not captured).
+    pub backtrace: Vec<FrameInfo>,
+}
+
+/// A Wasm frame of a trap's backtrace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameInfo {
+    /// The function's index in its module (imports included).
+    pub func_index: u32,
+    /// Its name from the module's name section.
+    pub func_name: Option<String>,
+    /// The module's name from the name section.
+    pub module_name: Option<String>,
+    /// Byte offset in the module of the instruction that trapped (innermost frame) or of
+    /// the call (outer frames).
+    pub module_offset: Option<usize>,
+}
+
+impl fmt::Display for FrameInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(at) = self.module_offset {
+            write!(f, "{at:#8x} - ")?;
+        }
+        let module = self.module_name.as_deref().unwrap_or("<unknown>");
+        match &self.func_name {
+            Some(name) => write!(f, "{module}!{name}"),
+            None => write!(f, "{module}!<wasm function {}>", self.func_index),
+        }
+    }
 }
 
 impl Trap {
@@ -93,15 +126,27 @@ impl Trap {
             code,
             message: None,
             exception: None,
+            payload: None,
+            backtrace: Vec::new(),
         }
     }
 
     /// A trap raised by a host function.
     pub fn host(message: impl Into<String>) -> Self {
         Trap {
-            code: TrapCode::Host,
             message: Some(message.into()),
-            exception: None,
+            ..Trap::new(TrapCode::Host)
+        }
+    }
+
+    /// A host function's error carrying `payload`, described by `message`.
+    pub fn host_payload(
+        message: impl Into<String>,
+        payload: Box<dyn std::any::Any + Send + Sync>,
+    ) -> Self {
+        Trap {
+            payload: Some(payload),
+            ..Trap::host(message)
         }
     }
 
@@ -109,9 +154,8 @@ impl Trap {
     /// function.
     pub fn exception(exn: u32) -> Self {
         Trap {
-            code: TrapCode::UncaughtException,
-            message: None,
             exception: Some(exn),
+            ..Trap::new(TrapCode::UncaughtException)
         }
     }
 }
@@ -134,7 +178,7 @@ impl fmt::Display for Trap {
 impl std::error::Error for Trap {}
 
 /// An error from compiling, linking, instantiating or calling.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum Error {
     /// The module is malformed or invalid.
     Validate(spindle_validate::ValidateError),

@@ -25,21 +25,28 @@ impl Deref for ModuleBytes {
 }
 
 impl ModuleBytes {
+    /// Reads the file at `path` into memory: safe whatever later happens to the file.
+    pub fn read_file(path: &Path) -> std::io::Result<ModuleBytes> {
+        Ok(ModuleBytes::Owned(Arc::from(std::fs::read(path)?)))
+    }
+
     /// Maps the file at `path` read-only. An empty file is read rather than mapped (a
     /// zero-length mapping is an error on some systems).
     ///
-    /// The file must not be modified while the mapping lives (the module, in lazy mode):
-    /// as with every loader that maps files, changes would show through. Bodies are
-    /// validated again as they are translated, so a changed file yields errors, not
-    /// unchecked code.
-    pub fn map_file(path: &Path) -> std::io::Result<ModuleBytes> {
+    /// # Safety
+    ///
+    /// The file must not be truncated or modified while the mapping lives (the module, in
+    /// lazy mode): a truncated file makes reads of the mapping fault (SIGBUS), and changes
+    /// would show through. (Bodies are validated again as they are translated, so a
+    /// changed file that stays long enough yields errors, not unchecked code.)
+    pub unsafe fn map_file(path: &Path) -> std::io::Result<ModuleBytes> {
         let file = File::open(path)?;
         if file.metadata()?.len() == 0 {
             return Ok(ModuleBytes::Owned(Arc::from(&[][..])));
         }
         // SAFETY: the mapping is read-only and private to this process; its bytes are only
-        // read as `&[u8]` while the `Mmap` lives. Another process truncating or rewriting
-        // the file is the caveat documented above (the same as for any mapped loader).
+        // read as `&[u8]` while the `Mmap` lives. The caller promises the file stays as it
+        // is (the contract above).
         let map = unsafe { memmap2::Mmap::map(&file)? };
         Ok(ModuleBytes::Mapped(Arc::new(map)))
     }

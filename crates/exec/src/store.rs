@@ -209,6 +209,9 @@ pub(crate) struct Frame {
 
 /// All runtime entities, and the interpreter's stacks.
 pub struct Store {
+    /// This store's identity, unique in the process (never reused): handles of the
+    /// embedding API carry it, so one used with another store is caught.
+    pub id: u64,
     pub registry: Arc<TypeRegistry>,
     /// The embedder's data (typed by the API layer).
     pub data: Box<dyn Any + Send>,
@@ -254,16 +257,22 @@ pub struct Store {
     /// The Wasm frames stopped in a call to a host function (their state is not in
     /// `frames`): the collector reads their references too.
     pub(crate) host_frames: Vec<Frame>,
-    /// The innermost frames of suspended resumable calls (the embedder holds their state):
-    /// the collector reads their references too. (One the embedder drops without resuming
-    /// stays here, as its frames stay in `frames`.)
-    pub(crate) suspended_frames: Vec<Frame>,
+    /// The resumable calls suspended on this store, oldest first: their frames stay on the
+    /// stacks until they finish, or until the embedder drops them (noticed at the next call,
+    /// which then unwinds them).
+    pub(crate) suspensions: Vec<crate::interp::SuspensionRecord>,
+    /// The payload of a host function's panic, caught where Wasm called the function so the
+    /// run unwinds as after a trap; the embedding API re-raises it once the call is back in
+    /// the embedder's hands.
+    pub panic: Option<Box<dyn Any + Send>>,
 }
 
 impl Store {
     /// An empty store.
     pub fn new(registry: Arc<TypeRegistry>, data: Box<dyn Any + Send>) -> Self {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Store {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             registry,
             data,
             funcs: Vec::new(),
@@ -288,7 +297,8 @@ impl Store {
             native_base: 0,
             gc: crate::gc::GcHeap::default(),
             host_frames: Vec::new(),
-            suspended_frames: Vec::new(),
+            suspensions: Vec::new(),
+            panic: None,
         }
     }
 

@@ -22,6 +22,46 @@ pub struct FuncType {
     pub results: Vec<ValType>,
 }
 
+impl FuncType {
+    /// A function type of `params` and `results`.
+    pub fn new(
+        params: impl IntoIterator<Item = ValType>,
+        results: impl IntoIterator<Item = ValType>,
+    ) -> FuncType {
+        FuncType {
+            params: params.into_iter().collect(),
+            results: results.into_iter().collect(),
+        }
+    }
+
+    /// The parameter types.
+    pub fn params(&self) -> impl ExactSizeIterator<Item = ValType> + '_ {
+        self.params.iter().copied()
+    }
+
+    /// The result types.
+    pub fn results(&self) -> impl ExactSizeIterator<Item = ValType> + '_ {
+        self.results.iter().copied()
+    }
+}
+
+/// As in the text format: `(func (param i32 i64) (result i32))`.
+impl std::fmt::Display for FuncType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(func")?;
+        for (word, types) in [("param", &self.params), ("result", &self.results)] {
+            if !types.is_empty() {
+                write!(f, " ({word}")?;
+                for t in types.iter() {
+                    write!(f, " {t}")?;
+                }
+                f.write_str(")")?;
+            }
+        }
+        f.write_str(")")
+    }
+}
+
 /// Interned types, shared by an engine's modules and stores.
 #[derive(Default, Debug)]
 pub struct TypeRegistry {

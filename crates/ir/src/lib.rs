@@ -151,6 +151,9 @@ impl fmt::Display for TrapCode {
     }
 }
 
+/// The embedding API hands trap codes to embedders as errors (wasmtime's `Trap`).
+impl core::error::Error for TrapCode {}
+
 /// Field types of instructions that may be the result register.
 pub trait AsDst {
     /// Whether the field is a result register (`Dst`).

@@ -3,129 +3,109 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use spindle_decode::ValType;
-use spindle_exec::{Error, FuncType, Trap, Val};
+use spindle_decode::{AbstractHeapType, HeapType, RefType, ValType};
+use spindle_exec::Val as ExecVal;
 
-use crate::Store;
+use crate::error::{from_trap, resume_panic, to_trap};
+use crate::store::{check_store, store_data, store_data_mut, AsContext, AsContextMut};
+use crate::values::{AnyRef, ExternRef, V128};
+use crate::{Engine, Error, Extern, FuncType, Result, Val};
 
-/// A function of a store (Wasm or host). Valid only with the store it came from.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Func(pub(crate) u32);
-
-/// What a host function sees of the store: the embedder's data, and calls back into Wasm.
-pub struct Caller<'a, T> {
-    pub(crate) store: &'a mut spindle_exec::Store,
-    pub(crate) _data: PhantomData<fn() -> T>,
-}
-
-impl<T: 'static> Caller<'_, T> {
-    /// The embedder's data.
-    pub fn data(&self) -> &T {
-        self.store
-            .data
-            .downcast_ref()
-            .expect("the store's data has type T")
-    }
-
-    /// The embedder's data, mutably.
-    pub fn data_mut(&mut self) -> &mut T {
-        self.store
-            .data
-            .downcast_mut()
-            .expect("the store's data has type T")
-    }
-
-    /// Calls a function of the same store (re-entering Wasm). An exception the callee does
-    /// not catch comes back as a trap that [`Caller::caught`] reads; returning that trap
-    /// from the host function throws the exception on into its caller.
-    pub fn call(&mut self, func: Func, params: &[Val], results: &mut [Val]) -> Result<(), Trap> {
-        spindle_exec::call(self.store, func.0, params, results)
-    }
-
-    /// A new exception of `tag` with `payload` (values of the tag's parameter types), as the
-    /// trap to return from the host function: the Wasm code that called it sees the
-    /// exception thrown at the call, and its `try_table`s can catch it.
-    pub fn throw(&mut self, tag: crate::Tag, payload: &[Val]) -> Trap {
-        self.store.new_exception(tag.0, payload)
-    }
-
-    /// The tag and payload of the exception `trap` carries (one Wasm did not catch), if any.
-    pub fn caught(&self, trap: &Trap) -> Option<(crate::Tag, Vec<Val>)> {
-        let (tag, payload) = self.store.exception_of(trap)?;
-        Some((crate::Tag(tag), payload))
-    }
+/// A function of a store (Wasm or host). A handle: cheap to copy, valid only with the store
+/// it came from (another store panics).
+///
+/// ```
+/// use spindle::{Engine, Func, Store};
+/// let engine = Engine::default();
+/// let mut store = Store::new(&engine, ());
+/// let double = Func::wrap(&mut store, |x: i32| x * 2);
+/// let typed = double.typed::<i32, i32>(&store)?;
+/// assert_eq!(typed.call(&mut store, 21)?, 42);
+/// # Ok::<(), spindle::Error>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Func {
+    store: u64,
+    index: u32,
 }
 
 impl Func {
-    /// A host function of type `ty` from a closure over dynamic values.
-    pub fn new<T: Send + 'static>(
-        store: &mut Store<T>,
-        ty: FuncType,
-        f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
-    ) -> Func {
-        let id = store.inner.registry.intern(&ty);
-        let host: spindle_exec::HostFunc = Arc::new(
-            move |s: &mut spindle_exec::Store, args: &[Val], results: &mut [Val]| {
-                f(
-                    Caller {
-                        store: s,
-                        _data: PhantomData,
-                    },
-                    args,
-                    results,
-                )
-            },
-        );
-        Func(store.inner.add_host_func(id, host))
+    pub(crate) fn from_index(store: u64, index: u32) -> Func {
+        Func { store, index }
     }
 
-    /// A host function from a typed closure, e.g. `|caller: Caller<'_, T>, a: i32| a + 1`.
-    pub fn wrap<T: Send + 'static, Params, Results>(
-        store: &mut Store<T>,
+    /// The store's index of the function; panics if `store` is not its store.
+    #[track_caller]
+    pub(crate) fn index(self, store: u64) -> u32 {
+        check_store(self.store, store);
+        self.index
+    }
+
+    /// A host function of type `ty` from a closure over dynamic values.
+    ///
+    /// ```
+    /// use spindle::{Engine, Func, FuncType, Store, Val, ValType};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let ty = FuncType::new([ValType::I32], [ValType::I32]);
+    /// let inc = Func::new(&mut store, ty, |_caller, args, results| {
+    ///     results[0] = Val::I32(args[0].i32().unwrap() + 1);
+    ///     Ok(())
+    /// });
+    /// let mut out = [Val::I32(0)];
+    /// inc.call(&mut store, &[Val::I32(1)], &mut out)?;
+    /// assert_eq!(out[0], Val::I32(2));
+    /// # Ok::<(), spindle::Error>(())
+    /// ```
+    pub fn new<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Func {
+        let host = dynamic_host_func(f);
+        let s = store.as_context_mut().inner;
+        let id = s.registry.intern(&ty);
+        Func::from_index(s.id, s.add_host_func(id, host))
+    }
+
+    /// A host function from a typed closure, with or without a leading [`Caller`]:
+    /// `|x: i32| x + 1`, `|mut caller: Caller<'_, T>, ptr: i32, len: i32| { ... }`. Up to 16
+    /// parameters; results are `()`, a value, a tuple, or a `Result` of those.
+    pub fn wrap<T: 'static, Params, Results>(
+        mut store: impl AsContextMut<Data = T>,
         f: impl IntoFunc<T, Params, Results>,
     ) -> Func {
         let (ty, host) = f.into_func();
-        let id = store.inner.registry.intern(&ty);
-        Func(store.inner.add_host_func(id, host))
+        let s = store.as_context_mut().inner;
+        let id = s.registry.intern(&ty);
+        Func::from_index(s.id, s.add_host_func(id, host))
     }
 
     /// The function's type.
-    pub fn ty<T>(&self, store: &Store<T>) -> FuncType {
-        store
-            .inner
-            .registry
-            .get(store.inner.funcs[self.0 as usize].ty())
+    pub fn ty(&self, store: impl AsContext) -> FuncType {
+        let s = store.as_context().inner;
+        s.registry.get(s.funcs[self.index(s.id) as usize].ty())
     }
 
-    /// Calls the function with dynamic values. Checks the number and types of `params` and
-    /// the number of `results`.
-    pub fn call<T>(
+    /// Calls the function with dynamic values. The number and types of `params` and the
+    /// number of `results` must match the function's type.
+    pub fn call(
         &self,
-        store: &mut Store<T>,
+        mut store: impl AsContextMut,
         params: &[Val],
         results: &mut [Val],
-    ) -> Result<(), Error> {
-        let ty = store
-            .inner
-            .registry
-            .get(store.inner.funcs[self.0 as usize].ty());
-        if params.len() != ty.params.len() || results.len() != ty.results.len() {
-            return Err(Error::Call(format!(
-                "expected {} arguments and {} results, got {} and {}",
-                ty.params.len(),
-                ty.results.len(),
-                params.len(),
-                results.len()
-            )));
+    ) -> Result<()> {
+        let s = store.as_context_mut().inner;
+        let index = self.index(s.id);
+        let args: Vec<ExecVal> = params.iter().map(|v| v.to_exec(s.id)).collect();
+        let mut out = vec![ExecVal::I32(0); results.len()];
+        let r = spindle_exec::call(s, index, &args, &mut out);
+        resume_panic(s);
+        r.map_err(|t| from_trap(s.id, t))?;
+        for (slot, v) in results.iter_mut().zip(out) {
+            *slot = Val::from_exec(v, s.id);
         }
-        for (v, t) in params.iter().zip(&ty.params) {
-            if !store.inner.val_matches(v, *t) {
-                return Err(Error::Call(format!(
-                    "argument {v:?} does not have type {t}"
-                )));
-            }
-        }
-        spindle_exec::call(&mut store.inner, self.0, params, results).map_err(Error::Trap)
+        Ok(())
     }
 
     /// Like [`Func::call`], but when the store's fuel runs out, or a host function the Wasm
@@ -133,34 +113,49 @@ impl Func {
     /// [`ResumableInvocation::resume`] it, or give the host function's results to
     /// [`ResumableInvocation::resume_with`] (a host function can so ask its embedder to do
     /// something, such as wait for I/O, and continue). Only the most recent suspension can
-    /// be resumed; its frames stay on the store's stacks until it finishes.
-    pub fn call_resumable<T>(
+    /// be resumed; dropping one abandons its call (its frames are freed at the store's next
+    /// call).
+    pub fn call_resumable(
         &self,
-        store: &mut Store<T>,
+        mut store: impl AsContextMut,
         params: &[Val],
         results: &mut [Val],
-    ) -> Result<ResumableCall, Error> {
-        let ty = store
-            .inner
-            .registry
-            .get(store.inner.funcs[self.0 as usize].ty());
-        if params.len() != ty.params.len() || results.len() != ty.results.len() {
-            return Err(Error::Call("wrong number of arguments or results".into()));
-        }
-        let s = spindle_exec::call_resumable(&mut store.inner, self.0, params, results)
-            .map_err(Error::Trap)?;
-        Ok(ResumableCall::from(s))
+    ) -> Result<ResumableCall> {
+        let s = store.as_context_mut().inner;
+        let index = self.index(s.id);
+        let args: Vec<ExecVal> = params.iter().map(|v| v.to_exec(s.id)).collect();
+        let mut out = vec![ExecVal::I32(0); results.len()];
+        let r = spindle_exec::call_resumable(s, index, &args, &mut out);
+        finish_resumable(s, r, &out, results)
     }
 
-    /// A typed view of the function, checked against its type.
-    pub fn typed<P: WasmParams, R: WasmResults, T>(
+    /// A typed view of the function, checked against its type: each Rust parameter type
+    /// must be a subtype of the Wasm parameter, each Wasm result a subtype of the Rust one.
+    pub fn typed<P: WasmParams, R: WasmResults>(
         &self,
-        store: &Store<T>,
-    ) -> Result<TypedFunc<P, R>, Error> {
-        let ty = self.ty(store);
-        if ty.params != P::types() || ty.results != R::types() {
-            return Err(Error::Call(format!(
-                "function type {ty:?} does not match the typed view"
+        store: impl AsContext,
+    ) -> Result<TypedFunc<P, R>> {
+        let s = store.as_context().inner;
+        let ty = self.ty(&store);
+        let (params, results) = (P::valtypes(), R::valtypes());
+        let fits = params.len() == ty.params.len()
+            && results.len() == ty.results.len()
+            && params
+                .iter()
+                .zip(&ty.params)
+                .all(|(rust, wasm)| s.registry.is_val_subtype(*rust, *wasm))
+            && ty
+                .results
+                .iter()
+                .zip(&results)
+                .all(|(wasm, rust)| s.registry.is_val_subtype(*wasm, *rust));
+        if !fits {
+            return Err(Error::msg(format!(
+                "type mismatch: the function has type {ty}, the typed view {}",
+                FuncType {
+                    params,
+                    results
+                }
             )));
         }
         Ok(TypedFunc {
@@ -170,114 +165,393 @@ impl Func {
     }
 }
 
-/// A function with a statically known type.
-#[derive(Clone, Copy, Debug)]
+/// Reads a resumable call's outcome: results, a suspension, or the error.
+fn finish_resumable(
+    s: &mut spindle_exec::Store,
+    r: std::result::Result<Option<spindle_exec::Suspension>, spindle_exec::Trap>,
+    out: &[ExecVal],
+    results: &mut [Val],
+) -> Result<ResumableCall> {
+    resume_panic(s);
+    match r.map_err(|t| from_trap(s.id, t))? {
+        None => {
+            for (slot, v) in results.iter_mut().zip(out) {
+                *slot = Val::from_exec(*v, s.id);
+            }
+            Ok(ResumableCall::Finished)
+        }
+        Some(suspension) => Ok(ResumableCall::suspended(s.id, suspension)),
+    }
+}
+
+/// The adapter from a closure over the embedder's values to the interpreter's host
+/// function.
+pub(crate) fn dynamic_host_func<T: 'static>(
+    f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+) -> spindle_exec::HostFunc {
+    Arc::new(
+        move |s: &mut spindle_exec::Store, args: &[ExecVal], results: &mut [ExecVal]| {
+            let id = s.id;
+            let params: Vec<Val> = args.iter().map(|v| Val::from_exec(*v, id)).collect();
+            let mut outs: Vec<Val> = results.iter().map(|v| Val::from_exec(*v, id)).collect();
+            match f(Caller::new(s), &params, &mut outs) {
+                Ok(()) => {
+                    for (slot, v) in results.iter_mut().zip(outs) {
+                        *slot = v.to_exec(id);
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(to_trap(s, e)),
+            }
+        },
+    )
+}
+
+/// What a host function sees of the store: the embedder's data, the calling instance's
+/// exports (its memory, above all), fuel, and calls back into Wasm (pass `&mut caller` as
+/// the context).
+///
+/// ```
+/// use spindle::{Caller, Engine, Linker, Module, Store};
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"(module
+///     (import "env" "log" (func $log (param i32 i32)))
+///     (memory (export "memory") 1)
+///     (data (i32.const 16) "hello")
+///     (func (export "run") (call $log (i32.const 16) (i32.const 5))))"#)?;
+/// let mut linker = Linker::<Vec<String>>::new(&engine);
+/// linker.func_wrap("env", "log", |mut caller: Caller<'_, Vec<String>>, ptr: i32, len: i32| {
+///     let memory = caller.get_export("memory").unwrap().into_memory().unwrap();
+///     let mut buf = vec![0; len as usize];
+///     memory.read(&caller, ptr as usize, &mut buf)?;
+///     caller.data_mut().push(String::from_utf8(buf)?);
+///     Ok(())
+/// })?;
+/// let mut store = Store::new(&engine, Vec::new());
+/// let instance = linker.instantiate(&mut store, &module)?;
+/// instance.get_typed_func::<(), ()>(&mut store, "run")?.call(&mut store, ())?;
+/// assert_eq!(store.data(), &["hello"]);
+/// # Ok::<(), spindle::Error>(())
+/// ```
+pub struct Caller<'a, T> {
+    pub(crate) store: &'a mut spindle_exec::Store,
+    _data: PhantomData<fn() -> T>,
+}
+
+impl<'a, T: 'static> Caller<'a, T> {
+    pub(crate) fn new(store: &'a mut spindle_exec::Store) -> Self {
+        Caller {
+            store,
+            _data: PhantomData,
+        }
+    }
+
+    /// The embedder's data.
+    pub fn data(&self) -> &T {
+        &store_data::<T>(self.store).data
+    }
+
+    /// The embedder's data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut store_data_mut::<T>(self.store).data
+    }
+
+    /// The engine of the store.
+    pub fn engine(&self) -> &Engine {
+        &store_data::<T>(self.store).engine
+    }
+
+    /// The export called `name` of the instance whose Wasm code called this host function
+    /// (`None` when the host called it directly, or there is no such export).
+    pub fn get_export(&self, name: &str) -> Option<Extern> {
+        let instance = self.store.caller_instance()?;
+        let e = *self.store.instances[instance as usize].exports.get(name)?;
+        Some(Extern::from_exec(self.store.id, e))
+    }
+
+    /// The fuel left (fuel metering must be on).
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.as_context().get_fuel()
+    }
+
+    /// Sets the fuel left (fuel metering must be on).
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.as_context_mut().set_fuel(fuel)
+    }
+
+    /// A new exception of `tag` with `payload` (values of the tag's parameter types), as the
+    /// error to return from the host function: the Wasm code that called it sees the
+    /// exception thrown at the call, and its `try_table`s can catch it.
+    pub fn throw(&mut self, tag: crate::Tag, payload: &[Val]) -> Error {
+        let id = self.store.id;
+        let tag = tag.index(id);
+        let payload: Vec<ExecVal> = payload.iter().map(|v| v.to_exec(id)).collect();
+        let t = self.store.new_exception(tag, &payload);
+        match t.exception {
+            Some(exn) => Error::new(crate::ThrownException { store: id, exn }),
+            None => from_trap(id, t),
+        }
+    }
+
+    /// The tag and payload of the exception `error` carries (one Wasm did not catch), if
+    /// any.
+    pub fn caught(&self, error: &Error) -> Option<(crate::Tag, Vec<Val>)> {
+        crate::error::caught(self.store, error)
+    }
+}
+
+/// A function with a statically known type: calls skip the dynamic checks and
+/// conversions. Made by [`Func::typed`] or
+/// [`Instance::get_typed_func`](crate::Instance::get_typed_func).
 pub struct TypedFunc<P, R> {
     func: Func,
     _ty: PhantomData<fn(P) -> R>,
 }
 
+impl<P, R> Clone for TypedFunc<P, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<P, R> Copy for TypedFunc<P, R> {}
+impl<P, R> std::fmt::Debug for TypedFunc<P, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TypedFunc")
+            .field("func", &self.func)
+            .finish()
+    }
+}
+
 impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
     /// Calls the function.
-    pub fn call<T>(&self, store: &mut Store<T>, params: P) -> Result<R, Error> {
-        let args = params.into_vals();
-        let mut results = R::default_vals();
-        spindle_exec::call(&mut store.inner, self.func.0, &args, &mut results)
-            .map_err(Error::Trap)?;
-        Ok(R::from_vals(&results))
+    pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R> {
+        let s = store.as_context_mut().inner;
+        let index = self.func.index(s.id);
+        let mut args = Vec::with_capacity(P::len());
+        params.push_exec(s.id, &mut args);
+        let mut results = R::default_exec();
+        let r = spindle_exec::call(s, index, &args, &mut results);
+        resume_panic(s);
+        r.map_err(|t| from_trap(s.id, t))?;
+        Ok(R::from_exec(&results, s.id))
+    }
+
+    /// Like [`Func::call_resumable`], typed.
+    pub fn call_resumable(
+        &self,
+        mut store: impl AsContextMut,
+        params: P,
+    ) -> Result<TypedResumableCall<R>> {
+        let s = store.as_context_mut().inner;
+        let index = self.func.index(s.id);
+        let mut args = Vec::with_capacity(P::len());
+        params.push_exec(s.id, &mut args);
+        let mut results = R::default_exec();
+        let r = spindle_exec::call_resumable(s, index, &args, &mut results);
+        resume_panic(s);
+        Ok(match r.map_err(|t| from_trap(s.id, t))? {
+            None => TypedResumableCall::Finished(R::from_exec(&results, s.id)),
+            Some(suspension) => {
+                TypedResumableCall::suspended(ResumableInvocation::new(s.id, suspension))
+            }
+        })
     }
 
     /// The untyped function.
-    pub fn func(&self) -> Func {
-        self.func
+    pub fn func(&self) -> &Func {
+        &self.func
     }
 }
 
-/// A Rust type that is a Wasm value type.
-pub trait WasmTy: Copy + Send + 'static {
+/// A Rust type that stands for a Wasm value type in typed functions: `i32`, `u32`, `i64`,
+/// `u64`, `f32`, `f64`, [`V128`], `Func` and `Option<Func>` (function references),
+/// [`ExternRef`] and `Option<ExternRef>`, [`AnyRef`] and `Option<AnyRef>`.
+pub trait WasmTy: Send + 'static {
     /// The Wasm type.
-    const TYPE: ValType;
-    /// As a dynamic value.
-    fn into_val(self) -> Val;
-    /// From a dynamic value of type [`WasmTy::TYPE`].
-    fn from_val(v: &Val) -> Self;
+    #[doc(hidden)]
+    fn valtype() -> ValType;
+    /// As the interpreter's value, for store `store` (panics on another store's handle).
+    #[doc(hidden)]
+    fn into_exec(self, store: u64) -> ExecVal;
+    /// From the interpreter's value of type [`WasmTy::valtype`], of store `store`.
+    #[doc(hidden)]
+    fn from_exec(v: &ExecVal, store: u64) -> Self;
 }
 
-macro_rules! wasm_ty {
+macro_rules! wasm_num {
     ($t:ty, $vt:ident, $variant:ident, |$x:ident| $into:expr, |$y:ident| $from:expr) => {
         impl WasmTy for $t {
-            const TYPE: ValType = ValType::$vt;
-            fn into_val(self) -> Val {
-                let $x = self;
-                Val::$variant($into)
+            #[inline]
+            fn valtype() -> ValType {
+                ValType::$vt
             }
-            fn from_val(v: &Val) -> Self {
+            #[inline]
+            fn into_exec(self, _store: u64) -> ExecVal {
+                let $x = self;
+                ExecVal::$variant($into)
+            }
+            #[inline]
+            fn from_exec(v: &ExecVal, _store: u64) -> Self {
                 match *v {
-                    Val::$variant($y) => $from,
+                    ExecVal::$variant($y) => $from,
                     _ => Default::default(),
                 }
             }
         }
     };
 }
-wasm_ty!(i32, I32, I32, |x| x, |y| y);
-wasm_ty!(u32, I32, I32, |x| x as i32, |y| y as u32);
-wasm_ty!(i64, I64, I64, |x| x, |y| y);
-wasm_ty!(u64, I64, I64, |x| x as i64, |y| y as u64);
-wasm_ty!(f32, F32, F32, |x| x.to_bits(), |y| f32::from_bits(y));
-wasm_ty!(f64, F64, F64, |x| x.to_bits(), |y| f64::from_bits(y));
+wasm_num!(i32, I32, I32, |x| x, |y| y);
+wasm_num!(u32, I32, I32, |x| x as i32, |y| y as u32);
+wasm_num!(i64, I64, I64, |x| x, |y| y);
+wasm_num!(u64, I64, I64, |x| x as i64, |y| y as u64);
+wasm_num!(f32, F32, F32, |x| x.to_bits(), |y| f32::from_bits(y));
+wasm_num!(f64, F64, F64, |x| x.to_bits(), |y| f64::from_bits(y));
+wasm_num!(V128, V128, V128, |x| x.as_u128(), |y| V128::from(y));
 
-/// Parameters of a typed call: a Wasm type or a tuple of them.
-pub trait WasmParams: Send + 'static {
-    /// The parameter types, in order.
-    fn types() -> Vec<ValType>;
-    /// As dynamic values.
-    fn into_vals(self) -> Vec<Val>;
-    /// From dynamic values of [`WasmParams::types`].
-    fn from_vals(v: &[Val]) -> Self;
+const fn reference(nullable: bool, heap: AbstractHeapType) -> ValType {
+    ValType::Ref(RefType {
+        nullable,
+        heap: HeapType::Abstract(heap),
+    })
 }
 
-/// Results of a typed call: `()`, a Wasm type or a tuple of them.
-pub trait WasmResults: Send + 'static {
-    /// The result types, in order.
-    fn types() -> Vec<ValType>;
+impl WasmTy for Option<Func> {
+    fn valtype() -> ValType {
+        reference(true, AbstractHeapType::Func)
+    }
+    fn into_exec(self, store: u64) -> ExecVal {
+        ExecVal::FuncRef(self.map(|f| f.index(store)))
+    }
+    fn from_exec(v: &ExecVal, store: u64) -> Self {
+        match *v {
+            ExecVal::FuncRef(f) => f.map(|i| Func::from_index(store, i)),
+            _ => None,
+        }
+    }
+}
+
+impl WasmTy for Func {
+    fn valtype() -> ValType {
+        reference(false, AbstractHeapType::Func)
+    }
+    fn into_exec(self, store: u64) -> ExecVal {
+        ExecVal::FuncRef(Some(self.index(store)))
+    }
+    fn from_exec(v: &ExecVal, store: u64) -> Self {
+        match *v {
+            ExecVal::FuncRef(Some(i)) => Func::from_index(store, i),
+            _ => unreachable!("a non-null function reference by its type"),
+        }
+    }
+}
+
+impl WasmTy for Option<ExternRef> {
+    fn valtype() -> ValType {
+        reference(true, AbstractHeapType::Extern)
+    }
+    fn into_exec(self, _store: u64) -> ExecVal {
+        ExecVal::ExternRef(self.map(|r| r.0))
+    }
+    fn from_exec(v: &ExecVal, _store: u64) -> Self {
+        match *v {
+            ExecVal::ExternRef(r) => r.map(ExternRef),
+            _ => None,
+        }
+    }
+}
+
+impl WasmTy for ExternRef {
+    fn valtype() -> ValType {
+        reference(false, AbstractHeapType::Extern)
+    }
+    fn into_exec(self, _store: u64) -> ExecVal {
+        ExecVal::ExternRef(Some(self.0))
+    }
+    fn from_exec(v: &ExecVal, _store: u64) -> Self {
+        match *v {
+            ExecVal::ExternRef(Some(r)) => ExternRef(r),
+            _ => unreachable!("a non-null extern reference by its type"),
+        }
+    }
+}
+
+impl WasmTy for Option<AnyRef> {
+    fn valtype() -> ValType {
+        reference(true, AbstractHeapType::Any)
+    }
+    fn into_exec(self, store: u64) -> ExecVal {
+        ExecVal::AnyRef(self.map(|r| r.to_exec(store)))
+    }
+    fn from_exec(v: &ExecVal, store: u64) -> Self {
+        match *v {
+            ExecVal::AnyRef(r) => r.map(|r| AnyRef::from_exec(r, store)),
+            _ => None,
+        }
+    }
+}
+
+impl WasmTy for AnyRef {
+    fn valtype() -> ValType {
+        reference(false, AbstractHeapType::Any)
+    }
+    fn into_exec(self, store: u64) -> ExecVal {
+        ExecVal::AnyRef(Some(self.to_exec(store)))
+    }
+    fn from_exec(v: &ExecVal, store: u64) -> Self {
+        match *v {
+            ExecVal::AnyRef(Some(r)) => AnyRef::from_exec(r, store),
+            _ => unreachable!("a non-null any reference by its type"),
+        }
+    }
+}
+
+/// Parameters of a typed call: a [`WasmTy`] or a tuple of up to 16 of them.
+pub trait WasmParams: Send + 'static {
+    /// The parameter types, in order.
+    #[doc(hidden)]
+    fn valtypes() -> Vec<ValType>;
+    /// How many values.
+    #[doc(hidden)]
+    fn len() -> usize;
+    /// Appends the values, in the interpreter's form, to `out`.
+    #[doc(hidden)]
+    fn push_exec(self, store: u64, out: &mut Vec<ExecVal>);
+    /// From the interpreter's values of [`WasmParams::valtypes`].
+    #[doc(hidden)]
+    fn from_exec(v: &[ExecVal], store: u64) -> Self;
+}
+
+/// Results of a typed call: `()`, a [`WasmTy`] or a tuple of up to 16 of them.
+pub trait WasmResults: WasmParams {
     /// Placeholder values (zeros) to receive results in.
-    fn default_vals() -> Vec<Val>;
-    /// From dynamic values of [`WasmResults::types`].
-    fn from_vals(v: &[Val]) -> Self;
-    /// As dynamic values.
-    fn into_vals(self) -> Vec<Val>;
-    /// Writes the values to `out` (of length `types().len()`), without allocating.
-    fn write_vals(self, out: &mut [Val]);
+    #[doc(hidden)]
+    fn default_exec() -> Vec<ExecVal>;
+    /// Writes the values to `out` (of length `len()`), without allocating.
+    #[doc(hidden)]
+    fn write_exec(self, store: u64, out: &mut [ExecVal]);
 }
 
 impl<A: WasmTy> WasmParams for A {
-    fn types() -> Vec<ValType> {
-        vec![A::TYPE]
+    fn valtypes() -> Vec<ValType> {
+        vec![A::valtype()]
     }
-    fn into_vals(self) -> Vec<Val> {
-        vec![self.into_val()]
+    fn len() -> usize {
+        1
     }
-    fn from_vals(v: &[Val]) -> Self {
-        A::from_val(&v[0])
+    fn push_exec(self, store: u64, out: &mut Vec<ExecVal>) {
+        out.push(self.into_exec(store));
+    }
+    fn from_exec(v: &[ExecVal], store: u64) -> Self {
+        A::from_exec(&v[0], store)
     }
 }
 
 impl<A: WasmTy> WasmResults for A {
-    fn types() -> Vec<ValType> {
-        vec![A::TYPE]
+    fn default_exec() -> Vec<ExecVal> {
+        vec![spindle_exec::zero_of(A::valtype())]
     }
-    fn default_vals() -> Vec<Val> {
-        vec![spindle_exec::zero_of(A::TYPE)]
-    }
-    fn from_vals(v: &[Val]) -> Self {
-        A::from_val(&v[0])
-    }
-    fn into_vals(self) -> Vec<Val> {
-        vec![self.into_val()]
-    }
-    fn write_vals(self, out: &mut [Val]) {
-        out[0] = self.into_val();
+    fn write_exec(self, store: u64, out: &mut [ExecVal]) {
+        out[0] = self.into_exec(store);
     }
 }
 
@@ -285,52 +559,76 @@ macro_rules! tuples {
     ($( ($($n:ident)*) )*) => { $(
         #[allow(non_snake_case, unused_variables, unused_mut, clippy::unused_unit)]
         impl<$($n: WasmTy),*> WasmParams for ($($n,)*) {
-            fn types() -> Vec<ValType> { vec![$($n::TYPE),*] }
-            fn into_vals(self) -> Vec<Val> { let ($($n,)*) = self; vec![$($n.into_val()),*] }
-            fn from_vals(v: &[Val]) -> Self {
+            fn valtypes() -> Vec<ValType> { vec![$($n::valtype()),*] }
+            fn len() -> usize { <[&str]>::len(&[$(stringify!($n)),*]) }
+            fn push_exec(self, store: u64, out: &mut Vec<ExecVal>) {
+                let ($($n,)*) = self;
+                $( out.push($n.into_exec(store)); )*
+            }
+            fn from_exec(v: &[ExecVal], store: u64) -> Self {
                 let mut i = 0;
-                $( let $n = $n::from_val(&v[i]); i += 1; )*
+                $( let $n = $n::from_exec(&v[i], store); i += 1; )*
                 let _ = i;
                 ($($n,)*)
             }
         }
         #[allow(non_snake_case, unused_variables, unused_mut, clippy::unused_unit)]
         impl<$($n: WasmTy),*> WasmResults for ($($n,)*) {
-            fn types() -> Vec<ValType> { vec![$($n::TYPE),*] }
-            fn default_vals() -> Vec<Val> { vec![$(spindle_exec::zero_of($n::TYPE)),*] }
-            fn from_vals(v: &[Val]) -> Self { <Self as WasmParams>::from_vals(v) }
-            fn into_vals(self) -> Vec<Val> { <Self as WasmParams>::into_vals(self) }
-            fn write_vals(self, out: &mut [Val]) {
+            fn default_exec() -> Vec<ExecVal> { vec![$(spindle_exec::zero_of($n::valtype())),*] }
+            fn write_exec(self, store: u64, out: &mut [ExecVal]) {
                 let ($($n,)*) = self;
                 let mut i = 0;
-                $( out[i] = $n.into_val(); i += 1; )*
+                $( out[i] = $n.into_exec(store); i += 1; )*
                 let _ = i;
             }
         }
     )* };
 }
-tuples!(() (A B) (A B C) (A B C D) (A B C D E) (A B C D E F));
+tuples!(
+    ()
+    (A1)
+    (A1 A2)
+    (A1 A2 A3)
+    (A1 A2 A3 A4)
+    (A1 A2 A3 A4 A5)
+    (A1 A2 A3 A4 A5 A6)
+    (A1 A2 A3 A4 A5 A6 A7)
+    (A1 A2 A3 A4 A5 A6 A7 A8)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16)
+);
 
-/// Closures that can become host functions (see [`Func::wrap`]).
+/// Closures that can become host functions (see [`Func::wrap`]): `Fn(A1, ..., An) -> R`
+/// or `Fn(Caller<'_, T>, A1, ..., An) -> R`, `n` up to 16, `R` a [`HostResult`].
 pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
-    /// The function's type and its adapter to dynamic values.
+    /// The function's type and its adapter to the interpreter's values.
+    #[doc(hidden)]
     fn into_func(self) -> (FuncType, spindle_exec::HostFunc);
 }
 
-/// What a typed host closure returns: results, or results or a trap.
+/// What a typed host closure returns: results (`()`, a value, a tuple), or a
+/// `Result` of them whose error ends the call (the embedder gets it back).
 pub trait HostResult<R> {
-    /// The results, or the trap to raise.
-    fn into_result(self) -> Result<R, Trap>;
+    /// The results, or the error to raise.
+    fn into_result(self) -> Result<R>;
 }
 
 impl<R: WasmResults> HostResult<R> for R {
-    fn into_result(self) -> Result<R, Trap> {
+    #[inline]
+    fn into_result(self) -> Result<R> {
         Ok(self)
     }
 }
 
-impl<R: WasmResults> HostResult<R> for Result<R, Trap> {
-    fn into_result(self) -> Result<R, Trap> {
+impl<R: WasmResults> HostResult<R> for Result<R> {
+    #[inline]
+    fn into_result(self) -> Result<R> {
         self
     }
 }
@@ -338,85 +636,214 @@ impl<R: WasmResults> HostResult<R> for Result<R, Trap> {
 macro_rules! into_func {
     ($( ($($n:ident)*) )*) => { $(
         #[allow(non_snake_case, unused_variables, unused_mut)]
-        impl<T: 'static, F, Out, R, $($n: WasmTy),*> IntoFunc<T, ($($n,)*), (R, Out)> for F
+        impl<T: 'static, F, Out, R, $($n: WasmTy),*> IntoFunc<T, (Caller<'static, T>, $($n,)*), (R, Out)> for F
         where
             F: Fn(Caller<'_, T>, $($n),*) -> Out + Send + Sync + 'static,
             Out: HostResult<R>,
             R: WasmResults,
         {
             fn into_func(self) -> (FuncType, spindle_exec::HostFunc) {
-                let ty = FuncType { params: vec![$($n::TYPE),*], results: R::types() };
-                let host: spindle_exec::HostFunc = Arc::new(move |s: &mut spindle_exec::Store, args: &[Val], results: &mut [Val]| {
+                let ty = FuncType { params: vec![$($n::valtype()),*], results: R::valtypes() };
+                let host: spindle_exec::HostFunc = Arc::new(move |s: &mut spindle_exec::Store, args: &[ExecVal], results: &mut [ExecVal]| {
+                    let id = s.id;
                     let mut _i = 0;
-                    $( let $n = $n::from_val(&args[_i]); _i += 1; )*
-                    let out = (self)(Caller { store: s, _data: PhantomData }, $($n),*).into_result()?;
-                    out.write_vals(results);
-                    Ok(())
+                    $( let $n = $n::from_exec(&args[_i], id); _i += 1; )*
+                    match (self)(Caller::new(&mut *s), $($n),*).into_result() {
+                        Ok(out) => {
+                            out.write_exec(id, results);
+                            Ok(())
+                        }
+                        Err(e) => Err(to_trap(s, e)),
+                    }
+                });
+                (ty, host)
+            }
+        }
+
+        #[allow(non_snake_case, unused_variables, unused_mut)]
+        impl<T: 'static, F, Out, R, $($n: WasmTy),*> IntoFunc<T, ($($n,)*), (R, Out)> for F
+        where
+            F: Fn($($n),*) -> Out + Send + Sync + 'static,
+            Out: HostResult<R>,
+            R: WasmResults,
+        {
+            fn into_func(self) -> (FuncType, spindle_exec::HostFunc) {
+                let ty = FuncType { params: vec![$($n::valtype()),*], results: R::valtypes() };
+                let host: spindle_exec::HostFunc = Arc::new(move |s: &mut spindle_exec::Store, args: &[ExecVal], results: &mut [ExecVal]| {
+                    let id = s.id;
+                    let mut _i = 0;
+                    $( let $n = $n::from_exec(&args[_i], id); _i += 1; )*
+                    match (self)($($n),*).into_result() {
+                        Ok(out) => {
+                            out.write_exec(id, results);
+                            Ok(())
+                        }
+                        Err(e) => Err(to_trap(s, e)),
+                    }
                 });
                 (ty, host)
             }
         }
     )* };
 }
-into_func!(() (A) (A B) (A B C) (A B C D) (A B C D E) (A B C D E G));
+into_func!(
+    ()
+    (A1)
+    (A1 A2)
+    (A1 A2 A3)
+    (A1 A2 A3 A4)
+    (A1 A2 A3 A4 A5)
+    (A1 A2 A3 A4 A5 A6)
+    (A1 A2 A3 A4 A5 A6 A7)
+    (A1 A2 A3 A4 A5 A6 A7 A8)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16)
+);
 
 /// The outcome of [`Func::call_resumable`].
 #[derive(Debug)]
 pub enum ResumableCall {
     /// The call returned; the results were written.
     Finished,
-    /// The call ran out of fuel and can be resumed.
+    /// The call ran out of fuel and can be resumed (add fuel first).
     OutOfFuel(ResumableInvocation),
     /// A host function returned an error ([`ResumableInvocation::host_error`]); the call
     /// can be resumed with that function's results.
     HostTrap(ResumableInvocation),
 }
 
-impl From<Option<spindle_exec::Suspension>> for ResumableCall {
-    fn from(s: Option<spindle_exec::Suspension>) -> Self {
-        match s {
-            None => ResumableCall::Finished,
-            Some(s) if s.host_error().is_some() => ResumableCall::HostTrap(ResumableInvocation(s)),
-            Some(s) => ResumableCall::OutOfFuel(ResumableInvocation(s)),
+impl ResumableCall {
+    fn suspended(store: u64, s: spindle_exec::Suspension) -> ResumableCall {
+        let inv = ResumableInvocation::new(store, s);
+        if inv.host_error.is_some() {
+            ResumableCall::HostTrap(inv)
+        } else {
+            ResumableCall::OutOfFuel(inv)
         }
     }
 }
 
-/// A suspended call: out of fuel, or stopped by a host function's error.
+/// The outcome of [`TypedFunc::call_resumable`].
 #[derive(Debug)]
-pub struct ResumableInvocation(spindle_exec::Suspension);
+pub enum TypedResumableCall<R> {
+    /// The call returned these results.
+    Finished(R),
+    /// The call ran out of fuel and can be resumed.
+    OutOfFuel(TypedResumableInvocation<R>),
+    /// A host function returned an error; the call can be resumed with its results.
+    HostTrap(TypedResumableInvocation<R>),
+}
+
+impl<R: WasmResults> TypedResumableCall<R> {
+    fn suspended(inv: ResumableInvocation) -> Self {
+        let host = inv.host_error.is_some();
+        let typed = TypedResumableInvocation {
+            inner: inv,
+            _results: PhantomData,
+        };
+        if host {
+            TypedResumableCall::HostTrap(typed)
+        } else {
+            TypedResumableCall::OutOfFuel(typed)
+        }
+    }
+}
+
+/// A suspended call: out of fuel, or stopped by a host function's error. `Send`, so a
+/// host may resume it on another thread (with its store). Dropping it abandons the call.
+#[derive(Debug)]
+pub struct ResumableInvocation {
+    inner: spindle_exec::Suspension,
+    host_error: Option<Error>,
+}
 
 impl ResumableInvocation {
+    fn new(store: u64, mut inner: spindle_exec::Suspension) -> Self {
+        let host_error = inner.take_host_error().map(|t| from_trap(store, t));
+        ResumableInvocation { inner, host_error }
+    }
+
     /// The error of the host function that suspended the call, if one did.
-    pub fn host_error(&self) -> Option<&Trap> {
-        self.0.host_error()
+    pub fn host_error(&self) -> Option<&Error> {
+        self.host_error.as_ref()
     }
 
     /// The types of the results the failed host function owes (empty after running out of
     /// fuel).
     pub fn host_result_types(&self) -> &[ValType] {
-        self.0.host_result_types()
+        self.inner.host_result_types()
     }
 
     /// Continues a call that ran out of fuel (add fuel first), or whose failed host function
-    /// has no results; it may be suspended again.
-    pub fn resume<T>(
-        self,
-        store: &mut Store<T>,
-        results: &mut [Val],
-    ) -> Result<ResumableCall, Error> {
+    /// has no results; it may be suspended again. Resuming on another store than the
+    /// call's is an error.
+    pub fn resume(self, store: impl AsContextMut, results: &mut [Val]) -> Result<ResumableCall> {
         self.resume_with(store, &[], results)
     }
 
     /// Continues the call as if the failed host function had returned `host_results`.
-    pub fn resume_with<T>(
+    pub fn resume_with(
         self,
-        store: &mut Store<T>,
+        mut store: impl AsContextMut,
         host_results: &[Val],
         results: &mut [Val],
-    ) -> Result<ResumableCall, Error> {
-        let s = spindle_exec::resume(&mut store.inner, self.0, host_results, results)
-            .map_err(Error::Trap)?;
-        Ok(ResumableCall::from(s))
+    ) -> Result<ResumableCall> {
+        let s = store.as_context_mut().inner;
+        let host: Vec<ExecVal> = host_results.iter().map(|v| v.to_exec(s.id)).collect();
+        let mut out = vec![ExecVal::I32(0); results.len()];
+        let r = spindle_exec::resume(s, self.inner, &host, &mut out);
+        finish_resumable(s, r, &out, results)
+    }
+
+    fn resume_raw(
+        self,
+        s: &mut spindle_exec::Store,
+        host_results: &[Val],
+        out: &mut [ExecVal],
+    ) -> Result<Option<ResumableInvocation>> {
+        let host: Vec<ExecVal> = host_results.iter().map(|v| v.to_exec(s.id)).collect();
+        let r = spindle_exec::resume(s, self.inner, &host, out);
+        resume_panic(s);
+        Ok(r.map_err(|t| from_trap(s.id, t))?
+            .map(|suspension| ResumableInvocation::new(s.id, suspension)))
+    }
+}
+
+/// A suspended typed call (see [`TypedFunc::call_resumable`]).
+#[derive(Debug)]
+pub struct TypedResumableInvocation<R> {
+    inner: ResumableInvocation,
+    _results: PhantomData<fn() -> R>,
+}
+
+impl<R: WasmResults> TypedResumableInvocation<R> {
+    /// The error of the host function that suspended the call, if one did.
+    pub fn host_error(&self) -> Option<&Error> {
+        self.inner.host_error()
+    }
+
+    /// Continues the call (see [`ResumableInvocation::resume`]).
+    pub fn resume(self, store: impl AsContextMut) -> Result<TypedResumableCall<R>> {
+        self.resume_with(store, &[])
+    }
+
+    /// Continues the call as if the failed host function had returned `host_results`.
+    pub fn resume_with(
+        self,
+        mut store: impl AsContextMut,
+        host_results: &[Val],
+    ) -> Result<TypedResumableCall<R>> {
+        let s = store.as_context_mut().inner;
+        let mut out = R::default_exec();
+        Ok(match self.inner.resume_raw(s, host_results, &mut out)? {
+            None => TypedResumableCall::Finished(R::from_exec(&out, s.id)),
+            Some(inv) => TypedResumableCall::suspended(inv),
+        })
     }
 }

@@ -8,16 +8,22 @@
 
 use spindle_decode::{StorageType, ValType};
 use spindle_exec::gc::{self, GcLayout};
-use spindle_exec::{from_bits, AnyRef, Error, Val};
+use spindle_exec::from_bits;
 
-use crate::{Module, Store};
+use crate::store::check_store;
+use crate::{AnyRef, Error, Module, Store, Val};
 
-/// A GC reference the host keeps alive (see [`Store::gc_root`]).
+type Result<T> = std::result::Result<T, Error>;
+
+/// A GC reference the host keeps alive (see [`Store::gc_root`]); valid only with its store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct GcRoot(u32);
+pub struct GcRoot {
+    store: u64,
+    index: u32,
+}
 
 fn err(what: impl Into<String>) -> Error {
-    Error::Call(what.into())
+    Error::msg(what.into())
 }
 
 /// The value type a field of storage type `s` reads as (packed fields as `i32`).
@@ -25,31 +31,38 @@ fn unpacked(s: StorageType) -> ValType {
     s.unpacked()
 }
 
-impl<T: Send + 'static> Store<T> {
+impl<T: 'static> Store<T> {
     /// Roots `r`: it stays alive until [`Store::gc_unroot`].
-    pub fn gc_root(&mut self, r: AnyRef) -> Result<GcRoot, Error> {
-        if !self.inner.gc.is_live(r.0) {
+    pub fn gc_root(&mut self, r: AnyRef) -> Result<GcRoot> {
+        let bits = r.to_exec(self.inner.id).0;
+        if !self.inner.gc.is_live(bits) {
             return Err(err("stale GC reference"));
         }
-        Ok(GcRoot(self.inner.gc.root(r.0)))
+        Ok(GcRoot {
+            store: self.inner.id,
+            index: self.inner.gc.root(bits),
+        })
     }
 
     /// The reference `root` keeps alive (`None` once unrooted).
     pub fn gc_rooted(&self, root: GcRoot) -> Option<AnyRef> {
-        self.inner.gc.rooted(root.0).map(AnyRef)
+        check_store(root.store, self.inner.id);
+        let r = self.inner.gc.rooted(root.index)?;
+        Some(AnyRef::from_exec(spindle_exec::AnyRef(r), self.inner.id))
     }
 
     /// Releases `root`: its object lives on only as long as something else holds it.
     pub fn gc_unroot(&mut self, root: GcRoot) {
-        self.inner.gc.unroot(root.0);
+        check_store(root.store, self.inner.id);
+        self.inner.gc.unroot(root.index);
     }
 
     /// The object `r` refers to and its layout.
-    fn object(&self, r: AnyRef) -> Result<(&gc::GcObject, std::sync::Arc<GcLayout>), Error> {
+    fn object(&self, r: AnyRef) -> Result<(&gc::GcObject, std::sync::Arc<GcLayout>)> {
         let obj = self
             .inner
             .gc
-            .try_get(r.0)
+            .try_get(r.to_exec(self.inner.id).0)
             .ok_or_else(|| err("not a live struct or array reference"))?;
         let layout = self
             .inner
@@ -60,7 +73,7 @@ impl<T: Send + 'static> Store<T> {
     }
 
     /// Field `field` of struct `r` (a packed field reads as its `i32`, zero-extended).
-    pub fn struct_get(&self, r: AnyRef, field: u32) -> Result<Val, Error> {
+    pub fn struct_get(&self, r: AnyRef, field: u32) -> Result<Val> {
         let (obj, layout) = self.object(r)?;
         if layout.array {
             return Err(err("not a struct"));
@@ -72,21 +85,21 @@ impl<T: Send + 'static> Store<T> {
 
     /// Sets field `field` of struct `r`. (Whether Wasm may mutate the field is not
     /// checked: the host may also initialise immutable fields of objects it made.)
-    pub fn struct_set(&mut self, r: AnyRef, field: u32, v: Val) -> Result<(), Error> {
+    pub fn struct_set(&mut self, r: AnyRef, field: u32, v: Val) -> Result<()> {
         let (_, layout) = self.object(r)?;
         if layout.array {
             return Err(err("not a struct"));
         }
         let at = struct_cell(&layout, field)?;
         let s = layout.storage[field as usize];
-        self.check(&v, s)?;
-        let obj = self.inner.gc.get_mut(r.0);
+        let v = self.check(&v, s)?;
+        let obj = self.inner.gc.get_mut(r.to_exec(self.inner.id).0);
         write(&mut obj.cells, at, s, v);
         Ok(())
     }
 
     /// The length of array `r`.
-    pub fn array_len(&self, r: AnyRef) -> Result<u32, Error> {
+    pub fn array_len(&self, r: AnyRef) -> Result<u32> {
         let (obj, layout) = self.object(r)?;
         if !layout.array {
             return Err(err("not an array"));
@@ -95,7 +108,7 @@ impl<T: Send + 'static> Store<T> {
     }
 
     /// Element `index` of array `r`.
-    pub fn array_get(&self, r: AnyRef, index: u32) -> Result<Val, Error> {
+    pub fn array_get(&self, r: AnyRef, index: u32) -> Result<Val> {
         let len = self.array_len(r)?;
         let (obj, layout) = self.object(r)?;
         if index >= len {
@@ -106,15 +119,15 @@ impl<T: Send + 'static> Store<T> {
     }
 
     /// Sets element `index` of array `r`.
-    pub fn array_set(&mut self, r: AnyRef, index: u32, v: Val) -> Result<(), Error> {
+    pub fn array_set(&mut self, r: AnyRef, index: u32, v: Val) -> Result<()> {
         let len = self.array_len(r)?;
         let (_, layout) = self.object(r)?;
         if index >= len {
             return Err(err("array index out of bounds"));
         }
-        self.check(&v, layout.storage[0])?;
+        let v = self.check(&v, layout.storage[0])?;
         let at = index as usize * layout.elem_cells as usize;
-        let obj = self.inner.gc.get_mut(r.0);
+        let obj = self.inner.gc.get_mut(r.to_exec(self.inner.id).0);
         write(&mut obj.cells, at, layout.storage[0], v);
         Ok(())
     }
@@ -125,7 +138,7 @@ impl<T: Send + 'static> Store<T> {
         module: &Module,
         type_index: u32,
         fields: &[Val],
-    ) -> Result<AnyRef, Error> {
+    ) -> Result<AnyRef> {
         let (ty, layout) = self.gc_type(module, type_index)?;
         if layout.array || layout.has_desc || fields.len() != layout.storage.len() {
             return Err(err(
@@ -134,10 +147,10 @@ impl<T: Send + 'static> Store<T> {
         }
         let mut cells = Vec::new();
         for (v, s) in fields.iter().zip(layout.storage.iter()) {
-            self.check(v, *s)?;
+            let v = self.check(v, *s)?;
             let at = cells.len();
             cells.resize(at + gc_cells(*s), 0);
-            write(&mut cells, at, *s, *v);
+            write(&mut cells, at, *s, v);
         }
         self.alloc(ty, false, cells)
     }
@@ -148,7 +161,7 @@ impl<T: Send + 'static> Store<T> {
         module: &Module,
         type_index: u32,
         elems: &[Val],
-    ) -> Result<AnyRef, Error> {
+    ) -> Result<AnyRef> {
         let (ty, layout) = self.gc_type(module, type_index)?;
         if !layout.array {
             return Err(err("array_new needs an array type"));
@@ -156,8 +169,8 @@ impl<T: Send + 'static> Store<T> {
         let s = layout.storage[0];
         let mut cells = vec![0; elems.len() * gc_cells(s)];
         for (i, v) in elems.iter().enumerate() {
-            self.check(v, s)?;
-            write(&mut cells, i * gc_cells(s), s, *v);
+            let v = self.check(v, s)?;
+            write(&mut cells, i * gc_cells(s), s, v);
         }
         self.alloc(ty, true, cells)
     }
@@ -166,7 +179,7 @@ impl<T: Send + 'static> Store<T> {
         &self,
         module: &Module,
         type_index: u32,
-    ) -> Result<(u32, std::sync::Arc<GcLayout>), Error> {
+    ) -> Result<(u32, std::sync::Arc<GcLayout>)> {
         let ty = *module
             .inner
             .types
@@ -182,7 +195,7 @@ impl<T: Send + 'static> Store<T> {
 
     /// Allocates an object of `cells` (which, not yet in the heap, are roots of a
     /// collection run here).
-    fn alloc(&mut self, ty: u32, array: bool, cells: Vec<u64>) -> Result<AnyRef, Error> {
+    fn alloc(&mut self, ty: u32, array: bool, cells: Vec<u64>) -> Result<AnyRef> {
         let limit = self.inner.limits.gc_heap;
         let heap = &self.inner.gc;
         if heap.wants_collection(cells.len()) || heap.over_limit(cells.len(), limit) {
@@ -190,21 +203,21 @@ impl<T: Send + 'static> Store<T> {
         }
         let heap = &mut self.inner.gc;
         if heap.over_limit(cells.len(), limit) {
-            return Err(Error::Trap(spindle_exec::Trap::new(
-                spindle_exec::TrapCode::GcHeapExhausted,
-            )));
+            return Err(Error::new(crate::Trap::GcHeapExhausted));
         }
         if heap.layouts.len() <= ty as usize {
             heap.layouts.resize(ty as usize + 1, None);
         }
         heap.layouts[ty as usize] = self.inner.registry.layout(ty);
-        Ok(AnyRef(self.inner.gc.alloc(ty, array, cells.into())))
+        let bits = self.inner.gc.alloc(ty, array, cells.into());
+        Ok(AnyRef::from_exec(spindle_exec::AnyRef(bits), self.inner.id))
     }
 
     /// Whether `v` can be stored in a field of storage type `s`.
-    fn check(&self, v: &Val, s: StorageType) -> Result<(), Error> {
-        if self.inner.val_matches(v, unpacked(s)) {
-            Ok(())
+    fn check(&self, v: &Val, s: StorageType) -> Result<spindle_exec::Val> {
+        let v = v.to_exec(self.inner.id);
+        if self.inner.val_matches(&v, unpacked(s)) {
+            Ok(v)
         } else {
             Err(err(format!("{v:?} does not fit a field of type {s:?}")))
         }
@@ -221,7 +234,7 @@ fn gc_cells(s: StorageType) -> usize {
 }
 
 /// The first cell of field `field` of a struct of `layout`.
-fn struct_cell(layout: &GcLayout, field: u32) -> Result<usize, Error> {
+fn struct_cell(layout: &GcLayout, field: u32) -> Result<usize> {
     if field as usize >= layout.storage.len() {
         return Err(err("no such field"));
     }
@@ -233,17 +246,18 @@ fn struct_cell(layout: &GcLayout, field: u32) -> Result<usize, Error> {
 }
 
 fn read(store: &spindle_exec::Store, cells: &[u64], at: usize, s: StorageType) -> Val {
-    match s {
-        StorageType::I8 => Val::I32(cells[at] as u8 as i32),
-        StorageType::I16 => Val::I32(cells[at] as u16 as i32),
+    let v = match s {
+        StorageType::I8 => spindle_exec::Val::I32(cells[at] as u8 as i32),
+        StorageType::I16 => spindle_exec::Val::I32(cells[at] as u16 as i32),
         StorageType::Val(ValType::V128) => {
-            Val::V128(cells[at] as u128 | (cells[at + 1] as u128) << 64)
+            spindle_exec::Val::V128(cells[at] as u128 | (cells[at + 1] as u128) << 64)
         }
         StorageType::Val(t) => from_bits(cells[at], t, &store.registry),
-    }
+    };
+    Val::from_exec(v, store.id)
 }
 
-fn write(cells: &mut [u64], at: usize, s: StorageType, v: Val) {
+fn write(cells: &mut [u64], at: usize, s: StorageType, v: spindle_exec::Val) {
     let bits = spindle_exec::to_bits128(v);
     cells[at] = bits as u64;
     if gc_cells(s) == 2 {

@@ -21,7 +21,7 @@ use crate::types::is_gc_ref;
 pub(crate) fn collect_garbage(store: &mut Store, top: Option<&Frame>, extra: &[u64]) {
     let mut roots: Vec<u64> = extra.to_vec();
     let frames = store.frames.iter().chain(&store.host_frames);
-    for f in frames.chain(&store.suspended_frames).chain(top) {
+    for f in frames.chain(store.suspensions.iter().map(|r| &r.frame)).chain(top) {
         // SAFETY: a frame's `caller.code` is the code of a function of the store, which
         // lives as long as the store (`Current::code`).
         let code = unsafe { &*f.caller.code };

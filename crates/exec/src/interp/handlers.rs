@@ -1423,10 +1423,18 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
     let saved_top = store.stack_top;
     store.stack_top = frame + frame_size;
     let (args, results) = vals.split_at_mut(np);
-    // SAFETY: `f` points into the `Arc` held by `store.funcs[callee]`; the store's function
-    // list only grows (entries are never removed or replaced), and growing it moves the
-    // `Arc`, not the closure it points to, so the closure outlives this call.
-    let mut r = unsafe { (*f)(store, args, results) };
+    // A panic stops here: the store's state is put right as for a trap on the way out, and
+    // the embedding API raises the panic again once the call is back with the embedder.
+    let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: `f` points into the `Arc` held by `store.funcs[callee]`; the store's
+        // function list only grows (entries are never removed or replaced), and growing it
+        // moves the `Arc`, not the closure it points to, so the closure outlives this call.
+        unsafe { (*f)(store, args, results) }
+    }));
+    let mut r = called.unwrap_or_else(|payload| {
+        store.panic = Some(payload);
+        Err(Trap::host("a host function panicked"))
+    });
     store.stack_top = saved_top;
     if r.is_ok() {
         // SAFETY: as for `f`: the signature's `Arc` lives in `store.funcs[callee]`.

@@ -157,9 +157,14 @@ pub fn call(store: &mut Store, func: u32, args: &[Val], results: &mut [Val]) -> 
 }
 
 /// A call that ran out of fuel, or whose host function failed, and can be resumed (see
-/// [`call_resumable`]).
+/// [`call_resumable`]). Dropping it abandons the call: its frames leave the store's stacks
+/// at the store's next call from the host.
 #[derive(Debug)]
 pub struct Suspension {
+    /// The store it belongs to (`Store::id`): resuming on another is refused.
+    store: u64,
+    /// Kept alive while the embedder holds the suspension; the store's record sees it go.
+    token: std::sync::Arc<()>,
     ty: u32,
     entry_base: usize,
     entry_depth: usize,
@@ -169,6 +174,30 @@ pub struct Suspension {
     at: Paused,
     /// When a host function failed: its error, and where its results go on resumption.
     host: Option<HostFailure>,
+}
+
+/// The store's side of a [`Suspension`]: what to unwind if the embedder drops it.
+pub(crate) struct SuspensionRecord {
+    alive: std::sync::Weak<()>,
+    entry_depth: usize,
+    saved_top: usize,
+    /// The innermost frame, whose state the embedder holds: the collector reads its
+    /// references from here (`ip` one past the instruction with its register map: the host
+    /// function's call, or the `Fuel` it stopped at).
+    pub(crate) frame: crate::store::Frame,
+}
+
+/// Unwinds the suspended calls the embedder dropped, from the top of the stack down to the
+/// first one still held (only calls from the host, with nothing running, come here).
+fn reclaim_dropped_suspensions(store: &mut Store) {
+    while let Some(r) = store.suspensions.last() {
+        if r.alive.strong_count() > 0 {
+            break;
+        }
+        store.frames.truncate(r.entry_depth);
+        store.stack_top = r.saved_top;
+        store.suspensions.pop();
+    }
 }
 
 /// A host function's failure that suspended a resumable call.
@@ -191,6 +220,18 @@ impl Suspension {
     /// fuel): [`resume`] takes values of these types.
     pub fn host_result_types(&self) -> &[spindle_decode::ValType] {
         self.host.as_ref().map_or(&[], |h| &h.results)
+    }
+
+    /// Takes the host function's error out (the suspension keeps a bare host trap).
+    pub fn take_host_error(&mut self) -> Option<Trap> {
+        self.host
+            .as_mut()
+            .map(|h| std::mem::replace(&mut h.trap, Trap::host("taken by the embedder")))
+    }
+
+    /// The `Store::id` of the store the call runs in.
+    pub fn store_id(&self) -> u64 {
+        self.store
     }
 }
 
@@ -223,12 +264,23 @@ pub fn resume(
     host_results: &[Val],
     results: &mut [Val],
 ) -> Result<Option<Suspension>, Trap> {
-    if store.frames.len() != s.depth || store.reentry != 0 {
+    if s.store != store.id {
+        return Err(Trap::host("a suspended call can only be resumed on its own store"));
+    }
+    if store.reentry == 0 {
+        reclaim_dropped_suspensions(store);
+    }
+    let is_top = store
+        .suspensions
+        .last()
+        .is_some_and(|r| std::ptr::eq(r.alive.as_ptr(), std::sync::Arc::as_ptr(&s.token)));
+    if !is_top || store.frames.len() != s.depth || store.reentry != 0 {
         return Err(Trap::host(
             "only the most recently suspended call can be resumed, from the host",
         ));
     }
     let types = s.host_result_types();
+    store.suspensions.pop();
     if host_results.len() != types.len()
         || !host_results
             .iter()
@@ -239,13 +291,11 @@ pub fn resume(
         let message = format!("resuming needs the host function's results, of types {types:?}");
         store.frames.truncate(s.entry_depth);
         store.stack_top = s.saved_top;
-        store.suspended_frames.pop();
         return Err(Trap::host(message));
     }
     if let Some(h) = &s.host {
         write_all_cells(&mut store.stack, h.slot, host_results);
     }
-    store.suspended_frames.pop();
     store.reentry += 1;
     let marker = 0u8;
     store.native_base = std::ptr::addr_of!(marker) as usize;
@@ -285,33 +335,35 @@ fn finish(
     store.reentry -= 1;
     let paused = store.paused.take();
     let host_failed = store.host_failed.take();
-    if let (Err(t), Some(at), true) = (&r, paused, resumable && store.reentry == 0) {
-        let host = match host_failed {
-            Some((slot, callee)) => {
-                let results = store
+    // A host function's panic unwinds the call as a trap does (never suspends it).
+    let suspend = resumable && store.reentry == 0 && store.panic.is_none();
+    let r = match (r, paused, suspend) {
+        (Err(t), Some(at), true) if host_failed.is_some() || t.code == TrapCode::OutOfFuel => {
+            let host = host_failed.map(|(slot, callee)| HostFailure {
+                results: store
                     .registry
                     .get(store.funcs[callee as usize].ty())
-                    .results;
-                Some(HostFailure {
-                    trap: t.clone(),
-                    slot,
-                    results,
-                })
-            }
-            None => None,
-        };
-        if host.is_some() || t.code == TrapCode::OutOfFuel {
+                    .results,
+                trap: t,
+                slot,
+            });
             // Keep the frames; later calls run above the suspended registers. The innermost
-            // one's state goes to the embedder; the collector reads its references through
-            // `suspended_frames` (`ip` one past the instruction with its register map: the
-            // host function's call, or the `Fuel` it stopped at).
+            // one's state goes to the embedder, and a record of it to the store.
             let next = at.ip + usize::from(host.is_none());
-            store.suspended_frames.push(crate::store::Frame {
-                caller: at.cur,
-                ip: at.cur.instrs().wrapping_add(next),
-                base: at.base,
+            let token = std::sync::Arc::new(());
+            store.suspensions.push(SuspensionRecord {
+                alive: std::sync::Arc::downgrade(&token),
+                entry_depth,
+                saved_top,
+                frame: crate::store::Frame {
+                    caller: at.cur,
+                    ip: at.cur.instrs().wrapping_add(next),
+                    base: at.base,
+                },
             });
             return Ok(Some(Suspension {
+                store: store.id,
+                token,
                 ty,
                 entry_base,
                 entry_depth,
@@ -321,7 +373,8 @@ fn finish(
                 host,
             }));
         }
-    }
+        (r, _, _) => r,
+    };
     store.frames.truncate(entry_depth);
     store.stack_top = saved_top;
     r?;
@@ -369,6 +422,9 @@ fn call_inner(
             let here = std::ptr::addr_of!(marker) as usize;
             if store.reentry == 0 {
                 store.native_base = here;
+                if !store.suspensions.is_empty() {
+                    reclaim_dropped_suspensions(store);
+                }
             } else if store.reentry >= store.limits.reentry_depth
                 || store.native_base.saturating_sub(here) > store.limits.native_stack
             {
@@ -446,6 +502,21 @@ impl Current {
     fn instrs(&self) -> *const Op {
         // SAFETY: `code` stays valid while the store lives (see the field).
         unsafe { (*self.code).ops.as_ptr() }
+    }
+}
+
+// SAFETY: `Current` and `Frame` hold pointers into code that the store's function entities
+// keep alive (`Current::code`) and that is never written after translation; moving them to
+// another thread with their store, or with a `Suspension` its store will check, shares no
+// mutable state.
+unsafe impl Send for Current {}
+// SAFETY: as for `Current`: `ip` points into the same immutable code.
+unsafe impl Send for crate::store::Frame {}
+
+impl Store {
+    /// The instance whose Wasm code called the host function running now, if any.
+    pub fn caller_instance(&self) -> Option<u32> {
+        self.host_frames.last().map(|f| f.caller.inst as u32)
     }
 }
 

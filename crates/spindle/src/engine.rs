@@ -1,0 +1,568 @@
+//! Configuration, engines and compiled modules.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use spindle_decode::{GlobalType, MemoryType, TableType};
+use spindle_exec::{CompiledModule, Dispatch, ExportKind, ImportDesc, Translation, TypeRegistry};
+use spindle_validate::Features;
+
+use crate::error::from_exec;
+use crate::{FuncType, Result};
+
+/// How modules are compiled and run; wasmtime's builder shape
+/// (`Config::new().consume_fuel(true)`).
+///
+/// ```
+/// use spindle::{Config, Engine, Translation};
+/// let mut config = Config::new();
+/// config.consume_fuel(true).epoch_interruption(true).translation(Translation::Lazy);
+/// let engine = Engine::new(&config)?;
+/// assert!(engine.config().fuel_enabled());
+/// # Ok::<(), spindle::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub(crate) features: Features,
+    pub(crate) translation: Translation,
+    pub(crate) consume_fuel: bool,
+    pub(crate) epoch_interruption: bool,
+    pub(crate) dispatch: Dispatch,
+}
+
+macro_rules! feature_switches {
+    ($($(#[$doc:meta])* $method:ident => $field:ident,)*) => {
+        impl Config {
+            $(
+                $(#[$doc])*
+                pub fn $method(&mut self, enable: bool) -> &mut Self {
+                    self.features.$field = enable;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+feature_switches! {
+    /// SIMD (`v128`), on by default.
+    wasm_simd => simd,
+    /// Relaxed SIMD, on by default (run in its deterministic profile).
+    wasm_relaxed_simd => relaxed_simd,
+    /// Tail calls, on by default.
+    wasm_tail_call => tail_call,
+    /// Typed function references, on by default.
+    wasm_function_references => function_references,
+    /// Garbage-collected structs and arrays, on by default.
+    wasm_gc => gc,
+    /// Exception handling, on by default.
+    wasm_exceptions => exceptions,
+    /// 64-bit memories and tables, on by default.
+    wasm_memory64 => memory64,
+    /// Several memories per module, on by default.
+    wasm_multi_memory => multi_memory,
+    /// Multiple results and block parameters, on by default.
+    wasm_multi_value => multi_value,
+    /// Bulk memory operations, on by default.
+    wasm_bulk_memory => bulk_memory,
+    /// Reference types, on by default.
+    wasm_reference_types => reference_types,
+    /// Extended constant expressions, on by default.
+    wasm_extended_const => extended_const,
+    /// Shared memories and atomics (one thread per store), off by default.
+    wasm_threads => threads,
+    /// Memories with a custom page size, off by default.
+    wasm_custom_page_sizes => custom_page_sizes,
+    /// 128-bit arithmetic, off by default.
+    wasm_wide_arithmetic => wide_arithmetic,
+}
+
+impl Config {
+    /// The default configuration: WebAssembly 3.0, eager translation, no fuel, no epochs,
+    /// the fastest dispatch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every proposal switch at once.
+    pub fn features(&mut self, features: Features) -> &mut Self {
+        self.features = features;
+        self
+    }
+
+    /// Translate function bodies when the module is created ([`Translation::Eager`], the
+    /// default) or on their first call ([`Translation::Lazy`]; bodies are still validated
+    /// up front).
+    pub fn translation(&mut self, translation: Translation) -> &mut Self {
+        self.translation = translation;
+        self
+    }
+
+    /// Meter fuel: every function entry and loop iteration charges the operators it runs;
+    /// a call that runs out traps with [`Trap::OutOfFuel`](crate::Trap::OutOfFuel) (or
+    /// suspends, when resumable). Costs nothing when off.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
+        self.consume_fuel = enable;
+        self
+    }
+
+    /// Check the engine's epoch at every function entry and loop iteration: a store whose
+    /// deadline ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline)) has
+    /// passed stops with [`Trap::Interrupt`](crate::Trap::Interrupt) or runs its
+    /// callback. [`Engine::increment_epoch`] is the clock, called from any thread. Nothing
+    /// is emitted when off.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
+        self.epoch_interruption = enable;
+        self
+    }
+
+    /// The interpreter's dispatch backend (default: the fastest this target and build
+    /// support). Both give the same results; asking for [`Dispatch::Threaded`] where it is
+    /// not available runs [`Dispatch::Loop`] (see [`Engine::dispatch`]).
+    pub fn dispatch(&mut self, dispatch: Dispatch) -> &mut Self {
+        self.dispatch = dispatch;
+        self
+    }
+
+    /// The proposals modules may use.
+    pub fn get_features(&self) -> &Features {
+        &self.features
+    }
+
+    /// Whether fuel is metered.
+    pub fn fuel_enabled(&self) -> bool {
+        self.consume_fuel
+    }
+
+    /// Whether epochs are checked.
+    pub fn epoch_enabled(&self) -> bool {
+        self.epoch_interruption
+    }
+
+    /// The translation mode.
+    pub fn get_translation(&self) -> Translation {
+        self.translation
+    }
+}
+
+struct EngineInner {
+    config: Config,
+    registry: Arc<TypeRegistry>,
+    /// The epoch clock every store of the engine reads (see [`Engine::increment_epoch`]).
+    epoch: Arc<AtomicU64>,
+}
+
+/// Compiles modules and owns what they share: configuration, types, the epoch clock.
+/// Cheap to clone, `Send + Sync`.
+///
+/// ```
+/// use spindle::{Config, Engine};
+/// let engine = Engine::new(Config::new().consume_fuel(true))?;
+/// let for_another_thread = engine.clone();
+/// std::thread::spawn(move || for_another_thread.increment_epoch()).join().unwrap();
+/// # Ok::<(), spindle::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::from_config(&Config::default())
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine with `config` (every configuration is accepted; the `Result` is
+    /// wasmtime's shape).
+    pub fn new(config: &Config) -> Result<Self> {
+        Ok(Self::from_config(config))
+    }
+
+    fn from_config(config: &Config) -> Self {
+        Engine {
+            inner: Arc::new(EngineInner {
+                config: config.clone(),
+                registry: Arc::default(),
+                epoch: Arc::new(AtomicU64::new(0)),
+            }),
+        }
+    }
+
+    /// The engine's configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The dispatch backend calls actually run on: the configured one, or
+    /// [`Dispatch::Loop`] where [`Dispatch::Threaded`] is not available.
+    ///
+    /// ```
+    /// use spindle::{Config, Dispatch, Engine};
+    /// let engine = Engine::new(Config::new().dispatch(Dispatch::Loop))?;
+    /// assert_eq!(engine.dispatch(), Dispatch::Loop);
+    /// # Ok::<(), spindle::Error>(())
+    /// ```
+    pub fn dispatch(&self) -> Dispatch {
+        spindle_exec::effective_dispatch(self.inner.config.dispatch)
+    }
+
+    /// Advances the epoch clock by one; callable from any thread (a signal handler's
+    /// worth of work: one atomic add). Stores whose deadline it reaches stop at their next
+    /// function entry or loop iteration.
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The epoch clock's current value.
+    pub fn current_epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Relaxed)
+    }
+
+    /// Whether two handles are the same engine.
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    pub(crate) fn registry(&self) -> &Arc<TypeRegistry> {
+        &self.inner.registry
+    }
+
+    /// Connects a new store to the engine's epoch clock.
+    pub(crate) fn attach(&self, store: &mut spindle_exec::Store) {
+        let _ = (store, &self.inner.epoch);
+    }
+}
+
+/// A validated and translated module, ready to instantiate any number of times, in any
+/// store of its engine. Cheap to clone, `Send + Sync`.
+///
+/// ```
+/// use spindle::{Engine, ExternType, Module};
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"(module
+///     (import "env" "log" (func (param i32 i32)))
+///     (memory (export "memory") 1))"#)?;
+/// let import = module.imports().next().unwrap();
+/// assert_eq!((import.module(), import.name()), ("env", "log"));
+/// assert!(matches!(module.get_export("memory"), Some(ExternType::Memory(_))));
+/// # Ok::<(), spindle::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) engine: Engine,
+    pub(crate) inner: Arc<CompiledModule>,
+}
+
+/// What an import or export is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExternType {
+    /// A function of this type.
+    Func(FuncType),
+    /// A table of this type.
+    Table(TableType),
+    /// A memory of this type.
+    Memory(MemoryType),
+    /// A global of this type.
+    Global(GlobalType),
+    /// An exception tag whose payload has this type's parameters.
+    Tag(FuncType),
+}
+
+impl ExternType {
+    /// The function type, if this is a function.
+    pub fn func(&self) -> Option<&FuncType> {
+        match self {
+            ExternType::Func(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The memory type, if this is a memory.
+    pub fn memory(&self) -> Option<&MemoryType> {
+        match self {
+            ExternType::Memory(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The table type, if this is a table.
+    pub fn table(&self) -> Option<&TableType> {
+        match self {
+            ExternType::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The global type, if this is a global.
+    pub fn global(&self) -> Option<&GlobalType> {
+        match self {
+            ExternType::Global(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ExternType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExternType::Func(t) => write!(f, "func {t}"),
+            ExternType::Table(t) => write!(f, "table {t:?}"),
+            ExternType::Memory(t) => write!(f, "memory {t:?}"),
+            ExternType::Global(t) => write!(f, "global {t:?}"),
+            ExternType::Tag(t) => write!(f, "tag {t}"),
+        }
+    }
+}
+
+/// An import of a module: where it comes from and what it must be.
+#[derive(Clone, Debug)]
+pub struct ImportType<'m> {
+    module: &'m str,
+    name: &'m str,
+    ty: ExternType,
+}
+
+impl<'m> ImportType<'m> {
+    /// The module name.
+    pub fn module(&self) -> &'m str {
+        self.module
+    }
+    /// The field name.
+    pub fn name(&self) -> &'m str {
+        self.name
+    }
+    /// What it must be.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+/// An export of a module.
+#[derive(Clone, Debug)]
+pub struct ExportType<'m> {
+    name: &'m str,
+    ty: ExternType,
+}
+
+impl<'m> ExportType<'m> {
+    /// The export's name.
+    pub fn name(&self) -> &'m str {
+        self.name
+    }
+    /// What it is.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+impl Module {
+    /// Decodes, validates and translates a module: binary, or (with the `wat` feature, on
+    /// by default) the text format.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = bytes.as_ref();
+        #[cfg(feature = "wat")]
+        if !bytes.starts_with(b"\0asm") {
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                return Module::from_wat(engine, text);
+            }
+        }
+        Module::from_binary(engine, bytes)
+    }
+
+    /// Decodes, validates and translates a binary module.
+    pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        Module::compile_with(engine, |registry, config| {
+            spindle_exec::compile(
+                registry,
+                &config.features,
+                config.translation,
+                config.consume_fuel,
+                bytes,
+            )
+        })
+    }
+
+    /// Checks that `bytes` are a valid binary module for `engine`'s features, without
+    /// translating it.
+    pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
+        spindle_validate::validate(bytes, &engine.config().features)
+            .map_err(|e| anyhow::Error::new(crate::EngineError::Validate(e)))
+    }
+
+    /// Runs `compile` with the engine's type registry and configuration.
+    fn compile_with(
+        engine: &Engine,
+        compile: impl FnOnce(&TypeRegistry, &Config) -> Result<CompiledModule, spindle_exec::Error>,
+    ) -> Result<Module> {
+        let inner =
+            compile(engine.registry(), engine.config()).map_err(|e| from_exec(0, e))?;
+        Ok(Module {
+            engine: engine.clone(),
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Compiles a module file (binary, or text with the `wat` feature). The file is read
+    /// into memory: what happens to it afterwards does not matter.
+    pub fn from_file(engine: &Engine, path: impl AsRef<std::path::Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = spindle_exec::ModuleBytes::read_file(path).map_err(|e| {
+            anyhow::Error::new(crate::EngineError::Io(format!("{}: {e}", path.display())))
+        })?;
+        #[cfg(feature = "wat")]
+        if !bytes.starts_with(b"\0asm") {
+            let text = std::str::from_utf8(&bytes).map_err(|e| {
+                anyhow::Error::new(crate::EngineError::Text(format!("{}: {e}", path.display())))
+            })?;
+            return Module::from_wat(engine, text);
+        }
+        Module::compile_with(engine, |registry, config| {
+            spindle_exec::compile_bytes(
+                registry,
+                &config.features,
+                config.translation,
+                config.consume_fuel,
+                bytes,
+            )
+        })
+    }
+
+    /// Compiles a module in the text format (WAT).
+    ///
+    /// ```
+    /// use spindle::{Engine, Module};
+    /// let engine = Engine::default();
+    /// let module = Module::from_wat(&engine, r#"(module (func (export "f")))"#)?;
+    /// assert_eq!(module.exports().map(|e| e.name()).collect::<Vec<_>>(), ["f"]);
+    /// # Ok::<(), spindle::Error>(())
+    /// ```
+    #[cfg(feature = "wat")]
+    pub fn from_wat(engine: &Engine, text: &str) -> Result<Module> {
+        let encode = || -> Result<Vec<u8>, wast::Error> {
+            let buffer = wast::parser::ParseBuffer::new(text)?;
+            let mut wat = wast::parser::parse::<wast::Wat<'_>>(&buffer)?;
+            wat.encode()
+        };
+        let bytes = encode()
+            .map_err(|e| anyhow::Error::new(crate::EngineError::Text(e.to_string())))?;
+        Module::from_binary(engine, &bytes)
+    }
+
+    /// The engine the module belongs to.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The type of an import description, engine ids resolved.
+    fn import_type(&self, desc: &ImportDesc) -> ExternType {
+        let registry = self.engine.registry();
+        match desc {
+            ImportDesc::Func(t) | ImportDesc::FuncExact(t) => ExternType::Func(registry.get(*t)),
+            ImportDesc::Table(t) => ExternType::Table(*t),
+            ImportDesc::Memory(m) => ExternType::Memory(*m),
+            ImportDesc::Global(g) => ExternType::Global(*g),
+            ImportDesc::Tag(t) => ExternType::Tag(registry.get(*t)),
+        }
+    }
+
+    /// The module's imports, in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
+        self.inner.imports.iter().map(move |i| ImportType {
+            module: &i.module,
+            name: &i.name,
+            ty: self.import_type(&i.desc),
+        })
+    }
+
+    /// The module's exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
+        self.inner
+            .exports
+            .iter()
+            .map(move |(name, kind, index)| ExportType {
+                name,
+                ty: self.entity_type(*kind, *index),
+            })
+    }
+
+    /// The type of the export called `name`.
+    pub fn get_export(&self, name: &str) -> Option<ExternType> {
+        self.exports().find(|e| e.name() == name).map(|e| e.ty())
+    }
+
+    /// The names of the module's exports.
+    pub fn export_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.inner.exports.iter().map(|(n, _, _)| n.as_str())
+    }
+
+    /// The type of entity `index` of `kind` in the module's index spaces (imports first).
+    fn entity_type(&self, kind: ExportKind, index: u32) -> ExternType {
+        let m = &self.inner;
+        let registry = self.engine.registry();
+        let index = index as usize;
+        // The `index`-th import of this kind, or the definition after the imports.
+        let imported = |wanted: fn(&ImportDesc) -> bool| {
+            m.imports
+                .iter()
+                .filter(|i| wanted(&i.desc))
+                .nth(index)
+                .map(|i| self.import_type(&i.desc))
+        };
+        match kind {
+            ExportKind::Func => ExternType::Func(registry.get(m.func_types[index])),
+            ExportKind::Table => imported(|d| matches!(d, ImportDesc::Table(_))).unwrap_or_else(
+                || ExternType::Table(m.tables[index - m.num_imported_tables as usize].0),
+            ),
+            ExportKind::Memory => imported(|d| matches!(d, ImportDesc::Memory(_))).unwrap_or_else(
+                || ExternType::Memory(m.memories[index - m.num_imported_memories as usize]),
+            ),
+            ExportKind::Global => imported(|d| matches!(d, ImportDesc::Global(_))).unwrap_or_else(
+                || ExternType::Global(m.globals[index - m.num_imported_globals as usize].0),
+            ),
+            ExportKind::Tag => imported(|d| matches!(d, ImportDesc::Tag(_))).unwrap_or_else(|| {
+                let imported_tags = m
+                    .imports
+                    .iter()
+                    .filter(|i| matches!(i.desc, ImportDesc::Tag(_)))
+                    .count();
+                ExternType::Tag(registry.get(m.tags[index - imported_tags]))
+            }),
+        }
+    }
+
+    /// The register bytecode of every defined function, one block per function (translating
+    /// lazy functions now). For `spindle inspect --ir`.
+    pub fn disassemble(&self) -> String {
+        use std::fmt::Write as _;
+        let m = &self.inner;
+        let mut out = String::new();
+        for i in 0..m.funcs.len() {
+            let index = m.num_imported_funcs as usize + i;
+            let ty = self.engine.registry().get(m.func_types[index]);
+            let _ = writeln!(out, "func {index} {:?} -> {:?}", ty.params, ty.results);
+            match m.code_ref(i) {
+                Ok(code) => {
+                    let _ = writeln!(
+                        out,
+                        "  ; {} registers: {} params, {} locals",
+                        code.frame_size, code.params, code.locals
+                    );
+                    for (at, instr) in code.instrs().enumerate() {
+                        let _ = writeln!(out, "  {at:4}: {instr}");
+                    }
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "  ; not translated: {e}");
+                }
+            }
+        }
+        out
+    }
+}
