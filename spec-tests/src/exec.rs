@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 use spindle::{
-    AnyRef, Caller, Config, Engine, Error, Features, Func, GcKind, Global, GlobalType, Instance,
-    Limits, Linker, Memory, MemoryType, Module, RefType, Store, Table, TableType, Val, ValType,
+    AnyRef, Config, Engine, EngineError, Error, Features, GcKind, Global, GlobalType, Instance,
+    Limits, Linker, Memory, MemoryType, Module, RefType, Store, Table, TableType, Trap, Val,
+    ValType,
 };
 use spindle_decode::{AbstractHeapType, HeapType};
 use wast::core::{
@@ -56,10 +57,12 @@ pub fn unsupported_reason(e: &Error) -> Option<String> {
 }
 
 fn exec_error(e: Error) -> ExecError {
-    match e {
-        Error::Trap(t) => ExecError::Trap(t.to_string()),
-        Error::Link(m) => ExecError::Link(m),
-        other => ExecError::Other(other.to_string()),
+    if let Some(code) = e.downcast_ref::<Trap>() {
+        return ExecError::Trap(code.message().to_string());
+    }
+    match e.downcast_ref::<EngineError>() {
+        Some(EngineError::Link(m)) => ExecError::Link(m.clone()),
+        _ => ExecError::Other(format!("{e:#}")),
     }
 }
 
@@ -68,52 +71,45 @@ fn exec_error(e: Error) -> ExecError {
 /// `global_i32`/`global_i64` = 666, `global_f32`/`global_f64` = 666.6, `table` (10..20
 /// funcref), `memory` (1..2 pages) and, as the threads proposal's tests want,
 /// `shared_memory` (1..2 pages, shared).
-pub fn define_spectest<T: Send + 'static>(
+pub fn define_spectest<T: 'static>(
     store: &mut Store<T>,
     linker: &mut Linker<T>,
     print: bool,
 ) -> Result<(), Error> {
     let m = "spectest";
-    let f = Func::wrap(store, |_: Caller<'_, T>| {});
-    linker.define(m, "print", f);
-    let f = Func::wrap(store, move |_: Caller<'_, T>, x: i32| {
+    linker.func_wrap(m, "print", || {})?;
+    linker.func_wrap(m, "print_i32", move |x: i32| {
         if print {
             println!("{x} : i32");
         }
-    });
-    linker.define(m, "print_i32", f);
-    let f = Func::wrap(store, move |_: Caller<'_, T>, x: i64| {
+    })?;
+    linker.func_wrap(m, "print_i64", move |x: i64| {
         if print {
             println!("{x} : i64");
         }
-    });
-    linker.define(m, "print_i64", f);
-    let f = Func::wrap(store, move |_: Caller<'_, T>, x: f32| {
+    })?;
+    linker.func_wrap(m, "print_f32", move |x: f32| {
         if print {
             println!("{x} : f32");
         }
-    });
-    linker.define(m, "print_f32", f);
-    let f = Func::wrap(store, move |_: Caller<'_, T>, x: f64| {
+    })?;
+    linker.func_wrap(m, "print_f64", move |x: f64| {
         if print {
             println!("{x} : f64");
         }
-    });
-    linker.define(m, "print_f64", f);
-    let f = Func::wrap(store, move |_: Caller<'_, T>, x: i32, y: f32| {
+    })?;
+    linker.func_wrap(m, "print_i32_f32", move |x: i32, y: f32| {
         if print {
             println!("{x} : i32");
             println!("{y} : f32");
         }
-    });
-    linker.define(m, "print_i32_f32", f);
-    let f = Func::wrap(store, move |_: Caller<'_, T>, x: f64, y: f64| {
+    })?;
+    linker.func_wrap(m, "print_f64_f64", move |x: f64, y: f64| {
         if print {
             println!("{x} : f64");
             println!("{y} : f64");
         }
-    });
-    linker.define(m, "print_f64_f64", f);
+    })?;
     let constant = |content| GlobalType {
         content,
         mutable: false,
@@ -125,11 +121,11 @@ pub fn define_spectest<T: Send + 'static>(
         ("global_f32", ValType::F32, Val::F32(666.6f32.to_bits())),
         ("global_f64", ValType::F64, Val::F64(666.6f64.to_bits())),
     ] {
-        let g = Global::new(store, constant(ty), value).expect("spectest global of its type");
-        linker.define(m, name, g);
+        let g = Global::new(&mut *store, constant(ty), value).expect("spectest global of its type");
+        linker.define(&*store, m, name, g)?;
     }
     let table = Table::new(
-        store,
+        &mut *store,
         TableType {
             element: RefType::FUNCREF,
             table64: false,
@@ -141,10 +137,10 @@ pub fn define_spectest<T: Send + 'static>(
         },
         Val::FuncRef(None),
     )?;
-    linker.define(m, "table", table);
+    linker.define(&*store, m, "table", table)?;
     for (name, shared) in [("memory", false), ("shared_memory", true)] {
         let memory = Memory::new(
-            store,
+            &mut *store,
             MemoryType {
                 memory64: false,
                 shared,
@@ -155,7 +151,7 @@ pub fn define_spectest<T: Send + 'static>(
                 page_size_log2: None,
             },
         )?;
-        linker.define(m, name, memory);
+        linker.define(&*store, m, name, memory)?;
     }
     Ok(())
 }
@@ -223,14 +219,18 @@ impl Session {
         // Eager translation by default: a module the translator cannot take is known at
         // creation. `set_mode` runs the same scripts in the other modes.
         let (translation, dispatch) = mode();
-        let engine = Engine::new(&Config {
-            features: *features,
-            translation,
-            dispatch,
-            consume_fuel: false,
-        });
+        let engine = Engine::new(
+            Config::new()
+                .features(*features)
+                .translation(translation)
+                .dispatch(dispatch),
+        )
+        .expect("every configuration is accepted");
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new(&engine);
+        // `register` may name a module again: the later one wins, as in the reference
+        // interpreter.
+        linker.allow_shadowing(true);
         define_spectest(&mut store, &mut linker, false).expect("spectest's memory and table");
         Session {
             engine,
@@ -279,7 +279,7 @@ impl Session {
             }
             Definition::Broken(why) => return Err(ExecError::Other(why.clone())),
         };
-        for (from, _, _) in module.imports() {
+        for from in module.imports().map(|i| i.module()) {
             if let Some(what) = self.poisoned.get(from) {
                 return Err(ExecError::Unsupported(what.clone()));
             }
@@ -403,7 +403,9 @@ impl Session {
             Ok(instance) => {
                 self.poisoned.remove(name);
                 self.registered.insert(name.to_string(), instance);
-                self.linker.instance(&self.store, name, instance);
+                self.linker
+                    .instance(&self.store, name, instance)
+                    .expect("an instance of this store");
                 Ok(())
             }
             Err(ExecError::Unsupported(what)) => {
@@ -895,7 +897,7 @@ mod tests {
             "uninitialized element 2"
         ));
         assert!(message_matches(
-            "unknown import: m::f has not been defined",
+            "unknown import: `m::f` has not been defined",
             "unknown import"
         ));
         assert!(!message_matches(
@@ -907,12 +909,12 @@ mod tests {
 
     #[test]
     fn unsupported_reason_is_the_feature() {
-        let e = Error::Call(format!(
+        let e = Error::msg(format!(
             "invalid: {UNSUPPORTED_MARKER}SIMD (in function 3, at offset 0x2a)"
         ));
         assert_eq!(unsupported_reason(&e).as_deref(), Some("SIMD"));
         assert_eq!(
-            unsupported_reason(&Error::Link("unknown import".into())),
+            unsupported_reason(&Error::msg("unknown import")),
             None
         );
     }

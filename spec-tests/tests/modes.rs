@@ -54,11 +54,9 @@ fn full_suites_pass_in_every_mode() {
                 .take(10)
                 .map(|(s, d)| format!("{}:{} {} {:?}", s.label, d.line, d.kind, d.outcome))
                 .collect();
-            let ran_on = spindle::Engine::new(&spindle::Config {
-                dispatch,
-                ..Default::default()
-            })
-            .dispatch();
+            let ran_on = spindle::Engine::new(spindle::Config::new().dispatch(dispatch))
+                .expect("every configuration is accepted")
+                .dispatch();
             println!(
                 "{suite} ({translation:?}, {ran_on:?} dispatch): {} passed, {} failed, {} not run, in {:.1?}",
                 total.passed,

@@ -308,10 +308,8 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
             return Ok(false);
         }
     };
-    let engine = Engine::new(&spindle::Config {
-        features: options.features,
-        ..spindle::Config::default()
-    });
+    let engine = Engine::new(spindle::Config::new().features(options.features))
+        .map_err(|e| Fatal(e.to_string()))?;
     let module = match Module::new(&engine, &binary) {
         Ok(m) => m,
         Err(e) => {
@@ -325,12 +323,8 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
         .map_err(|e| Fatal(format!("cannot define the spectest module: {e}")))?;
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(i) => i,
-        Err(spindle::Error::Trap(trap)) => {
-            eprintln!("trap: {trap}");
-            return Ok(false);
-        }
         Err(e) => {
-            eprintln!("{file}: {e}");
+            report_error(file, &e);
             return Ok(false);
         }
     };
@@ -375,14 +369,24 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
             }
             Ok(true)
         }
-        Err(spindle::Error::Trap(trap)) => {
-            eprintln!("trap: {trap}");
-            Ok(false)
-        }
         Err(e) => {
-            eprintln!("{file}: {e}");
+            report_error(file, &e);
             Ok(false)
         }
+    }
+}
+
+/// Prints why instantiating or calling failed: a trap as `trap: <what>` and the Wasm
+/// frames it went through, anything else after the file's name.
+fn report_error(file: &str, e: &spindle::Error) {
+    match e.downcast_ref::<spindle::Trap>() {
+        Some(trap) => {
+            eprintln!("trap: {trap}");
+            if let Some(backtrace) = e.downcast_ref::<spindle::WasmBacktrace>() {
+                eprintln!("{backtrace}");
+            }
+        }
+        None => eprintln!("{file}: {e:#}"),
     }
 }
 
@@ -453,7 +457,7 @@ fn format_result(v: &Val) -> String {
         Val::ExternRef(None) => "ref.null extern".to_string(),
         Val::ExternRef(Some(n)) => format!("ref.extern {n}"),
         Val::ExnRef(None) => "ref.null exn".to_string(),
-        Val::ExnRef(Some(n)) => format!("ref.exn {n}"),
+        Val::ExnRef(Some(_)) => "ref.exn".to_string(),
         Val::AnyRef(None) => "ref.null any".to_string(),
         Val::AnyRef(Some(r)) => match r.kind() {
             spindle::GcKind::I31(v) => format!("ref.i31 {v}"),
@@ -487,10 +491,8 @@ fn inspect(args: &[String]) -> Result<bool, Fatal> {
     };
     let raw = std::fs::read(file).map_err(|e| Fatal(format!("{file}: {e}")))?;
     let bytes = module_bytes(file, raw).map_err(Fatal)?;
-    let engine = Engine::new(&spindle::Config {
-        features: options.features,
-        ..spindle::Config::default()
-    });
+    let engine = Engine::new(spindle::Config::new().features(options.features))
+        .map_err(|e| Fatal(e.to_string()))?;
     match Module::new(&engine, &bytes) {
         Ok(module) => {
             print!("{}", module.disassemble());

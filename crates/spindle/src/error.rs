@@ -93,14 +93,13 @@ impl fmt::Display for WasmBacktrace {
 pub(crate) fn from_trap(store: u64, mut t: spindle_exec::Trap) -> Error {
     let frames = std::mem::take(&mut t.backtrace);
     let payload = t.payload.take().map(|p| p.downcast::<Error>());
-    let mut e = match payload {
-        Some(Ok(e)) => *e,
+    let mut e = match (payload, t.exception) {
+        (Some(Ok(e)), _) => *e,
+        // The exception underneath, the trap code on top (its message is what shows).
+        (_, Some(exn)) => Error::new(ThrownException { store, exn }).context(t.code),
         _ if t.code == Trap::Host => Error::msg(t.to_string()),
         _ => Error::new(t.code),
     };
-    if let Some(exn) = t.exception {
-        e = e.context(ThrownException { store, exn });
-    }
     if !frames.is_empty() {
         e = e.context(WasmBacktrace { frames });
     }

@@ -97,7 +97,7 @@ impl Func {
     ) -> Result<()> {
         let s = store.as_context_mut().inner;
         let index = self.index(s.id);
-        let args: Vec<ExecVal> = params.iter().map(|v| v.to_exec(s.id)).collect();
+        let args = checked_args(s, index, params, results.len())?;
         let mut out = vec![ExecVal::I32(0); results.len()];
         let r = spindle_exec::call(s, index, &args, &mut out);
         resume_panic(s);
@@ -123,7 +123,7 @@ impl Func {
     ) -> Result<ResumableCall> {
         let s = store.as_context_mut().inner;
         let index = self.index(s.id);
-        let args: Vec<ExecVal> = params.iter().map(|v| v.to_exec(s.id)).collect();
+        let args = checked_args(s, index, params, results.len())?;
         let mut out = vec![ExecVal::I32(0); results.len()];
         let r = spindle_exec::call_resumable(s, index, &args, &mut out);
         finish_resumable(s, r, &out, results)
@@ -163,6 +163,36 @@ impl Func {
             _ty: PhantomData,
         })
     }
+}
+
+/// `params` in the interpreter's form, checked against the type of function `index`: an
+/// error that says which argument is wrong.
+fn checked_args(
+    s: &spindle_exec::Store,
+    index: u32,
+    params: &[Val],
+    results: usize,
+) -> Result<Vec<ExecVal>> {
+    let ty = s.registry.get(s.funcs[index as usize].ty());
+    if params.len() != ty.params.len() || results != ty.results.len() {
+        return Err(Error::msg(format!(
+            "the function has type {ty}: it takes {} arguments and gives {} results, not {} and {results}",
+            ty.params.len(),
+            ty.results.len(),
+            params.len(),
+        )));
+    }
+    let mut args = Vec::with_capacity(params.len());
+    for (i, (v, t)) in params.iter().zip(&ty.params).enumerate() {
+        let v = v.to_exec(s.id);
+        if !s.val_matches(&v, *t) {
+            return Err(Error::msg(format!(
+                "argument {i} ({v:?}) does not have type {t}"
+            )));
+        }
+        args.push(v);
+    }
+    Ok(args)
 }
 
 /// Reads a resumable call's outcome: results, a suspension, or the error.

@@ -174,6 +174,20 @@ impl AnyRef {
         }
     }
 
+    /// The reference's bits as the interpreter encodes them (for tests of forged
+    /// references: the store refuses bits that name no live object).
+    #[doc(hidden)]
+    pub fn to_raw(self) -> u64 {
+        self.bits
+    }
+
+    /// A reference from raw bits, of no particular store: every use checks that the bits
+    /// name a live object (see [`AnyRef::to_raw`]).
+    #[doc(hidden)]
+    pub fn from_raw(bits: u64) -> AnyRef {
+        AnyRef { store: 0, bits }
+    }
+
     /// What the reference is.
     pub fn kind(self) -> RefKind {
         spindle_exec::gc::kind(self.bits)

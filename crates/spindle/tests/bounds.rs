@@ -86,10 +86,7 @@ fn accesses_trap_exactly_past_the_end_on_32_and_64_bit_memories() {
         for memory64 in [false, true] {
             let max_offset = if memory64 { u64::MAX } else { u32::MAX as u64 };
             let offsets = [0, max_offset];
-            let engine = Engine::new(&Config {
-                dispatch,
-                ..Config::default()
-            });
+            let engine = Engine::new(Config::new().dispatch(dispatch)).unwrap();
             let module = Module::from_wat(&engine, &module(memory64, &offsets)).unwrap();
             let mut store = Store::new(&engine, ());
             let instance = Linker::new(&engine)

@@ -111,11 +111,7 @@ const EVERYTHING: &str = r#"
 "#;
 
 fn run(dispatch: Dispatch, fuel: bool, n: i32) -> i64 {
-    let engine = Engine::new(&Config {
-        dispatch,
-        consume_fuel: fuel,
-        ..Config::default()
-    });
+    let engine = Engine::new(Config::new().dispatch(dispatch).consume_fuel(fuel)).unwrap();
     let module = Module::from_wat(&engine, EVERYTHING).unwrap();
     let mut store = Store::new(&engine, ());
     if fuel {
@@ -126,10 +122,10 @@ fn run(dispatch: Dispatch, fuel: bool, n: i32) -> i64 {
         params: vec![ValType::I32],
         results: vec![ValType::I32],
     };
-    linker.func_new(&mut store, "host", "id", ty, |_, args, results| {
+    linker.func_new("host", "id", ty, |_, args, results| {
         results[0] = args[0];
         Ok(())
-    });
+    }).unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let f = instance.get_func(&store, "run").unwrap();
     let mut out = [Val::I64(0)];
@@ -173,9 +169,6 @@ fn optimised_builds_on_64_bit_targets_use_threaded_dispatch() {
     } else {
         assert_eq!(engine.dispatch(), Dispatch::Loop);
     }
-    let portable = Engine::new(&Config {
-        dispatch: Dispatch::Loop,
-        ..Config::default()
-    });
+    let portable = Engine::new(Config::new().dispatch(Dispatch::Loop)).unwrap();
     assert_eq!(portable.dispatch(), Dispatch::Loop);
 }

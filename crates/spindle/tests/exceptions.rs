@@ -77,16 +77,12 @@ const CATCHER: &str = r#"
 
 fn run(translation: Translation, dispatch: Dispatch) {
     let mode = format!("{translation:?}/{dispatch:?}");
-    let engine = Engine::new(&Config {
-        translation,
-        dispatch,
-        ..Config::default()
-    });
+    let engine = Engine::new(Config::new().translation(translation).dispatch(dispatch)).unwrap();
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
     let thrower = Module::from_wat(&engine, THROWER).unwrap();
     let t = linker.instantiate(&mut store, &thrower).unwrap();
-    linker.instance(&store, "t", t);
+    linker.instance(&store, "t", t).unwrap();
     let Some(Extern::Tag(e)) = t.get_export(&store, "e") else {
         panic!("no tag export")
     };
@@ -107,7 +103,7 @@ fn run(translation: Translation, dispatch: Dispatch) {
         &mut store,
         i32_to_none,
         move |mut caller: Caller<'_, ()>, args: &[Val], _: &mut [Val]| {
-            let trap = caller.call(throw_e, args, &mut []).unwrap_err();
+            let trap = throw_e.call(&mut caller, args, &mut []).unwrap_err();
             let (tag, payload) = caller.caught(&trap).expect("an exception");
             assert_eq!((tag, payload), (e, args.to_vec()));
             Err(trap)
@@ -124,21 +120,26 @@ fn run(translation: Translation, dispatch: Dispatch) {
         none.clone(),
         move |mut caller: Caller<'_, ()>, _: &[Val], _: &mut [Val]| Err(caller.throw(e, &[])),
     );
-    let forged = Func::new(&mut store, none, |_, _: &[Val], _: &mut [Val]| {
-        Err(spindle::Trap::exception(12345))
+    // An exception of another store: it names nothing here.
+    let other = std::sync::Mutex::new(Store::new(&engine, ()));
+    let other_tag = spindle::Tag::new(&mut *other.lock().unwrap(), none.clone()).unwrap();
+    let forged = Func::new(&mut store, none, move |_, _: &[Val], _: &mut [Val]| {
+        let mut other = other.lock().unwrap();
+        let thrower = Func::wrap(&mut *other, move |mut c: Caller<'_, ()>| -> spindle::Result<()> {
+            Err(c.throw(other_tag, &[]))
+        });
+        Err(thrower.call(&mut *other, &[], &mut []).unwrap_err())
     });
-    linker.define("host", "bad_throw", bad_throw);
-    linker.define("host", "forged", forged);
-    linker.define("host", "throw", host_throw);
-    linker.define("host", "relay", host_relay);
+    linker.define(&store, "host", "bad_throw", bad_throw).unwrap();
+    linker.define(&store, "host", "forged", forged).unwrap();
+    linker.define(&store, "host", "throw", host_throw).unwrap();
+    linker.define(&store, "host", "relay", host_relay).unwrap();
     let catcher = Module::from_wat(&engine, CATCHER).unwrap();
     let c = linker.instantiate(&mut store, &catcher).unwrap();
     // The host reads what a call left uncaught.
     let rethrow = c.get_func(&store, "rethrow").unwrap();
     match rethrow.call(&mut store, &[Val::I32(9)], &mut []) {
-        Err(spindle::Error::Trap(t)) => {
-            assert_eq!(store.caught(&t), Some((e, vec![Val::I32(9)])), "{mode}")
-        }
+        Err(t) => assert_eq!(store.caught(&t), Some((e, vec![Val::I32(9)])), "{mode}"),
         other => panic!("{mode}: {other:?}"),
     }
     let mut call = |name: &str, args: &[Val], results: usize| {
@@ -205,8 +206,12 @@ fn host_values_must_have_the_type_of_their_global_or_table() {
     assert!(spindle::Global::new(&mut store, ty, Val::ExternRef(Some(1))).is_err());
     let g = spindle::Global::new(&mut store, ty, Val::FuncRef(None)).unwrap();
     assert!(
-        g.set(&mut store, Val::FuncRef(Some(999))).is_err(),
-        "no such function"
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let other = spindle::Func::wrap(&mut Store::new(&engine, ()), || {});
+            g.set(&mut store, Val::FuncRef(Some(other)))
+        }))
+        .is_err(),
+        "a function of another store"
     );
     assert!(g.set(&mut store, Val::ExnRef(None)).is_err());
     assert!(spindle::Tag::new(
@@ -239,10 +244,7 @@ fn exceptions_caught_without_a_reference_are_freed() {
             (try_table (catch_all_ref $caught) (throw $e (i32.const 1)))
             (unreachable))))"#;
     for dispatch in [Dispatch::Threaded, Dispatch::Loop] {
-        let engine = Engine::new(&Config {
-            dispatch,
-            ..Config::default()
-        });
+        let engine = Engine::new(Config::new().dispatch(dispatch)).unwrap();
         let module = Module::from_wat(&engine, text).unwrap();
         let mut store = Store::new(&engine, ());
         let instance = Linker::new(&engine)

@@ -1,7 +1,7 @@
 //! Modules from files: binary files are mapped (and, with lazy translation, translated
 //! from the mapping on first call), text files are parsed, unreadable ones are errors.
 
-use spindle::{Config, Engine, Error, Linker, Module, Store, Translation};
+use spindle::{Config, EngineError, Engine, Linker, Module, Store, Translation};
 
 const WAT: &str = r#"(module (func (export "twice") (param i32) (result i32)
   (i32.mul (local.get 0) (i32.const 2))))"#;
@@ -32,10 +32,7 @@ fn binary_and_text_files_compile_in_both_translation_modes() {
     let wasm = temp_file("twice.wasm", &binary);
     let wat = temp_file("twice.wat", WAT.as_bytes());
     for translation in [Translation::Eager, Translation::Lazy] {
-        let engine = Engine::new(&Config {
-            translation,
-            ..Config::default()
-        });
+        let engine = Engine::new(Config::new().translation(translation)).unwrap();
         for path in [&wasm, &wat] {
             let module = Module::from_file(&engine, path).unwrap();
             assert_eq!(twice(&engine, &module, 21), 42, "{path:?} {translation:?}");
@@ -49,18 +46,18 @@ fn unreadable_and_malformed_files_are_errors() {
     let missing = std::env::temp_dir().join("spindle-no-such-file.wasm");
     assert!(matches!(
         Module::from_file(&engine, &missing),
-        Err(Error::Io(_))
+        Err(e) if matches!(e.downcast_ref::<EngineError>(), Some(EngineError::Io(_)))
     ));
     let bad_text = temp_file("bad.wat", b"(module (func (export \"f\") (i32.nope)))");
     assert!(matches!(
         Module::from_file(&engine, &bad_text),
-        Err(Error::Text(_))
+        Err(e) if matches!(e.downcast_ref::<EngineError>(), Some(EngineError::Text(_)))
     ));
     let empty = temp_file("empty.wasm", b"");
     assert!(Module::from_file(&engine, &empty).is_err());
     let truncated = temp_file("truncated.wasm", b"\0asm\x01\0\0\0\x01\x05");
     assert!(matches!(
         Module::from_file(&engine, &truncated),
-        Err(Error::Validate(_))
+        Err(e) if matches!(e.downcast_ref::<EngineError>(), Some(EngineError::Validate(_)))
     ));
 }

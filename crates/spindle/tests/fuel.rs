@@ -1,7 +1,7 @@
 //! Fuel metering: loops and calls charge fuel, running out traps cleanly, refuelling lets
 //! the store go on; without metering there is no fuel to set.
 
-use spindle::{Config, Engine, Error, Linker, Module, Store, TrapCode};
+use spindle::{Config, Engine, Linker, Module, Store, Trap};
 
 const LOOPS: &str = r#"
 (module
@@ -16,10 +16,7 @@ const LOOPS: &str = r#"
 
 #[test]
 fn running_out_of_fuel_traps_and_refuelling_resumes_work() {
-    let engine = Engine::new(&Config {
-        consume_fuel: true,
-        ..Config::default()
-    });
+    let engine = Engine::new(Config::new().consume_fuel(true)).unwrap();
     let module = Module::from_wat(&engine, LOOPS).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Linker::new(&engine)
@@ -30,7 +27,7 @@ fn running_out_of_fuel_traps_and_refuelling_resumes_work() {
         .get_typed_func::<(), ()>(&store, "forever")
         .unwrap();
     match forever.call(&mut store, ()) {
-        Err(Error::Trap(t)) => assert_eq!(t.code, TrapCode::OutOfFuel),
+        Err(e) => assert_eq!(e.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel)),
         other => panic!("expected out of fuel, got {other:?}"),
     }
     assert_eq!(store.get_fuel().unwrap(), 0);
@@ -59,10 +56,7 @@ fn fuel_is_unavailable_without_metering() {
 
 #[test]
 fn a_call_out_of_fuel_resumes_where_it_stopped() {
-    let engine = Engine::new(&Config {
-        consume_fuel: true,
-        ..Config::default()
-    });
+    let engine = Engine::new(Config::new().consume_fuel(true)).unwrap();
     let module = Module::from_wat(&engine, LOOPS).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Linker::new(&engine)
@@ -124,18 +118,16 @@ fn a_host_function_error_suspends_a_resumable_call_which_resumes_with_its_result
     let mut linker = Linker::new(&engine);
     // Odd questions are answered by the host function itself; even ones need the
     // embedder, so the function "yields" by failing.
-    linker.func_wrap(
-        &mut store,
-        "host",
+    linker.func_wrap("host",
         "ask",
         |_: spindle::Caller<'_, ()>, q: i32| {
             if q % 2 == 1 {
                 Ok(q * 10)
             } else {
-                Err(spindle::Trap::host(format!("need answer {q}")))
+                Err(spindle::Error::msg(format!("need answer {q}")))
             }
         },
-    );
+    ).unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let f = instance.get_func(&store, "sum_answers").unwrap();
     let mut out = [spindle::Val::I32(0)];

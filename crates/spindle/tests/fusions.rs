@@ -41,11 +41,7 @@ const MODULE: &str = r#"
 "#;
 
 fn instance(translation: Translation, dispatch: Dispatch) -> (Store<()>, spindle::Instance) {
-    let engine = Engine::new(&Config {
-        translation,
-        dispatch,
-        ..Config::default()
-    });
+    let engine = Engine::new(Config::new().translation(translation).dispatch(dispatch)).unwrap();
     let module = Module::from_wat(&engine, MODULE).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = spindle::Linker::new(&engine)
@@ -61,7 +57,7 @@ fn call(
     name: &str,
     args: &[i32],
 ) -> Result<i32, String> {
-    let f = instance.get_func(store, name).unwrap();
+    let f = instance.get_func(&*store, name).unwrap();
     let args: Vec<Val> = args.iter().map(|&a| Val::I32(a)).collect();
     let mut out = [Val::I32(0)];
     match f.call(store, &args, &mut out) {

@@ -86,11 +86,7 @@ const MODULE: &str = r#"
 "#;
 
 fn setup(translation: Translation, dispatch: Dispatch) -> (Store<()>, spindle::Instance) {
-    let engine = Engine::new(&Config {
-        translation,
-        dispatch,
-        ..Config::default()
-    });
+    let engine = Engine::new(Config::new().translation(translation).dispatch(dispatch)).unwrap();
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
     // Calls back into the module's `churn` (a host frame below, Wasm frames above it),
@@ -105,10 +101,10 @@ fn setup(translation: Translation, dispatch: Dispatch) -> (Store<()>, spindle::I
         },
         move |mut caller: Caller<'_, ()>, args: &[Val], _: &mut [Val]| {
             let f = found.lock().unwrap().expect("set after instantiation");
-            caller.call(f, args, &mut [])
+            f.call(&mut caller, args, &mut [])
         },
     );
-    linker.define("host", "churn", churn);
+    linker.define(&store, "host", "churn", churn).unwrap();
     let module = Module::from_wat(&engine, MODULE).unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let Some(Extern::Func(f)) = instance.get_export(&store, "churn") else {
@@ -232,10 +228,7 @@ fn the_host_creates_reads_and_roots_gc_objects() {
 
 #[test]
 fn a_call_suspended_out_of_fuel_keeps_its_references_across_collections() {
-    let engine = Engine::new(&Config {
-        consume_fuel: true,
-        ..Config::default()
-    });
+    let engine = Engine::new(Config::new().consume_fuel(true)).unwrap();
     let mut store = Store::new(&engine, ());
     let module = Module::from_wat(
         &engine,
@@ -362,10 +355,7 @@ fn host_allocations_root_their_fields() {
 /// A subtype that adds a descriptor keeps its supertype's fields where they were.
 #[test]
 fn a_descriptor_moves_no_field_of_the_supertype() {
-    let engine = Engine::new(&Config {
-        features: spindle::Features::all(),
-        ..Config::default()
-    });
+    let engine = Engine::new(Config::new().features(spindle::Features::all())).unwrap();
     let mut store = Store::new(&engine, ());
     let module = Module::from_wat(
         &engine,
@@ -403,8 +393,9 @@ fn forged_references_and_heap_limits() {
         panic!()
     };
     let mut out = [Val::I32(0)];
-    for forged in [r.0 | 4, 2, r.0 ^ 1 << 50] {
-        let v = Val::AnyRef(Some(AnyRef(forged)));
+    let bits = r.to_raw();
+    for forged in [bits | 4, 2, bits ^ 1 << 50] {
+        let v = Val::AnyRef(Some(AnyRef::from_raw(forged)));
         assert!(sum.call(&mut store, &[v], &mut out).is_err(), "{forged:#x}");
     }
     sum.call(&mut store, &chain, &mut out).unwrap();

@@ -1,7 +1,7 @@
 //! Host functions from typed closures: arguments and results converted, the store's data
 //! reachable through `Caller`, and a host error becoming a trap.
 
-use spindle::{Caller, Engine, Error, Func, Linker, Module, Store, Trap, TrapCode};
+use spindle::{Caller, Engine, Func, Linker, Module, Store};
 
 fn wat(text: &str) -> Vec<u8> {
     let buf = wast::parser::ParseBuffer::new(text).expect("lex");
@@ -32,28 +32,27 @@ fn typed_host_functions_see_the_store_data() {
     );
     let check = Func::wrap(
         &mut store,
-        |_caller: Caller<'_, Vec<i32>>, a: i32| -> Result<(), Trap> {
+        |_caller: Caller<'_, Vec<i32>>, a: i32| -> spindle::Result<()> {
             if a < 0 {
-                return Err(Trap::host("negative"));
+                return Err(spindle::Error::msg("negative"));
             }
             Ok(())
         },
     );
     let mut linker = Linker::new(&engine);
     linker
-        .define("env", "add_and_count", add)
-        .define("env", "check", check);
+        .define(&store, "env", "add_and_count", add)
+        .unwrap()
+        .define(&store, "env", "check", check)
+        .unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let run = instance.get_typed_func::<i32, i64>(&store, "run").unwrap();
     assert_eq!(run.call(&mut store, 2).unwrap(), 42);
     assert_eq!(run.call(&mut store, 5).unwrap(), 45);
     assert_eq!(store.data(), &vec![2, 5]);
     match run.call(&mut store, -1) {
-        Err(Error::Trap(t)) => {
-            assert_eq!(t.code, TrapCode::Host);
-            assert!(t.to_string().contains("negative"), "{t}");
-        }
-        other => panic!("expected the host's trap, got {other:?}"),
+        Err(e) => assert_eq!(e.to_string(), "negative"),
+        Ok(v) => panic!("expected the host's error, got {v:?}"),
     }
     assert_eq!(
         store.data(),

@@ -23,10 +23,7 @@ const MODULE: &str = r#"
 #[test]
 fn sixty_four_bit_indices_are_not_truncated() {
     for dispatch in [Dispatch::Threaded, Dispatch::Loop] {
-        let engine = Engine::new(&Config {
-            dispatch,
-            ..Config::default()
-        });
+        let engine = Engine::new(Config::new().dispatch(dispatch)).unwrap();
         let module = Module::from_wat(&engine, MODULE).unwrap();
         let mut store = Store::new(&engine, ());
         let instance = Linker::new(&engine)

@@ -95,11 +95,7 @@ fn v(lanes: [u32; 4]) -> u128 {
 
 fn run(translation: Translation, dispatch: Dispatch) {
     let mode = format!("{translation:?}/{dispatch:?}");
-    let engine = Engine::new(&Config {
-        translation,
-        dispatch,
-        ..Config::default()
-    });
+    let engine = Engine::new(Config::new().translation(translation).dispatch(dispatch)).unwrap();
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
     let mix = Func::new(
@@ -117,7 +113,7 @@ fn run(translation: Translation, dispatch: Dispatch) {
             Ok(())
         },
     );
-    linker.define("host", "mix", mix);
+    linker.define(&store, "host", "mix", mix).unwrap();
     let hg = Global::new(
         &mut store,
         GlobalType {
@@ -128,16 +124,16 @@ fn run(translation: Translation, dispatch: Dispatch) {
         Val::V128(v([10, 20, 30, 40])),
     )
     .unwrap();
-    linker.define("host", "g", hg);
+    linker.define(&store, "host", "g", hg).unwrap();
     let ask = Func::new(
         &mut store,
         FuncType {
             params: vec![ValType::I32],
             results: vec![ValType::V128, ValType::I32],
         },
-        |_: Caller<'_, ()>, _: &[Val], _: &mut [Val]| Err(spindle::Trap::host("ask the embedder")),
+        |_: Caller<'_, ()>, _: &[Val], _: &mut [Val]| Err(spindle::Error::msg("ask the embedder")),
     );
-    linker.define("host", "ask", ask);
+    linker.define(&store, "host", "ask", ask).unwrap();
     // The tag is the module's own: defined once the instance exists, through a cell the
     // host function reads.
     let tag_cell: std::sync::Arc<std::sync::Mutex<Option<spindle::Tag>>> = Default::default();
@@ -153,7 +149,7 @@ fn run(translation: Translation, dispatch: Dispatch) {
             Err(caller.throw(tag, &[Val::I64(-8), args[0], Val::I32(-9)]))
         },
     );
-    linker.define("host", "throw", host_throw);
+    linker.define(&store, "host", "throw", host_throw).unwrap();
     let module = Module::from_wat(&engine, MODULE).unwrap();
     let inst = linker.instantiate(&mut store, &module).unwrap();
     let Some(Extern::Tag(tag)) = inst.get_export(&store, "t") else {
@@ -161,7 +157,7 @@ fn run(translation: Translation, dispatch: Dispatch) {
     };
     *tag_cell.lock().unwrap() = Some(tag);
     let call = |store: &mut Store<()>, name: &str, args: &[Val], n: usize| {
-        let f = inst.get_func(store, name).unwrap();
+        let f = inst.get_func(&*store, name).unwrap();
         let mut out = vec![Val::I32(0); n];
         f.call(store, args, &mut out).map(|()| out)
     };
@@ -233,7 +229,7 @@ fn run(translation: Translation, dispatch: Dispatch) {
     assert_eq!(g.get(&store), Val::V128(x), "{mode}");
     // Exceptions: Wasm throws, the host reads; Wasm catches what Wasm and the host throw.
     match call(&mut store, "throw", &[Val::V128(y)], 0) {
-        Err(spindle::Error::Trap(t)) => assert_eq!(
+        Err(t) => assert_eq!(
             store.caught(&t),
             Some((tag, vec![Val::I64(5), Val::V128(y), Val::I32(6)])),
             "{mode}"

@@ -52,11 +52,7 @@ const MODULE: &str = r#"
 "#;
 
 fn run(translation: Translation, dispatch: Dispatch) {
-    let engine = Engine::new(&Config {
-        translation,
-        dispatch,
-        ..Config::default()
-    });
+    let engine = Engine::new(Config::new().translation(translation).dispatch(dispatch)).unwrap();
     let module = Module::from_wat(&engine, MODULE).unwrap();
     let mut store = Store::new(&engine, ());
     store.set_limits(StoreLimits {
@@ -68,11 +64,11 @@ fn run(translation: Translation, dispatch: Dispatch) {
         params: vec![ValType::I64],
         results: vec![ValType::I64],
     };
-    linker.func_new(&mut store, "host", "twice", ty, |_, args, results| {
+    linker.func_new("host", "twice", ty, |_, args, results| {
         let Val::I64(x) = args[0] else { panic!() };
         results[0] = Val::I64(2 * x);
         Ok(())
-    });
+    }).unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let mode = format!("{translation:?}/{dispatch:?}");
     let mut call = |name: &str, args: &[Val]| {
@@ -114,10 +110,7 @@ fn a_tail_call_to_the_host_returns_more_results_than_it_took_arguments() {
         (func (export "t") (result i32 i32 i32)
           (i32.const 9) (i32.const 8) (return_call $h)))"#;
     for dispatch in [Dispatch::Threaded, Dispatch::Loop] {
-        let engine = Engine::new(&Config {
-            dispatch,
-            ..Config::default()
-        });
+        let engine = Engine::new(Config::new().dispatch(dispatch)).unwrap();
         let module = Module::from_wat(&engine, text).unwrap();
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new(&engine);
@@ -125,10 +118,10 @@ fn a_tail_call_to_the_host_returns_more_results_than_it_took_arguments() {
             params: vec![],
             results: vec![ValType::I32; 3],
         };
-        linker.func_new(&mut store, "env", "h", ty, |_, _, results| {
+        linker.func_new("env", "h", ty, |_, _, results| {
             results.copy_from_slice(&[Val::I32(1), Val::I32(2), Val::I32(3)]);
             Ok(())
-        });
+        }).unwrap();
         let instance = linker.instantiate(&mut store, &module).unwrap();
         let f = instance.get_func(&store, "t").unwrap();
         let mut out = [Val::I32(0); 3];
