@@ -252,8 +252,9 @@ pub struct Store {
     /// The heap of structs and arrays.
     pub gc: crate::gc::GcHeap,
     /// The Wasm frames stopped in a call to a host function (their state is not in
-    /// `frames`): the collector reads their references too.
-    pub(crate) host_frames: Vec<Frame>,
+    /// `frames`), each with `frames.len()` when it made the call: the collector reads their
+    /// references too, and backtraces place them among `frames` by that depth.
+    pub(crate) host_frames: Vec<(Frame, usize)>,
     /// The innermost frames of suspended resumable calls (the embedder holds their state):
     /// the collector reads their references too. (One the embedder drops without resuming
     /// stays here, as its frames stay in `frames`.)
