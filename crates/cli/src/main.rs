@@ -383,7 +383,9 @@ fn report_error(file: &str, e: &spindle::Error) {
         Some(trap) => {
             eprintln!("trap: {trap}");
             if let Some(backtrace) = e.downcast_ref::<spindle::WasmBacktrace>() {
-                eprintln!("{backtrace}");
+                for (i, frame) in backtrace.frames().iter().enumerate() {
+                    eprintln!("  {i:>3}: {frame}");
+                }
             }
         }
         None => eprintln!("{file}: {e:#}"),

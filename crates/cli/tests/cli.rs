@@ -368,11 +368,15 @@ fn run_reports_a_trap_and_exits_1() {
     let o = spindle(&["run", &fixture("run.wat"), "--invoke", "div", "1", "0"]);
     assert_status(&o, 1);
     assert!(stdout(&o).is_empty(), "{}", stdout(&o));
-    assert_eq!(stderr(&o), "trap: integer divide by zero\n");
+    // The trap, then the Wasm frames it stopped (offset, function).
+    assert_eq!(
+        stderr(&o),
+        "trap: integer divide by zero\n    0: 0x7c - func[2]\n"
+    );
     // A trap in the start function, during instantiation.
     let o = spindle(&["run", &fixture("start-trap.wat")]);
     assert_status(&o, 1);
-    assert_eq!(stderr(&o), "trap: unreachable\n");
+    assert_eq!(stderr(&o), "trap: unreachable\n    0: 0x1a - start\n");
 }
 
 #[test]

@@ -168,6 +168,8 @@ pub struct Module<'a> {
     pub customs: Vec<CustomSection<'a>>,
     /// Function names from the `name` section (absolute index, name), when it decodes.
     pub function_names: Vec<(u32, &'a str)>,
+    /// The module's name from the `name` section, when it decodes.
+    pub module_name: Option<&'a str>,
     /// Offset of the function section (or of the code section when that is absent).
     pub function_section_offset: usize,
 }
@@ -449,8 +451,8 @@ impl<'a> Module<'a> {
         let data = s.remaining_bytes();
         if name == "name" {
             // A malformed name section does not make the module malformed: ignore it.
-            self.function_names =
-                parse_function_names(BinaryReader::new(data, s.offset())).unwrap_or_default();
+            (self.module_name, self.function_names) =
+                parse_names(BinaryReader::new(data, s.offset())).unwrap_or_default();
         }
         self.customs.push(CustomSection { offset, name, data });
         Ok(())
@@ -465,12 +467,18 @@ impl<'a> Module<'a> {
     }
 }
 
-fn parse_function_names(mut r: BinaryReader<'_>) -> Result<Vec<(u32, &str)>> {
+/// The module name (subsection 0) and function names (subsection 1) of a `name` section.
+type Names<'a> = (Option<&'a str>, Vec<(u32, &'a str)>);
+
+fn parse_names(mut r: BinaryReader<'_>) -> Result<Names<'_>> {
+    let mut module = None;
     while !r.eof() {
         let id = r.read_u8()?;
         let size = r.read_var_u32()? as usize;
         let mut sub = r.split(size)?;
-        if id == 1 {
+        if id == 0 {
+            module = Some(sub.read_string()?);
+        } else if id == 1 {
             let n = sub.read_count(limits::MAX_FUNCTIONS, "function name")?;
             let mut names = Vec::with_capacity(n);
             for _ in 0..n {
@@ -479,10 +487,11 @@ fn parse_function_names(mut r: BinaryReader<'_>) -> Result<Vec<(u32, &str)>> {
                 names.push((idx, name));
             }
             names.sort_by_key(|(i, _)| *i);
-            return Ok(names);
+            // Subsections come in order of id: nothing read after this one is needed.
+            return Ok((module, names));
         }
     }
-    Ok(Vec::new())
+    Ok((module, Vec::new()))
 }
 
 /// Skips one operator and says which it was (used to find the end of constant expressions).

@@ -25,7 +25,7 @@ pub use interp::{
 };
 pub use mapped::ModuleBytes;
 pub use module::{
-    compile, compile_bytes, CompiledModule, ExportKind, FuncCode, ImportDesc, Translation,
+    compile, compile_bytes, CompiledModule, ExportKind, FuncCode, ImportDesc, Names, Translation,
 };
 pub use spindle_ir::TrapCode;
 pub use store::*;
@@ -89,33 +89,42 @@ pub struct Trap {
     /// through the interpreter untouched so the embedder gets it back (the embedding API
     /// decides what it is).
     pub payload: Option<Box<dyn std::any::Any + Send + Sync>>,
-    /// The Wasm frames the trap went through, innermost first (empty when not captured).
+    /// The Wasm frames the trap stopped, innermost first: the trapping function, then its
+    /// callers down to the outermost call into Wasm (through host functions that called
+    /// back into Wasm; below them too, the frames of a suspended resumable call the
+    /// embedder has not finished). Empty when none was captured: the trap did not stop Wasm
+    /// code (a host function called by the embedder, an argument check) or is an exception
+    /// that left the call (its frames were unwound looking for a handler).
     pub backtrace: Vec<FrameInfo>,
 }
 
-/// A Wasm frame of a trap's backtrace.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One Wasm frame of a [`Trap`]'s backtrace.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FrameInfo {
-    /// The function's index in its module (imports included).
+    /// The function's index in its module's function index space (imports included).
     pub func_index: u32,
-    /// Its name from the module's name section.
+    /// The function's name in its module's `name` section, if it has one.
     pub func_name: Option<String>,
-    /// The module's name from the name section.
+    /// The module's name in its `name` section, if it has one.
     pub module_name: Option<String>,
-    /// Byte offset in the module of the instruction that trapped (innermost frame) or of
-    /// the call (outer frames).
+    /// Byte offset in the module binary of the Wasm instruction the frame stopped at: the
+    /// one that trapped (innermost frame), or the call it is in (the others).
     pub module_offset: Option<usize>,
 }
 
 impl fmt::Display for FrameInfo {
+    /// `0x1a3 - m!f`: the offset, then the module's and the function's names (`func[3]`
+    /// for a function without one; no `m!` for a module without one).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(at) = self.module_offset {
-            write!(f, "{at:#8x} - ")?;
+        if let Some(offset) = self.module_offset {
+            write!(f, "{offset:#x} - ")?;
         }
-        let module = self.module_name.as_deref().unwrap_or("<unknown>");
+        if let Some(m) = &self.module_name {
+            write!(f, "{m}!")?;
+        }
         match &self.func_name {
-            Some(name) => write!(f, "{module}!{name}"),
-            None => write!(f, "{module}!<wasm function {}>", self.func_index),
+            Some(name) => f.write_str(name),
+            None => write!(f, "func[{}]", self.func_index),
         }
     }
 }
@@ -157,6 +166,21 @@ impl Trap {
             exception: Some(exn),
             ..Trap::new(TrapCode::UncaughtException)
         }
+    }
+
+    /// The backtrace, one numbered frame a line (`     0: 0x1a3 - m!f`), innermost first;
+    /// nothing when it is empty. (The trap's own `Display` is its message alone.)
+    pub fn display_backtrace(&self) -> impl fmt::Display + '_ {
+        struct Lines<'a>(&'a [FrameInfo]);
+        impl fmt::Display for Lines<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                for (i, frame) in self.0.iter().enumerate() {
+                    writeln!(f, "  {i:>4}: {frame}")?;
+                }
+                Ok(())
+            }
+        }
+        Lines(&self.backtrace)
     }
 }
 

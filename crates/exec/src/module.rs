@@ -131,8 +131,52 @@ pub struct DataDef {
     pub bytes: Arc<[u8]>,
 }
 
+/// The names a module's `name` section gives its functions and itself (for backtraces),
+/// kept in two allocations rather than one per name.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    module: Option<Box<str>>,
+    /// Every function's name, one after another.
+    text: Box<str>,
+    /// (function index, end of its name in `text`), by function index; a name starts where
+    /// the previous one ends.
+    funcs: Box<[(u32, u32)]>,
+}
+
+impl Names {
+    /// The names of `m` (its `function_names` are sorted by index).
+    fn of(m: &Module<'_>) -> Names {
+        let mut text = String::new();
+        let mut funcs = Vec::with_capacity(m.function_names.len());
+        for &(index, name) in &m.function_names {
+            text.push_str(name);
+            // At most the module's size, which `limits::MAX_MODULE_SIZE` keeps below 2^32.
+            funcs.push((index, text.len() as u32));
+        }
+        Names {
+            module: m.module_name.map(Box::from),
+            text: text.into_boxed_str(),
+            funcs: funcs.into_boxed_slice(),
+        }
+    }
+
+    /// The module's name.
+    pub fn module(&self) -> Option<&str> {
+        self.module.as_deref()
+    }
+
+    /// The name of function `index` (of the module's function index space).
+    pub fn func(&self, index: u32) -> Option<&str> {
+        let i = self.funcs.binary_search_by_key(&index, |(f, _)| *f).ok()?;
+        let start = i.checked_sub(1).map_or(0, |p| self.funcs[p].1 as usize);
+        self.text.get(start..self.funcs[i].1 as usize)
+    }
+}
+
 /// A module ready to instantiate.
 pub struct CompiledModule {
+    /// What the `name` section says (backtraces read it).
+    pub names: Names,
     /// Engine-wide type id of each of the module's types (`u32::MAX` for non-function types).
     pub types: Vec<u32>,
     pub imports: Vec<Import>,
@@ -327,7 +371,7 @@ fn compile_inner(
                 let f = tr
                     .translate(&mut fv, ti, body.reader)
                     .map_err(|e| e.in_function(index))?;
-                funcs.push(FuncCode::Ready(Arc::new(ExecFunc::new(f))));
+                funcs.push(FuncCode::Ready(Arc::new(ExecFunc::new(f, index))));
             }
         }
         Translation::Lazy => {
@@ -439,6 +483,7 @@ fn compile_inner(
         .map(|(_, t)| types[t.func_type as usize])
         .collect();
     Ok(CompiledModule {
+        names: Names::of(&m),
         lazy,
         tags,
         types,
@@ -474,7 +519,7 @@ impl CompiledModule {
                     let mut fv = FuncValidator::new(&lazy.ctx);
                     let mut tr = Translator::with_fuel(&lazy.ctx, &self.types, lazy.fuel);
                     tr.translate(&mut fv, ti, reader)
-                        .map(|f| Arc::new(ExecFunc::new(f)))
+                        .map(|f| Arc::new(ExecFunc::new(f, index as u32)))
                         .map_err(|e| e.to_string())
                 })
                 .as_ref()

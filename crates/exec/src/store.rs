@@ -255,8 +255,9 @@ pub struct Store {
     /// The heap of structs and arrays.
     pub gc: crate::gc::GcHeap,
     /// The Wasm frames stopped in a call to a host function (their state is not in
-    /// `frames`): the collector reads their references too.
-    pub(crate) host_frames: Vec<Frame>,
+    /// `frames`), each with `frames.len()` when it made the call: the collector reads their
+    /// references too, and backtraces place them among `frames` by that depth.
+    pub(crate) host_frames: Vec<(Frame, usize)>,
     /// The resumable calls suspended on this store, oldest first: their frames stay on the
     /// stacks until they finish, or until the embedder drops them (noticed at the next call,
     /// which then unwinds them).

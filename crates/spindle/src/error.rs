@@ -12,7 +12,7 @@
 //! ```
 //! use spindle::{Engine, Module, Store, Linker, Trap};
 //! let engine = Engine::default();
-//! let module = Module::new(&engine, r#"(module (func (export "boom") unreachable))"#)?;
+//! let module = Module::new(&engine, r#"(module (func $boom (export "boom") unreachable))"#)?;
 //! let mut store = Store::new(&engine, ());
 //! let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
 //! let boom = instance.get_typed_func::<(), ()>(&mut store, "boom")?;
@@ -61,8 +61,13 @@ impl std::error::Error for ThrownException {}
 /// The Wasm frames a trap went through, innermost first: function index, name (from the
 /// module's name section) and code offset. Attached to trap errors as context, so
 /// `format!("{error:?}")` shows them and `error.downcast_ref::<WasmBacktrace>()` reads them.
+///
+/// Its `Display` starts with what the error underneath says, so `error.to_string()` of a
+/// trap reads `out of bounds memory access` and then the frames.
 #[derive(Clone, Debug, Default)]
 pub struct WasmBacktrace {
+    /// The message of the error the backtrace is attached to.
+    message: String,
     frames: Vec<FrameInfo>,
 }
 
@@ -78,12 +83,9 @@ impl WasmBacktrace {
 
 impl fmt::Display for WasmBacktrace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error while executing at wasm backtrace:")?;
+        write!(f, "{}\nwasm backtrace:", self.message)?;
         for (i, frame) in self.frames.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "  {i:>3}: {frame}")?;
+            write!(f, "\n  {i:>3}: {frame}")?;
         }
         Ok(())
     }
@@ -101,7 +103,8 @@ pub(crate) fn from_trap(store: u64, mut t: spindle_exec::Trap) -> Error {
         _ => Error::new(t.code),
     };
     if !frames.is_empty() {
-        e = e.context(WasmBacktrace { frames });
+        let message = e.to_string();
+        e = e.context(WasmBacktrace { message, frames });
     }
     e
 }

@@ -795,7 +795,12 @@ pub struct ResumableInvocation {
 
 impl ResumableInvocation {
     fn new(store: u64, mut inner: spindle_exec::Suspension) -> Self {
-        let host_error = inner.take_host_error().map(|t| from_trap(store, t));
+        // The host function's own error, as it returned it (no backtrace: the call is not
+        // over).
+        let host_error = inner.take_host_error().map(|mut t| {
+            t.backtrace.clear();
+            from_trap(store, t)
+        });
         ResumableInvocation { inner, host_error }
     }
 

@@ -51,7 +51,7 @@ fn typed_host_functions_see_the_store_data() {
     assert_eq!(run.call(&mut store, 5).unwrap(), 45);
     assert_eq!(store.data(), &vec![2, 5]);
     match run.call(&mut store, -1) {
-        Err(e) => assert_eq!(e.to_string(), "negative"),
+        Err(e) => assert_eq!(e.root_cause().to_string(), "negative"),
         Ok(v) => panic!("expected the host's error, got {v:?}"),
     }
     assert_eq!(

@@ -43,6 +43,81 @@ pub struct CompiledFunc {
     pub handlers: Box<[TryRegion]>,
     /// The collector's maps, by instruction (ascending).
     pub gc_maps: Box<[GcMap]>,
+    /// The module offset of the Wasm operator each instruction came from (for backtraces).
+    pub offsets: OffsetTable,
+}
+
+/// For each instruction of a function, the byte offset in the module binary of the Wasm
+/// operator it was translated from (an instruction that fuses several operators takes the
+/// offset of the one that may trap: a fused indexed load, the load's).
+///
+/// Only a trap reads it, so it is stored for size, not speed: each entry is the difference
+/// from the previous one (the first from 0), zigzag-encoded in LEB128. Instructions come
+/// in operator order, so nearly every difference is a small positive number (0 for the
+/// second and later instructions of one operator), one byte. Looking up instruction `i`
+/// decodes the first `i + 1` entries.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OffsetTable {
+    bytes: Box<[u8]>,
+}
+
+impl OffsetTable {
+    /// The table of `offsets`, one per instruction.
+    pub fn new(offsets: &[u32]) -> OffsetTable {
+        let mut bytes = alloc::vec::Vec::with_capacity(offsets.len() + 4);
+        let mut prev = 0u32;
+        for &o in offsets {
+            let delta = o.wrapping_sub(prev) as i32;
+            prev = o;
+            // Zigzag: small differences of either sign take few bits.
+            let mut z = ((delta << 1) ^ (delta >> 31)) as u32;
+            loop {
+                let byte = (z & 0x7f) as u8;
+                z >>= 7;
+                if z == 0 {
+                    bytes.push(byte);
+                    break;
+                }
+                bytes.push(byte | 0x80);
+            }
+        }
+        OffsetTable {
+            bytes: bytes.into_boxed_slice(),
+        }
+    }
+
+    /// Every instruction's offset, in order.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        let mut rest = &self.bytes[..];
+        let mut prev = 0u32;
+        core::iter::from_fn(move || {
+            let mut z = 0u32;
+            let mut shift = 0;
+            loop {
+                let (&byte, tail) = rest.split_first()?;
+                rest = tail;
+                // A `u32` takes at most five groups; `checked_shl` keeps a sixth harmless.
+                z |= u32::from(byte & 0x7f).checked_shl(shift).unwrap_or(0);
+                shift += 7;
+                if byte & 0x80 == 0 {
+                    break;
+                }
+            }
+            let delta = ((z >> 1) as i32) ^ -((z & 1) as i32);
+            prev = prev.wrapping_add(delta as u32);
+            Some(prev)
+        })
+    }
+
+    /// The offset of instruction `index`, if the table has one.
+    pub fn get(&self, index: usize) -> Option<u32> {
+        self.iter().nth(index)
+    }
+
+    /// Bytes the table takes (its heap part).
+    pub fn size_in_bytes(&self) -> usize {
+        self.bytes.len()
+    }
 }
 
 /// The registers of a frame that hold references the garbage collector traces (of the
@@ -76,4 +151,41 @@ pub struct CatchClause {
     pub pad: u32,
     /// The register of the label's first value.
     pub slot: u16,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OffsetTable;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn offset_table_round_trips() {
+        let offsets = [
+            0,
+            9,
+            9,
+            9,
+            12,
+            7,
+            200,
+            100_000,
+            3,
+            u32::MAX,
+            0,
+            1 << 30,
+            (1 << 30) - 1,
+        ];
+        let table = OffsetTable::new(&offsets);
+        assert_eq!(table.iter().collect::<Vec<_>>(), offsets);
+        for (i, o) in offsets.iter().enumerate() {
+            assert_eq!(table.get(i), Some(*o));
+        }
+        assert_eq!(table.get(offsets.len()), None);
+        assert_eq!(OffsetTable::new(&[]).get(0), None);
+        // Small steps forward take one byte each.
+        let steps: Vec<u32> = (0..1000).map(|i| 5000 + i * 3).collect();
+        let table = OffsetTable::new(&steps);
+        assert_eq!(table.size_in_bytes(), 2 + 999);
+        assert_eq!(table.iter().collect::<Vec<_>>(), steps);
+    }
 }

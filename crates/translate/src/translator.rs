@@ -10,7 +10,7 @@ use spindle_decode::{
 use spindle_ir::{BinOp, Dst, Instr, Reg, TrapCode, UnOp, VLoadKind};
 use spindle_validate::{FuncValidator, ModuleCtx, Result, ValidateError, Visitor};
 
-use crate::{CatchClause, CompiledFunc, GcMap, TryRegion};
+use crate::{CatchClause, CompiledFunc, GcMap, OffsetTable, TryRegion};
 
 /// A value on the compile-time operand stack.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -133,6 +133,9 @@ pub struct Translator<'m> {
     /// The current function's `try_table` regions.
     handlers: Vec<TryRegion>,
     code: Vec<Instr>,
+    /// The byte offset in the module of the operator each instruction of `code` came from
+    /// (parallel to `code`; see [`crate::OffsetTable`]).
+    offsets: Vec<u32>,
     reachable: bool,
     /// The last instruction, when it wrote the Temp on top of the stack.
     last_result: Option<usize>,
@@ -180,6 +183,7 @@ impl<'m> Translator<'m> {
             branch_targets: Vec::new(),
             handlers: Vec::new(),
             code: Vec::new(),
+            offsets: Vec::new(),
             reachable: true,
             last_result: None,
             offset: 0,
@@ -343,14 +347,28 @@ impl<'m> Translator<'m> {
 
     fn emit(&mut self, i: Instr) -> u32 {
         self.last_result = None;
-        self.code.push(i);
+        self.push_code(i);
         (self.code.len() - 1) as u32
     }
 
     /// Emits an instruction whose result is the Temp on top of the stack.
     fn emit_result(&mut self, i: Instr) {
-        self.code.push(i);
+        self.push_code(i);
         self.last_result = Some(self.code.len() - 1);
+    }
+
+    /// Appends `i`, attributed to the operator being translated (a module offset: bodies
+    /// are at most `limits::MAX_MODULE_SIZE` into the module, which fits in 32 bits).
+    #[inline]
+    fn push_code(&mut self, i: Instr) {
+        self.code.push(i);
+        self.offsets.push(self.offset as u32);
+    }
+
+    /// Removes the last instruction (an operator about to absorb it re-emits it fused).
+    fn unemit(&mut self) {
+        self.code.pop();
+        self.offsets.pop();
     }
 
     /// The register holding operand `h`, writing a constant into its slot if needed.
@@ -583,6 +601,7 @@ impl<'m> Translator<'m> {
         self.next_reg = 0;
         self.ctrls.clear();
         self.code.clear();
+        self.offsets.clear();
         self.handlers.clear();
         self.max_height = 0;
         self.reachable = true;
@@ -602,8 +621,10 @@ impl<'m> Translator<'m> {
         fv.finish(&reader)?;
         self.thread_jumps();
         self.use_accumulator();
+        debug_assert_eq!(self.code.len(), self.offsets.len());
         Ok(CompiledFunc {
             code: self.code.as_slice().into(),
+            offsets: OffsetTable::new(&self.offsets),
             frame_size: self.locals + self.max_height.max(results),
             params,
             locals: self.locals,
@@ -758,6 +779,8 @@ impl<'m> Translator<'m> {
                 continue;
             }
             let shift = imm as u8;
+            // The fused instruction traps where the load did: it takes the load's offset.
+            self.offsets[i] = self.offsets[i + 2];
             self.code[i] = match index {
                 Some(index) => Instr::I32LoadIndexed {
                     dst,
@@ -838,7 +861,7 @@ impl<'m> Translator<'m> {
         let load = make(dst, addr, offset);
         match added.and_then(|(a, imm)| load.with_address_add(a, imm)) {
             Some(fused) => {
-                self.code.pop();
+                self.unemit();
                 self.emit_result(fused);
             }
             None => self.emit_result(load),
@@ -872,7 +895,7 @@ impl<'m> Translator<'m> {
         let store = make(addr, value, offset);
         match added.and_then(|(a, imm)| store.with_address_add(a, imm)) {
             Some(fused) if value.0 != addr.0 => {
-                self.code.pop();
+                self.unemit();
                 self.emit(fused);
             }
             _ => {
@@ -1642,7 +1665,7 @@ impl Translator<'_> {
         match u32::try_from(memarg.offset) {
             Ok(offset) if self.is_fast_memory(memarg.memory) => match added {
                 Some((a, imm)) => {
-                    self.code.pop();
+                    self.unemit();
                     self.emit_result(fast(dst, a, imm, offset));
                 }
                 None => self.emit_result(fast(dst, addr, 0, offset)),
@@ -1672,7 +1695,7 @@ impl Translator<'_> {
             Ok(offset) if self.is_fast_memory(memarg.memory) => {
                 let (addr, imm) = match added {
                     Some(a) => {
-                        self.code.pop();
+                        self.unemit();
                         a
                     }
                     None => (addr, 0),
@@ -1936,7 +1959,7 @@ impl<'m> Translator<'m> {
             None => self.fusable_compare(cond),
         };
         if negated.is_some() || compare.is_some() {
-            self.code.pop();
+            self.unemit();
             self.last_result = None;
         }
         self.materialize_all()?;
@@ -2036,13 +2059,13 @@ impl<'m> Translator<'m> {
         if self.values_in_place(depth) {
             // Fuse with the comparison that produced the condition, if it came just before.
             if let Some(src) = self.fusable_eqz(cond) {
-                self.code.pop();
+                self.unemit();
                 self.branch_to(depth, |to| Instr::BrIfEqz { cond: src, to });
                 self.last_result = None;
                 return Ok(());
             }
             if let Some(cmp) = self.fusable_compare(cond) {
-                self.code.pop();
+                self.unemit();
                 self.branch_to(depth, |to| cmp.branch(to));
                 self.last_result = None;
                 return Ok(());

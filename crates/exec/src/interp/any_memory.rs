@@ -76,7 +76,7 @@ pub(super) fn load_mem(
             s.w(dst, v);
             s.next()
         }
-        Err(code) => trap(cx, code),
+        Err(code) => trap(s, cx, code),
     }
 }
 
@@ -110,7 +110,7 @@ pub(super) fn store_mem(
     // stays valid.
     match r {
         Ok(()) => s.next(),
-        Err(code) => trap(cx, code),
+        Err(code) => trap(s, cx, code),
     }
 }
 
@@ -284,7 +284,7 @@ fn atomic_result(s: &mut State, cx: &mut Ctx, dst: Dst, r: Result<u64, TrapCode>
             s.w(dst, v);
             s.next()
         }
-        Err(code) => trap(cx, code),
+        Err(code) => trap(s, cx, code),
     }
 }
 

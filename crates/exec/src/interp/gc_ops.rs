@@ -9,7 +9,7 @@
 
 use spindle_ir::{cast, gc_read, Dst, Reg, TrapCode};
 
-use super::handlers::{trap, Ctx, Flow, State};
+use super::handlers::{set_trap, trap, Ctx, Flow, State};
 use super::Op;
 use crate::gc::{self, RefKind};
 use crate::simd;
@@ -20,7 +20,10 @@ use crate::types::is_gc_ref;
 /// past the allocating instruction, as for the frames of calls).
 pub(crate) fn collect_garbage(store: &mut Store, top: Option<&Frame>, extra: &[u64]) {
     let mut roots: Vec<u64> = extra.to_vec();
-    let frames = store.frames.iter().chain(&store.host_frames);
+    let frames = store
+        .frames
+        .iter()
+        .chain(store.host_frames.iter().map(|(f, _)| f));
     for f in frames.chain(store.suspensions.iter().map(|r| &r.frame)).chain(top) {
         // SAFETY: a frame's `caller.code` is the code of a function of the store, which
         // lives as long as the store (`Current::code`).
@@ -124,12 +127,12 @@ fn result(s: &mut State, _cx: &mut Ctx, dst: Dst, r: u64) -> Flow {
     s.next()
 }
 
-/// The reference, or 0 with the trap recorded.
-fn or_trap(cx: &mut Ctx, r: Result<u64, TrapCode>) -> u64 {
+/// The reference, or 0 with the trap recorded (raised by the instruction at `ip`).
+fn or_trap(cx: &mut Ctx, ip: *const Op, r: Result<u64, TrapCode>) -> u64 {
     match r {
         Ok(v) => v,
         Err(code) => {
-            cx.trap = Some(crate::Trap::new(code));
+            set_trap(cx, ip, crate::Trap::new(code));
             0
         }
     }
@@ -163,13 +166,13 @@ fn allocate_from_regs(
     let at = cx.base + base.0 as usize;
     let cells: Box<[u64]> = cx.store().stack[at..at + len].into();
     let r = allocate(cx, ip, ty, array, cells);
-    or_trap(cx, r)
+    or_trap(cx, ip, r)
 }
 
 #[inline(never)]
 fn allocate_zeroed(cx: &mut Ctx, ip: *const Op, ty: u32, len: usize) -> u64 {
     let r = allocate(cx, ip, ty, false, vec![0; len].into());
-    or_trap(cx, r)
+    or_trap(cx, ip, r)
 }
 
 #[inline(always)]
@@ -217,7 +220,7 @@ pub(super) fn struct_get(
 ) -> Flow {
     let r = s.r(obj);
     if r == 0 {
-        return trap(cx, TrapCode::NullStructReference);
+        return trap(s, cx, TrapCode::NullStructReference);
     }
     let o = cx.store().gc.get(r);
     read_to(s, dst, &o.cells, field as usize, ext);
@@ -235,7 +238,7 @@ pub(super) fn struct_set(
 ) -> Flow {
     let r = s.r(obj);
     if r == 0 {
-        return trap(cx, TrapCode::NullStructReference);
+        return trap(s, cx, TrapCode::NullStructReference);
     }
     let o = cx.store().gc.get_mut(r);
     write_from(s, value, cells, &mut o.cells, field as usize);
@@ -280,7 +283,7 @@ fn array_new_filled(
         }
         allocate(cx, ip, ty, true, c.into())
     });
-    or_trap(cx, r)
+    or_trap(cx, ip, r)
 }
 
 #[inline(always)]
@@ -394,13 +397,13 @@ fn array_new_data_slow(
     bytes: u8,
 ) -> u64 {
     let r = data_elems(cx, seg, o, n, bytes).and_then(|c| allocate(cx, ip, ty, true, c.into()));
-    or_trap(cx, r)
+    or_trap(cx, ip, r)
 }
 
 #[inline(never)]
 fn array_new_elem_slow(cx: &mut Ctx, ip: *const Op, ty: u32, seg: u32, o: u64, n: u64) -> u64 {
     let r = elem_items(cx, seg, o, n).and_then(|c| allocate(cx, ip, ty, true, c.into()));
-    or_trap(cx, r)
+    or_trap(cx, ip, r)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -436,12 +439,12 @@ pub(super) fn array_get(
 ) -> Flow {
     let (r, i) = (s.r(arr), s.r(index) as u32 as u64);
     if r == 0 {
-        return trap(cx, TrapCode::NullArrayReference);
+        return trap(s, cx, TrapCode::NullArrayReference);
     }
     let width = if ext == gc_read::V128 { 2 } else { 1 };
     let o = cx.store().gc.get(r);
     if i >= elems(&o.cells, width) {
-        return trap(cx, TrapCode::ArrayOutOfBounds);
+        return trap(s, cx, TrapCode::ArrayOutOfBounds);
     }
     read_to(s, dst, &o.cells, i as usize * width, ext);
     s.next()
@@ -458,11 +461,11 @@ pub(super) fn array_set(
 ) -> Flow {
     let (r, i) = (s.r(arr), s.r(index) as u32 as u64);
     if r == 0 {
-        return trap(cx, TrapCode::NullArrayReference);
+        return trap(s, cx, TrapCode::NullArrayReference);
     }
     let o = cx.store().gc.get_mut(r);
     if i >= elems(&o.cells, cells as usize) {
-        return trap(cx, TrapCode::ArrayOutOfBounds);
+        return trap(s, cx, TrapCode::ArrayOutOfBounds);
     }
     write_from(s, value, cells, &mut o.cells, i as usize * cells as usize);
     s.next()
@@ -472,7 +475,7 @@ pub(super) fn array_set(
 pub(super) fn array_len(s: &mut State, cx: &mut Ctx, dst: Dst, arr: Reg) -> Flow {
     let r = s.r(arr);
     if r == 0 {
-        return trap(cx, TrapCode::NullArrayReference);
+        return trap(s, cx, TrapCode::NullArrayReference);
     }
     let heap = &cx.store().gc;
     let o = heap.get(r);
@@ -511,7 +514,7 @@ pub(super) fn array_fill(
     let v1 = if cells == 2 { s.r(Reg(value.0 + 1)) } else { 0 };
     match fill(cx, r, o, n, cells as usize, v0, v1) {
         Ok(()) => s.next(),
-        Err(code) => trap(cx, code),
+        Err(code) => trap(s, cx, code),
     }
 }
 
@@ -563,7 +566,7 @@ pub(super) fn array_copy(
     );
     match r {
         Ok(()) => s.next(),
-        Err(code) => trap(cx, code),
+        Err(code) => trap(s, cx, code),
     }
 }
 
@@ -618,7 +621,7 @@ pub(super) fn array_init_data(
     );
     match init(cx, r, d, o, n, bytes, seg, true) {
         Ok(()) => s.next(),
-        Err(code) => trap(cx, code),
+        Err(code) => trap(s, cx, code),
     }
 }
 
@@ -641,7 +644,7 @@ pub(super) fn array_init_elem(
     );
     match init(cx, r, d, o, n, 8, seg, false) {
         Ok(()) => s.next(),
-        Err(code) => trap(cx, code),
+        Err(code) => trap(s, cx, code),
     }
 }
 
@@ -685,7 +688,7 @@ pub(super) fn ref_i31(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg) -> Flow 
 pub(super) fn i31_get(s: &mut State, cx: &mut Ctx, dst: Dst, src: Reg, signed: u8) -> Flow {
     let r = s.r(src);
     if r == 0 {
-        return trap(cx, TrapCode::NullI31Reference);
+        return trap(s, cx, TrapCode::NullI31Reference);
     }
     let v = if signed != 0 {
         ((r as u32 as i32) >> 1) as u32
@@ -773,7 +776,7 @@ fn allocate_with_desc(
     let stack = &cx.store().stack;
     let desc = stack[if fields { first + len } else { first }];
     if desc == 0 {
-        return or_trap(cx, Err(TrapCode::NullDescriptorReference));
+        return or_trap(cx, ip, Err(TrapCode::NullDescriptorReference));
     }
     let mut cells = vec![0; len + 1];
     cells[len] = desc;
@@ -781,14 +784,14 @@ fn allocate_with_desc(
         cells[..len].copy_from_slice(&stack[first..first + len]);
     }
     let r = allocate(cx, ip, ty, false, cells.into());
-    or_trap(cx, r)
+    or_trap(cx, ip, r)
 }
 
 #[inline(always)]
 pub(super) fn ref_get_desc(s: &mut State, cx: &mut Ctx, dst: Dst, obj: Reg) -> Flow {
     let r = s.r(obj);
     if r == 0 {
-        return trap(cx, TrapCode::NullReference);
+        return trap(s, cx, TrapCode::NullReference);
     }
     let d = desc_of(cx.store(), r).unwrap_or(0);
     s.w(dst, d);
@@ -822,12 +825,12 @@ fn has_desc(store: &Store, r: u64, desc: u64, flags: u8) -> bool {
 pub(super) fn ref_cast_desc_eq(s: &mut State, cx: &mut Ctx, r: Reg, desc: Reg, flags: u8) -> Flow {
     let d = s.r(desc);
     if d == 0 {
-        return trap(cx, TrapCode::NullDescriptorReference);
+        return trap(s, cx, TrapCode::NullDescriptorReference);
     }
     if has_desc(cx.store(), s.r(r), d, flags) {
         s.next()
     } else {
-        trap(cx, TrapCode::DescriptorCastFailure)
+        trap(s, cx, TrapCode::DescriptorCastFailure)
     }
 }
 
@@ -842,7 +845,7 @@ pub(super) fn br_on_cast_desc_eq(
 ) -> Flow {
     let d = s.r(desc);
     if d == 0 {
-        return trap(cx, TrapCode::NullDescriptorReference);
+        return trap(s, cx, TrapCode::NullDescriptorReference);
     }
     let m = has_desc(cx.store(), s.r(r), d, flags);
     if m != (flags & cast::FAIL != 0) {
@@ -882,7 +885,7 @@ pub(super) fn ref_cast(s: &mut State, cx: &mut Ctx, r: Reg, flags: u8, target: u
     if cast_matches(cx.store(), s.r(r), flags, target) {
         s.next()
     } else {
-        trap(cx, TrapCode::CastFailure)
+        trap(s, cx, TrapCode::CastFailure)
     }
 }
 

@@ -219,26 +219,45 @@ pub(super) fn memory_view(store: &mut Store, mem: usize) -> (*mut u8, usize) {
     }
 }
 
-/// Stops the run with a trap.
+/// Stops the run with a trap at the instruction `s.ip` points at.
 ///
 /// The `Exit` is returned here, not by the cold function, so that the compiler sees the
-/// trap path end the handler: the hot path then needs no saved registers.
+/// trap path end the handler: the hot path then needs no saved registers. The instruction's
+/// address goes to the cold function as an argument, so nothing has to survive its call.
 #[inline(always)]
-pub(super) fn trap(cx: &mut Ctx, code: TrapCode) -> Flow {
-    set_trap(cx, Trap::new(code));
+pub(super) fn trap(s: &State, cx: &mut Ctx, code: TrapCode) -> Flow {
+    trap_at(cx, s.ip, code);
     Flow::Exit
 }
 
 /// Stops the run with a trap that carries more than a code (host errors).
 #[inline(always)]
-fn fail(cx: &mut Ctx, t: Trap) -> Flow {
-    set_trap(cx, t);
+fn fail(s: &State, cx: &mut Ctx, t: Trap) -> Flow {
+    set_trap(cx, s.ip, t);
     Flow::Exit
 }
 
+/// [`set_trap`] of a trap made here from its code (a handler then builds no `Trap`).
 #[cold]
 #[inline(never)]
-fn set_trap(cx: &mut Ctx, t: Trap) {
+fn trap_at(cx: &mut Ctx, ip: *const Op, code: TrapCode) {
+    set_trap(cx, ip, Trap::new(code));
+}
+
+/// Records why the run stops: `t`, raised by the current frame's instruction at `ip`.
+///
+/// The backtrace is taken here, on the trap's path, while every frame is still in place:
+/// the current one at `ip`, its callers at their calls. A trap that brings one (a host
+/// function returning the trap of a Wasm call it made, which saw the whole stack) keeps
+/// it. An exception has none: it leaves a call only after unwinding the frames it
+/// searched for a handler, and capturing at every throw would cost throw-and-catch code.
+#[cold]
+#[inline(never)]
+pub(super) fn set_trap(cx: &mut Ctx, ip: *const Op, mut t: Trap) {
+    if t.backtrace.is_empty() && t.exception.is_none() {
+        let cur = cx.cur;
+        t.backtrace = super::backtrace::capture(cx.store(), &cur, ip);
+    }
     cx.trap = Some(t);
 }
 
@@ -363,7 +382,7 @@ fn result(s: &mut State, cx: &mut Ctx, dst: Dst, r: Result<u64, TrapCode>) -> Fl
             s.w_result(dst, v);
             s.next()
         }
-        Err(code) => trap(cx, code),
+        Err(code) => trap(s, cx, code),
     }
 }
 
@@ -526,7 +545,7 @@ fn load_at(
     let addr = (base as u32 as u64) + offset as u64;
     let width = load_width(kind);
     if addr + width > s.mem_len as u64 {
-        return trap(cx, TrapCode::MemoryOutOfBounds);
+        return trap(s, cx, TrapCode::MemoryOutOfBounds);
     }
     // SAFETY: `addr + width <= mem_len` was just checked, and `mem` has `mem_len` bytes
     // (invariants of `State`).
@@ -612,7 +631,7 @@ pub(super) fn store_acc_addr(
 fn store_at(s: &mut State, cx: &mut Ctx, width: u8, base: u64, value: u64, offset: u32) -> Flow {
     let addr = (base as u32 as u64) + offset as u64;
     if addr + width as u64 > s.mem_len as u64 {
-        return trap(cx, TrapCode::MemoryOutOfBounds);
+        return trap(s, cx, TrapCode::MemoryOutOfBounds);
     }
     // SAFETY: `addr + width <= mem_len` was just checked (invariants of `State`).
     unsafe {
@@ -630,8 +649,8 @@ fn store_at(s: &mut State, cx: &mut Ctx, width: u8, base: u64, value: u64, offse
 // ----- control -----
 
 #[inline(always)]
-pub(super) fn trap_op(_s: &mut State, cx: &mut Ctx, code: TrapCode) -> Flow {
-    trap(cx, code)
+pub(super) fn trap_op(s: &mut State, cx: &mut Ctx, code: TrapCode) -> Flow {
+    trap(s, cx, code)
 }
 
 #[inline(always)]
@@ -992,7 +1011,7 @@ fn unwind(s: &mut State, cx: &mut Ctx, exn: usize, from_caller: bool) -> Flow {
                     store.frames.push(f);
                 }
                 store.exceptions[exn].referenced = true;
-                return fail(cx, Trap::exception(exn as u32));
+                return fail(s, cx, Trap::exception(exn as u32));
             }
         };
         store.stack_top = f.base + f.caller.frame_size as usize;
@@ -1047,7 +1066,7 @@ fn catch_here(cx: &mut Ctx, at: u32, exn: usize) -> Option<u32> {
 #[inline(always)]
 pub(super) fn call_ref(s: &mut State, cx: &mut Ctx, func: Reg, base: Reg) -> Flow {
     match s.r(func) {
-        0 => trap(cx, TrapCode::NullFunctionReference),
+        0 => trap(s, cx, TrapCode::NullFunctionReference),
         f => call_func(s, cx, (f - 1) as u32, base),
     }
 }
@@ -1210,12 +1229,12 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
             let payload = store.stack[at..at + n].into();
             return match store.add_exception(t, payload, false) {
                 Ok(exn) => throw_exception(s, cx, exn as usize),
-                Err(t) => fail(cx, t),
+                Err(t) => fail(s, cx, t),
             };
         }
         Instr::ThrowRef { exn } => {
             return match s.r(exn) {
-                0 => trap(cx, TrapCode::NullExceptionReference),
+                0 => trap(s, cx, TrapCode::NullExceptionReference),
                 e => throw_exception(s, cx, (e - 1) as usize),
             }
         }
@@ -1224,7 +1243,7 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
     match callee {
         Ok(callee) if tail => tail_call(s, cx, callee, base),
         Ok(callee) => call_func_slow(s, cx, callee, base),
-        Err(code) => trap(cx, code),
+        Err(code) => trap(s, cx, code),
     }
 }
 
@@ -1248,7 +1267,7 @@ fn tail_call(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
     }
     let next = match current(store, callee) {
         Ok(next) => next,
-        Err(t) => return fail(cx, t),
+        Err(t) => return fail(s, cx, t),
     };
     if store.callees.len() <= callee as usize {
         store.callees.resize(store.funcs.len(), Current::UNRESOLVED);
@@ -1261,7 +1280,7 @@ fn tail_call(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
         .stack
         .copy_within(args..args + code.params as usize, frame);
     if let Err(t) = enter_code(store, code, frame) {
-        return fail(cx, t);
+        return fail(s, cx, t);
     }
     cx.cur = next;
     s.ip = code.ops.as_ptr();
@@ -1310,7 +1329,9 @@ fn enter_callee(cx: &mut Ctx, ip: *const Op, callee: u32, base: usize) -> *const
             ip: ip.wrapping_add(1),
             base: cx.base,
         };
-        cx.store().host_frames.push(frame);
+        let store = cx.store();
+        let depth = store.frames.len();
+        store.host_frames.push((frame, depth));
         let r = call_host(cx, callee, base);
         cx.store().host_frames.pop();
         return match r {
@@ -1327,14 +1348,14 @@ fn enter_callee(cx: &mut Ctx, ip: *const Op, callee: u32, base: usize) -> *const
                 let store = cx.store();
                 store.paused = Some(paused);
                 store.host_failed = Some((nb, callee));
-                fail(cx, t);
+                set_trap(cx, ip, t);
                 std::ptr::null()
             }
         };
     }
     let store = cx.store();
     if store.frames.len() >= store.limits.call_depth {
-        trap(cx, TrapCode::StackOverflow);
+        trap_at(cx, ip, TrapCode::StackOverflow);
         return std::ptr::null();
     }
     let entered = current(store, callee).and_then(|next| {
@@ -1359,7 +1380,7 @@ fn enter_callee(cx: &mut Ctx, ip: *const Op, callee: u32, base: usize) -> *const
             cx.cur.instrs()
         }
         Err(t) => {
-            fail(cx, t);
+            set_trap(cx, ip, t);
             std::ptr::null()
         }
     }
@@ -1489,7 +1510,7 @@ fn out_of_fuel(ip: *const Op, cx: &mut Ctx) {
     let store = cx.store();
     store.fuel = 0;
     store.paused = Some(paused);
-    set_trap(cx, Trap::new(TrapCode::OutOfFuel));
+    set_trap(cx, ip, Trap::new(TrapCode::OutOfFuel));
 }
 
 // ----- globals, memory, tables, references -----
@@ -1540,7 +1561,7 @@ pub(super) fn bulk(s: &mut State, cx: &mut Ctx, r: Result<(), TrapCode>) -> Flow
             s.sync_mem(cx);
             s.next()
         }
-        Err(code) => trap(cx, code),
+        Err(code) => trap(s, cx, code),
     }
 }
 
@@ -1667,7 +1688,7 @@ pub(super) fn table_get(s: &mut State, cx: &mut Ctx, dst: Dst, table: u32, index
             s.w(dst, v);
             s.next()
         }
-        None => trap(cx, TrapCode::TableOutOfBounds),
+        None => trap(s, cx, TrapCode::TableOutOfBounds),
     }
 }
 
@@ -1682,7 +1703,7 @@ pub(super) fn table_set(s: &mut State, cx: &mut Ctx, table: u32, index: Reg, val
             *slot = v;
             s.next()
         }
-        None => trap(cx, TrapCode::TableOutOfBounds),
+        None => trap(s, cx, TrapCode::TableOutOfBounds),
     }
 }
 

@@ -12,6 +12,7 @@
 //! translator and `enter_code` establish; every block states why it holds.
 
 mod any_memory;
+mod backtrace;
 mod gc_ops;
 mod handlers;
 mod portable;
@@ -54,6 +55,11 @@ pub struct ExecFunc {
     handlers: Box<[spindle_translate::TryRegion]>,
     /// The collector's maps (see `spindle_translate::GcMap`).
     gc_maps: Box<[spindle_translate::GcMap]>,
+    /// Each instruction's Wasm offset in the module (read by backtraces only).
+    offsets: spindle_translate::OffsetTable,
+    /// The function's index in its module's function index space (for backtraces: the
+    /// interpreter's frames name their code, not their function).
+    func_index: u32,
 }
 
 impl ExecFunc {
@@ -64,7 +70,9 @@ impl ExecFunc {
     /// load after the index is known rather than three (entry, target, its handler), which
     /// shortens every mispredicted table jump. Only `br_table` reaches those entries (they
     /// are no branch's target), and the portable backend ignores `handler`.
-    pub fn new(func: CompiledFunc) -> ExecFunc {
+    ///
+    /// `func_index` is the function's index in its module (imports included).
+    pub fn new(func: CompiledFunc, func_index: u32) -> ExecFunc {
         let mut ops: Box<[Op]> = func
             .code
             .iter()
@@ -95,7 +103,19 @@ impl ExecFunc {
             ops,
             handlers: func.handlers,
             gc_maps: func.gc_maps,
+            offsets: func.offsets,
+            func_index,
         }
+    }
+
+    /// The function's index in its module's function index space (imports included).
+    pub fn func_index(&self) -> u32 {
+        self.func_index
+    }
+
+    /// The module offset of the Wasm operator each instruction came from.
+    pub fn offsets(&self) -> &spindle_translate::OffsetTable {
+        &self.offsets
     }
 
     /// The instructions, in order (for the disassembler).
@@ -516,7 +536,7 @@ unsafe impl Send for crate::store::Frame {}
 impl Store {
     /// The instance whose Wasm code called the host function running now, if any.
     pub fn caller_instance(&self) -> Option<u32> {
-        self.host_frames.last().map(|f| f.caller.inst as u32)
+        self.host_frames.last().map(|(f, _)| f.caller.inst as u32)
     }
 }
 

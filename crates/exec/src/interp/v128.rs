@@ -153,7 +153,7 @@ pub(super) fn v_load(
     let at = (s.r(addr) as u32).wrapping_add(imm as u32) as u64 + offset as u64;
     let width = simd::load_width(kind);
     if at + width as u64 > s.mem_len as u64 {
-        return trap(cx, OOB);
+        return trap(s, cx, OOB);
     }
     // SAFETY: `at + width <= mem_len` was just checked, and `mem` has `mem_len` bytes
     // (invariants of `State`).
@@ -173,7 +173,7 @@ pub(super) fn v128_store(
 ) -> Flow {
     let at = (s.r(addr) as u32).wrapping_add(imm as u32) as u64 + offset as u64;
     if at + 16 > s.mem_len as u64 {
-        return trap(cx, OOB);
+        return trap(s, cx, OOB);
     }
     let v = s.r128(value);
     // SAFETY: `at + 16 <= mem_len` was just checked (invariants of `State` for `mem`).
@@ -293,7 +293,7 @@ pub(super) fn v128_load_mem(
             s.w128(dst, simd::load_value(kind, raw));
             s.next()
         }
-        Err(code) => trap(cx, code),
+        Err(code) => trap(s, cx, code),
     }
 }
 
@@ -311,7 +311,7 @@ pub(super) fn v128_store_mem(
     // memory 0 stays valid.
     match store_any(cx, mem, a, offset, 16, v) {
         Ok(()) => s.next(),
-        Err(code) => trap(cx, code),
+        Err(code) => trap(s, cx, code),
     }
 }
 
@@ -335,7 +335,7 @@ pub(super) fn v128_load_lane(
             s.w128(dst, v);
             s.next()
         }
-        Err(code) => trap(cx, code),
+        Err(code) => trap(s, cx, code),
     }
 }
 
@@ -362,6 +362,6 @@ pub(super) fn v128_store_lane(
         simd::from_u128(v as u128),
     ) {
         Ok(()) => s.next(),
-        Err(code) => trap(cx, code),
+        Err(code) => trap(s, cx, code),
     }
 }
