@@ -913,9 +913,6 @@ mod tests {
             "invalid: {UNSUPPORTED_MARKER}SIMD (in function 3, at offset 0x2a)"
         ));
         assert_eq!(unsupported_reason(&e).as_deref(), Some("SIMD"));
-        assert_eq!(
-            unsupported_reason(&Error::msg("unknown import")),
-            None
-        );
+        assert_eq!(unsupported_reason(&Error::msg("unknown import")), None);
     }
 }

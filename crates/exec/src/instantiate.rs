@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use spindle_decode::{Limits, TableType};
+use spindle_decode::{Limits, MemoryType, TableType, ValType};
 use spindle_ir::TrapCode;
 
 use crate::interp;
@@ -157,6 +157,77 @@ fn table_matches(actual: &TableType, declared: &TableType) -> bool {
         && limits_match(&actual.limits, &declared.limits)
 }
 
+fn describe_limits(l: &Limits, unit: &str) -> String {
+    match l.maximum {
+        Some(max) => format!("{}..{max} {unit}", l.initial),
+        None => format!("{}.. {unit}", l.initial),
+    }
+}
+
+fn describe_memory(m: &MemoryType) -> String {
+    let mut d = format!("memory {}", describe_limits(&m.limits, "pages"));
+    if m.memory64 {
+        d += ", 64-bit";
+    }
+    if m.shared {
+        d += ", shared";
+    }
+    if m.page_size_log2() != 16 {
+        d += &format!(", page size {}", 1u64 << m.page_size_log2());
+    }
+    d
+}
+
+fn describe_table(t: &TableType) -> String {
+    format!(
+        "table {} of {}{}",
+        describe_limits(&t.limits, "elements"),
+        ValType::Ref(t.element),
+        if t.table64 { ", 64-bit" } else { "" }
+    )
+}
+
+fn describe_global(g: &spindle_decode::GlobalType) -> String {
+    format!(
+        "global {}{}",
+        if g.mutable { "mut " } else { "" },
+        g.content
+    )
+}
+
+/// What an import asks for, for link errors.
+fn describe_import(store: &Store, desc: &ImportDesc) -> String {
+    match desc {
+        ImportDesc::Func(t) => format!("func {}", store.registry.get(*t)),
+        ImportDesc::FuncExact(t) => format!("exactly func {}", store.registry.get(*t)),
+        ImportDesc::Table(t) => describe_table(t),
+        ImportDesc::Memory(m) => describe_memory(m),
+        ImportDesc::Global(g) => describe_global(g),
+        ImportDesc::Tag(t) => format!("tag {}", store.registry.get(*t)),
+    }
+}
+
+/// What was given for an import, for link errors (sizes as they are now).
+fn describe_extern(store: &Store, ext: Extern) -> String {
+    match ext {
+        Extern::Func(f) => format!("func {}", store.registry.get(store.funcs[f as usize].ty())),
+        Extern::Table(t) => {
+            let t = &store.tables[t as usize];
+            let mut ty = t.ty;
+            ty.limits.initial = t.elems.len() as u64;
+            describe_table(&ty)
+        }
+        Extern::Memory(m) => {
+            let m = &store.memories[m as usize];
+            let mut ty = m.ty;
+            ty.limits.initial = m.pages();
+            describe_memory(&ty)
+        }
+        Extern::Global(g) => describe_global(&store.globals[g as usize].ty),
+        Extern::Tag(t) => format!("tag {}", store.registry.get(store.tags[t as usize])),
+    }
+}
+
 /// Instantiates `module` in `store` with `imports` (one per import, in order); returns the
 /// new instance's index.
 pub fn instantiate(
@@ -178,8 +249,11 @@ pub fn instantiate(
     for (imp, ext) in module.imports.iter().zip(imports) {
         let bad = || {
             Error::Link(format!(
-                "incompatible import type for {}::{}",
-                imp.module, imp.name
+                "incompatible import type for `{}::{}`: expected {}, found {}",
+                imp.module,
+                imp.name,
+                describe_import(store, &imp.desc),
+                describe_extern(store, *ext)
             ))
         };
         match (&imp.desc, *ext) {

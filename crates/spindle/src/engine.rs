@@ -401,8 +401,7 @@ impl Module {
         engine: &Engine,
         compile: impl FnOnce(&TypeRegistry, &Config) -> Result<CompiledModule, spindle_exec::Error>,
     ) -> Result<Module> {
-        let inner =
-            compile(engine.registry(), engine.config()).map_err(|e| from_exec(0, e))?;
+        let inner = compile(engine.registry(), engine.config()).map_err(|e| from_exec(0, e))?;
         Ok(Module {
             engine: engine.clone(),
             inner: Arc::new(inner),
@@ -450,8 +449,8 @@ impl Module {
             let mut wat = wast::parser::parse::<wast::Wat<'_>>(&buffer)?;
             wat.encode()
         };
-        let bytes = encode()
-            .map_err(|e| anyhow::Error::new(crate::EngineError::Text(e.to_string())))?;
+        let bytes =
+            encode().map_err(|e| anyhow::Error::new(crate::EngineError::Text(e.to_string())))?;
         Module::from_binary(engine, &bytes)
     }
 
@@ -517,15 +516,21 @@ impl Module {
         };
         match kind {
             ExportKind::Func => ExternType::Func(registry.get(m.func_types[index])),
-            ExportKind::Table => imported(|d| matches!(d, ImportDesc::Table(_))).unwrap_or_else(
-                || ExternType::Table(m.tables[index - m.num_imported_tables as usize].0),
-            ),
-            ExportKind::Memory => imported(|d| matches!(d, ImportDesc::Memory(_))).unwrap_or_else(
-                || ExternType::Memory(m.memories[index - m.num_imported_memories as usize]),
-            ),
-            ExportKind::Global => imported(|d| matches!(d, ImportDesc::Global(_))).unwrap_or_else(
-                || ExternType::Global(m.globals[index - m.num_imported_globals as usize].0),
-            ),
+            ExportKind::Table => {
+                imported(|d| matches!(d, ImportDesc::Table(_))).unwrap_or_else(|| {
+                    ExternType::Table(m.tables[index - m.num_imported_tables as usize].0)
+                })
+            }
+            ExportKind::Memory => {
+                imported(|d| matches!(d, ImportDesc::Memory(_))).unwrap_or_else(|| {
+                    ExternType::Memory(m.memories[index - m.num_imported_memories as usize])
+                })
+            }
+            ExportKind::Global => {
+                imported(|d| matches!(d, ImportDesc::Global(_))).unwrap_or_else(|| {
+                    ExternType::Global(m.globals[index - m.num_imported_globals as usize].0)
+                })
+            }
             ExportKind::Tag => imported(|d| matches!(d, ImportDesc::Tag(_))).unwrap_or_else(|| {
                 let imported_tags = m
                     .imports

@@ -152,10 +152,7 @@ impl Func {
         if !fits {
             return Err(Error::msg(format!(
                 "type mismatch: the function has type {ty}, the typed view {}",
-                FuncType {
-                    params,
-                    results
-                }
+                FuncType { params, results }
             )));
         }
         Ok(TypedFunc {

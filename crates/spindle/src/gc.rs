@@ -7,8 +7,8 @@
 //! refuses it, and so do calls that would pass it to Wasm.
 
 use spindle_decode::{StorageType, ValType};
-use spindle_exec::gc::{self, GcLayout};
 use spindle_exec::from_bits;
+use spindle_exec::gc::{self, GcLayout};
 
 use crate::store::check_store;
 use crate::{AnyRef, Error, Module, Store, Val};
@@ -156,12 +156,7 @@ impl<T: 'static> Store<T> {
     }
 
     /// A new array of `module`'s type `type_index` holding `elems`.
-    pub fn array_new(
-        &mut self,
-        module: &Module,
-        type_index: u32,
-        elems: &[Val],
-    ) -> Result<AnyRef> {
+    pub fn array_new(&mut self, module: &Module, type_index: u32, elems: &[Val]) -> Result<AnyRef> {
         let (ty, layout) = self.gc_type(module, type_index)?;
         if !layout.array {
             return Err(err("array_new needs an array type"));
@@ -175,11 +170,7 @@ impl<T: 'static> Store<T> {
         self.alloc(ty, true, cells)
     }
 
-    fn gc_type(
-        &self,
-        module: &Module,
-        type_index: u32,
-    ) -> Result<(u32, std::sync::Arc<GcLayout>)> {
+    fn gc_type(&self, module: &Module, type_index: u32) -> Result<(u32, std::sync::Arc<GcLayout>)> {
         let ty = *module
             .inner
             .types

@@ -46,8 +46,8 @@ mod store;
 mod values;
 
 pub use engine::{Config, Engine, ExportType, ExternType, ImportType, Module};
-pub use error::{EngineError, Error, FrameInfo, I32Exit, Result, ThrownException, Trap};
 pub use error::WasmBacktrace;
+pub use error::{EngineError, Error, FrameInfo, I32Exit, Result, ThrownException, Trap};
 pub use func::{
     Caller, Func, HostResult, IntoFunc, ResumableCall, ResumableInvocation, TypedFunc,
     TypedResumableCall, TypedResumableInvocation, WasmParams, WasmResults, WasmTy,

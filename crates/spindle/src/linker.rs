@@ -11,8 +11,8 @@ use crate::error::{from_exec, resume_panic};
 use crate::func::{dynamic_host_func, Caller, IntoFunc, TypedFunc, WasmParams, WasmResults};
 use crate::store::{check_store, store_data, store_data_mut, AsContext, AsContextMut};
 use crate::{
-    Engine, Error, Extern, ExternType, Func, FuncType, Global, Memory, Module, Result, Table,
-    Tag, Val,
+    Engine, Error, Extern, ExternType, Func, FuncType, Global, Memory, Module, Result, Table, Tag,
+    Val,
 };
 
 /// An instance of a module in a store (a handle, valid only with its store).
@@ -240,7 +240,11 @@ impl<T: 'static> Linker<T> {
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<&mut Self> {
         let func = dynamic_host_func(f);
-        self.insert(module, name, Definition::Host(Arc::new(HostFuncDef { ty, func })))
+        self.insert(
+            module,
+            name,
+            Definition::Host(Arc::new(HostFuncDef { ty, func })),
+        )
     }
 
     /// Defines a host function from a typed closure, with or without a leading [`Caller`]
@@ -252,7 +256,11 @@ impl<T: 'static> Linker<T> {
         f: impl IntoFunc<T, Params, Results>,
     ) -> Result<&mut Self> {
         let (ty, func) = f.into_func();
-        self.insert(module, name, Definition::Host(Arc::new(HostFuncDef { ty, func })))
+        self.insert(
+            module,
+            name,
+            Definition::Host(Arc::new(HostFuncDef { ty, func })),
+        )
     }
 
     /// Defines every export of `instance` under module name `module`.

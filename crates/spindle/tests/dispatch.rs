@@ -122,10 +122,12 @@ fn run(dispatch: Dispatch, fuel: bool, n: i32) -> i64 {
         params: vec![ValType::I32],
         results: vec![ValType::I32],
     };
-    linker.func_new("host", "id", ty, |_, args, results| {
-        results[0] = args[0];
-        Ok(())
-    }).unwrap();
+    linker
+        .func_new("host", "id", ty, |_, args, results| {
+            results[0] = args[0];
+            Ok(())
+        })
+        .unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let f = instance.get_func(&store, "run").unwrap();
     let mut out = [Val::I64(0)];

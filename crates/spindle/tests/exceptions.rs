@@ -125,12 +125,15 @@ fn run(translation: Translation, dispatch: Dispatch) {
     let other_tag = spindle::Tag::new(&mut *other.lock().unwrap(), none.clone()).unwrap();
     let forged = Func::new(&mut store, none, move |_, _: &[Val], _: &mut [Val]| {
         let mut other = other.lock().unwrap();
-        let thrower = Func::wrap(&mut *other, move |mut c: Caller<'_, ()>| -> spindle::Result<()> {
-            Err(c.throw(other_tag, &[]))
-        });
+        let thrower = Func::wrap(
+            &mut *other,
+            move |mut c: Caller<'_, ()>| -> spindle::Result<()> { Err(c.throw(other_tag, &[])) },
+        );
         Err(thrower.call(&mut *other, &[], &mut []).unwrap_err())
     });
-    linker.define(&store, "host", "bad_throw", bad_throw).unwrap();
+    linker
+        .define(&store, "host", "bad_throw", bad_throw)
+        .unwrap();
     linker.define(&store, "host", "forged", forged).unwrap();
     linker.define(&store, "host", "throw", host_throw).unwrap();
     linker.define(&store, "host", "relay", host_relay).unwrap();

@@ -1,7 +1,7 @@
 //! Modules from files: binary files are mapped (and, with lazy translation, translated
 //! from the mapping on first call), text files are parsed, unreadable ones are errors.
 
-use spindle::{Config, EngineError, Engine, Linker, Module, Store, Translation};
+use spindle::{Config, Engine, EngineError, Linker, Module, Store, Translation};
 
 const WAT: &str = r#"(module (func (export "twice") (param i32) (result i32)
   (i32.mul (local.get 0) (i32.const 2))))"#;

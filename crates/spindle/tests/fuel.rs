@@ -118,16 +118,15 @@ fn a_host_function_error_suspends_a_resumable_call_which_resumes_with_its_result
     let mut linker = Linker::new(&engine);
     // Odd questions are answered by the host function itself; even ones need the
     // embedder, so the function "yields" by failing.
-    linker.func_wrap("host",
-        "ask",
-        |_: spindle::Caller<'_, ()>, q: i32| {
+    linker
+        .func_wrap("host", "ask", |_: spindle::Caller<'_, ()>, q: i32| {
             if q % 2 == 1 {
                 Ok(q * 10)
             } else {
                 Err(spindle::Error::msg(format!("need answer {q}")))
             }
-        },
-    ).unwrap();
+        })
+        .unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let f = instance.get_func(&store, "sum_answers").unwrap();
     let mut out = [spindle::Val::I32(0)];

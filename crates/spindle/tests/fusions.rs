@@ -65,7 +65,9 @@ fn call(
             Val::I32(v) => Ok(v),
             other => panic!("unexpected result {other:?}"),
         },
-        Err(e) => Err(e.downcast_ref::<spindle::Trap>().map_or(e.to_string(), |t| t.to_string())),
+        Err(e) => Err(e
+            .downcast_ref::<spindle::Trap>()
+            .map_or(e.to_string(), |t| t.to_string())),
     }
 }
 

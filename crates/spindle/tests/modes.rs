@@ -1,7 +1,7 @@
 //! Eager and lazy translation give the same results; lazy translation defers translating a
 //! body (and what only translation can reject) to its first call.
 
-use spindle::{Config, EngineError, Engine, Linker, Module, Store, Translation};
+use spindle::{Config, Engine, EngineError, Linker, Module, Store, Translation};
 
 fn wat(text: &str) -> Vec<u8> {
     let buf = wast::parser::ParseBuffer::new(text).expect("lex");
@@ -27,7 +27,12 @@ fn fact_module() -> String {
 }
 
 fn engine(translation: Translation) -> Engine {
-    Engine::new(Config::new().translation(translation).features(spindle::Features::all())).unwrap()
+    Engine::new(
+        Config::new()
+            .translation(translation)
+            .features(spindle::Features::all()),
+    )
+    .unwrap()
 }
 
 #[test]

@@ -2,8 +2,7 @@
 //! leaves the store usable with the writes made before it.
 
 use spindle::{
-    Caller, Engine, Error, Func, FuncType, Linker, Module, Store, StoreLimits, Trap, Val,
-    ValType,
+    Caller, Engine, Error, Func, FuncType, Linker, Module, Store, StoreLimits, Trap, Val, ValType,
 };
 
 fn trap_code(e: Error) -> Trap {
@@ -50,14 +49,17 @@ fn unbounded_recursion_traps_on_a_256k_stack_and_the_store_recovers() {
             params: vec![ValType::I32],
             results: vec![ValType::I32],
         };
-        linker.func_new("host",
-            "reenter",
-            ty,
-            |mut caller: Caller<'_, Option<Func>>, args, results| {
-                let f = caller.data().expect("set after instantiation");
-                f.call(&mut caller, args, results)
-            },
-        ).unwrap();
+        linker
+            .func_new(
+                "host",
+                "reenter",
+                ty,
+                |mut caller: Caller<'_, Option<Func>>, args, results| {
+                    let f = caller.data().expect("set after instantiation");
+                    f.call(&mut caller, args, results)
+                },
+            )
+            .unwrap();
         let instance = linker.instantiate(&mut store, &module).unwrap();
         let through_host = instance.get_func(&store, "through_host").unwrap();
         *store.data_mut() = Some(through_host);
@@ -146,7 +148,11 @@ fn after_every_kind_of_trap_the_instance_keeps_its_writes_and_runs_again() {
         let err = write.call(&mut store, (v, kind as i32)).unwrap_err();
         if *code == Trap::Host {
             // The host function's own error comes back as it was made.
-            assert_eq!(err.root_cause().to_string(), "the host said no", "kind {kind}");
+            assert_eq!(
+                err.root_cause().to_string(),
+                "the host said no",
+                "kind {kind}"
+            );
         } else {
             assert_eq!(trap_code(err), *code, "kind {kind}");
         }

@@ -64,11 +64,13 @@ fn run(translation: Translation, dispatch: Dispatch) {
         params: vec![ValType::I64],
         results: vec![ValType::I64],
     };
-    linker.func_new("host", "twice", ty, |_, args, results| {
-        let Val::I64(x) = args[0] else { panic!() };
-        results[0] = Val::I64(2 * x);
-        Ok(())
-    }).unwrap();
+    linker
+        .func_new("host", "twice", ty, |_, args, results| {
+            let Val::I64(x) = args[0] else { panic!() };
+            results[0] = Val::I64(2 * x);
+            Ok(())
+        })
+        .unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let mode = format!("{translation:?}/{dispatch:?}");
     let mut call = |name: &str, args: &[Val]| {
@@ -118,10 +120,12 @@ fn a_tail_call_to_the_host_returns_more_results_than_it_took_arguments() {
             params: vec![],
             results: vec![ValType::I32; 3],
         };
-        linker.func_new("env", "h", ty, |_, _, results| {
-            results.copy_from_slice(&[Val::I32(1), Val::I32(2), Val::I32(3)]);
-            Ok(())
-        }).unwrap();
+        linker
+            .func_new("env", "h", ty, |_, _, results| {
+                results.copy_from_slice(&[Val::I32(1), Val::I32(2), Val::I32(3)]);
+                Ok(())
+            })
+            .unwrap();
         let instance = linker.instantiate(&mut store, &module).unwrap();
         let f = instance.get_func(&store, "t").unwrap();
         let mut out = [Val::I32(0); 3];

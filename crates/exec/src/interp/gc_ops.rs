@@ -24,7 +24,10 @@ pub(crate) fn collect_garbage(store: &mut Store, top: Option<&Frame>, extra: &[u
         .frames
         .iter()
         .chain(store.host_frames.iter().map(|(f, _)| f));
-    for f in frames.chain(store.suspensions.iter().map(|r| &r.frame)).chain(top) {
+    for f in frames
+        .chain(store.suspensions.iter().map(|r| &r.frame))
+        .chain(top)
+    {
         // SAFETY: a frame's `caller.code` is the code of a function of the store, which
         // lives as long as the store (`Current::code`).
         let code = unsafe { &*f.caller.code };

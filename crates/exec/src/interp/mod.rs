@@ -285,7 +285,9 @@ pub fn resume(
     results: &mut [Val],
 ) -> Result<Option<Suspension>, Trap> {
     if s.store != store.id {
-        return Err(Trap::host("a suspended call can only be resumed on its own store"));
+        return Err(Trap::host(
+            "a suspended call can only be resumed on its own store",
+        ));
     }
     if store.reentry == 0 {
         reclaim_dropped_suspensions(store);
