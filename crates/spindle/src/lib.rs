@@ -151,7 +151,7 @@ impl Module {
     /// Decodes, validates and translates a binary module.
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         Module::compile_with(engine, |registry, features, translation, fuel| {
-            spindle_exec::compile(registry, features, translation, fuel, bytes)
+            spindle_exec::compile(registry, features, translation, fuel, false, bytes)
         })
     }
 
@@ -192,7 +192,7 @@ impl Module {
             return Module::from_wat(engine, text);
         }
         Module::compile_with(engine, |registry, features, translation, fuel| {
-            spindle_exec::compile_bytes(registry, features, translation, fuel, bytes)
+            spindle_exec::compile_bytes(registry, features, translation, fuel, false, bytes)
         })
     }
 

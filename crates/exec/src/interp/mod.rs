@@ -156,8 +156,8 @@ pub fn call(store: &mut Store, func: u32, args: &[Val], results: &mut [Val]) -> 
     call_inner(store, func, args, results, false).map(|_| ())
 }
 
-/// A call that ran out of fuel, or whose host function failed, and can be resumed (see
-/// [`call_resumable`]).
+/// A call that ran out of fuel, whose epoch callback said to yield, or whose host function
+/// failed, and can be resumed (see [`call_resumable`]).
 #[derive(Debug)]
 pub struct Suspension {
     ty: u32,
@@ -169,6 +169,8 @@ pub struct Suspension {
     at: Paused,
     /// When a host function failed: its error, and where its results go on resumption.
     host: Option<HostFailure>,
+    /// Whether an epoch callback's `EpochUpdate::Yield` stopped the call.
+    interrupted: bool,
 }
 
 /// A host function's failure that suspended a resumable call.
@@ -182,13 +184,20 @@ struct HostFailure {
 
 impl Suspension {
     /// The host function's error, if a host function's failure suspended the call (else
-    /// it ran out of fuel).
+    /// it ran out of fuel or was interrupted).
     pub fn host_error(&self) -> Option<&Trap> {
         self.host.as_ref().map(|h| &h.trap)
     }
 
+    /// Whether the call stopped because the epoch callback returned
+    /// [`EpochUpdate::Yield`](crate::EpochUpdate::Yield) (else it ran out of fuel or a host
+    /// function failed). Resuming continues after the epoch check.
+    pub fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+
     /// The types of the results the failed host function owes (empty after running out of
-    /// fuel): [`resume`] takes values of these types.
+    /// fuel or an epoch yield): [`resume`] takes values of these types.
     pub fn host_result_types(&self) -> &[spindle_decode::ValType] {
         self.host.as_ref().map_or(&[], |h| &h.results)
     }
@@ -203,9 +212,11 @@ pub(crate) struct Paused {
     base: usize,
 }
 
-/// Like [`call`], but running out of fuel, or a host function called from Wasm returning an
-/// error, suspends the call instead of unwinding it: `Ok(Some(suspension))` can be resumed
-/// with [`resume`] (after adding fuel, or with values for the host function's results).
+/// Like [`call`], but running out of fuel, an epoch callback returning
+/// [`EpochUpdate::Yield`](crate::EpochUpdate::Yield), or a host function called from Wasm
+/// returning an error, suspends the call instead of unwinding it: `Ok(Some(suspension))`
+/// can be resumed with [`resume`] (after adding fuel, at once after a yield, or with values
+/// for the host function's results).
 pub fn call_resumable(
     store: &mut Store,
     func: u32,
@@ -216,7 +227,8 @@ pub fn call_resumable(
 }
 
 /// Continues a suspended call; it may suspend again. `host_results` stand for the results
-/// of the host function whose failure suspended it (nothing after running out of fuel).
+/// of the host function whose failure suspended it (nothing after running out of fuel or
+/// an epoch yield).
 pub fn resume(
     store: &mut Store,
     s: Suspension,
@@ -257,7 +269,7 @@ pub fn resume(
         at,
         ..
     } = s;
-    let r = run(store, at, entry_depth);
+    let r = run_unwinding(store, at, entry_depth, saved_top);
     finish(
         store,
         r,
@@ -300,12 +312,16 @@ fn finish(
             }
             None => None,
         };
-        if host.is_some() || t.code == TrapCode::OutOfFuel {
+        // Only an epoch yield pauses with `Interrupt` (a deadline without callback does not).
+        let interrupted = host.is_none() && t.code == TrapCode::Interrupt;
+        if host.is_some() || t.code == TrapCode::OutOfFuel || interrupted {
             // Keep the frames; later calls run above the suspended registers. The innermost
             // one's state goes to the embedder; the collector reads its references through
             // `suspended_frames` (`ip` one past the instruction with its register map: the
-            // host function's call, or the `Fuel` it stopped at).
-            let next = at.ip + usize::from(host.is_none());
+            // host function's call or the `Epoch`, both just before where it resumes, or the
+            // `Fuel` it stopped at and re-runs).
+            let out_of_fuel = host.is_none() && !interrupted;
+            let next = at.ip + usize::from(out_of_fuel);
             store.suspended_frames.push(crate::store::Frame {
                 caller: at.cur,
                 ip: at.cur.instrs().wrapping_add(next),
@@ -319,6 +335,7 @@ fn finish(
                 depth: store.frames.len(),
                 at,
                 host,
+                interrupted,
             }));
         }
     }
@@ -382,7 +399,7 @@ fn call_inner(
                 // SAFETY: see `Current::code`.
                 enter_code(store, unsafe { &*cur.code }, base)?;
                 write_all_cells(&mut store.stack, base, args);
-                run(store, Paused { cur, ip: 0, base }, entry_depth)
+                run_unwinding(store, Paused { cur, ip: 0, base }, entry_depth, saved_top)
             });
             finish(
                 store,
@@ -504,6 +521,33 @@ pub fn table_grow(store: &mut Store, table: usize, delta: u64, init: u64) -> u64
     };
     store.tables[table].elems.resize(new as usize, init);
     old
+}
+
+/// [`run`] for a call or resumption that registered itself in `store.reentry` and will
+/// end in [`finish`]: should a host function or epoch callback panic, the call is dropped
+/// as after a trap (its frames go, `reentry` and `stack_top` are restored) before the
+/// panic goes on, so the store stays usable by whoever catches it.
+fn run_unwinding(
+    store: &mut Store,
+    start: Paused,
+    entry_depth: usize,
+    saved_top: usize,
+) -> Result<(), Trap> {
+    let host_frames = store.host_frames.len();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run(store, start, entry_depth)
+    })) {
+        Ok(r) => r,
+        Err(panic) => {
+            store.reentry -= 1;
+            store.paused = None;
+            store.host_failed = None;
+            store.frames.truncate(entry_depth);
+            store.host_frames.truncate(host_frames);
+            store.stack_top = saved_top;
+            std::panic::resume_unwind(panic)
+        }
+    }
 }
 
 /// Runs from `start` until the frame at `entry_depth` returns or something traps.
