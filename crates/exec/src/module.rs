@@ -38,6 +38,8 @@ pub struct LazyState {
     pub ctx: ModuleCtx,
     /// Whether translation meters fuel.
     pub fuel: bool,
+    /// Whether translation emits epoch checks.
+    pub epoch: bool,
     pub bytes: crate::ModuleBytes,
     /// Absolute byte range of each defined function's body.
     pub bodies: Vec<(usize, usize)>,
@@ -285,14 +287,19 @@ fn mode_of(m: &SegmentMode<'_>) -> Result<Mode, Error> {
 }
 
 /// Decodes, validates and translates `bytes`.
+///
+/// `fuel`: charge fuel (`Store::fuel`) at function entry and loop headers; `epoch`: check
+/// the store's epoch deadline (`Store::epoch_deadline`) at the same places. Each costs
+/// nothing when off: the code has no such instruction at all.
 pub fn compile(
     registry: &TypeRegistry,
     features: &Features,
     translation: Translation,
     fuel: bool,
+    epoch: bool,
     bytes: &[u8],
 ) -> Result<CompiledModule, Error> {
-    compile_inner(registry, features, translation, fuel, bytes, None)
+    compile_inner(registry, features, translation, fuel, epoch, bytes, None)
 }
 
 /// Like [`compile`], for bytes the module may keep (lazy translation keeps them instead of
@@ -302,6 +309,7 @@ pub fn compile_bytes(
     features: &Features,
     translation: Translation,
     fuel: bool,
+    epoch: bool,
     bytes: crate::ModuleBytes,
 ) -> Result<CompiledModule, Error> {
     compile_inner(
@@ -309,6 +317,7 @@ pub fn compile_bytes(
         features,
         translation,
         fuel,
+        epoch,
         &bytes,
         Some(bytes.clone()),
     )
@@ -351,6 +360,7 @@ fn compile_inner(
     features: &Features,
     translation: Translation,
     fuel: bool,
+    epoch: bool,
     bytes: &[u8],
     owner: Option<crate::ModuleBytes>,
 ) -> Result<CompiledModule, Error> {
@@ -364,7 +374,7 @@ fn compile_inner(
     let mut funcs = Vec::with_capacity(m.code.len());
     match translation {
         Translation::Eager => {
-            let mut tr = Translator::with_fuel(&ctx, &types, fuel);
+            let mut tr = Translator::with_fuel(&ctx, &types, fuel).with_epochs(epoch);
             for (i, body) in m.code.iter().enumerate() {
                 let index = num_imported_funcs + i as u32;
                 let ti = ctx.funcs[index as usize];
@@ -461,6 +471,7 @@ fn compile_inner(
     let lazy = (translation == Translation::Lazy).then(|| LazyState {
         ctx,
         fuel,
+        epoch,
         bytes: owner.unwrap_or_else(|| crate::ModuleBytes::Owned(Arc::from(bytes))),
         bodies,
     });
@@ -517,7 +528,8 @@ impl CompiledModule {
                     let index = self.num_imported_funcs as usize + i;
                     let ti = lazy.ctx.funcs[index];
                     let mut fv = FuncValidator::new(&lazy.ctx);
-                    let mut tr = Translator::with_fuel(&lazy.ctx, &self.types, lazy.fuel);
+                    let mut tr = Translator::with_fuel(&lazy.ctx, &self.types, lazy.fuel)
+                        .with_epochs(lazy.epoch);
                     tr.translate(&mut fv, ti, reader)
                         .map(|f| Arc::new(ExecFunc::new(f, index as u32)))
                         .map_err(|e| e.to_string())

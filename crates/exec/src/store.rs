@@ -5,6 +5,7 @@
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use crate::module::CompiledModule;
@@ -15,6 +16,22 @@ use crate::{Trap, TrapCode, Val};
 
 /// A host function: gets the store (for its data and re-entry), arguments, result slots.
 pub type HostFunc = Arc<dyn Fn(&mut Store, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync>;
+
+/// What an epoch callback (`Store::epoch_callback`) says to do once the deadline is
+/// reached. Each carries a delta: the new deadline is the counter's value when the
+/// callback returns plus the delta (saturating).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum EpochUpdate {
+    /// Go on running with the new deadline.
+    Continue(u64),
+    /// Set the new deadline and stop: a resumable call suspends (its `Suspension` says
+    /// `interrupted`, and resuming continues after the check), any other call traps with
+    /// `TrapCode::Interrupt`.
+    Yield(u64),
+}
+
+/// The embedder's epoch callback: see `Store::epoch_callback`.
+pub type EpochCallback = Box<dyn FnMut(&mut Store) -> Result<EpochUpdate, Trap> + Send>;
 
 /// A function of the store.
 #[derive(Clone)]
@@ -241,6 +258,21 @@ pub struct Store {
     pub(crate) stack_top: usize,
     /// Fuel left (charged only by modules compiled with fuel metering).
     pub fuel: u64,
+    /// The epoch counter, shared by every store of an engine: the embedder increments it
+    /// (typically from a timer thread) and code compiled with epoch checks compares it with
+    /// `epoch_deadline` at function entry and loop headers. A run reads the counter the
+    /// store has when it starts (replacing this `Arc` affects later calls, and the run
+    /// after an epoch callback returns).
+    pub epoch_counter: Arc<AtomicU64>,
+    /// The counter value at which code with epoch checks stops (absolute). 0 by default,
+    /// as in wasmtime: such code is interrupted at its first check until the embedder sets
+    /// a deadline.
+    pub epoch_deadline: u64,
+    /// Called when a check finds the deadline reached (instead of trapping with
+    /// `TrapCode::Interrupt`), with the store as a host function sees it. It is taken out
+    /// of the store while it runs (Wasm it calls that reaches the deadline traps); one it
+    /// installs meanwhile replaces it. Its error ends the call with that trap.
+    pub epoch_callback: Option<EpochCallback>,
     /// Where the last run stopped for lack of fuel (taken by the caller at once).
     pub(crate) paused: Option<crate::interp::Paused>,
     /// With `paused`, when a host function failed: the absolute register of its first
@@ -293,6 +325,9 @@ impl Store {
             reentry: 0,
             host_vals: Vec::new(),
             fuel: 0,
+            epoch_counter: Arc::new(AtomicU64::new(0)),
+            epoch_deadline: 0,
+            epoch_callback: None,
             paused: None,
             host_failed: None,
             native_base: 0,

@@ -49,8 +49,15 @@ impl Instance {
         imports: impl FnOnce(&mut Store) -> Vec<Extern>,
     ) -> Instance {
         let registry = Arc::new(TypeRegistry::default());
-        let module =
-            compile(&registry, &Features::default(), translation, fuel, bytes).expect("compiles");
+        let module = compile(
+            &registry,
+            &Features::default(),
+            translation,
+            fuel,
+            false,
+            bytes,
+        )
+        .expect("compiles");
         let mut store = Store::new(registry, Box::new(()));
         store.dispatch = dispatch;
         store.fuel = u64::MAX;

@@ -88,6 +88,9 @@ pub enum TrapCode {
     DescriptorCastFailure,
     /// A host function failed (its error is carried beside the trap).
     Host,
+    /// The store's epoch deadline was reached (epoch interruption), with no callback to
+    /// extend it, or the callback asked to yield in a call that cannot be resumed.
+    Interrupt,
 }
 
 impl TrapCode {
@@ -125,6 +128,7 @@ impl TrapCode {
             TrapCode::GcHeapExhausted => "allocation failed: GC heap limit reached",
             TrapCode::UndefinedElement => "undefined element",
             TrapCode::Host => "host function error",
+            TrapCode::Interrupt => "interrupt",
         }
     }
 }
@@ -357,6 +361,10 @@ macro_rules! __spindle_instr_table {
             /// Charges `amount` fuel at the start of a basic block (emitted only when fuel
             /// metering is on).
             Fuel { amount: u32 }
+            /// Checks the store's epoch counter against its deadline, at the same places as
+            /// `Fuel` (emitted only when epoch interruption is on): when the deadline is
+            /// reached the embedder's callback runs, or the run stops with `Interrupt`.
+            Epoch {}
             /// `dst = v128 (lo, hi)`: the 128-bit constant's low and high halves. (Here and
             /// in every SIMD instruction, a `v128` register names the first of the two
             /// consecutive registers that hold the value, low half first.)
@@ -1479,6 +1487,13 @@ mod tests {
             Instr::BrIfEqz { cond: r, to: 1 }.to_acc(r),
             Some(Instr::BrIfEqzAcc { to: 1 })
         );
+        // A check with no operands: it must not look like a reader, writer or branch to
+        // the translator's passes.
+        let epoch = Instr::Epoch {};
+        assert!({ epoch }.dst_mut().is_none() && !epoch.sets_acc() && !epoch.reads_acc());
+        assert!(!epoch.can_result_in_acc() && epoch.to_acc(r).is_none());
+        assert!(epoch.branch_offset().is_none() && !epoch.may_read(r) && !epoch.is_call());
+        assert_eq!(epoch.to_string(), "Epoch");
     }
 
     #[test]

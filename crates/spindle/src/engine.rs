@@ -239,7 +239,7 @@ impl Engine {
 
     /// Connects a new store to the engine's epoch clock.
     pub(crate) fn attach(&self, store: &mut spindle_exec::Store) {
-        let _ = (store, &self.inner.epoch);
+        store.epoch_counter = self.inner.epoch.clone();
     }
 }
 
@@ -384,6 +384,7 @@ impl Module {
                 &config.features,
                 config.translation,
                 config.consume_fuel,
+                config.epoch_interruption,
                 bytes,
             )
         })
@@ -428,6 +429,7 @@ impl Module {
                 &config.features,
                 config.translation,
                 config.consume_fuel,
+                config.epoch_interruption,
                 bytes,
             )
         })

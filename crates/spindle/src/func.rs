@@ -743,6 +743,9 @@ pub enum ResumableCall {
     /// A host function returned an error ([`ResumableInvocation::host_error`]); the call
     /// can be resumed with that function's results.
     HostTrap(ResumableInvocation),
+    /// The store's epoch deadline callback said [`UpdateDeadline::Yield`](crate::UpdateDeadline):
+    /// the call can be resumed.
+    Interrupted(ResumableInvocation),
 }
 
 impl ResumableCall {
@@ -750,6 +753,8 @@ impl ResumableCall {
         let inv = ResumableInvocation::new(store, s);
         if inv.host_error.is_some() {
             ResumableCall::HostTrap(inv)
+        } else if inv.inner.interrupted() {
+            ResumableCall::Interrupted(inv)
         } else {
             ResumableCall::OutOfFuel(inv)
         }
@@ -765,17 +770,21 @@ pub enum TypedResumableCall<R> {
     OutOfFuel(TypedResumableInvocation<R>),
     /// A host function returned an error; the call can be resumed with its results.
     HostTrap(TypedResumableInvocation<R>),
+    /// The epoch deadline callback said to yield; the call can be resumed.
+    Interrupted(TypedResumableInvocation<R>),
 }
 
 impl<R: WasmResults> TypedResumableCall<R> {
     fn suspended(inv: ResumableInvocation) -> Self {
-        let host = inv.host_error.is_some();
+        let (host, interrupted) = (inv.host_error.is_some(), inv.inner.interrupted());
         let typed = TypedResumableInvocation {
             inner: inv,
             _results: PhantomData,
         };
         if host {
             TypedResumableCall::HostTrap(typed)
+        } else if interrupted {
+            TypedResumableCall::Interrupted(typed)
         } else {
             TypedResumableCall::OutOfFuel(typed)
         }

@@ -64,6 +64,7 @@ pub use spindle_exec::{Dispatch, FuncType, StoreLimits, Translation};
 pub use spindle_validate::Features;
 pub use store::{
     AsContext, AsContextMut, GcStats, Store, StoreContext, StoreContextMut, StoreLimitsBuilder,
+    UpdateDeadline,
 };
 pub use values::{AnyRef, ExnRef, ExternRef, Val, V128};
 

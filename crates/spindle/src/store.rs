@@ -215,6 +215,14 @@ macro_rules! store_methods_mut {
             self.inner.fuel = fuel;
             Ok(())
         }
+
+        /// Sets the epoch deadline `ticks_beyond_current` increments of the engine's epoch
+        /// from now (see [`Config::epoch_interruption`](crate::Config::epoch_interruption)).
+        /// A store's deadline starts at 0: with epochs on, set one before calling.
+        pub fn set_epoch_deadline(&mut self, ticks_beyond_current: u64) {
+            let now = self.engine().current_epoch();
+            self.inner.epoch_deadline = now.saturating_add(ticks_beyond_current);
+        }
     };
 }
 
@@ -283,6 +291,59 @@ impl<T: 'static> Store<T> {
         self.inner.limits = limits;
     }
 
+    /// When the epoch deadline is reached, trap with
+    /// [`Trap::Interrupt`](crate::Trap::Interrupt) (the default).
+    pub fn epoch_deadline_trap(&mut self) {
+        self.inner.epoch_callback = None;
+    }
+
+    /// When the epoch deadline is reached, run `callback` (with the store): it says to go
+    /// on with a new deadline ([`UpdateDeadline::Continue`]), to suspend a resumable call
+    /// ([`UpdateDeadline::Yield`]: [`ResumableCall::Interrupted`](crate::ResumableCall)),
+    /// or fails, which ends the call with its error.
+    ///
+    /// ```
+    /// use spindle::{Config, Engine, Linker, Module, Store, UpdateDeadline};
+    /// let engine = Engine::new(Config::new().epoch_interruption(true))?;
+    /// let module = Module::new(&engine, r#"(module (func (export "spin") (loop $l (br $l))))"#)?;
+    /// let mut store = Store::new(&engine, 0u32);
+    /// store.set_epoch_deadline(1);
+    /// store.epoch_deadline_callback(|mut ctx| {
+    ///     *ctx.data_mut() += 1;
+    ///     if *ctx.data() < 3 {
+    ///         Ok(UpdateDeadline::Continue(1))
+    ///     } else {
+    ///         Err(spindle::Error::msg("too slow"))
+    ///     }
+    /// });
+    /// let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
+    /// let spin = instance.get_typed_func::<(), ()>(&store, "spin")?;
+    /// let ticker = engine.clone();
+    /// let clock = std::thread::spawn(move || {
+    ///     for _ in 0..10 {
+    ///         std::thread::sleep(std::time::Duration::from_millis(5));
+    ///         ticker.increment_epoch();
+    ///     }
+    /// });
+    /// let err = spin.call(&mut store, ()).unwrap_err();
+    /// assert_eq!(err.root_cause().to_string(), "too slow");
+    /// assert_eq!(*store.data(), 3);
+    /// clock.join().unwrap();
+    /// # Ok::<(), spindle::Error>(())
+    /// ```
+    pub fn epoch_deadline_callback(
+        &mut self,
+        mut callback: impl FnMut(StoreContextMut<'_, T>) -> Result<UpdateDeadline> + Send + 'static,
+    ) {
+        self.inner.epoch_callback = Some(Box::new(
+            move |s: &mut spindle_exec::Store| match callback(StoreContextMut::new(&mut *s)) {
+                Ok(UpdateDeadline::Continue(d)) => Ok(spindle_exec::EpochUpdate::Continue(d)),
+                Ok(UpdateDeadline::Yield(d)) => Ok(spindle_exec::EpochUpdate::Yield(d)),
+                Err(e) => Err(crate::error::to_trap(s, e)),
+            },
+        ));
+    }
+
     /// How many exceptions the store holds: those Wasm or the host may still reference
     /// (exceptions caught without a reference are freed at once).
     pub fn exceptions_held(&self) -> usize {
@@ -317,6 +378,16 @@ impl<T: 'static> Store<T> {
     pub fn caught(&self, error: &Error) -> Option<(crate::Tag, Vec<crate::Val>)> {
         crate::error::caught(&self.inner, error)
     }
+}
+
+/// What an epoch deadline callback says to do (see [`Store::epoch_deadline_callback`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateDeadline {
+    /// Go on; the new deadline is this many epoch ticks from now.
+    Continue(u64),
+    /// Suspend a resumable call (it can be resumed; the new deadline is this many ticks
+    /// from now); a plain call traps with [`Trap::Interrupt`](crate::Trap::Interrupt).
+    Yield(u64),
 }
 
 /// Figures of a store's GC heap (see [`Store::gc_stats`]).

@@ -72,7 +72,9 @@ fn a_call_out_of_fuel_resumes_where_it_stopped() {
     loop {
         match call {
             spindle::ResumableCall::Finished => break,
-            spindle::ResumableCall::HostTrap(_) => panic!("no host functions here"),
+            spindle::ResumableCall::HostTrap(_) | spindle::ResumableCall::Interrupted(_) => {
+                panic!("no host functions or epochs here")
+            }
             spindle::ResumableCall::OutOfFuel(invocation) => {
                 suspensions += 1;
                 assert_eq!(store.get_fuel().unwrap(), 0);
@@ -137,7 +139,9 @@ fn a_host_function_error_suspends_a_resumable_call_which_resumes_with_its_result
     loop {
         match call {
             spindle::ResumableCall::Finished => break,
-            spindle::ResumableCall::OutOfFuel(_) => panic!("fuel is off"),
+            spindle::ResumableCall::OutOfFuel(_) | spindle::ResumableCall::Interrupted(_) => {
+                panic!("fuel and epochs are off")
+            }
             spindle::ResumableCall::HostTrap(invocation) => {
                 let message = invocation.host_error().unwrap().to_string();
                 assert_eq!(invocation.host_result_types(), [spindle::ValType::I32]);

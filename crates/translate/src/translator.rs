@@ -145,6 +145,9 @@ pub struct Translator<'m> {
     fuel: bool,
     /// The `Fuel` instruction operators are currently counted into.
     fuel_at: Option<usize>,
+    /// Whether to check for epoch interruption: an `Epoch` instruction wherever fuel
+    /// metering puts a `Fuel` one (function entry and every loop header).
+    epoch: bool,
 }
 
 #[cold]
@@ -189,17 +192,34 @@ impl<'m> Translator<'m> {
             offset: 0,
             fuel,
             fuel_at: None,
+            epoch: false,
         }
     }
 
-    /// Starts a new fuel-metered stretch of code.
-    fn fuel_point(&mut self) {
+    /// This translator, checking for epoch interruption when `epoch` is set (no cost at
+    /// all otherwise).
+    pub fn with_epochs(mut self, epoch: bool) -> Self {
+        self.epoch = epoch;
+        self
+    }
+
+    /// The checks at function entry and loop headers, the points every unbounded run of
+    /// code passes: a fuel charge for the stretch of code that follows, then an epoch
+    /// check (so that resuming after running out of fuel charges again and then checks,
+    /// and resuming after an epoch yield continues past the check).
+    fn entry_checks(&mut self) {
         if self.fuel {
             // Running out of fuel here suspends the call (resumable): the collector then
             // reads this frame's references as of this instruction.
             self.gc_point();
             let at = self.emit(Instr::Fuel { amount: 0 });
             self.fuel_at = Some(at as usize);
+        }
+        if self.epoch {
+            // The epoch callback may collect garbage, and a yield suspends the call here:
+            // the collector reads this frame's references as of this instruction too.
+            self.gc_point();
+            self.emit(Instr::Epoch {});
         }
     }
 
@@ -608,7 +628,7 @@ impl<'m> Translator<'m> {
         self.last_result = None;
         self.push_ctrl(Kind::Func, (&[], ty.results()), false);
         self.fuel_at = None;
-        self.fuel_point();
+        self.entry_checks();
         while !reader.eof() {
             let at = reader.offset();
             fv.set_offset(at);
@@ -1943,8 +1963,8 @@ impl<'m> Translator<'m> {
         self.materialize_all()?;
         self.last_result = None;
         self.push_ctrl(Kind::Loop, sig, false);
-        // Branches back to the loop land on this charge.
-        self.fuel_point();
+        // Branches back to the loop land on these checks.
+        self.entry_checks();
         Ok(())
     }
 

@@ -13,6 +13,8 @@
 //! plain values: that keeps every handler's final call a sibling call the compiler can turn
 //! into a jump, so the threaded backend runs in constant native stack.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use spindle_ir::{load, BinOp, Dst, Instr, Reg, TrapCode};
@@ -21,7 +23,9 @@ use super::Op;
 
 use super::{current, enter_code, memory_grow, table_grow, Current, Paused};
 use crate::num;
-use crate::store::{cells, cells_of, from_bits, read_cells, write_cells, Frame, FuncEntity, Store};
+use crate::store::{
+    cells, cells_of, from_bits, read_cells, write_cells, EpochUpdate, Frame, FuncEntity, Store,
+};
 use crate::{Trap, Val};
 use spindle_decode::ValType;
 
@@ -79,6 +83,11 @@ pub(crate) struct Ctx {
     pub entry_depth: usize,
     /// Why the run stopped, if it did not return normally.
     pub trap: Option<Trap>,
+    /// The store's epoch counter, held here so that an `Epoch` check reaches it in two
+    /// loads (this field, then the counter). A clone of the `Arc` rather than a pointer
+    /// into the store's: the embedder may replace `Store::epoch_counter` from a host
+    /// function while the run goes on, and this keeps the counter it reads alive.
+    pub epoch: Arc<AtomicU64>,
     /// The state after a slow path run by the threaded backend (handed over here rather
     /// than through a local whose address would escape and cost the jump to the next
     /// handler).
@@ -88,12 +97,14 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub fn new(store: &mut Store, cur: Current, base: usize, entry_depth: usize) -> Ctx {
+        let epoch = store.epoch_counter.clone();
         Ctx {
             store,
             cur,
             base,
             entry_depth,
             trap: None,
+            epoch,
             spill: State {
                 ip: std::ptr::null(),
                 regs: std::ptr::null_mut(),
@@ -330,6 +341,7 @@ macro_rules! with_handlers {
             RefFunc { dst, func } => ref_func,
             RefIsNull { dst, src } => ref_is_null,
             Fuel { amount } => fuel,
+            Epoch {} => epoch,
             V128Const { dst, lo, hi } => v128_const,
             I8x16Shuffle { dst, a, b, lo, hi } => i8x16_shuffle,
             Copy128 { dst, src } => copy128,
@@ -1238,6 +1250,7 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
                 e => throw_exception(s, cx, (e - 1) as usize),
             }
         }
+        Instr::Epoch {} => return epoch_reached(s, cx),
         other => unreachable!("no slow path for {other:?}"),
     };
     match callee {
@@ -1511,6 +1524,96 @@ fn out_of_fuel(ip: *const Op, cx: &mut Ctx) {
     store.fuel = 0;
     store.paused = Some(paused);
     set_trap(cx, ip, Trap::new(TrapCode::OutOfFuel));
+}
+
+// ----- epoch interruption -----
+
+/// `Epoch`: goes on while the counter is below the deadline, else takes the slow path
+/// ([`epoch_reached`]). The fast path is the counter and the deadline, each one pointer
+/// away, and a compare: no call, nothing saved.
+#[inline(always)]
+pub(super) fn epoch(s: &mut State, cx: &mut Ctx) -> Flow {
+    // Relaxed: the counter orders nothing; seeing an increment a little late only delays
+    // the interruption to a later check.
+    let now = cx.epoch.load(Ordering::Relaxed);
+    if now < cx.store().epoch_deadline {
+        s.next()
+    } else {
+        Flow::Slow
+    }
+}
+
+/// The epoch deadline is reached at the `Epoch` at `s.ip`: traps with `Interrupt` when the
+/// store has no callback; else runs the callback, the store as a host function sees it
+/// (this frame on `host_frames` for the collector, `stack_top` above it), and does what it
+/// says: go on after the check, or stop there (a resumable call suspends, and resuming
+/// continues after the check), or trap with its error.
+#[cold]
+#[inline(never)]
+fn epoch_reached(s: &mut State, cx: &mut Ctx) -> Flow {
+    let Some(mut callback) = cx.store().epoch_callback.take() else {
+        return trap(s, cx, TrapCode::Interrupt);
+    };
+    // `ip` one past the `Epoch`, whose register map the collector then reads.
+    let frame = Frame {
+        caller: cx.cur,
+        ip: s.ip.wrapping_add(1),
+        base: cx.base,
+    };
+    let top = cx.base + cx.cur.frame_size as usize;
+    let store = cx.store();
+    let host_frames = store.host_frames.len();
+    let depth = store.frames.len();
+    store.host_frames.push((frame, depth));
+    let saved_top = std::mem::replace(&mut store.stack_top, top);
+    // A panic stops here, as a host function's does (see `call_host`).
+    let r = catch_unwind(AssertUnwindSafe(|| callback(store)));
+    // Back as before the callback, whether it returned or panicked.
+    store.host_frames.truncate(host_frames);
+    store.stack_top = saved_top;
+    if store.epoch_callback.is_none() {
+        store.epoch_callback = Some(callback);
+    }
+    let r = r.unwrap_or_else(|payload| {
+        store.panic = Some(payload);
+        Err(Trap::host("an epoch callback panicked"))
+    });
+    // The callback may have replaced the counter; the new deadline counts from its value
+    // now (the callback may have waited).
+    let counter = cx.store().epoch_counter.clone();
+    cx.epoch = counter;
+    let now = cx.epoch.load(Ordering::Relaxed);
+    let store = cx.store();
+    match r {
+        Ok(EpochUpdate::Continue(delta)) => {
+            store.epoch_deadline = now.saturating_add(delta);
+            // The callback may have grown a memory or the register stack (by calling Wasm).
+            s.sync(cx);
+            s.next()
+        }
+        Ok(EpochUpdate::Yield(delta)) => {
+            store.epoch_deadline = now.saturating_add(delta);
+            // Stops as running out of fuel does, but resumes past the check, which has done
+            // its work.
+            // SAFETY: `ip` points into the current function's code (invariants of `State`).
+            let at = unsafe { s.ip.offset_from(cx.cur.instrs()) } as usize;
+            let paused = Paused {
+                cur: cx.cur,
+                ip: at + 1,
+                base: cx.base,
+            };
+            let store = cx.store();
+            store.paused = Some(paused);
+            store.host_failed = None;
+            trap(s, cx, TrapCode::Interrupt)
+        }
+        Err(t) => {
+            // Not a suspension: whatever a call the callback made left here goes.
+            store.paused = None;
+            store.host_failed = None;
+            fail(s, cx, t)
+        }
+    }
 }
 
 // ----- globals, memory, tables, references -----

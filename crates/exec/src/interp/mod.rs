@@ -176,9 +176,9 @@ pub fn call(store: &mut Store, func: u32, args: &[Val], results: &mut [Val]) -> 
     call_inner(store, func, args, results, false).map(|_| ())
 }
 
-/// A call that ran out of fuel, or whose host function failed, and can be resumed (see
-/// [`call_resumable`]). Dropping it abandons the call: its frames leave the store's stacks
-/// at the store's next call from the host.
+/// A call that ran out of fuel, whose epoch callback said to yield, or whose host function
+/// failed, and can be resumed (see [`call_resumable`]). Dropping it abandons the call: its
+/// frames leave the store's stacks at the store's next call from the host.
 #[derive(Debug)]
 pub struct Suspension {
     /// The store it belongs to (`Store::id`): resuming on another is refused.
@@ -194,6 +194,8 @@ pub struct Suspension {
     at: Paused,
     /// When a host function failed: its error, and where its results go on resumption.
     host: Option<HostFailure>,
+    /// Whether an epoch callback's `EpochUpdate::Yield` stopped the call.
+    interrupted: bool,
 }
 
 /// The store's side of a [`Suspension`]: what to unwind if the embedder drops it.
@@ -231,13 +233,20 @@ struct HostFailure {
 
 impl Suspension {
     /// The host function's error, if a host function's failure suspended the call (else
-    /// it ran out of fuel).
+    /// it ran out of fuel or was interrupted).
     pub fn host_error(&self) -> Option<&Trap> {
         self.host.as_ref().map(|h| &h.trap)
     }
 
+    /// Whether the call stopped because the epoch callback returned
+    /// [`EpochUpdate::Yield`](crate::EpochUpdate::Yield) (else it ran out of fuel or a host
+    /// function failed). Resuming continues after the epoch check.
+    pub fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+
     /// The types of the results the failed host function owes (empty after running out of
-    /// fuel): [`resume`] takes values of these types.
+    /// fuel or an epoch yield): [`resume`] takes values of these types.
     pub fn host_result_types(&self) -> &[spindle_decode::ValType] {
         self.host.as_ref().map_or(&[], |h| &h.results)
     }
@@ -264,9 +273,11 @@ pub(crate) struct Paused {
     base: usize,
 }
 
-/// Like [`call`], but running out of fuel, or a host function called from Wasm returning an
-/// error, suspends the call instead of unwinding it: `Ok(Some(suspension))` can be resumed
-/// with [`resume`] (after adding fuel, or with values for the host function's results).
+/// Like [`call`], but running out of fuel, an epoch callback returning
+/// [`EpochUpdate::Yield`](crate::EpochUpdate::Yield), or a host function called from Wasm
+/// returning an error, suspends the call instead of unwinding it: `Ok(Some(suspension))`
+/// can be resumed with [`resume`] (after adding fuel, at once after a yield, or with values
+/// for the host function's results).
 pub fn call_resumable(
     store: &mut Store,
     func: u32,
@@ -277,7 +288,8 @@ pub fn call_resumable(
 }
 
 /// Continues a suspended call; it may suspend again. `host_results` stand for the results
-/// of the host function whose failure suspended it (nothing after running out of fuel).
+/// of the host function whose failure suspended it (nothing after running out of fuel or
+/// an epoch yield).
 pub fn resume(
     store: &mut Store,
     s: Suspension,
@@ -360,7 +372,14 @@ fn finish(
     // A host function's panic unwinds the call as a trap does (never suspends it).
     let suspend = resumable && store.reentry == 0 && store.panic.is_none();
     let r = match (r, paused, suspend) {
-        (Err(t), Some(at), true) if host_failed.is_some() || t.code == TrapCode::OutOfFuel => {
+        // (Only an epoch yield pauses with `Interrupt`: a deadline without callback does
+        // not pause.)
+        (Err(t), Some(at), true)
+            if host_failed.is_some()
+                || t.code == TrapCode::OutOfFuel
+                || t.code == TrapCode::Interrupt =>
+        {
+            let interrupted = host_failed.is_none() && t.code == TrapCode::Interrupt;
             let host = host_failed.map(|(slot, callee)| HostFailure {
                 results: store
                     .registry
@@ -370,8 +389,12 @@ fn finish(
                 slot,
             });
             // Keep the frames; later calls run above the suspended registers. The innermost
-            // one's state goes to the embedder, and a record of it to the store.
-            let next = at.ip + usize::from(host.is_none());
+            // one's state goes to the embedder, and a record of it to the store (`ip` one past
+            // the instruction with its register map: the host function's call or the
+            // `Epoch`, both just before where it resumes, or the `Fuel` it stopped at and
+            // re-runs).
+            let out_of_fuel = host.is_none() && !interrupted;
+            let next = at.ip + usize::from(out_of_fuel);
             let token = std::sync::Arc::new(());
             store.suspensions.push(SuspensionRecord {
                 alive: std::sync::Arc::downgrade(&token),
@@ -393,6 +416,7 @@ fn finish(
                 depth: store.frames.len(),
                 at,
                 host,
+                interrupted,
             }));
         }
         (r, _, _) => r,
