@@ -67,6 +67,30 @@ impl Val {
         }
     }
 
+    /// The `i32`; panics if this is not one.
+    #[track_caller]
+    pub fn unwrap_i32(&self) -> i32 {
+        self.i32().expect("the value is not an i32")
+    }
+
+    /// The `i64`; panics if this is not one.
+    #[track_caller]
+    pub fn unwrap_i64(&self) -> i64 {
+        self.i64().expect("the value is not an i64")
+    }
+
+    /// The `f32`; panics if this is not one.
+    #[track_caller]
+    pub fn unwrap_f32(&self) -> f32 {
+        self.f32().expect("the value is not an f32")
+    }
+
+    /// The `f64`; panics if this is not one.
+    #[track_caller]
+    pub fn unwrap_f64(&self) -> f64 {
+        self.f64().expect("the value is not an f64")
+    }
+
     /// The function reference, if this is one (`Some(None)` for a null one).
     pub fn func_ref(&self) -> Option<Option<&Func>> {
         match self {

@@ -645,3 +645,52 @@ fn an_exit_status_comes_back_to_the_embedder() {
         Some(&spindle::I32Exit(3))
     );
 }
+
+/// Finding 10: fuel was the only way to stop a guest. Epochs: a deadline reached traps with
+/// "interrupt"; a callback can extend the deadline, fail, or suspend a resumable call.
+#[test]
+fn f10_epoch_interruption_traps_continues_or_suspends() {
+    let engine = Engine::new(Config::new().epoch_interruption(true)).unwrap();
+    let module = Module::new(&engine, COUNTER).unwrap();
+    let linker = logging_linker(&engine);
+    let mut store = Store::new(&engine, Log::new());
+    store.set_epoch_deadline(1);
+    let inst = linker.instantiate(&mut store, &module).unwrap();
+    let spin = inst.get_typed_func::<i32, i32>(&store, "spin").unwrap();
+    // Not reached: runs to the end.
+    assert_eq!(spin.call(&mut store, 100_000).unwrap(), 100_000);
+    // Reached (the clock ticked): the next check stops the call.
+    engine.increment_epoch();
+    let err = spin.call(&mut store, 100_000).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Interrupt));
+    assert!(err.to_string().contains("interrupt"), "{err}");
+    // A callback that yields: the call suspends at each tick and resumes where it stopped.
+    store.set_epoch_deadline(0);
+    store.epoch_deadline_callback(|mut ctx| {
+        ctx.data_mut().push("tick".into());
+        Ok(spindle::UpdateDeadline::Yield(1))
+    });
+    let mut call = spin.call_resumable(&mut store, 1_000).unwrap();
+    let mut yields = 0;
+    let result = loop {
+        match call {
+            spindle::TypedResumableCall::Finished(n) => break n,
+            spindle::TypedResumableCall::Interrupted(inv) => {
+                yields += 1;
+                if yields % 2 == 0 {
+                    engine.increment_epoch();
+                }
+                call = inv.resume(&mut store).unwrap();
+            }
+            _ => panic!("expected only epoch yields"),
+        }
+    };
+    assert_eq!(result, 1_000);
+    assert!(yields >= 1, "{yields}");
+    assert_eq!(store.data().len(), yields);
+    // Back to trapping.
+    store.epoch_deadline_trap();
+    store.set_epoch_deadline(0);
+    let err = spin.call(&mut store, 10).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Interrupt));
+}
