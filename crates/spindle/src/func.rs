@@ -330,6 +330,21 @@ impl<'a, T: 'static> Caller<'a, T> {
 /// A function with a statically known type: calls skip the dynamic checks and
 /// conversions. Made by [`Func::typed`] or
 /// [`Instance::get_typed_func`](crate::Instance::get_typed_func).
+///
+/// ```
+/// use spindle::{Engine, Linker, Module, Store, TypedFunc};
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"(module
+///     (func (export "divmod") (param i32 i32) (result i32 i32)
+///       (i32.div_u (local.get 0) (local.get 1)) (i32.rem_u (local.get 0) (local.get 1))))"#)?;
+/// let mut store = Store::new(&engine, ());
+/// let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
+/// let divmod: TypedFunc<(i32, i32), (i32, i32)> = instance.get_typed_func(&store, "divmod")?;
+/// assert_eq!(divmod.call(&mut store, (17, 5))?, (3, 2));
+/// // The types are checked once, here:
+/// assert!(instance.get_typed_func::<i64, i32>(&store, "divmod").is_err());
+/// # Ok::<(), spindle::Error>(())
+/// ```
 pub struct TypedFunc<P, R> {
     func: Func,
     _ty: PhantomData<fn(P) -> R>,
@@ -791,8 +806,33 @@ impl<R: WasmResults> TypedResumableCall<R> {
     }
 }
 
-/// A suspended call: out of fuel, or stopped by a host function's error. `Send`, so a
-/// host may resume it on another thread (with its store). Dropping it abandons the call.
+/// A suspended call: out of fuel, stopped by a host function's error, or yielded by the
+/// epoch callback. `Send`, so a host may resume it on another thread (with its store).
+/// Dropping it abandons the call.
+///
+/// ```
+/// use spindle::{Config, Engine, Linker, Module, ResumableCall, Store, Val};
+/// let engine = Engine::new(Config::new().consume_fuel(true))?;
+/// let module = Module::new(&engine, r#"(module (func (export "count") (param i32) (result i32)
+///     (local $i i32)
+///     (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1)))
+///              (br_if $l (i32.lt_u (local.get $i) (local.get 0))))
+///     (local.get $i)))"#)?;
+/// let mut store = Store::new(&engine, ());
+/// let count = Linker::new(&engine).instantiate(&mut store, &module)?.get_func(&store, "count").unwrap();
+/// store.set_fuel(1_000)?;
+/// let mut out = [Val::I32(0)];
+/// let mut call = count.call_resumable(&mut store, &[Val::I32(10_000)], &mut out)?;
+/// let mut slices = 1;
+/// while let ResumableCall::OutOfFuel(invocation) = call {
+///     store.set_fuel(1_000)?; // a time slice: the host may do other work in between
+///     slices += 1;
+///     call = invocation.resume(&mut store, &mut out)?;
+/// }
+/// assert_eq!(out[0], Val::I32(10_000));
+/// assert!(slices > 10);
+/// # Ok::<(), spindle::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct ResumableInvocation {
     inner: spindle_exec::Suspension,

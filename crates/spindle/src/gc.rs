@@ -16,6 +16,20 @@ use crate::{AnyRef, Error, Module, Store, Val};
 type Result<T> = std::result::Result<T, Error>;
 
 /// A GC reference the host keeps alive (see [`Store::gc_root`]); valid only with its store.
+///
+/// ```
+/// use spindle::{Engine, Linker, Module, Store, Val};
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"(module (type $point (struct (field i32) (field i32))))"#)?;
+/// let mut store = Store::new(&engine, ());
+/// let p = store.struct_new(&module, 0, &[Val::I32(3), Val::I32(4)])?;
+/// let root = store.gc_root(p)?; // survives collections while rooted
+/// store.gc();
+/// let p = store.gc_rooted(root).unwrap();
+/// assert_eq!(store.struct_get(p, 1)?, Val::I32(4));
+/// store.gc_unroot(root);
+/// # Ok::<(), spindle::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct GcRoot {
     store: u64,

@@ -16,6 +16,21 @@ use crate::{
 };
 
 /// An instance of a module in a store (a handle, valid only with its store).
+///
+/// ```
+/// use spindle::{Engine, Extern, Instance, Module, Store};
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"(module
+///     (global (export "answer") i32 (i32.const 42))
+///     (memory (export "memory") 1))"#)?;
+/// let mut store = Store::new(&engine, ());
+/// let instance = Instance::new(&mut store, &module, &[])?;
+/// assert_eq!(instance.get_global(&store, "answer").unwrap().get(&store).i32(), Some(42));
+/// let names: Vec<String> = instance.exports(&store).into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["answer", "memory"]);
+/// assert!(matches!(instance.get_export(&store, "memory"), Some(Extern::Memory(_))));
+/// # Ok::<(), spindle::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct Instance {
     store: u64,
@@ -380,6 +395,27 @@ impl<T: 'static> Linker<T> {
 /// A module with its imports resolved and checked ([`Linker::instantiate_pre`]):
 /// instantiates in any store of the engine without looking anything up again. `Send +
 /// Sync`, cheap to clone: share one across the threads of a pool.
+///
+/// ```
+/// use spindle::{Engine, Linker, Module, Store};
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"(module (import "env" "id" (func $id (result i32)))
+///     (func (export "run") (result i32) (call $id)))"#)?;
+/// let mut linker = Linker::<i32>::new(&engine);
+/// linker.func_wrap("env", "id", |caller: spindle::Caller<'_, i32>| *caller.data())?;
+/// let pre = linker.instantiate_pre(&module)?;
+/// let workers: Vec<_> = (0..4).map(|id| {
+///     let (engine, pre) = (engine.clone(), pre.clone());
+///     std::thread::spawn(move || {
+///         let mut store = Store::new(&engine, id);
+///         let instance = pre.instantiate(&mut store).unwrap();
+///         instance.get_typed_func::<(), i32>(&store, "run").unwrap().call(&mut store, ()).unwrap()
+///     })
+/// }).collect();
+/// let ids: Vec<i32> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+/// assert_eq!(ids, [0, 1, 2, 3]);
+/// # Ok::<(), spindle::Error>(())
+/// ```
 pub struct InstancePre<T> {
     module: Module,
     defs: Arc<[Definition]>,

@@ -55,6 +55,19 @@ handle!(
 );
 handle!(
     /// A table of a store (a handle, valid only with its store).
+    ///
+    /// ```
+    /// use spindle::{Engine, Func, RefType, Store, Table, TableType, Val};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let table = Table::new(&mut store, TableType::new(RefType::FUNCREF, 2, Some(4)), Val::FuncRef(None))?;
+    /// let f = Func::wrap(&mut store, || 7);
+    /// table.set(&mut store, 1, Val::FuncRef(Some(f)))?;
+    /// assert_eq!(table.get(&store, 1), Some(Val::FuncRef(Some(f))));
+    /// assert_eq!(table.grow(&mut store, 2, Val::FuncRef(None))?, 2);
+    /// assert!(table.grow(&mut store, 1, Val::FuncRef(None)).is_err()); // maximum 4
+    /// # Ok::<(), spindle::Error>(())
+    /// ```
     Table
 );
 handle!(
@@ -75,6 +88,28 @@ handle!(
 handle!(
     /// An exception tag of a store: what `throw` names and `catch` clauses match, by
     /// identity (a handle, valid only with its store).
+    ///
+    /// ```
+    /// use spindle::{Caller, Engine, Extern, FuncType, Instance, Module, Store, Tag, Val, ValType};
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, r#"(module
+    ///     (import "host" "tag" (tag $t (param i32)))
+    ///     (import "host" "fail" (func $fail (param i32)))
+    ///     (func (export "run") (param i32) (result i32)
+    ///       (block $caught (result i32)
+    ///         (try_table (catch $t $caught) (call $fail (local.get 0)))
+    ///         (i32.const -1))))"#)?;
+    /// let mut store = Store::new(&engine, ());
+    /// let tag = Tag::new(&mut store, FuncType::new([ValType::I32], []))?;
+    /// // A host function throws a Wasm exception that the guest catches.
+    /// let fail = spindle::Func::wrap(&mut store, move |mut caller: Caller<'_, ()>, x: i32| -> spindle::Result<()> {
+    ///     Err(caller.throw(tag, &[Val::I32(x * 2)]))
+    /// });
+    /// let instance = Instance::new(&mut store, &module, &[Extern::Tag(tag), Extern::Func(fail)])?;
+    /// let run = instance.get_typed_func::<i32, i32>(&store, "run")?;
+    /// assert_eq!(run.call(&mut store, 21)?, 42);
+    /// # Ok::<(), spindle::Error>(())
+    /// ```
     Tag
 );
 
@@ -368,6 +403,16 @@ impl Tag {
 }
 
 /// Anything that can be imported or exported.
+///
+/// ```
+/// use spindle::{Engine, Extern, Memory, MemoryType, Store};
+/// let engine = Engine::default();
+/// let mut store = Store::new(&engine, ());
+/// let e: Extern = Memory::new(&mut store, MemoryType::new(1, None))?.into();
+/// assert!(e.into_func().is_none());
+/// assert_eq!(e.into_memory().unwrap().size(&store), 1);
+/// # Ok::<(), spindle::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Extern {
     /// A function.

@@ -11,6 +11,15 @@ use crate::func::Func;
 use crate::store::check_store;
 
 /// A WebAssembly value.
+///
+/// ```
+/// use spindle::Val;
+/// let v = Val::from(1.5f32);
+/// assert_eq!(v, Val::F32(1.5f32.to_bits()));
+/// assert_eq!(v.f32(), Some(1.5));
+/// assert_eq!(Val::I32(7).unwrap_i32(), 7);
+/// assert_eq!(Val::I32(7).i64(), None);
+/// ```
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub enum Val {
     /// An `i32`.

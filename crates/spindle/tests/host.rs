@@ -14,7 +14,7 @@ fn typed_host_functions_see_the_store_data() {
     let engine = Engine::default();
     let module = Module::new(
         &engine,
-        &wat(r#"(module
+        wat(r#"(module
           (import "env" "add_and_count" (func $h (param i32 i64) (result i64)))
           (import "env" "check" (func $check (param i32)))
           (func (export "run") (param i32) (result i64)

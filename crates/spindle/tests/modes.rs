@@ -38,7 +38,7 @@ fn engine(translation: Translation) -> Engine {
 #[test]
 fn eager_and_lazy_agree() {
     let lazy = engine(Translation::Lazy);
-    let module = Module::new(&lazy, &wat(&fact_module())).unwrap();
+    let module = Module::new(&lazy, wat(&fact_module())).unwrap();
     let mut store = Store::new(&lazy, ());
     let instance = Linker::new(&lazy).instantiate(&mut store, &module).unwrap();
     let fact = instance.get_typed_func::<i64, i64>(&store, "fact").unwrap();
@@ -57,7 +57,7 @@ fn eager_and_lazy_agree() {
     }
     // Eager translation rejects the module up front.
     let eager = engine(Translation::Eager);
-    let err = Module::new(&eager, &wat(&fact_module()))
+    let err = Module::new(&eager, wat(&fact_module()))
         .err()
         .expect("eager translation rejects the frame up front");
     assert!(err.to_string().contains("65,534 registers"), "{err}");

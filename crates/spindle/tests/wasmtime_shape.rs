@@ -179,7 +179,10 @@ fn a_wasmtime_host_runs_on_spindle() -> Result<()> {
     // A trap: its code, and its Debug names the function.
     let divide = instance.get_typed_func::<(i32, i32), i32>(&mut store, "divide")?;
     let err = divide.call(&mut store, (1, 0)).unwrap_err();
-    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::IntegerDivisionByZero));
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::IntegerDivisionByZero)
+    );
     assert!(format!("{err:?}").contains("divide"), "{err:?}");
     // Dynamic calls with `Val`.
     let f = instance.get_func(&mut store, "divide").unwrap();
@@ -301,7 +304,8 @@ fn a_pool_of_four_stateful_instances_shared_by_eight_threads() -> Result<()> {
     let engine = engine()?;
     let module = Module::new(&engine, GUEST)?;
     let pre = linker(&engine)?.instantiate_pre(&module)?;
-    let pool: Arc<Vec<Mutex<(Store<Host>, Instance)>>> = Arc::new(
+    type Slot = Mutex<(Store<Host>, Instance)>;
+    let pool: Arc<Vec<Slot>> = Arc::new(
         (0..4)
             .map(|_| -> Result<_> {
                 let mut store = new_store(&engine);
