@@ -207,7 +207,9 @@ fn finish_resumable(
             }
             Ok(ResumableCall::Finished)
         }
-        Some(suspension) => Ok(ResumableCall::suspended(s.id, suspension)),
+        Some(suspension) => Ok(ResumableCall::suspended(ResumableInvocation::new(
+            s.id, suspension,
+        ))),
     }
 }
 
@@ -764,8 +766,7 @@ pub enum ResumableCall {
 }
 
 impl ResumableCall {
-    fn suspended(store: u64, s: spindle_exec::Suspension) -> ResumableCall {
-        let inv = ResumableInvocation::new(store, s);
+    fn suspended(inv: ResumableInvocation) -> ResumableCall {
         if inv.host_error.is_some() {
             ResumableCall::HostTrap(inv)
         } else if inv.inner.interrupted() {
@@ -876,12 +877,20 @@ impl ResumableInvocation {
         results: &mut [Val],
     ) -> Result<ResumableCall> {
         let s = store.as_context_mut().inner;
-        let host: Vec<ExecVal> = host_results.iter().map(|v| v.to_exec(s.id)).collect();
         let mut out = vec![ExecVal::I32(0); results.len()];
-        let r = spindle_exec::resume(s, self.inner, &host, &mut out);
-        finish_resumable(s, r, &out, results)
+        Ok(match self.resume_raw(s, host_results, &mut out)? {
+            None => {
+                for (slot, v) in results.iter_mut().zip(out) {
+                    *slot = Val::from_exec(v, s.id);
+                }
+                ResumableCall::Finished
+            }
+            Some(inv) => ResumableCall::suspended(inv),
+        })
     }
 
+    /// Resumes with the results in the interpreter's form: `None` when the call finished
+    /// (its results in `out`), else its next suspension.
     fn resume_raw(
         self,
         s: &mut spindle_exec::Store,
