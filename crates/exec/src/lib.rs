@@ -112,6 +112,26 @@ pub struct FrameInfo {
     pub module_offset: Option<usize>,
 }
 
+/// wasmtime's accessors, for hosts that read frames through them.
+impl FrameInfo {
+    /// The function's index in its module.
+    pub fn func_index(&self) -> u32 {
+        self.func_index
+    }
+    /// The function's name, if the module names it.
+    pub fn func_name(&self) -> Option<&str> {
+        self.func_name.as_deref()
+    }
+    /// The module's name, if it has one.
+    pub fn module_name(&self) -> Option<&str> {
+        self.module_name.as_deref()
+    }
+    /// The byte offset in the module of the instruction the frame stopped at.
+    pub fn module_offset(&self) -> Option<usize> {
+        self.module_offset
+    }
+}
+
 impl fmt::Display for FrameInfo {
     /// `0x1a3 - m!f`: the offset, then the module's and the function's names (`func[3]`
     /// for a function without one; no `m!` for a module without one).

@@ -339,6 +339,9 @@ impl<T: 'static> Store<T> {
             move |s: &mut spindle_exec::Store| match callback(StoreContextMut::new(&mut *s)) {
                 Ok(UpdateDeadline::Continue(d)) => Ok(spindle_exec::EpochUpdate::Continue(d)),
                 Ok(UpdateDeadline::Yield(d)) => Ok(spindle_exec::EpochUpdate::Yield(d)),
+                Ok(UpdateDeadline::Interrupt) => {
+                    Err(spindle_exec::Trap::new(spindle_exec::TrapCode::Interrupt))
+                }
                 Err(e) => Err(crate::error::to_trap(s, e)),
             },
         ));
@@ -388,6 +391,8 @@ pub enum UpdateDeadline {
     /// Suspend a resumable call (it can be resumed; the new deadline is this many ticks
     /// from now); a plain call traps with [`Trap::Interrupt`](crate::Trap::Interrupt).
     Yield(u64),
+    /// Stop: the call traps with [`Trap::Interrupt`](crate::Trap::Interrupt).
+    Interrupt,
 }
 
 /// Figures of a store's GC heap (see [`Store::gc_stats`]).

@@ -101,16 +101,33 @@ impl Val {
     }
 
     /// The function reference, if this is one (`Some(None)` for a null one).
-    pub fn func_ref(&self) -> Option<Option<&Func>> {
+    pub fn funcref(&self) -> Option<Option<&Func>> {
         match self {
             Val::FuncRef(f) => Some(f.as_ref()),
             _ => None,
         }
     }
 
-    /// The function, if this is a non-null function reference.
-    pub fn unwrap_func(&self) -> Option<&Func> {
-        self.func_ref().flatten()
+    /// The function reference (`None` for a null one); panics if this is not a function
+    /// reference.
+    #[track_caller]
+    pub fn unwrap_funcref(&self) -> Option<&Func> {
+        self.funcref().expect("the value is not a funcref")
+    }
+
+    /// A null `funcref`.
+    pub fn null_func_ref() -> Val {
+        Val::FuncRef(None)
+    }
+
+    /// A null `externref`.
+    pub fn null_extern_ref() -> Val {
+        Val::ExternRef(None)
+    }
+
+    /// A null `anyref`.
+    pub fn null_any_ref() -> Val {
+        Val::AnyRef(None)
     }
 
     /// The interpreter's form of the value. Panics if a reference belongs to another store.

@@ -469,7 +469,7 @@ fn f09_typed_api_the_way_wasmtime_hosts_write_it() {
     let mut out = [Val::I32(0)];
     let pick = inst.get_func(&store, "pick").unwrap();
     pick.call(&mut store, &[], &mut out).unwrap();
-    let f = out[0].unwrap_func().copied().unwrap();
+    let f = out[0].unwrap_funcref().copied().unwrap();
     assert_eq!(f, picked);
     // Constructors of memory, table and global types.
     let memory = Memory::new(&mut store, MemoryType::new(1, Some(3))).unwrap();
