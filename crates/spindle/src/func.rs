@@ -459,95 +459,50 @@ const fn reference(nullable: bool, heap: AbstractHeapType) -> ValType {
     })
 }
 
-impl WasmTy for Option<Func> {
-    fn valtype() -> ValType {
-        reference(true, AbstractHeapType::Func)
-    }
-    fn into_exec(self, store: u64) -> ExecVal {
-        ExecVal::FuncRef(self.map(|f| f.index(store)))
-    }
-    fn from_exec(v: &ExecVal, store: u64) -> Self {
-        match *v {
-            ExecVal::FuncRef(f) => f.map(|i| Func::from_index(store, i)),
-            _ => None,
+/// `Option<$t>` (a nullable reference of heap type `$heap`, held by `ExecVal::$variant`)
+/// from conversions of the inner value, and `$t` (non-null) through it.
+macro_rules! wasm_ref {
+    ($t:ty, $heap:ident, $variant:ident, |$x:ident, $s:ident| $into:expr, |$y:ident| $from:expr) => {
+        impl WasmTy for Option<$t> {
+            fn valtype() -> ValType {
+                reference(true, AbstractHeapType::$heap)
+            }
+            #[allow(unused_variables)]
+            fn into_exec(self, $s: u64) -> ExecVal {
+                ExecVal::$variant(self.map(|$x| $into))
+            }
+            #[allow(unused_variables)]
+            fn from_exec(v: &ExecVal, $s: u64) -> Self {
+                match *v {
+                    ExecVal::$variant(r) => r.map(|$y| $from),
+                    _ => None,
+                }
+            }
         }
-    }
-}
 
-impl WasmTy for Func {
-    fn valtype() -> ValType {
-        reference(false, AbstractHeapType::Func)
-    }
-    fn into_exec(self, store: u64) -> ExecVal {
-        ExecVal::FuncRef(Some(self.index(store)))
-    }
-    fn from_exec(v: &ExecVal, store: u64) -> Self {
-        match *v {
-            ExecVal::FuncRef(Some(i)) => Func::from_index(store, i),
-            _ => unreachable!("a non-null function reference by its type"),
+        impl WasmTy for $t {
+            fn valtype() -> ValType {
+                reference(false, AbstractHeapType::$heap)
+            }
+            fn into_exec(self, store: u64) -> ExecVal {
+                WasmTy::into_exec(Some(self), store)
+            }
+            fn from_exec(v: &ExecVal, store: u64) -> Self {
+                <Option<$t> as WasmTy>::from_exec(v, store)
+                    .expect("a non-null reference by its type")
+            }
         }
-    }
+    };
 }
-
-impl WasmTy for Option<ExternRef> {
-    fn valtype() -> ValType {
-        reference(true, AbstractHeapType::Extern)
-    }
-    fn into_exec(self, _store: u64) -> ExecVal {
-        ExecVal::ExternRef(self.map(|r| r.0))
-    }
-    fn from_exec(v: &ExecVal, _store: u64) -> Self {
-        match *v {
-            ExecVal::ExternRef(r) => r.map(ExternRef),
-            _ => None,
-        }
-    }
-}
-
-impl WasmTy for ExternRef {
-    fn valtype() -> ValType {
-        reference(false, AbstractHeapType::Extern)
-    }
-    fn into_exec(self, _store: u64) -> ExecVal {
-        ExecVal::ExternRef(Some(self.0))
-    }
-    fn from_exec(v: &ExecVal, _store: u64) -> Self {
-        match *v {
-            ExecVal::ExternRef(Some(r)) => ExternRef(r),
-            _ => unreachable!("a non-null extern reference by its type"),
-        }
-    }
-}
-
-impl WasmTy for Option<AnyRef> {
-    fn valtype() -> ValType {
-        reference(true, AbstractHeapType::Any)
-    }
-    fn into_exec(self, store: u64) -> ExecVal {
-        ExecVal::AnyRef(self.map(|r| r.to_exec(store)))
-    }
-    fn from_exec(v: &ExecVal, store: u64) -> Self {
-        match *v {
-            ExecVal::AnyRef(r) => r.map(|r| AnyRef::from_exec(r, store)),
-            _ => None,
-        }
-    }
-}
-
-impl WasmTy for AnyRef {
-    fn valtype() -> ValType {
-        reference(false, AbstractHeapType::Any)
-    }
-    fn into_exec(self, store: u64) -> ExecVal {
-        ExecVal::AnyRef(Some(self.to_exec(store)))
-    }
-    fn from_exec(v: &ExecVal, store: u64) -> Self {
-        match *v {
-            ExecVal::AnyRef(Some(r)) => AnyRef::from_exec(r, store),
-            _ => unreachable!("a non-null any reference by its type"),
-        }
-    }
-}
+wasm_ref!(Func, Func, FuncRef, |f, store| f.index(store), |i| {
+    Func::from_index(store, i)
+});
+wasm_ref!(ExternRef, Extern, ExternRef, |r, store| r.0, |r| ExternRef(
+    r
+));
+wasm_ref!(AnyRef, Any, AnyRef, |r, store| r.to_exec(store), |r| {
+    AnyRef::from_exec(r, store)
+});
 
 /// Parameters of a typed call: a [`WasmTy`] or a tuple of up to 16 of them.
 pub trait WasmParams: Send + 'static {
@@ -677,6 +632,25 @@ impl<R: WasmResults> HostResult<R> for Result<R> {
     }
 }
 
+/// The interpreter's host function around `call`, which takes the store and the arguments
+/// as the interpreter has them and returns typed results or the host's error.
+fn typed_host<R: WasmResults>(
+    call: impl Fn(&mut spindle_exec::Store, &[ExecVal]) -> Result<R> + Send + Sync + 'static,
+) -> spindle_exec::HostFunc {
+    Arc::new(
+        move |s: &mut spindle_exec::Store, args: &[ExecVal], results: &mut [ExecVal]| match call(
+            s, args,
+        ) {
+            Ok(out) => {
+                out.write_exec(s.id, results);
+                Ok(())
+            }
+            Err(e) => Err(to_trap(s, e)),
+        },
+    )
+}
+
+/// `IntoFunc` for closures of each arity, with a leading `Caller` and without.
 macro_rules! into_func {
     ($( ($($n:ident)*) )*) => { $(
         #[allow(non_snake_case, unused_variables, unused_mut)]
@@ -688,17 +662,11 @@ macro_rules! into_func {
         {
             fn into_func(self) -> (FuncType, spindle_exec::HostFunc) {
                 let ty = FuncType { params: vec![$($n::valtype()),*], results: R::valtypes() };
-                let host: spindle_exec::HostFunc = Arc::new(move |s: &mut spindle_exec::Store, args: &[ExecVal], results: &mut [ExecVal]| {
+                let host = typed_host(move |s, args| {
                     let id = s.id;
                     let mut _i = 0;
                     $( let $n = $n::from_exec(&args[_i], id); _i += 1; )*
-                    match (self)(Caller::new(&mut *s), $($n),*).into_result() {
-                        Ok(out) => {
-                            out.write_exec(id, results);
-                            Ok(())
-                        }
-                        Err(e) => Err(to_trap(s, e)),
-                    }
+                    (self)(Caller::new(s), $($n),*).into_result()
                 });
                 (ty, host)
             }
@@ -713,17 +681,11 @@ macro_rules! into_func {
         {
             fn into_func(self) -> (FuncType, spindle_exec::HostFunc) {
                 let ty = FuncType { params: vec![$($n::valtype()),*], results: R::valtypes() };
-                let host: spindle_exec::HostFunc = Arc::new(move |s: &mut spindle_exec::Store, args: &[ExecVal], results: &mut [ExecVal]| {
+                let host = typed_host(move |s, args| {
                     let id = s.id;
                     let mut _i = 0;
                     $( let $n = $n::from_exec(&args[_i], id); _i += 1; )*
-                    match (self)($($n),*).into_result() {
-                        Ok(out) => {
-                            out.write_exec(id, results);
-                            Ok(())
-                        }
-                        Err(e) => Err(to_trap(s, e)),
-                    }
+                    (self)($($n),*).into_result()
                 });
                 (ty, host)
             }
