@@ -260,10 +260,9 @@ pub struct Store {
     pub fuel: u64,
     /// The epoch counter, shared by every store of an engine: the embedder increments it
     /// (typically from a timer thread) and code compiled with epoch checks compares it with
-    /// `epoch_deadline` at function entry and loop headers. A run reads the counter the
-    /// store has when it starts (replacing this `Arc` affects later calls, and the run
-    /// after an epoch callback returns).
-    pub epoch_counter: Arc<AtomicU64>,
+    /// `epoch_deadline` at function entry and loop headers. Replaced only while no call
+    /// runs ([`Store::set_epoch_counter`]): a run reads it through a pointer.
+    epoch_counter: Arc<AtomicU64>,
     /// The counter value at which code with epoch checks stops (absolute). 0 by default,
     /// as in wasmtime: such code is interrupted at its first check until the embedder sets
     /// a deadline.
@@ -298,6 +297,9 @@ pub struct Store {
     /// run unwinds as after a trap; the embedding API re-raises it once the call is back in
     /// the embedder's hands.
     pub panic: Option<Box<dyn Any + Send>>,
+    /// `host_frames.len()` when the host called a host function directly (not from Wasm),
+    /// innermost last: such a function has no calling instance.
+    pub(crate) host_called_at: Vec<usize>,
 }
 
 impl Store {
@@ -335,6 +337,7 @@ impl Store {
             host_frames: Vec::new(),
             suspensions: Vec::new(),
             panic: None,
+            host_called_at: Vec::new(),
         }
     }
 
@@ -481,6 +484,22 @@ impl Store {
     /// `collect_garbage` with `extra` (register values) as roots too.
     pub fn collect_garbage_with(&mut self, extra: &[u64]) {
         crate::interp::collect_garbage(self, None, extra);
+    }
+
+    /// The epoch counter this store's code checks.
+    pub fn epoch_counter(&self) -> &Arc<AtomicU64> {
+        &self.epoch_counter
+    }
+
+    /// Makes the store check `counter` (an engine's, shared by its stores). Panics while a
+    /// call runs in the store (from a host function or an epoch callback): the running
+    /// code reads the counter it started with through a pointer.
+    pub fn set_epoch_counter(&mut self, counter: Arc<AtomicU64>) {
+        assert_eq!(
+            self.reentry, 0,
+            "the epoch counter cannot change while a call runs in the store"
+        );
+        self.epoch_counter = counter;
     }
 
     /// Adds a host function of engine type `ty`.

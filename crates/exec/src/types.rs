@@ -23,8 +23,11 @@ pub struct FuncType {
 }
 
 impl FuncType {
-    /// A function type of `params` and `results`.
-    pub fn new(
+    /// A function type of `params` and `results`. The first argument is the engine, as in
+    /// wasmtime's signature (`FuncType::new(&engine, params, results)`); types here belong
+    /// to no engine, so any value will do.
+    pub fn new<E: ?Sized>(
+        _engine: &E,
         params: impl IntoIterator<Item = ValType>,
         results: impl IntoIterator<Item = ValType>,
     ) -> FuncType {

@@ -123,7 +123,7 @@ fn an_infinite_loop_is_interrupted_by_a_timer_thread() {
             let spin = export(&store, inst, "spin");
             // The engine-wide counter, shared with another store's.
             let counter = Arc::new(AtomicU64::new(7));
-            store.epoch_counter = counter.clone();
+            store.set_epoch_counter(counter.clone());
             store.epoch_deadline = 8;
             let start = Instant::now();
             let ticker = std::thread::spawn(move || {
@@ -150,8 +150,8 @@ fn infinite_tail_recursion_is_interrupted_at_function_entry() {
     each_config(|dispatch, translation, what| {
         let (mut store, inst) = instance(PROGRAMS, dispatch, translation, false, true);
         let forever = export(&store, inst, "forever");
-        store.epoch_deadline = store.epoch_counter.load(Ordering::Relaxed) + 1;
-        let counter = store.epoch_counter.clone();
+        store.epoch_deadline = store.epoch_counter().load(Ordering::Relaxed) + 1;
+        let counter = store.epoch_counter().clone();
         let ticker = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
             counter.fetch_add(1, Ordering::Relaxed);
@@ -167,7 +167,7 @@ fn code_runs_to_completion_while_the_deadline_is_ahead() {
     each_config(|dispatch, translation, what| {
         let (mut store, inst) = instance(PROGRAMS, dispatch, translation, false, true);
         let (sum, down) = (export(&store, inst, "sum"), export(&store, inst, "down"));
-        store.epoch_counter.store(100, Ordering::Relaxed);
+        store.epoch_counter().store(100, Ordering::Relaxed);
         store.epoch_deadline = 101;
         let mut r = [Val::I64(0)];
         call(&mut store, sum, &[Val::I32(100_000)], &mut r).expect(what);
@@ -236,7 +236,7 @@ fn the_new_deadline_counts_from_the_counter_after_the_callback() {
         // the counter, so the callback runs once.
         store.epoch_callback = Some(Box::new(move |store| {
             seen.fetch_add(1, Ordering::Relaxed);
-            store.epoch_counter.fetch_add(10, Ordering::Relaxed);
+            store.epoch_counter().fetch_add(10, Ordering::Relaxed);
             Ok(EpochUpdate::Continue(3))
         }));
         let mut r = [Val::I64(0)];
@@ -309,7 +309,7 @@ fn yield_with_a_delta_suspends_once_per_deadline() {
             assert!(suspensions <= 5, "{what}");
             // One tick per suspension: the next check after it yields again.
             if suspensions < 3 {
-                store.epoch_counter.fetch_add(1, Ordering::Relaxed);
+                store.epoch_counter().fetch_add(1, Ordering::Relaxed);
             }
             s = resume(&mut store, suspension, &[], &mut r).expect(what);
         }

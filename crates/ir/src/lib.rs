@@ -158,6 +158,19 @@ impl fmt::Display for TrapCode {
 /// The embedding API hands trap codes to embedders as errors (wasmtime's `Trap`).
 impl core::error::Error for TrapCode {}
 
+/// wasmtime's names for the codes whose names differ here (usable in patterns too).
+#[allow(non_upper_case_globals)]
+impl TrapCode {
+    /// [`TrapCode::Unreachable`].
+    pub const UnreachableCodeReached: TrapCode = TrapCode::Unreachable;
+    /// [`TrapCode::UnalignedAtomic`].
+    pub const HeapMisaligned: TrapCode = TrapCode::UnalignedAtomic;
+    /// [`TrapCode::ExpectedSharedMemory`].
+    pub const AtomicWaitNonSharedMemory: TrapCode = TrapCode::ExpectedSharedMemory;
+    /// [`TrapCode::GcHeapExhausted`].
+    pub const AllocationTooLarge: TrapCode = TrapCode::GcHeapExhausted;
+}
+
 /// Field types of instructions that may be the result register.
 pub trait AsDst {
     /// Whether the field is a result register (`Dst`).

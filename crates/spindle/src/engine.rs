@@ -239,7 +239,7 @@ impl Engine {
 
     /// Connects a new store to the engine's epoch clock.
     pub(crate) fn attach(&self, store: &mut spindle_exec::Store) {
-        store.epoch_counter = self.inner.epoch.clone();
+        store.set_epoch_counter(self.inner.epoch.clone());
     }
 }
 

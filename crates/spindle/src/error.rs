@@ -24,7 +24,7 @@
 
 use std::fmt;
 
-pub use anyhow::{Error, Result};
+pub use anyhow::{anyhow as format_err, bail, ensure, Context, Error, Result};
 pub use spindle_exec::Error as EngineError;
 pub use spindle_exec::TrapCode as Trap;
 
@@ -102,7 +102,9 @@ pub(crate) fn from_trap(store: u64, mut t: spindle_exec::Trap) -> Error {
         _ if t.code == Trap::Host => Error::msg(t.to_string()),
         _ => Error::new(t.code),
     };
-    if !frames.is_empty() {
+    // A host function that returns the error of a Wasm call it made passes on a backtrace
+    // that already has every frame (the capture reads the whole stack).
+    if !frames.is_empty() && e.downcast_ref::<WasmBacktrace>().is_none() {
         let message = e.to_string();
         e = e.context(WasmBacktrace { message, frames });
     }

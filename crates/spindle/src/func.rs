@@ -47,7 +47,7 @@ impl Func {
     /// use spindle::{Engine, Func, FuncType, Store, Val, ValType};
     /// let engine = Engine::default();
     /// let mut store = Store::new(&engine, ());
-    /// let ty = FuncType::new([ValType::I32], [ValType::I32]);
+    /// let ty = FuncType::new(&engine, [ValType::I32], [ValType::I32]);
     /// let inc = Func::new(&mut store, ty, |_caller, args, results| {
     ///     results[0] = Val::I32(args[0].i32().unwrap() + 1);
     ///     Ok(())
@@ -859,6 +859,11 @@ impl ResumableInvocation {
         host_results: &[Val],
         out: &mut [ExecVal],
     ) -> Result<Option<ResumableInvocation>> {
+        if self.inner.store_id() != s.id {
+            return Err(Error::msg(
+                "a suspended call can only be resumed on its own store",
+            ));
+        }
         let host: Vec<ExecVal> = host_results.iter().map(|v| v.to_exec(s.id)).collect();
         let r = spindle_exec::resume(s, self.inner, &host, out);
         resume_panic(s);

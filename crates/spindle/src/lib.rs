@@ -47,7 +47,10 @@ mod values;
 
 pub use engine::{Config, Engine, ExportType, ExternType, ImportType, Module};
 pub use error::WasmBacktrace;
-pub use error::{EngineError, Error, FrameInfo, I32Exit, Result, ThrownException, Trap};
+pub use error::{
+    bail, ensure, format_err, Context, EngineError, Error, FrameInfo, I32Exit, Result,
+    ThrownException, Trap,
+};
 pub use func::{
     Caller, Func, HostResult, IntoFunc, ResumableCall, ResumableInvocation, TypedFunc,
     TypedResumableCall, TypedResumableInvocation, WasmParams, WasmResults, WasmTy,

@@ -100,7 +100,7 @@ handle!(
     ///         (try_table (catch $t $caught) (call $fail (local.get 0)))
     ///         (i32.const -1))))"#)?;
     /// let mut store = Store::new(&engine, ());
-    /// let tag = Tag::new(&mut store, FuncType::new([ValType::I32], []))?;
+    /// let tag = Tag::new(&mut store, FuncType::new(&engine, [ValType::I32], []))?;
     /// // A host function throws a Wasm exception that the guest catches.
     /// let fail = spindle::Func::wrap(&mut store, move |mut caller: Caller<'_, ()>, x: i32| -> spindle::Result<()> {
     ///     Err(caller.throw(tag, &[Val::I32(x * 2)]))

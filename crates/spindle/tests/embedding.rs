@@ -518,7 +518,7 @@ fn f09_typed_api_the_way_wasmtime_hosts_write_it() {
     assert!(err.to_string().contains("expected global"), "{err}");
     assert!(err.to_string().contains("found memory"), "{err}");
     // Tags from the host, dynamic functions from the host.
-    let tag = Tag::new(&mut store, FuncType::new([ValType::I32], [])).unwrap();
+    let tag = Tag::new(&mut store, FuncType::new(&engine, [ValType::I32], [])).unwrap();
     assert_eq!(tag.ty(&store).params, [ValType::I32]);
 }
 
@@ -570,7 +570,7 @@ fn module_imports_and_exports_have_types() {
         [(
             "env".to_string(),
             "log".to_string(),
-            spindle::ExternType::Func(FuncType::new([ValType::I32, ValType::I32], []))
+            spindle::ExternType::Func(FuncType::new(&engine, [ValType::I32, ValType::I32], []))
         )]
     );
     let exports: Vec<_> = module.exports().map(|e| e.name().to_string()).collect();
@@ -693,4 +693,129 @@ fn f10_epoch_interruption_traps_continues_or_suspends() {
     store.set_epoch_deadline(0);
     let err = spin.call(&mut store, 10).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Interrupt));
+}
+
+/// From review: the caller's instance, results of host functions the host calls, the
+/// results of a resumed call, and a trap's backtrace through a host function.
+#[test]
+fn host_called_host_functions_resume_checks_and_one_backtrace() {
+    let engine = Engine::new(Config::new().consume_fuel(true)).unwrap();
+    let mut store = Store::new(&engine, Log::new());
+    store.set_fuel(1_000_000).unwrap();
+    // A host function the host calls directly has no calling instance, even when a host
+    // function that Wasm called is the one calling it.
+    let probe = Func::wrap(&mut store, |caller: Caller<'_, Log>| {
+        i32::from(caller.get_export("memory").is_some())
+    });
+    let mut linker = logging_linker(&engine);
+    linker
+        .func_wrap(
+            "env",
+            "probe",
+            move |mut caller: Caller<'_, Log>| -> spindle::Result<i32> {
+                let from_wasm = i32::from(caller.get_export("memory").is_some());
+                let nested = probe.typed::<(), i32>(&caller)?.call(&mut caller, ())?;
+                Ok(from_wasm * 10 + nested)
+            },
+        )
+        .unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (import "env" "probe" (func $probe (result i32)))
+          (import "env" "fail" (func $fail))
+          (memory (export "memory") 1)
+          (func $inner (call $fail))
+          (func (export "outer") (call $inner))
+          (func (export "probe") (result i32) (call $probe))
+          (func (export "spin") (param i32) (result i32)
+            (local $i i32)
+            (loop $l
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get $i) (local.get 0))))
+            (local.get $i)))"#,
+    )
+    .unwrap();
+    // `fail` calls Wasm that traps and passes the error on.
+    let unreachable = Module::new(
+        &engine,
+        r#"(module (func $deep (export "deep") unreachable))"#,
+    )
+    .unwrap();
+    let deep_inst = Linker::<Log>::new(&engine)
+        .instantiate(&mut store, &unreachable)
+        .unwrap();
+    let deep = deep_inst.get_typed_func::<(), ()>(&store, "deep").unwrap();
+    linker
+        .func_wrap(
+            "env",
+            "fail",
+            move |mut caller: Caller<'_, Log>| -> spindle::Result<()> {
+                deep.call(&mut caller, ())
+            },
+        )
+        .unwrap();
+    let inst = linker.instantiate(&mut store, &module).unwrap();
+    let probe_export = inst.get_typed_func::<(), i32>(&store, "probe").unwrap();
+    assert_eq!(probe_export.call(&mut store, ()).unwrap(), 10);
+    assert_eq!(
+        probe
+            .typed::<(), i32>(&store)
+            .unwrap()
+            .call(&mut store, ())
+            .unwrap(),
+        0
+    );
+    // One backtrace with every frame, innermost first.
+    let outer = inst.get_typed_func::<(), ()>(&store, "outer").unwrap();
+    let err = outer.call(&mut store, ()).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Unreachable));
+    let bt = err.downcast_ref::<spindle::WasmBacktrace>().unwrap();
+    let names: Vec<_> = bt
+        .frames()
+        .iter()
+        .map(|f| f.func_name().map(String::from))
+        .collect();
+    assert_eq!(names.first(), Some(&Some("deep".to_string())), "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(
+        err.to_string().matches("wasm backtrace").count(),
+        1,
+        "{err}"
+    );
+    // A host function the host calls must give results of its type.
+    let liar = Func::new(
+        &mut store,
+        FuncType::new(&engine, [], [ValType::I32]),
+        |_, _, results| {
+            results[0] = Val::I64(1);
+            Ok(())
+        },
+    );
+    let err = liar.call(&mut store, &[], &mut [Val::I32(0)]).unwrap_err();
+    assert!(err.to_string().contains("does not have type"), "{err}");
+    assert!(liar
+        .typed::<(), i32>(&store)
+        .unwrap()
+        .call(&mut store, ())
+        .is_err());
+    // Resuming with room for the wrong number of results is an error, not a lost result.
+    let spin = inst.get_func(&store, "spin").unwrap();
+    store.set_fuel(100).unwrap();
+    let mut out = [Val::I32(0)];
+    let ResumableCall::OutOfFuel(inv) = spin
+        .call_resumable(&mut store, &[Val::I32(100_000)], &mut out)
+        .unwrap()
+    else {
+        panic!("expected to run out of fuel")
+    };
+    store.set_fuel(1_000_000).unwrap();
+    let err = inv.resume(&mut store, &mut []).unwrap_err();
+    assert!(err.to_string().contains("1 results"), "{err}");
+    assert_eq!(
+        spin.call(&mut store, &[Val::I32(5)], &mut out)
+            .map(|()| out[0])
+            .unwrap(),
+        Val::I32(5)
+    );
 }

@@ -51,22 +51,33 @@ pub struct CompiledFunc {
 /// operator it was translated from (an instruction that fuses several operators takes the
 /// offset of the one that may trap: a fused indexed load, the load's).
 ///
-/// Only a trap reads it, so it is stored for size, not speed: each entry is the difference
-/// from the previous one (the first from 0), zigzag-encoded in LEB128. Instructions come
-/// in operator order, so nearly every difference is a small positive number (0 for the
-/// second and later instructions of one operator), one byte. Looking up instruction `i`
-/// decodes the first `i + 1` entries.
+/// Only a trap reads it, so it is stored for size: each entry is the difference from the
+/// previous one (the first from 0), zigzag-encoded in LEB128. Instructions come in operator
+/// order, so nearly every difference is a small positive number (0 for the second and
+/// later instructions of one operator), one byte. Every [`OffsetTable::STRIDE`] entries a
+/// checkpoint (where the entry's bytes start, and the offset before it) bounds a lookup to
+/// decoding at most that many entries: a backtrace through thousands of frames of a long
+/// function stays cheap.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OffsetTable {
     bytes: Box<[u8]>,
+    /// For entry `k * STRIDE`: the index of its first byte, and the offset before it.
+    checkpoints: Box<[(u32, u32)]>,
 }
 
 impl OffsetTable {
+    /// Entries between checkpoints.
+    pub const STRIDE: usize = 64;
+
     /// The table of `offsets`, one per instruction.
     pub fn new(offsets: &[u32]) -> OffsetTable {
         let mut bytes = alloc::vec::Vec::with_capacity(offsets.len() + 4);
+        let mut checkpoints = alloc::vec::Vec::with_capacity(offsets.len() / Self::STRIDE + 1);
         let mut prev = 0u32;
-        for &o in offsets {
+        for (i, &o) in offsets.iter().enumerate() {
+            if i % Self::STRIDE == 0 {
+                checkpoints.push((bytes.len() as u32, prev));
+            }
             let delta = o.wrapping_sub(prev) as i32;
             prev = o;
             // Zigzag: small differences of either sign take few bits.
@@ -83,13 +94,13 @@ impl OffsetTable {
         }
         OffsetTable {
             bytes: bytes.into_boxed_slice(),
+            checkpoints: checkpoints.into_boxed_slice(),
         }
     }
 
-    /// Every instruction's offset, in order.
-    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        let mut rest = &self.bytes[..];
-        let mut prev = 0u32;
+    /// The offsets from the entry whose bytes start at `at`, the offset before it `prev`.
+    fn decode_from(&self, at: usize, mut prev: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut rest = self.bytes.get(at..).unwrap_or(&[]);
         core::iter::from_fn(move || {
             let mut z = 0u32;
             let mut shift = 0;
@@ -109,14 +120,21 @@ impl OffsetTable {
         })
     }
 
+    /// Every instruction's offset, in order.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.decode_from(0, 0)
+    }
+
     /// The offset of instruction `index`, if the table has one.
     pub fn get(&self, index: usize) -> Option<u32> {
-        self.iter().nth(index)
+        let &(at, prev) = self.checkpoints.get(index / Self::STRIDE)?;
+        self.decode_from(at as usize, prev)
+            .nth(index % Self::STRIDE)
     }
 
     /// Bytes the table takes (its heap part).
     pub fn size_in_bytes(&self) -> usize {
-        self.bytes.len()
+        self.bytes.len() + self.checkpoints.len() * core::mem::size_of::<(u32, u32)>()
     }
 }
 
@@ -185,7 +203,16 @@ mod tests {
         // Small steps forward take one byte each.
         let steps: Vec<u32> = (0..1000).map(|i| 5000 + i * 3).collect();
         let table = OffsetTable::new(&steps);
-        assert_eq!(table.size_in_bytes(), 2 + 999);
+        // (Plus a checkpoint of 8 bytes for every 64 entries.)
+        assert_eq!(table.size_in_bytes(), 2 + 999 + 16 * 8);
         assert_eq!(table.iter().collect::<Vec<_>>(), steps);
+        // Lookups across checkpoints, and past the end at and off a checkpoint.
+        for (i, o) in steps.iter().enumerate() {
+            assert_eq!(table.get(i), Some(*o), "entry {i}");
+        }
+        assert_eq!(table.get(1000), None);
+        let exact: Vec<u32> = (0..128).collect();
+        assert_eq!(OffsetTable::new(&exact).get(128), None);
+        assert_eq!(OffsetTable::new(&exact).get(127), Some(127));
     }
 }

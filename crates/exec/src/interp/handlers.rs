@@ -84,10 +84,15 @@ pub(crate) struct Ctx {
     /// Why the run stopped, if it did not return normally.
     pub trap: Option<Trap>,
     /// The store's epoch counter, held here so that an `Epoch` check reaches it in two
-    /// loads (this field, then the counter). A clone of the `Arc` rather than a pointer
-    /// into the store's: the embedder may replace `Store::epoch_counter` from a host
-    /// function while the run goes on, and this keeps the counter it reads alive.
-    pub epoch: Arc<AtomicU64>,
+    /// loads (this field, then the counter). A pointer, not a clone of the `Arc` (whose
+    /// count every run would write, on a cache line every store of the engine reads): the
+    /// store keeps its `Arc` and refuses to replace it while a call runs
+    /// (`Store::set_epoch_counter`).
+    pub epoch: *const AtomicU64,
+    /// Whether a stop that can be resumed (out of fuel, an epoch yield, a host function's
+    /// error) suspends this run rather than ending it: then its trap is dropped, and no
+    /// backtrace is taken for it.
+    pub suspendable: bool,
     /// The state after a slow path run by the threaded backend (handed over here rather
     /// than through a local whose address would escape and cost the jump to the next
     /// handler).
@@ -96,8 +101,14 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(store: &mut Store, cur: Current, base: usize, entry_depth: usize) -> Ctx {
-        let epoch = store.epoch_counter.clone();
+    pub fn new(
+        store: &mut Store,
+        cur: Current,
+        base: usize,
+        entry_depth: usize,
+        suspendable: bool,
+    ) -> Ctx {
+        let epoch = Arc::as_ptr(store.epoch_counter());
         Ctx {
             store,
             cur,
@@ -105,6 +116,7 @@ impl Ctx {
             entry_depth,
             trap: None,
             epoch,
+            suspendable,
             spill: State {
                 ip: std::ptr::null(),
                 regs: std::ptr::null_mut(),
@@ -265,7 +277,10 @@ fn trap_at(cx: &mut Ctx, ip: *const Op, code: TrapCode) {
 #[cold]
 #[inline(never)]
 pub(super) fn set_trap(cx: &mut Ctx, ip: *const Op, mut t: Trap) {
-    if t.backtrace.is_empty() && t.exception.is_none() {
+    // A stop that suspends the call (it set `paused`) is no error: a backtrace, which costs
+    // time in proportion to the stack's depth, would be thrown away.
+    let suspends = cx.suspendable && cx.store().paused.is_some();
+    if t.backtrace.is_empty() && t.exception.is_none() && !suspends {
         let cur = cx.cur;
         t.backtrace = super::backtrace::capture(cx.store(), &cur, ip);
     }
@@ -1535,7 +1550,9 @@ fn out_of_fuel(ip: *const Op, cx: &mut Ctx) {
 pub(super) fn epoch(s: &mut State, cx: &mut Ctx) -> Flow {
     // Relaxed: the counter orders nothing; seeing an increment a little late only delays
     // the interruption to a later check.
-    let now = cx.epoch.load(Ordering::Relaxed);
+    // SAFETY: `cx.epoch` points into the `Arc` the store holds, which it keeps for the
+    // whole run (`Store::set_epoch_counter` refuses to replace it while a call runs).
+    let now = unsafe { (*cx.epoch).load(Ordering::Relaxed) };
     if now < cx.store().epoch_deadline {
         s.next()
     } else {
@@ -1578,11 +1595,8 @@ fn epoch_reached(s: &mut State, cx: &mut Ctx) -> Flow {
         store.panic = Some(payload);
         Err(Trap::host("an epoch callback panicked"))
     });
-    // The callback may have replaced the counter; the new deadline counts from its value
-    // now (the callback may have waited).
-    let counter = cx.store().epoch_counter.clone();
-    cx.epoch = counter;
-    let now = cx.epoch.load(Ordering::Relaxed);
+    // The new deadline counts from the counter's value now (the callback may have waited).
+    let now = cx.store().epoch_counter().load(Ordering::Relaxed);
     let store = cx.store();
     match r {
         Ok(EpochUpdate::Continue(delta)) => {

@@ -301,6 +301,14 @@ pub fn resume(
             "a suspended call can only be resumed on its own store",
         ));
     }
+    let expected = store.registry.get(s.ty).results.len();
+    if results.len() != expected {
+        // The call is abandoned (its frames go at the store's next call).
+        return Err(Trap::host(format!(
+            "the suspended call has {expected} results, not {}",
+            results.len()
+        )));
+    }
     if store.reentry == 0 {
         reclaim_dropped_suspensions(store);
     }
@@ -341,7 +349,7 @@ pub fn resume(
         at,
         ..
     } = s;
-    let r = run(store, at, entry_depth);
+    let r = run(store, at, entry_depth, true);
     finish(
         store,
         r,
@@ -460,12 +468,31 @@ fn call_inner(
     }
     let entity = store.funcs[func as usize].clone();
     match entity {
-        FuncEntity::Host { func: f, .. } => f(store, args, results).map(|()| None),
+        FuncEntity::Host { func: f, sig, .. } => {
+            // Called by the host, not by Wasm: the function has no calling instance.
+            store.host_called_at.push(store.host_frames.len());
+            let r =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(store, args, results)));
+            store.host_called_at.pop();
+            let r = r.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            r?;
+            // Its results are checked as when Wasm calls it.
+            for (i, (v, t)) in results.iter().zip(sig.results.iter()).enumerate() {
+                if !store.val_matches(v, *t) {
+                    return Err(Trap::host(format!(
+                        "host function result {i} ({v:?}) does not have type {t}"
+                    )));
+                }
+            }
+            Ok(None)
+        }
         FuncEntity::Wasm { ty, .. } => {
             // The address of a local approximates the native stack pointer: re-entries that
             // went too deep below the outermost call trap instead of overflowing.
             let marker = 0u8;
             let here = std::ptr::addr_of!(marker) as usize;
+            // Only a call from the embedder suspends (see `finish`).
+            let suspendable = resumable && store.reentry == 0;
             if store.reentry == 0 {
                 store.native_base = here;
                 if !store.suspensions.is_empty() {
@@ -484,7 +511,7 @@ fn call_inner(
                 // SAFETY: see `Current::code`.
                 enter_code(store, unsafe { &*cur.code }, base)?;
                 write_all_cells(&mut store.stack, base, args);
-                run(store, Paused { cur, ip: 0, base }, entry_depth)
+                run(store, Paused { cur, ip: 0, base }, entry_depth, suspendable)
             });
             finish(
                 store,
@@ -562,7 +589,12 @@ unsafe impl Send for crate::store::Frame {}
 impl Store {
     /// The instance whose Wasm code called the host function running now, if any.
     pub fn caller_instance(&self) -> Option<u32> {
-        self.host_frames.last().map(|(f, _)| f.caller.inst as u32)
+        let (frame, _) = self.host_frames.last()?;
+        // A host function the host called (after the last call from Wasm) has none.
+        if self.host_called_at.last() == Some(&self.host_frames.len()) {
+            return None;
+        }
+        Some(frame.caller.inst as u32)
     }
 }
 
@@ -624,10 +656,15 @@ pub fn table_grow(store: &mut Store, table: usize, delta: u64, init: u64) -> u64
 }
 
 /// Runs from `start` until the frame at `entry_depth` returns or something traps.
-fn run(store: &mut Store, start: Paused, entry_depth: usize) -> Result<(), Trap> {
+fn run(
+    store: &mut Store,
+    start: Paused,
+    entry_depth: usize,
+    suspendable: bool,
+) -> Result<(), Trap> {
     let threaded = store.dispatch == Dispatch::Threaded && threaded::available();
     let Paused { cur, ip, base } = start;
-    let mut cx = Ctx::new(store, cur, base, entry_depth);
+    let mut cx = Ctx::new(store, cur, base, entry_depth, suspendable);
     let s = State::enter(&mut cx, ip);
     if threaded {
         threaded::run(s, &mut cx);
