@@ -42,12 +42,12 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for translation in [Translation::Eager, Translation::Lazy] {
-        let engine = Engine::new(&Config {
-            features,
-            translation,
-            consume_fuel: true,
-            ..Config::default()
-        });
+        let mut config = Config::new();
+        config
+            .features(features)
+            .translation(translation)
+            .consume_fuel(true);
+        let engine = Engine::new(&config).expect("every configuration makes an engine");
         let Ok(module) = Module::new(&engine, &bytes) else {
             return;
         };
@@ -68,7 +68,11 @@ fuzz_target!(|data: &[u8]| {
         for (_, ext) in instance.exports(&store) {
             let Extern::Func(f) = ext else { continue };
             let ty = f.ty(&store);
-            let Some(args) = ty.params.iter().map(|t| zero(*t)).collect::<Option<Vec<_>>>()
+            let Some(args) = ty
+                .params
+                .iter()
+                .map(|t| zero(*t))
+                .collect::<Option<Vec<_>>>()
             else {
                 continue;
             };

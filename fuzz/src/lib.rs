@@ -89,7 +89,8 @@ fn from_spindle(v: &spindle::Val) -> V {
         spindle::Val::F32(x) => V::F32(x),
         spindle::Val::F64(x) => V::F64(x),
         spindle::Val::FuncRef(r) => V::Ref(r.is_none()),
-        spindle::Val::ExternRef(r) | spindle::Val::ExnRef(r) => V::Ref(r.is_none()),
+        spindle::Val::ExternRef(r) => V::Ref(r.is_none()),
+        spindle::Val::ExnRef(r) => V::Ref(r.is_none()),
         spindle::Val::AnyRef(r) => V::Ref(r.is_none()),
         spindle::Val::V128(_) => V::Other,
     }
@@ -167,19 +168,17 @@ pub fn run_case(bytes: &[u8]) -> Result<usize, String> {
         _ => spindle::Dispatch::Threaded,
     };
     // Every proposal on: custom page sizes is not part of Wasm 3.0.
-    let s_engine = spindle::Engine::new(&spindle::Config {
-        dispatch,
-        features: spindle::Features::all(),
-        ..spindle::Config::default()
-    });
+    let mut s_config = spindle::Config::new();
+    s_config
+        .dispatch(dispatch)
+        .features(spindle::Features::all());
+    let s_engine = match spindle::Engine::new(&s_config) {
+        Ok(e) => e,
+        Err(e) => return Err(format!("Spindle's engine: {e}")),
+    };
     let s_module = match spindle::Module::new(&s_engine, bytes) {
         Ok(m) => Some(m),
-        Err(e)
-            if e.to_string()
-                .contains("not supported by the translator yet") =>
-        {
-            return Ok(0)
-        }
+        Err(e) if format!("{e:#}").contains("not supported by the translator yet") => return Ok(0),
         Err(e) => {
             if wasmi::Module::new(&wasmi_engine(), bytes).is_ok() {
                 return Err(format!(
@@ -242,8 +241,10 @@ pub fn run_case(bytes: &[u8]) -> Result<usize, String> {
             let mut s_res: Vec<spindle::Val> = vec![spindle::Val::I32(0); ty.results.len()];
             let s_out = match f.call(&mut s_store, &s_args, &mut s_res) {
                 Ok(()) => Outcome::Values(s_res.iter().map(from_spindle).collect()),
-                Err(spindle::Error::Trap(t)) => Outcome::Trap(t.code.message().to_string()),
-                Err(e) => Outcome::Trap(format!("non-trap error: {e}")),
+                Err(e) => match e.downcast_ref::<spindle::Trap>() {
+                    Some(code) => Outcome::Trap(code.message().to_string()),
+                    None => Outcome::Trap(format!("non-trap error: {e}")),
+                },
             };
             let w_ty = wf.ty(&w_store);
             let mut w_res: Vec<wasmi::Val> = w_ty.results().iter().map(wasmi_default).collect();

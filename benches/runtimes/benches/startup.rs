@@ -36,10 +36,7 @@ fn translate(c: &mut Criterion) {
             ("spindle-eager", spindle::Translation::Eager),
             ("spindle-lazy", spindle::Translation::Lazy),
         ] {
-            let engine = spindle::Engine::new(&spindle::Config {
-                translation: t,
-                ..Default::default()
-            });
+            let engine = spindle::Engine::new(spindle::Config::new().translation(t)).unwrap();
             g.bench_function(BenchmarkId::from_parameter(label), |b| {
                 b.iter(|| black_box(spindle::Module::new(&engine, black_box(&bytes)).is_ok()))
             });
@@ -123,7 +120,7 @@ fn host_call(c: &mut Criterion) {
         let mut store = spindle::Store::new(&engine, ());
         let inc = spindle::Func::wrap(&mut store, |_c: spindle::Caller<'_, ()>, x: i32| x + 1);
         let mut linker = spindle::Linker::new(&engine);
-        linker.define("env", "inc", inc);
+        linker.define(&store, "env", "inc", inc).unwrap();
         let instance = linker.instantiate(&mut store, &module).unwrap();
         let run = instance.get_typed_func::<i32, i32>(&store, "run").unwrap();
         assert_eq!(run.call(&mut store, n).unwrap(), n);

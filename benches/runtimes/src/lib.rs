@@ -103,6 +103,9 @@ pub enum Runtime {
     Spindle,
     /// Spindle with lazy translation (validate up front, translate on first call).
     SpindleLazy,
+    /// Spindle (eager) with `Config::epoch_interruption(true)` and a deadline never reached:
+    /// the cost of the epoch checks. Opt-in (`--runtimes`), not in the default set.
+    SpindleEpoch,
     /// wasmi 2.x, eager translation (feature `wasmi`).
     WasmiEager,
     /// wasmi 2.x, its default: validate up front, translate each function on first call.
@@ -121,9 +124,10 @@ pub enum Runtime {
 
 impl Runtime {
     /// Every runtime, in table order.
-    pub const ALL: [Runtime; 9] = [
+    pub const ALL: [Runtime; 10] = [
         Runtime::Spindle,
         Runtime::SpindleLazy,
+        Runtime::SpindleEpoch,
         Runtime::WasmiEager,
         Runtime::WasmiLazy,
         Runtime::Stitch,
@@ -138,6 +142,7 @@ impl Runtime {
         match self {
             Runtime::Spindle => "spindle",
             Runtime::SpindleLazy => "spindle-lazy",
+            Runtime::SpindleEpoch => "spindle-epoch",
             Runtime::WasmiEager => "wasmi-eager",
             Runtime::WasmiLazy => "wasmi-lazy",
             Runtime::Stitch => "stitch",
@@ -156,7 +161,9 @@ impl Runtime {
     /// Whether this build includes the runtime (its cargo feature is on).
     pub fn available(self) -> bool {
         match self {
-            Runtime::Spindle | Runtime::SpindleLazy => cfg!(feature = "spindle"),
+            Runtime::Spindle | Runtime::SpindleLazy | Runtime::SpindleEpoch => {
+                cfg!(feature = "spindle")
+            }
             Runtime::WasmiEager | Runtime::WasmiLazy => cfg!(feature = "wasmi"),
             Runtime::Stitch => cfg!(feature = "stitch"),
             Runtime::Wasm3 => cfg!(feature = "wasm3"),
@@ -165,19 +172,37 @@ impl Runtime {
         }
     }
 
-    /// The runtimes in this build.
+    /// Whether the runtime is measured only when asked for by name (`table --runtimes`):
+    /// configuration variants that answer one question (`spindle-epoch`).
+    pub fn opt_in(self) -> bool {
+        self == Runtime::SpindleEpoch
+    }
+
+    /// The runtimes in this build, without the opt-in ones (the default set of the table
+    /// and of the criterion bench).
     pub fn available_all() -> Vec<Runtime> {
-        Runtime::ALL.into_iter().filter(|r| r.available()).collect()
+        Runtime::ALL
+            .into_iter()
+            .filter(|r| r.available() && !r.opt_in())
+            .collect()
     }
 
     /// Whether the runtime implements everything the workload uses.
     pub fn supports(self, w: &Workload) -> bool {
         let exceptions = matches!(
             self,
-            Runtime::Spindle | Runtime::SpindleLazy | Runtime::Pulley | Runtime::Cranelift
+            Runtime::Spindle
+                | Runtime::SpindleLazy
+                | Runtime::SpindleEpoch
+                | Runtime::Pulley
+                | Runtime::Cranelift
         );
         let simd = match self {
-            Runtime::Spindle | Runtime::SpindleLazy | Runtime::Pulley | Runtime::Cranelift => true,
+            Runtime::Spindle
+            | Runtime::SpindleLazy
+            | Runtime::SpindleEpoch
+            | Runtime::Pulley
+            | Runtime::Cranelift => true,
             Runtime::WasmiEager | Runtime::WasmiLazy => cfg!(feature = "wasmi-simd"),
             Runtime::Tinywasm => true,
             Runtime::Stitch | Runtime::Wasm3 => false,
@@ -208,9 +233,11 @@ pub fn with_instance(
     let _ = (&wasm, &body);
     match rt {
         #[cfg(feature = "spindle")]
-        Runtime::Spindle => peers::spindle(wasm, false, body),
+        Runtime::Spindle => peers::spindle(wasm, spindle::Translation::Eager, false, body),
         #[cfg(feature = "spindle")]
-        Runtime::SpindleLazy => peers::spindle(wasm, true, body),
+        Runtime::SpindleLazy => peers::spindle(wasm, spindle::Translation::Lazy, false, body),
+        #[cfg(feature = "spindle")]
+        Runtime::SpindleEpoch => peers::spindle(wasm, spindle::Translation::Eager, true, body),
         #[cfg(feature = "wasmi")]
         Runtime::WasmiEager => peers::wasmi(wasm, true, body),
         #[cfg(feature = "wasmi")]
@@ -340,13 +367,13 @@ mod tests {
         assert!((geomean(&[2.0, 8.0]) - 4.0).abs() < 1e-12);
     }
 
-    /// Every runtime in this build returns every workload's expected checksum. Slow in a
-    /// debug build: run with `--release`.
+    /// Every runtime in this build (opt-in ones too) returns every workload's expected
+    /// checksum. Slow in a debug build: run with `--release`.
     #[test]
     fn every_runtime_agrees_with_the_manifest() {
         let ws = load_manifest().unwrap();
         let mut failures = Vec::new();
-        for rt in Runtime::available_all() {
+        for rt in Runtime::ALL.into_iter().filter(|r| r.available()) {
             for w in ws.iter().filter(|w| rt.supports(w)) {
                 let bytes = w.bytes().unwrap();
                 match measure(rt, &bytes, w.param, 0) {

@@ -11,21 +11,25 @@ fn err(e: impl Display) -> String {
     e.to_string()
 }
 
-/// Spindle's embedding API (`crates/spindle`); `lazy` translates each function on its
-/// first call instead of at module creation (the default).
+/// Spindle's embedding API (`crates/spindle`). `translation`: eager (the default) or lazy
+/// (each function translated on its first call). `epoch`: the engine checks the epoch at
+/// every function entry and loop iteration (`Config::epoch_interruption`), with a deadline
+/// that is never reached, to measure what the checks cost.
 #[cfg(feature = "spindle")]
 pub(crate) fn spindle(
     wasm: &[u8],
-    lazy: bool,
+    translation: spindle::Translation,
+    epoch: bool,
     body: &mut dyn FnMut(&mut RunFn<'_>),
 ) -> Result<(), String> {
-    let mut config = spindle::Config::default();
-    if lazy {
-        config.translation = spindle::Translation::Lazy;
-    }
-    let engine = spindle::Engine::new(&config);
+    let mut config = spindle::Config::new();
+    config.translation(translation).epoch_interruption(epoch);
+    let engine = spindle::Engine::new(&config).map_err(err)?;
     let module = spindle::Module::new(&engine, wasm).map_err(err)?;
     let mut store = spindle::Store::new(&engine, ());
+    if epoch {
+        store.set_epoch_deadline(u64::MAX / 2);
+    }
     let linker = spindle::Linker::<()>::new(&engine);
     let instance = linker.instantiate(&mut store, &module).map_err(err)?;
     let run = instance.get_func(&store, "run").ok_or("no export `run`")?;
