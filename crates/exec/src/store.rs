@@ -17,6 +17,26 @@ use crate::{Trap, TrapCode, Val};
 /// A host function: gets the store (for its data and re-entry), arguments, result slots.
 pub type HostFunc = Arc<dyn Fn(&mut Store, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync>;
 
+/// A host function over raw registers, for types of numbers and vectors only: the
+/// arguments are in the slice's first cells as registers hold them (one cell a value, two
+/// for a `v128`: low half first), and the function writes its results the same way from
+/// cell 0. The slice is as long as the longer of the two. No `Val` is built on the way:
+/// this is what typed host functions (`Func::wrap`) use.
+pub type CellHostFunc = Arc<dyn Fn(&mut Store, &mut [u64]) -> Result<(), Trap> + Send + Sync>;
+
+/// The most cells a [`CellHostFunc`]'s arguments or results may take (a wider function
+/// goes through [`HostFunc`]).
+pub const MAX_HOST_CELLS: usize = 32;
+
+/// The code of a host function.
+#[derive(Clone)]
+pub enum HostCode {
+    /// Over values: any type.
+    Vals(HostFunc),
+    /// Over registers: numbers and vectors only, at most [`MAX_HOST_CELLS`] each way.
+    Cells(CellHostFunc),
+}
+
 /// What an epoch callback (`Store::epoch_callback`) says to do once the deadline is
 /// reached. Each carries a delta: the new deadline is the counter's value when the
 /// callback returns plus the delta (saturating).
@@ -46,8 +66,10 @@ pub enum FuncEntity {
     /// A host function; `sig` is its type, kept here so calls need no registry lookup.
     Host {
         ty: u32,
-        func: HostFunc,
+        func: HostCode,
         sig: Arc<crate::types::FuncType>,
+        /// The registers the arguments and the results take (a `v128` two).
+        cells: (u16, u16),
     },
 }
 
@@ -504,10 +526,38 @@ impl Store {
 
     /// Adds a host function of engine type `ty`.
     pub fn add_host_func(&mut self, ty: u32, func: HostFunc) -> u32 {
-        let sig = Arc::new(self.registry.get(ty));
-        self.funcs.push(FuncEntity::Host { ty, func, sig });
-        (self.funcs.len() - 1) as u32
+        self.add_host_code(ty, HostCode::Vals(func))
+            .expect("a host function over values fits any type")
     }
+
+    /// Adds a host function of engine type `ty` with either kind of code; `None` when the
+    /// code is over registers and the type has references or is wider than
+    /// [`MAX_HOST_CELLS`].
+    pub fn add_host_code(&mut self, ty: u32, func: HostCode) -> Option<u32> {
+        let sig = Arc::new(self.registry.get(ty));
+        if matches!(func, HostCode::Cells(_)) && !cells_fit(&sig) {
+            return None;
+        }
+        let width = |ts: &[ValType]| ts.iter().map(|t| cells(*t)).sum::<usize>() as u16;
+        let cells = (width(&sig.params), width(&sig.results));
+        self.funcs.push(FuncEntity::Host {
+            ty,
+            func,
+            sig,
+            cells,
+        });
+        Some((self.funcs.len() - 1) as u32)
+    }
+}
+
+/// Whether a function of type `sig` can be a [`CellHostFunc`]: numbers and vectors only,
+/// at most [`MAX_HOST_CELLS`] each way.
+pub fn cells_fit(sig: &crate::types::FuncType) -> bool {
+    let raw = |ts: &[ValType]| {
+        ts.iter().all(|t| !matches!(t, ValType::Ref(_)))
+            && ts.iter().map(|t| cells(*t)).sum::<usize>() <= MAX_HOST_CELLS
+    };
+    raw(&sig.params) && raw(&sig.results)
 }
 
 /// How many 64-bit registers a value of type `t` takes: two for a `v128`, else one.

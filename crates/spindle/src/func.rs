@@ -62,10 +62,9 @@ impl Func {
         ty: FuncType,
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Func {
-        let host = dynamic_host_func(f);
+        let host = spindle_exec::HostCode::Vals(dynamic_host_func(f));
         let s = store.as_context_mut().inner;
-        let id = s.registry.intern(&ty);
-        Func::from_index(s.id, s.add_host_func(id, host))
+        Func::from_index(s.id, add_host(s, &ty, host))
     }
 
     /// A host function from a typed closure, with or without a leading [`Caller`]:
@@ -77,8 +76,7 @@ impl Func {
     ) -> Func {
         let (ty, host) = f.into_func();
         let s = store.as_context_mut().inner;
-        let id = s.registry.intern(&ty);
-        Func::from_index(s.id, s.add_host_func(id, host))
+        Func::from_index(s.id, add_host(s, &ty, host))
     }
 
     /// The function's type.
@@ -211,6 +209,17 @@ fn finish_resumable(
             s.id, suspension,
         ))),
     }
+}
+
+/// Adds host function `code` of type `ty` to `s`.
+pub(crate) fn add_host(
+    s: &mut spindle_exec::Store,
+    ty: &FuncType,
+    code: spindle_exec::HostCode,
+) -> u32 {
+    let id = s.registry.intern(ty);
+    s.add_host_code(id, code)
+        .expect("code over registers only for types of numbers and vectors that fit")
 }
 
 /// The adapter from a closure over the embedder's values to the interpreter's host
@@ -410,7 +419,7 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
 /// A Rust type that stands for a Wasm value type in typed functions: `i32`, `u32`, `i64`,
 /// `u64`, `f32`, `f64`, [`V128`], `Func` and `Option<Func>` (function references),
 /// [`ExternRef`] and `Option<ExternRef>`, [`AnyRef`] and `Option<AnyRef>`.
-pub trait WasmTy: Send + 'static {
+pub trait WasmTy: Sized + Send + 'static {
     /// The Wasm type.
     #[doc(hidden)]
     fn valtype() -> ValType;
@@ -420,11 +429,40 @@ pub trait WasmTy: Send + 'static {
     /// From the interpreter's value of type [`WasmTy::valtype`], of store `store`.
     #[doc(hidden)]
     fn from_exec(v: &ExecVal, store: u64) -> Self;
+    /// The registers the value takes when it crosses as raw registers (one; two for a
+    /// `v128`), or 0 for references, which cross only as interpreter values.
+    #[doc(hidden)]
+    const CELLS: usize = 0;
+    /// From registers `c[0..CELLS]` (only called when `CELLS > 0`).
+    #[doc(hidden)]
+    #[inline]
+    fn from_cells(c: &[u64]) -> Self {
+        let _ = c;
+        unreachable!("references cross as values, not registers")
+    }
+    /// To registers `c[0..CELLS]` (only called when `CELLS > 0`).
+    #[doc(hidden)]
+    #[inline]
+    fn into_cells(self, c: &mut [u64]) {
+        let _ = c;
+        unreachable!("references cross as values, not registers")
+    }
 }
 
 macro_rules! wasm_num {
-    ($t:ty, $vt:ident, $variant:ident, |$x:ident| $into:expr, |$y:ident| $from:expr) => {
+    ($t:ty, $vt:ident, $variant:ident, |$x:ident| $into:expr, |$y:ident| $from:expr,
+     |$c:ident| $from_cells:expr, |$v:ident| $to_cell:expr) => {
         impl WasmTy for $t {
+            const CELLS: usize = 1;
+            #[inline(always)]
+            fn from_cells($c: &[u64]) -> Self {
+                $from_cells
+            }
+            #[inline(always)]
+            fn into_cells(self, c: &mut [u64]) {
+                let $v = self;
+                c[0] = $to_cell;
+            }
             #[inline]
             fn valtype() -> ValType {
                 ValType::$vt
@@ -444,13 +482,74 @@ macro_rules! wasm_num {
         }
     };
 }
-wasm_num!(i32, I32, I32, |x| x, |y| y);
-wasm_num!(u32, I32, I32, |x| x as i32, |y| y as u32);
-wasm_num!(i64, I64, I64, |x| x, |y| y);
-wasm_num!(u64, I64, I64, |x| x as i64, |y| y as u64);
-wasm_num!(f32, F32, F32, |x| x.to_bits(), |y| f32::from_bits(y));
-wasm_num!(f64, F64, F64, |x| x.to_bits(), |y| f64::from_bits(y));
-wasm_num!(V128, V128, V128, |x| x.as_u128(), |y| V128::from(y));
+// Registers as the interpreter keeps them: an `i32` or `f32` zero-extended.
+wasm_num!(
+    i32,
+    I32,
+    I32,
+    |x| x,
+    |y| y,
+    |c| c[0] as u32 as i32,
+    |v| v as u32 as u64
+);
+wasm_num!(
+    u32,
+    I32,
+    I32,
+    |x| x as i32,
+    |y| y as u32,
+    |c| c[0] as u32,
+    |v| v as u64
+);
+wasm_num!(i64, I64, I64, |x| x, |y| y, |c| c[0] as i64, |v| v as u64);
+wasm_num!(u64, I64, I64, |x| x as i64, |y| y as u64, |c| c[0], |v| v);
+wasm_num!(
+    f32,
+    F32,
+    F32,
+    |x| x.to_bits(),
+    |y| f32::from_bits(y),
+    |c| f32::from_bits(c[0] as u32),
+    |v| v.to_bits() as u64
+);
+wasm_num!(
+    f64,
+    F64,
+    F64,
+    |x| x.to_bits(),
+    |y| f64::from_bits(y),
+    |c| f64::from_bits(c[0]),
+    |v| v.to_bits()
+);
+
+impl WasmTy for V128 {
+    const CELLS: usize = 2;
+    fn valtype() -> ValType {
+        ValType::V128
+    }
+    #[inline]
+    fn into_exec(self, _store: u64) -> ExecVal {
+        ExecVal::V128(self.as_u128())
+    }
+    #[inline]
+    fn from_exec(v: &ExecVal, _store: u64) -> Self {
+        match *v {
+            ExecVal::V128(y) => V128::from(y),
+            _ => Default::default(),
+        }
+    }
+    // Low half first, as the interpreter keeps a `v128`.
+    #[inline(always)]
+    fn from_cells(c: &[u64]) -> Self {
+        V128::from(c[0] as u128 | (c[1] as u128) << 64)
+    }
+    #[inline(always)]
+    fn into_cells(self, c: &mut [u64]) {
+        let x = self.as_u128();
+        c[0] = x as u64;
+        c[1] = (x >> 64) as u64;
+    }
+}
 
 const fn reference(nullable: bool, heap: AbstractHeapType) -> ValType {
     ValType::Ref(RefType {
@@ -528,6 +627,28 @@ pub trait WasmResults: WasmParams {
     /// Writes the values to `out` (of length `len()`), without allocating.
     #[doc(hidden)]
     fn write_exec(self, store: u64, out: &mut [ExecVal]);
+    /// The registers the results take, or `usize::MAX` when one is a reference (the
+    /// results then cross only as interpreter values).
+    #[doc(hidden)]
+    const CELLS: usize;
+    /// Writes the results as registers from `out[0]` (only called when `CELLS` is not
+    /// `usize::MAX`).
+    #[doc(hidden)]
+    fn write_cells(self, out: &mut [u64]);
+}
+
+/// [`WasmResults::CELLS`] of results whose [`WasmTy::CELLS`] are `each`.
+const fn result_cells(each: &[usize]) -> usize {
+    let mut total = 0;
+    let mut i = 0;
+    while i < each.len() {
+        if each[i] == 0 {
+            return usize::MAX;
+        }
+        total += each[i];
+        i += 1;
+    }
+    total
 }
 
 impl<A: WasmTy> WasmParams for A {
@@ -551,6 +672,11 @@ impl<A: WasmTy> WasmResults for A {
     }
     fn write_exec(self, store: u64, out: &mut [ExecVal]) {
         out[0] = self.into_exec(store);
+    }
+    const CELLS: usize = result_cells(&[A::CELLS]);
+    #[inline(always)]
+    fn write_cells(self, out: &mut [u64]) {
+        self.into_cells(out);
     }
 }
 
@@ -580,6 +706,14 @@ macro_rules! tuples {
                 $( out[i] = $n.into_exec(store); i += 1; )*
                 let _ = i;
             }
+            const CELLS: usize = result_cells(&[$($n::CELLS),*]);
+            #[inline(always)]
+            fn write_cells(self, out: &mut [u64]) {
+                let ($($n,)*) = self;
+                let mut at = 0;
+                $( $n.into_cells(&mut out[at..]); at += $n::CELLS; )*
+                let _ = at;
+            }
         }
     )* };
 }
@@ -608,7 +742,7 @@ tuples!(
 pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
     /// The function's type and its adapter to the interpreter's values.
     #[doc(hidden)]
-    fn into_func(self) -> (FuncType, spindle_exec::HostFunc);
+    fn into_func(self) -> (FuncType, spindle_exec::HostCode);
 }
 
 /// What a typed host closure returns: results (`()`, a value, a tuple), or a
@@ -636,8 +770,8 @@ impl<R: WasmResults> HostResult<R> for Result<R> {
 /// as the interpreter has them and returns typed results or the host's error.
 fn typed_host<R: WasmResults>(
     call: impl Fn(&mut spindle_exec::Store, &[ExecVal]) -> Result<R> + Send + Sync + 'static,
-) -> spindle_exec::HostFunc {
-    Arc::new(
+) -> spindle_exec::HostCode {
+    spindle_exec::HostCode::Vals(Arc::new(
         move |s: &mut spindle_exec::Store, args: &[ExecVal], results: &mut [ExecVal]| match call(
             s, args,
         ) {
@@ -647,7 +781,32 @@ fn typed_host<R: WasmResults>(
             }
             Err(e) => Err(to_trap(s, e)),
         },
-    )
+    ))
+}
+
+/// Whether a typed host function with parameters of [`WasmTy::CELLS`] `params` and results
+/// `R` can take the interpreter's registers directly: numbers and vectors only, within
+/// [`spindle_exec::MAX_HOST_CELLS`] each way. (Constant for each instance.)
+#[inline(always)]
+fn cells_fit<R: WasmResults>(params: &[usize]) -> bool {
+    let p = result_cells(params);
+    p <= spindle_exec::MAX_HOST_CELLS && R::CELLS <= spindle_exec::MAX_HOST_CELLS
+}
+
+/// [`typed_host`] over registers (see [`spindle_exec::CellHostFunc`]): `call` reads its
+/// arguments from the registers, and the results are written back over them.
+fn typed_host_cells<R: WasmResults>(
+    call: impl Fn(&mut spindle_exec::Store, &[u64]) -> Result<R> + Send + Sync + 'static,
+) -> spindle_exec::HostCode {
+    spindle_exec::HostCode::Cells(Arc::new(
+        move |s: &mut spindle_exec::Store, c: &mut [u64]| match call(s, c) {
+            Ok(out) => {
+                out.write_cells(c);
+                Ok(())
+            }
+            Err(e) => Err(to_trap(s, e)),
+        },
+    ))
 }
 
 /// `IntoFunc` for closures of each arity, with a leading `Caller` and without.
@@ -660,14 +819,22 @@ macro_rules! into_func {
             Out: HostResult<R>,
             R: WasmResults,
         {
-            fn into_func(self) -> (FuncType, spindle_exec::HostFunc) {
+            fn into_func(self) -> (FuncType, spindle_exec::HostCode) {
                 let ty = FuncType { params: vec![$($n::valtype()),*], results: R::valtypes() };
-                let host = typed_host(move |s, args| {
-                    let id = s.id;
-                    let mut _i = 0;
-                    $( let $n = $n::from_exec(&args[_i], id); _i += 1; )*
-                    (self)(Caller::new(s), $($n),*).into_result()
-                });
+                let host = if cells_fit::<R>(&[$($n::CELLS),*]) {
+                    typed_host_cells(move |s, c| {
+                        let mut _at = 0;
+                        $( let $n = $n::from_cells(&c[_at..]); _at += $n::CELLS; )*
+                        (self)(Caller::new(s), $($n),*).into_result()
+                    })
+                } else {
+                    typed_host(move |s, args| {
+                        let id = s.id;
+                        let mut _i = 0;
+                        $( let $n = $n::from_exec(&args[_i], id); _i += 1; )*
+                        (self)(Caller::new(s), $($n),*).into_result()
+                    })
+                };
                 (ty, host)
             }
         }
@@ -679,14 +846,22 @@ macro_rules! into_func {
             Out: HostResult<R>,
             R: WasmResults,
         {
-            fn into_func(self) -> (FuncType, spindle_exec::HostFunc) {
+            fn into_func(self) -> (FuncType, spindle_exec::HostCode) {
                 let ty = FuncType { params: vec![$($n::valtype()),*], results: R::valtypes() };
-                let host = typed_host(move |s, args| {
-                    let id = s.id;
-                    let mut _i = 0;
-                    $( let $n = $n::from_exec(&args[_i], id); _i += 1; )*
-                    (self)($($n),*).into_result()
-                });
+                let host = if cells_fit::<R>(&[$($n::CELLS),*]) {
+                    typed_host_cells(move |_s, c| {
+                        let mut _at = 0;
+                        $( let $n = $n::from_cells(&c[_at..]); _at += $n::CELLS; )*
+                        (self)($($n),*).into_result()
+                    })
+                } else {
+                    typed_host(move |s, args| {
+                        let id = s.id;
+                        let mut _i = 0;
+                        $( let $n = $n::from_exec(&args[_i], id); _i += 1; )*
+                        (self)($($n),*).into_result()
+                    })
+                };
                 (ty, host)
             }
         }

@@ -125,7 +125,7 @@ fn instantiate(
 /// with it gets one function entity for it.
 pub(crate) struct HostFuncDef {
     ty: FuncType,
-    func: spindle_exec::HostFunc,
+    func: spindle_exec::HostCode,
 }
 
 /// What a linker holds for a name.
@@ -148,8 +148,7 @@ impl Definition {
                 if let Some((_, f)) = store_data::<T>(s).host_funcs.get(&key) {
                     return spindle_exec::Extern::Func(*f);
                 }
-                let ty = s.registry.intern(&def.ty);
-                let f = s.add_host_func(ty, def.func.clone());
+                let f = crate::func::add_host(s, &def.ty, def.func.clone());
                 store_data_mut::<T>(s)
                     .host_funcs
                     .insert(key, (def.clone(), f));
@@ -254,7 +253,7 @@ impl<T: 'static> Linker<T> {
         ty: FuncType,
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<&mut Self> {
-        let func = dynamic_host_func(f);
+        let func = spindle_exec::HostCode::Vals(dynamic_host_func(f));
         self.insert(
             module,
             name,
@@ -313,8 +312,9 @@ impl<T: 'static> Linker<T> {
                     import.module(),
                     import.name()
                 );
-                let func: spindle_exec::HostFunc =
-                    Arc::new(move |_, _, _| Err(spindle_exec::Trap::host(message.clone())));
+                let func = spindle_exec::HostCode::Vals(Arc::new(move |_, _, _| {
+                    Err(spindle_exec::Trap::host(message.clone()))
+                }));
                 self.defs
                     .insert(key, Definition::Host(Arc::new(HostFuncDef { ty, func })));
             }

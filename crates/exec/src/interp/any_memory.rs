@@ -60,7 +60,7 @@ fn read_le(bytes: &[u8]) -> u64 {
     u64::from_le_bytes(all)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn load_mem(
     s: &mut State,
     cx: &mut Ctx,
@@ -94,7 +94,7 @@ fn load_any(cx: &mut Ctx, addr: u64, kind: u8, mem: u8, offset: u64) -> Result<u
     Ok(extend_loaded(kind, read_le(&m.data[start..end])))
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn store_mem(
     s: &mut State,
     cx: &mut Ctx,
@@ -135,7 +135,7 @@ fn store_any(
     Ok(())
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn memory_size_mem(s: &mut State, cx: &mut Ctx, dst: Dst, mem: u16) -> Flow {
     let m = memory_index(cx, mem as u32);
     let pages = cx.store().memories[m].pages();
@@ -143,7 +143,7 @@ pub(super) fn memory_size_mem(s: &mut State, cx: &mut Ctx, dst: Dst, mem: u16) -
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn memory_grow_mem(s: &mut State, cx: &mut Ctx, dst: Dst, delta: Reg, mem: u16) -> Flow {
     let d = s.r(delta);
     let old = grow_any(cx, d, mem);
@@ -168,7 +168,7 @@ fn grow_any(cx: &mut Ctx, delta: u64, mem: u16) -> u64 {
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn memory_fill_mem(
     s: &mut State,
     cx: &mut Ctx,
@@ -192,7 +192,7 @@ fn fill_any(cx: &mut Ctx, dst: u64, value: u8, len: u64, mem: u16) -> Result<(),
     Ok(())
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn memory_copy_mem(
     s: &mut State,
     cx: &mut Ctx,
@@ -239,7 +239,7 @@ fn copy_any(
     Ok(())
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn memory_init_mem(
     s: &mut State,
     cx: &mut Ctx,
@@ -277,7 +277,7 @@ fn init_any(
 // ----- atomics (threads) -----
 
 /// Writes an atomic operation's result, or traps.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn atomic_result(s: &mut State, cx: &mut Ctx, dst: Dst, r: Result<u64, TrapCode>) -> Flow {
     match r {
         Ok(v) => {
@@ -288,7 +288,7 @@ fn atomic_result(s: &mut State, cx: &mut Ctx, dst: Dst, r: Result<u64, TrapCode>
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn atomic_rmw(
     s: &mut State,
@@ -331,7 +331,7 @@ fn rmw_any(
     Ok(old)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn atomic_cmpxchg(
     s: &mut State,
@@ -374,7 +374,7 @@ fn cmpxchg_any(
     Ok(old)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn atomic_wait(
     s: &mut State,
@@ -427,7 +427,7 @@ fn wait_any(
     Ok(2)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn atomic_notify(
     s: &mut State,
     cx: &mut Ctx,

@@ -141,7 +141,7 @@ fn or_trap(cx: &mut Ctx, ip: *const Op, r: Result<u64, TrapCode>) -> u64 {
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn struct_new(
     s: &mut State,
     cx: &mut Ctx,
@@ -178,14 +178,14 @@ fn allocate_zeroed(cx: &mut Ctx, ip: *const Op, ty: u32, len: usize) -> u64 {
     or_trap(cx, ip, r)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn struct_new_default(s: &mut State, cx: &mut Ctx, dst: Dst, len: u16, ty: u32) -> Flow {
     let r = allocate_zeroed(cx, s.ip, ty, len as usize);
     result(s, cx, dst, r)
 }
 
 /// Writes a field or element read as `ext` says from `cells` at `i`.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn read_to(s: &mut State, dst: Dst, cells: &[u64], i: usize, ext: u8) {
     let v = cells[i];
     let x = match ext {
@@ -204,7 +204,7 @@ fn read_to(s: &mut State, dst: Dst, cells: &[u64], i: usize, ext: u8) {
 }
 
 /// Writes register `value` (two for `cells == 2`) to `cells[i]`.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn write_from(s: &State, value: Reg, cells_per: u8, cells: &mut [u64], i: usize) {
     cells[i] = s.r(value);
     if cells_per == 2 {
@@ -212,7 +212,7 @@ fn write_from(s: &State, value: Reg, cells_per: u8, cells: &mut [u64], i: usize)
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn struct_get(
     s: &mut State,
     cx: &mut Ctx,
@@ -230,7 +230,7 @@ pub(super) fn struct_get(
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn struct_set(
     s: &mut State,
     cx: &mut Ctx,
@@ -249,7 +249,7 @@ pub(super) fn struct_set(
 }
 
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn array_new(
     s: &mut State,
     cx: &mut Ctx,
@@ -289,7 +289,7 @@ fn array_new_filled(
     or_trap(cx, ip, r)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn array_new_default(
     s: &mut State,
     cx: &mut Ctx,
@@ -303,7 +303,7 @@ pub(super) fn array_new_default(
     result(s, cx, dst, r)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn array_new_fixed(
     s: &mut State,
     cx: &mut Ctx,
@@ -368,7 +368,7 @@ fn elem_items(cx: &mut Ctx, seg: u32, offset: u64, len: u64) -> Result<Vec<u64>,
 }
 
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn array_new_data(
     s: &mut State,
     cx: &mut Ctx,
@@ -410,7 +410,7 @@ fn array_new_elem_slow(cx: &mut Ctx, ip: *const Op, ty: u32, seg: u32, o: u64, n
 }
 
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn array_new_elem(
     s: &mut State,
     cx: &mut Ctx,
@@ -426,12 +426,12 @@ pub(super) fn array_new_elem(
 }
 
 /// Element count of the array whose cells are `cells` (`ext`/width from the access).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn elems(cells: &[u64], width: usize) -> u64 {
     (cells.len() / width) as u64
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn array_get(
     s: &mut State,
     cx: &mut Ctx,
@@ -453,7 +453,7 @@ pub(super) fn array_get(
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn array_set(
     s: &mut State,
     cx: &mut Ctx,
@@ -474,7 +474,7 @@ pub(super) fn array_set(
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn array_len(s: &mut State, cx: &mut Ctx, dst: Dst, arr: Reg) -> Flow {
     let r = s.r(arr);
     if r == 0 {
@@ -502,7 +502,7 @@ fn span(offset: u64, len: u64, n: u64, width: usize) -> Result<(usize, usize), T
 }
 
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn array_fill(
     s: &mut State,
     cx: &mut Ctx,
@@ -547,7 +547,7 @@ fn fill(
 }
 
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn array_copy(
     s: &mut State,
     cx: &mut Ctx,
@@ -605,7 +605,7 @@ fn copy(
 }
 
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn array_init_data(
     s: &mut State,
     cx: &mut Ctx,
@@ -629,7 +629,7 @@ pub(super) fn array_init_data(
 }
 
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn array_init_elem(
     s: &mut State,
     cx: &mut Ctx,
@@ -680,14 +680,14 @@ fn init(
     Ok(())
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn ref_i31(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg) -> Flow {
     let v = gc::i31(s.r(src) as u32);
     s.w(dst, v);
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn i31_get(s: &mut State, cx: &mut Ctx, dst: Dst, src: Reg, signed: u8) -> Flow {
     let r = s.r(src);
     if r == 0 {
@@ -737,7 +737,7 @@ pub(crate) fn cast_matches(store: &Store, bits: u64, flags: u8, target: u32) -> 
 
 // ----- custom descriptors -----
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn struct_new_desc(
     s: &mut State,
     cx: &mut Ctx,
@@ -750,7 +750,7 @@ pub(super) fn struct_new_desc(
     result(s, cx, dst, r)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn struct_new_default_desc(
     s: &mut State,
     cx: &mut Ctx,
@@ -790,7 +790,7 @@ fn allocate_with_desc(
     or_trap(cx, ip, r)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn ref_get_desc(s: &mut State, cx: &mut Ctx, dst: Dst, obj: Reg) -> Flow {
     let r = s.r(obj);
     if r == 0 {
@@ -824,7 +824,7 @@ fn has_desc(store: &Store, r: u64, desc: u64, flags: u8) -> bool {
     desc_of(store, r) == Some(desc)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn ref_cast_desc_eq(s: &mut State, cx: &mut Ctx, r: Reg, desc: Reg, flags: u8) -> Flow {
     let d = s.r(desc);
     if d == 0 {
@@ -837,7 +837,7 @@ pub(super) fn ref_cast_desc_eq(s: &mut State, cx: &mut Ctx, r: Reg, desc: Reg, f
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_on_cast_desc_eq(
     s: &mut State,
     cx: &mut Ctx,
@@ -869,7 +869,7 @@ pub(crate) fn ref_matches_type(store: &Store, bits: u64, rt: spindle_decode::Ref
     cast_matches(store, bits, cast::ANY | nullable, target)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn ref_test(
     s: &mut State,
     cx: &mut Ctx,
@@ -883,7 +883,7 @@ pub(super) fn ref_test(
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn ref_cast(s: &mut State, cx: &mut Ctx, r: Reg, flags: u8, target: u32) -> Flow {
     if cast_matches(cx.store(), s.r(r), flags, target) {
         s.next()
@@ -892,7 +892,7 @@ pub(super) fn ref_cast(s: &mut State, cx: &mut Ctx, r: Reg, flags: u8, target: u
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_on_cast(
     s: &mut State,
     cx: &mut Ctx,

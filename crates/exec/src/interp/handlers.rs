@@ -12,6 +12,10 @@
 //! host, bulk memory and table operations) lives in `#[inline(never)]` functions that take
 //! plain values: that keeps every handler's final call a sibling call the compiler can turn
 //! into a jump, so the threaded backend runs in constant native stack.
+//!
+//! Handlers are `inline(always)` only in optimised builds (`cfg_attr(not(debug_assertions),
+//! ...)`): unoptimised, the portable loop with every handler inlined had a 340 KB frame, so
+//! a host function's call back into Wasm ran past the native-stack limit at once.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +28,8 @@ use super::Op;
 use super::{current, enter_code, memory_grow, table_grow, Current, Paused};
 use crate::num;
 use crate::store::{
-    cells, cells_of, from_bits, read_cells, write_cells, EpochUpdate, Frame, FuncEntity, Store,
+    cells, cells_of, from_bits, read_cells, write_cells, EpochUpdate, Frame, FuncEntity, HostCode,
+    Store, MAX_HOST_CELLS,
 };
 use crate::{Trap, Val};
 use spindle_decode::ValType;
@@ -127,7 +132,7 @@ impl Ctx {
         }
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn store(&mut self) -> &mut Store {
         // SAFETY: `store` came from the `&mut Store` the run was given, which is not used
         // otherwise until the run ends; each borrow made here ends before the next.
@@ -150,7 +155,7 @@ impl State {
     }
 
     /// Re-derives the register and memory pointers from the store.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn sync(&mut self, cx: &mut Ctx) {
         let base = cx.base;
         self.regs = cx.store().stack.as_mut_ptr().wrapping_add(base);
@@ -158,13 +163,13 @@ impl State {
     }
 
     /// Re-derives the memory pointer from the store.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn sync_mem(&mut self, cx: &mut Ctx) {
         let mem0 = cx.cur.mem0;
         (self.mem, self.mem_len) = memory_view(cx.store(), mem0);
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn r(&self, reg: Reg) -> u64 {
         // SAFETY: the translator only emits registers below the function's `frame_size`,
         // and `regs` has that many (see the invariants).
@@ -174,7 +179,7 @@ impl State {
     /// Writes a numeric instruction's result: to `dst` and the accumulator, or to the
     /// accumulator only when `dst` is [`Dst::ACC`]. (In the threaded backend each such
     /// instruction has two handlers, for which `dst == Dst::ACC` is a constant.)
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn w_result(&mut self, dst: Dst, v: u64) {
         if dst == Dst::ACC {
             self.acc = v;
@@ -184,14 +189,14 @@ impl State {
     }
 
     /// Writes `v` to register `dst` (never [`Dst::ACC`]) and the accumulator.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn w(&mut self, dst: Dst, v: u64) {
         // SAFETY: as for `r`.
         unsafe { *self.regs.add(dst.0 as usize) = v };
         self.acc = v;
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(super) fn next(&mut self) -> Flow {
         // SAFETY: every instruction but the last (`Return`, which does not come here) has a
         // successor in the same code.
@@ -199,7 +204,7 @@ impl State {
         Flow::Continue
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn jump(&mut self, to: i32) -> Flow {
         // SAFETY: the translator patched `to` to land on an instruction of this code.
         self.ip = unsafe { self.ip.offset(to as isize) };
@@ -215,7 +220,7 @@ impl State {
     /// of the next handler's address have all run. With a real conditional jump it learns
     /// it at the compare (measured: quicksort, whose partition branches are random, runs
     /// markedly faster).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(super) fn branch(&mut self, to: i32) -> Flow {
         barrier();
         self.jump(to)
@@ -224,7 +229,7 @@ impl State {
 
 /// An empty `asm!` block: code the compiler must keep in place, so it cannot if-convert
 /// the branch that contains it.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn barrier() {
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     // SAFETY: an empty instruction sequence that touches no memory, stack or flags.
@@ -234,7 +239,7 @@ fn barrier() {
 }
 
 /// Memory `mem`'s buffer as a raw pointer and length (`(dangling, 0)` when there is none).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn memory_view(store: &mut Store, mem: usize) -> (*mut u8, usize) {
     match store.memories.get_mut(mem) {
         Some(m) => (m.data.as_mut_ptr(), m.data.len()),
@@ -247,14 +252,14 @@ pub(super) fn memory_view(store: &mut Store, mem: usize) -> (*mut u8, usize) {
 /// The `Exit` is returned here, not by the cold function, so that the compiler sees the
 /// trap path end the handler: the hot path then needs no saved registers. The instruction's
 /// address goes to the cold function as an argument, so nothing has to survive its call.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn trap(s: &State, cx: &mut Ctx, code: TrapCode) -> Flow {
     trap_at(cx, s.ip, code);
     Flow::Exit
 }
 
 /// Stops the run with a trap that carries more than a code (host errors).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn fail(s: &State, cx: &mut Ctx, t: Trap) -> Flow {
     set_trap(cx, s.ip, t);
     Flow::Exit
@@ -402,7 +407,7 @@ pub(super) use with_handlers;
 // ----- numeric -----
 
 /// Writes an operation's result to `dst` and goes on, or traps.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn result(s: &mut State, cx: &mut Ctx, dst: Dst, r: Result<u64, TrapCode>) -> Flow {
     match r {
         Ok(v) => {
@@ -413,37 +418,37 @@ fn result(s: &mut State, cx: &mut Ctx, dst: Dst, r: Result<u64, TrapCode>) -> Fl
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn binary(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, a: Reg, b: Reg) -> Flow {
     let r = num::binary(op, s.r(a), s.r(b));
     result(s, cx, dst, r)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn binary_acc(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, b: Reg) -> Flow {
     let r = num::binary(op, s.acc, s.r(b));
     result(s, cx, dst, r)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn binary_acc_b(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, a: Reg) -> Flow {
     let r = num::binary(op, s.r(a), s.acc);
     result(s, cx, dst, r)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn binary_imm_acc(s: &mut State, cx: &mut Ctx, op: BinOp, dst: Dst, imm: i32) -> Flow {
     let r = num::binary(op, s.acc, num::imm_operand(imm));
     result(s, cx, dst, r)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn unary_acc(s: &mut State, cx: &mut Ctx, op: spindle_ir::UnOp, dst: Dst) -> Flow {
     let r = num::unary(op, s.acc);
     result(s, cx, dst, r)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn binary_imm(
     s: &mut State,
     cx: &mut Ctx,
@@ -456,14 +461,14 @@ pub(super) fn binary_imm(
     result(s, cx, dst, r)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn unary(s: &mut State, cx: &mut Ctx, op: spindle_ir::UnOp, dst: Dst, src: Reg) -> Flow {
     let r = num::unary(op, s.r(src));
     result(s, cx, dst, r)
 }
 
 /// Width in bytes of a load kind.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn load_width(kind: u8) -> u64 {
     match kind {
         load::I32Load | load::F32Load | load::I64Load32S | load::I64Load32U => 4,
@@ -473,7 +478,7 @@ pub(super) fn load_width(kind: u8) -> u64 {
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn load(
     s: &mut State,
     cx: &mut Ctx,
@@ -487,7 +492,7 @@ pub(super) fn load(
 }
 
 /// A load at `(addr + imm) mod 2^32 + offset`.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn load_add_imm(
     s: &mut State,
     cx: &mut Ctx,
@@ -501,13 +506,13 @@ pub(super) fn load_add_imm(
     load_at(s, cx, kind, dst, base, offset, State::w_result)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn load_acc(s: &mut State, cx: &mut Ctx, kind: u8, dst: Dst, offset: u32) -> Flow {
     let base = s.acc;
     load_at(s, cx, kind, dst, base, offset, State::w_result)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn i32_load_indexed(
     s: &mut State,
     cx: &mut Ctx,
@@ -521,7 +526,7 @@ pub(super) fn i32_load_indexed(
     indexed_load(s, cx, dst, index, base, shift, offset)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn i32_load_indexed_acc(
     s: &mut State,
     cx: &mut Ctx,
@@ -535,7 +540,7 @@ pub(super) fn i32_load_indexed_acc(
 }
 
 /// `i32.load offset (base + (index << shift))`, standing for three instructions.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn indexed_load(
     s: &mut State,
     cx: &mut Ctx,
@@ -559,7 +564,7 @@ fn indexed_load(
 
 /// A load of kind `kind` from `base + offset`, `base` being the address operand's bits,
 /// whose value `write` puts in `dst`.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn load_at(
     s: &mut State,
     cx: &mut Ctx,
@@ -590,7 +595,7 @@ fn load_at(
 }
 
 /// The register value of a load of kind `kind` whose bytes, zero-extended, are `raw`.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn extend_loaded(kind: u8, raw: u64) -> u64 {
     match kind {
         load::I32Load8S => raw as u8 as i8 as i32 as u32 as u64,
@@ -603,7 +608,7 @@ pub(super) fn extend_loaded(kind: u8, raw: u64) -> u64 {
 }
 
 /// A store of the low `width` bytes of `value`.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn store(
     s: &mut State,
     cx: &mut Ctx,
@@ -617,14 +622,14 @@ pub(super) fn store(
 }
 
 /// A store of the accumulator's low `width` bytes.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn store_acc(s: &mut State, cx: &mut Ctx, width: u8, addr: Reg, offset: u32) -> Flow {
     let (base, value) = (s.r(addr), s.acc);
     store_at(s, cx, width, base, value, offset)
 }
 
 /// A store of the low `width` bytes of `value` at `(addr + imm) mod 2^32 + offset`.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn store_add_imm(
     s: &mut State,
     cx: &mut Ctx,
@@ -640,7 +645,7 @@ pub(super) fn store_add_imm(
 }
 
 /// A store of the low `width` bytes of `value` at the accumulator's address.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn store_acc_addr(
     s: &mut State,
     cx: &mut Ctx,
@@ -654,7 +659,7 @@ pub(super) fn store_acc_addr(
 
 /// A store of the low `width` bytes of `value` at `base + offset`, `base` being the
 /// address operand's bits.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn store_at(s: &mut State, cx: &mut Ctx, width: u8, base: u64, value: u64, offset: u32) -> Flow {
     let addr = (base as u32 as u64) + offset as u64;
     if addr + width as u64 > s.mem_len as u64 {
@@ -675,17 +680,17 @@ fn store_at(s: &mut State, cx: &mut Ctx, width: u8, base: u64, value: u64, offse
 
 // ----- control -----
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn trap_op(s: &mut State, cx: &mut Ctx, code: TrapCode) -> Flow {
     trap(s, cx, code)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
     s.jump(to)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_if_eqz(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flow {
     if s.r(cond) as u32 == 0 {
         s.branch(to)
@@ -694,7 +699,7 @@ pub(super) fn br_if_eqz(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flo
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_if_nez(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flow {
     if s.r(cond) as u32 != 0 {
         s.branch(to)
@@ -703,7 +708,7 @@ pub(super) fn br_if_nez(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flo
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_if_eqz_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
     if s.acc as u32 == 0 {
         s.branch(to)
@@ -712,7 +717,7 @@ pub(super) fn br_if_eqz_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_if_nez_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
     if s.acc as u32 != 0 {
         s.branch(to)
@@ -721,7 +726,7 @@ pub(super) fn br_if_nez_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_if_null(s: &mut State, _cx: &mut Ctx, r: Reg, to: i32) -> Flow {
     if s.r(r) == 0 {
         s.branch(to)
@@ -730,7 +735,7 @@ pub(super) fn br_if_null(s: &mut State, _cx: &mut Ctx, r: Reg, to: i32) -> Flow 
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_if_non_null(s: &mut State, _cx: &mut Ctx, r: Reg, to: i32) -> Flow {
     if s.r(r) != 0 {
         s.branch(to)
@@ -741,7 +746,7 @@ pub(super) fn br_if_non_null(s: &mut State, _cx: &mut Ctx, r: Reg, to: i32) -> F
 
 /// A fused compare-and-branch on operand values `a` and `b` (`op` is an integer
 /// comparison, a constant once inlined into each instruction's handler).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn br_cmp(s: &mut State, op: BinOp, a: u64, b: u64, to: i32) -> Flow {
     match num::binary(op, a, b) {
         Ok(0) => s.next(),
@@ -749,43 +754,43 @@ fn br_cmp(s: &mut State, op: BinOp, a: u64, b: u64, to: i32) -> Flow {
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_cmp_regs(s: &mut State, op: BinOp, a: Reg, b: Reg, to: i32) -> Flow {
     let (a, b) = (s.r(a), s.r(b));
     br_cmp(s, op, a, b, to)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_cmp_acc(s: &mut State, op: BinOp, b: Reg, to: i32) -> Flow {
     let (a, b) = (s.acc, s.r(b));
     br_cmp(s, op, a, b, to)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_cmp_imm(s: &mut State, op: BinOp, a: Reg, imm: i32, to: i32) -> Flow {
     let a = s.r(a);
     br_cmp(s, op, a, num::imm_operand(imm), to)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_cmp_imm_acc(s: &mut State, op: BinOp, imm: i32, to: i32) -> Flow {
     let a = s.acc;
     br_cmp(s, op, a, num::imm_operand(imm), to)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_table(s: &mut State, _cx: &mut Ctx, index: Reg, len: u32) -> Flow {
     let i = s.r(index) as u32;
     br_table_to(s, i, len)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_table_acc(s: &mut State, _cx: &mut Ctx, len: u32) -> Flow {
     let i = s.acc as u32;
     br_table_to(s, i, len)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn br_table_to(s: &mut State, index: u32, len: u32) -> Flow {
     // The `len + 1` `Br`s follow; an index past the end takes the last (the default). The
     // backend follows the chosen `Br` rather than dispatching to it.
@@ -796,7 +801,7 @@ fn br_table_to(s: &mut State, index: u32, len: u32) -> Flow {
 }
 
 /// Moves `s` from the `Br` entry of a `br_table` to its target (`Flow::Table`).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn follow_table_entry(s: &mut State) {
     // SAFETY: `ip` is at a table entry (`br_table_to`), which the translator makes a `Br`.
     if let Instr::Br { to } = unsafe { (*s.ip).instr } {
@@ -804,21 +809,21 @@ pub(super) fn follow_table_entry(s: &mut State) {
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn copy(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg) -> Flow {
     let v = s.r(src);
     s.w(dst, v);
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn copy_br(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg, to: i32) -> Flow {
     let v = s.r(src);
     s.w(dst, v);
     s.jump(to)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn copy_many(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg, len: u16) -> Flow {
     // SAFETY: both ranges lie within the frame (translator); `ptr::copy` allows overlap.
     unsafe {
@@ -831,19 +836,19 @@ pub(super) fn copy_many(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg, len: u
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn const32(s: &mut State, _cx: &mut Ctx, dst: Dst, value: u32) -> Flow {
     s.w(dst, value as u64);
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn const64(s: &mut State, _cx: &mut Ctx, dst: Dst, value: u64) -> Flow {
     s.w(dst, value);
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn select(s: &mut State, _cx: &mut Ctx, dst: Dst, cond: Reg, a: Reg, b: Reg) -> Flow {
     let v = if s.r(cond) as u32 != 0 {
         s.r(a)
@@ -854,7 +859,7 @@ pub(super) fn select(s: &mut State, _cx: &mut Ctx, dst: Dst, cond: Reg, a: Reg, 
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn ret(s: &mut State, cx: &mut Ctx, src: Reg, len: u16) -> Flow {
     if src.0 != 0 {
         if len == 1 {
@@ -895,7 +900,7 @@ pub(super) fn ret(s: &mut State, cx: &mut Ctx, src: Reg, len: u16) -> Flow {
     Flow::Continue
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn call(s: &mut State, cx: &mut Ctx, func: u32, base: Reg) -> Flow {
     let callee = {
         let inst = cx.cur.inst;
@@ -904,7 +909,7 @@ pub(super) fn call(s: &mut State, cx: &mut Ctx, func: u32, base: Reg) -> Flow {
     call_func(s, cx, callee, base)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn call_indirect(
     s: &mut State,
     cx: &mut Ctx,
@@ -938,19 +943,19 @@ pub(super) fn call_indirect(
 
 /// Writes a 128-bit result: the high half to the register after `dst`, then the low half
 /// to `dst` (so the accumulator holds `dst`'s value).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn write128(s: &mut State, dst: Dst, v: u128) -> Flow {
     s.w(Dst(dst.0 + 1), (v >> 64) as u64);
     s.w(dst, v as u64);
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn pair(s: &State, lo: Reg, hi: Reg) -> u128 {
     (s.r(lo) as u128) | ((s.r(hi) as u128) << 64)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn i64_add128(
     s: &mut State,
     _cx: &mut Ctx,
@@ -964,7 +969,7 @@ pub(super) fn i64_add128(
     write128(s, dst, v)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn i64_sub128(
     s: &mut State,
     _cx: &mut Ctx,
@@ -978,13 +983,13 @@ pub(super) fn i64_sub128(
     write128(s, dst, v)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn i64_mul_wide_s(s: &mut State, _cx: &mut Ctx, dst: Dst, a: Reg, b: Reg) -> Flow {
     let v = (s.r(a) as i64 as i128).wrapping_mul(s.r(b) as i64 as i128);
     write128(s, dst, v as u128)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn i64_mul_wide_u(s: &mut State, _cx: &mut Ctx, dst: Dst, a: Reg, b: Reg) -> Flow {
     let v = (s.r(a) as u128).wrapping_mul(s.r(b) as u128);
     write128(s, dst, v)
@@ -993,13 +998,13 @@ pub(super) fn i64_mul_wide_u(s: &mut State, _cx: &mut Ctx, dst: Dst, a: Reg, b: 
 // ----- exceptions -----
 
 /// `throw`: always the slow path (`throw_exception`).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn throw_op(_s: &mut State, _cx: &mut Ctx, _tag: u32, _base: Reg) -> Flow {
     Flow::Slow
 }
 
 /// `throw_ref`: always the slow path.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn throw_ref(_s: &mut State, _cx: &mut Ctx, _exn: Reg) -> Flow {
     Flow::Slow
 }
@@ -1090,7 +1095,7 @@ fn catch_here(cx: &mut Ctx, at: u32, exn: usize) -> Option<u32> {
 }
 
 /// `call_ref`: a function reference holds its store index plus one (0 is null).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn call_ref(s: &mut State, cx: &mut Ctx, func: Reg, base: Reg) -> Flow {
     match s.r(func) {
         0 => trap(s, cx, TrapCode::NullFunctionReference),
@@ -1099,19 +1104,19 @@ pub(super) fn call_ref(s: &mut State, cx: &mut Ctx, func: Reg, base: Reg) -> Flo
 }
 
 /// `return_call_ref`: always the slow path (`tail_call`).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn return_call_ref(_s: &mut State, _cx: &mut Ctx, _func: Reg, _base: Reg) -> Flow {
     Flow::Slow
 }
 
 /// `return_call`: always the slow path (`tail_call`).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn return_call(_s: &mut State, _cx: &mut Ctx, _func: u32, _base: Reg) -> Flow {
     Flow::Slow
 }
 
 /// `return_call_indirect`: always the slow path (`tail_call`).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn return_call_indirect(
     _s: &mut State,
     _cx: &mut Ctx,
@@ -1150,7 +1155,7 @@ fn indirect_callee(cx: &mut Ctx, ty: u32, table: u32, i: u64) -> Result<u32, Tra
 /// Calls store function `callee`: a Wasm function already resolved in `store.callees` is
 /// entered here; anything else (first calls, host functions, a stack to grow, traps) goes
 /// through `enter_callee`.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn call_func(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
     let (caller, frame) = (cx.cur, cx.base);
     let nb = frame + base.0 as usize;
@@ -1316,7 +1321,7 @@ fn tail_call(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
     Flow::Continue
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn call_func_slow(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
     call_slow(s, cx, callee, base, false)
 }
@@ -1415,7 +1420,7 @@ fn enter_callee(cx: &mut Ctx, ip: *const Op, callee: u32, base: usize) -> *const
 }
 
 /// The value of a numeric type (not `v128`) from its register.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn num_val(bits: u64, t: ValType) -> Val {
     match t {
         ValType::I32 => Val::I32(bits as u32 as i32),
@@ -1432,13 +1437,27 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
     let frame = cx.base;
     let store = cx.store();
     let at = frame + base;
+    let FuncEntity::Host {
+        func: code,
+        sig,
+        cells: (param_cells, result_cells),
+        ..
+    } = &store.funcs[callee as usize]
+    else {
+        unreachable!("checked by the caller")
+    };
+    let f = match code {
+        HostCode::Cells(f) => {
+            let widths = (*param_cells as usize, *result_cells as usize);
+            let f = Arc::as_ptr(f);
+            return call_host_cells(store, f, widths, at, frame + frame_size);
+        }
+        HostCode::Vals(f) => f,
+    };
     // Arguments then result slots in one reused buffer (a re-entrant call finds it taken and
     // allocates its own).
     let mut vals = std::mem::take(&mut store.host_vals);
     vals.clear();
-    let FuncEntity::Host { func: f, sig, .. } = &store.funcs[callee as usize] else {
-        unreachable!("checked by the caller")
-    };
     let np = sig.params.len();
     // Scalars one register each take the fast way (this is most host calls).
     if sig
@@ -1511,7 +1530,40 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
     r
 }
 
-#[inline(always)]
+/// [`call_host`] of a host function over registers: the arguments copied from the frame to
+/// a buffer on the native stack, the results back (the function may call into Wasm, which
+/// may move the register stack, so it cannot be handed the frame itself).
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn call_host_cells(
+    store: &mut Store,
+    f: *const (dyn Fn(&mut Store, &mut [u64]) -> Result<(), Trap> + Send + Sync),
+    (params, results): (usize, usize),
+    at: usize,
+    top: usize,
+) -> Result<(), Trap> {
+    // `add_host_code` admitted the type: at most MAX_HOST_CELLS each way.
+    let mut buf = [0u64; MAX_HOST_CELLS];
+    buf[..params].copy_from_slice(&store.stack[at..at + params]);
+    let saved_top = store.stack_top;
+    // Wasm the host function calls runs above the calling frame.
+    store.stack_top = top;
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: `f` points into the `Arc` held by `store.funcs[callee]`, which lives as
+        // long as the store (see `call_host`).
+        unsafe { (*f)(store, &mut buf[..params.max(results)]) }
+    }));
+    let r = r.unwrap_or_else(|payload| {
+        store.panic = Some(payload);
+        Err(Trap::host("a host function panicked"))
+    });
+    store.stack_top = saved_top;
+    if r.is_ok() {
+        store.stack[at..at + results].copy_from_slice(&buf[..results]);
+    }
+    r
+}
+
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn fuel(s: &mut State, cx: &mut Ctx, amount: u32) -> Flow {
     let store = cx.store();
     let amount = amount as u64;
@@ -1546,7 +1598,7 @@ fn out_of_fuel(ip: *const Op, cx: &mut Ctx) {
 /// `Epoch`: goes on while the counter is below the deadline, else takes the slow path
 /// ([`epoch_reached`]). The fast path is the counter and the deadline, each one pointer
 /// away, and a compare: no call, nothing saved.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn epoch(s: &mut State, cx: &mut Ctx) -> Flow {
     // Relaxed: the counter orders nothing; seeing an increment a little late only delays
     // the interruption to a later check.
@@ -1632,7 +1684,7 @@ fn epoch_reached(s: &mut State, cx: &mut Ctx) -> Flow {
 
 // ----- globals, memory, tables, references -----
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn global_get(s: &mut State, cx: &mut Ctx, dst: Dst, idx: u32) -> Flow {
     let inst = cx.cur.inst;
     let store = cx.store();
@@ -1641,7 +1693,7 @@ pub(super) fn global_get(s: &mut State, cx: &mut Ctx, dst: Dst, idx: u32) -> Flo
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn global_set(s: &mut State, cx: &mut Ctx, src: Reg, idx: u32) -> Flow {
     let inst = cx.cur.inst;
     let v = s.r(src);
@@ -1651,7 +1703,7 @@ pub(super) fn global_set(s: &mut State, cx: &mut Ctx, src: Reg, idx: u32) -> Flo
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn memory_size(s: &mut State, cx: &mut Ctx, dst: Dst) -> Flow {
     let mem0 = cx.cur.mem0;
     let pages = cx.store().memories[mem0].pages();
@@ -1659,7 +1711,7 @@ pub(super) fn memory_size(s: &mut State, cx: &mut Ctx, dst: Dst) -> Flow {
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn memory_grow_op(s: &mut State, cx: &mut Ctx, dst: Dst, delta: Reg) -> Flow {
     let d = s.r(delta) as u32 as u64;
     let mem0 = cx.cur.mem0;
@@ -1671,7 +1723,7 @@ pub(super) fn memory_grow_op(s: &mut State, cx: &mut Ctx, dst: Dst, delta: Reg) 
 
 /// Runs a bulk operation given the operand values; on success re-derives the memory view
 /// (the operation borrowed the store's memory) and goes on.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn bulk(s: &mut State, cx: &mut Ctx, r: Result<(), TrapCode>) -> Flow {
     match r {
         Ok(()) => {
@@ -1697,7 +1749,7 @@ pub(super) fn range(
     Ok((start as usize, end as usize))
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn memory_fill(s: &mut State, cx: &mut Ctx, dst: Reg, value: Reg, len: Reg) -> Flow {
     let (d, v, n) = (s.r(dst) as u32, s.r(value) as u8, s.r(len) as u32);
     let r = memory_fill_slow(cx, d, v, n);
@@ -1718,7 +1770,7 @@ fn memory_fill_slow(cx: &mut Ctx, dst: u32, value: u8, len: u32) -> Result<(), T
     Ok(())
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn memory_copy(s: &mut State, cx: &mut Ctx, dst: Reg, src: Reg, len: Reg) -> Flow {
     let (d, sr, n) = (s.r(dst) as u32, s.r(src) as u32, s.r(len) as u32);
     let r = memory_copy_slow(cx, d, sr, n);
@@ -1736,7 +1788,7 @@ fn memory_copy_slow(cx: &mut Ctx, dst: u32, src: u32, len: u32) -> Result<(), Tr
     Ok(())
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn memory_init(
     s: &mut State,
     cx: &mut Ctx,
@@ -1763,7 +1815,7 @@ fn memory_init_slow(cx: &mut Ctx, seg: u32, dst: u32, src: u32, len: u32) -> Res
     Ok(())
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn data_drop(s: &mut State, cx: &mut Ctx, seg: u32) -> Flow {
     let inst = cx.cur.inst;
     cx.store().instances[inst].datas[seg as usize] = Arc::from(&[][..]);
@@ -1773,7 +1825,7 @@ pub(super) fn data_drop(s: &mut State, cx: &mut Ctx, seg: u32) -> Flow {
 /// Store index of table `table` of the current instance.
 /// An index or length operand of a table: all 64 bits for a 64-bit table, the low 32
 /// otherwise.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn table_operand(table: &crate::store::TableEntity, v: u64) -> u64 {
     if table.ty.table64 {
         v
@@ -1783,18 +1835,18 @@ fn table_operand(table: &crate::store::TableEntity, v: u64) -> u64 {
 }
 
 /// `i` as a position in a slice (past any slice's end when it does not fit).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn position(i: u64) -> usize {
     usize::try_from(i).unwrap_or(usize::MAX)
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn table_at(cx: &mut Ctx, table: u32) -> usize {
     let inst = cx.cur.inst;
     cx.store().instances[inst].tables[table as usize] as usize
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn table_get(s: &mut State, cx: &mut Ctx, dst: Dst, table: u32, index: Reg) -> Flow {
     let t = table_at(cx, table);
     let entity = &cx.store().tables[t];
@@ -1809,7 +1861,7 @@ pub(super) fn table_get(s: &mut State, cx: &mut Ctx, dst: Dst, table: u32, index
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn table_set(s: &mut State, cx: &mut Ctx, table: u32, index: Reg, value: Reg) -> Flow {
     let t = table_at(cx, table);
     let (i, v) = (s.r(index), s.r(value));
@@ -1824,7 +1876,7 @@ pub(super) fn table_set(s: &mut State, cx: &mut Ctx, table: u32, index: Reg, val
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn table_size(s: &mut State, cx: &mut Ctx, dst: Dst, table: u32) -> Flow {
     let t = table_at(cx, table);
     let n = cx.store().tables[t].elems.len() as u64;
@@ -1832,7 +1884,7 @@ pub(super) fn table_size(s: &mut State, cx: &mut Ctx, dst: Dst, table: u32) -> F
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn table_grow_op(
     s: &mut State,
     cx: &mut Ctx,
@@ -1853,7 +1905,7 @@ pub(super) fn table_grow_op(
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn table_fill(
     s: &mut State,
     cx: &mut Ctx,
@@ -1884,7 +1936,7 @@ fn table_fill_slow(
     Ok(())
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn table_copy(
     s: &mut State,
     cx: &mut Ctx,
@@ -1932,7 +1984,7 @@ fn table_copy_slow(
     Ok(())
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn table_init(
     s: &mut State,
     cx: &mut Ctx,
@@ -1970,14 +2022,14 @@ fn table_init_slow(
     Ok(())
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn elem_drop(s: &mut State, cx: &mut Ctx, seg: u32) -> Flow {
     let inst = cx.cur.inst;
     cx.store().instances[inst].elems[seg as usize] = Vec::new();
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn ref_func(s: &mut State, cx: &mut Ctx, dst: Dst, func: u32) -> Flow {
     let inst = cx.cur.inst;
     let f = cx.store().instances[inst].funcs[func as usize] as u64;
@@ -1985,7 +2037,7 @@ pub(super) fn ref_func(s: &mut State, cx: &mut Ctx, dst: Dst, func: u32) -> Flow
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn ref_is_null(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg) -> Flow {
     let v = (s.r(src) == 0) as u64;
     s.w(dst, v);

@@ -22,7 +22,9 @@ mod v128;
 use spindle_ir::{Instr, TrapCode};
 use spindle_translate::CompiledFunc;
 
-use crate::store::{read_all_cells, write_all_cells, FuncEntity, Store};
+use crate::store::{
+    cells, read_all_cells, read_cells, write_all_cells, FuncEntity, HostCode, Store, MAX_HOST_CELLS,
+};
 use crate::{Trap, Val};
 pub(crate) use gc_ops::{collect_garbage, ref_matches_type};
 use handlers::{Ctx, State};
@@ -468,11 +470,29 @@ fn call_inner(
     }
     let entity = store.funcs[func as usize].clone();
     match entity {
-        FuncEntity::Host { func: f, sig, .. } => {
+        FuncEntity::Host {
+            func: f,
+            sig,
+            cells: (pc, rc),
+            ..
+        } => {
             // Called by the host, not by Wasm: the function has no calling instance.
             store.host_called_at.push(store.host_frames.len());
-            let r =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(store, args, results)));
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &f {
+                HostCode::Vals(f) => f(store, args, results),
+                HostCode::Cells(f) => {
+                    // `add_host_code` admitted the type: numbers and vectors, in bounds.
+                    let mut buf = [0u64; MAX_HOST_CELLS];
+                    write_all_cells(&mut buf, 0, args);
+                    f(store, &mut buf[..pc.max(rc) as usize])?;
+                    let mut at = 0;
+                    for (slot, t) in results.iter_mut().zip(sig.results.iter()) {
+                        *slot = read_cells(&buf, at, *t, &store.registry);
+                        at += cells(*t);
+                    }
+                    Ok(())
+                }
+            }));
             store.host_called_at.pop();
             let r = r.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             r?;

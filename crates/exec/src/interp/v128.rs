@@ -13,7 +13,7 @@ use crate::simd::{self, V128};
 const OOB: TrapCode = TrapCode::MemoryOutOfBounds;
 
 impl State {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn r128(&self, reg: Reg) -> V128 {
         // SAFETY: a `v128` operand names the first of two registers the translator
         // reserved for it, both below the frame's `frame_size` (invariants of `State`).
@@ -25,7 +25,7 @@ impl State {
         }
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn w128(&mut self, dst: Dst, v: V128) {
         // SAFETY: as for `r128`: `dst` and the register after it are in the frame.
         unsafe {
@@ -37,14 +37,14 @@ impl State {
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v_unary(s: &mut State, f: impl Fn(V128) -> V128, dst: Dst, src: Reg) -> Flow {
     let v = f(s.r128(src));
     s.w128(dst, v);
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v_binary(
     s: &mut State,
     f: impl Fn(V128, V128) -> V128,
@@ -57,7 +57,7 @@ pub(super) fn v_binary(
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v_ternary(
     s: &mut State,
     f: impl Fn(V128, V128, V128) -> V128,
@@ -71,7 +71,7 @@ pub(super) fn v_ternary(
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v_shift(
     s: &mut State,
     f: impl Fn(V128, u32) -> V128,
@@ -84,21 +84,21 @@ pub(super) fn v_shift(
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v_splat(s: &mut State, f: impl Fn(u64) -> V128, dst: Dst, src: Reg) -> Flow {
     let v = f(s.r(src));
     s.w128(dst, v);
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v_test(s: &mut State, f: impl Fn(V128) -> u32, dst: Dst, src: Reg) -> Flow {
     let v = f(s.r128(src));
     s.w(dst, v as u64);
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v_extract(
     s: &mut State,
     f: impl Fn(V128, u8) -> u64,
@@ -111,7 +111,7 @@ pub(super) fn v_extract(
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v_replace(
     s: &mut State,
     f: impl Fn(V128, u64, u8) -> V128,
@@ -129,7 +129,7 @@ pub(super) fn v_replace(
 ///
 /// # Safety
 /// `p` must be valid for reads of `width` bytes (at most 16).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 unsafe fn read_bytes(p: *const u8, width: usize) -> V128 {
     let mut b = [0u8; 16];
     // SAFETY: the caller guarantees `width` (at most 16) readable bytes at `p`; `b` is a
@@ -140,7 +140,7 @@ unsafe fn read_bytes(p: *const u8, width: usize) -> V128 {
 
 /// A load of kind `kind` from memory 0 (32-bit) at `(addr + imm) mod 2^32 + offset`.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v_load(
     s: &mut State,
     cx: &mut Ctx,
@@ -162,7 +162,7 @@ pub(super) fn v_load(
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v128_store(
     s: &mut State,
     cx: &mut Ctx,
@@ -181,13 +181,13 @@ pub(super) fn v128_store(
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v128_const(s: &mut State, _cx: &mut Ctx, dst: Dst, lo: u64, hi: u64) -> Flow {
     s.w128(dst, simd::from_u128(lo as u128 | (hi as u128) << 64));
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn i8x16_shuffle(
     s: &mut State,
     _cx: &mut Ctx,
@@ -202,14 +202,14 @@ pub(super) fn i8x16_shuffle(
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn copy128(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg) -> Flow {
     let v = s.r128(src);
     s.w128(dst, v);
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn select128(s: &mut State, _cx: &mut Ctx, dst: Dst, cond: Reg, a: Reg, b: Reg) -> Flow {
     let v = if s.r(cond) as u32 != 0 {
         s.r128(a)
@@ -220,7 +220,7 @@ pub(super) fn select128(s: &mut State, _cx: &mut Ctx, dst: Dst, cond: Reg, a: Re
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn global_get128(s: &mut State, cx: &mut Ctx, dst: Dst, idx: u32) -> Flow {
     let inst = cx.cur.inst;
     let store = cx.store();
@@ -229,7 +229,7 @@ pub(super) fn global_get128(s: &mut State, cx: &mut Ctx, dst: Dst, idx: u32) -> 
     s.next()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn global_set128(s: &mut State, cx: &mut Ctx, src: Reg, idx: u32) -> Flow {
     let inst = cx.cur.inst;
     let v = simd::to_u128(s.r128(src));
@@ -277,7 +277,7 @@ fn store_any(
     Ok(())
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v128_load_mem(
     s: &mut State,
     cx: &mut Ctx,
@@ -297,7 +297,7 @@ pub(super) fn v128_load_mem(
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v128_store_mem(
     s: &mut State,
     cx: &mut Ctx,
@@ -316,7 +316,7 @@ pub(super) fn v128_store_mem(
 }
 
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v128_load_lane(
     s: &mut State,
     cx: &mut Ctx,
@@ -340,7 +340,7 @@ pub(super) fn v128_load_lane(
 }
 
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v128_store_lane(
     s: &mut State,
     cx: &mut Ctx,
