@@ -22,7 +22,10 @@ pub type HostFunc = Arc<dyn Fn(&mut Store, &[Val], &mut [Val]) -> Result<(), Tra
 /// for a `v128`: low half first), and the function writes its results the same way from
 /// cell 0. The slice is as long as the longer of the two. No `Val` is built on the way:
 /// this is what typed host functions (`Func::wrap`) use.
-pub type CellHostFunc = Arc<dyn Fn(&mut Store, &mut [u64]) -> Result<(), Trap> + Send + Sync>;
+pub type CellHostFunc = Arc<CellHostFn>;
+
+/// The closure behind a [`CellHostFunc`].
+pub type CellHostFn = dyn Fn(&mut Store, &mut [u64]) -> Result<(), Trap> + Send + Sync;
 
 /// The most cells a [`CellHostFunc`]'s arguments or results may take (a wider function
 /// goes through [`HostFunc`]).

@@ -28,8 +28,8 @@ use super::Op;
 use super::{current, enter_code, memory_grow, table_grow, Current, Paused};
 use crate::num;
 use crate::store::{
-    cells, cells_of, from_bits, read_cells, write_cells, EpochUpdate, Frame, FuncEntity, HostCode,
-    Store, MAX_HOST_CELLS,
+    cells, cells_of, from_bits, read_cells, write_cells, CellHostFn, EpochUpdate, Frame,
+    FuncEntity, HostCode, Store, MAX_HOST_CELLS,
 };
 use crate::{Trap, Val};
 use spindle_decode::ValType;
@@ -1536,7 +1536,7 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn call_host_cells(
     store: &mut Store,
-    f: *const (dyn Fn(&mut Store, &mut [u64]) -> Result<(), Trap> + Send + Sync),
+    f: *const CellHostFn,
     (params, results): (usize, usize),
     at: usize,
     top: usize,
