@@ -65,8 +65,8 @@ fuzz_target!(|data: &[u8]| {
         let Ok(instance) = Linker::new(&engine).instantiate(&mut store, &module) else {
             continue;
         };
-        for (_, ext) in instance.exports(&store) {
-            let Extern::Func(f) = ext else { continue };
+        for export in instance.exports(&store) {
+            let Some(f) = export.into_func() else { continue };
             let ty = f.ty(&store);
             let Some(args) = ty
                 .params

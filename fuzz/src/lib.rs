@@ -223,7 +223,10 @@ pub fn run_case(bytes: &[u8]) -> Result<usize, String> {
         }
     };
 
-    let exports = s_inst.exports(&s_store);
+    let exports: Vec<(String, spindle::Extern)> = s_inst
+        .exports(&s_store)
+        .map(|e| (e.name().to_string(), e.into_extern()))
+        .collect();
     compare_state(&exports, &s_store, &w_inst, &w_store, "after instantiation")?;
     let mut calls = 0;
     for (name, ext) in &exports {

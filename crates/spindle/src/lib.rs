@@ -56,7 +56,7 @@ pub use func::{
     TypedResumableCall, TypedResumableInvocation, WasmParams, WasmResults, WasmTy,
 };
 pub use gc::GcRoot;
-pub use linker::{Instance, InstancePre, Linker};
+pub use linker::{Export, Instance, InstancePre, Linker};
 pub use objects::{Extern, Global, Memory, MemoryAccessError, Table, Tag};
 pub use spindle_decode::{
     AbstractHeapType, GlobalType, HeapType, Limits, MemoryType, Mutability, RefType, TableType,

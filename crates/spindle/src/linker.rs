@@ -26,7 +26,7 @@ use crate::{
 /// let mut store = Store::new(&engine, ());
 /// let instance = Instance::new(&mut store, &module, &[])?;
 /// assert_eq!(instance.get_global(&store, "answer").unwrap().get(&store).i32(), Some(42));
-/// let names: Vec<String> = instance.exports(&store).into_iter().map(|(n, _)| n).collect();
+/// let names: Vec<String> = instance.exports(&store).map(|e| e.name().to_string()).collect();
 /// assert_eq!(names, ["answer", "memory"]);
 /// assert!(matches!(instance.get_export(&store, "memory"), Some(Extern::Memory(_))));
 /// # Ok::<(), spindle::Error>(())
@@ -93,14 +93,63 @@ impl Instance {
     }
 
     /// Every export, in definition order.
-    pub fn exports(&self, store: impl AsContext) -> Vec<(String, Extern)> {
+    pub fn exports(&self, store: impl AsContext) -> impl ExactSizeIterator<Item = Export> {
         let s = store.as_context().inner;
         check_store(self.store, s.id);
         let inst = &s.instances[self.index as usize];
-        inst.export_names
+        let exports: Vec<Export> = inst
+            .export_names
             .iter()
-            .map(|n| (n.clone(), Extern::from_exec(s.id, inst.exports[n])))
-            .collect()
+            .map(|n| Export {
+                name: n.clone(),
+                definition: Extern::from_exec(s.id, inst.exports[n]),
+            })
+            .collect();
+        exports.into_iter()
+    }
+}
+
+/// An export of an instance: its name and what it names (see [`Instance::exports`]).
+#[derive(Clone, Debug)]
+pub struct Export {
+    name: String,
+    definition: Extern,
+}
+
+impl Export {
+    /// The export's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What the export names.
+    pub fn into_extern(self) -> Extern {
+        self.definition
+    }
+
+    /// The function, if the export is one.
+    pub fn into_func(self) -> Option<Func> {
+        self.definition.into_func()
+    }
+
+    /// The table, if the export is one.
+    pub fn into_table(self) -> Option<Table> {
+        self.definition.into_table()
+    }
+
+    /// The memory, if the export is one.
+    pub fn into_memory(self) -> Option<Memory> {
+        self.definition.into_memory()
+    }
+
+    /// The global, if the export is one.
+    pub fn into_global(self) -> Option<Global> {
+        self.definition.into_global()
+    }
+
+    /// The tag, if the export is one.
+    pub fn into_tag(self) -> Option<Tag> {
+        self.definition.into_tag()
     }
 }
 
@@ -284,8 +333,9 @@ impl<T: 'static> Linker<T> {
         module: &str,
         instance: Instance,
     ) -> Result<&mut Self> {
-        for (name, ext) in instance.exports(&store) {
-            self.define(&store, module, &name, ext)?;
+        for export in instance.exports(&store) {
+            let name = export.name().to_string();
+            self.define(&store, module, &name, export.into_extern())?;
         }
         Ok(self)
     }

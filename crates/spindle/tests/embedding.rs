@@ -4,9 +4,9 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use spindle::{
-    Caller, Config, Engine, Error, Extern, Func, FuncType, Global, GlobalType, Instance, Linker,
-    Memory, MemoryType, Module, Mutability, RefType, ResumableCall, Store, Table, TableType, Tag,
-    Trap, Val, ValType,
+    AsContextMut, Caller, Config, Engine, Error, Extern, Func, FuncType, Global, GlobalType,
+    Instance, Linker, Memory, MemoryType, Module, Mutability, RefType, ResumableCall, Store, Table,
+    TableType, Tag, Trap, Val, ValType,
 };
 
 const COUNTER: &str = r#"(module
@@ -693,6 +693,56 @@ fn f10_epoch_interruption_traps_continues_or_suspends() {
     store.set_epoch_deadline(0);
     let err = spin.call(&mut store, 10).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Interrupt));
+}
+
+/// A deadline a host function sets while Wasm runs takes effect at the next check of the
+/// same run (the interpreter keeps a copy of the deadline and reads it again after host
+/// code), both ways: brought forward and pushed back.
+#[test]
+fn f10_a_deadline_set_by_a_host_function_applies_to_the_running_call() {
+    let engine = Engine::new(Config::new().epoch_interruption(true)).unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (import "h" "tick" (func $tick (param i32)))
+          (func (export "run") (param $n i32) (result i32)
+            (local $i i32)
+            (loop $l
+              (call $tick (local.get $i))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+            (local.get $i)))"#,
+    )
+    .unwrap();
+    type Plan = Option<(i32, u64, bool)>;
+    let mut linker = Linker::<Plan>::new(&engine);
+    linker
+        .func_wrap("h", "tick", |mut caller: Caller<'_, Plan>, i: i32| {
+            // At iteration `at`, maybe tick the clock twice, then set the deadline `ticks`
+            // beyond now.
+            if let Some((at, ticks, tick_clock)) = *caller.data() {
+                if i == at {
+                    if tick_clock {
+                        caller.engine().increment_epoch();
+                        caller.engine().increment_epoch();
+                    }
+                    caller.as_context_mut().set_epoch_deadline(ticks);
+                }
+            }
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, None);
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance.get_typed_func::<i32, i32>(&store, "run").unwrap();
+    // Brought forward to now: the loop header check after iteration 100 stops the call.
+    store.set_epoch_deadline(10);
+    *store.data_mut() = Some((100, 0, false));
+    let err = run.call(&mut store, 1_000).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Interrupt));
+    // Pushed back as the clock passes the old deadline: the call runs to its end.
+    store.set_epoch_deadline(1);
+    *store.data_mut() = Some((0, 10, true));
+    assert_eq!(run.call(&mut store, 1_000).unwrap(), 1_000);
 }
 
 /// From review: the caller's instance, results of host functions the host calls, the

@@ -94,6 +94,10 @@ pub(crate) struct Ctx {
     /// store keeps its `Arc` and refuses to replace it while a call runs
     /// (`Store::set_epoch_counter`).
     pub epoch: *const AtomicU64,
+    /// The store's epoch deadline, kept here for the same reason: an `Epoch` check then
+    /// reads nothing of the store. Only host code changes the store's value (a host
+    /// function, the epoch callback), so it is read again after each.
+    pub epoch_deadline: u64,
     /// Whether a stop that can be resumed (out of fuel, an epoch yield, a host function's
     /// error) suspends this run rather than ending it: then its trap is dropped, and no
     /// backtrace is taken for it.
@@ -121,6 +125,7 @@ impl Ctx {
             entry_depth,
             trap: None,
             epoch,
+            epoch_deadline: store.epoch_deadline,
             suspendable,
             spill: State {
                 ip: std::ptr::null(),
@@ -1366,7 +1371,9 @@ fn enter_callee(cx: &mut Ctx, ip: *const Op, callee: u32, base: usize) -> *const
         let depth = store.frames.len();
         store.host_frames.push((frame, depth));
         let r = call_host(cx, callee, base);
-        cx.store().host_frames.pop();
+        let store = cx.store();
+        store.host_frames.pop();
+        cx.epoch_deadline = store.epoch_deadline;
         return match r {
             Ok(()) => ip.wrapping_add(1),
             Err(t) => {
@@ -1605,7 +1612,7 @@ pub(super) fn epoch(s: &mut State, cx: &mut Ctx) -> Flow {
     // SAFETY: `cx.epoch` points into the `Arc` the store holds, which it keeps for the
     // whole run (`Store::set_epoch_counter` refuses to replace it while a call runs).
     let now = unsafe { (*cx.epoch).load(Ordering::Relaxed) };
-    if now < cx.store().epoch_deadline {
+    if now < cx.epoch_deadline {
         s.next()
     } else {
         Flow::Slow
@@ -1650,15 +1657,21 @@ fn epoch_reached(s: &mut State, cx: &mut Ctx) -> Flow {
     // The new deadline counts from the counter's value now (the callback may have waited).
     let now = cx.store().epoch_counter().load(Ordering::Relaxed);
     let store = cx.store();
+    // Whatever happens next, the check reads the deadline as the store has it.
+    let r = r.map(|update| {
+        let (EpochUpdate::Continue(delta) | EpochUpdate::Yield(delta)) = update;
+        store.epoch_deadline = now.saturating_add(delta);
+        update
+    });
+    cx.epoch_deadline = store.epoch_deadline;
+    let store = cx.store();
     match r {
-        Ok(EpochUpdate::Continue(delta)) => {
-            store.epoch_deadline = now.saturating_add(delta);
+        Ok(EpochUpdate::Continue(_)) => {
             // The callback may have grown a memory or the register stack (by calling Wasm).
             s.sync(cx);
             s.next()
         }
-        Ok(EpochUpdate::Yield(delta)) => {
-            store.epoch_deadline = now.saturating_add(delta);
+        Ok(EpochUpdate::Yield(_)) => {
             // Stops as running out of fuel does, but resumes past the check, which has done
             // its work.
             // SAFETY: `ip` points into the current function's code (invariants of `State`).
