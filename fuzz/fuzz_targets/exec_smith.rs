@@ -8,7 +8,7 @@
 
 use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
-use spindle::{Config, Engine, Extern, Features, Linker, Module, Store, Translation, Val, ValType};
+use spindle::{Config, Engine, Features, Linker, Module, Store, Translation, Val, ValType};
 use spindle_testkit::smith::smith_module;
 
 /// A zero value of `t`, if it has one (non-nullable references have none).
@@ -66,7 +66,9 @@ fuzz_target!(|data: &[u8]| {
             continue;
         };
         for export in instance.exports(&store) {
-            let Some(f) = export.into_func() else { continue };
+            let Some(f) = export.into_func() else {
+                continue;
+            };
             let ty = f.ty(&store);
             let Some(args) = ty
                 .params

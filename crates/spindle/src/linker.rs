@@ -93,7 +93,8 @@ impl Instance {
     }
 
     /// Every export, in definition order.
-    pub fn exports(&self, store: impl AsContext) -> impl ExactSizeIterator<Item = Export> {
+    /// (The iterator owns its items: it does not hold the store borrowed.)
+    pub fn exports(&self, store: impl AsContext) -> std::vec::IntoIter<Export> {
         let s = store.as_context().inner;
         check_store(self.store, s.id);
         let inst = &s.instances[self.index as usize];

@@ -1658,11 +1658,9 @@ fn epoch_reached(s: &mut State, cx: &mut Ctx) -> Flow {
     let now = cx.store().epoch_counter().load(Ordering::Relaxed);
     let store = cx.store();
     // Whatever happens next, the check reads the deadline as the store has it.
-    let r = r.map(|update| {
-        let (EpochUpdate::Continue(delta) | EpochUpdate::Yield(delta)) = update;
+    if let Ok(EpochUpdate::Continue(delta) | EpochUpdate::Yield(delta)) = r {
         store.epoch_deadline = now.saturating_add(delta);
-        update
-    });
+    }
     cx.epoch_deadline = store.epoch_deadline;
     let store = cx.store();
     match r {
