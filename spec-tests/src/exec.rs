@@ -208,6 +208,15 @@ pub fn set_mode(translation: spindle::Translation, dispatch: spindle::Dispatch) 
     *MODE.lock().unwrap_or_else(|e| e.into_inner()) = (translation, dispatch);
 }
 
+/// Whether sessions compile fuel and epoch checks in (with fuel and a deadline no script
+/// reaches): the checks must change nothing a script can see.
+static CHECKS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes every later session compile fuel and epoch checks in, or not.
+pub fn set_checks(on: bool) {
+    CHECKS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The mode sessions use now.
 pub fn mode() -> (spindle::Translation, spindle::Dispatch) {
     *MODE.lock().unwrap_or_else(|e| e.into_inner())
@@ -219,14 +228,21 @@ impl Session {
         // Eager translation by default: a module the translator cannot take is known at
         // creation. `set_mode` runs the same scripts in the other modes.
         let (translation, dispatch) = mode();
+        let checks = CHECKS.load(std::sync::atomic::Ordering::Relaxed);
         let engine = Engine::new(
             Config::new()
                 .features(*features)
                 .translation(translation)
-                .dispatch(dispatch),
+                .dispatch(dispatch)
+                .consume_fuel(checks)
+                .epoch_interruption(checks),
         )
         .expect("every configuration is accepted");
         let mut store = Store::new(&engine, ());
+        if checks {
+            store.set_fuel(u64::MAX / 2).expect("fuel is on");
+            store.set_epoch_deadline(u64::MAX / 2);
+        }
         let mut linker = Linker::new(&engine);
         // `register` may name a module again: the later one wins, as in the reference
         // interpreter.

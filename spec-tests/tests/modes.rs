@@ -5,21 +5,28 @@
 //! whose folders hold the 11 directives Wasm 3.0 reversed), in
 //! the modes
 //! `tests/spec.rs` does not cover: lazy translation (bodies validated up front, translated on
-//! first call) and the portable loop dispatch, each combination run in full. Every directive
+//! first call) and the portable loop dispatch, each combination run in full, and eager
+//! threaded code with fuel and epoch checks compiled in. Every directive
 //! that runs passes in each, as in the default mode.
 
 use spindle::{Dispatch, Translation};
-use spindle_spec_tests::{exec::set_mode, run_suite};
+use spindle_spec_tests::{
+    exec::{set_checks, set_mode},
+    run_suite,
+};
 
 #[test]
 fn full_suites_pass_in_every_mode() {
+    // (translation, dispatch, whether fuel and epoch checks are compiled in)
     let modes = [
-        (Translation::Lazy, Dispatch::Threaded),
-        (Translation::Eager, Dispatch::Loop),
-        (Translation::Lazy, Dispatch::Loop),
+        (Translation::Lazy, Dispatch::Threaded, false),
+        (Translation::Eager, Dispatch::Loop, false),
+        (Translation::Lazy, Dispatch::Loop, false),
+        (Translation::Eager, Dispatch::Threaded, true),
     ];
-    for (translation, dispatch) in modes {
+    for (translation, dispatch, checks) in modes {
         set_mode(translation, dispatch);
+        set_checks(checks);
         // (suite, directives that must pass, whether some may be unsupported)
         let suites = [
             ("wasm-v1", 20_000, false),
@@ -58,7 +65,7 @@ fn full_suites_pass_in_every_mode() {
                 .expect("every configuration is accepted")
                 .dispatch();
             println!(
-                "{suite} ({translation:?}, {ran_on:?} dispatch): {} passed, {} failed, {} not run, in {:.1?}",
+                "{suite} ({translation:?}, {ran_on:?} dispatch, checks {checks}): {} passed, {} failed, {} not run, in {:.1?}",
                 total.passed,
                 total.failed,
                 total.not_run,

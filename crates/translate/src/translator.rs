@@ -639,6 +639,7 @@ impl<'m> Translator<'m> {
             }
         }
         fv.finish(&reader)?;
+        self.drop_needless_entry_epoch();
         self.thread_jumps();
         self.use_accumulator();
         debug_assert_eq!(self.code.len(), self.offsets.len());
@@ -652,6 +653,42 @@ impl<'m> Translator<'m> {
             handlers: core::mem::take(&mut self.handlers).into_boxed_slice(),
             gc_maps: core::mem::take(&mut self.gc_maps).into_boxed_slice(),
         })
+    }
+
+    /// Removes the function-entry `Epoch` of a function that calls nothing. The entry check
+    /// exists to stop unbounded chains of calls (recursion has no loop header to check
+    /// at); every function in such a chain calls, so keeps its check, and a function that
+    /// calls nothing runs for a bounded time except around its loops, whose headers check.
+    /// (The check is the first instruction, or the second after a fuel charge: no branch
+    /// crosses it, so removing it shifts every later position by one and leaves every
+    /// relative branch as it is.)
+    fn drop_needless_entry_epoch(&mut self) {
+        let at = usize::from(self.fuel);
+        if !self.epoch
+            || !matches!(self.code.get(at), Some(Instr::Epoch {}))
+            || self.code.iter().any(Instr::is_call)
+        {
+            return;
+        }
+        self.code.remove(at);
+        self.offsets.remove(at);
+        let at = at as u32;
+        self.gc_maps.retain(|m| m.at != at);
+        let shift = |i: &mut u32| {
+            if *i > at {
+                *i -= 1;
+            }
+        };
+        for map in &mut self.gc_maps {
+            shift(&mut map.at);
+        }
+        for region in &mut self.handlers {
+            shift(&mut region.start);
+            shift(&mut region.end);
+            for catch in region.catches.iter_mut() {
+                shift(&mut catch.pad);
+            }
+        }
     }
 
     /// Branches that land on a `Br` go straight to its target, and a `Copy` followed by a
