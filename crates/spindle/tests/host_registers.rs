@@ -5,15 +5,31 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use spindle::{Caller, Engine, Func, Linker, Module, Store, Val, V128};
+use spindle::{
+    Caller, Engine, Func, Instance, Linker, Module, Store, TypedFunc, Val, WasmParams, WasmResults,
+    V128,
+};
 
 const NAN_PAYLOAD: u32 = 0x7fa0_0001;
 
+/// Instantiates `wat` with the host functions `define` adds, and the typed export "run".
+fn setup<P: WasmParams, R: WasmResults>(
+    wat: &str,
+    define: impl FnOnce(&mut Linker<()>),
+) -> (Store<()>, Instance, TypedFunc<P, R>) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut linker = Linker::<()>::new(&engine);
+    define(&mut linker);
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance.get_typed_func::<P, R>(&mut store, "run").unwrap();
+    (store, instance, run)
+}
+
 #[test]
 fn every_numeric_type_crosses_by_register_from_wasm() {
-    let engine = Engine::default();
-    let module = Module::new(
-        &engine,
+    let (mut store, instance, run) = setup::<(), V128>(
         r#"(module
           (import "h" "mix" (func $mix (param i32 i64 f32 f64 v128 i32)
                                        (result v128 f32 i64 i32 f64)))
@@ -30,34 +46,35 @@ fn every_numeric_type_crosses_by_register_from_wasm() {
             (global.set $j)
             (global.set $i)
             (global.set $f)))"#,
-    )
-    .unwrap();
-    let mut linker = Linker::<()>::new(&engine);
-    linker
-        .func_wrap(
-            "h",
-            "mix",
-            |a: i32, b: i64, c: f32, d: f64, e: V128, f: u32| -> (V128, f32, i64, i32, f64) {
-                assert_eq!((a, b, d, f), (-7, -9_000_000_000, -0.5, u32::MAX));
-                assert_eq!(c.to_bits(), NAN_PAYLOAD, "an f32's bits, NaN payload kept");
-                assert_eq!(e.as_u128(), 0x1112131415161718_0102030405060708);
-                // Results in another order, each changed.
-                let swapped = V128::from(e.as_u128().rotate_left(64));
-                (
-                    swapped,
-                    f32::from_bits(c.to_bits() + 1),
-                    b - 1,
-                    a * 2,
-                    d * 4.0,
+        |linker| {
+            linker
+                .func_wrap(
+                    "h",
+                    "mix",
+                    |a: i32,
+                     b: i64,
+                     c: f32,
+                     d: f64,
+                     e: V128,
+                     f: u32|
+                     -> (V128, f32, i64, i32, f64) {
+                        assert_eq!((a, b, d, f), (-7, -9_000_000_000, -0.5, u32::MAX));
+                        assert_eq!(c.to_bits(), NAN_PAYLOAD, "an f32's bits, NaN payload kept");
+                        assert_eq!(e.as_u128(), 0x1112131415161718_0102030405060708);
+                        // Results in another order, each changed.
+                        let swapped = V128::from(e.as_u128().rotate_left(64));
+                        (
+                            swapped,
+                            f32::from_bits(c.to_bits() + 1),
+                            b - 1,
+                            a * 2,
+                            d * 4.0,
+                        )
+                    },
                 )
-            },
-        )
-        .unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = linker.instantiate(&mut store, &module).unwrap();
-    let run = instance
-        .get_typed_func::<(), V128>(&mut store, "run")
-        .unwrap();
+                .unwrap();
+        },
+    );
     let v = run.call(&mut store, ()).unwrap();
     assert_eq!(v.as_u128(), 0x0102030405060708_1112131415161718);
     let global = |store: &mut Store<()>, name: &str| {
@@ -132,9 +149,7 @@ fn the_widest_signature_sixteen_vectors() {
 
 #[test]
 fn re_entry_that_grows_the_register_stack_returns_results_to_the_right_place() {
-    let engine = Engine::default();
-    let module = Module::new(
-        &engine,
+    let (mut store, _, run) = setup::<i32, i32>(
         r#"(module
           (import "h" "reenter" (func $reenter (param i32 i64) (result i64 i32)))
           ;; Deep enough to need more registers than a fresh store has.
@@ -152,29 +167,24 @@ fn re_entry_that_grows_the_register_stack_returns_results_to_the_right_place() {
             (local.set $k)
             (i32.add (i32.add (local.get $d) (i32.wrap_i64 (local.get $k)))
                      (i32.wrap_i64 (local.get $keep)))))"#,
-    )
-    .unwrap();
-    let mut linker = Linker::<()>::new(&engine);
-    linker
-        .func_wrap(
-            "h",
-            "reenter",
-            |mut caller: Caller<'_, ()>, n: i32, k: i64| -> spindle::Result<(i64, i32)> {
-                let deep = caller
-                    .get_export("deep")
-                    .and_then(|e| e.into_func())
-                    .unwrap()
-                    .typed::<i32, i32>(&caller)?;
-                let depth = deep.call(&mut caller, n)?;
-                Ok((k, depth))
-            },
-        )
-        .unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = linker.instantiate(&mut store, &module).unwrap();
-    let run = instance
-        .get_typed_func::<i32, i32>(&mut store, "run")
-        .unwrap();
+        |linker| {
+            linker
+                .func_wrap(
+                    "h",
+                    "reenter",
+                    |mut caller: Caller<'_, ()>, n: i32, k: i64| -> spindle::Result<(i64, i32)> {
+                        let deep = caller
+                            .get_export("deep")
+                            .and_then(|e| e.into_func())
+                            .unwrap()
+                            .typed::<i32, i32>(&caller)?;
+                        let depth = deep.call(&mut caller, n)?;
+                        Ok((k, depth))
+                    },
+                )
+                .unwrap();
+        },
+    );
     for n in [0, 1, 2000] {
         assert_eq!(run.call(&mut store, n).unwrap(), n + 40 + 0x5555);
     }
@@ -193,29 +203,22 @@ impl std::error::Error for Refused {}
 
 #[test]
 fn errors_and_panics_of_register_host_functions_reach_the_embedder() {
-    let engine = Engine::default();
-    let module = Module::new(
-        &engine,
+    let (mut store, _, run) = setup::<i32, i32>(
         r#"(module
           (import "h" "check" (func $check (param i32) (result i32)))
           (func (export "run") (param i32) (result i32) (call $check (local.get 0))))"#,
-    )
-    .unwrap();
-    let mut linker = Linker::<()>::new(&engine);
-    linker
-        .func_wrap("h", "check", |x: u32| -> spindle::Result<u32> {
-            match x {
-                0 => panic!("zero"),
-                x if x > 100 => Err(Refused(x).into()),
-                x => Ok(x + 1),
-            }
-        })
-        .unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = linker.instantiate(&mut store, &module).unwrap();
-    let run = instance
-        .get_typed_func::<i32, i32>(&mut store, "run")
-        .unwrap();
+        |linker| {
+            linker
+                .func_wrap("h", "check", |x: u32| -> spindle::Result<u32> {
+                    match x {
+                        0 => panic!("zero"),
+                        x if x > 100 => Err(Refused(x).into()),
+                        x => Ok(x + 1),
+                    }
+                })
+                .unwrap();
+        },
+    );
     let e = run.call(&mut store, 101).unwrap_err();
     assert_eq!(e.downcast_ref::<Refused>().map(|r| r.0), Some(101));
     let hook = std::panic::take_hook();
@@ -256,9 +259,7 @@ fn the_embedder_calls_register_host_functions_directly_and_typed() {
 
 #[test]
 fn references_still_cross_as_values() {
-    let engine = Engine::default();
-    let module = Module::new(
-        &engine,
+    let (mut store, _, run) = setup::<(), (i32, i32, i32)>(
         r#"(module
           (import "h" "is_set" (func $is_set (param funcref i32) (result i32 funcref)))
           (func $f (export "f"))
@@ -268,19 +269,14 @@ fn references_still_cross_as_values() {
             (ref.is_null)
             (call $is_set (ref.null func) (i32.const 4))
             (drop)))"#,
-    )
-    .unwrap();
-    let mut linker = Linker::<()>::new(&engine);
-    linker
-        .func_wrap("h", "is_set", |f: Option<Func>, x: i32| {
-            (x * 10 + f.is_some() as i32, f)
-        })
-        .unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = linker.instantiate(&mut store, &module).unwrap();
-    let run = instance
-        .get_typed_func::<(), (i32, i32, i32)>(&mut store, "run")
-        .unwrap();
+        |linker| {
+            linker
+                .func_wrap("h", "is_set", |f: Option<Func>, x: i32| {
+                    (x * 10 + f.is_some() as i32, f)
+                })
+                .unwrap();
+        },
+    );
     // First call: 31 and a non-null reference back; second: 40 (its reference dropped).
     assert_eq!(run.call(&mut store, ()).unwrap(), (31, 0, 40));
 }
