@@ -24,6 +24,11 @@ pub use canon::*;
 pub use items::*;
 pub use types::*;
 
+use canon::read_canonical_function;
+use items::{read_alias, read_core_instance, read_export, read_import, read_instance};
+use items::read_start_function;
+use types::{read_component_type, read_core_type};
+
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 

@@ -1,0 +1,782 @@
+//! The component decoder, differentially against wasmparser 0.263.
+//!
+//! * Every component of the Component Model reference tests (`.wast` files, encoded with
+//!   `wast`): if wasmparser's validator (all features) accepts it, we decode it; whatever we
+//!   decode, wasmparser's parser (every item of every component section) accepts.
+//! * Truncations of the valid ones fail exactly where the prefix ends inside a section;
+//!   random mutations never panic and agree in the "validator accepts ⇒ we decode" direction.
+//! * Hand-written binaries with exact errors.
+//!
+//! The reference tests are read from `SPINDLE_COMPONENT_SUITE` or
+//! `/work/shared/testsuites/component-model`; when absent, the suite-driven tests print what
+//! they skipped and pass.
+
+#![cfg(feature = "component")]
+
+use std::path::{Path, PathBuf};
+
+use spindle_decode::component::{
+    read_preamble, Alias, CanonicalFunction, CanonicalOption, Component, ComponentType,
+    ComponentValType, DefinedType, Encoding, PrimitiveValType, SectionContents, Sort,
+    TypeDeclaration, TypeRef,
+};
+use spindle_decode::{BinaryReader, DecodeError};
+use wasmparser::{BinaryReaderError, FromReader, Parser, Payload, SectionLimited, Validator};
+use wast::parser::{self, ParseBuffer};
+use wast::{QuoteWat, Wast, WastDirective, WastExecute, Wat};
+
+const SUITE_ENV: &str = "SPINDLE_COMPONENT_SUITE";
+const SUITE_DEFAULT: &str = "/work/shared/testsuites/component-model";
+
+fn suite_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os(SUITE_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(SUITE_DEFAULT));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!(
+            "SKIPPED: the Component Model reference tests are absent ({} is not a directory; \
+             set {SUITE_ENV}): suite agreement, truncation and mutation tests not run",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn wast_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            wast_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "wast") {
+            out.push(path);
+        }
+    }
+}
+
+/// A component of a `.wast` file, encoded.
+struct Case {
+    line: usize,
+    directive: &'static str,
+    bytes: Vec<u8>,
+}
+
+/// What a file gave: its components, and how many could not be encoded (with why).
+#[derive(Default)]
+struct FileCases {
+    cases: Vec<Case>,
+    not_encodable: Vec<(usize, String)>,
+}
+
+fn is_component(q: &QuoteWat<'_>) -> bool {
+    matches!(
+        q,
+        QuoteWat::Wat(Wat::Component(_)) | QuoteWat::QuoteComponent(..)
+    )
+}
+
+fn collect(directives: Vec<WastDirective<'_>>, text: &str, out: &mut FileCases) {
+    for directive in directives {
+        let line = directive.span().linecol_in(text).0 + 1;
+        let (name, encoded) = match directive {
+            WastDirective::Module(mut q) | WastDirective::ModuleDefinition(mut q)
+                if is_component(&q) =>
+            {
+                ("component", q.encode())
+            }
+            WastDirective::AssertMalformed { mut module, .. }
+            | WastDirective::AssertMalformedCustom { mut module, .. }
+                if is_component(&module) =>
+            {
+                ("assert_malformed", module.encode())
+            }
+            WastDirective::AssertInvalid { mut module, .. }
+            | WastDirective::AssertInvalidCustom { mut module, .. }
+                if is_component(&module) =>
+            {
+                ("assert_invalid", module.encode())
+            }
+            WastDirective::AssertUnlinkable {
+                module: mut w @ Wat::Component(_),
+                ..
+            } => ("assert_unlinkable", w.encode()),
+            WastDirective::AssertTrap {
+                exec: WastExecute::Wat(mut w @ Wat::Component(_)),
+                ..
+            }
+            | WastDirective::AssertReturn {
+                exec: WastExecute::Wat(mut w @ Wat::Component(_)),
+                ..
+            }
+            | WastDirective::AssertException {
+                exec: WastExecute::Wat(mut w @ Wat::Component(_)),
+                ..
+            }
+            | WastDirective::AssertSuspension {
+                exec: WastExecute::Wat(mut w @ Wat::Component(_)),
+                ..
+            } => ("instantiation", w.encode()),
+            WastDirective::Thread(thread) => {
+                collect(thread.directives, text, out);
+                continue;
+            }
+            _ => continue,
+        };
+        match encoded {
+            Ok(bytes) => out.cases.push(Case {
+                line,
+                directive: name,
+                bytes,
+            }),
+            Err(e) => out
+                .not_encodable
+                .push((line, e.to_string().lines().next().unwrap_or("").to_string())),
+        }
+    }
+}
+
+fn file_cases(path: &Path) -> Result<FileCases, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let buf = ParseBuffer::new(&text).map_err(|e| e.to_string())?;
+    let wast = parser::parse::<Wast>(&buf).map_err(|e| e.to_string())?;
+    let mut out = FileCases::default();
+    collect(wast.directives, &text, &mut out);
+    Ok(out)
+}
+
+/// Our decoder, nested core modules included (decoded with `Module::parse`).
+fn decode_deep(bytes: &[u8]) -> Result<(), DecodeError> {
+    fn modules(c: &Component<'_>) -> Result<(), DecodeError> {
+        for m in c.modules() {
+            m.parse()?;
+        }
+        c.components().try_for_each(modules)
+    }
+    modules(&Component::parse(bytes)?)
+}
+
+fn drain<'a, T: FromReader<'a>>(r: SectionLimited<'a, T>) -> Result<(), BinaryReaderError> {
+    for item in r {
+        item?;
+    }
+    Ok(())
+}
+
+/// wasmparser's parser over everything: every payload, nested ones included, and every item
+/// of every component section (core sections are left to its validator). An unknown section
+/// counts as malformed (its validator rejects them).
+fn wasmparser_parse(bytes: &[u8]) -> Result<(), String> {
+    let fail = |e: BinaryReaderError| format!("{} (at offset 0x{:x})", e.message(), e.offset());
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.map_err(fail)? {
+            Payload::InstanceSection(r) => drain(r).map_err(fail)?,
+            Payload::CoreTypeSection(r) => drain(r).map_err(fail)?,
+            Payload::ComponentInstanceSection(r) => drain(r).map_err(fail)?,
+            Payload::ComponentAliasSection(r) => drain(r).map_err(fail)?,
+            Payload::ComponentTypeSection(r) => drain(r).map_err(fail)?,
+            Payload::ComponentCanonicalSection(r) => drain(r).map_err(fail)?,
+            Payload::ComponentImportSection(r) => drain(r).map_err(fail)?,
+            Payload::ComponentExportSection(r) => drain(r).map_err(fail)?,
+            Payload::UnknownSection { id, range, .. } => {
+                return Err(format!("unknown section {id} (at offset 0x{:x})", range.start))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether wasmparser's validator, with every feature, accepts the bytes as a component.
+fn wasmparser_valid_component(bytes: &[u8]) -> Result<(), String> {
+    Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(bytes)
+        .map_err(|e| format!("{} (at offset 0x{:x})", e.message(), e.offset()))?;
+    if Parser::is_component(bytes) {
+        Ok(())
+    } else {
+        Err("a core module, not a component".to_string())
+    }
+}
+
+fn is_core_module(bytes: &[u8]) -> bool {
+    read_preamble(&mut BinaryReader::new(bytes, 0)).ok() == Some(Encoding::Module)
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    components: usize,
+    decoded: usize,
+    rejected: usize,
+    wasmparser_valid: usize,
+    agreements: usize,
+    disagreements: usize,
+    core_module_binaries: usize,
+    not_encodable: usize,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.components += o.components;
+        self.decoded += o.decoded;
+        self.rejected += o.rejected;
+        self.wasmparser_valid += o.wasmparser_valid;
+        self.agreements += o.agreements;
+        self.disagreements += o.disagreements;
+        self.core_module_binaries += o.core_module_binaries;
+        self.not_encodable += o.not_encodable;
+    }
+}
+
+/// One component's verdicts; a disagreement is returned as its description.
+fn check_case(bytes: &[u8]) -> (bool, bool, Option<String>) {
+    let ours = Component::parse(bytes);
+    let deep = ours.as_ref().map_err(Clone::clone).and_then(|_| decode_deep(bytes));
+    let valid = wasmparser_valid_component(bytes);
+    let parsed = wasmparser_parse(bytes);
+    let disagreement = match (&ours, &deep, &valid, &parsed) {
+        (Err(e), _, Ok(()), _) => Some(format!(
+            "wasmparser validates it, we reject it: {e} (byte 0x{:x})",
+            e.offset()
+        )),
+        (Ok(_), Err(e), Ok(()), _) => Some(format!(
+            "wasmparser validates it, our core decoder rejects a nested module: {e}"
+        )),
+        (Ok(_), Ok(()), _, Err(wp)) => Some(format!(
+            "we decode it, wasmparser's parser rejects it: {wp}"
+        )),
+        _ => None,
+    };
+    (ours.is_ok(), valid.is_ok(), disagreement)
+}
+
+fn suite_cases() -> Option<Vec<(String, Result<FileCases, String>)>> {
+    let dir = suite_dir()?;
+    let mut files = Vec::new();
+    wast_files(&dir, &mut files);
+    Some(
+        files
+            .iter()
+            .map(|p| {
+                let name = p.strip_prefix(&dir).unwrap_or(p).display().to_string();
+                (name, file_cases(p))
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn reference_suite_agrees_with_wasmparser() {
+    let Some(files) = suite_cases() else { return };
+    let mut total = Counts::default();
+    let mut failures = Vec::new();
+    let mut unparsed = Vec::new();
+    println!(
+        "{:<58} {:>5} {:>7} {:>8} {:>6} {:>6} {:>6}",
+        "file", "comps", "decoded", "rejected", "wp-ok", "agree", "DIS"
+    );
+    for (name, cases) in &files {
+        let cases = match cases {
+            Ok(c) => c,
+            Err(e) => {
+                let first = e.lines().next().unwrap_or("");
+                println!("{name:<58} SKIPPED: wast 263 cannot parse the file: {first}");
+                unparsed.push(name.clone());
+                continue;
+            }
+        };
+        let mut counts = Counts {
+            not_encodable: cases.not_encodable.len(),
+            ..Counts::default()
+        };
+        for case in &cases.cases {
+            counts.components += 1;
+            if is_core_module(&case.bytes) {
+                counts.core_module_binaries += 1;
+            }
+            let (decoded, valid, disagreement) = check_case(&case.bytes);
+            counts.decoded += decoded as usize;
+            counts.rejected += !decoded as usize;
+            counts.wasmparser_valid += valid as usize;
+            match disagreement {
+                None => counts.agreements += 1,
+                Some(d) => {
+                    counts.disagreements += 1;
+                    failures.push(format!("{name}:{} ({}): {d}", case.line, case.directive));
+                }
+            }
+        }
+        println!(
+            "{name:<58} {:>5} {:>7} {:>8} {:>6} {:>6} {:>6}{}",
+            counts.components,
+            counts.decoded,
+            counts.rejected,
+            counts.wasmparser_valid,
+            counts.agreements,
+            counts.disagreements,
+            if counts.not_encodable > 0 {
+                format!("  ({} not encodable by wast)", counts.not_encodable)
+            } else {
+                String::new()
+            }
+        );
+        total.add(&counts);
+    }
+    println!(
+        "TOTAL: {} files ({} not parsable by wast 263), {} components: {} decoded, {} rejected; \
+         wasmparser validates {}; {} agreements, {} disagreements; {} core-module binaries in \
+         component position; {} quoted components wast could not encode",
+        files.len(),
+        unparsed.len(),
+        total.components,
+        total.decoded,
+        total.rejected,
+        total.wasmparser_valid,
+        total.agreements,
+        total.disagreements,
+        total.core_module_binaries,
+        total.not_encodable
+    );
+    for f in &failures {
+        println!("DISAGREEMENT {f}");
+    }
+    assert!(total.components > 0, "no component found in the suite");
+    assert!(failures.is_empty(), "{} disagreements", failures.len());
+}
+
+/// The components of the suite that wasmparser validates (and that we decode).
+fn valid_components() -> Option<Vec<(String, Vec<u8>)>> {
+    let files = suite_cases()?;
+    let mut out = Vec::new();
+    for (name, cases) in files {
+        let Ok(cases) = cases else { continue };
+        for case in cases.cases {
+            if wasmparser_valid_component(&case.bytes).is_ok() && Component::parse(&case.bytes).is_ok() {
+                out.push((format!("{name}:{}", case.line), case.bytes));
+            }
+        }
+    }
+    Some(out)
+}
+
+#[test]
+fn truncations_fail_exactly_inside_sections() {
+    let Some(components) = valid_components() else { return };
+    // Every truncation of every component up to this many in all; beyond it, a stride.
+    const BUDGET: usize = 400_000;
+    let total_len: usize = components.iter().map(|(_, b)| b.len()).sum();
+    let stride = total_len.div_ceil(BUDGET).max(1);
+    let (mut checked, mut ok_prefixes) = (0usize, 0usize);
+    for (at, bytes) in &components {
+        let component = Component::parse(bytes).unwrap();
+        let mut boundaries: Vec<usize> = vec![8];
+        boundaries.extend(component.sections.iter().map(|s| s.end));
+        let mut len = 0;
+        while len < bytes.len() {
+            let prefix = &bytes[..len];
+            let result = Component::parse(prefix);
+            let well_formed = boundaries.binary_search(&len).is_ok();
+            match (&result, well_formed) {
+                (Ok(_), true) => ok_prefixes += 1,
+                (Err(_), false) => {}
+                (Ok(_), false) => panic!("{at}: a truncation to {len} bytes decodes"),
+                (Err(e), true) => {
+                    panic!("{at}: the prefix of {len} bytes ends at a section boundary: {e}")
+                }
+            }
+            checked += 1;
+            len += if len < 16 { 1 } else { stride };
+        }
+    }
+    println!(
+        "truncations: {checked} checked over {} components (stride {stride}); {ok_prefixes} \
+         prefixes at section boundaries decoded, the others all failed",
+        components.len()
+    );
+    assert!(checked > 0);
+}
+
+/// xorshift64*: deterministic, dependency-free.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
+    const INTERESTING: [u8; 8] = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x40, 0x12, 0x63];
+    for _ in 0..1 + rng.below(3) {
+        if bytes.is_empty() {
+            bytes.push(rng.next() as u8);
+            continue;
+        }
+        let at = rng.below(bytes.len());
+        match rng.below(5) {
+            0 => bytes[at] = rng.next() as u8,
+            1 => bytes[at] ^= 1 << rng.below(8),
+            2 => bytes[at] = INTERESTING[rng.below(INTERESTING.len())],
+            3 => bytes.insert(at, rng.next() as u8),
+            _ => {
+                bytes.remove(at);
+            }
+        }
+    }
+}
+
+#[test]
+fn mutations_never_panic_and_agree() {
+    let Some(components) = valid_components() else { return };
+    assert!(!components.is_empty(), "no valid component in the suite");
+    const MUTATIONS: usize = 50_000;
+    let mut rng = Rng(0x5eed_c0de_2026_1204);
+    let (mut decoded, mut rejected, mut wasmparser_valid) = (0usize, 0usize, 0usize);
+    let mut lenient = 0usize;
+    let mut failures = Vec::new();
+    for i in 0..MUTATIONS {
+        let (at, original) = &components[rng.below(components.len())];
+        let mut bytes = original.clone();
+        mutate(&mut rng, &mut bytes);
+        let ours = std::panic::catch_unwind(|| Component::parse(&bytes).map(|_| ()));
+        let ours = match ours {
+            Ok(r) => r,
+            Err(_) => {
+                failures.push(format!("mutation {i} of {at}: the decoder panicked"));
+                continue;
+            }
+        };
+        let valid = wasmparser_valid_component(&bytes).is_ok();
+        wasmparser_valid += valid as usize;
+        match ours {
+            Ok(()) => {
+                decoded += 1;
+                if decode_deep(&bytes).is_ok() && wasmparser_parse(&bytes).is_err() {
+                    lenient += 1;
+                }
+            }
+            Err(e) => {
+                rejected += 1;
+                if valid {
+                    failures.push(format!(
+                        "mutation {i} of {at}: wasmparser validates it, we reject it: {e}"
+                    ));
+                }
+            }
+        }
+    }
+    println!(
+        "mutations: {MUTATIONS} (seed 0x5eedc0de20261204): {decoded} decoded, {rejected} \
+         rejected; wasmparser validates {wasmparser_valid}; {} disagreements; {lenient} decoded \
+         by us (nested modules included) but rejected by wasmparser's parser",
+        failures.len()
+    );
+    for f in failures.iter().take(20) {
+        println!("DISAGREEMENT {f}");
+    }
+    assert!(failures.is_empty(), "{} disagreements", failures.len());
+}
+
+// Hand-written binaries.
+
+const PREAMBLE: [u8; 8] = *b"\0asm\x0d\x00\x01\x00";
+
+fn leb(mut n: usize, out: &mut Vec<u8>) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn section(id: u8, contents: &[u8]) -> Vec<u8> {
+    let mut out = vec![id];
+    leb(contents.len(), &mut out);
+    out.extend_from_slice(contents);
+    out
+}
+
+fn component(sections: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = PREAMBLE.to_vec();
+    for s in sections {
+        out.extend_from_slice(s);
+    }
+    out
+}
+
+fn error_of(bytes: &[u8]) -> DecodeError {
+    match Component::parse(bytes) {
+        Ok(c) => panic!("decoded: {c:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn wrong_layer_or_version() {
+    let e = error_of(b"\0asm\x0d\x00\x02\x00");
+    assert_eq!(e.offset(), 4);
+    assert_eq!(e.message(), "unknown binary version 0x000d and layer 0x0002");
+
+    let e = error_of(b"\0asm\x01\x00\x00\x00");
+    assert_eq!(e.offset(), 0);
+    assert_eq!(
+        e.message(),
+        "expected a component, found a core module (version 1, layer 0)"
+    );
+
+    // A component in a core module section: its preamble is at 8 + 2.
+    let e = error_of(&component(&[section(1, &PREAMBLE)]));
+    assert_eq!(e.offset(), 10);
+    assert_eq!(
+        e.message(),
+        "expected a core module, found a component (version 0x0d, layer 1)"
+    );
+
+    // A core module in a component section.
+    let e = error_of(&component(&[section(4, b"\0asm\x01\x00\x00\x00")]));
+    assert_eq!(e.offset(), 10);
+    assert_eq!(
+        e.message(),
+        "expected a component, found a core module (version 1, layer 0)"
+    );
+
+    let e = error_of(b"\0asm\x0d\x00\x01");
+    assert!(e.is_eof(), "{e}");
+    let e = error_of(b"\0ASM\x0d\x00\x01\x00");
+    assert_eq!((e.offset(), e.message()), (0, "magic header not detected"));
+}
+
+#[test]
+fn counts_beyond_the_bytes_left_or_the_limits() {
+    // A type section claiming 5 types in 1 byte: the end of the section (8 + 2 + 2) is where
+    // the input runs out.
+    let e = error_of(&component(&[section(7, &[0x05, 0x73])]));
+    assert!(e.is_eof(), "{e}");
+    assert_eq!(e.offset(), 12);
+
+    // 11 canonical options (the limit is 10); the count is at 8 + 2 + 4.
+    let mut lower = vec![0x01, 0x01, 0x00, 0x00, 0x0b];
+    lower.extend_from_slice(&[0x00; 11]);
+    let e = error_of(&component(&[section(8, &lower)]));
+    assert_eq!(e.offset(), 14);
+    assert_eq!(
+        e.message(),
+        "canonical option count 11 exceeds the limit of 10"
+    );
+
+    // A section whose size goes past the end of the input.
+    let e = error_of(&[PREAMBLE.as_slice(), &[0x07, 0x05, 0x00]].concat());
+    assert_eq!(e.offset(), 9);
+    assert_eq!(
+        e.message(),
+        "section size mismatch: section 7 of 5 bytes goes past the end (1 bytes left)"
+    );
+
+    // Bytes left over at the end of a section.
+    let e = error_of(&component(&[section(7, &[0x01, 0x73, 0x73])]));
+    assert_eq!(e.offset(), 12);
+    assert_eq!(
+        e.message(),
+        "section size mismatch: 1 bytes left at the end of section 7"
+    );
+}
+
+#[test]
+fn unknown_opcodes_and_discriminants() {
+    // Form 0x60 is not a defined type (the type is at 8 + 2 + 1).
+    let e = error_of(&component(&[section(7, &[0x01, 0x60])]));
+    assert_eq!(e.offset(), 11);
+    assert_eq!(e.message(), "malformed component type: unknown form 0x60");
+
+    // Canon opcode 0x07 (`resource.drop async` in Binary.md) is not in wasmparser 0.263.
+    let e = error_of(&component(&[section(8, &[0x01, 0x07, 0x00])]));
+    assert_eq!(e.offset(), 11);
+    assert_eq!(e.message(), "malformed canonical function: unknown opcode 0x07");
+
+    // The retired `cancellable` flag of waitable-set.wait.
+    let e = error_of(&component(&[section(8, &[0x01, 0x20, 0x01, 0x00])]));
+    assert_eq!(e.offset(), 12);
+
+    // A value section (id 12) and an unknown section id.
+    let e = error_of(&component(&[section(12, &[0x00])]));
+    assert_eq!((e.offset(), e.message()), (8, "value sections (id 12) are not supported"));
+    let e = error_of(&component(&[section(13, &[])]));
+    assert_eq!((e.offset(), e.message()), (8, "malformed section id 13"));
+
+    // Two start sections.
+    let start = section(9, &[0x00, 0x00, 0x00]);
+    let e = error_of(&component(&[start.clone(), start]));
+    assert_eq!(e.offset(), 13);
+
+    // Invalid UTF-8 in a custom section's name.
+    let e = error_of(&component(&[section(0, &[0x02, 0xff, 0xfe])]));
+    assert_eq!((e.offset(), e.message()), (10, "malformed UTF-8 encoding"));
+}
+
+/// `levels` components nested in one another, and the offset of each one's preamble.
+fn nested_components(levels: usize) -> (Vec<u8>, Vec<usize>) {
+    let mut inner = PREAMBLE.to_vec();
+    for _ in 0..levels {
+        inner = component(&[section(4, &inner)]);
+    }
+    let mut starts = vec![0];
+    let mut r = 0;
+    for _ in 0..levels {
+        // Skip the preamble, the id and the size of the one section.
+        let mut at = r + 9;
+        while inner[at] & 0x80 != 0 {
+            at += 1;
+        }
+        r = at + 1;
+        starts.push(r);
+    }
+    (inner, starts)
+}
+
+#[test]
+fn nesting_depth_is_bounded() {
+    let limit = spindle_decode::limits::MAX_COMPONENT_NESTING;
+    let (ok, _) = nested_components(limit);
+    let mut depth = 0;
+    let mut c = &Component::parse(&ok).unwrap();
+    while let Some(inner) = c.components().next() {
+        depth += 1;
+        c = inner;
+    }
+    assert_eq!(depth, limit);
+
+    let (deep, starts) = nested_components(limit + 1);
+    let e = error_of(&deep);
+    // The section holding the component one level too deep, in the component at the limit.
+    assert_eq!(e.offset(), starts[limit] + 8);
+    assert_eq!(
+        e.message(),
+        format!("components nested too deeply (the limit is {limit})")
+    );
+
+    // Instance types nested in instance types: 0x42, one declaration, 0x01 (a type), ...
+    let type_limit = spindle_decode::limits::MAX_COMPONENT_TYPE_NESTING;
+    let mut ty = vec![0x42, 0x00];
+    for _ in 0..type_limit {
+        ty = [&[0x42, 0x01, 0x01][..], &ty].concat();
+    }
+    let e = error_of(&component(&[section(7, &[&[0x01][..], &ty].concat())]));
+    assert_eq!(
+        e.message(),
+        format!("component type nesting is too deep (the limit is {type_limit})")
+    );
+    // The count of the innermost instance type: after the section's count and 100 levels
+    // of 3 bytes, and its own form byte.
+    assert_eq!(e.offset(), 8 + 2 + 1 + 3 * type_limit + 1);
+    ty.drain(..3);
+    assert!(Component::parse(&component(&[section(7, &[&[0x01][..], &ty].concat())])).is_ok());
+}
+
+#[test]
+fn decodes_a_text_component_into_its_sections() {
+    let wat = r#"(component
+        (core module $m (func (export "f") (param i32) (result i32) local.get 0))
+        (core instance $i (instantiate $m))
+        (type $t (record (field "a" u32) (field "b" (list string))))
+        (import "host" (instance $h (export "g" (func (param "x" u32)))))
+        (alias export $h "g" (func $g))
+        (func $f (param "x" u32) (result u32) (canon lift (core func $i "f")))
+        (export "run" (func $f))
+    )"#;
+    let buf = ParseBuffer::new(wat).unwrap();
+    let mut w = parser::parse::<Wat>(&buf).unwrap();
+    let bytes = w.encode().unwrap();
+    let c = Component::parse(&bytes).unwrap();
+    let kinds: Vec<&str> = c
+        .sections
+        .iter()
+        .map(|s| match &s.contents {
+            SectionContents::Custom { .. } => "custom",
+            SectionContents::CoreModule(_) => "core module",
+            SectionContents::CoreInstances(_) => "core instance",
+            SectionContents::CoreTypes(_) => "core type",
+            SectionContents::Component(_) => "component",
+            SectionContents::Instances(_) => "instance",
+            SectionContents::Aliases(_) => "alias",
+            SectionContents::Types(_) => "type",
+            SectionContents::Canonicals(_) => "canon",
+            SectionContents::Start(_) => "start",
+            SectionContents::Imports(_) => "import",
+            SectionContents::Exports(_) => "export",
+        })
+        .collect();
+    assert_eq!(kinds[..3], ["core module", "core instance", "type"]);
+    assert!(kinds.contains(&"import") && kinds.contains(&"canon") && kinds.contains(&"export"));
+
+    let module = c.modules().next().unwrap();
+    assert_eq!(module.parse().unwrap().exports[0].name, "f");
+    assert_eq!(&bytes[module.offset..module.offset + 4], b"\0asm");
+
+    for s in &c.sections {
+        match &s.contents {
+            SectionContents::Types(types) if types.len() == 1 => {
+                if let ComponentType::Defined(DefinedType::Record(fields)) = &types[0].item {
+                    assert_eq!(fields[0], ("a", ComponentValType::Primitive(PrimitiveValType::U32)));
+                    assert_eq!(fields[1].0, "b");
+                }
+            }
+            SectionContents::Imports(imports) => {
+                assert_eq!(imports[0].item.name.name, "host");
+                assert!(matches!(imports[0].item.ty, TypeRef::Instance(_)));
+            }
+            SectionContents::Aliases(aliases) => {
+                assert!(matches!(
+                    aliases[0].item,
+                    Alias::InstanceExport { sort: Sort::Func, name: "g", .. }
+                ));
+            }
+            SectionContents::Canonicals(funcs) => {
+                assert!(funcs.iter().any(|f| matches!(
+                    &f.item,
+                    CanonicalFunction::Lift { options, .. } if options.is_empty()
+                        || options.iter().all(|o| *o != CanonicalOption::Async)
+                )));
+            }
+            SectionContents::Exports(exports) => {
+                assert_eq!(exports[0].item.name.name, "run");
+                assert_eq!(exports[0].item.sort, Sort::Func);
+                // Every item's offset lies inside its section.
+                assert!(s.offset < exports[0].offset && exports[0].offset < s.end);
+            }
+            _ => {}
+        }
+    }
+    // An instance type's declarations decode too.
+    let has_instance_type = c.sections.iter().any(|s| match &s.contents {
+        SectionContents::Types(types) => types.iter().any(|t| {
+            matches!(&t.item, ComponentType::Instance(decls)
+                if decls.iter().any(|d| matches!(d.item, TypeDeclaration::Export { .. })))
+        }),
+        _ => false,
+    });
+    assert!(has_instance_type);
+}
+
+#[test]
+fn nested_module_errors_carry_absolute_offsets() {
+    // A core module with a bad section id (0x7f) right after its preamble.
+    let module = [b"\0asm\x01\x00\x00\x00".as_slice(), &[0x7f, 0x00]].concat();
+    let bytes = component(&[section(1, &module)]);
+    let c = Component::parse(&bytes).unwrap();
+    let e = c.modules().next().unwrap().parse().unwrap_err();
+    assert_eq!(e.offset(), 10 + 8);
+}
