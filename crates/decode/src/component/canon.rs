@@ -218,7 +218,10 @@ fn read_zero_byte(r: &mut BinaryReader<'_>, what: &str) -> Result<()> {
     let at = r.offset();
     match r.read_u8()? {
         0x00 => Ok(()),
-        b => crate::bail!(at, "malformed canon {what}: 0x{b:02x} where 0x00 is required"),
+        b => crate::bail!(
+            at,
+            "malformed canon {what}: 0x{b:02x} where 0x00 is required"
+        ),
     }
 }
 
@@ -388,6 +391,9 @@ pub(super) fn read_canonical_function(r: &mut BinaryReader<'_>) -> Result<Canoni
             table: r.read_var_u32()?,
         },
         0x42 => F::ThreadAvailableParallelism,
-        _ => crate::bail!(at, "malformed canonical function: unknown opcode 0x{opcode:02x}"),
+        _ => crate::bail!(
+            at,
+            "malformed canonical function: unknown opcode 0x{opcode:02x}"
+        ),
     })
 }

@@ -3,8 +3,8 @@
 
 use alloc::vec::Vec;
 
-use super::types::{read_val_type, ComponentValType};
 use super::read_vec;
+use super::types::{read_val_type, ComponentValType};
 use crate::error::Result;
 use crate::limits;
 use crate::module::{Export as CoreExport, ExternalKind as CoreSort};
@@ -254,7 +254,9 @@ pub(super) fn read_alias<'a>(r: &mut BinaryReader<'a>) -> Result<Alias<'a>> {
                 ),
                 Some(b) => match core_sort_from_byte(b, at + 1)? {
                     Some(kind) => kind,
-                    None => crate::bail!(at + 1, "exact type is not allowed in core export aliases"),
+                    None => {
+                        crate::bail!(at + 1, "exact type is not allowed in core export aliases")
+                    }
                 },
             };
             Alias::CoreInstanceExport {
@@ -441,12 +443,9 @@ pub struct StartFunction {
 
 pub(super) fn read_start_function(r: &mut BinaryReader<'_>) -> Result<StartFunction> {
     let func = r.read_var_u32()?;
-    let args = read_vec(
-        r,
-        limits::MAX_START_ARGS,
-        "start function argument",
-        |r| r.read_var_u32(),
-    )?;
+    let args = read_vec(r, limits::MAX_START_ARGS, "start function argument", |r| {
+        r.read_var_u32()
+    })?;
     let at = r.offset();
     let results = r.read_var_u32()?;
     if results as usize > limits::MAX_START_RESULTS {

@@ -25,8 +25,8 @@ pub use items::*;
 pub use types::*;
 
 use canon::read_canonical_function;
-use items::{read_alias, read_core_instance, read_export, read_import, read_instance};
 use items::read_start_function;
+use items::{read_alias, read_core_instance, read_export, read_import, read_instance};
 use types::{read_component_type, read_core_type};
 
 use alloc::boxed::Box;
@@ -311,10 +311,7 @@ fn read_component<'a>(r: &mut BinaryReader<'a>, depth: usize) -> Result<Componen
                 "export",
                 read_export,
             )?),
-            id::VALUE => crate::bail!(
-                section_start,
-                "value sections (id 12) are not supported"
-            ),
+            id::VALUE => crate::bail!(section_start, "value sections (id 12) are not supported"),
             _ => crate::bail!(section_start, "malformed section id {section_id}"),
         };
         if !s.eof() {

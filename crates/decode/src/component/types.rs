@@ -196,9 +196,7 @@ pub(super) fn read_val_type(r: &mut BinaryReader<'_>) -> Result<ComponentValType
 }
 
 /// `0x00` (absent) or `0x01` and a value type.
-pub(super) fn read_optional_val_type(
-    r: &mut BinaryReader<'_>,
-) -> Result<Option<ComponentValType>> {
+pub(super) fn read_optional_val_type(r: &mut BinaryReader<'_>) -> Result<Option<ComponentValType>> {
     let at = r.offset();
     match r.read_u8()? {
         0x00 => Ok(None),
@@ -219,7 +217,10 @@ pub(super) fn read_result_list(r: &mut BinaryReader<'_>) -> Result<Option<Compon
             let at = r.offset();
             match r.read_u8()? {
                 0x00 => Ok(None),
-                b => crate::bail!(at, "malformed result list: {b} named results (only 0 is allowed)"),
+                b => crate::bail!(
+                    at,
+                    "malformed result list: {b} named results (only 0 is allowed)"
+                ),
             }
         }
         b => crate::bail!(at, "malformed result list: unknown form 0x{b:02x}"),
@@ -274,11 +275,7 @@ fn read_func_type<'a>(r: &mut BinaryReader<'a>, is_async: bool) -> Result<FuncTy
 }
 
 /// The body of a defined type whose form byte (at `at`) was already read.
-fn read_defined_type<'a>(
-    r: &mut BinaryReader<'a>,
-    form: u8,
-    at: usize,
-) -> Result<DefinedType<'a>> {
+fn read_defined_type<'a>(r: &mut BinaryReader<'a>, form: u8, at: usize) -> Result<DefinedType<'a>> {
     if let Some(p) = PrimitiveValType::from_byte(form) {
         return Ok(DefinedType::Primitive(p));
     }
@@ -304,9 +301,7 @@ fn read_defined_type<'a>(
             "tuple type",
             read_val_type,
         )?),
-        0x6e => DefinedType::Flags(read_vec(r, limits::MAX_FLAGS, "flag", |r| {
-            r.read_string()
-        })?),
+        0x6e => DefinedType::Flags(read_vec(r, limits::MAX_FLAGS, "flag", |r| r.read_string())?),
         0x6d => DefinedType::Enum(read_vec(r, limits::MAX_ENUM_CASES, "enum case", |r| {
             r.read_string()
         })?),
@@ -419,9 +414,7 @@ pub(super) fn read_core_type<'a>(r: &mut BinaryReader<'a>) -> Result<CoreType<'a
     }
 }
 
-fn read_module_type_declaration<'a>(
-    r: &mut BinaryReader<'a>,
-) -> Result<ModuleTypeDeclaration<'a>> {
+fn read_module_type_declaration<'a>(r: &mut BinaryReader<'a>) -> Result<ModuleTypeDeclaration<'a>> {
     let at = r.offset();
     Ok(match r.read_u8()? {
         0x00 => {
