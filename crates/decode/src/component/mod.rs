@@ -9,8 +9,10 @@
 //! [`limits::MAX_COMPONENT_NESTING`].
 //!
 //! Nested core modules stay as byte ranges ([`NestedModule`], decoded on demand by
-//! [`Module::parse`]); only their preamble is checked here. Nested components are decoded
-//! recursively.
+//! [`Module::parse`], which the core validator does anyway); only their preamble is checked
+//! here, so a component whose nested module is malformed decodes, and the error comes from
+//! [`NestedModule::parse`]. This keeps the component decoder apart from the core decoder's
+//! proposal coverage. Nested components are decoded recursively.
 //!
 //! The byte-level encoding is wasmparser 0.263's, which is the one the tool chain emits; it
 //! trails `Binary.md` in two places, and we follow wasmparser: `resource.drop async`
