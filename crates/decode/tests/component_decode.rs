@@ -3,6 +3,8 @@
 //! * Every component of the Component Model reference tests (`.wast` files, encoded with
 //!   `wast`): if wasmparser's validator (all features) accepts it, we decode it; whatever we
 //!   decode, wasmparser's parser (every item of every component section) accepts.
+//! * What we decode has wasmparser's structure: the same sections with the same ends, the
+//!   same item offsets, and the same key fields (names, indices, counts).
 //! * Truncations of the valid ones fail exactly where the prefix ends inside a section;
 //!   random mutations never panic and agree in the "validator accepts ⇒ we decode" direction.
 //! * Hand-written binaries with exact errors.
@@ -967,4 +969,320 @@ fn nested_module_errors_carry_absolute_offsets() {
     let c = Component::parse(&bytes).unwrap();
     let e = c.modules().next().unwrap().parse().unwrap_err();
     assert_eq!(e.offset(), 10 + 8);
+}
+
+// Structure: what we decode is what wasmparser reads, section by section and item by item.
+
+/// One line per section (with the end offset and every item's offset) and per item's key
+/// fields, nested components inline, nested modules as one line.
+fn our_outline(c: &Component<'_>, out: &mut Vec<String>) {
+    fn offsets<T>(items: &[spindle_decode::component::Located<T>]) -> String {
+        format!("{:?}", items.iter().map(|i| i.offset).collect::<Vec<_>>())
+    }
+    fn sort(s: Sort) -> &'static str {
+        match s {
+            Sort::CoreModule => "module",
+            s => s.name(),
+        }
+    }
+    for s in &c.sections {
+        let end = s.end;
+        match &s.contents {
+            SectionContents::Custom { name, data } => {
+                out.push(format!("custom {name} {} end {end}", data.len()))
+            }
+            SectionContents::CoreModule(m) => {
+                out.push(format!("module {} end {end}", m.bytes.len()))
+            }
+            SectionContents::Component(inner) => {
+                out.push(format!("component end {end}"));
+                our_outline(inner, out);
+            }
+            SectionContents::CoreInstances(items) => {
+                out.push(format!("core instances {} end {end}", offsets(items)))
+            }
+            SectionContents::CoreTypes(items) => {
+                out.push(format!("core types {} end {end}", offsets(items)));
+                for t in items {
+                    out.push(match &t.item {
+                        spindle_decode::component::CoreType::Rec(g) => {
+                            format!("  rec {}", g.types.len())
+                        }
+                        spindle_decode::component::CoreType::Module(d) => {
+                            format!("  module type {}", offsets(d))
+                        }
+                    });
+                }
+            }
+            SectionContents::Instances(items) => {
+                out.push(format!("instances {} end {end}", offsets(items)))
+            }
+            SectionContents::Aliases(items) => {
+                out.push(format!("aliases {} end {end}", offsets(items)));
+                for a in items {
+                    out.push(match a.item {
+                        Alias::InstanceExport {
+                            sort: s,
+                            instance,
+                            name,
+                        } => format!("  export {} {instance} {name}", sort(s)),
+                        Alias::CoreInstanceExport { instance, name, .. } => {
+                            format!("  core export {instance} {name}")
+                        }
+                        Alias::Outer { count, index, .. } => format!("  outer {count} {index}"),
+                    });
+                }
+            }
+            SectionContents::Types(items) => {
+                out.push(format!("types {} end {end}", offsets(items)));
+                for t in items {
+                    out.push(match &t.item {
+                        ComponentType::Defined(_) => "  defined".to_string(),
+                        ComponentType::Func(f) => {
+                            format!(
+                                "  func {} {} {}",
+                                f.is_async,
+                                f.params.len(),
+                                f.result.is_some()
+                            )
+                        }
+                        ComponentType::Component(d) => format!("  component {}", offsets(d)),
+                        ComponentType::Instance(d) => format!("  instance {}", offsets(d)),
+                        ComponentType::Resource { destructor, .. } => {
+                            format!("  resource {destructor:?}")
+                        }
+                    });
+                }
+            }
+            SectionContents::Canonicals(items) => {
+                out.push(format!("canon {} end {end}", offsets(items)));
+                for f in items {
+                    match &f.item {
+                        CanonicalFunction::Lift {
+                            core_func,
+                            options,
+                            ty,
+                        } => out.push(format!("  lift {core_func} {ty} {}", options.len())),
+                        CanonicalFunction::Lower { func, options } => {
+                            out.push(format!("  lower {func} {}", options.len()))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            SectionContents::Start(start) => out.push(format!(
+                "start {} {} {} end {end}",
+                start.item.func,
+                start.item.args.len(),
+                start.item.results
+            )),
+            SectionContents::Imports(items) => {
+                out.push(format!("imports {} end {end}", offsets(items)));
+                for i in items {
+                    out.push(format!("  {}", i.item.name.name));
+                }
+            }
+            SectionContents::Exports(items) => {
+                out.push(format!("exports {} end {end}", offsets(items)));
+                for e in items {
+                    out.push(format!(
+                        "  {} {} {} {}",
+                        e.item.name.name,
+                        sort(e.item.sort),
+                        e.item.index,
+                        e.item.ty.is_some()
+                    ));
+                }
+            }
+        }
+    }
+    out.push("end".to_string());
+}
+
+/// The same outline from wasmparser's payloads.
+fn wasmparser_outline(bytes: &[u8]) -> Vec<String> {
+    use wasmparser::{ComponentAlias, ComponentType as WpType, CoreType as WpCore};
+    fn items<'a, T: FromReader<'a>>(r: SectionLimited<'a, T>) -> (String, Vec<T>, u64) {
+        let end = r.range().end;
+        let (offsets, items): (Vec<usize>, Vec<T>) = r
+            .into_iter_with_offsets()
+            .map(|i| {
+                let (o, t) = i.unwrap();
+                (o as usize, t)
+            })
+            .unzip();
+        (format!("{offsets:?}"), items, end)
+    }
+    let mut out = Vec::new();
+    let mut in_module = false;
+    let mut first = true;
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload.unwrap();
+        if in_module {
+            in_module = !matches!(payload, Payload::End(_));
+            continue;
+        }
+        match payload {
+            Payload::Version { .. } if first => first = false,
+            Payload::Version { .. } => {}
+            Payload::End(_) => out.push("end".to_string()),
+            Payload::CustomSection(r) => out.push(format!(
+                "custom {} {} end {}",
+                r.name(),
+                r.data().len(),
+                r.range().end
+            )),
+            Payload::ModuleSection {
+                unchecked_range, ..
+            } => {
+                in_module = true;
+                out.push(format!(
+                    "module {} end {}",
+                    unchecked_range.end - unchecked_range.start,
+                    unchecked_range.end
+                ));
+            }
+            Payload::ComponentSection {
+                unchecked_range, ..
+            } => out.push(format!("component end {}", unchecked_range.end)),
+            Payload::InstanceSection(r) => {
+                let (o, _, end) = items(r);
+                out.push(format!("core instances {o} end {end}"));
+            }
+            Payload::CoreTypeSection(r) => {
+                let (o, types, end) = items(r);
+                out.push(format!("core types {o} end {end}"));
+                for t in types {
+                    out.push(match t {
+                        WpCore::Rec(g) => format!("  rec {}", g.types().len()),
+                        WpCore::Module(_) => String::new(),
+                    });
+                }
+            }
+            Payload::ComponentInstanceSection(r) => {
+                let (o, _, end) = items(r);
+                out.push(format!("instances {o} end {end}"));
+            }
+            Payload::ComponentAliasSection(r) => {
+                let (o, aliases, end) = items(r);
+                out.push(format!("aliases {o} end {end}"));
+                for a in aliases {
+                    out.push(match a {
+                        ComponentAlias::InstanceExport {
+                            kind,
+                            instance_index,
+                            name,
+                        } => format!("  export {} {instance_index} {name}", kind.desc()),
+                        ComponentAlias::CoreInstanceExport {
+                            instance_index,
+                            name,
+                            ..
+                        } => format!("  core export {instance_index} {name}"),
+                        ComponentAlias::Outer { count, index, .. } => {
+                            format!("  outer {count} {index}")
+                        }
+                    });
+                }
+            }
+            Payload::ComponentTypeSection(r) => {
+                let (o, types, end) = items(r);
+                out.push(format!("types {o} end {end}"));
+                for t in types {
+                    out.push(match t {
+                        WpType::Defined(_) => "  defined".to_string(),
+                        WpType::Func(f) => format!(
+                            "  func {} {} {}",
+                            f.async_,
+                            f.params.len(),
+                            f.result.is_some()
+                        ),
+                        WpType::Component(_) => String::new(),
+                        WpType::Instance(_) => String::new(),
+                        WpType::Resource { dtor, .. } => format!("  resource {dtor:?}"),
+                    });
+                }
+            }
+            Payload::ComponentCanonicalSection(r) => {
+                let (o, funcs, end) = items(r);
+                out.push(format!("canon {o} end {end}"));
+                for f in funcs {
+                    match f {
+                        wasmparser::CanonicalFunction::Lift {
+                            core_func_index,
+                            type_index,
+                            options,
+                        } => out.push(format!(
+                            "  lift {core_func_index} {type_index} {}",
+                            options.len()
+                        )),
+                        wasmparser::CanonicalFunction::Lower {
+                            func_index,
+                            options,
+                        } => out.push(format!("  lower {func_index} {}", options.len())),
+                        _ => {}
+                    }
+                }
+            }
+            Payload::ComponentStartSection { start, range } => out.push(format!(
+                "start {} {} {} end {}",
+                start.func_index,
+                start.arguments.len(),
+                start.results,
+                range.end
+            )),
+            Payload::ComponentImportSection(r) => {
+                let (o, imports, end) = items(r);
+                out.push(format!("imports {o} end {end}"));
+                for i in imports {
+                    out.push(format!("  {}", i.name.name));
+                }
+            }
+            Payload::ComponentExportSection(r) => {
+                let (o, exports, end) = items(r);
+                out.push(format!("exports {o} end {end}"));
+                for e in exports {
+                    out.push(format!(
+                        "  {} {} {} {}",
+                        e.name.name,
+                        e.kind.desc(),
+                        e.index,
+                        e.ty.is_some()
+                    ));
+                }
+            }
+            other => panic!("unexpected payload {other:?}"),
+        }
+    }
+    out
+}
+
+#[test]
+fn decoded_structure_matches_wasmparser() {
+    let Some(files) = suite_cases() else { return };
+    let mut compared = 0;
+    for (name, cases) in files {
+        let Ok(cases) = cases else { continue };
+        for case in cases.cases {
+            let Ok(c) = Component::parse(&case.bytes) else {
+                continue;
+            };
+            if wasmparser_parse(&case.bytes).is_err() {
+                continue;
+            }
+            let mut ours = Vec::new();
+            our_outline(&c, &mut ours);
+            let theirs = wasmparser_outline(&case.bytes);
+            // Lines wasmparser's side leaves empty (the declarations of module, component
+            // and instance types, whose offsets its readers do not expose) are not compared.
+            assert_eq!(ours.len(), theirs.len(), "{name}:{}", case.line);
+            for (o, t) in ours.iter().zip(&theirs) {
+                if !t.is_empty() {
+                    assert_eq!(o, t, "{name}:{}", case.line);
+                }
+            }
+            compared += 1;
+        }
+    }
+    println!("structure: {compared} components outlined identically by both decoders");
+    assert!(compared > 0);
 }
