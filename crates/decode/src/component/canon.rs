@@ -65,8 +65,8 @@ pub enum CanonicalFunction {
     /// 0x00 0x00: a component function of type `ty` from a core function.
     Lift {
         core_func: u32,
-        options: Vec<CanonicalOption>,
         ty: u32,
+        options: Vec<CanonicalOption>,
     },
     /// 0x01 0x00: a core function from a component function.
     Lower {
