@@ -1268,3 +1268,21 @@ fn decoded_structure_matches_wasmparser() {
     );
     assert!(compared > 0);
 }
+
+/// Writes the suite's valid components to `$SPINDLE_DUMP_COMPONENT_CORPUS` (a seed corpus for
+/// the `component_decode` fuzz target): `SPINDLE_DUMP_COMPONENT_CORPUS=fuzz/corpus/component_decode
+/// cargo test -p spindle-decode --test component_decode -- --ignored dump_corpus`.
+#[test]
+#[ignore]
+fn dump_corpus() {
+    let dir = std::env::var_os("SPINDLE_DUMP_COMPONENT_CORPUS")
+        .expect("set SPINDLE_DUMP_COMPONENT_CORPUS to a directory");
+    let Some(components) = valid_components() else {
+        return;
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, (_, bytes)) in components.iter().enumerate() {
+        std::fs::write(Path::new(&dir).join(format!("suite-{i:04}.wasm")), bytes).unwrap();
+    }
+    println!("{} components written", components.len());
+}
