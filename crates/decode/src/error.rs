@@ -54,6 +54,13 @@ impl DecodeError {
         Self::new(offset, alloc::fmt::format(args))
     }
 
+    /// The same error, `by` bytes further on: for an error from a slice decoded on its own
+    /// (a core module nested in a component), so that its offset refers to the whole binary.
+    pub fn shifted(mut self, by: usize) -> Self {
+        self.inner.offset = self.inner.offset.saturating_add(by);
+        self
+    }
+
     /// Byte offset (from the start of the module) the error refers to.
     pub fn offset(&self) -> usize {
         self.inner.offset

@@ -6,6 +6,8 @@
 //!   and constant expressions stay as byte ranges, walked later by an operator visitor.
 //! * [`operators`]: the one table of every opcode, from which the [`Opcode`] enum, the
 //!   [`VisitOperator`] trait and the reader [`read_operator`] are generated.
+//! * [`component`] (feature `component`): the component binary format, decoded into
+//!   [`component::Component`]; nested core modules stay as byte ranges for [`Module::parse`].
 //!
 //! No `unsafe`, `no_std` + `alloc`, and no allocation sized by an unchecked count.
 
@@ -16,6 +18,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "component")]
+pub mod component;
 mod error;
 pub mod limits;
 pub mod module;

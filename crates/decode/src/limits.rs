@@ -53,3 +53,43 @@ pub const MAX_PAGES_32: u64 = 1 << 16;
 pub const MAX_PAGES_64: u64 = 1 << 48;
 /// Table elements.
 pub const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
+
+// Component binaries (feature `component`). Where wasmparser's readers have a limit we use
+// the same figure, so the two agree on what is well-formed.
+
+/// Items in one section of a component (also bounded by the section's bytes).
+pub const MAX_COMPONENT_SECTION_ITEMS: usize = 1_000_000;
+/// Depth of components nested in components (the top level is depth 0). Ours alone:
+/// wasmparser walks nested components with an explicit stack and has no such limit.
+pub const MAX_COMPONENT_NESTING: usize = 100;
+/// Depth of component and instance types nested in type declarations.
+pub const MAX_COMPONENT_TYPE_NESTING: usize = 100;
+/// Declarations in one core module type.
+pub const MAX_MODULE_TYPE_DECLARATIONS: usize = 100_000;
+/// Declarations in one component type.
+pub const MAX_COMPONENT_TYPE_DECLARATIONS: usize = 1_000_000;
+/// Declarations in one instance type.
+pub const MAX_INSTANCE_TYPE_DECLARATIONS: usize = 1_000_000;
+/// Parameters of one component function type.
+pub const MAX_COMPONENT_FUNCTION_PARAMS: usize = 1_000;
+/// Fields of one record.
+pub const MAX_RECORD_FIELDS: usize = 10_000;
+/// Cases of one variant.
+pub const MAX_VARIANT_CASES: usize = 10_000;
+/// Types of one tuple.
+pub const MAX_TUPLE_TYPES: usize = 10_000;
+/// Names of one flags type.
+pub const MAX_FLAGS: usize = 1_000;
+/// Cases of one enum.
+pub const MAX_ENUM_CASES: usize = 10_000;
+/// Arguments of one instantiation (core or component), and exports of one core instance
+/// made of exports.
+pub const MAX_INSTANTIATION_ARGS: usize = 100_000;
+/// Exports of one component instance made of exports.
+pub const MAX_INSTANCE_EXPORTS: usize = 100_000;
+/// Options of one canonical function.
+pub const MAX_CANONICAL_OPTIONS: usize = 10;
+/// Arguments of the start function.
+pub const MAX_START_ARGS: usize = 1_000;
+/// Results of the start function.
+pub const MAX_START_RESULTS: usize = 1_000;
