@@ -35,12 +35,15 @@ pub(crate) fn case_payload(ty: &Type, i: usize) -> Option<&Type> {
     }
 }
 
+/// A case's payload value with its type.
+pub(crate) type Payload<'v, 't> = (&'v Val, &'t Type);
+
 /// `match_case`: the case index and payload of a value of a variant-like type, checking
 /// the value's shape against the type.
 pub(crate) fn match_case<'v, 't>(
     val: &'v Val,
     ty: &'t Type,
-) -> Result<(u32, Option<(&'v Val, &'t Type)>), Trap> {
+) -> Result<(u32, Option<Payload<'v, 't>>), Trap> {
     let bad = || type_mismatch(ty);
     let (index, payload): (usize, Option<&Val>) = match (val, ty.kind()) {
         (Val::Variant(name, v), TypeKind::Variant(cases)) => {
