@@ -47,7 +47,13 @@ impl Memory for VecMemory {
         &mut self.bytes
     }
 
-    fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32, Trap> {
+    fn realloc(
+        &mut self,
+        old_ptr: u32,
+        old_size: u32,
+        align: u32,
+        new_size: u32,
+    ) -> Result<u32, Trap> {
         self.log.push((old_ptr, old_size, align, new_size));
         if self.fail {
             return Err(Trap::Guest("realloc: out of memory".into()));
@@ -55,7 +61,10 @@ impl Memory for VecMemory {
         if let Some(p) = self.force {
             return Ok(p);
         }
-        assert!(align.is_power_of_two() && align <= 8, "bad realloc alignment {align}");
+        assert!(
+            align.is_power_of_two() && align <= 8,
+            "bad realloc alignment {align}"
+        );
         if old_ptr != 0 && new_size <= old_size {
             return Ok(old_ptr);
         }
@@ -65,7 +74,8 @@ impl Memory for VecMemory {
             self.bytes.resize(end.max(self.bytes.len() * 2), 0);
         }
         let keep = old_size.min(new_size) as usize;
-        self.bytes.copy_within(old_ptr as usize..old_ptr as usize + keep, ptr as usize);
+        self.bytes
+            .copy_within(old_ptr as usize..old_ptr as usize + keep, ptr as usize);
         self.next = end as u32;
         Ok(ptr)
     }
