@@ -1,0 +1,204 @@
+//! Handles: the hooks lifting and lowering `own`/`borrow` call, and [`HandleTable`], a
+//! simple per-instance table following the specification's bookkeeping.
+
+use alloc::vec::Vec;
+
+use crate::abi::Trap;
+use crate::types::ResourceId;
+
+/// What lifting and lowering do with handles. The `u32` on the value side is whatever
+/// the implementation puts in [`crate::Val::Own`]/[`crate::Val::Borrow`] (in the spec, the
+/// resource's representation); on the guest side it is a handle index.
+pub trait Resources {
+    /// `lower_own`: make a new owning handle for `rep` in the guest's table; its index.
+    fn lower_own(&mut self, resource: ResourceId, rep: u32) -> Result<u32, Trap>;
+    /// `lower_borrow`: make a borrow handle for `rep`, to be dropped before the call ends.
+    fn lower_borrow(&mut self, resource: ResourceId, rep: u32) -> Result<u32, Trap>;
+    /// `lift_own`: take the owning handle `handle` out of the guest's table (ownership
+    /// moves); the value it carried.
+    fn lift_own(&mut self, resource: ResourceId, handle: u32) -> Result<u32, Trap>;
+    /// `lift_borrow`: lend the handle `handle` for the duration of the call.
+    fn lift_borrow(&mut self, resource: ResourceId, handle: u32) -> Result<u32, Trap>;
+}
+
+/// For values without handles: every hook traps with [`Trap::UnknownHandle`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoResources;
+
+impl Resources for NoResources {
+    fn lower_own(&mut self, _: ResourceId, rep: u32) -> Result<u32, Trap> {
+        Err(Trap::UnknownHandle(rep))
+    }
+    fn lower_borrow(&mut self, _: ResourceId, rep: u32) -> Result<u32, Trap> {
+        Err(Trap::UnknownHandle(rep))
+    }
+    fn lift_own(&mut self, _: ResourceId, handle: u32) -> Result<u32, Trap> {
+        Err(Trap::UnknownHandle(handle))
+    }
+    fn lift_borrow(&mut self, _: ResourceId, handle: u32) -> Result<u32, Trap> {
+        Err(Trap::UnknownHandle(handle))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Handle {
+    resource: ResourceId,
+    rep: u32,
+    own: bool,
+    /// Borrows lent out of this (own) handle for calls still running.
+    lends: u32,
+}
+
+/// One instance's handle table: a dense array with a LIFO free list; index 0 is never a
+/// handle (so a zeroed index is caught). Values are resource representations.
+///
+/// The call bookkeeping is explicit: [`HandleTable::end_call_as_callee`] traps if borrows
+/// received by the call were not dropped; [`HandleTable::end_call_as_caller`] returns the
+/// loans made for it.
+#[derive(Clone, Debug, Default)]
+pub struct HandleTable {
+    slots: Vec<Option<Handle>>,
+    free: Vec<u32>,
+    /// Borrow handles created by `lower_borrow` and not yet dropped.
+    borrows: u32,
+    /// Own handles lent by `lift_borrow` during the current call.
+    lenders: Vec<u32>,
+}
+
+impl HandleTable {
+    pub fn new() -> HandleTable {
+        HandleTable {
+            slots: alloc::vec![None],
+            ..HandleTable::default()
+        }
+    }
+
+    fn insert(&mut self, h: Handle) -> u32 {
+        if self.slots.is_empty() {
+            self.slots.push(None);
+        }
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(h);
+                i
+            }
+            None => {
+                self.slots.push(Some(h));
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    fn get(&self, i: u32, resource: ResourceId) -> Result<&Handle, Trap> {
+        let h = self
+            .slots
+            .get(i as usize)
+            .and_then(Option::as_ref)
+            .ok_or(Trap::UnknownHandle(i))?;
+        if h.resource != resource {
+            return Err(Trap::WrongResourceType {
+                handle: i,
+                expected: resource,
+                found: h.resource,
+            });
+        }
+        Ok(h)
+    }
+
+    /// `resource.new`: a new owning handle for `rep`.
+    pub fn new_own(&mut self, resource: ResourceId, rep: u32) -> u32 {
+        self.insert(Handle {
+            resource,
+            rep,
+            own: true,
+            lends: 0,
+        })
+    }
+
+    /// `resource.rep`.
+    pub fn rep(&self, resource: ResourceId, handle: u32) -> Result<u32, Trap> {
+        Ok(self.get(handle, resource)?.rep)
+    }
+
+    /// `resource.drop`: remove the handle, which must have no loans out. The
+    /// representation it held.
+    pub fn drop_handle(&mut self, resource: ResourceId, handle: u32) -> Result<u32, Trap> {
+        let h = self.get(handle, resource)?;
+        if h.lends != 0 {
+            return Err(Trap::HandleLent(handle));
+        }
+        let (own, rep) = (h.own, h.rep);
+        if !own {
+            self.borrows -= 1;
+        }
+        self.slots[handle as usize] = None;
+        self.free.push(handle);
+        Ok(rep)
+    }
+
+    /// The end of a call this table's instance received: every borrow it was given must
+    /// have been dropped.
+    pub fn end_call_as_callee(&mut self) -> Result<(), Trap> {
+        if self.borrows != 0 {
+            return Err(Trap::BorrowsOutstanding(self.borrows));
+        }
+        Ok(())
+    }
+
+    /// The end of a call this table's instance made: the handles it lent are its own again.
+    pub fn end_call_as_caller(&mut self) {
+        for i in core::mem::take(&mut self.lenders) {
+            if let Some(Some(h)) = self.slots.get_mut(i as usize) {
+                h.lends -= 1;
+            }
+        }
+    }
+
+    /// Handles currently in the table.
+    pub fn len(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Resources for HandleTable {
+    fn lower_own(&mut self, resource: ResourceId, rep: u32) -> Result<u32, Trap> {
+        Ok(self.new_own(resource, rep))
+    }
+
+    fn lower_borrow(&mut self, resource: ResourceId, rep: u32) -> Result<u32, Trap> {
+        self.borrows += 1;
+        Ok(self.insert(Handle {
+            resource,
+            rep,
+            own: false,
+            lends: 0,
+        }))
+    }
+
+    fn lift_own(&mut self, resource: ResourceId, handle: u32) -> Result<u32, Trap> {
+        let h = self.get(handle, resource)?;
+        if h.lends != 0 {
+            return Err(Trap::HandleLent(handle));
+        }
+        if !h.own {
+            return Err(Trap::NotAnOwnHandle(handle));
+        }
+        let rep = h.rep;
+        self.slots[handle as usize] = None;
+        self.free.push(handle);
+        Ok(rep)
+    }
+
+    fn lift_borrow(&mut self, resource: ResourceId, handle: u32) -> Result<u32, Trap> {
+        let rep = self.get(handle, resource)?.rep;
+        if let Some(Some(h)) = self.slots.get_mut(handle as usize) {
+            h.lends += 1;
+        }
+        self.lenders.push(handle);
+        Ok(rep)
+    }
+}
