@@ -257,6 +257,9 @@ pub struct Store {
     pub registry: Arc<TypeRegistry>,
     /// The embedder's data (typed by the API layer).
     pub data: Box<dyn Any + Send>,
+    /// State a layer above the interpreter keeps per store, independent of the embedder's
+    /// data type (the component layer's instances and functions).
+    pub extension: Option<Box<dyn Any + Send>>,
     /// Every function, by store index. Only ever appended to: the interpreter calls host
     /// closures through pointers into these entries.
     pub funcs: Vec<FuncEntity>,
@@ -335,6 +338,7 @@ impl Store {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             registry,
             data,
+            extension: None,
             funcs: Vec::new(),
             memories: Vec::new(),
             tables: Vec::new(),

@@ -36,6 +36,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "component")]
+pub mod component;
 mod engine;
 pub mod error;
 mod func;

@@ -1,0 +1,304 @@
+//! Component functions: calling a lifted function from the host, and the core functions
+//! `canon lower` makes (a guest calling the host, or another component's function).
+
+use spindle_component::{
+    flatten_functype, lift_args, lift_results, lower_args, lower_results, CoreType, CoreVal, Cx,
+    FlatContext, FuncType, NoResources, Options, StringEncoding, Trap as AbiTrap, Val,
+};
+
+use super::{components_mut, components_of, ExportedInstance, HostFunc};
+use crate::store::{check_store, AsContextMut, StoreContextMut};
+use crate::{Caller, Error, Memory, Result};
+
+/// A component function in a store: lifted from a core function of one of its
+/// instances (a handle, valid only with its store).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Func {
+    store: u64,
+    index: u32,
+}
+
+/// The canonical options a lift or a lower carries, resolved to the store's entities.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CanonOptions {
+    pub encoding: StringEncoding,
+    pub memory: Option<Memory>,
+    pub realloc: Option<crate::Func>,
+    pub post_return: Option<crate::Func>,
+}
+
+/// A `canon lift`: the core function, the component type, the options.
+#[derive(Clone, Debug)]
+pub(crate) struct LiftedFunc {
+    pub core: crate::Func,
+    pub ty: FuncType,
+    pub options: CanonOptions,
+}
+
+/// The component state of a store: its lifted functions and exported instances.
+#[derive(Default, Debug)]
+pub struct StoreComponents {
+    pub(crate) funcs: Vec<LiftedFunc>,
+    pub(crate) instances: Vec<ExportedInstance>,
+}
+
+impl Func {
+    pub(crate) fn add(s: &mut spindle_exec::Store, f: LiftedFunc) -> Func {
+        let store = s.id;
+        let c = components_mut(s);
+        c.funcs.push(f);
+        Func {
+            store,
+            index: (c.funcs.len() - 1) as u32,
+        }
+    }
+
+    pub(crate) fn lifted(&self, s: &spindle_exec::Store) -> LiftedFunc {
+        check_store(self.store, s.id);
+        components_of(s)
+            .expect("a store with component functions has component state")
+            .funcs[self.index as usize]
+            .clone()
+    }
+
+    /// The function's type.
+    pub fn ty(&self, mut store: impl AsContextMut) -> FuncType {
+        self.lifted(store.as_context_mut().inner).ty
+    }
+
+    /// Calls the function: `params` are checked against its parameter types, and
+    /// `results` (as many as it has results) receive its results. The guest's
+    /// `post-return`, if any, runs before this returns (so [`Func::post_return`] has
+    /// nothing left to do).
+    pub fn call(
+        &self,
+        mut store: impl AsContextMut,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
+        let f = self.lifted(store.as_context_mut().inner);
+        let out = call_lifted(&mut store, &f, params)?;
+        if results.len() != out.len() {
+            return Err(Error::msg(format!(
+                "expected {} result slots, got {}",
+                out.len(),
+                results.len()
+            )));
+        }
+        for (slot, v) in results.iter_mut().zip(out) {
+            *slot = v;
+        }
+        Ok(())
+    }
+
+    /// wasmtime's second step of a call; here the post-return function already ran in
+    /// [`Func::call`], so this checks the store and returns.
+    pub fn post_return(&self, mut store: impl AsContextMut) -> Result<()> {
+        check_store(self.store, store.as_context_mut().inner.id);
+        Ok(())
+    }
+}
+
+/// Calls a lifted function with `params` and returns its results.
+pub(crate) fn call_lifted<C: AsContextMut>(
+    store: &mut C,
+    f: &LiftedFunc,
+    params: &[Val],
+) -> Result<Vec<Val>> {
+    if params.len() != f.ty.params().len() {
+        return Err(Error::msg(format!(
+            "expected {} arguments, got {}",
+            f.ty.params().len(),
+            params.len()
+        )));
+    }
+    for (v, (name, t)) in params.iter().zip(f.ty.params()) {
+        v.type_check(t)
+            .map_err(|e| Error::msg(format!("argument `{name}`: {e:?}")))?;
+    }
+    let core_ty = flatten_functype(&f.ty, FlatContext::Lift);
+    let options = Options {
+        string_encoding: f.options.encoding,
+    };
+    let args = {
+        let mut memory = GuestMemory::new(store, &f.options);
+        let mut resources = NoResources;
+        let mut cx = Cx::new(&mut memory, options, &mut resources);
+        lower_args(&mut cx, &f.ty, params).map_err(trap)?
+    };
+    let args: Vec<crate::Val> = args.into_iter().map(to_core).collect();
+    let mut core_results = vec![crate::Val::I32(0); core_ty.results.len()];
+    f.core.call(&mut *store, &args, &mut core_results)?;
+    let flat: Vec<CoreVal> = core_results.iter().map(from_core).collect::<Result<_>>()?;
+    let out = {
+        let mut memory = GuestMemory::new(store, &f.options);
+        let mut resources = NoResources;
+        let mut cx = Cx::new(&mut memory, options, &mut resources);
+        lift_results(&mut cx, &f.ty, &flat).map_err(trap)?
+    };
+    if let Some(post) = f.options.post_return {
+        post.call(&mut *store, &core_results, &mut [])?;
+    }
+    Ok(out)
+}
+
+/// What a `canon lower` calls.
+pub(crate) enum LowerTarget<T> {
+    Host(HostFunc<T>),
+    Lifted(LiftedFunc),
+}
+
+/// The core function `canon lower` makes of `target` (of type `ty`), with the lowering
+/// instance's options.
+pub(crate) fn lower<T: 'static>(
+    mut store: StoreContextMut<'_, T>,
+    target: LowerTarget<T>,
+    ty: FuncType,
+    options: CanonOptions,
+) -> crate::Func {
+    let core = flatten_functype(&ty, FlatContext::Lower);
+    let core_ty = crate::FuncType::new(
+        store.engine(),
+        core.params.iter().map(|t| core_val_type(*t)),
+        core.results.iter().map(|t| core_val_type(*t)),
+    );
+    let abi_options = Options {
+        string_encoding: options.encoding,
+    };
+    crate::Func::new(
+        &mut store,
+        core_ty,
+        move |mut caller: Caller<'_, T>, args: &[crate::Val], results: &mut [crate::Val]| {
+            let flat: Vec<CoreVal> = args.iter().map(from_core).collect::<Result<_>>()?;
+            let params = {
+                let mut memory = GuestMemory::new(&mut caller, &options);
+                let mut resources = NoResources;
+                let mut cx = Cx::new(&mut memory, abi_options, &mut resources);
+                lift_args(&mut cx, &ty, &flat).map_err(trap)?
+            };
+            let outs = match &target {
+                LowerTarget::Host(f) => {
+                    let mut outs = vec![Val::Bool(false); ty.results().len()];
+                    f(caller.as_context_mut(), &params, &mut outs)?;
+                    for (v, t) in outs.iter().zip(ty.results()) {
+                        v.type_check(t)
+                            .map_err(|e| Error::msg(format!("host function result: {e:?}")))?;
+                    }
+                    outs
+                }
+                LowerTarget::Lifted(f) => call_lifted(&mut caller, f, &params)?,
+            };
+            let core_results = {
+                let mut memory = GuestMemory::new(&mut caller, &options);
+                let mut resources = NoResources;
+                let mut cx = Cx::new(&mut memory, abi_options, &mut resources);
+                lower_results(&mut cx, &ty, &outs, &flat).map_err(trap)?
+            };
+            for (slot, v) in results.iter_mut().zip(core_results) {
+                *slot = to_core(v);
+            }
+            Ok(())
+        },
+    )
+}
+
+fn core_val_type(t: CoreType) -> crate::ValType {
+    match t {
+        CoreType::I32 => crate::ValType::I32,
+        CoreType::I64 => crate::ValType::I64,
+        CoreType::F32 => crate::ValType::F32,
+        CoreType::F64 => crate::ValType::F64,
+    }
+}
+
+fn to_core(v: CoreVal) -> crate::Val {
+    match v {
+        CoreVal::I32(x) => crate::Val::I32(x),
+        CoreVal::I64(x) => crate::Val::I64(x),
+        CoreVal::F32(x) => crate::Val::F32(x),
+        CoreVal::F64(x) => crate::Val::F64(x),
+    }
+}
+
+fn from_core(v: &crate::Val) -> Result<CoreVal> {
+    Ok(match *v {
+        crate::Val::I32(x) => CoreVal::I32(x),
+        crate::Val::I64(x) => CoreVal::I64(x),
+        crate::Val::F32(x) => CoreVal::F32(x),
+        crate::Val::F64(x) => CoreVal::F64(x),
+        ref other => {
+            return Err(Error::msg(format!(
+                "a core value of a component call is not a number: {other:?}"
+            )))
+        }
+    })
+}
+
+/// A canonical ABI trap as the embedder's error.
+fn trap(t: AbiTrap) -> Error {
+    Error::msg(format!("canonical ABI: {t}"))
+}
+
+/// A guest's memory and `realloc` as the canonical ABI sees them.
+struct GuestMemory<'a, C: AsContextMut> {
+    store: &'a mut C,
+    memory: Option<Memory>,
+    realloc: Option<crate::Func>,
+}
+
+impl<'a, C: AsContextMut> GuestMemory<'a, C> {
+    fn new(store: &'a mut C, options: &CanonOptions) -> Self {
+        GuestMemory {
+            store,
+            memory: options.memory,
+            realloc: options.realloc,
+        }
+    }
+}
+
+impl<C: AsContextMut> spindle_component::Memory for GuestMemory<'_, C> {
+    fn bytes(&self) -> &[u8] {
+        match self.memory {
+            Some(m) => m.data(self.store.as_context()),
+            None => &[],
+        }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self.memory {
+            Some(m) => m.data_mut(self.store.as_context_mut()),
+            None => &mut [],
+        }
+    }
+
+    fn realloc(
+        &mut self,
+        old_ptr: u32,
+        old_size: u32,
+        align: u32,
+        new_size: u32,
+    ) -> Result<u32, AbiTrap> {
+        let Some(realloc) = self.realloc else {
+            return Err(AbiTrap::Guest(
+                "the canonical options have no `realloc`".into(),
+            ));
+        };
+        let mut out = [crate::Val::I32(0)];
+        realloc
+            .call(
+                &mut *self.store,
+                &[
+                    crate::Val::I32(old_ptr as i32),
+                    crate::Val::I32(old_size as i32),
+                    crate::Val::I32(align as i32),
+                    crate::Val::I32(new_size as i32),
+                ],
+                &mut out,
+            )
+            .map_err(|e| AbiTrap::Guest(format!("realloc: {e}")))?;
+        match out[0] {
+            crate::Val::I32(p) => Ok(p as u32),
+            _ => Err(AbiTrap::Guest("realloc returned a non-i32".into())),
+        }
+    }
+}

@@ -1,0 +1,409 @@
+//! Instantiation: a component's sections run in order against the store, each adding to
+//! the index spaces later sections refer to.
+
+use std::collections::HashMap;
+
+use spindle_decode::component::{
+    Alias, CanonicalFunction, CanonicalOption, Component as Decoded, CoreInstance,
+    Instance as DecodedInstance, SectionContents, Sort, TypeBounds, TypeRef,
+};
+use spindle_decode::ExternalKind as CoreSort;
+
+use super::func::{lower, CanonOptions, LiftedFunc, LowerTarget};
+use super::types::{define, TypeDef};
+use super::{
+    components_mut, unsupported, Component, Definition, ExportItem, ExportedInstance, Func,
+    HostFunc, Instance,
+};
+use crate::store::{AsContextMut, StoreContextMut};
+use crate::{Error, Extern, Result};
+
+/// A component function while instantiating: the host's (from the linker) or lifted.
+enum FuncDef<T> {
+    Host(HostFunc<T>, spindle_component::FuncType),
+    Lifted(Func),
+}
+
+impl<T> Clone for FuncDef<T> {
+    fn clone(&self) -> Self {
+        match self {
+            FuncDef::Host(f, t) => FuncDef::Host(f.clone(), t.clone()),
+            FuncDef::Lifted(f) => FuncDef::Lifted(*f),
+        }
+    }
+}
+
+/// A component instance while instantiating: named items.
+type Items<T> = Vec<(String, Item<T>)>;
+
+enum Item<T> {
+    Func(FuncDef<T>),
+    Instance(Items<T>),
+    Type(TypeDef),
+}
+
+impl<T> Clone for Item<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Item::Func(f) => Item::Func(f.clone()),
+            Item::Instance(i) => Item::Instance(i.clone()),
+            Item::Type(t) => Item::Type(t.clone()),
+        }
+    }
+}
+
+/// A core instance: a module's instance, or one made of exports.
+enum CoreInst {
+    Module(crate::Instance),
+    Exports(HashMap<String, Extern>),
+}
+
+/// The index spaces of the component being instantiated.
+struct Spaces<T> {
+    core_modules: Vec<crate::Module>,
+    core_instances: Vec<CoreInst>,
+    core_funcs: Vec<crate::Func>,
+    core_tables: Vec<crate::Table>,
+    core_memories: Vec<crate::Memory>,
+    core_globals: Vec<crate::Global>,
+    core_tags: Vec<crate::Tag>,
+    types: Vec<TypeDef>,
+    funcs: Vec<FuncDef<T>>,
+    instances: Vec<Items<T>>,
+}
+
+fn out_of_range(what: &str, index: u32) -> Error {
+    Error::msg(format!("unknown {what} {index}"))
+}
+
+fn get<'a, X>(v: &'a [X], what: &str, index: u32) -> Result<&'a X> {
+    v.get(index as usize)
+        .ok_or_else(|| out_of_range(what, index))
+}
+
+impl<T: 'static> Spaces<T> {
+    fn core_export(
+        &self,
+        instance: u32,
+        name: &str,
+        s: &mut StoreContextMut<'_, T>,
+    ) -> Result<Extern> {
+        let found = match get(&self.core_instances, "core instance", instance)? {
+            CoreInst::Module(i) => i.get_export(&mut *s, name),
+            CoreInst::Exports(map) => map.get(name).cloned(),
+        };
+        found.ok_or_else(|| Error::msg(format!("core instance {instance} has no export `{name}`")))
+    }
+
+    fn core_item(&self, kind: CoreSort, index: u32) -> Result<Extern> {
+        Ok(match kind {
+            CoreSort::Func => Extern::Func(*get(&self.core_funcs, "core func", index)?),
+            CoreSort::Table => Extern::Table(*get(&self.core_tables, "core table", index)?),
+            CoreSort::Memory => Extern::Memory(*get(&self.core_memories, "core memory", index)?),
+            CoreSort::Global => Extern::Global(*get(&self.core_globals, "core global", index)?),
+            CoreSort::Tag => Extern::Tag(*get(&self.core_tags, "core tag", index)?),
+        })
+    }
+
+    fn push_core(&mut self, e: Extern) {
+        match e {
+            Extern::Func(f) => self.core_funcs.push(f),
+            Extern::Table(t) => self.core_tables.push(t),
+            Extern::Memory(m) => self.core_memories.push(m),
+            Extern::Global(g) => self.core_globals.push(g),
+            Extern::Tag(t) => self.core_tags.push(t),
+        }
+    }
+
+    fn item(&self, sort: Sort, index: u32) -> Result<Item<T>> {
+        Ok(match sort {
+            Sort::Func => Item::Func(get(&self.funcs, "function", index)?.clone()),
+            Sort::Instance => Item::Instance(get(&self.instances, "instance", index)?.clone()),
+            Sort::Type => Item::Type(get(&self.types, "type", index)?.clone()),
+            other => return Err(unsupported(&format!("{} items", other.name()))),
+        })
+    }
+
+    fn push(&mut self, item: Item<T>) {
+        match item {
+            Item::Func(f) => self.funcs.push(f),
+            Item::Instance(i) => self.instances.push(i),
+            Item::Type(t) => self.types.push(t),
+        }
+    }
+
+    fn options(&self, options: &[CanonicalOption]) -> Result<CanonOptions> {
+        let mut out = CanonOptions::default();
+        for o in options {
+            match *o {
+                CanonicalOption::Utf8 => out.encoding = spindle_component::StringEncoding::Utf8,
+                CanonicalOption::Utf16 => out.encoding = spindle_component::StringEncoding::Utf16,
+                CanonicalOption::CompactUtf16 => {
+                    out.encoding = spindle_component::StringEncoding::CompactUtf16
+                }
+                CanonicalOption::Memory(i) => {
+                    out.memory = Some(*get(&self.core_memories, "core memory", i)?)
+                }
+                CanonicalOption::Realloc(i) => {
+                    out.realloc = Some(*get(&self.core_funcs, "core func", i)?)
+                }
+                CanonicalOption::PostReturn(i) => {
+                    out.post_return = Some(*get(&self.core_funcs, "core func", i)?)
+                }
+                _ => return Err(unsupported("async canonical options")),
+            }
+        }
+        Ok(out)
+    }
+
+    fn func_type(&self, index: u32) -> Result<spindle_component::FuncType> {
+        match get(&self.types, "type", index)? {
+            TypeDef::Func(f) => Ok(f.clone()),
+            TypeDef::Value(_) | TypeDef::Instance(_) => {
+                Err(Error::msg(format!("type {index} is not a function type")))
+            }
+            TypeDef::Other { what } => Err(unsupported(&format!("{what} (type {index})"))),
+        }
+    }
+}
+
+/// The linker's definition for an import, as an item of type `ty`.
+fn import<T: 'static>(
+    spaces: &Spaces<T>,
+    name: &str,
+    ty: &TypeRef,
+    def: Option<&Definition<T>>,
+) -> Result<Item<T>> {
+    let missing = || {
+        Error::msg(format!(
+            "component import `{name}` is not defined in the linker"
+        ))
+    };
+    match ty {
+        TypeRef::Func(t) => match def.ok_or_else(missing)? {
+            Definition::Func(f) => Ok(Item::Func(FuncDef::Host(f.clone(), spaces.func_type(*t)?))),
+            Definition::Instance(_) => Err(Error::msg(format!(
+                "component import `{name}`: the linker defines an instance, the component imports a function"
+            ))),
+        },
+        TypeRef::Instance(t) => {
+            let Definition::Instance(map) = def.ok_or_else(missing)? else {
+                return Err(Error::msg(format!(
+                    "component import `{name}`: the linker defines a function, the component imports an instance"
+                )));
+            };
+            let exports = match get(&spaces.types, "type", *t)? {
+                TypeDef::Instance(exports) => exports,
+                TypeDef::Other { what } => return Err(unsupported(&format!("{what} (type {t})"))),
+                _ => return Err(Error::msg(format!("type {t} is not an instance type"))),
+            };
+            // Every export the instance type declares, from the linker's definitions.
+            let mut items = Vec::new();
+            for (export, ty) in exports {
+                let item = match ty {
+                    TypeDef::Func(ft) => match map.get(export) {
+                        Some(Definition::Func(f)) => Item::Func(FuncDef::Host(f.clone(), ft.clone())),
+                        _ => {
+                            return Err(Error::msg(format!(
+                                "component import `{name}`: function `{export}` is not defined in the linker"
+                            )))
+                        }
+                    },
+                    other => Item::Type(other.clone()),
+                };
+                items.push((export.clone(), item));
+            }
+            Ok(Item::Instance(items))
+        }
+        TypeRef::Type(TypeBounds::Eq(t)) => Ok(Item::Type(get(&spaces.types, "type", *t)?.clone())),
+        TypeRef::Type(TypeBounds::SubResource) => Ok(Item::Type(TypeDef::Other {
+            what: "imported resource types",
+        })),
+        TypeRef::CoreModule(_) => Err(unsupported("imports of core modules")),
+        TypeRef::Component(_) => Err(unsupported("imports of components")),
+        TypeRef::Value(_) => Err(unsupported("value imports")),
+    }
+}
+
+pub(crate) fn instantiate<T: 'static>(
+    mut store: StoreContextMut<'_, T>,
+    component: &Component,
+    linker: &HashMap<String, Definition<T>>,
+) -> Result<Instance> {
+    let decoded = Decoded::parse(&component.inner.bytes)
+        .map_err(|e| Error::msg(format!("malformed component: {e}")))?;
+    let mut spaces = Spaces::<T> {
+        core_modules: component.inner.modules.clone(),
+        core_instances: Vec::new(),
+        core_funcs: Vec::new(),
+        core_tables: Vec::new(),
+        core_memories: Vec::new(),
+        core_globals: Vec::new(),
+        core_tags: Vec::new(),
+        types: Vec::new(),
+        funcs: Vec::new(),
+        instances: Vec::new(),
+    };
+    let mut exports: Items<T> = Vec::new();
+    for section in &decoded.sections {
+        match &section.contents {
+            SectionContents::Custom { .. } | SectionContents::CoreTypes(_) => {}
+            SectionContents::CoreModule(_) => {}
+            SectionContents::Component(_) => return Err(unsupported("nested components")),
+            SectionContents::CoreInstances(list) => {
+                for inst in list {
+                    let made = match &inst.item {
+                        CoreInstance::Instantiate { module, args } => {
+                            let module = get(&spaces.core_modules, "core module", *module)?.clone();
+                            let mut imports = Vec::new();
+                            for i in module.imports() {
+                                let arg = args.iter().find(|a| a.name == i.module()).ok_or_else(|| {
+                                    Error::msg(format!(
+                                        "core module import `{}::{}`: no instantiation argument `{}`",
+                                        i.module(),
+                                        i.name(),
+                                        i.module()
+                                    ))
+                                })?;
+                                imports.push(spaces.core_export(
+                                    arg.instance,
+                                    i.name(),
+                                    &mut store,
+                                )?);
+                            }
+                            CoreInst::Module(crate::Instance::new(&mut store, &module, &imports)?)
+                        }
+                        CoreInstance::FromExports(list) => {
+                            let mut map = HashMap::new();
+                            for e in list {
+                                map.insert(e.name.to_string(), spaces.core_item(e.kind, e.index)?);
+                            }
+                            CoreInst::Exports(map)
+                        }
+                    };
+                    spaces.core_instances.push(made);
+                }
+            }
+            SectionContents::Instances(list) => {
+                for inst in list {
+                    match &inst.item {
+                        DecodedInstance::Instantiate { .. } => {
+                            return Err(unsupported("instantiating nested components"))
+                        }
+                        DecodedInstance::FromExports(list) => {
+                            let mut items = Vec::new();
+                            for e in list {
+                                items
+                                    .push((e.name.name.to_string(), spaces.item(e.sort, e.index)?));
+                            }
+                            spaces.instances.push(items);
+                        }
+                    }
+                }
+            }
+            SectionContents::Aliases(list) => {
+                for alias in list {
+                    match alias.item {
+                        Alias::CoreInstanceExport { instance, name, .. } => {
+                            let e = spaces.core_export(instance, name, &mut store)?;
+                            spaces.push_core(e);
+                        }
+                        Alias::InstanceExport { instance, name, .. } => {
+                            let items = get(&spaces.instances, "instance", instance)?;
+                            let item = items
+                                .iter()
+                                .find(|(n, _)| n == name)
+                                .map(|(_, i)| i.clone())
+                                .ok_or_else(|| {
+                                    Error::msg(format!(
+                                        "instance {instance} has no export `{name}`"
+                                    ))
+                                })?;
+                            spaces.push(item);
+                        }
+                        Alias::Outer { .. } => return Err(unsupported("outer aliases")),
+                    }
+                }
+            }
+            SectionContents::Types(list) => {
+                for ty in list {
+                    let def = define(&spaces.types, &ty.item)?;
+                    spaces.types.push(def);
+                }
+            }
+            SectionContents::Canonicals(list) => {
+                for canon in list {
+                    match &canon.item {
+                        CanonicalFunction::Lift {
+                            core_func,
+                            ty,
+                            options,
+                        } => {
+                            let lifted = LiftedFunc {
+                                core: *get(&spaces.core_funcs, "core func", *core_func)?,
+                                ty: spaces.func_type(*ty)?,
+                                options: spaces.options(options)?,
+                            };
+                            let f = Func::add(store.inner, lifted);
+                            spaces.funcs.push(FuncDef::Lifted(f));
+                        }
+                        CanonicalFunction::Lower { func, options } => {
+                            let options = spaces.options(options)?;
+                            let (target, ty) = match get(&spaces.funcs, "function", *func)? {
+                                FuncDef::Host(f, ty) => (LowerTarget::Host(f.clone()), ty.clone()),
+                                FuncDef::Lifted(f) => {
+                                    let lifted = f.lifted(store.inner);
+                                    let ty = lifted.ty.clone();
+                                    (LowerTarget::Lifted(lifted), ty)
+                                }
+                            };
+                            let core = lower(store.as_context_mut(), target, ty, options);
+                            spaces.core_funcs.push(core);
+                        }
+                        _ => return Err(unsupported("resource and async canonical built-ins")),
+                    }
+                }
+            }
+            SectionContents::Start(_) => return Err(unsupported("the start function")),
+            SectionContents::Imports(list) => {
+                for i in list {
+                    let name = i.item.name.name;
+                    let item = import(&spaces, name, &i.item.ty, linker.get(name))?;
+                    spaces.push(item);
+                }
+            }
+            SectionContents::Exports(list) => {
+                for e in list {
+                    let item = spaces.item(e.item.sort, e.item.index)?;
+                    exports.push((e.item.name.name.to_string(), item.clone()));
+                    spaces.push(item);
+                }
+            }
+        }
+    }
+    let root = export_instance(store.inner, exports)?;
+    Ok(Instance {
+        store: store.inner.id,
+        index: root,
+    })
+}
+
+/// Adds `items` to the store as an exported instance (nested exported instances first);
+/// its index.
+fn export_instance<T>(s: &mut spindle_exec::Store, items: Items<T>) -> Result<u32> {
+    let mut out = ExportedInstance::default();
+    for (name, item) in items {
+        let e = match item {
+            Item::Func(FuncDef::Lifted(f)) => ExportItem::Func(f),
+            Item::Func(FuncDef::Host(..)) => {
+                return Err(unsupported("exporting a function the host defines"))
+            }
+            Item::Instance(inner) => ExportItem::Instance(export_instance(s, inner)?),
+            Item::Type(_) => ExportItem::Type,
+        };
+        out.items.push((name, e));
+    }
+    let c = components_mut(s);
+    c.instances.push(out);
+    Ok((c.instances.len() - 1) as u32)
+}

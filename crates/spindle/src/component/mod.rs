@@ -1,0 +1,420 @@
+//! Components: load, link and instantiate Component Model components, and call their
+//! functions with component values (feature `component`, on by default).
+//!
+//! The shapes are wasmtime's (`wasmtime::component`): [`Component`], [`Linker`] (with
+//! [`LinkerInstance`]s from [`Linker::root`] and [`LinkerInstance::instance`]), [`Instance`],
+//! [`Func`] and the dynamic [`Val`]. Values cross the canonical ABI in `spindle_component`,
+//! the one place that lifts and lowers; this module runs the component's sections
+//! (instantiating its core modules with Spindle's core API) and connects the pieces.
+//!
+//! What runs today: components whose sections are core modules, core instances (from a
+//! module and its arguments, or from exports), core and component aliases of instance
+//! exports, defined value types and function types, `canon lift` (with `memory`,
+//! `realloc`, `post-return` and every string encoding) and `canon lower` (of host
+//! functions, or of another component function: guest to guest), component instances made
+//! of exports, imports of functions and of instances of functions from the linker, and
+//! exports. Not yet (each an error that says so): nested components and their
+//! instantiation, resources, outer aliases, the start function, value imports, and the
+//! async built-ins. Components are not validated yet beyond decoding: a malformed one is
+//! refused, an invalid one may fail at instantiation.
+//!
+//! ```
+//! use spindle::component::{Component, Linker, Val};
+//! use spindle::{Engine, Store};
+//! let engine = Engine::default();
+//! let component = Component::new(&engine, r#"(component
+//!   (core module $m (func (export "add") (param i32 i32) (result i32)
+//!     (i32.add (local.get 0) (local.get 1))))
+//!   (core instance $i (instantiate $m))
+//!   (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+//!     (canon lift (core func $i "add"))))"#)?;
+//! let mut store = Store::new(&engine, ());
+//! let instance = Linker::new(&engine).instantiate(&mut store, &component)?;
+//! let add = instance.get_func(&mut store, "add").unwrap();
+//! let mut out = [Val::U32(0)];
+//! add.call(&mut store, &[Val::U32(40), Val::U32(2)], &mut out)?;
+//! assert_eq!(out[0], Val::U32(42));
+//! # Ok::<(), spindle::Error>(())
+//! ```
+
+mod func;
+mod instantiate;
+mod types;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use spindle_component::{FuncType, StringEncoding, Type, TypeKind, Val};
+
+pub use func::Func;
+pub(crate) use func::StoreComponents;
+
+use crate::store::{check_store, store_data, AsContext, AsContextMut, StoreContextMut};
+use crate::{Engine, Error, Module, Result};
+
+/// A compiled component: its binary, decoded once to check it, and its core modules
+/// compiled (instantiating one runs its sections again, against the store).
+#[derive(Clone)]
+pub struct Component {
+    inner: Arc<ComponentInner>,
+}
+
+struct ComponentInner {
+    engine: Engine,
+    bytes: Vec<u8>,
+    /// The core modules of the component's own core module sections, in order.
+    modules: Vec<Module>,
+}
+
+impl Component {
+    /// A component from its binary or text (WAT) form.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Component> {
+        let bytes = bytes.as_ref();
+        if bytes.starts_with(b"\0asm") {
+            return Component::from_binary(engine, bytes);
+        }
+        #[cfg(feature = "wat")]
+        {
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| Error::msg("a component is a binary or its text (UTF-8)"))?;
+            let buffer = wast::parser::ParseBuffer::new(text)?;
+            let mut wat = wast::parser::parse::<wast::Wat<'_>>(&buffer)?;
+            let binary = wat.encode()?;
+            Component::from_binary(engine, &binary)
+        }
+        #[cfg(not(feature = "wat"))]
+        Err(Error::msg("not a component binary (no `\\0asm` magic)"))
+    }
+
+    /// A component from its binary form.
+    pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Component> {
+        let decoded = spindle_decode::component::Component::parse(bytes)
+            .map_err(|e| Error::msg(format!("malformed component: {e}")))?;
+        let mut modules = Vec::new();
+        for section in &decoded.sections {
+            use spindle_decode::component::SectionContents;
+            match &section.contents {
+                SectionContents::CoreModule(m) => {
+                    modules.push(Module::from_binary(engine, m.bytes).map_err(|e| {
+                        Error::msg(format!(
+                            "core module {} of the component (at offset {:#x}): {e}",
+                            modules.len(),
+                            m.offset
+                        ))
+                    })?)
+                }
+                SectionContents::Component(_) => {
+                    return Err(unsupported("nested components"));
+                }
+                _ => {}
+            }
+        }
+        Ok(Component {
+            inner: Arc::new(ComponentInner {
+                engine: engine.clone(),
+                bytes: bytes.to_vec(),
+                modules,
+            }),
+        })
+    }
+
+    /// The engine the component was compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+}
+
+pub(crate) fn unsupported(what: &str) -> Error {
+    Error::msg(format!("not supported by Spindle's components yet: {what}"))
+}
+
+/// A host function over component values.
+pub(crate) type HostFunc<T> =
+    Arc<dyn Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync>;
+
+/// What a linker holds for a name.
+enum Definition<T> {
+    Func(HostFunc<T>),
+    Instance(HashMap<String, Definition<T>>),
+}
+
+impl<T> Clone for Definition<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Definition::Func(f) => Definition::Func(f.clone()),
+            Definition::Instance(i) => Definition::Instance(i.clone()),
+        }
+    }
+}
+
+/// Host definitions a component's imports are resolved against, by name (store
+/// independent, like the core [`crate::Linker`]).
+pub struct Linker<T> {
+    engine: Engine,
+    root: HashMap<String, Definition<T>>,
+}
+
+/// The definitions under one name of a [`Linker`]: its root, or an instance in it.
+pub struct LinkerInstance<'a, T> {
+    map: &'a mut HashMap<String, Definition<T>>,
+}
+
+impl<T: 'static> Linker<T> {
+    /// An empty linker.
+    pub fn new(engine: &Engine) -> Self {
+        Linker {
+            engine: engine.clone(),
+            root: HashMap::new(),
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The root: names a component imports directly (not inside an instance).
+    pub fn root(&mut self) -> LinkerInstance<'_, T> {
+        LinkerInstance {
+            map: &mut self.root,
+        }
+    }
+
+    /// The instance called `name` (an interface such as `wasi:cli/stdout@0.2.0`),
+    /// created if new.
+    pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
+        self.root().into_instance(name)
+    }
+
+    /// Instantiates `component` in `store`, its imports resolved against this linker.
+    pub fn instantiate(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        component: &Component,
+    ) -> Result<Instance> {
+        if !Arc::ptr_eq(
+            component.inner.engine.registry(),
+            store_data::<T>(store.as_context_mut().inner)
+                .engine
+                .registry(),
+        ) {
+            return Err(Error::msg(
+                "cross-engine instantiation: the component and the store have different engines",
+            ));
+        }
+        instantiate::instantiate(store.as_context_mut(), component, &self.root)
+    }
+}
+
+impl<'a, T: 'static> LinkerInstance<'a, T> {
+    /// Defines `name` as a host function over component values; its type is the one the
+    /// importing component gives it (the values are checked against it on each call).
+    pub fn func_new(
+        &mut self,
+        name: &str,
+        f: impl Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<()> {
+        if self.map.contains_key(name) {
+            return Err(Error::msg(format!("`{name}` is already defined")));
+        }
+        self.map
+            .insert(name.to_string(), Definition::Func(Arc::new(f)));
+        Ok(())
+    }
+
+    /// The instance called `name` inside this one, created if new.
+    pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
+        let map = match self
+            .map
+            .entry(name.to_string())
+            .or_insert_with(|| Definition::Instance(HashMap::new()))
+        {
+            Definition::Instance(map) => map,
+            Definition::Func(_) => {
+                return Err(Error::msg(format!(
+                    "`{name}` is already defined as a function"
+                )))
+            }
+        };
+        Ok(LinkerInstance { map })
+    }
+
+    fn into_instance(self, name: &str) -> Result<LinkerInstance<'a, T>> {
+        let map = match self
+            .map
+            .entry(name.to_string())
+            .or_insert_with(|| Definition::Instance(HashMap::new()))
+        {
+            Definition::Instance(map) => map,
+            Definition::Func(_) => {
+                return Err(Error::msg(format!(
+                    "`{name}` is already defined as a function"
+                )))
+            }
+        };
+        Ok(LinkerInstance { map })
+    }
+}
+
+/// An instance of a component in a store (a handle, valid only with its store).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Instance {
+    store: u64,
+    index: u32,
+}
+
+/// The index of an export of an instance, for lookups without names
+/// ([`Instance::get_export_index`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct ComponentExportIndex {
+    store: u64,
+    /// The store's exported-instance entry the export is in.
+    instance: u32,
+    /// The export's position in that instance.
+    item: u32,
+}
+
+/// How [`Instance::get_func`] finds an export: a name at the instance's root, or a
+/// [`ComponentExportIndex`].
+pub trait InstanceExportLookup {
+    #[doc(hidden)]
+    fn lookup(&self, store: &StoreComponents, root: u32, store_id: u64) -> Option<ExportItem>;
+}
+
+impl InstanceExportLookup for str {
+    fn lookup(&self, store: &StoreComponents, root: u32, _: u64) -> Option<ExportItem> {
+        store.instances[root as usize].get(self).cloned()
+    }
+}
+
+impl InstanceExportLookup for &str {
+    fn lookup(&self, store: &StoreComponents, root: u32, id: u64) -> Option<ExportItem> {
+        (**self).lookup(store, root, id)
+    }
+}
+
+impl InstanceExportLookup for String {
+    fn lookup(&self, store: &StoreComponents, root: u32, id: u64) -> Option<ExportItem> {
+        self.as_str().lookup(store, root, id)
+    }
+}
+
+impl InstanceExportLookup for ComponentExportIndex {
+    fn lookup(&self, store: &StoreComponents, _: u32, id: u64) -> Option<ExportItem> {
+        check_store(self.store, id);
+        store.instances[self.instance as usize]
+            .items
+            .get(self.item as usize)
+            .map(|(_, item)| item.clone())
+    }
+}
+
+impl InstanceExportLookup for &ComponentExportIndex {
+    fn lookup(&self, store: &StoreComponents, root: u32, id: u64) -> Option<ExportItem> {
+        (**self).lookup(store, root, id)
+    }
+}
+
+/// An exported item, as the store keeps it.
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub enum ExportItem {
+    Func(Func),
+    /// An exported instance: an entry of the store's exported instances.
+    Instance(u32),
+    /// An exported type (nothing to call).
+    Type,
+}
+
+/// The exports of one instance (a component's root, or an instance it exports), in order.
+#[derive(Default, Debug)]
+pub(crate) struct ExportedInstance {
+    items: Vec<(String, ExportItem)>,
+}
+
+impl ExportedInstance {
+    fn get(&self, name: &str) -> Option<&ExportItem> {
+        self.items.iter().find(|(n, _)| n == name).map(|(_, i)| i)
+    }
+}
+
+impl Instance {
+    /// The exported function found by `name` (a root export's name, or an index from
+    /// [`Instance::get_export_index`]).
+    pub fn get_func(
+        &self,
+        mut store: impl AsContextMut,
+        name: impl InstanceExportLookup,
+    ) -> Option<Func> {
+        let cx = store.as_context_mut();
+        check_store(self.store, cx.inner.id);
+        let id = cx.inner.id;
+        let components = components_of(cx.inner)?;
+        match name.lookup(components, self.index, id)? {
+            ExportItem::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The index of export `name` of this instance (`instance: None`) or of an instance it
+    /// exports (`Some`): how functions inside exported interfaces are found.
+    pub fn get_export_index(
+        &self,
+        mut store: impl AsContextMut,
+        instance: Option<&ComponentExportIndex>,
+        name: &str,
+    ) -> Option<ComponentExportIndex> {
+        let cx = store.as_context_mut();
+        let id = cx.inner.id;
+        check_store(self.store, id);
+        let components = components_of(cx.inner)?;
+        let within = match instance {
+            None => self.index,
+            Some(i) => {
+                check_store(i.store, id);
+                match &components.instances[i.instance as usize]
+                    .items
+                    .get(i.item as usize)?
+                {
+                    (_, ExportItem::Instance(inner)) => *inner,
+                    _ => return None,
+                }
+            }
+        };
+        let item = components.instances[within as usize]
+            .items
+            .iter()
+            .position(|(n, _)| n == name)?;
+        Some(ComponentExportIndex {
+            store: id,
+            instance: within,
+            item: item as u32,
+        })
+    }
+
+    /// The names of the root exports, in order.
+    pub fn export_names(&self, store: impl AsContext) -> Vec<String> {
+        let cx = store.as_context();
+        check_store(self.store, cx.inner.id);
+        components_of(cx.inner).map_or_else(Vec::new, |c| {
+            c.instances[self.index as usize]
+                .items
+                .iter()
+                .map(|(n, _)| n.clone())
+                .collect()
+        })
+    }
+}
+
+/// The store's component state, if a component was ever instantiated in it.
+pub(crate) fn components_of(s: &spindle_exec::Store) -> Option<&StoreComponents> {
+    s.extension.as_ref()?.downcast_ref::<StoreComponents>()
+}
+
+/// The store's component state, created on first use.
+pub(crate) fn components_mut(s: &mut spindle_exec::Store) -> &mut StoreComponents {
+    s.extension
+        .get_or_insert_with(|| Box::<StoreComponents>::default())
+        .downcast_mut::<StoreComponents>()
+        .expect("the store's extension is its component state")
+}

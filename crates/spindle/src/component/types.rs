@@ -1,0 +1,210 @@
+//! A component's type index space, resolved to the canonical ABI's types.
+//!
+//! The instantiator walks a component's sections in order; every entry that adds to the
+//! component-level type index space adds one [`TypeDef`] here. Value and function types
+//! become `spindle_component` types (their layouts computed once, when the component is
+//! loaded); the kinds the runtime does not take yet are kept as what they are, so that a
+//! use of one is an error that says so.
+
+use spindle_component::{FuncType, Type};
+use spindle_decode::component::{
+    Alias, ComponentType, ComponentValType, DefinedType, OuterAliasKind, PrimitiveValType,
+    TypeBounds, TypeDeclaration, TypeRef, VariantCase,
+};
+
+use crate::{Error, Result};
+
+/// One entry of the component-level type index space.
+#[derive(Clone, Debug)]
+pub(crate) enum TypeDef {
+    /// A defined value type.
+    Value(Type),
+    /// A function type.
+    Func(FuncType),
+    /// An instance type: its exports' names and types (functions, and types).
+    Instance(Vec<(String, TypeDef)>),
+    /// A type the runtime does not resolve yet (component, instance and resource types,
+    /// imported and aliased types): `what` names it for the error.
+    Other { what: &'static str },
+}
+
+/// The type of a primitive.
+pub(crate) fn primitive(p: PrimitiveValType) -> Result<Type> {
+    Ok(match p {
+        PrimitiveValType::Bool => Type::bool(),
+        PrimitiveValType::S8 => Type::s8(),
+        PrimitiveValType::U8 => Type::u8(),
+        PrimitiveValType::S16 => Type::s16(),
+        PrimitiveValType::U16 => Type::u16(),
+        PrimitiveValType::S32 => Type::s32(),
+        PrimitiveValType::U32 => Type::u32(),
+        PrimitiveValType::S64 => Type::s64(),
+        PrimitiveValType::U64 => Type::u64(),
+        PrimitiveValType::F32 => Type::f32(),
+        PrimitiveValType::F64 => Type::f64(),
+        PrimitiveValType::Char => Type::char(),
+        PrimitiveValType::String => Type::string(),
+        PrimitiveValType::ErrorContext => {
+            return Err(Error::msg(
+                "not supported by Spindle's components yet: error-context values",
+            ))
+        }
+    })
+}
+
+/// The value type `t` names in `types`.
+pub(crate) fn val_type(types: &[TypeDef], t: ComponentValType) -> Result<Type> {
+    match t {
+        ComponentValType::Primitive(p) => primitive(p),
+        ComponentValType::Type(i) => match types.get(i as usize) {
+            Some(TypeDef::Value(t)) => Ok(t.clone()),
+            Some(TypeDef::Func(_) | TypeDef::Instance(_)) => {
+                Err(Error::msg(format!("type {i} is not a value type")))
+            }
+            Some(TypeDef::Other { what }) => Err(Error::msg(format!(
+                "not supported by Spindle's components yet: {what} (type {i})"
+            ))),
+            None => Err(Error::msg(format!("unknown type {i}"))),
+        },
+    }
+}
+
+fn abi(e: spindle_component::TypeError) -> Error {
+    Error::msg(format!("invalid component type: {e:?}"))
+}
+
+/// The entry a type-section item adds.
+pub(crate) fn define(types: &[TypeDef], ty: &ComponentType<'_>) -> Result<TypeDef> {
+    let val = |t: &ComponentValType| val_type(types, *t);
+    Ok(match ty {
+        ComponentType::Defined(d) => TypeDef::Value(match d {
+            DefinedType::Primitive(p) => primitive(*p)?,
+            DefinedType::Record(fields) => Type::record(
+                fields
+                    .iter()
+                    .map(|(n, t)| Ok((*n, val(t)?)))
+                    .collect::<Result<Vec<_>>>()?,
+            )
+            .map_err(abi)?,
+            DefinedType::Variant(cases) => Type::variant(
+                cases
+                    .iter()
+                    .map(|VariantCase { name, ty }| Ok((*name, ty.as_ref().map(val).transpose()?)))
+                    .collect::<Result<Vec<_>>>()?,
+            )
+            .map_err(abi)?,
+            DefinedType::List(t) => Type::list(val(t)?),
+            DefinedType::FixedLengthList(t, n) => Type::fixed_list(val(t)?, *n).map_err(abi)?,
+            DefinedType::Tuple(ts) => {
+                Type::tuple(ts.iter().map(val).collect::<Result<Vec<_>>>()?).map_err(abi)?
+            }
+            DefinedType::Flags(labels) => Type::flags(labels.iter().copied()).map_err(abi)?,
+            DefinedType::Enum(labels) => Type::enum_(labels.iter().copied()).map_err(abi)?,
+            DefinedType::Option(t) => Type::option(val(t)?).map_err(abi)?,
+            DefinedType::Result { ok, err } => Type::result(
+                ok.as_ref().map(val).transpose()?,
+                err.as_ref().map(val).transpose()?,
+            )
+            .map_err(abi)?,
+            other => {
+                return Ok(TypeDef::Other {
+                    what: defined_name(other),
+                })
+            }
+        }),
+        ComponentType::Func(f) => {
+            if f.is_async {
+                return Ok(TypeDef::Other {
+                    what: "async function types",
+                });
+            }
+            let params = f
+                .params
+                .iter()
+                .map(|(n, t)| Ok((*n, val(t)?)))
+                .collect::<Result<Vec<_>>>()?;
+            let results = f.result.as_ref().map(val).transpose()?;
+            TypeDef::Func(FuncType::new(params, results).map_err(abi)?)
+        }
+        ComponentType::Component(_) => TypeDef::Other {
+            what: "component types",
+        },
+        ComponentType::Instance(decls) => instance_type(types, decls)?,
+        ComponentType::Resource { .. } => TypeDef::Other {
+            what: "resource types",
+        },
+    })
+}
+
+fn defined_name(d: &DefinedType<'_>) -> &'static str {
+    match d {
+        DefinedType::Map(..) => "map types",
+        DefinedType::Own(_) | DefinedType::Borrow(_) => "resource handles",
+        DefinedType::Future(_) | DefinedType::Stream(_) => "futures and streams",
+        _ => "this defined type",
+    }
+}
+
+/// An instance type from its declarations: a type space of its own, starting empty, whose
+/// outer aliases (one level out) reach `enclosing`.
+fn instance_type(
+    enclosing: &[TypeDef],
+    decls: &[spindle_decode::component::Located<TypeDeclaration<'_>>],
+) -> Result<TypeDef> {
+    let mut local: Vec<TypeDef> = Vec::new();
+    let mut exports = Vec::new();
+    for d in decls {
+        match &d.item {
+            TypeDeclaration::CoreType(_) => {}
+            TypeDeclaration::Type(t) => {
+                let def = define(&local, t)?;
+                local.push(def);
+            }
+            TypeDeclaration::Alias(Alias::Outer {
+                kind: OuterAliasKind::Type,
+                count: 1,
+                index,
+            }) => local.push(
+                enclosing
+                    .get(*index as usize)
+                    .cloned()
+                    .ok_or_else(|| Error::msg(format!("unknown outer type {index}")))?,
+            ),
+            TypeDeclaration::Alias(_) => local.push(TypeDef::Other {
+                what: "aliases in instance types",
+            }),
+            TypeDeclaration::Export { name, ty } => match ty {
+                TypeRef::Func(i) => match local.get(*i as usize) {
+                    Some(f @ TypeDef::Func(_)) => exports.push((name.name.to_string(), f.clone())),
+                    _ => {
+                        return Err(Error::msg(format!(
+                            "instance type export `{}`: type {i} is not a function type",
+                            name.name
+                        )))
+                    }
+                },
+                TypeRef::Type(TypeBounds::Eq(i)) => {
+                    let t = local
+                        .get(*i as usize)
+                        .cloned()
+                        .ok_or_else(|| Error::msg(format!("unknown type {i}")))?;
+                    exports.push((name.name.to_string(), t.clone()));
+                    local.push(t);
+                }
+                TypeRef::Type(TypeBounds::SubResource) => local.push(TypeDef::Other {
+                    what: "resource types",
+                }),
+                _ => exports.push((
+                    name.name.to_string(),
+                    TypeDef::Other {
+                        what: "instance exports other than functions and types",
+                    },
+                )),
+            },
+            TypeDeclaration::Import(_) => {
+                return Err(Error::msg("an instance type cannot import"));
+            }
+        }
+    }
+    Ok(TypeDef::Instance(exports))
+}

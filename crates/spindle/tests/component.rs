@@ -1,0 +1,322 @@
+//! Components end to end: text components instantiated through `spindle::component`,
+//! called with component values: numbers, strings (UTF-8 and UTF-16, through `realloc`),
+//! records in lists, host imports lowered into a guest (at the root and inside an imported
+//! interface), exported interfaces, `post-return`, guest-to-guest calls, and the canonical
+//! ABI's traps reaching the embedder as errors.
+
+use std::sync::{Arc, Mutex};
+
+use spindle::component::{Component, Linker, Val};
+use spindle::{Engine, Store};
+
+/// A core module with a memory, a bump `realloc`, and what the components below lift.
+const LIBC: &str = r#"
+  (core module $libc
+    (memory (export "mem") 1)
+    (global $next (mut i32) (i32.const 4096))
+    (func (export "realloc") (param $old i32) (param $old_size i32) (param $align i32)
+                             (param $new i32) (result i32)
+      (local $p i32)
+      (local.set $p (i32.and (i32.add (global.get $next) (i32.sub (local.get $align) (i32.const 1)))
+                             (i32.sub (i32.const 0) (local.get $align))))
+      (global.set $next (i32.add (local.get $p) (local.get $new)))
+      (if (local.get $old) (then (memory.copy (local.get $p) (local.get $old) (local.get $old_size))))
+      (local.get $p)))
+  (core instance $libc (instantiate $libc))
+"#;
+
+fn instantiate(
+    text: &str,
+    linker: &Linker<Vec<String>>,
+) -> (Store<Vec<String>>, spindle::component::Instance) {
+    let engine = linker.engine().clone();
+    let component = Component::new(&engine, text).unwrap();
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    (store, instance)
+}
+
+fn call(
+    store: &mut Store<Vec<String>>,
+    instance: &spindle::component::Instance,
+    name: &str,
+    args: &[Val],
+    results: usize,
+) -> spindle::Result<Vec<Val>> {
+    let f = instance.get_func(&mut *store, name).expect("exported");
+    let mut out = vec![Val::Bool(false); results];
+    f.call(&mut *store, args, &mut out)?;
+    Ok(out)
+}
+
+#[test]
+fn strings_round_trip_in_utf8_and_utf16_with_post_return() {
+    let engine = Engine::default();
+    let mut linker = Linker::<Vec<String>>::new(&engine);
+    linker
+        .root()
+        .func_new("tick", |mut store, _args, _results| {
+            store.data_mut().push("post-return".into());
+            Ok(())
+        })
+        .unwrap();
+    let text = format!(
+        r#"(component
+          (import "tick" (func $tick))
+          {LIBC}
+          (core func $tick (canon lower (func $tick)))
+          (core instance $host (export "tick" (func $tick)))
+          (core module $m
+            (import "host" "tick" (func $tick))
+            (import "libc" "mem" (memory 1))
+            ;; echo(ptr, len): the pair at 16 (the string's units are the caller's).
+            (func (export "echo") (param $ptr i32) (param $len i32) (result i32)
+              (i32.store (i32.const 16) (local.get $ptr))
+              (i32.store (i32.const 20) (local.get $len))
+              (i32.const 16))
+            (func (export "post") (param i32) (call $tick)))
+          (core instance $i (instantiate $m (with "host" (instance $host)) (with "libc" (instance $libc))))
+          (func (export "echo8") (param "s" string) (result string)
+            (canon lift (core func $i "echo") (memory (core memory $libc "mem"))
+              (realloc (core func $libc "realloc")) (post-return (core func $i "post"))))
+          (func (export "echo16") (param "s" string) (result string)
+            (canon lift (core func $i "echo") (memory (core memory $libc "mem")) string-encoding=utf16
+              (realloc (core func $libc "realloc")))))"#
+    );
+    let (mut store, instance) = instantiate(&text, &linker);
+    for s in ["", "hello", "héllo wörld ✓ 𝄞", &"x".repeat(5000)] {
+        let out = call(&mut store, &instance, "echo8", &[Val::string(s)], 1).unwrap();
+        assert_eq!(out, [Val::string(s)]);
+        let out = call(&mut store, &instance, "echo16", &[Val::string(s)], 1).unwrap();
+        assert_eq!(out, [Val::string(s)]);
+    }
+    // The post-return of echo8 ran once per call of it (echo16 has none).
+    assert_eq!(store.data().len(), 4);
+}
+
+#[test]
+fn numbers_records_and_lists() {
+    let engine = Engine::default();
+    let linker = Linker::<Vec<String>>::new(&engine);
+    let text = format!(
+        r#"(component
+          {LIBC}
+          (core module $m
+            (import "libc" "mem" (memory 1))
+            (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+            (func (export "neg") (param f64) (result f64) (f64.neg (local.get 0)))
+            ;; sum(ptr, len) over records {{a: u32, b: u64}} (16 bytes each).
+            (func (export "sum") (param $p i32) (param $n i32) (result i64)
+              (local $acc i64)
+              (block $done (loop $l
+                (br_if $done (i32.eqz (local.get $n)))
+                (local.set $acc (i64.add (local.get $acc)
+                  (i64.add (i64.extend_i32_u (i32.load (local.get $p))) (i64.load offset=8 (local.get $p)))))
+                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                (br $l)))
+              (local.get $acc)))
+          (core instance $i (instantiate $m (with "libc" (instance $libc))))
+          (type $r (record (field "a" u32) (field "b" u64)))
+          (type $items (list $r))
+          (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+            (canon lift (core func $i "add")))
+          (func (export "neg") (param "x" f64) (result f64) (canon lift (core func $i "neg")))
+          (func (export "sum") (param "items" $items) (result u64)
+            (canon lift (core func $i "sum") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc")))))"#
+    );
+    let (mut store, instance) = instantiate(&text, &linker);
+    let out = call(
+        &mut store,
+        &instance,
+        "add",
+        &[Val::U32(u32::MAX), Val::U32(3)],
+        1,
+    )
+    .unwrap();
+    assert_eq!(out, [Val::U32(2)]);
+    let out = call(&mut store, &instance, "neg", &[Val::F64(1.5)], 1).unwrap();
+    assert_eq!(out, [Val::F64(-1.5)]);
+    let items: Vec<Val> = (0..1000u32)
+        .map(|i| {
+            Val::Record(vec![
+                ("a".into(), Val::U32(i)),
+                ("b".into(), Val::U64(u64::from(i) << 32)),
+            ])
+        })
+        .collect();
+    let want: u64 = (0..1000u64).map(|i| i + (i << 32)).sum();
+    let out = call(&mut store, &instance, "sum", &[Val::List(items)], 1).unwrap();
+    assert_eq!(out, [Val::U64(want)]);
+    // Arguments of the wrong type are refused before anything runs.
+    let err = call(&mut store, &instance, "add", &[Val::S32(1), Val::U32(2)], 1).unwrap_err();
+    assert!(err.to_string().contains("argument `a`"), "{err}");
+}
+
+#[test]
+fn host_imports_lowered_into_the_guest_at_the_root_and_in_an_interface() {
+    let engine = Engine::default();
+    let mut linker = Linker::<Vec<String>>::new(&engine);
+    linker
+        .root()
+        .func_new("log", |mut store, args, _| {
+            let Val::String(s) = &args[0] else {
+                unreachable!()
+            };
+            store.data_mut().push(s.to_string());
+            Ok(())
+        })
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    linker
+        .instance("test:demo/host@1.0.0")
+        .unwrap()
+        .func_new("greeting", move |_, args, results| {
+            let Val::String(name) = &args[0] else {
+                unreachable!()
+            };
+            seen2.lock().unwrap().push(name.to_string());
+            results[0] = Val::string(format!("hello, {}!", name.as_str()));
+            Ok(())
+        })
+        .unwrap();
+    let text = format!(
+        r#"(component
+          (import "log" (func $log (param "msg" string)))
+          (type $host-t (instance
+            (type $g (func (param "name" string) (result string)))
+            (export "greeting" (func (type $g)))))
+          (import "test:demo/host@1.0.0" (instance $host (type $host-t)))
+          (alias export $host "greeting" (func $greeting))
+          {LIBC}
+          (core func $log (canon lower (func $log) (memory (core memory $libc "mem"))))
+          (core func $greeting (canon lower (func $greeting) (memory (core memory $libc "mem"))
+            (realloc (core func $libc "realloc"))))
+          (core instance $imports (export "log" (func $log)) (export "greeting" (func $greeting)))
+          (core module $m
+            (import "host" "log" (func $log (param i32 i32)))
+            (import "host" "greeting" (func $greeting (param i32 i32 i32)))
+            (import "libc" "mem" (memory 1))
+            (data (i32.const 100) "spindle")
+            ;; run(): log("spindle"), then log(greeting("spindle")), then return the greeting.
+            (func (export "run") (result i32)
+              (call $log (i32.const 100) (i32.const 7))
+              (call $greeting (i32.const 100) (i32.const 7) (i32.const 32))
+              (call $log (i32.load (i32.const 32)) (i32.load (i32.const 36)))
+              (i32.const 32)))
+          (core instance $i (instantiate $m (with "host" (instance $imports)) (with "libc" (instance $libc))))
+          (func $run (result string)
+            (canon lift (core func $i "run") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+          (instance $api (export "run" (func $run)))
+          (export "test:demo/api@1.0.0" (instance $api)))"#
+    );
+    let (mut store, instance) = instantiate(&text, &linker);
+    let api = instance
+        .get_export_index(&mut store, None, "test:demo/api@1.0.0")
+        .expect("the interface");
+    let run = instance
+        .get_export_index(&mut store, Some(&api), "run")
+        .expect("its function");
+    let run = instance.get_func(&mut store, run).unwrap();
+    let mut out = [Val::Bool(false)];
+    run.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out[0], Val::string("hello, spindle!"));
+    assert_eq!(store.data(), &["spindle", "hello, spindle!"]);
+    assert_eq!(*seen.lock().unwrap(), ["spindle"]);
+    assert_eq!(instance.export_names(&store), ["test:demo/api@1.0.0"]);
+    // A missing import is an error that names it.
+    let empty = Linker::<Vec<String>>::new(&engine);
+    let component = Component::new(&engine, &text).unwrap();
+    let mut store = Store::new(&engine, Vec::new());
+    let err = empty.instantiate(&mut store, &component).unwrap_err();
+    assert!(err.to_string().contains("`log`"), "{err}");
+}
+
+#[test]
+fn guest_to_guest_across_string_encodings() {
+    // A UTF-16 "server" lifted, lowered into a UTF-8 "client": the host calls the client,
+    // which calls the server through the canonical ABI (the string transcoded both ways).
+    let engine = Engine::default();
+    let linker = Linker::<Vec<String>>::new(&engine);
+    let text = format!(
+        r#"(component
+          {LIBC}
+          (core module $server
+            (import "libc" "mem" (memory 1))
+            (import "libc" "realloc" (func $realloc (param i32 i32 i32 i32) (result i32)))
+            ;; twice(ptr, units): the UTF-16 string repeated twice.
+            (func (export "twice") (param $p i32) (param $n i32) (result i32)
+              (local $q i32) (local $bytes i32)
+              (local.set $bytes (i32.shl (local.get $n) (i32.const 1)))
+              (local.set $q (call $realloc (i32.const 0) (i32.const 0) (i32.const 2)
+                                           (i32.shl (local.get $bytes) (i32.const 1))))
+              (memory.copy (local.get $q) (local.get $p) (local.get $bytes))
+              (memory.copy (i32.add (local.get $q) (local.get $bytes)) (local.get $p) (local.get $bytes))
+              (i32.store (i32.const 48) (local.get $q))
+              (i32.store (i32.const 52) (i32.shl (local.get $n) (i32.const 1)))
+              (i32.const 48)))
+          (core instance $s (instantiate $server (with "libc" (instance $libc))))
+          (func $twice (param "s" string) (result string)
+            (canon lift (core func $s "twice") (memory (core memory $libc "mem")) string-encoding=utf16
+              (realloc (core func $libc "realloc"))))
+          ;; The client's own memory: a second instance of the same module.
+          (core instance $libc2 (instantiate $libc))
+          (core func $twice (canon lower (func $twice) (memory (core memory $libc2 "mem")) (realloc (core func $libc2 "realloc"))))
+          (core instance $imports (export "twice" (func $twice)))
+          (core module $client
+            (import "host" "twice" (func $twice (param i32 i32 i32)))
+            (import "libc" "mem" (memory 1))
+            (func (export "run") (param $p i32) (param $n i32) (result i32)
+              (call $twice (local.get $p) (local.get $n) (i32.const 64))
+              (i32.const 64)))
+          (core instance $c (instantiate $client (with "host" (instance $imports)) (with "libc" (instance $libc2))))
+          (func (export "run") (param "s" string) (result string)
+            (canon lift (core func $c "run") (memory (core memory $libc2 "mem")) (realloc (core func $libc2 "realloc")))))"#
+    );
+    let (mut store, instance) = instantiate(&text, &linker);
+    for s in ["ab", "héllo 𝄞", ""] {
+        let out = call(&mut store, &instance, "run", &[Val::string(s)], 1).unwrap();
+        assert_eq!(out, [Val::string(format!("{s}{s}"))]);
+    }
+}
+
+#[test]
+fn canonical_abi_traps_reach_the_embedder_and_the_store_goes_on() {
+    let engine = Engine::default();
+    let linker = Linker::<Vec<String>>::new(&engine);
+    let text = format!(
+        r#"(component
+          {LIBC}
+          (core module $m
+            (import "libc" "mem" (memory 1))
+            (data (i32.const 200) "\ff\fe")
+            ;; bad(): a string of invalid UTF-8; oob(): one past the end of memory.
+            (func (export "bad") (result i32)
+              (i32.store (i32.const 16) (i32.const 200)) (i32.store (i32.const 20) (i32.const 2))
+              (i32.const 16))
+            (func (export "oob") (result i32)
+              (i32.store (i32.const 16) (i32.const 65535)) (i32.store (i32.const 20) (i32.const 2))
+              (i32.const 16))
+            (func (export "char") (result i32) (i32.const 0xd800))
+            (func (export "ok") (result i32) (i32.const 7)))
+          (core instance $i (instantiate $m (with "libc" (instance $libc))))
+          (func (export "bad") (result string) (canon lift (core func $i "bad") (memory (core memory $libc "mem"))))
+          (func (export "oob") (result string) (canon lift (core func $i "oob") (memory (core memory $libc "mem"))))
+          (func (export "char") (result char) (canon lift (core func $i "char")))
+          (func (export "ok") (result u32) (canon lift (core func $i "ok"))))"#
+    );
+    let (mut store, instance) = instantiate(&text, &linker);
+    for (name, says) in [
+        ("bad", "not valid UTF-8"),
+        ("oob", "out of bounds"),
+        ("char", "not a valid char"),
+    ] {
+        let err = call(&mut store, &instance, name, &[], 1).unwrap_err();
+        assert!(err.to_string().contains(says), "{name}: {err}");
+    }
+    assert_eq!(
+        call(&mut store, &instance, "ok", &[], 1).unwrap(),
+        [Val::U32(7)]
+    );
+}
