@@ -31,6 +31,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod component;
 pub mod exec;
 pub mod report;
 mod suites;

@@ -320,3 +320,38 @@ fn canonical_abi_traps_reach_the_embedder_and_the_store_goes_on() {
         [Val::U32(7)]
     );
 }
+
+#[test]
+fn nested_components_instantiated_with_arguments_keep_their_defining_scope() {
+    // $Outer instantiates $Maker twice with different core modules; each $Maker exports
+    // $Inner, which outer-aliases the module its own $Maker instance received: instantiated
+    // later, outside, each copy still uses its own module.
+    let engine = Engine::default();
+    let linker = Linker::<Vec<String>>::new(&engine);
+    let text = r#"(component
+      (component $Maker
+        (import "m" (core module $M (export "get" (func (result i32)))))
+        (component $Inner
+          (core instance $m (instantiate $M))
+          (func (export "get") (result u32) (canon lift (core func $m "get"))))
+        (export "inner" (component $Inner)))
+      (core module $A (func (export "get") (result i32) (i32.const 7)))
+      (core module $B (func (export "get") (result i32) (i32.const 9)))
+      (instance $ma (instantiate $Maker (with "m" (core module $A))))
+      (instance $mb (instantiate $Maker (with "m" (core module $B))))
+      (alias export $ma "inner" (component $IA))
+      (alias export $mb "inner" (component $IB))
+      (instance $ia (instantiate $IA))
+      (instance $ib (instantiate $IB))
+      (func (export "a") (alias export $ia "get"))
+      (func (export "b") (alias export $ib "get")))"#;
+    let (mut store, instance) = instantiate(text, &linker);
+    assert_eq!(
+        call(&mut store, &instance, "a", &[], 1).unwrap(),
+        [Val::U32(7)]
+    );
+    assert_eq!(
+        call(&mut store, &instance, "b", &[], 1).unwrap(),
+        [Val::U32(9)]
+    );
+}

@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
 use spindle_decode::component::{
     Alias, CanonicalFunction, CanonicalOption, Component as Decoded, CoreInstance,
-    Instance as DecodedInstance, SectionContents, Sort, TypeBounds, TypeRef,
+    Instance as DecodedInstance, OuterAliasKind, SectionContents, Sort, TypeBounds, TypeRef,
 };
 use spindle_decode::ExternalKind as CoreSort;
 
@@ -34,22 +36,62 @@ impl<T> Clone for FuncDef<T> {
 }
 
 /// A component instance while instantiating: named items.
-type Items<T> = Vec<(String, Item<T>)>;
+type Items<'d, T> = Vec<(String, Item<'d, T>)>;
 
-enum Item<T> {
+enum Item<'d, T> {
     Func(FuncDef<T>),
-    Instance(Items<T>),
+    Instance(Items<'d, T>),
     Type(TypeDef),
+    Component(ComponentDef<'d>),
+    CoreModule(crate::Module),
 }
 
-impl<T> Clone for Item<T> {
+impl<T> Clone for Item<'_, T> {
     fn clone(&self) -> Self {
         match self {
             Item::Func(f) => Item::Func(f.clone()),
             Item::Instance(i) => Item::Instance(i.clone()),
             Item::Type(t) => Item::Type(t.clone()),
+            Item::Component(c) => Item::Component(c.clone()),
+            Item::CoreModule(m) => Item::CoreModule(m.clone()),
         }
     }
+}
+
+/// A nested component: its sections, its core modules and components compiled, and the
+/// enclosing components' items its outer aliases can reach, as they were where it was
+/// defined (outer aliases are static: a component exported and instantiated elsewhere
+/// still sees the items of the instantiation that defined it).
+#[derive(Clone)]
+struct ComponentDef<'d> {
+    decoded: &'d Decoded<'d>,
+    compiled: Arc<Compiled>,
+    env: Arc<Vec<Level<'d>>>,
+}
+
+impl Clone for Level<'_> {
+    fn clone(&self) -> Self {
+        Level {
+            core_modules: self.core_modules.clone(),
+            types: self.types.clone(),
+            components: self.components.clone(),
+        }
+    }
+}
+
+/// What an outer alias can reach in one enclosing component: its core modules, types and
+/// components defined so far.
+struct Level<'d> {
+    core_modules: Vec<crate::Module>,
+    types: Vec<TypeDef>,
+    components: Vec<ComponentDef<'d>>,
+}
+
+/// Where a component's imports come from: the linker (the outermost component), or the
+/// arguments of the instantiation that made it (a nested one).
+enum Imports<'a, 'd, T> {
+    Linker(&'a HashMap<String, Definition<T>>),
+    Args(HashMap<&'d str, Item<'d, T>>),
 }
 
 /// A core instance: a module's instance, or one made of exports.
@@ -59,7 +101,7 @@ enum CoreInst {
 }
 
 /// The index spaces of the component being instantiated.
-struct Spaces<T> {
+struct Spaces<'d, T> {
     core_modules: Vec<crate::Module>,
     core_instances: Vec<CoreInst>,
     core_funcs: Vec<crate::Func>,
@@ -69,7 +111,8 @@ struct Spaces<T> {
     core_tags: Vec<crate::Tag>,
     types: Vec<TypeDef>,
     funcs: Vec<FuncDef<T>>,
-    instances: Vec<Items<T>>,
+    instances: Vec<Items<'d, T>>,
+    components: Vec<ComponentDef<'d>>,
 }
 
 fn out_of_range(what: &str, index: u32) -> Error {
@@ -81,7 +124,7 @@ fn get<'a, X>(v: &'a [X], what: &str, index: u32) -> Result<&'a X> {
         .ok_or_else(|| out_of_range(what, index))
 }
 
-impl<T: 'static> Spaces<T> {
+impl<'d, T: 'static> Spaces<'d, T> {
     fn core_export(
         &self,
         instance: u32,
@@ -115,20 +158,26 @@ impl<T: 'static> Spaces<T> {
         }
     }
 
-    fn item(&self, sort: Sort, index: u32) -> Result<Item<T>> {
+    fn item(&self, sort: Sort, index: u32) -> Result<Item<'d, T>> {
         Ok(match sort {
             Sort::Func => Item::Func(get(&self.funcs, "function", index)?.clone()),
             Sort::Instance => Item::Instance(get(&self.instances, "instance", index)?.clone()),
             Sort::Type => Item::Type(get(&self.types, "type", index)?.clone()),
-            other => return Err(unsupported(&format!("{} items", other.name()))),
+            Sort::Component => Item::Component(get(&self.components, "component", index)?.clone()),
+            Sort::CoreModule => {
+                Item::CoreModule(get(&self.core_modules, "core module", index)?.clone())
+            }
+            Sort::Value => return Err(unsupported("values")),
         })
     }
 
-    fn push(&mut self, item: Item<T>) {
+    fn push(&mut self, item: Item<'d, T>) {
         match item {
             Item::Func(f) => self.funcs.push(f),
             Item::Instance(i) => self.instances.push(i),
             Item::Type(t) => self.types.push(t),
+            Item::Component(c) => self.components.push(c),
+            Item::CoreModule(m) => self.core_modules.push(m),
         }
     }
 
@@ -168,12 +217,12 @@ impl<T: 'static> Spaces<T> {
 }
 
 /// The linker's definition for an import, as an item of type `ty`.
-fn import<T: 'static>(
-    spaces: &Spaces<T>,
+fn import<'d, T: 'static>(
+    spaces: &Spaces<'d, T>,
     name: &str,
     ty: &TypeRef,
     def: Option<&Definition<T>>,
-) -> Result<Item<T>> {
+) -> Result<Item<'d, T>> {
     let missing = || {
         Error::msg(format!(
             "component import `{name}` is not defined in the linker"
@@ -232,8 +281,62 @@ pub(crate) fn instantiate<T: 'static>(
 ) -> Result<Instance> {
     let decoded = Decoded::parse(&component.inner.bytes)
         .map_err(|e| Error::msg(format!("malformed component: {e}")))?;
+    let exports = run(
+        &mut store,
+        &decoded,
+        &component.inner.compiled,
+        Imports::Linker(linker),
+        &Arc::new(Vec::new()),
+    )?;
+    let root = export_instance(store.inner, exports)?;
+    Ok(Instance {
+        store: store.inner.id,
+        index: root,
+    })
+}
+
+/// The core modules and nested components of a component, compiled, in section order.
+pub(crate) struct Compiled {
+    pub modules: Vec<crate::Module>,
+    pub components: Vec<Arc<Compiled>>,
+}
+
+/// Compiles the core modules of `decoded` and of the components nested in it.
+pub(crate) fn compile(engine: &crate::Engine, decoded: &Decoded<'_>) -> Result<Compiled> {
+    let mut out = Compiled {
+        modules: Vec::new(),
+        components: Vec::new(),
+    };
+    for section in &decoded.sections {
+        match &section.contents {
+            SectionContents::CoreModule(m) => {
+                out.modules
+                    .push(crate::Module::from_binary(engine, m.bytes).map_err(|e| {
+                        Error::msg(format!(
+                            "core module at offset {:#x} of the component: {e}",
+                            m.offset
+                        ))
+                    })?)
+            }
+            SectionContents::Component(c) => out.components.push(Arc::new(compile(engine, c)?)),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the sections of one component (the outermost, or a nested one, whose enclosing
+/// components' items are `env`, innermost last); its exports.
+fn run<'d, T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    decoded: &'d Decoded<'d>,
+    compiled: &Arc<Compiled>,
+    imports: Imports<'_, 'd, T>,
+    env: &Arc<Vec<Level<'d>>>,
+) -> Result<Items<'d, T>> {
+    let mut store = store.as_context_mut();
     let mut spaces = Spaces::<T> {
-        core_modules: component.inner.modules.clone(),
+        core_modules: Vec::new(),
         core_instances: Vec::new(),
         core_funcs: Vec::new(),
         core_tables: Vec::new(),
@@ -243,13 +346,36 @@ pub(crate) fn instantiate<T: 'static>(
         types: Vec::new(),
         funcs: Vec::new(),
         instances: Vec::new(),
+        components: Vec::new(),
     };
-    let mut exports: Items<T> = Vec::new();
+    let (mut next_module, mut next_component) = (0, 0);
+    let mut exports: Items<'d, T> = Vec::new();
     for section in &decoded.sections {
         match &section.contents {
             SectionContents::Custom { .. } | SectionContents::CoreTypes(_) => {}
-            SectionContents::CoreModule(_) => {}
-            SectionContents::Component(_) => return Err(unsupported("nested components")),
+            SectionContents::CoreModule(_) => {
+                spaces
+                    .core_modules
+                    .push(compiled.modules[next_module].clone());
+                next_module += 1;
+            }
+            SectionContents::Component(c) => {
+                let mut inner_env: Vec<Level<'d>> = Vec::with_capacity(env.len() + 1);
+                for level in env.iter() {
+                    inner_env.push(level.clone());
+                }
+                inner_env.push(Level {
+                    core_modules: spaces.core_modules.clone(),
+                    types: spaces.types.clone(),
+                    components: spaces.components.clone(),
+                });
+                spaces.components.push(ComponentDef {
+                    decoded: c,
+                    compiled: compiled.components[next_component].clone(),
+                    env: Arc::new(inner_env),
+                });
+                next_component += 1;
+            }
             SectionContents::CoreInstances(list) => {
                 for inst in list {
                     let made = match &inst.item {
@@ -287,8 +413,20 @@ pub(crate) fn instantiate<T: 'static>(
             SectionContents::Instances(list) => {
                 for inst in list {
                     match &inst.item {
-                        DecodedInstance::Instantiate { .. } => {
-                            return Err(unsupported("instantiating nested components"))
+                        DecodedInstance::Instantiate { component, args } => {
+                            let def = get(&spaces.components, "component", *component)?.clone();
+                            let mut given = HashMap::new();
+                            for a in args {
+                                given.insert(a.name, spaces.item(a.sort, a.index)?);
+                            }
+                            let made = run(
+                                &mut store,
+                                def.decoded,
+                                &def.compiled,
+                                Imports::Args(given),
+                                &def.env,
+                            )?;
+                            spaces.instances.push(made);
                         }
                         DecodedInstance::FromExports(list) => {
                             let mut items = Vec::new();
@@ -321,7 +459,41 @@ pub(crate) fn instantiate<T: 'static>(
                                 })?;
                             spaces.push(item);
                         }
-                        Alias::Outer { .. } => return Err(unsupported("outer aliases")),
+                        Alias::Outer { kind, count, index } => {
+                            let item = if count == 0 {
+                                match kind {
+                                    OuterAliasKind::CoreModule => Item::CoreModule(
+                                        get(&spaces.core_modules, "core module", index)?.clone(),
+                                    ),
+                                    OuterAliasKind::Type => {
+                                        Item::Type(get(&spaces.types, "type", index)?.clone())
+                                    }
+                                    OuterAliasKind::Component => Item::Component(
+                                        get(&spaces.components, "component", index)?.clone(),
+                                    ),
+                                    OuterAliasKind::CoreType => continue,
+                                }
+                            } else {
+                                let level = env
+                                    .len()
+                                    .checked_sub(count as usize)
+                                    .and_then(|i| env.get(i))
+                                    .ok_or_else(|| Error::msg(format!("outer alias {count} levels out of the outermost component")))?;
+                                match kind {
+                                    OuterAliasKind::CoreModule => Item::CoreModule(
+                                        get(&level.core_modules, "core module", index)?.clone(),
+                                    ),
+                                    OuterAliasKind::Type => {
+                                        Item::Type(get(&level.types, "type", index)?.clone())
+                                    }
+                                    OuterAliasKind::Component => Item::Component(
+                                        get(&level.components, "component", index)?.clone(),
+                                    ),
+                                    OuterAliasKind::CoreType => continue,
+                                }
+                            };
+                            spaces.push(item);
+                        }
                     }
                 }
             }
@@ -368,7 +540,14 @@ pub(crate) fn instantiate<T: 'static>(
             SectionContents::Imports(list) => {
                 for i in list {
                     let name = i.item.name.name;
-                    let item = import(&spaces, name, &i.item.ty, linker.get(name))?;
+                    let item = match &imports {
+                        Imports::Linker(linker) => {
+                            import(&spaces, name, &i.item.ty, linker.get(name))?
+                        }
+                        Imports::Args(given) => given.get(name).cloned().ok_or_else(|| {
+                            Error::msg(format!("missing instantiation argument `{name}`"))
+                        })?,
+                    };
                     spaces.push(item);
                 }
             }
@@ -381,16 +560,12 @@ pub(crate) fn instantiate<T: 'static>(
             }
         }
     }
-    let root = export_instance(store.inner, exports)?;
-    Ok(Instance {
-        store: store.inner.id,
-        index: root,
-    })
+    Ok(exports)
 }
 
 /// Adds `items` to the store as an exported instance (nested exported instances first);
 /// its index.
-fn export_instance<T>(s: &mut spindle_exec::Store, items: Items<T>) -> Result<u32> {
+fn export_instance<T>(s: &mut spindle_exec::Store, items: Items<'_, T>) -> Result<u32> {
     let mut out = ExportedInstance::default();
     for (name, item) in items {
         let e = match item {
@@ -399,7 +574,7 @@ fn export_instance<T>(s: &mut spindle_exec::Store, items: Items<T>) -> Result<u3
                 return Err(unsupported("exporting a function the host defines"))
             }
             Item::Instance(inner) => ExportItem::Instance(export_instance(s, inner)?),
-            Item::Type(_) => ExportItem::Type,
+            Item::Type(_) | Item::Component(_) | Item::CoreModule(_) => ExportItem::Type,
         };
         out.items.push((name, e));
     }

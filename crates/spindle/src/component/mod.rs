@@ -50,7 +50,7 @@ pub use func::Func;
 pub(crate) use func::StoreComponents;
 
 use crate::store::{check_store, store_data, AsContext, AsContextMut, StoreContextMut};
-use crate::{Engine, Error, Module, Result};
+use crate::{Engine, Error, Result};
 
 /// A compiled component: its binary, decoded once to check it, and its core modules
 /// compiled (instantiating one runs its sections again, against the store).
@@ -62,8 +62,8 @@ pub struct Component {
 struct ComponentInner {
     engine: Engine,
     bytes: Vec<u8>,
-    /// The core modules of the component's own core module sections, in order.
-    modules: Vec<Module>,
+    /// Its core modules and nested components, compiled.
+    compiled: Arc<instantiate::Compiled>,
 }
 
 impl Component {
@@ -90,30 +90,12 @@ impl Component {
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Component> {
         let decoded = spindle_decode::component::Component::parse(bytes)
             .map_err(|e| Error::msg(format!("malformed component: {e}")))?;
-        let mut modules = Vec::new();
-        for section in &decoded.sections {
-            use spindle_decode::component::SectionContents;
-            match &section.contents {
-                SectionContents::CoreModule(m) => {
-                    modules.push(Module::from_binary(engine, m.bytes).map_err(|e| {
-                        Error::msg(format!(
-                            "core module {} of the component (at offset {:#x}): {e}",
-                            modules.len(),
-                            m.offset
-                        ))
-                    })?)
-                }
-                SectionContents::Component(_) => {
-                    return Err(unsupported("nested components"));
-                }
-                _ => {}
-            }
-        }
+        let compiled = Arc::new(instantiate::compile(engine, &decoded)?);
         Ok(Component {
             inner: Arc::new(ComponentInner {
                 engine: engine.clone(),
                 bytes: bytes.to_vec(),
-                modules,
+                compiled,
             }),
         })
     }
