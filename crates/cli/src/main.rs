@@ -21,7 +21,8 @@ Usage:
       Decode and validate modules: FILE is a binary module (.wasm) or a text one
       (.wat, or a .wast holding one module). Prints `FILE: valid`, or why it is not.
   spindle wast [--features SET] FILE...
-      Run spec-test scripts, every directive, with the `spectest` host module. Prints
+      Run spec-test scripts, every directive, with the `spectest` host module (scripts
+      of components run through the component layer). Prints
       each failing directive, then `N passed, N failed`, and how many were skipped
       (not run yet) or unsupported (the translator cannot take their module yet).
   spindle run [--features SET] FILE [--invoke NAME] [ARG...]
@@ -208,7 +209,13 @@ fn run_scripts(options: &Options) -> Result<bool, Fatal> {
         let bytes = read(file)?;
         let text =
             String::from_utf8(bytes).map_err(|_| Fatal(format!("{file} is not UTF-8 text")))?;
-        let report = spindle_spec_tests::run_script(file, &text, &options.features);
+        // A script of components (the Component Model's reference tests) runs through the
+        // component layer; any other through the core runner.
+        let report = if text.contains("(component") {
+            spindle_spec_tests::component::run_component_script(file, &text)
+        } else {
+            spindle_spec_tests::run_script(file, &text, &options.features)
+        };
         for d in &report.directives {
             match &d.outcome {
                 spindle_spec_tests::Outcome::Passed
