@@ -84,7 +84,7 @@ need "$WASM_TOOLS" "cargo install wasm-tools --version $WANT_WASM_TOOLS --locked
 check_version "$WASM_TOOLS" "$WANT_WASM_TOOLS"
 
 # Validates a component, checks it imports no WASI, and prints or compares its WIT.
-# check_component <folder/name> <wit output file>
+# component_wit <folder/name> <file to write the WIT to>
 component_wit() {
   local wasm=$1.wasm
   [ -f "$wasm" ] || die "$wasm is missing"
