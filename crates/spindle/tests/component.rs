@@ -355,3 +355,235 @@ fn nested_components_instantiated_with_arguments_keep_their_defining_scope() {
         [Val::U32(9)]
     );
 }
+
+/// The committed C guests (`examples/components`, built with wit-bindgen and clang-19).
+fn guest(path: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/components")
+            .join(path),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_json_processor_guest_formats_and_minifies() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, guest("json-processor/json-processor.wasm")).unwrap();
+    let linker = Linker::<()>::new(&engine);
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let iface = instance
+        .get_export_index(&mut store, None, "example:json-tools/formatter@1.0.0")
+        .unwrap();
+    let format = instance
+        .get_export_index(&mut store, Some(&iface), "format")
+        .unwrap();
+    let format = instance.get_func(&mut store, format).unwrap();
+    let minify = instance
+        .get_export_index(&mut store, Some(&iface), "minify")
+        .unwrap();
+    let minify = instance.get_func(&mut store, minify).unwrap();
+    let options = Val::Option(Some(Box::new(Val::Record(vec![
+        ("indent".into(), Val::U32(2)),
+        ("sort-keys".into(), Val::Bool(true)),
+    ]))));
+    let mut out = [Val::Bool(false)];
+    format
+        .call(
+            &mut store,
+            &[Val::string(r#"{"b":[1,2],"a":{"c":null}}"#), options],
+            &mut out,
+        )
+        .unwrap();
+    let Val::Result(Ok(Some(text))) = &out[0] else {
+        panic!("{:?}", out[0])
+    };
+    assert_eq!(
+        **text,
+        Val::string("{\n  \"a\": {\n    \"c\": null\n  },\n  \"b\": [\n    1,\n    2\n  ]\n}")
+    );
+    minify
+        .call(
+            &mut store,
+            &[Val::string("{ \"a\" : [ 1 , true ] }")],
+            &mut out,
+        )
+        .unwrap();
+    assert_eq!(
+        out[0],
+        Val::Result(Ok(Some(Box::new(Val::string("{\"a\":[1,true]}")))))
+    );
+    minify
+        .call(&mut store, &[Val::string("{ \"a\" : ")], &mut out)
+        .unwrap();
+    let Val::Result(Err(Some(message))) = &out[0] else {
+        panic!("{:?}", out[0])
+    };
+    let Val::String(message) = &**message else {
+        panic!()
+    };
+    assert!(message.contains("line 1"), "{}", message.as_str());
+}
+
+/// The function `name` of the exported interface `iface`.
+fn interface_func(
+    store: &mut Store<Vec<String>>,
+    instance: &spindle::component::Instance,
+    iface: &str,
+    name: &str,
+) -> spindle::component::Func {
+    let i = instance
+        .get_export_index(&mut *store, None, iface)
+        .expect(iface);
+    let f = instance
+        .get_export_index(&mut *store, Some(&i), name)
+        .expect(name);
+    instance.get_func(&mut *store, f).unwrap()
+}
+
+#[test]
+fn the_utf16_guest_transcodes_both_ways() {
+    let engine = Engine::default();
+    let mut linker = Linker::<Vec<String>>::new(&engine);
+    let mut env = linker.instance("spindle:test-utf16/env").unwrap();
+    env.func_new("prefix", |_, _, results| {
+        results[0] = Val::string("→ ");
+        Ok(())
+    })
+    .unwrap();
+    env.func_new("note", |mut store, args, _| {
+        let Val::String(s) = &args[0] else {
+            unreachable!()
+        };
+        store.data_mut().push(s.to_string());
+        Ok(())
+    })
+    .unwrap();
+    let component = Component::new(&engine, guest("utf16/utf16.wasm")).unwrap();
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let text = "spindle:test-utf16/text";
+    let mut out = [Val::Bool(false)];
+    let reverse = interface_func(&mut store, &instance, text, "reverse");
+    reverse
+        .call(&mut store, &[Val::string("ab😀c")], &mut out)
+        .unwrap();
+    assert_eq!(out[0], Val::string("c😀ba"));
+    let count = interface_func(&mut store, &instance, text, "count-units");
+    count
+        .call(&mut store, &[Val::string("a😀")], &mut out)
+        .unwrap();
+    assert_eq!(out[0], Val::U32(3));
+    let concat = interface_func(&mut store, &instance, text, "concat");
+    let parts = Val::List(vec![Val::string("é"), Val::string(""), Val::string("𝄞!")]);
+    concat.call(&mut store, &[parts], &mut out).unwrap();
+    assert_eq!(out[0], Val::string("é𝄞!"));
+    let prefixed = interface_func(&mut store, &instance, text, "prefixed");
+    prefixed
+        .call(&mut store, &[Val::string("x")], &mut out)
+        .unwrap();
+    assert_eq!(out[0], Val::string("→ x"));
+    assert_eq!(store.data(), &["→ x"]);
+}
+
+#[test]
+fn the_composed_guest_calls_from_one_component_into_another() {
+    let engine = Engine::default();
+    let linker = Linker::<Vec<String>>::new(&engine);
+    let component = Component::new(&engine, guest("composed/composed.wasm")).unwrap();
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let out = call(
+        &mut store,
+        &instance,
+        "run",
+        &[Val::string("Ada"), Val::S32(2), Val::S32(3)],
+        1,
+    )
+    .unwrap();
+    assert_eq!(out, [Val::string("Hello, Ada! 5")]);
+}
+
+#[test]
+fn the_plugin_guest_runs_a_filter_hook_calling_the_host() {
+    let engine = Engine::default();
+    let mut linker = Linker::<Vec<String>>::new(&engine);
+    let mut api = linker.instance("raisfast:plugin-wit/host-api").unwrap();
+    api.func_new("log", |mut store, args, _| {
+        let (Val::String(level), Val::String(msg)) = (&args[0], &args[1]) else {
+            unreachable!()
+        };
+        store
+            .data_mut()
+            .push(format!("{}: {}", level.as_str(), msg.as_str()));
+        Ok(())
+    })
+    .unwrap();
+    api.func_new("get-config", |_, _, results| {
+        results[0] = Val::Option(None);
+        Ok(())
+    })
+    .unwrap();
+    for name in ["get-data"] {
+        api.func_new(name, |_, _, results| {
+            results[0] = Val::Option(None);
+            Ok(())
+        })
+        .unwrap();
+    }
+    api.func_new("set-data", |_, _, results| {
+        results[0] = Val::Bool(true);
+        Ok(())
+    })
+    .unwrap();
+    api.func_new("emit-event", |_, _, results| {
+        results[0] = Val::string("ok");
+        Ok(())
+    })
+    .unwrap();
+    let component = Component::new(&engine, guest("plugin/plugin.wasm")).unwrap();
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let hook = interface_func(
+        &mut store,
+        &instance,
+        "raisfast:plugin-wit/plugin-hooks",
+        "on-post-creating",
+    );
+    let none = || Val::Option(None);
+    let post = Val::Record(vec![
+        ("title".into(), Val::string("Hello, World!")),
+        ("content".into(), Val::string("body")),
+        ("slug".into(), none()),
+        ("excerpt".into(), none()),
+        ("category-id".into(), none()),
+        ("tag-ids".into(), none()),
+        ("status".into(), none()),
+        ("cover-image".into(), none()),
+    ]);
+    let mut out = [Val::Bool(false)];
+    hook.call(&mut store, &[post], &mut out).unwrap();
+    let Val::Option(Some(changed)) = &out[0] else {
+        panic!("{:?}", out[0])
+    };
+    let Val::Record(fields) = &**changed else {
+        panic!()
+    };
+    let slug = fields
+        .iter()
+        .find(|(n, _)| n == "slug")
+        .map(|(_, v)| v.clone());
+    assert_eq!(
+        slug,
+        Some(Val::Option(Some(Box::new(Val::string("hello-world")))))
+    );
+    assert!(
+        store
+            .data()
+            .iter()
+            .any(|l| l.contains("hello-world") && l.ends_with("[call 1]")),
+        "{:?}",
+        store.data()
+    );
+}

@@ -236,6 +236,17 @@ fn import<'d, T: 'static>(
             ))),
         },
         TypeRef::Instance(t) => {
+            // An interface of types only (records shared by other interfaces) needs no
+            // definition: there is nothing to call.
+            if def.is_none() {
+                if let TypeDef::Instance(exports) = get(&spaces.types, "type", *t)? {
+                    if exports.iter().all(|(_, ty)| !matches!(ty, TypeDef::Func(_))) {
+                        return Ok(Item::Instance(
+                            exports.iter().map(|(n, ty)| (n.clone(), Item::Type(ty.clone()))).collect(),
+                        ));
+                    }
+                }
+            }
             let Definition::Instance(map) = def.ok_or_else(missing)? else {
                 return Err(Error::msg(format!(
                     "component import `{name}`: the linker defines a function, the component imports an instance"
