@@ -525,13 +525,11 @@ fn the_plugin_guest_runs_a_filter_hook_calling_the_host() {
         Ok(())
     })
     .unwrap();
-    for name in ["get-data"] {
-        api.func_new(name, |_, _, results| {
-            results[0] = Val::Option(None);
-            Ok(())
-        })
-        .unwrap();
-    }
+    api.func_new("get-data", |_, _, results| {
+        results[0] = Val::Option(None);
+        Ok(())
+    })
+    .unwrap();
     api.func_new("set-data", |_, _, results| {
         results[0] = Val::Bool(true);
         Ok(())
