@@ -6,6 +6,8 @@
 
 #![forbid(unsafe_code)]
 
+mod component;
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -32,7 +34,12 @@ Usage:
       them, `null` for a null reference). Prints each result on its own line: integers
       as signed decimals, floats as Rust prints them, v128 as 0x-hex. On a trap, prints
       its message to stderr and exits with 1.
-    spindle inspect --ir [--features SET] FILE
+  spindle run COMPONENT --invoke 'NAME(ARGS)'
+      Instantiate a component (binary or text; it may import nothing) and call its
+      function NAME (a root export, or a function of an exported interface) with ARGS
+      in the WAVE text format, e.g. --invoke 'minify(\"[1, 2]\")'.
+      Prints each result in WAVE.
+  spindle inspect --ir [--features SET] FILE
       Print the register bytecode Spindle runs, per function (lazily translated
       functions are translated for this).
   spindle --help
@@ -315,6 +322,9 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
             return Ok(false);
         }
     };
+    if component::is_component(&binary) {
+        return component::run(file, &binary, options.invoke.as_deref()).map_err(Fatal);
+    }
     let engine = Engine::new(spindle::Config::new().features(options.features))
         .map_err(|e| Fatal(e.to_string()))?;
     let module = match Module::new(&engine, &binary) {

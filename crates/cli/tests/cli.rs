@@ -462,3 +462,45 @@ fn inspect_prints_the_register_bytecode_per_function() {
     let o = spindle(&["inspect", &fixture("run.wat")]);
     assert_status(&o, 2);
 }
+
+// ---- components ----
+
+fn guest(path: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/components")
+        .join(path)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn run_calls_a_component_function_with_wave_arguments() {
+    let json = guest("json-processor/json-processor.wasm");
+    let o = spindle(&[
+        "run",
+        &json,
+        "--invoke",
+        r#"format("{\"b\":1,\"a\":[true,null]}", some({indent: 2, sort-keys: true}))"#,
+    ]);
+    assert_status(&o, 0);
+    assert_eq!(
+        stdout(&o),
+        "ok(\"{\\n  \\\"a\\\": [\\n    true,\\n    null\\n  ],\\n  \\\"b\\\": 1\\n}\")\n"
+    );
+    let o = spindle(&["run", &json, "--invoke", r#"minify("[1,")"#]);
+    assert_status(&o, 0);
+    assert!(stdout(&o).starts_with("err(\""), "{}", stdout(&o));
+    let o = spindle(&[
+        "run",
+        &guest("composed/composed.wasm"),
+        "--invoke",
+        r#"run("Ada", 2, 3)"#,
+    ]);
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "\"Hello, Ada! 5\"\n");
+    // Arguments that do not fit the function's type are a usage error.
+    let o = spindle(&["run", &json, "--invoke", "minify(42)"]);
+    assert_status(&o, 2);
+    assert!(stderr(&o).contains("--invoke"), "{}", stderr(&o));
+}
