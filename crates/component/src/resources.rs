@@ -123,6 +123,16 @@ impl HandleTable {
     /// `resource.drop`: remove the handle, which must have no loans out. The
     /// representation it held.
     pub fn drop_handle(&mut self, resource: ResourceId, handle: u32) -> Result<u32, Trap> {
+        self.drop_handle_kind(resource, handle).map(|(rep, _)| rep)
+    }
+
+    /// [`HandleTable::drop_handle`], also saying whether the handle owned the resource
+    /// (whose destructor then runs) or borrowed it.
+    pub fn drop_handle_kind(
+        &mut self,
+        resource: ResourceId,
+        handle: u32,
+    ) -> Result<(u32, bool), Trap> {
         let h = self.get(handle, resource)?;
         if h.lends != 0 {
             return Err(Trap::HandleLent(handle));
@@ -133,7 +143,7 @@ impl HandleTable {
         }
         self.slots[handle as usize] = None;
         self.free.push(handle);
-        Ok(rep)
+        Ok((rep, own))
     }
 
     /// The end of a call this table's instance received: every borrow it was given must

@@ -3,7 +3,8 @@
 
 use spindle_component::{
     flatten_functype, lift_args, lift_results, lower_args, lower_results, CoreType, CoreVal, Cx,
-    FlatContext, FuncType, NoResources, Options, StringEncoding, Trap as AbiTrap, Val,
+    FlatContext, FuncType, HandleTable, Options, ResourceId, Resources, StringEncoding,
+    Trap as AbiTrap, Val,
 };
 
 use super::{components_mut, components_of, ExportedInstance, HostFunc};
@@ -27,19 +28,76 @@ pub(crate) struct CanonOptions {
     pub post_return: Option<crate::Func>,
 }
 
-/// A `canon lift`: the core function, the component type, the options.
+/// A `canon lift`: the core function, the component type, the options, and the handle
+/// table of the component instance that lifted it (the callee's).
 #[derive(Clone, Debug)]
 pub(crate) struct LiftedFunc {
     pub core: crate::Func,
     pub ty: FuncType,
     pub options: CanonOptions,
+    pub table: u32,
 }
 
-/// The component state of a store: its lifted functions and exported instances.
+/// A resource type defined by a component instance: whose it is (the handle table of the
+/// defining instance) and its destructor.
+#[derive(Clone, Debug)]
+pub(crate) struct ResourceType {
+    pub owner: u32,
+    pub dtor: Option<crate::Func>,
+}
+
+/// The component state of a store: its lifted functions, exported instances, the handle
+/// table of each component instance, and the resource types (by `ResourceId`).
 #[derive(Default, Debug)]
 pub struct StoreComponents {
     pub(crate) funcs: Vec<LiftedFunc>,
     pub(crate) instances: Vec<ExportedInstance>,
+    pub(crate) tables: Vec<HandleTable>,
+    pub(crate) resources: Vec<ResourceType>,
+}
+
+/// One component instance's handles as lifting and lowering see them: its table, and for
+/// each resource type its owner (a borrow lowered into the instance that defines the
+/// resource passes the representation itself, as the specification says).
+struct InstanceHandles {
+    table: HandleTable,
+    instance: u32,
+    owners: Vec<u32>,
+}
+
+impl InstanceHandles {
+    /// Takes table `instance` out of the store for the time of a lift or a lower (no Wasm
+    /// of that instance runs meanwhile; `realloc` must not use resource built-ins).
+    fn take(s: &mut spindle_exec::Store, instance: u32) -> InstanceHandles {
+        let c = components_mut(s);
+        InstanceHandles {
+            table: std::mem::take(&mut c.tables[instance as usize]),
+            instance,
+            owners: c.resources.iter().map(|r| r.owner).collect(),
+        }
+    }
+
+    fn put_back(self, s: &mut spindle_exec::Store) {
+        components_mut(s).tables[self.instance as usize] = self.table;
+    }
+}
+
+impl Resources for InstanceHandles {
+    fn lower_own(&mut self, resource: ResourceId, rep: u32) -> Result<u32, AbiTrap> {
+        self.table.lower_own(resource, rep)
+    }
+    fn lower_borrow(&mut self, resource: ResourceId, rep: u32) -> Result<u32, AbiTrap> {
+        if self.owners.get(resource as usize) == Some(&self.instance) {
+            return Ok(rep);
+        }
+        self.table.lower_borrow(resource, rep)
+    }
+    fn lift_own(&mut self, resource: ResourceId, handle: u32) -> Result<u32, AbiTrap> {
+        self.table.lift_own(resource, handle)
+    }
+    fn lift_borrow(&mut self, resource: ResourceId, handle: u32) -> Result<u32, AbiTrap> {
+        self.table.lift_borrow(resource, handle)
+    }
 }
 
 impl Func {
@@ -121,20 +179,32 @@ pub(crate) fn call_lifted<C: AsContextMut>(
         string_encoding: f.options.encoding,
     };
     let args = {
-        let mut memory = GuestMemory::new(store, &f.options);
-        let mut resources = NoResources;
-        let mut cx = Cx::new(&mut memory, options, &mut resources);
-        lower_args(&mut cx, &f.ty, params).map_err(trap)?
+        let mut handles = InstanceHandles::take(store.as_context_mut().inner, f.table);
+        let lowered = {
+            let mut memory = GuestMemory::new(store, &f.options);
+            let mut cx = Cx::new(&mut memory, options, &mut handles);
+            lower_args(&mut cx, &f.ty, params)
+        };
+        handles.put_back(store.as_context_mut().inner);
+        lowered.map_err(trap)?
     };
     let args: Vec<crate::Val> = args.into_iter().map(to_core).collect();
     let mut core_results = vec![crate::Val::I32(0); core_ty.results.len()];
     f.core.call(&mut *store, &args, &mut core_results)?;
     let flat: Vec<CoreVal> = core_results.iter().map(from_core).collect::<Result<_>>()?;
     let out = {
-        let mut memory = GuestMemory::new(store, &f.options);
-        let mut resources = NoResources;
-        let mut cx = Cx::new(&mut memory, options, &mut resources);
-        lift_results(&mut cx, &f.ty, &flat).map_err(trap)?
+        let mut handles = InstanceHandles::take(store.as_context_mut().inner, f.table);
+        let lifted = {
+            let mut memory = GuestMemory::new(store, &f.options);
+            let mut cx = Cx::new(&mut memory, options, &mut handles);
+            lift_results(&mut cx, &f.ty, &flat)
+        };
+        // The borrows the call received must all have been dropped.
+        let ended = handles.table.end_call_as_callee();
+        handles.put_back(store.as_context_mut().inner);
+        let out = lifted.map_err(trap)?;
+        ended.map_err(trap)?;
+        out
     };
     if let Some(post) = f.options.post_return {
         post.call(&mut *store, &core_results, &mut [])?;
@@ -155,6 +225,7 @@ pub(crate) fn lower<T: 'static>(
     target: LowerTarget<T>,
     ty: FuncType,
     options: CanonOptions,
+    table: u32,
 ) -> crate::Func {
     let core = flatten_functype(&ty, FlatContext::Lower);
     let core_ty = crate::FuncType::new(
@@ -171,10 +242,14 @@ pub(crate) fn lower<T: 'static>(
         move |mut caller: Caller<'_, T>, args: &[crate::Val], results: &mut [crate::Val]| {
             let flat: Vec<CoreVal> = args.iter().map(from_core).collect::<Result<_>>()?;
             let params = {
-                let mut memory = GuestMemory::new(&mut caller, &options);
-                let mut resources = NoResources;
-                let mut cx = Cx::new(&mut memory, abi_options, &mut resources);
-                lift_args(&mut cx, &ty, &flat).map_err(trap)?
+                let mut handles = InstanceHandles::take(caller.as_context_mut().inner, table);
+                let lifted = {
+                    let mut memory = GuestMemory::new(&mut caller, &options);
+                    let mut cx = Cx::new(&mut memory, abi_options, &mut handles);
+                    lift_args(&mut cx, &ty, &flat)
+                };
+                handles.put_back(caller.as_context_mut().inner);
+                lifted.map_err(trap)?
             };
             let outs = match &target {
                 LowerTarget::Host(f) => {
@@ -189,10 +264,16 @@ pub(crate) fn lower<T: 'static>(
                 LowerTarget::Lifted(f) => call_lifted(&mut caller, f, &params)?,
             };
             let core_results = {
-                let mut memory = GuestMemory::new(&mut caller, &options);
-                let mut resources = NoResources;
-                let mut cx = Cx::new(&mut memory, abi_options, &mut resources);
-                lower_results(&mut cx, &ty, &outs, &flat).map_err(trap)?
+                let mut handles = InstanceHandles::take(caller.as_context_mut().inner, table);
+                let lowered = {
+                    let mut memory = GuestMemory::new(&mut caller, &options);
+                    let mut cx = Cx::new(&mut memory, abi_options, &mut handles);
+                    lower_results(&mut cx, &ty, &outs, &flat)
+                };
+                // What the caller lent for the call is its own again.
+                handles.table.end_call_as_caller();
+                handles.put_back(caller.as_context_mut().inner);
+                lowered.map_err(trap)?
             };
             for (slot, v) in results.iter_mut().zip(core_results) {
                 *slot = to_core(v);
@@ -301,4 +382,60 @@ impl<C: AsContextMut> spindle_component::Memory for GuestMemory<'_, C> {
             _ => Err(AbiTrap::Guest("realloc returned a non-i32".into())),
         }
     }
+}
+
+/// The core function of `canon resource.new`, `resource.rep` or `resource.drop` of
+/// resource `id` in the component instance whose handle table is `table`.
+pub(crate) fn resource_builtin<T: 'static>(
+    mut store: StoreContextMut<'_, T>,
+    kind: ResourceBuiltin,
+    id: ResourceId,
+    table: u32,
+) -> crate::Func {
+    use crate::ValType::I32;
+    let (params, results): (&[crate::ValType], &[crate::ValType]) = match kind {
+        ResourceBuiltin::New | ResourceBuiltin::Rep => (&[I32], &[I32]),
+        ResourceBuiltin::Drop => (&[I32], &[]),
+    };
+    let ty = crate::FuncType::new(
+        store.engine(),
+        params.iter().copied(),
+        results.iter().copied(),
+    );
+    crate::Func::new(
+        &mut store,
+        ty,
+        move |mut caller: Caller<'_, T>, args: &[crate::Val], results: &mut [crate::Val]| {
+            let crate::Val::I32(arg) = args[0] else {
+                unreachable!("an i32 by the function's type")
+            };
+            let s = caller.as_context_mut().inner;
+            let tables = &mut components_mut(s).tables;
+            let t = &mut tables[table as usize];
+            match kind {
+                ResourceBuiltin::New => {
+                    results[0] = crate::Val::I32(t.new_own(id, arg as u32) as i32)
+                }
+                ResourceBuiltin::Rep => {
+                    results[0] = crate::Val::I32(t.rep(id, arg as u32).map_err(trap)? as i32)
+                }
+                ResourceBuiltin::Drop => {
+                    let (rep, own) = t.drop_handle_kind(id, arg as u32).map_err(trap)?;
+                    let dtor = components_mut(s).resources[id as usize].dtor;
+                    if let (true, Some(dtor)) = (own, dtor) {
+                        dtor.call(&mut caller, &[crate::Val::I32(rep as i32)], &mut [])?;
+                    }
+                }
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Which resource built-in.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ResourceBuiltin {
+    New,
+    Rep,
+    Drop,
 }

@@ -5,13 +5,16 @@ use std::collections::HashMap;
 
 use std::sync::Arc;
 
+use spindle_component::HandleTable;
 use spindle_decode::component::{
-    Alias, CanonicalFunction, CanonicalOption, Component as Decoded, CoreInstance,
+    Alias, CanonicalFunction, CanonicalOption, Component as Decoded, ComponentType, CoreInstance,
     Instance as DecodedInstance, OuterAliasKind, SectionContents, Sort, TypeBounds, TypeRef,
 };
 use spindle_decode::ExternalKind as CoreSort;
 
-use super::func::{lower, CanonOptions, LiftedFunc, LowerTarget};
+use super::func::{
+    lower, resource_builtin, CanonOptions, LiftedFunc, LowerTarget, ResourceBuiltin, ResourceType,
+};
 use super::types::{define, TypeDef};
 use super::{
     components_mut, unsupported, Component, Definition, ExportItem, ExportedInstance, Func,
@@ -208,7 +211,7 @@ impl<'d, T: 'static> Spaces<'d, T> {
     fn func_type(&self, index: u32) -> Result<spindle_component::FuncType> {
         match get(&self.types, "type", index)? {
             TypeDef::Func(f) => Ok(f.clone()),
-            TypeDef::Value(_) | TypeDef::Instance(_) => {
+            TypeDef::Value(_) | TypeDef::Instance(_) | TypeDef::Resource(_) => {
                 Err(Error::msg(format!("type {index} is not a function type")))
             }
             TypeDef::Other { what } => Err(unsupported(&format!("{what} (type {index})"))),
@@ -361,6 +364,12 @@ fn run<'d, T: 'static>(
     };
     let (mut next_module, mut next_component) = (0, 0);
     let mut exports: Items<'d, T> = Vec::new();
+    // This component instance's handle table.
+    let table = {
+        let c = components_mut(store.inner);
+        c.tables.push(HandleTable::new());
+        (c.tables.len() - 1) as u32
+    };
     for section in &decoded.sections {
         match &section.contents {
             SectionContents::Custom { .. } | SectionContents::CoreTypes(_) => {}
@@ -510,7 +519,18 @@ fn run<'d, T: 'static>(
             }
             SectionContents::Types(list) => {
                 for ty in list {
-                    let def = define(&spaces.types, &ty.item)?;
+                    let def = match &ty.item {
+                        // A fresh resource type for each instance of the component.
+                        ComponentType::Resource { destructor, .. } => {
+                            let dtor = destructor
+                                .map(|i| get(&spaces.core_funcs, "core func", i).copied())
+                                .transpose()?;
+                            let c = components_mut(store.inner);
+                            c.resources.push(ResourceType { owner: table, dtor });
+                            TypeDef::Resource((c.resources.len() - 1) as u32)
+                        }
+                        other => define(&spaces.types, other)?,
+                    };
                     spaces.types.push(def);
                 }
             }
@@ -526,6 +546,7 @@ fn run<'d, T: 'static>(
                                 core: *get(&spaces.core_funcs, "core func", *core_func)?,
                                 ty: spaces.func_type(*ty)?,
                                 options: spaces.options(options)?,
+                                table,
                             };
                             let f = Func::add(store.inner, lifted);
                             spaces.funcs.push(FuncDef::Lifted(f));
@@ -540,10 +561,32 @@ fn run<'d, T: 'static>(
                                     (LowerTarget::Lifted(lifted), ty)
                                 }
                             };
-                            let core = lower(store.as_context_mut(), target, ty, options);
+                            let core = lower(store.as_context_mut(), target, ty, options, table);
                             spaces.core_funcs.push(core);
                         }
-                        _ => return Err(unsupported("resource and async canonical built-ins")),
+                        CanonicalFunction::ResourceNew { resource }
+                        | CanonicalFunction::ResourceRep { resource }
+                        | CanonicalFunction::ResourceDrop { resource } => {
+                            let kind = match &canon.item {
+                                CanonicalFunction::ResourceNew { .. } => ResourceBuiltin::New,
+                                CanonicalFunction::ResourceRep { .. } => ResourceBuiltin::Rep,
+                                _ => ResourceBuiltin::Drop,
+                            };
+                            let id = match get(&spaces.types, "type", *resource)? {
+                                TypeDef::Resource(id) => *id,
+                                TypeDef::Other { what } => {
+                                    return Err(unsupported(&format!("{what} (type {resource})")))
+                                }
+                                _ => {
+                                    return Err(Error::msg(format!(
+                                        "type {resource} is not a resource type"
+                                    )))
+                                }
+                            };
+                            let core = resource_builtin(store.as_context_mut(), kind, id, table);
+                            spaces.core_funcs.push(core);
+                        }
+                        _ => return Err(unsupported("async canonical built-ins")),
                     }
                 }
             }

@@ -23,10 +23,16 @@ pub(crate) enum TypeDef {
     Func(FuncType),
     /// An instance type: its exports' names and types (functions, and types).
     Instance(Vec<(String, TypeDef)>),
+    /// A resource type: the store's id for it.
+    Resource(spindle_component::ResourceId),
     /// A type the runtime does not resolve yet (component, instance and resource types,
     /// imported and aliased types): `what` names it for the error.
     Other { what: &'static str },
 }
+
+/// The resource id of a resource an instance type declares abstractly (no store resource
+/// has it).
+pub(crate) const ABSTRACT_RESOURCE: spindle_component::ResourceId = u32::MAX;
 
 /// The type of a primitive.
 pub(crate) fn primitive(p: PrimitiveValType) -> Result<Type> {
@@ -58,7 +64,7 @@ pub(crate) fn val_type(types: &[TypeDef], t: ComponentValType) -> Result<Type> {
         ComponentValType::Primitive(p) => primitive(p),
         ComponentValType::Type(i) => match types.get(i as usize) {
             Some(TypeDef::Value(t)) => Ok(t.clone()),
-            Some(TypeDef::Func(_) | TypeDef::Instance(_)) => {
+            Some(TypeDef::Func(_) | TypeDef::Instance(_) | TypeDef::Resource(_)) => {
                 Err(Error::msg(format!("type {i} is not a value type")))
             }
             Some(TypeDef::Other { what }) => Err(Error::msg(format!(
@@ -106,6 +112,8 @@ pub(crate) fn define(types: &[TypeDef], ty: &ComponentType<'_>) -> Result<TypeDe
                 err.as_ref().map(val).transpose()?,
             )
             .map_err(abi)?,
+            DefinedType::Own(r) => Type::own(resource(types, *r)?),
+            DefinedType::Borrow(r) => Type::borrow(resource(types, *r)?),
             other => {
                 return Ok(TypeDef::Other {
                     what: defined_name(other),
@@ -136,10 +144,21 @@ pub(crate) fn define(types: &[TypeDef], ty: &ComponentType<'_>) -> Result<TypeDe
     })
 }
 
+/// The store's id of resource type `index`.
+fn resource(types: &[TypeDef], index: u32) -> Result<spindle_component::ResourceId> {
+    match types.get(index as usize) {
+        Some(TypeDef::Resource(id)) => Ok(*id),
+        Some(TypeDef::Other { what }) => Err(Error::msg(format!(
+            "not supported by Spindle's components yet: {what} (type {index})"
+        ))),
+        Some(_) => Err(Error::msg(format!("type {index} is not a resource type"))),
+        None => Err(Error::msg(format!("unknown type {index}"))),
+    }
+}
+
 fn defined_name(d: &DefinedType<'_>) -> &'static str {
     match d {
         DefinedType::Map(..) => "map types",
-        DefinedType::Own(_) | DefinedType::Borrow(_) => "resource handles",
         DefinedType::Future(_) | DefinedType::Stream(_) => "futures and streams",
         _ => "this defined type",
     }
@@ -191,9 +210,13 @@ fn instance_type(
                     exports.push((name.name.to_string(), t.clone()));
                     local.push(t);
                 }
-                TypeRef::Type(TypeBounds::SubResource) => local.push(TypeDef::Other {
-                    what: "resource types",
-                }),
+                // A resource the instance type only names: an abstract id, enough to type
+                // its functions (an import satisfied by instantiation arguments carries
+                // the real resource; the host does not provide resources yet).
+                TypeRef::Type(TypeBounds::SubResource) => {
+                    exports.push((name.name.to_string(), TypeDef::Resource(ABSTRACT_RESOURCE)));
+                    local.push(TypeDef::Resource(ABSTRACT_RESOURCE))
+                }
                 _ => exports.push((
                     name.name.to_string(),
                     TypeDef::Other {
