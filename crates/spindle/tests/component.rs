@@ -585,3 +585,83 @@ fn the_plugin_guest_runs_a_filter_hook_calling_the_host() {
         store.data()
     );
 }
+
+#[test]
+fn resources_move_between_instances_and_destructors_run() {
+    // $Owner defines resource R (its destructor adds the representation to a counter) and
+    // exports make/rep-of/total; the outer component gets handles of R from it, reads
+    // them through a borrow, and drops them: the destructor runs in $Owner.
+    let engine = Engine::default();
+    let linker = Linker::<Vec<String>>::new(&engine);
+    let text = r#"(component
+      (component $Owner
+        (core module $Dtor
+          (global $total (export "total") (mut i32) (i32.const 0))
+          (func (export "dtor") (param i32)
+            (global.set $total (i32.add (global.get $total) (local.get 0))))
+          (func (export "get-total") (result i32) (global.get $total)))
+        (core instance $d (instantiate $Dtor))
+        (type $R (resource (rep i32) (dtor (core func $d "dtor"))))
+        (export $R' "r" (type $R))
+        (canon resource.new $R (core func $new))
+        (canon resource.rep $R (core func $rep))
+        (core module $M
+          (import "" "new" (func $new (param i32) (result i32)))
+          (func (export "make") (param i32) (result i32) (call $new (local.get 0)))
+          ;; A borrow of its own resource arrives as the representation itself.
+          (func (export "rep-of") (param i32) (result i32) (local.get 0)))
+        (core instance $m (instantiate $M (with "" (instance (export "new" (func $new))))))
+        (func (export "make") (param "rep" u32) (result (own $R')) (canon lift (core func $m "make")))
+        (func (export "rep-of") (param "r" (borrow $R')) (result u32) (canon lift (core func $m "rep-of")))
+        (func (export "total") (result u32) (canon lift (core func $d "get-total"))))
+      (instance $o (instantiate $Owner))
+      (alias export $o "r" (type $R))
+      (alias export $o "make" (func $make))
+      (alias export $o "rep-of" (func $rep-of))
+      (core func $make (canon lower (func $make)))
+      (core func $rep-of (canon lower (func $rep-of)))
+      (canon resource.drop $R (core func $drop))
+      (core module $User
+        (import "" "make" (func $make (param i32) (result i32)))
+        (import "" "rep-of" (func $rep-of (param i32) (result i32)))
+        (import "" "drop" (func $drop (param i32)))
+        (func (export "run") (result i32)
+          (local $a i32) (local $b i32) (local $sum i32)
+          (local.set $a (call $make (i32.const 40)))
+          (local.set $b (call $make (i32.const 2)))
+          (local.set $sum (i32.add (call $rep-of (local.get $a)) (call $rep-of (local.get $b))))
+          (call $drop (local.get $a))
+          (call $drop (local.get $b))
+          (local.get $sum))
+        (func (export "bad-drop") (call $drop (i32.const 7))))
+      (core instance $u (instantiate $User (with "" (instance
+        (export "make" (func $make)) (export "rep-of" (func $rep-of)) (export "drop" (func $drop))))))
+      (func (export "run") (result u32) (canon lift (core func $u "run")))
+      (func (export "bad-drop") (canon lift (core func $u "bad-drop")))
+      (func (export "total") (alias export $o "total")))"#;
+    let (mut store, instance) = instantiate(text, &linker);
+    assert_eq!(
+        call(&mut store, &instance, "total", &[], 1).unwrap(),
+        [Val::U32(0)]
+    );
+    assert_eq!(
+        call(&mut store, &instance, "run", &[], 1).unwrap(),
+        [Val::U32(42)]
+    );
+    // Both handles dropped in the user's table: the owner's destructor ran for each.
+    assert_eq!(
+        call(&mut store, &instance, "total", &[], 1).unwrap(),
+        [Val::U32(42)]
+    );
+    // A handle that is not in the table traps, and the store goes on.
+    let err = call(&mut store, &instance, "bad-drop", &[], 0).unwrap_err();
+    assert!(err.to_string().contains("unknown handle"), "{err}");
+    assert_eq!(
+        call(&mut store, &instance, "run", &[], 1).unwrap(),
+        [Val::U32(42)]
+    );
+    assert_eq!(
+        call(&mut store, &instance, "total", &[], 1).unwrap(),
+        [Val::U32(84)]
+    );
+}
