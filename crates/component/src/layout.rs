@@ -16,8 +16,11 @@ pub const MAX_FLAT_PARAMS: usize = 16;
 /// At most this many flat results are returned as core results; more are returned
 /// through memory.
 pub const MAX_FLAT_RESULTS: usize = 1;
-/// An implementation limit: a type whose flat form has more core values than this (only
-/// reachable through fixed-length lists) is refused, so a flat form is never huge.
+/// How many core values of a flat form are kept: a longer one (only reachable through
+/// fixed-length lists) is cut to this length. Nothing is lost: a value whose flat form is
+/// longer than [`MAX_FLAT_PARAMS`] is never passed flat (its function spills it to
+/// memory), and a cut form is still longer than that, so every decision made on a flat
+/// form's length stays the same; and no type's layout costs more than this to compute.
 pub const MAX_FLAT_TRACKED: usize = 1 << 16;
 
 /// A core WebAssembly value type, as the flat form of a component value uses them.
@@ -88,10 +91,7 @@ pub fn flags_layout(n: usize) -> (u32, u32, usize) {
     }
 }
 
-fn fits(size: u64, flat: &[CoreType]) -> Result<u32, TypeError> {
-    if flat.len() > MAX_FLAT_TRACKED {
-        return Err(TypeError::TooLarge);
-    }
+fn fits(size: u64, _flat: &[CoreType]) -> Result<u32, TypeError> {
     u32::try_from(size).map_err(|_| TypeError::TooLarge)
 }
 
@@ -117,9 +117,9 @@ fn record<'a>(fields: impl Iterator<Item = &'a Type>) -> Result<Layout, TypeErro
         offsets.push(u32::try_from(size).map_err(|_| TypeError::TooLarge)?);
         size += u64::from(l.size);
         align = align.max(l.align);
-        flat.extend_from_slice(&l.flat);
-        if flat.len() > MAX_FLAT_TRACKED {
-            return Err(TypeError::TooLarge);
+        if flat.len() < MAX_FLAT_TRACKED {
+            flat.extend_from_slice(&l.flat);
+            flat.truncate(MAX_FLAT_TRACKED);
         }
     }
     let size = fits(align_to(size, align), &flat)?;
@@ -192,13 +192,8 @@ pub(crate) fn compute(kind: &TypeKind) -> Result<Layout, TypeError> {
         TypeKind::FixedList(elem, n) => {
             let l = elem.layout();
             let count = *n as usize;
-            if l.flat.len().saturating_mul(count) > MAX_FLAT_TRACKED {
-                return Err(TypeError::TooLarge);
-            }
-            let mut flat = Vec::with_capacity(l.flat.len() * count);
-            for _ in 0..count {
-                flat.extend_from_slice(&l.flat);
-            }
+            let len = l.flat.len().saturating_mul(count).min(MAX_FLAT_TRACKED);
+            let flat: Vec<CoreType> = l.flat.iter().copied().cycle().take(len).collect();
             let size = fits(u64::from(l.size) * u64::from(*n), &flat)?;
             Layout {
                 size,

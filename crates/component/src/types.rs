@@ -30,8 +30,7 @@ pub enum TypeError {
     EmptyFixedList,
     /// Two fields, cases or labels with the same name.
     DuplicateName(String),
-    /// The size in memory does not fit the canonical ABI's 32-bit sizes, or the flat
-    /// form has more than [`layout::MAX_FLAT_TRACKED`] core values.
+    /// The size in memory does not fit the canonical ABI's 32-bit sizes.
     TooLarge,
 }
 

@@ -218,6 +218,16 @@ fn type_errors() {
     // 2^16 elements of 2^16 bytes: 2^32 bytes do not fit a u32 size.
     let big = Type::fixed_list(Type::u8(), 1 << 16).unwrap();
     assert_eq!(Type::fixed_list(big, 1 << 16), Err(TypeError::TooLarge));
+    // The largest fixed list the component model allows (2^28 - 1 bytes) has a layout,
+    // computed without walking its elements; its flat form is cut but still spills.
+    let huge = Type::fixed_list(Type::u8(), (1 << 28) - 1).unwrap();
+    assert_eq!(huge.layout().size, (1 << 28) - 1);
+    assert!(huge.layout().flat.len() > spindle_component::MAX_FLAT_PARAMS);
+    let f = spindle_component::FuncType::new([("x", huge)], []).unwrap();
+    assert_eq!(
+        spindle_component::flatten_functype(&f, spindle_component::FlatContext::Lift).params,
+        [spindle_component::CoreType::I32]
+    );
 }
 
 #[test]
