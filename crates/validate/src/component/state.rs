@@ -2013,6 +2013,7 @@ pub fn module_type_of(
     let entity = |k: ExternalKind, idx: u32| -> CoreEntity {
         let idx = idx as usize;
         match k {
+            ExternalKind::Func if ctx.funcs_exact[idx] => CoreEntity::FuncExact(g(ctx.funcs[idx])),
             ExternalKind::Func => CoreEntity::Func(g(ctx.funcs[idx])),
             ExternalKind::Table => {
                 let t = ctx.tables[idx];
