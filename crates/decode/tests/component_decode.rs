@@ -21,9 +21,9 @@ use spindle_decode::component::{
     TypeDeclaration, TypeRef,
 };
 use spindle_decode::{BinaryReader, DecodeError};
-use wasmparser::{BinaryReaderError, FromReader, Parser, Payload, SectionLimited, Validator};
 use spindle_testkit::component_suite::suite_cases;
 use std::path::Path;
+use wasmparser::{BinaryReaderError, FromReader, Parser, Payload, SectionLimited, Validator};
 use wast::parser::{self, ParseBuffer};
 use wast::Wat;
 

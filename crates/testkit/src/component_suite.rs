@@ -226,4 +226,3 @@ pub fn suite_cases() -> Option<Vec<(String, Result<FileCases, String>)>> {
             .collect(),
     )
 }
-

@@ -141,7 +141,11 @@ fn reference_suite_agrees_with_wasmparser() {
         println!("DISAGREEMENT {f}");
     }
     assert!(total > 0);
-    assert!(failures.is_empty(), "{} unexpected disagreements", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} unexpected disagreements",
+        failures.len()
+    );
     assert_eq!(
         expected_hit,
         EXPECTED_DISAGREEMENTS.len(),
@@ -303,7 +307,11 @@ fn mutations_and_truncations_of_suite_components_agree() {
                 failures.push(format!("mutant of {at}: {why}"));
             }
         }
-        let stride = if full_run() { 1 } else { (bytes.len() / 6).max(1) };
+        let stride = if full_run() {
+            1
+        } else {
+            (bytes.len() / 6).max(1)
+        };
         let mut len = 8;
         while len < bytes.len() {
             let e = counts.entry("suite, truncated").or_default();
@@ -351,4 +359,35 @@ fn report(counts: &BTreeMap<&str, (usize, usize)>, failures: &[String]) {
         println!("DISAGREEMENT {f}");
     }
     assert!(real.is_empty(), "{} disagreements", real.len());
+}
+
+/// Writes every suite component and a few hundred generated ones to
+/// `SPINDLE_DUMP_COMPONENT_CORPUS` (a seed corpus for the `component_validate` fuzz target).
+#[test]
+#[ignore]
+fn dump_corpus() {
+    let Some(dir) = std::env::var_os("SPINDLE_DUMP_COMPONENT_CORPUS") else {
+        println!("SPINDLE_DUMP_COMPONENT_CORPUS is not set: nothing written");
+        return;
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut all = Vec::new();
+    if let Some(files) = suite_cases() {
+        for (_, cases) in files {
+            if let Ok(cases) = cases {
+                all.extend(cases.cases.into_iter().map(|c| c.bytes));
+            }
+        }
+    }
+    for seed in 0..200 {
+        wit_components(seed * 7919 + 1, &mut all);
+    }
+    for (i, bytes) in all.iter().enumerate() {
+        std::fs::write(
+            std::path::Path::new(&dir).join(format!("seed-{i:05}.wasm")),
+            bytes,
+        )
+        .unwrap();
+    }
+    println!("{} inputs written", all.len());
 }

@@ -19,7 +19,9 @@ mod names;
 mod state;
 mod types;
 
-pub use names::{check_interface_version, is_kebab, parse as parse_name, ExternName, NameKey, PlainName};
+pub use names::{
+    check_interface_version, is_kebab, parse as parse_name, ExternName, NameKey, PlainName,
+};
 pub use state::{CoreTypeEntry, Kind};
 pub use types::{
     Abi, AnyTypeId, ComponentType, CoreEntity, CoreInstanceType, DefinedEntry, DefinedType,
@@ -34,7 +36,9 @@ use spindle_decode::Module;
 
 use crate::error::Result;
 use crate::Features;
-use state::{check_max, State, MAX_COMPONENTS, MAX_FUNCTIONS, MAX_INSTANCES, MAX_MODULES, MAX_TYPES};
+use state::{
+    check_max, State, MAX_COMPONENTS, MAX_FUNCTIONS, MAX_INSTANCES, MAX_MODULES, MAX_TYPES,
+};
 
 /// Modules and components in one binary, nested ones included.
 pub const MAX_MODULES_AND_COMPONENTS: usize = 1_000;
@@ -181,10 +185,19 @@ impl Validator {
                     self.cur().core_modules.push(id);
                 }
                 SectionContents::CoreInstances(items) => {
-                    check_max(self.cur().instance_count(), items.len(), MAX_INSTANCES, "instances", at)?;
+                    check_max(
+                        self.cur().instance_count(),
+                        items.len(),
+                        MAX_INSTANCES,
+                        "instances",
+                        at,
+                    )?;
                     for i in items {
                         let types = &mut self.types;
-                        self.stack.last_mut().unwrap().add_core_instance(types, &i.item, i.offset)?;
+                        self.stack
+                            .last_mut()
+                            .unwrap()
+                            .add_core_instance(types, &i.item, i.offset)?;
                     }
                 }
                 SectionContents::CoreTypes(items) => {
@@ -194,16 +207,31 @@ impl Validator {
                     }
                 }
                 SectionContents::Component(inner) => {
-                    check_max(self.cur().components.len(), 1, MAX_COMPONENTS, "components", at)?;
+                    check_max(
+                        self.cur().components.len(),
+                        1,
+                        MAX_COMPONENTS,
+                        "components",
+                        at,
+                    )?;
                     let (ty, _) = self.component(inner, false)?;
                     let id = self.types.push_component(ty);
                     self.cur().components.push(id);
                 }
                 SectionContents::Instances(items) => {
-                    check_max(self.cur().instance_count(), items.len(), MAX_INSTANCES, "instances", at)?;
+                    check_max(
+                        self.cur().instance_count(),
+                        items.len(),
+                        MAX_INSTANCES,
+                        "instances",
+                        at,
+                    )?;
                     for i in items {
                         let types = &mut self.types;
-                        self.stack.last_mut().unwrap().add_instance(types, &i.item, i.offset)?;
+                        self.stack
+                            .last_mut()
+                            .unwrap()
+                            .add_instance(types, &i.item, i.offset)?;
                     }
                 }
                 SectionContents::Aliases(items) => {
@@ -214,7 +242,13 @@ impl Validator {
                 SectionContents::Types(items) => {
                     check_max(self.cur().type_count(), items.len(), MAX_TYPES, "types", at)?;
                     for t in items {
-                        State::add_type(&mut self.stack, &mut self.types, &t.item, t.offset, false)?;
+                        State::add_type(
+                            &mut self.stack,
+                            &mut self.types,
+                            &t.item,
+                            t.offset,
+                            false,
+                        )?;
                         if top && self.stack.len() == 1 {
                             if let spindle_decode::component::ComponentType::Resource {
                                 representation,
@@ -234,16 +268,28 @@ impl Validator {
                     }
                 }
                 SectionContents::Canonicals(items) => {
-                    check_max(self.cur().function_count(), items.len(), MAX_FUNCTIONS, "functions", at)?;
+                    check_max(
+                        self.cur().function_count(),
+                        items.len(),
+                        MAX_FUNCTIONS,
+                        "functions",
+                        at,
+                    )?;
                     for f in items {
                         let types = &mut self.types;
-                        self.stack.last_mut().unwrap().canonical(types, &f.item, f.offset)?;
+                        self.stack
+                            .last_mut()
+                            .unwrap()
+                            .canonical(types, &f.item, f.offset)?;
                     }
                 }
                 SectionContents::Start(st) => {
                     let types = &self.types;
                     let s = &st.item;
-                    self.stack.last_mut().unwrap().add_start(types, s.func, &s.args, s.results, st.offset)?;
+                    self.stack
+                        .last_mut()
+                        .unwrap()
+                        .add_start(types, s.func, &s.args, s.results, st.offset)?;
                 }
                 SectionContents::Imports(items) => {
                     for i in items {
@@ -254,12 +300,19 @@ impl Validator {
                     }
                 }
                 SectionContents::Exports(items) => {
-                    check_max(self.cur().exports.len(), items.len(), state::MAX_EXPORTS, "exports", at)?;
+                    check_max(
+                        self.cur().exports.len(),
+                        items.len(),
+                        state::MAX_EXPORTS,
+                        "exports",
+                        at,
+                    )?;
                     for e in items {
                         let types = &mut self.types;
                         let cur = self.stack.last_mut().unwrap();
                         let ex = &e.item;
-                        let ty = cur.export_entity(types, ex.sort, ex.index, ex.ty.as_ref(), e.offset)?;
+                        let ty =
+                            cur.export_entity(types, ex.sort, ex.index, ex.ty.as_ref(), e.offset)?;
                         cur.add_export(types, &ex.name, ty, e.offset, false)?;
                     }
                 }

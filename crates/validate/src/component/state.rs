@@ -267,7 +267,10 @@ impl State {
     pub fn component_at(&self, i: u32, offset: usize) -> Result<TypeId> {
         match self.components.get(i as usize) {
             Some(t) => Ok(*t),
-            None => bail!(offset, "unknown component {i}: component index out of bounds"),
+            None => bail!(
+                offset,
+                "unknown component {i}: component index out of bounds"
+            ),
         }
     }
     fn instance_at(&self, i: u32, offset: usize) -> Result<TypeId> {
@@ -370,7 +373,10 @@ impl State {
                     let n = kebab(name, "record field", offset)?;
                     let t = vt(*t)?;
                     if !seen.insert(names::kebab_key(name)) {
-                        bail!(offset, "record field name `{name}` conflicts with previous field name");
+                        bail!(
+                            offset,
+                            "record field name `{name}` conflicts with previous field name"
+                        );
                     }
                     out.push((n, t));
                 }
@@ -386,7 +392,11 @@ impl State {
                     let n = kebab(c.name, "variant case", offset)?;
                     let t = c.ty.map(vt).transpose()?;
                     if !seen.insert(names::kebab_key(c.name)) {
-                        bail!(offset, "variant case name `{}` conflicts with previous case name", c.name);
+                        bail!(
+                            offset,
+                            "variant case name `{}` conflicts with previous case name",
+                            c.name
+                        );
                     }
                     out.push((n, t));
                 }
@@ -410,7 +420,10 @@ impl State {
             }
             DecodedDefined::FixedLengthList(t, n) => {
                 if *n < 1 {
-                    bail!(offset, "Fixed-length lists must have more than zero elements");
+                    bail!(
+                        offset,
+                        "Fixed-length lists must have more than zero elements"
+                    );
                 }
                 if *n > MAX_FIXED_LENGTH_LIST {
                     bail!(offset, "fixed-length list element count exceeds limit");
@@ -487,7 +500,10 @@ impl State {
         for (name, t) in &f.params {
             let n = kebab(name, "function parameter", offset)?;
             if !seen.insert(names::kebab_key(name)) {
-                bail!(offset, "function parameter name `{name}` conflicts with a previous parameter name");
+                bail!(
+                    offset,
+                    "function parameter name `{name}` conflicts with a previous parameter name"
+                );
             }
             let t = self.val_type(*t, offset)?;
             info.combine(types.val_info(t), offset)?;
@@ -552,13 +568,19 @@ impl State {
                 }
                 let rep = *representation;
                 if rep != CoreValType::I32 && rep != CoreValType::I64 {
-                    bail!(offset, "resources can only be represented by `i32` or `i64`");
+                    bail!(
+                        offset,
+                        "resources can only be represented by `i32` or `i64`"
+                    );
                 }
                 if let Some(d) = destructor {
                     let f = cur.core_func_at(*d, offset)?;
                     let (p, r) = types.core_sig(f);
                     if types.core.func_type(f).is_none() || p != [rep] || !r.is_empty() {
-                        bail!(offset, "core function {d} has wrong signature for a destructor");
+                        bail!(
+                            offset,
+                            "core function {d} has wrong signature for a destructor"
+                        );
                     }
                 }
                 let id = types.alloc_resource();
@@ -632,7 +654,12 @@ impl State {
         Ok(())
     }
 
-    pub fn type_ref(&mut self, types: &mut Types, t: &TypeRef, offset: usize) -> Result<EntityType> {
+    pub fn type_ref(
+        &mut self,
+        types: &mut Types,
+        t: &TypeRef,
+        offset: usize,
+    ) -> Result<EntityType> {
         Ok(match *t {
             TypeRef::CoreModule(i) => match self.core_type_at(i, offset)? {
                 CoreTypeEntry::Module(m) => EntityType::Module(m),
@@ -678,7 +705,13 @@ impl State {
             CoreType::Rec(g) => g.types.len(),
             CoreType::Module(_) => 1,
         };
-        check_max(stack.last().unwrap().type_count(), count, MAX_TYPES, "types", offset)?;
+        check_max(
+            stack.last().unwrap().type_count(),
+            count,
+            MAX_TYPES,
+            "types",
+            offset,
+        )?;
         match t {
             CoreType::Rec(g) => {
                 let cur = stack.last_mut().unwrap();
@@ -699,7 +732,11 @@ impl State {
                 let m = Self::module_type(stack, types, decls, offset)?;
                 types.modules.push(m);
                 let id = types.modules.len() as u32 - 1;
-                stack.last_mut().unwrap().core_types.push(CoreTypeEntry::Module(id));
+                stack
+                    .last_mut()
+                    .unwrap()
+                    .core_types
+                    .push(CoreTypeEntry::Module(id));
             }
         }
         Ok(())
@@ -771,7 +808,12 @@ impl State {
         mut ty: EntityType,
         offset: usize,
     ) -> Result<()> {
-        self.add_entity(types, &mut ty, Some((name.name, ExternKind::Import)), offset)?;
+        self.add_entity(
+            types,
+            &mut ty,
+            Some((name.name, ExternKind::Import)),
+            offset,
+        )?;
         let names = core::mem::take(&mut self.imported_resource_names);
         let mut kind_names = core::mem::take(&mut self.import_names);
         let mut items = core::mem::take(&mut self.imports);
@@ -803,7 +845,12 @@ impl State {
         if check_limit {
             check_max(self.exports.len(), 1, MAX_EXPORTS, "exports", offset)?;
         }
-        self.add_entity(types, &mut ty, Some((name.name, ExternKind::Export)), offset)?;
+        self.add_entity(
+            types,
+            &mut ty,
+            Some((name.name, ExternKind::Export)),
+            offset,
+        )?;
         let names = core::mem::take(&mut self.exported_resource_names);
         let mut kind_names = core::mem::take(&mut self.export_names);
         let mut items = core::mem::take(&mut self.exports);
@@ -870,10 +917,12 @@ impl State {
                 if let AnyTypeId::Resource(id) = *created {
                     if created == referenced {
                         match kind {
-                            Some(ExternKind::Import) => {
-                                self.imported_resources.push((id.index, alloc::vec![self.imports.len()]))
+                            Some(ExternKind::Import) => self
+                                .imported_resources
+                                .push((id.index, alloc::vec![self.imports.len()])),
+                            Some(ExternKind::Export) => {
+                                self.defined_resources.push((id.index, None))
                             }
-                            Some(ExternKind::Export) => self.defined_resources.push((id.index, None)),
                             None => {}
                         }
                     }
@@ -884,7 +933,12 @@ impl State {
         check_max(len, 0, max, what, offset)?;
         if let Some((name, kind)) = name_kind {
             if !self.register_named_types(Some(name), kind, ty, types) {
-                bail!(offset, "{} not valid to be used as {}", ty.desc(), kind.desc());
+                bail!(
+                    offset,
+                    "{} not valid to be used as {}",
+                    ty.desc(),
+                    kind.desc()
+                );
             }
         }
         Ok(())
@@ -897,7 +951,14 @@ impl State {
         ty: &EntityType,
         types: &Types,
     ) -> bool {
-        if let (EntityType::Type { created: AnyTypeId::Resource(id), .. }, Some(name)) = (ty, toplevel) {
+        if let (
+            EntityType::Type {
+                created: AnyTypeId::Resource(id),
+                ..
+            },
+            Some(name),
+        ) = (ty, toplevel)
+        {
             let cx = match kind {
                 ExternKind::Import => &mut self.imported_resource_names,
                 ExternKind::Export => &mut self.exported_resource_names,
@@ -938,8 +999,11 @@ impl State {
                 true
             }
             EntityType::Instance(i) => {
-                let items: Vec<EntityType> = types.instance(*i).exports.values().map(|x| x.ty).collect();
-                items.iter().all(|t| self.register_named_types(None, kind, t, types))
+                let items: Vec<EntityType> =
+                    types.instance(*i).exports.values().map(|x| x.ty).collect();
+                items
+                    .iter()
+                    .all(|t| self.register_named_types(None, kind, t, types))
             }
             EntityType::Func(id) => {
                 let set = match kind {
@@ -964,7 +1028,8 @@ impl State {
         if ty.defined_resources.is_empty() {
             return;
         }
-        let paths = types.explicit_resource_paths(&ty.exports, ty.defined_resources.iter().copied());
+        let paths =
+            types.explicit_resource_paths(&ty.exports, ty.defined_resources.iter().copied());
         let mut mapping = Remapping::default();
         for old in &ty.defined_resources {
             let new = types.alloc_resource();
@@ -1087,7 +1152,12 @@ impl State {
 
     // ---- aliases ----
 
-    pub fn add_alias(stack: &mut [State], types: &mut Types, a: &Alias<'_>, offset: usize) -> Result<()> {
+    pub fn add_alias(
+        stack: &mut [State],
+        types: &mut Types,
+        a: &Alias<'_>,
+        offset: usize,
+    ) -> Result<()> {
         let cur = stack.last().unwrap();
         if cur.kind != Kind::Component {
             let ok = matches!(
@@ -1144,11 +1214,21 @@ impl State {
             } => {
                 let cur = stack.last_mut().unwrap();
                 let inst = cur.core_instance_at(instance, offset)?;
-                let Some(e) = types.core_instances[inst as usize].exports.get(name).copied() else {
-                    bail!(offset, "core instance {instance} has no export named `{name}`");
+                let Some(e) = types.core_instances[inst as usize]
+                    .exports
+                    .get(name)
+                    .copied()
+                else {
+                    bail!(
+                        offset,
+                        "core instance {instance} has no export named `{name}`"
+                    );
                 };
                 let mismatch = |what: &str| -> Result<()> {
-                    bail!(offset, "export `{name}` for core instance {instance} is not a {what}")
+                    bail!(
+                        offset,
+                        "export `{name}` for core instance {instance} is not a {what}"
+                    )
                 };
                 match (kind, e) {
                     (ExternalKind::Func, CoreEntity::Func(t) | CoreEntity::FuncExact(t)) => {
@@ -1162,7 +1242,13 @@ impl State {
                     }
                     (ExternalKind::Table, _) => mismatch("table")?,
                     (ExternalKind::Memory, CoreEntity::Memory(t)) => {
-                        check_max(cur.core_memories.len(), 1, MAX_CORE_ITEMS, "memories", offset)?;
+                        check_max(
+                            cur.core_memories.len(),
+                            1,
+                            MAX_CORE_ITEMS,
+                            "memories",
+                            offset,
+                        )?;
                         cur.core_memories.push(t);
                     }
                     (ExternalKind::Memory, _) => mismatch("memory")?,
@@ -1195,7 +1281,13 @@ impl State {
                     OuterAliasKind::Component => {
                         let t = stack[target].component_at(index, offset)?;
                         let cur = stack.last_mut().unwrap();
-                        check_max(cur.components.len(), 1, MAX_COMPONENTS, "components", offset)?;
+                        check_max(
+                            cur.components.len(),
+                            1,
+                            MAX_COMPONENTS,
+                            "components",
+                            offset,
+                        )?;
                         cur.components.push(t);
                     }
                     OuterAliasKind::CoreType => {
@@ -1209,8 +1301,11 @@ impl State {
                         let after = stack.len() - c;
                         if let Some(s) = stack.get_mut(after) {
                             if s.kind == Kind::Component {
-                                s.outer_alias_size =
-                                    combine_sizes(s.outer_alias_size, types.any_info(t).size, offset)?;
+                                s.outer_alias_size = combine_sizes(
+                                    s.outer_alias_size,
+                                    types.any_info(t).size,
+                                    offset,
+                                )?;
                                 let mut free = BTreeSet::new();
                                 types.free_any(t, &mut free);
                                 if !free.is_empty() {
@@ -1233,7 +1328,12 @@ impl State {
 
     // ---- instances ----
 
-    pub fn add_core_instance(&mut self, types: &mut Types, inst: &CoreInstance<'_>, offset: usize) -> Result<()> {
+    pub fn add_core_instance(
+        &mut self,
+        types: &mut Types,
+        inst: &CoreInstance<'_>,
+        offset: usize,
+    ) -> Result<()> {
         let ty = match inst {
             CoreInstance::Instantiate { module, args } => {
                 let m = self.module_at(*module, offset)?;
@@ -1241,15 +1341,23 @@ impl State {
                 for a in args {
                     let i = self.core_instance_at(a.instance, offset)?;
                     if by_name.insert(a.name, i).is_some() {
-                        bail!(offset, "duplicate module instantiation argument named `{}`", a.name);
+                        bail!(
+                            offset,
+                            "duplicate module instantiation argument named `{}`",
+                            a.name
+                        );
                     }
                 }
                 let mt = types.modules[m as usize].clone();
                 for ((module, name), expected) in &mt.imports {
                     let Some(i) = by_name.get(module.as_str()) else {
-                        bail!(offset, "missing module instantiation argument named `{module}`");
+                        bail!(
+                            offset,
+                            "missing module instantiation argument named `{module}`"
+                        );
                     };
-                    let Some(actual) = types.core_instances[*i as usize].exports.get(name).copied() else {
+                    let Some(actual) = types.core_instances[*i as usize].exports.get(name).copied()
+                    else {
                         bail!(
                             offset,
                             "module instantiation argument `{module}` does not export an item named `{name}`"
@@ -1257,7 +1365,9 @@ impl State {
                     };
                     types.core_entity_sub(&actual, expected, offset)?;
                 }
-                CoreInstanceType { exports: mt.exports }
+                CoreInstanceType {
+                    exports: mt.exports,
+                }
             }
             CoreInstance::FromExports(exports) => {
                 let mut out = NameMap::default();
@@ -1265,29 +1375,47 @@ impl State {
                     let t = match e.kind {
                         ExternalKind::Func => CoreEntity::Func(self.core_func_at(e.index, offset)?),
                         ExternalKind::Table => CoreEntity::Table(self.table_at(e.index, offset)?),
-                        ExternalKind::Memory => CoreEntity::Memory(self.memory_at(e.index, offset)?),
+                        ExternalKind::Memory => {
+                            CoreEntity::Memory(self.memory_at(e.index, offset)?)
+                        }
                         ExternalKind::Global => match self.core_globals.get(e.index as usize) {
                             Some(g) => CoreEntity::Global(*g),
-                            None => bail!(offset, "unknown global {}: global index out of bounds", e.index),
+                            None => bail!(
+                                offset,
+                                "unknown global {}: global index out of bounds",
+                                e.index
+                            ),
                         },
                         ExternalKind::Tag => match self.core_tags.get(e.index as usize) {
                             Some(t) => CoreEntity::Tag(*t),
-                            None => bail!(offset, "unknown tag {}: tag index out of bounds", e.index),
+                            None => {
+                                bail!(offset, "unknown tag {}: tag index out of bounds", e.index)
+                            }
                         },
                     };
                     if !out.insert(String::from(e.name), t) {
-                        bail!(offset, "duplicate instantiation export name `{}` already defined", e.name);
+                        bail!(
+                            offset,
+                            "duplicate instantiation export name `{}` already defined",
+                            e.name
+                        );
                     }
                 }
                 CoreInstanceType { exports: out }
             }
         };
         types.core_instances.push(ty);
-        self.core_instances.push(types.core_instances.len() as u32 - 1);
+        self.core_instances
+            .push(types.core_instances.len() as u32 - 1);
         Ok(())
     }
 
-    pub fn add_instance(&mut self, types: &mut Types, inst: &Instance<'_>, offset: usize) -> Result<()> {
+    pub fn add_instance(
+        &mut self,
+        types: &mut Types,
+        inst: &Instance<'_>,
+        offset: usize,
+    ) -> Result<()> {
         let id = match inst {
             Instance::Instantiate { component, args } => {
                 let ct_id = self.component_at(*component, offset)?;
@@ -1295,7 +1423,9 @@ impl State {
                 for a in args {
                     let t = match a.sort {
                         Sort::CoreModule => EntityType::Module(self.module_at(a.index, offset)?),
-                        Sort::Component => EntityType::Component(self.component_at(a.index, offset)?),
+                        Sort::Component => {
+                            EntityType::Component(self.component_at(a.index, offset)?)
+                        }
                         Sort::Instance => EntityType::Instance(self.instance_at(a.index, offset)?),
                         Sort::Func => EntityType::Func(self.function_at(a.index, offset)?),
                         Sort::Value => EntityType::Value(self.value_at(a.index, offset)?),
@@ -1308,7 +1438,11 @@ impl State {
                         }
                     };
                     if !map.insert(String::from(a.name), t) {
-                        bail!(offset, "instantiation argument `{}` conflicts with previous argument", a.name);
+                        bail!(
+                            offset,
+                            "instantiation argument `{}` conflicts with previous argument",
+                            a.name
+                        );
                     }
                 }
                 let ct = types.component(ct_id).clone();
@@ -1344,7 +1478,9 @@ impl State {
                 for e in exports {
                     let ty = match e.sort {
                         Sort::CoreModule => EntityType::Module(self.module_at(e.index, offset)?),
-                        Sort::Component => EntityType::Component(self.component_at(e.index, offset)?),
+                        Sort::Component => {
+                            EntityType::Component(self.component_at(e.index, offset)?)
+                        }
                         Sort::Instance => EntityType::Instance(self.instance_at(e.index, offset)?),
                         Sort::Func => EntityType::Func(self.function_at(e.index, offset)?),
                         Sort::Value => {
@@ -1387,7 +1523,14 @@ impl State {
 
     // ---- start ----
 
-    pub fn add_start(&mut self, types: &Types, func: u32, args: &[u32], results: u32, offset: usize) -> Result<()> {
+    pub fn add_start(
+        &mut self,
+        types: &Types,
+        func: u32,
+        args: &[u32],
+        results: u32,
+        offset: usize,
+    ) -> Result<()> {
         if self.has_start {
             bail!(offset, "component cannot have more than one start function");
         }
@@ -1423,47 +1566,73 @@ impl State {
             match *opt {
                 CanonicalOption::Utf8 | CanonicalOption::Utf16 | CanonicalOption::CompactUtf16 => {
                     if encoding {
-                        bail!(offset, "canonical encoding option conflicts with a previous encoding option");
+                        bail!(
+                            offset,
+                            "canonical encoding option conflicts with a previous encoding option"
+                        );
                     }
                     encoding = true;
                 }
                 CanonicalOption::Memory(i) => {
                     if o.memory.is_some() {
-                        bail!(offset, "canonical option `memory` is specified more than once");
+                        bail!(
+                            offset,
+                            "canonical option `memory` is specified more than once"
+                        );
                     }
                     o.memory = Some((i, self.cabi_memory_at(i, offset)?));
                 }
                 CanonicalOption::Realloc(i) => {
                     if o.realloc.is_some() {
-                        bail!(offset, "canonical option `realloc` is specified more than once");
+                        bail!(
+                            offset,
+                            "canonical option `realloc` is specified more than once"
+                        );
                     }
                     o.realloc = Some(i);
                 }
                 CanonicalOption::PostReturn(i) => {
                     if o.post_return.is_some() {
-                        bail!(offset, "canonical option `post-return` is specified more than once");
+                        bail!(
+                            offset,
+                            "canonical option `post-return` is specified more than once"
+                        );
                     }
                     o.post_return = Some(i);
                 }
                 CanonicalOption::Async => {
                     if o.is_async {
-                        bail!(offset, "canonical option `async` is specified more than once");
+                        bail!(
+                            offset,
+                            "canonical option `async` is specified more than once"
+                        );
                     }
                     o.is_async = true;
                 }
                 CanonicalOption::Callback(i) => {
                     if o.callback.is_some() {
-                        bail!(offset, "canonical option `callback` is specified more than once");
+                        bail!(
+                            offset,
+                            "canonical option `callback` is specified more than once"
+                        );
                     }
                     o.callback = Some(i);
                 }
                 CanonicalOption::CoreType(i) => {
                     if o.core_type.is_some() {
-                        bail!(offset, "canonical option `core type` is specified more than once");
+                        bail!(
+                            offset,
+                            "canonical option `core type` is specified more than once"
+                        );
                     }
                     match self.core_type_at(i, offset)? {
-                        CoreTypeEntry::Sub(t) if types.core.func_type(t).is_some() => o.core_type = Some(t),
-                        _ => bail!(offset, "canonical option `core type` must reference a core function type"),
+                        CoreTypeEntry::Sub(t) if types.core.func_type(t).is_some() => {
+                            o.core_type = Some(t)
+                        }
+                        _ => bail!(
+                            offset,
+                            "canonical option `core type` must reference a core function type"
+                        ),
                     }
                 }
                 CanonicalOption::Gc => {
@@ -1485,13 +1654,23 @@ impl State {
         }
         if let Some(r) = o.realloc {
             let Some((_, m64)) = o.memory else {
-                bail!(offset, "canonical option `realloc` requires `memory` to also be specified");
+                bail!(
+                    offset,
+                    "canonical option `realloc` requires `memory` to also be specified"
+                );
             };
-            let a = if m64 { CoreValType::I64 } else { CoreValType::I32 };
+            let a = if m64 {
+                CoreValType::I64
+            } else {
+                CoreValType::I32
+            };
             let t = self.core_func_at(r, offset)?;
             let (p, res) = types.core_sig(t);
             if p != [a, a, a, a] || res != [a] {
-                bail!(offset, "canonical option `realloc` uses a core function with an incorrect signature");
+                bail!(
+                    offset,
+                    "canonical option `realloc` uses a core function with an incorrect signature"
+                );
             }
         }
         Ok(o)
@@ -1507,8 +1686,20 @@ impl State {
         offset: usize,
     ) -> Result<(Vec<CoreValType>, Vec<CoreValType>)> {
         let ptr = o.ptr();
-        let require_realloc_if = |c: bool| if o.realloc.is_none() && c { o.require_realloc(offset) } else { Ok(()) };
-        let require_memory_if = |c: bool| if o.memory.is_none() && c { o.require_memory(offset) } else { Ok(()) };
+        let require_realloc_if = |c: bool| {
+            if o.realloc.is_none() && c {
+                o.require_realloc(offset)
+            } else {
+                Ok(())
+            }
+        };
+        let require_memory_if = |c: bool| {
+            if o.memory.is_none() && c {
+                o.require_memory(offset)
+            } else {
+                Ok(())
+            }
+        };
         let mut max_params = MAX_FLAT_PARAMS;
         if !lift && o.is_async {
             max_params = MAX_FLAT_ASYNC_PARAMS;
@@ -1568,27 +1759,50 @@ impl State {
         Ok((params, results))
     }
 
-    fn check_core_type(&self, types: &mut Types, o: &Options, params: &[CoreValType], results: &[CoreValType], offset: usize) -> Result<u32> {
+    fn check_core_type(
+        &self,
+        types: &mut Types,
+        o: &Options,
+        params: &[CoreValType],
+        results: &[CoreValType],
+        offset: usize,
+    ) -> Result<u32> {
         if let Some(t) = o.core_type {
             let (p, r) = types.core_sig(t);
             if p != params || r != results {
-                bail!(offset, "declared core type does not match the lowering's signature");
+                bail!(
+                    offset,
+                    "declared core type does not match the lowering's signature"
+                );
             }
             return Ok(t);
         }
         Ok(types.core_func(params, results))
     }
 
-    pub fn canonical(&mut self, types: &mut Types, f: &CanonicalFunction, offset: usize) -> Result<()> {
+    pub fn canonical(
+        &mut self,
+        types: &mut Types,
+        f: &CanonicalFunction,
+        offset: usize,
+    ) -> Result<()> {
         use CanonicalFunction as F;
         use CoreValType::{I32, I64};
-        let simple = |s: &mut State, types: &mut Types, p: &[CoreValType], r: &[CoreValType]| -> Result<()> {
+        let simple = |s: &mut State,
+                      types: &mut Types,
+                      p: &[CoreValType],
+                      r: &[CoreValType]|
+         -> Result<()> {
             let t = types.core_func(p, r);
             s.core_funcs.push(t);
             Ok(())
         };
         match f {
-            F::Lift { core_func, ty, options } => {
+            F::Lift {
+                core_func,
+                ty,
+                options,
+            } => {
                 let fid = self.func_type_at(*ty, offset)?;
                 let ft = types.func(fid).clone();
                 let core = self.core_func_at(*core_func, offset)?;
@@ -1611,14 +1825,23 @@ impl State {
                     }
                 }
                 if o.core_type.is_some() {
-                    bail!(offset, "canonical option `core-type` is not allowed in `canon lift`");
+                    bail!(
+                        offset,
+                        "canonical option `core-type` is not allowed in `canon lift`"
+                    );
                 }
                 if o.is_async && !ft.is_async {
-                    bail!(offset, "the `async` canonical option requires an async function type");
+                    bail!(
+                        offset,
+                        "the `async` canonical option requires an async function type"
+                    );
                 }
                 if o.gc {
                     // The GC ABI's lifting rules are not implemented: reject.
-                    bail!(offset, "the `gc` canonical option is not supported by this validator");
+                    bail!(
+                        offset,
+                        "the `gc` canonical option is not supported by this validator"
+                    );
                 }
                 let (p, r) = Self::lower_sig(types, &ft, &o, true, offset)?;
                 if types.core.func_type(core).is_none() || !types.is_core_func(core, &p, &r) {
@@ -1632,10 +1855,16 @@ impl State {
                 let o = self.options(types, options, offset)?;
                 o.check_lower(offset)?;
                 if o.is_async && !ft.is_async {
-                    bail!(offset, "the `async` canonical option requires an async function type");
+                    bail!(
+                        offset,
+                        "the `async` canonical option requires an async function type"
+                    );
                 }
                 if o.gc {
-                    bail!(offset, "the `gc` canonical option is not supported by this validator");
+                    bail!(
+                        offset,
+                        "the `gc` canonical option is not supported by this validator"
+                    );
                 }
                 let (p, r) = Self::lower_sig(types, &ft, &o, false, offset)?;
                 let t = types.core_func(&p, &r);
@@ -1662,13 +1891,18 @@ impl State {
                 bail!(offset, "spawn type must be shared");
             }
             F::ThreadAvailableParallelism => simple(self, types, &[], &[I32])?,
-            F::BackpressureInc | F::BackpressureDec | F::TaskCancel => simple(self, types, &[], &[])?,
+            F::BackpressureInc | F::BackpressureDec | F::TaskCancel => {
+                simple(self, types, &[], &[])?
+            }
             F::TaskReturn { result, options } => {
                 let mut params = Vec::new();
                 if let Some(t) = result {
                     let t = self.val_type(*t, offset)?;
                     if types.val_abi(t).borrow {
-                        bail!(offset, "`task.return` result cannot contain a `borrow` type");
+                        bail!(
+                            offset,
+                            "`task.return` result cannot contain a `borrow` type"
+                        );
                     }
                     params.push((String::from("v"), t));
                 }
@@ -1683,25 +1917,37 @@ impl State {
                     bail!(offset, "cannot specify `realloc` option on `task.return`");
                 }
                 if o.post_return.is_some() {
-                    bail!(offset, "cannot specify `post-return` option on `task.return`");
+                    bail!(
+                        offset,
+                        "cannot specify `post-return` option on `task.return`"
+                    );
                 }
                 o.check_lower(offset)?;
                 o.require_sync(offset, "task.return")?;
                 if o.gc {
-                    bail!(offset, "the `gc` canonical option is not supported by this validator");
+                    bail!(
+                        offset,
+                        "the `gc` canonical option is not supported by this validator"
+                    );
                 }
                 let (p, r) = Self::lower_sig(types, &ft, &o, false, offset)?;
                 let t = types.core_func(&p, &r);
                 self.core_funcs.push(t);
             }
             F::ContextGet { ty, slot } | F::ContextSet { ty, slot } => {
-                let what = if matches!(f, F::ContextGet { .. }) { "context.get" } else { "context.set" };
+                let what = if matches!(f, F::ContextGet { .. }) {
+                    "context.get"
+                } else {
+                    "context.set"
+                };
                 if *ty != I32 && *ty != I64 {
                     bail!(offset, "`{what}` only supports `i32` or `i64`");
                 }
                 match self.context_type {
                     None => self.context_type = Some(*ty),
-                    Some(t) if t != *ty => bail!(offset, "`{what}` type must match previous context type"),
+                    Some(t) if t != *ty => {
+                        bail!(offset, "`{what}` type must match previous context type")
+                    }
                     _ => {}
                 }
                 if *slot > 1 {
@@ -1735,7 +1981,11 @@ impl State {
                     o.require_realloc(offset)?;
                 }
                 o.check_lower(offset)?;
-                let (p, r) = if stream { (alloc::vec![I32, ptr, ptr], alloc::vec![ptr]) } else { (alloc::vec![I32, ptr], alloc::vec![I32]) };
+                let (p, r) = if stream {
+                    (alloc::vec![I32, ptr, ptr], alloc::vec![ptr])
+                } else {
+                    (alloc::vec![I32, ptr], alloc::vec![I32])
+                };
                 let t = self.check_core_type(types, &o, &p, &r, offset)?;
                 self.core_funcs.push(t);
             }
@@ -1755,7 +2005,10 @@ impl State {
             | F::StreamDropWritable { ty }
             | F::FutureDropReadable { ty }
             | F::FutureDropWritable { ty } => {
-                let stream = matches!(f, F::StreamDropReadable { .. } | F::StreamDropWritable { .. });
+                let stream = matches!(
+                    f,
+                    F::StreamDropReadable { .. } | F::StreamDropWritable { .. }
+                );
                 self.stream_or_future(types, *ty, stream, offset)?;
                 simple(self, types, &[I32], &[])?;
             }
@@ -1767,9 +2020,20 @@ impl State {
                 if !new {
                     o.require_realloc(offset)?;
                 }
-                o.require_sync(offset, if new { "error-context.new" } else { "error-context.debug-message" })?;
+                o.require_sync(
+                    offset,
+                    if new {
+                        "error-context.new"
+                    } else {
+                        "error-context.debug-message"
+                    },
+                )?;
                 o.check_lower(offset)?;
-                let (p, r) = if new { (alloc::vec![ptr, ptr], alloc::vec![I32]) } else { (alloc::vec![I32, ptr], alloc::vec![]) };
+                let (p, r) = if new {
+                    (alloc::vec![ptr, ptr], alloc::vec![I32])
+                } else {
+                    (alloc::vec![I32, ptr], alloc::vec![])
+                };
                 let t = self.check_core_type(types, &o, &p, &r, offset)?;
                 self.core_funcs.push(t);
             }
@@ -1794,7 +2058,10 @@ impl State {
                 let closure = match ft.params() {
                     [I32] => I32,
                     [I64] => I64,
-                    _ => bail!(offset, "start function must take a single `i32` argument (currently)"),
+                    _ => bail!(
+                        offset,
+                        "start function must take a single `i32` argument (currently)"
+                    ),
                 };
                 if !ft.results().is_empty() {
                     bail!(offset, "start function must not return any values");
@@ -1817,7 +2084,13 @@ impl State {
     }
 
     /// The payload of stream (or future) type `ty`.
-    fn stream_or_future(&self, types: &Types, ty: u32, stream: bool, offset: usize) -> Result<Option<ValType>> {
+    fn stream_or_future(
+        &self,
+        types: &Types,
+        ty: u32,
+        stream: bool,
+        offset: usize,
+    ) -> Result<Option<ValType>> {
         let id = self.defined_at(ty, offset)?;
         match (&types.defined(id).ty, stream) {
             (DefinedType::Stream(t), true) | (DefinedType::Future(t), false) => Ok(*t),
@@ -1853,7 +2126,12 @@ fn check_unique_imports(imports: &[((String, String), CoreEntity)], offset: usiz
 /// Interns rec group `g`, whose indices refer to the local core type space `local` (entries
 /// `None` are module types, which core types may not name) and to the group itself, into
 /// the global core type space; returns the global index of its first type.
-pub fn intern_group(types: &mut Types, local: &[Option<u32>], g: &RecGroup, offset: usize) -> Result<u32> {
+pub fn intern_group(
+    types: &mut Types,
+    local: &[Option<u32>],
+    g: &RecGroup,
+    offset: usize,
+) -> Result<u32> {
     let base_local = local.len() as u32;
     let start = types.core.len();
     let n = g.types.len() as u32;
@@ -1874,7 +2152,11 @@ pub fn intern_group(types: &mut Types, local: &[Option<u32>], g: &RecGroup, offs
             }
         }
     };
-    let mapped: Vec<SubType> = g.types.iter().map(|t| crate::types::map_sub(t, &mut map)).collect();
+    let mapped: Vec<SubType> = g
+        .types
+        .iter()
+        .map(|t| crate::types::map_sub(t, &mut map))
+        .collect();
     if let Some(i) = err {
         bail!(offset, "unknown type {i}: type index out of bounds");
     }
@@ -1889,7 +2171,12 @@ pub fn intern_group(types: &mut Types, local: &[Option<u32>], g: &RecGroup, offs
 }
 
 /// A core import's or module type export's type, its type indices local to `local`.
-fn core_entity_of(types: &Types, local: &[Option<u32>], k: &ImportKind, offset: usize) -> Result<CoreEntity> {
+fn core_entity_of(
+    types: &Types,
+    local: &[Option<u32>],
+    k: &ImportKind,
+    offset: usize,
+) -> Result<CoreEntity> {
     let ty = |i: u32| -> Result<u32> {
         match local.get(i as usize) {
             Some(Some(t)) => Ok(*t),
@@ -1923,7 +2210,12 @@ fn core_entity_of(types: &Types, local: &[Option<u32>], k: &ImportKind, offset: 
         ImportKind::Func(i) => CoreEntity::Func(func(i)?),
         ImportKind::FuncExact(i) => CoreEntity::FuncExact(func(i)?),
         ImportKind::Table(t) => {
-            check_limits(t.limits.initial, t.limits.maximum, if t.table64 { u64::MAX } else { u32::MAX as u64 }, offset)?;
+            check_limits(
+                t.limits.initial,
+                t.limits.maximum,
+                if t.table64 { u64::MAX } else { u32::MAX as u64 },
+                offset,
+            )?;
             CoreEntity::Table(TableType {
                 element: map_ref(t.element)?,
                 ..t
@@ -1939,7 +2231,11 @@ fn core_entity_of(types: &Types, local: &[Option<u32>], k: &ImportKind, offset: 
                 bail!(offset, "shared memory must have maximum size");
             }
             let bound = if m.memory64 {
-                if m.page_size_log2() == 0 { u64::MAX } else { 1u64 << (64 - m.page_size_log2()) }
+                if m.page_size_log2() == 0 {
+                    u64::MAX
+                } else {
+                    1u64 << (64 - m.page_size_log2())
+                }
             } else {
                 1u64 << (32 - m.page_size_log2())
             };
@@ -1952,7 +2248,11 @@ fn core_entity_of(types: &Types, local: &[Option<u32>], k: &ImportKind, offset: 
         }),
         ImportKind::Tag(t) => {
             let f = func(t.func_type)?;
-            if types.core.func_type(f).is_some_and(|f| !f.results().is_empty()) {
+            if types
+                .core
+                .func_type(f)
+                .is_some_and(|f| !f.results().is_empty())
+            {
                 bail!(offset, "invalid exception type: tag results must be empty");
             }
             CoreEntity::Tag(f)
@@ -1983,7 +2283,13 @@ pub fn module_type_of(
     while i < ctx.types.len() {
         let (start, len) = ctx.types.group_of(i);
         let gstart = types.core.len();
-        let mut f = |x: u32| if x >= start { gstart + (x - start) } else { map[x as usize] };
+        let mut f = |x: u32| {
+            if x >= start {
+                gstart + (x - start)
+            } else {
+                map[x as usize]
+            }
+        };
         let group = RecGroup {
             offset: 0,
             explicit: len > 1,
@@ -2017,12 +2323,18 @@ pub fn module_type_of(
             ExternalKind::Func => CoreEntity::Func(g(ctx.funcs[idx])),
             ExternalKind::Table => {
                 let t = ctx.tables[idx];
-                CoreEntity::Table(TableType { element: gref(t.element), ..t })
+                CoreEntity::Table(TableType {
+                    element: gref(t.element),
+                    ..t
+                })
             }
             ExternalKind::Memory => CoreEntity::Memory(ctx.memories[idx]),
             ExternalKind::Global => {
                 let t = ctx.globals[idx];
-                CoreEntity::Global(GlobalType { content: gval(t.content), ..t })
+                CoreEntity::Global(GlobalType {
+                    content: gval(t.content),
+                    ..t
+                })
             }
             ExternalKind::Tag => CoreEntity::Tag(g(ctx.tags[idx])),
         }
@@ -2032,9 +2344,15 @@ pub fn module_type_of(
         let e = match imp.kind {
             ImportKind::Func(t) => CoreEntity::Func(g(t)),
             ImportKind::FuncExact(t) => CoreEntity::FuncExact(g(t)),
-            ImportKind::Table(t) => CoreEntity::Table(TableType { element: gref(t.element), ..t }),
+            ImportKind::Table(t) => CoreEntity::Table(TableType {
+                element: gref(t.element),
+                ..t
+            }),
             ImportKind::Memory(mt) => CoreEntity::Memory(mt),
-            ImportKind::Global(gt) => CoreEntity::Global(GlobalType { content: gval(gt.content), ..gt }),
+            ImportKind::Global(gt) => CoreEntity::Global(GlobalType {
+                content: gval(gt.content),
+                ..gt
+            }),
             ImportKind::Tag(t) => CoreEntity::Tag(g(t.func_type)),
         };
         imports.push(((String::from(imp.module), String::from(imp.name)), e));
@@ -2095,18 +2413,32 @@ fn defined_named(types: &Types, id: TypeId, set: &BTreeSet<AnyTypeId>) -> bool {
         DefinedType::Primitive(_) | DefinedType::Flags(_) | DefinedType::Enum(_) => true,
         DefinedType::Record(fs) => fs.iter().all(|(_, t)| val_named(types, *t, set)),
         DefinedType::Tuple(ts) => ts.iter().all(|t| val_named(types, *t, set)),
-        DefinedType::Variant(cs) => cs.iter().filter_map(|c| c.1).all(|t| val_named(types, t, set)),
-        DefinedType::Result { ok, err } => ok.iter().chain(err.iter()).all(|t| val_named(types, *t, set)),
-        DefinedType::List(t) | DefinedType::FixedLengthList(t, _) | DefinedType::Option(t) => val_named(types, *t, set),
+        DefinedType::Variant(cs) => cs
+            .iter()
+            .filter_map(|c| c.1)
+            .all(|t| val_named(types, t, set)),
+        DefinedType::Result { ok, err } => ok
+            .iter()
+            .chain(err.iter())
+            .all(|t| val_named(types, *t, set)),
+        DefinedType::List(t) | DefinedType::FixedLengthList(t, _) | DefinedType::Option(t) => {
+            val_named(types, *t, set)
+        }
         DefinedType::Map(k, v) => val_named(types, *k, set) && val_named(types, *v, set),
         DefinedType::Own(r) | DefinedType::Borrow(r) => set.contains(&AnyTypeId::Resource(*r)),
-        DefinedType::Future(t) | DefinedType::Stream(t) => t.iter().all(|t| val_named(types, *t, set)),
+        DefinedType::Future(t) | DefinedType::Stream(t) => {
+            t.iter().all(|t| val_named(types, *t, set))
+        }
     }
 }
 
 fn func_named(types: &Types, id: TypeId, set: &BTreeSet<AnyTypeId>) -> bool {
     let f = types.func(id);
-    f.params.iter().map(|p| p.1).chain(f.result).all(|t| val_named(types, t, set))
+    f.params
+        .iter()
+        .map(|p| p.1)
+        .chain(f.result)
+        .all(|t| val_named(types, t, set))
 }
 
 /// Whether a value type is named where it must be (records, variants, flags and enums must
@@ -2115,15 +2447,23 @@ fn val_named(types: &Types, t: ValType, set: &BTreeSet<AnyTypeId>) -> bool {
     let ValType::Type(id) = t else { return true };
     match &types.defined(id).ty {
         DefinedType::Primitive(_) => true,
-        DefinedType::Flags(_) | DefinedType::Enum(_) | DefinedType::Record(_) | DefinedType::Variant(_) => {
-            set.contains(&AnyTypeId::Defined(id))
-        }
+        DefinedType::Flags(_)
+        | DefinedType::Enum(_)
+        | DefinedType::Record(_)
+        | DefinedType::Variant(_) => set.contains(&AnyTypeId::Defined(id)),
         DefinedType::Tuple(ts) => ts.iter().all(|t| val_named(types, *t, set)),
-        DefinedType::Result { ok, err } => ok.iter().chain(err.iter()).all(|t| val_named(types, *t, set)),
-        DefinedType::List(t) | DefinedType::FixedLengthList(t, _) | DefinedType::Option(t) => val_named(types, *t, set),
+        DefinedType::Result { ok, err } => ok
+            .iter()
+            .chain(err.iter())
+            .all(|t| val_named(types, *t, set)),
+        DefinedType::List(t) | DefinedType::FixedLengthList(t, _) | DefinedType::Option(t) => {
+            val_named(types, *t, set)
+        }
         DefinedType::Map(k, v) => val_named(types, *k, set) && val_named(types, *v, set),
         DefinedType::Own(r) | DefinedType::Borrow(r) => set.contains(&AnyTypeId::Resource(*r)),
-        DefinedType::Future(t) | DefinedType::Stream(t) => t.iter().all(|t| val_named(types, *t, set)),
+        DefinedType::Future(t) | DefinedType::Stream(t) => {
+            t.iter().all(|t| val_named(types, *t, set))
+        }
     }
 }
 
@@ -2158,13 +2498,20 @@ fn validate_extern(
             bail!(offset, "version suffix cannot be empty");
         }
         if name.implements.is_none() && !matches!(parsed, ExternName::Interface(_)) {
-            bail!(offset, "`version-suffix` requires an interface name or `implements`");
+            bail!(
+                offset,
+                "`version-suffix` requires an interface name or `implements`"
+            );
         }
     }
     if let Some(implements) = name.implements {
         match &parsed {
             ExternName::Plain(p) if p.is_bare() => {}
-            _ => bail!(offset, "name `{}` is not valid with `implements`", name.name),
+            _ => bail!(
+                offset,
+                "name `{}` is not valid with `implements`",
+                name.name
+            ),
         }
         if !matches!(ty, EntityType::Instance(_)) {
             bail!(offset, "only instances can have an `implements`");
@@ -2212,12 +2559,16 @@ fn validate_extern(
             let prop = match grty {
                 ValType::Type(id) => match &types.defined(id).ty {
                     DefinedType::Result { ok: Some(ok), .. } => *ok,
-                    DefinedType::Result { ok: None, .. } => bail!(offset, "getter result has no value type"),
+                    DefinedType::Result { ok: None, .. } => {
+                        bail!(offset, "getter result has no value type")
+                    }
                     _ => grty,
                 },
                 _ => grty,
             };
-            if types.val_sub(*spty, prop, offset).is_err() || types.val_sub(prop, *spty, offset).is_err() {
+            if types.val_sub(*spty, prop, offset).is_err()
+                || types.val_sub(prop, *spty, offset).is_err()
+            {
                 bail!(
                     offset,
                     "{} `{}`'s parameter type must match the return type of `{getter}`",
@@ -2234,7 +2585,12 @@ fn validate_extern(
             version_suffix: name.version_suffix.map(String::from),
         },
     ) {
-        bail!(offset, "{} name `{}` conflicts with previous name", kind.desc(), name.name);
+        bail!(
+            offset,
+            "{} name `{}` conflicts with previous name",
+            kind.desc(),
+            name.name
+        );
     }
     info.combine(types.entity_info(ty), offset)?;
     Ok(())
@@ -2256,9 +2612,15 @@ fn validate_name(
     };
     let resource_name = |id: TypeId, expected: &str| -> Result<()> {
         match cx.by_id.get(&id) {
-            None => bail!(offset, "resource used in function does not have a name in this context"),
+            None => bail!(
+                offset,
+                "resource used in function does not have a name in this context"
+            ),
             Some(n) if n != expected => {
-                bail!(offset, "function does not match expected resource name `{n}`")
+                bail!(
+                    offset,
+                    "function does not match expected resource name `{n}`"
+                )
             }
             Some(_) => Ok(()),
         }
@@ -2294,7 +2656,10 @@ fn validate_name(
                         },
                     };
                     let Some(res) = res else {
-                        bail!(offset, "function should return `(own $T)` or `(result (own $T))`");
+                        bail!(
+                            offset,
+                            "function should return `(own $T)` or `(result (own $T))`"
+                        );
                     };
                     resource_name(res, p.resource().unwrap_or(""))?;
                 }
@@ -2304,7 +2669,10 @@ fn validate_name(
                         bail!(offset, "function should have at least one argument");
                     };
                     if pname != "self" {
-                        bail!(offset, "function should have a first argument called `self`");
+                        bail!(
+                            offset,
+                            "function should have a first argument called `self`"
+                        );
                     }
                     let id = match pty {
                         ValType::Type(t) => match &types.defined(*t).ty {
@@ -2314,7 +2682,10 @@ fn validate_name(
                         _ => None,
                     };
                     let Some(id) = id else {
-                        bail!(offset, "function should take a first argument of `(borrow $T)`");
+                        bail!(
+                            offset,
+                            "function should take a first argument of `(borrow $T)`"
+                        );
                     };
                     resource_name(id, p.resource().unwrap_or(""))?;
                 }
@@ -2362,7 +2733,10 @@ fn validate_name(
                             }
                         };
                         if !ok {
-                            bail!(offset, "setter function should return nothing or `(result (error $E)?)`");
+                            bail!(
+                                offset,
+                                "setter function should return nothing or `(result (error $E)?)`"
+                            );
                         }
                     }
                 }

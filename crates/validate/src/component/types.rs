@@ -534,7 +534,12 @@ impl Types {
 
     /// Whether core type `a` is the function type `[params] -> [results]` (the same
     /// canonical type, as wasmparser's interning compares).
-    pub fn is_core_func(&mut self, a: u32, params: &[CoreValType], results: &[CoreValType]) -> bool {
+    pub fn is_core_func(
+        &mut self,
+        a: u32,
+        params: &[CoreValType],
+        results: &[CoreValType],
+    ) -> bool {
         let b = self.core_func(params, results);
         self.core.same(a, b)
     }
@@ -688,12 +693,17 @@ impl Types {
             ValType::Type(id) => match &self.defined(id).ty {
                 DefinedType::Primitive(p) => *p == PrimitiveValType::String,
                 DefinedType::Record(fs) => fs.iter().any(|(_, t)| self.contains_ptr(*t)),
-                DefinedType::Variant(cs) => cs.iter().any(|(_, t)| t.is_some_and(|t| self.contains_ptr(t))),
+                DefinedType::Variant(cs) => cs
+                    .iter()
+                    .any(|(_, t)| t.is_some_and(|t| self.contains_ptr(t))),
                 DefinedType::List(_) | DefinedType::Map(..) => true,
                 DefinedType::Tuple(ts) => ts.iter().any(|t| self.contains_ptr(*t)),
-                DefinedType::Option(t) | DefinedType::FixedLengthList(t, _) => self.contains_ptr(*t),
+                DefinedType::Option(t) | DefinedType::FixedLengthList(t, _) => {
+                    self.contains_ptr(*t)
+                }
                 DefinedType::Result { ok, err } => {
-                    ok.is_some_and(|t| self.contains_ptr(t)) || err.is_some_and(|t| self.contains_ptr(t))
+                    ok.is_some_and(|t| self.contains_ptr(t))
+                        || err.is_some_and(|t| self.contains_ptr(t))
                 }
                 DefinedType::Flags(_)
                 | DefinedType::Enum(_)
@@ -707,7 +717,13 @@ impl Types {
 
     /// Appends the flattened core types of `t` to `out`; false when more than `max` would be
     /// needed (what was appended is then meaningless).
-    pub fn flatten(&self, t: ValType, ptr: CoreValType, out: &mut Vec<CoreValType>, max: usize) -> bool {
+    pub fn flatten(
+        &self,
+        t: ValType,
+        ptr: CoreValType,
+        out: &mut Vec<CoreValType>,
+        max: usize,
+    ) -> bool {
         use CoreValType as C;
         let push = |out: &mut Vec<C>, v: C| {
             if out.len() >= max {
@@ -746,7 +762,13 @@ impl Types {
         }
     }
 
-    fn flatten_primitive(&self, p: PrimitiveValType, ptr: CoreValType, out: &mut Vec<CoreValType>, max: usize) -> bool {
+    fn flatten_primitive(
+        &self,
+        p: PrimitiveValType,
+        ptr: CoreValType,
+        out: &mut Vec<CoreValType>,
+        max: usize,
+    ) -> bool {
         use PrimitiveValType as P;
         let mut push = |v| {
             if out.len() >= max {
@@ -822,7 +844,10 @@ impl Types {
             DefinedType::Primitive(_) | DefinedType::Flags(_) | DefinedType::Enum(_) => {}
             DefinedType::Record(fs) => fs.iter().for_each(|(_, t)| self.free_val(*t, set)),
             DefinedType::Tuple(ts) => ts.iter().for_each(|t| self.free_val(*t, set)),
-            DefinedType::Variant(cs) => cs.iter().filter_map(|c| c.1).for_each(|t| self.free_val(t, set)),
+            DefinedType::Variant(cs) => cs
+                .iter()
+                .filter_map(|c| c.1)
+                .for_each(|t| self.free_val(t, set)),
             DefinedType::List(t) | DefinedType::FixedLengthList(t, _) | DefinedType::Option(t) => {
                 self.free_val(*t, set)
             }
@@ -830,13 +855,16 @@ impl Types {
                 self.free_val(*k, set);
                 self.free_val(*v, set);
             }
-            DefinedType::Result { ok, err } => {
-                ok.iter().chain(err.iter()).for_each(|t| self.free_val(*t, set))
-            }
+            DefinedType::Result { ok, err } => ok
+                .iter()
+                .chain(err.iter())
+                .for_each(|t| self.free_val(*t, set)),
             DefinedType::Own(r) | DefinedType::Borrow(r) => {
                 set.insert(r.index);
             }
-            DefinedType::Future(t) | DefinedType::Stream(t) => t.iter().for_each(|t| self.free_val(*t, set)),
+            DefinedType::Future(t) | DefinedType::Stream(t) => {
+                t.iter().for_each(|t| self.free_val(*t, set))
+            }
         }
     }
 
@@ -888,7 +916,13 @@ impl Types {
         let mut remaining: BTreeSet<u32> = resources.into_iter().collect();
         let mut paths = BTreeMap::new();
         let mut visited = BTreeSet::new();
-        self.search_resources(exports, &mut Vec::new(), &mut visited, &mut remaining, &mut paths);
+        self.search_resources(
+            exports,
+            &mut Vec::new(),
+            &mut visited,
+            &mut remaining,
+            &mut paths,
+        );
         paths
     }
 
@@ -909,16 +943,12 @@ impl Types {
                 EntityType::Type {
                     created: AnyTypeId::Resource(r),
                     ..
-                } => {
-                    if remaining.remove(&r.index) {
-                        paths.insert(r.index, path.clone());
-                    }
+                } if remaining.remove(&r.index) => {
+                    paths.insert(r.index, path.clone());
                 }
-                EntityType::Instance(id) => {
-                    if visited.insert(id) {
-                        let exports = self.instance(id).exports.clone();
-                        self.search_resources(&exports, path, visited, remaining, paths);
-                    }
+                EntityType::Instance(id) if visited.insert(id) => {
+                    let exports = &self.instance(id).exports;
+                    self.search_resources(exports, path, visited, remaining, paths);
                 }
                 _ => {}
             }
@@ -1087,7 +1117,11 @@ impl Types {
         for item in t.imports.values_mut().chain(t.exports.values_mut()) {
             changed |= self.remap_entity(&mut item.ty, map);
         }
-        for (r, _) in t.imported_resources.iter_mut().chain(t.defined_resources.iter_mut()) {
+        for (r, _) in t
+            .imported_resources
+            .iter_mut()
+            .chain(t.defined_resources.iter_mut())
+        {
             if let Some(new) = map.resources.get(r) {
                 *r = *new;
                 changed = true;
@@ -1131,7 +1165,9 @@ impl Types {
             (E::Module(a), E::Module(b)) => self.module_sub(*a, *b, offset),
             (E::Func(a), E::Func(b)) => self.func_sub(*a, *b, offset),
             (E::Value(a), E::Value(b)) => self.val_sub(*a, *b, offset),
-            (E::Type { referenced: a, .. }, E::Type { referenced: b, .. }) => self.any_sub(*a, *b, offset),
+            (E::Type { referenced: a, .. }, E::Type { referenced: b, .. }) => {
+                self.any_sub(*a, *b, offset)
+            }
             (E::Instance(a), E::Instance(b)) => self.instance_sub(*a, *b, offset),
             (E::Component(a), E::Component(b)) => self.component_sub(*a, *b, offset),
             (a, b) => bail!(offset, "expected {}, found {}", b.desc(), a.desc()),
@@ -1201,7 +1237,10 @@ impl Types {
         match (a, b) {
             (None, None) => Ok(()),
             (Some(a), Some(b)) => self.val_sub(a, b, offset),
-            _ => bail!(offset, "type mismatch: a payload is present in only one type"),
+            _ => bail!(
+                offset,
+                "type mismatch: a payload is present in only one type"
+            ),
         }
     }
 
@@ -1269,7 +1308,9 @@ impl Types {
                 }
                 Ok(())
             }
-            (D::Future(a), D::Future(b)) | (D::Stream(a), D::Stream(b)) => self.opt_sub(*a, *b, offset),
+            (D::Future(a), D::Future(b)) | (D::Stream(a), D::Stream(b)) => {
+                self.opt_sub(*a, *b, offset)
+            }
             (a, b) => bail!(offset, "expected {}, found {}", b.desc(), a.desc()),
         }
     }
@@ -1349,7 +1390,9 @@ impl Types {
                 let name = String::from(name);
                 ty = next.ty;
                 arg = match arg {
-                    Some(EntityType::Instance(id)) => self.instance(id).exports.get(&name).map(|t| t.ty),
+                    Some(EntityType::Instance(id)) => {
+                        self.instance(id).exports.get(&name).map(|t| t.ty)
+                    }
                     _ => continue 'outer,
                 };
             }
@@ -1399,7 +1442,9 @@ impl Types {
                     .instance(e)
                     .exports
                     .iter()
-                    .filter_map(|(name, et)| self.instance(a).exports.get(name).map(|at| (at.ty, et.ty)))
+                    .filter_map(|(name, et)| {
+                        self.instance(a).exports.get(name).map(|at| (at.ty, et.ty))
+                    })
                     .collect();
                 for (a, e) in pairs {
                     self.register_renamings(a, e, map);
@@ -1438,7 +1483,9 @@ impl Types {
     pub fn core_entity_sub(&self, a: &CoreEntity, b: &CoreEntity, offset: usize) -> Result<()> {
         use CoreEntity as C;
         match (a, b) {
-            (C::Func(a), C::Func(b)) | (C::FuncExact(a), C::Func(b)) => self.core_func_sub(*a, *b, offset),
+            (C::Func(a), C::Func(b)) | (C::FuncExact(a), C::Func(b)) => {
+                self.core_func_sub(*a, *b, offset)
+            }
             (C::FuncExact(a), C::FuncExact(b)) | (C::Tag(a), C::Tag(b)) => {
                 self.core_func_sub(*b, *a, offset)?;
                 self.core_func_sub(*a, *b, offset)
@@ -1508,7 +1555,12 @@ pub fn table_sub(core: &TypeSpace, a: &TableType, b: &TableType, offset: usize) 
     if a.table64 != b.table64 {
         bail!(offset, "mismatch in index type used for tables");
     }
-    if !limits_match(a.limits.initial, a.limits.maximum, b.limits.initial, b.limits.maximum) {
+    if !limits_match(
+        a.limits.initial,
+        a.limits.maximum,
+        b.limits.initial,
+        b.limits.maximum,
+    ) {
         bail!(offset, "mismatch in table limits");
     }
     Ok(())
@@ -1524,7 +1576,12 @@ pub fn memory_sub(a: &MemoryType, b: &MemoryType, offset: usize) -> Result<()> {
     if a.page_size_log2() != b.page_size_log2() {
         bail!(offset, "mismatch in page size for memories");
     }
-    if !limits_match(a.limits.initial, a.limits.maximum, b.limits.initial, b.limits.maximum) {
+    if !limits_match(
+        a.limits.initial,
+        a.limits.maximum,
+        b.limits.initial,
+        b.limits.maximum,
+    ) {
         bail!(offset, "mismatch in memory limits");
     }
     Ok(())
