@@ -2210,6 +2210,10 @@ fn core_entity_of(
         ImportKind::Func(i) => CoreEntity::Func(func(i)?),
         ImportKind::FuncExact(i) => CoreEntity::FuncExact(func(i)?),
         ImportKind::Table(t) => {
+            // Shared tables need shared element types, which the core decoder cannot express.
+            if t.shared {
+                bail!(offset, "shared tables must have a shared element type");
+            }
             check_limits(
                 t.limits.initial,
                 t.limits.maximum,
@@ -2241,6 +2245,9 @@ fn core_entity_of(
             };
             check_limits(m.limits.initial, m.limits.maximum, bound, offset)?;
             CoreEntity::Memory(m)
+        }
+        ImportKind::Global(g) if g.shared && matches!(g.content, CoreValType::Ref(_)) => {
+            bail!(offset, "shared globals must have a shared value type")
         }
         ImportKind::Global(g) => CoreEntity::Global(GlobalType {
             content: map_val(g.content)?,
