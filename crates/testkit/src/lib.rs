@@ -12,6 +12,8 @@
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "spec-corpus")]
+pub mod component_suite;
+#[cfg(feature = "spec-corpus")]
 pub mod corpus;
 pub mod encode;
 pub mod harness;

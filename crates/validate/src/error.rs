@@ -66,6 +66,14 @@ impl ValidateError {
         self
     }
 
+    /// The error with its offset moved by `delta` (errors of a core module nested in a
+    /// component carry offsets relative to the module).
+    #[cold]
+    pub fn shifted(mut self, delta: usize) -> Self {
+        self.inner.offset += delta;
+        self
+    }
+
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind
     }

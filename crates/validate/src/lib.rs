@@ -12,6 +12,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "component")]
+pub mod component;
 mod ctx;
 mod error;
 mod features;
