@@ -9,9 +9,8 @@
 //!   called with the script's values; results compared (a NaN matches any NaN). A trap
 //!   passes whatever its message (messages are not compared yet). Directives on an
 //!   instance that could not be made are unsupported or failed as it was;
-//! - `assert_malformed`: must fail to compile; `assert_unlinkable`: must fail to
-//!   instantiate; `assert_invalid`: passes when refused, and is [`Outcome::NotRun`] when
-//!   accepted (there is no component validator yet, so accepting is not yet a verdict).
+//! - `assert_malformed`, `assert_invalid`: must fail to compile (decoding and validation);
+//!   `assert_unlinkable`: must fail to instantiate. (Messages are not compared.)
 //! - Anything else (core modules between components, threads, ...): not run.
 
 use std::collections::HashMap;
@@ -201,7 +200,7 @@ impl Session {
                     Err(_) => Outcome::PassedTextLevel,
                     Ok(bytes) => match Component::new(&self.engine, &bytes) {
                         Err(e) => refused(&e),
-                        Ok(_) => Outcome::NotRun,
+                        Ok(_) => Outcome::Failed("an invalid component was accepted".into()),
                     },
                 };
                 ("assert_invalid", outcome)

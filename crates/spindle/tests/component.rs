@@ -118,7 +118,9 @@ fn numbers_records_and_lists() {
               (local.get $acc)))
           (core instance $i (instantiate $m (with "libc" (instance $libc))))
           (type $r (record (field "a" u32) (field "b" u64)))
-          (type $items (list $r))
+          ;; A type in an exported function's signature must itself be exported.
+          (export $r' "r" (type $r))
+          (type $items (list $r'))
           (func (export "add") (param "a" u32) (param "b" u32) (result u32)
             (canon lift (core func $i "add")))
           (func (export "neg") (param "x" f64) (result f64) (canon lift (core func $i "neg")))

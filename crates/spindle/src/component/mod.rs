@@ -15,8 +15,8 @@
 //! of exports, imports of functions and of instances of functions from the linker, and
 //! exports. Not yet (each an error that says so): nested components and their
 //! instantiation, resources, outer aliases, the start function, value imports, and the
-//! async built-ins. Components are not validated yet beyond decoding: a malformed one is
-//! refused, an invalid one may fail at instantiation.
+//! async built-ins. Every component is validated (`spindle_validate::component`, with
+//! wasmparser's rules) before anything runs.
 //!
 //! ```
 //! use spindle::component::{Component, Linker, Val};
@@ -90,6 +90,8 @@ impl Component {
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Component> {
         let decoded = spindle_decode::component::Component::parse(bytes)
             .map_err(|e| Error::msg(format!("malformed component: {e}")))?;
+        spindle_validate::component::validate_component(&decoded)
+            .map_err(|e| Error::msg(format!("invalid component: {e}")))?;
         let compiled = Arc::new(instantiate::compile(engine, &decoded)?);
         Ok(Component {
             inner: Arc::new(ComponentInner {
