@@ -208,35 +208,31 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
 
     /// The instance called `name` inside this one, created if new.
     pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
-        let map = match self
-            .map
-            .entry(name.to_string())
-            .or_insert_with(|| Definition::Instance(HashMap::new()))
-        {
-            Definition::Instance(map) => map,
-            Definition::Func(_) => {
-                return Err(Error::msg(format!(
-                    "`{name}` is already defined as a function"
-                )))
-            }
-        };
-        Ok(LinkerInstance { map })
+        Ok(LinkerInstance {
+            map: instance_in(self.map, name)?,
+        })
     }
 
     fn into_instance(self, name: &str) -> Result<LinkerInstance<'a, T>> {
-        let map = match self
-            .map
-            .entry(name.to_string())
-            .or_insert_with(|| Definition::Instance(HashMap::new()))
-        {
-            Definition::Instance(map) => map,
-            Definition::Func(_) => {
-                return Err(Error::msg(format!(
-                    "`{name}` is already defined as a function"
-                )))
-            }
-        };
-        Ok(LinkerInstance { map })
+        Ok(LinkerInstance {
+            map: instance_in(self.map, name)?,
+        })
+    }
+}
+
+/// The definitions of instance `name` in `map`, created if new.
+fn instance_in<'m, T>(
+    map: &'m mut HashMap<String, Definition<T>>,
+    name: &str,
+) -> Result<&'m mut HashMap<String, Definition<T>>> {
+    match map
+        .entry(name.to_string())
+        .or_insert_with(|| Definition::Instance(HashMap::new()))
+    {
+        Definition::Instance(map) => Ok(map),
+        Definition::Func(_) => Err(Error::msg(format!(
+            "`{name}` is already defined as a function"
+        ))),
     }
 }
 
