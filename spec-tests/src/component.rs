@@ -309,7 +309,13 @@ fn to_val(v: &WastVal<'_>) -> Result<Val, String> {
             Err(v) => Err(boxed(v)?),
         }),
         WastVal::Flags(f) => Val::Flags(f.iter().map(|s| s.to_string()).collect()),
-        _ => return Err("a value kind the runner does not take (map)".into()),
+        // A map is the list of its entries, as the canonical ABI lays it out.
+        WastVal::Map(entries) => Val::List(
+            entries
+                .iter()
+                .map(|(k, v)| Ok(Val::Tuple(vec![to_val(k)?, to_val(v)?])))
+                .collect::<Result<_, String>>()?,
+        ),
     })
 }
 

@@ -86,4 +86,4 @@ fn reference_tests() {
 }
 
 /// Directives passing when this floor was last raised.
-const PASSING_TODAY: usize = 1030;
+const PASSING_TODAY: usize = 1043;

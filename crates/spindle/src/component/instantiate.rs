@@ -529,7 +529,11 @@ fn run<'d, T: 'static>(
                             c.resources.push(ResourceType { owner: table, dtor });
                             TypeDef::Resource((c.resources.len() - 1) as u32)
                         }
-                        other => define(&spaces.types, other)?,
+                        other => {
+                            let outer: Vec<&[TypeDef]> =
+                                env.iter().map(|level| level.types.as_slice()).collect();
+                            define(&spaces.types, &outer, other)?
+                        }
                     };
                     spaces.types.push(def);
                 }

@@ -80,7 +80,14 @@ fn abi(e: spindle_component::TypeError) -> Error {
 }
 
 /// The entry a type-section item adds.
-pub(crate) fn define(types: &[TypeDef], ty: &ComponentType<'_>) -> Result<TypeDef> {
+///
+/// `outer` are the type spaces of the enclosing components, innermost last, for the
+/// outer aliases of instance types.
+pub(crate) fn define(
+    types: &[TypeDef],
+    outer: &[&[TypeDef]],
+    ty: &ComponentType<'_>,
+) -> Result<TypeDef> {
     let val = |t: &ComponentValType| val_type(types, *t);
     Ok(match ty {
         ComponentType::Defined(d) => TypeDef::Value(match d {
@@ -112,6 +119,8 @@ pub(crate) fn define(types: &[TypeDef], ty: &ComponentType<'_>) -> Result<TypeDe
                 err.as_ref().map(val).transpose()?,
             )
             .map_err(abi)?,
+            // The canonical ABI lays a map out as the list of its entries.
+            DefinedType::Map(k, v) => Type::list(Type::tuple([val(k)?, val(v)?]).map_err(abi)?),
             DefinedType::Own(r) => Type::own(resource(types, *r)?),
             DefinedType::Borrow(r) => Type::borrow(resource(types, *r)?),
             other => {
@@ -137,7 +146,7 @@ pub(crate) fn define(types: &[TypeDef], ty: &ComponentType<'_>) -> Result<TypeDe
         ComponentType::Component(_) => TypeDef::Other {
             what: "component types",
         },
-        ComponentType::Instance(decls) => instance_type(types, decls)?,
+        ComponentType::Instance(decls) => instance_type(types, outer, decls)?,
         ComponentType::Resource { .. } => TypeDef::Other {
             what: "resource types",
         },
@@ -158,7 +167,6 @@ fn resource(types: &[TypeDef], index: u32) -> Result<spindle_component::Resource
 
 fn defined_name(d: &DefinedType<'_>) -> &'static str {
     match d {
-        DefinedType::Map(..) => "map types",
         DefinedType::Future(_) | DefinedType::Stream(_) => "futures and streams",
         _ => "this defined type",
     }
@@ -168,6 +176,7 @@ fn defined_name(d: &DefinedType<'_>) -> &'static str {
 /// outer aliases (one level out) reach `enclosing`.
 fn instance_type(
     enclosing: &[TypeDef],
+    outer: &[&[TypeDef]],
     decls: &[spindle_decode::component::Located<TypeDeclaration<'_>>],
 ) -> Result<TypeDef> {
     let mut local: Vec<TypeDef> = Vec::new();
@@ -176,19 +185,32 @@ fn instance_type(
         match &d.item {
             TypeDeclaration::CoreType(_) => {}
             TypeDeclaration::Type(t) => {
-                let def = define(&local, t)?;
+                let mut levels = outer.to_vec();
+                levels.push(enclosing);
+                let def = define(&local, &levels, t)?;
                 local.push(def);
             }
             TypeDeclaration::Alias(Alias::Outer {
                 kind: OuterAliasKind::Type,
-                count: 1,
+                count,
                 index,
-            }) => local.push(
-                enclosing
-                    .get(*index as usize)
-                    .cloned()
-                    .ok_or_else(|| Error::msg(format!("unknown outer type {index}")))?,
-            ),
+            }) if *count >= 1 => {
+                // Count 1 is the component declaring the type, 2 its parent, and so on.
+                let space = match *count as usize {
+                    1 => Some(enclosing),
+                    n => outer
+                        .len()
+                        .checked_sub(n - 1)
+                        .and_then(|i| outer.get(i))
+                        .copied(),
+                };
+                local.push(
+                    space
+                        .and_then(|types| types.get(*index as usize))
+                        .cloned()
+                        .ok_or_else(|| Error::msg(format!("unknown outer type {index}")))?,
+                )
+            }
             TypeDeclaration::Alias(_) => local.push(TypeDef::Other {
                 what: "aliases in instance types",
             }),
