@@ -667,3 +667,134 @@ fn resources_move_between_instances_and_destructors_run() {
         [Val::U32(84)]
     );
 }
+
+/// The host's logger resource of the kv-store guest.
+struct Logger {
+    prefix: String,
+}
+
+#[derive(Default)]
+struct KvHost {
+    table: spindle::component::ResourceTable,
+    lines: Vec<String>,
+    dropped: u32,
+}
+
+#[test]
+fn the_kv_store_guest_uses_its_resources_and_the_hosts() {
+    use spindle::component::{Resource, ResourceType};
+    let engine = Engine::default();
+    let mut linker = Linker::<KvHost>::new(&engine);
+    let mut logging = linker.instance("spindle:test-kv/logging").unwrap();
+    logging
+        .resource(
+            "logger",
+            ResourceType::host::<Logger>(),
+            |mut store, rep| {
+                let host = store.data_mut();
+                host.table.delete(Resource::<Logger>::new_own(rep))?;
+                host.dropped += 1;
+                Ok(())
+            },
+        )
+        .unwrap();
+    logging
+        .func_new("[constructor]logger", |mut store, args, results| {
+            let Val::String(prefix) = &args[0] else {
+                unreachable!()
+            };
+            let r = store.data_mut().table.push(Logger {
+                prefix: prefix.to_string(),
+            })?;
+            results[0] = Val::Own(r.rep());
+            Ok(())
+        })
+        .unwrap();
+    logging
+        .func_new("[method]logger.log", |mut store, args, _| {
+            let (Val::Borrow(rep), Val::String(msg)) = (&args[0], &args[1]) else {
+                unreachable!()
+            };
+            let host = store.data_mut();
+            let line = format!(
+                "{}{}",
+                host.table.get(&Resource::<Logger>::new_own(*rep))?.prefix,
+                msg.as_str()
+            );
+            host.lines.push(line);
+            Ok(())
+        })
+        .unwrap();
+    let component = Component::new(&engine, guest("kv-store/kv-store.wasm")).unwrap();
+    let mut store = Store::new(&engine, KvHost::default());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let kv = instance
+        .get_export_index(&mut store, None, "spindle:test-kv/kv")
+        .unwrap();
+    let mut func = |name: &str| {
+        let f = instance
+            .get_export_index(&mut store, Some(&kv), name)
+            .expect(name);
+        instance.get_func(&mut store, f).unwrap()
+    };
+    let (new, set, get, len, dump, log_once, live) = (
+        func("[constructor]store"),
+        func("[method]store.set"),
+        func("[method]store.get"),
+        func("[method]store.len"),
+        func("[method]store.dump"),
+        func("log-once"),
+        func("live-stores"),
+    );
+    let mut out = [Val::Bool(false)];
+    // A store made by the guest, held by the host as an own handle.
+    new.call(&mut store, &[], &mut out).unwrap();
+    let Val::Own(kv_rep) = out[0] else {
+        panic!("{:?}", out[0])
+    };
+    for (k, v) in [("a", "1"), ("b", "2"), ("a", "3")] {
+        set.call(
+            &mut store,
+            &[Val::Borrow(kv_rep), Val::string(k), Val::string(v)],
+            &mut [],
+        )
+        .unwrap();
+    }
+    len.call(&mut store, &[Val::Borrow(kv_rep)], &mut out)
+        .unwrap();
+    assert_eq!(out[0], Val::U32(2));
+    get.call(
+        &mut store,
+        &[Val::Borrow(kv_rep), Val::string("a")],
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(out[0], Val::Option(Some(Box::new(Val::string("3")))));
+    live.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out[0], Val::U32(1));
+    // A host logger lent to the guest for one call.
+    let logger = store
+        .data_mut()
+        .table
+        .push(Logger {
+            prefix: "kv: ".into(),
+        })
+        .unwrap();
+    dump.call(
+        &mut store,
+        &[Val::Borrow(kv_rep), Val::Borrow(logger.rep())],
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(out[0], Val::U32(2));
+    // The guest makes and drops a host logger itself: the host's destructor runs.
+    log_once
+        .call(
+            &mut store,
+            &[Val::string("once: "), Val::string("hi")],
+            &mut [],
+        )
+        .unwrap();
+    assert_eq!(store.data().lines, ["kv: a=3", "kv: b=2", "once: hi"]);
+    assert_eq!(store.data().dropped, 1);
+}

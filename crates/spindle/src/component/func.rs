@@ -38,12 +38,47 @@ pub(crate) struct LiftedFunc {
     pub table: u32,
 }
 
-/// A resource type defined by a component instance: whose it is (the handle table of the
-/// defining instance) and its destructor.
+/// A resource type of the store: whose it is (the handle table of the defining component
+/// instance, or [`HOST_OWNER`]) and its destructor.
 #[derive(Clone, Debug)]
-pub(crate) struct ResourceType {
+pub(crate) struct StoreResource {
     pub owner: u32,
     pub dtor: Option<crate::Func>,
+}
+
+/// The owner of host resources (no handle table has this index).
+pub(crate) const HOST_OWNER: u32 = u32::MAX;
+
+/// The store's id for host resource type `ty` (made on first use, its destructor wrapped
+/// as a core function like a guest's).
+pub(crate) fn host_resource<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    ty: super::ResourceType,
+    dtor: &super::HostDtor<T>,
+) -> ResourceId {
+    if let Some(id) = components_mut(store.inner).host_resources.get(&ty) {
+        return *id;
+    }
+    let dtor = dtor.clone();
+    let core_ty = crate::FuncType::new(store.engine(), [crate::ValType::I32], []);
+    let core = crate::Func::new(
+        &mut *store,
+        core_ty,
+        move |mut caller: Caller<'_, T>, args: &[crate::Val], _: &mut [crate::Val]| {
+            let crate::Val::I32(rep) = args[0] else {
+                unreachable!("an i32 by the function's type")
+            };
+            dtor(caller.as_context_mut(), rep as u32)
+        },
+    );
+    let c = components_mut(store.inner);
+    c.resources.push(StoreResource {
+        owner: HOST_OWNER,
+        dtor: Some(core),
+    });
+    let id = (c.resources.len() - 1) as ResourceId;
+    c.host_resources.insert(ty, id);
+    id
 }
 
 /// The component state of a store: its lifted functions, exported instances, the handle
@@ -53,7 +88,9 @@ pub struct StoreComponents {
     pub(crate) funcs: Vec<LiftedFunc>,
     pub(crate) instances: Vec<ExportedInstance>,
     pub(crate) tables: Vec<HandleTable>,
-    pub(crate) resources: Vec<ResourceType>,
+    pub(crate) resources: Vec<StoreResource>,
+    /// The id each host resource type has in this store.
+    pub(crate) host_resources: std::collections::HashMap<super::ResourceType, ResourceId>,
 }
 
 /// One component instance's handles as lifting and lowering see them: its table, and for

@@ -13,9 +13,10 @@ use spindle_decode::component::{
 use spindle_decode::ExternalKind as CoreSort;
 
 use super::func::{
-    lower, resource_builtin, CanonOptions, LiftedFunc, LowerTarget, ResourceBuiltin, ResourceType,
+    host_resource, lower, resource_builtin, CanonOptions, LiftedFunc, LowerTarget, ResourceBuiltin,
+    StoreResource,
 };
-use super::types::{define, TypeDef};
+use super::types::{define, substitute_func, TypeDef};
 use super::{
     components_mut, unsupported, Component, Definition, ExportItem, ExportedInstance, Func,
     HostFunc, Instance,
@@ -221,6 +222,7 @@ impl<'d, T: 'static> Spaces<'d, T> {
 
 /// The linker's definition for an import, as an item of type `ty`.
 fn import<'d, T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
     spaces: &Spaces<'d, T>,
     name: &str,
     ty: &TypeRef,
@@ -234,8 +236,8 @@ fn import<'d, T: 'static>(
     match ty {
         TypeRef::Func(t) => match def.ok_or_else(missing)? {
             Definition::Func(f) => Ok(Item::Func(FuncDef::Host(f.clone(), spaces.func_type(*t)?))),
-            Definition::Instance(_) => Err(Error::msg(format!(
-                "component import `{name}`: the linker defines an instance, the component imports a function"
+            _ => Err(Error::msg(format!(
+                "component import `{name}`: the linker does not define a function under this name"
             ))),
         },
         TypeRef::Instance(t) => {
@@ -243,9 +245,15 @@ fn import<'d, T: 'static>(
             // definition: there is nothing to call.
             if def.is_none() {
                 if let TypeDef::Instance(exports) = get(&spaces.types, "type", *t)? {
-                    if exports.iter().all(|(_, ty)| !matches!(ty, TypeDef::Func(_))) {
+                    if exports
+                        .iter()
+                        .all(|(_, ty)| !matches!(ty, TypeDef::Func(_)))
+                    {
                         return Ok(Item::Instance(
-                            exports.iter().map(|(n, ty)| (n.clone(), Item::Type(ty.clone()))).collect(),
+                            exports
+                                .iter()
+                                .map(|(n, ty)| (n.clone(), Item::Type(ty.clone())))
+                                .collect(),
                         ));
                     }
                 }
@@ -260,12 +268,34 @@ fn import<'d, T: 'static>(
                 TypeDef::Other { what } => return Err(unsupported(&format!("{what} (type {t})"))),
                 _ => return Err(Error::msg(format!("type {t} is not an instance type"))),
             };
+            // The resources the instance type declares are the linker's host resources:
+            // their ids replace the abstract ones in the functions' types.
+            let mut subst = Vec::new();
+            for (export, ty) in exports {
+                if let TypeDef::Resource(abstract_id) = ty {
+                    match map.get(export) {
+                        Some(Definition::Resource(rt, dtor)) => {
+                            subst.push((*abstract_id, host_resource(store, *rt, dtor)))
+                        }
+                        _ => {
+                            return Err(Error::msg(format!(
+                                "component import `{name}`: resource `{export}` is not defined in the linker"
+                            )))
+                        }
+                    }
+                }
+            }
             // Every export the instance type declares, from the linker's definitions.
             let mut items = Vec::new();
             for (export, ty) in exports {
                 let item = match ty {
+                    TypeDef::Resource(id) => Item::Type(TypeDef::Resource(
+                        subst.iter().find(|(a, _)| a == id).map_or(*id, |(_, r)| *r),
+                    )),
                     TypeDef::Func(ft) => match map.get(export) {
-                        Some(Definition::Func(f)) => Item::Func(FuncDef::Host(f.clone(), ft.clone())),
+                        Some(Definition::Func(f)) => {
+                            Item::Func(FuncDef::Host(f.clone(), substitute_func(ft, &subst)?))
+                        }
                         _ => {
                             return Err(Error::msg(format!(
                                 "component import `{name}`: function `{export}` is not defined in the linker"
@@ -279,9 +309,15 @@ fn import<'d, T: 'static>(
             Ok(Item::Instance(items))
         }
         TypeRef::Type(TypeBounds::Eq(t)) => Ok(Item::Type(get(&spaces.types, "type", *t)?.clone())),
-        TypeRef::Type(TypeBounds::SubResource) => Ok(Item::Type(TypeDef::Other {
-            what: "imported resource types",
-        })),
+        TypeRef::Type(TypeBounds::SubResource) => match def {
+            Some(Definition::Resource(rt, dtor)) => Ok(Item::Type(TypeDef::Resource(
+                host_resource(store, *rt, dtor),
+            ))),
+            Some(_) => Err(Error::msg(format!(
+                "component import `{name}`: the linker does not define a resource under this name"
+            ))),
+            None => Err(missing()),
+        },
         TypeRef::CoreModule(_) => Err(unsupported("imports of core modules")),
         TypeRef::Component(_) => Err(unsupported("imports of components")),
         TypeRef::Value(_) => Err(unsupported("value imports")),
@@ -526,7 +562,7 @@ fn run<'d, T: 'static>(
                                 .map(|i| get(&spaces.core_funcs, "core func", i).copied())
                                 .transpose()?;
                             let c = components_mut(store.inner);
-                            c.resources.push(ResourceType { owner: table, dtor });
+                            c.resources.push(StoreResource { owner: table, dtor });
                             TypeDef::Resource((c.resources.len() - 1) as u32)
                         }
                         other => {
@@ -600,7 +636,7 @@ fn run<'d, T: 'static>(
                     let name = i.item.name.name;
                     let item = match &imports {
                         Imports::Linker(linker) => {
-                            import(&spaces, name, &i.item.ty, linker.get(name))?
+                            import(&mut store, &spaces, name, &i.item.ty, linker.get(name))?
                         }
                         Imports::Args(given) => given.get(name).cloned().ok_or_else(|| {
                             Error::msg(format!("missing instantiation argument `{name}`"))

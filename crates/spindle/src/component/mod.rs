@@ -116,10 +116,15 @@ pub(crate) fn unsupported(what: &str) -> Error {
 pub(crate) type HostFunc<T> =
     Arc<dyn Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync>;
 
+/// A host resource's destructor: called with the representation when a guest drops its
+/// last owning handle.
+pub(crate) type HostDtor<T> = Arc<dyn Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync>;
+
 /// What a linker holds for a name.
 enum Definition<T> {
     Func(HostFunc<T>),
     Instance(HashMap<String, Definition<T>>),
+    Resource(ResourceType, HostDtor<T>),
 }
 
 impl<T> Clone for Definition<T> {
@@ -127,7 +132,109 @@ impl<T> Clone for Definition<T> {
         match self {
             Definition::Func(f) => Definition::Func(f.clone()),
             Definition::Instance(i) => Definition::Instance(i.clone()),
+            Definition::Resource(t, d) => Definition::Resource(*t, d.clone()),
         }
+    }
+}
+
+/// A resource type the host defines ([`ResourceType::host`]): each store gives it one
+/// resource id, the same for every component that imports it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct ResourceType(std::any::TypeId);
+
+impl ResourceType {
+    /// The resource type of the host's `R` (values of which the host keeps, for example
+    /// in a [`ResourceTable`]).
+    pub fn host<R: 'static>() -> ResourceType {
+        ResourceType(std::any::TypeId::of::<R>())
+    }
+}
+
+/// A handle the host holds to a resource: its representation (for a host resource, what
+/// the host chose, such as an index into a [`ResourceTable`]). `Val::Own(rep)` and
+/// `Val::Borrow(rep)` carry the same number.
+#[derive(Debug)]
+pub struct Resource<R> {
+    rep: u32,
+    _type: std::marker::PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for Resource<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<R> Copy for Resource<R> {}
+
+impl<R> Resource<R> {
+    /// A handle of representation `rep`.
+    pub fn new_own(rep: u32) -> Self {
+        Resource {
+            rep,
+            _type: std::marker::PhantomData,
+        }
+    }
+
+    /// Its representation.
+    pub fn rep(&self) -> u32 {
+        self.rep
+    }
+}
+
+/// The host's side of host resources: values by representation (indices from 0, freed ones
+/// reused), typed by [`Resource`].
+#[derive(Default)]
+pub struct ResourceTable {
+    slots: Vec<Option<Box<dyn std::any::Any + Send>>>,
+    free: Vec<u32>,
+}
+
+impl ResourceTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps `value`; its handle.
+    pub fn push<R: Send + 'static>(&mut self, value: R) -> Result<Resource<R>> {
+        let rep = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(Box::new(value));
+                i
+            }
+            None => {
+                self.slots.push(Some(Box::new(value)));
+                u32::try_from(self.slots.len() - 1)
+                    .map_err(|_| Error::msg("resource table full"))?
+            }
+        };
+        Ok(Resource::new_own(rep))
+    }
+
+    /// The value of `r`.
+    pub fn get<R: 'static>(&self, r: &Resource<R>) -> Result<&R> {
+        self.slots
+            .get(r.rep as usize)
+            .and_then(|s| s.as_ref())
+            .and_then(|b| b.downcast_ref())
+            .ok_or_else(|| Error::msg(format!("no resource {} of this type in the table", r.rep)))
+    }
+
+    /// The value of `r`, mutably.
+    pub fn get_mut<R: 'static>(&mut self, r: &Resource<R>) -> Result<&mut R> {
+        self.slots
+            .get_mut(r.rep as usize)
+            .and_then(|s| s.as_mut())
+            .and_then(|b| b.downcast_mut())
+            .ok_or_else(|| Error::msg(format!("no resource {} of this type in the table", r.rep)))
+    }
+
+    /// Removes `r`; its value.
+    pub fn delete<R: 'static>(&mut self, r: Resource<R>) -> Result<R> {
+        self.get::<R>(&r)?;
+        let value = self.slots[r.rep as usize].take().expect("checked above");
+        self.free.push(r.rep);
+        Ok(*value.downcast().expect("checked above"))
     }
 }
 
@@ -206,6 +313,23 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         Ok(())
     }
 
+    /// Defines `name` as a host resource type: components importing `name` (a resource
+    /// type) get `ty`'s id; `dtor` runs with the representation when a guest drops an
+    /// owning handle.
+    pub fn resource(
+        &mut self,
+        name: &str,
+        ty: ResourceType,
+        dtor: impl Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<()> {
+        if self.map.contains_key(name) {
+            return Err(Error::msg(format!("`{name}` is already defined")));
+        }
+        self.map
+            .insert(name.to_string(), Definition::Resource(ty, Arc::new(dtor)));
+        Ok(())
+    }
+
     /// The instance called `name` inside this one, created if new.
     pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
         Ok(LinkerInstance {
@@ -230,8 +354,8 @@ fn instance_in<'m, T>(
         .or_insert_with(|| Definition::Instance(HashMap::new()))
     {
         Definition::Instance(map) => Ok(map),
-        Definition::Func(_) => Err(Error::msg(format!(
-            "`{name}` is already defined as a function"
+        _ => Err(Error::msg(format!(
+            "`{name}` is already defined as something else than an instance"
         ))),
     }
 }

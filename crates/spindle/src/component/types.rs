@@ -30,9 +30,66 @@ pub(crate) enum TypeDef {
     Other { what: &'static str },
 }
 
-/// The resource id of a resource an instance type declares abstractly (no store resource
-/// has it).
-pub(crate) const ABSTRACT_RESOURCE: spindle_component::ResourceId = u32::MAX;
+/// Ids for the resources instance types declare abstractly, counted down from the top of
+/// the id range (store resources count up from 0): each declaration gets its own, so an
+/// import can replace each with the resource that satisfies it.
+static NEXT_ABSTRACT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(u32::MAX);
+
+fn fresh_abstract() -> spindle_component::ResourceId {
+    NEXT_ABSTRACT.fetch_sub(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `t` with the resources of `map` (abstract id, real id) replaced.
+pub(crate) fn substitute(t: &Type, map: &[(u32, u32)]) -> Result<Type> {
+    use spindle_component::TypeKind as K;
+    let sub = |t: &Type| substitute(t, map);
+    let real = |id: &u32| map.iter().find(|(a, _)| a == id).map_or(*id, |(_, r)| *r);
+    Ok(match t.kind() {
+        K::Own(id) => Type::own(real(id)),
+        K::Borrow(id) => Type::borrow(real(id)),
+        K::List(e) => Type::list(sub(e)?),
+        K::FixedList(e, n) => Type::fixed_list(sub(e)?, *n).map_err(abi)?,
+        K::Record(fields) => Type::record(
+            fields
+                .iter()
+                .map(|f| Ok((f.name.as_str(), sub(&f.ty)?)))
+                .collect::<Result<Vec<_>>>()?,
+        )
+        .map_err(abi)?,
+        K::Tuple(ts) => {
+            Type::tuple(ts.iter().map(sub).collect::<Result<Vec<_>>>()?).map_err(abi)?
+        }
+        K::Variant(cases) => Type::variant(
+            cases
+                .iter()
+                .map(|c| Ok((c.name.as_str(), c.ty.as_ref().map(sub).transpose()?)))
+                .collect::<Result<Vec<_>>>()?,
+        )
+        .map_err(abi)?,
+        K::Option(t) => Type::option(sub(t)?).map_err(abi)?,
+        K::Result { ok, err } => Type::result(
+            ok.as_ref().map(sub).transpose()?,
+            err.as_ref().map(sub).transpose()?,
+        )
+        .map_err(abi)?,
+        _ => t.clone(),
+    })
+}
+
+/// A function type with the resources of `map` replaced.
+pub(crate) fn substitute_func(f: &FuncType, map: &[(u32, u32)]) -> Result<FuncType> {
+    FuncType::new(
+        f.params()
+            .iter()
+            .map(|(n, t)| Ok((n.as_str(), substitute(t, map)?)))
+            .collect::<Result<Vec<_>>>()?,
+        f.results()
+            .iter()
+            .map(|t| substitute(t, map))
+            .collect::<Result<Vec<_>>>()?,
+    )
+    .map_err(abi)
+}
 
 /// The type of a primitive.
 pub(crate) fn primitive(p: PrimitiveValType) -> Result<Type> {
@@ -236,8 +293,9 @@ fn instance_type(
                 // its functions (an import satisfied by instantiation arguments carries
                 // the real resource; the host does not provide resources yet).
                 TypeRef::Type(TypeBounds::SubResource) => {
-                    exports.push((name.name.to_string(), TypeDef::Resource(ABSTRACT_RESOURCE)));
-                    local.push(TypeDef::Resource(ABSTRACT_RESOURCE))
+                    let id = fresh_abstract();
+                    exports.push((name.name.to_string(), TypeDef::Resource(id)));
+                    local.push(TypeDef::Resource(id))
                 }
                 _ => exports.push((
                     name.name.to_string(),
