@@ -164,6 +164,19 @@ impl HandleTable {
         }
     }
 
+    /// After a call that trapped: the borrow handles it received are dropped and the
+    /// handles it lent are its own again, so the instance's next call starts clean.
+    pub fn abandon_call(&mut self) {
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if slot.as_ref().is_some_and(|h| !h.own) {
+                *slot = None;
+                self.free.push(i as u32);
+            }
+        }
+        self.borrows = 0;
+        self.end_call_as_caller();
+    }
+
     /// Handles currently in the table.
     pub fn len(&self) -> usize {
         self.slots.iter().filter(|s| s.is_some()).count()

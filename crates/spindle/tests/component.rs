@@ -798,3 +798,68 @@ fn the_kv_store_guest_uses_its_resources_and_the_hosts() {
     assert_eq!(store.data().lines, ["kv: a=3", "kv: b=2", "once: hi"]);
     assert_eq!(store.data().dropped, 1);
 }
+
+#[test]
+fn a_call_that_traps_gives_up_its_borrows_and_loans() {
+    // $User receives borrows of $Owner's resource; `peek` traps on representation 13
+    // before dropping its borrow. The next calls, into $User and from the outer
+    // component's table, must not see that call's handles.
+    let engine = Engine::default();
+    let linker = Linker::<Vec<String>>::new(&engine);
+    let text = r#"(component
+      (component $Owner
+        (type $R (resource (rep i32)))
+        (export $R' "r" (type $R))
+        (canon resource.new $R (core func $new))
+        (core module $M
+          (import "" "new" (func $new (param i32) (result i32)))
+          (func (export "make") (param i32) (result i32) (call $new (local.get 0))))
+        (core instance $m (instantiate $M (with "" (instance (export "new" (func $new))))))
+        (func (export "make") (param "rep" u32) (result (own $R')) (canon lift (core func $m "make"))))
+      (instance $o (instantiate $Owner))
+      (alias export $o "r" (type $R))
+      (component $User
+        (import "r" (type $R (sub resource)))
+        (canon resource.drop $R (core func $drop))
+        (core module $U
+          (import "" "drop" (func $drop (param i32)))
+          ;; peek(handle, code): traps on code 13 before dropping the borrow.
+          (func (export "peek") (param $h i32) (param $code i32) (result i32)
+            (if (i32.eq (local.get $code) (i32.const 13)) (then unreachable))
+            (call $drop (local.get $h))
+            (local.get $code)))
+        (core instance $u (instantiate $U (with "" (instance (export "drop" (func $drop))))))
+        (func (export "peek") (param "r" (borrow $R)) (param "code" u32) (result u32)
+          (canon lift (core func $u "peek"))))
+      (instance $user (instantiate $User (with "r" (type $R))))
+      (alias export $o "make" (func $make))
+      (alias export $user "peek" (func $peek))
+      (core func $make (canon lower (func $make)))
+      (core func $peek (canon lower (func $peek)))
+      (canon resource.drop $R (core func $drop))
+      (core module $Main
+        (import "" "make" (func $make (param i32) (result i32)))
+        (import "" "peek" (func $peek (param i32 i32) (result i32)))
+        (import "" "drop" (func $drop (param i32)))
+        (global $h (mut i32) (i32.const 0))
+        (func (export "setup") (param i32) (global.set $h (call $make (local.get 0))))
+        (func (export "peek") (param i32) (result i32) (call $peek (global.get $h) (local.get 0)))
+        (func (export "drop") (call $drop (global.get $h))))
+      (core instance $main (instantiate $Main (with "" (instance
+        (export "make" (func $make)) (export "peek" (func $peek)) (export "drop" (func $drop))))))
+      (func (export "setup") (param "rep" u32) (canon lift (core func $main "setup")))
+      (func (export "peek") (param "code" u32) (result u32) (canon lift (core func $main "peek")))
+      (func (export "drop") (canon lift (core func $main "drop"))))"#;
+    let (mut store, instance) = instantiate(text, &linker);
+    call(&mut store, &instance, "setup", &[Val::U32(5)], 0).unwrap();
+    let peek = |store: &mut Store<Vec<String>>, code: u32| {
+        call(store, &instance, "peek", &[Val::U32(code)], 1)
+    };
+    assert_eq!(peek(&mut store, 1).unwrap(), [Val::U32(1)]);
+    let err = peek(&mut store, 13).unwrap_err();
+    assert!(format!("{err:#}").contains("unreachable"), "{err:#}");
+    // $User takes borrows again, and the handle lent for the call that trapped can be
+    // dropped by its owner.
+    assert_eq!(peek(&mut store, 2).unwrap(), [Val::U32(2)]);
+    call(&mut store, &instance, "drop", &[], 0).unwrap();
+}

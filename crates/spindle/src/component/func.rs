@@ -87,7 +87,8 @@ pub(crate) fn host_resource<T: 'static>(
 pub struct StoreComponents {
     pub(crate) funcs: Vec<LiftedFunc>,
     pub(crate) instances: Vec<ExportedInstance>,
-    pub(crate) tables: Vec<HandleTable>,
+    /// `None` while a lift or lower has the table out (see [`InstanceHandles::take`]).
+    pub(crate) tables: Vec<Option<HandleTable>>,
     pub(crate) resources: Vec<StoreResource>,
     /// The id each host resource type has in this store.
     pub(crate) host_resources: std::collections::HashMap<super::ResourceType, ResourceId>,
@@ -105,17 +106,36 @@ struct InstanceHandles {
 impl InstanceHandles {
     /// Takes table `instance` out of the store for the time of a lift or a lower (no Wasm
     /// of that instance runs meanwhile; `realloc` must not use resource built-ins).
-    fn take(s: &mut spindle_exec::Store, instance: u32) -> InstanceHandles {
+    /// A `realloc` that reaches the same instance again (a resource built-in, or a call
+    /// back into it) finds the table out and traps, as the specification's `may_leave`
+    /// and `may_enter` rules make it.
+    fn take(s: &mut spindle_exec::Store, instance: u32) -> Result<InstanceHandles> {
         let c = components_mut(s);
-        InstanceHandles {
-            table: std::mem::take(&mut c.tables[instance as usize]),
+        let table = c.tables[instance as usize].take().ok_or_else(reentered)?;
+        Ok(InstanceHandles {
+            table,
             instance,
             owners: c.resources.iter().map(|r| r.owner).collect(),
-        }
+        })
     }
 
     fn put_back(self, s: &mut spindle_exec::Store) {
-        components_mut(s).tables[self.instance as usize] = self.table;
+        components_mut(s).tables[self.instance as usize] = Some(self.table);
+    }
+}
+
+fn reentered() -> Error {
+    Error::msg(
+        "cannot enter component instance: it is lifting or lowering values (a realloc \
+         called back into it)",
+    )
+}
+
+/// Gives up the handles of the call into instance `table` that failed (see
+/// [`HandleTable::abandon_call`]).
+fn abandon(s: &mut spindle_exec::Store, table: u32) {
+    if let Some(t) = components_mut(s).tables[table as usize].as_mut() {
+        t.abandon_call();
     }
 }
 
@@ -216,7 +236,7 @@ pub(crate) fn call_lifted<C: AsContextMut>(
         string_encoding: f.options.encoding,
     };
     let args = {
-        let mut handles = InstanceHandles::take(store.as_context_mut().inner, f.table);
+        let mut handles = InstanceHandles::take(store.as_context_mut().inner, f.table)?;
         let lowered = {
             let mut memory = GuestMemory::new(store, &f.options);
             let mut cx = Cx::new(&mut memory, options, &mut handles);
@@ -227,10 +247,13 @@ pub(crate) fn call_lifted<C: AsContextMut>(
     };
     let args: Vec<crate::Val> = args.into_iter().map(to_core).collect();
     let mut core_results = vec![crate::Val::I32(0); core_ty.results.len()];
-    f.core.call(&mut *store, &args, &mut core_results)?;
+    if let Err(e) = f.core.call(&mut *store, &args, &mut core_results) {
+        abandon(store.as_context_mut().inner, f.table);
+        return Err(e);
+    }
     let flat: Vec<CoreVal> = core_results.iter().map(from_core).collect::<Result<_>>()?;
     let out = {
-        let mut handles = InstanceHandles::take(store.as_context_mut().inner, f.table);
+        let mut handles = InstanceHandles::take(store.as_context_mut().inner, f.table)?;
         let lifted = {
             let mut memory = GuestMemory::new(store, &f.options);
             let mut cx = Cx::new(&mut memory, options, &mut handles);
@@ -238,6 +261,9 @@ pub(crate) fn call_lifted<C: AsContextMut>(
         };
         // The borrows the call received must all have been dropped.
         let ended = handles.table.end_call_as_callee();
+        if lifted.is_err() || ended.is_err() {
+            handles.table.abandon_call();
+        }
         handles.put_back(store.as_context_mut().inner);
         let out = lifted.map_err(trap)?;
         ended.map_err(trap)?;
@@ -279,39 +305,41 @@ pub(crate) fn lower<T: 'static>(
         move |mut caller: Caller<'_, T>, args: &[crate::Val], results: &mut [crate::Val]| {
             let flat: Vec<CoreVal> = args.iter().map(from_core).collect::<Result<_>>()?;
             let params = {
-                let mut handles = InstanceHandles::take(caller.as_context_mut().inner, table);
+                let mut handles = InstanceHandles::take(caller.as_context_mut().inner, table)?;
                 let lifted = {
                     let mut memory = GuestMemory::new(&mut caller, &options);
                     let mut cx = Cx::new(&mut memory, abi_options, &mut handles);
                     lift_args(&mut cx, &ty, &flat)
                 };
+                if lifted.is_err() {
+                    handles.table.end_call_as_caller();
+                }
                 handles.put_back(caller.as_context_mut().inner);
                 lifted.map_err(trap)?
             };
-            let outs = match &target {
+            let outs: Result<Vec<Val>> = match &target {
                 LowerTarget::Host(f) => {
                     let mut outs = vec![Val::Bool(false); ty.results().len()];
-                    f(caller.as_context_mut(), &params, &mut outs)?;
-                    for (v, t) in outs.iter().zip(ty.results()) {
-                        v.type_check(t)
-                            .map_err(|e| Error::msg(format!("host function result: {e:?}")))?;
-                    }
-                    outs
+                    f(caller.as_context_mut(), &params, &mut outs).and_then(|()| {
+                        for (v, t) in outs.iter().zip(ty.results()) {
+                            v.type_check(t)
+                                .map_err(|e| Error::msg(format!("host function result: {e:?}")))?;
+                        }
+                        Ok(outs)
+                    })
                 }
-                LowerTarget::Lifted(f) => call_lifted(&mut caller, f, &params)?,
+                LowerTarget::Lifted(f) => call_lifted(&mut caller, f, &params),
             };
-            let core_results = {
-                let mut handles = InstanceHandles::take(caller.as_context_mut().inner, table);
-                let lowered = {
-                    let mut memory = GuestMemory::new(&mut caller, &options);
-                    let mut cx = Cx::new(&mut memory, abi_options, &mut handles);
-                    lower_results(&mut cx, &ty, &outs, &flat)
-                };
-                // What the caller lent for the call is its own again.
-                handles.table.end_call_as_caller();
-                handles.put_back(caller.as_context_mut().inner);
-                lowered.map_err(trap)?
-            };
+            // Whatever happened, what the caller lent for the call is its own again.
+            let mut handles = InstanceHandles::take(caller.as_context_mut().inner, table)?;
+            let core_results = outs.and_then(|outs| {
+                let mut memory = GuestMemory::new(&mut caller, &options);
+                let mut cx = Cx::new(&mut memory, abi_options, &mut handles);
+                lower_results(&mut cx, &ty, &outs, &flat).map_err(trap)
+            });
+            handles.table.end_call_as_caller();
+            handles.put_back(caller.as_context_mut().inner);
+            let core_results = core_results?;
             for (slot, v) in results.iter_mut().zip(core_results) {
                 *slot = to_core(v);
             }
@@ -448,7 +476,7 @@ pub(crate) fn resource_builtin<T: 'static>(
             };
             let s = caller.as_context_mut().inner;
             let tables = &mut components_mut(s).tables;
-            let t = &mut tables[table as usize];
+            let t = tables[table as usize].as_mut().ok_or_else(reentered)?;
             match kind {
                 ResourceBuiltin::New => {
                     results[0] = crate::Val::I32(t.new_own(id, arg as u32) as i32)
@@ -458,7 +486,11 @@ pub(crate) fn resource_builtin<T: 'static>(
                 }
                 ResourceBuiltin::Drop => {
                     let (rep, own) = t.drop_handle_kind(id, arg as u32).map_err(trap)?;
-                    let dtor = components_mut(s).resources[id as usize].dtor;
+                    let dtor = components_mut(s)
+                        .resources
+                        .get(id as usize)
+                        .ok_or_else(|| Error::msg(format!("resource type {id} is not bound")))?
+                        .dtor;
                     if let (true, Some(dtor)) = (own, dtor) {
                         dtor.call(&mut caller, &[crate::Val::I32(rep as i32)], &mut [])?;
                     }

@@ -403,7 +403,7 @@ fn run<'d, T: 'static>(
     // This component instance's handle table.
     let table = {
         let c = components_mut(store.inner);
-        c.tables.push(HandleTable::new());
+        c.tables.push(Some(HandleTable::new()));
         (c.tables.len() - 1) as u32
     };
     for section in &decoded.sections {

@@ -268,6 +268,11 @@ fn instance_type(
                         .ok_or_else(|| Error::msg(format!("unknown outer type {index}")))?,
                 )
             }
+            // Core types have an index space of their own.
+            TypeDeclaration::Alias(Alias::Outer {
+                kind: OuterAliasKind::CoreType,
+                ..
+            }) => {}
             TypeDeclaration::Alias(_) => local.push(TypeDef::Other {
                 what: "aliases in instance types",
             }),
