@@ -863,3 +863,65 @@ fn a_call_that_traps_gives_up_its_borrows_and_loans() {
     assert_eq!(peek(&mut store, 2).unwrap(), [Val::U32(2)]);
     call(&mut store, &instance, "drop", &[], 0).unwrap();
 }
+
+#[test]
+fn typed_functions_check_their_types_once_and_call_with_rust_values() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, guest("json-processor/json-processor.wasm")).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::<()>::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap();
+    let iface = instance
+        .get_export_index(&mut store, None, "example:json-tools/formatter@1.0.0")
+        .unwrap();
+    let minify = instance
+        .get_export_index(&mut store, Some(&iface), "minify")
+        .unwrap();
+    let typed = instance
+        .get_typed_func::<(String,), (Result<String, String>,)>(&mut store, minify)
+        .unwrap();
+    let (out,) = typed.call(&mut store, ("[ 1, 2 ]".to_string(),)).unwrap();
+    assert_eq!(out, Ok("[1,2]".to_string()));
+    let (out,) = typed.call(&mut store, ("[".to_string(),)).unwrap();
+    assert!(out.is_err_and(|e| e.contains("line 1")));
+    typed.post_return(&mut store).unwrap();
+    // The wrong Rust types are refused when the typed handle is made.
+    let err = instance
+        .get_typed_func::<(String,), (Option<String>,)>(&mut store, minify)
+        .err()
+        .expect("a type mismatch");
+    assert!(err.to_string().contains("not"), "{err}");
+    let err = instance
+        .get_typed_func::<(u32,), (Result<String, String>,)>(&mut store, minify)
+        .err()
+        .expect("a type mismatch");
+    assert!(err.to_string().contains("function's type"), "{err}");
+}
+
+#[test]
+fn typed_functions_of_numbers_and_unit_results() {
+    let engine = Engine::default();
+    let text = r#"(component
+      (core module $m
+        (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+        (func (export "check") (param i32) (result i32) (i32.eqz (local.get 0))))
+      (core instance $i (instantiate $m))
+      (func (export "add") (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add")))
+      (func (export "check") (param "x" u32) (result (result))
+        (canon lift (core func $i "check"))))"#;
+    let component = Component::new(&engine, text).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::<()>::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap();
+    let add = instance
+        .get_typed_func::<(u32, u32), (u32,)>(&mut store, "add")
+        .unwrap();
+    assert_eq!(add.call(&mut store, (40, 2)).unwrap(), (42,));
+    let check = instance
+        .get_typed_func::<(u32,), (Result<(), ()>,)>(&mut store, "check")
+        .unwrap();
+    assert_eq!(check.call(&mut store, (7,)).unwrap(), (Ok(()),));
+    assert_eq!(check.call(&mut store, (0,)).unwrap(), (Err(()),));
+}

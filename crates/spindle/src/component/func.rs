@@ -206,6 +206,14 @@ impl Func {
         Ok(())
     }
 
+    /// This function typed: parameters `P` and results `R` (see [`super::TypedFunc`]).
+    pub fn typed<P: super::ComponentList, R: super::ComponentList>(
+        &self,
+        store: impl AsContextMut,
+    ) -> Result<super::TypedFunc<P, R>> {
+        super::TypedFunc::new(store, *self)
+    }
+
     /// wasmtime's second step of a call; here the post-return function already ran in
     /// [`Func::call`], so this checks the store and returns.
     pub fn post_return(&self, mut store: impl AsContextMut) -> Result<()> {

@@ -39,6 +39,7 @@
 
 mod func;
 mod instantiate;
+mod typed;
 mod types;
 
 use std::collections::HashMap;
@@ -48,6 +49,7 @@ pub use spindle_component::{FuncType, StringEncoding, Type, TypeKind, Val};
 
 pub use func::Func;
 pub(crate) use func::StoreComponents;
+pub use typed::{ComponentList, ComponentType, ResultCase, TypedFunc};
 
 use crate::store::{check_store, store_data, AsContext, AsContextMut, StoreContextMut};
 use crate::{Engine, Error, Result};
@@ -458,6 +460,20 @@ impl Instance {
             ExportItem::Func(f) => Some(f),
             _ => None,
         }
+    }
+
+    /// The exported function found by `name`, typed: parameters `P` and results `R`, each a
+    /// tuple of [`ComponentType`]s (an error if there is no such function or its type
+    /// differs).
+    pub fn get_typed_func<P: ComponentList, R: ComponentList>(
+        &self,
+        mut store: impl AsContextMut,
+        name: impl InstanceExportLookup,
+    ) -> Result<TypedFunc<P, R>> {
+        let func = self
+            .get_func(&mut store, name)
+            .ok_or_else(|| Error::msg("no exported function of that name"))?;
+        TypedFunc::new(store, func)
     }
 
     /// The index of export `name` of this instance (`instance: None`) or of an instance it
