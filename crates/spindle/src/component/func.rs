@@ -1,6 +1,8 @@
 //! Component functions: calling a lifted function from the host, and the core functions
 //! `canon lower` makes (a guest calling the host, or another component's function).
 
+use std::sync::Arc;
+
 use spindle_component::{
     flatten_functype, lift_args, lift_results, lower_args, lower_results, CoreType, CoreVal, Cx,
     FlatContext, FuncType, HandleTable, Options, ResourceId, Resources, StringEncoding,
@@ -72,7 +74,7 @@ pub(crate) fn host_resource<T: 'static>(
         },
     );
     let c = components_mut(store.inner);
-    c.resources.push(StoreResource {
+    Arc::make_mut(&mut c.resources).push(StoreResource {
         owner: HOST_OWNER,
         dtor: Some(core),
     });
@@ -85,11 +87,14 @@ pub(crate) fn host_resource<T: 'static>(
 /// table of each component instance, and the resource types (by `ResourceId`).
 #[derive(Default, Debug)]
 pub struct StoreComponents {
-    pub(crate) funcs: Vec<LiftedFunc>,
+    /// Shared, so a call holds its function without copying its type.
+    pub(crate) funcs: Vec<Arc<LiftedFunc>>,
     pub(crate) instances: Vec<ExportedInstance>,
     /// `None` while a lift or lower has the table out (see [`InstanceHandles::take`]).
     pub(crate) tables: Vec<Option<HandleTable>>,
-    pub(crate) resources: Vec<StoreResource>,
+    /// Shared, so a lift or lower holds the owners without copying them (a new resource
+    /// type copies the list only while one is in flight).
+    pub(crate) resources: Arc<Vec<StoreResource>>,
     /// The id each host resource type has in this store.
     pub(crate) host_resources: std::collections::HashMap<super::ResourceType, ResourceId>,
 }
@@ -100,7 +105,7 @@ pub struct StoreComponents {
 struct InstanceHandles {
     table: HandleTable,
     instance: u32,
-    owners: Vec<u32>,
+    resources: Arc<Vec<StoreResource>>,
 }
 
 impl InstanceHandles {
@@ -115,7 +120,7 @@ impl InstanceHandles {
         Ok(InstanceHandles {
             table,
             instance,
-            owners: c.resources.iter().map(|r| r.owner).collect(),
+            resources: c.resources.clone(),
         })
     }
 
@@ -144,7 +149,7 @@ impl Resources for InstanceHandles {
         self.table.lower_own(resource, rep)
     }
     fn lower_borrow(&mut self, resource: ResourceId, rep: u32) -> Result<u32, AbiTrap> {
-        if self.owners.get(resource as usize) == Some(&self.instance) {
+        if self.resources.get(resource as usize).map(|r| r.owner) == Some(self.instance) {
             return Ok(rep);
         }
         self.table.lower_borrow(resource, rep)
@@ -161,14 +166,14 @@ impl Func {
     pub(crate) fn add(s: &mut spindle_exec::Store, f: LiftedFunc) -> Func {
         let store = s.id;
         let c = components_mut(s);
-        c.funcs.push(f);
+        c.funcs.push(Arc::new(f));
         Func {
             store,
             index: (c.funcs.len() - 1) as u32,
         }
     }
 
-    pub(crate) fn lifted(&self, s: &spindle_exec::Store) -> LiftedFunc {
+    pub(crate) fn lifted(&self, s: &spindle_exec::Store) -> Arc<LiftedFunc> {
         check_store(self.store, s.id);
         components_of(s)
             .expect("a store with component functions has component state")
@@ -178,7 +183,7 @@ impl Func {
 
     /// The function's type.
     pub fn ty(&self, mut store: impl AsContextMut) -> FuncType {
-        self.lifted(store.as_context_mut().inner).ty
+        self.lifted(store.as_context_mut().inner).ty.clone()
     }
 
     /// Calls the function: `params` are checked against its parameter types, and
@@ -192,6 +197,12 @@ impl Func {
         results: &mut [Val],
     ) -> Result<()> {
         let f = self.lifted(store.as_context_mut().inner);
+        // The embedder's values are checked here; the other callers' (a guest through
+        // `canon lower`, a typed function) have their types by construction.
+        for (v, (name, t)) in params.iter().zip(f.ty.params()) {
+            v.type_check(t)
+                .map_err(|e| Error::msg(format!("argument `{name}`: {e:?}")))?;
+        }
         let out = call_lifted(&mut store, &f, params)?;
         if results.len() != out.len() {
             return Err(Error::msg(format!(
@@ -222,7 +233,7 @@ impl Func {
     }
 }
 
-/// Calls a lifted function with `params` and returns its results.
+/// Calls a lifted function with `params` (of its parameter types) and returns its results.
 pub(crate) fn call_lifted<C: AsContextMut>(
     store: &mut C,
     f: &LiftedFunc,
@@ -235,11 +246,12 @@ pub(crate) fn call_lifted<C: AsContextMut>(
             params.len()
         )));
     }
-    for (v, (name, t)) in params.iter().zip(f.ty.params()) {
-        v.type_check(t)
-            .map_err(|e| Error::msg(format!("argument `{name}`: {e:?}")))?;
-    }
-    let core_ty = flatten_functype(&f.ty, FlatContext::Lift);
+    // `flatten_functype`'s result count for a lift, without building the list.
+    let core_results = if f.ty.results_spilled() {
+        1
+    } else {
+        f.ty.results_tuple().layout().flat.len()
+    };
     let options = Options {
         string_encoding: f.options.encoding,
     };
@@ -254,7 +266,7 @@ pub(crate) fn call_lifted<C: AsContextMut>(
         lowered.map_err(trap)?
     };
     let args: Vec<crate::Val> = args.into_iter().map(to_core).collect();
-    let mut core_results = vec![crate::Val::I32(0); core_ty.results.len()];
+    let mut core_results = vec![crate::Val::I32(0); core_results];
     if let Err(e) = f.core.call(&mut *store, &args, &mut core_results) {
         abandon(store.as_context_mut().inner, f.table);
         return Err(e);
@@ -286,7 +298,7 @@ pub(crate) fn call_lifted<C: AsContextMut>(
 /// What a `canon lower` calls.
 pub(crate) enum LowerTarget<T> {
     Host(HostFunc<T>),
-    Lifted(LiftedFunc),
+    Lifted(Arc<LiftedFunc>),
 }
 
 /// The core function `canon lower` makes of `target` (of type `ty`), with the lowering

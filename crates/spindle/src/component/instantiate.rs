@@ -562,7 +562,8 @@ fn run<'d, T: 'static>(
                                 .map(|i| get(&spaces.core_funcs, "core func", i).copied())
                                 .transpose()?;
                             let c = components_mut(store.inner);
-                            c.resources.push(StoreResource { owner: table, dtor });
+                            Arc::make_mut(&mut c.resources)
+                                .push(StoreResource { owner: table, dtor });
                             TypeDef::Resource((c.resources.len() - 1) as u32)
                         }
                         other => {
