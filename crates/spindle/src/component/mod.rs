@@ -92,7 +92,8 @@ impl Component {
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Component> {
         let decoded = spindle_decode::component::Component::parse(bytes)
             .map_err(|e| Error::msg(format!("malformed component: {e}")))?;
-        spindle_validate::component::validate_component(&decoded)
+        // Function bodies are validated once, as each core module is compiled below.
+        spindle_validate::component::validate_component_except_bodies(&decoded)
             .map_err(|e| Error::msg(format!("invalid component: {e}")))?;
         let compiled = Arc::new(instantiate::compile(engine, &decoded)?);
         Ok(Component {

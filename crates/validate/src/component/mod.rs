@@ -100,11 +100,24 @@ pub fn validate_component_bytes(bytes: &[u8]) -> Result<ComponentInfo> {
 
 /// Validates a decoded component.
 pub fn validate_component(c: &Component<'_>) -> Result<ComponentInfo> {
+    validate(c, true)
+}
+
+/// [`validate_component`] without the function bodies of nested core modules, for a caller
+/// that validates each module's bodies itself when it compiles them (Spindle's
+/// translator validates as it translates): everything else, module types included, is
+/// checked.
+pub fn validate_component_except_bodies(c: &Component<'_>) -> Result<ComponentInfo> {
+    validate(c, false)
+}
+
+fn validate(c: &Component<'_>, bodies: bool) -> Result<ComponentInfo> {
     let mut v = Validator {
         types: Types::default(),
         stack: Vec::new(),
         modules_and_components: 0,
         resources: Vec::new(),
+        bodies,
     };
     let (ty, spaces) = v.component(c, true)?;
     Ok(ComponentInfo {
@@ -120,6 +133,8 @@ struct Validator {
     stack: Vec<State>,
     modules_and_components: usize,
     resources: Vec<ResourceDef>,
+    /// Whether nested core modules' function bodies are validated.
+    bodies: bool,
 }
 
 impl Validator {
@@ -327,7 +342,8 @@ impl Validator {
         let ctx = crate::check_module(m, &features).map_err(|e| e.shifted(offset))?;
         let imported = ctx.funcs.len() - m.functions.len();
         let mut fv = crate::FuncValidator::new(&ctx);
-        for (i, body) in m.code.iter().enumerate() {
+        let bodies = if self.bodies { &m.code[..] } else { &[] };
+        for (i, body) in bodies.iter().enumerate() {
             let index = (imported + i) as u32;
             let ti = ctx.funcs[index as usize];
             fv.validate_body(ti, body.reader)
