@@ -516,37 +516,29 @@ fn run<'d, T: 'static>(
                             spaces.push(item);
                         }
                         Alias::Outer { kind, count, index } => {
-                            let item = if count == 0 {
-                                match kind {
-                                    OuterAliasKind::CoreModule => Item::CoreModule(
-                                        get(&spaces.core_modules, "core module", index)?.clone(),
-                                    ),
-                                    OuterAliasKind::Type => {
-                                        Item::Type(get(&spaces.types, "type", index)?.clone())
-                                    }
-                                    OuterAliasKind::Component => Item::Component(
-                                        get(&spaces.components, "component", index)?.clone(),
-                                    ),
-                                    OuterAliasKind::CoreType => continue,
-                                }
+                            // Count 0 is this component, so far; n, the component n levels
+                            // out, as it was where this one was defined.
+                            let (modules, types, components) = if count == 0 {
+                                (&spaces.core_modules, &spaces.types, &spaces.components)
                             } else {
                                 let level = env
                                     .len()
                                     .checked_sub(count as usize)
                                     .and_then(|i| env.get(i))
                                     .ok_or_else(|| Error::msg(format!("outer alias {count} levels out of the outermost component")))?;
-                                match kind {
-                                    OuterAliasKind::CoreModule => Item::CoreModule(
-                                        get(&level.core_modules, "core module", index)?.clone(),
-                                    ),
-                                    OuterAliasKind::Type => {
-                                        Item::Type(get(&level.types, "type", index)?.clone())
-                                    }
-                                    OuterAliasKind::Component => Item::Component(
-                                        get(&level.components, "component", index)?.clone(),
-                                    ),
-                                    OuterAliasKind::CoreType => continue,
+                                (&level.core_modules, &level.types, &level.components)
+                            };
+                            let item = match kind {
+                                OuterAliasKind::CoreModule => {
+                                    Item::CoreModule(get(modules, "core module", index)?.clone())
                                 }
+                                OuterAliasKind::Type => {
+                                    Item::Type(get(types, "type", index)?.clone())
+                                }
+                                OuterAliasKind::Component => {
+                                    Item::Component(get(components, "component", index)?.clone())
+                                }
+                                OuterAliasKind::CoreType => continue,
                             };
                             spaces.push(item);
                         }
