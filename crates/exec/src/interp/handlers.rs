@@ -1498,17 +1498,11 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
     let saved_top = store.stack_top;
     store.stack_top = frame + frame_size;
     let (args, results) = vals.split_at_mut(np);
-    // A panic stops here: the store's state is put right as for a trap on the way out, and
-    // the embedding API raises the panic again once the call is back with the embedder.
-    let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let mut r = run_host(store, "a host function", |store| {
         // SAFETY: `f` points into the `Arc` held by `store.funcs[callee]`; the store's
         // function list only grows (entries are never removed or replaced), and growing it
         // moves the `Arc`, not the closure it points to, so the closure outlives this call.
         unsafe { (*f)(store, args, results) }
-    }));
-    let mut r = called.unwrap_or_else(|payload| {
-        store.panic = Some(payload);
-        Err(Trap::host("a host function panicked"))
     });
     store.stack_top = saved_top;
     if r.is_ok() {
@@ -1537,6 +1531,30 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
     r
 }
 
+/// Runs host code `f` (a host function, the epoch callback). A panic stops here: it is kept
+/// in `Store::panic` and the call ends as after a trap (the store's state is put right on
+/// the way out), and the embedding API raises it again once the call is back with the
+/// embedder; nothing unwinds through the interpreter.
+#[inline(always)]
+fn run_host<R>(
+    store: &mut Store,
+    what: &'static str,
+    f: impl FnOnce(&mut Store) -> Result<R, Trap>,
+) -> Result<R, Trap> {
+    match catch_unwind(AssertUnwindSafe(|| f(&mut *store))) {
+        Ok(r) => r,
+        Err(payload) => Err(host_panicked(store, payload, what)),
+    }
+}
+
+/// The trap of host code that panicked with `payload` (kept for the embedding API).
+#[cold]
+#[inline(never)]
+fn host_panicked(store: &mut Store, payload: Box<dyn std::any::Any + Send>, what: &str) -> Trap {
+    store.panic = Some(payload);
+    Trap::host(format!("{what} panicked"))
+}
+
 /// [`call_host`] of a host function over registers: the arguments copied from the frame to
 /// a buffer on the native stack, the results back (the function may call into Wasm, which
 /// may move the register stack, so it cannot be handed the frame itself).
@@ -1554,14 +1572,10 @@ fn call_host_cells(
     let saved_top = store.stack_top;
     // Wasm the host function calls runs above the calling frame.
     store.stack_top = top;
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let r = run_host(store, "a host function", |store| {
         // SAFETY: `f` points into the `Arc` held by `store.funcs[callee]`, which lives as
         // long as the store (see `call_host`).
         unsafe { (*f)(store, &mut buf[..params.max(results)]) }
-    }));
-    let r = r.unwrap_or_else(|payload| {
-        store.panic = Some(payload);
-        Err(Trap::host("a host function panicked"))
     });
     store.stack_top = saved_top;
     if r.is_ok() {
@@ -1642,18 +1656,13 @@ fn epoch_reached(s: &mut State, cx: &mut Ctx) -> Flow {
     let depth = store.frames.len();
     store.host_frames.push((frame, depth));
     let saved_top = std::mem::replace(&mut store.stack_top, top);
-    // A panic stops here, as a host function's does (see `call_host`).
-    let r = catch_unwind(AssertUnwindSafe(|| callback(store)));
+    let r = run_host(store, "an epoch callback", |store| callback(store));
     // Back as before the callback, whether it returned or panicked.
     store.host_frames.truncate(host_frames);
     store.stack_top = saved_top;
     if store.epoch_callback.is_none() {
         store.epoch_callback = Some(callback);
     }
-    let r = r.unwrap_or_else(|payload| {
-        store.panic = Some(payload);
-        Err(Trap::host("an epoch callback panicked"))
-    });
     // The new deadline counts from the counter's value now (the callback may have waited).
     let now = cx.store().epoch_counter().load(Ordering::Relaxed);
     let store = cx.store();
