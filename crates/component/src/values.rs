@@ -213,7 +213,7 @@ fn check(val: &Val, ty: &Type, path: &str) -> Result<(), TypeMismatch> {
         | (Val::Char(_), TypeKind::Char)
         | (Val::String(_), TypeKind::String)
         | (Val::Own(_), TypeKind::Own(_))
-        | (Val::Borrow(_), TypeKind::Borrow(_)) => true,
+        | (Val::Borrow(_) | Val::Own(_), TypeKind::Borrow(_)) => true,
         (Val::List(vs), TypeKind::List(t)) => {
             for (i, v) in vs.iter().enumerate() {
                 check(v, t, &alloc::format!("{path}[{i}]"))?;

@@ -298,7 +298,8 @@ pub fn lower_flat_into<M: Memory + ?Sized, R: Resources + ?Sized>(
         (TypeKind::Own(r), Val::Own(rep)) => {
             out.push(CoreVal::I32(cx.resources.lower_own(*r, *rep)? as i32));
         }
-        (TypeKind::Borrow(r), Val::Borrow(rep)) => {
+        // The host may lend a handle it owns for a `borrow` parameter.
+        (TypeKind::Borrow(r), Val::Borrow(rep) | Val::Own(rep)) => {
             out.push(CoreVal::I32(cx.resources.lower_borrow(*r, *rep)? as i32));
         }
         _ => return Err(type_mismatch(ty)),

@@ -187,7 +187,8 @@ pub(crate) fn store_valid<M: Memory + ?Sized, R: Resources + ?Sized>(
             let h = cx.resources.lower_own(*r, *rep)?;
             put!(h.to_le_bytes());
         }
-        (TypeKind::Borrow(r), Val::Borrow(rep)) => {
+        // The host may lend a handle it owns for a `borrow` parameter.
+        (TypeKind::Borrow(r), Val::Borrow(rep) | Val::Own(rep)) => {
             let h = cx.resources.lower_borrow(*r, *rep)?;
             put!(h.to_le_bytes());
         }

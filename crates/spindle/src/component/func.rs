@@ -218,7 +218,7 @@ impl Func {
     }
 
     /// This function typed: parameters `P` and results `R` (see [`super::TypedFunc`]).
-    pub fn typed<P: super::ComponentList, R: super::ComponentList>(
+    pub fn typed<P: super::ComponentNamedList, R: super::ComponentNamedList>(
         &self,
         store: impl AsContextMut,
     ) -> Result<super::TypedFunc<P, R>> {
@@ -340,7 +340,7 @@ pub(crate) fn lower<T: 'static>(
             let outs: Result<Vec<Val>> = match &target {
                 LowerTarget::Host(f) => {
                     let mut outs = vec![Val::Bool(false); ty.results().len()];
-                    f(caller.as_context_mut(), &params, &mut outs).and_then(|()| {
+                    (f.call)(caller.as_context_mut(), &ty, &params, &mut outs).and_then(|()| {
                         for (v, t) in outs.iter().zip(ty.results()) {
                             v.type_check(t)
                                 .map_err(|e| Error::msg(format!("host function result: {e:?}")))?;

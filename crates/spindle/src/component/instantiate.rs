@@ -18,7 +18,7 @@ use super::func::{
 };
 use super::types::{define, substitute_func, TypeDef};
 use super::{
-    components_mut, unsupported, Component, Definition, ExportItem, ExportedInstance, Func,
+    check_host_func, components_mut, unsupported, Component, Definition, ExportItem, ExportedInstance, Func,
     HostFunc, Instance,
 };
 use crate::store::{AsContextMut, StoreContextMut};
@@ -235,7 +235,11 @@ fn import<'d, T: 'static>(
     };
     match ty {
         TypeRef::Func(t) => match def.ok_or_else(missing)? {
-            Definition::Func(f) => Ok(Item::Func(FuncDef::Host(f.clone(), spaces.func_type(*t)?))),
+            Definition::Func(f) => {
+                let ty = spaces.func_type(*t)?;
+                check_host_func(f, name, &ty)?;
+                Ok(Item::Func(FuncDef::Host(f.clone(), ty)))
+            }
             _ => Err(Error::msg(format!(
                 "component import `{name}`: the linker does not define a function under this name"
             ))),
@@ -294,7 +298,9 @@ fn import<'d, T: 'static>(
                     )),
                     TypeDef::Func(ft) => match map.get(export) {
                         Some(Definition::Func(f)) => {
-                            Item::Func(FuncDef::Host(f.clone(), substitute_func(ft, &subst)?))
+                            let ty = substitute_func(ft, &subst)?;
+                            check_host_func(f, &format!("{name}#{export}"), &ty)?;
+                            Item::Func(FuncDef::Host(f.clone(), ty))
                         }
                         _ => {
                             return Err(Error::msg(format!(

@@ -49,7 +49,23 @@ pub use spindle_component::{FuncType, StringEncoding, Type, TypeKind, Val};
 
 pub use func::Func;
 pub(crate) use func::StoreComponents;
-pub use typed::{ComponentList, ComponentType, ResultCase, TypedFunc};
+pub use typed::{
+    ComponentNamedList, ComponentType, HasData, HasSelf, Lift, Lower, ResourceAny, ResultCase,
+    TypedFunc,
+};
+pub use spindle_component_macro::{bindgen, flags, ComponentType, Lift, Lower};
+
+/// What the code `bindgen!` and the derives generate refers to (not a stable API).
+#[doc(hidden)]
+pub mod __internal {
+    pub use super::typed::{
+        lift_field, lift_flags, lift_variant_payload, typecheck_enum, typecheck_flags,
+        typecheck_record, typecheck_variant, LiftList, LowerList,
+    };
+    pub use std::boxed::Box;
+    pub use std::string::String;
+    pub use std::vec::Vec;
+}
 
 use crate::store::{check_store, store_data, AsContext, AsContextMut, StoreContextMut};
 use crate::{Engine, Error, Result};
@@ -105,6 +121,14 @@ impl Component {
         })
     }
 
+    /// A component from a file (binary or text).
+    pub fn from_file(engine: &Engine, path: impl AsRef<std::path::Path>) -> Result<Component> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::msg(format!("failed to read {}: {e}", path.display())))?;
+        Component::new(engine, bytes)
+    }
+
     /// The engine the component was compiled for.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
@@ -115,9 +139,30 @@ pub(crate) fn unsupported(what: &str) -> Error {
     Error::msg(format!("not supported by Spindle's components yet: {what}"))
 }
 
-/// A host function over component values.
-pub(crate) type HostFunc<T> =
-    Arc<dyn Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync>;
+/// A host function over component values: called with the function type the importing
+/// component gave it; `typecheck` (typed host functions) checks that type once, when a
+/// component is linked to it.
+pub(crate) struct HostFn<T> {
+    pub call: Box<
+        dyn Fn(StoreContextMut<'_, T>, &FuncType, &[Val], &mut [Val]) -> Result<()> + Send + Sync,
+    >,
+    pub typecheck: Option<fn(&FuncType) -> Result<()>>,
+}
+
+pub(crate) type HostFunc<T> = Arc<HostFn<T>>;
+
+/// `f` linked to an import `name` of type `ty`: an error if `f` is typed and `ty` is not
+/// its type.
+pub(crate) fn check_host_func<T>(f: &HostFunc<T>, name: &str, ty: &FuncType) -> Result<()> {
+    match f.typecheck {
+        Some(check) => check(ty).map_err(|e| {
+            Error::msg(format!(
+                "component import `{name}`: the host function's type does not match: {e}"
+            ))
+        }),
+        None => Ok(()),
+    }
+}
 
 /// A host resource's destructor: called with the representation when a guest drops its
 /// last owning handle.
@@ -159,6 +204,7 @@ impl ResourceType {
 #[derive(Debug)]
 pub struct Resource<R> {
     rep: u32,
+    owned: bool,
     _type: std::marker::PhantomData<fn() -> R>,
 }
 
@@ -174,8 +220,23 @@ impl<R> Resource<R> {
     pub fn new_own(rep: u32) -> Self {
         Resource {
             rep,
+            owned: true,
             _type: std::marker::PhantomData,
         }
+    }
+
+    /// A borrowed handle of representation `rep` (what a method's `self` is).
+    pub fn new_borrow(rep: u32) -> Self {
+        Resource {
+            rep,
+            owned: false,
+            _type: std::marker::PhantomData,
+        }
+    }
+
+    /// Whether this handle owns the resource (`own<T>`) rather than borrowing it.
+    pub fn owned(&self) -> bool {
+        self.owned
     }
 
     /// Its representation.
@@ -300,6 +361,65 @@ impl<T: 'static> Linker<T> {
     }
 }
 
+impl<T: 'static> Linker<T> {
+    /// `component` with its imports resolved against this linker's definitions now, to
+    /// be instantiated later, any number of times ([`InstancePre::instantiate`]).
+    pub fn instantiate_pre(&self, component: &Component) -> Result<InstancePre<T>> {
+        if !Arc::ptr_eq(component.inner.engine.registry(), self.engine.registry()) {
+            return Err(Error::msg(
+                "cross-engine instantiation: the component and the linker have different engines",
+            ));
+        }
+        Ok(InstancePre {
+            component: component.clone(),
+            root: Arc::new(self.root.clone()),
+        })
+    }
+}
+
+/// A component and the linker definitions it is instantiated with (wasmtime's
+/// `component::InstancePre`); cheap to clone and to instantiate again.
+pub struct InstancePre<T> {
+    component: Component,
+    root: Arc<HashMap<String, Definition<T>>>,
+}
+
+impl<T> Clone for InstancePre<T> {
+    fn clone(&self) -> Self {
+        InstancePre {
+            component: self.component.clone(),
+            root: self.root.clone(),
+        }
+    }
+}
+
+impl<T: 'static> InstancePre<T> {
+    /// The component.
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        self.component.engine()
+    }
+
+    /// A new instance in `store`.
+    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
+        if !Arc::ptr_eq(
+            self.component.inner.engine.registry(),
+            store_data::<T>(store.as_context_mut().inner)
+                .engine
+                .registry(),
+        ) {
+            return Err(Error::msg(
+                "cross-engine instantiation: the component and the store have different engines",
+            ));
+        }
+        instantiate::instantiate(store.as_context_mut(), &self.component, &self.root)
+    }
+}
+
 impl<'a, T: 'static> LinkerInstance<'a, T> {
     /// Defines `name` as a host function over component values; its type is the one the
     /// importing component gives it (the values are checked against it on each call).
@@ -311,8 +431,49 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         if self.map.contains_key(name) {
             return Err(Error::msg(format!("`{name}` is already defined")));
         }
-        self.map
-            .insert(name.to_string(), Definition::Func(Arc::new(f)));
+        let call = move |store: StoreContextMut<'_, T>, _: &FuncType, p: &[Val], r: &mut [Val]| {
+            f(store, p, r)
+        };
+        self.map.insert(
+            name.to_string(),
+            Definition::Func(Arc::new(HostFn {
+                call: Box::new(call),
+                typecheck: None,
+            })),
+        );
+        Ok(())
+    }
+
+    /// Defines `name` as a typed host function: `Params` and `Return` are tuples of Rust
+    /// types with component types ([`ComponentType`]), checked against the importing
+    /// component's type when it is linked.
+    pub fn func_wrap<Params, Return, F>(&mut self, name: &str, f: F) -> Result<()>
+    where
+        Params: ComponentNamedList + typed::LiftList + 'static,
+        Return: ComponentNamedList + typed::LowerList + 'static,
+        F: Fn(StoreContextMut<'_, T>, Params) -> Result<Return> + Send + Sync + 'static,
+    {
+        if self.map.contains_key(name) {
+            return Err(Error::msg(format!("`{name}` is already defined")));
+        }
+        let call = move |store: StoreContextMut<'_, T>,
+                         ty: &FuncType,
+                         params: &[Val],
+                         results: &mut [Val]| {
+            let params = Params::lift_list(params.to_vec(), ty.params().iter().map(|(_, t)| t))?;
+            let out = f(store, params)?.lower_list();
+            for (slot, v) in results.iter_mut().zip(out) {
+                *slot = v;
+            }
+            Ok(())
+        };
+        self.map.insert(
+            name.to_string(),
+            Definition::Func(Arc::new(HostFn {
+                call: Box::new(call),
+                typecheck: Some(typed::typecheck_func::<Params, Return>),
+            })),
+        );
         Ok(())
     }
 
@@ -466,7 +627,7 @@ impl Instance {
     /// The exported function found by `name`, typed: parameters `P` and results `R`, each a
     /// tuple of [`ComponentType`]s (an error if there is no such function or its type
     /// differs).
-    pub fn get_typed_func<P: ComponentList, R: ComponentList>(
+    pub fn get_typed_func<P: ComponentNamedList, R: ComponentNamedList>(
         &self,
         mut store: impl AsContextMut,
         name: impl InstanceExportLookup,

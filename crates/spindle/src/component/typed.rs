@@ -1,49 +1,66 @@
-//! Typed component functions ([`TypedFunc`]): Rust values in, Rust values out, checked
-//! against the function's component type once, when the typed handle is made.
+//! Typed component values and functions: Rust values in, Rust values out, checked against
+//! the component types once (when a [`TypedFunc`] is made, or a typed host function is
+//! linked), in wasmtime's shape.
 //!
-//! In wasmtime's shape: `instance.get_typed_func::<(String, u32), (Result<String, String>,)>
-//! (&mut store, "name")?` and `typed.call(&mut store, (s, n))?`; parameters and results are
-//! tuples of [`ComponentType`]s. Values cross through the dynamic [`Val`] (the canonical
-//! ABI's lifting and lowering is the same code either way).
+//! Three traits, as wasmtime splits them: [`ComponentType`] (which component types a Rust
+//! type stands for), [`Lower`] (a Rust value to a component value) and [`Lift`] (back).
+//! `&str` and `&[T]` lower but do not lift; `String` and `Vec<T>` do both. Records,
+//! variants and enums get them from `#[derive(ComponentType, Lift, Lower)]` with
+//! `#[component(record)]` (`variant`, `enum`); flags from [`super::flags!`]. Values cross
+//! through the dynamic [`Val`]: the canonical ABI's lifting and lowering is one code
+//! whichever way a function is called.
 
 use std::marker::PhantomData;
 
-use spindle_component::{Type, TypeKind, Val};
+use spindle_component::{FuncType, ResourceId, Type, TypeKind, Val};
 
-use super::Func;
+use super::{components_of as components_of_store, Func};
 use crate::store::AsContextMut;
 use crate::{Error, Result};
 
 /// A Rust type with a component value type.
-pub trait ComponentType: Sized {
-    /// Whether `ty` is this Rust type's component type.
+pub trait ComponentType {
+    /// Whether `ty` is a component type this Rust type stands for.
     fn typecheck(ty: &Type) -> bool;
-    /// The value as a component value.
-    fn into_val(self) -> Val;
-    /// The value from a component value of a type [`ComponentType::typecheck`] accepted.
-    fn from_val(v: Val) -> Result<Self>;
 }
 
-fn mismatch<T>(v: &Val) -> Result<T> {
-    Err(Error::msg(format!(
+/// A Rust value that can be passed to a component (lowered).
+pub trait Lower: ComponentType {
+    /// The value as a component value.
+    fn to_val(&self) -> Val;
+}
+
+/// A Rust value that can be received from a component (lifted).
+pub trait Lift: ComponentType + Sized {
+    /// The value from a component value `v` of type `ty` (a type [`ComponentType::typecheck`]
+    /// accepted).
+    fn from_val(v: Val, ty: &Type) -> Result<Self>;
+}
+
+fn mismatch<T: ?Sized>(v: &Val) -> Error {
+    Error::msg(format!(
         "component value {v:?} is not a {}",
         std::any::type_name::<T>()
-    )))
+    ))
 }
 
 macro_rules! primitive {
-    ($($t:ty => $kind:ident / $val:ident),* $(,)?) => { $(
+    ($($t:ty => $kind:ident),* $(,)?) => { $(
         impl ComponentType for $t {
             fn typecheck(ty: &Type) -> bool {
                 matches!(ty.kind(), TypeKind::$kind)
             }
-            fn into_val(self) -> Val {
-                Val::$val(self)
+        }
+        impl Lower for $t {
+            fn to_val(&self) -> Val {
+                Val::$kind(*self)
             }
-            fn from_val(v: Val) -> Result<Self> {
+        }
+        impl Lift for $t {
+            fn from_val(v: Val, _: &Type) -> Result<Self> {
                 match v {
-                    Val::$val(x) => Ok(x),
-                    other => mismatch(&other),
+                    Val::$kind(x) => Ok(x),
+                    other => Err(mismatch::<$t>(&other)),
                 }
             }
         }
@@ -51,46 +68,112 @@ macro_rules! primitive {
 }
 
 primitive!(
-    bool => Bool / Bool,
-    i8 => S8 / S8,
-    u8 => U8 / U8,
-    i16 => S16 / S16,
-    u16 => U16 / U16,
-    i32 => S32 / S32,
-    u32 => U32 / U32,
-    i64 => S64 / S64,
-    u64 => U64 / U64,
-    f32 => F32 / F32,
-    f64 => F64 / F64,
-    char => Char / Char,
+    bool => Bool,
+    i8 => S8,
+    u8 => U8,
+    i16 => S16,
+    u16 => U16,
+    i32 => S32,
+    u32 => U32,
+    i64 => S64,
+    u64 => U64,
+    f32 => F32,
+    f64 => F64,
+    char => Char,
 );
 
-impl ComponentType for String {
+impl<T: ComponentType + ?Sized> ComponentType for &T {
+    fn typecheck(ty: &Type) -> bool {
+        T::typecheck(ty)
+    }
+}
+impl<T: Lower + ?Sized> Lower for &T {
+    fn to_val(&self) -> Val {
+        (**self).to_val()
+    }
+}
+
+impl<T: ComponentType + ?Sized> ComponentType for Box<T> {
+    fn typecheck(ty: &Type) -> bool {
+        T::typecheck(ty)
+    }
+}
+impl<T: Lower + ?Sized> Lower for Box<T> {
+    fn to_val(&self) -> Val {
+        (**self).to_val()
+    }
+}
+impl<T: Lift> Lift for Box<T> {
+    fn from_val(v: Val, ty: &Type) -> Result<Self> {
+        T::from_val(v, ty).map(Box::new)
+    }
+}
+
+impl ComponentType for str {
     fn typecheck(ty: &Type) -> bool {
         matches!(ty.kind(), TypeKind::String)
     }
-    fn into_val(self) -> Val {
+}
+impl Lower for str {
+    fn to_val(&self) -> Val {
         Val::string(self)
     }
-    fn from_val(v: Val) -> Result<Self> {
+}
+
+impl ComponentType for String {
+    fn typecheck(ty: &Type) -> bool {
+        str::typecheck(ty)
+    }
+}
+impl Lower for String {
+    fn to_val(&self) -> Val {
+        Val::string(self.as_str())
+    }
+}
+impl Lift for String {
+    fn from_val(v: Val, _: &Type) -> Result<Self> {
         match v {
             Val::String(s) => Ok(s.into_string()),
-            other => mismatch(&other),
+            other => Err(mismatch::<String>(&other)),
         }
+    }
+}
+
+/// The element type of a list type (or of a fixed-length one).
+fn list_elem(ty: &Type) -> Option<&Type> {
+    match ty.kind() {
+        TypeKind::List(e) | TypeKind::FixedList(e, _) => Some(e),
+        _ => None,
+    }
+}
+
+impl<T: ComponentType> ComponentType for [T] {
+    fn typecheck(ty: &Type) -> bool {
+        matches!(ty.kind(), TypeKind::List(e) if T::typecheck(e))
+    }
+}
+impl<T: Lower> Lower for [T] {
+    fn to_val(&self) -> Val {
+        Val::List(self.iter().map(T::to_val).collect())
     }
 }
 
 impl<T: ComponentType> ComponentType for Vec<T> {
     fn typecheck(ty: &Type) -> bool {
-        matches!(ty.kind(), TypeKind::List(e) if T::typecheck(e))
+        <[T]>::typecheck(ty)
     }
-    fn into_val(self) -> Val {
-        Val::List(self.into_iter().map(T::into_val).collect())
+}
+impl<T: Lower> Lower for Vec<T> {
+    fn to_val(&self) -> Val {
+        self.as_slice().to_val()
     }
-    fn from_val(v: Val) -> Result<Self> {
+}
+impl<T: Lift> Lift for Vec<T> {
+    fn from_val(v: Val, ty: &Type) -> Result<Self> {
+        let elem = list_elem(ty).ok_or_else(|| Error::msg("not a list type"))?;
         match v {
-            Val::List(items) => items.into_iter().map(T::from_val).collect(),
-            other => mismatch(&other),
+            Val::List(items) => items.into_iter().map(|v| T::from_val(v, elem)).collect(),
+            other => Err(mismatch::<Self>(&other)),
         }
     }
 }
@@ -99,13 +182,20 @@ impl<T: ComponentType> ComponentType for Option<T> {
     fn typecheck(ty: &Type) -> bool {
         matches!(ty.kind(), TypeKind::Option(t) if T::typecheck(t))
     }
-    fn into_val(self) -> Val {
-        Val::Option(self.map(|v| Box::new(v.into_val())))
+}
+impl<T: Lower> Lower for Option<T> {
+    fn to_val(&self) -> Val {
+        Val::Option(self.as_ref().map(|v| Box::new(v.to_val())))
     }
-    fn from_val(v: Val) -> Result<Self> {
+}
+impl<T: Lift> Lift for Option<T> {
+    fn from_val(v: Val, ty: &Type) -> Result<Self> {
+        let TypeKind::Option(some) = ty.kind() else {
+            return Err(Error::msg("not an option type"));
+        };
         match v {
-            Val::Option(o) => o.map(|v| T::from_val(*v)).transpose(),
-            other => mismatch(&other),
+            Val::Option(o) => o.map(|v| T::from_val(*v, some)).transpose(),
+            other => Err(mismatch::<Self>(&other)),
         }
     }
 }
@@ -115,34 +205,34 @@ pub trait ResultCase: Sized {
     #[doc(hidden)]
     fn typecheck_case(ty: Option<&Type>) -> bool;
     #[doc(hidden)]
-    fn into_case(self) -> Option<Box<Val>>;
+    fn case_to_val(&self) -> Option<Box<Val>>;
     #[doc(hidden)]
-    fn from_case(v: Option<Box<Val>>) -> Result<Self>;
+    fn case_from_val(v: Option<Box<Val>>, ty: Option<&Type>) -> Result<Self>;
 }
 
 impl ResultCase for () {
     fn typecheck_case(ty: Option<&Type>) -> bool {
         ty.is_none()
     }
-    fn into_case(self) -> Option<Box<Val>> {
+    fn case_to_val(&self) -> Option<Box<Val>> {
         None
     }
-    fn from_case(_: Option<Box<Val>>) -> Result<Self> {
+    fn case_from_val(_: Option<Box<Val>>, _: Option<&Type>) -> Result<Self> {
         Ok(())
     }
 }
 
-impl<T: ComponentType> ResultCase for T {
+impl<T: Lift + Lower> ResultCase for T {
     fn typecheck_case(ty: Option<&Type>) -> bool {
         ty.is_some_and(T::typecheck)
     }
-    fn into_case(self) -> Option<Box<Val>> {
-        Some(Box::new(self.into_val()))
+    fn case_to_val(&self) -> Option<Box<Val>> {
+        Some(Box::new(self.to_val()))
     }
-    fn from_case(v: Option<Box<Val>>) -> Result<Self> {
-        match v {
-            Some(v) => T::from_val(*v),
-            None => Err(Error::msg("a result case without its value")),
+    fn case_from_val(v: Option<Box<Val>>, ty: Option<&Type>) -> Result<Self> {
+        match (v, ty) {
+            (Some(v), Some(ty)) => T::from_val(*v, ty),
+            _ => Err(Error::msg("a result case without its value")),
         }
     }
 }
@@ -152,47 +242,72 @@ impl<T: ResultCase, E: ResultCase> ComponentType for std::result::Result<T, E> {
         matches!(ty.kind(), TypeKind::Result { ok, err }
             if T::typecheck_case(ok.as_ref()) && E::typecheck_case(err.as_ref()))
     }
-    fn into_val(self) -> Val {
+}
+impl<T: ResultCase, E: ResultCase> Lower for std::result::Result<T, E> {
+    fn to_val(&self) -> Val {
         Val::Result(match self {
-            Ok(v) => Ok(v.into_case()),
-            Err(e) => Err(e.into_case()),
+            Ok(v) => Ok(v.case_to_val()),
+            Err(e) => Err(e.case_to_val()),
         })
     }
-    fn from_val(v: Val) -> Result<Self> {
+}
+impl<T: ResultCase, E: ResultCase> Lift for std::result::Result<T, E> {
+    fn from_val(v: Val, ty: &Type) -> Result<Self> {
+        let TypeKind::Result { ok, err } = ty.kind() else {
+            return Err(Error::msg("not a result type"));
+        };
         match v {
-            Val::Result(Ok(v)) => Ok(Ok(T::from_case(v)?)),
-            Val::Result(Err(e)) => Ok(Err(E::from_case(e)?)),
-            other => mismatch(&other),
+            Val::Result(Ok(v)) => Ok(Ok(T::case_from_val(v, ok.as_ref())?)),
+            Val::Result(Err(e)) => Ok(Err(E::case_from_val(e, err.as_ref())?)),
+            other => Err(mismatch::<Self>(&other)),
         }
     }
 }
 
-/// A tuple of [`ComponentType`]s: a function's parameters or results.
-pub trait ComponentList: Sized {
+/// A tuple of Rust types: a function's parameters or results.
+pub trait ComponentNamedList {
     #[doc(hidden)]
     fn typecheck_list(types: &[&Type]) -> bool;
-    #[doc(hidden)]
-    fn into_vals(self) -> Vec<Val>;
-    #[doc(hidden)]
-    fn from_vals(vals: Vec<Val>) -> Result<Self>;
+}
+
+/// Parameters or results that lower (what a call passes to a guest, or a host function
+/// returns).
+#[doc(hidden)]
+pub trait LowerList {
+    fn lower_list(&self) -> Vec<Val>;
+}
+
+/// Parameters or results that lift.
+#[doc(hidden)]
+pub trait LiftList: Sized {
+    fn lift_list<'t>(vals: Vec<Val>, types: impl Iterator<Item = &'t Type>) -> Result<Self>;
 }
 
 macro_rules! lists {
     ($( ($($n:ident)*) )*) => { $(
         #[allow(non_snake_case, unused_variables, unused_mut, clippy::unused_unit)]
-        impl<$($n: ComponentType),*> ComponentList for ($($n,)*) {
+        impl<$($n: ComponentType),*> ComponentNamedList for ($($n,)*) {
             fn typecheck_list(types: &[&Type]) -> bool {
                 let mut it = types.iter();
                 $( if !it.next().is_some_and(|t| $n::typecheck(t)) { return false; } )*
                 it.next().is_none()
             }
-            fn into_vals(self) -> Vec<Val> {
+        }
+        #[allow(non_snake_case, unused_variables, unused_mut, clippy::unused_unit)]
+        impl<$($n: Lower),*> LowerList for ($($n,)*) {
+            fn lower_list(&self) -> Vec<Val> {
                 let ($($n,)*) = self;
-                vec![$($n.into_val()),*]
+                vec![$($n.to_val()),*]
             }
-            fn from_vals(vals: Vec<Val>) -> Result<Self> {
-                let mut it = vals.into_iter();
-                $( let $n = $n::from_val(it.next().ok_or_else(|| Error::msg("too few values"))?)?; )*
+        }
+        #[allow(non_snake_case, unused_variables, unused_mut, clippy::unused_unit)]
+        impl<$($n: Lift),*> LiftList for ($($n,)*) {
+            fn lift_list<'t>(vals: Vec<Val>, types: impl Iterator<Item = &'t Type>) -> Result<Self> {
+                let mut it = vals.into_iter().zip(types);
+                $( let $n = {
+                    let (v, t) = it.next().ok_or_else(|| Error::msg("too few values"))?;
+                    $n::from_val(v, t)?
+                }; )*
                 Ok(($($n,)*))
             }
         }
@@ -209,7 +324,271 @@ lists!(
     (A1 A2 A3 A4 A5 A6)
     (A1 A2 A3 A4 A5 A6 A7)
     (A1 A2 A3 A4 A5 A6 A7 A8)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15)
+    (A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 A11 A12 A13 A14 A15 A16)
 );
+
+/// Tuples (of one or more elements) as the component type `tuple<...>`.
+macro_rules! tuples {
+    ($( ($($n:ident)+) )*) => { $(
+        #[allow(non_snake_case)]
+        impl<$($n: ComponentType),+> ComponentType for ($($n,)+) {
+            fn typecheck(ty: &Type) -> bool {
+                match ty.kind() {
+                    TypeKind::Tuple(ts) => {
+                        let ts: Vec<&Type> = ts.iter().collect();
+                        <($($n,)+) as ComponentNamedList>::typecheck_list(&ts)
+                    }
+                    _ => false,
+                }
+            }
+        }
+        #[allow(non_snake_case)]
+        impl<$($n: Lower),+> Lower for ($($n,)+) {
+            fn to_val(&self) -> Val {
+                Val::Tuple(self.lower_list())
+            }
+        }
+        #[allow(non_snake_case)]
+        impl<$($n: Lift),+> Lift for ($($n,)+) {
+            fn from_val(v: Val, ty: &Type) -> Result<Self> {
+                match (v, ty.kind()) {
+                    (Val::Tuple(vs), TypeKind::Tuple(ts)) => Self::lift_list(vs, ts.iter()),
+                    (other, _) => Err(mismatch::<Self>(&other)),
+                }
+            }
+        }
+    )* };
+}
+
+tuples!(
+    (A1)
+    (A1 A2)
+    (A1 A2 A3)
+    (A1 A2 A3 A4)
+    (A1 A2 A3 A4 A5)
+    (A1 A2 A3 A4 A5 A6)
+    (A1 A2 A3 A4 A5 A6 A7)
+    (A1 A2 A3 A4 A5 A6 A7 A8)
+);
+
+/// Whether `ty` is a function of parameters `P` and results `R` (a typed host function).
+pub(crate) fn typecheck_func<P: ComponentNamedList, R: ComponentNamedList>(
+    ty: &FuncType,
+) -> Result<()> {
+    let params: Vec<&Type> = ty.params().iter().map(|(_, t)| t).collect();
+    let results: Vec<&Type> = ty.results().iter().collect();
+    if P::typecheck_list(&params) && R::typecheck_list(&results) {
+        Ok(())
+    } else {
+        Err(Error::msg(format!(
+            "the function's type is {:?} -> {:?}, not {} -> {}",
+            ty.params(),
+            ty.results(),
+            std::any::type_name::<P>(),
+            std::any::type_name::<R>()
+        )))
+    }
+}
+
+// ---- What the derives and `flags!` call (in `__internal`) ----
+
+/// A record type with exactly these fields, in order, each accepted by its check.
+pub fn typecheck_record(ty: &Type, fields: &[(&str, fn(&Type) -> bool)]) -> bool {
+    match ty.kind() {
+        TypeKind::Record(fs) => {
+            fs.len() == fields.len()
+                && fs
+                    .iter()
+                    .zip(fields)
+                    .all(|(f, (name, check))| f.name == *name && check(&f.ty))
+        }
+        _ => false,
+    }
+}
+
+/// A variant type with exactly these cases, in order (`None`: a case without payload).
+pub fn typecheck_variant(ty: &Type, cases: &[(&str, Option<fn(&Type) -> bool>)]) -> bool {
+    match ty.kind() {
+        TypeKind::Variant(cs) => {
+            cs.len() == cases.len()
+                && cs
+                    .iter()
+                    .zip(cases)
+                    .all(|(c, (name, check))| match (&c.ty, check) {
+                        (None, None) => c.name == *name,
+                        (Some(t), Some(check)) => c.name == *name && check(t),
+                        _ => false,
+                    })
+        }
+        _ => false,
+    }
+}
+
+/// An enum type with exactly these labels, in order.
+pub fn typecheck_enum(ty: &Type, labels: &[&str]) -> bool {
+    matches!(ty.kind(), TypeKind::Enum(ls) if ls.iter().map(String::as_str).eq(labels.iter().copied()))
+}
+
+/// A flags type with exactly these labels, in order.
+pub fn typecheck_flags(ty: &Type, labels: &[&str]) -> bool {
+    matches!(ty.kind(), TypeKind::Flags(ls) if ls.iter().map(String::as_str).eq(labels.iter().copied()))
+}
+
+/// Field `index` of record value `fields` (of record type `ty`), lifted.
+pub fn lift_field<F: Lift>(fields: &mut [(String, Val)], ty: &Type, index: usize) -> Result<F> {
+    let TypeKind::Record(fs) = ty.kind() else {
+        return Err(Error::msg("not a record type"));
+    };
+    let (Some((_, v)), Some(f)) = (fields.get_mut(index), fs.get(index)) else {
+        return Err(Error::msg("a record value without one of its fields"));
+    };
+    F::from_val(std::mem::replace(v, Val::Bool(false)), &f.ty)
+}
+
+/// The payload of case `index` of variant type `ty`, lifted.
+pub fn lift_variant_payload<P: Lift>(payload: Option<Box<Val>>, ty: &Type, index: usize) -> Result<P> {
+    let TypeKind::Variant(cs) = ty.kind() else {
+        return Err(Error::msg("not a variant type"));
+    };
+    match (payload, cs.get(index).and_then(|c| c.ty.as_ref())) {
+        (Some(v), Some(t)) => P::from_val(*v, t),
+        _ => Err(Error::msg("a variant case without its payload")),
+    }
+}
+
+/// The bits of a flags value: bit `i` for label `i` of `labels` that `v` sets.
+pub fn lift_flags(v: Val, labels: &[&str]) -> Result<u32> {
+    match v {
+        Val::Flags(set) => {
+            let mut bits = 0u32;
+            for name in set {
+                let i = labels
+                    .iter()
+                    .position(|l| *l == name)
+                    .ok_or_else(|| Error::msg(format!("no flag `{name}`")))?;
+                bits |= 1 << i;
+            }
+            Ok(bits)
+        }
+        other => Err(mismatch::<u32>(&other)),
+    }
+}
+
+// ---- Resources ----
+
+impl<R: 'static> ComponentType for super::Resource<R> {
+    fn typecheck(ty: &Type) -> bool {
+        matches!(ty.kind(), TypeKind::Own(_) | TypeKind::Borrow(_))
+    }
+}
+impl<R: 'static> Lower for super::Resource<R> {
+    fn to_val(&self) -> Val {
+        // An owned handle passed where a `borrow` is expected is lent for the call.
+        Val::Own(self.rep())
+    }
+}
+impl<R: 'static> Lift for super::Resource<R> {
+    fn from_val(v: Val, _: &Type) -> Result<Self> {
+        match v {
+            Val::Own(rep) => Ok(super::Resource::new_own(rep)),
+            Val::Borrow(rep) => Ok(super::Resource::new_borrow(rep)),
+            other => Err(mismatch::<Self>(&other)),
+        }
+    }
+}
+
+/// A resource of any type (a guest's, typically) that the host holds: its type, its
+/// representation and whether the host owns it. An owned one is the host's to pass back
+/// to a guest or to drop with [`ResourceAny::resource_drop`] (which runs the resource's
+/// destructor); one never dropped is leaked, as in wasmtime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ResourceAny {
+    resource: ResourceId,
+    rep: u32,
+    owned: bool,
+}
+
+impl ResourceAny {
+    /// Whether the host owns it (`own<T>`), rather than borrowing it for a call.
+    pub fn owned(&self) -> bool {
+        self.owned
+    }
+
+    /// Drops an owned resource: the destructor of its type, if it has one, runs with its
+    /// representation. Dropping a borrowed one does nothing.
+    pub fn resource_drop(self, mut store: impl AsContextMut) -> Result<()> {
+        if !self.owned {
+            return Ok(());
+        }
+        let cx = store.as_context_mut();
+        let dtor = components_of_store(cx.inner)
+            .and_then(|c| c.resources.get(self.resource as usize))
+            .ok_or_else(|| Error::msg("a resource of a type this store does not have"))?
+            .dtor;
+        if let Some(dtor) = dtor {
+            dtor.call(&mut store, &[crate::Val::I32(self.rep as i32)], &mut [])?;
+        }
+        Ok(())
+    }
+}
+
+impl ComponentType for ResourceAny {
+    fn typecheck(ty: &Type) -> bool {
+        matches!(ty.kind(), TypeKind::Own(_) | TypeKind::Borrow(_))
+    }
+}
+impl Lower for ResourceAny {
+    fn to_val(&self) -> Val {
+        if self.owned {
+            Val::Own(self.rep)
+        } else {
+            Val::Borrow(self.rep)
+        }
+    }
+}
+impl Lift for ResourceAny {
+    fn from_val(v: Val, ty: &Type) -> Result<Self> {
+        match (v, ty.kind()) {
+            (Val::Own(rep), TypeKind::Own(resource)) => Ok(ResourceAny {
+                resource: *resource,
+                rep,
+                owned: true,
+            }),
+            (Val::Borrow(rep), TypeKind::Borrow(resource)) => Ok(ResourceAny {
+                resource: *resource,
+                rep,
+                owned: false,
+            }),
+            (other, _) => Err(mismatch::<Self>(&other)),
+        }
+    }
+}
+
+// ---- Host data for `bindgen!`'s `add_to_linker` ----
+
+/// How `add_to_linker` functions reach the host's implementation in the store's data:
+/// `D::Data<'a>` is what `host_getter` returns (wasmtime's trait of the same name).
+pub trait HasData: 'static {
+    /// The view of the store's data the host functions get.
+    type Data<'a>;
+}
+
+/// [`HasData`] whose view is `&mut T` itself: `add_to_linker::<_, HasSelf<_>>(&mut linker,
+/// |state| state)`.
+pub struct HasSelf<T: ?Sized>(PhantomData<T>);
+
+impl<T: ?Sized + 'static> HasData for HasSelf<T> {
+    type Data<'a> = &'a mut T;
+}
+
+// ---- Typed functions ----
 
 /// A component function with its parameter and result types known to Rust.
 pub struct TypedFunc<P, R> {
@@ -224,33 +603,41 @@ impl<P, R> Clone for TypedFunc<P, R> {
 }
 impl<P, R> Copy for TypedFunc<P, R> {}
 
-impl<P: ComponentList, R: ComponentList> TypedFunc<P, R> {
+impl<P, R> TypedFunc<P, R>
+where
+    P: ComponentNamedList,
+    R: ComponentNamedList,
+{
     /// The typed view of `func`, or an error naming the function's type when `P` and `R`
     /// are not its parameters and results.
     pub fn new(mut store: impl AsContextMut, func: Func) -> Result<Self> {
-        let ty = func.ty(&mut store);
-        let params: Vec<&Type> = ty.params().iter().map(|(_, t)| t).collect();
-        let results: Vec<&Type> = ty.results().iter().collect();
-        if !P::typecheck_list(&params) || !R::typecheck_list(&results) {
-            return Err(Error::msg(format!(
-                "the function's type is {:?} -> {:?}, not {} -> {}",
-                ty.params(),
-                ty.results(),
-                std::any::type_name::<P>(),
-                std::any::type_name::<R>()
-            )));
-        }
+        typecheck_func::<P, R>(&func.ty(&mut store))?;
         Ok(TypedFunc {
             func,
             _types: PhantomData,
         })
     }
 
+    /// The typed view of `func` without checking its type (what `bindgen!`'s code uses
+    /// for functions it checked when the instance was loaded). A wrong type is not unsafe
+    /// here: the call fails with an error when values do not match.
+    #[doc(hidden)]
+    pub fn new_unchecked(func: Func) -> Self {
+        TypedFunc {
+            func,
+            _types: PhantomData,
+        }
+    }
+
     /// Calls the function.
-    pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R> {
+    pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R>
+    where
+        P: LowerList,
+        R: LiftList,
+    {
         let f = self.func.lifted(store.as_context_mut().inner);
-        let out = super::func::call_lifted(&mut store, &f, &params.into_vals())?;
-        R::from_vals(out)
+        let out = super::func::call_lifted(&mut store, &f, &params.lower_list())?;
+        R::lift_list(out, f.ty.results().iter())
     }
 
     /// wasmtime's second step of a call; nothing is left to do here (see
