@@ -47,9 +47,10 @@ pub fn run(input: &str) -> spindle::Result<()> {
         indent: 2,
         sort_keys: true,
     };
-    let result = bindings
-        .example_json_tools_formatter()
-        .call_format(&mut store, input, Some(options))?;
+    let result =
+        bindings
+            .example_json_tools_formatter()
+            .call_format(&mut store, input, Some(options))?;
     let fuel_left = store.get_fuel()?;
     match &result {
         Ok(text) => println!("{text}"),

@@ -113,7 +113,9 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let mut out = gen.world(world)?;
     // Rebuild when a WIT file changes.
     for f in files {
-        out.extend(quote!(const _: &str = include_str!(#f);));
+        out.extend(quote!(
+            const _: &str = include_str!(#f);
+        ));
     }
     Ok(out)
 }
@@ -184,13 +186,25 @@ impl<'r> Gen<'r> {
         for (key, item) in &w.imports {
             if let WorldItem::Interface { id, .. } = item {
                 let path = self.module_path(key, false);
-                self.modules.insert(*id, ModInfo { path, exported: false });
+                self.modules.insert(
+                    *id,
+                    ModInfo {
+                        path,
+                        exported: false,
+                    },
+                );
             }
         }
         for (key, item) in &w.exports {
             if let WorldItem::Interface { id, .. } = item {
                 let path = self.module_path(key, true);
-                self.modules.insert(*id, ModInfo { path, exported: true });
+                self.modules.insert(
+                    *id,
+                    ModInfo {
+                        path,
+                        exported: true,
+                    },
+                );
             }
         }
 
@@ -212,7 +226,9 @@ impl<'r> Gen<'r> {
                 }
                 WorldItem::Function(_) => {}
                 WorldItem::Type { .. } => {
-                    return Err(err("bindgen!: types defined in a world are not supported yet"))
+                    return Err(err(
+                        "bindgen!: types defined in a world are not supported yet",
+                    ))
                 }
             }
         }
@@ -232,7 +248,8 @@ impl<'r> Gen<'r> {
                     let path = mod_path(&info.path, 0);
                     export_fields.push(quote!(#field: #path::Guest));
                     export_index_fields.push(quote!(#field: #path::GuestIndices));
-                    export_index_new.push(quote!(let #field = #path::GuestIndices::new(_instance_pre)?;));
+                    export_index_new
+                        .push(quote!(let #field = #path::GuestIndices::new(_instance_pre)?;));
                     export_load.push(quote!(let #field = self.#field.load(&mut store, instance)?;));
                     let accessor = match key {
                         WorldKey::Name(n) => format_ident!("{}", snake(n)),
@@ -248,7 +265,9 @@ impl<'r> Gen<'r> {
                 }
                 WorldItem::Function(f) => world_funcs.push(f),
                 WorldItem::Type { .. } => {
-                    return Err(err("bindgen!: types defined in a world are not supported yet"))
+                    return Err(err(
+                        "bindgen!: types defined in a world are not supported yet",
+                    ))
                 }
             }
         }
@@ -295,8 +314,12 @@ impl<'r> Gen<'r> {
                 .iter()
                 .map(|f| self.host_sig(f, 0))
                 .collect::<syn::Result<_>>()?;
-            let forwards = import_funcs.iter().map(|f| self.host_forward(f, &imports_trait, 0));
-            let wraps = import_funcs.iter().map(|f| self.func_wrap(f, &imports_trait, 0));
+            let forwards = import_funcs
+                .iter()
+                .map(|f| self.host_forward(f, &imports_trait, 0));
+            let wraps = import_funcs
+                .iter()
+                .map(|f| self.func_wrap(f, &imports_trait, 0));
             root_imports = quote! {
                 pub trait #imports_with_store<T>: #cr::HasData {}
                 impl<H: ?Sized, T> #imports_with_store<T> for H where H: #cr::HasData {}
@@ -468,7 +491,11 @@ impl<'r> Gen<'r> {
             TypeOwner::Interface(i) => self
                 .modules
                 .get(&i)
-                .ok_or_else(|| err(format!("bindgen!: type `{name}` of an interface outside the world")))?
+                .ok_or_else(|| {
+                    err(format!(
+                        "bindgen!: type `{name}` of an interface outside the world"
+                    ))
+                })?
                 .path
                 .clone(),
             _ => Vec::new(),
@@ -484,7 +511,10 @@ impl<'r> Gen<'r> {
             Type::String | Type::ErrorContext => false,
             Type::Id(id) => match &self.resolve.types[*id].kind {
                 TypeDefKind::Record(r) => r.fields.iter().all(|f| self.is_copy(&f.ty)),
-                TypeDefKind::Variant(v) => v.cases.iter().all(|c| c.ty.as_ref().is_none_or(|t| self.is_copy(t))),
+                TypeDefKind::Variant(v) => v
+                    .cases
+                    .iter()
+                    .all(|c| c.ty.as_ref().is_none_or(|t| self.is_copy(t))),
                 TypeDefKind::Tuple(t) => t.types.iter().all(|t| self.is_copy(t)),
                 TypeDefKind::Option(t) => self.is_copy(t),
                 TypeDefKind::Result(r) => {
@@ -616,13 +646,22 @@ impl<'r> Gen<'r> {
     }
 
     /// The definitions of interface `iface`'s types, in its module (`depth` deep).
-    fn type_defs(&self, iface: InterfaceId, depth: usize, exported: bool) -> syn::Result<TokenStream> {
+    fn type_defs(
+        &self,
+        iface: InterfaceId,
+        depth: usize,
+        exported: bool,
+    ) -> syn::Result<TokenStream> {
         let cr = cr();
         let mut out = TokenStream::new();
         for (name, id) in &self.resolve.interfaces[iface].types {
             let def = &self.resolve.types[*id];
             let rname = format_ident!("{}", camel(name));
-            let copy = if self.is_copy(&Type::Id(*id)) { quote!(, Copy) } else { quote!() };
+            let copy = if self.is_copy(&Type::Id(*id)) {
+                quote!(, Copy)
+            } else {
+                quote!()
+            };
             let tokens = match &def.kind {
                 TypeDefKind::Record(r) => {
                     let fields = r
@@ -699,7 +738,10 @@ impl<'r> Gen<'r> {
                     }
                 }
                 TypeDefKind::Type(Type::Id(other))
-                    if matches!(self.resolve.types[self.dealias(*other)].kind, TypeDefKind::Resource) =>
+                    if matches!(
+                        self.resolve.types[self.dealias(*other)].kind,
+                        TypeDefKind::Resource
+                    ) =>
                 {
                     if exported {
                         quote!(pub type #rname = #cr::ResourceAny;)
@@ -758,7 +800,9 @@ impl<'r> Gen<'r> {
                     .collect::<syn::Result<Vec<_>>>()?;
                 quote!((#(#ts,)*))
             }
-            TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => self.handle_type(*r, depth)?,
+            TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => {
+                self.handle_type(*r, depth)?
+            }
             _ => return Err(err("bindgen!: a type of this kind is not supported")),
         })
     }
@@ -780,7 +824,9 @@ impl<'r> Gen<'r> {
     /// The resource a method, static function or constructor belongs to.
     fn func_resource(f: &Function) -> Option<TypeId> {
         match f.kind {
-            FunctionKind::Constructor(r) | FunctionKind::Method(r) | FunctionKind::Static(r) => Some(r),
+            FunctionKind::Constructor(r) | FunctionKind::Method(r) | FunctionKind::Static(r) => {
+                Some(r)
+            }
             _ => None,
         }
     }
@@ -838,13 +884,22 @@ impl<'r> Gen<'r> {
     fn func_wrap(&self, f: &Function, tr: &proc_macro2::Ident, depth: usize) -> TokenStream {
         let wit = &f.name;
         let name = format_ident!("{}", Self::func_name(f));
-        let args: Vec<_> = (0..f.params.len()).map(|i| format_ident!("arg{i}")).collect();
+        let args: Vec<_> = (0..f.params.len())
+            .map(|i| format_ident!("arg{i}"))
+            .collect();
         let tys: Vec<_> = f
             .params
             .iter()
-            .map(|p| self.rust_type(&p.ty, Mode::Owned, depth).unwrap_or_default())
+            .map(|p| {
+                self.rust_type(&p.ty, Mode::Owned, depth)
+                    .unwrap_or_default()
+            })
             .collect();
-        let ret = if f.result.is_some() { quote!(Ok((r,))) } else { quote!(Ok(r)) };
+        let ret = if f.result.is_some() {
+            quote!(Ok((r,)))
+        } else {
+            quote!(Ok(r))
+        };
         quote! {
             inst.func_wrap(
                 #wit,
@@ -862,7 +917,10 @@ impl<'r> Gen<'r> {
         let params: Vec<_> = f
             .params
             .iter()
-            .map(|p| self.rust_type(&p.ty, Mode::Param, depth).unwrap_or_default())
+            .map(|p| {
+                self.rust_type(&p.ty, Mode::Param, depth)
+                    .unwrap_or_default()
+            })
             .collect();
         let results = match &f.result {
             Some(t) => {
@@ -875,22 +933,40 @@ impl<'r> Gen<'r> {
     }
 
     /// `func_NAME` and `call_NAME` for the exported function `f` stored at `func`.
-    fn call_method(&self, f: &Function, rust: &str, func: TokenStream, depth: usize) -> TokenStream {
+    fn call_method(
+        &self,
+        f: &Function,
+        rust: &str,
+        func: TokenStream,
+        depth: usize,
+    ) -> TokenStream {
         let cr = cr();
         let (params, results) = self.func_types(f, depth);
         let func_name = format_ident!("func_{}", rust);
         let call_name = format_ident!("call_{}", rust);
-        let args: Vec<_> = (0..f.params.len()).map(|i| format_ident!("arg{i}")).collect();
+        let args: Vec<_> = (0..f.params.len())
+            .map(|i| format_ident!("arg{i}"))
+            .collect();
         let arg_tys: Vec<_> = f
             .params
             .iter()
-            .map(|p| self.rust_type(&p.ty, Mode::Param, depth).unwrap_or_default())
+            .map(|p| {
+                self.rust_type(&p.ty, Mode::Param, depth)
+                    .unwrap_or_default()
+            })
             .collect();
         let (ret_ty, ret) = match &f.result {
-            Some(t) => (self.rust_type(t, Mode::Owned, depth).unwrap_or_default(), quote!(ret0)),
+            Some(t) => (
+                self.rust_type(t, Mode::Owned, depth).unwrap_or_default(),
+                quote!(ret0),
+            ),
             None => (quote!(()), quote!(())),
         };
-        let destructure = if f.result.is_some() { quote!((ret0,)) } else { quote!(()) };
+        let destructure = if f.result.is_some() {
+            quote!((ret0,))
+        } else {
+            quote!(())
+        };
         quote! {
             pub fn #func_name(&self) -> #cr::TypedFunc<#params, #results> {
                 #cr::TypedFunc::new_unchecked(#func)
@@ -984,7 +1060,11 @@ impl<'r> Gen<'r> {
         for f in &free {
             wraps.push(self.func_wrap(f, &host, depth));
         }
-        let supers = if supers.is_empty() { quote!() } else { quote!(: #(#supers)+*) };
+        let supers = if supers.is_empty() {
+            quote!()
+        } else {
+            quote!(: #(#supers)+*)
+        };
         Ok(quote! {
             #[allow(unused_imports, clippy::all)]
             use #cr::__internal::Box;

@@ -45,9 +45,13 @@ fn component_attrs(attrs: &[Attribute]) -> syn::Result<(Option<Kind>, Option<Str
 /// The component name of a field or case: its `#[component(name)]`, or its Rust name in
 /// kebab case.
 fn wit_name(attrs: &[Attribute], ident: &Ident) -> syn::Result<String> {
-    Ok(component_attrs(attrs)?
-        .1
-        .unwrap_or_else(|| ident.to_string().trim_start_matches("r#").replace('_', "-").to_lowercase()))
+    Ok(component_attrs(attrs)?.1.unwrap_or_else(|| {
+        ident
+            .to_string()
+            .trim_start_matches("r#")
+            .replace('_', "-")
+            .to_lowercase()
+    }))
 }
 
 pub fn expand(input: TokenStream, which: Which) -> syn::Result<TokenStream> {
@@ -70,9 +74,16 @@ pub fn expand(input: TokenStream, which: Which) -> syn::Result<TokenStream> {
     let body = match (kind, &input.data) {
         (Kind::Record, Data::Struct(s)) => {
             let Fields::Named(fields) = &s.fields else {
-                return Err(syn::Error::new_spanned(name, "a record is a struct with named fields"));
+                return Err(syn::Error::new_spanned(
+                    name,
+                    "a record is a struct with named fields",
+                ));
             };
-            let idents: Vec<&Ident> = fields.named.iter().map(|f| f.ident.as_ref().unwrap()).collect();
+            let idents: Vec<&Ident> = fields
+                .named
+                .iter()
+                .map(|f| f.ident.as_ref().unwrap())
+                .collect();
             let tys: Vec<&syn::Type> = fields.named.iter().map(|f| &f.ty).collect();
             let names = fields
                 .named
@@ -165,7 +176,9 @@ fn expand_cases(
         },
         Which::ComponentType => {
             let checks = payloads.iter().map(|p| match p {
-                Some(t) => quote!(Some(<#t as #cr::ComponentType>::typecheck as fn(&#cr::Type) -> bool)),
+                Some(t) => {
+                    quote!(Some(<#t as #cr::ComponentType>::typecheck as fn(&#cr::Type) -> bool))
+                }
                 None => quote!(None),
             });
             quote! {
@@ -195,13 +208,13 @@ fn expand_cases(
             }
         }
         Which::Lift => {
-            let arms = idents.iter().zip(names).zip(payloads).enumerate().map(|(i, ((id, n), p))| {
-                match p {
+            let arms = idents.iter().zip(names).zip(payloads).enumerate().map(
+                |(i, ((id, n), p))| match p {
                     Some(t) => quote!(#n => #name::#id(
                         #cr::__internal::lift_variant_payload::<#t>(payload, ty, #i)?)),
                     None => quote!(#n => #name::#id),
-                }
-            });
+                },
+            );
             let (pattern, what) = if kind == Kind::Enum {
                 (quote!(#cr::Val::Enum(label)), "enum")
             } else {
@@ -275,7 +288,11 @@ pub fn flags(input: TokenStream) -> syn::Result<TokenStream> {
             let bit = 1u32 << i;
             quote!(pub const #id: Self = Self { bits: #bit };)
         });
-        let all: u32 = if flags.len() == 32 { u32::MAX } else { (1u32 << flags.len()) - 1 };
+        let all: u32 = if flags.len() == 32 {
+            u32::MAX
+        } else {
+            (1u32 << flags.len()) - 1
+        };
         let debug_names = flags.iter().map(|(_, id)| id.to_string());
         out.extend(quote! {
             #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -67,7 +67,10 @@ fn bindings_of_a_component_that_lacks_the_exports_fail_to_load() {
     let e = json::JsonProcessor::instantiate(&mut store, &component, &linker)
         .err()
         .expect("no formatter export");
-    assert!(e.to_string().contains("example:json-tools/formatter@1.0.0"), "{e}");
+    assert!(
+        e.to_string().contains("example:json-tools/formatter@1.0.0"),
+        "{e}"
+    );
 }
 
 mod kv {
@@ -102,7 +105,10 @@ impl kv::spindle::test_kv::logging::HostLogger for KvHost {
         let line = format!("{}{msg}", logger.prefix);
         self.lines.push(line);
     }
-    fn drop(&mut self, rep: Resource<kv::spindle::test_kv::logging::Logger>) -> spindle::Result<()> {
+    fn drop(
+        &mut self,
+        rep: Resource<kv::spindle::test_kv::logging::Logger>,
+    ) -> spindle::Result<()> {
         self.table.delete(Resource::<Logger>::new_own(rep.rep()))?;
         self.dropped += 1;
         Ok(())
@@ -129,7 +135,10 @@ fn the_kv_store_guest_through_bindgen_with_host_and_guest_resources() {
         stores.call_set(&mut store, a, k, v).unwrap();
     }
     assert_eq!(stores.call_len(&mut store, a).unwrap(), 2);
-    assert_eq!(stores.call_get(&mut store, a, "a").unwrap(), Some("3".into()));
+    assert_eq!(
+        stores.call_get(&mut store, a, "a").unwrap(),
+        Some("3".into())
+    );
     assert_eq!(stores.call_get(&mut store, a, "zz").unwrap(), None);
 
     let b = stores.call_constructor(&mut store).unwrap();
@@ -271,7 +280,9 @@ fn the_plugin_guest_through_bindgen_runs_filter_and_action_hooks() {
     // Every hook is callable with its types.
     hooks.call_on_login(&mut store, "user-1").unwrap();
     hooks.call_on_cron_tick(&mut store, Some("tick")).unwrap();
-    hooks.call_on_content_deleted(&mut store, "page", "7").unwrap();
+    hooks
+        .call_on_content_deleted(&mut store, "page", "7")
+        .unwrap();
     let _ = hooks.call_render_markdown(&mut store, "# Title").unwrap();
     // A second instance of the same pre-instantiated component is independent.
     let mut store2 = Store::new(&engine, PluginHost::default());
@@ -279,4 +290,198 @@ fn the_plugin_guest_through_bindgen_runs_filter_and_action_hooks() {
     b2.raisfast_plugin_wit_plugin_hooks()
         .call_on_login(&mut store2, "user-2")
         .unwrap();
+}
+
+// ---- The derives and `flags!`, written by hand (no WIT) ----
+
+use spindle::component::{ComponentType, Lift, Lower};
+
+#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq)]
+#[component(record)]
+struct Point {
+    x: i32,
+    y: i32,
+}
+
+#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq)]
+#[component(enum)]
+enum Color {
+    #[component(name = "red")]
+    Red,
+    Green,
+    Blue,
+}
+
+#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq)]
+#[component(variant)]
+enum Shape {
+    Circle(f32),
+    Square(u32),
+    None,
+}
+
+spindle::component::flags! {
+    Perms {
+        #[component(name = "read")]
+        const READ;
+        const WRITE;
+        const EXEC;
+    }
+}
+
+/// A record with a field name that is not its Rust name.
+#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq)]
+#[component(record)]
+struct Renamed {
+    #[component(name = "x")]
+    across: i32,
+    y: i32,
+}
+
+#[test]
+fn derived_records_variants_enums_and_flags_cross_both_ways() {
+    let engine = Engine::default();
+    let mut linker = Linker::<Vec<Point>>::new(&engine);
+    linker
+        .instance("host")
+        .unwrap()
+        .func_wrap("scale", |mut store, (p, k): (Point, i32)| {
+            store.data_mut().push(p);
+            Ok((Point {
+                x: p.x * k,
+                y: p.y * k,
+            },))
+        })
+        .unwrap();
+    let component = Component::new(&engine, include_str!("components/derive.wat")).unwrap();
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+
+    let next = instance
+        .get_typed_func::<(Color,), (Color,)>(&mut store, "next-color")
+        .unwrap();
+    assert_eq!(
+        next.call(&mut store, (Color::Red,)).unwrap(),
+        (Color::Green,)
+    );
+    assert_eq!(
+        next.call(&mut store, (Color::Blue,)).unwrap(),
+        (Color::Red,)
+    );
+
+    let invert = instance
+        .get_typed_func::<(Perms,), (Perms,)>(&mut store, "invert")
+        .unwrap();
+    let (p,) = invert
+        .call(&mut store, (Perms::READ | Perms::EXEC,))
+        .unwrap();
+    assert_eq!(p, Perms::WRITE);
+    assert_eq!(!p, Perms::READ | Perms::EXEC);
+    assert_eq!(format!("{:?}", Perms::all()), "Perms(READ | WRITE | EXEC)");
+    assert!(Perms::all().contains(Perms::WRITE) && Perms::empty().is_empty());
+
+    let swap = instance
+        .get_typed_func::<(Point,), (Point,)>(&mut store, "swap")
+        .unwrap();
+    assert_eq!(
+        swap.call(&mut store, (Point { x: 1, y: -2 },)).unwrap(),
+        (Point { x: -2, y: 1 },)
+    );
+    // Field names are checked: `#[component(name)]` gives a field its component name,
+    // and the same layout under other names is refused...
+    let e = instance
+        .get_typed_func::<(Renamed,), (Point,)>(&mut store, "swap")
+        .map(|_| ());
+    assert!(e.is_ok(), "`across` is renamed `x`: {e:?}");
+    #[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq)]
+    #[component(record)]
+    struct Wrong {
+        a: i32,
+        b: i32,
+    }
+    assert!(instance
+        .get_typed_func::<(Wrong,), (Point,)>(&mut store, "swap")
+        .is_err());
+    // ... and so are enums, variants and flags of other cases.
+    assert!(instance
+        .get_typed_func::<(Perms,), (Perms,)>(&mut store, "next-color")
+        .is_err());
+    assert!(instance
+        .get_typed_func::<(Color,), (Color,)>(&mut store, "echo-shape")
+        .is_err());
+
+    let echo = instance
+        .get_typed_func::<(Shape,), (Shape,)>(&mut store, "echo-shape")
+        .unwrap();
+    for s in [Shape::Circle(1.5), Shape::Square(7), Shape::None] {
+        assert_eq!(echo.call(&mut store, (s,)).unwrap(), (s,));
+    }
+
+    // A typed host function: the guest calls it with a record and gets one back.
+    let scale = instance
+        .get_typed_func::<(Point,), (Point,)>(&mut store, "scale-by-ten")
+        .unwrap();
+    assert_eq!(
+        scale.call(&mut store, (Point { x: 3, y: 4 },)).unwrap(),
+        (Point { x: 30, y: 40 },)
+    );
+    assert_eq!(store.data().as_slice(), [Point { x: 3, y: 4 }]);
+}
+
+#[test]
+fn a_typed_host_function_of_the_wrong_type_is_refused_at_link_time() {
+    let engine = Engine::default();
+    let mut linker = Linker::<Vec<Point>>::new(&engine);
+    linker
+        .instance("host")
+        .unwrap()
+        .func_wrap("scale", |_, (p,): (Point,)| Ok((p,)))
+        .unwrap();
+    let component = Component::new(&engine, include_str!("components/derive.wat")).unwrap();
+    let mut store = Store::new(&engine, Vec::new());
+    let e = linker
+        .instantiate(&mut store, &component)
+        .expect_err("scale takes (point, s32)");
+    assert!(e.to_string().contains("host#scale"), "{e}");
+}
+
+#[test]
+fn imports_are_matched_by_semver_compatible_versions() {
+    // The component imports `t:x/api@0.2.1`; the linker defines other 0.2 versions.
+    let text = r#"(component
+      (import "t:x/api@0.2.1" (instance $api (export "f" (func (result u32)))))
+      (alias export $api "f" (func $f))
+      (core func $lowered (canon lower (func $f)))
+      (core module $M (import "h" "f" (func $f (result i32)))
+        (func (export "g") (result i32) (call $f)))
+      (core instance $m (instantiate $M (with "h" (instance (export "f" (func $lowered))))))
+      (func (export "g") (result u32) (canon lift (core func $m "g"))))"#;
+    let engine = Engine::default();
+    let component = Component::new(&engine, text).unwrap();
+    let run = |defs: &[(&str, u32)]| -> spindle::Result<u32> {
+        let mut linker = Linker::<()>::new(&engine);
+        for (name, v) in defs {
+            let v = *v;
+            linker
+                .instance(name)?
+                .func_wrap("f", move |_, (): ()| Ok((v,)))?;
+        }
+        let mut store = Store::new(&engine, ());
+        let i = linker.instantiate(&mut store, &component)?;
+        let g = i.get_typed_func::<(), (u32,)>(&mut store, "g")?;
+        Ok(g.call(&mut store, ())?.0)
+    };
+    assert_eq!(run(&[("t:x/api@0.2.1", 1)]).unwrap(), 1);
+    assert_eq!(run(&[("t:x/api@0.2.0", 2)]).unwrap(), 2);
+    assert_eq!(
+        run(&[("t:x/api@0.2.0", 2), ("t:x/api@0.2.9", 3)]).unwrap(),
+        3
+    );
+    // An exact match wins; other minor versions of 0.x and other names do not match.
+    assert_eq!(
+        run(&[("t:x/api@0.2.9", 3), ("t:x/api@0.2.1", 1)]).unwrap(),
+        1
+    );
+    assert!(run(&[("t:x/api@0.3.0", 4)]).is_err());
+    assert!(run(&[("t:x/api", 5)]).is_err());
 }

@@ -18,8 +18,8 @@ use super::func::{
 };
 use super::types::{define, substitute_func, TypeDef};
 use super::{
-    check_host_func, components_mut, unsupported, Component, Definition, ExportItem, ExportedInstance, Func,
-    HostFunc, Instance,
+    check_host_func, components_mut, unsupported, Component, Definition, ExportItem,
+    ExportedInstance, Func, HostFunc, Instance,
 };
 use crate::store::{AsContextMut, StoreContextMut};
 use crate::{Error, Extern, Result};
@@ -351,6 +351,50 @@ pub(crate) fn instantiate<T: 'static>(
     })
 }
 
+/// The linker's definition for import `name`: the one of that exact name, or else one of
+/// a semver-compatible version (WIT's rule, as wasmtime applies it: `a:b/c@0.2.1` is
+/// satisfied by `a:b/c@0.2.3` and the reverse; versions `1.x` match each other, `0.0.x`
+/// only themselves, pre-releases only themselves), the newest if several.
+pub(crate) fn linker_lookup<'l, T>(
+    linker: &'l HashMap<String, Definition<T>>,
+    name: &str,
+) -> Option<&'l Definition<T>> {
+    if let Some(d) = linker.get(name) {
+        return Some(d);
+    }
+    let (base, key) = compatible_key(name)?;
+    linker
+        .iter()
+        .filter_map(|(n, d)| {
+            let (b, k) = compatible_key(n)?;
+            (b == base && k == key).then(|| (version_of(n), d))
+        })
+        .max_by(|(a, _), (b, _)| a.cmp(b))
+        .map(|(_, d)| d)
+}
+
+/// The numbers of `name`'s `@major.minor.patch`.
+fn version_of(name: &str) -> Option<(u64, u64, u64)> {
+    let (_, v) = name.rsplit_once('@')?;
+    let mut parts = v.split('.').map(|p| p.parse::<u64>().ok());
+    Some((parts.next()??, parts.next()??, parts.next()??))
+}
+
+/// `(name without version, compatibility key)` for a versioned name whose version has a
+/// compatible range: `("a:b/c", "0.2")` for `a:b/c@0.2.1`, `("a:b/c", "1")` for `@1.4.0`.
+fn compatible_key(name: &str) -> Option<(&str, String)> {
+    let (base, v) = name.rsplit_once('@')?;
+    if v.contains(['-', '+']) {
+        return None;
+    }
+    let (major, minor, _) = version_of(name)?;
+    match (major, minor) {
+        (0, 0) => None,
+        (0, m) => Some((base, format!("0.{m}"))),
+        (m, _) => Some((base, m.to_string())),
+    }
+}
+
 /// The core modules and nested components of a component, compiled, in section order.
 pub(crate) struct Compiled {
     pub modules: Vec<crate::Module>,
@@ -635,7 +679,8 @@ fn run<'d, T: 'static>(
                     let name = i.item.name.name;
                     let item = match &imports {
                         Imports::Linker(linker) => {
-                            import(&mut store, &spaces, name, &i.item.ty, linker.get(name))?
+                            let def = linker_lookup(linker, name);
+                            import(&mut store, &spaces, name, &i.item.ty, def)?
                         }
                         Imports::Args(given) => given.get(name).cloned().ok_or_else(|| {
                             Error::msg(format!("missing instantiation argument `{name}`"))

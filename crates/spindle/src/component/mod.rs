@@ -49,11 +49,11 @@ pub use spindle_component::{FuncType, StringEncoding, Type, TypeKind, Val};
 
 pub use func::Func;
 pub(crate) use func::StoreComponents;
+pub use spindle_component_macro::{bindgen, flags, ComponentType, Lift, Lower};
 pub use typed::{
     ComponentNamedList, ComponentType, HasData, HasSelf, Lift, Lower, ResourceAny, ResultCase,
     TypedFunc,
 };
-pub use spindle_component_macro::{bindgen, flags, ComponentType, Lift, Lower};
 
 /// What the code `bindgen!` and the derives generate refers to (not a stable API).
 #[doc(hidden)]
@@ -143,13 +143,16 @@ pub(crate) fn unsupported(what: &str) -> Error {
 /// component gave it; `typecheck` (typed host functions) checks that type once, when a
 /// component is linked to it.
 pub(crate) struct HostFn<T> {
-    pub call: Box<
-        dyn Fn(StoreContextMut<'_, T>, &FuncType, &[Val], &mut [Val]) -> Result<()> + Send + Sync,
-    >,
+    pub call: Box<HostCall<T>>,
     pub typecheck: Option<fn(&FuncType) -> Result<()>>,
 }
 
 pub(crate) type HostFunc<T> = Arc<HostFn<T>>;
+
+/// How a host function is called: with the store, its type, the parameters and the
+/// result slots.
+pub(crate) type HostCall<T> =
+    dyn Fn(StoreContextMut<'_, T>, &FuncType, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
 
 /// `f` linked to an import `name` of type `ty`: an error if `f` is typed and `ty` is not
 /// its type.

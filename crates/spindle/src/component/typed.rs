@@ -399,8 +399,11 @@ pub(crate) fn typecheck_func<P: ComponentNamedList, R: ComponentNamedList>(
 
 // ---- What the derives and `flags!` call (in `__internal`) ----
 
+/// A [`ComponentType::typecheck`] as a value.
+pub type TypeCheck = fn(&Type) -> bool;
+
 /// A record type with exactly these fields, in order, each accepted by its check.
-pub fn typecheck_record(ty: &Type, fields: &[(&str, fn(&Type) -> bool)]) -> bool {
+pub fn typecheck_record(ty: &Type, fields: &[(&str, TypeCheck)]) -> bool {
     match ty.kind() {
         TypeKind::Record(fs) => {
             fs.len() == fields.len()
@@ -414,7 +417,7 @@ pub fn typecheck_record(ty: &Type, fields: &[(&str, fn(&Type) -> bool)]) -> bool
 }
 
 /// A variant type with exactly these cases, in order (`None`: a case without payload).
-pub fn typecheck_variant(ty: &Type, cases: &[(&str, Option<fn(&Type) -> bool>)]) -> bool {
+pub fn typecheck_variant(ty: &Type, cases: &[(&str, Option<TypeCheck>)]) -> bool {
     match ty.kind() {
         TypeKind::Variant(cs) => {
             cs.len() == cases.len()
@@ -453,7 +456,11 @@ pub fn lift_field<F: Lift>(fields: &mut [(String, Val)], ty: &Type, index: usize
 }
 
 /// The payload of case `index` of variant type `ty`, lifted.
-pub fn lift_variant_payload<P: Lift>(payload: Option<Box<Val>>, ty: &Type, index: usize) -> Result<P> {
+pub fn lift_variant_payload<P: Lift>(
+    payload: Option<Box<Val>>,
+    ty: &Type,
+    index: usize,
+) -> Result<P> {
     let TypeKind::Variant(cs) = ty.kind() else {
         return Err(Error::msg("not a variant type"));
     };
