@@ -42,6 +42,9 @@ Usage:
   spindle inspect --ir [--features SET] FILE
       Print the register bytecode Spindle runs, per function (lazily translated
       functions are translated for this).
+  spindle inspect --wit COMPONENT
+      Print the WIT of a component (binary or text): the world of its imports and
+      exports, with the interfaces and types they use.
   spindle --help
       Print this help.
 
@@ -487,8 +490,62 @@ fn format_result(v: &Val) -> String {
     }
 }
 
+/// `spindle inspect --wit COMPONENT`: the component's WIT (its imports and exports as a
+/// world, with the interfaces and types they use).
+fn inspect_wit(args: &[String]) -> Result<bool, Fatal> {
+    let files: Vec<&String> = args.iter().filter(|a| a.as_str() != "--wit").collect();
+    let [file] = files.as_slice() else {
+        return Err(Fatal(
+            "`spindle inspect --wit` needs exactly one FILE".into(),
+        ));
+    };
+    let raw = std::fs::read(file).map_err(|e| Fatal(format!("{file}: {e}")))?;
+    let bytes = if raw.starts_with(b"\0asm") {
+        raw
+    } else {
+        let text = String::from_utf8(raw).map_err(|_| Fatal(format!("{file}: not a component")))?;
+        let buffer =
+            wast::parser::ParseBuffer::new(&text).map_err(|e| Fatal(format!("{file}: {e}")))?;
+        let mut wat = wast::parser::parse::<wast::Wat<'_>>(&buffer)
+            .map_err(|e| Fatal(format!("{file}: {e}")))?;
+        wat.encode().map_err(|e| Fatal(format!("{file}: {e}")))?
+    };
+    // Spindle's validator first: a component it refuses gets its error, with the offset.
+    let decoded = spindle_decode::component::Component::parse(&bytes)
+        .map_err(|e| Fatal(format!("{file}: malformed component: {e}")))?;
+    if let Err(e) = spindle_validate::component::validate_component(&decoded) {
+        eprintln!("{file}: invalid component: {e}");
+        return Ok(false);
+    }
+    match wit_component::decode(&bytes) {
+        Ok(wit) => {
+            // The component's own package, then the packages of the interfaces it uses.
+            let nested: Vec<_> = wit
+                .resolve()
+                .packages
+                .iter()
+                .map(|(id, _)| id)
+                .filter(|id| *id != wit.package())
+                .collect();
+            let mut printer = wit_component::WitPrinter::default();
+            printer
+                .print(wit.resolve(), wit.package(), &nested)
+                .map_err(|e| Fatal(format!("{file}: {e:#}")))?;
+            print!("{}", printer.output);
+            Ok(true)
+        }
+        Err(e) => {
+            eprintln!("{file}: no WIT for this component: {e:#}");
+            Ok(false)
+        }
+    }
+}
+
 /// `spindle inspect --ir FILE`: the translated register bytecode, per function.
 fn inspect(args: &[String]) -> Result<bool, Fatal> {
+    if args.iter().any(|a| a == "--wit") {
+        return inspect_wit(args);
+    }
     let rest: Vec<String> = args
         .iter()
         .filter(|a| a.as_str() != "--ir")
@@ -496,7 +553,7 @@ fn inspect(args: &[String]) -> Result<bool, Fatal> {
         .collect();
     if !args.iter().any(|a| a == "--ir") {
         return Err(Fatal(
-            "`spindle inspect` needs `--ir` (the only view so far)".into(),
+            "`spindle inspect` needs `--ir` (modules) or `--wit` (components)".into(),
         ));
     }
     let Some(options) = parse_options(&rest)? else {

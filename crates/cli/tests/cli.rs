@@ -504,3 +504,27 @@ fn run_calls_a_component_function_with_wave_arguments() {
     assert_status(&o, 2);
     assert!(stderr(&o).contains("--invoke"), "{}", stderr(&o));
 }
+
+#[test]
+fn inspect_wit_prints_each_guests_wit() {
+    for name in [
+        "json-processor/json-processor",
+        "kv-store/kv-store",
+        "plugin/plugin",
+        "utf16/utf16",
+        "composed/app",
+        "composed/provider",
+        "composed/composed",
+    ] {
+        let wasm = guest(&format!("{name}.wasm"));
+        let o = spindle(&["inspect", "--wit", &wasm]);
+        assert_status(&o, 0);
+        let expected = std::fs::read_to_string(guest(&format!("{name}.wit.expected"))).unwrap();
+        assert_eq!(stdout(&o), expected, "{name}");
+    }
+    // A component that is not valid is refused by Spindle's validator, with the reason.
+    let bad = scratch("bad.wat", b"(component (export \"f\" (func 0)))");
+    let o = spindle(&["inspect", "--wit", &bad]);
+    assert_status(&o, 1);
+    assert!(stderr(&o).contains("invalid component"), "{}", stderr(&o));
+}
