@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod component_echo;
 #[cfg(feature = "spec-corpus")]
 pub mod component_suite;
 #[cfg(feature = "spec-corpus")]
