@@ -17,12 +17,14 @@ fn echo_input() -> String {
 
 /// The expected `sum` of the items `item(i)` for `i` in `0..ITEMS`.
 fn expected_sum() -> u64 {
-    (0..ITEMS as u32).map(|i| (0..8).map(|f| (i * 8 + f) as u64).sum::<u64>()).sum()
+    (0..ITEMS as u32)
+        .map(|i| (0..8).map(|f| (i * 8 + f) as u64).sum::<u64>())
+        .sum()
 }
 
 mod spindle_side {
-    use spindle::component::{Component, Lift, Linker, Lower, ResourceAny, TypedFunc};
     use spindle::component::ComponentType;
+    use spindle::component::{Component, Lift, Linker, Lower, ResourceAny, TypedFunc};
     use spindle::{Engine, Store};
 
     #[derive(ComponentType, Lift, Lower, Clone, Copy)]
@@ -40,7 +42,16 @@ mod spindle_side {
 
     pub fn item(i: u32) -> Item {
         let x = i * 8;
-        Item { a: x, b: x + 1, c: x + 2, d: x + 3, e: x + 4, f: x + 5, g: x + 6, h: x + 7 }
+        Item {
+            a: x,
+            b: x + 1,
+            c: x + 2,
+            d: x + 3,
+            e: x + 4,
+            f: x + 5,
+            g: x + 6,
+            h: x + 7,
+        }
     }
 
     pub struct Calls {
@@ -56,13 +67,19 @@ mod spindle_side {
         let engine = Engine::default();
         let component = Component::new(&engine, super::GUEST).expect("compile");
         let mut store = Store::new(&engine, ());
-        let instance = Linker::new(&engine).instantiate(&mut store, &component).expect("instantiate");
+        let instance = Linker::new(&engine)
+            .instantiate(&mut store, &component)
+            .expect("instantiate");
         Calls {
             add: instance.get_typed_func(&mut store, "add").unwrap(),
             echo: instance.get_typed_func(&mut store, "echo").unwrap(),
             sum: instance.get_typed_func(&mut store, "sum").unwrap(),
-            ctor: instance.get_typed_func(&mut store, "[constructor]counter").unwrap(),
-            inc: instance.get_typed_func(&mut store, "[method]counter.inc").unwrap(),
+            ctor: instance
+                .get_typed_func(&mut store, "[constructor]counter")
+                .unwrap(),
+            inc: instance
+                .get_typed_func(&mut store, "[method]counter.inc")
+                .unwrap(),
             store,
         }
     }
@@ -70,7 +87,9 @@ mod spindle_side {
 
 #[cfg(feature = "wasmtime")]
 mod wasmtime_side {
-    use wasmtime::component::{Component, ComponentType, Lift, Linker, Lower, ResourceAny, TypedFunc};
+    use wasmtime::component::{
+        Component, ComponentType, Lift, Linker, Lower, ResourceAny, TypedFunc,
+    };
     use wasmtime::{Config, Engine, Store};
 
     #[derive(ComponentType, Lift, Lower, Clone, Copy)]
@@ -88,7 +107,16 @@ mod wasmtime_side {
 
     pub fn item(i: u32) -> Item {
         let x = i * 8;
-        Item { a: x, b: x + 1, c: x + 2, d: x + 3, e: x + 4, f: x + 5, g: x + 6, h: x + 7 }
+        Item {
+            a: x,
+            b: x + 1,
+            c: x + 2,
+            d: x + 3,
+            e: x + 4,
+            f: x + 5,
+            g: x + 6,
+            h: x + 7,
+        }
     }
 
     pub struct Calls {
@@ -109,13 +137,19 @@ mod wasmtime_side {
         let engine = Engine::new(&config).expect("engine");
         let component = Component::new(&engine, super::GUEST).expect("compile");
         let mut store = Store::new(&engine, ());
-        let instance = Linker::new(&engine).instantiate(&mut store, &component).expect("instantiate");
+        let instance = Linker::new(&engine)
+            .instantiate(&mut store, &component)
+            .expect("instantiate");
         Calls {
             add: instance.get_typed_func(&mut store, "add").unwrap(),
             echo: instance.get_typed_func(&mut store, "echo").unwrap(),
             sum: instance.get_typed_func(&mut store, "sum").unwrap(),
-            ctor: instance.get_typed_func(&mut store, "[constructor]counter").unwrap(),
-            inc: instance.get_typed_func(&mut store, "[method]counter.inc").unwrap(),
+            ctor: instance
+                .get_typed_func(&mut store, "[constructor]counter")
+                .unwrap(),
+            inc: instance
+                .get_typed_func(&mut store, "[method]counter.inc")
+                .unwrap(),
             store,
         }
     }
@@ -123,62 +157,73 @@ mod wasmtime_side {
 
 /// The four calls on one runtime; each checks its result once before it is timed.
 macro_rules! bench_runtime {
-    ($c:expr, $name:expr, $calls:expr, $item:path, $post:expr) => {{
+    ($c:expr, $name:expr, $calls:expr, $item:path) => {{
         let mut k = $calls;
-        let post: bool = $post;
         let input: &'static str = Box::leak(echo_input().into_boxed_str());
-        let items: &'static [_] = Box::leak((0..ITEMS as u32).map($item).collect::<Vec<_>>().into_boxed_slice());
+        let items: &'static [_] = Box::leak(
+            (0..ITEMS as u32)
+                .map($item)
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+        );
 
         assert_eq!(k.add.call(&mut k.store, (40, 2)).unwrap(), (42,));
-        if post { k.add.post_return(&mut k.store).unwrap(); }
-        $c.benchmark_group("component/add").bench_function($name, |b| {
-            b.iter(|| {
-                let r = k.add.call(&mut k.store, (black_box(40), black_box(2))).unwrap();
-                if post { k.add.post_return(&mut k.store).unwrap(); }
-                r
-            })
-        });
+        $c.benchmark_group("component/add")
+            .bench_function($name, |b| {
+                b.iter(|| {
+                    let r = k
+                        .add
+                        .call(&mut k.store, (black_box(40), black_box(2)))
+                        .unwrap();
+                    r
+                })
+            });
 
         assert_eq!(k.echo.call(&mut k.store, (input,)).unwrap().0, input);
-        if post { k.echo.post_return(&mut k.store).unwrap(); }
-        $c.benchmark_group("component/echo-1KiB").bench_function($name, |b| {
-            b.iter(|| {
-                let r = k.echo.call(&mut k.store, (black_box(input),)).unwrap();
-                if post { k.echo.post_return(&mut k.store).unwrap(); }
-                r
-            })
-        });
+        $c.benchmark_group("component/echo-1KiB")
+            .bench_function($name, |b| {
+                b.iter(|| {
+                    let r = k.echo.call(&mut k.store, (black_box(input),)).unwrap();
+                    r
+                })
+            });
 
-        assert_eq!(k.sum.call(&mut k.store, (items,)).unwrap(), (expected_sum(),));
-        if post { k.sum.post_return(&mut k.store).unwrap(); }
-        $c.benchmark_group("component/sum-1000x8").bench_function($name, |b| {
-            b.iter(|| {
-                let r = k.sum.call(&mut k.store, (black_box(items),)).unwrap();
-                if post { k.sum.post_return(&mut k.store).unwrap(); }
-                r
-            })
-        });
+        assert_eq!(
+            k.sum.call(&mut k.store, (items,)).unwrap(),
+            (expected_sum(),)
+        );
+        $c.benchmark_group("component/sum-1000x8")
+            .bench_function($name, |b| {
+                b.iter(|| {
+                    let r = k.sum.call(&mut k.store, (black_box(items),)).unwrap();
+                    r
+                })
+            });
 
-        $c.benchmark_group("component/resource-new-method-drop").bench_function($name, |b| {
-            b.iter(|| {
-                let (r,) = k.ctor.call(&mut k.store, ()).unwrap();
-                if post { k.ctor.post_return(&mut k.store).unwrap(); }
-                let (n,) = k.inc.call(&mut k.store, (r,)).unwrap();
-                if post { k.inc.post_return(&mut k.store).unwrap(); }
-                r.resource_drop(&mut k.store).unwrap();
-                assert_eq!(n, 1);
-                n
-            })
-        });
+        $c.benchmark_group("component/resource-new-method-drop")
+            .bench_function($name, |b| {
+                b.iter(|| {
+                    let (r,) = k.ctor.call(&mut k.store, ()).unwrap();
+                    let (n,) = k.inc.call(&mut k.store, (r,)).unwrap();
+                    r.resource_drop(&mut k.store).unwrap();
+                    assert_eq!(n, 1);
+                    n
+                })
+            });
     }};
 }
 
 fn components(c: &mut Criterion) {
-    bench_runtime!(c, "spindle", spindle_side::setup(), spindle_side::item, false);
+    bench_runtime!(c, "spindle", spindle_side::setup(), spindle_side::item);
     #[cfg(feature = "wasmtime")]
     {
-        bench_runtime!(c, "pulley", wasmtime_side::setup(true), wasmtime_side::item, true);
-        bench_runtime!(c, "cranelift", wasmtime_side::setup(false), wasmtime_side::item, true);
+        bench_runtime!(c, "pulley", wasmtime_side::setup(true), wasmtime_side::item);
+        bench_runtime!(
+            c,
+            "cranelift",
+            wasmtime_side::setup(false),
+            wasmtime_side::item
+        );
     }
 }
 

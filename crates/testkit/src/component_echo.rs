@@ -343,11 +343,11 @@ impl TypeText {
         let named = |this: &mut TypeText, body: String| {
             let n = this.count;
             this.count += 1;
-            let _ = write!(this.defs, "(type $t{n}' {body})\n");
+            let _ = writeln!(this.defs, "(type $t{n}' {body})");
             if this.in_instance_type {
-                let _ = write!(this.defs, "(export \"t{n}\" (type $t{n} (eq $t{n}')))\n");
+                let _ = writeln!(this.defs, "(export \"t{n}\" (type $t{n} (eq $t{n}')))");
             } else {
-                let _ = write!(this.defs, "(export $t{n} \"t{n}\" (type $t{n}'))\n");
+                let _ = writeln!(this.defs, "(export $t{n} \"t{n}\" (type $t{n}'))");
             }
             format!("$t{n}")
         };
