@@ -91,6 +91,7 @@ pub fn expand(input: TokenStream, which: Which) -> syn::Result<TokenStream> {
                 .map(|f| wit_name(&f.attrs, f.ident.as_ref().unwrap()))
                 .collect::<syn::Result<Vec<_>>>()?;
             let indices = 0..idents.len();
+            let count = idents.len();
             match which {
                 Which::ComponentType => quote! {
                     impl #cr::ComponentType for #name {
@@ -101,28 +102,80 @@ pub fn expand(input: TokenStream, which: Which) -> syn::Result<TokenStream> {
                         }
                     }
                 },
-                Which::Lower => quote! {
-                    impl #cr::Lower for #name {
-                        fn to_val(&self) -> #cr::Val {
-                            #cr::Val::Record(::std::vec![
-                                #( (::std::string::String::from(#names), #cr::Lower::to_val(&self.#idents)) ),*
-                            ])
-                        }
-                    }
-                },
-                Which::Lift => quote! {
-                    impl #cr::Lift for #name {
-                        fn from_val(v: #cr::Val, ty: &#cr::Type) -> ::spindle::Result<Self> {
-                            match v {
-                                #cr::Val::Record(mut fields) => Ok(#name {
-                                    #( #idents: #cr::__internal::lift_field::<#tys>(&mut fields, ty, #indices)? ),*
-                                }),
-                                other => Err(::spindle::Error::msg(::std::format!(
-                                    "component value {other:?} is not a record"))),
+                Which::Lower => {
+                    let indices2 = indices.clone();
+                    let indices3 = indices.clone();
+                    quote! {
+                        impl #cr::Lower for #name {
+                            fn to_val(&self) -> #cr::Val {
+                                #cr::Val::Record(::std::vec![
+                                    #( (::std::string::String::from(#names), #cr::Lower::to_val(&self.#idents)) ),*
+                                ])
+                            }
+                            fn lower_flat(
+                                &self,
+                                cx: &mut #cr::__internal::AbiCx<'_>,
+                                ty: &#cr::Type,
+                                out: &mut ::std::vec::Vec<#cr::__internal::CoreVal>,
+                            ) -> ::core::result::Result<(), #cr::__internal::AbiTrap> {
+                                let fields = #cr::__internal::record_fields(ty, #count)?;
+                                #( #cr::Lower::lower_flat(&self.#idents, cx, &fields[#indices2].ty, out)?; )*
+                                Ok(())
+                            }
+                            fn store(
+                                &self,
+                                cx: &mut #cr::__internal::AbiCx<'_>,
+                                ty: &#cr::Type,
+                                ptr: u32,
+                            ) -> ::core::result::Result<(), #cr::__internal::AbiTrap> {
+                                let fields = #cr::__internal::record_fields(ty, #count)?;
+                                let offsets = &ty.layout().field_offsets;
+                                #( #cr::Lower::store(&self.#idents, cx, &fields[#indices3].ty, ptr + offsets[#indices3])?; )*
+                                Ok(())
                             }
                         }
                     }
-                },
+                }
+                Which::Lift => {
+                    let indices2 = indices.clone();
+                    let indices3 = indices.clone();
+                    quote! {
+                        impl #cr::Lift for #name {
+                            fn from_val(v: #cr::Val, ty: &#cr::Type) -> ::spindle::Result<Self> {
+                                match v {
+                                    #cr::Val::Record(mut fields) => Ok(#name {
+                                        #( #idents: #cr::__internal::lift_field::<#tys>(&mut fields, ty, #indices)? ),*
+                                    }),
+                                    other => Err(::spindle::Error::msg(::std::format!(
+                                        "component value {other:?} is not a record"))),
+                                }
+                            }
+                            fn lift_flat(
+                                cx: &mut #cr::__internal::AbiCx<'_>,
+                                ty: &#cr::Type,
+                                src: &mut #cr::__internal::FlatIter<'_>,
+                            ) -> ::spindle::Result<Self> {
+                                let fields = #cr::__internal::record_fields(ty, #count)
+                                    .map_err(#cr::__internal::abi_trap)?;
+                                Ok(#name {
+                                    #( #idents: <#tys as #cr::Lift>::lift_flat(cx, &fields[#indices2].ty, src)? ),*
+                                })
+                            }
+                            fn load(
+                                cx: &mut #cr::__internal::AbiCx<'_>,
+                                ty: &#cr::Type,
+                                ptr: u32,
+                            ) -> ::spindle::Result<Self> {
+                                let fields = #cr::__internal::record_fields(ty, #count)
+                                    .map_err(#cr::__internal::abi_trap)?;
+                                let offsets = &ty.layout().field_offsets;
+                                Ok(#name {
+                                    #( #idents: <#tys as #cr::Lift>::load(cx, &fields[#indices3].ty, ptr + offsets[#indices3])? ),*
+                                })
+                            }
+                        }
+                    }
+                }
             }
         }
         (Kind::Variant | Kind::Enum, Data::Enum(e)) => {

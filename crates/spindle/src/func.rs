@@ -106,6 +106,34 @@ impl Func {
         Ok(())
     }
 
+    /// Calls the function with core numbers (what the canonical ABI passes), checked
+    /// against its type; no values are converted or allocated on the way.
+    #[cfg(feature = "component")]
+    pub(crate) fn call_numbers(
+        &self,
+        mut store: impl AsContextMut,
+        params: &[ExecVal],
+        results: &mut [ExecVal],
+    ) -> Result<()> {
+        let s = store.as_context_mut().inner;
+        let index = self.index(s.id);
+        let ty = s.registry.get(s.funcs[index as usize].ty());
+        if params.len() != ty.params.len()
+            || results.len() != ty.results.len()
+            || !params
+                .iter()
+                .zip(&ty.params)
+                .all(|(v, t)| s.val_matches(v, *t))
+        {
+            return Err(Error::msg(format!(
+                "the core function has type {ty}, not the one its canonical options imply"
+            )));
+        }
+        let r = spindle_exec::call(s, index, params, results);
+        resume_panic(s);
+        r.map_err(|t| from_trap(s.id, t))
+    }
+
     /// Like [`Func::call`], but when the store's fuel runs out, or a host function the Wasm
     /// code calls returns an error, the call is suspended, not unwound: add fuel and
     /// [`ResumableInvocation::resume`] it, or give the host function's results to

@@ -56,7 +56,8 @@ fn to_val(v: &Value) -> Val {
 }
 
 fn pad() -> Val {
-    Val::Tuple(vec![Val::U8(0); 17])
+    let eight = || Val::Tuple(vec![Val::U8(0); 8]);
+    Val::Tuple(vec![eight(), eight(), Val::U8(0)])
 }
 
 /// Calls `echo` (at the root, or in the exported instance `a`) of `text` with `value`.
@@ -202,4 +203,88 @@ fn count_kinds(ty: &Ty, kinds: &mut std::collections::BTreeMap<&'static str, usi
     }
     kinds.entry("depth4").or_default();
     walk(ty, 0, kinds);
+}
+
+// ---- The typed API over the same echo components ----
+
+use spindle::component::{ComponentType, Lift, Lower};
+
+type Pad = (
+    (u8, u8, u8, u8, u8, u8, u8, u8),
+    (u8, u8, u8, u8, u8, u8, u8, u8),
+    u8,
+);
+
+fn typed_echo<T>(engine: &Engine, ty: &Ty, value: T)
+where
+    T: ComponentType + Lift + Lower + Clone + PartialEq + std::fmt::Debug + 'static,
+{
+    for enc in ENCODINGS {
+        for text in [echo_text(ty, enc), composed_text(ty, enc, "utf16")] {
+            let component = Component::new(engine, &text).unwrap();
+            let mut store = Store::new(engine, ());
+            let instance = Linker::new(engine)
+                .instantiate(&mut store, &component)
+                .unwrap();
+            let f = instance
+                .get_typed_func::<(T, Pad), (T,)>(&mut store, "echo")
+                .unwrap_or_else(|e| panic!("{ty:?}: {e:#}"));
+            let (got,) = f.call(&mut store, (value.clone(), Pad::default())).unwrap();
+            assert_eq!(got, value, "{ty:?} in {enc}");
+        }
+    }
+}
+
+#[derive(ComponentType, Lift, Lower, Clone, Debug, PartialEq)]
+#[component(record)]
+struct Rec {
+    a0: u32,
+    a1: String,
+    a2: Vec<(u8, char)>,
+}
+
+#[test]
+fn typed_values_round_trip_through_the_same_echo_components() {
+    let engine = Engine::default();
+    let s = || Box::new(Ty::String);
+    typed_echo(&engine, &Ty::String, "héllo 中 😀 ÿ".to_string());
+    typed_echo(
+        &engine,
+        &Ty::List(s()),
+        vec!["a".to_string(), String::new(), "中😀".into()],
+    );
+    typed_echo(
+        &engine,
+        &Ty::List(Box::new(Ty::Tuple(vec![Ty::U8, Ty::String]))),
+        vec![(1u8, "x".to_string()), (255, "ÿé".into())],
+    );
+    typed_echo(&engine, &Ty::Option(s()), Some("some".to_string()));
+    typed_echo(&engine, &Ty::Option(s()), None::<String>);
+    let result = Ty::Result(Some(s()), Some(Box::new(Ty::U32)));
+    typed_echo(&engine, &result, Ok::<String, u32>("ok".into()));
+    typed_echo(&engine, &result, Err::<String, u32>(7));
+    typed_echo(
+        &engine,
+        &Ty::Tuple(vec![Ty::U64, Ty::F32, Ty::Char, Ty::Bool, Ty::S16]),
+        (u64::MAX, -1.5f32, '😀', true, -3i16),
+    );
+    typed_echo(
+        &engine,
+        &Ty::List(Box::new(Ty::List(Box::new(Ty::U16)))),
+        vec![vec![1u16, 2], vec![], vec![65535]],
+    );
+    typed_echo(
+        &engine,
+        &Ty::Record(vec![
+            Ty::U32,
+            Ty::String,
+            Ty::List(Box::new(Ty::Tuple(vec![Ty::U8, Ty::Char]))),
+        ]),
+        Rec {
+            a0: 42,
+            a1: "rec 中".into(),
+            a2: vec![(1, 'a'), (2, '😀')],
+        },
+    );
+    typed_echo(&engine, &Ty::F64, -1.25e-300f64);
 }

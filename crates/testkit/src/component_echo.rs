@@ -1,6 +1,6 @@
 //! Echo components for canonical-ABI round trips: a generated component value type `T`
 //! (every kind of value type, nested to depth 4), a value of it, and the text of a
-//! component exporting `echo: func(x: T, pad: tuple<u8 x 17>) -> T` that hands `x` back.
+//! component exporting `echo: func(x: T, pad: P) -> T` that hands `x` back (`P`: 17 bytes).
 //!
 //! The echo needs no type-specific core code: the 17 pad bytes push the parameters past
 //! the 16 flat values a call may pass directly, so they arrive in linear memory as the
@@ -412,8 +412,9 @@ impl TypeText {
     }
 }
 
-/// The pad parameter's type: 17 flat values, so the parameters always spill to memory.
-pub const PAD: &str = "(tuple u8 u8 u8 u8 u8 u8 u8 u8 u8 u8 u8 u8 u8 u8 u8 u8 u8)";
+/// The pad parameter's type: 17 flat values (17 bytes), so the parameters always spill to
+/// memory. Nested in tuples of at most 8, so typed APIs can spell it.
+pub const PAD: &str = "(tuple (tuple u8 u8 u8 u8 u8 u8 u8 u8) (tuple u8 u8 u8 u8 u8 u8 u8 u8) u8)";
 
 /// A bump allocator `realloc` (and the memory it allocates in).
 const ALLOCATOR: &str = r#"

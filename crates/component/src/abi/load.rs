@@ -127,7 +127,7 @@ pub(crate) fn load_list_from_range<M: Memory + ?Sized, R: Resources + ?Sized>(
 }
 
 /// `load` after its (asserted) checks: `ptr` is aligned and `ty` fits in memory there.
-pub(crate) fn load_valid<M: Memory + ?Sized, R: Resources + ?Sized>(
+pub fn load_valid<M: Memory + ?Sized, R: Resources + ?Sized>(
     cx: &mut Cx<'_, M, R>,
     ty: &Type,
     ptr: u32,

@@ -25,8 +25,10 @@ mod string;
 pub use flat::{lift_flat, lower_flat, lower_flat_into, FlatIter, FlatSource};
 pub use func::{lift_args, lift_results, lower_args, lower_results};
 pub use load::load;
+pub use load::load_valid;
 pub use store::store;
-pub use string::{MAX_STRING_BYTE_LENGTH, UTF16_TAG};
+pub use store::store_valid;
+pub use string::{load_string, store_str, MAX_STRING_BYTE_LENGTH, UTF16_TAG};
 
 /// A guest's linear memory and its `realloc` export, as the caller provides them.
 ///
@@ -198,7 +200,7 @@ pub(crate) fn check_align(ptr: u32, align: u32) -> Result<(), Trap> {
 }
 
 /// Both checks of a pointer: aligned, and `len` bytes in bounds.
-pub(crate) fn check_range<M: Memory + ?Sized>(
+pub fn check_range<M: Memory + ?Sized>(
     mem: &M,
     ptr: u32,
     align: u32,

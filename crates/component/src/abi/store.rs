@@ -95,7 +95,7 @@ pub(crate) fn store_list_into_range<M: Memory + ?Sized, R: Resources + ?Sized>(
 }
 
 /// `store` after its (asserted) checks: `ptr` is aligned and `ty` fits in memory there.
-pub(crate) fn store_valid<M: Memory + ?Sized, R: Resources + ?Sized>(
+pub fn store_valid<M: Memory + ?Sized, R: Resources + ?Sized>(
     cx: &mut Cx<'_, M, R>,
     val: &Val,
     ty: &Type,

@@ -15,7 +15,7 @@ pub const UTF16_TAG: u32 = 1 << 31;
 
 /// `load_string_from_range`: decodes the string at `ptr` with `tagged_code_units` in the
 /// options' encoding. Traps on misalignment, out-of-bounds and invalid encodings.
-pub(crate) fn load_string<M: Memory + ?Sized, R: Resources + ?Sized>(
+pub fn load_string<M: Memory + ?Sized, R: Resources + ?Sized>(
     cx: &mut Cx<'_, M, R>,
     ptr: u32,
     tagged_code_units: u32,
@@ -262,11 +262,28 @@ pub(crate) fn store_string_into_range<M: Memory + ?Sized, R: Resources + ?Sized>
     cx: &mut Cx<'_, M, R>,
     s: &StringVal,
 ) -> Result<(u32, u32), Trap> {
-    let text = s.as_str();
     let (src_encoding, tagged) = match s.origin() {
         Some(o) => (o.encoding, u64::from(o.tagged_code_units)),
-        None => (StringEncoding::Utf8, text.len() as u64),
+        None => (StringEncoding::Utf8, s.as_str().len() as u64),
     };
+    store_text(cx, s.as_str(), src_encoding, tagged)
+}
+
+/// Allocates and writes a host string (UTF-8) in the options' encoding: the pointer and
+/// the (tagged) code-unit count (what lowering a `string` gives).
+pub fn store_str<M: Memory + ?Sized, R: Resources + ?Sized>(
+    cx: &mut Cx<'_, M, R>,
+    text: &str,
+) -> Result<(u32, u32), Trap> {
+    store_text(cx, text, StringEncoding::Utf8, text.len() as u64)
+}
+
+fn store_text<M: Memory + ?Sized, R: Resources + ?Sized>(
+    cx: &mut Cx<'_, M, R>,
+    text: &str,
+    src_encoding: StringEncoding,
+    tagged: u64,
+) -> Result<(u32, u32), Trap> {
     let tag = u64::from(UTF16_TAG);
     let (src_simple, units) = match src_encoding {
         StringEncoding::Utf8 => (Dst::Utf8, tagged),

@@ -9,6 +9,9 @@ use spindle_component::{
     Trap as AbiTrap, Val,
 };
 
+use spindle_exec::Val as ExecVal;
+
+use super::typed::AbiCx;
 use super::{components_mut, components_of, ExportedInstance, HostFunc};
 use crate::store::{check_store, AsContextMut, StoreContextMut};
 use crate::{Caller, Error, Memory, Result};
@@ -246,6 +249,24 @@ pub(crate) fn call_lifted<C: AsContextMut>(
             params.len()
         )));
     }
+    call_lifted_with(
+        store,
+        f,
+        |cx| lower_args(cx, &f.ty, params).map_err(trap),
+        |cx, flat| lift_results(cx, &f.ty, flat).map_err(trap),
+    )
+}
+
+/// Calls a lifted function: `lower` gives the core arguments (lowering into the callee's
+/// memory through the context), `lift` makes the results of the core results. The
+/// handle bookkeeping, `post-return` and failure paths are here, whatever the values'
+/// representation (dynamic [`Val`]s, or typed Rust values).
+pub(crate) fn call_lifted_with<C: AsContextMut, Out>(
+    store: &mut C,
+    f: &LiftedFunc,
+    lower: impl FnOnce(&mut AbiCx<'_>) -> Result<Vec<CoreVal>>,
+    lift: impl FnOnce(&mut AbiCx<'_>, &[CoreVal]) -> Result<Out>,
+) -> Result<Out> {
     // `flatten_functype`'s result count for a lift, without building the list.
     let core_results = if f.ty.results_spilled() {
         1
@@ -259,25 +280,45 @@ pub(crate) fn call_lifted<C: AsContextMut>(
         let mut handles = InstanceHandles::take(store.as_context_mut().inner, f.table)?;
         let lowered = {
             let mut memory = GuestMemory::new(store, &f.options);
-            let mut cx = Cx::new(&mut memory, options, &mut handles);
-            lower_args(&mut cx, &f.ty, params)
+            let mem: &mut dyn spindle_component::Memory = &mut memory;
+            let res: &mut dyn Resources = &mut handles;
+            let mut cx = Cx::new(mem, options, res);
+            lower(&mut cx)
         };
         handles.put_back(store.as_context_mut().inner);
-        lowered.map_err(trap)?
+        lowered?
     };
-    let args: Vec<crate::Val> = args.into_iter().map(to_core).collect();
-    let mut core_results = vec![crate::Val::I32(0); core_results];
-    if let Err(e) = f.core.call(&mut *store, &args, &mut core_results) {
+    // At most 16 flat arguments and 1 flat result: on the stack.
+    let mut arg_buf = [ExecVal::I32(0); 17];
+    let args: &[ExecVal] = if args.len() <= arg_buf.len() {
+        for (slot, v) in arg_buf.iter_mut().zip(&args) {
+            *slot = to_exec(*v);
+        }
+        &arg_buf[..args.len()]
+    } else {
+        return Err(Error::msg("more core arguments than a lifted call passes"));
+    };
+    let mut result_buf = [ExecVal::I32(0); 1];
+    let core_results = result_buf
+        .get_mut(..core_results)
+        .ok_or_else(|| Error::msg("more core results than a lifted call returns"))?;
+    if let Err(e) = f.core.call_numbers(&mut *store, args, core_results) {
         abandon(store.as_context_mut().inner, f.table);
         return Err(e);
     }
-    let flat: Vec<CoreVal> = core_results.iter().map(from_core).collect::<Result<_>>()?;
+    let mut flat_buf = [CoreVal::I32(0); 1];
+    for (slot, v) in flat_buf.iter_mut().zip(core_results.iter()) {
+        *slot = from_exec(v)?;
+    }
+    let flat = &flat_buf[..core_results.len()];
     let out = {
         let mut handles = InstanceHandles::take(store.as_context_mut().inner, f.table)?;
         let lifted = {
             let mut memory = GuestMemory::new(store, &f.options);
-            let mut cx = Cx::new(&mut memory, options, &mut handles);
-            lift_results(&mut cx, &f.ty, &flat)
+            let mem: &mut dyn spindle_component::Memory = &mut memory;
+            let res: &mut dyn Resources = &mut handles;
+            let mut cx = Cx::new(mem, options, res);
+            lift(&mut cx, flat)
         };
         // The borrows the call received must all have been dropped.
         let ended = handles.table.end_call_as_callee();
@@ -285,14 +326,37 @@ pub(crate) fn call_lifted<C: AsContextMut>(
             handles.table.abandon_call();
         }
         handles.put_back(store.as_context_mut().inner);
-        let out = lifted.map_err(trap)?;
+        let out = lifted?;
         ended.map_err(trap)?;
         out
     };
     if let Some(post) = f.options.post_return {
-        post.call(&mut *store, &core_results, &mut [])?;
+        post.call_numbers(&mut *store, core_results, &mut [])?;
     }
     Ok(out)
+}
+
+fn to_exec(v: CoreVal) -> ExecVal {
+    match v {
+        CoreVal::I32(x) => ExecVal::I32(x),
+        CoreVal::I64(x) => ExecVal::I64(x),
+        CoreVal::F32(x) => ExecVal::F32(x),
+        CoreVal::F64(x) => ExecVal::F64(x),
+    }
+}
+
+fn from_exec(v: &ExecVal) -> Result<CoreVal> {
+    Ok(match *v {
+        ExecVal::I32(x) => CoreVal::I32(x),
+        ExecVal::I64(x) => CoreVal::I64(x),
+        ExecVal::F32(x) => CoreVal::F32(x),
+        ExecVal::F64(x) => CoreVal::F64(x),
+        ref other => {
+            return Err(Error::msg(format!(
+                "a core result of a component call is not a number: {other:?}"
+            )))
+        }
+    })
 }
 
 /// What a `canon lower` calls.

@@ -59,9 +59,10 @@ pub use typed::{
 #[doc(hidden)]
 pub mod __internal {
     pub use super::typed::{
-        lift_field, lift_flags, lift_variant_payload, typecheck_enum, typecheck_flags,
-        typecheck_record, typecheck_variant, LiftList, LowerList,
+        abi_trap, lift_field, lift_flags, lift_variant_payload, record_fields, typecheck_enum,
+        typecheck_flags, typecheck_record, typecheck_variant, AbiCx, LiftList, LowerList,
     };
+    pub use spindle_component::{CoreVal, FlatIter, Trap as AbiTrap};
     pub use std::boxed::Box;
     pub use std::string::String;
     pub use std::vec::Vec;

@@ -12,7 +12,11 @@
 
 use std::marker::PhantomData;
 
-use spindle_component::{FuncType, ResourceId, Type, TypeKind, Val};
+use spindle_component::abi::{self as abi, FlatSource};
+use spindle_component::{
+    CoreType, CoreVal, Cx, FlatIter, FuncType, Memory as AbiMemory, ResourceId, Resources,
+    Trap as AbiTrap, Type, TypeKind, Val,
+};
 
 use super::{components_of as components_of_store, Func};
 use crate::store::AsContextMut;
@@ -24,17 +28,99 @@ pub trait ComponentType {
     fn typecheck(ty: &Type) -> bool;
 }
 
+/// The canonical ABI's context as typed lifting and lowering see it: the guest's memory
+/// and `realloc`, the options, the handle hooks.
+#[doc(hidden)]
+pub type AbiCx<'a> = Cx<'a, dyn AbiMemory + 'a, dyn Resources + 'a>;
+
+/// A canonical ABI trap as the embedder's error.
+pub fn abi_trap(t: AbiTrap) -> Error {
+    Error::msg(format!("canonical ABI: {t}"))
+}
+
 /// A Rust value that can be passed to a component (lowered).
+///
+/// Besides [`Lower::to_val`], the hidden methods lower straight into core values or guest
+/// memory (no [`Val`] built); their defaults go through `to_val`, and the common types
+/// (numbers, strings, lists, records, tuples) implement them directly.
 pub trait Lower: ComponentType {
     /// The value as a component value.
     fn to_val(&self) -> Val;
+
+    /// `lower_flat`: appends the core values of `self` as a `ty`.
+    #[doc(hidden)]
+    fn lower_flat(
+        &self,
+        cx: &mut AbiCx<'_>,
+        ty: &Type,
+        out: &mut Vec<CoreVal>,
+    ) -> Result<(), AbiTrap> {
+        abi::lower_flat_into(cx, &self.to_val(), ty, out)
+    }
+
+    /// `store` at `ptr`, whose range (`ty`'s size and alignment) has been checked.
+    #[doc(hidden)]
+    fn store(&self, cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<(), AbiTrap> {
+        abi::store_valid(cx, &self.to_val(), ty, ptr)
+    }
 }
 
 /// A Rust value that can be received from a component (lifted).
+///
+/// As with [`Lower`], the hidden methods lift straight from core values or memory; their
+/// defaults go through [`Lift::from_val`].
 pub trait Lift: ComponentType + Sized {
     /// The value from a component value `v` of type `ty` (a type [`ComponentType::typecheck`]
     /// accepted).
     fn from_val(v: Val, ty: &Type) -> Result<Self>;
+
+    /// `lift_flat`: a `ty` from core values.
+    #[doc(hidden)]
+    fn lift_flat(cx: &mut AbiCx<'_>, ty: &Type, src: &mut FlatIter<'_>) -> Result<Self> {
+        let v = abi::lift_flat(cx, ty, src).map_err(abi_trap)?;
+        Self::from_val(v, ty)
+    }
+
+    /// `load` from `ptr`, whose range has been checked.
+    #[doc(hidden)]
+    fn load(cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
+        let v = abi::load_valid(cx, ty, ptr).map_err(abi_trap)?;
+        Self::from_val(v, ty)
+    }
+}
+
+fn kind_mismatch(ty: &Type) -> AbiTrap {
+    AbiTrap::TypeMismatch {
+        expected: format!("{ty}"),
+    }
+}
+
+/// The `N` bytes at `ptr` (in range by the caller's check; an error, never a panic, if not).
+fn read_bytes<const N: usize>(cx: &AbiCx<'_>, ptr: u32) -> Result<[u8; N], AbiTrap> {
+    cx.memory
+        .bytes()
+        .get(ptr as usize..ptr as usize + N)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(AbiTrap::OutOfBounds { ptr, len: N as u64 })
+}
+
+fn write_bytes(cx: &mut AbiCx<'_>, ptr: u32, bytes: &[u8]) -> Result<(), AbiTrap> {
+    cx.memory
+        .bytes_mut()
+        .get_mut(ptr as usize..ptr as usize + bytes.len())
+        .ok_or(AbiTrap::OutOfBounds {
+            ptr,
+            len: bytes.len() as u64,
+        })?
+        .copy_from_slice(bytes);
+    Ok(())
+}
+
+fn next_i32(src: &mut FlatIter<'_>) -> Result<i32, AbiTrap> {
+    match src.next(CoreType::I32)? {
+        CoreVal::I32(x) => Ok(x),
+        _ => Err(AbiTrap::FlatMismatch),
+    }
 }
 
 fn mismatch<T: ?Sized>(v: &Val) -> Error {
@@ -45,7 +131,9 @@ fn mismatch<T: ?Sized>(v: &Val) -> Error {
 }
 
 macro_rules! primitive {
-    ($($t:ty => $kind:ident),* $(,)?) => { $(
+    ($($t:ty => $kind:ident, $core:ident, $n:literal,
+        |$x:ident| $to_core:expr, |$c:ident| $from_core:expr,
+        |$b:ident| $from_bytes:expr);* $(;)?) => { $(
         impl ComponentType for $t {
             fn typecheck(ty: &Type) -> bool {
                 matches!(ty.kind(), TypeKind::$kind)
@@ -55,6 +143,22 @@ macro_rules! primitive {
             fn to_val(&self) -> Val {
                 Val::$kind(*self)
             }
+            fn lower_flat(&self, _: &mut AbiCx<'_>, ty: &Type, out: &mut Vec<CoreVal>) -> Result<(), AbiTrap> {
+                if !matches!(ty.kind(), TypeKind::$kind) {
+                    return Err(kind_mismatch(ty));
+                }
+                let $x = *self;
+                out.push(CoreVal::$core($to_core));
+                Ok(())
+            }
+            fn store(&self, cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<(), AbiTrap> {
+                if !matches!(ty.kind(), TypeKind::$kind) {
+                    return Err(kind_mismatch(ty));
+                }
+                let $x = *self;
+                let $c = $to_core;
+                write_bytes(cx, ptr, &$c.to_le_bytes()[..$n])
+            }
         }
         impl Lift for $t {
             fn from_val(v: Val, _: &Type) -> Result<Self> {
@@ -63,23 +167,43 @@ macro_rules! primitive {
                     other => Err(mismatch::<$t>(&other)),
                 }
             }
+            fn lift_flat(_: &mut AbiCx<'_>, ty: &Type, src: &mut FlatIter<'_>) -> Result<Self> {
+                if !matches!(ty.kind(), TypeKind::$kind) {
+                    return Err(abi_trap(kind_mismatch(ty)));
+                }
+                match src.next(CoreType::$core).map_err(abi_trap)? {
+                    CoreVal::$core($c) => $from_core,
+                    _ => Err(abi_trap(AbiTrap::FlatMismatch)),
+                }
+            }
+            fn load(cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
+                if !matches!(ty.kind(), TypeKind::$kind) {
+                    return Err(abi_trap(kind_mismatch(ty)));
+                }
+                let $b = read_bytes::<$n>(cx, ptr).map_err(abi_trap)?;
+                $from_bytes
+            }
         }
     )* };
 }
 
+fn char_of(i: u32) -> Result<char> {
+    char::from_u32(i).ok_or_else(|| abi_trap(AbiTrap::InvalidChar(i)))
+}
+
 primitive!(
-    bool => Bool,
-    i8 => S8,
-    u8 => U8,
-    i16 => S16,
-    u16 => U16,
-    i32 => S32,
-    u32 => U32,
-    i64 => S64,
-    u64 => U64,
-    f32 => F32,
-    f64 => F64,
-    char => Char,
+    bool => Bool, I32, 1, |x| i32::from(x), |c| Ok(c != 0), |b| Ok(b[0] != 0);
+    i8 => S8, I32, 1, |x| i32::from(x), |c| Ok(c as i8), |b| Ok(b[0] as i8);
+    u8 => U8, I32, 1, |x| i32::from(x), |c| Ok(c as u8), |b| Ok(b[0]);
+    i16 => S16, I32, 2, |x| i32::from(x), |c| Ok(c as i16), |b| Ok(i16::from_le_bytes(b));
+    u16 => U16, I32, 2, |x| i32::from(x), |c| Ok(c as u16), |b| Ok(u16::from_le_bytes(b));
+    i32 => S32, I32, 4, |x| x, |c| Ok(c), |b| Ok(i32::from_le_bytes(b));
+    u32 => U32, I32, 4, |x| x as i32, |c| Ok(c as u32), |b| Ok(u32::from_le_bytes(b));
+    i64 => S64, I64, 8, |x| x, |c| Ok(c), |b| Ok(i64::from_le_bytes(b));
+    u64 => U64, I64, 8, |x| x as i64, |c| Ok(c as u64), |b| Ok(u64::from_le_bytes(b));
+    f32 => F32, F32, 4, |x| x.to_bits(), |c| Ok(f32::from_bits(c)), |b| Ok(f32::from_le_bytes(b));
+    f64 => F64, F64, 8, |x| x.to_bits(), |c| Ok(f64::from_bits(c)), |b| Ok(f64::from_le_bytes(b));
+    char => Char, I32, 4, |x| u32::from(x) as i32, |c| char_of(c as u32), |b| char_of(u32::from_le_bytes(b));
 );
 
 impl<T: ComponentType + ?Sized> ComponentType for &T {
@@ -90,6 +214,17 @@ impl<T: ComponentType + ?Sized> ComponentType for &T {
 impl<T: Lower + ?Sized> Lower for &T {
     fn to_val(&self) -> Val {
         (**self).to_val()
+    }
+    fn lower_flat(
+        &self,
+        cx: &mut AbiCx<'_>,
+        ty: &Type,
+        out: &mut Vec<CoreVal>,
+    ) -> Result<(), AbiTrap> {
+        (**self).lower_flat(cx, ty, out)
+    }
+    fn store(&self, cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<(), AbiTrap> {
+        (**self).store(cx, ty, ptr)
     }
 }
 
@@ -118,6 +253,28 @@ impl Lower for str {
     fn to_val(&self) -> Val {
         Val::string(self)
     }
+    fn lower_flat(
+        &self,
+        cx: &mut AbiCx<'_>,
+        ty: &Type,
+        out: &mut Vec<CoreVal>,
+    ) -> Result<(), AbiTrap> {
+        if !matches!(ty.kind(), TypeKind::String) {
+            return Err(kind_mismatch(ty));
+        }
+        let (ptr, len) = abi::store_str(cx, self)?;
+        out.push(CoreVal::I32(ptr as i32));
+        out.push(CoreVal::I32(len as i32));
+        Ok(())
+    }
+    fn store(&self, cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<(), AbiTrap> {
+        if !matches!(ty.kind(), TypeKind::String) {
+            return Err(kind_mismatch(ty));
+        }
+        let (p, len) = abi::store_str(cx, self)?;
+        write_bytes(cx, ptr, &p.to_le_bytes())?;
+        write_bytes(cx, ptr + 4, &len.to_le_bytes())
+    }
 }
 
 impl ComponentType for String {
@@ -129,6 +286,17 @@ impl Lower for String {
     fn to_val(&self) -> Val {
         Val::string(self.as_str())
     }
+    fn lower_flat(
+        &self,
+        cx: &mut AbiCx<'_>,
+        ty: &Type,
+        out: &mut Vec<CoreVal>,
+    ) -> Result<(), AbiTrap> {
+        self.as_str().lower_flat(cx, ty, out)
+    }
+    fn store(&self, cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<(), AbiTrap> {
+        self.as_str().store(cx, ty, ptr)
+    }
 }
 impl Lift for String {
     fn from_val(v: Val, _: &Type) -> Result<Self> {
@@ -136,6 +304,26 @@ impl Lift for String {
             Val::String(s) => Ok(s.into_string()),
             other => Err(mismatch::<String>(&other)),
         }
+    }
+    fn lift_flat(cx: &mut AbiCx<'_>, ty: &Type, src: &mut FlatIter<'_>) -> Result<Self> {
+        if !matches!(ty.kind(), TypeKind::String) {
+            return Err(abi_trap(kind_mismatch(ty)));
+        }
+        let ptr = next_i32(src).map_err(abi_trap)? as u32;
+        let len = next_i32(src).map_err(abi_trap)? as u32;
+        Ok(abi::load_string(cx, ptr, len)
+            .map_err(abi_trap)?
+            .into_string())
+    }
+    fn load(cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
+        if !matches!(ty.kind(), TypeKind::String) {
+            return Err(abi_trap(kind_mismatch(ty)));
+        }
+        let p = u32::from_le_bytes(read_bytes(cx, ptr).map_err(abi_trap)?);
+        let len = u32::from_le_bytes(read_bytes(cx, ptr + 4).map_err(abi_trap)?);
+        Ok(abi::load_string(cx, p, len)
+            .map_err(abi_trap)?
+            .into_string())
     }
 }
 
@@ -156,6 +344,39 @@ impl<T: Lower> Lower for [T] {
     fn to_val(&self) -> Val {
         Val::List(self.iter().map(T::to_val).collect())
     }
+    fn lower_flat(
+        &self,
+        cx: &mut AbiCx<'_>,
+        ty: &Type,
+        out: &mut Vec<CoreVal>,
+    ) -> Result<(), AbiTrap> {
+        let (ptr, len) = store_list(self, cx, ty)?;
+        out.push(CoreVal::I32(ptr as i32));
+        out.push(CoreVal::I32(len as i32));
+        Ok(())
+    }
+    fn store(&self, cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<(), AbiTrap> {
+        let (p, len) = store_list(self, cx, ty)?;
+        write_bytes(cx, ptr, &p.to_le_bytes())?;
+        write_bytes(cx, ptr + 4, &len.to_le_bytes())
+    }
+}
+
+/// `store_list_into_range`: the elements in a block from `realloc`; its pointer and length.
+fn store_list<T: Lower>(items: &[T], cx: &mut AbiCx<'_>, ty: &Type) -> Result<(u32, u32), AbiTrap> {
+    let TypeKind::List(elem) = ty.kind() else {
+        return Err(kind_mismatch(ty));
+    };
+    let l = elem.layout();
+    let byte_length = items.len() as u64 * u64::from(l.size);
+    let len = u32::try_from(items.len()).map_err(|_| AbiTrap::ListTooLong { byte_length })?;
+    let size = u32::try_from(byte_length).map_err(|_| AbiTrap::ListTooLong { byte_length })?;
+    let ptr = cx.memory.realloc(0, 0, l.align, size)?;
+    abi::check_range(cx.memory, ptr, l.align, byte_length)?;
+    for (i, item) in items.iter().enumerate() {
+        item.store(cx, elem, ptr + i as u32 * l.size)?;
+    }
+    Ok((ptr, len))
 }
 
 impl<T: ComponentType> ComponentType for Vec<T> {
@@ -167,6 +388,17 @@ impl<T: Lower> Lower for Vec<T> {
     fn to_val(&self) -> Val {
         self.as_slice().to_val()
     }
+    fn lower_flat(
+        &self,
+        cx: &mut AbiCx<'_>,
+        ty: &Type,
+        out: &mut Vec<CoreVal>,
+    ) -> Result<(), AbiTrap> {
+        self.as_slice().lower_flat(cx, ty, out)
+    }
+    fn store(&self, cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<(), AbiTrap> {
+        self.as_slice().store(cx, ty, ptr)
+    }
 }
 impl<T: Lift> Lift for Vec<T> {
     fn from_val(v: Val, ty: &Type) -> Result<Self> {
@@ -176,6 +408,35 @@ impl<T: Lift> Lift for Vec<T> {
             other => Err(mismatch::<Self>(&other)),
         }
     }
+    fn lift_flat(cx: &mut AbiCx<'_>, ty: &Type, src: &mut FlatIter<'_>) -> Result<Self> {
+        if !matches!(ty.kind(), TypeKind::List(_)) {
+            return Err(abi_trap(kind_mismatch(ty)));
+        }
+        let ptr = next_i32(src).map_err(abi_trap)? as u32;
+        let len = next_i32(src).map_err(abi_trap)? as u32;
+        load_list(cx, ty, ptr, len)
+    }
+    fn load(cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
+        if !matches!(ty.kind(), TypeKind::List(_)) {
+            return Err(abi_trap(kind_mismatch(ty)));
+        }
+        let p = u32::from_le_bytes(read_bytes(cx, ptr).map_err(abi_trap)?);
+        let len = u32::from_le_bytes(read_bytes(cx, ptr + 4).map_err(abi_trap)?);
+        load_list(cx, ty, p, len)
+    }
+}
+
+/// `load_list_from_range`: `len` elements of list type `ty` at `ptr`.
+fn load_list<T: Lift>(cx: &mut AbiCx<'_>, ty: &Type, ptr: u32, len: u32) -> Result<Vec<T>> {
+    let TypeKind::List(elem) = ty.kind() else {
+        return Err(abi_trap(kind_mismatch(ty)));
+    };
+    let l = elem.layout();
+    let byte_length = u64::from(len) * u64::from(l.size);
+    abi::check_range(cx.memory, ptr, l.align, byte_length).map_err(abi_trap)?;
+    (0..len)
+        .map(|i| T::load(cx, elem, ptr + i * l.size))
+        .collect()
 }
 
 impl<T: ComponentType> ComponentType for Option<T> {
@@ -186,6 +447,18 @@ impl<T: ComponentType> ComponentType for Option<T> {
 impl<T: Lower> Lower for Option<T> {
     fn to_val(&self) -> Val {
         Val::Option(self.as_ref().map(|v| Box::new(v.to_val())))
+    }
+    fn store(&self, cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<(), AbiTrap> {
+        let TypeKind::Option(some) = ty.kind() else {
+            return Err(kind_mismatch(ty));
+        };
+        match self {
+            None => write_bytes(cx, ptr, &[0]),
+            Some(v) => {
+                write_bytes(cx, ptr, &[1])?;
+                v.store(cx, some, ptr + ty.layout().payload_offset)
+            }
+        }
     }
 }
 impl<T: Lift> Lift for Option<T> {
@@ -198,6 +471,19 @@ impl<T: Lift> Lift for Option<T> {
             other => Err(mismatch::<Self>(&other)),
         }
     }
+    fn load(cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
+        let TypeKind::Option(some) = ty.kind() else {
+            return Err(abi_trap(kind_mismatch(ty)));
+        };
+        match read_bytes::<1>(cx, ptr).map_err(abi_trap)?[0] {
+            0 => Ok(None),
+            1 => Ok(Some(T::load(cx, some, ptr + ty.layout().payload_offset)?)),
+            d => Err(abi_trap(AbiTrap::InvalidDiscriminant {
+                index: u32::from(d),
+                cases: 2,
+            })),
+        }
+    }
 }
 
 /// A payload of a `result` case: a value, or `()` for a case without one.
@@ -208,9 +494,19 @@ pub trait ResultCase: Sized {
     fn case_to_val(&self) -> Option<Box<Val>>;
     #[doc(hidden)]
     fn case_from_val(v: Option<Box<Val>>, ty: Option<&Type>) -> Result<Self>;
+    #[doc(hidden)]
+    fn case_store(&self, cx: &mut AbiCx<'_>, ty: Option<&Type>, ptr: u32) -> Result<(), AbiTrap>;
+    #[doc(hidden)]
+    fn case_load(cx: &mut AbiCx<'_>, ty: Option<&Type>, ptr: u32) -> Result<Self>;
 }
 
 impl ResultCase for () {
+    fn case_store(&self, _: &mut AbiCx<'_>, _: Option<&Type>, _: u32) -> Result<(), AbiTrap> {
+        Ok(())
+    }
+    fn case_load(_: &mut AbiCx<'_>, _: Option<&Type>, _: u32) -> Result<Self> {
+        Ok(())
+    }
     fn typecheck_case(ty: Option<&Type>) -> bool {
         ty.is_none()
     }
@@ -223,6 +519,18 @@ impl ResultCase for () {
 }
 
 impl<T: Lift + Lower> ResultCase for T {
+    fn case_store(&self, cx: &mut AbiCx<'_>, ty: Option<&Type>, ptr: u32) -> Result<(), AbiTrap> {
+        match ty {
+            Some(t) => self.store(cx, t, ptr),
+            None => Err(AbiTrap::FlatMismatch),
+        }
+    }
+    fn case_load(cx: &mut AbiCx<'_>, ty: Option<&Type>, ptr: u32) -> Result<Self> {
+        match ty {
+            Some(t) => T::load(cx, t, ptr),
+            None => Err(abi_trap(AbiTrap::FlatMismatch)),
+        }
+    }
     fn typecheck_case(ty: Option<&Type>) -> bool {
         ty.is_some_and(T::typecheck)
     }
@@ -250,6 +558,22 @@ impl<T: ResultCase, E: ResultCase> Lower for std::result::Result<T, E> {
             Err(e) => Err(e.case_to_val()),
         })
     }
+    fn store(&self, cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<(), AbiTrap> {
+        let TypeKind::Result { ok, err } = ty.kind() else {
+            return Err(kind_mismatch(ty));
+        };
+        let payload = ptr + ty.layout().payload_offset;
+        match self {
+            Ok(v) => {
+                write_bytes(cx, ptr, &[0])?;
+                v.case_store(cx, ok.as_ref(), payload)
+            }
+            Err(e) => {
+                write_bytes(cx, ptr, &[1])?;
+                e.case_store(cx, err.as_ref(), payload)
+            }
+        }
+    }
 }
 impl<T: ResultCase, E: ResultCase> Lift for std::result::Result<T, E> {
     fn from_val(v: Val, ty: &Type) -> Result<Self> {
@@ -260,6 +584,20 @@ impl<T: ResultCase, E: ResultCase> Lift for std::result::Result<T, E> {
             Val::Result(Ok(v)) => Ok(Ok(T::case_from_val(v, ok.as_ref())?)),
             Val::Result(Err(e)) => Ok(Err(E::case_from_val(e, err.as_ref())?)),
             other => Err(mismatch::<Self>(&other)),
+        }
+    }
+    fn load(cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
+        let TypeKind::Result { ok, err } = ty.kind() else {
+            return Err(abi_trap(kind_mismatch(ty)));
+        };
+        let payload = ptr + ty.layout().payload_offset;
+        match read_bytes::<1>(cx, ptr).map_err(abi_trap)?[0] {
+            0 => Ok(Ok(T::case_load(cx, ok.as_ref(), payload)?)),
+            1 => Ok(Err(E::case_load(cx, err.as_ref(), payload)?)),
+            d => Err(abi_trap(AbiTrap::InvalidDiscriminant {
+                index: u32::from(d),
+                cases: 2,
+            })),
         }
     }
 }
@@ -275,12 +613,37 @@ pub trait ComponentNamedList {
 #[doc(hidden)]
 pub trait LowerList {
     fn lower_list(&self) -> Vec<Val>;
+    /// The core values of the list as the tuple type `tuple`: flat, or when `spilled`,
+    /// stored at `out_ptr` (results) or in a block from `realloc` whose pointer is the one
+    /// core value (arguments).
+    fn lower_typed(
+        &self,
+        cx: &mut AbiCx<'_>,
+        tuple: &Type,
+        spilled: bool,
+        out_ptr: Option<u32>,
+    ) -> Result<Vec<CoreVal>, AbiTrap>;
 }
 
 /// Parameters or results that lift.
 #[doc(hidden)]
 pub trait LiftList: Sized {
     fn lift_list<'t>(vals: Vec<Val>, types: impl Iterator<Item = &'t Type>) -> Result<Self>;
+    /// The list from core values as the tuple type `tuple` (when `spilled`, the first core
+    /// value is the pointer to it in memory).
+    fn lift_typed(
+        cx: &mut AbiCx<'_>,
+        tuple: &Type,
+        spilled: bool,
+        src: &mut FlatIter<'_>,
+    ) -> Result<Self>;
+}
+
+fn tuple_types(tuple: &Type) -> &[Type] {
+    match tuple.kind() {
+        TypeKind::Tuple(ts) => ts,
+        _ => &[],
+    }
 }
 
 macro_rules! lists {
@@ -293,14 +656,50 @@ macro_rules! lists {
                 it.next().is_none()
             }
         }
-        #[allow(non_snake_case, unused_variables, unused_mut, clippy::unused_unit)]
+        #[allow(non_snake_case, unused_variables, unused_mut, unused_assignments, clippy::unused_unit)]
         impl<$($n: Lower),*> LowerList for ($($n,)*) {
             fn lower_list(&self) -> Vec<Val> {
                 let ($($n,)*) = self;
                 vec![$($n.to_val()),*]
             }
+            fn lower_typed(
+                &self,
+                cx: &mut AbiCx<'_>,
+                tuple: &Type,
+                spilled: bool,
+                out_ptr: Option<u32>,
+            ) -> Result<Vec<CoreVal>, AbiTrap> {
+                let ($($n,)*) = self;
+                let types = tuple_types(tuple);
+                let mut out = Vec::new();
+                let mut i = 0;
+                if spilled {
+                    let l = tuple.layout();
+                    let ptr = match out_ptr {
+                        Some(p) => p,
+                        None => {
+                            let p = cx.memory.realloc(0, 0, l.align, l.size)?;
+                            out.push(CoreVal::I32(p as i32));
+                            p
+                        }
+                    };
+                    abi::check_range(cx.memory, ptr, l.align, u64::from(l.size))?;
+                    $(
+                        let t = types.get(i).ok_or(AbiTrap::FlatMismatch)?;
+                        $n.store(cx, t, ptr + l.field_offsets[i])?;
+                        i += 1;
+                    )*
+                } else {
+                    $(
+                        let t = types.get(i).ok_or(AbiTrap::FlatMismatch)?;
+                        $n.lower_flat(cx, t, &mut out)?;
+                        i += 1;
+                    )*
+                }
+                Ok(out)
+            }
         }
-        #[allow(non_snake_case, unused_variables, unused_mut, clippy::unused_unit)]
+        #[allow(non_snake_case, unused_variables, unused_mut, unused_assignments, clippy::unused_unit)]
         impl<$($n: Lift),*> LiftList for ($($n,)*) {
             fn lift_list<'t>(vals: Vec<Val>, types: impl Iterator<Item = &'t Type>) -> Result<Self> {
                 let mut it = vals.into_iter().zip(types);
@@ -309,6 +708,30 @@ macro_rules! lists {
                     $n::from_val(v, t)?
                 }; )*
                 Ok(($($n,)*))
+            }
+            fn lift_typed(cx: &mut AbiCx<'_>, tuple: &Type, spilled: bool, src: &mut FlatIter<'_>) -> Result<Self> {
+                let types = tuple_types(tuple);
+                let mut i = 0;
+                if spilled {
+                    let l = tuple.layout();
+                    let ptr = next_i32(src).map_err(abi_trap)? as u32;
+                    abi::check_range(cx.memory, ptr, l.align, u64::from(l.size)).map_err(abi_trap)?;
+                    $( let $n = {
+                        let t = types.get(i).ok_or_else(|| abi_trap(AbiTrap::FlatMismatch))?;
+                        let v = $n::load(cx, t, ptr + l.field_offsets[i])?;
+                        i += 1;
+                        v
+                    }; )*
+                    Ok(($($n,)*))
+                } else {
+                    $( let $n = {
+                        let t = types.get(i).ok_or_else(|| abi_trap(AbiTrap::FlatMismatch))?;
+                        let v = $n::lift_flat(cx, t, src)?;
+                        i += 1;
+                        v
+                    }; )*
+                    Ok(($($n,)*))
+                }
             }
         }
     )* };
@@ -349,19 +772,56 @@ macro_rules! tuples {
                 }
             }
         }
-        #[allow(non_snake_case)]
+        #[allow(non_snake_case, unused_assignments)]
         impl<$($n: Lower),+> Lower for ($($n,)+) {
             fn to_val(&self) -> Val {
                 Val::Tuple(self.lower_list())
             }
+            fn lower_flat(&self, cx: &mut AbiCx<'_>, ty: &Type, out: &mut Vec<CoreVal>) -> Result<(), AbiTrap> {
+                let TypeKind::Tuple(ts) = ty.kind() else { return Err(kind_mismatch(ty)) };
+                let ($($n,)+) = self;
+                let mut i = 0;
+                $( $n.lower_flat(cx, ts.get(i).ok_or_else(|| kind_mismatch(ty))?, out)?; i += 1; )+
+                Ok(())
+            }
+            fn store(&self, cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<(), AbiTrap> {
+                let TypeKind::Tuple(ts) = ty.kind() else { return Err(kind_mismatch(ty)) };
+                let offsets = &ty.layout().field_offsets;
+                let ($($n,)+) = self;
+                let mut i = 0;
+                $( $n.store(cx, ts.get(i).ok_or_else(|| kind_mismatch(ty))?, ptr + offsets[i])?; i += 1; )+
+                Ok(())
+            }
         }
-        #[allow(non_snake_case)]
+        #[allow(non_snake_case, unused_assignments)]
         impl<$($n: Lift),+> Lift for ($($n,)+) {
             fn from_val(v: Val, ty: &Type) -> Result<Self> {
                 match (v, ty.kind()) {
                     (Val::Tuple(vs), TypeKind::Tuple(ts)) => Self::lift_list(vs, ts.iter()),
                     (other, _) => Err(mismatch::<Self>(&other)),
                 }
+            }
+            fn lift_flat(cx: &mut AbiCx<'_>, ty: &Type, src: &mut FlatIter<'_>) -> Result<Self> {
+                let TypeKind::Tuple(ts) = ty.kind() else { return Err(abi_trap(kind_mismatch(ty))) };
+                let mut i = 0;
+                $( let $n = {
+                    let t = ts.get(i).ok_or_else(|| abi_trap(kind_mismatch(ty)))?;
+                    i += 1;
+                    $n::lift_flat(cx, t, src)?
+                }; )+
+                Ok(($($n,)+))
+            }
+            fn load(cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
+                let TypeKind::Tuple(ts) = ty.kind() else { return Err(abi_trap(kind_mismatch(ty))) };
+                let offsets = ty.layout().field_offsets.clone();
+                let mut i = 0;
+                $( let $n = {
+                    let t = ts.get(i).ok_or_else(|| abi_trap(kind_mismatch(ty)))?;
+                    let v = $n::load(cx, t, ptr + offsets[i])?;
+                    i += 1;
+                    v
+                }; )+
+                Ok(($($n,)+))
             }
         }
     )* };
@@ -442,6 +902,14 @@ pub fn typecheck_enum(ty: &Type, labels: &[&str]) -> bool {
 /// A flags type with exactly these labels, in order.
 pub fn typecheck_flags(ty: &Type, labels: &[&str]) -> bool {
     matches!(ty.kind(), TypeKind::Flags(ls) if ls.iter().map(String::as_str).eq(labels.iter().copied()))
+}
+
+/// The fields of record type `ty`, which has `count` of them.
+pub fn record_fields(ty: &Type, count: usize) -> Result<&[spindle_component::Field], AbiTrap> {
+    match ty.kind() {
+        TypeKind::Record(fs) if fs.len() == count => Ok(fs),
+        _ => Err(kind_mismatch(ty)),
+    }
 }
 
 /// Field `index` of record value `fields` (of record type `ty`), lifted.
@@ -643,8 +1111,24 @@ where
         R: LiftList,
     {
         let f = self.func.lifted(store.as_context_mut().inner);
-        let out = super::func::call_lifted(&mut store, &f, &params.lower_list())?;
-        R::lift_list(out, f.ty.results().iter())
+        let ty = &f.ty;
+        super::func::call_lifted_with(
+            &mut store,
+            &f,
+            |cx| {
+                params
+                    .lower_typed(cx, ty.params_tuple(), ty.params_spilled(), None)
+                    .map_err(abi_trap)
+            },
+            |cx, flat| {
+                let mut src = FlatIter::new(flat);
+                let out = R::lift_typed(cx, ty.results_tuple(), ty.results_spilled(), &mut src)?;
+                if !src.rest().is_empty() {
+                    return Err(abi_trap(AbiTrap::FlatMismatch));
+                }
+                Ok(out)
+            },
+        )
     }
 
     /// wasmtime's second step of a call; nothing is left to do here (see
