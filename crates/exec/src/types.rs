@@ -77,7 +77,8 @@ const REC_LOCAL: u32 = 1 << 31;
 #[derive(Default, Debug)]
 struct Registry {
     /// The signature of each id (empty for struct and array types).
-    types: Vec<FuncType>,
+    /// Shared, so that hot paths ([`TypeRegistry::get_arc`]) take a reference, not a copy.
+    types: Vec<Arc<FuncType>>,
     /// The declared supertype of each id.
     supers: Vec<Option<u32>>,
     /// The abstract heap type each id is a kind of (`func`, `struct` or `array`).
@@ -124,7 +125,7 @@ impl Registry {
         self.layouts.extend(layouts);
         for t in &key {
             self.types
-                .push(signature(&map_sub(t, &mut |x| engine_id(x))));
+                .push(Arc::new(signature(&map_sub(t, &mut |x| engine_id(x)))));
             self.supers
                 .push(t.supertypes.first().map(|&x| engine_id(x)));
             self.kinds.push(match t.composite {
@@ -335,6 +336,11 @@ impl TypeRegistry {
     /// The signature of the type with id `id` (empty for struct and array types), its
     /// concrete reference types naming engine ids.
     pub fn get(&self, id: u32) -> FuncType {
+        (*self.get_arc(id)).clone()
+    }
+
+    /// [`TypeRegistry::get`] without copying the signature (what calls use).
+    pub fn get_arc(&self, id: u32) -> Arc<FuncType> {
         let r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         r.types[id as usize].clone()
     }

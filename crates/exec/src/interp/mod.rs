@@ -434,7 +434,7 @@ fn finish(
     store.frames.truncate(entry_depth);
     store.stack_top = saved_top;
     r?;
-    let fty = store.registry.get(ty);
+    let fty = store.registry.get_arc(ty);
     for (slot, v) in results.iter_mut().zip(read_all_cells(
         &store.stack,
         entry_base,
@@ -455,7 +455,7 @@ fn call_inner(
 ) -> Result<Option<Suspension>, Trap> {
     // Every entry point checks the arguments here: their types decide the register layout
     // (a `v128` takes two), so a wrong one would misplace the others.
-    let ty = store.registry.get(store.funcs[func as usize].ty());
+    let ty = store.registry.get_arc(store.funcs[func as usize].ty());
     if args.len() != ty.params.len()
         || results.len() != ty.results.len()
         || !args

@@ -39,6 +39,9 @@ pub(crate) struct CanonOptions {
 pub(crate) struct LiftedFunc {
     pub core: crate::Func,
     pub ty: FuncType,
+    /// Whether any parameter or result holds a handle (else lifting and lowering never
+    /// look at resource owners).
+    pub has_handles: bool,
     pub options: CanonOptions,
     pub table: u32,
 }
@@ -94,7 +97,7 @@ pub struct StoreComponents {
     pub(crate) funcs: Vec<Arc<LiftedFunc>>,
     pub(crate) instances: Vec<ExportedInstance>,
     /// `None` while a lift or lower has the table out (see [`InstanceHandles::take`]).
-    pub(crate) tables: Vec<Option<HandleTable>>,
+    pub(crate) tables: Vec<Option<Box<HandleTable>>>,
     /// Shared, so a lift or lower holds the owners without copying them (a new resource
     /// type copies the list only while one is in flight).
     pub(crate) resources: Arc<Vec<StoreResource>>,
@@ -106,9 +109,11 @@ pub struct StoreComponents {
 /// each resource type its owner (a borrow lowered into the instance that defines the
 /// resource passes the representation itself, as the specification says).
 struct InstanceHandles {
-    table: HandleTable,
+    /// Boxed: taking it out and putting it back moves a pointer.
+    table: Box<HandleTable>,
     instance: u32,
-    resources: Arc<Vec<StoreResource>>,
+    /// The resource owners, when the values may hold handles.
+    resources: Option<Arc<Vec<StoreResource>>>,
 }
 
 impl InstanceHandles {
@@ -118,12 +123,21 @@ impl InstanceHandles {
     /// back into it) finds the table out and traps, as the specification's `may_leave`
     /// and `may_enter` rules make it.
     fn take(s: &mut spindle_exec::Store, instance: u32) -> Result<InstanceHandles> {
+        Self::take_for(s, instance, true)
+    }
+
+    /// [`InstanceHandles::take`] for values that hold handles only if `handles`.
+    fn take_for(
+        s: &mut spindle_exec::Store,
+        instance: u32,
+        handles: bool,
+    ) -> Result<InstanceHandles> {
         let c = components_mut(s);
         let table = c.tables[instance as usize].take().ok_or_else(reentered)?;
         Ok(InstanceHandles {
             table,
             instance,
-            resources: c.resources.clone(),
+            resources: handles.then(|| c.resources.clone()),
         })
     }
 
@@ -152,7 +166,12 @@ impl Resources for InstanceHandles {
         self.table.lower_own(resource, rep)
     }
     fn lower_borrow(&mut self, resource: ResourceId, rep: u32) -> Result<u32, AbiTrap> {
-        if self.resources.get(resource as usize).map(|r| r.owner) == Some(self.instance) {
+        let owner = self
+            .resources
+            .as_ref()
+            .and_then(|r| r.get(resource as usize))
+            .map(|r| r.owner);
+        if owner == Some(self.instance) {
             return Ok(rep);
         }
         self.table.lower_borrow(resource, rep)
@@ -236,6 +255,22 @@ impl Func {
     }
 }
 
+/// Whether a value of `ty` may hold a handle.
+pub(crate) fn has_handles(ty: &spindle_component::Type) -> bool {
+    use spindle_component::TypeKind as K;
+    match ty.kind() {
+        K::Own(_) | K::Borrow(_) => true,
+        K::List(t) | K::FixedList(t, _) | K::Option(t) => has_handles(t),
+        K::Record(fs) => fs.iter().any(|f| has_handles(&f.ty)),
+        K::Tuple(ts) => ts.iter().any(has_handles),
+        K::Variant(cs) => cs.iter().any(|c| c.ty.as_ref().is_some_and(has_handles)),
+        K::Result { ok, err } => {
+            ok.as_ref().is_some_and(has_handles) || err.as_ref().is_some_and(has_handles)
+        }
+        _ => false,
+    }
+}
+
 /// Calls a lifted function with `params` (of its parameter types) and returns its results.
 pub(crate) fn call_lifted<C: AsContextMut>(
     store: &mut C,
@@ -277,7 +312,8 @@ pub(crate) fn call_lifted_with<C: AsContextMut, Out>(
         string_encoding: f.options.encoding,
     };
     let args = {
-        let mut handles = InstanceHandles::take(store.as_context_mut().inner, f.table)?;
+        let mut handles =
+            InstanceHandles::take_for(store.as_context_mut().inner, f.table, f.has_handles)?;
         let lowered = {
             let mut memory = GuestMemory::new(store, &f.options);
             let mem: &mut dyn spindle_component::Memory = &mut memory;
@@ -302,7 +338,9 @@ pub(crate) fn call_lifted_with<C: AsContextMut, Out>(
     let core_results = result_buf
         .get_mut(..core_results)
         .ok_or_else(|| Error::msg("more core results than a lifted call returns"))?;
-    if let Err(e) = f.core.call_numbers(&mut *store, args, core_results) {
+    // The validator matched the core function's type against the flattened component
+    // type, and `args` follow that type.
+    if let Err(e) = f.core.call_numbers_trusted(&mut *store, args, core_results) {
         abandon(store.as_context_mut().inner, f.table);
         return Err(e);
     }
@@ -312,7 +350,8 @@ pub(crate) fn call_lifted_with<C: AsContextMut, Out>(
     }
     let flat = &flat_buf[..core_results.len()];
     let out = {
-        let mut handles = InstanceHandles::take(store.as_context_mut().inner, f.table)?;
+        let mut handles =
+            InstanceHandles::take_for(store.as_context_mut().inner, f.table, f.has_handles)?;
         let lifted = {
             let mut memory = GuestMemory::new(store, &f.options);
             let mem: &mut dyn spindle_component::Memory = &mut memory;
@@ -331,7 +370,8 @@ pub(crate) fn call_lifted_with<C: AsContextMut, Out>(
         out
     };
     if let Some(post) = f.options.post_return {
-        post.call_numbers(&mut *store, core_results, &mut [])?;
+        // Validated to take the core results.
+        post.call_numbers_trusted(&mut *store, core_results, &mut [])?;
     }
     Ok(out)
 }
@@ -513,21 +553,22 @@ impl<C: AsContextMut> spindle_component::Memory for GuestMemory<'_, C> {
                 "the canonical options have no `realloc`".into(),
             ));
         };
-        let mut out = [crate::Val::I32(0)];
+        let mut out = [ExecVal::I32(0)];
+        // The validator checked `realloc`'s type: (i32 i32 i32 i32) -> i32.
         realloc
-            .call(
+            .call_numbers_trusted(
                 &mut *self.store,
                 &[
-                    crate::Val::I32(old_ptr as i32),
-                    crate::Val::I32(old_size as i32),
-                    crate::Val::I32(align as i32),
-                    crate::Val::I32(new_size as i32),
+                    ExecVal::I32(old_ptr as i32),
+                    ExecVal::I32(old_size as i32),
+                    ExecVal::I32(align as i32),
+                    ExecVal::I32(new_size as i32),
                 ],
                 &mut out,
             )
             .map_err(|e| AbiTrap::Guest(format!("realloc: {e}")))?;
         match out[0] {
-            crate::Val::I32(p) => Ok(p as u32),
+            ExecVal::I32(p) => Ok(p as u32),
             _ => Err(AbiTrap::Guest("realloc returned a non-i32".into())),
         }
     }

@@ -13,8 +13,8 @@ use spindle_decode::component::{
 use spindle_decode::ExternalKind as CoreSort;
 
 use super::func::{
-    host_resource, lower, resource_builtin, CanonOptions, LiftedFunc, LowerTarget, ResourceBuiltin,
-    StoreResource,
+    has_handles, host_resource, lower, resource_builtin, CanonOptions, LiftedFunc, LowerTarget,
+    ResourceBuiltin, StoreResource,
 };
 use super::types::{define, substitute_func, TypeDef};
 use super::{
@@ -453,7 +453,7 @@ fn run<'d, T: 'static>(
     // This component instance's handle table.
     let table = {
         let c = components_mut(store.inner);
-        c.tables.push(Some(HandleTable::new()));
+        c.tables.push(Some(Box::new(HandleTable::new())));
         (c.tables.len() - 1) as u32
     };
     for section in &decoded.sections {
@@ -625,9 +625,12 @@ fn run<'d, T: 'static>(
                             ty,
                             options,
                         } => {
+                            let ty = spaces.func_type(*ty)?;
                             let lifted = LiftedFunc {
                                 core: *get(&spaces.core_funcs, "core func", *core_func)?,
-                                ty: spaces.func_type(*ty)?,
+                                has_handles: ty.params().iter().any(|(_, t)| has_handles(t))
+                                    || ty.results().iter().any(has_handles),
+                                ty,
                                 options: spaces.options(options)?,
                                 table,
                             };
