@@ -7,16 +7,15 @@
 //! the one place that lifts and lowers; this module runs the component's sections
 //! (instantiating its core modules with Spindle's core API) and connects the pieces.
 //!
-//! What runs today: components whose sections are core modules, core instances (from a
-//! module and its arguments, or from exports), core and component aliases of instance
-//! exports, defined value types and function types, `canon lift` (with `memory`,
-//! `realloc`, `post-return` and every string encoding) and `canon lower` (of host
-//! functions, or of another component function: guest to guest), component instances made
-//! of exports, imports of functions and of instances of functions from the linker, and
-//! exports. Not yet (each an error that says so): nested components and their
-//! instantiation, resources, outer aliases, the start function, value imports, and the
-//! async built-ins. Every component is validated (`spindle_validate::component`, with
-//! wasmparser's rules) before anything runs.
+//! What runs: core modules, core and component instances, aliases (instance exports,
+//! core exports, outer), nested components and their instantiation, defined value types
+//! and function types, resources (guest-defined with destructors, and the host's), `canon
+//! lift` (with `memory`, `realloc`, `post-return` and every string encoding), `canon
+//! lower` (of host functions, or of another component's function: guest to guest),
+//! imports from the linker (semver-compatible versions accepted), and exports. Typed use:
+//! [`TypedFunc`], the derives, [`flags!`] and [`bindgen!`]. Not yet (each an error that
+//! says so): the start function, value imports, the async built-ins. Every component is
+//! validated (`spindle_validate::component`, with wasmparser's rules) before anything runs.
 //!
 //! ```
 //! use spindle::component::{Component, Linker, Val};
