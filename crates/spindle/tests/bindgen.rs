@@ -485,3 +485,48 @@ fn imports_are_matched_by_semver_compatible_versions() {
     assert!(run(&[("t:x/api@0.3.0", 4)]).is_err());
     assert!(run(&[("t:x/api", 5)]).is_err());
 }
+
+#[test]
+fn a_start_function_runs_at_instantiation() {
+    let engine = Engine::default();
+    // A host function as the start function.
+    let mut linker = Linker::<u32>::new(&engine);
+    linker
+        .root()
+        .func_wrap("hello", |mut store, (): ()| {
+            *store.data_mut() += 1;
+            Ok(())
+        })
+        .unwrap();
+    let component = Component::new(
+        &engine,
+        r#"(component (import "hello" (func $hello)) (start $hello))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, 0u32);
+    linker.instantiate(&mut store, &component).unwrap();
+    assert_eq!(*store.data(), 1);
+    linker.instantiate(&mut store, &component).unwrap();
+    assert_eq!(*store.data(), 2);
+
+    // A lifted function as the start function: it runs before the instance is returned.
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (core module $M
+            (global $n (mut i32) (i32.const 0))
+            (func (export "init") (global.set $n (i32.add (global.get $n) (i32.const 10))))
+            (func (export "get") (result i32) (global.get $n)))
+          (core instance $m (instantiate $M))
+          (func $init (canon lift (core func $m "init")))
+          (start $init)
+          (func (export "get") (result u32) (canon lift (core func $m "get"))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, 0u32);
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let get = instance
+        .get_typed_func::<(), (u32,)>(&mut store, "get")
+        .unwrap();
+    assert_eq!(get.call(&mut store, ()).unwrap(), (10,));
+}

@@ -117,6 +117,9 @@ struct Spaces<'d, T> {
     funcs: Vec<FuncDef<T>>,
     instances: Vec<Items<'d, T>>,
     components: Vec<ComponentDef<'d>>,
+    /// The value index space: the results of start functions (value imports are not
+    /// supported).
+    values: Vec<spindle_component::Val>,
 }
 
 fn out_of_range(what: &str, index: u32) -> Error {
@@ -436,6 +439,7 @@ fn run<'d, T: 'static>(
 ) -> Result<Items<'d, T>> {
     let mut store = store.as_context_mut();
     let mut spaces = Spaces::<T> {
+        values: Vec::new(),
         core_modules: Vec::new(),
         core_instances: Vec::new(),
         core_funcs: Vec::new(),
@@ -676,7 +680,35 @@ fn run<'d, T: 'static>(
                     }
                 }
             }
-            SectionContents::Start(_) => return Err(unsupported("the start function")),
+            SectionContents::Start(start) => {
+                // The start function runs where its section is, with values (each used
+                // once, as validation checked) and giving values.
+                let start = &start.item;
+                let args = start
+                    .args
+                    .iter()
+                    .map(|i| get(&spaces.values, "value", *i).cloned())
+                    .collect::<Result<Vec<_>>>()?;
+                let results = match get(&spaces.funcs, "function", start.func)? {
+                    FuncDef::Lifted(f) => {
+                        let lifted = f.lifted(store.inner);
+                        super::func::call_lifted(&mut store, &lifted, &args)?
+                    }
+                    FuncDef::Host(f, ty) => {
+                        let mut out = vec![spindle_component::Val::Bool(false); ty.results().len()];
+                        (f.call)(store.as_context_mut(), ty, &args, &mut out)?;
+                        out
+                    }
+                };
+                if results.len() != start.results as usize {
+                    return Err(Error::msg(format!(
+                        "the start function gave {} results, not {}",
+                        results.len(),
+                        start.results
+                    )));
+                }
+                spaces.values.extend(results);
+            }
             SectionContents::Imports(list) => {
                 for i in list {
                     let name = i.item.name.name;

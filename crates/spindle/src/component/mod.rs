@@ -13,8 +13,8 @@
 //! lift` (with `memory`, `realloc`, `post-return` and every string encoding), `canon
 //! lower` (of host functions, or of another component's function: guest to guest),
 //! imports from the linker (semver-compatible versions accepted), and exports. Typed use:
-//! [`TypedFunc`], the derives, [`flags!`] and [`bindgen!`]. Not yet (each an error that
-//! says so): the start function, value imports, the async built-ins. Every component is
+//! [`TypedFunc`], the derives, [`flags!`] and [`bindgen!`]; the start function. Not yet
+//! (each an error that says so): value imports, the async built-ins. Every component is
 //! validated (`spindle_validate::component`, with wasmparser's rules) before anything runs.
 //!
 //! ```
