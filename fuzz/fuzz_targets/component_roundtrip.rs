@@ -178,7 +178,12 @@ fn run_spindle(wasm: &[u8], x: &Value) -> Result<N, String> {
     let instance = Linker::new(&engine)
         .instantiate(&mut store, &component)
         .map_err(|e| format!("instantiate: {e}"))?;
-    let f = instance.get_func(&mut store, "echo").expect("echo");
+    let index = match instance.get_export_index(&mut store, None, "a") {
+        Some(a) => instance.get_export_index(&mut store, Some(&a), "echo"),
+        None => instance.get_export_index(&mut store, None, "echo"),
+    }
+    .expect("echo");
+    let f = instance.get_func(&mut store, index).expect("echo");
     let mut out = [Val::Bool(false)];
     f.call(&mut store, &[to_spindle(x), pad_tuple(Val::Tuple, Val::U8(0))], &mut out)
         .map_err(|e| e.to_string())?;
@@ -196,7 +201,12 @@ fn run_wasmtime(wasm: &[u8], x: &Value) -> Result<N, String> {
     let instance = Linker::new(&engine)
         .instantiate(&mut store, &component)
         .map_err(|e| format!("instantiate: {e}"))?;
-    let f = instance.get_func(&mut store, "echo").expect("echo");
+    let index = match instance.get_export_index(&mut store, None, "a") {
+        Some(a) => instance.get_export_index(&mut store, Some(&a), "echo"),
+        None => instance.get_export_index(&mut store, None, "echo"),
+    }
+    .expect("echo");
+    let f = instance.get_func(&mut store, index).expect("echo");
     let mut out = [Val::Bool(false)];
     f.call(&mut store, &[to_wasmtime(x), pad_tuple(Val::Tuple, Val::U8(0))], &mut out)
         .map_err(|e| format!("{e:?}"))?;

@@ -241,40 +241,47 @@ fn guest_to_guest_across_string_encodings() {
     // which calls the server through the canonical ABI (the string transcoded both ways).
     let engine = Engine::default();
     let linker = Linker::<Vec<String>>::new(&engine);
+    // Server and client are sibling components (a component may not call into its own
+    // instance or its children: the spec's `call_might_be_recursive`).
     let text = format!(
         r#"(component
-          {LIBC}
-          (core module $server
-            (import "libc" "mem" (memory 1))
-            (import "libc" "realloc" (func $realloc (param i32 i32 i32 i32) (result i32)))
-            ;; twice(ptr, units): the UTF-16 string repeated twice.
-            (func (export "twice") (param $p i32) (param $n i32) (result i32)
-              (local $q i32) (local $bytes i32)
-              (local.set $bytes (i32.shl (local.get $n) (i32.const 1)))
-              (local.set $q (call $realloc (i32.const 0) (i32.const 0) (i32.const 2)
-                                           (i32.shl (local.get $bytes) (i32.const 1))))
-              (memory.copy (local.get $q) (local.get $p) (local.get $bytes))
-              (memory.copy (i32.add (local.get $q) (local.get $bytes)) (local.get $p) (local.get $bytes))
-              (i32.store (i32.const 48) (local.get $q))
-              (i32.store (i32.const 52) (i32.shl (local.get $n) (i32.const 1)))
-              (i32.const 48)))
-          (core instance $s (instantiate $server (with "libc" (instance $libc))))
-          (func $twice (param "s" string) (result string)
-            (canon lift (core func $s "twice") (memory (core memory $libc "mem")) string-encoding=utf16
-              (realloc (core func $libc "realloc"))))
-          ;; The client's own memory: a second instance of the same module.
-          (core instance $libc2 (instantiate $libc))
-          (core func $twice (canon lower (func $twice) (memory (core memory $libc2 "mem")) (realloc (core func $libc2 "realloc"))))
-          (core instance $imports (export "twice" (func $twice)))
-          (core module $client
-            (import "host" "twice" (func $twice (param i32 i32 i32)))
-            (import "libc" "mem" (memory 1))
-            (func (export "run") (param $p i32) (param $n i32) (result i32)
-              (call $twice (local.get $p) (local.get $n) (i32.const 64))
-              (i32.const 64)))
-          (core instance $c (instantiate $client (with "host" (instance $imports)) (with "libc" (instance $libc2))))
-          (func (export "run") (param "s" string) (result string)
-            (canon lift (core func $c "run") (memory (core memory $libc2 "mem")) (realloc (core func $libc2 "realloc")))))"#
+          (component $Server
+            {LIBC}
+            (core module $server
+              (import "libc" "mem" (memory 1))
+              (import "libc" "realloc" (func $realloc (param i32 i32 i32 i32) (result i32)))
+              ;; twice(ptr, units): the UTF-16 string repeated twice.
+              (func (export "twice") (param $p i32) (param $n i32) (result i32)
+                (local $q i32) (local $bytes i32)
+                (local.set $bytes (i32.shl (local.get $n) (i32.const 1)))
+                (local.set $q (call $realloc (i32.const 0) (i32.const 0) (i32.const 2)
+                                             (i32.shl (local.get $bytes) (i32.const 1))))
+                (memory.copy (local.get $q) (local.get $p) (local.get $bytes))
+                (memory.copy (i32.add (local.get $q) (local.get $bytes)) (local.get $p) (local.get $bytes))
+                (i32.store (i32.const 48) (local.get $q))
+                (i32.store (i32.const 52) (i32.shl (local.get $n) (i32.const 1)))
+                (i32.const 48)))
+            (core instance $s (instantiate $server (with "libc" (instance $libc))))
+            (func (export "twice") (param "s" string) (result string)
+              (canon lift (core func $s "twice") (memory (core memory $libc "mem")) string-encoding=utf16
+                (realloc (core func $libc "realloc")))))
+          (component $Client
+            (import "twice" (func $twice (param "s" string) (result string)))
+            {LIBC}
+            (core func $twice (canon lower (func $twice) (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+            (core instance $imports (export "twice" (func $twice)))
+            (core module $client
+              (import "host" "twice" (func $twice (param i32 i32 i32)))
+              (import "libc" "mem" (memory 1))
+              (func (export "run") (param $p i32) (param $n i32) (result i32)
+                (call $twice (local.get $p) (local.get $n) (i32.const 64))
+                (i32.const 64)))
+            (core instance $c (instantiate $client (with "host" (instance $imports)) (with "libc" (instance $libc))))
+            (func (export "run") (param "s" string) (result string)
+              (canon lift (core func $c "run") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc")))))
+          (instance $server (instantiate $Server))
+          (instance $client (instantiate $Client (with "twice" (func $server "twice"))))
+          (export "run" (func $client "run")))"#
     );
     let (mut store, instance) = instantiate(&text, &linker);
     for s in ["ab", "héllo 𝄞", ""] {
@@ -618,28 +625,36 @@ fn resources_move_between_instances_and_destructors_run() {
         (func (export "total") (result u32) (canon lift (core func $d "get-total"))))
       (instance $o (instantiate $Owner))
       (alias export $o "r" (type $R))
-      (alias export $o "make" (func $make))
-      (alias export $o "rep-of" (func $rep-of))
-      (core func $make (canon lower (func $make)))
-      (core func $rep-of (canon lower (func $rep-of)))
-      (canon resource.drop $R (core func $drop))
-      (core module $User
-        (import "" "make" (func $make (param i32) (result i32)))
-        (import "" "rep-of" (func $rep-of (param i32) (result i32)))
-        (import "" "drop" (func $drop (param i32)))
-        (func (export "run") (result i32)
-          (local $a i32) (local $b i32) (local $sum i32)
-          (local.set $a (call $make (i32.const 40)))
-          (local.set $b (call $make (i32.const 2)))
-          (local.set $sum (i32.add (call $rep-of (local.get $a)) (call $rep-of (local.get $b))))
-          (call $drop (local.get $a))
-          (call $drop (local.get $b))
-          (local.get $sum))
-        (func (export "bad-drop") (call $drop (i32.const 7))))
-      (core instance $u (instantiate $User (with "" (instance
-        (export "make" (func $make)) (export "rep-of" (func $rep-of)) (export "drop" (func $drop))))))
-      (func (export "run") (result u32) (canon lift (core func $u "run")))
-      (func (export "bad-drop") (canon lift (core func $u "bad-drop")))
+      ;; The user is a sibling of the owner (not the outer component's own code: a
+      ;; component may not call into its children).
+      (component $UserC
+        (import "r" (type $R (sub resource)))
+        (import "make" (func $make (param "rep" u32) (result (own $R))))
+        (import "rep-of" (func $rep-of (param "r" (borrow $R)) (result u32)))
+        (core func $make (canon lower (func $make)))
+        (core func $rep-of (canon lower (func $rep-of)))
+        (canon resource.drop $R (core func $drop))
+        (core module $User
+          (import "" "make" (func $make (param i32) (result i32)))
+          (import "" "rep-of" (func $rep-of (param i32) (result i32)))
+          (import "" "drop" (func $drop (param i32)))
+          (func (export "run") (result i32)
+            (local $a i32) (local $b i32) (local $sum i32)
+            (local.set $a (call $make (i32.const 40)))
+            (local.set $b (call $make (i32.const 2)))
+            (local.set $sum (i32.add (call $rep-of (local.get $a)) (call $rep-of (local.get $b))))
+            (call $drop (local.get $a))
+            (call $drop (local.get $b))
+            (local.get $sum))
+          (func (export "bad-drop") (call $drop (i32.const 7))))
+        (core instance $u (instantiate $User (with "" (instance
+          (export "make" (func $make)) (export "rep-of" (func $rep-of)) (export "drop" (func $drop))))))
+        (func (export "run") (result u32) (canon lift (core func $u "run")))
+        (func (export "bad-drop") (canon lift (core func $u "bad-drop"))))
+      (instance $user (instantiate $UserC (with "r" (type $R))
+        (with "make" (func $o "make")) (with "rep-of" (func $o "rep-of"))))
+      (export "run" (func $user "run"))
+      (export "bad-drop" (func $user "bad-drop"))
       (func (export "total") (alias export $o "total")))"#;
     let (mut store, instance) = instantiate(text, &linker);
     assert_eq!(
@@ -832,24 +847,32 @@ fn a_call_that_traps_gives_up_its_borrows_and_loans() {
         (func (export "peek") (param "r" (borrow $R)) (param "code" u32) (result u32)
           (canon lift (core func $u "peek"))))
       (instance $user (instantiate $User (with "r" (type $R))))
-      (alias export $o "make" (func $make))
-      (alias export $user "peek" (func $peek))
-      (core func $make (canon lower (func $make)))
-      (core func $peek (canon lower (func $peek)))
-      (canon resource.drop $R (core func $drop))
-      (core module $Main
-        (import "" "make" (func $make (param i32) (result i32)))
-        (import "" "peek" (func $peek (param i32 i32) (result i32)))
-        (import "" "drop" (func $drop (param i32)))
-        (global $h (mut i32) (i32.const 0))
-        (func (export "setup") (param i32) (global.set $h (call $make (local.get 0))))
-        (func (export "peek") (param i32) (result i32) (call $peek (global.get $h) (local.get 0)))
-        (func (export "drop") (call $drop (global.get $h))))
-      (core instance $main (instantiate $Main (with "" (instance
-        (export "make" (func $make)) (export "peek" (func $peek)) (export "drop" (func $drop))))))
-      (func (export "setup") (param "rep" u32) (canon lift (core func $main "setup")))
-      (func (export "peek") (param "code" u32) (result u32) (canon lift (core func $main "peek")))
-      (func (export "drop") (canon lift (core func $main "drop"))))"#;
+      ;; The caller is a third sibling (a component may not call into its children).
+      (component $MainC
+        (import "r" (type $R (sub resource)))
+        (import "make" (func $make (param "rep" u32) (result (own $R))))
+        (import "peek" (func $peek (param "r" (borrow $R)) (param "code" u32) (result u32)))
+        (core func $make (canon lower (func $make)))
+        (core func $peek (canon lower (func $peek)))
+        (canon resource.drop $R (core func $drop))
+        (core module $Main
+          (import "" "make" (func $make (param i32) (result i32)))
+          (import "" "peek" (func $peek (param i32 i32) (result i32)))
+          (import "" "drop" (func $drop (param i32)))
+          (global $h (mut i32) (i32.const 0))
+          (func (export "setup") (param i32) (global.set $h (call $make (local.get 0))))
+          (func (export "peek") (param i32) (result i32) (call $peek (global.get $h) (local.get 0)))
+          (func (export "drop") (call $drop (global.get $h))))
+        (core instance $main (instantiate $Main (with "" (instance
+          (export "make" (func $make)) (export "peek" (func $peek)) (export "drop" (func $drop))))))
+        (func (export "setup") (param "rep" u32) (canon lift (core func $main "setup")))
+        (func (export "peek") (param "code" u32) (result u32) (canon lift (core func $main "peek")))
+        (func (export "drop") (canon lift (core func $main "drop"))))
+      (instance $main (instantiate $MainC (with "r" (type $R))
+        (with "make" (func $o "make")) (with "peek" (func $user "peek"))))
+      (export "setup" (func $main "setup"))
+      (export "peek" (func $main "peek"))
+      (export "drop" (func $main "drop")))"#;
     let (mut store, instance) = instantiate(text, &linker);
     call(&mut store, &instance, "setup", &[Val::U32(5)], 0).unwrap();
     let peek = |store: &mut Store<Vec<String>>, code: u32| {
@@ -924,4 +947,81 @@ fn typed_functions_of_numbers_and_unit_results() {
         .unwrap();
     assert_eq!(check.call(&mut store, (7,)).unwrap(), (Ok(()),));
     assert_eq!(check.call(&mut store, (0,)).unwrap(), (Err(()),));
+}
+
+#[test]
+fn recursive_entry_into_a_component_instance_traps() {
+    // The spec's `call_might_be_recursive`: a component calling into its own child...
+    let engine = Engine::default();
+    let linker = Linker::<Vec<String>>::new(&engine);
+    let text = r#"(component
+      (component $Child
+        (core module $M (func (export "one") (result i32) (i32.const 1)))
+        (core instance $m (instantiate $M))
+        (func (export "one") (result u32) (canon lift (core func $m "one"))))
+      (instance $child (instantiate $Child))
+      (core func $one (canon lower (func $child "one")))
+      (core module $P
+        (import "" "one" (func $one (result i32)))
+        (func (export "call-child") (result i32) (call $one)))
+      (core instance $p (instantiate $P (with "" (instance (export "one" (func $one))))))
+      (func (export "call-child") (result u32) (canon lift (core func $p "call-child")))
+      (export "child" (instance $child)))"#;
+    let (mut store, instance) = instantiate(text, &linker);
+    let err = call(&mut store, &instance, "call-child", &[], 1).unwrap_err();
+    assert!(
+        err.to_string().contains("cannot enter component instance"),
+        "{err}"
+    );
+    // ... while the host may call the child directly, and the store goes on.
+    let child = instance
+        .get_export_index(&mut store, None, "child")
+        .unwrap();
+    let one = instance
+        .get_export_index(&mut store, Some(&child), "one")
+        .unwrap();
+    let one = instance.get_func(&mut store, one).unwrap();
+    let mut out = [Val::Bool(false)];
+    one.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out[0], Val::U32(1));
+
+    // The host re-entering an instance that is running (it called the host) traps too.
+    let mut linker = Linker::<Option<spindle::component::Func>>::new(&engine);
+    linker
+        .root()
+        .func_new("cb", |mut store, _, results| {
+            let get = store.data().expect("set before the call");
+            let mut out = [Val::Bool(false)];
+            get.call(&mut store, &[], &mut out)?;
+            results[0] = out[0].clone();
+            Ok(())
+        })
+        .unwrap();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (import "cb" (func $cb (result u32)))
+          (core func $cb (canon lower (func $cb)))
+          (core module $M
+            (import "" "cb" (func $cb (result i32)))
+            (func (export "run") (result i32) (call $cb))
+            (func (export "get") (result i32) (i32.const 7)))
+          (core instance $m (instantiate $M (with "" (instance (export "cb" (func $cb))))))
+          (func (export "run") (result u32) (canon lift (core func $m "run")))
+          (func (export "get") (result u32) (canon lift (core func $m "get"))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, None);
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let get = instance.get_func(&mut store, "get").unwrap();
+    *store.data_mut() = Some(get);
+    let run = instance.get_func(&mut store, "run").unwrap();
+    let mut out = [Val::Bool(false)];
+    let err = run.call(&mut store, &[], &mut out).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("cannot enter component instance"),
+        "{err:#}"
+    );
+    get.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out[0], Val::U32(7));
 }

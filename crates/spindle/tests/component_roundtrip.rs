@@ -226,8 +226,13 @@ where
             let instance = Linker::new(engine)
                 .instantiate(&mut store, &component)
                 .unwrap();
+            let index = match instance.get_export_index(&mut store, None, "a") {
+                Some(a) => instance.get_export_index(&mut store, Some(&a), "echo"),
+                None => instance.get_export_index(&mut store, None, "echo"),
+            }
+            .unwrap();
             let f = instance
-                .get_typed_func::<(T, Pad), (T,)>(&mut store, "echo")
+                .get_typed_func::<(T, Pad), (T,)>(&mut store, &index)
                 .unwrap_or_else(|e| panic!("{ty:?}: {e:#}"));
             let (got,) = f.call(&mut store, (value.clone(), Pad::default())).unwrap();
             assert_eq!(got, value, "{ty:?} in {enc}");

@@ -497,19 +497,25 @@ pub fn echo_text_answering(ty: &Ty, encoding: &str, answer: Answer) -> String {
     format!("(component\n{})", echo_body_answering(ty, encoding, answer))
 }
 
-/// Guest to guest: the echo component of [`echo_text`] (string encoding `inner`) nested
-/// and instantiated, and an `echo` of the outer component (encoding `outer`) that calls
-/// it through `canon lower` and hands its result back.
+/// Guest to guest, as a composition (`wasm-tools compose` makes the same shape): the echo
+/// component `$B` of [`echo_text`] (string encoding `inner`) and a component `$A`
+/// (encoding `outer`) that imports an echo and forwards to it, instantiated side by side,
+/// `$A` given `$B`'s instance; the outer component exports `$A`'s instance as `a`. (A component may
+/// not call its own child: the spec's `call_might_be_recursive` traps, so the forwarder is
+/// a sibling, not the parent.)
 pub fn composed_text(ty: &Ty, outer: &str, inner: &str) -> String {
-    let mut types = TypeText {
+    let mut import_types = TypeText {
+        defs: String::new(),
+        count: 0,
+        in_instance_type: true,
+    };
+    let imported = import_types.reference(ty);
+    let mut own_types = TypeText {
         defs: String::new(),
         count: 0,
         in_instance_type: false,
     };
-    let t = types.reference(ty);
-    // The outer component defines its own copies of the types (equal in structure, as
-    // two separately built components' are).
-    let aliases = types.defs.clone();
+    let t = own_types.reference(ty);
     let forward = if flat_count(ty) == 1 {
         let (result, _) = single_load(ty);
         format!(
@@ -530,20 +536,28 @@ pub fn composed_text(ty: &Ty, outer: &str, inner: &str) -> String {
     format!(
         r#"(component
   (component $B {inner_body})
-  (instance $b (instantiate $B))
-{aliases}  (alias export $b "echo" (func $echo))
-  (core module $Alloc {ALLOCATOR})
-  (core instance $alloc (instantiate $Alloc))
-  (alias core export $alloc "memory" (core memory $memory))
-  (alias core export $alloc "realloc" (core func $realloc))
-  (core func $lowered (canon lower (func $echo) (memory $memory) (realloc $realloc) string-encoding={outer}))
-  (core module $Fwd
-    {forward})
-  (core instance $fwd (instantiate $Fwd (with "m" (instance
-    (export "echo" (func $lowered)) (export "realloc" (func $realloc))))))
-  (func (export "echo") (param "x" {t}) (param "pad" {PAD}) (result {t})
-    (canon lift (core func $fwd "echo") (memory $memory) (realloc $realloc) string-encoding={outer})))
+  (component $A
+    (import "b" (instance $b
+{import_defs}      (export "echo" (func (param "x" {imported}) (param "pad" {PAD}) (result {imported})))))
+    (alias export $b "echo" (func $echo))
+{own_defs}
+    (core module $Alloc {ALLOCATOR})
+    (core instance $alloc (instantiate $Alloc))
+    (alias core export $alloc "memory" (core memory $memory))
+    (alias core export $alloc "realloc" (core func $realloc))
+    (core func $lowered (canon lower (func $echo) (memory $memory) (realloc $realloc) string-encoding={outer}))
+    (core module $Fwd
+      {forward})
+    (core instance $fwd (instantiate $Fwd (with "m" (instance
+      (export "echo" (func $lowered)) (export "realloc" (func $realloc))))))
+    (func (export "echo") (param "x" {t}) (param "pad" {PAD}) (result {t})
+      (canon lift (core func $fwd "echo") (memory $memory) (realloc $realloc) string-encoding={outer})))
+  (instance $bi (instantiate $B))
+  (instance $ai (instantiate $A (with "b" (instance $bi))))
+  (export "a" (instance $ai)))
 "#,
         inner_body = echo_body(ty, inner),
+        import_defs = import_types.defs,
+        own_defs = own_types.defs,
     )
 }

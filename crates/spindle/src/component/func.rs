@@ -101,6 +101,12 @@ pub struct StoreComponents {
     /// Shared, so a lift or lower holds the owners without copying them (a new resource
     /// type copies the list only while one is in flight).
     pub(crate) resources: Arc<Vec<StoreResource>>,
+    /// Each component instance's parent (the instance whose component instantiated it),
+    /// by handle-table index.
+    pub(crate) parents: Vec<Option<u32>>,
+    /// The component instances with a lifted call in progress, innermost last (the spec's
+    /// chain of supertasks).
+    pub(crate) active: Vec<u32>,
     /// The id each host resource type has in this store.
     pub(crate) host_resources: std::collections::HashMap<super::ResourceType, ResourceId>,
 }
@@ -225,7 +231,7 @@ impl Func {
             v.type_check(t)
                 .map_err(|e| Error::msg(format!("argument `{name}`: {e:?}")))?;
         }
-        let out = call_lifted(&mut store, &f, params)?;
+        let out = call_lifted(&mut store, &f, params, None)?;
         if results.len() != out.len() {
             return Err(Error::msg(format!(
                 "expected {} result slots, got {}",
@@ -271,11 +277,51 @@ pub(crate) fn has_handles(ty: &spindle_component::Type) -> bool {
     }
 }
 
+impl StoreComponents {
+    /// Whether instance `a` is `b` or one of its ancestors.
+    fn is_reflexive_ancestor_of(&self, a: u32, mut b: u32) -> bool {
+        loop {
+            if a == b {
+                return true;
+            }
+            match self.parents.get(b as usize).copied().flatten() {
+                Some(p) => b = p,
+                None => return false,
+            }
+        }
+    }
+
+    /// The specification's `call_might_be_recursive`: from a component instance
+    /// (`caller`), a call into its own ancestor or descendant; from the host, a call into
+    /// an instance related (by a common ancestor) to one whose call is in progress.
+    fn call_might_be_recursive(&self, caller: Option<u32>, callee: u32) -> bool {
+        match caller {
+            Some(c) => {
+                self.is_reflexive_ancestor_of(c, callee) || self.is_reflexive_ancestor_of(callee, c)
+            }
+            None => self.active.iter().any(|&a| {
+                // Some ancestor of `a` (itself included) is an ancestor of `callee`.
+                let mut x = Some(a);
+                while let Some(i) = x {
+                    if self.is_reflexive_ancestor_of(i, callee) {
+                        return true;
+                    }
+                    x = self.parents.get(i as usize).copied().flatten();
+                }
+                false
+            }),
+        }
+    }
+}
+
 /// Calls a lifted function with `params` (of its parameter types) and returns its results.
+/// `caller` is the component instance calling (through `canon lower`), `None` for the
+/// host.
 pub(crate) fn call_lifted<C: AsContextMut>(
     store: &mut C,
     f: &LiftedFunc,
     params: &[Val],
+    caller: Option<u32>,
 ) -> Result<Vec<Val>> {
     if params.len() != f.ty.params().len() {
         return Err(Error::msg(format!(
@@ -287,6 +333,7 @@ pub(crate) fn call_lifted<C: AsContextMut>(
     call_lifted_with(
         store,
         f,
+        caller,
         |cx| lower_args(cx, &f.ty, params).map_err(trap),
         |cx, flat| lift_results(cx, &f.ty, flat).map_err(trap),
     )
@@ -297,6 +344,26 @@ pub(crate) fn call_lifted<C: AsContextMut>(
 /// handle bookkeeping, `post-return` and failure paths are here, whatever the values'
 /// representation (dynamic [`Val`]s, or typed Rust values).
 pub(crate) fn call_lifted_with<C: AsContextMut, Out>(
+    store: &mut C,
+    f: &LiftedFunc,
+    caller: Option<u32>,
+    lower: impl FnOnce(&mut AbiCx<'_>) -> Result<Vec<CoreVal>>,
+    lift: impl FnOnce(&mut AbiCx<'_>, &[CoreVal]) -> Result<Out>,
+) -> Result<Out> {
+    let c = components_mut(store.as_context_mut().inner);
+    if c.call_might_be_recursive(caller, f.table) {
+        return Err(Error::msg(
+            "cannot enter component instance: the call might be recursive (the instance \
+             or one related to it is already running)",
+        ));
+    }
+    c.active.push(f.table);
+    let out = call_entered(store, f, lower, lift);
+    components_mut(store.as_context_mut().inner).active.pop();
+    out
+}
+
+fn call_entered<C: AsContextMut, Out>(
     store: &mut C,
     f: &LiftedFunc,
     lower: impl FnOnce(&mut AbiCx<'_>) -> Result<Vec<CoreVal>>,
@@ -452,7 +519,7 @@ pub(crate) fn lower<T: 'static>(
                         Ok(outs)
                     })
                 }
-                LowerTarget::Lifted(f) => call_lifted(&mut caller, f, &params),
+                LowerTarget::Lifted(f) => call_lifted(&mut caller, f, &params, Some(table)),
             };
             // Whatever happened, what the caller lent for the call is its own again.
             let mut handles = InstanceHandles::take(caller.as_context_mut().inner, table)?;

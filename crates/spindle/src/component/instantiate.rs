@@ -346,6 +346,7 @@ pub(crate) fn instantiate<T: 'static>(
         &component.inner.compiled,
         Imports::Linker(linker),
         &Arc::new(Vec::new()),
+        None,
     )?;
     let root = export_instance(store.inner, exports)?;
     Ok(Instance {
@@ -436,6 +437,7 @@ fn run<'d, T: 'static>(
     compiled: &Arc<Compiled>,
     imports: Imports<'_, 'd, T>,
     env: &Arc<Vec<Level<'d>>>,
+    parent: Option<u32>,
 ) -> Result<Items<'d, T>> {
     let mut store = store.as_context_mut();
     let mut spaces = Spaces::<T> {
@@ -458,6 +460,7 @@ fn run<'d, T: 'static>(
     let table = {
         let c = components_mut(store.inner);
         c.tables.push(Some(Box::new(HandleTable::new())));
+        c.parents.push(parent);
         (c.tables.len() - 1) as u32
     };
     for section in &decoded.sections {
@@ -535,6 +538,7 @@ fn run<'d, T: 'static>(
                                 &def.compiled,
                                 Imports::Args(given),
                                 &def.env,
+                                Some(table),
                             )?;
                             spaces.instances.push(made);
                         }
@@ -692,7 +696,7 @@ fn run<'d, T: 'static>(
                 let results = match get(&spaces.funcs, "function", start.func)? {
                     FuncDef::Lifted(f) => {
                         let lifted = f.lifted(store.inner);
-                        super::func::call_lifted(&mut store, &lifted, &args)?
+                        super::func::call_lifted(&mut store, &lifted, &args, None)?
                     }
                     FuncDef::Host(f, ty) => {
                         let mut out = vec![spindle_component::Val::Bool(false); ty.results().len()];

@@ -1115,6 +1115,7 @@ where
         super::func::call_lifted_with(
             &mut store,
             &f,
+            None,
             |cx| {
                 params
                     .lower_typed(cx, ty.params_tuple(), ty.params_spilled(), None)
