@@ -219,11 +219,13 @@ fuzz_target!(|data: &[u8]| {
     let Ok(x) = arbitrary_value(&mut u, &ty) else { return };
     let Ok(pick) = u.int_in_range(0u8..=15) else { return };
     let enc = ENCODINGS[usize::from(pick % 3)];
-    let text = match pick {
-        0..=2 => composed_text(&ty, enc, ENCODINGS[usize::from(pick / 3 + 1) % 3]),
-        3 if flat_count(&ty) > 1 => echo_text_answering(&ty, enc, Answer::OutOfBounds),
-        4 if flat_count(&ty) > 1 => echo_text_answering(&ty, enc, Answer::Misaligned),
-        _ => echo_text_answering(&ty, enc, Answer::Echo),
+    let (text, echoes) = match pick {
+        0..=2 => (composed_text(&ty, enc, ENCODINGS[usize::from(pick / 3 + 1) % 3]), true),
+        3 if flat_count(&ty) > 1 => (echo_text_answering(&ty, enc, Answer::OutOfBounds), false),
+        // With an alignment of 1 the pointer is valid, only off by one: the runtimes must
+        // still agree on what they read there.
+        4 if flat_count(&ty) > 1 => (echo_text_answering(&ty, enc, Answer::Misaligned), false),
+        _ => (echo_text_answering(&ty, enc, Answer::Echo), true),
     };
     let wasm = wast::parser::ParseBuffer::new(&text)
         .and_then(|b| wast::parser::parse::<wast::Wat<'_>>(&b).and_then(|mut w| w.encode()))
@@ -233,7 +235,9 @@ fuzz_target!(|data: &[u8]| {
     match (&ours, &theirs) {
         (Ok(a), Ok(b)) => {
             assert_eq!(a, b, "{ty:?}\n{text}");
-            assert_eq!(a, &from_spindle(&to_spindle(&x)), "not an echo: {ty:?}");
+            if echoes {
+                assert_eq!(a, &from_spindle(&to_spindle(&x)), "not an echo: {ty:?}");
+            }
         }
         (Err(_), Err(_)) => {}
         _ => panic!("disagreement on {ty:?}:\nspindle:  {ours:?}\nwasmtime: {theirs:?}\n{text}"),
