@@ -107,6 +107,8 @@ pub struct StoreComponents {
     /// The component instances with a lifted call in progress, innermost last (the spec's
     /// chain of supertasks).
     pub(crate) active: Vec<u32>,
+    /// Reused for the core arguments of calls into lifted functions.
+    pub(crate) scratch_args: Vec<CoreVal>,
     /// The id each host resource type has in this store.
     pub(crate) host_resources: std::collections::HashMap<super::ResourceType, ResourceId>,
 }
@@ -334,7 +336,10 @@ pub(crate) fn call_lifted<C: AsContextMut>(
         store,
         f,
         caller,
-        |cx| lower_args(cx, &f.ty, params).map_err(trap),
+        |cx, out| {
+            out.extend(lower_args(cx, &f.ty, params).map_err(trap)?);
+            Ok(())
+        },
         |cx, flat| lift_results(cx, &f.ty, flat).map_err(trap),
     )
 }
@@ -347,7 +352,7 @@ pub(crate) fn call_lifted_with<C: AsContextMut, Out>(
     store: &mut C,
     f: &LiftedFunc,
     caller: Option<u32>,
-    lower: impl FnOnce(&mut AbiCx<'_>) -> Result<Vec<CoreVal>>,
+    lower: impl FnOnce(&mut AbiCx<'_>, &mut Vec<CoreVal>) -> Result<()>,
     lift: impl FnOnce(&mut AbiCx<'_>, &[CoreVal]) -> Result<Out>,
 ) -> Result<Out> {
     let c = components_mut(store.as_context_mut().inner);
@@ -366,7 +371,7 @@ pub(crate) fn call_lifted_with<C: AsContextMut, Out>(
 fn call_entered<C: AsContextMut, Out>(
     store: &mut C,
     f: &LiftedFunc,
-    lower: impl FnOnce(&mut AbiCx<'_>) -> Result<Vec<CoreVal>>,
+    lower: impl FnOnce(&mut AbiCx<'_>, &mut Vec<CoreVal>) -> Result<()>,
     lift: impl FnOnce(&mut AbiCx<'_>, &[CoreVal]) -> Result<Out>,
 ) -> Result<Out> {
     // `flatten_functype`'s result count for a lift, without building the list.
@@ -378,7 +383,11 @@ fn call_entered<C: AsContextMut, Out>(
     let options = Options {
         string_encoding: f.options.encoding,
     };
-    let args = {
+    // The core arguments go into the store's scratch vector (no allocation per call; a
+    // nested call finds it taken and uses a new one).
+    let mut args = std::mem::take(&mut components_mut(store.as_context_mut().inner).scratch_args);
+    args.clear();
+    {
         let mut handles =
             InstanceHandles::take_for(store.as_context_mut().inner, f.table, f.has_handles)?;
         let lowered = {
@@ -386,14 +395,14 @@ fn call_entered<C: AsContextMut, Out>(
             let mem: &mut dyn spindle_component::Memory = &mut memory;
             let res: &mut dyn Resources = &mut handles;
             let mut cx = Cx::new(mem, options, res);
-            lower(&mut cx)
+            lower(&mut cx, &mut args)
         };
         handles.put_back(store.as_context_mut().inner);
-        lowered?
-    };
+        lowered?;
+    }
     // At most 16 flat arguments and 1 flat result: on the stack.
     let mut arg_buf = [ExecVal::I32(0); 17];
-    let args: &[ExecVal] = if args.len() <= arg_buf.len() {
+    let core_args: &[ExecVal] = if args.len() <= arg_buf.len() {
         for (slot, v) in arg_buf.iter_mut().zip(&args) {
             *slot = to_exec(*v);
         }
@@ -401,6 +410,8 @@ fn call_entered<C: AsContextMut, Out>(
     } else {
         return Err(Error::msg("more core arguments than a lifted call passes"));
     };
+    components_mut(store.as_context_mut().inner).scratch_args = args;
+    let args = core_args;
     let mut result_buf = [ExecVal::I32(0); 1];
     let core_results = result_buf
         .get_mut(..core_results)

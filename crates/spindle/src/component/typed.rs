@@ -622,7 +622,8 @@ pub trait LowerList {
         tuple: &Type,
         spilled: bool,
         out_ptr: Option<u32>,
-    ) -> Result<Vec<CoreVal>, AbiTrap>;
+        out: &mut Vec<CoreVal>,
+    ) -> Result<(), AbiTrap>;
 }
 
 /// Parameters or results that lift.
@@ -668,10 +669,10 @@ macro_rules! lists {
                 tuple: &Type,
                 spilled: bool,
                 out_ptr: Option<u32>,
-            ) -> Result<Vec<CoreVal>, AbiTrap> {
+                out: &mut Vec<CoreVal>,
+            ) -> Result<(), AbiTrap> {
                 let ($($n,)*) = self;
                 let types = tuple_types(tuple);
-                let mut out = Vec::new();
                 let mut i = 0;
                 if spilled {
                     let l = tuple.layout();
@@ -692,11 +693,11 @@ macro_rules! lists {
                 } else {
                     $(
                         let t = types.get(i).ok_or(AbiTrap::FlatMismatch)?;
-                        $n.lower_flat(cx, t, &mut out)?;
+                        $n.lower_flat(cx, t, out)?;
                         i += 1;
                     )*
                 }
-                Ok(out)
+                Ok(())
             }
         }
         #[allow(non_snake_case, unused_variables, unused_mut, unused_assignments, clippy::unused_unit)]
@@ -1116,9 +1117,9 @@ where
             &mut store,
             &f,
             None,
-            |cx| {
+            |cx, out| {
                 params
-                    .lower_typed(cx, ty.params_tuple(), ty.params_spilled(), None)
+                    .lower_typed(cx, ty.params_tuple(), ty.params_spilled(), None, out)
                     .map_err(abi_trap)
             },
             |cx, flat| {
