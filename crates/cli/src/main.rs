@@ -34,6 +34,11 @@ Usage:
       them, `null` for a null reference). Prints each result on its own line: integers
       as signed decimals, floats as Rust prints them, v128 as 0x-hex. On a trap, prints
       its message to stderr and exits with 1.
+  spindle run [--env NAME=VALUE]... [--inherit-env] WASI_COMMAND [ARG...]
+      Run a WASI preview-1 command (a module importing `wasi_snapshot_preview1`): its
+      `_start`, with ARGs as its arguments after FILE, standard streams inherited, the
+      environment given by --env (and the host's with --inherit-env); its exit status
+      is spindle's. (Preopened directories, --dir, are not supported yet.)
   spindle run COMPONENT --invoke 'NAME(ARGS)'
       Instantiate a component (binary or text; it may import nothing) and call its
       function NAME (a root export, or a function of an exported interface) with ARGS
@@ -257,6 +262,9 @@ struct RunOptions {
     file: String,
     invoke: Option<String>,
     args: Vec<String>,
+    /// WASI: environment variables given (`--env`), and whether the host's are inherited.
+    env: Vec<(String, String)>,
+    inherit_env: bool,
 }
 
 /// The options of `spindle run`; `None` when help was asked for. Before FILE, only
@@ -267,6 +275,8 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
     let mut file = None;
     let mut invoke = None;
     let mut call_args = Vec::new();
+    let mut env = Vec::new();
+    let mut inherit_env = false;
     let mut only_args = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -296,6 +306,25 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
             features = parse_features(set)?;
         } else if let Some(set) = arg.strip_prefix("--features=") {
             features = parse_features(set)?;
+        } else if arg == "--env" || arg.starts_with("--env=") {
+            let var = match arg.strip_prefix("--env=") {
+                Some(v) => v.to_string(),
+                None => args
+                    .next()
+                    .ok_or_else(|| Fatal("--env needs NAME=VALUE".into()))?
+                    .clone(),
+            };
+            let (name, value) = var
+                .split_once('=')
+                .ok_or_else(|| Fatal(format!("--env {var}: expected NAME=VALUE")))?;
+            env.push((name.to_string(), value.to_string()));
+        } else if arg == "--inherit-env" {
+            inherit_env = true;
+        } else if arg == "--dir" || arg.starts_with("--dir=") {
+            return Err(Fatal(
+                "--dir: preopened directories are not supported yet (WASI's filesystem is next)"
+                    .into(),
+            ));
         } else if arg.starts_with('-') && arg != "-" {
             return Err(Fatal(format!("unknown option `{arg}`")));
         } else {
@@ -308,6 +337,8 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
         file,
         invoke,
         args: call_args,
+        env,
+        inherit_env,
     }))
 }
 
@@ -337,6 +368,13 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
             return Ok(false);
         }
     };
+    if module
+        .imports()
+        .any(|i| i.module() == "wasi_snapshot_preview1")
+        && options.invoke.is_none()
+    {
+        return run_wasi_command(&engine, &module, &options);
+    }
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
     spindle_spec_tests::exec::define_spectest(&mut store, &mut linker, true)
@@ -393,6 +431,54 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
             report_error(file, &e);
             Ok(false)
         }
+    }
+}
+
+/// `spindle run` of a WASI preview-1 command: the arguments after FILE are the guest's
+/// (FILE is its `argv[0]`), standard streams inherited, `_start` called; the guest's exit
+/// status (`proc_exit`) is the process's.
+fn run_wasi_command(engine: &Engine, module: &Module, options: &RunOptions) -> Result<bool, Fatal> {
+    let file = &options.file;
+    let mut builder = spindle_wasi::WasiCtxBuilder::new();
+    builder.inherit_stdio().arg(file).args(&options.args);
+    if options.inherit_env {
+        builder.inherit_env();
+    }
+    for (name, value) in &options.env {
+        builder.env(name, value);
+    }
+    let mut store = Store::new(engine, builder.build_p1());
+    let mut linker = Linker::new(engine);
+    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t)
+        .map_err(|e| Fatal(format!("cannot define WASI: {e}")))?;
+    let instance = match linker.instantiate(&mut store, module) {
+        Ok(i) => i,
+        Err(e) => {
+            report_error(file, &e);
+            return Ok(false);
+        }
+    };
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .map_err(|_| {
+            Fatal(format!(
+                "{file} is not a WASI command: it exports no `_start`"
+            ))
+        })?;
+    match start.call(&mut store, ()) {
+        Ok(()) => Ok(true),
+        Err(e) => match e.downcast_ref::<spindle::I32Exit>() {
+            Some(spindle::I32Exit(0)) => Ok(true),
+            Some(spindle::I32Exit(code)) => {
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+                std::process::exit(*code)
+            }
+            None => {
+                report_error(file, &e);
+                Ok(false)
+            }
+        },
     }
 }
 

@@ -528,3 +528,38 @@ fn inspect_wit_prints_each_guests_wit() {
     assert_status(&o, 1);
     assert!(stderr(&o).contains("invalid component"), "{}", stderr(&o));
 }
+
+// ---- WASI preview 1 ----
+
+fn wasi_guest(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/wasi")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn run_executes_a_wasi_command_with_its_arguments_environment_and_exit_status() {
+    let o = spindle(&["run", &wasi_guest("hello.wasm"), "Ada"]);
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "Hello, Ada!\n");
+    let o = spindle(&["run", &wasi_guest("hello.wasm")]);
+    assert_eq!(stdout(&o), "Hello, world!\n");
+    let o = spindle(&[
+        "run",
+        "--env",
+        "X=y z",
+        &wasi_guest("basics.wasm"),
+        "env",
+        "X",
+    ]);
+    assert_eq!(stdout(&o), "y z\n");
+    let o = spindle(&["run", &wasi_guest("basics.wasm"), "exit", "7"]);
+    assert_status(&o, 7);
+    let o = spindle(&["run", &wasi_guest("basics.wasm"), "stderr", "to stderr"]);
+    assert_eq!(stderr(&o), "to stderr\n");
+    let o = spindle(&["run", "--dir", ".", &wasi_guest("hello.wasm")]);
+    assert_status(&o, 2);
+}

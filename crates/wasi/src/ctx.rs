@@ -1,0 +1,292 @@
+//! The guest's world: what [`WasiCtxBuilder`] configures and [`WasiCtx`] holds.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::pipe::{MemoryInputPipe, MemoryOutputPipe};
+
+/// Where a standard stream goes.
+#[derive(Clone, Debug)]
+pub(crate) enum Stream {
+    /// The host process's own stream.
+    Inherit,
+    /// An in-memory input.
+    Input(MemoryInputPipe),
+    /// An in-memory output.
+    Output(MemoryOutputPipe),
+    /// Nothing: reads see the end, writes are discarded.
+    Null,
+}
+
+impl Stream {
+    /// Reads from the stream (`fd` 0 when inherited); the byte count.
+    pub(crate) fn read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Inherit => std::io::stdin().read(buf),
+            Stream::Input(p) => Ok(p.read(buf)),
+            Stream::Output(_) | Stream::Null => Ok(0),
+        }
+    }
+
+    /// Writes all of `bytes` to the stream (`stderr` picks the inherited one).
+    pub(crate) fn write(&self, bytes: &[u8], stderr: bool) -> std::io::Result<()> {
+        match self {
+            Stream::Inherit if stderr => std::io::stderr().write_all(bytes),
+            Stream::Inherit => std::io::stdout().write_all(bytes),
+            Stream::Output(p) => {
+                if p.write(bytes) {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::other("output pipe full"))
+                }
+            }
+            Stream::Input(_) | Stream::Null => Ok(()),
+        }
+    }
+
+    pub(crate) fn flush(&self, stderr: bool) {
+        if let Stream::Inherit = self {
+            let _ = if stderr {
+                std::io::stderr().flush()
+            } else {
+                std::io::stdout().flush()
+            };
+        }
+    }
+}
+
+/// A deterministic generator (SplitMix64): the seeded randomness of deterministic runs.
+#[derive(Clone, Debug)]
+pub(crate) struct SplitMix(u64);
+
+impl SplitMix {
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub(crate) fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let bytes = self.next().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+}
+
+/// Where randomness comes from.
+#[derive(Clone, Debug)]
+pub(crate) enum Random {
+    /// The operating system's (`/dev/urandom`), falling back to a generator seeded from
+    /// the clock where there is none.
+    Os,
+    Seeded(SplitMix),
+}
+
+impl Random {
+    pub(crate) fn fill(&mut self, buf: &mut [u8]) {
+        match self {
+            Random::Os => {
+                let ok = std::fs::File::open("/dev/urandom")
+                    .and_then(|mut f| f.read_exact(buf))
+                    .is_ok();
+                if !ok {
+                    let seed = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos() as u64);
+                    *self = Random::Seeded(SplitMix(seed));
+                    self.fill(buf);
+                }
+            }
+            Random::Seeded(g) => g.fill(buf),
+        }
+    }
+}
+
+/// The clocks the guest reads.
+#[derive(Clone, Debug)]
+pub(crate) enum Clocks {
+    Real {
+        start: Instant,
+    },
+    /// Deterministic: the wall clock stands at a fixed time and the monotonic clock
+    /// advances by one microsecond per reading.
+    Fixed {
+        wall: Duration,
+        monotonic: u64,
+    },
+}
+
+impl Clocks {
+    /// Nanoseconds since the Unix epoch.
+    pub(crate) fn wall(&self) -> u64 {
+        match self {
+            Clocks::Real { .. } => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64),
+            Clocks::Fixed { wall, .. } => wall.as_nanos() as u64,
+        }
+    }
+
+    /// Nanoseconds since an arbitrary start.
+    pub(crate) fn monotonic(&mut self) -> u64 {
+        match self {
+            Clocks::Real { start } => start.elapsed().as_nanos() as u64,
+            Clocks::Fixed { monotonic, .. } => {
+                *monotonic += 1_000;
+                *monotonic
+            }
+        }
+    }
+}
+
+/// Builds a [`WasiCtx`]: by default a guest sees no arguments, no environment, and empty
+/// standard streams (nothing is inherited unless asked for).
+#[derive(Debug)]
+pub struct WasiCtxBuilder {
+    ctx: WasiCtx,
+}
+
+impl Default for WasiCtxBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WasiCtxBuilder {
+    pub fn new() -> Self {
+        WasiCtxBuilder {
+            ctx: WasiCtx {
+                args: Vec::new(),
+                env: Vec::new(),
+                stdin: Stream::Null,
+                stdout: Stream::Null,
+                stderr: Stream::Null,
+                clocks: Clocks::Real {
+                    start: Instant::now(),
+                },
+                random: Random::Os,
+            },
+        }
+    }
+
+    /// Appends one argument (the first is the program's name, by convention).
+    pub fn arg(&mut self, arg: impl AsRef<str>) -> &mut Self {
+        self.ctx.args.push(arg.as_ref().to_string());
+        self
+    }
+
+    /// Appends arguments.
+    pub fn args(&mut self, args: &[impl AsRef<str>]) -> &mut Self {
+        for a in args {
+            self.arg(a);
+        }
+        self
+    }
+
+    /// The host process's arguments.
+    pub fn inherit_args(&mut self) -> &mut Self {
+        self.ctx.args = std::env::args().collect();
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> &mut Self {
+        self.ctx
+            .env
+            .push((name.as_ref().to_string(), value.as_ref().to_string()));
+        self
+    }
+
+    /// Sets environment variables.
+    pub fn envs(&mut self, vars: &[(impl AsRef<str>, impl AsRef<str>)]) -> &mut Self {
+        for (n, v) in vars {
+            self.env(n, v);
+        }
+        self
+    }
+
+    /// The host process's environment.
+    pub fn inherit_env(&mut self) -> &mut Self {
+        self.ctx.env = std::env::vars().collect();
+        self
+    }
+
+    pub fn inherit_stdin(&mut self) -> &mut Self {
+        self.ctx.stdin = Stream::Inherit;
+        self
+    }
+
+    pub fn inherit_stdout(&mut self) -> &mut Self {
+        self.ctx.stdout = Stream::Inherit;
+        self
+    }
+
+    pub fn inherit_stderr(&mut self) -> &mut Self {
+        self.ctx.stderr = Stream::Inherit;
+        self
+    }
+
+    /// The host's standard input, output and error.
+    pub fn inherit_stdio(&mut self) -> &mut Self {
+        self.inherit_stdin().inherit_stdout().inherit_stderr()
+    }
+
+    pub fn stdin(&mut self, pipe: MemoryInputPipe) -> &mut Self {
+        self.ctx.stdin = Stream::Input(pipe);
+        self
+    }
+
+    pub fn stdout(&mut self, pipe: MemoryOutputPipe) -> &mut Self {
+        self.ctx.stdout = Stream::Output(pipe);
+        self
+    }
+
+    pub fn stderr(&mut self, pipe: MemoryOutputPipe) -> &mut Self {
+        self.ctx.stderr = Stream::Output(pipe);
+        self
+    }
+
+    /// Deterministic runs (reproducible output, fuzzing, conformance): the wall clock
+    /// fixed at `wall_clock` after the epoch, a monotonic clock that advances one
+    /// microsecond per reading, and randomness from a generator seeded with `seed`.
+    pub fn deterministic(&mut self, wall_clock: Duration, seed: u64) -> &mut Self {
+        self.ctx.clocks = Clocks::Fixed {
+            wall: wall_clock,
+            monotonic: 0,
+        };
+        self.ctx.random = Random::Seeded(SplitMix(seed));
+        self
+    }
+
+    /// The context.
+    pub fn build(&mut self) -> WasiCtx {
+        std::mem::take(self).ctx
+    }
+
+    /// The context for preview-1 guests ([`crate::p1::add_to_linker_sync`]).
+    pub fn build_p1(&mut self) -> crate::WasiP1Ctx {
+        crate::WasiP1Ctx::new(self.build())
+    }
+}
+
+/// What a guest sees of the world (built by [`WasiCtxBuilder`]).
+#[derive(Debug)]
+pub struct WasiCtx {
+    pub(crate) args: Vec<String>,
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) stdin: Stream,
+    pub(crate) stdout: Stream,
+    pub(crate) stderr: Stream,
+    pub(crate) clocks: Clocks,
+    pub(crate) random: Random,
+}
+
+impl WasiCtx {
+    /// A builder.
+    pub fn builder() -> WasiCtxBuilder {
+        WasiCtxBuilder::new()
+    }
+}

@@ -1,0 +1,275 @@
+//! WASI preview 1: the C guest `examples/wasi/basics.c` (committed `.wasm`) driven through
+//! in-memory streams, and hostile guests in WAT that pass bad pointers, descriptors and
+//! sizes (errors the guest sees, never host panics).
+
+use std::time::Duration;
+
+use spindle::{Engine, Linker, Module, Store};
+use spindle_wasi::pipe::{MemoryInputPipe, MemoryOutputPipe};
+use spindle_wasi::{I32Exit, WasiCtxBuilder, WasiP1Ctx};
+
+fn basics() -> Vec<u8> {
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/wasi/basics.wasm"
+    );
+    std::fs::read(p).unwrap_or_else(|e| panic!("{p}: {e}"))
+}
+
+struct Run {
+    stdout: String,
+    stderr: String,
+    exit: i32,
+}
+
+/// Runs `basics.wasm` with `args` (after its name), `stdin`, and the builder's settings.
+fn run(args: &[&str], stdin: &str, setup: impl FnOnce(&mut WasiCtxBuilder)) -> Run {
+    let engine = Engine::default();
+    let module = Module::new(&engine, basics()).unwrap();
+    let (out, err) = (
+        MemoryOutputPipe::new(1 << 20),
+        MemoryOutputPipe::new(1 << 20),
+    );
+    let mut builder = WasiCtxBuilder::new();
+    builder
+        .arg("basics")
+        .args(args)
+        .stdin(MemoryInputPipe::new(stdin.as_bytes()))
+        .stdout(out.clone())
+        .stderr(err.clone());
+    setup(&mut builder);
+    let mut store = Store::new(&engine, builder.build_p1());
+    let mut linker = Linker::new(&engine);
+    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
+    let exit = match start.call(&mut store, ()) {
+        Ok(()) => 0,
+        Err(e) => {
+            e.downcast_ref::<I32Exit>()
+                .unwrap_or_else(|| panic!("{e:#}"))
+                .0
+        }
+    };
+    Run {
+        stdout: String::from_utf8(out.contents()).unwrap(),
+        stderr: String::from_utf8(err.contents()).unwrap(),
+        exit,
+    }
+}
+
+#[test]
+fn arguments_environment_and_exit_status() {
+    let r = run(&["args", "a b", "ü"], "", |_| {});
+    assert_eq!(r.stdout, "basics\nargs\na b\nü\n");
+    assert_eq!(r.exit, 0);
+    let r = run(&["env", "GREETING"], "", |b| {
+        b.env("GREETING", "hi=there");
+    });
+    assert_eq!(r.stdout, "hi=there\n");
+    let r = run(&["env", "HOME"], "", |_| {});
+    assert_eq!(r.stdout, "(unset)\n", "nothing is inherited unless asked");
+    let r = run(&["exit", "42"], "", |_| {});
+    assert_eq!(r.exit, 42);
+    let r = run(&["bogus"], "", |_| {});
+    assert_eq!(
+        (r.exit, r.stderr.as_str()),
+        (2, "basics: unknown command bogus\n")
+    );
+}
+
+#[test]
+fn standard_streams_through_pipes() {
+    let r = run(&["upper"], "hello\nWASI\n", |_| {});
+    assert_eq!(r.stdout, "HELLO\nWASI\n");
+    let r = run(&["stderr", "oops"], "", |_| {});
+    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", "oops\n"));
+    // A full output pipe is an I/O error for the guest, not unbounded host memory.
+    let engine = Engine::default();
+    let module = Module::new(&engine, basics()).unwrap();
+    let out = MemoryOutputPipe::new(4);
+    let mut b = WasiCtxBuilder::new();
+    b.args(&["basics", "args", "longer than four bytes"])
+        .stdout(out.clone());
+    let mut store = Store::new(&engine, b.build_p1());
+    let mut linker = Linker::new(&engine);
+    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
+    let _ = start.call(&mut store, ());
+    assert!(out.contents().len() <= 4);
+}
+
+#[test]
+fn clocks_and_randomness_real_and_deterministic() {
+    let r = run(&["clock"], "", |_| {});
+    assert_eq!(r.stdout, "monotonic advances: yes\nafter 2020: yes\n");
+    let a = run(&["random"], "", |_| {});
+    let b = run(&["random"], "", |_| {});
+    assert_ne!(a.stdout, b.stdout, "the OS's randomness");
+    let seeded = |seed| {
+        run(&["random"], "", move |b| {
+            b.deterministic(Duration::from_secs(1_700_000_000), seed);
+        })
+        .stdout
+    };
+    assert_eq!(seeded(7), seeded(7));
+    assert_ne!(seeded(7), seeded(8));
+    let fixed = run(&["clock"], "", |b| {
+        b.deterministic(Duration::from_secs(1_700_000_000), 1);
+    });
+    assert_eq!(fixed.stdout, "monotonic advances: yes\nafter 2020: yes\n");
+}
+
+/// Calls the WAT module's `run` export (a hostile guest) and returns its result.
+fn hostile(wat: &str) -> i32 {
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).unwrap();
+    let out = MemoryOutputPipe::new(1 << 16);
+    let mut b = WasiCtxBuilder::new();
+    b.args(&["x", "y"]).stdout(out.clone());
+    let mut store = Store::new(&engine, b.build_p1());
+    let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
+    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance
+        .get_typed_func::<(), i32>(&mut store, "run")
+        .unwrap();
+    run.call(&mut store, ()).unwrap()
+}
+
+const EFAULT: i32 = 21;
+const EBADF: i32 = 8;
+const EINVAL: i32 = 28;
+
+#[test]
+fn hostile_pointers_descriptors_and_sizes_are_errors() {
+    let module = |imports: &str, body: &str| {
+        format!(
+            r#"(module {imports} (memory (export "memory") 1)
+                 (func (export "run") (result i32) {body}))"#
+        )
+    };
+    let fd_write = r#"(import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))"#;
+    // An iovec pointing past the end of memory.
+    assert_eq!(
+        hostile(&module(
+            fd_write,
+            "(i32.store (i32.const 0) (i32.const 65530)) (i32.store (i32.const 4) (i32.const 100))
+             (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 16))"
+        )),
+        EFAULT
+    );
+    // The iovec array itself out of bounds, and the result pointer out of bounds.
+    assert_eq!(
+        hostile(&module(
+            fd_write,
+            "(call $w (i32.const 1) (i32.const -8) (i32.const 1) (i32.const 16))"
+        )),
+        EFAULT
+    );
+    assert_eq!(
+        hostile(&module(
+            fd_write,
+            "(call $w (i32.const 1) (i32.const 0) (i32.const 0) (i32.const -1))"
+        )),
+        EFAULT
+    );
+    // A huge iovec count: refused before any list is built.
+    assert_eq!(
+        hostile(&module(
+            fd_write,
+            "(call $w (i32.const 1) (i32.const 0) (i32.const -1) (i32.const 16))"
+        )),
+        EINVAL
+    );
+    // Descriptors that are not open.
+    for fd in ["3", "-1", "1000000"] {
+        assert_eq!(
+            hostile(&module(
+                fd_write,
+                &format!("(call $w (i32.const {fd}) (i32.const 0) (i32.const 0) (i32.const 16))")
+            )),
+            EBADF
+        );
+    }
+    let close = r#"(import "wasi_snapshot_preview1" "fd_close" (func $c (param i32) (result i32)))
+                   (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))"#;
+    assert_eq!(
+        hostile(&module(
+            close,
+            "(drop (call $c (i32.const 1))) (call $w (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 16))"
+        )),
+        EBADF,
+        "a closed descriptor stays closed"
+    );
+    let args =
+        r#"(import "wasi_snapshot_preview1" "args_get" (func $a (param i32 i32) (result i32)))"#;
+    assert_eq!(
+        hostile(&module(args, "(call $a (i32.const 65534) (i32.const 0))")),
+        EFAULT
+    );
+    assert_eq!(
+        hostile(&module(args, "(call $a (i32.const 0) (i32.const 65535))")),
+        EFAULT
+    );
+    let random =
+        r#"(import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))"#;
+    assert_eq!(
+        hostile(&module(
+            random,
+            "(call $r (i32.const 65000) (i32.const 1000))"
+        )),
+        EFAULT
+    );
+    assert_eq!(
+        hostile(&module(random, "(call $r (i32.const 0) (i32.const -1))")),
+        EFAULT
+    );
+    let clock = r#"(import "wasi_snapshot_preview1" "clock_time_get" (func $t (param i32 i64 i32) (result i32)))"#;
+    assert_eq!(
+        hostile(&module(
+            clock,
+            "(call $t (i32.const 9) (i64.const 0) (i32.const 0))"
+        )),
+        EINVAL
+    );
+    // No exported memory: every call that needs one fails with EINVAL.
+    let no_memory = r#"(module
+        (import "wasi_snapshot_preview1" "args_get" (func $a (param i32 i32) (result i32)))
+        (func (export "run") (result i32) (call $a (i32.const 0) (i32.const 0))))"#;
+    assert_eq!(hostile(no_memory), EINVAL);
+    // Functions not implemented yet answer ENOSYS.
+    let open = r#"(import "wasi_snapshot_preview1" "path_open" (func $o (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))"#;
+    assert_eq!(
+        hostile(&module(
+            open,
+            "(call $o (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 0) (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 0))"
+        )),
+        52
+    );
+}
+
+#[test]
+fn poll_oneoff_sleeps_on_a_clock() {
+    // One relative clock subscription of 20 ms: one event, with its userdata.
+    let wat = r#"(module
+      (import "wasi_snapshot_preview1" "poll_oneoff" (func $p (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "run") (result i32)
+        (i64.store (i32.const 0) (i64.const 77))        ;; userdata
+        (i32.store8 (i32.const 8) (i32.const 0))        ;; clock
+        (i32.store (i32.const 16) (i32.const 1))        ;; monotonic
+        (i64.store (i32.const 24) (i64.const 20000000)) ;; 20 ms
+        (drop (call $p (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))
+        (i32.add
+          (i32.mul (i32.load (i32.const 200)) (i32.const 1000))
+          (i32.wrap_i64 (i64.load (i32.const 100))))))"#;
+    let started = std::time::Instant::now();
+    assert_eq!(hostile(wat), 1077, "one event, userdata 77");
+    assert!(started.elapsed() >= Duration::from_millis(20));
+}
