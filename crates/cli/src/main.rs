@@ -34,11 +34,12 @@ Usage:
       them, `null` for a null reference). Prints each result on its own line: integers
       as signed decimals, floats as Rust prints them, v128 as 0x-hex. On a trap, prints
       its message to stderr and exits with 1.
-  spindle run [--env NAME=VALUE]... [--inherit-env] WASI_COMMAND [ARG...]
+  spindle run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--inherit-env] WASI_COMMAND [ARG...]
       Run a WASI preview-1 command (a module importing `wasi_snapshot_preview1`): its
       `_start`, with ARGs as its arguments after FILE, standard streams inherited, the
-      environment given by --env (and the host's with --inherit-env); its exit status
-      is spindle's. (Preopened directories, --dir, are not supported yet.)
+      environment given by --env (and the host's with --inherit-env), the host
+      directory HOST visible as GUEST (default: the same path; nothing outside it is
+      reachable); its exit status is spindle's.
   spindle run COMPONENT --invoke 'NAME(ARGS)'
       Instantiate a component (binary or text; it may import nothing) and call its
       function NAME (a root export, or a function of an exported interface) with ARGS
@@ -265,6 +266,8 @@ struct RunOptions {
     /// WASI: environment variables given (`--env`), and whether the host's are inherited.
     env: Vec<(String, String)>,
     inherit_env: bool,
+    /// WASI: preopened directories (`--dir HOST[::GUEST]`): host path, guest path.
+    dirs: Vec<(String, String)>,
 }
 
 /// The options of `spindle run`; `None` when help was asked for. Before FILE, only
@@ -277,6 +280,7 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
     let mut call_args = Vec::new();
     let mut env = Vec::new();
     let mut inherit_env = false;
+    let mut dirs = Vec::new();
     let mut only_args = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -321,10 +325,18 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
         } else if arg == "--inherit-env" {
             inherit_env = true;
         } else if arg == "--dir" || arg.starts_with("--dir=") {
-            return Err(Fatal(
-                "--dir: preopened directories are not supported yet (WASI's filesystem is next)"
-                    .into(),
-            ));
+            let spec = match arg.strip_prefix("--dir=") {
+                Some(v) => v.to_string(),
+                None => args
+                    .next()
+                    .ok_or_else(|| Fatal("--dir needs HOST[::GUEST]".into()))?
+                    .clone(),
+            };
+            let (host, guest) = match spec.split_once("::") {
+                Some((h, g)) => (h.to_string(), g.to_string()),
+                None => (spec.clone(), spec.clone()),
+            };
+            dirs.push((host, guest));
         } else if arg.starts_with('-') && arg != "-" {
             return Err(Fatal(format!("unknown option `{arg}`")));
         } else {
@@ -339,6 +351,7 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
         args: call_args,
         env,
         inherit_env,
+        dirs,
     }))
 }
 
@@ -446,6 +459,16 @@ fn run_wasi_command(engine: &Engine, module: &Module, options: &RunOptions) -> R
     }
     for (name, value) in &options.env {
         builder.env(name, value);
+    }
+    for (host, guest) in &options.dirs {
+        builder
+            .preopened_dir(
+                host,
+                guest,
+                spindle_wasi::DirPerms::all(),
+                spindle_wasi::FilePerms::all(),
+            )
+            .map_err(|e| Fatal(format!("--dir {host}: {e}")))?;
     }
     let mut store = Store::new(engine, builder.build_p1());
     let mut linker = Linker::new(engine);

@@ -560,6 +560,31 @@ fn run_executes_a_wasi_command_with_its_arguments_environment_and_exit_status() 
     assert_status(&o, 7);
     let o = spindle(&["run", &wasi_guest("basics.wasm"), "stderr", "to stderr"]);
     assert_eq!(stderr(&o), "to stderr\n");
-    let o = spindle(&["run", "--dir", ".", &wasi_guest("hello.wasm")]);
-    assert_status(&o, 2);
+}
+
+#[test]
+fn run_gives_a_wasi_command_preopened_directories_and_nothing_outside() {
+    let root = std::env::temp_dir().join(format!("spindle-cli-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    std::fs::write(root.join("secret"), "outside").unwrap();
+    let dir = format!("{}::/data", root.join("data").display());
+    let files = wasi_guest("files.wasm");
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", "--dir", &dir, &files];
+        all.extend_from_slice(args);
+        spindle(&all)
+    };
+    assert_status(&run(&["write", "/data/a.txt", "hello"]), 0);
+    assert_eq!(
+        std::fs::read_to_string(root.join("data/a.txt")).unwrap(),
+        "hello"
+    );
+    assert_eq!(stdout(&run(&["cat", "/data/a.txt"])), "hello");
+    assert_status(&run(&["mkdir", "/data/sub"]), 0);
+    assert_eq!(stdout(&run(&["ls", "/data"])), "a.txt\nsub\n");
+    let o = run(&["try", "/data/../secret"]);
+    assert_status(&o, 1);
+    assert_ne!(stdout(&o), "ok\n");
+    std::fs::remove_dir_all(&root).unwrap();
 }

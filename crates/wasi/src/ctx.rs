@@ -159,6 +159,7 @@ impl WasiCtxBuilder {
     pub fn new() -> Self {
         WasiCtxBuilder {
             ctx: WasiCtx {
+                preopens: Vec::new(),
                 args: Vec::new(),
                 env: Vec::new(),
                 stdin: Stream::Null,
@@ -249,6 +250,25 @@ impl WasiCtxBuilder {
         self
     }
 
+    /// Gives the guest the host directory `host_path` as `guest_path` (wasmtime-wasi's
+    /// `preopened_dir`): reachable with `dir_perms`, its files with `file_perms`.
+    pub fn preopened_dir(
+        &mut self,
+        host_path: impl AsRef<std::path::Path>,
+        guest_path: impl AsRef<str>,
+        dir_perms: DirPerms,
+        file_perms: FilePerms,
+    ) -> std::io::Result<&mut Self> {
+        let dir = cap_std::fs::Dir::open_ambient_dir(host_path, cap_std::ambient_authority())?;
+        self.ctx.preopens.push(Preopen {
+            dir: std::sync::Arc::new(dir),
+            guest_path: guest_path.as_ref().to_string(),
+            dir_perms,
+            file_perms,
+        });
+        Ok(self)
+    }
+
     /// Deterministic runs (reproducible output, fuzzing, conformance): the wall clock
     /// fixed at `wall_clock` after the epoch, a monotonic clock that advances one
     /// microsecond per reading, and randomness from a generator seeded with `seed`.
@@ -272,9 +292,66 @@ impl WasiCtxBuilder {
     }
 }
 
+/// What a preopened directory allows (wasmtime-wasi's `DirPerms`): reading (listing,
+/// stat, opening) and mutating (creating, removing, renaming entries).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DirPerms(u8);
+
+impl DirPerms {
+    pub const READ: DirPerms = DirPerms(1);
+    pub const MUTATE: DirPerms = DirPerms(2);
+    pub const fn all() -> DirPerms {
+        DirPerms(3)
+    }
+    pub const fn contains(self, other: DirPerms) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for DirPerms {
+    type Output = DirPerms;
+    fn bitor(self, o: DirPerms) -> DirPerms {
+        DirPerms(self.0 | o.0)
+    }
+}
+
+/// What files under a preopened directory allow (wasmtime-wasi's `FilePerms`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FilePerms(u8);
+
+impl FilePerms {
+    pub const READ: FilePerms = FilePerms(1);
+    pub const WRITE: FilePerms = FilePerms(2);
+    pub const fn all() -> FilePerms {
+        FilePerms(3)
+    }
+    pub const fn contains(self, other: FilePerms) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for FilePerms {
+    type Output = FilePerms;
+    fn bitor(self, o: FilePerms) -> FilePerms {
+        FilePerms(self.0 | o.0)
+    }
+}
+
+/// A host directory the guest sees under a name; everything the guest reaches through it
+/// stays inside it (`cap-std` resolves every path beneath it: `..`, absolute paths and
+/// symlinks leading out are refused).
+#[derive(Debug)]
+pub(crate) struct Preopen {
+    pub dir: std::sync::Arc<cap_std::fs::Dir>,
+    pub guest_path: String,
+    pub dir_perms: DirPerms,
+    pub file_perms: FilePerms,
+}
+
 /// What a guest sees of the world (built by [`WasiCtxBuilder`]).
 #[derive(Debug)]
 pub struct WasiCtx {
+    pub(crate) preopens: Vec<Preopen>,
     pub(crate) args: Vec<String>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) stdin: Stream,

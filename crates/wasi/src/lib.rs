@@ -3,13 +3,15 @@
 //! resulting context lives in the store's data, and [`p1::add_to_linker_sync`] defines
 //! `wasi_snapshot_preview1` over it.
 //!
-//! Built so far (issue 12, first part): the process interface of preview 1 — arguments,
-//! environment, standard input/output/error (inherited, or in-memory pipes the host reads
-//! and fills), clocks (real, or fixed for deterministic runs), randomness (the OS's, or a
-//! seeded generator for deterministic runs), `proc_exit`, `poll_oneoff` on clocks,
-//! `sched_yield`. Every other preview-1 function is defined (so any command links) and
-//! answers `ENOSYS` until the filesystem and sockets land; preview 2 is to be built on
-//! the same [`WasiCtx`].
+//! Built so far (issue 12, first part), preview 1: arguments, environment, standard
+//! input/output/error (inherited, or in-memory pipes the host reads and fills), clocks
+//! (real, or fixed for deterministic runs), randomness (the OS's, or a seeded generator),
+//! `proc_exit`, `poll_oneoff` on clocks, `sched_yield`, and files beneath preopened
+//! directories ([`WasiCtxBuilder::preopened_dir`] with [`DirPerms`]/[`FilePerms`]; paths
+//! resolved by `cap-std` so nothing outside is reachable): open with every flag, read,
+//! write, pread/pwrite, seek, stat, readdir, mkdir, rmdir, unlink, rename, symlinks.
+//! Sockets and the remaining calls (`fd_advise`, times, links, ...) answer `ENOSYS`;
+//! preview 2 is to be built on the same [`WasiCtx`].
 //!
 //! Hostile arguments are errors the guest sees (`EFAULT` for pointers outside its memory,
 //! `EBADF` for unknown descriptors, `EOVERFLOW` for sizes), never host panics.
@@ -20,6 +22,6 @@ mod ctx;
 pub mod p1;
 pub mod pipe;
 
-pub use ctx::{WasiCtx, WasiCtxBuilder};
+pub use ctx::{DirPerms, FilePerms, WasiCtx, WasiCtxBuilder};
 pub use p1::WasiP1Ctx;
 pub use spindle::I32Exit;

@@ -244,13 +244,22 @@ fn hostile_pointers_descriptors_and_sizes_are_errors() {
         (func (export "run") (result i32) (call $a (i32.const 0) (i32.const 0))))"#;
     assert_eq!(hostile(no_memory), EINVAL);
     // Functions not implemented yet answer ENOSYS.
+    let accept = r#"(import "wasi_snapshot_preview1" "sock_accept" (func $s (param i32 i32 i32) (result i32)))"#;
+    assert_eq!(
+        hostile(&module(
+            accept,
+            "(call $s (i32.const 3) (i32.const 0) (i32.const 0))"
+        )),
+        52
+    );
+    // Without preopens, descriptor 3 is not open.
     let open = r#"(import "wasi_snapshot_preview1" "path_open" (func $o (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))"#;
     assert_eq!(
         hostile(&module(
             open,
             "(call $o (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 0) (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 0))"
         )),
-        52
+        EBADF
     );
 }
 
@@ -272,4 +281,214 @@ fn poll_oneoff_sleeps_on_a_clock() {
     let started = std::time::Instant::now();
     assert_eq!(hostile(wat), 1077, "one event, userdata 77");
     assert!(started.elapsed() >= Duration::from_millis(20));
+}
+
+// ---- Files beneath preopened directories ----
+
+use spindle_wasi::{DirPerms, FilePerms};
+
+/// A scratch directory with `data/` (preopened) and a secret file beside it.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let root = std::env::temp_dir().join(format!("spindle-wasi-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    std::fs::write(root.join("secret"), "outside").unwrap();
+    root
+}
+
+fn files(root: &std::path::Path, perms: (DirPerms, FilePerms), args: &[&str]) -> Run {
+    let engine = Engine::default();
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/wasi/files.wasm"
+    );
+    let module = Module::new(&engine, std::fs::read(p).unwrap()).unwrap();
+    let (out, err) = (
+        MemoryOutputPipe::new(1 << 20),
+        MemoryOutputPipe::new(1 << 20),
+    );
+    let mut b = WasiCtxBuilder::new();
+    b.arg("files")
+        .args(args)
+        .stdout(out.clone())
+        .stderr(err.clone());
+    b.preopened_dir(root.join("data"), "/data", perms.0, perms.1)
+        .unwrap();
+    let mut store = Store::new(&engine, b.build_p1());
+    let mut linker = Linker::new(&engine);
+    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
+    let exit = match start.call(&mut store, ()) {
+        Ok(()) => 0,
+        Err(e) => {
+            e.downcast_ref::<I32Exit>()
+                .unwrap_or_else(|| panic!("{e:#}"))
+                .0
+        }
+    };
+    Run {
+        stdout: String::from_utf8(out.contents()).unwrap(),
+        stderr: String::from_utf8(err.contents()).unwrap(),
+        exit,
+    }
+}
+
+const ALL: (DirPerms, FilePerms) = (DirPerms::all(), FilePerms::all());
+
+#[test]
+fn files_are_written_read_listed_renamed_and_removed() {
+    let root = scratch("rw");
+    let ok = |args: &[&str]| {
+        let r = files(&root, ALL, args);
+        assert_eq!(r.exit, 0, "{args:?}: {}{}", r.stdout, r.stderr);
+        r.stdout
+    };
+    ok(&["write", "/data/a.txt", "hello, "]);
+    ok(&["append", "/data/a.txt", "world"]);
+    assert_eq!(ok(&["cat", "/data/a.txt"]), "hello, world");
+    assert_eq!(
+        std::fs::read_to_string(root.join("data/a.txt")).unwrap(),
+        "hello, world"
+    );
+    assert_eq!(ok(&["size", "/data/a.txt"]), "12\n");
+    assert_eq!(ok(&["seek", "/data/a.txt", "7"]), "world");
+    ok(&["mkdir", "/data/sub"]);
+    ok(&["write", "/data/sub/b.txt", "b"]);
+    assert_eq!(ok(&["ls", "/data"]), "a.txt\nsub\n");
+    ok(&["mv", "/data/a.txt", "/data/sub/c.txt"]);
+    assert_eq!(ok(&["ls", "/data/sub"]), "b.txt\nc.txt\n");
+    ok(&["rm", "/data/sub/b.txt"]);
+    ok(&["rm", "/data/sub/c.txt"]);
+    ok(&["rmdir", "/data/sub"]);
+    assert_eq!(ok(&["ls", "/data"]), "");
+    let r = files(&root, ALL, &["cat", "/data/missing"]);
+    assert_eq!(
+        (r.exit, r.stdout.as_str()),
+        (1, "/data/missing: No such file or directory\n")
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn nothing_outside_the_preopened_directory_is_reachable() {
+    let root = scratch("escape");
+    // A symlink inside pointing outside, and one that stays inside.
+    std::os::unix::fs::symlink(root.join("secret"), root.join("data/out")).unwrap();
+    std::os::unix::fs::symlink("../secret", root.join("data/out-rel")).unwrap();
+    std::fs::write(root.join("data/inside.txt"), "in").unwrap();
+    std::os::unix::fs::symlink("inside.txt", root.join("data/in")).unwrap();
+    for path in [
+        "/data/../secret",
+        "/data/sub/../../secret",
+        "/secret",
+        "/data/out",
+        "/data/out-rel",
+        "/proc/self/environ",
+        "/etc/passwd",
+    ] {
+        let r = files(&root, ALL, &["try", path]);
+        assert_eq!(r.exit, 1, "{path}: {}", r.stdout);
+        assert_ne!(r.stdout, "ok\n", "{path}");
+    }
+    assert_eq!(files(&root, ALL, &["try", "/data/in"]).stdout, "ok\n");
+    // Writing through an escaping symlink does not touch the file outside.
+    let r = files(&root, ALL, &["write", "/data/out", "pwned"]);
+    assert_eq!(r.exit, 1);
+    assert_eq!(
+        std::fs::read_to_string(root.join("secret")).unwrap(),
+        "outside"
+    );
+    // Renaming out of the directory is refused too.
+    let r = files(&root, ALL, &["mv", "/data/inside.txt", "/data/../moved"]);
+    assert_eq!(r.exit, 1);
+    assert!(!root.join("moved").exists());
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn a_read_only_preopen_refuses_writes_creation_and_removal() {
+    let root = scratch("ro");
+    std::fs::write(root.join("data/a.txt"), "keep").unwrap();
+    let ro = (DirPerms::READ, FilePerms::READ);
+    assert_eq!(files(&root, ro, &["cat", "/data/a.txt"]).stdout, "keep");
+    for args in [
+        &["write", "/data/a.txt", "x"][..],
+        &["write", "/data/new.txt", "x"],
+        &["rm", "/data/a.txt"],
+        &["mkdir", "/data/d"],
+        &["mv", "/data/a.txt", "/data/b.txt"],
+    ] {
+        let r = files(&root, ro, args);
+        assert_eq!(r.exit, 1, "{args:?}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(root.join("data/a.txt")).unwrap(),
+        "keep"
+    );
+    assert!(!root.join("data/new.txt").exists() && !root.join("data/d").exists());
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn hostile_paths_and_descriptor_exhaustion_are_errors() {
+    let root = scratch("hostile");
+    std::fs::write(root.join("data/f"), "x").unwrap();
+    let run = |body: &str| -> i32 {
+        let wat = format!(
+            r#"(module
+              (import "wasi_snapshot_preview1" "path_open"
+                (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 100) "f")
+              (func (export "run") (result i32) (local $i i32) (local $r i32) {body}))"#
+        );
+        let engine = Engine::default();
+        let module = Module::new(&engine, &wat).unwrap();
+        let mut b = WasiCtxBuilder::new();
+        b.preopened_dir(
+            root.join("data"),
+            "/data",
+            DirPerms::all(),
+            FilePerms::all(),
+        )
+        .unwrap();
+        let mut store = Store::new(&engine, b.build_p1());
+        let mut linker = Linker::new(&engine);
+        spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let f = instance
+            .get_typed_func::<(), i32>(&mut store, "run")
+            .unwrap();
+        f.call(&mut store, ()).unwrap()
+    };
+    // Descriptor 3 is the preopen. A path out of bounds, too long, or not UTF-8.
+    let open = |path: &str, len: &str| {
+        format!("(call $open (i32.const 3) (i32.const 0) (i32.const {path}) (i32.const {len}) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 0))")
+    };
+    assert_eq!(run(&open("65530", "100")), 21, "EFAULT");
+    assert_eq!(run(&open("0", "100000")), 37, "ENAMETOOLONG");
+    assert_eq!(
+        run(&format!(
+            "(i32.store8 (i32.const 200) (i32.const 255)) {}",
+            open("200", "1")
+        )),
+        28,
+        "EINVAL: not UTF-8"
+    );
+    // A descriptor that is not a directory.
+    assert_eq!(run("(call $open (i32.const 1) (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 0))"), 54, "ENOTDIR");
+    // Opening the same file until the table is full: EMFILE, not unbounded host handles.
+    let exhaust = r#"
+        (loop $again
+          (local.set $r (call $open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 1)
+            (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 0)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $again (i32.and (i32.eqz (local.get $r)) (i32.lt_u (local.get $i) (i32.const 5000)))))
+        (i32.add (i32.mul (local.get $i) (i32.const 100)) (local.get $r))"#;
+    // 1024 slots: 0-2 standard streams, 3 the preopen, 1020 files; the 1021st fails.
+    assert_eq!(run(exhaust), 1021 * 100 + 33, "EMFILE after 1020 files");
+    std::fs::remove_dir_all(&root).unwrap();
 }

@@ -3,29 +3,62 @@
 //!
 //! Implemented: `args_*`, `environ_*`, `clock_res_get`, `clock_time_get`, `random_get`,
 //! `proc_exit`, `sched_yield`, `poll_oneoff` (clock subscriptions sleep; stream ones are
-//! ready at once), and on the standard streams (descriptors 0–2) `fd_read`, `fd_write`,
-//! `fd_close`, `fd_fdstat_get`, `fd_filestat_get`, `fd_seek`/`fd_tell` (`ESPIPE`),
-//! `fd_sync`/`fd_datasync`, `fd_prestat_get` (`EBADF`: no preopened directories yet).
-//! Every other function answers `ENOSYS`.
+//! ready at once), descriptors (standard streams, preopened directories, and what is
+//! opened beneath them: `fs.rs`) with `fd_read`, `fd_write`, `fd_close`, `fd_seek`,
+//! `fd_tell`, `fd_fdstat_get`, `fd_filestat_get`, `fd_sync`/`fd_datasync`. Every other
+//! function answers `ENOSYS`. The table holds at most [`MAX_FDS`] descriptors.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::sync::Arc;
 
 use spindle::{Caller, Extern, FuncType, Linker, Result, Val, ValType};
 
-use crate::ctx::{Stream, WasiCtx};
+use crate::ctx::{DirPerms, FilePerms, Stream, WasiCtx};
 
-/// A preview-1 context: the [`WasiCtx`] and the descriptor state preview 1 adds.
+mod fs;
+
+/// What a preview-1 descriptor is.
+#[derive(Debug)]
+pub(crate) enum Desc {
+    /// Standard input, output or error.
+    Stdio(u8),
+    /// A directory: preopened (with its guest name) or opened beneath one.
+    Dir {
+        dir: Arc<cap_std::fs::Dir>,
+        preopen: Option<String>,
+        dir_perms: DirPerms,
+        file_perms: FilePerms,
+    },
+    /// An open file.
+    File {
+        file: cap_std::fs::File,
+        read: bool,
+        write: bool,
+    },
+}
+
+/// The most descriptors a guest may hold open (`EMFILE` past it).
+pub(crate) const MAX_FDS: usize = 1024;
+
+/// A preview-1 context: the [`WasiCtx`] and preview 1's descriptor table.
 #[derive(Debug)]
 pub struct WasiP1Ctx {
     pub(crate) ctx: WasiCtx,
-    /// Standard streams the guest closed.
-    closed: [bool; 3],
+    pub(crate) fds: Vec<Option<Desc>>,
 }
 
 impl WasiP1Ctx {
     pub(crate) fn new(ctx: WasiCtx) -> Self {
-        WasiP1Ctx {
-            ctx,
-            closed: [false; 3],
+        let mut fds: Vec<Option<Desc>> = (0..3).map(|i| Some(Desc::Stdio(i))).collect();
+        for p in &ctx.preopens {
+            fds.push(Some(Desc::Dir {
+                dir: p.dir.clone(),
+                preopen: Some(p.guest_path.clone()),
+                dir_perms: p.dir_perms,
+                file_perms: p.file_perms,
+            }));
         }
+        WasiP1Ctx { ctx, fds }
     }
 
     /// The context.
@@ -33,18 +66,43 @@ impl WasiP1Ctx {
         &mut self.ctx
     }
 
-    /// The standard stream `fd` is, if open.
-    fn stream(&self, fd: i32) -> Result<(&Stream, bool), Errno> {
-        let (s, stderr) = match fd {
-            0 => (&self.ctx.stdin, false),
-            1 => (&self.ctx.stdout, false),
-            2 => (&self.ctx.stderr, true),
-            _ => return Err(Errno::Badf),
-        };
-        if self.closed[fd as usize] {
-            return Err(Errno::Badf);
+    pub(crate) fn desc(&self, fd: i32) -> Result<&Desc, Errno> {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.fds.get(i))
+            .and_then(|d| d.as_ref())
+            .ok_or(Errno::Badf)
+    }
+
+    pub(crate) fn desc_mut(&mut self, fd: i32) -> Result<&mut Desc, Errno> {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.fds.get_mut(i))
+            .and_then(|d| d.as_mut())
+            .ok_or(Errno::Badf)
+    }
+
+    /// Puts `d` in the lowest free slot; its number.
+    pub(crate) fn insert(&mut self, d: Desc) -> Result<i32, Errno> {
+        if let Some(i) = self.fds.iter().position(|x| x.is_none()) {
+            self.fds[i] = Some(d);
+            return Ok(i as i32);
         }
-        Ok((s, stderr))
+        if self.fds.len() >= MAX_FDS {
+            return Err(Errno::Mfile);
+        }
+        self.fds.push(Some(d));
+        Ok((self.fds.len() - 1) as i32)
+    }
+
+    /// The standard stream `fd` is, if it is one and open.
+    fn stream(&self, fd: i32) -> Result<(&Stream, bool), Errno> {
+        match self.desc(fd)? {
+            Desc::Stdio(0) => Ok((&self.ctx.stdin, false)),
+            Desc::Stdio(1) => Ok((&self.ctx.stdout, false)),
+            Desc::Stdio(_) => Ok((&self.ctx.stderr, true)),
+            _ => Err(Errno::Badf),
+        }
     }
 }
 
@@ -53,55 +111,101 @@ impl WasiP1Ctx {
 #[repr(u16)]
 pub enum Errno {
     Success = 0,
+    Acces = 2,
     Badf = 8,
+    Exist = 20,
     Fault = 21,
     Inval = 28,
     Io = 29,
+    Isdir = 31,
+    Loop = 32,
+    Mfile = 33,
+    Nametoolong = 37,
+    Noent = 44,
+    Nospc = 51,
     Nosys = 52,
+    Notdir = 54,
+    Notempty = 55,
     Overflow = 61,
+    Perm = 63,
+    Rofs = 69,
     Spipe = 70,
+    Xdev = 75,
+    Notcapable = 76,
 }
 
-const MODULE: &str = "wasi_snapshot_preview1";
+impl Errno {
+    /// The preview-1 number of a host I/O error.
+    pub(crate) fn from_io(e: &std::io::Error) -> Errno {
+        use std::io::ErrorKind as K;
+        // Linux's numbers where the kind says too little.
+        match e.raw_os_error() {
+            Some(2) => return Errno::Noent,
+            Some(17) => return Errno::Exist,
+            Some(20) => return Errno::Notdir,
+            Some(21) => return Errno::Isdir,
+            Some(13) => return Errno::Acces,
+            Some(1) => return Errno::Perm,
+            Some(39) => return Errno::Notempty,
+            Some(40) => return Errno::Loop,
+            Some(22) => return Errno::Inval,
+            Some(36) => return Errno::Nametoolong,
+            Some(18) => return Errno::Xdev,
+            Some(28) => return Errno::Nospc,
+            Some(30) => return Errno::Rofs,
+            _ => {}
+        }
+        match e.kind() {
+            K::NotFound => Errno::Noent,
+            K::AlreadyExists => Errno::Exist,
+            // cap-std's answer to a path leading outside the directory.
+            K::PermissionDenied => Errno::Notcapable,
+            K::InvalidInput => Errno::Inval,
+            _ => Errno::Io,
+        }
+    }
+}
+
+pub(crate) const MODULE: &str = "wasi_snapshot_preview1";
 
 /// The most iovecs one read or write takes (POSIX's usual `IOV_MAX`): a guest cannot make
 /// the host build a huge list.
 const IOV_MAX: u32 = 1024;
 
 /// Guest memory: bounds-checked access (`EFAULT` outside it).
-struct Mem<'a>(&'a mut [u8]);
+pub(crate) struct Mem<'a>(&'a mut [u8]);
 
 impl Mem<'_> {
-    fn slice(&self, ptr: u32, len: u32) -> Result<&[u8], Errno> {
+    pub(crate) fn slice(&self, ptr: u32, len: u32) -> Result<&[u8], Errno> {
         let (p, l) = (ptr as usize, len as usize);
         self.0
             .get(p..p.checked_add(l).ok_or(Errno::Fault)?)
             .ok_or(Errno::Fault)
     }
-    fn slice_mut(&mut self, ptr: u32, len: u32) -> Result<&mut [u8], Errno> {
+    pub(crate) fn slice_mut(&mut self, ptr: u32, len: u32) -> Result<&mut [u8], Errno> {
         let (p, l) = (ptr as usize, len as usize);
         self.0
             .get_mut(p..p.checked_add(l).ok_or(Errno::Fault)?)
             .ok_or(Errno::Fault)
     }
-    fn read_u32(&self, ptr: u32) -> Result<u32, Errno> {
+    pub(crate) fn read_u32(&self, ptr: u32) -> Result<u32, Errno> {
         Ok(u32::from_le_bytes(
             self.slice(ptr, 4)?.try_into().unwrap_or_default(),
         ))
     }
-    fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<(), Errno> {
+    pub(crate) fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<(), Errno> {
         self.slice_mut(ptr, bytes.len() as u32)?
             .copy_from_slice(bytes);
         Ok(())
     }
-    fn write_u32(&mut self, ptr: u32, v: u32) -> Result<(), Errno> {
+    pub(crate) fn write_u32(&mut self, ptr: u32, v: u32) -> Result<(), Errno> {
         self.write(ptr, &v.to_le_bytes())
     }
-    fn write_u64(&mut self, ptr: u32, v: u64) -> Result<(), Errno> {
+    pub(crate) fn write_u64(&mut self, ptr: u32, v: u64) -> Result<(), Errno> {
         self.write(ptr, &v.to_le_bytes())
     }
     /// The `(buf, len)` pairs of an iovec array (at most [`IOV_MAX`]).
-    fn iovecs(&self, ptr: u32, count: u32) -> Result<Vec<(u32, u32)>, Errno> {
+    pub(crate) fn iovecs(&self, ptr: u32, count: u32) -> Result<Vec<(u32, u32)>, Errno> {
         if count > IOV_MAX {
             return Err(Errno::Inval);
         }
@@ -120,7 +224,7 @@ impl Mem<'_> {
 }
 
 /// The guest's exported memory and the preview-1 context, or `EINVAL` (no memory).
-fn parts<'a, T: 'static>(
+pub(crate) fn parts<'a, T: 'static>(
     caller: &'a mut Caller<'_, T>,
     get: &impl Fn(&mut T) -> &mut WasiP1Ctx,
 ) -> Result<(Mem<'a>, &'a mut WasiP1Ctx), Errno> {
@@ -131,7 +235,7 @@ fn parts<'a, T: 'static>(
     Ok((Mem(bytes), get(data)))
 }
 
-fn code(r: Result<(), Errno>) -> i32 {
+pub(crate) fn code(r: Result<(), Errno>) -> i32 {
     match r {
         Ok(()) => Errno::Success as i32,
         Err(e) => e as i32,
@@ -171,23 +275,9 @@ const UNIMPLEMENTED: &[(&str, &str, &str)] = &[
     ("fd_allocate", "ILL", "I"),
     ("fd_fdstat_set_flags", "II", "I"),
     ("fd_fdstat_set_rights", "ILL", "I"),
-    ("fd_filestat_set_size", "IL", "I"),
     ("fd_filestat_set_times", "ILLI", "I"),
-    ("fd_pread", "IIILI", "I"),
-    ("fd_prestat_dir_name", "III", "I"),
-    ("fd_pwrite", "IIILI", "I"),
-    ("fd_readdir", "IIILI", "I"),
-    ("fd_renumber", "II", "I"),
-    ("path_create_directory", "III", "I"),
-    ("path_filestat_get", "IIIII", "I"),
     ("path_filestat_set_times", "IIIILLI", "I"),
     ("path_link", "IIIIIII", "I"),
-    ("path_open", "IIIIILLII", "I"),
-    ("path_readlink", "IIIIII", "I"),
-    ("path_remove_directory", "III", "I"),
-    ("path_rename", "IIIIII", "I"),
-    ("path_symlink", "IIIII", "I"),
-    ("path_unlink_file", "III", "I"),
     ("proc_raise", "I", "I"),
     ("sock_accept", "III", "I"),
     ("sock_recv", "IIIIII", "I"),
@@ -295,14 +385,22 @@ pub fn add_to_linker_sync<T: 'static>(
         "fd_write",
         move |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, written: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| {
-                let (stream, stderr) = w.stream(fd)?;
                 let mut bytes = Vec::new();
                 for (buf, len) in m.iovecs(iovs as u32, n as u32)? {
                     bytes.extend_from_slice(m.slice(buf, len)?);
                 }
                 let total = u32::try_from(bytes.len()).map_err(|_| Errno::Overflow)?;
-                stream.write(&bytes, stderr).map_err(|_| Errno::Io)?;
-                stream.flush(stderr);
+                match w.desc_mut(fd)? {
+                    Desc::File {
+                        file, write: true, ..
+                    } => file.write_all(&bytes).map_err(|e| Errno::from_io(&e))?,
+                    Desc::File { .. } | Desc::Dir { .. } => return Err(Errno::Badf),
+                    Desc::Stdio(_) => {
+                        let (stream, stderr) = w.stream(fd)?;
+                        stream.write(&bytes, stderr).map_err(|_| Errno::Io)?;
+                        stream.flush(stderr);
+                    }
+                }
                 m.write_u32(written as u32, total)
             }))
         },
@@ -312,12 +410,21 @@ pub fn add_to_linker_sync<T: 'static>(
         "fd_read",
         move |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, read: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| {
-                let (stream, _) = w.stream(fd)?;
                 let vecs = m.iovecs(iovs as u32, n as u32)?;
                 let mut total = 0u32;
                 for (buf, len) in vecs {
                     let dest = m.slice_mut(buf, len)?;
-                    let got = stream.read(dest).map_err(|_| Errno::Io)?;
+                    let got = match w.desc_mut(fd)? {
+                        Desc::File {
+                            file, read: true, ..
+                        } => file.read(dest).map_err(|e| Errno::from_io(&e))?,
+                        Desc::File { .. } => return Err(Errno::Badf),
+                        Desc::Dir { .. } => return Err(Errno::Isdir),
+                        Desc::Stdio(_) => {
+                            let (stream, _) = w.stream(fd)?;
+                            stream.read(dest).map_err(|_| Errno::Io)?
+                        }
+                    };
                     total = total.checked_add(got as u32).ok_or(Errno::Overflow)?;
                     if got < dest.len() {
                         break;
@@ -329,15 +436,15 @@ pub fn add_to_linker_sync<T: 'static>(
     )?;
     linker.func_wrap(MODULE, "fd_close", move |mut c: Caller<'_, T>, fd: i32| {
         let w = get(c.data_mut());
-        code(
-            w.stream(fd)
-                .map(|_| ())
-                .map(|()| w.closed[fd as usize] = true),
-        )
+        code(w.desc(fd).map(|_| ()).map(|()| w.fds[fd as usize] = None))
     })?;
     for name in ["fd_sync", "fd_datasync"] {
         linker.func_wrap(MODULE, name, move |mut c: Caller<'_, T>, fd: i32| {
-            code(get(c.data_mut()).stream(fd).map(|_| ()))
+            code(match get(c.data_mut()).desc(fd) {
+                Ok(Desc::File { file, .. }) => file.sync_all().map_err(|e| Errno::from_io(&e)),
+                Ok(_) => Ok(()),
+                Err(e) => Err(e),
+            })
         })?;
     }
     linker.func_wrap(
@@ -345,15 +452,20 @@ pub fn add_to_linker_sync<T: 'static>(
         "fd_fdstat_get",
         move |mut c: Caller<'_, T>, fd: i32, out: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| {
-                w.stream(fd)?;
-                // A character device; reading (stdin) or writing, and polling.
                 const READ: u64 = 1 << 1;
                 const WRITE: u64 = 1 << 6;
                 const POLL: u64 = 1 << 27;
-                let rights = POLL | if fd == 0 { READ } else { WRITE };
+                let (filetype, rights, inheriting) = match w.desc(fd)? {
+                    // A character device; reading (stdin) or writing, and polling.
+                    Desc::Stdio(0) => (2u8, POLL | READ, 0),
+                    Desc::Stdio(_) => (2, POLL | WRITE, 0),
+                    Desc::Dir { .. } => (3, fs::DIR_RIGHTS, fs::FILE_RIGHTS | fs::DIR_RIGHTS),
+                    Desc::File { .. } => (4, fs::FILE_RIGHTS, 0),
+                };
                 let mut stat = [0u8; 24];
-                stat[0] = 2;
+                stat[0] = filetype;
                 stat[8..16].copy_from_slice(&rights.to_le_bytes());
+                stat[16..24].copy_from_slice(&inheriting.to_le_bytes());
                 m.write(out as u32, &stat)
             }))
         },
@@ -363,9 +475,19 @@ pub fn add_to_linker_sync<T: 'static>(
         "fd_filestat_get",
         move |mut c: Caller<'_, T>, fd: i32, out: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| {
-                w.stream(fd)?;
-                let mut stat = [0u8; 64];
-                stat[16] = 2; // a character device
+                let stat = match w.desc(fd)? {
+                    Desc::Stdio(_) => {
+                        let mut stat = [0u8; 64];
+                        stat[16] = 2; // a character device
+                        stat
+                    }
+                    Desc::Dir { dir, .. } => {
+                        fs::filestat(&dir.dir_metadata().map_err(|e| Errno::from_io(&e))?)
+                    }
+                    Desc::File { file, .. } => {
+                        fs::filestat(&file.metadata().map_err(|e| Errno::from_io(&e))?)
+                    }
+                };
                 m.write(out as u32, &stat)
             }))
         },
@@ -373,21 +495,43 @@ pub fn add_to_linker_sync<T: 'static>(
     linker.func_wrap(
         MODULE,
         "fd_seek",
-        move |mut c: Caller<'_, T>, fd: i32, _offset: i64, _whence: i32, _out: i32| {
-            code(get(c.data_mut()).stream(fd).and(Err(Errno::Spipe)))
+        move |mut c: Caller<'_, T>, fd: i32, offset: i64, whence: i32, out: i32| {
+            code(parts(&mut c, &g).and_then(|(mut m, w)| {
+                let not_file = match w.desc(fd)? {
+                    Desc::Stdio(_) => Errno::Spipe,
+                    _ => Errno::Isdir,
+                };
+                let Desc::File { file, .. } = w.desc_mut(fd)? else {
+                    return Err(not_file);
+                };
+                let to = match whence {
+                    0 => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::Inval)?),
+                    1 => SeekFrom::Current(offset),
+                    2 => SeekFrom::End(offset),
+                    _ => return Err(Errno::Inval),
+                };
+                let at = file.seek(to).map_err(|e| Errno::from_io(&e))?;
+                m.write_u64(out as u32, at)
+            }))
         },
     )?;
     linker.func_wrap(
         MODULE,
         "fd_tell",
-        move |mut c: Caller<'_, T>, fd: i32, _out: i32| {
-            code(get(c.data_mut()).stream(fd).and(Err(Errno::Spipe)))
+        move |mut c: Caller<'_, T>, fd: i32, out: i32| {
+            code(
+                parts(&mut c, &g).and_then(|(mut m, w)| match w.desc_mut(fd)? {
+                    Desc::File { file, .. } => {
+                        let at = file.stream_position().map_err(|e| Errno::from_io(&e))?;
+                        m.write_u64(out as u32, at)
+                    }
+                    Desc::Stdio(_) => Err(Errno::Spipe),
+                    Desc::Dir { .. } => Err(Errno::Isdir),
+                }),
+            )
         },
     )?;
-    // No preopened directories yet: the guest's search for them ends at once.
-    linker.func_wrap(MODULE, "fd_prestat_get", |_fd: i32, _out: i32| {
-        Errno::Badf as i32
-    })?;
+    fs::add_to_linker(linker, get)?;
     linker.func_wrap(
         MODULE,
         "poll_oneoff",
