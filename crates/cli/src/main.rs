@@ -34,12 +34,15 @@ Usage:
       them, `null` for a null reference). Prints each result on its own line: integers
       as signed decimals, floats as Rust prints them, v128 as 0x-hex. On a trap, prints
       its message to stderr and exits with 1.
-  spindle run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--inherit-env] WASI_COMMAND [ARG...]
+  spindle run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--inherit-env]
+              [--fuel N] [--max-memory SIZE] [--timeout DURATION] WASI_COMMAND [ARG...]
       Run a WASI preview-1 command (a module importing `wasi_snapshot_preview1`): its
       `_start`, with ARGs as its arguments after FILE, standard streams inherited, the
       environment given by --env (and the host's with --inherit-env), the host
       directory HOST visible as GUEST (default: the same path; nothing outside it is
-      reachable); its exit status is spindle's.
+      reachable); its exit status is spindle's. --fuel, --max-memory (e.g. 64MiB) and
+      --timeout (e.g. 10s, 500ms) bound the run (also with --invoke); past them the
+      guest traps.
   spindle run COMPONENT --invoke 'NAME(ARGS)'
       Instantiate a component (binary or text; it may import nothing) and call its
       function NAME (a root export, or a function of an exported interface) with ARGS
@@ -268,6 +271,49 @@ struct RunOptions {
     inherit_env: bool,
     /// WASI: preopened directories (`--dir HOST[::GUEST]`): host path, guest path.
     dirs: Vec<(String, String)>,
+    /// Limits: fuel for the run, the largest memory, the wall-clock time.
+    fuel: Option<u64>,
+    max_memory: Option<u64>,
+    timeout: Option<std::time::Duration>,
+}
+
+/// A size: bytes, or with a unit (`K`/`KiB`, `M`/`MiB`, `G`/`GiB`, powers of 1024).
+fn parse_size(s: &str) -> Result<u64, Fatal> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| Fatal(format!("`{s}` is not a size (e.g. 64MiB)")))?;
+    let mul = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(Fatal(format!("`{s}`: unknown size unit"))),
+    };
+    n.checked_mul(mul)
+        .ok_or_else(|| Fatal(format!("`{s}` is too large")))
+}
+
+/// A duration: a number with `ms`, `s` (the default), `m` or `h`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, Fatal> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: f64 = n
+        .parse()
+        .map_err(|_| Fatal(format!("`{s}` is not a duration (e.g. 10s)")))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(Fatal(format!("`{s}`: unknown duration unit"))),
+    };
+    std::time::Duration::try_from_secs_f64(secs).map_err(|_| Fatal(format!("`{s}`: bad duration")))
 }
 
 /// The options of `spindle run`; `None` when help was asked for. Before FILE, only
@@ -281,6 +327,9 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
     let mut env = Vec::new();
     let mut inherit_env = false;
     let mut dirs = Vec::new();
+    let mut fuel = None;
+    let mut max_memory = None;
+    let mut timeout = None;
     let mut only_args = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -324,6 +373,26 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
             env.push((name.to_string(), value.to_string()));
         } else if arg == "--inherit-env" {
             inherit_env = true;
+        } else if let Some(flag) = ["--fuel", "--max-memory", "--timeout"]
+            .into_iter()
+            .find(|f| arg == f || arg.starts_with(&format!("{f}=")))
+        {
+            let value = match arg.strip_prefix(&format!("{flag}=")) {
+                Some(v) => v.to_string(),
+                None => args
+                    .next()
+                    .ok_or_else(|| Fatal(format!("{flag} needs a value")))?
+                    .clone(),
+            };
+            match flag {
+                "--fuel" => {
+                    fuel = Some(value.parse().map_err(|_| {
+                        Fatal(format!("--fuel {value}: not a number of fuel units"))
+                    })?)
+                }
+                "--max-memory" => max_memory = Some(parse_size(&value)?),
+                _ => timeout = Some(parse_duration(&value)?),
+            }
         } else if arg == "--dir" || arg.starts_with("--dir=") {
             let spec = match arg.strip_prefix("--dir=") {
                 Some(v) => v.to_string(),
@@ -352,6 +421,9 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
         env,
         inherit_env,
         dirs,
+        fuel,
+        max_memory,
+        timeout,
     }))
 }
 
@@ -372,8 +444,12 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
     if component::is_component(&binary) {
         return component::run(file, &binary, options.invoke.as_deref()).map_err(Fatal);
     }
-    let engine = Engine::new(spindle::Config::new().features(options.features))
-        .map_err(|e| Fatal(e.to_string()))?;
+    let mut config = spindle::Config::new();
+    config
+        .features(options.features)
+        .consume_fuel(options.fuel.is_some())
+        .epoch_interruption(options.timeout.is_some());
+    let engine = Engine::new(&config).map_err(|e| Fatal(e.to_string()))?;
     let module = match Module::new(&engine, &binary) {
         Ok(m) => m,
         Err(e) => {
@@ -388,7 +464,8 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
     {
         return run_wasi_command(&engine, &module, &options);
     }
-    let mut store = Store::new(&engine, ());
+    let mut store = Store::new(&engine, limits(&options));
+    apply_limits(&mut store, &engine, &options, |t| t)?;
     let mut linker = Linker::new(&engine);
     spindle_spec_tests::exec::define_spectest(&mut store, &mut linker, true)
         .map_err(|e| Fatal(format!("cannot define the spectest module: {e}")))?;
@@ -447,6 +524,45 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
     }
 }
 
+/// The store data of a WASI command run.
+struct WasiState {
+    wasi: spindle_wasi::WasiP1Ctx,
+    limits: spindle::StoreLimits,
+}
+
+/// The store limits `--max-memory` asks for.
+fn limits(options: &RunOptions) -> spindle::StoreLimits {
+    let mut b = spindle::StoreLimitsBuilder::new();
+    if let Some(bytes) = options.max_memory {
+        b = b.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
+    }
+    b.build()
+}
+
+/// Fuel (`--fuel`), memory limits (`--max-memory`) and a wall-clock deadline
+/// (`--timeout`: a thread ends the epoch when the time is up).
+fn apply_limits<T: Send + 'static>(
+    store: &mut Store<T>,
+    engine: &Engine,
+    options: &RunOptions,
+    limits: fn(&mut T) -> &mut spindle::StoreLimits,
+) -> Result<(), Fatal> {
+    if let Some(fuel) = options.fuel {
+        store.set_fuel(fuel).map_err(|e| Fatal(e.to_string()))?;
+    }
+    store.limiter(limits);
+    if let Some(t) = options.timeout {
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_trap();
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(t);
+            engine.increment_epoch();
+        });
+    }
+    Ok(())
+}
+
 /// `spindle run` of a WASI preview-1 command: the arguments after FILE are the guest's
 /// (FILE is its `argv[0]`), standard streams inherited, `_start` called; the guest's exit
 /// status (`proc_exit`) is the process's.
@@ -470,9 +586,16 @@ fn run_wasi_command(engine: &Engine, module: &Module, options: &RunOptions) -> R
             )
             .map_err(|e| Fatal(format!("--dir {host}: {e}")))?;
     }
-    let mut store = Store::new(engine, builder.build_p1());
+    let mut store = Store::new(
+        engine,
+        WasiState {
+            wasi: builder.build_p1(),
+            limits: limits(options),
+        },
+    );
+    apply_limits(&mut store, engine, options, |t| &mut t.limits)?;
     let mut linker = Linker::new(engine);
-    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t)
+    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t: &mut WasiState| &mut t.wasi)
         .map_err(|e| Fatal(format!("cannot define WASI: {e}")))?;
     let instance = match linker.instantiate(&mut store, module) {
         Ok(i) => i,

@@ -588,3 +588,31 @@ fn run_gives_a_wasi_command_preopened_directories_and_nothing_outside() {
     assert_ne!(stdout(&o), "ok\n");
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn run_bounds_fuel_memory_and_time() {
+    let wat = scratch(
+        "limits.wat",
+        br#"(module (memory 1)
+              (func (export "spin") (loop (br 0)))
+              (func (export "grow") (result i32) (memory.grow (i32.const 100))))"#,
+    );
+    let o = spindle(&["run", "--fuel", "100000", &wat, "--invoke", "spin"]);
+    assert_status(&o, 1);
+    assert!(stderr(&o).contains("fuel"), "{}", stderr(&o));
+    let started = std::time::Instant::now();
+    let o = spindle(&["run", "--timeout", "200ms", &wat, "--invoke", "spin"]);
+    assert_status(&o, 1);
+    assert!(stderr(&o).contains("interrupt"), "{}", stderr(&o));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let o = spindle(&["run", "--max-memory", "1MiB", &wat, "--invoke", "grow"]);
+    assert_eq!(stdout(&o), "-1\n");
+    let o = spindle(&["run", "--max-memory=64MiB", &wat, "--invoke", "grow"]);
+    assert_eq!(stdout(&o), "1\n");
+    // A WASI command out of fuel is a trap, not a hang or an exit status.
+    let o = spindle(&["run", "--fuel", "1000", &wasi_guest("hello.wasm")]);
+    assert_status(&o, 1);
+    assert!(stderr(&o).contains("fuel"), "{}", stderr(&o));
+    let o = spindle(&["run", "--max-memory", "lots", &wat, "--invoke", "grow"]);
+    assert_status(&o, 2);
+}
