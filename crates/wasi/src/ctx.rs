@@ -44,6 +44,20 @@ impl Stream {
         }
     }
 
+    /// Whether the stream is a terminal (the guest's `isatty`): only an inherited stream
+    /// whose host side is one.
+    pub(crate) fn is_terminal(&self, fd: u8) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            Stream::Inherit => match fd {
+                0 => std::io::stdin().is_terminal(),
+                1 => std::io::stdout().is_terminal(),
+                _ => std::io::stderr().is_terminal(),
+            },
+            _ => false,
+        }
+    }
+
     pub(crate) fn flush(&self, stderr: bool) {
         if let Stream::Inherit = self {
             let _ = if stderr {

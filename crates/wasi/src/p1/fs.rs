@@ -437,5 +437,74 @@ pub(crate) fn add_to_linker<T: 'static>(
             }))
         },
     )?;
+    linker.func_wrap(
+        MODULE,
+        "path_filestat_set_times",
+        move |mut c: Caller<'_, T>,
+              fd: i32,
+              _flags: i32,
+              p: i32,
+              plen: i32,
+              atim: i64,
+              mtim: i64,
+              fst: i32| {
+            code(parts(&mut c, &g).and_then(|(m, w)| {
+                let path = path(&m, p, plen)?;
+                let dir = mutable_dir(w, fd)?;
+                let file = dir.open(&path).map_err(io)?.into_std();
+                set_times(&file, atim, mtim, fst)
+            }))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_filestat_set_times",
+        move |mut c: Caller<'_, T>, fd: i32, atim: i64, mtim: i64, fst: i32| {
+            code(match get(c.data_mut()).desc(fd) {
+                Ok(Desc::File {
+                    file, write: true, ..
+                }) => file
+                    .try_clone()
+                    .map_err(io)
+                    .and_then(|f| set_times(&f.into_std(), atim, mtim, fst)),
+                Ok(_) => Err(Errno::Badf),
+                Err(e) => Err(e),
+            })
+        },
+    )?;
+    // Descriptor flags (append, sync, non-blocking) are accepted and not acted on: writes
+    // are synchronous and blocking here already.
+    linker.func_wrap(
+        MODULE,
+        "fd_fdstat_set_flags",
+        move |mut c: Caller<'_, T>, fd: i32, _flags: i32| {
+            code(get(c.data_mut()).desc(fd).map(|_| ()))
+        },
+    )?;
     Ok(())
+}
+
+/// `*_set_times`: the access and modification times `fst` asks for (given, or now).
+fn set_times(file: &std::fs::File, atim: i64, mtim: i64, fst: i32) -> Result<(), Errno> {
+    const ATIM: i32 = 1;
+    const ATIM_NOW: i32 = 2;
+    const MTIM: i32 = 4;
+    const MTIM_NOW: i32 = 8;
+    if (fst & ATIM != 0 && fst & ATIM_NOW != 0) || (fst & MTIM != 0 && fst & MTIM_NOW != 0) {
+        return Err(Errno::Inval);
+    }
+    let at = |ns: i64| std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns as u64);
+    let now = std::time::SystemTime::now();
+    let mut times = std::fs::FileTimes::new();
+    if fst & ATIM != 0 {
+        times = times.set_accessed(at(atim));
+    } else if fst & ATIM_NOW != 0 {
+        times = times.set_accessed(now);
+    }
+    if fst & MTIM != 0 {
+        times = times.set_modified(at(mtim));
+    } else if fst & MTIM_NOW != 0 {
+        times = times.set_modified(now);
+    }
+    file.set_times(times).map_err(io)
 }

@@ -273,10 +273,7 @@ fn env_strings(ctx: &WasiCtx) -> Vec<String> {
 const UNIMPLEMENTED: &[(&str, &str, &str)] = &[
     ("fd_advise", "ILLI", "I"),
     ("fd_allocate", "ILL", "I"),
-    ("fd_fdstat_set_flags", "II", "I"),
     ("fd_fdstat_set_rights", "ILL", "I"),
-    ("fd_filestat_set_times", "ILLI", "I"),
-    ("path_filestat_set_times", "IIIILLI", "I"),
     ("path_link", "IIIIIII", "I"),
     ("proc_raise", "I", "I"),
     ("sock_accept", "III", "I"),
@@ -456,9 +453,14 @@ pub fn add_to_linker_sync<T: 'static>(
                 const WRITE: u64 = 1 << 6;
                 const POLL: u64 = 1 << 27;
                 let (filetype, rights, inheriting) = match w.desc(fd)? {
-                    // A character device; reading (stdin) or writing, and polling.
-                    Desc::Stdio(0) => (2u8, POLL | READ, 0),
-                    Desc::Stdio(_) => (2, POLL | WRITE, 0),
+                    // A terminal is a character device (what `isatty` looks for); pipes
+                    // and redirections are of unknown type. Reading (stdin) or writing,
+                    // and polling.
+                    Desc::Stdio(i) => {
+                        let (stream, _) = w.stream(fd)?;
+                        let t = if stream.is_terminal(*i) { 2u8 } else { 0 };
+                        (t, POLL | if *i == 0 { READ } else { WRITE }, 0)
+                    }
                     Desc::Dir { .. } => (3, fs::DIR_RIGHTS, fs::FILE_RIGHTS | fs::DIR_RIGHTS),
                     Desc::File { .. } => (4, fs::FILE_RIGHTS, 0),
                 };

@@ -1,0 +1,63 @@
+//! Real programs, unmodified, built from a registry package's sources (see
+//! `examples/wasi/programs/*/build.sh`): their output under Spindle must be the native
+//! build's, byte for byte.
+
+use spindle::{Engine, Linker, Module, Store};
+use spindle_wasi::pipe::{MemoryInputPipe, MemoryOutputPipe};
+use spindle_wasi::{DirPerms, FilePerms, I32Exit, WasiCtxBuilder};
+
+const BZIP2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/wasi/programs/bzip2");
+
+/// Runs bzip2 with `args`, `stdin`, and `dir` preopened as `/w`: (exit status, stdout).
+fn bzip2(args: &[&str], stdin: &[u8], dir: &std::path::Path) -> (i32, Vec<u8>) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, std::fs::read(format!("{BZIP2}/bzip2.wasm")).unwrap()).unwrap();
+    let out = MemoryOutputPipe::new(64 << 20);
+    let err = MemoryOutputPipe::new(1 << 20);
+    let mut b = WasiCtxBuilder::new();
+    b.arg("bzip2")
+        .args(args)
+        .stdin(MemoryInputPipe::new(stdin.to_vec()))
+        .stdout(out.clone())
+        .stderr(err.clone())
+        .preopened_dir(dir, "/w", DirPerms::all(), FilePerms::all())
+        .unwrap();
+    let mut store = Store::new(&engine, b.build_p1());
+    let mut linker = Linker::new(&engine);
+    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let start = instance.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
+    let status = match start.call(&mut store, ()) {
+        Ok(()) => 0,
+        Err(e) => e.downcast_ref::<I32Exit>().unwrap_or_else(|| panic!("{e:#}")).0,
+    };
+    (status, out.contents())
+}
+
+#[test]
+fn bzip2_compresses_and_decompresses_files_and_pipes_as_its_native_build_does() {
+    let input = std::fs::read(format!("{BZIP2}/input.txt")).unwrap();
+    let expected = std::fs::read(format!("{BZIP2}/expected/input.txt.bz2")).unwrap();
+    let dir = std::env::temp_dir().join(format!("spindle-bzip2-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("input.txt"), &input).unwrap();
+
+    // Files: compress, keeping the input; the output is the native build's.
+    assert_eq!(bzip2(&["-k", "-9", "/w/input.txt"], b"", &dir).0, 0);
+    assert_eq!(std::fs::read(dir.join("input.txt.bz2")).unwrap(), expected);
+    // Test it, and decompress it to standard output.
+    assert_eq!(bzip2(&["-t", "/w/input.txt.bz2"], b"", &dir).0, 0);
+    let (status, out) = bzip2(&["-d", "-c", "/w/input.txt.bz2"], b"", &dir);
+    assert_eq!((status, out == input), (0, true));
+    // Pipes: standard input to standard output.
+    let (status, out) = bzip2(&["-9", "-c"], &input, &dir);
+    assert_eq!((status, out == expected), (0, true));
+    // A damaged archive is reported with bzip2's exit status for it (2).
+    let mut bad = expected.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0x55;
+    std::fs::write(dir.join("bad.bz2"), &bad).unwrap();
+    assert_eq!(bzip2(&["-t", "/w/bad.bz2"], b"", &dir).0, 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
