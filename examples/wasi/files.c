@@ -9,6 +9,8 @@
 //   files size PATH         prints PATH's size in bytes
 //   files seek PATH N       prints the bytes of PATH from offset N
 //   files try PATH          tries to open PATH for reading: "ok" or the error's name
+//   files link FROM TO      makes a hard link
+//   files alloc PATH N      makes PATH at least N bytes long (posix_fallocate)
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -78,6 +80,17 @@ int main(int argc, char **argv) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0) return fail("read");
     fwrite(buf, 1, n, stdout);
+    close(fd);
+  } else if (strcmp(cmd, "link") == 0 && argc > 3) {
+    if (link(path, argv[3]) != 0) return fail(path);
+  } else if (strcmp(cmd, "alloc") == 0 && argc > 3) {
+    int fd = open(path, O_WRONLY | O_CREAT, 0644);
+    if (fd < 0) return fail(path);
+    int err = posix_fallocate(fd, 0, atoi(argv[3]));
+    if (err != 0) {
+      errno = err;
+      return fail("posix_fallocate");
+    }
     close(fd);
   } else if (strcmp(cmd, "try") == 0) {
     int fd = open(path, O_RDONLY);

@@ -360,6 +360,12 @@ fn files_are_written_read_listed_renamed_and_removed() {
     assert_eq!(ok(&["ls", "/data"]), "a.txt\nsub\n");
     ok(&["mv", "/data/a.txt", "/data/sub/c.txt"]);
     assert_eq!(ok(&["ls", "/data/sub"]), "b.txt\nc.txt\n");
+    ok(&["link", "/data/sub/b.txt", "/data/sub/b2.txt"]);
+    assert_eq!(ok(&["cat", "/data/sub/b2.txt"]), "b");
+    ok(&["rm", "/data/sub/b2.txt"]);
+    ok(&["alloc", "/data/sub/big", "5000"]);
+    assert_eq!(ok(&["size", "/data/sub/big"]), "5000\n");
+    ok(&["rm", "/data/sub/big"]);
     ok(&["rm", "/data/sub/b.txt"]);
     ok(&["rm", "/data/sub/c.txt"]);
     ok(&["rmdir", "/data/sub"]);

@@ -6,12 +6,19 @@ use spindle::{Engine, Linker, Module, Store};
 use spindle_wasi::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use spindle_wasi::{DirPerms, FilePerms, I32Exit, WasiCtxBuilder};
 
-const BZIP2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/wasi/programs/bzip2");
+const BZIP2: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../examples/wasi/programs/bzip2"
+);
 
 /// Runs bzip2 with `args`, `stdin`, and `dir` preopened as `/w`: (exit status, stdout).
 fn bzip2(args: &[&str], stdin: &[u8], dir: &std::path::Path) -> (i32, Vec<u8>) {
     let engine = Engine::default();
-    let module = Module::new(&engine, std::fs::read(format!("{BZIP2}/bzip2.wasm")).unwrap()).unwrap();
+    let module = Module::new(
+        &engine,
+        std::fs::read(format!("{BZIP2}/bzip2.wasm")).unwrap(),
+    )
+    .unwrap();
     let out = MemoryOutputPipe::new(64 << 20);
     let err = MemoryOutputPipe::new(1 << 20);
     let mut b = WasiCtxBuilder::new();
@@ -26,10 +33,16 @@ fn bzip2(args: &[&str], stdin: &[u8], dir: &std::path::Path) -> (i32, Vec<u8>) {
     let mut linker = Linker::new(&engine);
     spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
-    let start = instance.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
     let status = match start.call(&mut store, ()) {
         Ok(()) => 0,
-        Err(e) => e.downcast_ref::<I32Exit>().unwrap_or_else(|| panic!("{e:#}")).0,
+        Err(e) => {
+            e.downcast_ref::<I32Exit>()
+                .unwrap_or_else(|| panic!("{e:#}"))
+                .0
+        }
     };
     (status, out.contents())
 }

@@ -472,6 +472,70 @@ pub(crate) fn add_to_linker<T: 'static>(
             })
         },
     )?;
+    linker.func_wrap(
+        MODULE,
+        "path_link",
+        move |mut c: Caller<'_, T>,
+              fd: i32,
+              _flags: i32,
+              p: i32,
+              plen: i32,
+              fd2: i32,
+              q: i32,
+              qlen: i32| {
+            code(parts(&mut c, &g).and_then(|(m, w)| {
+                let from = path(&m, p, plen)?;
+                let to = path(&m, q, qlen)?;
+                let a = mutable_dir(w, fd)?;
+                let b = mutable_dir(w, fd2)?;
+                a.hard_link(&from, &b, &to).map_err(io)
+            }))
+        },
+    )?;
+    // Advice is only advice.
+    linker.func_wrap(
+        MODULE,
+        "fd_advise",
+        move |mut c: Caller<'_, T>, fd: i32, _offset: i64, _len: i64, advice: i32| {
+            code(match get(c.data_mut()).desc(fd) {
+                Ok(Desc::File { .. }) if (0..=5).contains(&advice) => Ok(()),
+                Ok(Desc::File { .. }) => Err(Errno::Inval),
+                Ok(_) => Err(Errno::Badf),
+                Err(e) => Err(e),
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_allocate",
+        move |mut c: Caller<'_, T>, fd: i32, offset: i64, len: i64| {
+            code((|| match get(c.data_mut()).desc(fd)? {
+                Desc::File {
+                    file, write: true, ..
+                } => {
+                    let end = (offset as u64)
+                        .checked_add(len as u64)
+                        .ok_or(Errno::Inval)?;
+                    let size = file.metadata().map_err(io)?.len();
+                    if end > size {
+                        file.set_len(end).map_err(io)
+                    } else {
+                        Ok(())
+                    }
+                }
+                _ => Err(Errno::Badf),
+            })())
+        },
+    )?;
+    // Rights may only shrink; they are advisory here (the permissions decide), so any
+    // request is accepted for an open descriptor.
+    linker.func_wrap(
+        MODULE,
+        "fd_fdstat_set_rights",
+        move |mut c: Caller<'_, T>, fd: i32, _base: i64, _inheriting: i64| {
+            code(get(c.data_mut()).desc(fd).map(|_| ()))
+        },
+    )?;
     // Descriptor flags (append, sync, non-blocking) are accepted and not acted on: writes
     // are synchronous and blocking here already.
     linker.func_wrap(

@@ -271,10 +271,6 @@ fn env_strings(ctx: &WasiCtx) -> Vec<String> {
 /// Preview 1's function types, for the functions not implemented yet: `(name, params,
 /// results)` with `I`/`L` for `i32`/`i64`.
 const UNIMPLEMENTED: &[(&str, &str, &str)] = &[
-    ("fd_advise", "ILLI", "I"),
-    ("fd_allocate", "ILL", "I"),
-    ("fd_fdstat_set_rights", "ILL", "I"),
-    ("path_link", "IIIIIII", "I"),
     ("proc_raise", "I", "I"),
     ("sock_accept", "III", "I"),
     ("sock_recv", "IIIIII", "I"),
