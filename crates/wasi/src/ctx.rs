@@ -14,6 +14,8 @@ pub(crate) enum Stream {
     Input(MemoryInputPipe),
     /// An in-memory output.
     Output(MemoryOutputPipe),
+    /// A host file (read from for input, appended to for output).
+    File(std::sync::Arc<std::sync::Mutex<std::fs::File>>),
     /// Nothing: reads see the end, writes are discarded.
     Null,
 }
@@ -24,6 +26,7 @@ impl Stream {
         match self {
             Stream::Inherit => std::io::stdin().read(buf),
             Stream::Input(p) => Ok(p.read(buf)),
+            Stream::File(f) => f.lock().unwrap_or_else(|e| e.into_inner()).read(buf),
             Stream::Output(_) | Stream::Null => Ok(0),
         }
     }
@@ -40,6 +43,7 @@ impl Stream {
                     Err(std::io::Error::other("output pipe full"))
                 }
             }
+            Stream::File(f) => f.lock().unwrap_or_else(|e| e.into_inner()).write_all(bytes),
             Stream::Input(_) | Stream::Null => Ok(()),
         }
     }
@@ -251,6 +255,24 @@ impl WasiCtxBuilder {
 
     pub fn stdin(&mut self, pipe: MemoryInputPipe) -> &mut Self {
         self.ctx.stdin = Stream::Input(pipe);
+        self
+    }
+
+    /// Standard input read from a host file.
+    pub fn stdin_file(&mut self, file: std::fs::File) -> &mut Self {
+        self.ctx.stdin = Stream::File(std::sync::Arc::new(std::sync::Mutex::new(file)));
+        self
+    }
+
+    /// Standard output written to a host file.
+    pub fn stdout_file(&mut self, file: std::fs::File) -> &mut Self {
+        self.ctx.stdout = Stream::File(std::sync::Arc::new(std::sync::Mutex::new(file)));
+        self
+    }
+
+    /// Standard error written to a host file.
+    pub fn stderr_file(&mut self, file: std::fs::File) -> &mut Self {
+        self.ctx.stderr = Stream::File(std::sync::Arc::new(std::sync::Mutex::new(file)));
         self
     }
 

@@ -498,3 +498,24 @@ fn hostile_paths_and_descriptor_exhaustion_are_errors() {
     assert_eq!(run(exhaust), 1021 * 100 + 33, "EMFILE after 1020 files");
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn standard_streams_to_and_from_host_files() {
+    let dir = std::env::temp_dir().join(format!("spindle-wasi-stdio-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("in.txt"), "from a file\n").unwrap();
+    let engine = Engine::default();
+    let module = Module::new(&engine, basics()).unwrap();
+    let mut b = WasiCtxBuilder::new();
+    b.args(&["basics", "upper"])
+        .stdin_file(std::fs::File::open(dir.join("in.txt")).unwrap())
+        .stdout_file(std::fs::File::create(dir.join("out.txt")).unwrap());
+    let mut store = Store::new(&engine, b.build_p1());
+    let mut linker = Linker::new(&engine);
+    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let start = instance.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
+    start.call(&mut store, ()).unwrap();
+    assert_eq!(std::fs::read_to_string(dir.join("out.txt")).unwrap(), "FROM A FILE\n");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
