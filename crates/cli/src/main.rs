@@ -578,12 +578,7 @@ fn run_wasi_command(engine: &Engine, module: &Module, options: &RunOptions) -> R
     }
     for (host, guest) in &options.dirs {
         builder
-            .preopened_dir(
-                host,
-                guest,
-                spindle_wasi::DirPerms::all(),
-                spindle_wasi::FilePerms::all(),
-            )
+            .preopened_dir(host, guest, spindle_wasi::FsPerms::ReadWrite)
             .map_err(|e| Fatal(format!("--dir {host}: {e}")))?;
     }
     let mut store = Store::new(

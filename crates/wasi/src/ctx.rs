@@ -287,14 +287,17 @@ impl WasiCtxBuilder {
     }
 
     /// Gives the guest the host directory `host_path` as `guest_path` (wasmtime-wasi's
-    /// `preopened_dir`): reachable with `dir_perms`, its files with `file_perms`.
+    /// `preopened_dir`), read-only or read-write.
     pub fn preopened_dir(
         &mut self,
         host_path: impl AsRef<std::path::Path>,
         guest_path: impl AsRef<str>,
-        dir_perms: DirPerms,
-        file_perms: FilePerms,
+        perms: FsPerms,
     ) -> std::io::Result<&mut Self> {
+        let (dir_perms, file_perms) = match perms {
+            FsPerms::ReadOnly => (DirPerms::READ, FilePerms::READ),
+            FsPerms::ReadWrite => (DirPerms::all(), FilePerms::all()),
+        };
         let dir = cap_std::fs::Dir::open_ambient_dir(host_path, cap_std::ambient_authority())?;
         self.ctx.preopens.push(Preopen {
             dir: std::sync::Arc::new(dir),
@@ -328,10 +331,17 @@ impl WasiCtxBuilder {
     }
 }
 
-/// What a preopened directory allows (wasmtime-wasi's `DirPerms`): reading (listing,
-/// stat, opening) and mutating (creating, removing, renaming entries).
+/// What a preopened directory allows (wasmtime-wasi's `FsPerms`): reading only, or also
+/// writing files and creating, removing and renaming entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DirPerms(u8);
+pub enum FsPerms {
+    ReadOnly,
+    ReadWrite,
+}
+
+/// What a directory descriptor allows: reading (listing, stat, opening) and mutating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DirPerms(u8);
 
 impl DirPerms {
     pub const READ: DirPerms = DirPerms(1);
@@ -351,9 +361,9 @@ impl std::ops::BitOr for DirPerms {
     }
 }
 
-/// What files under a preopened directory allow (wasmtime-wasi's `FilePerms`).
+/// What files beneath a directory descriptor allow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FilePerms(u8);
+pub(crate) struct FilePerms(u8);
 
 impl FilePerms {
     pub const READ: FilePerms = FilePerms(1);

@@ -7,7 +7,7 @@
 //! input/output/error (inherited, or in-memory pipes the host reads and fills), clocks
 //! (real, or fixed for deterministic runs), randomness (the OS's, or a seeded generator),
 //! `proc_exit`, `poll_oneoff` on clocks, `sched_yield`, and files beneath preopened
-//! directories ([`WasiCtxBuilder::preopened_dir`] with [`DirPerms`]/[`FilePerms`]; paths
+//! directories ([`WasiCtxBuilder::preopened_dir`], read-only or read-write ([`FsPerms`]); paths
 //! resolved by `cap-std` so nothing outside is reachable): open with every flag, read,
 //! write, pread/pwrite, seek, stat, readdir, mkdir, rmdir, unlink, rename, symlinks.
 //! Sockets and the remaining calls (`fd_advise`, times, links, ...) answer `ENOSYS`;
@@ -22,6 +22,6 @@ mod ctx;
 pub mod p1;
 pub mod pipe;
 
-pub use ctx::{DirPerms, FilePerms, WasiCtx, WasiCtxBuilder};
+pub use ctx::{FsPerms, WasiCtx, WasiCtxBuilder};
 pub use p1::WasiP1Ctx;
 pub use spindle::I32Exit;

@@ -285,7 +285,7 @@ fn poll_oneoff_sleeps_on_a_clock() {
 
 // ---- Files beneath preopened directories ----
 
-use spindle_wasi::{DirPerms, FilePerms};
+use spindle_wasi::FsPerms;
 
 /// A scratch directory with `data/` (preopened) and a secret file beside it.
 fn scratch(name: &str) -> std::path::PathBuf {
@@ -296,7 +296,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
     root
 }
 
-fn files(root: &std::path::Path, perms: (DirPerms, FilePerms), args: &[&str]) -> Run {
+fn files(root: &std::path::Path, perms: FsPerms, args: &[&str]) -> Run {
     let engine = Engine::default();
     let p = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -312,8 +312,7 @@ fn files(root: &std::path::Path, perms: (DirPerms, FilePerms), args: &[&str]) ->
         .args(args)
         .stdout(out.clone())
         .stderr(err.clone());
-    b.preopened_dir(root.join("data"), "/data", perms.0, perms.1)
-        .unwrap();
+    b.preopened_dir(root.join("data"), "/data", perms).unwrap();
     let mut store = Store::new(&engine, b.build_p1());
     let mut linker = Linker::new(&engine);
     spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
@@ -336,7 +335,7 @@ fn files(root: &std::path::Path, perms: (DirPerms, FilePerms), args: &[&str]) ->
     }
 }
 
-const ALL: (DirPerms, FilePerms) = (DirPerms::all(), FilePerms::all());
+const ALL: FsPerms = FsPerms::ReadWrite;
 
 #[test]
 fn files_are_written_read_listed_renamed_and_removed() {
@@ -418,7 +417,7 @@ fn nothing_outside_the_preopened_directory_is_reachable() {
 fn a_read_only_preopen_refuses_writes_creation_and_removal() {
     let root = scratch("ro");
     std::fs::write(root.join("data/a.txt"), "keep").unwrap();
-    let ro = (DirPerms::READ, FilePerms::READ);
+    let ro = FsPerms::ReadOnly;
     assert_eq!(files(&root, ro, &["cat", "/data/a.txt"]).stdout, "keep");
     for args in [
         &["write", "/data/a.txt", "x"][..],
@@ -454,13 +453,8 @@ fn hostile_paths_and_descriptor_exhaustion_are_errors() {
         let engine = Engine::default();
         let module = Module::new(&engine, &wat).unwrap();
         let mut b = WasiCtxBuilder::new();
-        b.preopened_dir(
-            root.join("data"),
-            "/data",
-            DirPerms::all(),
-            FilePerms::all(),
-        )
-        .unwrap();
+        b.preopened_dir(root.join("data"), "/data", FsPerms::ReadWrite)
+            .unwrap();
         let mut store = Store::new(&engine, b.build_p1());
         let mut linker = Linker::new(&engine);
         spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
@@ -514,8 +508,13 @@ fn standard_streams_to_and_from_host_files() {
     let mut linker = Linker::new(&engine);
     spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
-    let start = instance.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
     start.call(&mut store, ()).unwrap();
-    assert_eq!(std::fs::read_to_string(dir.join("out.txt")).unwrap(), "FROM A FILE\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out.txt")).unwrap(),
+        "FROM A FILE\n"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

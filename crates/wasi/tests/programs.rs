@@ -4,7 +4,7 @@
 
 use spindle::{Engine, Linker, Module, Store};
 use spindle_wasi::pipe::{MemoryInputPipe, MemoryOutputPipe};
-use spindle_wasi::{DirPerms, FilePerms, I32Exit, WasiCtxBuilder};
+use spindle_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 const BZIP2: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -27,7 +27,7 @@ fn bzip2(args: &[&str], stdin: &[u8], dir: &std::path::Path) -> (i32, Vec<u8>) {
         .stdin(MemoryInputPipe::new(stdin.to_vec()))
         .stdout(out.clone())
         .stderr(err.clone())
-        .preopened_dir(dir, "/w", DirPerms::all(), FilePerms::all())
+        .preopened_dir(dir, "/w", FsPerms::ReadWrite)
         .unwrap();
     let mut store = Store::new(&engine, b.build_p1());
     let mut linker = Linker::new(&engine);

@@ -53,7 +53,7 @@ fn spindle_runner<'a>(wasm: &[u8], data: &'a Path) -> Runner<'a> {
         let mut b = spindle_wasi::WasiCtxBuilder::new();
         b.arg("guest")
             .stdout_file(std::fs::File::create(out).unwrap())
-            .preopened_dir(data, "/data", spindle_wasi::DirPerms::all(), spindle_wasi::FilePerms::all())
+            .preopened_dir(data, "/data", spindle_wasi::FsPerms::ReadWrite)
             .unwrap();
         let mut store = Store::new(&engine, b.build_p1());
         let mut linker = Linker::new(&engine);
@@ -110,7 +110,7 @@ fn wasmtime_runner<'a>(wasm: &[u8], data: &'a Path, pulley: bool) -> Runner<'a> 
         let mut b = wasmtime_wasi::WasiCtxBuilder::new();
         b.arg("guest")
             .stdout(wasmtime_wasi::cli::OutputFile::new(std::fs::File::create(out).unwrap()))
-            .preopened_dir(data, "/data", wasmtime_wasi::DirPerms::all(), wasmtime_wasi::FilePerms::all())
+            .preopened_dir(data, "/data", wasmtime_wasi::FsPerms::ReadWrite)
             .unwrap();
         let mut store = Store::new(&engine, b.build_p1());
         let mut linker = Linker::new(&engine);

@@ -2,7 +2,7 @@
 //!
 //! Every path is resolved by `cap-std` beneath the descriptor's directory: absolute paths,
 //! `..` past the top and symlinks leading out are refused (`ENOTCAPABLE`), whatever the
-//! guest's flags. A directory's [`DirPerms`] and [`FilePerms`] (from its preopen) bound
+//! guest's flags. A directory's permissions (from its preopen's `FsPerms`) bound
 //! what may be opened, created or removed beneath it.
 
 use std::io::{Read, Seek, SeekFrom, Write};
