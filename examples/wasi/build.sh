@@ -13,4 +13,6 @@ for src in hello.c basics.c files.c; do
   "$CLANG" --target=wasm32-wasi "--sysroot=$SYSROOT" -Os -std=gnu11 -Wall -Wextra -Werror \
     -nodefaultlibs -Wl,--strip-debug "$src" -lc -o "${src%.c}.wasm"
 done
-echo "built: hello.wasm basics.wasm files.wasm"
+"$CLANG" --target=wasm32-wasi "--sysroot=$SYSROOT" -mexec-model=reactor -Os -std=gnu11 -Wall -Wextra \
+  -Werror -nodefaultlibs -Wl,--strip-debug reactor.c -lc -o reactor.wasm
+echo "built: hello.wasm basics.wasm files.wasm reactor.wasm"

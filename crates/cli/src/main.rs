@@ -42,7 +42,8 @@ Usage:
       directory HOST visible as GUEST (default: the same path; nothing outside it is
       reachable); its exit status is spindle's. --fuel, --max-memory (e.g. 64MiB) and
       --timeout (e.g. 10s, 500ms) bound the run (also with --invoke); past them the
-      guest traps.
+      guest traps. With --invoke NAME ARGS, a WASI module (a reactor) gets WASI too:
+      `_initialize` runs, then NAME.
   spindle run COMPONENT --invoke 'NAME(ARGS)'
       Instantiate a component (binary or text; it may import nothing) and call its
       function NAME (a root export, or a function of an exported interface) with ARGS
@@ -460,7 +461,6 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
     if module
         .imports()
         .any(|i| i.module() == "wasi_snapshot_preview1")
-        && options.invoke.is_none()
     {
         return run_wasi_command(&engine, &module, &options);
     }
@@ -569,7 +569,10 @@ fn apply_limits<T: Send + 'static>(
 fn run_wasi_command(engine: &Engine, module: &Module, options: &RunOptions) -> Result<bool, Fatal> {
     let file = &options.file;
     let mut builder = spindle_wasi::WasiCtxBuilder::new();
-    builder.inherit_stdio().arg(file).args(&options.args);
+    builder.inherit_stdio().arg(file);
+    if options.invoke.is_none() {
+        builder.args(&options.args);
+    }
     if options.inherit_env {
         builder.inherit_env();
     }
@@ -599,6 +602,52 @@ fn run_wasi_command(engine: &Engine, module: &Module, options: &RunOptions) -> R
             return Ok(false);
         }
     };
+    if let Some(name) = &options.invoke {
+        // A reactor (or a command's other export): `_initialize` first, if there is one,
+        // then the export, with the arguments read by its parameter types.
+        if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
+            if let Err(e) = init.call(&mut store, ()) {
+                report_error(file, &e);
+                return Ok(false);
+            }
+        }
+        let func = instance
+            .get_func(&store, name)
+            .ok_or_else(|| Fatal(format!("{file} exports no function `{name}`")))?;
+        let ty = func.ty(&store);
+        if options.args.len() != ty.params.len() {
+            return Err(Fatal(format!(
+                "`{name}` takes {} arguments ({}), {} given",
+                ty.params.len(),
+                type_list(&ty.params),
+                options.args.len()
+            )));
+        }
+        let params = options
+            .args
+            .iter()
+            .zip(&ty.params)
+            .map(|(arg, t)| {
+                parse_arg(arg, *t)
+                    .ok_or_else(|| Fatal(format!("cannot read `{arg}` as an argument of type {t}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut results = vec![Val::I32(0); ty.results.len()];
+        return match func.call(&mut store, &params, &mut results) {
+            Ok(()) => {
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+                for v in &results {
+                    println!("{}", format_result(v));
+                }
+                Ok(true)
+            }
+            Err(e) => {
+                report_error(file, &e);
+                Ok(false)
+            }
+        };
+    }
     let start = instance
         .get_typed_func::<(), ()>(&mut store, "_start")
         .map_err(|_| {

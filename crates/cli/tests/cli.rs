@@ -616,3 +616,17 @@ fn run_bounds_fuel_memory_and_time() {
     let o = spindle(&["run", "--max-memory", "lots", &wat, "--invoke", "grow"]);
     assert_status(&o, 2);
 }
+
+#[test]
+fn run_invokes_an_export_of_a_wasi_reactor_after_its_initializer() {
+    let o = spindle(&[
+        "run",
+        &wasi_guest("reactor.wasm"),
+        "--invoke",
+        "add",
+        "2",
+        "3",
+    ]);
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "adding 2 and 3\n105\n");
+}
