@@ -586,54 +586,67 @@ impl<'r> Gen<'r> {
                     }
                     return Ok(p);
                 }
-                match &def.kind {
-                    TypeDefKind::List(t) | TypeDefKind::FixedLengthList(t, _) => {
-                        let t = self.rust_type(t, Mode::Owned, depth)?;
-                        match mode {
-                            Mode::Param => quote!(&[#t]),
-                            Mode::Owned => quote!(#cr::__internal::Vec<#t>),
-                        }
-                    }
-                    TypeDefKind::Map(k, v) => {
-                        let k = self.rust_type(k, Mode::Owned, depth)?;
-                        let v = self.rust_type(v, Mode::Owned, depth)?;
-                        match mode {
-                            Mode::Param => quote!(&[(#k, #v)]),
-                            Mode::Owned => quote!(#cr::__internal::Vec<(#k, #v)>),
-                        }
-                    }
-                    TypeDefKind::Option(t) => {
-                        let t = self.rust_type(t, mode, depth)?;
-                        quote!(Option<#t>)
-                    }
-                    TypeDefKind::Result(r) => {
-                        let ok = match &r.ok {
-                            Some(t) => self.rust_type(t, mode, depth)?,
-                            None => quote!(()),
-                        };
-                        let e = match &r.err {
-                            Some(t) => self.rust_type(t, mode, depth)?,
-                            None => quote!(()),
-                        };
-                        quote!(Result<#ok, #e>)
-                    }
-                    TypeDefKind::Tuple(t) => {
-                        let ts = t
-                            .types
-                            .iter()
-                            .map(|t| self.rust_type(t, mode, depth))
-                            .collect::<syn::Result<Vec<_>>>()?;
-                        quote!((#(#ts,)*))
-                    }
-                    TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => {
-                        self.handle_type(*r, depth)?
-                    }
-                    TypeDefKind::Type(t) => self.rust_type(t, mode, depth)?,
-                    TypeDefKind::Future(_) | TypeDefKind::Stream(_) => {
-                        return Err(err("bindgen!: future and stream types are not supported (component-model async)"))
-                    }
-                    _ => return Err(err("bindgen!: an anonymous type of this kind is not supported")),
+                self.kind_type(&def.kind, mode, depth)?
+            }
+        })
+    }
+
+    /// The Rust type of a structurally anonymous type of kind `kind` (a list, option,
+    /// result, tuple, handle, alias), used in a module `depth` levels below the root.
+    fn kind_type(&self, kind: &TypeDefKind, mode: Mode, depth: usize) -> syn::Result<TokenStream> {
+        let cr = cr();
+        Ok(match kind {
+            TypeDefKind::List(t) | TypeDefKind::FixedLengthList(t, _) => {
+                let t = self.rust_type(t, Mode::Owned, depth)?;
+                match mode {
+                    Mode::Param => quote!(&[#t]),
+                    Mode::Owned => quote!(#cr::__internal::Vec<#t>),
                 }
+            }
+            TypeDefKind::Map(k, v) => {
+                let k = self.rust_type(k, Mode::Owned, depth)?;
+                let v = self.rust_type(v, Mode::Owned, depth)?;
+                match mode {
+                    Mode::Param => quote!(&[(#k, #v)]),
+                    Mode::Owned => quote!(#cr::__internal::Vec<(#k, #v)>),
+                }
+            }
+            TypeDefKind::Option(t) => {
+                let t = self.rust_type(t, mode, depth)?;
+                quote!(Option<#t>)
+            }
+            TypeDefKind::Result(r) => {
+                let ok = match &r.ok {
+                    Some(t) => self.rust_type(t, mode, depth)?,
+                    None => quote!(()),
+                };
+                let e = match &r.err {
+                    Some(t) => self.rust_type(t, mode, depth)?,
+                    None => quote!(()),
+                };
+                quote!(Result<#ok, #e>)
+            }
+            TypeDefKind::Tuple(t) => {
+                let ts = t
+                    .types
+                    .iter()
+                    .map(|t| self.rust_type(t, mode, depth))
+                    .collect::<syn::Result<Vec<_>>>()?;
+                quote!((#(#ts,)*))
+            }
+            TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => {
+                self.handle_type(*r, depth)?
+            }
+            TypeDefKind::Type(t) => self.rust_type(t, mode, depth)?,
+            TypeDefKind::Future(_) | TypeDefKind::Stream(_) => {
+                return Err(err(
+                    "bindgen!: future and stream types are not supported (component-model async)",
+                ))
+            }
+            _ => {
+                return Err(err(
+                    "bindgen!: an anonymous type of this kind is not supported",
+                ))
             }
         })
     }
@@ -754,7 +767,7 @@ impl<'r> Gen<'r> {
                     // Aliases, `use`d types and named anonymous types.
                     let t = match &def.kind {
                         TypeDefKind::Type(t) => self.rust_type(t, Mode::Owned, depth)?,
-                        _ => self.rust_type_anon(*id, depth)?,
+                        kind => self.kind_type(kind, Mode::Owned, depth)?,
                     };
                     quote!(pub type #rname = #t;)
                 }
@@ -762,49 +775,6 @@ impl<'r> Gen<'r> {
             out.extend(tokens);
         }
         Ok(out)
-    }
-
-    /// A named type that is structurally anonymous (`type bytes = list<u8>`), spelled out.
-    fn rust_type_anon(&self, id: TypeId, depth: usize) -> syn::Result<TokenStream> {
-        let cr = cr();
-        Ok(match &self.resolve.types[id].kind {
-            TypeDefKind::List(t) | TypeDefKind::FixedLengthList(t, _) => {
-                let t = self.rust_type(t, Mode::Owned, depth)?;
-                quote!(#cr::__internal::Vec<#t>)
-            }
-            TypeDefKind::Map(k, v) => {
-                let k = self.rust_type(k, Mode::Owned, depth)?;
-                let v = self.rust_type(v, Mode::Owned, depth)?;
-                quote!(#cr::__internal::Vec<(#k, #v)>)
-            }
-            TypeDefKind::Option(t) => {
-                let t = self.rust_type(t, Mode::Owned, depth)?;
-                quote!(Option<#t>)
-            }
-            TypeDefKind::Result(r) => {
-                let ok = match &r.ok {
-                    Some(t) => self.rust_type(t, Mode::Owned, depth)?,
-                    None => quote!(()),
-                };
-                let e = match &r.err {
-                    Some(t) => self.rust_type(t, Mode::Owned, depth)?,
-                    None => quote!(()),
-                };
-                quote!(Result<#ok, #e>)
-            }
-            TypeDefKind::Tuple(t) => {
-                let ts = t
-                    .types
-                    .iter()
-                    .map(|t| self.rust_type(t, Mode::Owned, depth))
-                    .collect::<syn::Result<Vec<_>>>()?;
-                quote!((#(#ts,)*))
-            }
-            TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => {
-                self.handle_type(*r, depth)?
-            }
-            _ => return Err(err("bindgen!: a type of this kind is not supported")),
-        })
     }
 
     // ---- Functions ----

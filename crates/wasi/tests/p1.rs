@@ -22,10 +22,34 @@ struct Run {
     exit: i32,
 }
 
+/// Instantiates `wasm` with preview 1 over the context `b` builds and runs `_start`.
+fn start(wasm: &[u8], b: &mut WasiCtxBuilder) -> spindle::Result<()> {
+    let engine = Engine::default();
+    let module = Module::new(&engine, wasm).unwrap();
+    let mut store = Store::new(&engine, b.build_p1());
+    let mut linker = Linker::new(&engine);
+    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
+    start.call(&mut store, ())
+}
+
+/// The exit status of a run: 0 when `_start` returned, `proc_exit`'s otherwise.
+fn exit_status(r: spindle::Result<()>) -> i32 {
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            e.downcast_ref::<I32Exit>()
+                .unwrap_or_else(|| panic!("{e:#}"))
+                .0
+        }
+    }
+}
+
 /// Runs `basics.wasm` with `args` (after its name), `stdin`, and the builder's settings.
 fn run(args: &[&str], stdin: &str, setup: impl FnOnce(&mut WasiCtxBuilder)) -> Run {
-    let engine = Engine::default();
-    let module = Module::new(&engine, basics()).unwrap();
     let (out, err) = (
         MemoryOutputPipe::new(1 << 20),
         MemoryOutputPipe::new(1 << 20),
@@ -38,21 +62,7 @@ fn run(args: &[&str], stdin: &str, setup: impl FnOnce(&mut WasiCtxBuilder)) -> R
         .stdout(out.clone())
         .stderr(err.clone());
     setup(&mut builder);
-    let mut store = Store::new(&engine, builder.build_p1());
-    let mut linker = Linker::new(&engine);
-    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
-    let instance = linker.instantiate(&mut store, &module).unwrap();
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .unwrap();
-    let exit = match start.call(&mut store, ()) {
-        Ok(()) => 0,
-        Err(e) => {
-            e.downcast_ref::<I32Exit>()
-                .unwrap_or_else(|| panic!("{e:#}"))
-                .0
-        }
-    };
+    let exit = exit_status(start(&basics(), &mut builder));
     Run {
         stdout: String::from_utf8(out.contents()).unwrap(),
         stderr: String::from_utf8(err.contents()).unwrap(),
@@ -87,20 +97,11 @@ fn standard_streams_through_pipes() {
     let r = run(&["stderr", "oops"], "", |_| {});
     assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", "oops\n"));
     // A full output pipe is an I/O error for the guest, not unbounded host memory.
-    let engine = Engine::default();
-    let module = Module::new(&engine, basics()).unwrap();
     let out = MemoryOutputPipe::new(4);
     let mut b = WasiCtxBuilder::new();
     b.args(&["basics", "args", "longer than four bytes"])
         .stdout(out.clone());
-    let mut store = Store::new(&engine, b.build_p1());
-    let mut linker = Linker::new(&engine);
-    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
-    let instance = linker.instantiate(&mut store, &module).unwrap();
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .unwrap();
-    let _ = start.call(&mut store, ());
+    let _ = start(&basics(), &mut b);
     assert!(out.contents().len() <= 4);
 }
 
@@ -297,12 +298,10 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 fn files(root: &std::path::Path, perms: FsPerms, args: &[&str]) -> Run {
-    let engine = Engine::default();
     let p = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../examples/wasi/files.wasm"
     );
-    let module = Module::new(&engine, std::fs::read(p).unwrap()).unwrap();
     let (out, err) = (
         MemoryOutputPipe::new(1 << 20),
         MemoryOutputPipe::new(1 << 20),
@@ -313,21 +312,7 @@ fn files(root: &std::path::Path, perms: FsPerms, args: &[&str]) -> Run {
         .stdout(out.clone())
         .stderr(err.clone());
     b.preopened_dir(root.join("data"), "/data", perms).unwrap();
-    let mut store = Store::new(&engine, b.build_p1());
-    let mut linker = Linker::new(&engine);
-    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
-    let instance = linker.instantiate(&mut store, &module).unwrap();
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .unwrap();
-    let exit = match start.call(&mut store, ()) {
-        Ok(()) => 0,
-        Err(e) => {
-            e.downcast_ref::<I32Exit>()
-                .unwrap_or_else(|| panic!("{e:#}"))
-                .0
-        }
-    };
+    let exit = exit_status(start(&std::fs::read(p).unwrap(), &mut b));
     Run {
         stdout: String::from_utf8(out.contents()).unwrap(),
         stderr: String::from_utf8(err.contents()).unwrap(),
@@ -498,20 +483,11 @@ fn standard_streams_to_and_from_host_files() {
     let dir = std::env::temp_dir().join(format!("spindle-wasi-stdio-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("in.txt"), "from a file\n").unwrap();
-    let engine = Engine::default();
-    let module = Module::new(&engine, basics()).unwrap();
     let mut b = WasiCtxBuilder::new();
     b.args(&["basics", "upper"])
         .stdin_file(std::fs::File::open(dir.join("in.txt")).unwrap())
         .stdout_file(std::fs::File::create(dir.join("out.txt")).unwrap());
-    let mut store = Store::new(&engine, b.build_p1());
-    let mut linker = Linker::new(&engine);
-    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
-    let instance = linker.instantiate(&mut store, &module).unwrap();
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .unwrap();
-    start.call(&mut store, ()).unwrap();
+    start(&basics(), &mut b).unwrap();
     assert_eq!(
         std::fs::read_to_string(dir.join("out.txt")).unwrap(),
         "FROM A FILE\n"

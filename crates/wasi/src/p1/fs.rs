@@ -5,9 +5,9 @@
 //! guest's flags. A directory's permissions (from its preopen's `FsPerms`) bound
 //! what may be opened, created or removed beneath it.
 
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
 
+use cap_std::fs::FileExt;
 use spindle::{Caller, Linker, Result};
 
 use super::{code, parts, Desc, Errno, Mem, WasiP1Ctx, MODULE};
@@ -210,6 +210,7 @@ pub(crate) fn add_to_linker<T: 'static>(
             }))
         },
     )?;
+    // Positional reads and writes leave the descriptor's offset alone (no seeking).
     linker.func_wrap(
         MODULE,
         "fd_pread",
@@ -218,37 +219,21 @@ pub(crate) fn add_to_linker<T: 'static>(
                 let vecs = m.iovecs(iovs as u32, n as u32)?;
                 let Desc::File {
                     file, read: true, ..
-                } = w.desc_mut(fd)?
+                } = w.desc(fd)?
                 else {
                     return Err(Errno::Badf);
                 };
-                let saved = file.stream_position().map_err(io)?;
-                file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
+                let mut at = offset as u64;
                 let mut total = 0u32;
-                let mut result = Ok(());
                 for (buf, len) in vecs {
-                    let dest = match m.slice_mut(buf, len) {
-                        Ok(d) => d,
-                        Err(e) => {
-                            result = Err(e);
-                            break;
-                        }
-                    };
-                    match file.read(dest) {
-                        Ok(got) => {
-                            total += got as u32;
-                            if got < dest.len() {
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            result = Err(io(e));
-                            break;
-                        }
+                    let dest = m.slice_mut(buf, len)?;
+                    let got = file.read_at(dest, at).map_err(io)?;
+                    total += got as u32;
+                    at += got as u64;
+                    if got < dest.len() {
+                        break;
                     }
                 }
-                file.seek(SeekFrom::Start(saved)).map_err(io)?;
-                result?;
                 m.write_u32(out as u32, total)
             }))
         },
@@ -264,15 +249,11 @@ pub(crate) fn add_to_linker<T: 'static>(
                 }
                 let Desc::File {
                     file, write: true, ..
-                } = w.desc_mut(fd)?
+                } = w.desc(fd)?
                 else {
                     return Err(Errno::Badf);
                 };
-                let saved = file.stream_position().map_err(io)?;
-                file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
-                let r = file.write_all(&bytes).map_err(io);
-                file.seek(SeekFrom::Start(saved)).map_err(io)?;
-                r?;
+                file.write_all_at(&bytes, offset as u64).map_err(io)?;
                 m.write_u32(out as u32, bytes.len() as u32)
             }))
         },
