@@ -33,6 +33,11 @@ struct Options {
     world: Option<String>,
     path: Option<String>,
     inline: Option<String>,
+    /// `with: { "ns:pkg/iface.resource": path }`: host resources given the host's own type.
+    with: HashMap<String, syn::Path>,
+    /// `imports: { default: trappable }`: host functions return `spindle::Result<T>` (an
+    /// `Err` traps the guest).
+    trappable: bool,
 }
 
 impl Parse for Options {
@@ -59,12 +64,69 @@ impl Parse for Options {
                 "world" => opts.world = Some(body.parse::<LitStr>()?.value()),
                 "path" => opts.path = Some(body.parse::<LitStr>()?.value()),
                 "inline" => opts.inline = Some(body.parse::<LitStr>()?.value()),
+                "with" => {
+                    let map;
+                    syn::braced!(map in body);
+                    while !map.is_empty() {
+                        let k = map.parse::<LitStr>()?;
+                        map.parse::<Token![:]>()?;
+                        let v = map.parse::<syn::Path>()?;
+                        if !k.value().contains('.') {
+                            return Err(syn::Error::new(
+                                k.span(),
+                                "Spindle's bindgen! maps resources only \
+                                 (`\"ns:pkg/interface.resource\": path`)",
+                            ));
+                        }
+                        opts.with.insert(k.value(), v);
+                        if !map.is_empty() {
+                            map.parse::<Token![,]>()?;
+                        }
+                    }
+                }
+                "imports" => {
+                    // `{ default: trappable }`; `tracing` is accepted and ignored.
+                    let map;
+                    syn::braced!(map in body);
+                    while !map.is_empty() {
+                        let k: syn::Ident = map.parse()?;
+                        map.parse::<Token![:]>()?;
+                        if k != "default" {
+                            return Err(syn::Error::new(
+                                k.span(),
+                                "Spindle's bindgen! takes `imports: { default: ... }` only",
+                            ));
+                        }
+                        loop {
+                            let flag: syn::Ident = map.parse()?;
+                            match flag.to_string().as_str() {
+                                "trappable" => opts.trappable = true,
+                                "tracing" => {}
+                                other => {
+                                    return Err(syn::Error::new(
+                                        flag.span(),
+                                        format!(
+                                            "import flag `{other}` is not supported by Spindle"
+                                        ),
+                                    ))
+                                }
+                            }
+                            if !map.peek(Token![|]) {
+                                break;
+                            }
+                            map.parse::<Token![|]>()?;
+                        }
+                        if !map.is_empty() {
+                            map.parse::<Token![,]>()?;
+                        }
+                    }
+                }
                 other => {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
                             "bindgen! option `{other}` is not supported by Spindle (supported: \
-                             world, path, inline)"
+                             world, path, inline, with, imports)"
                         ),
                     ))
                 }
@@ -110,6 +172,8 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         .select_world(&packages, opts.world.as_deref())
         .map_err(|e| err(format!("{e:#}")))?;
     let mut gen = Gen::new(&resolve);
+    gen.with = opts.with.clone();
+    gen.trappable = opts.trappable;
     let mut out = gen.world(world)?;
     // Rebuild when a WIT file changes.
     for f in files {
@@ -131,6 +195,8 @@ struct ModInfo {
 struct Gen<'r> {
     resolve: &'r Resolve,
     modules: HashMap<InterfaceId, ModInfo>,
+    with: HashMap<String, syn::Path>,
+    trappable: bool,
 }
 
 /// How a type is passed: owned (results, host parameters), or borrowed where it can be
@@ -152,6 +218,8 @@ impl<'r> Gen<'r> {
         Gen {
             resolve,
             modules: HashMap::new(),
+            with: HashMap::new(),
+            trappable: false,
         }
     }
 
@@ -739,8 +807,21 @@ impl<'r> Gen<'r> {
                     quote!(#cr::flags!(#rname { #(#flags)* });)
                 }
                 TypeDefKind::Resource => {
+                    let iface_def = &self.resolve.interfaces[iface];
+                    let key = iface_def.package.map(|p| {
+                        let n = &self.resolve.packages[p].name;
+                        format!(
+                            "{}:{}/{}.{}",
+                            n.namespace,
+                            n.name,
+                            iface_def.name.as_deref().unwrap_or(""),
+                            name
+                        )
+                    });
                     if exported {
                         quote!(pub type #rname = #cr::ResourceAny;)
+                    } else if let Some(path) = key.and_then(|k| self.with.get(&k)) {
+                        quote!(pub type #rname = #path;)
                     } else {
                         quote! {
                             /// The host's resource type (its values are the host's, found by
@@ -835,10 +916,13 @@ impl<'r> Gen<'r> {
                 Ok(quote!(#n: #t))
             })
             .collect::<syn::Result<Vec<_>>>()?;
-        let result = match &f.result {
+        let mut result = match &f.result {
             Some(t) => self.rust_type(t, Mode::Owned, depth)?,
             None => quote!(()),
         };
+        if self.trappable {
+            result = quote!(::spindle::Result<#result>);
+        }
         Ok(quote!(fn #name(&mut self, #(#params),*) -> #result))
     }
 
@@ -865,6 +949,7 @@ impl<'r> Gen<'r> {
                     .unwrap_or_default()
             })
             .collect();
+        let q = if self.trappable { quote!(?) } else { quote!() };
         let ret = if f.result.is_some() {
             quote!(Ok((r,)))
         } else {
@@ -875,7 +960,7 @@ impl<'r> Gen<'r> {
                 #wit,
                 move |mut caller: ::spindle::StoreContextMut<'_, T>, (#(#args,)*): (#(#tys,)*)| {
                     let host = &mut host_getter(caller.data_mut());
-                    let r = #tr::#name(host, #(#args),*);
+                    let r = #tr::#name(host, #(#args),*) #q;
                     #ret
                 },
             )?;

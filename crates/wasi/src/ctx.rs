@@ -187,6 +187,7 @@ impl WasiCtxBuilder {
                     start: Instant::now(),
                 },
                 random: Random::Os,
+                net: NetPolicy::default(),
             },
         }
     }
@@ -320,6 +321,50 @@ impl WasiCtxBuilder {
         self
     }
 
+    /// Lets the guest use any address (wasmtime-wasi's `inherit_network`).
+    pub fn inherit_network(&mut self) -> &mut Self {
+        self.ctx.net.check = Some(std::sync::Arc::new(|_, _| true));
+        self
+    }
+
+    /// Lets the guest bind, connect and send to `addr` (port 0: any port of its IP).
+    /// Without this, `inherit_network` or [`Self::socket_addr_check`] every address is
+    /// refused.
+    pub fn allow_addr(&mut self, addr: std::net::SocketAddr) -> &mut Self {
+        self.ctx.net.allowed.push(addr);
+        self
+    }
+
+    /// Decides per address and use whether the guest may use it (wasmtime-wasi's
+    /// `socket_addr_check`, synchronous); added to what [`Self::allow_addr`] allows.
+    pub fn socket_addr_check(
+        &mut self,
+        check: impl Fn(std::net::SocketAddr, SocketAddrUse) -> bool + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.ctx.net.check = Some(std::sync::Arc::new(check));
+        self
+    }
+
+    /// Whether TCP sockets may be created at all (default: yes, each address still
+    /// checked).
+    pub fn allow_tcp(&mut self, yes: bool) -> &mut Self {
+        self.ctx.net.tcp = yes;
+        self
+    }
+
+    /// Whether UDP sockets may be created at all (default: yes, each address still
+    /// checked).
+    pub fn allow_udp(&mut self, yes: bool) -> &mut Self {
+        self.ctx.net.udp = yes;
+        self
+    }
+
+    /// Whether the guest may resolve names (default: no).
+    pub fn allow_ip_name_lookup(&mut self, yes: bool) -> &mut Self {
+        self.ctx.net.ip_name_lookup = yes;
+        self
+    }
+
     /// The context.
     pub fn build(&mut self) -> WasiCtx {
         std::mem::take(self).ctx
@@ -339,9 +384,10 @@ pub enum FsPerms {
     ReadWrite,
 }
 
-/// What a directory descriptor allows: reading (listing, stat, opening) and mutating.
+/// What a directory descriptor allows: reading (listing, stat, opening) and mutating
+/// (wasmtime-wasi's `DirPerms`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct DirPerms(u8);
+pub struct DirPerms(u8);
 
 impl DirPerms {
     pub const READ: DirPerms = DirPerms(1);
@@ -361,9 +407,9 @@ impl std::ops::BitOr for DirPerms {
     }
 }
 
-/// What files beneath a directory descriptor allow.
+/// What files beneath a directory descriptor allow (wasmtime-wasi's `FilePerms`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct FilePerms(u8);
+pub struct FilePerms(u8);
 
 impl FilePerms {
     pub const READ: FilePerms = FilePerms(1);
@@ -405,11 +451,64 @@ pub struct WasiCtx {
     pub(crate) stderr: Stream,
     pub(crate) clocks: Clocks,
     pub(crate) random: Random,
+    pub(crate) net: NetPolicy,
 }
 
 impl WasiCtx {
     /// A builder.
     pub fn builder() -> WasiCtxBuilder {
         WasiCtxBuilder::new()
+    }
+}
+
+/// What the guest wants an address for (wasmtime-wasi's `SocketAddrUse`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketAddrUse {
+    TcpBind,
+    TcpConnect,
+    UdpBind,
+    UdpConnect,
+    UdpOutgoingDatagram,
+}
+
+type AddrCheck = std::sync::Arc<dyn Fn(std::net::SocketAddr, SocketAddrUse) -> bool + Send + Sync>;
+
+/// Which addresses the guest may use.
+#[derive(Clone)]
+pub(crate) struct NetPolicy {
+    pub allowed: Vec<std::net::SocketAddr>,
+    pub check: Option<AddrCheck>,
+    pub tcp: bool,
+    pub udp: bool,
+    pub ip_name_lookup: bool,
+}
+
+impl Default for NetPolicy {
+    fn default() -> Self {
+        NetPolicy {
+            allowed: Vec::new(),
+            check: None,
+            tcp: true,
+            udp: true,
+            ip_name_lookup: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for NetPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetPolicy")
+            .field("allowed", &self.allowed)
+            .field("check", &self.check.is_some())
+            .finish()
+    }
+}
+
+impl NetPolicy {
+    pub(crate) fn allows(&self, addr: std::net::SocketAddr, usage: SocketAddrUse) -> bool {
+        self.allowed
+            .iter()
+            .any(|a| a.ip() == addr.ip() && (a.port() == 0 || a.port() == addr.port()))
+            || self.check.as_ref().is_some_and(|c| c(addr, usage))
     }
 }

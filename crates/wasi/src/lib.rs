@@ -20,8 +20,11 @@
 
 mod ctx;
 pub mod p1;
+pub mod p2;
 pub mod pipe;
 
-pub use ctx::{FsPerms, WasiCtx, WasiCtxBuilder};
+pub use ctx::{DirPerms, FilePerms, FsPerms, SocketAddrUse, WasiCtx, WasiCtxBuilder};
 pub use p1::WasiP1Ctx;
+pub use p2::{WasiCtxView, WasiView};
+pub use spindle::component::ResourceTable;
 pub use spindle::I32Exit;

@@ -1,129 +1,16 @@
-//! WASI preview 1: the C guest `examples/wasi/basics.c` (committed `.wasm`) driven through
-//! in-memory streams, and hostile guests in WAT that pass bad pointers, descriptors and
-//! sizes (errors the guest sees, never host panics).
-
-use std::time::Duration;
+//! WASI preview 1 only: hostile guests in WAT that pass bad pointers, descriptors and
+//! sizes (errors the guest sees, never host panics), and `poll_oneoff`. The C guests run
+//! as modules and as components in `guests.rs`.
 
 use spindle::{Engine, Linker, Module, Store};
-use spindle_wasi::pipe::{MemoryInputPipe, MemoryOutputPipe};
-use spindle_wasi::{I32Exit, WasiCtxBuilder, WasiP1Ctx};
+use spindle_wasi::pipe::MemoryOutputPipe;
+use spindle_wasi::{FsPerms, WasiCtxBuilder, WasiP1Ctx};
 
-fn basics() -> Vec<u8> {
-    let p = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/wasi/basics.wasm"
-    );
-    std::fs::read(p).unwrap_or_else(|e| panic!("{p}: {e}"))
-}
-
-struct Run {
-    stdout: String,
-    stderr: String,
-    exit: i32,
-}
-
-/// Instantiates `wasm` with preview 1 over the context `b` builds and runs `_start`.
-fn start(wasm: &[u8], b: &mut WasiCtxBuilder) -> spindle::Result<()> {
-    let engine = Engine::default();
-    let module = Module::new(&engine, wasm).unwrap();
-    let mut store = Store::new(&engine, b.build_p1());
-    let mut linker = Linker::new(&engine);
-    spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
-    let instance = linker.instantiate(&mut store, &module).unwrap();
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .unwrap();
-    start.call(&mut store, ())
-}
-
-/// The exit status of a run: 0 when `_start` returned, `proc_exit`'s otherwise.
-fn exit_status(r: spindle::Result<()>) -> i32 {
-    match r {
-        Ok(()) => 0,
-        Err(e) => {
-            e.downcast_ref::<I32Exit>()
-                .unwrap_or_else(|| panic!("{e:#}"))
-                .0
-        }
-    }
-}
-
-/// Runs `basics.wasm` with `args` (after its name), `stdin`, and the builder's settings.
-fn run(args: &[&str], stdin: &str, setup: impl FnOnce(&mut WasiCtxBuilder)) -> Run {
-    let (out, err) = (
-        MemoryOutputPipe::new(1 << 20),
-        MemoryOutputPipe::new(1 << 20),
-    );
-    let mut builder = WasiCtxBuilder::new();
-    builder
-        .arg("basics")
-        .args(args)
-        .stdin(MemoryInputPipe::new(stdin.as_bytes()))
-        .stdout(out.clone())
-        .stderr(err.clone());
-    setup(&mut builder);
-    let exit = exit_status(start(&basics(), &mut builder));
-    Run {
-        stdout: String::from_utf8(out.contents()).unwrap(),
-        stderr: String::from_utf8(err.contents()).unwrap(),
-        exit,
-    }
-}
-
-#[test]
-fn arguments_environment_and_exit_status() {
-    let r = run(&["args", "a b", "ü"], "", |_| {});
-    assert_eq!(r.stdout, "basics\nargs\na b\nü\n");
-    assert_eq!(r.exit, 0);
-    let r = run(&["env", "GREETING"], "", |b| {
-        b.env("GREETING", "hi=there");
-    });
-    assert_eq!(r.stdout, "hi=there\n");
-    let r = run(&["env", "HOME"], "", |_| {});
-    assert_eq!(r.stdout, "(unset)\n", "nothing is inherited unless asked");
-    let r = run(&["exit", "42"], "", |_| {});
-    assert_eq!(r.exit, 42);
-    let r = run(&["bogus"], "", |_| {});
-    assert_eq!(
-        (r.exit, r.stderr.as_str()),
-        (2, "basics: unknown command bogus\n")
-    );
-}
-
-#[test]
-fn standard_streams_through_pipes() {
-    let r = run(&["upper"], "hello\nWASI\n", |_| {});
-    assert_eq!(r.stdout, "HELLO\nWASI\n");
-    let r = run(&["stderr", "oops"], "", |_| {});
-    assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", "oops\n"));
-    // A full output pipe is an I/O error for the guest, not unbounded host memory.
-    let out = MemoryOutputPipe::new(4);
-    let mut b = WasiCtxBuilder::new();
-    b.args(&["basics", "args", "longer than four bytes"])
-        .stdout(out.clone());
-    let _ = start(&basics(), &mut b);
-    assert!(out.contents().len() <= 4);
-}
-
-#[test]
-fn clocks_and_randomness_real_and_deterministic() {
-    let r = run(&["clock"], "", |_| {});
-    assert_eq!(r.stdout, "monotonic advances: yes\nafter 2020: yes\n");
-    let a = run(&["random"], "", |_| {});
-    let b = run(&["random"], "", |_| {});
-    assert_ne!(a.stdout, b.stdout, "the OS's randomness");
-    let seeded = |seed| {
-        run(&["random"], "", move |b| {
-            b.deterministic(Duration::from_secs(1_700_000_000), seed);
-        })
-        .stdout
-    };
-    assert_eq!(seeded(7), seeded(7));
-    assert_ne!(seeded(7), seeded(8));
-    let fixed = run(&["clock"], "", |b| {
-        b.deterministic(Duration::from_secs(1_700_000_000), 1);
-    });
-    assert_eq!(fixed.stdout, "monotonic advances: yes\nafter 2020: yes\n");
+fn scratch(name: &str) -> std::path::PathBuf {
+    let root = std::env::temp_dir().join(format!("spindle-wasi-p1-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    root
 }
 
 /// Calls the WAT module's `run` export (a hostile guest) and returns its result.
@@ -281,146 +168,10 @@ fn poll_oneoff_sleeps_on_a_clock() {
           (i32.wrap_i64 (i64.load (i32.const 100))))))"#;
     let started = std::time::Instant::now();
     assert_eq!(hostile(wat), 1077, "one event, userdata 77");
-    assert!(started.elapsed() >= Duration::from_millis(20));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(20));
 }
 
 // ---- Files beneath preopened directories ----
-
-use spindle_wasi::FsPerms;
-
-/// A scratch directory with `data/` (preopened) and a secret file beside it.
-fn scratch(name: &str) -> std::path::PathBuf {
-    let root = std::env::temp_dir().join(format!("spindle-wasi-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(root.join("data")).unwrap();
-    std::fs::write(root.join("secret"), "outside").unwrap();
-    root
-}
-
-fn files(root: &std::path::Path, perms: FsPerms, args: &[&str]) -> Run {
-    let p = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/wasi/files.wasm"
-    );
-    let (out, err) = (
-        MemoryOutputPipe::new(1 << 20),
-        MemoryOutputPipe::new(1 << 20),
-    );
-    let mut b = WasiCtxBuilder::new();
-    b.arg("files")
-        .args(args)
-        .stdout(out.clone())
-        .stderr(err.clone());
-    b.preopened_dir(root.join("data"), "/data", perms).unwrap();
-    let exit = exit_status(start(&std::fs::read(p).unwrap(), &mut b));
-    Run {
-        stdout: String::from_utf8(out.contents()).unwrap(),
-        stderr: String::from_utf8(err.contents()).unwrap(),
-        exit,
-    }
-}
-
-const ALL: FsPerms = FsPerms::ReadWrite;
-
-#[test]
-fn files_are_written_read_listed_renamed_and_removed() {
-    let root = scratch("rw");
-    let ok = |args: &[&str]| {
-        let r = files(&root, ALL, args);
-        assert_eq!(r.exit, 0, "{args:?}: {}{}", r.stdout, r.stderr);
-        r.stdout
-    };
-    ok(&["write", "/data/a.txt", "hello, "]);
-    ok(&["append", "/data/a.txt", "world"]);
-    assert_eq!(ok(&["cat", "/data/a.txt"]), "hello, world");
-    assert_eq!(
-        std::fs::read_to_string(root.join("data/a.txt")).unwrap(),
-        "hello, world"
-    );
-    assert_eq!(ok(&["size", "/data/a.txt"]), "12\n");
-    assert_eq!(ok(&["seek", "/data/a.txt", "7"]), "world");
-    ok(&["mkdir", "/data/sub"]);
-    ok(&["write", "/data/sub/b.txt", "b"]);
-    assert_eq!(ok(&["ls", "/data"]), "a.txt\nsub\n");
-    ok(&["mv", "/data/a.txt", "/data/sub/c.txt"]);
-    assert_eq!(ok(&["ls", "/data/sub"]), "b.txt\nc.txt\n");
-    ok(&["link", "/data/sub/b.txt", "/data/sub/b2.txt"]);
-    assert_eq!(ok(&["cat", "/data/sub/b2.txt"]), "b");
-    ok(&["rm", "/data/sub/b2.txt"]);
-    ok(&["alloc", "/data/sub/big", "5000"]);
-    assert_eq!(ok(&["size", "/data/sub/big"]), "5000\n");
-    ok(&["rm", "/data/sub/big"]);
-    ok(&["rm", "/data/sub/b.txt"]);
-    ok(&["rm", "/data/sub/c.txt"]);
-    ok(&["rmdir", "/data/sub"]);
-    assert_eq!(ok(&["ls", "/data"]), "");
-    let r = files(&root, ALL, &["cat", "/data/missing"]);
-    assert_eq!(
-        (r.exit, r.stdout.as_str()),
-        (1, "/data/missing: No such file or directory\n")
-    );
-    std::fs::remove_dir_all(&root).unwrap();
-}
-
-#[test]
-fn nothing_outside_the_preopened_directory_is_reachable() {
-    let root = scratch("escape");
-    // A symlink inside pointing outside, and one that stays inside.
-    std::os::unix::fs::symlink(root.join("secret"), root.join("data/out")).unwrap();
-    std::os::unix::fs::symlink("../secret", root.join("data/out-rel")).unwrap();
-    std::fs::write(root.join("data/inside.txt"), "in").unwrap();
-    std::os::unix::fs::symlink("inside.txt", root.join("data/in")).unwrap();
-    for path in [
-        "/data/../secret",
-        "/data/sub/../../secret",
-        "/secret",
-        "/data/out",
-        "/data/out-rel",
-        "/proc/self/environ",
-        "/etc/passwd",
-    ] {
-        let r = files(&root, ALL, &["try", path]);
-        assert_eq!(r.exit, 1, "{path}: {}", r.stdout);
-        assert_ne!(r.stdout, "ok\n", "{path}");
-    }
-    assert_eq!(files(&root, ALL, &["try", "/data/in"]).stdout, "ok\n");
-    // Writing through an escaping symlink does not touch the file outside.
-    let r = files(&root, ALL, &["write", "/data/out", "pwned"]);
-    assert_eq!(r.exit, 1);
-    assert_eq!(
-        std::fs::read_to_string(root.join("secret")).unwrap(),
-        "outside"
-    );
-    // Renaming out of the directory is refused too.
-    let r = files(&root, ALL, &["mv", "/data/inside.txt", "/data/../moved"]);
-    assert_eq!(r.exit, 1);
-    assert!(!root.join("moved").exists());
-    std::fs::remove_dir_all(&root).unwrap();
-}
-
-#[test]
-fn a_read_only_preopen_refuses_writes_creation_and_removal() {
-    let root = scratch("ro");
-    std::fs::write(root.join("data/a.txt"), "keep").unwrap();
-    let ro = FsPerms::ReadOnly;
-    assert_eq!(files(&root, ro, &["cat", "/data/a.txt"]).stdout, "keep");
-    for args in [
-        &["write", "/data/a.txt", "x"][..],
-        &["write", "/data/new.txt", "x"],
-        &["rm", "/data/a.txt"],
-        &["mkdir", "/data/d"],
-        &["mv", "/data/a.txt", "/data/b.txt"],
-    ] {
-        let r = files(&root, ro, args);
-        assert_eq!(r.exit, 1, "{args:?}");
-    }
-    assert_eq!(
-        std::fs::read_to_string(root.join("data/a.txt")).unwrap(),
-        "keep"
-    );
-    assert!(!root.join("data/new.txt").exists() && !root.join("data/d").exists());
-    std::fs::remove_dir_all(&root).unwrap();
-}
 
 #[test]
 fn hostile_paths_and_descriptor_exhaustion_are_errors() {
@@ -476,21 +227,4 @@ fn hostile_paths_and_descriptor_exhaustion_are_errors() {
     // 1024 slots: 0-2 standard streams, 3 the preopen, 1020 files; the 1021st fails.
     assert_eq!(run(exhaust), 1021 * 100 + 33, "EMFILE after 1020 files");
     std::fs::remove_dir_all(&root).unwrap();
-}
-
-#[test]
-fn standard_streams_to_and_from_host_files() {
-    let dir = std::env::temp_dir().join(format!("spindle-wasi-stdio-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("in.txt"), "from a file\n").unwrap();
-    let mut b = WasiCtxBuilder::new();
-    b.args(&["basics", "upper"])
-        .stdin_file(std::fs::File::open(dir.join("in.txt")).unwrap())
-        .stdout_file(std::fs::File::create(dir.join("out.txt")).unwrap());
-    start(&basics(), &mut b).unwrap();
-    assert_eq!(
-        std::fs::read_to_string(dir.join("out.txt")).unwrap(),
-        "FROM A FILE\n"
-    );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -279,7 +279,12 @@ fn import<'d, T: 'static>(
             // their ids replace the abstract ones in the functions' types.
             let mut subst = Vec::new();
             for (export, ty) in exports {
+                // A resource the type names by equality with one already known (another
+                // import's, as `use` in WIT makes) needs no definition here.
                 if let TypeDef::Resource(abstract_id) = ty {
+                    if !super::types::is_abstract(*abstract_id) {
+                        continue;
+                    }
                     match map.get(export) {
                         Some(Definition::Resource(rt, dtor)) => {
                             subst.push((*abstract_id, host_resource(store, *rt, dtor)))

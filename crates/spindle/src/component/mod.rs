@@ -262,6 +262,16 @@ impl ResourceTable {
         Self::default()
     }
 
+    /// How many values the table holds.
+    pub fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    /// Whether the table holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Keeps `value`; its handle.
     pub fn push<R: Send + 'static>(&mut self, value: R) -> Result<Resource<R>> {
         let rep = match self.free.pop() {

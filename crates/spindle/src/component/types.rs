@@ -39,6 +39,12 @@ fn fresh_abstract() -> spindle_component::ResourceId {
     NEXT_ABSTRACT.fetch_sub(1, std::sync::atomic::Ordering::Relaxed)
 }
 
+/// Whether `id` is an abstract resource (declared by an instance type, not yet replaced
+/// by the resource an import supplies).
+pub(crate) fn is_abstract(id: spindle_component::ResourceId) -> bool {
+    id > NEXT_ABSTRACT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// `t` with the resources of `map` (abstract id, real id) replaced.
 pub(crate) fn substitute(t: &Type, map: &[(u32, u32)]) -> Result<Type> {
     use spindle_component::TypeKind as K;
