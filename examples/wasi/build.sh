@@ -15,4 +15,12 @@ for src in hello.c basics.c files.c; do
 done
 "$CLANG" --target=wasm32-wasi "--sysroot=$SYSROOT" -mexec-model=reactor -Os -std=gnu11 -Wall -Wextra \
   -Werror -nodefaultlibs -Wl,--strip-debug reactor.c -lc -o reactor.wasm
-echo "built: hello.wasm basics.wasm files.wasm reactor.wasm"
+# The same commands as WASI 0.2 components, through the preview-1 command adapter of the
+# `wasi-preview1-component-adapter-provider` crate (48.x, from crates.io: `cargo fetch` in
+# benches/runtimes brings it) and `wasm-tools` (cargo install wasm-tools).
+ADAPTER=${ADAPTER:-$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/wasi-preview1-component-adapter-provider-48.*/artefacts/wasi_snapshot_preview1.command.wasm 2>/dev/null | head -1)}
+[ -f "$ADAPTER" ] || { echo "build.sh: the command adapter was not found; set ADAPTER=path/to/wasi_snapshot_preview1.command.wasm" >&2; exit 1; }
+for m in hello basics files; do
+  wasm-tools component new "$m.wasm" --adapt "wasi_snapshot_preview1=$ADAPTER" -o "$m.component.wasm"
+done
+echo "built: hello.wasm basics.wasm files.wasm reactor.wasm and hello/basics/files.component.wasm"

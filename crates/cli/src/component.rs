@@ -193,25 +193,57 @@ fn to_wave(v: &Val, t: &Type) -> Result<Value, String> {
     })
 }
 
-/// Instantiates the component and calls the function `call` names with its arguments;
-/// prints the results. `Ok(false)` when the call traps or the component cannot run.
-pub fn run(file: &str, binary: &[u8], call: Option<&str>) -> Result<bool, String> {
-    let Some(call) = call else {
-        return Err(format!(
-            "{file} is a component: say what to call with --invoke 'name(args...)'"
-        ));
-    };
-    let parsed = UntypedFuncCall::parse(call).map_err(|e| format!("--invoke: {e}"))?;
-    let engine = Engine::default();
+/// The store data of a component run: WASI 0.2 and the limits.
+struct ComponentState {
+    ctx: spindle_wasi::WasiCtx,
+    table: spindle::component::ResourceTable,
+    limits: spindle::StoreLimits,
+}
+
+impl spindle_wasi::WasiView for ComponentState {
+    fn ctx(&mut self) -> spindle_wasi::WasiCtxView<'_> {
+        spindle_wasi::WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Runs a component with WASI 0.2 linked: a command's `wasi:cli/run` (its failure or
+/// `exit` status is the process's), or with `--invoke`, the function it names with its
+/// arguments (results printed in WAVE). `Ok(false)` when it traps or cannot run.
+pub fn run(file: &str, binary: &[u8], options: &crate::RunOptions) -> Result<bool, String> {
+    let mut config = spindle::Config::new();
+    config
+        .consume_fuel(options.fuel.is_some())
+        .epoch_interruption(options.timeout.is_some());
+    let engine = Engine::new(&config).map_err(|e| e.to_string())?;
     let component = Component::new(&engine, binary).map_err(|e| format!("{file}: {e}"))?;
-    let mut store = Store::new(&engine, ());
-    let instance = match Linker::new(&engine).instantiate(&mut store, &component) {
+    let builder = crate::wasi_builder(options).map_err(|crate::Fatal(m)| m)?;
+    let mut store = Store::new(
+        &engine,
+        ComponentState {
+            ctx: { builder }.build(),
+            table: spindle::component::ResourceTable::new(),
+            limits: crate::limits(options),
+        },
+    );
+    crate::apply_limits(&mut store, &engine, options, |t| &mut t.limits)
+        .map_err(|crate::Fatal(m)| m)?;
+    let mut linker = Linker::new(&engine);
+    spindle_wasi::p2::add_to_linker_sync(&mut linker)
+        .map_err(|e| format!("cannot define WASI: {e}"))?;
+    let instance = match linker.instantiate(&mut store, &component) {
         Ok(i) => i,
         Err(e) => {
             eprintln!("{file}: {e:#}");
             return Ok(false);
         }
     };
+    let Some(call) = options.invoke.as_deref() else {
+        return run_command(file, &mut store, &instance);
+    };
+    let parsed = UntypedFuncCall::parse(call).map_err(|e| format!("--invoke: {e}"))?;
     // A root export, or a function of an exported interface.
     let name = parsed.name();
     let func = instance.get_func(&mut store, name).or_else(|| {
@@ -239,12 +271,61 @@ pub fn run(file: &str, binary: &[u8], call: Option<&str>) -> Result<bool, String
     let args = args.iter().map(from_wave).collect::<Result<Vec<_>, _>>()?;
     let mut results = vec![Val::Bool(false); ty.results().len()];
     if let Err(e) = func.call(&mut store, &args, &mut results) {
-        eprintln!("{file}: {e:#}");
-        return Ok(false);
+        return exit_or_report(file, &e);
     }
     for (v, t) in results.iter().zip(ty.results()) {
         let w = to_wave(v, t)?;
         println!("{}", wasm_wave::to_string(&w).map_err(|e| e.to_string())?);
     }
     Ok(true)
+}
+
+/// Calls a command's `wasi:cli/run` (any 0.2.x version it exports).
+fn run_command(
+    file: &str,
+    store: &mut Store<ComponentState>,
+    instance: &spindle::component::Instance,
+) -> Result<bool, String> {
+    let iface = instance
+        .export_names(&*store)
+        .into_iter()
+        .find(|n| n.starts_with("wasi:cli/run@0.2."))
+        .ok_or_else(|| {
+            format!(
+                "{file} is a component but not a WASI command (it exports no `wasi:cli/run`): \
+                 say what to call with --invoke 'name(args...)'"
+            )
+        })?;
+    let run = instance
+        .get_export_index(&mut *store, None, &iface)
+        .and_then(|i| instance.get_export_index(&mut *store, Some(&i), "run"))
+        .and_then(|f| instance.get_func(&mut *store, f))
+        .ok_or_else(|| format!("{file}: `{iface}` has no function `run`"))?;
+    let mut results = [Val::Bool(false)];
+    match run.call(&mut *store, &[], &mut results) {
+        Ok(()) => match &results[0] {
+            Val::Result(Ok(_)) => Ok(true),
+            _ => exit(1),
+        },
+        Err(e) => exit_or_report(file, &e),
+    }
+}
+
+/// The guest called `exit`: its status becomes the process's. Otherwise the error is
+/// reported and the run failed.
+fn exit_or_report(file: &str, e: &spindle::Error) -> Result<bool, String> {
+    match e.downcast_ref::<spindle::I32Exit>() {
+        Some(spindle::I32Exit(0)) => Ok(true),
+        Some(spindle::I32Exit(code)) => exit(*code),
+        None => {
+            eprintln!("{file}: {e:#}");
+            Ok(false)
+        }
+    }
+}
+
+fn exit(code: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    std::process::exit(code)
 }

@@ -35,20 +35,23 @@ Usage:
       as signed decimals, floats as Rust prints them, v128 as 0x-hex. On a trap, prints
       its message to stderr and exits with 1.
   spindle run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--inherit-env]
+              [--allow-tcp IP:PORT]... [--allow-udp IP:PORT]...
               [--fuel N] [--max-memory SIZE] [--timeout DURATION] WASI_COMMAND [ARG...]
-      Run a WASI preview-1 command (a module importing `wasi_snapshot_preview1`): its
-      `_start`, with ARGs as its arguments after FILE, standard streams inherited, the
-      environment given by --env (and the host's with --inherit-env), the host
-      directory HOST visible as GUEST (default: the same path; nothing outside it is
-      reachable); its exit status is spindle's. --fuel, --max-memory (e.g. 64MiB) and
-      --timeout (e.g. 10s, 500ms) bound the run (also with --invoke); past them the
-      guest traps. With --invoke NAME ARGS, a WASI module (a reactor) gets WASI too:
-      `_initialize` runs, then NAME.
+      Run a WASI command: a preview-1 module (importing `wasi_snapshot_preview1`: its
+      `_start`) or a WASI 0.2 component (its `wasi:cli/run`), with ARGs as its
+      arguments after FILE, standard streams inherited, the environment given by --env
+      (and the host's with --inherit-env), the host directory HOST visible as GUEST
+      (default: the same path; nothing outside it is reachable), and the network only
+      at the addresses --allow-tcp/--allow-udp name (port 0: any port of that IP;
+      components only, preview 1 has no sockets); its exit status is spindle's.
+      --fuel, --max-memory (e.g. 64MiB) and --timeout (e.g. 10s, 500ms) bound the run
+      (also with --invoke); past them the guest traps. With --invoke NAME ARGS, a WASI
+      module (a reactor) gets WASI too: `_initialize` runs, then NAME.
   spindle run COMPONENT --invoke 'NAME(ARGS)'
-      Instantiate a component (binary or text; it may import nothing) and call its
-      function NAME (a root export, or a function of an exported interface) with ARGS
-      in the WAVE text format, e.g. --invoke 'minify(\"[1, 2]\")'.
-      Prints each result in WAVE.
+      Instantiate a component (binary or text; WASI 0.2 is linked for its imports, with
+      the options above) and call its function NAME (a root export, or a function of an
+      exported interface) with ARGS in the WAVE text format, e.g.
+      --invoke 'minify(\"[1, 2]\")'. Prints each result in WAVE.
   spindle inspect --ir [--features SET] FILE
       Print the register bytecode Spindle runs, per function (lazily translated
       functions are translated for this).
@@ -272,6 +275,10 @@ struct RunOptions {
     inherit_env: bool,
     /// WASI: preopened directories (`--dir HOST[::GUEST]`): host path, guest path.
     dirs: Vec<(String, String)>,
+    /// WASI: addresses the guest may bind, connect and send to (`--allow-tcp`,
+    /// `--allow-udp`).
+    allow_tcp: Vec<std::net::SocketAddr>,
+    allow_udp: Vec<std::net::SocketAddr>,
     /// Limits: fuel for the run, the largest memory, the wall-clock time.
     fuel: Option<u64>,
     max_memory: Option<u64>,
@@ -328,6 +335,7 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
     let mut env = Vec::new();
     let mut inherit_env = false;
     let mut dirs = Vec::new();
+    let (mut allow_tcp, mut allow_udp) = (Vec::new(), Vec::new());
     let mut fuel = None;
     let mut max_memory = None;
     let mut timeout = None;
@@ -394,6 +402,27 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
                 "--max-memory" => max_memory = Some(parse_size(&value)?),
                 _ => timeout = Some(parse_duration(&value)?),
             }
+        } else if let Some(flag) = ["--allow-tcp", "--allow-udp"]
+            .into_iter()
+            .find(|f| arg == f || arg.starts_with(&format!("{f}=")))
+        {
+            let value = match arg.strip_prefix(&format!("{flag}=")) {
+                Some(v) => v.to_string(),
+                None => args
+                    .next()
+                    .ok_or_else(|| Fatal(format!("{flag} needs IP:PORT")))?
+                    .clone(),
+            };
+            let addr: std::net::SocketAddr = value.parse().map_err(|_| {
+                Fatal(format!(
+                    "{flag} {value}: expected IP:PORT (port 0: any port)"
+                ))
+            })?;
+            if flag == "--allow-tcp" {
+                allow_tcp.push(addr)
+            } else {
+                allow_udp.push(addr)
+            }
         } else if arg == "--dir" || arg.starts_with("--dir=") {
             let spec = match arg.strip_prefix("--dir=") {
                 Some(v) => v.to_string(),
@@ -422,6 +451,8 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
         env,
         inherit_env,
         dirs,
+        allow_tcp,
+        allow_udp,
         fuel,
         max_memory,
         timeout,
@@ -443,7 +474,7 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
         }
     };
     if component::is_component(&binary) {
-        return component::run(file, &binary, options.invoke.as_deref()).map_err(Fatal);
+        return component::run(file, &binary, &options).map_err(Fatal);
     }
     let mut config = spindle::Config::new();
     config
@@ -563,13 +594,12 @@ fn apply_limits<T: Send + 'static>(
     Ok(())
 }
 
-/// `spindle run` of a WASI preview-1 command: the arguments after FILE are the guest's
-/// (FILE is its `argv[0]`), standard streams inherited, `_start` called; the guest's exit
-/// status (`proc_exit`) is the process's.
-fn run_wasi_command(engine: &Engine, module: &Module, options: &RunOptions) -> Result<bool, Fatal> {
-    let file = &options.file;
+/// The WASI context the options describe: FILE as `argv[0]` and the arguments after it
+/// (unless they are `--invoke`'s), standard streams inherited, `--env`, `--inherit-env`,
+/// `--dir`, `--allow-tcp`/`--allow-udp` (nothing else on the network).
+fn wasi_builder(options: &RunOptions) -> Result<spindle_wasi::WasiCtxBuilder, Fatal> {
     let mut builder = spindle_wasi::WasiCtxBuilder::new();
-    builder.inherit_stdio().arg(file);
+    builder.inherit_stdio().arg(&options.file);
     if options.invoke.is_none() {
         builder.args(&options.args);
     }
@@ -584,6 +614,25 @@ fn run_wasi_command(engine: &Engine, module: &Module, options: &RunOptions) -> R
             .preopened_dir(host, guest, spindle_wasi::FsPerms::ReadWrite)
             .map_err(|e| Fatal(format!("--dir {host}: {e}")))?;
     }
+    let (tcp, udp) = (options.allow_tcp.clone(), options.allow_udp.clone());
+    builder.socket_addr_check(move |addr, usage| {
+        use spindle_wasi::SocketAddrUse as U;
+        let list = match usage {
+            U::TcpBind | U::TcpConnect => &tcp,
+            U::UdpBind | U::UdpConnect | U::UdpOutgoingDatagram => &udp,
+        };
+        list.iter()
+            .any(|a| a.ip() == addr.ip() && (a.port() == 0 || a.port() == addr.port()))
+    });
+    Ok(builder)
+}
+
+/// `spindle run` of a WASI preview-1 command: the arguments after FILE are the guest's
+/// (FILE is its `argv[0]`), standard streams inherited, `_start` called; the guest's exit
+/// status (`proc_exit`) is the process's.
+fn run_wasi_command(engine: &Engine, module: &Module, options: &RunOptions) -> Result<bool, Fatal> {
+    let file = &options.file;
+    let mut builder = wasi_builder(options)?;
     let mut store = Store::new(
         engine,
         WasiState {

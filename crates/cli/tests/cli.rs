@@ -529,7 +529,7 @@ fn inspect_wit_prints_each_guests_wit() {
     assert!(stderr(&o).contains("invalid component"), "{}", stderr(&o));
 }
 
-// ---- WASI preview 1 ----
+// ---- WASI: preview-1 modules and WASI 0.2 components ----
 
 fn wasi_guest(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -540,53 +540,61 @@ fn wasi_guest(name: &str) -> String {
         .to_string()
 }
 
+/// The guests' two forms: preview-1 modules and the same adapted to WASI 0.2 components.
+const FORMS: [&str; 2] = [".wasm", ".component.wasm"];
+
 #[test]
 fn run_executes_a_wasi_command_with_its_arguments_environment_and_exit_status() {
-    let o = spindle(&["run", &wasi_guest("hello.wasm"), "Ada"]);
-    assert_status(&o, 0);
-    assert_eq!(stdout(&o), "Hello, Ada!\n");
-    let o = spindle(&["run", &wasi_guest("hello.wasm")]);
-    assert_eq!(stdout(&o), "Hello, world!\n");
-    let o = spindle(&[
-        "run",
-        "--env",
-        "X=y z",
-        &wasi_guest("basics.wasm"),
-        "env",
-        "X",
-    ]);
-    assert_eq!(stdout(&o), "y z\n");
-    let o = spindle(&["run", &wasi_guest("basics.wasm"), "exit", "7"]);
-    assert_status(&o, 7);
-    let o = spindle(&["run", &wasi_guest("basics.wasm"), "stderr", "to stderr"]);
-    assert_eq!(stderr(&o), "to stderr\n");
+    for form in FORMS {
+        let hello = wasi_guest(&format!("hello{form}"));
+        let basics = wasi_guest(&format!("basics{form}"));
+        let o = spindle(&["run", &hello, "Ada"]);
+        assert_status(&o, 0);
+        assert_eq!(stdout(&o), "Hello, Ada!\n");
+        let o = spindle(&["run", &hello]);
+        assert_eq!(stdout(&o), "Hello, world!\n");
+        let o = spindle(&["run", "--env", "X=y z", &basics, "env", "X"]);
+        assert_eq!(stdout(&o), "y z\n");
+        // The preview-1 adapter turns every failing status into `exit(err)`: 1.
+        let o = spindle(&["run", &basics, "exit", "7"]);
+        assert_status(&o, if form == ".wasm" { 7 } else { 1 });
+        let o = spindle(&["run", &basics, "stderr", "to stderr"]);
+        assert_eq!(stderr(&o), "to stderr\n");
+        // Out of fuel is a trap, not a hang or an exit status.
+        let o = spindle(&["run", "--fuel", "1000", &hello]);
+        assert_status(&o, 1);
+        assert!(stderr(&o).contains("fuel"), "{form}: {}", stderr(&o));
+    }
 }
 
 #[test]
 fn run_gives_a_wasi_command_preopened_directories_and_nothing_outside() {
-    let root = std::env::temp_dir().join(format!("spindle-cli-dir-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(root.join("data")).unwrap();
-    std::fs::write(root.join("secret"), "outside").unwrap();
-    let dir = format!("{}::/data", root.join("data").display());
-    let files = wasi_guest("files.wasm");
-    let run = |args: &[&str]| {
-        let mut all = vec!["run", "--dir", &dir, &files];
-        all.extend_from_slice(args);
-        spindle(&all)
-    };
-    assert_status(&run(&["write", "/data/a.txt", "hello"]), 0);
-    assert_eq!(
-        std::fs::read_to_string(root.join("data/a.txt")).unwrap(),
-        "hello"
-    );
-    assert_eq!(stdout(&run(&["cat", "/data/a.txt"])), "hello");
-    assert_status(&run(&["mkdir", "/data/sub"]), 0);
-    assert_eq!(stdout(&run(&["ls", "/data"])), "a.txt\nsub\n");
-    let o = run(&["try", "/data/../secret"]);
-    assert_status(&o, 1);
-    assert_ne!(stdout(&o), "ok\n");
-    std::fs::remove_dir_all(&root).unwrap();
+    for form in FORMS {
+        let root =
+            std::env::temp_dir().join(format!("spindle-cli-dir{form}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("data")).unwrap();
+        std::fs::write(root.join("secret"), "outside").unwrap();
+        let dir = format!("{}::/data", root.join("data").display());
+        let files = wasi_guest(&format!("files{form}"));
+        let run = |args: &[&str]| {
+            let mut all = vec!["run", "--dir", &dir, &files];
+            all.extend_from_slice(args);
+            spindle(&all)
+        };
+        assert_status(&run(&["write", "/data/a.txt", "hello"]), 0);
+        assert_eq!(
+            std::fs::read_to_string(root.join("data/a.txt")).unwrap(),
+            "hello"
+        );
+        assert_eq!(stdout(&run(&["cat", "/data/a.txt"])), "hello");
+        assert_status(&run(&["mkdir", "/data/sub"]), 0);
+        assert_eq!(stdout(&run(&["ls", "/data"])), "a.txt\nsub\n");
+        let o = run(&["try", "/data/../secret"]);
+        assert_status(&o, 1);
+        assert_ne!(stdout(&o), "ok\n");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }
 
 #[test]
@@ -609,10 +617,6 @@ fn run_bounds_fuel_memory_and_time() {
     assert_eq!(stdout(&o), "-1\n");
     let o = spindle(&["run", "--max-memory=64MiB", &wat, "--invoke", "grow"]);
     assert_eq!(stdout(&o), "1\n");
-    // A WASI command out of fuel is a trap, not a hang or an exit status.
-    let o = spindle(&["run", "--fuel", "1000", &wasi_guest("hello.wasm")]);
-    assert_status(&o, 1);
-    assert!(stderr(&o).contains("fuel"), "{}", stderr(&o));
     let o = spindle(&["run", "--max-memory", "lots", &wat, "--invoke", "grow"]);
     assert_status(&o, 2);
 }
