@@ -7,11 +7,11 @@
 
 use std::time::Duration;
 
-use spindle::component::{Component, ResourceTable};
+mod common;
+
 use spindle::{Engine, Linker, Module, Store};
-use spindle_wasi::p2::bindings::sync::Command;
 use spindle_wasi::pipe::{MemoryInputPipe, MemoryOutputPipe};
-use spindle_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use spindle_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 /// How a guest runs.
 #[derive(Clone, Copy, Debug)]
@@ -33,20 +33,6 @@ fn guest(name: &str, mode: Mode) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
 }
 
-struct Host {
-    ctx: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for Host {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.ctx,
-            table: &mut self.table,
-        }
-    }
-}
-
 /// Runs guest `name` over the context `b` builds: `Ok` if it finished, `Err` with
 /// `I32Exit` if it exited.
 fn start(name: &str, mode: Mode, b: &mut WasiCtxBuilder) -> spindle::Result<()> {
@@ -64,21 +50,7 @@ fn start(name: &str, mode: Mode, b: &mut WasiCtxBuilder) -> spindle::Result<()> 
                 .unwrap();
             start.call(&mut store, ())
         }
-        Mode::P2 => {
-            let component = Component::new(&engine, &wasm).unwrap();
-            let mut linker = spindle::component::Linker::new(&engine);
-            spindle_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
-            let host = Host {
-                ctx: b.build(),
-                table: ResourceTable::new(),
-            };
-            let mut store = Store::new(&engine, host);
-            let command = Command::instantiate(&mut store, &component, &linker).unwrap();
-            match command.wasi_cli_run().call_run(&mut store)? {
-                Ok(()) => Ok(()),
-                Err(()) => Err(I32Exit(1).into()),
-            }
-        }
+        Mode::P2 => common::run_command(&wasm, b),
     }
 }
 
