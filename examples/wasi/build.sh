@@ -23,4 +23,16 @@ ADAPTER=${ADAPTER:-$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/wasi-previe
 for m in hello basics files; do
   wasm-tools component new "$m.wasm" --adapt "wasi_snapshot_preview1=$ADAPTER" -o "$m.component.wasm"
 done
-echo "built: hello.wasm basics.wasm files.wasm reactor.wasm and hello/basics/files.component.wasm"
+# Guests that call WASI 0.2 interfaces directly (wit-bindgen C bindings of their dir's
+# wit/world.wit into gen/; cargo install wit-bindgen-cli): reactors with their own
+# `_start` (see sockets/sockets.c), adapted the same way.
+for g in sockets hostile; do
+  (cd "$g" && wit-bindgen c --world "spindle:guests/$g" wit --out-dir gen >/dev/null 2>&1 &&
+    "$CLANG" --target=wasm32-wasi "--sysroot=$SYSROOT" -mexec-model=reactor -Os -std=gnu11 -Wall \
+      -Wextra -Werror -Wno-unused-parameter -nodefaultlibs -Wl,--strip-debug \
+      "$g.c" "gen/$g.c" "gen/${g}_component_type.o" -lc -o "$g.wasm" &&
+    wasm-tools component new "$g.wasm" --adapt "wasi_snapshot_preview1=$ADAPTER" -o "$g.component.wasm" &&
+    rm "$g.wasm")
+done
+echo "built: hello.wasm basics.wasm files.wasm reactor.wasm, hello/basics/files.component.wasm,"
+echo "       sockets/sockets.component.wasm, hostile/hostile.component.wasm"
