@@ -102,7 +102,7 @@ fn a_symlink_swapped_to_point_out_during_opens_never_leads_out() {
         std::thread::spawn(move || {
             let mut swaps = 0u32;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let target = if swaps % 2 == 0 {
+                let target = if swaps.is_multiple_of(2) {
                     root.join("secret")
                 } else {
                     PathBuf::from("inside.txt")
