@@ -2,6 +2,8 @@
 //! `examples/wasi/programs/*/build.sh`): their output under Spindle must be the native
 //! build's, byte for byte.
 
+mod common;
+
 use spindle::{Engine, Linker, Module, Store};
 use spindle_wasi::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use spindle_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
@@ -73,4 +75,79 @@ fn bzip2_compresses_and_decompresses_files_and_pipes_as_its_native_build_does() 
     std::fs::write(dir.join("bad.bz2"), &bad).unwrap();
     assert_eq!(bzip2(&["-t", "/w/bad.bz2"], b"", &dir).0, 2);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+const SQLITE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../examples/wasi/programs/sqlite"
+);
+
+/// Runs the SQLite shell (`component`: the adapted WASI 0.2 build) on database
+/// `/w/test.db` with `script` on standard input and `dir` preopened as `/w`.
+fn sqlite(component: bool, script: &str, dir: &std::path::Path) -> (i32, String) {
+    let out = MemoryOutputPipe::new(1 << 20);
+    let mut b = WasiCtxBuilder::new();
+    b.args(&["sqlite3", "-batch", "/w/test.db"])
+        .stdin(MemoryInputPipe::new(script.as_bytes().to_vec()))
+        .stdout(out.clone())
+        .preopened_dir(dir, "/w", FsPerms::ReadWrite)
+        .unwrap();
+    let result = if component {
+        common::run_command(
+            &std::fs::read(format!("{SQLITE}/sqlite3.component.wasm")).unwrap(),
+            &mut b,
+        )
+    } else {
+        let engine = Engine::default();
+        let module = Module::new(
+            &engine,
+            std::fs::read(format!("{SQLITE}/sqlite3.wasm")).unwrap(),
+        )
+        .unwrap();
+        let mut store = Store::new(&engine, b.build_p1());
+        let mut linker = Linker::new(&engine);
+        spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let start = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .unwrap();
+        start.call(&mut store, ())
+    };
+    let status = match result {
+        Ok(()) => 0,
+        Err(e) => {
+            e.downcast_ref::<I32Exit>()
+                .unwrap_or_else(|| panic!("{e:#}"))
+                .0
+        }
+    };
+    (status, String::from_utf8(out.contents()).unwrap())
+}
+
+#[test]
+fn sqlite_shell_imports_builds_and_queries_a_database_as_its_native_build_does() {
+    for component in [false, true] {
+        let dir =
+            std::env::temp_dir().join(format!("spindle-sqlite-{component}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(format!("{SQLITE}/people.csv"), dir.join("people.csv")).unwrap();
+        let expected =
+            |name: &str| std::fs::read_to_string(format!("{SQLITE}/expected/{name}")).unwrap();
+        // One run imports a CSV file and builds tables and an index in /w/test.db ...
+        let create = std::fs::read_to_string(format!("{SQLITE}/create.sql")).unwrap();
+        assert_eq!(
+            sqlite(component, &create, &dir),
+            (0, expected("create.out"))
+        );
+        assert!(std::fs::metadata(dir.join("test.db")).unwrap().len() > 4096);
+        // ... the next reopens it, queries it and writes a report file.
+        let query = std::fs::read_to_string(format!("{SQLITE}/query.sql")).unwrap();
+        assert_eq!(sqlite(component, &query, &dir), (0, expected("query.out")));
+        assert_eq!(
+            std::fs::read_to_string(dir.join("report.txt")).unwrap(),
+            expected("report.txt")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
