@@ -382,6 +382,23 @@ pub(crate) fn linker_lookup<'l, T>(
         .map(|(_, d)| d)
 }
 
+/// The position among `names` of the one semver-compatible with `name` (the newest if
+/// several are).
+pub(crate) fn compatible_position<'n>(
+    names: impl Iterator<Item = &'n str>,
+    name: &str,
+) -> Option<usize> {
+    let (base, key) = compatible_key(name)?;
+    names
+        .enumerate()
+        .filter_map(|(i, n)| {
+            let (b, k) = compatible_key(n)?;
+            (b == base && k == key).then(|| (version_of(n), i))
+        })
+        .max_by(|(a, _), (b, _)| a.cmp(b))
+        .map(|(_, i)| i)
+}
+
 /// The numbers of `name`'s `@major.minor.patch`.
 fn version_of(name: &str) -> Option<(u64, u64, u64)> {
     let (_, v) = name.rsplit_once('@')?;

@@ -676,10 +676,12 @@ impl Instance {
                 }
             }
         };
-        let item = components.instances[within as usize]
-            .items
-            .iter()
-            .position(|(n, _)| n == name)?;
+        // The exact name, else (WIT's semver rule, as for imports) the export whose
+        // version is compatible, the newest if several are.
+        let items = &components.instances[within as usize].items;
+        let item = items.iter().position(|(n, _)| n == name).or_else(|| {
+            instantiate::compatible_position(items.iter().map(|(n, _)| n.as_str()), name)
+        })?;
         Some(ComponentExportIndex {
             store: id,
             instance: within,
