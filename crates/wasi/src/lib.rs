@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 mod ctx;
+mod fs;
 pub mod p1;
 pub mod p2;
 pub mod pipe;
