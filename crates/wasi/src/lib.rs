@@ -1,20 +1,17 @@
 //! WASI for Spindle guests, in wasmtime-wasi's shapes: a [`WasiCtxBuilder`] says what a
-//! guest may see (arguments, environment, standard streams, clocks, randomness), the
-//! resulting context lives in the store's data, and [`p1::add_to_linker_sync`] defines
-//! `wasi_snapshot_preview1` over it.
+//! guest may see (arguments, environment, standard streams, clocks, randomness, preopened
+//! directories, network addresses), the resulting context lives in the store's data, and
+//! - [`p2::add_to_linker_sync`] defines every WASI 0.2 interface (`wasi:cli`, `wasi:io`,
+//!   `wasi:clocks`, `wasi:random`, `wasi:filesystem`, `wasi:sockets`; 0.2.12's WIT,
+//!   older 0.2.x imports accepted) for components, over a [`WasiView`];
+//!   [`p2::bindings::sync::Command`] runs a command's `wasi:cli/run`;
+//! - [`p1::add_to_linker_sync`] defines `wasi_snapshot_preview1` for core modules over the
+//!   same context and the same filesystem code (`fs`).
 //!
-//! Built so far (issue 12, first part), preview 1: arguments, environment, standard
-//! input/output/error (inherited, or in-memory pipes the host reads and fills), clocks
-//! (real, or fixed for deterministic runs), randomness (the OS's, or a seeded generator),
-//! `proc_exit`, `poll_oneoff` on clocks, `sched_yield`, and files beneath preopened
-//! directories ([`WasiCtxBuilder::preopened_dir`], read-only or read-write ([`FsPerms`]); paths
-//! resolved by `cap-std` so nothing outside is reachable): open with every flag, read,
-//! write, pread/pwrite, seek, stat, readdir, mkdir, rmdir, unlink, rename, symlinks.
-//! Sockets and the remaining calls (`fd_advise`, times, links, ...) answer `ENOSYS`;
-//! preview 2 is to be built on the same [`WasiCtx`].
-//!
-//! Hostile arguments are errors the guest sees (`EFAULT` for pointers outside its memory,
-//! `EBADF` for unknown descriptors, `EOVERFLOW` for sizes), never host panics.
+//! Paths are resolved by `cap-std` beneath the preopens (nothing outside is reachable);
+//! sockets reach only addresses the builder allows; hostile arguments are errors the
+//! guest sees (or traps where an interface has no error), never host panics; handles
+//! and per-call buffers are bounded.
 
 #![forbid(unsafe_code)]
 

@@ -1,17 +1,14 @@
-//! Preview 1's filesystem: preopened directories and what is reached beneath them.
-//!
-//! Every path is resolved by `cap-std` beneath the descriptor's directory: absolute paths,
-//! `..` past the top and symlinks leading out are refused (`ENOTCAPABLE`), whatever the
-//! guest's flags. A directory's permissions (from its preopen's `FsPerms`) bound
-//! what may be opened, created or removed beneath it.
+//! Preview 1's filesystem: its `path_*` and `fd_*` calls over the filesystem code WASI 0.2
+//! uses too (`crate::fs`, which says how paths are confined), with preview 1's own state
+//! (a file position per descriptor, append mode, the preopens' names) and its errno.
 
-use std::sync::Arc;
-
-use cap_std::fs::FileExt;
+use cap_fs_ext::MetadataExt;
 use spindle::{Caller, Linker, Result};
 
 use super::{code, parts, Desc, Errno, Mem, WasiP1Ctx, MODULE};
-use crate::ctx::{DirPerms, FilePerms};
+use crate::ctx::DirPerms;
+use crate::fs::{Descriptor, NewTime, Open};
+use crate::p2::bindings::wasi::filesystem::types::DescriptorType;
 
 /// Rights reported for files and directories (preview 1's rights are advisory here: the
 /// permissions decide).
@@ -40,33 +37,30 @@ const DIR_ONLY_RIGHTS: u64 = (1 << 7)
 /// The most bytes of a path the guest may pass.
 const MAX_PATH: u32 = 4096;
 
+/// Preview 1's file type number of a descriptor type.
+pub(crate) fn filetype(t: DescriptorType) -> u8 {
+    match t {
+        DescriptorType::BlockDevice => 1,
+        DescriptorType::CharacterDevice => 2,
+        DescriptorType::Directory => 3,
+        DescriptorType::RegularFile => 4,
+        DescriptorType::SymbolicLink => 7,
+        DescriptorType::Fifo | DescriptorType::Socket | DescriptorType::Unknown => 0,
+    }
+}
+
 /// Preview 1's `filestat` (64 bytes) of `meta`.
 pub(crate) fn filestat(meta: &cap_std::fs::Metadata) -> [u8; 64] {
-    use cap_std::fs::MetadataExt;
-    let ft = meta.file_type();
-    let filetype: u8 = if ft.is_dir() {
-        3
-    } else if ft.is_file() {
-        4
-    } else if ft.is_symlink() {
-        7
-    } else {
-        0
-    };
-    let nanos = |t: std::io::Result<cap_std::time::SystemTime>| {
-        t.ok()
-            .and_then(|t| t.into_std().duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as u64)
-    };
+    let ns = |t| crate::fs::nanos(t).map_or(0, |d| d.as_nanos() as u64);
     let mut s = [0u8; 64];
     s[0..8].copy_from_slice(&meta.dev().to_le_bytes());
     s[8..16].copy_from_slice(&meta.ino().to_le_bytes());
-    s[16] = filetype;
+    s[16] = filetype(crate::fs::descriptor_type(meta.file_type()));
     s[24..32].copy_from_slice(&meta.nlink().to_le_bytes());
     s[32..40].copy_from_slice(&meta.len().to_le_bytes());
-    s[40..48].copy_from_slice(&nanos(meta.accessed()).to_le_bytes());
-    s[48..56].copy_from_slice(&nanos(meta.modified()).to_le_bytes());
-    s[56..64].copy_from_slice(&nanos(meta.modified()).to_le_bytes());
+    s[40..48].copy_from_slice(&ns(meta.accessed()).to_le_bytes());
+    s[48..56].copy_from_slice(&ns(meta.modified()).to_le_bytes());
+    s[56..64].copy_from_slice(&ns(meta.modified()).to_le_bytes());
     s
 }
 
@@ -80,30 +74,33 @@ fn path(m: &Mem<'_>, ptr: i32, len: i32) -> Result<String, Errno> {
     String::from_utf8(bytes.to_vec()).map_err(|_| Errno::Inval)
 }
 
-/// The directory `fd` is, with its permissions.
-fn dir_of(w: &WasiP1Ctx, fd: i32) -> Result<(Arc<cap_std::fs::Dir>, DirPerms, FilePerms), Errno> {
+/// The shared descriptor `fd` names (a directory or file; not a standard stream).
+fn fs_desc(w: &WasiP1Ctx, fd: i32) -> Result<&Descriptor, Errno> {
     match w.desc(fd)? {
-        Desc::Dir {
-            dir,
-            dir_perms,
-            file_perms,
-            ..
-        } => Ok((dir.clone(), *dir_perms, *file_perms)),
-        _ => Err(Errno::Notdir),
+        Desc::Fs { desc, .. } => Ok(desc),
+        Desc::Stdio(_) => Err(Errno::Notdir),
     }
 }
 
-/// The directory `fd`, which must allow mutation.
-fn mutable_dir(w: &WasiP1Ctx, fd: i32) -> Result<Arc<cap_std::fs::Dir>, Errno> {
-    let (dir, perms, _) = dir_of(w, fd)?;
-    if !perms.contains(DirPerms::MUTATE) {
-        return Err(Errno::Notcapable);
+/// `*_set_times`: the access and modification times `fst` asks for (given, or now).
+fn times(atim: i64, mtim: i64, fst: i32) -> Result<(NewTime, NewTime), Errno> {
+    const ATIM: i32 = 1;
+    const ATIM_NOW: i32 = 2;
+    const MTIM: i32 = 4;
+    const MTIM_NOW: i32 = 8;
+    if (fst & ATIM != 0 && fst & ATIM_NOW != 0) || (fst & MTIM != 0 && fst & MTIM_NOW != 0) {
+        return Err(Errno::Inval);
     }
-    Ok(dir)
-}
-
-fn io(e: std::io::Error) -> Errno {
-    Errno::from_io(&e)
+    let pick = |given: i32, now: i32, ns: i64| {
+        if fst & given != 0 {
+            NewTime::At(std::time::Duration::from_nanos(ns as u64))
+        } else if fst & now != 0 {
+            NewTime::Now
+        } else {
+            NewTime::NoChange
+        }
+    };
+    Ok((pick(ATIM, ATIM_NOW, atim), pick(MTIM, MTIM_NOW, mtim)))
 }
 
 pub(crate) fn add_to_linker<T: 'static>(
@@ -116,7 +113,7 @@ pub(crate) fn add_to_linker<T: 'static>(
         "fd_prestat_get",
         move |mut c: Caller<'_, T>, fd: i32, out: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| match w.desc(fd)? {
-                Desc::Dir {
+                Desc::Fs {
                     preopen: Some(name),
                     ..
                 } => {
@@ -133,7 +130,7 @@ pub(crate) fn add_to_linker<T: 'static>(
         "fd_prestat_dir_name",
         move |mut c: Caller<'_, T>, fd: i32, out: i32, len: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| match w.desc(fd)? {
-                Desc::Dir {
+                Desc::Fs {
                     preopen: Some(name),
                     ..
                 } => {
@@ -151,7 +148,7 @@ pub(crate) fn add_to_linker<T: 'static>(
         "path_open",
         move |mut c: Caller<'_, T>,
               fd: i32,
-              _lookup: i32,
+              lookup: i32,
               p: i32,
               plen: i32,
               oflags: i32,
@@ -161,73 +158,51 @@ pub(crate) fn add_to_linker<T: 'static>(
               out: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| {
                 let path = path(&m, p, plen)?;
-                let (dir, dir_perms, file_perms) = dir_of(w, fd)?;
+                let dir = fs_desc(w, fd)?;
                 const CREAT: i32 = 1;
                 const DIRECTORY: i32 = 2;
                 const EXCL: i32 = 4;
                 const TRUNC: i32 = 8;
                 const APPEND: i32 = 1;
-                let wants_write = rights & (1 << 6) != 0 || oflags & (CREAT | TRUNC) != 0;
-                let wants_read = rights & (1 << 1) != 0 || !wants_write;
-                let is_dir = oflags & DIRECTORY != 0
-                    || (oflags & CREAT == 0
-                        && dir.metadata(&path).map(|md| md.is_dir()).unwrap_or(false));
-                let desc = if is_dir {
-                    if oflags & (CREAT | TRUNC | EXCL) != 0 {
-                        return Err(Errno::Inval);
-                    }
-                    Desc::Dir {
-                        dir: Arc::new(dir.open_dir(&path).map_err(io)?),
-                        preopen: None,
-                        dir_perms,
-                        file_perms,
-                    }
-                } else {
-                    if wants_write && !file_perms.contains(FilePerms::WRITE) {
-                        return Err(Errno::Notcapable);
-                    }
-                    if oflags & CREAT != 0 && !dir_perms.contains(DirPerms::MUTATE) {
-                        return Err(Errno::Notcapable);
-                    }
-                    if wants_read && !file_perms.contains(FilePerms::READ) {
-                        return Err(Errno::Notcapable);
-                    }
-                    let mut o = cap_std::fs::OpenOptions::new();
-                    o.read(wants_read)
-                        .write(wants_write)
-                        .append(fdflags & APPEND != 0 && wants_write)
-                        .truncate(oflags & TRUNC != 0)
-                        .create(oflags & CREAT != 0 && oflags & EXCL == 0)
-                        .create_new(oflags & CREAT != 0 && oflags & EXCL != 0);
-                    Desc::File {
-                        file: dir.open_with(&path, &o).map_err(io)?,
-                        read: wants_read,
-                        write: wants_write,
-                    }
-                };
-                let new_fd = w.insert(desc)?;
+                let write = rights & (1 << 6) != 0 || oflags & (CREAT | TRUNC) != 0;
+                // A directory opened beneath one keeps its permission to change.
+                let mutable = dir.dir()?.1.contains(DirPerms::MUTATE);
+                let opened = dir.open_at(
+                    &path,
+                    Open {
+                        follow: lookup & 1 != 0,
+                        create: oflags & CREAT != 0,
+                        directory: oflags & DIRECTORY != 0,
+                        exclusive: oflags & EXCL != 0,
+                        truncate: oflags & TRUNC != 0,
+                        read: rights & (1 << 1) != 0 || !write,
+                        write,
+                        mutate_directory: mutable,
+                    },
+                )?;
+                let new_fd = w.insert(Desc::Fs {
+                    desc: opened,
+                    preopen: None,
+                    position: 0,
+                    append: fdflags & APPEND != 0,
+                })?;
                 m.write_u32(out as u32, new_fd as u32)
             }))
         },
     )?;
-    // Positional reads and writes leave the descriptor's offset alone (no seeking).
+    // Positional reads and writes leave the descriptor's position alone.
     linker.func_wrap(
         MODULE,
         "fd_pread",
         move |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, offset: i64, out: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| {
                 let vecs = m.iovecs(iovs as u32, n as u32)?;
-                let Desc::File {
-                    file, read: true, ..
-                } = w.desc(fd)?
-                else {
-                    return Err(Errno::Badf);
-                };
+                let desc = fs_desc(w, fd).map_err(|_| Errno::Badf)?;
                 let mut at = offset as u64;
                 let mut total = 0u32;
                 for (buf, len) in vecs {
                     let dest = m.slice_mut(buf, len)?;
-                    let got = file.read_at(dest, at).map_err(io)?;
+                    let got = desc.read_at(dest, at)?;
                     total += got as u32;
                     at += got as u64;
                     if got < dest.len() {
@@ -247,13 +222,8 @@ pub(crate) fn add_to_linker<T: 'static>(
                 for (buf, len) in m.iovecs(iovs as u32, n as u32)? {
                     bytes.extend_from_slice(m.slice(buf, len)?);
                 }
-                let Desc::File {
-                    file, write: true, ..
-                } = w.desc(fd)?
-                else {
-                    return Err(Errno::Badf);
-                };
-                file.write_all_at(&bytes, offset as u64).map_err(io)?;
+                let desc = fs_desc(w, fd).map_err(|_| Errno::Badf)?;
+                desc.write_at(&bytes, Some(offset as u64))?;
                 m.write_u32(out as u32, bytes.len() as u32)
             }))
         },
@@ -262,13 +232,12 @@ pub(crate) fn add_to_linker<T: 'static>(
         MODULE,
         "fd_filestat_set_size",
         move |mut c: Caller<'_, T>, fd: i32, size: i64| {
-            code(match get(c.data_mut()).desc(fd) {
-                Ok(Desc::File {
-                    file, write: true, ..
-                }) => file.set_len(size as u64).map_err(io),
-                Ok(_) => Err(Errno::Badf),
-                Err(e) => Err(e),
-            })
+            let w = get(c.data_mut());
+            code((|| {
+                Ok(fs_desc(w, fd)
+                    .map_err(|_| Errno::Badf)?
+                    .set_size(size as u64)?)
+            })())
         },
     )?;
     linker.func_wrap(
@@ -288,31 +257,13 @@ pub(crate) fn add_to_linker<T: 'static>(
         "fd_readdir",
         move |mut c: Caller<'_, T>, fd: i32, buf: i32, len: i32, cookie: i64, used: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| {
-                let (dir, _, _) = dir_of(w, fd)?;
+                let desc = fs_desc(w, fd)?;
                 // `.` and `..`, then the entries by name: cookies are positions.
                 let mut entries: Vec<(String, u64, u8)> =
                     vec![(".".into(), 0, 3), ("..".into(), 0, 3)];
-                let mut rest = Vec::new();
-                for e in dir.entries().map_err(io)? {
-                    let e = e.map_err(io)?;
-                    let ft = e.file_type().map_err(io)?;
-                    let t = if ft.is_dir() {
-                        3
-                    } else if ft.is_file() {
-                        4
-                    } else if ft.is_symlink() {
-                        7
-                    } else {
-                        0
-                    };
-                    #[cfg(unix)]
-                    let ino = std::os::unix::fs::DirEntryExt::ino(&e);
-                    #[cfg(not(unix))]
-                    let ino = 0;
-                    rest.push((e.file_name().to_string_lossy().into_owned(), ino, t));
+                for e in desc.entries()? {
+                    entries.push((e.name, e.inode, filetype(e.kind)));
                 }
-                rest.sort();
-                entries.extend(rest);
                 let mut out = Vec::new();
                 for (i, (name, ino, t)) in entries.iter().enumerate().skip(cookie.max(0) as usize) {
                     out.extend_from_slice(&(i as u64 + 1).to_le_bytes());
@@ -336,13 +287,7 @@ pub(crate) fn add_to_linker<T: 'static>(
         move |mut c: Caller<'_, T>, fd: i32, flags: i32, p: i32, plen: i32, out: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| {
                 let path = path(&m, p, plen)?;
-                let (dir, _, _) = dir_of(w, fd)?;
-                let meta = if flags & 1 != 0 {
-                    dir.metadata(&path)
-                } else {
-                    dir.symlink_metadata(&path)
-                }
-                .map_err(io)?;
+                let meta = fs_desc(w, fd)?.stat_at(flags & 1 != 0, &path)?;
                 m.write(out as u32, &filestat(&meta))
             }))
         },
@@ -353,7 +298,7 @@ pub(crate) fn add_to_linker<T: 'static>(
         move |mut c: Caller<'_, T>, fd: i32, p: i32, plen: i32| {
             code(parts(&mut c, &g).and_then(|(m, w)| {
                 let path = path(&m, p, plen)?;
-                mutable_dir(w, fd)?.create_dir(&path).map_err(io)
+                Ok(fs_desc(w, fd)?.create_directory_at(&path)?)
             }))
         },
     )?;
@@ -363,7 +308,7 @@ pub(crate) fn add_to_linker<T: 'static>(
         move |mut c: Caller<'_, T>, fd: i32, p: i32, plen: i32| {
             code(parts(&mut c, &g).and_then(|(m, w)| {
                 let path = path(&m, p, plen)?;
-                mutable_dir(w, fd)?.remove_dir(&path).map_err(io)
+                Ok(fs_desc(w, fd)?.remove_directory_at(&path)?)
             }))
         },
     )?;
@@ -373,7 +318,7 @@ pub(crate) fn add_to_linker<T: 'static>(
         move |mut c: Caller<'_, T>, fd: i32, p: i32, plen: i32| {
             code(parts(&mut c, &g).and_then(|(m, w)| {
                 let path = path(&m, p, plen)?;
-                mutable_dir(w, fd)?.remove_file(&path).map_err(io)
+                Ok(fs_desc(w, fd)?.unlink_file_at(&path)?)
             }))
         },
     )?;
@@ -384,9 +329,7 @@ pub(crate) fn add_to_linker<T: 'static>(
             code(parts(&mut c, &g).and_then(|(m, w)| {
                 let from = path(&m, p, plen)?;
                 let to = path(&m, q, qlen)?;
-                let a = mutable_dir(w, fd)?;
-                let b = mutable_dir(w, fd2)?;
-                a.rename(&from, &b, &to).map_err(io)
+                Ok(fs_desc(w, fd)?.rename_at(&from, fs_desc(w, fd2)?, &to)?)
             }))
         },
     )?;
@@ -397,9 +340,7 @@ pub(crate) fn add_to_linker<T: 'static>(
             code(parts(&mut c, &g).and_then(|(m, w)| {
                 let target = path(&m, p, plen)?;
                 let link = path(&m, q, qlen)?;
-                // The link is made beneath the directory; what it points to is checked
-                // whenever it is followed (cap-std refuses targets outside).
-                mutable_dir(w, fd)?.symlink(&target, &link).map_err(io)
+                Ok(fs_desc(w, fd)?.symlink_at(&target, &link)?)
             }))
         },
     )?;
@@ -409,11 +350,9 @@ pub(crate) fn add_to_linker<T: 'static>(
         move |mut c: Caller<'_, T>, fd: i32, p: i32, plen: i32, buf: i32, len: i32, out: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| {
                 let path = path(&m, p, plen)?;
-                let (dir, _, _) = dir_of(w, fd)?;
-                let target = dir.read_link_contents(&path).map_err(io)?;
-                let bytes = target.to_string_lossy().into_owned().into_bytes();
-                let n = bytes.len().min(len as u32 as usize);
-                m.write(buf as u32, &bytes[..n])?;
+                let target = fs_desc(w, fd)?.readlink_at(&path)?;
+                let n = target.len().min(len as u32 as usize);
+                m.write(buf as u32, &target.as_bytes()[..n])?;
                 m.write_u32(out as u32, n as u32)
             }))
         },
@@ -423,7 +362,7 @@ pub(crate) fn add_to_linker<T: 'static>(
         "path_filestat_set_times",
         move |mut c: Caller<'_, T>,
               fd: i32,
-              _flags: i32,
+              flags: i32,
               p: i32,
               plen: i32,
               atim: i64,
@@ -431,9 +370,8 @@ pub(crate) fn add_to_linker<T: 'static>(
               fst: i32| {
             code(parts(&mut c, &g).and_then(|(m, w)| {
                 let path = path(&m, p, plen)?;
-                let dir = mutable_dir(w, fd)?;
-                let file = dir.open(&path).map_err(io)?.into_std();
-                set_times(&file, atim, mtim, fst)
+                let (a, t) = times(atim, mtim, fst)?;
+                Ok(fs_desc(w, fd)?.set_times_at(flags & 1 != 0, &path, a, t)?)
             }))
         },
     )?;
@@ -441,16 +379,11 @@ pub(crate) fn add_to_linker<T: 'static>(
         MODULE,
         "fd_filestat_set_times",
         move |mut c: Caller<'_, T>, fd: i32, atim: i64, mtim: i64, fst: i32| {
-            code(match get(c.data_mut()).desc(fd) {
-                Ok(Desc::File {
-                    file, write: true, ..
-                }) => file
-                    .try_clone()
-                    .map_err(io)
-                    .and_then(|f| set_times(&f.into_std(), atim, mtim, fst)),
-                Ok(_) => Err(Errno::Badf),
-                Err(e) => Err(e),
-            })
+            let w = get(c.data_mut());
+            code((|| {
+                let (a, t) = times(atim, mtim, fst)?;
+                Ok(fs_desc(w, fd).map_err(|_| Errno::Badf)?.set_times(a, t)?)
+            })())
         },
     )?;
     linker.func_wrap(
@@ -458,7 +391,7 @@ pub(crate) fn add_to_linker<T: 'static>(
         "path_link",
         move |mut c: Caller<'_, T>,
               fd: i32,
-              _flags: i32,
+              flags: i32,
               p: i32,
               plen: i32,
               fd2: i32,
@@ -467,9 +400,7 @@ pub(crate) fn add_to_linker<T: 'static>(
             code(parts(&mut c, &g).and_then(|(m, w)| {
                 let from = path(&m, p, plen)?;
                 let to = path(&m, q, qlen)?;
-                let a = mutable_dir(w, fd)?;
-                let b = mutable_dir(w, fd2)?;
-                a.hard_link(&from, &b, &to).map_err(io)
+                Ok(fs_desc(w, fd)?.link_at(flags & 1 != 0, &from, fs_desc(w, fd2)?, &to)?)
             }))
         },
     )?;
@@ -478,33 +409,33 @@ pub(crate) fn add_to_linker<T: 'static>(
         MODULE,
         "fd_advise",
         move |mut c: Caller<'_, T>, fd: i32, _offset: i64, _len: i64, advice: i32| {
-            code(match get(c.data_mut()).desc(fd) {
-                Ok(Desc::File { .. }) if (0..=5).contains(&advice) => Ok(()),
-                Ok(Desc::File { .. }) => Err(Errno::Inval),
-                Ok(_) => Err(Errno::Badf),
-                Err(e) => Err(e),
-            })
+            let w = get(c.data_mut());
+            code((|| {
+                fs_desc(w, fd).map_err(|_| Errno::Badf)?.file()?;
+                if (0..=5).contains(&advice) {
+                    Ok(())
+                } else {
+                    Err(Errno::Inval)
+                }
+            })())
         },
     )?;
+    // WASI 0.2 has no `allocate`: the file grows to cover the range, as `posix_fallocate`
+    // promises, through the shared `set_size`.
     linker.func_wrap(
         MODULE,
         "fd_allocate",
         move |mut c: Caller<'_, T>, fd: i32, offset: i64, len: i64| {
-            code((|| match get(c.data_mut()).desc(fd)? {
-                Desc::File {
-                    file, write: true, ..
-                } => {
-                    let end = (offset as u64)
-                        .checked_add(len as u64)
-                        .ok_or(Errno::Inval)?;
-                    let size = file.metadata().map_err(io)?.len();
-                    if end > size {
-                        file.set_len(end).map_err(io)
-                    } else {
-                        Ok(())
-                    }
+            let w = get(c.data_mut());
+            code((|| {
+                let desc = fs_desc(w, fd).map_err(|_| Errno::Badf)?;
+                let end = (offset as u64)
+                    .checked_add(len as u64)
+                    .ok_or(Errno::Inval)?;
+                if end > desc.metadata()?.len() {
+                    desc.set_size(end)?;
                 }
-                _ => Err(Errno::Badf),
+                Ok(())
             })())
         },
     )?;
@@ -517,39 +448,21 @@ pub(crate) fn add_to_linker<T: 'static>(
             code(get(c.data_mut()).desc(fd).map(|_| ()))
         },
     )?;
-    // Descriptor flags (append, sync, non-blocking) are accepted and not acted on: writes
-    // are synchronous and blocking here already.
+    // Append mode is kept; sync and non-blocking flags are accepted and not acted on
+    // (writes are synchronous and blocking here already).
     linker.func_wrap(
         MODULE,
         "fd_fdstat_set_flags",
-        move |mut c: Caller<'_, T>, fd: i32, _flags: i32| {
-            code(get(c.data_mut()).desc(fd).map(|_| ()))
+        move |mut c: Caller<'_, T>, fd: i32, flags: i32| {
+            code(match get(c.data_mut()).desc_mut(fd) {
+                Ok(Desc::Fs { append, .. }) => {
+                    *append = flags & 1 != 0;
+                    Ok(())
+                }
+                Ok(Desc::Stdio(_)) => Ok(()),
+                Err(e) => Err(e),
+            })
         },
     )?;
     Ok(())
-}
-
-/// `*_set_times`: the access and modification times `fst` asks for (given, or now).
-fn set_times(file: &std::fs::File, atim: i64, mtim: i64, fst: i32) -> Result<(), Errno> {
-    const ATIM: i32 = 1;
-    const ATIM_NOW: i32 = 2;
-    const MTIM: i32 = 4;
-    const MTIM_NOW: i32 = 8;
-    if (fst & ATIM != 0 && fst & ATIM_NOW != 0) || (fst & MTIM != 0 && fst & MTIM_NOW != 0) {
-        return Err(Errno::Inval);
-    }
-    let at = |ns: i64| std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns as u64);
-    let now = std::time::SystemTime::now();
-    let mut times = std::fs::FileTimes::new();
-    if fst & ATIM != 0 {
-        times = times.set_accessed(at(atim));
-    } else if fst & ATIM_NOW != 0 {
-        times = times.set_accessed(now);
-    }
-    if fst & MTIM != 0 {
-        times = times.set_modified(at(mtim));
-    } else if fst & MTIM_NOW != 0 {
-        times = times.set_modified(now);
-    }
-    file.set_times(times).map_err(io)
 }

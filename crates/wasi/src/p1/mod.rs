@@ -1,19 +1,20 @@
 //! `wasi_snapshot_preview1` over a [`WasiCtx`]: [`add_to_linker_sync`] defines every
-//! function of the module (wasmtime-wasi's `p1::add_to_linker_sync` shape).
+//! function of the module (wasmtime-wasi's `p1::add_to_linker_sync` shape), over the same
+//! context and code as WASI 0.2: the standard streams, clocks and randomness are the
+//! context's, and files and directories are the shared `crate::fs` descriptors (so both
+//! versions confine paths, check permissions and fail alike; errors are WASI 0.2's
+//! codes mapped to preview 1's errno as the preview-1 adapter maps them).
 //!
-//! Implemented: `args_*`, `environ_*`, `clock_res_get`, `clock_time_get`, `random_get`,
-//! `proc_exit`, `sched_yield`, `poll_oneoff` (clock subscriptions sleep; stream ones are
-//! ready at once), descriptors (standard streams, preopened directories, and what is
-//! opened beneath them: `fs.rs`) with `fd_read`, `fd_write`, `fd_close`, `fd_seek`,
-//! `fd_tell`, `fd_fdstat_get`, `fd_filestat_get`, `fd_sync`/`fd_datasync`. Every other
-//! function answers `ENOSYS`. The table holds at most [`MAX_FDS`] descriptors.
-
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::sync::Arc;
+//! Preview 1 adds its descriptor table ([`MAX_FDS`] entries), file positions, append
+//! mode and the preopens' names. `poll_oneoff` sleeps for clock subscriptions (stream
+//! ones are ready at once). Sockets (`sock_*`, which preview 1 cannot create) and
+//! `proc_raise` answer `ENOSYS`.
 
 use spindle::{Caller, Extern, FuncType, Linker, Result, Val, ValType};
 
-use crate::ctx::{DirPerms, FilePerms, Stream, WasiCtx};
+use crate::ctx::{Stream, WasiCtx};
+use crate::fs::Descriptor;
+use crate::p2::bindings::wasi::filesystem::types::ErrorCode;
 
 mod fs;
 
@@ -22,18 +23,13 @@ mod fs;
 pub(crate) enum Desc {
     /// Standard input, output or error.
     Stdio(u8),
-    /// A directory: preopened (with its guest name) or opened beneath one.
-    Dir {
-        dir: Arc<cap_std::fs::Dir>,
+    /// A directory or file (the descriptor WASI 0.2 uses too), with what preview 1 adds:
+    /// a preopen's guest name, the file position, append mode.
+    Fs {
+        desc: Descriptor,
         preopen: Option<String>,
-        dir_perms: DirPerms,
-        file_perms: FilePerms,
-    },
-    /// An open file.
-    File {
-        file: cap_std::fs::File,
-        read: bool,
-        write: bool,
+        position: u64,
+        append: bool,
     },
 }
 
@@ -51,11 +47,11 @@ impl WasiP1Ctx {
     pub(crate) fn new(ctx: WasiCtx) -> Self {
         let mut fds: Vec<Option<Desc>> = (0..3).map(|i| Some(Desc::Stdio(i))).collect();
         for p in &ctx.preopens {
-            fds.push(Some(Desc::Dir {
-                dir: p.dir.clone(),
+            fds.push(Some(Desc::Fs {
+                desc: Descriptor::preopen(p),
                 preopen: Some(p.guest_path.clone()),
-                dir_perms: p.dir_perms,
-                file_perms: p.file_perms,
+                position: 0,
+                append: false,
             }));
         }
         WasiP1Ctx { ctx, fds }
@@ -112,56 +108,89 @@ impl WasiP1Ctx {
 pub enum Errno {
     Success = 0,
     Acces = 2,
+    Again = 6,
+    Already = 7,
     Badf = 8,
+    Busy = 10,
+    Deadlk = 16,
+    Dquot = 19,
     Exist = 20,
     Fault = 21,
+    Fbig = 22,
+    Ilseq = 25,
+    Inprogress = 26,
+    Intr = 27,
     Inval = 28,
     Io = 29,
     Isdir = 31,
     Loop = 32,
     Mfile = 33,
+    Mlink = 34,
+    Msgsize = 35,
     Nametoolong = 37,
+    Nodev = 43,
     Noent = 44,
+    Nolck = 46,
+    Nomem = 48,
     Nospc = 51,
     Nosys = 52,
     Notdir = 54,
     Notempty = 55,
+    Notrecoverable = 56,
+    Notsup = 58,
+    Notty = 59,
+    Nxio = 60,
     Overflow = 61,
     Perm = 63,
+    Pipe = 64,
     Rofs = 69,
     Spipe = 70,
+    Txtbsy = 74,
     Xdev = 75,
-    Notcapable = 76,
 }
 
-impl Errno {
-    /// The preview-1 number of a host I/O error.
-    pub(crate) fn from_io(e: &std::io::Error) -> Errno {
-        use std::io::ErrorKind as K;
-        // Linux's numbers where the kind says too little.
-        match e.raw_os_error() {
-            Some(2) => return Errno::Noent,
-            Some(17) => return Errno::Exist,
-            Some(20) => return Errno::Notdir,
-            Some(21) => return Errno::Isdir,
-            Some(13) => return Errno::Acces,
-            Some(1) => return Errno::Perm,
-            Some(39) => return Errno::Notempty,
-            Some(40) => return Errno::Loop,
-            Some(22) => return Errno::Inval,
-            Some(36) => return Errno::Nametoolong,
-            Some(18) => return Errno::Xdev,
-            Some(28) => return Errno::Nospc,
-            Some(30) => return Errno::Rofs,
-            _ => {}
-        }
-        match e.kind() {
-            K::NotFound => Errno::Noent,
-            K::AlreadyExists => Errno::Exist,
-            // cap-std's answer to a path leading outside the directory.
-            K::PermissionDenied => Errno::Notcapable,
-            K::InvalidInput => Errno::Inval,
-            _ => Errno::Io,
+impl From<ErrorCode> for Errno {
+    /// WASI 0.2's error code as preview 1's errno (as the preview-1 adapter maps them).
+    fn from(e: ErrorCode) -> Errno {
+        use ErrorCode as E;
+        match e {
+            E::Access => Errno::Acces,
+            E::WouldBlock => Errno::Again,
+            E::Already => Errno::Already,
+            E::BadDescriptor => Errno::Badf,
+            E::Busy => Errno::Busy,
+            E::Deadlock => Errno::Deadlk,
+            E::Quota => Errno::Dquot,
+            E::Exist => Errno::Exist,
+            E::FileTooLarge => Errno::Fbig,
+            E::IllegalByteSequence => Errno::Ilseq,
+            E::InProgress => Errno::Inprogress,
+            E::Interrupted => Errno::Intr,
+            E::Invalid => Errno::Inval,
+            E::Io => Errno::Io,
+            E::IsDirectory => Errno::Isdir,
+            E::Loop => Errno::Loop,
+            E::TooManyLinks => Errno::Mlink,
+            E::MessageSize => Errno::Msgsize,
+            E::NameTooLong => Errno::Nametoolong,
+            E::NoDevice => Errno::Nodev,
+            E::NoEntry => Errno::Noent,
+            E::NoLock => Errno::Nolck,
+            E::InsufficientMemory => Errno::Nomem,
+            E::InsufficientSpace => Errno::Nospc,
+            E::NotDirectory => Errno::Notdir,
+            E::NotEmpty => Errno::Notempty,
+            E::NotRecoverable => Errno::Notrecoverable,
+            E::Unsupported => Errno::Notsup,
+            E::NoTty => Errno::Notty,
+            E::NoSuchDevice => Errno::Nxio,
+            E::Overflow => Errno::Overflow,
+            E::NotPermitted => Errno::Perm,
+            E::Pipe => Errno::Pipe,
+            E::ReadOnly => Errno::Rofs,
+            E::InvalidSeek => Errno::Spipe,
+            E::TextFileBusy => Errno::Txtbsy,
+            E::CrossDevice => Errno::Xdev,
         }
     }
 }
@@ -384,10 +413,18 @@ pub fn add_to_linker_sync<T: 'static>(
                 }
                 let total = u32::try_from(bytes.len()).map_err(|_| Errno::Overflow)?;
                 match w.desc_mut(fd)? {
-                    Desc::File {
-                        file, write: true, ..
-                    } => file.write_all(&bytes).map_err(|e| Errno::from_io(&e))?,
-                    Desc::File { .. } | Desc::Dir { .. } => return Err(Errno::Badf),
+                    Desc::Fs {
+                        desc,
+                        position,
+                        append,
+                        ..
+                    } => {
+                        let at = if *append { None } else { Some(*position) };
+                        *position = desc.write_at(&bytes, at).map_err(|e| match e {
+                            ErrorCode::IsDirectory => Errno::Badf,
+                            e => e.into(),
+                        })?;
+                    }
                     Desc::Stdio(_) => {
                         let (stream, stderr) = w.stream(fd)?;
                         stream.write(&bytes, stderr).map_err(|_| Errno::Io)?;
@@ -408,11 +445,11 @@ pub fn add_to_linker_sync<T: 'static>(
                 for (buf, len) in vecs {
                     let dest = m.slice_mut(buf, len)?;
                     let got = match w.desc_mut(fd)? {
-                        Desc::File {
-                            file, read: true, ..
-                        } => file.read(dest).map_err(|e| Errno::from_io(&e))?,
-                        Desc::File { .. } => return Err(Errno::Badf),
-                        Desc::Dir { .. } => return Err(Errno::Isdir),
+                        Desc::Fs { desc, position, .. } => {
+                            let got = desc.read_at(dest, *position)?;
+                            *position += got as u64;
+                            got
+                        }
                         Desc::Stdio(_) => {
                             let (stream, _) = w.stream(fd)?;
                             stream.read(dest).map_err(|_| Errno::Io)?
@@ -431,11 +468,11 @@ pub fn add_to_linker_sync<T: 'static>(
         let w = get(c.data_mut());
         code(w.desc(fd).map(|_| ()).map(|()| w.fds[fd as usize] = None))
     })?;
-    for name in ["fd_sync", "fd_datasync"] {
+    for (name, data_only) in [("fd_sync", false), ("fd_datasync", true)] {
         linker.func_wrap(MODULE, name, move |mut c: Caller<'_, T>, fd: i32| {
             code(match get(c.data_mut()).desc(fd) {
-                Ok(Desc::File { file, .. }) => file.sync_all().map_err(|e| Errno::from_io(&e)),
-                Ok(_) => Ok(()),
+                Ok(Desc::Fs { desc, .. }) => desc.sync(data_only).map_err(Errno::from),
+                Ok(Desc::Stdio(_)) => Ok(()),
                 Err(e) => Err(e),
             })
         })?;
@@ -448,6 +485,7 @@ pub fn add_to_linker_sync<T: 'static>(
                 const READ: u64 = 1 << 1;
                 const WRITE: u64 = 1 << 6;
                 const POLL: u64 = 1 << 27;
+                let mut flags = 0u16;
                 let (filetype, rights, inheriting) = match w.desc(fd)? {
                     // A terminal is a character device (what `isatty` looks for); pipes
                     // and redirections are of unknown type. Reading (stdin) or writing,
@@ -457,11 +495,21 @@ pub fn add_to_linker_sync<T: 'static>(
                         let t = if stream.is_terminal(*i) { 2u8 } else { 0 };
                         (t, POLL | if *i == 0 { READ } else { WRITE }, 0)
                     }
-                    Desc::Dir { .. } => (3, fs::DIR_RIGHTS, fs::FILE_RIGHTS | fs::DIR_RIGHTS),
-                    Desc::File { .. } => (4, fs::FILE_RIGHTS, 0),
+                    Desc::Fs { desc, append, .. } => {
+                        if *append {
+                            flags |= 1;
+                        }
+                        match desc {
+                            Descriptor::Dir { .. } => {
+                                (3, fs::DIR_RIGHTS, fs::FILE_RIGHTS | fs::DIR_RIGHTS)
+                            }
+                            Descriptor::File { .. } => (4, fs::FILE_RIGHTS, 0),
+                        }
+                    }
                 };
                 let mut stat = [0u8; 24];
                 stat[0] = filetype;
+                stat[2..4].copy_from_slice(&flags.to_le_bytes());
                 stat[8..16].copy_from_slice(&rights.to_le_bytes());
                 stat[16..24].copy_from_slice(&inheriting.to_le_bytes());
                 m.write(out as u32, &stat)
@@ -479,12 +527,7 @@ pub fn add_to_linker_sync<T: 'static>(
                         stat[16] = 2; // a character device
                         stat
                     }
-                    Desc::Dir { dir, .. } => {
-                        fs::filestat(&dir.dir_metadata().map_err(|e| Errno::from_io(&e))?)
-                    }
-                    Desc::File { file, .. } => {
-                        fs::filestat(&file.metadata().map_err(|e| Errno::from_io(&e))?)
-                    }
+                    Desc::Fs { desc, .. } => fs::filestat(&desc.metadata()?),
                 };
                 m.write(out as u32, &stat)
             }))
@@ -495,20 +538,18 @@ pub fn add_to_linker_sync<T: 'static>(
         "fd_seek",
         move |mut c: Caller<'_, T>, fd: i32, offset: i64, whence: i32, out: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| {
-                let not_file = match w.desc(fd)? {
-                    Desc::Stdio(_) => Errno::Spipe,
-                    _ => Errno::Isdir,
+                let Desc::Fs { desc, position, .. } = w.desc_mut(fd)? else {
+                    return Err(Errno::Spipe);
                 };
-                let Desc::File { file, .. } = w.desc_mut(fd)? else {
-                    return Err(not_file);
-                };
-                let to = match whence {
-                    0 => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::Inval)?),
-                    1 => SeekFrom::Current(offset),
-                    2 => SeekFrom::End(offset),
+                desc.file()?;
+                let base = match whence {
+                    0 => 0,
+                    1 => *position as i128,
+                    2 => desc.metadata()?.len() as i128,
                     _ => return Err(Errno::Inval),
                 };
-                let at = file.seek(to).map_err(|e| Errno::from_io(&e))?;
+                let at = u64::try_from(base + offset as i128).map_err(|_| Errno::Inval)?;
+                *position = at;
                 m.write_u64(out as u32, at)
             }))
         },
@@ -517,16 +558,15 @@ pub fn add_to_linker_sync<T: 'static>(
         MODULE,
         "fd_tell",
         move |mut c: Caller<'_, T>, fd: i32, out: i32| {
-            code(
-                parts(&mut c, &g).and_then(|(mut m, w)| match w.desc_mut(fd)? {
-                    Desc::File { file, .. } => {
-                        let at = file.stream_position().map_err(|e| Errno::from_io(&e))?;
-                        m.write_u64(out as u32, at)
-                    }
-                    Desc::Stdio(_) => Err(Errno::Spipe),
-                    Desc::Dir { .. } => Err(Errno::Isdir),
-                }),
-            )
+            code(parts(&mut c, &g).and_then(|(mut m, w)| match w.desc(fd)? {
+                Desc::Fs {
+                    desc: Descriptor::File { .. },
+                    position,
+                    ..
+                } => m.write_u64(out as u32, *position),
+                Desc::Fs { .. } => Err(Errno::Isdir),
+                Desc::Stdio(_) => Err(Errno::Spipe),
+            }))
         },
     )?;
     fs::add_to_linker(linker, get)?;
