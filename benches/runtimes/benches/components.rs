@@ -65,7 +65,8 @@ mod spindle_side {
 
     pub fn setup() -> Calls {
         let engine = Engine::default();
-        let component = Component::new(&engine, wat::parse_str(super::GUEST).expect("parse")).expect("compile");
+        let component =
+            Component::new(&engine, wat::parse_str(super::GUEST).expect("parse")).expect("compile");
         let mut store = Store::new(&engine, ());
         let instance = Linker::new(&engine)
             .instantiate(&mut store, &component)
@@ -135,7 +136,8 @@ mod wasmtime_side {
             config.target("pulley64").expect("pulley");
         }
         let engine = Engine::new(&config).expect("engine");
-        let component = Component::new(&engine, wat::parse_str(super::GUEST).expect("parse")).expect("compile");
+        let component =
+            Component::new(&engine, wat::parse_str(super::GUEST).expect("parse")).expect("compile");
         let mut store = Store::new(&engine, ());
         let instance = Linker::new(&engine)
             .instantiate(&mut store, &component)

@@ -7,6 +7,9 @@
 //!
 //! `cargo run --release --features wasi --bin wasi` (Spindle, wasmi);
 //! `--features wasi-wasmtime` adds wasmtime 48 with wasmtime-wasi (Pulley, Cranelift).
+//! With `--p2`, the same programs also run as WASI 0.2 components (adapted with the
+//! preview-1 command adapter: `guests/wasi/*.component.wasm`) on Spindle's and
+//! wasmtime-wasi's WASI 0.2 (`wasi:cli/run`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -14,7 +17,7 @@ use std::time::{Duration, Instant};
 const WORKLOADS: [&str; 3] = ["lines", "readfile", "openstat"];
 
 fn guest(name: &str) -> Vec<u8> {
-    let p = format!("{}/guests/wasi/{name}.wasm", env!("CARGO_MANIFEST_DIR"));
+    let p = format!("{}/guests/wasi/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
 }
 
@@ -59,10 +62,51 @@ fn spindle_runner<'a>(wasm: &[u8], data: &'a Path) -> Runner<'a> {
         let mut linker = Linker::new(&engine);
         spindle_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
         let instance = linker.instantiate(&mut store, &module).unwrap();
-        let start = instance.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
+        let start = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .unwrap();
         if let Err(e) = start.call(&mut store, ()) {
             let code = e.downcast_ref::<spindle::I32Exit>().map(|c| c.0);
             assert_eq!(code, Some(0), "{e:#}");
+        }
+        started.elapsed()
+    })
+}
+
+/// Spindle's WASI 0.2 running the adapted component's `wasi:cli/run`.
+fn spindle_p2_runner<'a>(wasm: &[u8], data: &'a Path) -> Runner<'a> {
+    use spindle::component::{Component, Linker, ResourceTable};
+    use spindle::{Engine, Store};
+    struct Host(spindle_wasi::WasiCtx, ResourceTable);
+    impl spindle_wasi::WasiView for Host {
+        fn ctx(&mut self) -> spindle_wasi::WasiCtxView<'_> {
+            spindle_wasi::WasiCtxView {
+                ctx: &mut self.0,
+                table: &mut self.1,
+            }
+        }
+    }
+    let engine = Engine::default();
+    let component = Component::new(&engine, wasm).unwrap();
+    let mut linker = Linker::new(&engine);
+    spindle_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    Box::new(move |out: &Path| {
+        let started = Instant::now();
+        let mut b = spindle_wasi::WasiCtxBuilder::new();
+        b.arg("guest")
+            .stdout_file(std::fs::File::create(out).unwrap())
+            .preopened_dir(data, "/data", spindle_wasi::FsPerms::ReadWrite)
+            .unwrap();
+        let mut store = Store::new(&engine, Host(b.build(), ResourceTable::new()));
+        let command =
+            spindle_wasi::p2::bindings::sync::Command::instantiate(&mut store, &component, &linker)
+                .unwrap();
+        match command.wasi_cli_run().call_run(&mut store) {
+            Ok(r) => assert_eq!(r, Ok(())),
+            Err(e) => {
+                let code = e.downcast_ref::<spindle::I32Exit>().map(|c| c.0);
+                assert_eq!(code, Some(0), "{e:#}");
+            }
         }
         started.elapsed()
     })
@@ -109,17 +153,68 @@ fn wasmtime_runner<'a>(wasm: &[u8], data: &'a Path, pulley: bool) -> Runner<'a> 
         let started = Instant::now();
         let mut b = wasmtime_wasi::WasiCtxBuilder::new();
         b.arg("guest")
-            .stdout(wasmtime_wasi::cli::OutputFile::new(std::fs::File::create(out).unwrap()))
+            .stdout(wasmtime_wasi::cli::OutputFile::new(
+                std::fs::File::create(out).unwrap(),
+            ))
             .preopened_dir(data, "/data", wasmtime_wasi::FsPerms::ReadWrite)
             .unwrap();
         let mut store = Store::new(&engine, b.build_p1());
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t).unwrap();
         let instance = linker.instantiate(&mut store, &module).unwrap();
-        let start = instance.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
+        let start = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .unwrap();
         if let Err(e) = start.call(&mut store, ()) {
             let code = e.downcast_ref::<wasmtime_wasi::I32Exit>().map(|c| c.0);
             assert_eq!(code, Some(0), "{e:#}");
+        }
+        started.elapsed()
+    })
+}
+
+/// wasmtime-wasi's WASI 0.2 running the adapted component's `wasi:cli/run`.
+#[cfg(feature = "wasi-wasmtime")]
+fn wasmtime_p2_runner<'a>(wasm: &[u8], data: &'a Path, pulley: bool) -> Runner<'a> {
+    use wasmtime::component::{Component, Linker, ResourceTable};
+    use wasmtime::{Config, Engine, Store};
+    struct Host(wasmtime_wasi::WasiCtx, ResourceTable);
+    impl wasmtime_wasi::WasiView for Host {
+        fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+            wasmtime_wasi::WasiCtxView {
+                ctx: &mut self.0,
+                table: &mut self.1,
+            }
+        }
+    }
+    let mut config = Config::new();
+    if pulley {
+        config.target("pulley64").unwrap();
+    }
+    let engine = Engine::new(&config).unwrap();
+    let component = Component::new(&engine, wasm).unwrap();
+    let mut linker = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    Box::new(move |out: &Path| {
+        let started = Instant::now();
+        let mut b = wasmtime_wasi::WasiCtxBuilder::new();
+        b.arg("guest")
+            .stdout(wasmtime_wasi::cli::OutputFile::new(
+                std::fs::File::create(out).unwrap(),
+            ))
+            .preopened_dir(data, "/data", wasmtime_wasi::FsPerms::ReadWrite)
+            .unwrap();
+        let mut store = Store::new(&engine, Host(b.build(), ResourceTable::new()));
+        let command = wasmtime_wasi::p2::bindings::sync::Command::instantiate(
+            &mut store, &component, &linker,
+        )
+        .unwrap();
+        match command.wasi_cli_run().call_run(&mut store) {
+            Ok(r) => assert_eq!(r, Ok(())),
+            Err(e) => {
+                let code = e.downcast_ref::<wasmtime_wasi::I32Exit>().map(|c| c.0);
+                assert_eq!(code, Some(0), "{e:#}");
+            }
         }
         started.elapsed()
     })
@@ -137,10 +232,18 @@ fn main() {
     if cfg!(feature = "wasi-wasmtime") {
         names.extend(["pulley", "cranelift"]);
     }
+    let p2 = std::env::args().any(|a| a == "--p2");
+    if p2 {
+        names.push("spindle-p2");
+        if cfg!(feature = "wasi-wasmtime") {
+            names.extend(["pulley-p2", "cranelift-p2"]);
+        }
+    }
     println!("| workload | {} |", names.join(" | "));
     println!("|---|{}", "---|".repeat(names.len()));
     for w in WORKLOADS {
-        let wasm = guest(w);
+        let wasm = guest(&format!("{w}.wasm"));
+        let component = guest(&format!("{w}.component.wasm"));
         let mut cells = Vec::new();
         let mut first_output: Option<Vec<u8>> = None;
         for name in &names {
@@ -151,6 +254,11 @@ fn main() {
                 "pulley" => wasmtime_runner(&wasm, &data, true),
                 #[cfg(feature = "wasi-wasmtime")]
                 "cranelift" => wasmtime_runner(&wasm, &data, false),
+                "spindle-p2" => spindle_p2_runner(&component, &data),
+                #[cfg(feature = "wasi-wasmtime")]
+                "pulley-p2" => wasmtime_p2_runner(&component, &data, true),
+                #[cfg(feature = "wasi-wasmtime")]
+                "cranelift-p2" => wasmtime_p2_runner(&component, &data, false),
                 _ => unreachable!(),
             };
             let out = root.join(format!("out-{name}-{w}"));
@@ -167,9 +275,17 @@ fn main() {
         let base = cells[0].as_secs_f64();
         let shown: Vec<String> = cells
             .iter()
-            .map(|t| format!("{:.1} ms ({:.2})", t.as_secs_f64() * 1e3, base / t.as_secs_f64()))
+            .map(|t| {
+                format!(
+                    "{:.1} ms ({:.2})",
+                    t.as_secs_f64() * 1e3,
+                    base / t.as_secs_f64()
+                )
+            })
             .collect();
         println!("| {w} | {} |", shown.join(" | "));
     }
-    println!("\n(in parentheses: Spindle's time / that runtime's time; below 1, Spindle is faster)");
+    println!(
+        "\n(in parentheses: Spindle's time / that runtime's time; below 1, Spindle is faster)"
+    );
 }

@@ -506,6 +506,23 @@ pub(crate) fn lower<T: 'static>(
         core_ty,
         move |mut caller: Caller<'_, T>, args: &[crate::Val], results: &mut [crate::Val]| {
             let flat: Vec<CoreVal> = args.iter().map(from_core).collect::<Result<_>>()?;
+            if let LowerTarget::Host(f) = &target {
+                if let Some(direct) = &f.direct {
+                    let out = call_host_direct(
+                        &mut caller,
+                        direct,
+                        &ty,
+                        &options,
+                        abi_options,
+                        table,
+                        &flat,
+                    )?;
+                    for (slot, v) in results.iter_mut().zip(out) {
+                        *slot = to_core(v);
+                    }
+                    return Ok(());
+                }
+            }
             let params = {
                 let mut handles = InstanceHandles::take(caller.as_context_mut().inner, table)?;
                 let lifted = {
@@ -548,6 +565,48 @@ pub(crate) fn lower<T: 'static>(
             Ok(())
         },
     )
+}
+
+/// A typed host function called by a guest: parameters lifted from the guest's core
+/// arguments into Rust values, the function, Rust results lowered into core values or
+/// the guest's memory; no [`Val`] on the way. Handle bookkeeping as in the dynamic path.
+fn call_host_direct<T: 'static>(
+    caller: &mut Caller<'_, T>,
+    direct: &super::DirectHost<T>,
+    ty: &FuncType,
+    options: &CanonOptions,
+    abi_options: Options,
+    table: u32,
+    flat: &[CoreVal],
+) -> Result<Vec<CoreVal>> {
+    let params = {
+        let mut handles = InstanceHandles::take(caller.as_context_mut().inner, table)?;
+        let lifted = {
+            let mut memory = GuestMemory::new(&mut *caller, options);
+            let mem: &mut dyn spindle_component::Memory = &mut memory;
+            let res: &mut dyn Resources = &mut handles;
+            let mut cx = Cx::new(mem, abi_options, res);
+            (direct.lift)(&mut cx, ty, flat)
+        };
+        if lifted.is_err() {
+            handles.table.end_call_as_caller();
+        }
+        handles.put_back(caller.as_context_mut().inner);
+        lifted?
+    };
+    let returned = (direct.call)(caller.as_context_mut(), params);
+    // Whatever happened, what the caller lent for the call is its own again.
+    let mut handles = InstanceHandles::take(caller.as_context_mut().inner, table)?;
+    let core_results = returned.and_then(|ret| {
+        let mut memory = GuestMemory::new(&mut *caller, options);
+        let mem: &mut dyn spindle_component::Memory = &mut memory;
+        let res: &mut dyn Resources = &mut handles;
+        let mut cx = Cx::new(mem, abi_options, res);
+        (direct.lower)(&mut cx, ty, ret, flat)
+    });
+    handles.table.end_call_as_caller();
+    handles.put_back(caller.as_context_mut().inner);
+    core_results
 }
 
 fn core_val_type(t: CoreType) -> crate::ValType {

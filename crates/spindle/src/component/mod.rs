@@ -145,7 +145,41 @@ pub(crate) fn unsupported(what: &str) -> Error {
 pub(crate) struct HostFn<T> {
     pub call: Box<HostCall<T>>,
     pub typecheck: Option<fn(&FuncType) -> Result<()>>,
+    /// For typed host functions ([`LinkerInstance::func_wrap`]): the call without
+    /// [`Val`]s, parameters lifted and results lowered straight between guest memory and
+    /// Rust values (what a guest calling the import goes through).
+    pub direct: Option<DirectHost<T>>,
 }
+
+/// A typed host function's three steps, its Rust values carried between them boxed.
+pub(crate) struct DirectHost<T> {
+    /// The parameters from the caller's core arguments.
+    pub lift: Box<DirectLift>,
+    /// The call itself.
+    pub call: Box<DirectCall<T>>,
+    /// The results as core values, or stored at the caller's return pointer (the last
+    /// core argument) when spilled.
+    pub lower: Box<DirectLower>,
+}
+
+pub(crate) type DirectLift = dyn Fn(
+        &mut typed::AbiCx<'_>,
+        &FuncType,
+        &[spindle_component::CoreVal],
+    ) -> Result<Box<dyn std::any::Any>>
+    + Send
+    + Sync;
+pub(crate) type DirectCall<T> = dyn Fn(StoreContextMut<'_, T>, Box<dyn std::any::Any>) -> Result<Box<dyn std::any::Any>>
+    + Send
+    + Sync;
+pub(crate) type DirectLower = dyn Fn(
+        &mut typed::AbiCx<'_>,
+        &FuncType,
+        Box<dyn std::any::Any>,
+        &[spindle_component::CoreVal],
+    ) -> Result<Vec<spindle_component::CoreVal>>
+    + Send
+    + Sync;
 
 pub(crate) type HostFunc<T> = Arc<HostFn<T>>;
 
@@ -452,6 +486,7 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
             Definition::Func(Arc::new(HostFn {
                 call: Box::new(call),
                 typecheck: None,
+                direct: None,
             })),
         );
         Ok(())
@@ -469,22 +504,76 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         if self.map.contains_key(name) {
             return Err(Error::msg(format!("`{name}` is already defined")));
         }
+        let f = Arc::new(f);
+        let g = f.clone();
         let call = move |store: StoreContextMut<'_, T>,
                          ty: &FuncType,
                          params: &[Val],
                          results: &mut [Val]| {
             let params = Params::lift_list(params.to_vec(), ty.params().iter().map(|(_, t)| t))?;
-            let out = f(store, params)?.lower_list();
+            let out = g(store, params)?.lower_list();
             for (slot, v) in results.iter_mut().zip(out) {
                 *slot = v;
             }
             Ok(())
+        };
+        let direct = DirectHost {
+            lift: Box::new(
+                |cx: &mut typed::AbiCx<'_>, ty: &FuncType, flat: &[spindle_component::CoreVal]| {
+                    let mut src = spindle_component::FlatIter::new(flat);
+                    let params =
+                        Params::lift_typed(cx, ty.params_tuple(), ty.params_spilled(), &mut src)?;
+                    if src.rest().len() != usize::from(ty.results_spilled()) {
+                        return Err(Error::msg(
+                            "canonical ABI: core arguments do not match the import's type",
+                        ));
+                    }
+                    Ok(Box::new(params) as Box<dyn std::any::Any>)
+                },
+            ),
+            call: Box::new(
+                move |store: StoreContextMut<'_, T>, params: Box<dyn std::any::Any>| {
+                    let params = *params
+                        .downcast::<Params>()
+                        .map_err(|_| Error::msg("host function parameters of another type"))?;
+                    Ok(Box::new(f(store, params)?) as Box<dyn std::any::Any>)
+                },
+            ),
+            lower: Box::new(
+                |cx: &mut typed::AbiCx<'_>,
+                 ty: &FuncType,
+                 ret: Box<dyn std::any::Any>,
+                 flat: &[spindle_component::CoreVal]| {
+                    let ret = ret
+                        .downcast::<Return>()
+                        .map_err(|_| Error::msg("host function results of another type"))?;
+                    let out_ptr = if ty.results_spilled() {
+                        match flat.last() {
+                            Some(spindle_component::CoreVal::I32(p)) => Some(*p as u32),
+                            _ => return Err(Error::msg("canonical ABI: no return pointer")),
+                        }
+                    } else {
+                        None
+                    };
+                    let mut out = Vec::new();
+                    ret.lower_typed(
+                        cx,
+                        ty.results_tuple(),
+                        ty.results_spilled(),
+                        out_ptr,
+                        &mut out,
+                    )
+                    .map_err(|e| Error::msg(format!("canonical ABI: {e}")))?;
+                    Ok(out)
+                },
+            ),
         };
         self.map.insert(
             name.to_string(),
             Definition::Func(Arc::new(HostFn {
                 call: Box::new(call),
                 typecheck: Some(typed::typecheck_func::<Params, Return>),
+                direct: Some(direct),
             })),
         );
         Ok(())

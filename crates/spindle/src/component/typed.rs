@@ -63,6 +63,21 @@ pub trait Lower: ComponentType {
     fn store(&self, cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<(), AbiTrap> {
         abi::store_valid(cx, &self.to_val(), ty, ptr)
     }
+
+    /// `store` of each of `items` (a list's elements, of type `elem`) from `ptr` on, in a
+    /// checked range. Numbers override it to write the whole block at once (`list<u8>`
+    /// is how bytes cross: streams, files, sockets).
+    #[doc(hidden)]
+    fn store_many(items: &[Self], cx: &mut AbiCx<'_>, elem: &Type, ptr: u32) -> Result<(), AbiTrap>
+    where
+        Self: Sized,
+    {
+        let size = elem.layout().size;
+        for (i, item) in items.iter().enumerate() {
+            item.store(cx, elem, ptr + i as u32 * size)?;
+        }
+        Ok(())
+    }
 }
 
 /// A Rust value that can be received from a component (lifted).
@@ -86,6 +101,16 @@ pub trait Lift: ComponentType + Sized {
     fn load(cx: &mut AbiCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
         let v = abi::load_valid(cx, ty, ptr).map_err(abi_trap)?;
         Self::from_val(v, ty)
+    }
+
+    /// `len` elements of type `elem` from `ptr` on, in a checked range (numbers read the
+    /// block at once).
+    #[doc(hidden)]
+    fn load_many(cx: &mut AbiCx<'_>, elem: &Type, ptr: u32, len: u32) -> Result<Vec<Self>> {
+        let size = elem.layout().size;
+        (0..len)
+            .map(|i| Self::load(cx, elem, ptr + i * size))
+            .collect()
     }
 }
 
@@ -159,6 +184,23 @@ macro_rules! primitive {
                 let $c = $to_core;
                 write_bytes(cx, ptr, &$c.to_le_bytes()[..$n])
             }
+            fn store_many(items: &[Self], cx: &mut AbiCx<'_>, elem: &Type, ptr: u32) -> Result<(), AbiTrap> {
+                if !matches!(elem.kind(), TypeKind::$kind) {
+                    return Err(kind_mismatch(elem));
+                }
+                let len = items.len() as u64 * $n;
+                let dst = cx
+                    .memory
+                    .bytes_mut()
+                    .get_mut(ptr as usize..(u64::from(ptr) + len) as usize)
+                    .ok_or(AbiTrap::OutOfBounds { ptr, len })?;
+                for (chunk, item) in dst.chunks_exact_mut($n).zip(items) {
+                    let $x = *item;
+                    let $c = $to_core;
+                    chunk.copy_from_slice(&$c.to_le_bytes()[..$n]);
+                }
+                Ok(())
+            }
         }
         impl Lift for $t {
             fn from_val(v: Val, _: &Type) -> Result<Self> {
@@ -182,6 +224,24 @@ macro_rules! primitive {
                 }
                 let $b = read_bytes::<$n>(cx, ptr).map_err(abi_trap)?;
                 $from_bytes
+            }
+            fn load_many(cx: &mut AbiCx<'_>, elem: &Type, ptr: u32, len: u32) -> Result<Vec<Self>> {
+                if !matches!(elem.kind(), TypeKind::$kind) {
+                    return Err(abi_trap(kind_mismatch(elem)));
+                }
+                let bytes = u64::from(len) * $n;
+                let src = cx
+                    .memory
+                    .bytes()
+                    .get(ptr as usize..(u64::from(ptr) + bytes) as usize)
+                    .ok_or_else(|| abi_trap(AbiTrap::OutOfBounds { ptr, len: bytes }))?;
+                let mut out = Vec::with_capacity(len as usize);
+                for chunk in src.chunks_exact($n) {
+                    let $b: [u8; $n] = chunk.try_into().unwrap_or([0; $n]);
+                    let item: Result<Self> = $from_bytes;
+                    out.push(item?);
+                }
+                Ok(out)
             }
         }
     )* };
@@ -373,9 +433,7 @@ fn store_list<T: Lower>(items: &[T], cx: &mut AbiCx<'_>, ty: &Type) -> Result<(u
     let size = u32::try_from(byte_length).map_err(|_| AbiTrap::ListTooLong { byte_length })?;
     let ptr = cx.memory.realloc(0, 0, l.align, size)?;
     abi::check_range(cx.memory, ptr, l.align, byte_length)?;
-    for (i, item) in items.iter().enumerate() {
-        item.store(cx, elem, ptr + i as u32 * l.size)?;
-    }
+    T::store_many(items, cx, elem, ptr)?;
     Ok((ptr, len))
 }
 
@@ -434,9 +492,7 @@ fn load_list<T: Lift>(cx: &mut AbiCx<'_>, ty: &Type, ptr: u32, len: u32) -> Resu
     let l = elem.layout();
     let byte_length = u64::from(len) * u64::from(l.size);
     abi::check_range(cx.memory, ptr, l.align, byte_length).map_err(abi_trap)?;
-    (0..len)
-        .map(|i| T::load(cx, elem, ptr + i * l.size))
-        .collect()
+    T::load_many(cx, elem, ptr, len)
 }
 
 impl<T: ComponentType> ComponentType for Option<T> {
