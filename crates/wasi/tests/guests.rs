@@ -343,3 +343,22 @@ fn standard_streams_to_and_from_host_files() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+#[test]
+fn a_directory_of_many_entries_lists_completely_and_in_order() {
+    for mode in MODES {
+        let root = scratch("many", mode);
+        // 200 names of 27 bytes (files.c lists at most 256): more than one 4 KiB readdir
+        // buffer.
+        let names: Vec<String> = (0..200)
+            .map(|i| format!("entry-with-a-long-name-{i:04}"))
+            .collect();
+        for n in &names {
+            std::fs::write(root.join("data").join(n), "").unwrap();
+        }
+        let r = files(mode, &root, ALL, &["ls", "/data"]);
+        assert_eq!(r.exit, 0);
+        assert_eq!(r.stdout, names.join("\n") + "\n");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

@@ -185,6 +185,7 @@ pub(crate) fn add_to_linker<T: 'static>(
                     preopen: None,
                     position: 0,
                     append: fdflags & APPEND != 0,
+                    listing: None,
                 })?;
                 m.write_u32(out as u32, new_fd as u32)
             }))
@@ -257,13 +258,20 @@ pub(crate) fn add_to_linker<T: 'static>(
         "fd_readdir",
         move |mut c: Caller<'_, T>, fd: i32, buf: i32, len: i32, cookie: i64, used: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| {
-                let desc = fs_desc(w, fd)?;
-                // `.` and `..`, then the entries by name: cookies are positions.
-                let mut entries: Vec<(String, u64, u8)> =
-                    vec![(".".into(), 0, 3), ("..".into(), 0, 3)];
-                for e in desc.entries()? {
-                    entries.push((e.name, e.inode, filetype(e.kind)));
+                let Desc::Fs { desc, listing, .. } = w.desc_mut(fd)? else {
+                    return Err(Errno::Notdir);
+                };
+                // `.` and `..`, then the entries by name: cookies are positions in the
+                // listing made at cookie 0.
+                if cookie == 0 || listing.is_none() {
+                    let mut entries: Vec<(String, u64, u8)> =
+                        vec![(".".into(), 0, 3), ("..".into(), 0, 3)];
+                    for e in desc.entries()? {
+                        entries.push((e.name, e.inode, filetype(e.kind)));
+                    }
+                    *listing = Some(entries);
                 }
+                let entries = listing.as_deref().unwrap_or_default();
                 let mut out = Vec::new();
                 for (i, (name, ino, t)) in entries.iter().enumerate().skip(cookie.max(0) as usize) {
                     out.extend_from_slice(&(i as u64 + 1).to_le_bytes());

@@ -30,6 +30,10 @@ pub(crate) enum Desc {
         preopen: Option<String>,
         position: u64,
         append: bool,
+        /// A directory's entries as `fd_readdir` last listed them (name, inode, file
+        /// type): read again at cookie 0, so reading a directory in small buffers lists it
+        /// once.
+        listing: Option<Vec<(String, u64, u8)>>,
     },
 }
 
@@ -52,6 +56,7 @@ impl WasiP1Ctx {
                 preopen: Some(p.guest_path.clone()),
                 position: 0,
                 append: false,
+                listing: None,
             }));
         }
         WasiP1Ctx { ctx, fds }
