@@ -22,7 +22,16 @@ FILES=(blocksort.c huffman.c crctable.c randtable.c compress.c decompress.c bzli
 "$CLANG" --target=wasm32-wasi "--sysroot=$SYSROOT" -O2 -std=gnu89 -Wno-implicit-function-declaration \
   -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS -Wl,--strip-debug \
   "${FILES[@]/#/$SRC/}" shims.c -lwasi-emulated-signal -lwasi-emulated-process-clocks -o bzip2.wasm
-echo "built: bzip2.wasm"
+# The component: a reactor exporting `_start` and `cabi_realloc` (../component.c says
+# why), adapted with the preview-1 command adapter (see ../../build.sh).
+"$CLANG" --target=wasm32-wasi "--sysroot=$SYSROOT" -mexec-model=reactor -O2 -std=gnu89 \
+  -Wno-implicit-function-declaration -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS \
+  -Wl,--strip-debug "${FILES[@]/#/$SRC/}" shims.c ../component.c -lwasi-emulated-signal \
+  -lwasi-emulated-process-clocks -o bzip2.reactor.wasm
+ADAPTER=${ADAPTER:-$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/wasi-preview1-component-adapter-provider-48.*/artefacts/wasi_snapshot_preview1.command.wasm 2>/dev/null | head -1)}
+wasm-tools component new bzip2.reactor.wasm --adapt "wasi_snapshot_preview1=$ADAPTER" -o bzip2.component.wasm
+rm bzip2.reactor.wasm
+echo "built: bzip2.wasm bzip2.component.wasm"
 if command -v cc >/dev/null; then
   native=$(mktemp -d)
   cc -O2 -w "${FILES[@]/#/$SRC/}" -o "$native/bzip2"

@@ -26,10 +26,10 @@ WASI=(-w -include shims.h "${DEFS[@]}" -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_
 LIBS=(-lwasi-emulated-signal -lwasi-emulated-process-clocks -lwasi-emulated-getpid -lwasi-emulated-mman)
 "$CLANG" --target=wasm32-wasi "--sysroot=$SYSROOT" -Os "${WASI[@]}" "$SRC/shell.c" "$SRC/sqlite3.c" \
   shims.c "${LIBS[@]}" -o sqlite3.wasm
-# The component: a reactor exporting `_start` and `cabi_realloc` (component.c says why),
+# The component: a reactor exporting `_start` and `cabi_realloc` (../component.c says why),
 # adapted with the preview-1 command adapter (see ../../build.sh).
 "$CLANG" --target=wasm32-wasi "--sysroot=$SYSROOT" -mexec-model=reactor -Os "${WASI[@]}" \
-  "$SRC/shell.c" "$SRC/sqlite3.c" shims.c component.c "${LIBS[@]}" -o sqlite3.reactor.wasm
+  "$SRC/shell.c" "$SRC/sqlite3.c" shims.c ../component.c "${LIBS[@]}" -o sqlite3.reactor.wasm
 ADAPTER=${ADAPTER:-$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/wasi-preview1-component-adapter-provider-48.*/artefacts/wasi_snapshot_preview1.command.wasm 2>/dev/null | head -1)}
 wasm-tools component new sqlite3.reactor.wasm --adapt "wasi_snapshot_preview1=$ADAPTER" -o sqlite3.component.wasm
 rm sqlite3.reactor.wasm
