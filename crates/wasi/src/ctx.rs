@@ -94,13 +94,28 @@ impl SplitMix {
     }
 }
 
+/// A source of random bytes the host supplies ([`WasiCtxBuilder::secure_random`]).
+pub trait RandomSource: Send {
+    fn fill_bytes(&mut self, buf: &mut [u8]);
+}
+
 /// Where randomness comes from.
-#[derive(Clone, Debug)]
 pub(crate) enum Random {
     /// The operating system's (`/dev/urandom`), falling back to a generator seeded from
     /// the clock where there is none.
     Os,
     Seeded(SplitMix),
+    Host(Box<dyn RandomSource>),
+}
+
+impl std::fmt::Debug for Random {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Random::Os => "Os",
+            Random::Seeded(_) => "Seeded",
+            Random::Host(_) => "Host",
+        })
+    }
 }
 
 impl Random {
@@ -119,43 +134,118 @@ impl Random {
                 }
             }
             Random::Seeded(g) => g.fill(buf),
+            Random::Host(h) => h.fill_bytes(buf),
         }
     }
 }
 
-/// The clocks the guest reads.
-#[derive(Clone, Debug)]
-pub(crate) enum Clocks {
+/// A wall clock the host supplies (wasmtime-wasi's `HostWallClock`): time since the Unix
+/// epoch.
+pub trait HostWallClock: Send {
+    fn resolution(&self) -> Duration;
+    fn now(&self) -> Duration;
+}
+
+/// A monotonic clock the host supplies (wasmtime-wasi's `HostMonotonicClock`):
+/// nanoseconds since an arbitrary start, never decreasing.
+pub trait HostMonotonicClock: Send {
+    fn resolution(&self) -> u64;
+    fn now(&self) -> u64;
+}
+
+/// The wall clock the guest reads.
+pub(crate) enum Wall {
+    Real,
+    /// Deterministic runs: always this time.
+    Fixed(Duration),
+    Host(Box<dyn HostWallClock>),
+}
+
+/// The monotonic clock the guest reads.
+pub(crate) enum Monotonic {
     Real {
         start: Instant,
     },
-    /// Deterministic: the wall clock stands at a fixed time and the monotonic clock
-    /// advances by one microsecond per reading.
+    /// Deterministic runs: one microsecond more per reading; waiting jumps it.
     Fixed {
-        wall: Duration,
-        monotonic: u64,
+        now: u64,
     },
+    Host(Box<dyn HostMonotonicClock>),
+}
+
+/// The clocks the guest reads.
+pub(crate) struct Clocks {
+    pub wall: Wall,
+    pub monotonic: Monotonic,
+}
+
+impl std::fmt::Debug for Clocks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clocks")
+    }
 }
 
 impl Clocks {
     /// Nanoseconds since the Unix epoch.
     pub(crate) fn wall(&self) -> u64 {
-        match self {
-            Clocks::Real { .. } => SystemTime::now()
+        match &self.wall {
+            Wall::Real => SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as u64),
-            Clocks::Fixed { wall, .. } => wall.as_nanos() as u64,
+            Wall::Fixed(t) => t.as_nanos() as u64,
+            Wall::Host(c) => c.now().as_nanos() as u64,
         }
     }
 
-    /// Nanoseconds since an arbitrary start.
+    pub(crate) fn wall_resolution(&self) -> Duration {
+        match &self.wall {
+            Wall::Host(c) => c.resolution(),
+            _ => Duration::from_nanos(1),
+        }
+    }
+
+    /// Nanoseconds since an arbitrary start (a reading: a deterministic clock advances).
     pub(crate) fn monotonic(&mut self) -> u64 {
-        match self {
-            Clocks::Real { start } => start.elapsed().as_nanos() as u64,
-            Clocks::Fixed { monotonic, .. } => {
-                *monotonic += 1_000;
-                *monotonic
+        match &mut self.monotonic {
+            Monotonic::Fixed { now } => {
+                *now += 1_000;
+                *now
             }
+            _ => self.monotonic_peek(),
+        }
+    }
+
+    /// The monotonic clock without advancing a deterministic one.
+    pub(crate) fn monotonic_peek(&self) -> u64 {
+        match &self.monotonic {
+            Monotonic::Real { start } => start.elapsed().as_nanos() as u64,
+            Monotonic::Fixed { now } => *now,
+            Monotonic::Host(c) => c.now(),
+        }
+    }
+
+    pub(crate) fn monotonic_resolution(&self) -> u64 {
+        match &self.monotonic {
+            Monotonic::Host(c) => c.resolution(),
+            _ => 1,
+        }
+    }
+
+    /// Whether waiting is virtual (a deterministic clock jumps instead of sleeping).
+    pub(crate) fn is_virtual(&self) -> bool {
+        matches!(self.monotonic, Monotonic::Fixed { .. })
+    }
+
+    /// Waits until the monotonic clock reads `deadline`: sleeps (a host clock is taken to
+    /// run at real speed), or a deterministic clock jumps there.
+    pub(crate) fn sleep_until(&mut self, deadline: u64) {
+        if let Monotonic::Fixed { now } = &mut self.monotonic {
+            *now = (*now).max(deadline);
+            return;
+        }
+        let now = self.monotonic_peek();
+        if deadline > now {
+            std::thread::sleep(Duration::from_nanos(deadline - now));
         }
     }
 }
@@ -183,10 +273,15 @@ impl WasiCtxBuilder {
                 stdin: Stream::Null,
                 stdout: Stream::Null,
                 stderr: Stream::Null,
-                clocks: Clocks::Real {
-                    start: Instant::now(),
+                clocks: Clocks {
+                    wall: Wall::Real,
+                    monotonic: Monotonic::Real {
+                        start: Instant::now(),
+                    },
                 },
                 random: Random::Os,
+                insecure_random: None,
+                insecure_seed: None,
                 net: NetPolicy::default(),
             },
         }
@@ -313,11 +408,43 @@ impl WasiCtxBuilder {
     /// fixed at `wall_clock` after the epoch, a monotonic clock that advances one
     /// microsecond per reading, and randomness from a generator seeded with `seed`.
     pub fn deterministic(&mut self, wall_clock: Duration, seed: u64) -> &mut Self {
-        self.ctx.clocks = Clocks::Fixed {
-            wall: wall_clock,
-            monotonic: 0,
+        self.ctx.clocks = Clocks {
+            wall: Wall::Fixed(wall_clock),
+            monotonic: Monotonic::Fixed { now: 0 },
         };
         self.ctx.random = Random::Seeded(SplitMix(seed));
+        self
+    }
+
+    /// The wall clock the guest reads (wasmtime-wasi's `wall_clock`).
+    pub fn wall_clock(&mut self, clock: impl HostWallClock + 'static) -> &mut Self {
+        self.ctx.clocks.wall = Wall::Host(Box::new(clock));
+        self
+    }
+
+    /// The monotonic clock the guest reads and waits on (wasmtime-wasi's
+    /// `monotonic_clock`).
+    pub fn monotonic_clock(&mut self, clock: impl HostMonotonicClock + 'static) -> &mut Self {
+        self.ctx.clocks.monotonic = Monotonic::Host(Box::new(clock));
+        self
+    }
+
+    /// Where the guest's random bytes come from (`wasi:random/random`, `random_get`;
+    /// wasmtime-wasi's `secure_random`, here with [`RandomSource`] for `RngCore`).
+    pub fn secure_random(&mut self, source: impl RandomSource + 'static) -> &mut Self {
+        self.ctx.random = Random::Host(Box::new(source));
+        self
+    }
+
+    /// Where `wasi:random/insecure` comes from (default: the secure source).
+    pub fn insecure_random(&mut self, source: impl RandomSource + 'static) -> &mut Self {
+        self.ctx.insecure_random = Some(Random::Host(Box::new(source)));
+        self
+    }
+
+    /// The value of `wasi:random/insecure-seed` (default: from the secure source).
+    pub fn insecure_random_seed(&mut self, seed: u128) -> &mut Self {
+        self.ctx.insecure_seed = Some(seed);
         self
     }
 
@@ -451,6 +578,8 @@ pub struct WasiCtx {
     pub(crate) stderr: Stream,
     pub(crate) clocks: Clocks,
     pub(crate) random: Random,
+    pub(crate) insecure_random: Option<Random>,
+    pub(crate) insecure_seed: Option<u128>,
     pub(crate) net: NetPolicy,
 }
 

@@ -21,7 +21,10 @@ pub mod p1;
 pub mod p2;
 pub mod pipe;
 
-pub use ctx::{DirPerms, FilePerms, FsPerms, SocketAddrUse, WasiCtx, WasiCtxBuilder};
+pub use ctx::{
+    DirPerms, FilePerms, FsPerms, HostMonotonicClock, HostWallClock, RandomSource, SocketAddrUse,
+    WasiCtx, WasiCtxBuilder,
+};
 pub use p1::WasiP1Ctx;
 pub use p2::{WasiCtxView, WasiView};
 pub use spindle::component::ResourceTable;

@@ -65,3 +65,55 @@ fn older_0_2_imports_and_exports_resolve_to_the_0_2_12_host_by_semver() {
     // `Command` finds `wasi:cli/run@0.2.0` when asked for 0.2.12's (and the run is ok).
     common::run_command(OLD_VERSIONS.as_bytes(), &mut WasiCtxBuilder::new()).unwrap();
 }
+
+/// A host clock and random source replacing the context's.
+struct Tick(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl spindle_wasi::HostMonotonicClock for Tick {
+    fn resolution(&self) -> u64 {
+        1
+    }
+    fn now(&self) -> u64 {
+        self.0.fetch_add(5, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+struct Sevens;
+
+impl spindle_wasi::RandomSource for Sevens {
+    fn fill_bytes(&mut self, buf: &mut [u8]) {
+        buf.fill(7);
+    }
+}
+
+#[test]
+fn the_host_replaces_clocks_and_randomness() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, OLD_VERSIONS).unwrap();
+    let mut linker = Linker::new(&engine);
+    spindle_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(100));
+    let ctx = WasiCtxBuilder::new()
+        .monotonic_clock(Tick(ticks.clone()))
+        .secure_random(Sevens)
+        .build();
+    let mut store = Store::new(
+        &engine,
+        common::Host {
+            ctx,
+            table: ResourceTable::new(),
+        },
+    );
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let roll = instance
+        .get_typed_func::<(), (u64,)>(&mut store, "roll")
+        .unwrap();
+    assert_eq!(roll.call(&mut store, ()).unwrap().0, 0x0707_0707_0707_0707);
+    // `run` reads the clock twice (ok: it advanced).
+    common::run_command(
+        OLD_VERSIONS.as_bytes(),
+        WasiCtxBuilder::new().monotonic_clock(Tick(ticks.clone())),
+    )
+    .unwrap();
+    assert_eq!(ticks.load(std::sync::atomic::Ordering::Relaxed), 110);
+}

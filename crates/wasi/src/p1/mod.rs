@@ -368,8 +368,12 @@ pub fn add_to_linker_sync<T: 'static>(
         MODULE,
         "clock_res_get",
         move |mut c: Caller<'_, T>, id: i32, out: i32| {
-            code(parts(&mut c, &g).and_then(|(mut m, _)| match id {
-                0..=3 => m.write_u64(out as u32, 1_000),
+            code(parts(&mut c, &g).and_then(|(mut m, w)| match id {
+                0 => m.write_u64(
+                    out as u32,
+                    w.ctx.clocks.wall_resolution().as_nanos().max(1) as u64,
+                ),
+                1..=3 => m.write_u64(out as u32, w.ctx.clocks.monotonic_resolution().max(1)),
                 _ => Err(Errno::Inval),
             }))
         },
@@ -649,7 +653,7 @@ fn poll_oneoff(
     }
     if ready.is_empty() {
         if let Some(wait) = earliest {
-            if matches!(w.ctx.clocks, crate::ctx::Clocks::Real { .. }) {
+            if !w.ctx.clocks.is_virtual() {
                 std::thread::sleep(std::time::Duration::from_nanos(wait));
             }
             for (userdata, t) in clocks {

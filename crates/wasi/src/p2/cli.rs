@@ -103,7 +103,7 @@ impl clocks::monotonic_clock::Host for WasiCtxView<'_> {
     }
 
     fn resolution(&mut self) -> Result<u64> {
-        Ok(1)
+        Ok(self.ctx.clocks.monotonic_resolution())
     }
 
     fn subscribe_instant(&mut self, when: u64) -> Result<Resource<Pollable>> {
@@ -126,9 +126,10 @@ impl clocks::wall_clock::Host for WasiCtxView<'_> {
     }
 
     fn resolution(&mut self) -> Result<clocks::wall_clock::Datetime> {
+        let r = self.ctx.clocks.wall_resolution();
         Ok(clocks::wall_clock::Datetime {
-            seconds: 0,
-            nanoseconds: 1,
+            seconds: r.as_secs(),
+            nanoseconds: r.subsec_nanos(),
         })
     }
 }
@@ -161,16 +162,30 @@ impl random::random::Host for WasiCtxView<'_> {
 
 impl random::insecure::Host for WasiCtxView<'_> {
     fn get_insecure_random_bytes(&mut self, len: u64) -> Result<Vec<u8>> {
-        random_bytes(self, len)
+        if self.ctx.insecure_random.is_none() {
+            return random_bytes(self, len);
+        }
+        if len > MAX_IO {
+            spindle::bail!("{len} random bytes asked for in one call (at most {MAX_IO})");
+        }
+        let mut buf = vec![0; len as usize];
+        if let Some(r) = &mut self.ctx.insecure_random {
+            r.fill(&mut buf);
+        }
+        Ok(buf)
     }
 
     fn get_insecure_random_u64(&mut self) -> Result<u64> {
-        Ok(random_u64(self))
+        let b = self.get_insecure_random_bytes(8)?;
+        Ok(u64::from_le_bytes(b.try_into().unwrap_or_default()))
     }
 }
 
 impl random::insecure_seed::Host for WasiCtxView<'_> {
     fn insecure_seed(&mut self) -> Result<(u64, u64)> {
-        Ok((random_u64(self), random_u64(self)))
+        Ok(match self.ctx.insecure_seed {
+            Some(seed) => (seed as u64, (seed >> 64) as u64),
+            None => (random_u64(self), random_u64(self)),
+        })
     }
 }

@@ -18,7 +18,7 @@ use spindle::Result;
 
 use super::bindings::wasi::io::{error, poll, streams};
 use super::{WasiCtxView, MAX_IO};
-use crate::ctx::{Clocks, Stream};
+use crate::ctx::Stream;
 
 use streams::StreamError;
 
@@ -283,7 +283,7 @@ impl WasiCtxView<'_> {
                         }
                     })
                 };
-                if let Clocks::Fixed { .. } = self.ctx.clocks {
+                if self.ctx.clocks.is_virtual() {
                     if ready.is_empty() && deadline.is_some() {
                         // Deterministic time: check descriptors without waiting, then
                         // let the clock jump to the deadline.
@@ -316,23 +316,12 @@ impl WasiCtxView<'_> {
 
     /// The monotonic clock without advancing a deterministic one.
     fn now_peek(&self) -> u64 {
-        match &self.ctx.clocks {
-            Clocks::Real { start } => start.elapsed().as_nanos() as u64,
-            Clocks::Fixed { monotonic, .. } => *monotonic,
-        }
+        self.ctx.clocks.monotonic_peek()
     }
 
-    /// Sleeps until the monotonic clock reads `deadline` (a deterministic clock jumps).
+    /// Waits until the monotonic clock reads `deadline` (a deterministic clock jumps).
     fn sleep_until(&mut self, deadline: u64) {
-        match &mut self.ctx.clocks {
-            Clocks::Real { start } => {
-                let now = start.elapsed().as_nanos() as u64;
-                if deadline > now {
-                    std::thread::sleep(std::time::Duration::from_nanos(deadline - now));
-                }
-            }
-            Clocks::Fixed { monotonic, .. } => *monotonic = (*monotonic).max(deadline),
-        }
+        self.ctx.clocks.sleep_until(deadline)
     }
 }
 
