@@ -26,7 +26,7 @@ done
 # Guests that call WASI 0.2 interfaces directly (wit-bindgen C bindings of their dir's
 # wit/world.wit into gen/; cargo install wit-bindgen-cli): reactors with their own
 # `_start` (see sockets/sockets.c), adapted the same way.
-for g in sockets hostile; do
+for g in sockets hostile interfaces; do
   (cd "$g" && wit-bindgen c --world "spindle:guests/$g" wit --out-dir gen >/dev/null 2>&1 &&
     "$CLANG" --target=wasm32-wasi "--sysroot=$SYSROOT" -mexec-model=reactor -Os -std=gnu11 -Wall \
       -Wextra -Werror -Wno-unused-parameter -nodefaultlibs -Wl,--strip-debug \
@@ -35,4 +35,4 @@ for g in sockets hostile; do
     rm "$g.wasm")
 done
 echo "built: hello.wasm basics.wasm files.wasm reactor.wasm, hello/basics/files.component.wasm,"
-echo "       sockets/sockets.component.wasm, hostile/hostile.component.wasm"
+echo "       sockets, hostile and interfaces/*.component.wasm"
