@@ -634,3 +634,55 @@ fn run_invokes_an_export_of_a_wasi_reactor_after_its_initializer() {
     assert_status(&o, 0);
     assert_eq!(stdout(&o), "adding 2 and 3\n105\n");
 }
+
+#[test]
+fn preview_1_poll_waits_for_standard_input_or_the_clock() {
+    // Subscriptions: a relative clock of CLOCK ns (userdata 1), reading fd 0 (userdata 2);
+    // `run` returns the first event's userdata.
+    let wat = |clock_ns: u64| {
+        format!(
+            r#"(module
+              (import "wasi_snapshot_preview1" "poll_oneoff"
+                (func $p (param i32 i32 i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (func (export "run") (result i64)
+                (i64.store (i32.const 0) (i64.const 1))
+                (i32.store8 (i32.const 8) (i32.const 0))
+                (i32.store (i32.const 16) (i32.const 1))
+                (i64.store (i32.const 24) (i64.const {clock_ns}))
+                (i64.store (i32.const 48) (i64.const 2))
+                (i32.store8 (i32.const 56) (i32.const 1))
+                (i32.store (i32.const 64) (i32.const 0))
+                (drop (call $p (i32.const 0) (i32.const 200) (i32.const 2) (i32.const 400)))
+                (i64.load (i32.const 200))))"#
+        )
+    };
+    let run = |file: &str, data_after: Option<std::time::Duration>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_spindle"))
+            .args(["run", file, "--invoke", "run"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let started = std::time::Instant::now();
+        if let Some(after) = data_after {
+            std::thread::sleep(after);
+            use std::io::Write;
+            stdin.write_all(b"x").unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        drop(stdin);
+        (stdout(&out), started.elapsed())
+    };
+    // Input arrives after 200 ms, long before the 30 s clock: the read event.
+    let long = scratch("poll-stdin.wat", wat(30_000_000_000).as_bytes());
+    let (out, took) = run(&long, Some(std::time::Duration::from_millis(200)));
+    assert_eq!(out, "2\n");
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+    // No input (the pipe stays open): the 100 ms clock fires.
+    let short = scratch("poll-clock.wat", wat(100_000_000).as_bytes());
+    let (out, took) = run(&short, None);
+    assert_eq!(out, "1\n");
+    assert!(took >= std::time::Duration::from_millis(100), "{took:?}");
+}

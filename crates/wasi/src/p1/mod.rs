@@ -606,8 +606,10 @@ pub fn add_to_linker_sync<T: 'static>(
     Ok(())
 }
 
-/// `poll_oneoff`: clock subscriptions wait (the thread sleeps until the earliest is due);
-/// stream subscriptions are ready at once (the standard streams block in `fd_read`).
+/// `poll_oneoff`: clock subscriptions wait (the thread sleeps until the earliest is due,
+/// or a deterministic clock jumps there); reading the host's standard input (when
+/// inherited) waits in `poll(2)` until it has data; other descriptors are ready at once,
+/// and ones not open answer `EBADF`.
 fn poll_oneoff(
     m: &mut Mem<'_>,
     w: &mut WasiP1Ctx,
@@ -626,6 +628,7 @@ fn poll_oneoff(
     let mut ready = Vec::new();
     let mut earliest: Option<u64> = None;
     let mut clocks = Vec::new();
+    let mut stdin_readers = Vec::new();
     for i in 0..n {
         let at = subs
             .checked_add(i.checked_mul(SUB).ok_or(Errno::Fault)?)
@@ -647,17 +650,54 @@ fn poll_oneoff(
                 earliest = Some(earliest.map_or(wait, |e| e.min(wait)));
                 clocks.push((userdata, wait));
             }
-            tag @ (1 | 2) => ready.push((userdata, tag, Errno::Success)),
+            tag @ (1 | 2) => {
+                let fd = i32::from_le_bytes(s[16..20].try_into().unwrap_or_default());
+                match w.desc(fd) {
+                    Err(e) => ready.push((userdata, tag, e)),
+                    Ok(Desc::Stdio(0)) if tag == 1 && matches!(w.ctx.stdin, Stream::Inherit) => {
+                        stdin_readers.push(userdata)
+                    }
+                    Ok(_) => ready.push((userdata, tag, Errno::Success)),
+                }
+            }
             _ => return Err(Errno::Inval),
         }
     }
     if ready.is_empty() {
-        if let Some(wait) = earliest {
-            if !w.ctx.clocks.is_virtual() {
-                std::thread::sleep(std::time::Duration::from_nanos(wait));
+        let waited = earliest.unwrap_or(0);
+        let virtual_time = w.ctx.clocks.is_virtual();
+        let stdin_ready = !stdin_readers.is_empty() && {
+            let stdin = std::io::stdin();
+            let mut fds = [rustix::event::PollFd::new(
+                &stdin,
+                rustix::event::PollFlags::IN,
+            )];
+            let timeout = match earliest {
+                _ if virtual_time => Some(rustix::time::Timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                }),
+                Some(ns) => Some(rustix::time::Timespec {
+                    tv_sec: (ns / 1_000_000_000) as i64,
+                    tv_nsec: (ns % 1_000_000_000) as i64,
+                }),
+                None => None,
+            };
+            rustix::event::poll(&mut fds, timeout.as_ref()).unwrap_or(0) > 0
+        };
+        if stdin_ready {
+            for u in stdin_readers {
+                ready.push((u, 1, Errno::Success));
+            }
+        } else if earliest.is_some() {
+            if stdin_readers.is_empty() {
+                // Nothing but clocks: wait for the earliest.
+                w.ctx.clocks.sleep_until(now.saturating_add(waited));
+            } else if virtual_time {
+                w.ctx.clocks.sleep_until(now.saturating_add(waited));
             }
             for (userdata, t) in clocks {
-                if t <= wait {
+                if t <= waited {
                     ready.push((userdata, 0, Errno::Success));
                 }
             }
