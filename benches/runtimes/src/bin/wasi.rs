@@ -241,7 +241,12 @@ fn main() {
     }
     println!("| workload | {} |", names.join(" | "));
     println!("|---|{}", "---|".repeat(names.len()));
+    // `--only WORKLOAD` runs one row.
+    let only: Option<String> = std::env::args().skip_while(|a| a != "--only").nth(1);
     for w in WORKLOADS {
+        if only.as_deref().is_some_and(|o| o != w) {
+            continue;
+        }
         let wasm = guest(&format!("{w}.wasm"));
         let component = guest(&format!("{w}.component.wasm"));
         let mut cells = Vec::new();
