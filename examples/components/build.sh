@@ -50,6 +50,7 @@ WANT_WIT_BINDGEN=0.63.0
 # <folder>/<name>.wit.expected.
 COMPONENTS=(
   json-processor/json-processor
+  json-processor/json-processor-spin
   plugin/plugin
   kv-store/kv-store
   utf16/utf16
@@ -184,6 +185,7 @@ finish() {
 }
 
 build_component json-processor json-processor json-processor utf8 main.c json.c
+build_component json-processor json-processor-spin json-processor utf8 spin.c
 build_component plugin plugin plugin-world utf8 plugin.c
 build_component kv-store kv-store kv-store utf8 kv.c
 build_component utf16 utf16 utf16 utf16 text.c

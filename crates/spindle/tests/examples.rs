@@ -3,9 +3,6 @@
 
 #[path = "../../../examples/host_memory.rs"]
 mod host_memory;
-#[cfg(feature = "component")]
-#[path = "../../../examples/json_processor.rs"]
-mod json_processor;
 #[path = "../../../examples/pool.rs"]
 mod pool;
 #[path = "../../../examples/untrusted.rs"]
@@ -24,10 +21,4 @@ fn untrusted() -> spindle::Result<()> {
 #[test]
 fn pool() -> spindle::Result<()> {
     pool::main()
-}
-
-#[cfg(feature = "component")]
-#[test]
-fn json_processor() -> spindle::Result<()> {
-    json_processor::run(json_processor::DEFAULT_INPUT)
 }
