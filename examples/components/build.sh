@@ -52,6 +52,7 @@ COMPONENTS=(
   json-processor/json-processor
   json-processor/json-processor-spin
   plugin/plugin
+  plugin/tour
   kv-store/kv-store
   utf16/utf16
   composed/provider
@@ -187,6 +188,7 @@ finish() {
 build_component json-processor json-processor json-processor utf8 main.c json.c
 build_component json-processor json-processor-spin json-processor utf8 spin.c
 build_component plugin plugin plugin-world utf8 plugin.c
+build_component plugin tour plugin-world utf8 tour.c
 build_component kv-store kv-store kv-store utf8 kv.c
 build_component utf16 utf16 utf16 utf16 text.c
 build_component composed provider provider utf8 provider.c

@@ -108,6 +108,26 @@ impl Services {
             .ok()
     }
 
+    /// Stores a post (what `get-post` finds by slug).
+    pub fn add_post(
+        &self,
+        id: &str,
+        slug: &str,
+        title: &str,
+        content: &str,
+        status: &str,
+        created_at: &str,
+    ) -> std::result::Result<(), String> {
+        lock(&self.db)
+            .execute(
+                "insert or replace into posts (id, slug, title, content, status, created_at)
+                 values (?1, ?2, ?3, ?4, ?5, ?6)",
+                (id, slug, title, content, status, created_at),
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// A post by slug, as JSON (what `get-post` answers).
     pub fn post_json(&self, slug: &str) -> Option<String> {
         let db = lock(&self.db);
