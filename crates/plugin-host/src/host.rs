@@ -16,6 +16,9 @@ use crate::host_api::{lock, InstanceState, PluginCtx, Services};
 use crate::manifest::Manifest;
 use crate::pool::Pool;
 
+/// How often the epoch advances (the resolution of call deadlines).
+pub(crate) const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// Where a host keeps things and how it runs plugins.
 #[derive(Clone, Debug)]
 pub struct HostConfig {
@@ -34,6 +37,10 @@ pub struct HostConfig {
     /// Fuel for each hook call (a plugin that loops forever is stopped, and its instance
     /// replaced).
     pub fuel_per_call: u64,
+    /// The most linear memory an instance may have (its `memory.grow` fails past it).
+    pub max_memory: usize,
+    /// Wall-clock time a hook call may take (an epoch deadline; past it the call traps).
+    pub call_deadline: std::time::Duration,
 }
 
 impl HostConfig {
@@ -53,6 +60,8 @@ impl HostConfig {
             config: BTreeMap::new(),
             pool_size,
             fuel_per_call: 100_000_000,
+            max_memory: 64 << 20,
+            call_deadline: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -95,8 +104,18 @@ pub struct PluginHost {
 impl PluginHost {
     pub fn new(config: HostConfig) -> Result<PluginHost, String> {
         let mut c = Config::new();
-        c.consume_fuel(true);
+        c.consume_fuel(true).epoch_interruption(true);
         let engine = Engine::new(&c).map_err(|e| e.to_string())?;
+        // The epoch ticks every `EPOCH_TICK`; a call's deadline is counted in ticks. The
+        // ticker ends with the engine's last user.
+        let ticker = engine.weak();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(EPOCH_TICK);
+            match ticker.upgrade() {
+                Some(engine) => engine.increment_epoch(),
+                None => return,
+            }
+        });
         let mut linker = Linker::new(&engine);
         host_api::add_to_linker::<InstanceState, spindle::component::HasSelf<InstanceState>>(
             &mut linker,
@@ -161,7 +180,13 @@ impl PluginHost {
             Arc::new(ctx),
             self.services.clone(),
             self.config.pool_size,
-            self.config.fuel_per_call,
+            crate::pool::Limits {
+                fuel: self.config.fuel_per_call,
+                max_memory: self.config.max_memory,
+                deadline_ticks: (self.config.call_deadline.as_millis()
+                    / EPOCH_TICK.as_millis().max(1))
+                .max(1) as u64,
+            },
         )
         .map_err(|e| {
             format!(

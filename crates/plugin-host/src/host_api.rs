@@ -211,13 +211,21 @@ pub struct InstanceState {
     pub(crate) services: Arc<Services>,
     wasi: WasiCtx,
     table: ResourceTable,
+    pub(crate) limits: spindle::StoreLimits,
 }
 
 impl InstanceState {
-    pub(crate) fn new(plugin: Arc<PluginCtx>, services: Arc<Services>) -> InstanceState {
+    pub(crate) fn new(
+        plugin: Arc<PluginCtx>,
+        services: Arc<Services>,
+        max_memory: usize,
+    ) -> InstanceState {
         InstanceState {
             plugin,
             services,
+            limits: spindle::StoreLimitsBuilder::new()
+                .memory_size(max_memory)
+                .build(),
             // WASI for plugins built with toolchains that import it: no files, no network,
             // no environment; stderr goes to the host's.
             wasi: WasiCtx::builder().inherit_stderr().build(),

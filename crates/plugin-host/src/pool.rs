@@ -12,6 +12,15 @@ use spindle::{Engine, Store};
 use crate::bindings::{PluginWorld, PluginWorldPre};
 use crate::host_api::{lock, InstanceState, PluginCtx, Services};
 
+/// What each call may use.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub fuel: u64,
+    pub max_memory: usize,
+    /// Epoch ticks a call may run.
+    pub deadline_ticks: u64,
+}
+
 struct Slot {
     store: Store<InstanceState>,
     world: PluginWorld,
@@ -25,7 +34,7 @@ pub(crate) struct Pool {
     services: Arc<Services>,
     slots: Vec<Mutex<Slot>>,
     next: AtomicUsize,
-    fuel: u64,
+    limits: Limits,
 }
 
 impl Pool {
@@ -37,7 +46,7 @@ impl Pool {
         plugin: Arc<PluginCtx>,
         services: Arc<Services>,
         size: usize,
-        fuel: u64,
+        limits: Limits,
     ) -> spindle::Result<Pool> {
         let pre: InstancePre<InstanceState> = linker.instantiate_pre(component)?;
         let pre = PluginWorldPre::new(pre)?;
@@ -48,7 +57,7 @@ impl Pool {
             services,
             slots: Vec::new(),
             next: AtomicUsize::new(0),
-            fuel,
+            limits,
         };
         for _ in 0..size.max(1) {
             let slot = pool.instantiate()?;
@@ -60,9 +69,16 @@ impl Pool {
     fn instantiate(&self) -> spindle::Result<Slot> {
         let mut store = Store::new(
             &self.engine,
-            InstanceState::new(self.plugin.clone(), self.services.clone()),
+            InstanceState::new(
+                self.plugin.clone(),
+                self.services.clone(),
+                self.limits.max_memory,
+            ),
         );
-        store.set_fuel(self.fuel)?;
+        store.limiter(|s| &mut s.limits);
+        store.set_fuel(self.limits.fuel)?;
+        store.set_epoch_deadline(self.limits.deadline_ticks);
+        store.epoch_deadline_trap();
         let world = self.pre.instantiate(&mut store)?;
         Ok(Slot { store, world })
     }
@@ -80,7 +96,8 @@ impl Pool {
     ) -> spindle::Result<R> {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
         let mut slot = lock(&self.slots[i]);
-        slot.store.set_fuel(self.fuel)?;
+        slot.store.set_fuel(self.limits.fuel)?;
+        slot.store.set_epoch_deadline(self.limits.deadline_ticks);
         let Slot { store, world } = &mut *slot;
         let result = f(world, store);
         if result.is_err() {

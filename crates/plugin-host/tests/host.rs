@@ -306,3 +306,192 @@ fn hot_reload_replaces_a_changed_plugin_and_keeps_it_when_the_change_is_bad() {
         Some("still-here")
     );
 }
+
+#[test]
+fn every_hook_through_the_pool() {
+    let r = root("every");
+    let hooks = spindle_plugin_host::manifest::FILTER_HOOKS
+        .iter()
+        .chain(spindle_plugin_host::manifest::ACTION_HOOKS)
+        .copied()
+        .collect::<Vec<_>>();
+    plugin(&r, "p", 1, &hooks, "");
+    let h = host(&r, 2);
+    assert!(h.discover().iter().all(|(_, r)| r.is_ok()));
+    let mut p = post("  Padded  ");
+    p.slug = Some("kept".into());
+    assert_eq!(
+        h.on_post_creating(p.clone()).value.slug.as_deref(),
+        Some("kept")
+    );
+    assert_eq!(h.on_post_updating(p).value.title, "Padded");
+    let comment = spindle_plugin_host::CommentInput {
+        content: "hi".into(),
+        nickname: None,
+        email: None,
+        parent_id: None,
+    };
+    let c = h.on_comment_creating(comment.clone()).value;
+    assert_eq!(c.nickname.as_deref(), Some("anonymous"));
+    let ev = ContentEvent {
+        content_type: "page".into(),
+        data: "  text \n".into(),
+        id: Some("page-9".into()),
+    };
+    assert_eq!(h.on_content_updating(ev.clone()).value.data, "text");
+    assert_eq!(
+        h.on_content_creating(ev.clone()).value.id.as_deref(),
+        Some("page-9")
+    );
+    let out = PostOutput {
+        id: "p7".into(),
+        title: "t".into(),
+        slug: "t".into(),
+        content: "c".into(),
+        excerpt: None,
+        status: "draft".into(),
+        created_by: "u".into(),
+        updated_by: None,
+        category_id: None,
+        view_count: 0,
+        created_at: "x".into(),
+        updated_at: "x".into(),
+        published_at: None,
+    };
+    for report in [
+        h.on_post_created(&out),
+        h.on_post_updated(&out),
+        h.on_post_deleted("p7"),
+        h.on_comment_created(&comment),
+        h.on_content_created(&ev),
+        h.on_content_updated(&ev),
+        h.on_content_deleted("page", "page-9"),
+        h.on_login("grace"),
+        h.on_cron_tick(Some("manual")),
+    ] {
+        assert_eq!((report.value, report.failures.len()), (1, 0), "{report:?}");
+    }
+    let events: Vec<(String, String)> = h
+        .services()
+        .events()
+        .into_iter()
+        .map(|e| (e.event_type, e.data))
+        .collect();
+    let want = |t: &str, d: &str| (t.to_string(), d.to_string());
+    assert_eq!(
+        events,
+        [
+            want("post.created", "p7"),
+            want("post.updated", "p7"),
+            want("post.deleted", "p7"),
+            want("content.created", "page"),
+            want("content.updated", "page"),
+            want("content.deleted", "page/page-9"),
+            want("cron.tick", "manual"),
+        ]
+    );
+    assert_eq!(
+        h.services().data("p", "last-login").as_deref(),
+        Some("grace")
+    );
+    let logs: Vec<String> = h.services().logs().into_iter().map(|l| l.message).collect();
+    assert!(
+        logs.iter()
+            .any(|l| l.starts_with("on-comment-created: comment by anonymous")),
+        "{logs:?}"
+    );
+    assert!(
+        logs.iter().any(|l| l.starts_with("on-login: grace")),
+        "{logs:?}"
+    );
+}
+
+#[test]
+fn memory_and_time_limits_end_a_call_and_the_host_goes_on() {
+    let r = root("limits");
+    plugin(&r, "p", 1, &["render-markdown", "on-post-creating"], "");
+    let big = "word ".repeat(400_000); // 2 MB
+                                       // At most 1 MiB of memory: the 2 MB argument cannot even be passed in.
+    let mut config = HostConfig::new(&r);
+    config.pool_size = 1;
+    config.max_memory = 1 << 20;
+    let h = PluginHost::new(config).unwrap();
+    assert!(h.discover().iter().all(|(_, r)| r.is_ok()));
+    let out = h.render_markdown(&big);
+    assert_eq!(out.failures.len(), 1);
+    assert_eq!(h.render_markdown("# ok").value, "<h1>ok</h1>");
+    // A 10 ms deadline (fuel unbounded in practice): rendering 2 MB takes longer.
+    let mut config = HostConfig::new(&r);
+    config.pool_size = 1;
+    config.fuel_per_call = u64::MAX / 2;
+    config.call_deadline = std::time::Duration::from_millis(10);
+    let h = PluginHost::new(config).unwrap();
+    assert!(h.discover().iter().all(|(_, r)| r.is_ok()));
+    let out = h.render_markdown(&big);
+    assert_eq!(out.failures.len(), 1, "{:?}", out.failures);
+    assert!(
+        out.failures[0].1.contains("interrupt"),
+        "{}",
+        out.failures[0].1
+    );
+    assert_eq!(
+        h.on_post_creating(post("Next")).value.slug.as_deref(),
+        Some("next")
+    );
+}
+
+#[test]
+fn hot_reload_under_load_loses_no_call() {
+    let r = root("load");
+    plugin(&r, "p", 1, &["on-post-creating"], "");
+    let h = Arc::new(host(&r, 4));
+    assert!(h.discover().iter().all(|(_, r)| r.is_ok()));
+    let calls_per_thread = if cfg!(debug_assertions) { 300 } else { 10_000 };
+    let total = 8 * calls_per_thread;
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (h, done) = (h.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut wrong = 0;
+                for i in 0..calls_per_thread {
+                    let out = h.on_post_creating(post(&format!("Post {t} {i}")));
+                    let want = format!("post-{t}-{i}");
+                    if !out.failures.is_empty() || out.value.slug.as_deref() != Some(want.as_str())
+                    {
+                        wrong += 1;
+                    }
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                wrong
+            })
+        })
+        .collect();
+    // Replace the plugin twice while the calls run: at a third and at two thirds.
+    let mut generations = vec![h.plugins()[0].generation];
+    let mut done_at_reload = Vec::new();
+    for k in 1..=2 {
+        while done.load(std::sync::atomic::Ordering::Relaxed) < total * k / 3 {
+            std::thread::yield_now();
+        }
+        h.load("p").unwrap();
+        done_at_reload.push(done.load(std::sync::atomic::Ordering::Relaxed));
+        generations.push(h.plugins()[0].generation);
+    }
+    let wrong: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(wrong, 0);
+    // Both replacements happened with calls still to come.
+    assert!(
+        done_at_reload.iter().all(|d| *d < total),
+        "{done_at_reload:?} of {total}"
+    );
+    assert_eq!(generations.len(), 3);
+    assert!(generations.windows(2).all(|w| w[1] > w[0]));
+    let answered = h
+        .services()
+        .logs()
+        .iter()
+        .filter(|l| l.message.starts_with("on-post-creating"))
+        .count();
+    assert_eq!(answered, 8 * calls_per_thread);
+}

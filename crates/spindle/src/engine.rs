@@ -181,7 +181,28 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// A handle to an [`Engine`] that does not keep it alive (wasmtime's `EngineWeak`): for
+/// threads that serve an engine while it is used, such as an epoch ticker.
+#[derive(Clone)]
+pub struct EngineWeak {
+    inner: std::sync::Weak<EngineInner>,
+}
+
+impl EngineWeak {
+    /// The engine, if something still holds it.
+    pub fn upgrade(&self) -> Option<Engine> {
+        self.inner.upgrade().map(|inner| Engine { inner })
+    }
+}
+
 impl Engine {
+    /// A weak handle to this engine.
+    pub fn weak(&self) -> EngineWeak {
+        EngineWeak {
+            inner: Arc::downgrade(&self.inner),
+        }
+    }
+
     /// An engine with `config` (every configuration is accepted; the `Result` is
     /// wasmtime's shape).
     pub fn new(config: &Config) -> Result<Self> {

@@ -47,7 +47,7 @@ mod objects;
 mod store;
 mod values;
 
-pub use engine::{Config, Engine, ExportType, ExternType, ImportType, Module};
+pub use engine::{Config, Engine, EngineWeak, ExportType, ExternType, ImportType, Module};
 pub use error::WasmBacktrace;
 pub use error::{
     bail, ensure, format_err, Context, EngineError, Error, FrameInfo, I32Exit, Result,
