@@ -58,6 +58,9 @@ impl Services {
         http_allow: Vec<String>,
         config: BTreeMap<String, String>,
     ) -> std::result::Result<Services, String> {
+        if let Some(parent) = db_path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
         let db = rusqlite::Connection::open(&db_path)
             .map_err(|e| format!("{}: {e}", db_path.display()))?;
         db.execute_batch(
