@@ -158,6 +158,13 @@ fn every_host_function_does_its_real_work() {
         http.join().unwrap(),
         ["GET /allowed/ping HTTP/1.1", "POST /allowed/ping HTTP/1.1"]
     );
+    // The data persists: a new host on the same site finds it.
+    drop(host);
+    let again = PluginHost::new(HostConfig::new(&root)).unwrap();
+    assert_eq!(
+        again.services().data("tour", "user").as_deref(),
+        Some("ada")
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }
 
