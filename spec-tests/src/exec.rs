@@ -69,7 +69,8 @@ fn exec_error(e: Error) -> ExecError {
 /// Defines the `spectest` module of the spec interpreter in `linker`: `print*` functions
 /// (which print their arguments, as `42 : i32`, when `print` is set, else do nothing),
 /// `global_i32`/`global_i64` = 666, `global_f32`/`global_f64` = 666.6, `table` (10..20
-/// funcref), `memory` (1..2 pages) and, as the threads proposal's tests want,
+/// funcref) and `table64` (the same, i64-indexed), `memory` (1..2 pages) and, as the
+/// threads proposal's tests want,
 /// `shared_memory` (1..2 pages, shared).
 pub fn define_spectest<T: 'static>(
     store: &mut Store<T>,
@@ -124,20 +125,23 @@ pub fn define_spectest<T: 'static>(
         let g = Global::new(&mut *store, constant(ty), value).expect("spectest global of its type");
         linker.define(&*store, m, name, g)?;
     }
-    let table = Table::new(
-        &mut *store,
-        TableType {
-            element: RefType::FUNCREF,
-            table64: false,
-            shared: false,
-            limits: Limits {
-                initial: 10,
-                maximum: Some(20),
+    // `table` (i32-indexed) and, as the newest memory64 tests import, `table64`.
+    for (name, table64) in [("table", false), ("table64", true)] {
+        let table = Table::new(
+            &mut *store,
+            TableType {
+                element: RefType::FUNCREF,
+                table64,
+                shared: false,
+                limits: Limits {
+                    initial: 10,
+                    maximum: Some(20),
+                },
             },
-        },
-        Val::FuncRef(None),
-    )?;
-    linker.define(&*store, m, "table", table)?;
+            Val::FuncRef(None),
+        )?;
+        linker.define(&*store, m, name, table)?;
+    }
     for (name, shared) in [("memory", false), ("shared_memory", true)] {
         let memory = Memory::new(
             &mut *store,

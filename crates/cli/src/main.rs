@@ -62,7 +62,9 @@ Usage:
       Print this help.
 
 Options:
-  --features SET   wasm1, wasm2, wasm3 (the default) or all
+  --features SET   wasm1, wasm2, wasm3 (the default) or all; `spindle wast` without it
+                   runs each script with its folder's features when the folder is a
+                   spec suite's (wasm-v1, wasm-v2, threads, memory64, ...)
 
 Exit status: 0 on success, 1 if a module is rejected, a directive fails or a call
 traps, 2 on a usage or I/O error.
@@ -117,14 +119,17 @@ fn run(args: &[String]) -> Result<bool, Fatal> {
 }
 
 struct Options {
-    features: Features,
+    /// `--features`; when not given, each script gets its folder's (the spec suite's
+    /// folder names: `wasm-v1` is Wasm 1.0, `threads` adds threads to it, ...; any other
+    /// folder: Wasm 3.0).
+    features: Option<Features>,
     files: Vec<String>,
 }
 
 /// The options after the command; `None` when help was asked for.
 fn parse_options(args: &[String]) -> Result<Option<Options>, Fatal> {
     let mut options = Options {
-        features: Features::wasm3(),
+        features: None,
         files: Vec::new(),
     };
     let mut args = args.iter();
@@ -140,9 +145,9 @@ fn parse_options(args: &[String]) -> Result<Option<Options>, Fatal> {
             let set = args
                 .next()
                 .ok_or_else(|| Fatal("--features needs a value".into()))?;
-            options.features = parse_features(set)?;
+            options.features = Some(parse_features(set)?);
         } else if let Some(set) = arg.strip_prefix("--features=") {
-            options.features = parse_features(set)?;
+            options.features = Some(parse_features(set)?);
         } else {
             return Err(Fatal(format!("unknown option `{arg}`")));
         }
@@ -172,7 +177,10 @@ fn validate_files(options: &Options) -> Result<bool, Fatal> {
     for file in &options.files {
         let bytes = read(file)?;
         let verdict = match module_bytes(file, bytes) {
-            Ok(binary) => match validate(&binary, &options.features) {
+            Ok(binary) => match validate(
+                &binary,
+                options.features.as_ref().unwrap_or(&Features::wasm3()),
+            ) {
                 Ok(()) => None,
                 Err(e) => Some(e.to_string()),
             },
@@ -237,7 +245,15 @@ fn run_scripts(options: &Options) -> Result<bool, Fatal> {
         let report = if text.contains("(component") {
             spindle_spec_tests::component::run_component_script(file, &text)
         } else {
-            spindle_spec_tests::run_script(file, &text, &options.features)
+            let features = options.features.clone().unwrap_or_else(|| {
+                let folder = std::path::Path::new(file)
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                spindle_spec_tests::suite_features(&folder)
+            });
+            spindle_spec_tests::run_script(file, &text, &features)
         };
         for d in &report.directives {
             match &d.outcome {
@@ -892,8 +908,10 @@ fn inspect(args: &[String]) -> Result<bool, Fatal> {
     };
     let raw = std::fs::read(file).map_err(|e| Fatal(format!("{file}: {e}")))?;
     let bytes = module_bytes(file, raw).map_err(Fatal)?;
-    let engine = Engine::new(spindle::Config::new().features(options.features))
-        .map_err(|e| Fatal(e.to_string()))?;
+    let engine = Engine::new(
+        spindle::Config::new().features(options.features.clone().unwrap_or_else(Features::wasm3)),
+    )
+    .map_err(|e| Fatal(e.to_string()))?;
     match Module::new(&engine, &bytes) {
         Ok(module) => {
             print!("{}", module.disassemble());

@@ -686,3 +686,34 @@ fn preview_1_poll_waits_for_standard_input_or_the_clock() {
     assert_eq!(out, "1\n");
     assert!(took >= std::time::Duration::from_millis(100), "{took:?}");
 }
+
+#[test]
+fn wast_takes_a_spec_folders_features_and_spectest_has_table64() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-tests/folders");
+    for folder in ["wasm-v1", "mine"] {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+        // Two results are Wasm 1.0's "type mismatch", valid since 2.0.
+        std::fs::write(
+            dir.join(folder).join("multi.wast"),
+            r#"(assert_invalid (module (func (result i32 i32) (i32.const 0) (i32.const 1))) "type mismatch")"#,
+        )
+        .unwrap();
+    }
+    let v1 = dir.join("wasm-v1/multi.wast");
+    let mine = dir.join("mine/multi.wast");
+    assert_status(&spindle(&["wast", v1.to_str().unwrap()]), 0);
+    assert_status(&spindle(&["wast", mine.to_str().unwrap()]), 1);
+    assert_status(
+        &spindle(&["wast", "--features", "wasm1", mine.to_str().unwrap()]),
+        0,
+    );
+    let t64 = scratch(
+        "table64.wast",
+        br#"(module (import "spectest" "table64" (table i64 10 20 funcref))
+              (func (export "size") (result i64) (table.size 0)))
+            (assert_return (invoke "size") (i64.const 10))"#,
+    );
+    let o = spindle(&["wast", &t64]);
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "3 passed, 0 failed\n");
+}
