@@ -245,7 +245,7 @@ fn run_scripts(options: &Options) -> Result<bool, Fatal> {
         let report = if text.contains("(component") {
             spindle_spec_tests::component::run_component_script(file, &text)
         } else {
-            let features = options.features.clone().unwrap_or_else(|| {
+            let features = options.features.unwrap_or_else(|| {
                 let folder = std::path::Path::new(file)
                     .parent()
                     .and_then(|p| p.file_name())
@@ -909,7 +909,7 @@ fn inspect(args: &[String]) -> Result<bool, Fatal> {
     let raw = std::fs::read(file).map_err(|e| Fatal(format!("{file}: {e}")))?;
     let bytes = module_bytes(file, raw).map_err(Fatal)?;
     let engine = Engine::new(
-        spindle::Config::new().features(options.features.clone().unwrap_or_else(Features::wasm3)),
+        spindle::Config::new().features(options.features.unwrap_or_else(Features::wasm3)),
     )
     .map_err(|e| Fatal(e.to_string()))?;
     match Module::new(&engine, &bytes) {
