@@ -24,10 +24,12 @@ pub(crate) const EPOCH_TICK: std::time::Duration = std::time::Duration::from_mil
 pub struct HostConfig {
     /// The folder of plugin folders (`extensions/plugins`).
     pub plugins_dir: PathBuf,
-    /// The SQLite database (`db-*`, plugin data, posts).
+    /// The host's SQLite database (plugin data, posts).
     pub db_path: PathBuf,
     /// Where each plugin's sandbox directory is made.
     pub sandbox_root: PathBuf,
+    /// Where each plugin's own database (`db-*`) is made.
+    pub plugin_db_dir: PathBuf,
     /// URL prefixes plugins may reach with `http-get`/`http-post` (plain `http://`).
     pub http_allow: Vec<String>,
     /// `get-config` answers (after a plugin's own `[config]`).
@@ -56,6 +58,7 @@ impl HostConfig {
             plugins_dir: root.join("extensions/plugins"),
             db_path: root.join("cms.db"),
             sandbox_root: root.join("sandbox"),
+            plugin_db_dir: root.join("plugin-db"),
             http_allow: Vec::new(),
             config: BTreeMap::new(),
             pool_size,
@@ -126,6 +129,7 @@ impl PluginHost {
         let services = Services::new(
             config.db_path.clone(),
             config.sandbox_root.clone(),
+            config.plugin_db_dir.clone(),
             config.http_allow.clone(),
             config.config.clone(),
         )?;

@@ -1,8 +1,10 @@
-//! `host-api`, backed by real parts: `db-*` on SQLite (each plugin its own connection, so
-//! its own transactions), `vfs-*` inside the plugin's sandbox directory (`cap-std`: nothing
-//! outside reachable), `http-get`/`http-post` to allowed URL prefixes only, `get-config`
-//! from the manifest's `[config]` then the host's, `get-data`/`set-data` a persistent
-//! key-value store per plugin, `emit-event` on the host's event bus, `log` collected.
+//! `host-api`, backed by real parts: `db-*` on SQLite (each plugin its own database file,
+//! each instance its own connection, so its own transactions; `ATTACH` refused and every
+//! statement bounded in steps and result size), `vfs-*` inside the plugin's sandbox
+//! directory (`cap-std`: nothing outside reachable; a quota), `http-get`/`http-post` to
+//! allowed origins and path prefixes only (no redirects, a timeout), `get-config` from the
+//! manifest's `[config]` then the host's, `get-data`/`set-data` a persistent key-value
+//! store per plugin, `emit-event` on the host's event bus, `log` collected (both bounded).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -31,7 +33,32 @@ pub struct LogLine {
     pub message: String,
 }
 
-type Subscriber = Box<dyn Fn(&Event) + Send + Sync>;
+type Subscriber = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// The most events and log lines kept (the oldest go first), and the most bytes of one
+/// message or event's data kept.
+const MAX_KEPT: usize = 100_000;
+const MAX_TEXT: usize = 64 * 1024;
+
+/// The most rows and bytes of JSON one `db-query` answers, and the most SQLite steps (in
+/// thousands) one statement may take.
+const MAX_ROWS: usize = 10_000;
+const MAX_JSON: usize = 4 << 20;
+const MAX_STEPS_K: u64 = 100_000;
+
+/// The most bytes a plugin's sandbox may hold.
+const VFS_QUOTA: u64 = 16 << 20;
+
+fn truncated(mut s: String) -> String {
+    if s.len() > MAX_TEXT {
+        let mut cut = MAX_TEXT;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+    s
+}
 
 /// What every plugin of a host shares.
 pub struct Services {
@@ -42,27 +69,77 @@ pub struct Services {
     pub(crate) db: Mutex<rusqlite::Connection>,
     /// Where each plugin's sandbox directory is made (`<root>/<plugin id>`).
     pub sandbox_root: PathBuf,
+    /// Where each plugin's database is (`<dir>/<plugin id>.db`).
+    pub plugin_db_dir: PathBuf,
     /// URL prefixes `http-get`/`http-post` may reach.
     pub http_allow: Vec<String>,
+    allowed: Vec<AllowedUrl>,
+    agent: ureq::Agent,
     /// `get-config` answers after the manifest's own.
     pub config: BTreeMap<String, String>,
-    pub(crate) events: Mutex<Vec<Event>>,
+    pub(crate) events: Mutex<std::collections::VecDeque<Event>>,
+    next_event: std::sync::atomic::AtomicU64,
     pub(crate) subscribers: Mutex<Vec<Subscriber>>,
-    pub(crate) logs: Mutex<Vec<LogLine>>,
+    pub(crate) logs: Mutex<std::collections::VecDeque<LogLine>>,
+}
+
+/// An allowed HTTP prefix, parsed: origin compared exactly, path by prefix.
+struct AllowedUrl {
+    host: String,
+    port: u16,
+    path: String,
+}
+
+/// `url` parsed as a plain-HTTP URL with a normalised path (no `.`/`..` segments, no
+/// percent escapes, no user info): (host, port, path).
+fn http_parts(url: &str) -> Option<(String, u16, String)> {
+    let uri: ureq::http::Uri = url.parse().ok()?;
+    if uri.scheme_str() != Some("http") {
+        return None;
+    }
+    let authority = uri.authority()?;
+    if authority.as_str().contains('@') {
+        return None;
+    }
+    let path = uri.path().to_string();
+    if path.contains('%') || path.split('/').any(|seg| seg == "." || seg == "..") {
+        return None;
+    }
+    Some((
+        authority.host().to_ascii_lowercase(),
+        authority.port_u16().unwrap_or(80),
+        path,
+    ))
 }
 
 impl Services {
     pub(crate) fn new(
         db_path: PathBuf,
         sandbox_root: PathBuf,
+        plugin_db_dir: PathBuf,
         http_allow: Vec<String>,
         config: BTreeMap<String, String>,
     ) -> std::result::Result<Services, String> {
+        let mut allowed = Vec::new();
+        for prefix in &http_allow {
+            let (host, port, path) = http_parts(prefix)
+                .ok_or_else(|| format!("`{prefix}` is not a plain http:// URL prefix"))?;
+            allowed.push(AllowedUrl { host, port, path });
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .timeout_global(Some(std::time::Duration::from_secs(5)))
+            .build()
+            .into();
+        std::fs::create_dir_all(&plugin_db_dir)
+            .map_err(|e| format!("{}: {e}", plugin_db_dir.display()))?;
         if let Some(parent) = db_path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         }
         let db = rusqlite::Connection::open(&db_path)
             .map_err(|e| format!("{}: {e}", db_path.display()))?;
+        db.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| e.to_string())?;
         db.execute_batch(
             "create table if not exists plugin_data (plugin text not null, key text not null,
                  value text not null, primary key (plugin, key));
@@ -77,27 +154,46 @@ impl Services {
             db_path,
             db: Mutex::new(db),
             sandbox_root,
+            plugin_db_dir,
             http_allow,
+            allowed,
+            agent,
             config,
-            events: Mutex::new(Vec::new()),
+            events: Mutex::new(Default::default()),
+            next_event: std::sync::atomic::AtomicU64::new(1),
             subscribers: Mutex::new(Vec::new()),
-            logs: Mutex::new(Vec::new()),
+            logs: Mutex::new(Default::default()),
         })
     }
 
-    /// Every event emitted so far.
+    /// The events emitted so far (the last [`MAX_KEPT`]).
     pub fn events(&self) -> Vec<Event> {
-        lock(&self.events).clone()
+        lock(&self.events).iter().cloned().collect()
     }
 
-    /// Every line logged so far.
+    /// The lines logged so far (the last [`MAX_KEPT`]).
     pub fn logs(&self) -> Vec<LogLine> {
-        lock(&self.logs).clone()
+        lock(&self.logs).iter().cloned().collect()
     }
 
-    /// Calls `f` with each event from now on (the in-process bus).
+    /// Calls `f` with each event from now on (the in-process bus; `f` runs on the
+    /// emitting thread, with no lock held, so it may emit or subscribe itself).
     pub fn subscribe(&self, f: impl Fn(&Event) + Send + Sync + 'static) {
-        lock(&self.subscribers).push(Box::new(f));
+        lock(&self.subscribers).push(Arc::new(f));
+    }
+
+    /// The database file of plugin `id` (what its `db-*` calls work on).
+    pub fn plugin_db_path(&self, id: &str) -> PathBuf {
+        self.plugin_db_dir.join(format!("{id}.db"))
+    }
+
+    /// Whether `url` is one the plugins may reach.
+    fn allows(&self, url: &str) -> bool {
+        http_parts(url).is_some_and(|(host, port, path)| {
+            self.allowed
+                .iter()
+                .any(|a| a.host == host && a.port == port && path.starts_with(&a.path))
+        })
     }
 
     /// A plugin's stored value.
@@ -149,27 +245,32 @@ impl Services {
         .ok()
     }
 
-    fn emit(&self, plugin: &str, event_type: &str, data: &str) -> u64 {
-        let event = {
-            let mut events = lock(&self.events);
-            let e = Event {
-                id: events.len() as u64 + 1,
-                plugin: plugin.to_string(),
-                event_type: event_type.to_string(),
-                data: data.to_string(),
-            };
-            events.push(e.clone());
-            e
+    fn emit(&self, plugin: &str, event_type: String, data: String) -> u64 {
+        let event = Event {
+            id: self
+                .next_event
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            plugin: plugin.to_string(),
+            event_type: truncated(event_type),
+            data: truncated(data),
         };
-        for s in lock(&self.subscribers).iter() {
+        {
+            let mut events = lock(&self.events);
+            if events.len() >= MAX_KEPT {
+                events.pop_front();
+            }
+            events.push_back(event.clone());
+        }
+        let subscribers: Vec<Subscriber> = lock(&self.subscribers).clone();
+        for s in subscribers {
             s(&event);
         }
         event.id
     }
 }
 
-/// A lock, recovered if a panicking holder poisoned it (the data stays consistent: every
-/// critical section here is a single read or write).
+/// A lock, recovered if a panicking holder poisoned it (no critical section here leaves
+/// its data half-changed: each is one insertion, removal or query).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -181,8 +282,8 @@ pub struct PluginCtx {
     pub config: BTreeMap<String, String>,
     /// Its sandbox directory.
     pub(crate) vfs: cap_std::fs::Dir,
-    /// Its own connection to the database (its transactions are its own).
-    pub(crate) db: Mutex<rusqlite::Connection>,
+    /// Its database file.
+    db_path: PathBuf,
 }
 
 impl PluginCtx {
@@ -195,16 +296,41 @@ impl PluginCtx {
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let vfs = cap_std::fs::Dir::open_ambient_dir(&dir, cap_std::ambient_authority())
             .map_err(|e| format!("{}: {e}", dir.display()))?;
-        let db = rusqlite::Connection::open(&services.db_path)
-            .map_err(|e| format!("{}: {e}", services.db_path.display()))?;
-        db.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(|e| e.to_string())?;
-        Ok(PluginCtx {
+        let ctx = PluginCtx {
             id: id.to_string(),
             config,
             vfs,
-            db: Mutex::new(db),
-        })
+            db_path: services.plugin_db_path(id),
+        };
+        // Open it once now, so that a database that cannot be opened fails the load.
+        ctx.open_db(&Arc::new(std::sync::atomic::AtomicU64::new(0)))?;
+        Ok(ctx)
+    }
+
+    /// A connection to the plugin's database for one instance: `ATTACH` (and with it
+    /// `VACUUM INTO`) refused, so no other file is reachable; every statement stopped past
+    /// [`MAX_STEPS_K`] thousand steps (`steps` counts them; the caller resets it).
+    fn open_db(
+        &self,
+        steps: &Arc<std::sync::atomic::AtomicU64>,
+    ) -> std::result::Result<rusqlite::Connection, String> {
+        use rusqlite::hooks::{AuthAction, Authorization};
+        let db = rusqlite::Connection::open(&self.db_path)
+            .map_err(|e| format!("{}: {e}", self.db_path.display()))?;
+        db.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| e.to_string())?;
+        db.authorizer(Some(|cx: rusqlite::hooks::AuthContext<'_>| {
+            match cx.action {
+                AuthAction::Attach { .. } | AuthAction::Detach { .. } => Authorization::Deny,
+                _ => Authorization::Allow,
+            }
+        }));
+        let steps = steps.clone();
+        db.progress_handler(
+            1000,
+            Some(move || steps.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= MAX_STEPS_K),
+        );
+        Ok(db)
     }
 }
 
@@ -212,6 +338,10 @@ impl PluginCtx {
 pub struct InstanceState {
     pub(crate) plugin: Arc<PluginCtx>,
     pub(crate) services: Arc<Services>,
+    /// This instance's connection (its transactions are its own; dropped with it, which
+    /// rolls back what it left open) and the steps its statement has taken.
+    db: Option<rusqlite::Connection>,
+    steps: Arc<std::sync::atomic::AtomicU64>,
     wasi: WasiCtx,
     table: ResourceTable,
     pub(crate) limits: spindle::StoreLimits,
@@ -223,9 +353,13 @@ impl InstanceState {
         services: Arc<Services>,
         max_memory: usize,
     ) -> InstanceState {
+        let steps = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let db = plugin.open_db(&steps).ok();
         InstanceState {
             plugin,
             services,
+            db,
+            steps,
             limits: spindle::StoreLimitsBuilder::new()
                 .memory_size(max_memory)
                 .build(),
@@ -293,22 +427,37 @@ fn json_of(v: rusqlite::types::ValueRef<'_>) -> serde_json::Value {
 const MAX_VFS_FILE: u64 = 1 << 20;
 
 impl InstanceState {
-    fn allowed_url(&self, url: &str) -> bool {
-        url.starts_with("http://")
-            && self
-                .services
-                .http_allow
-                .iter()
-                .any(|prefix| url.starts_with(prefix.as_str()))
+    /// This instance's connection, its step count reset for a new statement.
+    fn db(&self) -> std::result::Result<&rusqlite::Connection, String> {
+        self.steps.store(0, std::sync::atomic::Ordering::Relaxed);
+        self.db
+            .as_ref()
+            .ok_or_else(|| "the plugin's database could not be opened".to_string())
+    }
+
+    /// Bytes in the sandbox (files, recursively).
+    fn vfs_used(dir: &cap_std::fs::Dir) -> u64 {
+        let Ok(entries) = dir.entries() else { return 0 };
+        entries
+            .filter_map(|e| e.ok())
+            .map(|e| match e.file_type() {
+                Ok(t) if t.is_dir() => e.open_dir().map_or(0, |d| Self::vfs_used(&d)),
+                _ => e.metadata().map_or(0, |m| m.len()),
+            })
+            .sum()
     }
 }
 
 impl host_api::Host for InstanceState {
     fn log(&mut self, level: String, msg: String) -> Result<()> {
-        lock(&self.services.logs).push(LogLine {
+        let mut logs = lock(&self.services.logs);
+        if logs.len() >= MAX_KEPT {
+            logs.pop_front();
+        }
+        logs.push_back(LogLine {
             plugin: self.plugin.id.clone(),
-            level,
-            message: msg,
+            level: truncated(level),
+            message: truncated(msg),
         });
         Ok(())
     }
@@ -323,20 +472,26 @@ impl host_api::Host for InstanceState {
     }
 
     fn http_get(&mut self, url: String) -> Result<Option<String>> {
-        if !self.allowed_url(&url) {
+        if !self.services.allows(&url) {
             return Ok(None);
         }
-        Ok(ureq::get(&url)
+        Ok(self
+            .services
+            .agent
+            .get(&url)
             .call()
             .ok()
             .and_then(|mut r| r.body_mut().read_to_string().ok()))
     }
 
     fn http_post(&mut self, url: String, body: String) -> Result<Option<String>> {
-        if !self.allowed_url(&url) {
+        if !self.services.allows(&url) {
             return Ok(None);
         }
-        Ok(ureq::post(&url)
+        Ok(self
+            .services
+            .agent
+            .post(&url)
             .send(body.as_bytes())
             .ok()
             .and_then(|mut r| r.body_mut().read_to_string().ok()))
@@ -365,18 +520,31 @@ impl host_api::Host for InstanceState {
             Ok(p) => p,
             Err(e) => return Ok(error_json(e)),
         };
-        let db = lock(&self.plugin.db);
-        let run = || -> rusqlite::Result<String> {
-            let mut stmt = db.prepare(&sql)?;
+        let db = match self.db() {
+            Ok(db) => db,
+            Err(e) => return Ok(error_json(e)),
+        };
+        let run = || -> std::result::Result<String, String> {
+            let mut stmt = db.prepare(&sql).map_err(|e| e.to_string())?;
             let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
-            let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(params.iter()))
+                .map_err(|e| e.to_string())?;
             let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
+            let mut size = 0;
+            while let Some(row) = rows.next().map_err(|e| e.to_string())? {
                 let mut obj = serde_json::Map::new();
                 for (i, n) in names.iter().enumerate() {
-                    obj.insert(n.clone(), json_of(row.get_ref(i)?));
+                    let v = json_of(row.get_ref(i).map_err(|e| e.to_string())?);
+                    size += n.len() + v.to_string().len() + 4;
+                    obj.insert(n.clone(), v);
                 }
                 out.push(serde_json::Value::Object(obj));
+                if out.len() > MAX_ROWS || size > MAX_JSON {
+                    return Err(format!(
+                        "the result is too large (at most {MAX_ROWS} rows and {MAX_JSON} bytes)"
+                    ));
+                }
             }
             Ok(serde_json::Value::Array(out).to_string())
         };
@@ -388,7 +556,10 @@ impl host_api::Host for InstanceState {
             Ok(p) => p,
             Err(e) => return Ok(error_json(e)),
         };
-        let db = lock(&self.plugin.db);
+        let db = match self.db() {
+            Ok(db) => db,
+            Err(e) => return Ok(error_json(e)),
+        };
         Ok(
             match db.execute(&sql, rusqlite::params_from_iter(params.iter())) {
                 Ok(n) => serde_json::json!({ "changes": n }).to_string(),
@@ -418,10 +589,14 @@ impl host_api::Host for InstanceState {
     }
 
     fn vfs_write(&mut self, path: String, content: String) -> Result<bool> {
-        if content.len() as u64 > MAX_VFS_FILE {
+        let vfs = &self.plugin.vfs;
+        let replaced = vfs.metadata(&path).map_or(0, |m| m.len());
+        if content.len() as u64 > MAX_VFS_FILE
+            || Self::vfs_used(vfs) - replaced.min(Self::vfs_used(vfs)) + content.len() as u64
+                > VFS_QUOTA
+        {
             return Ok(false);
         }
-        let vfs = &self.plugin.vfs;
         if let Some(parent) = std::path::Path::new(&path).parent() {
             if !parent.as_os_str().is_empty() && vfs.create_dir_all(parent).is_err() {
                 return Ok(false);
@@ -472,16 +647,114 @@ impl host_api::Host for InstanceState {
     }
 
     fn emit_event(&mut self, event_type: String, data: String) -> Result<String> {
-        let id = self.services.emit(&self.plugin.id, &event_type, &data);
+        let id = self.services.emit(&self.plugin.id, event_type, data);
         Ok(serde_json::json!({ "id": id }).to_string())
     }
 }
 
 impl InstanceState {
     fn batch(&self, sql: &str) -> String {
-        match lock(&self.plugin.db).execute_batch(sql) {
+        match self
+            .db()
+            .and_then(|db| db.execute_batch(sql).map_err(|e| e.to_string()))
+        {
             Ok(()) => serde_json::json!({ "ok": true }).to_string(),
             Err(e) => error_json(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::raisfast::plugin_wit::host_api::Host;
+
+    fn services(root: &std::path::Path, allow: &[&str]) -> Arc<Services> {
+        Arc::new(
+            Services::new(
+                root.join("cms.db"),
+                root.join("sandbox"),
+                root.join("plugin-db"),
+                allow.iter().map(|s| s.to_string()).collect(),
+                BTreeMap::new(),
+            )
+            .unwrap(),
+        )
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let r =
+            std::env::temp_dir().join(format!("spindle-host-api-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&r);
+        std::fs::create_dir_all(&r).unwrap();
+        r
+    }
+
+    #[test]
+    fn urls_must_match_an_allowed_origin_and_path_exactly() {
+        let root = scratch("urls");
+        let s = services(&root, &["http://127.0.0.1:8080/allowed/"]);
+        assert!(s.allows("http://127.0.0.1:8080/allowed/x"));
+        for url in [
+            "http://127.0.0.1:8080/allowedX",
+            "http://127.0.0.1:8080/allowed/../admin",
+            "http://127.0.0.1:8080/allowed/%2e%2e/admin",
+            "http://127.0.0.1:8080@evil.example/allowed/x",
+            "http://127.0.0.1:8081/allowed/x",
+            "http://127.0.0.1.evil.example:8080/allowed/x",
+            "https://127.0.0.1:8080/allowed/x",
+            "file:///etc/passwd",
+        ] {
+            assert!(!s.allows(url), "{url}");
+        }
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn plugin_sql_cannot_attach_run_away_or_answer_without_bound() {
+        let root = scratch("sql");
+        let s = services(&root, &[]);
+        let ctx = Arc::new(PluginCtx::new(&s, "p", BTreeMap::new()).unwrap());
+        let mut inst = InstanceState::new(ctx, s.clone(), 1 << 20);
+        let outside = root.join("stolen.db");
+        let r = inst
+            .db_execute(
+                format!("attach database '{}' as x", outside.display()),
+                None,
+            )
+            .unwrap();
+        assert!(r.contains("error"), "{r}");
+        let r = inst
+            .db_execute(format!("vacuum into '{}'", outside.display()), None)
+            .unwrap();
+        assert!(r.contains("error"), "{r}");
+        assert!(!outside.exists());
+        // The host's tables are in another file.
+        let r = inst
+            .db_query("select * from plugin_data".into(), None)
+            .unwrap();
+        assert!(r.contains("no such table"), "{r}");
+        let r = inst
+            .db_query(
+                "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+                    .into(),
+                None,
+            )
+            .unwrap();
+        assert!(r.contains("interrupt"), "{r}");
+        let r = inst
+            .db_query(
+                "with recursive c(x) as (select 1 union all select x + 1 from c where x < 20000) select x from c"
+                    .into(),
+                None,
+            )
+            .unwrap();
+        assert!(r.contains("too large"), "{r}");
+        // And it still answers.
+        assert_eq!(
+            inst.db_query("select 1 as one".into(), None).unwrap(),
+            r#"[{"one":1}]"#
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -145,7 +145,7 @@ fn every_host_function_does_its_real_work() {
         ]
     );
     // The real effects: the committed row only, the data, nothing written outside.
-    let db = rusqlite_rows(&root.join("cms.db"));
+    let db = rusqlite_rows(&host.services().plugin_db_path("tour"));
     assert_eq!(db, [(2, "kept".to_string())]);
     assert_eq!(host.services().data("tour", "user").as_deref(), Some("ada"));
     assert!(!root.join("sandbox/escape.txt").exists() && !root.join("escape.txt").exists());

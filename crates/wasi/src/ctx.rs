@@ -24,7 +24,15 @@ impl Stream {
     /// Reads from the stream (`fd` 0 when inherited); the byte count.
     pub(crate) fn read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self {
-            Stream::Inherit => std::io::stdin().read(buf),
+            // Straight from descriptor 0, not through std's buffered `Stdin`: bytes left in
+            // a user-space buffer would be invisible to `poll(2)` (a reader waiting for
+            // them would hang).
+            Stream::Inherit => loop {
+                match rustix::io::read(std::io::stdin(), &mut *buf) {
+                    Err(rustix::io::Errno::INTR) => continue,
+                    r => break r.map_err(std::io::Error::from),
+                }
+            },
             Stream::Input(p) => Ok(p.read(buf)),
             Stream::File(f) => f.lock().unwrap_or_else(|e| e.into_inner()).read(buf),
             Stream::Output(_) | Stream::Null => Ok(0),

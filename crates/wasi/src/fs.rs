@@ -155,8 +155,19 @@ fn time_spec(t: NewTime) -> Option<SystemTimeSpec> {
         NewTime::NoChange => None,
         NewTime::Now => Some(SystemTimeSpec::SymbolicNow),
         NewTime::At(d) => Some(SystemTimeSpec::Absolute(
-            cap_std::time::SystemTime::from_std(std::time::UNIX_EPOCH + d),
+            cap_std::time::SystemTime::from_std(std::time::UNIX_EPOCH.checked_add(d)?),
         )),
+    }
+}
+
+/// Refuses a time past what the host's clock type can hold (a guest's huge timestamp is
+/// `overflow`, never a host panic).
+fn check_time(t: NewTime) -> Result<(), ErrorCode> {
+    match t {
+        NewTime::At(d) if std::time::UNIX_EPOCH.checked_add(d).is_none() => {
+            Err(ErrorCode::Overflow)
+        }
+        _ => Ok(()),
     }
 }
 
@@ -368,6 +379,8 @@ impl Descriptor {
     }
 
     pub(crate) fn set_times(&self, atime: NewTime, mtime: NewTime) -> Result<(), ErrorCode> {
+        check_time(atime)?;
+        check_time(mtime)?;
         match self {
             Descriptor::File { .. } => {
                 let file = self.writable()?;
@@ -375,7 +388,7 @@ impl Descriptor {
                 let at = |t: NewTime| match t {
                     NewTime::NoChange => None,
                     NewTime::Now => Some(now),
-                    NewTime::At(d) => Some(std::time::UNIX_EPOCH + d),
+                    NewTime::At(d) => std::time::UNIX_EPOCH.checked_add(d),
                 };
                 let mut times = std::fs::FileTimes::new();
                 if let Some(a) = at(atime) {
@@ -403,6 +416,8 @@ impl Descriptor {
         mtime: NewTime,
     ) -> Result<(), ErrorCode> {
         check_path(path)?;
+        check_time(atime)?;
+        check_time(mtime)?;
         let dir = self.mutable_dir()?;
         let (a, m) = (time_spec(atime), time_spec(mtime));
         if follow {

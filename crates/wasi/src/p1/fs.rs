@@ -34,9 +34,6 @@ const DIR_ONLY_RIGHTS: u64 = (1 << 7)
     | (1 << 25)
     | (1 << 26);
 
-/// The most bytes of a path the guest may pass.
-const MAX_PATH: u32 = 4096;
-
 /// Preview 1's file type number of a descriptor type.
 pub(crate) fn filetype(t: DescriptorType) -> u8 {
     match t {
@@ -67,7 +64,7 @@ pub(crate) fn filestat(meta: &cap_std::fs::Metadata) -> [u8; 64] {
 /// The path the guest passed at `ptr`, `len` bytes of UTF-8.
 fn path(m: &Mem<'_>, ptr: i32, len: i32) -> Result<String, Errno> {
     let len = len as u32;
-    if len > MAX_PATH {
+    if len as usize > crate::fs::MAX_PATH {
         return Err(Errno::Nametoolong);
     }
     let bytes = m.slice(ptr as u32, len)?;
@@ -219,10 +216,7 @@ pub(crate) fn add_to_linker<T: 'static>(
         "fd_pwrite",
         move |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, offset: i64, out: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| {
-                let mut bytes = Vec::new();
-                for (buf, len) in m.iovecs(iovs as u32, n as u32)? {
-                    bytes.extend_from_slice(m.slice(buf, len)?);
-                }
+                let bytes = m.gather(iovs as u32, n as u32)?;
                 let desc = fs_desc(w, fd).map_err(|_| Errno::Badf)?;
                 desc.write_at(&bytes, Some(offset as u64))?;
                 m.write_u32(out as u32, bytes.len() as u32)

@@ -255,6 +255,22 @@ impl Mem<'_> {
             })
             .collect()
     }
+
+    /// The bytes of the iovecs at `ptr`, in order, at most [`crate::p2::MAX_IO`] of them
+    /// (a write of more is a partial write, as POSIX allows): however the iovecs overlap,
+    /// the host copies a bounded amount.
+    pub(crate) fn gather(&self, ptr: u32, count: u32) -> Result<Vec<u8>, Errno> {
+        let mut bytes = Vec::new();
+        for (buf, len) in self.iovecs(ptr, count)? {
+            let room = crate::p2::MAX_IO as usize - bytes.len();
+            let take = (len as usize).min(room) as u32;
+            bytes.extend_from_slice(self.slice(buf, take)?);
+            if take < len {
+                break;
+            }
+        }
+        Ok(bytes)
+    }
 }
 
 /// The guest's exported memory and the preview-1 context, or `EINVAL` (no memory).
@@ -416,11 +432,8 @@ pub fn add_to_linker_sync<T: 'static>(
         "fd_write",
         move |mut c: Caller<'_, T>, fd: i32, iovs: i32, n: i32, written: i32| {
             code(parts(&mut c, &g).and_then(|(mut m, w)| {
-                let mut bytes = Vec::new();
-                for (buf, len) in m.iovecs(iovs as u32, n as u32)? {
-                    bytes.extend_from_slice(m.slice(buf, len)?);
-                }
-                let total = u32::try_from(bytes.len()).map_err(|_| Errno::Overflow)?;
+                let bytes = m.gather(iovs as u32, n as u32)?;
+                let total = bytes.len() as u32;
                 match w.desc_mut(fd)? {
                     Desc::Fs {
                         desc,
