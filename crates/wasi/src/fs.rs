@@ -68,31 +68,40 @@ pub(crate) struct Entry {
 /// The guest's error code of a host I/O error.
 pub(crate) fn error_code(e: &std::io::Error) -> ErrorCode {
     use std::io::ErrorKind as K;
-    match e.raw_os_error() {
-        Some(1) => return ErrorCode::NotPermitted,
-        Some(2) => return ErrorCode::NoEntry,
-        Some(5) => return ErrorCode::Io,
-        Some(9) => return ErrorCode::BadDescriptor,
-        Some(13) => return ErrorCode::Access,
-        Some(16) => return ErrorCode::Busy,
-        Some(17) => return ErrorCode::Exist,
-        Some(18) => return ErrorCode::CrossDevice,
-        Some(20) => return ErrorCode::NotDirectory,
-        Some(21) => return ErrorCode::IsDirectory,
-        Some(22) => return ErrorCode::Invalid,
-        Some(27) => return ErrorCode::FileTooLarge,
-        Some(28) => return ErrorCode::InsufficientSpace,
-        Some(29) => return ErrorCode::InvalidSeek,
-        Some(30) => return ErrorCode::ReadOnly,
-        Some(31) => return ErrorCode::TooManyLinks,
-        Some(32) => return ErrorCode::Pipe,
-        Some(36) => return ErrorCode::NameTooLong,
-        Some(39) => return ErrorCode::NotEmpty,
-        Some(40) => return ErrorCode::Loop,
-        Some(75) => return ErrorCode::Overflow,
-        Some(84) => return ErrorCode::IllegalByteSequence,
-        Some(122) => return ErrorCode::Quota,
-        _ => {}
+    // By the host's errno (named, so right on every Unix), then by the error's kind.
+    if let Some(errno) = rustix::io::Errno::from_io_error(e) {
+        use rustix::io::Errno as X;
+        let code = match errno {
+            X::PERM => Some(ErrorCode::NotPermitted),
+            X::NOENT => Some(ErrorCode::NoEntry),
+            X::IO => Some(ErrorCode::Io),
+            X::BADF => Some(ErrorCode::BadDescriptor),
+            X::ACCESS => Some(ErrorCode::Access),
+            X::BUSY => Some(ErrorCode::Busy),
+            X::EXIST => Some(ErrorCode::Exist),
+            X::XDEV => Some(ErrorCode::CrossDevice),
+            X::NOTDIR => Some(ErrorCode::NotDirectory),
+            X::ISDIR => Some(ErrorCode::IsDirectory),
+            X::INVAL => Some(ErrorCode::Invalid),
+            X::FBIG => Some(ErrorCode::FileTooLarge),
+            X::NOSPC => Some(ErrorCode::InsufficientSpace),
+            X::SPIPE => Some(ErrorCode::InvalidSeek),
+            X::ROFS => Some(ErrorCode::ReadOnly),
+            X::MLINK => Some(ErrorCode::TooManyLinks),
+            X::PIPE => Some(ErrorCode::Pipe),
+            X::NAMETOOLONG => Some(ErrorCode::NameTooLong),
+            X::NOTEMPTY => Some(ErrorCode::NotEmpty),
+            X::LOOP => Some(ErrorCode::Loop),
+            X::OVERFLOW => Some(ErrorCode::Overflow),
+            X::ILSEQ => Some(ErrorCode::IllegalByteSequence),
+            X::DQUOT => Some(ErrorCode::Quota),
+            X::TXTBSY => Some(ErrorCode::TextFileBusy),
+            X::NOTSUP => Some(ErrorCode::Unsupported),
+            _ => None,
+        };
+        if let Some(code) = code {
+            return code;
+        }
     }
     match e.kind() {
         K::NotFound => ErrorCode::NoEntry,

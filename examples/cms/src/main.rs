@@ -94,7 +94,11 @@ fn create_post(host: &PluginHost, title: &str, markdown: &str) {
     let slug = post.slug.clone().unwrap_or_else(|| "post".into());
     let html = host.render_markdown(&post.content);
     let html = host.filter_html(&html.value).value;
-    let id = format!("post-{}", host.services().events().len() + 1);
+    static POSTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+    let id = format!(
+        "post-{}",
+        POSTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     let created = chrono::Utc::now().to_rfc3339();
     if let Err(e) = host
         .services()

@@ -371,15 +371,9 @@ pub(crate) fn linker_lookup<'l, T>(
     if let Some(d) = linker.get(name) {
         return Some(d);
     }
-    let (base, key) = compatible_key(name)?;
-    linker
-        .iter()
-        .filter_map(|(n, d)| {
-            let (b, k) = compatible_key(n)?;
-            (b == base && k == key).then(|| (version_of(n), d))
-        })
-        .max_by(|(a, _), (b, _)| a.cmp(b))
-        .map(|(_, d)| d)
+    let names: Vec<&String> = linker.keys().collect();
+    let i = compatible_position(names.iter().map(|n| n.as_str()), name)?;
+    linker.get(names[i])
 }
 
 /// The position among `names` of the one semver-compatible with `name` (the newest if

@@ -6,8 +6,9 @@
 //! codes mapped to preview 1's errno as the preview-1 adapter maps them).
 //!
 //! Preview 1 adds its descriptor table ([`MAX_FDS`] entries), file positions, append
-//! mode and the preopens' names. `poll_oneoff` sleeps for clock subscriptions (stream
-//! ones are ready at once). Sockets (`sock_*`, which preview 1 cannot create) and
+//! mode and the preopens' names. `poll_oneoff` sleeps for clock subscriptions and waits
+//! in `poll(2)` for an inherited standard input (other descriptors are ready at once).
+//! Sockets (`sock_*`, which preview 1 cannot create) and
 //! `proc_raise` answer `ENOSYS`.
 
 use spindle::{Caller, Extern, FuncType, Linker, Result, Val, ValType};

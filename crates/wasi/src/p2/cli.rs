@@ -162,13 +162,7 @@ impl random::random::Host for WasiCtxView<'_> {
 
 impl random::insecure::Host for WasiCtxView<'_> {
     fn get_insecure_random_bytes(&mut self, len: u64) -> Result<Vec<u8>> {
-        if self.ctx.insecure_random.is_none() {
-            return random_bytes(self, len);
-        }
-        if len > MAX_IO {
-            spindle::bail!("{len} random bytes asked for in one call (at most {MAX_IO})");
-        }
-        let mut buf = vec![0; len as usize];
+        let mut buf = random_bytes(self, len)?;
         if let Some(r) = &mut self.ctx.insecure_random {
             r.fill(&mut buf);
         }

@@ -178,7 +178,7 @@ impl types::HostDescriptor for WasiCtxView<'_> {
         let mut buf = vec![0; len];
         let got = fs_try!(self.table.get(&d)?.read_at(&mut buf, offset));
         buf.truncate(got);
-        Ok(Ok((buf, got < len || len == 0 && length > 0)))
+        Ok(Ok((buf, got < len)))
     }
 
     fn write(&mut self, d: Resource<Descriptor>, buffer: Vec<u8>, offset: u64) -> FsResult<u64> {

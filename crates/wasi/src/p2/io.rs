@@ -26,20 +26,31 @@ use streams::StreamError;
 #[derive(Debug)]
 pub struct IoError(pub(crate) std::io::Error);
 
-/// What a pollable waits for (`wasi:io/poll.pollable`).
-#[derive(Debug)]
+/// What a pollable waits for (`wasi:io/poll.pollable`). It holds what it waits on (a
+/// descriptor), not its parent's handle, so dropping or replacing the parent cannot make
+/// it wait on something else.
 pub enum Pollable {
     /// Nothing: always ready.
     Ready,
     /// The monotonic clock reaching this many nanoseconds.
     Until(u64),
-    /// The input stream of this representation having data (or its end).
-    Read(u32),
-    /// The output stream of this representation accepting a write.
-    Write(u32),
-    /// The TCP socket of this representation being ready for its next step (connect,
-    /// accept).
-    Socket(u32),
+    /// A descriptor becoming ready for these events (a socket, inherited stdin).
+    Fd(Arc<dyn AsFd + Send + Sync>, PollFlags),
+    /// A TCP socket ready for its next step (connect, accept), as its state says when
+    /// polled: the socket's handle and its descriptor (to tell it from a later socket
+    /// given the same handle).
+    Socket(u32, Arc<std::os::fd::OwnedFd>),
+}
+
+impl std::fmt::Debug for Pollable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pollable::Ready => f.write_str("Ready"),
+            Pollable::Until(t) => write!(f, "Until({t})"),
+            Pollable::Fd(_, ev) => write!(f, "Fd({ev:?})"),
+            Pollable::Socket(rep, _) => write!(f, "Socket({rep})"),
+        }
+    }
 }
 
 /// A stream the guest reads (`wasi:io/streams.input-stream`).
@@ -210,7 +221,7 @@ enum Wait {
     Ready,
     /// The monotonic clock reaching this.
     Until(u64),
-    /// A descriptor's readiness (`true`: for reading).
+    /// A descriptor's readiness for these events.
     Fd(Arc<dyn AsFd + Send + Sync>, PollFlags),
 }
 
@@ -219,22 +230,8 @@ impl WasiCtxView<'_> {
         Ok(match self.table.get(p)? {
             Pollable::Ready => Wait::Ready,
             Pollable::Until(t) => Wait::Until(*t),
-            Pollable::Read(rep) => {
-                match self.table.get(&Resource::<InputStream>::new_borrow(*rep)) {
-                    Ok(InputStream::Tcp(s)) => Wait::Fd(s.clone(), PollFlags::IN),
-                    Ok(InputStream::Stdin) if matches!(self.ctx.stdin, Stream::Inherit) => {
-                        Wait::Fd(Arc::new(StdinFd(std::io::stdin())), PollFlags::IN)
-                    }
-                    _ => Wait::Ready,
-                }
-            }
-            Pollable::Write(rep) => {
-                match self.table.get(&Resource::<OutputStream>::new_borrow(*rep)) {
-                    Ok(OutputStream::Tcp(s)) => Wait::Fd(s.clone(), PollFlags::OUT),
-                    _ => Wait::Ready,
-                }
-            }
-            Pollable::Socket(rep) => match self.socket_wait(*rep) {
+            Pollable::Fd(fd, ev) => Wait::Fd(fd.clone(), *ev),
+            Pollable::Socket(rep, fd) => match self.socket_wait(*rep, fd) {
                 Some((fd, ev)) => Wait::Fd(fd, ev),
                 None => Wait::Ready,
             },
@@ -397,8 +394,14 @@ impl streams::HostInputStream for WasiCtxView<'_> {
     }
 
     fn subscribe(&mut self, s: Resource<InputStream>) -> Result<Resource<Pollable>> {
-        self.table.get(&s)?;
-        self.push(Pollable::Read(s.rep()))
+        let p = match self.table.get(&s)? {
+            InputStream::Tcp(sock) => Pollable::Fd(sock.clone(), PollFlags::IN),
+            InputStream::Stdin if matches!(self.ctx.stdin, Stream::Inherit) => {
+                Pollable::Fd(Arc::new(StdinFd(std::io::stdin())), PollFlags::IN)
+            }
+            _ => Pollable::Ready,
+        };
+        self.push(p)
     }
 
     fn drop(&mut self, rep: Resource<InputStream>) -> Result<()> {
@@ -441,8 +444,11 @@ impl streams::HostOutputStream for WasiCtxView<'_> {
     }
 
     fn subscribe(&mut self, s: Resource<OutputStream>) -> Result<Resource<Pollable>> {
-        self.table.get(&s)?;
-        self.push(Pollable::Write(s.rep()))
+        let p = match self.table.get(&s)? {
+            OutputStream::Tcp(sock) => Pollable::Fd(sock.clone(), PollFlags::OUT),
+            _ => Pollable::Ready,
+        };
+        self.push(p)
     }
 
     fn write_zeroes(

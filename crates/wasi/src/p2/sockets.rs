@@ -1,8 +1,9 @@
-//! `wasi:sockets`: TCP and UDP over non-blocking host sockets, name lookup, all behind
-//! the context's network policy ([`crate::WasiCtxBuilder::socket_addr_check`],
-//! `allow_addr`, `inherit_network`): a bind, connect or send to an address the policy
-//! refuses is `access-denied`, and so is everything when nothing was allowed (the
-//! default).
+//! `wasi:sockets`: TCP and UDP over non-blocking host sockets, name lookup, behind the
+//! context's network policy ([`crate::WasiCtxBuilder::socket_addr_check`], `allow_addr`,
+//! `inherit_network`): a bind, connect or send to an address the policy refuses is
+//! `access-denied`, and so is everything when nothing was allowed (the default). What
+//! reaches a socket bound to an allowed address (accepted connections, datagrams) is
+//! taken as the host's network delivers it.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket as StdUdp};
 use std::os::fd::OwnedFd;
@@ -89,21 +90,27 @@ const MAX_DATAGRAMS: u64 = 64;
 
 fn code(e: &std::io::Error) -> ErrorCode {
     use std::io::ErrorKind as K;
-    match e.raw_os_error() {
-        Some(13) | Some(1) => return ErrorCode::AccessDenied,
-        Some(98) => return ErrorCode::AddressInUse,
-        Some(99) => return ErrorCode::AddressNotBindable,
-        Some(101) | Some(113) => return ErrorCode::RemoteUnreachable,
-        Some(111) => return ErrorCode::ConnectionRefused,
-        Some(104) => return ErrorCode::ConnectionReset,
-        Some(103) => return ErrorCode::ConnectionAborted,
-        Some(110) => return ErrorCode::Timeout,
-        Some(90) => return ErrorCode::DatagramTooLarge,
-        Some(22) => return ErrorCode::InvalidArgument,
-        Some(24) | Some(23) => return ErrorCode::NewSocketLimit,
-        Some(12) | Some(105) => return ErrorCode::OutOfMemory,
-        Some(97) => return ErrorCode::NotSupported,
-        _ => {}
+    if let Some(errno) = rustix::io::Errno::from_io_error(e) {
+        use rustix::io::Errno as X;
+        let code = match errno {
+            X::ACCESS | X::PERM => Some(ErrorCode::AccessDenied),
+            X::ADDRINUSE => Some(ErrorCode::AddressInUse),
+            X::ADDRNOTAVAIL => Some(ErrorCode::AddressNotBindable),
+            X::NETUNREACH | X::HOSTUNREACH => Some(ErrorCode::RemoteUnreachable),
+            X::CONNREFUSED => Some(ErrorCode::ConnectionRefused),
+            X::CONNRESET => Some(ErrorCode::ConnectionReset),
+            X::CONNABORTED => Some(ErrorCode::ConnectionAborted),
+            X::TIMEDOUT => Some(ErrorCode::Timeout),
+            X::MSGSIZE => Some(ErrorCode::DatagramTooLarge),
+            X::INVAL => Some(ErrorCode::InvalidArgument),
+            X::MFILE | X::NFILE => Some(ErrorCode::NewSocketLimit),
+            X::NOMEM | X::NOBUFS => Some(ErrorCode::OutOfMemory),
+            X::AFNOSUPPORT => Some(ErrorCode::NotSupported),
+            _ => None,
+        };
+        if let Some(code) = code {
+            return code;
+        }
     }
     match e.kind() {
         K::WouldBlock => ErrorCode::WouldBlock,
@@ -220,12 +227,20 @@ impl WasiCtxView<'_> {
         }
     }
 
-    /// What a pollable on TCP socket `rep` waits for (`None`: ready now).
-    pub(crate) fn socket_wait(&self, rep: u32) -> Option<(Arc<OwnedFd>, PollFlags)> {
+    /// What a pollable on TCP socket `rep` (whose descriptor is `fd`) waits for (`None`:
+    /// ready now, also when the socket is gone).
+    pub(crate) fn socket_wait(
+        &self,
+        rep: u32,
+        fd: &Arc<OwnedFd>,
+    ) -> Option<(Arc<dyn std::os::fd::AsFd + Send + Sync>, PollFlags)> {
         let s = self
             .table
             .get(&Resource::<TcpSocket>::new_borrow(rep))
             .ok()?;
+        if !Arc::ptr_eq(&s.fd, fd) {
+            return None;
+        }
         match s.state {
             TcpState::ConnectStarted => Some((s.fd.clone(), PollFlags::OUT)),
             TcpState::Listening => Some((s.fd.clone(), PollFlags::IN)),
@@ -598,8 +613,8 @@ impl tcp::HostTcpSocket for WasiCtxView<'_> {
     }
 
     fn subscribe(&mut self, s: Resource<TcpSocket>) -> Result<Resource<Pollable>> {
-        self.table.get(&s)?;
-        self.push(Pollable::Socket(s.rep()))
+        let fd = self.table.get(&s)?.fd.clone();
+        self.push(Pollable::Socket(s.rep(), fd))
     }
 
     fn shutdown(&mut self, s: Resource<TcpSocket>, how: tcp::ShutdownType) -> NetResult<()> {
