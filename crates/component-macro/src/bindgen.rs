@@ -171,6 +171,32 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let world = resolve
         .select_world(&packages, opts.world.as_deref())
         .map_err(|e| err(format!("{e:#}")))?;
+    // Every `with` key must name a resource of the resolved packages (a typo would
+    // otherwise silently leave the resource unmapped).
+    for key in opts.with.keys() {
+        let known = resolve.interfaces.iter().any(|(_, iface)| {
+            let Some(pkg) = iface.package else {
+                return false;
+            };
+            let n = &resolve.packages[pkg].name;
+            iface.types.iter().any(|(name, id)| {
+                matches!(resolve.types[*id].kind, TypeDefKind::Resource)
+                    && *key
+                        == format!(
+                            "{}:{}/{}.{}",
+                            n.namespace,
+                            n.name,
+                            iface.name.as_deref().unwrap_or(""),
+                            name
+                        )
+            })
+        });
+        if !known {
+            return Err(err(format!(
+                "`with` key `{key}` names no resource of the WIT"
+            )));
+        }
+    }
     let mut gen = Gen::new(&resolve);
     gen.with = opts.with.clone();
     gen.trappable = opts.trappable;

@@ -111,7 +111,10 @@ impl Manifest {
                 raw.runtime
             )));
         }
-        if raw.entry.is_empty() || raw.entry.contains("..") || Path::new(&raw.entry).is_absolute() {
+        let inside = Path::new(&raw.entry)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if raw.entry.is_empty() || !inside {
             return Err(at(format!(
                 "`entry` `{}` must name a file in the folder",
                 raw.entry
