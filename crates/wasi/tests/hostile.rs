@@ -112,6 +112,9 @@ fn a_symlink_swapped_to_point_out_during_opens_never_leads_out() {
                 std::os::unix::fs::symlink(&target, &tmp).unwrap();
                 std::fs::rename(&tmp, data.join("swing")).unwrap();
                 swaps += 1;
+                // Each state holds a moment, so that opens meet both (swapping flat out,
+                // nearly every open races a swap and is refused, which proves less).
+                std::thread::sleep(std::time::Duration::from_micros(200));
             }
             swaps
         })
@@ -130,7 +133,7 @@ fn a_symlink_swapped_to_point_out_during_opens_never_leads_out() {
     assert_eq!(fields[5], "0", "no open read the secret: {out}");
     // Both states were met: opens that read the inside file and opens refused.
     assert!(fields[1] != "0" && fields[3] != "0", "{out}");
-    assert!(swaps > 10, "the swapper ran ({swaps} swaps)");
+    assert!(swaps > 2, "the swapper ran ({swaps} swaps)");
     std::fs::remove_dir_all(&root).unwrap();
 }
 
