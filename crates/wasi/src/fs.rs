@@ -12,8 +12,8 @@
 
 use std::sync::Arc;
 
-use cap_fs_ext::{DirExt, FollowSymlinks, MetadataExt, OpenOptionsFollowExt, SystemTimeSpec};
-use cap_std::fs::FileExt;
+use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, Reopen, SystemTimeSpec};
+use cap_std::fs::{FileExt, MetadataExt};
 
 use crate::ctx::{DirPerms, FilePerms};
 use crate::p2::bindings::wasi::filesystem::types::{DescriptorFlags, DescriptorType, ErrorCode};
@@ -34,6 +34,8 @@ pub enum Descriptor {
         file: Arc<cap_std::fs::File>,
         /// What it was opened for (within `file_perms` of its directory).
         flags: DescriptorFlags,
+        /// Opened in append mode (`O_APPEND`): every write goes to the end, atomically.
+        append: bool,
     },
 }
 
@@ -48,6 +50,8 @@ pub(crate) struct Open {
     pub read: bool,
     pub write: bool,
     pub mutate_directory: bool,
+    /// Open for appending (`O_APPEND`).
+    pub append: bool,
 }
 
 /// A time to set: unchanged, now, or nanoseconds after the epoch.
@@ -159,6 +163,15 @@ pub(crate) fn nanos(t: std::io::Result<cap_std::time::SystemTime>) -> Option<std
         .ok()
 }
 
+/// The status-change time (`st_ctime`) of `m`.
+pub(crate) fn ctime(m: &cap_std::fs::Metadata) -> Option<std::time::Duration> {
+    let secs = u64::try_from(m.ctime()).ok()?;
+    Some(std::time::Duration::new(
+        secs,
+        u32::try_from(m.ctime_nsec()).unwrap_or(0).min(999_999_999),
+    ))
+}
+
 fn time_spec(t: NewTime) -> Option<SystemTimeSpec> {
     match t {
         NewTime::NoChange => None,
@@ -215,7 +228,7 @@ impl Descriptor {
     /// The file this is, with what it was opened for.
     pub(crate) fn file(&self) -> Result<(&Arc<cap_std::fs::File>, DescriptorFlags), ErrorCode> {
         match self {
-            Descriptor::File { file, flags } => Ok((file, *flags)),
+            Descriptor::File { file, flags, .. } => Ok((file, *flags)),
             Descriptor::Dir { .. } => Err(ErrorCode::IsDirectory),
         }
     }
@@ -324,6 +337,7 @@ impl Descriptor {
         let mut opts = cap_std::fs::OpenOptions::new();
         opts.read(read)
             .write(o.write)
+            .append(o.write && o.append)
             .truncate(o.truncate)
             .create(o.create && !o.exclusive)
             .create_new(o.create && o.exclusive)
@@ -343,6 +357,21 @@ impl Descriptor {
         Ok(Descriptor::File {
             file: Arc::new(file),
             flags,
+            append: o.write && o.append,
+        })
+    }
+
+    /// The same file opened again in append mode (`O_APPEND`), for writes that must each
+    /// land at the end even with other writers.
+    pub(crate) fn appender(&self) -> Result<Descriptor, ErrorCode> {
+        let file = self.writable()?;
+        let mut opts = cap_std::fs::OpenOptions::new();
+        opts.write(true).append(true);
+        let (_, flags) = self.file()?;
+        Ok(Descriptor::File {
+            file: Arc::new(file.reopen(&opts).map_err(io)?),
+            flags,
+            append: true,
         })
     }
 
@@ -361,16 +390,26 @@ impl Descriptor {
         Ok(got)
     }
 
-    /// Writes all of `bytes` at `offset`, or at the end if `offset` is `None`; the offset
-    /// after them.
+    /// Writes all of `bytes` at `offset`, or at the end if `offset` is `None` (atomically
+    /// when the file is in append mode); the offset after them.
     pub(crate) fn write_at(&self, bytes: &[u8], offset: Option<u64>) -> Result<u64, ErrorCode> {
         let file = self.writable()?;
-        let at = match offset {
-            Some(o) => o,
-            None => file.metadata().map_err(io)?.len(),
-        };
-        file.write_all_at(bytes, at).map_err(io)?;
-        Ok(at + bytes.len() as u64)
+        match offset {
+            Some(at) => {
+                file.write_all_at(bytes, at).map_err(io)?;
+                Ok(at + bytes.len() as u64)
+            }
+            None if matches!(self, Descriptor::File { append: true, .. }) => {
+                use std::io::Write;
+                (&**file).write_all(bytes).map_err(io)?;
+                Ok(file.metadata().map_err(io)?.len())
+            }
+            None => {
+                let at = file.metadata().map_err(io)?.len();
+                file.write_all_at(bytes, at).map_err(io)?;
+                Ok(at + bytes.len() as u64)
+            }
+        }
     }
 
     pub(crate) fn set_size(&self, size: u64) -> Result<(), ErrorCode> {

@@ -362,3 +362,36 @@ fn a_directory_of_many_entries_lists_completely_and_in_order() {
         std::fs::remove_dir_all(&root).unwrap();
     }
 }
+
+#[test]
+fn concurrent_appends_all_land() {
+    for mode in MODES {
+        let root = std::sync::Arc::new(scratch("append", mode));
+        let runs = 25;
+        let writers: Vec<_> = (0..2)
+            .map(|w| {
+                let root = root.clone();
+                std::thread::spawn(move || {
+                    for i in 0..runs {
+                        let line = format!("writer {w} line {i:02}\n");
+                        let r = files(mode, &root, ALL, &["append", "/data/log.txt", &line]);
+                        assert_eq!(r.exit, 0, "{}", r.stdout);
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        // Every line of both writers is there, whole (appends are atomic: no overwrite).
+        let log = std::fs::read_to_string(root.join("data/log.txt")).unwrap();
+        let mut lines: Vec<&str> = log.lines().collect();
+        lines.sort();
+        let mut want: Vec<String> = (0..2)
+            .flat_map(|w| (0..runs).map(move |i| format!("writer {w} line {i:02}")))
+            .collect();
+        want.sort();
+        assert_eq!(lines, want, "{mode:?}");
+        std::fs::remove_dir_all(&*root).unwrap();
+    }
+}

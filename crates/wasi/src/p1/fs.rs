@@ -2,7 +2,7 @@
 //! uses too (`crate::fs`, which says how paths are confined), with preview 1's own state
 //! (a file position per descriptor, append mode, the preopens' names) and its errno.
 
-use cap_fs_ext::MetadataExt;
+use cap_std::fs::MetadataExt;
 use spindle::{Caller, Linker, Result};
 
 use super::{code, parts, Desc, Errno, Mem, WasiP1Ctx, MODULE};
@@ -57,7 +57,8 @@ pub(crate) fn filestat(meta: &cap_std::fs::Metadata) -> [u8; 64] {
     s[32..40].copy_from_slice(&meta.len().to_le_bytes());
     s[40..48].copy_from_slice(&ns(meta.accessed()).to_le_bytes());
     s[48..56].copy_from_slice(&ns(meta.modified()).to_le_bytes());
-    s[56..64].copy_from_slice(&ns(meta.modified()).to_le_bytes());
+    let ctim = crate::fs::ctime(meta).map_or(0, |d| d.as_nanos() as u64);
+    s[56..64].copy_from_slice(&ctim.to_le_bytes());
     s
 }
 
@@ -175,6 +176,7 @@ pub(crate) fn add_to_linker<T: 'static>(
                         read: rights & (1 << 1) != 0 || !write,
                         write,
                         mutate_directory: mutable,
+                        append: fdflags & APPEND != 0,
                     },
                 )?;
                 let new_fd = w.insert(Desc::Fs {
@@ -457,8 +459,15 @@ pub(crate) fn add_to_linker<T: 'static>(
         "fd_fdstat_set_flags",
         move |mut c: Caller<'_, T>, fd: i32, flags: i32| {
             code(match get(c.data_mut()).desc_mut(fd) {
-                Ok(Desc::Fs { append, .. }) => {
+                Ok(Desc::Fs { desc, append, .. }) => {
                     *append = flags & 1 != 0;
+                    // Appending needs the file in append mode (atomic writes at the end).
+                    if *append && matches!(desc, Descriptor::File { append: false, .. }) {
+                        match desc.appender() {
+                            Ok(d) => *desc = d,
+                            Err(e) => return code(Err(e.into())),
+                        }
+                    }
                     Ok(())
                 }
                 Ok(Desc::Stdio(_)) => Ok(()),

@@ -1,7 +1,7 @@
 //! `wasi:filesystem`: WASI 0.2's types over the shared filesystem code (`crate::fs`,
 //! which says how paths are confined), with the descriptors in the resource table.
 
-use cap_fs_ext::MetadataExt;
+use cap_std::fs::MetadataExt;
 use spindle::component::Resource;
 use spindle::Result;
 
@@ -43,7 +43,10 @@ fn stat(m: &cap_std::fs::Metadata) -> DescriptorStat {
         size: m.len(),
         data_access_timestamp: datetime(m.accessed()),
         data_modification_timestamp: datetime(m.modified()),
-        status_change_timestamp: datetime(m.created()).or_else(|| datetime(m.modified())),
+        status_change_timestamp: crate::fs::ctime(m).map(|d| Datetime {
+            seconds: d.as_secs(),
+            nanoseconds: d.subsec_nanos(),
+        }),
     }
 }
 
@@ -120,7 +123,11 @@ impl types::HostDescriptor for WasiCtxView<'_> {
     }
 
     fn append_via_stream(&mut self, d: Resource<Descriptor>) -> FsResult<Resource<OutputStream>> {
-        let file = fs_try!(self.table.get(&d)?.writable()).clone();
+        // The file opened again with `O_APPEND`: each write lands at the end, atomically.
+        let appender = fs_try!(self.table.get(&d)?.appender());
+        let Descriptor::File { file, .. } = appender else {
+            return Ok(Err(ErrorCode::BadDescriptor));
+        };
         Ok(Ok(self.push(OutputStream::File {
             file,
             position: None,
@@ -277,6 +284,8 @@ impl types::HostDescriptor for WasiCtxView<'_> {
             read: flags.contains(DescriptorFlags::READ),
             write: flags.contains(DescriptorFlags::WRITE),
             mutate_directory: flags.contains(DescriptorFlags::MUTATE_DIRECTORY),
+            // WASI 0.2 appends through `append-via-stream` instead.
+            append: false,
         };
         let opened = fs_try!(self.table.get(&d)?.open_at(&path, open));
         Ok(Ok(self.push(opened)?))

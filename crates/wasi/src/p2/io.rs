@@ -72,7 +72,8 @@ pub enum InputStream {
 pub enum OutputStream {
     Stdout,
     Stderr,
-    /// A file at `position`, or at its end each write if `position` is `None`.
+    /// A file at `position`, or (opened with `O_APPEND`) at its end each write if
+    /// `position` is `None`.
     File {
         file: Arc<cap_std::fs::File>,
         position: Option<u64>,
@@ -156,9 +157,10 @@ impl WasiCtxView<'_> {
                     }
                     r
                 }
-                None => file
-                    .metadata()
-                    .and_then(|m| file.write_all_at(bytes, m.len())),
+                None => {
+                    use std::io::Write;
+                    (&**file).write_all(bytes)
+                }
             },
             OutputStream::Tcp(sock) => {
                 let sock = sock.clone();
