@@ -27,7 +27,7 @@ done
 # wit/world.wit into gen/; cargo install wit-bindgen-cli): reactors with their own
 # `_start` (see sockets/sockets.c), adapted the same way.
 for g in sockets hostile interfaces; do
-  (cd "$g" && wit-bindgen c --world "spindle:guests/$g" wit --out-dir gen >/dev/null 2>&1 &&
+  (cd "$g" && wit-bindgen c --world "spindle:guests/$g" ../wit --out-dir gen >/dev/null 2>&1 &&
     "$CLANG" --target=wasm32-wasi "--sysroot=$SYSROOT" -mexec-model=reactor -Os -std=gnu11 -Wall \
       -Wextra -Werror -Wno-unused-parameter -nodefaultlibs -Wl,--strip-debug \
       "$g.c" "gen/$g.c" "gen/${g}_component_type.o" -lc -o "$g.wasm" &&
