@@ -535,20 +535,31 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
             })?
             .to_string(),
     };
+    call_export(&mut store, &instance, file, &name, &options.args)
+}
+
+/// Calls export `name` of `instance` with `args` read by its parameter types, and prints
+/// each result on its own line; a trap is reported (`Ok(false)`).
+fn call_export<T: 'static>(
+    store: &mut Store<T>,
+    instance: &spindle::Instance,
+    file: &str,
+    name: &str,
+    args: &[String],
+) -> Result<bool, Fatal> {
     let func = instance
-        .get_func(&store, &name)
+        .get_func(&*store, name)
         .ok_or_else(|| Fatal(format!("{file} exports no function `{name}`")))?;
-    let ty = func.ty(&store);
-    if options.args.len() != ty.params.len() {
+    let ty = func.ty(&*store);
+    if args.len() != ty.params.len() {
         return Err(Fatal(format!(
             "`{name}` takes {} arguments ({}), {} given",
             ty.params.len(),
             type_list(&ty.params),
-            options.args.len()
+            args.len()
         )));
     }
-    let params = options
-        .args
+    let params = args
         .iter()
         .zip(&ty.params)
         .map(|(arg, t)| {
@@ -557,8 +568,11 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut results = vec![Val::I32(0); ty.results.len()];
-    match func.call(&mut store, &params, &mut results) {
+    match func.call(&mut *store, &params, &mut results) {
         Ok(()) => {
+            // What the guest wrote to stdout comes before the results.
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
             for v in &results {
                 println!("{}", format_result(v));
             }
@@ -676,42 +690,7 @@ fn run_wasi_command(engine: &Engine, module: &Module, options: &RunOptions) -> R
                 return Ok(false);
             }
         }
-        let func = instance
-            .get_func(&store, name)
-            .ok_or_else(|| Fatal(format!("{file} exports no function `{name}`")))?;
-        let ty = func.ty(&store);
-        if options.args.len() != ty.params.len() {
-            return Err(Fatal(format!(
-                "`{name}` takes {} arguments ({}), {} given",
-                ty.params.len(),
-                type_list(&ty.params),
-                options.args.len()
-            )));
-        }
-        let params = options
-            .args
-            .iter()
-            .zip(&ty.params)
-            .map(|(arg, t)| {
-                parse_arg(arg, *t)
-                    .ok_or_else(|| Fatal(format!("cannot read `{arg}` as an argument of type {t}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut results = vec![Val::I32(0); ty.results.len()];
-        return match func.call(&mut store, &params, &mut results) {
-            Ok(()) => {
-                use std::io::Write;
-                let _ = std::io::stdout().flush();
-                for v in &results {
-                    println!("{}", format_result(v));
-                }
-                Ok(true)
-            }
-            Err(e) => {
-                report_error(file, &e);
-                Ok(false)
-            }
-        };
+        return call_export(&mut store, &instance, file, name, &options.args);
     }
     let start = instance
         .get_typed_func::<(), ()>(&mut store, "_start")
