@@ -6,6 +6,9 @@
 
 use arbitrary::Unstructured;
 
+#[cfg(feature = "wasmtime")]
+pub mod wasmtime_diff;
+
 /// Initial value of the fuel global that wasm-smith's `ensure_termination` adds: every loop
 /// iteration and function entry costs one unit, and running dry traps (`unreachable`).
 pub const SMITH_FUEL: u32 = 2_000;

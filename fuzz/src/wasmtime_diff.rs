@@ -1,0 +1,346 @@
+//! Differential execution against wasmtime 48 (Cranelift) for all of Wasm 3.0 that both
+//! run: GC, exceptions, function references, tail calls, SIMD, memory64, multi-memory,
+//! extended constants, wide arithmetic, custom page sizes. Every export is called with
+//! two argument sets; results, traps, and the exported memories, globals and tables
+//! after each call must agree. References compare by nullness, floats and vectors by bits
+//! (NaNs canonicalised by wasm-smith).
+
+use arbitrary::Unstructured;
+
+/// The wasm-smith configuration: every proposal both engines take, no imports, everything
+/// exported, canonical NaNs (relaxed SIMD and threads are left out: their results may
+/// legitimately differ).
+pub fn smith_all_config() -> wasm_smith::Config {
+    wasm_smith::Config {
+        simd_enabled: true,
+        relaxed_simd_enabled: false,
+        threads_enabled: false,
+        shared_everything_threads_enabled: false,
+        gc_enabled: true,
+        exceptions_enabled: true,
+        tail_call_enabled: true,
+        memory64_enabled: true,
+        wide_arithmetic_enabled: true,
+        custom_page_sizes_enabled: true,
+        custom_descriptors_enabled: false,
+        extended_const_enabled: true,
+        reference_types_enabled: true,
+        bulk_memory_enabled: true,
+        multi_value_enabled: true,
+        saturating_float_to_int_enabled: true,
+        sign_extension_ops_enabled: true,
+        max_memories: 2,
+        max_memory32_bytes: 4 * 65_536,
+        max_memory64_bytes: 4 * 65_536,
+        memory_max_size_required: true,
+        table_max_size_required: true,
+        max_table_elements: 1_000,
+        max_imports: 0,
+        max_funcs: 20,
+        max_instructions: 200,
+        export_everything: true,
+        canonicalize_nans: true,
+        ..wasm_smith::Config::default()
+    }
+}
+
+/// A module from `u` under [`smith_all_config`], with termination ensured.
+pub fn smith_all_module(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<u8>> {
+    let mut module = wasm_smith::Module::new(smith_all_config(), u)?;
+    module
+        .ensure_termination(crate::SMITH_FUEL)
+        .map_err(|_| arbitrary::Error::IncorrectFormat)?;
+    Ok(module.to_bytes())
+}
+
+fn engine() -> wasmtime::Engine {
+    let mut c = wasmtime::Config::new();
+    c.wasm_gc(true)
+        .wasm_function_references(true)
+        .wasm_exceptions(true)
+        .wasm_tail_call(true)
+        .wasm_simd(true)
+        .wasm_memory64(true)
+        .wasm_multi_memory(true)
+        .wasm_extended_const(true)
+        .wasm_wide_arithmetic(true)
+        .wasm_custom_page_sizes(true);
+    wasmtime::Engine::new(&c).expect("wasmtime's engine")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum V {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    V128(u128),
+    /// A reference: `true` when null.
+    Ref(bool),
+}
+
+fn from_spindle(v: &spindle::Val) -> V {
+    match *v {
+        spindle::Val::I32(x) => V::I32(x),
+        spindle::Val::I64(x) => V::I64(x),
+        spindle::Val::F32(x) => V::F32(x),
+        spindle::Val::F64(x) => V::F64(x),
+        spindle::Val::V128(x) => V::V128(x),
+        spindle::Val::FuncRef(r) => V::Ref(r.is_none()),
+        spindle::Val::ExternRef(r) => V::Ref(r.is_none()),
+        spindle::Val::ExnRef(r) => V::Ref(r.is_none()),
+        spindle::Val::AnyRef(r) => V::Ref(r.is_none()),
+    }
+}
+
+fn from_wasmtime(v: &wasmtime::Val) -> V {
+    match v {
+        wasmtime::Val::I32(x) => V::I32(*x),
+        wasmtime::Val::I64(x) => V::I64(*x),
+        wasmtime::Val::F32(x) => V::F32(*x),
+        wasmtime::Val::F64(x) => V::F64(*x),
+        wasmtime::Val::V128(x) => V::V128(x.as_u128()),
+        wasmtime::Val::FuncRef(r) => V::Ref(r.is_none()),
+        wasmtime::Val::ExternRef(r) => V::Ref(r.is_none()),
+        wasmtime::Val::AnyRef(r) => V::Ref(r.is_none()),
+        wasmtime::Val::ExnRef(r) => V::Ref(r.is_none()),
+        wasmtime::Val::ContRef(r) => V::Ref(r.is_none()),
+    }
+}
+
+/// The arguments of one call (`simple`: a fixed non-zero set), or `None` when a
+/// parameter is a reference that cannot be null here.
+fn args(
+    params: &[spindle::ValType],
+    wt: &[wasmtime::ValType],
+    simple: bool,
+) -> Option<(Vec<spindle::Val>, Vec<wasmtime::Val>)> {
+    let mut s = Vec::new();
+    let mut w = Vec::new();
+    for (p, q) in params.iter().zip(wt) {
+        match p {
+            spindle::ValType::I32 => {
+                let x = if simple { 1 } else { 0 };
+                s.push(spindle::Val::I32(x));
+                w.push(wasmtime::Val::I32(x));
+            }
+            spindle::ValType::I64 => {
+                let x = if simple { -1 } else { 0 };
+                s.push(spindle::Val::I64(x));
+                w.push(wasmtime::Val::I64(x));
+            }
+            spindle::ValType::F32 => {
+                let x: f32 = if simple { 1.5 } else { 0.0 };
+                s.push(spindle::Val::F32(x.to_bits()));
+                w.push(wasmtime::Val::F32(x.to_bits()));
+            }
+            spindle::ValType::F64 => {
+                let x: f64 = if simple { -2.25 } else { 0.0 };
+                s.push(spindle::Val::F64(x.to_bits()));
+                w.push(wasmtime::Val::F64(x.to_bits()));
+            }
+            spindle::ValType::V128 => {
+                let x: u128 = if simple {
+                    0x0123_4567_89ab_cdef_fedc_ba98_7654_3210
+                } else {
+                    0
+                };
+                s.push(spindle::Val::V128(x));
+                w.push(wasmtime::Val::V128(x.into()));
+            }
+            // A nullable abstract reference: null on both sides.
+            spindle::ValType::Ref(r) if r.nullable => {
+                use spindle_decode::types::{AbstractHeapType as A, HeapType};
+                let wasmtime::ValType::Ref(wr) = q else {
+                    return None;
+                };
+                let HeapType::Abstract(a) = r.heap else {
+                    return None;
+                };
+                s.push(match a {
+                    A::Func | A::NoFunc => spindle::Val::FuncRef(None),
+                    A::Extern | A::NoExtern => spindle::Val::ExternRef(None),
+                    A::Exn | A::NoExn => spindle::Val::ExnRef(None),
+                    _ => spindle::Val::AnyRef(None),
+                });
+                w.push(wasmtime::Val::null_ref(wr.heap_type()));
+            }
+            _ => return None,
+        }
+    }
+    Some((s, w))
+}
+
+#[derive(Debug)]
+enum Outcome {
+    Values(Vec<V>),
+    Trap(String),
+}
+
+/// Resource limits, where engines may legitimately differ (the spec leaves call depth and
+/// heap sizes to the implementation).
+fn exhausted(m: &str) -> bool {
+    m.contains("stack")
+        || m.contains("exhaust")
+        || m.contains("fuel")
+        || m.contains("allocation")
+        || m.contains("heap limit")
+        || m.contains("out of memory")
+}
+
+fn is_exhaustion(o: &Outcome) -> bool {
+    matches!(o, Outcome::Trap(m) if exhausted(m))
+}
+
+/// Runs `bytes` in Spindle and wasmtime and compares; `Ok` with the calls compared when
+/// they agree (or the module is outside what both take), `Err` with the first difference.
+pub fn run_case_wasmtime(bytes: &[u8]) -> Result<usize, String> {
+    let mut s_config = spindle::Config::new();
+    s_config.features(spindle::Features::all());
+    let s_engine = spindle::Engine::new(&s_config).map_err(|e| e.to_string())?;
+    let w_engine = engine();
+    let s_module = spindle::Module::new(&s_engine, bytes);
+    let w_module = wasmtime::Module::new(&w_engine, bytes);
+    let (s_module, w_module) = match (s_module, w_module) {
+        (Ok(s), Ok(w)) => (s, w),
+        (Err(e), _) if format!("{e:#}").contains("not supported by the translator yet") => {
+            return Ok(0)
+        }
+        (Err(_), Err(_)) => return Ok(0),
+        (Ok(_), Err(e)) => return Err(format!("wasmtime rejects ({e:#}); Spindle accepts")),
+        (Err(e), Ok(_)) => return Err(format!("Spindle rejects ({e:#}); wasmtime accepts")),
+    };
+    let mut s_store = spindle::Store::new(&s_engine, ());
+    // wasmtime's memories and GC heap bounded too: unbounded, it grants a module's 4 GiB
+    // `array.new_default` at instantiation (found by this target; Spindle's GC heap limit
+    // refuses it), and the run dies out of memory instead of comparing.
+    let mut w_store = wasmtime::Store::new(
+        &w_engine,
+        wasmtime::StoreLimitsBuilder::new()
+            .memory_size(256 << 20)
+            .build(),
+    );
+    w_store.limiter(|l| l);
+    let s_inst = spindle::Linker::<()>::new(&s_engine).instantiate(&mut s_store, &s_module);
+    let w_inst = wasmtime::Linker::new(&w_engine).instantiate(&mut w_store, &w_module);
+    let (s_inst, w_inst) = match (s_inst, w_inst) {
+        (Ok(s), Ok(w)) => (s, w),
+        (Err(_), Err(_)) => return Ok(0),
+        (Ok(_), Err(e)) if exhausted(&format!("{e:#}")) => return Ok(0),
+        (Err(e), Ok(_)) if exhausted(&format!("{e:#}")) => return Ok(0),
+        (Ok(_), Err(e)) => return Err(format!("instantiation: wasmtime fails ({e:#})")),
+        (Err(e), Ok(_)) => return Err(format!("instantiation: Spindle fails ({e:#})")),
+    };
+    let exports: Vec<(String, spindle::Extern)> = s_inst
+        .exports(&s_store)
+        .map(|e| (e.name().to_string(), e.into_extern()))
+        .collect();
+    compare(
+        &exports,
+        &s_store,
+        &w_inst,
+        &mut w_store,
+        "after instantiation",
+    )?;
+    let mut calls = 0;
+    for (name, ext) in &exports {
+        let spindle::Extern::Func(f) = ext else {
+            continue;
+        };
+        let ty = f.ty(&s_store);
+        let Some(wf) = w_inst.get_func(&mut w_store, name) else {
+            return Err(format!("export {name:?}: a function in Spindle only"));
+        };
+        let w_ty = wf.ty(&w_store);
+        let w_params: Vec<wasmtime::ValType> = w_ty.params().collect();
+        for simple in [false, true] {
+            let Some((s_args, w_args)) = args(&ty.params, &w_params, simple) else {
+                break;
+            };
+            let mut s_res = vec![spindle::Val::I32(0); ty.results.len()];
+            let s_out = match f.call(&mut s_store, &s_args, &mut s_res) {
+                Ok(()) => Outcome::Values(s_res.iter().map(from_spindle).collect()),
+                Err(e) => Outcome::Trap(format!("{e:#}")),
+            };
+            let mut w_res = vec![wasmtime::Val::I32(0); w_ty.results().len()];
+            let w_out = match wf.call(&mut w_store, &w_args, &mut w_res) {
+                Ok(()) => Outcome::Values(w_res.iter().map(from_wasmtime).collect()),
+                Err(e) => Outcome::Trap(format!("{e:#}")),
+            };
+            let call = format!("{name:?}({s_args:?})");
+            match (&s_out, &w_out) {
+                _ if is_exhaustion(&s_out) || is_exhaustion(&w_out) => return Ok(calls),
+                (Outcome::Values(a), Outcome::Values(b)) if a != b => {
+                    return Err(format!("{call}: Spindle returns {a:?}, wasmtime {b:?}"))
+                }
+                (Outcome::Trap(_), Outcome::Trap(_)) | (Outcome::Values(_), Outcome::Values(_)) => {
+                }
+                _ => return Err(format!("{call}: Spindle {s_out:?}, wasmtime {w_out:?}")),
+            }
+            compare(
+                &exports,
+                &s_store,
+                &w_inst,
+                &mut w_store,
+                &format!("after {call}"),
+            )?;
+            calls += 1;
+        }
+    }
+    Ok(calls)
+}
+
+fn compare(
+    exports: &[(String, spindle::Extern)],
+    s_store: &spindle::Store<()>,
+    w_inst: &wasmtime::Instance,
+    w_store: &mut wasmtime::Store<wasmtime::StoreLimits>,
+    when: &str,
+) -> Result<(), String> {
+    for (name, ext) in exports {
+        match ext {
+            spindle::Extern::Memory(m) => {
+                let Some(wm) = w_inst.get_memory(&mut *w_store, name) else {
+                    return Err(format!("{when}: memory {name:?} in Spindle only"));
+                };
+                let (a, b) = (m.data(s_store), wm.data(&*w_store));
+                if a != b {
+                    let first = a.iter().zip(b).position(|(x, y)| x != y);
+                    return Err(format!(
+                        "{when}: memory {name:?}: sizes {} vs {}, first differing byte {first:?}",
+                        a.len(),
+                        b.len()
+                    ));
+                }
+            }
+            spindle::Extern::Global(g) => {
+                let Some(wg) = w_inst.get_global(&mut *w_store, name) else {
+                    return Err(format!("{when}: global {name:?} in Spindle only"));
+                };
+                let (a, b) = (
+                    from_spindle(&g.get(s_store)),
+                    from_wasmtime(&wg.get(&mut *w_store)),
+                );
+                if a != b {
+                    return Err(format!(
+                        "{when}: global {name:?}: Spindle {a:?}, wasmtime {b:?}"
+                    ));
+                }
+            }
+            spindle::Extern::Table(t) => {
+                let Some(wt) = w_inst.get_table(&mut *w_store, name) else {
+                    return Err(format!("{when}: table {name:?} in Spindle only"));
+                };
+                if t.size(s_store) != wt.size(&*w_store) {
+                    return Err(format!(
+                        "{when}: table {name:?} sizes: Spindle {}, wasmtime {}",
+                        t.size(s_store),
+                        wt.size(&*w_store)
+                    ));
+                }
+            }
+            spindle::Extern::Func(_) | spindle::Extern::Tag(_) => {}
+        }
+    }
+    Ok(())
+}
