@@ -7,40 +7,15 @@
 
 use arbitrary::Unstructured;
 
-/// The wasm-smith configuration: every proposal both engines take, no imports, everything
-/// exported, canonical NaNs (relaxed SIMD and threads are left out: their results may
-/// legitimately differ).
+/// The wasm-smith configuration: [`crate::smith_config`] (no imports, everything exported,
+/// canonical NaNs) with SIMD, GC and exceptions added (relaxed SIMD and threads stay out:
+/// their results may legitimately differ).
 pub fn smith_all_config() -> wasm_smith::Config {
     wasm_smith::Config {
         simd_enabled: true,
-        relaxed_simd_enabled: false,
-        threads_enabled: false,
-        shared_everything_threads_enabled: false,
         gc_enabled: true,
         exceptions_enabled: true,
-        tail_call_enabled: true,
-        memory64_enabled: true,
-        wide_arithmetic_enabled: true,
-        custom_page_sizes_enabled: true,
-        custom_descriptors_enabled: false,
-        extended_const_enabled: true,
-        reference_types_enabled: true,
-        bulk_memory_enabled: true,
-        multi_value_enabled: true,
-        saturating_float_to_int_enabled: true,
-        sign_extension_ops_enabled: true,
-        max_memories: 2,
-        max_memory32_bytes: 4 * 65_536,
-        max_memory64_bytes: 4 * 65_536,
-        memory_max_size_required: true,
-        table_max_size_required: true,
-        max_table_elements: 1_000,
-        max_imports: 0,
-        max_funcs: 20,
-        max_instructions: 200,
-        export_everything: true,
-        canonicalize_nans: true,
-        ..wasm_smith::Config::default()
+        ..crate::smith_config()
     }
 }
 

@@ -398,9 +398,15 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
             env.push((name.to_string(), value.to_string()));
         } else if arg == "--inherit-env" {
             inherit_env = true;
-        } else if let Some(flag) = ["--fuel", "--max-memory", "--timeout"]
-            .into_iter()
-            .find(|f| arg == f || arg.starts_with(&format!("{f}=")))
+        } else if let Some(flag) = [
+            "--fuel",
+            "--max-memory",
+            "--timeout",
+            "--allow-tcp",
+            "--allow-udp",
+        ]
+        .into_iter()
+        .find(|f| arg == f || arg.starts_with(&format!("{f}=")))
         {
             let value = match arg.strip_prefix(&format!("{flag}=")) {
                 Some(v) => v.to_string(),
@@ -416,28 +422,19 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
                     })?)
                 }
                 "--max-memory" => max_memory = Some(parse_size(&value)?),
-                _ => timeout = Some(parse_duration(&value)?),
-            }
-        } else if let Some(flag) = ["--allow-tcp", "--allow-udp"]
-            .into_iter()
-            .find(|f| arg == f || arg.starts_with(&format!("{f}=")))
-        {
-            let value = match arg.strip_prefix(&format!("{flag}=")) {
-                Some(v) => v.to_string(),
-                None => args
-                    .next()
-                    .ok_or_else(|| Fatal(format!("{flag} needs IP:PORT")))?
-                    .clone(),
-            };
-            let addr: std::net::SocketAddr = value.parse().map_err(|_| {
-                Fatal(format!(
-                    "{flag} {value}: expected IP:PORT (port 0: any port)"
-                ))
-            })?;
-            if flag == "--allow-tcp" {
-                allow_tcp.push(addr)
-            } else {
-                allow_udp.push(addr)
+                "--timeout" => timeout = Some(parse_duration(&value)?),
+                _ => {
+                    let addr: std::net::SocketAddr = value.parse().map_err(|_| {
+                        Fatal(format!(
+                            "{flag} {value}: expected IP:PORT (port 0: any port)"
+                        ))
+                    })?;
+                    if flag == "--allow-tcp" {
+                        allow_tcp.push(addr)
+                    } else {
+                        allow_udp.push(addr)
+                    }
+                }
             }
         } else if arg == "--dir" || arg.starts_with("--dir=") {
             let spec = match arg.strip_prefix("--dir=") {

@@ -435,6 +435,15 @@ impl InstanceState {
             .ok_or_else(|| "the plugin's database could not be opened".to_string())
     }
 
+    /// The connection and the parameters of a `db-query`/`db-execute`.
+    fn statement(
+        &self,
+        params: Option<&str>,
+    ) -> std::result::Result<(&rusqlite::Connection, Vec<rusqlite::types::Value>), String> {
+        let params = sql_params(params)?;
+        Ok((self.db()?, params))
+    }
+
     /// Bytes in the sandbox (files, recursively).
     fn vfs_used(dir: &cap_std::fs::Dir) -> u64 {
         let Ok(entries) = dir.entries() else { return 0 };
@@ -516,12 +525,8 @@ impl host_api::Host for InstanceState {
     }
 
     fn db_query(&mut self, sql: String, params: Option<String>) -> Result<String> {
-        let params = match sql_params(params.as_deref()) {
-            Ok(p) => p,
-            Err(e) => return Ok(error_json(e)),
-        };
-        let db = match self.db() {
-            Ok(db) => db,
+        let (db, params) = match self.statement(params.as_deref()) {
+            Ok(v) => v,
             Err(e) => return Ok(error_json(e)),
         };
         let run = || -> std::result::Result<String, String> {
@@ -552,12 +557,8 @@ impl host_api::Host for InstanceState {
     }
 
     fn db_execute(&mut self, sql: String, params: Option<String>) -> Result<String> {
-        let params = match sql_params(params.as_deref()) {
-            Ok(p) => p,
-            Err(e) => return Ok(error_json(e)),
-        };
-        let db = match self.db() {
-            Ok(db) => db,
+        let (db, params) = match self.statement(params.as_deref()) {
+            Ok(v) => v,
             Err(e) => return Ok(error_json(e)),
         };
         Ok(
