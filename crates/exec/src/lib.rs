@@ -110,6 +110,9 @@ pub struct FrameInfo {
     /// Byte offset in the module binary of the Wasm instruction the frame stopped at: the
     /// one that trapped (innermost frame), or the call it is in (the others).
     pub module_offset: Option<usize>,
+    /// The same place as an offset from the start of the function's body (its locals
+    /// declarations, after the body's size).
+    pub func_offset: Option<usize>,
 }
 
 /// wasmtime's accessors, for hosts that read frames through them.
@@ -129,6 +132,10 @@ impl FrameInfo {
     /// The byte offset in the module of the instruction the frame stopped at.
     pub fn module_offset(&self) -> Option<usize> {
         self.module_offset
+    }
+    /// The offset within the function's body.
+    pub fn func_offset(&self) -> Option<usize> {
+        self.func_offset
     }
 }
 

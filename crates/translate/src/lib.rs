@@ -45,6 +45,9 @@ pub struct CompiledFunc {
     pub gc_maps: Box<[GcMap]>,
     /// The module offset of the Wasm operator each instruction came from (for backtraces).
     pub offsets: OffsetTable,
+    /// Module offset of the function's body (its locals declarations, after the size):
+    /// backtraces give offsets within the function from it.
+    pub body_offset: u32,
 }
 
 /// For each instruction of a function, the byte offset in the module binary of the Wasm

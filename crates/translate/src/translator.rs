@@ -587,6 +587,7 @@ impl<'m> Translator<'m> {
         type_index: u32,
         mut reader: BinaryReader<'_>,
     ) -> Result<CompiledFunc> {
+        let body_offset = reader.offset() as u32;
         fv.begin_function(type_index, &mut reader)?;
         let ctx: &'m ModuleCtx = self.ctx;
         let ty = ctx
@@ -646,6 +647,7 @@ impl<'m> Translator<'m> {
         Ok(CompiledFunc {
             code: self.code.as_slice().into(),
             offsets: OffsetTable::new(&self.offsets),
+            body_offset,
             frame_size: self.locals + self.max_height.max(results),
             params,
             locals: self.locals,

@@ -69,6 +69,7 @@ fn frame_info(store: &Store, cur: &Current, ip: *const Op) -> FrameInfo {
             .and_then(|m| m.names.func(func_index))
             .map(String::from),
         module_name: module.and_then(|m| m.names.module()).map(String::from),
+        func_offset: module_offset.and_then(|o| o.checked_sub(code.body_offset as usize)),
         module_offset,
     }
 }

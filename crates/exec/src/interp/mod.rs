@@ -59,6 +59,8 @@ pub struct ExecFunc {
     gc_maps: Box<[spindle_translate::GcMap]>,
     /// Each instruction's Wasm offset in the module (read by backtraces only).
     offsets: spindle_translate::OffsetTable,
+    /// Module offset of the function's body (see `CompiledFunc::body_offset`).
+    body_offset: u32,
     /// The function's index in its module's function index space (for backtraces: the
     /// interpreter's frames name their code, not their function).
     func_index: u32,
@@ -106,6 +108,7 @@ impl ExecFunc {
             handlers: func.handlers,
             gc_maps: func.gc_maps,
             offsets: func.offsets,
+            body_offset: func.body_offset,
             func_index,
         }
     }
