@@ -1,0 +1,327 @@
+//! The host over the committed C filters (`filters/*.c`), without a gateway: every
+//! callback and host function the filters use, checked by what the filter did.
+
+use spindle_proxy_wasm::{
+    Filter, FilterConfig, HttpCallResponse, LocalResponse, LogLevel, MetricType, Outcome, Shared,
+    VmError,
+};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+fn wasm(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/filters/{name}.wasm",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn engine() -> spindle::Engine {
+    spindle::Engine::new(spindle::Config::new().consume_fuel(true)).unwrap()
+}
+
+fn header<'a>(h: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    h.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+}
+
+fn request(path: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut h = vec![
+        (":method".to_string(), "GET".to_string()),
+        (":path".to_string(), path.to_string()),
+        (":authority".to_string(), "example".to_string()),
+        ("user-agent".to_string(), "curl".to_string()),
+    ];
+    h.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    h
+}
+
+fn props(path: &str) -> HashMap<String, Vec<u8>> {
+    HashMap::from([("request.path".to_string(), path.as_bytes().to_vec())])
+}
+
+fn rewrite(shared: &Arc<Shared>, plugin_config: &str) -> Filter {
+    let mut config = FilterConfig::new("rewrite");
+    config.plugin_configuration = plugin_config.as_bytes().to_vec();
+    config.vm_configuration = b"vm-config".to_vec();
+    config.fuel_per_callback = Some(10_000_000);
+    config.memory_limit = Some(16 << 20);
+    Filter::new(&engine(), &wasm("rewrite"), config, shared.clone()).unwrap()
+}
+
+#[test]
+fn headers_properties_bodies_metrics_and_logs() {
+    let shared = Shared::new();
+    let filter = rewrite(&shared, "value-from-config");
+    let mut vm = filter.vm(None).unwrap();
+    let log = shared.log_entries();
+    assert!(log
+        .iter()
+        .any(|e| e.message == "vm-config" && e.level == LogLevel::Info));
+    assert!(log.iter().any(|e| e.message == "rewrite filter configured"));
+
+    let id = vm.new_stream(props("/hello")).unwrap();
+    vm.stream(id).unwrap().request_headers = request("/hello", &[("x-remove-me", "1")]);
+    assert_eq!(vm.request_headers(id, false).unwrap(), Outcome::Continue);
+    let s = vm.stream(id).unwrap();
+    let h = &s.request_headers;
+    assert_eq!(header(h, "x-spindle"), Some("rewrite"));
+    assert_eq!(header(h, "user-agent"), Some("spindle-filter"));
+    assert_eq!(header(h, "x-remove-me"), None);
+    assert_eq!(header(h, "x-config"), Some("value-from-config"));
+    assert_eq!(header(h, "x-path"), Some("/hello"));
+    assert_eq!(header(h, "x-prop"), Some("yes"));
+    assert_eq!(header(h, "x-header-count"), Some("5"));
+
+    // Bodies: rewritten in place; the response body appended to.
+    s.request_body = b"please shout this".to_vec();
+    assert_eq!(vm.request_body(id, true).unwrap(), Outcome::Continue);
+    assert_eq!(vm.stream(id).unwrap().request_body, b"PLEASE SHOUT THIS");
+    let s = vm.stream(id).unwrap();
+    s.response_headers = vec![
+        (":status".into(), "200".into()),
+        ("x-append".into(), "1".into()),
+    ];
+    assert_eq!(vm.response_headers(id, false).unwrap(), Outcome::Continue);
+    let s = vm.stream(id).unwrap();
+    assert_eq!(
+        header(&s.response_headers, "x-filter-response"),
+        Some("rewrite")
+    );
+    assert_eq!(header(&s.response_headers, "x-hits"), Some("1"));
+    s.response_body = b"upstream says hi".to_vec();
+    assert_eq!(vm.response_body(id, true).unwrap(), Outcome::Continue);
+    assert_eq!(
+        vm.stream(id).unwrap().response_body,
+        b"upstream says hi\n-- appended by rewrite"
+    );
+    vm.finish_stream(id).unwrap();
+    assert!(vm.stream(id).is_none());
+
+    // A forbidden body: a local response, with its headers.
+    let id = vm.new_stream(props("/log")).unwrap();
+    vm.stream(id).unwrap().request_headers = request("/log", &[]);
+    vm.request_headers(id, false).unwrap();
+    vm.stream(id).unwrap().request_body = b"a forbidden word".to_vec();
+    match vm.request_body(id, true).unwrap() {
+        Outcome::Respond(LocalResponse {
+            status,
+            details,
+            headers,
+            body,
+            ..
+        }) => {
+            assert_eq!(status, 403);
+            assert_eq!(details, "blocked by filter");
+            assert_eq!(header(&headers, "x-blocked"), Some("1"));
+            assert_eq!(body, b"blocked: forbidden word\n");
+        }
+        other => panic!("{other:?}"),
+    }
+    vm.finish_stream(id).unwrap();
+    // `proxy_on_log` read the request headers of the finished stream.
+    assert!(shared.log_entries().iter().any(|e| e.message == "/log"));
+
+    // Metrics of each kind.
+    let metrics = shared.metrics();
+    let m = |name: &str| metrics.iter().find(|m| m.name == name).unwrap();
+    assert_eq!(m("rewrite_requests_total").value(), 2);
+    assert_eq!(m("rewrite_requests_total").ty, MetricType::Counter);
+    assert_eq!(m("rewrite_last_body_size").value(), 16);
+    assert_eq!(m("rewrite_body_sizes").value(), 2);
+    assert_eq!(m("rewrite_body_sizes").sum(), 17 + 16);
+}
+
+#[test]
+fn a_trap_breaks_the_vm_and_a_new_one_serves() {
+    let shared = Shared::new();
+    let filter = rewrite(&shared, "");
+    let mut vm = filter.vm(None).unwrap();
+    let id = vm.new_stream(props("/")).unwrap();
+    vm.stream(id).unwrap().request_headers = request("/", &[("x-trap", "1")]);
+    match vm.request_headers(id, true) {
+        Err(VmError::Trap(m)) => assert!(m.contains("unreachable"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(vm.is_broken());
+    assert!(matches!(vm.new_stream(props("/")), Err(VmError::Broken)));
+    let mut vm = filter.vm(None).unwrap();
+    let id = vm.new_stream(props("/")).unwrap();
+    vm.stream(id).unwrap().request_headers = request("/", &[]);
+    assert_eq!(vm.request_headers(id, true).unwrap(), Outcome::Continue);
+}
+
+#[test]
+fn a_refused_configuration_and_fuel_per_callback() {
+    let shared = Shared::new();
+    assert!(matches!(
+        rewrite(&shared, "refuse").vm(None),
+        Err(VmError::Refused(_))
+    ));
+    let mut config = FilterConfig::new("rewrite");
+    config.fuel_per_callback = Some(50);
+    let filter = Filter::new(&engine(), &wasm("rewrite"), config, shared).unwrap();
+    match filter.vm(None) {
+        Err(VmError::Trap(m)) => assert!(m.contains("fuel"), "{m}"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
+fn shared_data_and_ticks_across_two_vms() {
+    let shared = Shared::new();
+    let filter = rewrite(&shared, "tick");
+    let (mut a, mut b) = (filter.vm(None).unwrap(), filter.vm(None).unwrap());
+    assert_eq!(a.tick_period(), Some(std::time::Duration::from_millis(20)));
+    a.tick().unwrap();
+    b.tick().unwrap();
+    b.tick().unwrap();
+    for (which, hits) in [(0, "1"), (1, "2"), (0, "3")] {
+        let vm = if which == 0 { &mut a } else { &mut b };
+        let id = vm.new_stream(props("/")).unwrap();
+        vm.stream(id).unwrap().response_headers = vec![(":status".into(), "200".into())];
+        vm.response_headers(id, true).unwrap();
+        let h = &vm.stream(id).unwrap().response_headers;
+        assert_eq!(header(h, "x-hits"), Some(hits));
+        assert_eq!(header(h, "x-ticks"), Some("3"));
+        vm.finish_stream(id).unwrap();
+    }
+}
+
+fn auth(shared: &Arc<Shared>) -> Filter {
+    let mut config = FilterConfig::new("auth");
+    config.upstreams = vec!["auth".into()];
+    Filter::new(&engine(), &wasm("auth"), config, shared.clone()).unwrap()
+}
+
+#[test]
+fn callouts_pause_change_and_resume_the_request() {
+    let shared = Shared::new();
+    let filter = auth(&shared);
+    let ready = Arc::new(AtomicU32::new(0));
+    let r2 = ready.clone();
+    let mut vm = filter
+        .vm(Some(Arc::new(move |q| {
+            r2.store(q, Ordering::Relaxed);
+        })))
+        .unwrap();
+
+    // Public paths pass without a callout.
+    let id = vm.new_stream(props("/public/x")).unwrap();
+    vm.stream(id).unwrap().request_headers = request("/public/x", &[]);
+    assert_eq!(vm.request_headers(id, true).unwrap(), Outcome::Continue);
+    assert!(vm.take_http_calls().is_empty());
+    vm.finish_stream(id).unwrap();
+
+    // Others: a callout with the token; the answer's header lands in the request.
+    let id = vm.new_stream(props("/private")).unwrap();
+    vm.stream(id).unwrap().request_headers = request("/private", &[("authorization", "t0k")]);
+    assert_eq!(vm.request_headers(id, true).unwrap(), Outcome::Pause);
+    let calls = vm.take_http_calls();
+    assert_eq!(calls.len(), 1);
+    let call = &calls[0];
+    assert_eq!(call.upstream, "auth");
+    assert_eq!(call.context_id, id);
+    assert_eq!(header(&call.headers, ":path"), Some("/check"));
+    assert_eq!(header(&call.headers, "x-token"), Some("t0k"));
+    let answer = HttpCallResponse {
+        headers: vec![
+            (":status".into(), "200".into()),
+            ("x-auth-user".into(), "ada".into()),
+        ],
+        body: b"ok".to_vec(),
+        trailers: vec![],
+    };
+    vm.http_call_response(call, Some(answer)).unwrap();
+    let s = vm.stream(id).unwrap();
+    assert!(s.request_resumed);
+    assert!(s.local_response.is_none());
+    assert_eq!(header(&s.request_headers, "x-auth-user"), Some("ada"));
+    vm.finish_stream(id).unwrap();
+
+    // A denial and a failed callout become local responses.
+    for (answer, status) in [
+        (
+            Some(HttpCallResponse {
+                headers: vec![(":status".into(), "200".into())],
+                body: b"deny".to_vec(),
+                trailers: vec![],
+            }),
+            401,
+        ),
+        (None, 502),
+    ] {
+        let id = vm.new_stream(props("/private")).unwrap();
+        vm.stream(id).unwrap().request_headers = request("/private", &[]);
+        assert_eq!(vm.request_headers(id, true).unwrap(), Outcome::Pause);
+        let call = vm.take_http_calls().pop().unwrap();
+        vm.http_call_response(&call, answer).unwrap();
+        let s = vm.stream(id).unwrap();
+        assert!(!s.request_resumed);
+        assert_eq!(s.local_response.as_ref().map(|r| r.status), Some(status));
+        vm.finish_stream(id).unwrap();
+    }
+
+    // The queue: four requests enqueued an event each; the notifier named the queue.
+    let q = ready.load(Ordering::Relaxed);
+    assert_ne!(q, 0);
+    vm.queue_ready(q).unwrap();
+    let metrics = shared.metrics();
+    let m = |name: &str| metrics.iter().find(|m| m.name == name).unwrap().value();
+    assert_eq!(m("auth_events_seen"), 4);
+    assert_eq!(m("auth_callouts"), 3);
+}
+
+#[test]
+fn hostile_inputs_are_statuses_not_crashes() {
+    // A filter whose memory pointers are wild: the host answers INVALID_MEMORY_ACCESS.
+    let wat = r#"(module
+        (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+        (import "env" "proxy_get_header_map_pairs" (func $pairs (param i32 i32 i32) (result i32)))
+        (import "env" "proxy_set_header_map_pairs" (func $set (param i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (global $out (mut i32) (i32.const 0))
+        (func (export "proxy_abi_version_0_2_1"))
+        (func (export "proxy_on_memory_allocate") (param i32) (result i32) (i32.const 1024))
+        (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+          ;; log from far outside memory
+          (global.set $out (call $log (i32.const 2) (i32.const -16) (i32.const 64)))
+          (if (i32.ne (global.get $out) (i32.const 6)) (then unreachable))
+          ;; a huge length
+          (if (i32.ne (call $log (i32.const 2) (i32.const 0) (i32.const -1)) (i32.const 6))
+            (then unreachable))
+          ;; an unknown log level
+          (if (i32.ne (call $log (i32.const 9) (i32.const 0) (i32.const 1)) (i32.const 2))
+            (then unreachable))
+          ;; result pointers out of bounds
+          (if (i32.ne (call $pairs (i32.const 0) (i32.const 70000) (i32.const 0)) (i32.const 6))
+            (then unreachable))
+          ;; a malformed map (count 1000, nothing after)
+          (i32.store (i32.const 0) (i32.const 1000))
+          (if (i32.ne (call $set (i32.const 0) (i32.const 0) (i32.const 4)) (i32.const 2))
+            (then unreachable))
+          ;; an unknown map
+          (if (i32.ne (call $pairs (i32.const 99) (i32.const 0) (i32.const 4)) (i32.const 2))
+            (then unreachable))
+          (i32.const 0)))"#;
+    let bytes = wast::parser::parse::<wast::Wat>(&wast::parser::ParseBuffer::new(wat).unwrap())
+        .unwrap()
+        .encode()
+        .unwrap();
+    let shared = Shared::new();
+    let filter = Filter::new(&engine(), &bytes, FilterConfig::new("hostile"), shared).unwrap();
+    let mut vm = filter.vm(None).unwrap();
+    let id = vm.new_stream(HashMap::new()).unwrap();
+    vm.stream(id).unwrap().request_headers = request("/", &[]);
+    assert_eq!(vm.request_headers(id, true).unwrap(), Outcome::Continue);
+    // Not a filter at all.
+    let plain =
+        wast::parser::parse::<wast::Wat>(&wast::parser::ParseBuffer::new("(module)").unwrap())
+            .unwrap()
+            .encode()
+            .unwrap();
+    let err = Filter::new(&engine(), &plain, FilterConfig::new("x"), Shared::new())
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("proxy_abi_version"), "{err}");
+}
