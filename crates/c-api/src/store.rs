@@ -58,9 +58,7 @@ pub(crate) unsafe fn ctx<'a>(store: *mut wasm_store_t) -> StoreContextMut<'a, St
         // SAFETY: the pointer was pushed by a running host function (`func.rs`) and is
         // popped before it returns, so it names a live `Caller` whose borrow of the store
         // is the one in use; we reborrow through it.
-        Some(caller) => {
-            unsafe { &mut *(caller as *mut Caller<'a, StoreData>) }.into_context()
-        }
+        Some(caller) => unsafe { &mut *(caller as *mut Caller<'a, StoreData>) }.into_context(),
         // SAFETY: no host function runs, so no other borrow of the store is live.
         None => spindle::AsContextMut::as_context_mut(unsafe { &mut *s.store.get() }),
     }

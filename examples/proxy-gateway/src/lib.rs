@@ -1,0 +1,696 @@
+//! A small HTTP/1.1 reverse proxy that runs proxy-wasm filter chains on Spindle.
+//!
+//! Each worker thread runs a current-thread tokio runtime, accepts from the shared
+//! listener, and keeps one VM of every filter (as gateways run them). A request goes
+//! through its route's filters (request headers, then body), to the upstream, and back
+//! through the filters in reverse (response headers, then body). A filter may answer
+//! locally, rewrite anything, or pause the request for HTTP callouts (to a configured
+//! upstream) whose answers resume or refuse it. A filter that traps answers 500 and its VM
+//! is replaced; the worker and the gateway go on.
+
+pub mod config;
+pub mod demo;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use spindle_proxy_wasm::{
+    Filter, FilterConfig, Headers, HttpCallRequest, HttpCallResponse, LocalResponse, LogLevel,
+    Outcome, Shared, Vm,
+};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use config::Config;
+
+/// Counters of the gateway itself (served with the filters' metrics).
+#[derive(Default, Debug)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub local_responses: AtomicU64,
+    pub filter_failures: AtomicU64,
+    pub vm_replacements: AtomicU64,
+    pub upstream_errors: AtomicU64,
+}
+
+/// A running gateway.
+pub struct Gateway {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stats: Arc<Stats>,
+    stop: tokio::sync::watch::Sender<bool>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Gateway {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+    /// Waits for the workers (they run until `stop`).
+    pub fn join(self) {
+        for w in self.workers {
+            let _ = w.join();
+        }
+    }
+    /// Stops accepting and ends the workers.
+    pub fn stop(self) {
+        let _ = self.stop.send(true);
+        self.join();
+    }
+}
+
+/// What every worker shares: the compiled filters and the configuration.
+struct Common {
+    config: Config,
+    filters: HashMap<String, Arc<Filter>>,
+    upstreams: HashMap<String, String>,
+    shared: Arc<Shared>,
+    stats: Arc<Stats>,
+}
+
+fn log_level(s: Option<&str>) -> Result<LogLevel, String> {
+    Ok(match s.unwrap_or("info") {
+        "trace" => LogLevel::Trace,
+        "debug" => LogLevel::Debug,
+        "info" => LogLevel::Info,
+        "warn" => LogLevel::Warn,
+        "error" => LogLevel::Error,
+        "critical" => LogLevel::Critical,
+        other => return Err(format!("unknown log level {other}")),
+    })
+}
+
+/// Compiles the filters, binds the listener, and starts the workers.
+pub fn start(config: Config) -> Result<Gateway, String> {
+    let engine = spindle::Engine::new(spindle::Config::new().consume_fuel(true))
+        .map_err(|e| e.to_string())?;
+    let shared = Shared::new();
+    let upstream_names: Vec<String> = config.upstreams.keys().cloned().collect();
+    let mut filters = HashMap::new();
+    for spec in &config.filters {
+        let wasm =
+            std::fs::read(&spec.path).map_err(|e| format!("{}: {e}", spec.path.display()))?;
+        let mut fc = FilterConfig::new(&spec.name);
+        fc.plugin_configuration = spec.configuration.as_bytes().to_vec();
+        fc.vm_configuration = spec.vm_configuration.as_bytes().to_vec();
+        fc.vm_id = spec.vm_id.clone();
+        fc.root_id = spec.name.clone();
+        fc.fuel_per_callback = spec.fuel;
+        fc.memory_limit = spec.memory;
+        fc.log_level = log_level(spec.log_level.as_deref())?;
+        fc.upstreams = upstream_names.clone();
+        let filter = Filter::new(&engine, &wasm, fc, shared.clone())
+            .map_err(|e| format!("filter {}: {e:#}", spec.name))?;
+        // Made once here so a filter that cannot start is reported now.
+        filter
+            .vm(None)
+            .map_err(|e| format!("filter {}: {e}", spec.name))?;
+        filters.insert(spec.name.clone(), Arc::new(filter));
+    }
+    let listener = std::net::TcpListener::bind(&config.listen)
+        .map_err(|e| format!("{}: {e}", config.listen))?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let stats = Arc::new(Stats::default());
+    let common = Arc::new(Common {
+        upstreams: config.upstreams.clone().into_iter().collect(),
+        config,
+        filters,
+        shared: shared.clone(),
+        stats: stats.clone(),
+    });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut workers = Vec::new();
+    for n in 0..common.config.workers {
+        let listener = listener.try_clone().map_err(|e| e.to_string())?;
+        let common = common.clone();
+        let stopped = stopped.clone();
+        workers.push(
+            std::thread::Builder::new()
+                .name(format!("gateway-worker-{n}"))
+                .spawn(move || worker_main(common, listener, stopped))
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    Ok(Gateway {
+        addr,
+        shared,
+        stats,
+        stop,
+        workers,
+    })
+}
+
+fn worker_main(
+    common: Arc<Common>,
+    listener: std::net::TcpListener,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("gateway worker: no runtime: {e}");
+            return;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async move {
+        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+            return;
+        };
+        let (queue_tx, mut queue_rx) = tokio::sync::mpsc::unbounded_channel::<(String, u32)>();
+        let worker = Rc::new(Worker {
+            common: common.clone(),
+            vms: RefCell::new(HashMap::new()),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            queue_tx,
+        });
+        for name in common.filters.keys() {
+            let _ = worker.with_vm(name, |_| Ok(()));
+            tokio::task::spawn_local(tick_loop(worker.clone(), name.clone()));
+        }
+        let w = worker.clone();
+        tokio::task::spawn_local(async move {
+            while let Some((name, queue)) = queue_rx.recv().await {
+                let _ = w.with_vm(&name, |vm| vm.queue_ready(queue).map_err(|e| e.to_string()));
+            }
+        });
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((stream, peer)) = accepted else { continue };
+                    let _ = stream.set_nodelay(true);
+                    let worker = worker.clone();
+                    tokio::task::spawn_local(async move {
+                        let svc = service_fn(move |req| {
+                            let worker = worker.clone();
+                            async move { Ok::<_, Infallible>(worker.handle(req, peer).await) }
+                        });
+                        let _ = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), svc)
+                            .await;
+                    });
+                }
+                _ = stopped.changed() => break,
+            }
+        }
+    });
+}
+
+/// Calls the filter's `proxy_on_tick` at the period it set (checked again every 100 ms
+/// while it has none).
+async fn tick_loop(worker: Rc<Worker>, name: String) {
+    loop {
+        let period = worker
+            .vms
+            .borrow()
+            .get(&name)
+            .and_then(|(_, vm)| vm.tick_period());
+        match period {
+            Some(p) => {
+                tokio::time::sleep(p).await;
+                let _ = worker.with_vm(&name, |vm| vm.tick().map_err(|e| e.to_string()));
+            }
+            None => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+type Body = Full<Bytes>;
+
+/// One worker: its VMs (with a generation each, so a stream of a replaced VM is never
+/// confused with one of its successor), its HTTP client.
+struct Worker {
+    common: Arc<Common>,
+    vms: RefCell<HashMap<String, (u64, Vm)>>,
+    client: Client<HttpConnector, Body>,
+    queue_tx: tokio::sync::mpsc::UnboundedSender<(String, u32)>,
+}
+
+/// A stream a filter has open for a request: the filter, its VM's generation, the id.
+struct OpenStream {
+    filter: String,
+    generation: u64,
+    id: u32,
+}
+
+/// Why a request ends early: a filter's local response, or a failure (500).
+enum Stop {
+    Local(LocalResponse),
+    Failed(String),
+}
+
+fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("text/plain"),
+    );
+    r
+}
+
+fn to_response(fields: &Headers, body: Vec<u8>) -> Response<Body> {
+    let status = fields
+        .iter()
+        .find(|(k, _)| k == ":status")
+        .and_then(|(_, v)| v.parse::<u16>().ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    for (k, v) in fields {
+        if k.starts_with(':') || is_hop_header(k) {
+            continue;
+        }
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(k.as_bytes()),
+            hyper::header::HeaderValue::from_str(v),
+        ) {
+            r.headers_mut().append(n, v);
+        }
+    }
+    r
+}
+
+fn local_response(l: LocalResponse) -> Response<Body> {
+    let mut fields = l.headers;
+    fields.push((":status".into(), l.status.to_string()));
+    to_response(&fields, l.body)
+}
+
+/// Headers the proxy sets itself (lengths, connection management).
+fn is_hop_header(k: &str) -> bool {
+    matches!(
+        k.to_ascii_lowercase().as_str(),
+        "content-length" | "transfer-encoding" | "connection" | "keep-alive" | "upgrade"
+    )
+}
+
+fn fields_of(headers: &hyper::HeaderMap) -> Headers {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+impl Worker {
+    /// Runs `f` on the filter's VM, making one (again) if there is none or it broke.
+    fn with_vm<R>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut Vm) -> Result<R, String>,
+    ) -> Result<(u64, R), String> {
+        let mut vms = self.vms.borrow_mut();
+        let needs_new = vms.get(name).is_none_or(|(_, vm)| vm.is_broken());
+        if needs_new {
+            let filter = self
+                .common
+                .filters
+                .get(name)
+                .ok_or(format!("no filter {name}"))?;
+            let tx = self.queue_tx.clone();
+            let owner = name.to_string();
+            let notifier: spindle_proxy_wasm::QueueNotifier = Arc::new(move |q| {
+                let _ = tx.send((owner.clone(), q));
+            });
+            let vm = filter.vm(Some(notifier)).map_err(|e| e.to_string())?;
+            let generation = match vms.get(name) {
+                Some((g, _)) => {
+                    self.common
+                        .stats
+                        .vm_replacements
+                        .fetch_add(1, Ordering::Relaxed);
+                    g + 1
+                }
+                None => 0,
+            };
+            vms.insert(name.to_string(), (generation, vm));
+        }
+        let (generation, vm) = vms.get_mut(name).expect("just made");
+        let r = f(vm)?;
+        Ok((*generation, r))
+    }
+
+    /// Runs `f` on the VM of `open`'s generation; `None` if that VM was replaced since.
+    fn with_stream_vm<R>(&self, open: &OpenStream, f: impl FnOnce(&mut Vm) -> R) -> Option<R> {
+        let mut vms = self.vms.borrow_mut();
+        match vms.get_mut(&open.filter) {
+            Some((g, vm)) if *g == open.generation && !vm.is_broken() => Some(f(vm)),
+            _ => None,
+        }
+    }
+
+    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        let stats = &self.common.stats;
+        stats.requests.fetch_add(1, Ordering::Relaxed);
+        let path = req
+            .uri()
+            .path_and_query()
+            .map_or("/".to_string(), |p| p.to_string());
+        if self.common.config.metrics_path.as_deref() == Some(req.uri().path()) {
+            return text(StatusCode::OK, self.metrics());
+        }
+        let Some(route) = self
+            .common
+            .config
+            .routes
+            .iter()
+            .filter(|r| path.starts_with(&r.prefix))
+            .max_by_key(|r| r.prefix.len())
+            .cloned()
+        else {
+            return text(StatusCode::NOT_FOUND, "no route\n");
+        };
+        let method = req.method().to_string();
+        let authority = req
+            .headers()
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| req.uri().authority().map(|a| a.to_string()))
+            .unwrap_or_default();
+        let mut headers: Headers = vec![
+            (":method".into(), method.clone()),
+            (":path".into(), path.clone()),
+            (":authority".into(), authority.clone()),
+            (":scheme".into(), "http".into()),
+        ];
+        headers.extend(fields_of(req.headers()));
+        let max = self.common.config.max_body;
+        let body = match Limited::new(req.into_body(), max).collect().await {
+            Ok(b) => b.to_bytes().to_vec(),
+            Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n"),
+        };
+        let props: HashMap<String, Vec<u8>> = [
+            ("request.path", path.as_str()),
+            ("request.method", method.as_str()),
+            ("request.host", authority.as_str()),
+            ("request.scheme", "http"),
+            ("request.protocol", "HTTP/1.1"),
+            ("source.address", &peer.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+        .collect();
+
+        let mut open = Vec::new();
+        let result = self.proxy(&route, headers, body, &props, &mut open).await;
+        for s in open.iter().rev() {
+            let _ = self.with_stream_vm(s, |vm| vm.finish_stream(s.id));
+        }
+        match result {
+            Ok(r) => r,
+            Err(Stop::Local(l)) => {
+                stats.local_responses.fetch_add(1, Ordering::Relaxed);
+                local_response(l)
+            }
+            Err(Stop::Failed(why)) => {
+                stats.filter_failures.fetch_add(1, Ordering::Relaxed);
+                text(StatusCode::INTERNAL_SERVER_ERROR, format!("{why}\n"))
+            }
+        }
+    }
+
+    /// The request through the filters, the upstream, and back.
+    async fn proxy(
+        &self,
+        route: &config::Route,
+        mut headers: Headers,
+        mut body: Vec<u8>,
+        props: &HashMap<String, Vec<u8>>,
+        open: &mut Vec<OpenStream>,
+    ) -> Result<Response<Body>, Stop> {
+        for name in &route.filters {
+            let fail = |e: String| Stop::Failed(format!("filter {name} failed: {e}"));
+            let (generation, id) = self
+                .with_vm(name, |vm| {
+                    let id = vm.new_stream(props.clone()).map_err(|e| e.to_string())?;
+                    if let Some(s) = vm.stream(id) {
+                        s.request_headers = std::mem::take(&mut headers);
+                    }
+                    Ok(id)
+                })
+                .map_err(fail)?;
+            let s = OpenStream {
+                filter: name.clone(),
+                generation,
+                id,
+            };
+            let end = body.is_empty();
+            let outcome = self
+                .call(&s, |vm| vm.request_headers(id, end))
+                .map_err(fail)?;
+            self.settle(&s, outcome, true).await?;
+            if !body.is_empty() {
+                let moved = std::mem::take(&mut body);
+                let outcome = self
+                    .call(&s, |vm| {
+                        if let Some(st) = vm.stream(id) {
+                            st.request_body = moved;
+                        }
+                        vm.request_body(id, true)
+                    })
+                    .map_err(fail)?;
+                self.settle(&s, outcome, true).await?;
+            }
+            self.with_stream_vm(&s, |vm| {
+                if let Some(st) = vm.stream(id) {
+                    headers = std::mem::take(&mut st.request_headers);
+                    body = std::mem::take(&mut st.request_body);
+                }
+            });
+            open.push(s);
+        }
+
+        let (mut resp_headers, mut resp_body) =
+            match self.upstream(&route.upstream, &headers, body).await {
+                Some(r) => r,
+                None => {
+                    self.common
+                        .stats
+                        .upstream_errors
+                        .fetch_add(1, Ordering::Relaxed);
+                    return Ok(text(StatusCode::BAD_GATEWAY, "upstream unavailable\n"));
+                }
+            };
+
+        for s in open.iter().rev() {
+            let fail = |e: String| Stop::Failed(format!("filter {} failed: {e}", s.filter));
+            let id = s.id;
+            let end = resp_body.is_empty();
+            let fields = std::mem::take(&mut resp_headers);
+            let outcome = self
+                .call(s, |vm| {
+                    if let Some(st) = vm.stream(id) {
+                        st.response_headers = fields;
+                    }
+                    vm.response_headers(id, end)
+                })
+                .map_err(fail)?;
+            self.settle(s, outcome, false).await?;
+            if !resp_body.is_empty() {
+                let moved = std::mem::take(&mut resp_body);
+                let outcome = self
+                    .call(s, |vm| {
+                        if let Some(st) = vm.stream(id) {
+                            st.response_body = moved;
+                        }
+                        vm.response_body(id, true)
+                    })
+                    .map_err(fail)?;
+                self.settle(s, outcome, false).await?;
+            }
+            self.with_stream_vm(s, |vm| {
+                if let Some(st) = vm.stream(id) {
+                    resp_headers = std::mem::take(&mut st.response_headers);
+                    resp_body = std::mem::take(&mut st.response_body);
+                }
+            });
+        }
+        Ok(to_response(&resp_headers, resp_body))
+    }
+
+    /// A callback on the stream's VM; a VM replaced meanwhile is a failure.
+    fn call(
+        &self,
+        s: &OpenStream,
+        f: impl FnOnce(&mut Vm) -> Result<Outcome, spindle_proxy_wasm::VmError>,
+    ) -> Result<Outcome, String> {
+        match self.with_stream_vm(s, f) {
+            Some(r) => r.map_err(|e| e.to_string()),
+            None => Err("its VM was replaced during the request".into()),
+        }
+    }
+
+    /// Follows a callback's outcome: a local response stops the request; a pause waits
+    /// for the filter's callouts, whose callbacks resume the stream or answer locally.
+    async fn settle(
+        &self,
+        s: &OpenStream,
+        mut outcome: Outcome,
+        request: bool,
+    ) -> Result<(), Stop> {
+        let fail = |e: String| Stop::Failed(format!("filter {} failed: {e}", s.filter));
+        loop {
+            match outcome {
+                Outcome::Continue => return Ok(()),
+                Outcome::Respond(l) => return Err(Stop::Local(l)),
+                Outcome::Pause => {}
+            }
+            let calls = self
+                .with_stream_vm(s, |vm| vm.take_http_calls())
+                .ok_or_else(|| fail("its VM was replaced during the request".into()))?;
+            if calls.is_empty() {
+                return Err(fail(
+                    "paused the stream with no callout to resume it".into(),
+                ));
+            }
+            for call in calls {
+                let answer = self.callout(&call).await;
+                self.with_stream_vm(s, |vm| vm.http_call_response(&call, answer))
+                    .ok_or_else(|| fail("its VM was replaced during the request".into()))?
+                    .map_err(|e| fail(e.to_string()))?;
+            }
+            outcome = self
+                .with_stream_vm(s, |vm| {
+                    let st = vm.stream(s.id)?;
+                    if let Some(l) = st.local_response.take() {
+                        return Some(Outcome::Respond(l));
+                    }
+                    let resumed = if request {
+                        &mut st.request_resumed
+                    } else {
+                        &mut st.response_resumed
+                    };
+                    Some(if std::mem::take(resumed) {
+                        Outcome::Continue
+                    } else {
+                        Outcome::Pause
+                    })
+                })
+                .flatten()
+                .ok_or_else(|| fail("its VM was replaced during the request".into()))?;
+        }
+    }
+
+    /// Sends `fields` (pseudo-headers for the method and path) and `body` to `upstream`.
+    async fn send(
+        &self,
+        upstream: &str,
+        fields: &Headers,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Option<(Headers, Vec<u8>)> {
+        let addr = self.common.upstreams.get(upstream)?;
+        let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let uri = format!("http://{addr}{}", get(":path").unwrap_or("/"));
+        let mut builder = Request::builder()
+            .method(get(":method").unwrap_or("GET"))
+            .uri(uri);
+        for (k, v) in fields {
+            if k.starts_with(':') || is_hop_header(k) || k == "host" {
+                continue;
+            }
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        if let Some(a) = get(":authority") {
+            builder = builder.header("host", a);
+        }
+        let req = builder.body(Full::new(Bytes::from(body))).ok()?;
+        let resp = tokio::time::timeout(timeout, self.client.request(req))
+            .await
+            .ok()?
+            .ok()?;
+        let mut out: Headers = vec![(":status".into(), resp.status().as_u16().to_string())];
+        out.extend(fields_of(resp.headers()));
+        let max = self.common.config.max_body;
+        let body = tokio::time::timeout(timeout, Limited::new(resp.into_body(), max).collect())
+            .await
+            .ok()?
+            .ok()?
+            .to_bytes()
+            .to_vec();
+        Some((out, body))
+    }
+
+    async fn upstream(
+        &self,
+        upstream: &str,
+        fields: &Headers,
+        body: Vec<u8>,
+    ) -> Option<(Headers, Vec<u8>)> {
+        self.send(upstream, fields, body, Duration::from_secs(30))
+            .await
+    }
+
+    async fn callout(&self, call: &HttpCallRequest) -> Option<HttpCallResponse> {
+        let timeout = Duration::from_millis(u64::from(call.timeout_ms.clamp(1, 60_000)));
+        let (headers, body) = self
+            .send(&call.upstream, &call.headers, call.body.clone(), timeout)
+            .await?;
+        Some(HttpCallResponse {
+            headers,
+            body,
+            trailers: Vec::new(),
+        })
+    }
+
+    /// The filters' metrics and the gateway's counters, one per line.
+    fn metrics(&self) -> String {
+        let mut out = String::new();
+        for m in self.common.shared.metrics() {
+            let kind = match m.ty {
+                spindle_proxy_wasm::MetricType::Counter => "counter",
+                spindle_proxy_wasm::MetricType::Gauge => "gauge",
+                spindle_proxy_wasm::MetricType::Histogram => "histogram",
+            };
+            out.push_str(&format!(
+                "# TYPE {} {kind}\n{} {}\n",
+                m.name,
+                m.name,
+                m.value()
+            ));
+            if m.ty == spindle_proxy_wasm::MetricType::Histogram {
+                out.push_str(&format!("{}_sum {}\n", m.name, m.sum()));
+            }
+        }
+        let s = &self.common.stats;
+        for (name, v) in [
+            ("gateway_requests_total", &s.requests),
+            ("gateway_local_responses_total", &s.local_responses),
+            ("gateway_filter_failures_total", &s.filter_failures),
+            ("gateway_vm_replacements_total", &s.vm_replacements),
+            ("gateway_upstream_errors_total", &s.upstream_errors),
+        ] {
+            out.push_str(&format!("{name} {}\n", v.load(Ordering::Relaxed)));
+        }
+        out
+    }
+}
