@@ -5,6 +5,30 @@
 
 static uint32_t events_queue, events_seen, callouts;
 
+/* Which stream made which callout: the answer comes to the root context with the token. */
+#define MAX_CALLS 1024
+static struct {
+  uint32_t token, ctx;
+} pending[MAX_CALLS];
+
+static void remember(uint32_t token, uint32_t ctx) {
+  for (int i = 0; i < MAX_CALLS; i++)
+    if (pending[i].token == 0) {
+      pending[i].token = token;
+      pending[i].ctx = ctx;
+      return;
+    }
+}
+
+static uint32_t recall(uint32_t token) {
+  for (int i = 0; i < MAX_CALLS; i++)
+    if (pending[i].token == token) {
+      pending[i].token = 0;
+      return pending[i].ctx;
+    }
+  return 0;
+}
+
 EXPORT(proxy_on_configure) int proxy_on_configure(uint32_t root, size_t size) {
   (void)root;
   (void)size;
@@ -41,16 +65,17 @@ EXPORT(proxy_on_request_headers) int proxy_on_request_headers(uint32_t ctx, size
     return PAUSE;
   }
   proxy_increment_metric(callouts, 1);
-  (void)ctx;
+  remember(call, ctx);
   return PAUSE;
 }
 
 EXPORT(proxy_on_http_call_response)
-void proxy_on_http_call_response(uint32_t ctx, uint32_t token, size_t headers, size_t body_size,
+void proxy_on_http_call_response(uint32_t root, uint32_t token, size_t headers, size_t body_size,
                                  size_t trailers) {
-  (void)token;
+  (void)root;
   (void)trailers;
-  proxy_set_effective_context(ctx);
+  uint32_t ctx = recall(token);
+  if (ctx == 0 || proxy_set_effective_context(ctx) != OK) return;
   if (headers == 0) {
     proxy_send_local_response(502, S("auth unreachable"), S("auth unreachable\n"), NULL, 0, -1);
     return;

@@ -14,6 +14,7 @@
 //! The host functions are written against the API Spindle shares with wasmtime (`rt`), so
 //! the same code runs over wasmtime for reference measurements (`benches/runtimes`).
 
+mod api;
 pub mod shared;
 pub mod types;
 // `.clone()` of typed functions: Copy in Spindle, only Clone in wasmtime, and `vm.rs`
@@ -23,8 +24,21 @@ mod vm;
 
 use spindle as rt;
 
+/// Spindle's engine for filters: fuel counted (each filter sets its budget per callback);
+/// `kind` `loop` runs the portable interpreter loop, anything else the threaded one.
+fn make_engine(kind: &str) -> rt::Result<rt::Engine> {
+    let mut config = rt::Config::new();
+    config.consume_fuel(true);
+    if kind == "loop" {
+        config.dispatch(rt::Dispatch::Loop);
+    }
+    rt::Engine::new(&config)
+}
+
+pub use api::{ProxyFilter, ProxyVm};
 pub use shared::{LogEntry, Metric, MetricType, QueueNotifier, Shared};
 pub use types::{
-    AbiVersion, Action, Headers, HttpCallRequest, HttpCallResponse, LocalResponse, LogLevel,
+    AbiVersion, Action, FilterConfig, Headers, HttpCallRequest, HttpCallResponse, LocalResponse,
+    LogLevel, Outcome, StreamData, VmError,
 };
-pub use vm::{Filter, FilterConfig, Outcome, StreamData, Vm, VmError};
+pub use vm::{Filter, Vm};

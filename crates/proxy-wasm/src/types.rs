@@ -2,6 +2,8 @@
 //! same types serve the host over Spindle and the reference host over wasmtime
 //! (`benches/runtimes`).
 
+use std::collections::HashMap;
+
 /// HTTP fields (headers or trailers), in order, duplicates allowed.
 pub type Headers = Vec<(String, String)>;
 
@@ -179,6 +181,95 @@ pub fn deserialize_map(bytes: &[u8]) -> Option<Headers> {
         out.push((key, value));
     }
     Some(out)
+}
+
+/// How a filter runs: its names, configurations and limits.
+#[derive(Clone, Debug)]
+pub struct FilterConfig {
+    /// The plugin's name (logs, the `plugin_name` property).
+    pub name: String,
+    /// The root context's id string (`plugin_root_id`).
+    pub root_id: String,
+    /// The VM id (`plugin_vm_id`; shared queues are named within it).
+    pub vm_id: String,
+    pub vm_configuration: Vec<u8>,
+    pub plugin_configuration: Vec<u8>,
+    /// Fuel for each callback (the engine must count fuel); `None`: unlimited.
+    pub fuel_per_callback: Option<u64>,
+    /// Largest linear memory, in bytes.
+    pub memory_limit: Option<usize>,
+    /// Messages below this level are dropped.
+    pub log_level: LogLevel,
+    /// Upstream names `proxy_http_call` may use.
+    pub upstreams: Vec<String>,
+}
+
+impl FilterConfig {
+    pub fn new(name: &str) -> FilterConfig {
+        FilterConfig {
+            name: name.to_string(),
+            root_id: String::new(),
+            vm_id: String::new(),
+            vm_configuration: Vec::new(),
+            plugin_configuration: Vec::new(),
+            fuel_per_callback: None,
+            memory_limit: None,
+            log_level: LogLevel::Info,
+            upstreams: Vec::new(),
+        }
+    }
+}
+
+/// Why a VM call failed: the filter trapped (the VM is then unusable: replace it), or
+/// the VM was already broken, or the filter refused its configuration.
+#[derive(Debug)]
+pub enum VmError {
+    Trap(String),
+    Broken,
+    Refused(&'static str),
+    Instantiate(String),
+}
+
+impl std::fmt::Display for VmError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VmError::Trap(m) => write!(f, "the filter trapped: {m}"),
+            VmError::Broken => write!(f, "the VM trapped before and must be replaced"),
+            VmError::Refused(what) => write!(f, "the filter refused its {what}"),
+            VmError::Instantiate(m) => write!(f, "instantiating the filter: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for VmError {}
+
+/// What a stream callback decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Continue,
+    Pause,
+    /// Answer with this instead of going on (`proxy_send_local_response`).
+    Respond(LocalResponse),
+}
+
+/// One HTTP stream's data while the filter sees it. The gateway fills it before each
+/// callback and reads it after (the filter may change any of it).
+#[derive(Default, Debug)]
+pub struct StreamData {
+    pub request_headers: Headers,
+    pub request_body: Vec<u8>,
+    pub request_trailers: Headers,
+    pub response_headers: Headers,
+    pub response_body: Vec<u8>,
+    pub response_trailers: Headers,
+    /// Properties by dotted path (`request.path`); the filter may set more.
+    pub properties: HashMap<String, Vec<u8>>,
+    pub local_response: Option<LocalResponse>,
+    /// `proxy_continue_stream` was called for the request / the response.
+    pub request_resumed: bool,
+    pub response_resumed: bool,
+    /// `proxy_close_stream` was called.
+    pub closed: bool,
 }
 
 #[cfg(test)]

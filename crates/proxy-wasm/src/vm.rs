@@ -8,101 +8,13 @@ use super::rt;
 use super::rt::{Caller, Linker, Store, TypedFunc};
 use super::shared::{MetricType, QueueNotifier, Shared};
 use super::types::{
-    buffer, deserialize_map, map, serialize_map, status, stream, AbiVersion, Action, Headers,
-    HttpCallRequest, HttpCallResponse, LocalResponse, LogLevel,
+    buffer, deserialize_map, map, serialize_map, status, stream, AbiVersion, Action, FilterConfig,
+    Headers, HttpCallRequest, HttpCallResponse, LocalResponse, LogLevel, Outcome, StreamData,
+    VmError,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// How a filter runs: its names, configurations and limits.
-#[derive(Clone, Debug)]
-pub struct FilterConfig {
-    /// The plugin's name (logs, the `plugin_name` property).
-    pub name: String,
-    /// The root context's id string (`plugin_root_id`).
-    pub root_id: String,
-    /// The VM id (`plugin_vm_id`; shared queues are named within it).
-    pub vm_id: String,
-    pub vm_configuration: Vec<u8>,
-    pub plugin_configuration: Vec<u8>,
-    /// Fuel for each callback (the engine must count fuel); `None`: unlimited.
-    pub fuel_per_callback: Option<u64>,
-    /// Largest linear memory, in bytes.
-    pub memory_limit: Option<usize>,
-    /// Messages below this level are dropped.
-    pub log_level: LogLevel,
-    /// Upstream names `proxy_http_call` may use.
-    pub upstreams: Vec<String>,
-}
-
-impl FilterConfig {
-    pub fn new(name: &str) -> FilterConfig {
-        FilterConfig {
-            name: name.to_string(),
-            root_id: String::new(),
-            vm_id: String::new(),
-            vm_configuration: Vec::new(),
-            plugin_configuration: Vec::new(),
-            fuel_per_callback: None,
-            memory_limit: None,
-            log_level: LogLevel::Info,
-            upstreams: Vec::new(),
-        }
-    }
-}
-
-/// Why a VM call failed: the filter trapped (the VM is then unusable: replace it), or
-/// the VM was already broken, or the filter refused its configuration.
-#[derive(Debug)]
-pub enum VmError {
-    Trap(String),
-    Broken,
-    Refused(&'static str),
-    Instantiate(String),
-}
-
-impl std::fmt::Display for VmError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            VmError::Trap(m) => write!(f, "the filter trapped: {m}"),
-            VmError::Broken => write!(f, "the VM trapped before and must be replaced"),
-            VmError::Refused(what) => write!(f, "the filter refused its {what}"),
-            VmError::Instantiate(m) => write!(f, "instantiating the filter: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for VmError {}
-
-/// What a stream callback decided.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Continue,
-    Pause,
-    /// Answer with this instead of going on (`proxy_send_local_response`).
-    Respond(LocalResponse),
-}
-
-/// One HTTP stream's data while the filter sees it. The gateway fills it before each
-/// callback and reads it after (the filter may change any of it).
-#[derive(Default, Debug)]
-pub struct StreamData {
-    pub request_headers: Headers,
-    pub request_body: Vec<u8>,
-    pub request_trailers: Headers,
-    pub response_headers: Headers,
-    pub response_body: Vec<u8>,
-    pub response_trailers: Headers,
-    /// Properties by dotted path (`request.path`); the filter may set more.
-    pub properties: HashMap<String, Vec<u8>>,
-    pub local_response: Option<LocalResponse>,
-    /// `proxy_continue_stream` was called for the request / the response.
-    pub request_resumed: bool,
-    pub response_resumed: bool,
-    /// `proxy_close_stream` was called.
-    pub closed: bool,
-}
 
 /// The store's data: what host functions see.
 pub struct HostState {
@@ -184,23 +96,22 @@ fn write_u64(c: &mut Caller<'_, HostState>, ptr: i32, v: u64) -> HostResult {
 
 /// Copies `bytes` into memory the filter allocates (`proxy_on_memory_allocate`, or
 /// `malloc` for ABI 0.1.0) and stores the address and size at `ptr_ptr` and `ptr_size`.
+/// An empty value is allocated too (a 0-byte block; an answer of 0 is then no failure):
+/// SDKs turn the address into an object of their own without looking at the size.
 fn give(c: &mut Caller<'_, HostState>, bytes: &[u8], ptr_ptr: i32, ptr_size: i32) -> HostResult {
-    let addr = if bytes.is_empty() {
-        0
-    } else {
-        let alloc = c
-            .get_export("proxy_on_memory_allocate")
-            .or_else(|| c.get_export("malloc"))
-            .and_then(|e| e.into_func())
-            .ok_or(Fail::Status(status::INTERNAL_FAILURE))?;
-        let alloc = alloc.typed::<i32, i32>(&*c)?;
-        let addr = alloc.call(&mut *c, bytes.len() as i32)?;
-        if addr == 0 {
-            return Err(Fail::Status(status::INTERNAL_FAILURE));
-        }
+    let alloc = c
+        .get_export("proxy_on_memory_allocate")
+        .or_else(|| c.get_export("malloc"))
+        .and_then(|e| e.into_func())
+        .ok_or(Fail::Status(status::INTERNAL_FAILURE))?;
+    let alloc = alloc.typed::<i32, i32>(&*c)?;
+    let addr = alloc.call(&mut *c, bytes.len() as i32)?;
+    if addr == 0 && !bytes.is_empty() {
+        return Err(Fail::Status(status::INTERNAL_FAILURE));
+    }
+    if !bytes.is_empty() {
         write(c, addr, bytes)?;
-        addr
-    };
+    }
     write_u32(c, ptr_ptr, addr as u32)?;
     write_u32(c, ptr_size, bytes.len() as u32)
 }
@@ -1457,7 +1368,8 @@ impl Vm {
     }
 
     /// Gives the filter a callout's answer (`None`: it failed) through
-    /// `proxy_on_http_call_response` of the context that made it.
+    /// `proxy_on_http_call_response` of the root context (`call.context_id` is the stream
+    /// that made the call, which the filter makes effective again).
     pub fn http_call_response(
         &mut self,
         call: &HttpCallRequest,
@@ -1470,19 +1382,11 @@ impl Vm {
             (r.headers.len(), r.body.len(), r.trailers.len())
         });
         self.store.data_mut().call_response = response;
-        let ctx = call.context_id;
-        let r = self.with_context(ctx, |vm| {
-            vm.call(
-                &f,
-                (
-                    ctx as i32,
-                    call.token as i32,
-                    nh as i32,
-                    nb as i32,
-                    nt as i32,
-                ),
-            )
-        });
+        // As the ABI says (and SDKs expect): the plugin (root) context gets the answer;
+        // the filter finds the stream by the token and makes it the effective context.
+        let root = ROOT_CONTEXT as i32;
+        let args = (root, call.token as i32, nh as i32, nb as i32, nt as i32);
+        let r = self.with_context(ROOT_CONTEXT, |vm| vm.call(&f, args));
         self.store.data_mut().call_response = None;
         r
     }
@@ -1511,5 +1415,70 @@ impl Vm {
         }
         self.store.data_mut().streams.remove(&id);
         Ok(())
+    }
+}
+
+impl super::ProxyFilter for Filter {
+    type Engine = rt::Engine;
+    type Vm = Vm;
+    fn engine(kind: &str) -> Result<rt::Engine, String> {
+        super::make_engine(kind).map_err(|e| format!("{e:#}"))
+    }
+    fn compile(
+        engine: &rt::Engine,
+        wasm: &[u8],
+        config: FilterConfig,
+        shared: Arc<Shared>,
+    ) -> Result<Filter, String> {
+        Filter::new(engine, wasm, config, shared).map_err(|e| format!("{e:#}"))
+    }
+    fn make_vm(&self, notifier: Option<QueueNotifier>) -> Result<Vm, VmError> {
+        self.vm(notifier)
+    }
+}
+
+impl super::ProxyVm for Vm {
+    fn broken(&self) -> bool {
+        self.is_broken()
+    }
+    fn period(&self) -> Option<Duration> {
+        self.tick_period()
+    }
+    fn on_tick(&mut self) -> Result<(), VmError> {
+        self.tick()
+    }
+    fn on_queue_ready(&mut self, queue_id: u32) -> Result<(), VmError> {
+        self.queue_ready(queue_id)
+    }
+    fn open_stream(&mut self, properties: HashMap<String, Vec<u8>>) -> Result<u32, VmError> {
+        self.new_stream(properties)
+    }
+    fn stream_data(&mut self, id: u32) -> Option<&mut StreamData> {
+        self.stream(id)
+    }
+    fn on_request_headers(&mut self, id: u32, end_of_stream: bool) -> Result<Outcome, VmError> {
+        self.request_headers(id, end_of_stream)
+    }
+    fn on_request_body(&mut self, id: u32, end_of_stream: bool) -> Result<Outcome, VmError> {
+        self.request_body(id, end_of_stream)
+    }
+    fn on_response_headers(&mut self, id: u32, end_of_stream: bool) -> Result<Outcome, VmError> {
+        self.response_headers(id, end_of_stream)
+    }
+    fn on_response_body(&mut self, id: u32, end_of_stream: bool) -> Result<Outcome, VmError> {
+        self.response_body(id, end_of_stream)
+    }
+    fn calls(&mut self) -> Vec<HttpCallRequest> {
+        self.take_http_calls()
+    }
+    fn on_call_response(
+        &mut self,
+        call: &HttpCallRequest,
+        response: Option<HttpCallResponse>,
+    ) -> Result<(), VmError> {
+        self.http_call_response(call, response)
+    }
+    fn close_stream(&mut self, id: u32) -> Result<(), VmError> {
+        self.finish_stream(id)
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod load;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -21,8 +22,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use spindle_proxy_wasm::{
-    Filter, FilterConfig, Headers, HttpCallRequest, HttpCallResponse, LocalResponse, LogLevel,
-    Outcome, Shared, Vm,
+    FilterConfig, Headers, HttpCallRequest, HttpCallResponse, LocalResponse, LogLevel, Outcome,
+    ProxyFilter, ProxyVm, Shared,
 };
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -78,9 +79,9 @@ impl Gateway {
 }
 
 /// What every worker shares: the compiled filters and the configuration.
-struct Common {
+struct Common<F: ProxyFilter> {
     config: Config,
-    filters: HashMap<String, Arc<Filter>>,
+    filters: HashMap<String, Arc<F>>,
     upstreams: HashMap<String, String>,
     shared: Arc<Shared>,
     stats: Arc<Stats>,
@@ -98,10 +99,15 @@ fn log_level(s: Option<&str>) -> Result<LogLevel, String> {
     })
 }
 
-/// Compiles the filters, binds the listener, and starts the workers.
+/// Compiles the filters (on Spindle), binds the listener, and starts the workers.
 pub fn start(config: Config) -> Result<Gateway, String> {
-    let engine = spindle::Engine::new(spindle::Config::new().consume_fuel(true))
-        .map_err(|e| e.to_string())?;
+    start_with::<spindle_proxy_wasm::Filter>(config, "threaded")
+}
+
+/// [`start`] over any filter runtime `F`, with its engine of kind `engine_kind` (the
+/// reference measurements run this gateway over wasmtime).
+pub fn start_with<F: ProxyFilter>(config: Config, engine_kind: &str) -> Result<Gateway, String> {
+    let engine = F::engine(engine_kind)?;
     let shared = Shared::new();
     let upstream_names: Vec<String> = config.upstreams.keys().cloned().collect();
     let mut filters = HashMap::new();
@@ -117,11 +123,11 @@ pub fn start(config: Config) -> Result<Gateway, String> {
         fc.memory_limit = spec.memory;
         fc.log_level = log_level(spec.log_level.as_deref())?;
         fc.upstreams = upstream_names.clone();
-        let filter = Filter::new(&engine, &wasm, fc, shared.clone())
-            .map_err(|e| format!("filter {}: {e:#}", spec.name))?;
+        let filter = F::compile(&engine, &wasm, fc, shared.clone())
+            .map_err(|e| format!("filter {}: {e}", spec.name))?;
         // Made once here so a filter that cannot start is reported now.
         filter
-            .vm(None)
+            .make_vm(None)
             .map_err(|e| format!("filter {}: {e}", spec.name))?;
         filters.insert(spec.name.clone(), Arc::new(filter));
     }
@@ -159,8 +165,8 @@ pub fn start(config: Config) -> Result<Gateway, String> {
     })
 }
 
-fn worker_main(
-    common: Arc<Common>,
+fn worker_main<F: ProxyFilter>(
+    common: Arc<Common<F>>,
     listener: std::net::TcpListener,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -193,7 +199,9 @@ fn worker_main(
         let w = worker.clone();
         tokio::task::spawn_local(async move {
             while let Some((name, queue)) = queue_rx.recv().await {
-                let _ = w.with_vm(&name, |vm| vm.queue_ready(queue).map_err(|e| e.to_string()));
+                let _ = w.with_vm(&name, |vm| {
+                    vm.on_queue_ready(queue).map_err(|e| e.to_string())
+                });
             }
         });
         loop {
@@ -220,17 +228,17 @@ fn worker_main(
 
 /// Calls the filter's `proxy_on_tick` at the period it set (checked again every 100 ms
 /// while it has none).
-async fn tick_loop(worker: Rc<Worker>, name: String) {
+async fn tick_loop<F: ProxyFilter>(worker: Rc<Worker<F>>, name: String) {
     loop {
         let period = worker
             .vms
             .borrow()
             .get(&name)
-            .and_then(|(_, vm)| vm.tick_period());
+            .and_then(|(_, vm)| vm.period());
         match period {
             Some(p) => {
                 tokio::time::sleep(p).await;
-                let _ = worker.with_vm(&name, |vm| vm.tick().map_err(|e| e.to_string()));
+                let _ = worker.with_vm(&name, |vm| vm.on_tick().map_err(|e| e.to_string()));
             }
             None => tokio::time::sleep(Duration::from_millis(100)).await,
         }
@@ -241,9 +249,9 @@ type Body = Full<Bytes>;
 
 /// One worker: its VMs (with a generation each, so a stream of a replaced VM is never
 /// confused with one of its successor), its HTTP client.
-struct Worker {
-    common: Arc<Common>,
-    vms: RefCell<HashMap<String, (u64, Vm)>>,
+struct Worker<F: ProxyFilter> {
+    common: Arc<Common<F>>,
+    vms: RefCell<HashMap<String, (u64, F::Vm)>>,
     client: Client<HttpConnector, Body>,
     queue_tx: tokio::sync::mpsc::UnboundedSender<(String, u32)>,
 }
@@ -320,15 +328,15 @@ fn fields_of(headers: &hyper::HeaderMap) -> Headers {
         .collect()
 }
 
-impl Worker {
+impl<F: ProxyFilter> Worker<F> {
     /// Runs `f` on the filter's VM, making one (again) if there is none or it broke.
     fn with_vm<R>(
         &self,
         name: &str,
-        f: impl FnOnce(&mut Vm) -> Result<R, String>,
+        f: impl FnOnce(&mut F::Vm) -> Result<R, String>,
     ) -> Result<(u64, R), String> {
         let mut vms = self.vms.borrow_mut();
-        let needs_new = vms.get(name).is_none_or(|(_, vm)| vm.is_broken());
+        let needs_new = vms.get(name).is_none_or(|(_, vm)| vm.broken());
         if needs_new {
             let filter = self
                 .common
@@ -340,7 +348,7 @@ impl Worker {
             let notifier: spindle_proxy_wasm::QueueNotifier = Arc::new(move |q| {
                 let _ = tx.send((owner.clone(), q));
             });
-            let vm = filter.vm(Some(notifier)).map_err(|e| e.to_string())?;
+            let vm = filter.make_vm(Some(notifier)).map_err(|e| e.to_string())?;
             let generation = match vms.get(name) {
                 Some((g, _)) => {
                     self.common
@@ -359,10 +367,10 @@ impl Worker {
     }
 
     /// Runs `f` on the VM of `open`'s generation; `None` if that VM was replaced since.
-    fn with_stream_vm<R>(&self, open: &OpenStream, f: impl FnOnce(&mut Vm) -> R) -> Option<R> {
+    fn with_stream_vm<R>(&self, open: &OpenStream, f: impl FnOnce(&mut F::Vm) -> R) -> Option<R> {
         let mut vms = self.vms.borrow_mut();
         match vms.get_mut(&open.filter) {
-            Some((g, vm)) if *g == open.generation && !vm.is_broken() => Some(f(vm)),
+            Some((g, vm)) if *g == open.generation && !vm.broken() => Some(f(vm)),
             _ => None,
         }
     }
@@ -423,7 +431,7 @@ impl Worker {
         let mut open = Vec::new();
         let result = self.proxy(&route, headers, body, &props, &mut open).await;
         for s in open.iter().rev() {
-            let _ = self.with_stream_vm(s, |vm| vm.finish_stream(s.id));
+            let _ = self.with_stream_vm(s, |vm| vm.close_stream(s.id));
         }
         match result {
             Ok(r) => r,
@@ -451,8 +459,8 @@ impl Worker {
             let fail = |e: String| Stop::Failed(format!("filter {name} failed: {e}"));
             let (generation, id) = self
                 .with_vm(name, |vm| {
-                    let id = vm.new_stream(props.clone()).map_err(|e| e.to_string())?;
-                    if let Some(s) = vm.stream(id) {
+                    let id = vm.open_stream(props.clone()).map_err(|e| e.to_string())?;
+                    if let Some(s) = vm.stream_data(id) {
                         s.request_headers = std::mem::take(&mut headers);
                     }
                     Ok(id)
@@ -465,23 +473,23 @@ impl Worker {
             };
             let end = body.is_empty();
             let outcome = self
-                .call(&s, |vm| vm.request_headers(id, end))
+                .call(&s, |vm| vm.on_request_headers(id, end))
                 .map_err(fail)?;
             self.settle(&s, outcome, true).await?;
             if !body.is_empty() {
                 let moved = std::mem::take(&mut body);
                 let outcome = self
                     .call(&s, |vm| {
-                        if let Some(st) = vm.stream(id) {
+                        if let Some(st) = vm.stream_data(id) {
                             st.request_body = moved;
                         }
-                        vm.request_body(id, true)
+                        vm.on_request_body(id, true)
                     })
                     .map_err(fail)?;
                 self.settle(&s, outcome, true).await?;
             }
             self.with_stream_vm(&s, |vm| {
-                if let Some(st) = vm.stream(id) {
+                if let Some(st) = vm.stream_data(id) {
                     headers = std::mem::take(&mut st.request_headers);
                     body = std::mem::take(&mut st.request_body);
                 }
@@ -508,10 +516,10 @@ impl Worker {
             let fields = std::mem::take(&mut resp_headers);
             let outcome = self
                 .call(s, |vm| {
-                    if let Some(st) = vm.stream(id) {
+                    if let Some(st) = vm.stream_data(id) {
                         st.response_headers = fields;
                     }
-                    vm.response_headers(id, end)
+                    vm.on_response_headers(id, end)
                 })
                 .map_err(fail)?;
             self.settle(s, outcome, false).await?;
@@ -519,16 +527,16 @@ impl Worker {
                 let moved = std::mem::take(&mut resp_body);
                 let outcome = self
                     .call(s, |vm| {
-                        if let Some(st) = vm.stream(id) {
+                        if let Some(st) = vm.stream_data(id) {
                             st.response_body = moved;
                         }
-                        vm.response_body(id, true)
+                        vm.on_response_body(id, true)
                     })
                     .map_err(fail)?;
                 self.settle(s, outcome, false).await?;
             }
             self.with_stream_vm(s, |vm| {
-                if let Some(st) = vm.stream(id) {
+                if let Some(st) = vm.stream_data(id) {
                     resp_headers = std::mem::take(&mut st.response_headers);
                     resp_body = std::mem::take(&mut st.response_body);
                 }
@@ -541,7 +549,7 @@ impl Worker {
     fn call(
         &self,
         s: &OpenStream,
-        f: impl FnOnce(&mut Vm) -> Result<Outcome, spindle_proxy_wasm::VmError>,
+        f: impl FnOnce(&mut F::Vm) -> Result<Outcome, spindle_proxy_wasm::VmError>,
     ) -> Result<Outcome, String> {
         match self.with_stream_vm(s, f) {
             Some(r) => r.map_err(|e| e.to_string()),
@@ -565,7 +573,7 @@ impl Worker {
                 Outcome::Pause => {}
             }
             let calls = self
-                .with_stream_vm(s, |vm| vm.take_http_calls())
+                .with_stream_vm(s, |vm| vm.calls())
                 .ok_or_else(|| fail("its VM was replaced during the request".into()))?;
             if calls.is_empty() {
                 return Err(fail(
@@ -574,13 +582,13 @@ impl Worker {
             }
             for call in calls {
                 let answer = self.callout(&call).await;
-                self.with_stream_vm(s, |vm| vm.http_call_response(&call, answer))
+                self.with_stream_vm(s, |vm| vm.on_call_response(&call, answer))
                     .ok_or_else(|| fail("its VM was replaced during the request".into()))?
                     .map_err(|e| fail(e.to_string()))?;
             }
             outcome = self
                 .with_stream_vm(s, |vm| {
-                    let st = vm.stream(s.id)?;
+                    let st = vm.stream_data(s.id)?;
                     if let Some(l) = st.local_response.take() {
                         return Some(Outcome::Respond(l));
                     }

@@ -202,3 +202,19 @@ fn ticks_and_shared_data_across_two_workers_vms() {
     assert_eq!(hits, (1..=20).collect::<Vec<_>>());
     g.stop();
 }
+
+#[test]
+fn under_load_from_eight_clients_nothing_is_lost_or_wrong() {
+    let backend = demo::backend("127.0.0.1:0").unwrap();
+    let auth = demo::auth("127.0.0.1:0").unwrap();
+    let text = proxy_gateway::load::config_text(2, backend.addr, auth.addr, &filters_dir());
+    let g = proxy_gateway::start(Config::parse(&text, Path::new(".")).unwrap()).unwrap();
+    let report = proxy_gateway::load::run(g.addr(), 8, 250, "/public/load", 0);
+    assert_eq!(report.ok, 2000, "{report}");
+    assert_eq!(
+        (report.wrong, report.lost, report.hits_mismatch),
+        (0, 0, 0),
+        "{report}"
+    );
+    g.stop();
+}
