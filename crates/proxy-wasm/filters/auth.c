@@ -103,6 +103,8 @@ void proxy_on_http_call_response(uint32_t root, uint32_t token, size_t headers, 
   char *user = header(MAP_CALL_RESPONSE_HEADERS, "x-auth-user");
   if (user) {
     set_header(MAP_REQUEST_HEADERS, "x-auth-user", user);
+    /* For the other filters (and every VM): who got in last. */
+    proxy_set_shared_data(S("auth.last_user"), user, strlen(user), 0);
     free(user);
   }
   proxy_continue_stream(STREAM_REQUEST);

@@ -123,6 +123,14 @@ EXPORT(proxy_on_response_headers) int proxy_on_response_headers(uint32_t ctx, si
   set_header(MAP_RESPONSE_HEADERS, "x-hits", num);
   u64_to_str(shared_get("rewrite.ticks"), num);
   set_header(MAP_RESPONSE_HEADERS, "x-ticks", num);
+  /* Written by the auth filter's VMs. */
+  char *user = NULL;
+  size_t ulen = 0;
+  uint32_t cas = 0;
+  if (proxy_get_shared_data(S("auth.last_user"), &user, &ulen, &cas) == OK) {
+    proxy_replace_header_map_value(MAP_RESPONSE_HEADERS, S("x-last-user"), user, ulen);
+    free(user);
+  }
   return CONTINUE;
 }
 

@@ -379,3 +379,47 @@ fn a_filter_built_with_the_assemblyscript_sdk() {
         .iter()
         .any(|e| e.message == "as filter done"));
 }
+
+#[test]
+fn an_abi_0_1_0_filter() {
+    // ABI 0.1.0: `malloc` for host allocations, header callbacks without `end_of_stream`,
+    // `proxy_get_configuration`, `proxy_continue_request`.
+    let wat = r#"(module
+        (import "env" "proxy_get_configuration" (func $config (param i32 i32) (result i32)))
+        (import "env" "proxy_add_header_map_value"
+          (func $add (param i32 i32 i32 i32 i32) (result i32)))
+        (import "env" "proxy_continue_request" (func $continue (result i32)))
+        (memory (export "memory") 1)
+        (global $heap (mut i32) (i32.const 4096))
+        (data (i32.const 100) "x-config")
+        (func (export "proxy_abi_version_0_1_0"))
+        (func (export "malloc") (param $n i32) (result i32)
+          (local $p i32)
+          (local.set $p (global.get $heap))
+          (global.set $heap (i32.add (global.get $heap) (local.get $n)))
+          (local.get $p))
+        (func (export "proxy_on_configure") (param i32 i32) (result i32)
+          ;; the configuration's address at 0, its size at 4; must equal the size given
+          (if (call $config (i32.const 0) (i32.const 4)) (then (return (i32.const 0))))
+          (i32.eq (i32.load (i32.const 4)) (local.get 1)))
+        (func (export "proxy_on_request_headers") (param $ctx i32) (param $n i32) (result i32)
+          (drop (call $add (i32.const 0) (i32.const 100) (i32.const 8)
+                           (i32.load (i32.const 0)) (i32.load (i32.const 4))))
+          (drop (call $continue))
+          (i32.const 1)))"#;
+    let bytes = wast::parser::parse::<wast::Wat>(&wast::parser::ParseBuffer::new(wat).unwrap())
+        .unwrap()
+        .encode()
+        .unwrap();
+    let mut config = FilterConfig::new("old");
+    config.plugin_configuration = b"legacy".to_vec();
+    let filter = Filter::new(&engine(), &bytes, config, Shared::new()).unwrap();
+    assert_eq!(filter.abi(), spindle_proxy_wasm::AbiVersion::V0_1_0);
+    let mut vm = filter.vm(None).unwrap();
+    let id = vm.new_stream(HashMap::new()).unwrap();
+    vm.stream(id).unwrap().request_headers = request("/", &[]);
+    assert_eq!(vm.request_headers(id, true).unwrap(), Outcome::Pause);
+    let s = vm.stream(id).unwrap();
+    assert_eq!(header(&s.request_headers, "x-config"), Some("legacy"));
+    assert!(s.request_resumed);
+}

@@ -149,6 +149,12 @@ fn rewrites_inspects_calls_out_and_reports_metrics() {
     let r = get(&g, "/private", &[("authorization", "good")]);
     assert_eq!(r.status, 200);
     assert!(r.body.contains("x-auth-user: ada\n"), "{}", r.body);
+    // Shared data between the two filters: `auth` stored the user, `rewrite` reports it.
+    assert_eq!(r.header("x-last-user"), Some("ada"));
+    assert_eq!(
+        get(&g, "/public/later", &[]).header("x-last-user"),
+        Some("ada")
+    );
     let r = get(&g, "/private", &[("authorization", "bad")]);
     assert_eq!(r.status, 401);
     assert_eq!(r.header("www-authenticate"), Some("spindle"));
@@ -164,8 +170,8 @@ fn rewrites_inspects_calls_out_and_reports_metrics() {
             .parse()
             .unwrap()
     };
-    // Seven requests; the two refused by `auth` never reached `rewrite`.
-    assert_eq!(value("rewrite_requests_total"), 5);
+    // Eight requests; the two refused by `auth` never reached `rewrite`.
+    assert_eq!(value("rewrite_requests_total"), 6);
     assert_eq!(value("auth_callouts"), 3);
     assert_eq!(value("rewrite_body_sizes"), 2);
     assert_eq!(value("gateway_local_responses_total"), 3);
