@@ -118,6 +118,10 @@ fn gc_new(store: &mut Store, ty: u32, op: ConstOp, stack: &mut Vec<u128>) -> Res
             } else {
                 0
             };
+            // Fallibly: a host out of memory is a trap here, not an abort.
+            if cells.try_reserve_exact(size as usize).is_err() {
+                return Err(Error::Trap(Trap::new(TrapCode::GcHeapExhausted)));
+            }
             for _ in 0..len {
                 push(&mut cells, init, layout.elem_cells);
             }
@@ -355,10 +359,9 @@ pub fn instantiate(
         if ty.limits.initial > store.limits.table_elements {
             return Err(Error::Limit("table too large".into()));
         }
-        store.tables.push(TableEntity {
-            elems: vec![v; ty.limits.initial as usize],
-            ty: *ty,
-        });
+        let elems = crate::alloc::try_filled(ty.limits.initial as usize, v)
+            .ok_or_else(|| Error::Limit("out of host memory for a table".into()))?;
+        store.tables.push(TableEntity { elems, ty: *ty });
         let t = (store.tables.len() - 1) as u32;
         store.instances[idx].tables.push(t);
     }
@@ -367,10 +370,9 @@ pub fn instantiate(
         if bytes > store.limits.memory_size {
             return Err(Error::Limit("memory too large".into()));
         }
-        store.memories.push(MemoryEntity {
-            data: vec![0; bytes as usize],
-            ty: *mt,
-        });
+        let data = crate::alloc::try_zeroed(bytes as usize)
+            .ok_or_else(|| Error::Limit("out of host memory for a linear memory".into()))?;
+        store.memories.push(MemoryEntity { data, ty: *mt });
         let m = (store.memories.len() - 1) as u32;
         store.instances[idx].memories.push(m);
     }

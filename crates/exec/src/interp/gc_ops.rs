@@ -116,7 +116,7 @@ fn zeroed(len: u64, width: u8, limit: usize) -> Result<Vec<u64>, TrapCode> {
     if n > (limit / 8) as u64 {
         return Err(TrapCode::GcHeapExhausted);
     }
-    Ok(vec![0; n as usize])
+    crate::alloc::try_zeroed(n as usize).ok_or(TrapCode::GcHeapExhausted)
 }
 
 /// Writes a new object's reference, or stops after a failed allocation (0: the trap is in

@@ -662,7 +662,9 @@ pub fn memory_grow(store: &mut Store, mem: usize, delta: u64) -> u64 {
         Some(b) if b <= store.limits.memory_size && b <= isize::MAX as u64 => b,
         _ => return u64::MAX,
     };
-    store.memories[mem].data.resize(bytes as usize, 0);
+    if !crate::alloc::try_grow(&mut store.memories[mem].data, bytes as usize, 0) {
+        return u64::MAX;
+    }
     old
 }
 
@@ -674,7 +676,9 @@ pub fn table_grow(store: &mut Store, table: usize, delta: u64, init: u64) -> u64
         Some(n) if n <= t.max() && n <= store.limits.table_elements => n,
         _ => return u64::MAX,
     };
-    store.tables[table].elems.resize(new as usize, init);
+    if !crate::alloc::try_grow(&mut store.tables[table].elems, new as usize, init) {
+        return u64::MAX;
+    }
     old
 }
 
