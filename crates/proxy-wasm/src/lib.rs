@@ -17,8 +17,10 @@
 mod api;
 pub mod shared;
 pub mod types;
-// `.clone()` of typed functions: Copy in Spindle, only Clone in wasmtime, and `vm.rs`
-// compiles against both.
+/// A filter compiled once ([`Filter`]) and its VMs ([`Vm`]): the host functions of the
+/// ABI and the calls into the filter, written against the runtime API Spindle shares with
+/// wasmtime (`rt`); `benches/runtimes` compiles the same file over wasmtime 48.
+// `.clone()` of typed functions: Copy in Spindle, only Clone in wasmtime.
 #[allow(clippy::clone_on_copy)]
 mod vm;
 

@@ -1,8 +1,6 @@
-//! A filter compiled once ([`Filter`]) and its VMs ([`Vm`]: one instance, one store, used
-//! by one worker thread): the host functions of the ABI and the calls into the filter.
-//!
-//! Written against the runtime API shared by Spindle and wasmtime (`rt`): the crate uses
-//! Spindle; `benches/runtimes` compiles this same file over wasmtime 48 as the reference.
+// A filter compiled once (`Filter`) and its VMs (`Vm`: one instance, one store, used by
+// one worker thread): the host functions of the ABI and the calls into the filter.
+// (Plain comments: `benches/runtimes` includes this file, where inner docs cannot be.)
 
 use super::rt;
 use super::rt::{Caller, Linker, Store, TypedFunc};
