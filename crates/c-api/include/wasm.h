@@ -134,6 +134,8 @@ enum wasm_valkind_enum {
   WASM_EXTERNREF = 128,
   WASM_FUNCREF,
 };
+/* The earlier name of WASM_EXTERNREF in the standard header. */
+#define WASM_ANYREF WASM_EXTERNREF
 
 WASM_API_EXTERN own wasm_valtype_t *wasm_valtype_new(wasm_valkind_t);
 WASM_API_EXTERN wasm_valkind_t wasm_valtype_kind(const wasm_valtype_t *);
@@ -428,6 +430,9 @@ static inline own wasm_valtype_t *wasm_valtype_new_externref(void) {
 }
 static inline own wasm_valtype_t *wasm_valtype_new_funcref(void) {
   return wasm_valtype_new(WASM_FUNCREF);
+}
+static inline own wasm_valtype_t *wasm_valtype_new_anyref(void) {
+  return wasm_valtype_new(WASM_ANYREF);
 }
 
 /* wasm_functype_new_<P>_<R>: a function type of P parameters and R results. */

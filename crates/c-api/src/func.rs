@@ -251,16 +251,7 @@ pub unsafe extern "C" fn wasm_func_call(
     let ty = func.ty(&cx);
     let args = unsafe { args.as_ref().map_or(&[][..], |a| a.as_slice()) };
     let results = unsafe { results.as_mut().map_or(&mut [][..], |r| r.as_mut_slice()) };
-    let fail = |msg: String| {
-        crate::trap::new_trap(
-            store,
-            TrapData {
-                message: msg,
-                frames: Vec::new(),
-                error: std::sync::Mutex::new(None),
-            },
-        )
-    };
+    let fail = |msg: String| crate::trap::new_trap(store, TrapData::message(msg));
     if args.len() != ty.params().len() || results.len() != ty.results().len() {
         return fail(format!(
             "wrong arity: {} arguments and {} result slots for a function of {} parameters and {} results",

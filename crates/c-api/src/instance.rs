@@ -69,16 +69,7 @@ pub unsafe extern "C" fn wasm_instance_new(
     // externs.
     let module = &unsafe { (*module).data() }.module;
     let imports = unsafe { imports.as_ref().map_or(&[][..], |v| v.as_slice()) };
-    let fail = |msg: String| {
-        new_trap(
-            store,
-            TrapData {
-                message: msg,
-                frames: Vec::new(),
-                error: std::sync::Mutex::new(None),
-            },
-        )
-    };
+    let fail = |msg: String| new_trap(store, TrapData::message(msg));
     let mut externs = Vec::with_capacity(imports.len());
     for (i, e) in imports.iter().enumerate() {
         let Some(e) = e.as_deref() else {

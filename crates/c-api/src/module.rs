@@ -16,6 +16,7 @@ use std::sync::Arc;
 pub struct ModuleData {
     pub(crate) module: Module,
     binary: Vec<u8>,
+    pub(crate) host_info: crate::refs::HostInfoCell,
 }
 
 const SERIALIZED_MAGIC: &[u8] = b"spindle-module\0\x01";
@@ -66,6 +67,7 @@ pub fn compile(store: *mut wasm_store_t, binary: &[u8]) -> spindle::Result<*mut 
         What::Module(Arc::new(ModuleData {
             module,
             binary: binary.to_vec(),
+            host_info: Default::default(),
         })),
     ))
 }

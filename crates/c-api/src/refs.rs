@@ -4,7 +4,6 @@
 use crate::store::wasm_store_t;
 use crate::trap::TrapData;
 use spindle::{Global, Instance, Memory, Table, Tag};
-use std::cell::Cell;
 use std::ffi::c_void;
 use std::sync::Arc;
 
@@ -23,7 +22,11 @@ pub enum What {
     Foreign(Arc<Foreign>),
 }
 
-pub struct Foreign;
+/// A foreign object: its identity, and the host info the embedder attached.
+#[derive(Default)]
+pub struct Foreign {
+    pub(crate) host_info: HostInfoCell,
+}
 
 impl What {
     fn same(&self, other: &What) -> bool {
@@ -63,11 +66,30 @@ impl What {
     }
 }
 
-/// The embedder's pointer on an object, and the finalizer it gets when the handle is
-/// deleted or the info replaced.
+/// The embedder's pointer on an object, and the finalizer it gets when the object goes
+/// (with its store, or with the last handle of a module, trap or foreign object) or the
+/// info is replaced. Host info belongs to the object, not to a handle: every handle of the
+/// object (copies, values read back from Wasm) sees it.
 pub struct HostInfo {
     data: *mut c_void,
     finalizer: Option<unsafe extern "C" fn(*mut c_void)>,
+}
+
+// SAFETY: the pointer is the embedder's and is only handed back to it (and to its
+// finalizer); a module, trap or foreign object may be dropped on another thread than the
+// one that set it, which the embedder's data must then allow, as with any object it shares.
+unsafe impl Send for HostInfo {}
+// SAFETY: as above: the pointer is never dereferenced here.
+unsafe impl Sync for HostInfo {}
+
+/// Where an object that is not a store entity keeps its host info.
+pub type HostInfoCell = std::sync::Mutex<Option<HostInfo>>;
+
+/// A store entity, as the key of its host info in the store.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityKey {
+    Extern(spindle::Extern),
+    Instance(Instance),
 }
 
 impl Drop for HostInfo {
@@ -83,16 +105,11 @@ pub struct RefObject {
     /// The store the object belongs to (a module's: the store it was made with).
     pub(crate) store: *mut wasm_store_t,
     pub(crate) what: What,
-    host_info: Cell<Option<HostInfo>>,
 }
 
 impl RefObject {
     pub fn new(store: *mut wasm_store_t, what: What) -> Self {
-        RefObject {
-            store,
-            what,
-            host_info: Cell::new(None),
-        }
+        RefObject { store, what }
     }
 
     /// A new handle of `what` as the C type `T` (one of the transparent wrappers).
@@ -119,7 +136,7 @@ macro_rules! ref_base {
             }
         }
 
-        /// A new handle of the same object (without the host info).
+        /// A new handle of the same object (which keeps its host info).
         #[no_mangle]
         pub unsafe extern "C" fn $copy(p: *const $t) -> *mut $t {
             // SAFETY: `p` is a live handle.
@@ -215,13 +232,37 @@ pub unsafe fn same(a: *const RefObject, b: *const RefObject) -> bool {
     unsafe { (*a).what.same(&(*b).what) }
 }
 
+/// Runs `f` on the host info of `p`'s object: in the object itself (modules, traps,
+/// foreign objects) or in its store (store entities).
+unsafe fn with_host_info<R>(p: *const RefObject, f: impl FnOnce(&mut Option<HostInfo>) -> R) -> R {
+    // SAFETY: `p` is live (caller), and so is its store.
+    let r = unsafe { &*p };
+    let cell = match &r.what {
+        What::Module(m) => &m.host_info,
+        What::Trap(t) => &t.host_info,
+        What::Foreign(x) => &x.host_info,
+        other => {
+            let key = match other {
+                What::Instance(i) => EntityKey::Instance(*i),
+                w => EntityKey::Extern(w.extern_().expect("a store entity")),
+            };
+            let store = unsafe { &*r.store };
+            let mut map = store.host_info.borrow_mut();
+            let mut slot = map.remove(&key);
+            let out = f(&mut slot);
+            if let Some(info) = slot {
+                map.insert(key, info);
+            }
+            return out;
+        }
+    };
+    let mut guard = cell.lock().unwrap_or_else(|e| e.into_inner());
+    f(&mut guard)
+}
+
 pub unsafe fn get_host_info(p: *const RefObject) -> *mut c_void {
     // SAFETY: `p` is live (caller).
-    let cell = unsafe { &(*p).host_info };
-    let info = cell.take();
-    let data = info.as_ref().map_or(std::ptr::null_mut(), |i| i.data);
-    cell.set(info);
-    data
+    unsafe { with_host_info(p, |h| h.as_ref().map_or(std::ptr::null_mut(), |i| i.data)) }
 }
 
 pub unsafe fn set_host_info(
@@ -229,8 +270,10 @@ pub unsafe fn set_host_info(
     data: *mut c_void,
     finalizer: Option<unsafe extern "C" fn(*mut c_void)>,
 ) {
-    // SAFETY: `p` is live (caller). The old info's finalizer runs as it is replaced.
-    unsafe { &(*p).host_info }.set(Some(HostInfo { data, finalizer }));
+    // SAFETY: `p` is live (caller). The old info is taken out and dropped (its finalizer
+    // run) after the lock or borrow is released, so a finalizer may use the API.
+    let old = unsafe { with_host_info(p, |h| h.replace(HostInfo { data, finalizer })) };
+    drop(old);
 }
 
 ref_base!(
@@ -265,5 +308,5 @@ ref_type!(
 /// A new object with identity only, for the embedder to pass as an `externref`.
 #[no_mangle]
 pub unsafe extern "C" fn wasm_foreign_new(store: *mut wasm_store_t) -> *mut wasm_foreign_t {
-    RefObject::boxed(store, What::Foreign(Arc::new(Foreign)))
+    RefObject::boxed(store, What::Foreign(Arc::new(Foreign::default())))
 }

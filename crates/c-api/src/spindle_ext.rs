@@ -161,23 +161,14 @@ pub unsafe extern "C" fn spindle_store_limiter(
     tables: i64,
     memories: i64,
 ) {
-    let mut b = StoreLimitsBuilder::new();
-    let n = |v: i64| usize::try_from(v).ok();
-    if let Some(v) = n(memory_size) {
-        b = b.memory_size(v);
-    }
-    if let Some(v) = n(table_elements) {
-        b = b.table_elements(v);
-    }
-    if let Some(v) = n(instances) {
-        b = b.instances(v);
-    }
-    if let Some(v) = n(tables) {
-        b = b.tables(v);
-    }
-    if let Some(v) = n(memories) {
-        b = b.memories(v);
-    }
+    // A negative value: no limit.
+    let n = |v: i64| usize::try_from(v).unwrap_or(usize::MAX);
+    let b = StoreLimitsBuilder::new()
+        .memory_size(n(memory_size))
+        .table_elements(n(table_elements))
+        .instances(n(instances))
+        .tables(n(tables))
+        .memories(n(memories));
     // SAFETY: `s` is live; outside a host function nothing else borrows the store (from
     // inside one the limits stay as they were: the header documents it).
     let store = unsafe { &*s };

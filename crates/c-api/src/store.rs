@@ -1,7 +1,7 @@
 //! Config, engine and store; how every other object reaches its store's context.
 
 use crate::refs::What;
-use spindle::{Caller, Config, Engine, Store, StoreContextMut};
+use spindle::{Caller, Config, Engine, Store, StoreContextMut, StoreLimitsBuilder};
 use std::cell::{RefCell, UnsafeCell};
 use std::collections::HashMap;
 use std::ffi::c_void;
@@ -31,6 +31,9 @@ pub struct wasm_store_t {
     /// The `Caller`s of the host functions running now, innermost last (see the crate
     /// docs: while one runs, the store is reached through it).
     pub(crate) callers: RefCell<Vec<*mut c_void>>,
+    /// Host info of the store's entities (functions, globals, tables, memories, tags,
+    /// instances), by entity: finalized when replaced or with the store.
+    pub(crate) host_info: RefCell<HashMap<crate::refs::EntityKey, crate::refs::HostInfo>>,
 }
 
 impl wasm_store_t {
@@ -131,10 +134,14 @@ pub unsafe extern "C" fn wasm_engine_delete(e: *mut wasm_engine_t) {
 pub unsafe extern "C" fn wasm_store_new(e: *mut wasm_engine_t) -> *mut wasm_store_t {
     // SAFETY: `e` is a live engine.
     let engine = unsafe { &(*e).engine };
-    let store = Store::new(engine, StoreData::default());
+    let mut store = Store::new(engine, StoreData::default());
+    // `wasm.h` has no limits: a store holds as many instances as the embedder makes
+    // (`spindle_store_limiter` sets bounds).
+    store.set_limits(StoreLimitsBuilder::new().instances(usize::MAX).build());
     Box::into_raw(Box::new(wasm_store_t {
         store: UnsafeCell::new(store),
         callers: RefCell::new(Vec::new()),
+        host_info: RefCell::new(HashMap::new()),
     }))
 }
 

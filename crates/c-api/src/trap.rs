@@ -12,9 +12,20 @@ pub struct TrapData {
     pub(crate) message: String,
     pub(crate) frames: Vec<FrameInfo>,
     pub(crate) error: Mutex<Option<Error>>,
+    pub(crate) host_info: crate::refs::HostInfoCell,
 }
 
 impl TrapData {
+    /// A trap with `message` only (made by the host, or by the C API for a wrong call).
+    pub fn message(message: String) -> TrapData {
+        TrapData {
+            message,
+            frames: Vec::new(),
+            error: Mutex::new(None),
+            host_info: Default::default(),
+        }
+    }
+
     pub fn from_error(e: Error) -> TrapData {
         let frames = e
             .downcast_ref::<WasmBacktrace>()
@@ -30,6 +41,7 @@ impl TrapData {
             message,
             frames,
             error: Mutex::new(Some(e)),
+            host_info: Default::default(),
         }
     }
 
@@ -86,14 +98,7 @@ pub unsafe extern "C" fn wasm_trap_new(
     let bytes = unsafe { message.as_ref().map(|m| m.as_slice()).unwrap_or(&[]) };
     let bytes = bytes.strip_suffix(&[0]).unwrap_or(bytes);
     let message = String::from_utf8_lossy(bytes).into_owned();
-    new_trap(
-        store,
-        TrapData {
-            error: Mutex::new(None),
-            message,
-            frames: Vec::new(),
-        },
-    )
+    new_trap(store, TrapData::message(message))
 }
 
 /// The message, NUL-terminated (the NUL counted in the size), as the header specifies.

@@ -81,8 +81,9 @@ int main(int argc, char **argv) {
   int weight = 10;
   wasm_memory_set_host_info_with_finalizer(mem, &weight, finalize);
   CHECK(wasm_memory_get_host_info(mem) == &weight);
+  /* Host info belongs to the object: every handle of it sees it. */
   wasm_memory_t *mcopy = wasm_memory_copy(mem);
-  CHECK(wasm_memory_get_host_info(mcopy) == NULL);
+  CHECK(wasm_memory_get_host_info(mcopy) == &weight);
   CHECK(wasm_memory_same(mem, mcopy));
   wasm_memory_delete(mcopy);
   CHECK(finalized == 0);
@@ -190,6 +191,7 @@ int main(int argc, char **argv) {
   CHECK(fr[0].kind == WASM_EXTERNREF && fr[0].of.ref != NULL);
   wasm_foreign_t *back = wasm_ref_as_foreign(fr[0].of.ref);
   CHECK(back && wasm_foreign_same(back, foreign));
+  CHECK(wasm_foreign_get_host_info(back) == &tag);
   CHECK(wasm_ref_as_func(fr[0].of.ref) == NULL);
   wasm_val_delete(&fr[0]);
   wasm_val_t na[] = {WASM_REF_VAL(NULL)};
@@ -218,8 +220,11 @@ int main(int argc, char **argv) {
 
   /* ---- tables: read the element segment, store a host function, call it through Wasm. */
   CHECK(wasm_table_size(table) == 4);
+  int fn_tag = 7;
+  wasm_func_set_host_info(double_fn, &fn_tag);
   wasm_ref_t *e0 = wasm_table_get(table, 0);
   CHECK(e0 && wasm_func_same(wasm_ref_as_func_const(e0), double_fn));
+  CHECK(wasm_ref_get_host_info(e0) == &fn_tag);
   wasm_ref_delete(e0);
   CHECK(wasm_table_get(table, 1) == NULL);
   CHECK(wasm_table_get(table, 99) == NULL);
@@ -288,11 +293,23 @@ int main(int argc, char **argv) {
   wasm_func_delete(fail_fn);
   wasm_func_delete(spare);
   wasm_global_delete(g);
-  CHECK(finalized == 0);
-  wasm_memory_delete(mem); /* its host info's finalizer */
-  CHECK(finalized == 10);
-  wasm_store_delete(store); /* the function environment's finalizer */
-  CHECK(finalized == 110);
+  /* A trap's host info goes with its last handle; a store entity's with the store. */
+  wasm_message_t tm;
+  wasm_name_new_from_string_nt(&tm, "t");
+  wasm_trap_t *t = wasm_trap_new(store, &tm);
+  wasm_name_delete(&tm);
+  int trap_weight = 1000;
+  wasm_trap_set_host_info_with_finalizer(t, &trap_weight, finalize);
+  wasm_trap_t *tcopy = wasm_trap_copy(t);
+  wasm_trap_delete(t);
+  CHECK(finalized == 0 && wasm_trap_get_host_info(tcopy) == &trap_weight);
+  wasm_trap_delete(tcopy);
+  CHECK(finalized == 1000);
+  wasm_memory_delete(mem);
+  CHECK(finalized == 1000);
+  /* The memory's host info and the function environment finalize with the store. */
+  wasm_store_delete(store);
+  CHECK(finalized == 1110);
   wasm_engine_delete(engine);
   printf("objects: ok\n");
   return 0;
