@@ -113,6 +113,25 @@ EXPORT(proxy_on_request_body) int proxy_on_request_body(uint32_t ctx, size_t siz
   return CONTINUE;
 }
 
+EXPORT(proxy_on_request_trailers) int proxy_on_request_trailers(uint32_t ctx, size_t n) {
+  (void)ctx;
+  char count[24];
+  u64_to_str(n, count);
+  set_header(MAP_REQUEST_TRAILERS, "x-trailers-seen", count);
+  return CONTINUE;
+}
+
+EXPORT(proxy_on_response_trailers) int proxy_on_response_trailers(uint32_t ctx, size_t n) {
+  (void)ctx;
+  (void)n;
+  char *grpc = header(MAP_RESPONSE_TRAILERS, "grpc-status");
+  if (grpc) {
+    set_header(MAP_RESPONSE_TRAILERS, "x-grpc-status-seen", grpc);
+    free(grpc);
+  }
+  return CONTINUE;
+}
+
 EXPORT(proxy_on_response_headers) int proxy_on_response_headers(uint32_t ctx, size_t n, int end) {
   (void)ctx;
   (void)n;

@@ -36,6 +36,8 @@ pub trait ProxyVm {
     fn on_request_body(&mut self, id: u32, end_of_stream: bool) -> Result<Outcome, VmError>;
     fn on_response_headers(&mut self, id: u32, end_of_stream: bool) -> Result<Outcome, VmError>;
     fn on_response_body(&mut self, id: u32, end_of_stream: bool) -> Result<Outcome, VmError>;
+    fn on_request_trailers(&mut self, id: u32) -> Result<Outcome, VmError>;
+    fn on_response_trailers(&mut self, id: u32) -> Result<Outcome, VmError>;
     fn calls(&mut self) -> Vec<HttpCallRequest>;
     fn on_call_response(
         &mut self,

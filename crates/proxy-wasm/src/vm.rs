@@ -1466,6 +1466,12 @@ impl super::ProxyVm for Vm {
     fn on_response_body(&mut self, id: u32, end_of_stream: bool) -> Result<Outcome, VmError> {
         self.response_body(id, end_of_stream)
     }
+    fn on_request_trailers(&mut self, id: u32) -> Result<Outcome, VmError> {
+        self.request_trailers(id)
+    }
+    fn on_response_trailers(&mut self, id: u32) -> Result<Outcome, VmError> {
+        self.response_trailers(id)
+    }
     fn calls(&mut self) -> Vec<HttpCallRequest> {
         self.take_http_calls()
     }

@@ -95,6 +95,15 @@ fn headers_properties_bodies_metrics_and_logs() {
         vm.stream(id).unwrap().response_body,
         b"upstream says hi\n-- appended by rewrite"
     );
+    // Trailers both ways.
+    vm.stream(id).unwrap().request_trailers = vec![("checksum".into(), "abc".into())];
+    assert_eq!(vm.request_trailers(id).unwrap(), Outcome::Continue);
+    let t = &vm.stream(id).unwrap().request_trailers;
+    assert_eq!(header(t, "x-trailers-seen"), Some("1"));
+    vm.stream(id).unwrap().response_trailers = vec![("grpc-status".into(), "0".into())];
+    assert_eq!(vm.response_trailers(id).unwrap(), Outcome::Continue);
+    let t = &vm.stream(id).unwrap().response_trailers;
+    assert_eq!(header(t, "x-grpc-status-seen"), Some("0"));
     vm.finish_stream(id).unwrap();
     assert!(vm.stream(id).is_none());
 

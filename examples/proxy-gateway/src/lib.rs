@@ -13,6 +13,7 @@ pub mod demo;
 pub mod load;
 
 use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -245,7 +246,55 @@ async fn tick_loop<F: ProxyFilter>(worker: Rc<Worker<F>>, name: String) {
     }
 }
 
-type Body = Full<Bytes>;
+type Body = BoxBody<Bytes, Infallible>;
+
+/// A body of `bytes`, then `trailers` if there are any.
+fn body(bytes: impl Into<Bytes>, trailers: &Headers) -> Body {
+    if trailers.is_empty() {
+        return Full::new(bytes.into()).boxed();
+    }
+    let mut map = hyper::HeaderMap::new();
+    for (k, v) in trailers {
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(k.as_bytes()),
+            hyper::header::HeaderValue::from_str(v),
+        ) {
+            map.append(n, v);
+        }
+    }
+    Trailing {
+        data: Some(bytes.into()),
+        trailers: Some(map),
+    }
+    .boxed()
+}
+
+/// A body of one data frame and then trailers, of no announced length (so HTTP/1.1 sends
+/// it chunked, the only way trailers travel).
+struct Trailing {
+    data: Option<Bytes>,
+    trailers: Option<hyper::HeaderMap>,
+}
+
+impl hyper::body::Body for Trailing {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        let frame = match self.data.take() {
+            Some(d) => Some(hyper::body::Frame::data(d)),
+            None => self.trailers.take().map(hyper::body::Frame::trailers),
+        };
+        std::task::Poll::Ready(frame.map(Ok))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_none() && self.trailers.is_none()
+    }
+}
 
 /// One worker: its VMs (with a generation each, so a stream of a replaced VM is never
 /// confused with one of its successor), its HTTP client.
@@ -254,6 +303,13 @@ struct Worker<F: ProxyFilter> {
     vms: RefCell<HashMap<String, (u64, F::Vm)>>,
     client: Client<HttpConnector, Body>,
     queue_tx: tokio::sync::mpsc::UnboundedSender<(String, u32)>,
+}
+
+/// Which way data goes through a filter.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Request,
+    Response,
 }
 
 /// A stream a filter has open for a request: the filter, its VM's generation, the id.
@@ -270,7 +326,7 @@ enum Stop {
 }
 
 fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
-    let mut r = Response::new(Full::new(body.into()));
+    let mut r = Response::new(self::body(body, &Vec::new()));
     *r.status_mut() = status;
     r.headers_mut().insert(
         "content-type",
@@ -279,14 +335,14 @@ fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
     r
 }
 
-fn to_response(fields: &Headers, body: Vec<u8>) -> Response<Body> {
+fn to_response(fields: &Headers, body: Vec<u8>, trailers: &Headers) -> Response<Body> {
     let status = fields
         .iter()
         .find(|(k, _)| k == ":status")
         .and_then(|(_, v)| v.parse::<u16>().ok())
         .and_then(|s| StatusCode::from_u16(s).ok())
         .unwrap_or(StatusCode::OK);
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+    let mut r = Response::new(self::body(body, trailers));
     *r.status_mut() = status;
     for (k, v) in fields {
         if k.starts_with(':') || is_hop_header(k) {
@@ -305,7 +361,7 @@ fn to_response(fields: &Headers, body: Vec<u8>) -> Response<Body> {
 fn local_response(l: LocalResponse) -> Response<Body> {
     let mut fields = l.headers;
     fields.push((":status".into(), l.status.to_string()));
-    to_response(&fields, l.body)
+    to_response(&fields, l.body, &Vec::new())
 }
 
 /// Headers the proxy sets itself (lengths, connection management).
@@ -412,8 +468,11 @@ impl<F: ProxyFilter> Worker<F> {
         ];
         headers.extend(fields_of(req.headers()));
         let max = self.common.config.max_body;
-        let body = match Limited::new(req.into_body(), max).collect().await {
-            Ok(b) => b.to_bytes().to_vec(),
+        let (body, trailers) = match Limited::new(req.into_body(), max).collect().await {
+            Ok(b) => {
+                let trailers = b.trailers().map(fields_of).unwrap_or_default();
+                (b.to_bytes().to_vec(), trailers)
+            }
             Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n"),
         };
         let props: HashMap<String, Vec<u8>> = [
@@ -429,7 +488,9 @@ impl<F: ProxyFilter> Worker<F> {
         .collect();
 
         let mut open = Vec::new();
-        let result = self.proxy(&route, headers, body, &props, &mut open).await;
+        let result = self
+            .proxy(&route, (headers, body, trailers), &props, &mut open)
+            .await;
         for s in open.iter().rev() {
             let _ = self.with_stream_vm(s, |vm| vm.close_stream(s.id));
         }
@@ -450,8 +511,7 @@ impl<F: ProxyFilter> Worker<F> {
     async fn proxy(
         &self,
         route: &config::Route,
-        mut headers: Headers,
-        mut body: Vec<u8>,
+        (mut headers, mut body, mut trailers): (Headers, Vec<u8>, Headers),
         props: &HashMap<String, Vec<u8>>,
         open: &mut Vec<OpenStream>,
     ) -> Result<Response<Body>, Stop> {
@@ -459,11 +519,7 @@ impl<F: ProxyFilter> Worker<F> {
             let fail = |e: String| Stop::Failed(format!("filter {name} failed: {e}"));
             let (generation, id) = self
                 .with_vm(name, |vm| {
-                    let id = vm.open_stream(props.clone()).map_err(|e| e.to_string())?;
-                    if let Some(s) = vm.stream_data(id) {
-                        s.request_headers = std::mem::take(&mut headers);
-                    }
-                    Ok(id)
+                    vm.open_stream(props.clone()).map_err(|e| e.to_string())
                 })
                 .map_err(fail)?;
             let s = OpenStream {
@@ -471,78 +527,123 @@ impl<F: ProxyFilter> Worker<F> {
                 generation,
                 id,
             };
-            let end = body.is_empty();
-            let outcome = self
-                .call(&s, |vm| vm.on_request_headers(id, end))
-                .map_err(fail)?;
-            self.settle(&s, outcome, true).await?;
-            if !body.is_empty() {
-                let moved = std::mem::take(&mut body);
-                let outcome = self
-                    .call(&s, |vm| {
-                        if let Some(st) = vm.stream_data(id) {
-                            st.request_body = moved;
-                        }
-                        vm.on_request_body(id, true)
-                    })
-                    .map_err(fail)?;
-                self.settle(&s, outcome, true).await?;
-            }
-            self.with_stream_vm(&s, |vm| {
-                if let Some(st) = vm.stream_data(id) {
-                    headers = std::mem::take(&mut st.request_headers);
-                    body = std::mem::take(&mut st.request_body);
-                }
-            });
             open.push(s);
+            let s = open.last().expect("just pushed");
+            self.phase(
+                s,
+                Direction::Request,
+                (&mut headers, &mut body, &mut trailers),
+            )
+            .await?;
         }
-
-        let (mut resp_headers, mut resp_body) =
-            match self.upstream(&route.upstream, &headers, body).await {
-                Some(r) => r,
-                None => {
-                    self.common
-                        .stats
-                        .upstream_errors
-                        .fetch_add(1, Ordering::Relaxed);
-                    return Ok(text(StatusCode::BAD_GATEWAY, "upstream unavailable\n"));
-                }
-            };
-
+        let Some((mut headers, mut body, mut trailers)) = self
+            .upstream(&route.upstream, &headers, body, &trailers)
+            .await
+        else {
+            self.common
+                .stats
+                .upstream_errors
+                .fetch_add(1, Ordering::Relaxed);
+            return Ok(text(StatusCode::BAD_GATEWAY, "upstream unavailable\n"));
+        };
         for s in open.iter().rev() {
-            let fail = |e: String| Stop::Failed(format!("filter {} failed: {e}", s.filter));
-            let id = s.id;
-            let end = resp_body.is_empty();
-            let fields = std::mem::take(&mut resp_headers);
+            self.phase(
+                s,
+                Direction::Response,
+                (&mut headers, &mut body, &mut trailers),
+            )
+            .await?;
+        }
+        Ok(to_response(&headers, body, &trailers))
+    }
+
+    /// One direction of a stream through one filter: its headers, body and trailers
+    /// callbacks (each only when there is something to show), the data moved into the
+    /// stream before each and back out after the last.
+    async fn phase(
+        &self,
+        s: &OpenStream,
+        dir: Direction,
+        (headers, body, trailers): (&mut Headers, &mut Vec<u8>, &mut Headers),
+    ) -> Result<(), Stop> {
+        let fail = |e: String| Stop::Failed(format!("filter {} failed: {e}", s.filter));
+        let id = s.id;
+        let request = dir == Direction::Request;
+        let (has_body, has_trailers) = (!body.is_empty(), !trailers.is_empty());
+        let (h, b, t) = (
+            std::mem::take(headers),
+            std::mem::take(body),
+            std::mem::take(trailers),
+        );
+        let outcome = self
+            .call(s, |vm| {
+                if let Some(st) = vm.stream_data(id) {
+                    if request {
+                        (st.request_headers, st.request_body, st.request_trailers) = (h, b, t);
+                    } else {
+                        (st.response_headers, st.response_body, st.response_trailers) = (h, b, t);
+                    }
+                }
+                let end = !has_body && !has_trailers;
+                if request {
+                    vm.on_request_headers(id, end)
+                } else {
+                    vm.on_response_headers(id, end)
+                }
+            })
+            .map_err(fail)?;
+        self.settle(s, outcome, request).await?;
+        if has_body {
+            let end = !has_trailers;
             let outcome = self
                 .call(s, |vm| {
-                    if let Some(st) = vm.stream_data(id) {
-                        st.response_headers = fields;
+                    if request {
+                        vm.on_request_body(id, end)
+                    } else {
+                        vm.on_response_body(id, end)
                     }
-                    vm.on_response_headers(id, end)
                 })
                 .map_err(fail)?;
-            self.settle(s, outcome, false).await?;
-            if !resp_body.is_empty() {
-                let moved = std::mem::take(&mut resp_body);
-                let outcome = self
-                    .call(s, |vm| {
-                        if let Some(st) = vm.stream_data(id) {
-                            st.response_body = moved;
-                        }
-                        vm.on_response_body(id, true)
-                    })
-                    .map_err(fail)?;
-                self.settle(s, outcome, false).await?;
+            // A pause before the end of the body asks for the rest buffered: the whole
+            // body is here already, so it goes on to the trailers, whose callback settles
+            // any callout the body's made.
+            if outcome != Outcome::Pause || end {
+                self.settle(s, outcome, request).await?;
             }
-            self.with_stream_vm(s, |vm| {
-                if let Some(st) = vm.stream_data(id) {
-                    resp_headers = std::mem::take(&mut st.response_headers);
-                    resp_body = std::mem::take(&mut st.response_body);
-                }
-            });
         }
-        Ok(to_response(&resp_headers, resp_body))
+        if has_trailers {
+            let outcome = self
+                .call(s, |vm| {
+                    if request {
+                        vm.on_request_trailers(id)
+                    } else {
+                        vm.on_response_trailers(id)
+                    }
+                })
+                .map_err(fail)?;
+            self.settle(s, outcome, request).await?;
+        }
+        self.with_stream_vm(s, |vm| {
+            if let Some(st) = vm.stream_data(id) {
+                let (h, b, t) = if request {
+                    (
+                        &mut st.request_headers,
+                        &mut st.request_body,
+                        &mut st.request_trailers,
+                    )
+                } else {
+                    (
+                        &mut st.response_headers,
+                        &mut st.response_body,
+                        &mut st.response_trailers,
+                    )
+                };
+                *headers = std::mem::take(h);
+                *body = std::mem::take(b);
+                *trailers = std::mem::take(t);
+            }
+        });
+        Ok(())
     }
 
     /// A callback on the stream's VM; a VM replaced meanwhile is a failure.
@@ -613,9 +714,9 @@ impl<F: ProxyFilter> Worker<F> {
         &self,
         upstream: &str,
         fields: &Headers,
-        body: Vec<u8>,
+        (body, trailers): (Vec<u8>, &Headers),
         timeout: Duration,
-    ) -> Option<(Headers, Vec<u8>)> {
+    ) -> Option<(Headers, Vec<u8>, Headers)> {
         let addr = self.common.upstreams.get(upstream)?;
         let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         let uri = format!("http://{addr}{}", get(":path").unwrap_or("/"));
@@ -631,7 +732,7 @@ impl<F: ProxyFilter> Worker<F> {
         if let Some(a) = get(":authority") {
             builder = builder.header("host", a);
         }
-        let req = builder.body(Full::new(Bytes::from(body))).ok()?;
+        let req = builder.body(self::body(body, trailers)).ok()?;
         let resp = tokio::time::timeout(timeout, self.client.request(req))
             .await
             .ok()?
@@ -639,13 +740,13 @@ impl<F: ProxyFilter> Worker<F> {
         let mut out: Headers = vec![(":status".into(), resp.status().as_u16().to_string())];
         out.extend(fields_of(resp.headers()));
         let max = self.common.config.max_body;
-        let body = tokio::time::timeout(timeout, Limited::new(resp.into_body(), max).collect())
-            .await
-            .ok()?
-            .ok()?
-            .to_bytes()
-            .to_vec();
-        Some((out, body))
+        let collected =
+            tokio::time::timeout(timeout, Limited::new(resp.into_body(), max).collect())
+                .await
+                .ok()?
+                .ok()?;
+        let trailers = collected.trailers().map(fields_of).unwrap_or_default();
+        Some((out, collected.to_bytes().to_vec(), trailers))
     }
 
     async fn upstream(
@@ -653,20 +754,26 @@ impl<F: ProxyFilter> Worker<F> {
         upstream: &str,
         fields: &Headers,
         body: Vec<u8>,
-    ) -> Option<(Headers, Vec<u8>)> {
-        self.send(upstream, fields, body, Duration::from_secs(30))
+        trailers: &Headers,
+    ) -> Option<(Headers, Vec<u8>, Headers)> {
+        self.send(upstream, fields, (body, trailers), Duration::from_secs(30))
             .await
     }
 
     async fn callout(&self, call: &HttpCallRequest) -> Option<HttpCallResponse> {
         let timeout = Duration::from_millis(u64::from(call.timeout_ms.clamp(1, 60_000)));
-        let (headers, body) = self
-            .send(&call.upstream, &call.headers, call.body.clone(), timeout)
+        let (headers, body, trailers) = self
+            .send(
+                &call.upstream,
+                &call.headers,
+                (call.body.clone(), &call.trailers),
+                timeout,
+            )
             .await?;
         Some(HttpCallResponse {
             headers,
             body,
-            trailers: Vec::new(),
+            trailers,
         })
     }
 
