@@ -4,6 +4,11 @@
 //! two argument sets; results, traps, and the exported memories, globals and tables
 //! after each call must agree. References compare by nullness, floats and vectors by bits
 //! (NaNs canonicalised by wasm-smith).
+//!
+//! `SPINDLE_DETERMINISTIC=1`: both engines in their deterministic modes (Spindle's
+//! `Config::deterministic`, wasmtime's NaN canonicalisation and deterministic relaxed
+//! SIMD), wasm-smith's own NaN canonicalisation off and relaxed SIMD on: NaN bits and
+//! relaxed SIMD results are then compared exactly.
 
 use arbitrary::Unstructured;
 
@@ -11,12 +16,26 @@ use arbitrary::Unstructured;
 /// canonical NaNs) with SIMD, GC and exceptions added (relaxed SIMD and threads stay out:
 /// their results may legitimately differ).
 pub fn smith_all_config() -> wasm_smith::Config {
-    wasm_smith::Config {
+    let config = wasm_smith::Config {
         simd_enabled: true,
         gc_enabled: true,
         exceptions_enabled: true,
         ..crate::smith_config()
+    };
+    if deterministic() {
+        return wasm_smith::Config {
+            canonicalize_nans: false,
+            relaxed_simd_enabled: true,
+            ..config
+        };
     }
+    config
+}
+
+/// Whether this run compares the engines' deterministic modes (`SPINDLE_DETERMINISTIC`).
+fn deterministic() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("SPINDLE_DETERMINISTIC").is_ok_and(|v| v == "1"))
 }
 
 /// A module from `u` under [`smith_all_config`], with termination ensured.
@@ -40,6 +59,11 @@ fn engine() -> wasmtime::Engine {
         .wasm_extended_const(true)
         .wasm_wide_arithmetic(true)
         .wasm_custom_page_sizes(true);
+    if deterministic() {
+        c.cranelift_nan_canonicalization(true)
+            .relaxed_simd_deterministic(true)
+            .wasm_relaxed_simd(true);
+    }
     wasmtime::Engine::new(&c).expect("wasmtime's engine")
 }
 
@@ -170,8 +194,17 @@ fn is_exhaustion(o: &Outcome) -> bool {
 /// Runs `bytes` in Spindle and wasmtime and compares; `Ok` with the calls compared when
 /// they agree (or the module is outside what both take), `Err` with the first difference.
 pub fn run_case_wasmtime(bytes: &[u8]) -> Result<usize, String> {
+    // `SPINDLE_DISPATCH=loop` runs the portable backend, `SPINDLE_TRANSLATION=lazy`
+    // translates each function on its first call: one configuration per fuzz run.
     let mut s_config = spindle::Config::new();
     s_config.features(spindle::Features::all());
+    if std::env::var("SPINDLE_DISPATCH").as_deref() == Ok("loop") {
+        s_config.dispatch(spindle::Dispatch::Loop);
+    }
+    if std::env::var("SPINDLE_TRANSLATION").as_deref() == Ok("lazy") {
+        s_config.translation(spindle::Translation::Lazy);
+    }
+    s_config.deterministic(deterministic());
     let s_engine = spindle::Engine::new(&s_config).map_err(|e| e.to_string())?;
     let w_engine = engine();
     let s_module = spindle::Module::new(&s_engine, bytes);

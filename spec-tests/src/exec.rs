@@ -213,7 +213,9 @@ pub fn set_mode(translation: spindle::Translation, dispatch: spindle::Dispatch) 
 }
 
 /// Whether sessions compile fuel and epoch checks in (with fuel and a deadline no script
-/// reaches): the checks must change nothing a script can see.
+/// reaches) and run in deterministic mode (canonical NaNs): none of it may change what a
+/// script can see (the suite asserts arithmetic NaNs as `nan:canonical` or
+/// `nan:arithmetic`, which the canonical NaN is, and bit-exact operators keep their bits).
 static CHECKS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Makes every later session compile fuel and epoch checks in, or not.
@@ -239,7 +241,8 @@ impl Session {
                 .translation(translation)
                 .dispatch(dispatch)
                 .consume_fuel(checks)
-                .epoch_interruption(checks),
+                .epoch_interruption(checks)
+                .deterministic(checks),
         )
         .expect("every configuration is accepted");
         let mut store = Store::new(&engine, ());

@@ -6,7 +6,8 @@
 //! the modes
 //! `tests/spec.rs` does not cover: lazy translation (bodies validated up front, translated on
 //! first call) and the portable loop dispatch, each combination run in full, and eager
-//! threaded code with fuel and epoch checks compiled in. Every directive
+//! threaded code with fuel and epoch checks compiled in and NaNs canonicalised
+//! (deterministic mode). Every directive
 //! that runs passes in each, as in the default mode.
 
 use spindle::{Dispatch, Translation};

@@ -26,7 +26,8 @@ pub use interp::{
 };
 pub use mapped::ModuleBytes;
 pub use module::{
-    compile, compile_bytes, CompiledModule, ExportKind, FuncCode, ImportDesc, Names, Translation,
+    compile, compile_bytes, CodeOptions, CompiledModule, ExportKind, FuncCode, ImportDesc, Names,
+    Translation,
 };
 pub use spindle_ir::TrapCode;
 pub use store::*;

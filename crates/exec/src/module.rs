@@ -36,10 +36,8 @@ pub enum FuncCode {
 /// What lazy translation needs after compilation.
 pub struct LazyState {
     pub ctx: ModuleCtx,
-    /// Whether translation meters fuel.
-    pub fuel: bool,
-    /// Whether translation emits epoch checks.
-    pub epoch: bool,
+    /// What the code checks and canonicalises (as when translating eagerly).
+    pub options: CodeOptions,
     pub bytes: crate::ModuleBytes,
     /// Absolute byte range of each defined function's body.
     pub bodies: Vec<(usize, usize)>,
@@ -286,20 +284,29 @@ fn mode_of(m: &SegmentMode<'_>) -> Result<Mode, Error> {
     })
 }
 
+/// What translated code does beyond the module's own semantics. Each costs nothing when
+/// off: the code then has no such instruction at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CodeOptions {
+    /// Charge fuel (`Store::fuel`) at function entry and loop headers.
+    pub fuel: bool,
+    /// Check the store's epoch deadline (`Store::epoch_deadline`) at the same places.
+    pub epoch: bool,
+    /// Deterministic NaNs: after each float operation whose NaN results the specification
+    /// leaves nondeterministic (`Opcode::nan_canonicalization`), a NaN result becomes the
+    /// canonical one.
+    pub canonicalize_nans: bool,
+}
+
 /// Decodes, validates and translates `bytes`.
-///
-/// `fuel`: charge fuel (`Store::fuel`) at function entry and loop headers; `epoch`: check
-/// the store's epoch deadline (`Store::epoch_deadline`) at the same places. Each costs
-/// nothing when off: the code has no such instruction at all.
 pub fn compile(
     registry: &TypeRegistry,
     features: &Features,
     translation: Translation,
-    fuel: bool,
-    epoch: bool,
+    options: CodeOptions,
     bytes: &[u8],
 ) -> Result<CompiledModule, Error> {
-    compile_inner(registry, features, translation, fuel, epoch, bytes, None)
+    compile_inner(registry, features, translation, options, bytes, None)
 }
 
 /// Like [`compile`], for bytes the module may keep (lazy translation keeps them instead of
@@ -308,19 +315,24 @@ pub fn compile_bytes(
     registry: &TypeRegistry,
     features: &Features,
     translation: Translation,
-    fuel: bool,
-    epoch: bool,
+    options: CodeOptions,
     bytes: crate::ModuleBytes,
 ) -> Result<CompiledModule, Error> {
     compile_inner(
         registry,
         features,
         translation,
-        fuel,
-        epoch,
+        options,
         &bytes,
         Some(bytes.clone()),
     )
+}
+
+/// A translator for `ctx`'s functions producing code with `options`.
+fn translator<'m>(ctx: &'m ModuleCtx, types: &'m [u32], options: CodeOptions) -> Translator<'m> {
+    Translator::with_fuel(ctx, types, options.fuel)
+        .with_epochs(options.epoch)
+        .with_nan_canonicalization(options.canonicalize_nans)
 }
 
 /// `v` with its concrete type indices (module-local) replaced by engine-wide type ids, the
@@ -359,8 +371,7 @@ fn compile_inner(
     registry: &TypeRegistry,
     features: &Features,
     translation: Translation,
-    fuel: bool,
-    epoch: bool,
+    options: CodeOptions,
     bytes: &[u8],
     owner: Option<crate::ModuleBytes>,
 ) -> Result<CompiledModule, Error> {
@@ -374,7 +385,7 @@ fn compile_inner(
     let mut funcs = Vec::with_capacity(m.code.len());
     match translation {
         Translation::Eager => {
-            let mut tr = Translator::with_fuel(&ctx, &types, fuel).with_epochs(epoch);
+            let mut tr = translator(&ctx, &types, options);
             for (i, body) in m.code.iter().enumerate() {
                 let index = num_imported_funcs + i as u32;
                 let ti = ctx.funcs[index as usize];
@@ -470,8 +481,7 @@ fn compile_inner(
         .collect::<Result<_, Error>>()?;
     let lazy = (translation == Translation::Lazy).then(|| LazyState {
         ctx,
-        fuel,
-        epoch,
+        options,
         bytes: owner.unwrap_or_else(|| crate::ModuleBytes::Owned(Arc::from(bytes))),
         bodies,
     });
@@ -528,8 +538,7 @@ impl CompiledModule {
                     let index = self.num_imported_funcs as usize + i;
                     let ti = lazy.ctx.funcs[index];
                     let mut fv = FuncValidator::new(&lazy.ctx);
-                    let mut tr = Translator::with_fuel(&lazy.ctx, &self.types, lazy.fuel)
-                        .with_epochs(lazy.epoch);
+                    let mut tr = translator(&lazy.ctx, &self.types, lazy.options);
                     tr.translate(&mut fv, ti, reader)
                         .map(|f| Arc::new(ExecFunc::new(f, index as u32)))
                         .map_err(|e| e.to_string())

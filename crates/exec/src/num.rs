@@ -254,6 +254,21 @@ macro_rules! trunc {
 pub fn unary(op: UnOp, x: u64) -> R {
     use UnOp::*;
     Ok(match op {
+        // Deterministic mode's canonicalisation: any NaN becomes the positive quiet NaN.
+        F32CanonNan => {
+            if f32v(x).is_nan() {
+                0x7fc0_0000
+            } else {
+                x
+            }
+        }
+        F64CanonNan => {
+            if f64v(x).is_nan() {
+                0x7ff8_0000_0000_0000
+            } else {
+                x
+            }
+        }
         I32Eqz => b(u32v(x) == 0),
         I64Eqz => b(x == 0),
         I32Clz => from_u32(u32v(x).leading_zeros()),

@@ -416,6 +416,8 @@ unary! {
     F32x4Neg: u32, u32, 4 => |a| a ^ 0x8000_0000;
     F64x2Abs: u64, u64, 2 => |a| a & 0x7fff_ffff_ffff_ffff;
     F64x2Neg: u64, u64, 2 => |a| a ^ 0x8000_0000_0000_0000;
+    F32x4CanonNan: u32, u32, 4 => |a| if f32::from_bits(a).is_nan() { 0x7fc0_0000 } else { a };
+    F64x2CanonNan: u64, u64, 2 => |a| if f64::from_bits(a).is_nan() { 0x7ff8_0000_0000_0000 } else { a };
     F32x4Sqrt: f32, f32, 4 => |a| a.sqrt();
     F64x2Sqrt: f64, f64, 2 => |a| a.sqrt();
     F32x4Ceil: f32, f32, 4 => |a| quiet32(a.ceil());

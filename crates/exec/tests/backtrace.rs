@@ -53,8 +53,10 @@ impl Instance {
             &registry,
             &Features::default(),
             translation,
-            fuel,
-            false,
+            spindle_exec::CodeOptions {
+                fuel,
+                ..Default::default()
+            },
             bytes,
         )
         .expect("compiles");

@@ -59,8 +59,11 @@ fn compiled(
         &store.registry,
         &features,
         translation,
-        fuel,
-        epoch,
+        spindle_exec::CodeOptions {
+            fuel,
+            epoch,
+            canonicalize_nans: false,
+        },
         &wasm(text),
     )
     .expect("compile");

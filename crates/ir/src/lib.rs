@@ -766,6 +766,41 @@ const fn mark(
     table
 }
 
+/// Which canonicalisation deterministic mode runs after an instruction (see
+/// [`Opcode::nan_canonicalization`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum NanCanon {
+    F32,
+    F64,
+    F32x4,
+    F64x2,
+}
+
+impl Opcode {
+    /// The float arithmetic whose NaN results the specification leaves nondeterministic
+    /// (sign and payload: hardware differs), so deterministic mode makes them canonical
+    /// after it. Not the bit-exact operators (abs, neg, copysign, reinterpretations,
+    /// loads, constants, `pmin`/`pmax`), nor min/max (whose NaN results Spindle already
+    /// makes canonical), nor conversions from integers (never NaN). In base form: the
+    /// translator asks before its accumulator pass.
+    pub fn nan_canonicalization(self) -> Option<NanCanon> {
+        use Opcode::*;
+        Some(match self {
+            F32Add | F32Sub | F32Mul | F32Div | F32Sqrt | F32Ceil | F32Floor | F32Trunc
+            | F32Nearest | F32DemoteF64 => NanCanon::F32,
+            F64Add | F64Sub | F64Mul | F64Div | F64Sqrt | F64Ceil | F64Floor | F64Trunc
+            | F64Nearest | F64PromoteF32 => NanCanon::F64,
+            F32x4Add | F32x4Sub | F32x4Mul | F32x4Div | F32x4Sqrt | F32x4Ceil | F32x4Floor
+            | F32x4Trunc | F32x4Nearest | F32x4DemoteF64x2Zero | F32x4RelaxedMadd
+            | F32x4RelaxedNmadd | F32x4RelaxedMin | F32x4RelaxedMax => NanCanon::F32x4,
+            F64x2Add | F64x2Sub | F64x2Mul | F64x2Div | F64x2Sqrt | F64x2Ceil | F64x2Floor
+            | F64x2Trunc | F64x2Nearest | F64x2PromoteLowF32x4 | F64x2RelaxedMadd
+            | F64x2RelaxedNmadd | F64x2RelaxedMin | F64x2RelaxedMax => NanCanon::F64x2,
+            _ => return None,
+        })
+    }
+}
+
 /// Calls macro `$m` (after the tokens given before the families) with the numeric
 /// instruction families, each line naming the forms of one operator:
 /// `binary { X/XAcc/XAccB ... }` (operands in registers, first or second from the
@@ -870,6 +905,7 @@ macro_rules! for_each_numeric {
                 I32TruncSatF64S/I32TruncSatF64SAcc I32TruncSatF64U/I32TruncSatF64UAcc
                 I64TruncSatF32S/I64TruncSatF32SAcc I64TruncSatF32U/I64TruncSatF32UAcc
                 I64TruncSatF64S/I64TruncSatF64SAcc I64TruncSatF64U/I64TruncSatF64UAcc
+                F32CanonNan/F32CanonNanAcc F64CanonNan/F64CanonNanAcc
             }
             load {
                 I32Load/I32LoadAcc/I32LoadAddImm I64Load/I64LoadAcc/I64LoadAddImm F32Load/F32LoadAcc/F32LoadAddImm F64Load/F64LoadAcc/F64LoadAddImm
@@ -906,6 +942,7 @@ macro_rules! for_each_numeric {
                 I64GeU/BrIfI64GeU/BrIfI64GeUAcc/BrIfI64GeUImm/BrIfI64GeUImmAcc
             }
             vunary {
+                F32x4CanonNan F64x2CanonNan
                 V128Not F32x4DemoteF64x2Zero F64x2PromoteLowF32x4 I8x16Abs I8x16Neg
                 I8x16Popcnt F32x4Ceil F32x4Floor F32x4Trunc F32x4Nearest F64x2Ceil
                 F64x2Floor F64x2Trunc I16x8ExtaddPairwiseI8x16S

@@ -28,6 +28,7 @@ pub struct Config {
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
     pub(crate) dispatch: Dispatch,
+    pub(crate) canonicalize_nans: bool,
 }
 
 macro_rules! feature_switches {
@@ -106,6 +107,33 @@ impl Config {
         self
     }
 
+    /// Make every NaN that float arithmetic produces the canonical one (positive, quiet,
+    /// no payload), where the specification lets implementations differ: the results of
+    /// `add`, `sub`, `mul`, `div`, `sqrt`, rounding, `promote`/`demote` and their SIMD
+    /// forms, and relaxed SIMD's fused and min/max operators (see
+    /// `spindle_ir::Opcode::nan_canonicalization`). Off by default; costs one instruction
+    /// after each such operator when on. wasmtime's `cranelift_nan_canonicalization`.
+    pub fn nan_canonicalization(&mut self, enable: bool) -> &mut Self {
+        self.canonicalize_nans = enable;
+        self
+    }
+
+    /// Deterministic execution, for replay and consensus: the same module, inputs and
+    /// host calls give bit-identical results, memories and fuel on any machine. It turns
+    /// on [`Config::nan_canonicalization`]; the rest holds in every mode: relaxed SIMD
+    /// runs in its deterministic profile, fuel is counted per operator (exact, whatever
+    /// the dispatch or translation mode), and the runtime itself draws no randomness and
+    /// reads no clock (WASI's clocks and randomness are the host's: `spindle-wasi`'s
+    /// `WasiCtxBuilder::deterministic` fixes them).
+    pub fn deterministic(&mut self, enable: bool) -> &mut Self {
+        self.nan_canonicalization(enable)
+    }
+
+    /// Whether NaN results are canonicalised.
+    pub fn nan_canonicalization_enabled(&self) -> bool {
+        self.canonicalize_nans
+    }
+
     /// Check the engine's epoch at every function entry and loop iteration: a store whose
     /// deadline ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline)) has
     /// passed stops with [`Trap::Interrupt`](crate::Trap::Interrupt) or runs its
@@ -127,6 +155,15 @@ impl Config {
     /// The proposals modules may use.
     pub fn get_features(&self) -> &Features {
         &self.features
+    }
+
+    /// What translated code checks and canonicalises.
+    fn code_options(&self) -> spindle_exec::CodeOptions {
+        spindle_exec::CodeOptions {
+            fuel: self.consume_fuel,
+            epoch: self.epoch_interruption,
+            canonicalize_nans: self.canonicalize_nans,
+        }
     }
 
     /// Whether fuel is metered.
@@ -404,8 +441,7 @@ impl Module {
                 registry,
                 &config.features,
                 config.translation,
-                config.consume_fuel,
-                config.epoch_interruption,
+                config.code_options(),
                 bytes,
             )
         })
@@ -449,8 +485,7 @@ impl Module {
                 registry,
                 &config.features,
                 config.translation,
-                config.consume_fuel,
-                config.epoch_interruption,
+                config.code_options(),
                 bytes,
             )
         })

@@ -7,7 +7,7 @@ use spindle_decode::{
     visit_operator, BinaryReader, BlockType, BrTable, CompactIndex, CompositeType, FieldType,
     HeapType, Ieee32, Ieee64, MemArg, Opcode, SelectType, StorageType, ValType, VisitOperator,
 };
-use spindle_ir::{BinOp, Dst, Instr, Reg, TrapCode, UnOp, VLoadKind};
+use spindle_ir::{BinOp, Dst, Instr, NanCanon, Reg, TrapCode, UnOp, VLoadKind};
 use spindle_validate::{FuncValidator, ModuleCtx, Result, ValidateError, Visitor};
 
 use crate::{CatchClause, CompiledFunc, GcMap, OffsetTable, TryRegion};
@@ -148,6 +148,9 @@ pub struct Translator<'m> {
     /// Whether to check for epoch interruption: an `Epoch` instruction wherever fuel
     /// metering puts a `Fuel` one (function entry and every loop header).
     epoch: bool,
+    /// Deterministic NaNs: a canonicalising instruction after each float operation whose
+    /// NaN results the specification leaves nondeterministic.
+    canon_nans: bool,
 }
 
 #[cold]
@@ -193,6 +196,34 @@ impl<'m> Translator<'m> {
             fuel,
             fuel_at: None,
             epoch: false,
+            canon_nans: false,
+        }
+    }
+
+    /// This translator, making NaN results of float arithmetic canonical when `enable` is
+    /// set (deterministic mode; no cost at all otherwise).
+    pub fn with_nan_canonicalization(mut self, enable: bool) -> Self {
+        self.canon_nans = enable;
+        self
+    }
+
+    /// In deterministic mode, the canonicalisation of the result `op` just pushed, if it
+    /// is float arithmetic (`Opcode::nan_canonicalization`). It reads and writes the
+    /// operand on top of the stack, as a unary operator would.
+    fn canonicalize_nans(&mut self, op: spindle_ir::Opcode) -> Result<()> {
+        if !self.canon_nans {
+            return Ok(());
+        }
+        match op.nan_canonicalization() {
+            Some(NanCanon::F32) => self.unary(UnOp::F32CanonNan),
+            Some(NanCanon::F64) => self.unary(UnOp::F64CanonNan),
+            Some(NanCanon::F32x4) => {
+                self.simd(1, true, |dst, r| Instr::F32x4CanonNan { dst, src: r[0] })
+            }
+            Some(NanCanon::F64x2) => {
+                self.simd(1, true, |dst, r| Instr::F64x2CanonNan { dst, src: r[0] })
+            }
+            None => Ok(()),
         }
     }
 
@@ -884,16 +915,18 @@ impl<'m> Translator<'m> {
         let b = self.reg_at(hb)?;
         self.pop_n(2);
         let dst = self.push_temp()?;
-        self.emit_result(op.instr(dst, a, b));
-        Ok(())
+        let instr = op.instr(dst, a, b);
+        self.emit_result(instr);
+        self.canonicalize_nans(instr.opcode())
     }
 
     fn unary(&mut self, op: UnOp) -> Result<()> {
         let src = self.top_reg()?;
         self.pop_n(1);
         let dst = self.push_temp()?;
-        self.emit_result(op.instr(dst, src));
-        Ok(())
+        let instr = op.instr(dst, src);
+        self.emit_result(instr);
+        self.canonicalize_nans(instr.opcode())
     }
 
     fn load(&mut self, make: impl FnOnce(Dst, Reg, u32) -> Instr, memarg: MemArg) -> Result<()> {
@@ -1682,8 +1715,9 @@ impl Translator<'_> {
         };
         // Every SIMD handler reads all its operands before it writes its result, so the
         // result may take the operands' registers.
-        self.emit_result(make(dst, &regs[..n]));
-        Ok(())
+        let instr = make(dst, &regs[..n]);
+        self.emit_result(instr);
+        self.canonicalize_nans(instr.opcode())
     }
 
     fn visit_v128_const(&mut self, value: spindle_decode::V128) -> Result<()> {
