@@ -22,12 +22,14 @@ if rustup toolchain list | grep -q '^nightly'; then
   # A finding is a sanitizer report. Tests may also fail for a reason that is not one: the
   # interpreter's native-stack budget (`StoreLimits::native_stack`) is sized for ordinary
   # frames, and ASan's are several times larger, so deep re-entry stops earlier ("call
-  # stack exhausted"). Those are listed, not counted.
+  # stack exhausted"). Those are listed, not counted. One test is skipped: it runs the
+  # interpreter on a thread of 256 KiB, sized for ordinary frames, which ASan's overflow.
   log=$(mktemp)
   RUST_MIN_STACK=$((64 << 20)) RUSTFLAGS="-Zsanitizer=address" RUSTDOCFLAGS="-Zsanitizer=address" \
     ASAN_OPTIONS=detect_leaks=1 \
     cargo +nightly test --release --target "$host" --target-dir target/asan --no-fail-fast \
-      -p spindle-exec -p spindle --lib --tests >"$log" 2>&1 || true
+      -p spindle-exec -p spindle --lib --tests -- \
+      --skip unbounded_recursion_traps_on_a_256k_stack >"$log" 2>&1 || true
   grep -E '^test result|^test .* FAILED' "$log" || true
   if grep -qE 'ERROR: (Address|Leak)Sanitizer' "$log"; then
     grep -A30 -E 'ERROR: (Address|Leak)Sanitizer' "$log" | head -80
