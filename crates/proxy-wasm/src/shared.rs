@@ -12,6 +12,15 @@ pub const MAX_SHARED_VALUE: usize = 1 << 20;
 pub const MAX_QUEUE_ITEMS: usize = 10_000;
 pub const MAX_METRICS: usize = 10_000;
 pub const MAX_LOG_ENTRIES: usize = 10_000;
+pub const MAX_QUEUES: usize = 1024;
+/// Longest key, queue name or metric name.
+pub const MAX_NAME: usize = 1024;
+
+/// A number unique to each VM of the process (its queue registrations are kept under it).
+pub fn next_vm_token() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
 
 /// Called with a queue id when an item is enqueued on a queue the VM registered (the
 /// gateway then calls `Vm::on_queue_ready` on that VM's thread).
@@ -58,7 +67,8 @@ struct Queue {
     vm_id: String,
     name: String,
     items: VecDeque<Vec<u8>>,
-    notify: Vec<QueueNotifier>,
+    /// Who to tell of new items, by VM token (one entry per VM however often it registers).
+    notify: Vec<(u64, QueueNotifier)>,
 }
 
 /// One log line a filter wrote.
@@ -98,7 +108,7 @@ impl Shared {
 
     /// Sets `key` unless `cas` is non-zero and not the key's current number.
     pub fn set_data(&self, key: &str, value: &[u8], cas: u32) -> i32 {
-        if value.len() > MAX_SHARED_VALUE {
+        if value.len() > MAX_SHARED_VALUE || key.len() > MAX_NAME {
             return status::BAD_ARGUMENT;
         }
         let mut data = lock(&self.data);
@@ -125,8 +135,17 @@ impl Shared {
 
     // ---- queues (ids are 1-based indices)
 
-    /// Opens the queue `name` of `vm_id`, creating it; `notify` is called when items arrive.
-    pub fn register_queue(&self, vm_id: &str, name: &str, notify: Option<QueueNotifier>) -> u32 {
+    /// Opens the queue `name` of `vm_id`, creating it; `notify` (a VM's token and
+    /// notifier) is called when items arrive. `None` past the limits.
+    pub fn register_queue(
+        &self,
+        vm_id: &str,
+        name: &str,
+        notify: Option<(u64, QueueNotifier)>,
+    ) -> Option<u32> {
+        if vm_id.len() > MAX_NAME || name.len() > MAX_NAME {
+            return None;
+        }
         let mut queues = lock(&self.queues);
         let at = match queues
             .iter()
@@ -134,6 +153,9 @@ impl Shared {
         {
             Some(at) => at,
             None => {
+                if queues.len() >= MAX_QUEUES {
+                    return None;
+                }
                 queues.push(Queue {
                     vm_id: vm_id.to_string(),
                     name: name.to_string(),
@@ -143,10 +165,19 @@ impl Shared {
                 queues.len() - 1
             }
         };
-        if let Some(n) = notify {
-            queues[at].notify.push(n);
+        if let Some((token, n)) = notify {
+            let q = &mut queues[at];
+            q.notify.retain(|(t, _)| *t != token);
+            q.notify.push((token, n));
         }
-        at as u32 + 1
+        Some(at as u32 + 1)
+    }
+
+    /// Forgets the notifiers of the VM with `token` (it is gone).
+    pub fn unregister_queues(&self, token: u64) {
+        for q in lock(&self.queues).iter_mut() {
+            q.notify.retain(|(t, _)| *t != token);
+        }
     }
 
     pub fn resolve_queue(&self, vm_id: &str, name: &str) -> Option<u32> {
@@ -167,7 +198,7 @@ impl Shared {
                 return status::INTERNAL_FAILURE;
             }
             q.items.push_back(value.to_vec());
-            q.notify.clone()
+            q.notify.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>()
         };
         // Outside the lock: a notifier may reach back into the queues.
         for n in notify {
@@ -188,6 +219,9 @@ impl Shared {
     // ---- metrics (ids are 1-based indices; one metric per name)
 
     pub fn define_metric(&self, ty: MetricType, name: &str) -> Option<u32> {
+        if name.len() > MAX_NAME {
+            return None;
+        }
         let mut metrics = lock(&self.metrics);
         if let Some(at) = metrics.iter().position(|m| m.name == name) {
             return (metrics[at].ty == ty).then_some(at as u32 + 1);
@@ -291,19 +325,23 @@ mod tests {
         let s = Shared::default();
         let seen = Arc::new(AtomicU64::new(0));
         let seen2 = seen.clone();
-        let id = s.register_queue(
-            "vm",
-            "q",
-            Some(Arc::new(move |_| {
-                seen2.fetch_add(1, Ordering::Relaxed);
-            })),
-        );
+        let notifier: QueueNotifier = Arc::new(move |_| {
+            seen2.fetch_add(1, Ordering::Relaxed);
+        });
+        let id = s
+            .register_queue("vm", "q", Some((7, notifier.clone())))
+            .unwrap();
+        // Registering again (same VM) does not notify twice.
+        assert_eq!(s.register_queue("vm", "q", Some((7, notifier))), Some(id));
         assert_eq!(s.resolve_queue("vm", "q"), Some(id));
         assert_eq!(s.resolve_queue("vm", "other"), None);
         assert_eq!(s.dequeue(id), Err(status::EMPTY));
         assert_eq!(s.enqueue(id, b"x"), status::OK);
         assert_eq!(seen.load(Ordering::Relaxed), 1);
         assert_eq!(s.dequeue(id), Ok(b"x".to_vec()));
+        s.unregister_queues(7);
+        assert_eq!(s.enqueue(id, b"y"), status::OK);
+        assert_eq!(seen.load(Ordering::Relaxed), 1);
         assert_eq!(s.enqueue(99, b"x"), status::NOT_FOUND);
 
         let c = s.define_metric(MetricType::Counter, "c").unwrap();

@@ -27,6 +27,11 @@ pub struct HostState {
     next_token: u32,
     tick_ms: u32,
     queue_notifier: Option<QueueNotifier>,
+    /// This VM's token for its queue registrations (unregistered when the VM goes).
+    vm_token: u64,
+    /// Streams whose `proxy_on_done` answered false: they wait for `proxy_done`.
+    pending_done: std::collections::HashSet<u32>,
+    /// Streams that called `proxy_done` since: finished at the next VM entry.
     done: Vec<u32>,
 }
 
@@ -55,6 +60,33 @@ fn answer(r: HostResult) -> rt::Result<i32> {
 const MEMORY_FAULT: Fail = Fail::Status(status::INVALID_MEMORY_ACCESS);
 /// Largest guest buffer a host function reads (a header map, a body chunk, a value).
 const MAX_READ: usize = 16 << 20;
+/// What one VM may hold in host memory through host functions, so that fuel (which counts
+/// the filter's operators, not the bytes a host call copies) is not the only bound: a
+/// buffer (body) at most `MAX_BUFFER`, a header map at most `MAX_FIELDS` fields and
+/// `MAX_MAP_BYTES` serialised, a stream at most `MAX_PROPERTIES` properties of at most
+/// `MAX_PROPERTY` bytes, at most `MAX_PENDING_CALLS` callouts of at most `MAX_CALL_BYTES`.
+const MAX_BUFFER: usize = 16 << 20;
+const MAX_FIELDS: usize = 1024;
+const MAX_MAP_BYTES: usize = 1 << 20;
+const MAX_PROPERTIES: usize = 256;
+const MAX_PROPERTY: usize = 64 << 10;
+const MAX_PENDING_CALLS: usize = 64;
+const MAX_CALL_BYTES: usize = 4 << 20;
+/// A log message is cut at this length (and not read at all below the log level).
+const MAX_LOG: usize = 64 << 10;
+
+fn too_big() -> Fail {
+    Fail::Status(status::BAD_ARGUMENT)
+}
+
+/// Checks a header map about to be stored against the bounds above.
+fn check_map(fields: &Headers) -> Result<(), Fail> {
+    let bytes: usize = fields.iter().map(|(k, v)| k.len() + v.len() + 10).sum();
+    if fields.len() > MAX_FIELDS || bytes > MAX_MAP_BYTES {
+        return Err(too_big());
+    }
+    Ok(())
+}
 
 fn memory(c: &mut Caller<'_, HostState>) -> Result<rt::Memory, Fail> {
     c.get_export("memory")
@@ -68,6 +100,11 @@ fn read(c: &mut Caller<'_, HostState>, ptr: i32, len: i32) -> Result<Vec<u8>, Fa
         return Err(MEMORY_FAULT);
     }
     let mem = memory(c)?;
+    // Bounds first: no allocation for a range the memory does not have.
+    let end = (ptr as u32 as usize).checked_add(len).ok_or(MEMORY_FAULT)?;
+    if end > mem.data_size(&*c) {
+        return Err(MEMORY_FAULT);
+    }
     let mut buf = vec![0; len];
     mem.read(&*c, ptr as u32 as usize, &mut buf)
         .map_err(|_| MEMORY_FAULT)?;
@@ -217,11 +254,13 @@ fn define_host(linker: &mut Linker<HostState>) -> rt::Result<()> {
         |mut c: Caller<'_, HostState>, level: i32, ptr: i32, len: i32| {
             answer((|| {
                 let level = LogLevel::from_i32(level).ok_or(Fail::Status(status::BAD_ARGUMENT))?;
+                if level < c.data().config.log_level {
+                    return Ok(());
+                }
+                let len = (len as u32).min(MAX_LOG as u32) as i32;
                 let msg = String::from_utf8_lossy(&read(&mut c, ptr, len)?).into_owned();
                 let s = c.data();
-                if level >= s.config.log_level {
-                    s.shared.log(&s.config.name, level, msg);
-                }
+                s.shared.log(&s.config.name, level, msg);
                 Ok(())
             })())
         },
@@ -267,10 +306,15 @@ fn define_host(linker: &mut Linker<HostState>) -> rt::Result<()> {
         },
     )?;
     linker.func_wrap(env, "proxy_done", |mut c: Caller<'_, HostState>| {
+        // Only a context waiting for it (its `proxy_on_done` answered false).
         let s = c.data_mut();
         let id = s.effective;
-        s.done.push(id);
-        status::OK
+        if s.pending_done.remove(&id) {
+            s.done.push(id);
+            status::OK
+        } else {
+            status::NOT_FOUND
+        }
     })?;
 
     // ---- configuration (ABI 0.1.0)
@@ -321,6 +365,9 @@ fn define_host(linker: &mut Linker<HostState>) -> rt::Result<()> {
                 let buf = c.data_mut().buffer_mut(ty)?;
                 let start = (start as u32 as usize).min(buf.len());
                 let end = start.saturating_add(size as u32 as usize).min(buf.len());
+                if buf.len() - (end - start) + data.len() > MAX_BUFFER {
+                    return Err(too_big());
+                }
                 buf.splice(start..end, data);
                 Ok(())
             })())
@@ -366,6 +413,7 @@ fn define_host(linker: &mut Linker<HostState>) -> rt::Result<()> {
             answer((|| {
                 let bytes = read(&mut c, ptr, len)?;
                 let fields = deserialize_map(&bytes).ok_or(Fail::Status(status::BAD_ARGUMENT))?;
+                check_map(&fields)?;
                 *c.data_mut().map(ty)? = fields;
                 Ok(())
             })())
@@ -394,7 +442,12 @@ fn define_host(linker: &mut Linker<HostState>) -> rt::Result<()> {
         |mut c: Caller<'_, HostState>, ty: i32, kp: i32, kl: i32, vp: i32, vl: i32| {
             answer((|| {
                 let (key, value) = (read_str(&mut c, kp, kl)?, read_str(&mut c, vp, vl)?);
-                c.data_mut().map(ty)?.push((key, value));
+                let fields = c.data_mut().map(ty)?;
+                fields.push((key, value));
+                if let Err(e) = check_map(fields) {
+                    fields.pop();
+                    return Err(e);
+                }
                 Ok(())
             })())
         },
@@ -408,6 +461,9 @@ fn define_host(linker: &mut Linker<HostState>) -> rt::Result<()> {
                 let fields = c.data_mut().map(ty)?;
                 match fields.iter().position(|(k, _)| same_name(k, &key)) {
                     Some(at) => {
+                        if value.len() > MAX_MAP_BYTES {
+                            return Err(too_big());
+                        }
                         fields[at].1 = value;
                         let mut i = at + 1;
                         while i < fields.len() {
@@ -418,7 +474,13 @@ fn define_host(linker: &mut Linker<HostState>) -> rt::Result<()> {
                             }
                         }
                     }
-                    None => fields.push((key, value)),
+                    None => {
+                        fields.push((key, value));
+                        if let Err(e) = check_map(fields) {
+                            fields.pop();
+                            return Err(e);
+                        }
+                    }
                 }
                 Ok(())
             })())
@@ -458,7 +520,13 @@ fn define_host(linker: &mut Linker<HostState>) -> rt::Result<()> {
             answer((|| {
                 let path = property_path(&read(&mut c, pp, pl)?);
                 let value = read(&mut c, vp, vl)?;
-                c.data_mut().stream()?.properties.insert(path, value);
+                let props = &mut c.data_mut().stream()?.properties;
+                if value.len() > MAX_PROPERTY
+                    || (props.len() >= MAX_PROPERTIES && !props.contains_key(&path))
+                {
+                    return Err(too_big());
+                }
+                props.insert(path, value);
                 Ok(())
             })())
         },
@@ -592,7 +660,12 @@ fn define_host(linker: &mut Linker<HostState>) -> rt::Result<()> {
                 if !(known && has(":method") && has(":path") && has(":authority")) {
                     return Err(Fail::Status(status::BAD_ARGUMENT));
                 }
-                if s.pending_calls.len() >= 1024 {
+                let size = body.len() + upstream.len();
+                if s.pending_calls.len() >= MAX_PENDING_CALLS
+                    || size > MAX_CALL_BYTES
+                    || check_map(&headers).is_err()
+                    || check_map(&trailers).is_err()
+                {
                     return Err(Fail::Status(status::INTERNAL_FAILURE));
                 }
                 s.next_token = s.next_token.wrapping_add(1).max(1);
@@ -657,9 +730,11 @@ fn define_host(linker: &mut Linker<HostState>) -> rt::Result<()> {
             answer((|| {
                 let name = read_str(&mut c, np, nl)?;
                 let s = c.data();
+                let notifier = s.queue_notifier.clone().map(|n| (s.vm_token, n));
                 let id = s
                     .shared
-                    .register_queue(&s.config.vm_id, &name, s.queue_notifier.clone());
+                    .register_queue(&s.config.vm_id, &name, notifier)
+                    .ok_or(too_big())?;
                 write_u32(&mut c, ptr_id, id)
             })())
         },
@@ -1068,6 +1143,8 @@ impl Filter {
             next_token: 0,
             tick_ms: 0,
             queue_notifier,
+            vm_token: super::shared::next_vm_token(),
+            pending_done: Default::default(),
             done: Vec::new(),
         };
         let mut store = Store::new(&self.engine, state);
@@ -1232,20 +1309,20 @@ impl Vm {
 
     /// `proxy_on_tick` of the root context.
     pub fn tick(&mut self) -> Result<(), VmError> {
-        match self.cb.on_tick.clone() {
-            Some(f) => self.with_context(ROOT_CONTEXT, |vm| vm.call(&f, ROOT_CONTEXT as i32)),
-            None => Ok(()),
+        if let Some(f) = self.cb.on_tick.clone() {
+            self.with_context(ROOT_CONTEXT, |vm| vm.call(&f, ROOT_CONTEXT as i32))?;
         }
+        self.reap()
     }
 
     /// `proxy_on_queue_ready` of the root context.
     pub fn queue_ready(&mut self, queue_id: u32) -> Result<(), VmError> {
-        match self.cb.on_queue_ready.clone() {
-            Some(f) => self.with_context(ROOT_CONTEXT, |vm| {
+        if let Some(f) = self.cb.on_queue_ready.clone() {
+            self.with_context(ROOT_CONTEXT, |vm| {
                 vm.call(&f, (ROOT_CONTEXT as i32, queue_id as i32))
-            }),
-            None => Ok(()),
+            })?;
         }
+        self.reap()
     }
 
     /// A new HTTP stream context (`proxy_on_context_create` with the root as parent),
@@ -1274,7 +1351,9 @@ impl Vm {
     fn outcome(&mut self, id: u32, action: i32) -> Outcome {
         match self.stream(id).and_then(|s| s.local_response.take()) {
             Some(r) => Outcome::Respond(r),
-            None if action == Action::Pause as i32 => Outcome::Pause,
+            // 1: stop iteration; 3 and 4 (the C++ SDK's stop-all-and-buffer and
+            // -watermark) stop too; 0 and 2 (continue and end the stream) go on.
+            None if action == Action::Pause as i32 || action == 3 || action == 4 => Outcome::Pause,
             None => Outcome::Continue,
         }
     }
@@ -1379,40 +1458,66 @@ impl Vm {
         let (nh, nb, nt) = response.as_ref().map_or((0, 0, 0), |r| {
             (r.headers.len(), r.body.len(), r.trailers.len())
         });
-        self.store.data_mut().call_response = response;
+        // A failed call (no headers) still has readable, empty maps and body: SDKs read
+        // them and treat anything but OK as fatal.
+        self.store.data_mut().call_response = Some(response.unwrap_or_default());
         // As the ABI says (and SDKs expect): the plugin (root) context gets the answer;
         // the filter finds the stream by the token and makes it the effective context.
         let root = ROOT_CONTEXT as i32;
         let args = (root, call.token as i32, nh as i32, nb as i32, nt as i32);
         let r = self.with_context(ROOT_CONTEXT, |vm| vm.call(&f, args));
         self.store.data_mut().call_response = None;
-        r
+        r?;
+        self.reap()
     }
 
     /// Ends a stream: `proxy_on_done`, then (when it answers true, or once the filter
-    /// calls `proxy_done`) `proxy_on_log` and `proxy_on_delete`; the stream's data is
-    /// dropped either way.
+    /// calls `proxy_done` from a later callback) `proxy_on_log` and `proxy_on_delete`, and
+    /// the stream's data is dropped.
     pub fn finish_stream(&mut self, id: u32) -> Result<(), VmError> {
         let done = match self.cb.on_done.clone() {
             Some(f) => self.with_context(id, |vm| vm.call(&f, id as i32))? != 0,
             None => true,
         };
-        let called_done = {
-            let d = &mut self.store.data_mut().done;
-            let had = d.contains(&id);
-            d.retain(|x| *x != id);
-            had
-        };
-        if done || called_done {
+        if done {
+            self.release(id)?;
+        } else {
+            // Kept (with its data) until the filter calls `proxy_done` from a later
+            // callback (a tick, a callout's answer, a queue).
+            self.store.data_mut().pending_done.insert(id);
+        }
+        self.reap()
+    }
+
+    /// `proxy_on_log` and `proxy_on_delete` of a finished stream, and its data dropped.
+    fn release(&mut self, id: u32) -> Result<(), VmError> {
+        let r = (|| {
             if let Some(f) = self.cb.on_log.clone() {
                 self.with_context(id, |vm| vm.call(&f, id as i32))?;
             }
             if let Some(f) = self.cb.on_delete.clone() {
                 self.with_context(id, |vm| vm.call(&f, id as i32))?;
             }
-        }
+            Ok(())
+        })();
         self.store.data_mut().streams.remove(&id);
+        r
+    }
+
+    /// Releases the streams that called `proxy_done` since the last entry.
+    fn reap(&mut self) -> Result<(), VmError> {
+        let done = std::mem::take(&mut self.store.data_mut().done);
+        for id in done {
+            self.release(id)?;
+        }
         Ok(())
+    }
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        let s = self.store.data();
+        s.shared.unregister_queues(s.vm_token);
     }
 }
 

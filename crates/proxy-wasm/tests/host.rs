@@ -297,8 +297,11 @@ fn hostile_inputs_are_statuses_not_crashes() {
           ;; log from far outside memory
           (global.set $out (call $log (i32.const 2) (i32.const -16) (i32.const 64)))
           (if (i32.ne (global.get $out) (i32.const 6)) (then unreachable))
-          ;; a huge length
-          (if (i32.ne (call $log (i32.const 2) (i32.const 0) (i32.const -1)) (i32.const 6))
+          ;; a huge length: a log message is cut at 64 KiB (all in memory here)
+          (if (i32.ne (call $log (i32.const 2) (i32.const 0) (i32.const -1)) (i32.const 0))
+            (then unreachable))
+          ;; ... and not read at all below the log level (debug < info)
+          (if (i32.ne (call $log (i32.const 1) (i32.const -16) (i32.const 64)) (i32.const 0))
             (then unreachable))
           ;; an unknown log level
           (if (i32.ne (call $log (i32.const 9) (i32.const 0) (i32.const 1)) (i32.const 2))
@@ -431,4 +434,71 @@ fn an_abi_0_1_0_filter() {
     let s = vm.stream(id).unwrap();
     assert_eq!(header(&s.request_headers, "x-config"), Some("legacy"));
     assert!(s.request_resumed);
+}
+
+#[test]
+fn deferred_completion_limits_and_stop_actions() {
+    // `proxy_on_done` answers false; a tick later sets the stream effective and calls
+    // `proxy_done`, which is when `proxy_on_log` runs. A body past 16 MiB is refused. A
+    // request callback answering 3 (the C++ SDK's stop-and-buffer) pauses.
+    let wat = r#"(module
+        (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+        (import "env" "proxy_done" (func $done (result i32)))
+        (import "env" "proxy_set_effective_context" (func $effective (param i32) (result i32)))
+        (import "env" "proxy_set_buffer_bytes"
+          (func $set (param i32 i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 17)
+        (global $waiting (mut i32) (i32.const 0))
+        (data (i32.const 100) "logged")
+        (func (export "proxy_abi_version_0_2_1"))
+        (func (export "proxy_on_memory_allocate") (param i32) (result i32) (i32.const 1024))
+        (func (export "proxy_on_done") (param $ctx i32) (result i32)
+          (global.set $waiting (local.get $ctx))
+          (if (i32.ne (call $done) (i32.const 1)) (then unreachable)) ;; not pending yet: NOT_FOUND
+          (i32.const 0))
+        (func (export "proxy_on_tick") (param i32)
+          (if (global.get $waiting)
+            (then
+              (drop (call $effective (global.get $waiting)))
+              (if (call $done) (then unreachable))
+              (global.set $waiting (i32.const 0)))))
+        (func (export "proxy_on_log") (param i32)
+          (drop (call $log (i32.const 2) (i32.const 100) (i32.const 6))))
+        (func (export "proxy_on_request_body") (param i32 i32 i32) (result i32)
+          ;; 17 appends of 1 MiB: the last is refused.
+          (local $i i32)
+          (loop $l
+            (if (i32.eqz (call $set (i32.const 0) (i32.const -1) (i32.const 0)
+                                (i32.const 0) (i32.const 1048576)))
+              (then (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $l))))
+          (if (i32.ne (local.get $i) (i32.const 16)) (then unreachable))
+          (i32.const 0))
+        (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+          (i32.const 3)))"#;
+    let bytes = wast::parser::parse::<wast::Wat>(&wast::parser::ParseBuffer::new(wat).unwrap())
+        .unwrap()
+        .encode()
+        .unwrap();
+    let shared = Shared::new();
+    let filter = Filter::new(
+        &engine(),
+        &bytes,
+        FilterConfig::new("later"),
+        shared.clone(),
+    )
+    .unwrap();
+    let mut vm = filter.vm(None).unwrap();
+    let id = vm.new_stream(HashMap::new()).unwrap();
+    vm.stream(id).unwrap().request_headers = request("/", &[]);
+    assert_eq!(vm.request_headers(id, false).unwrap(), Outcome::Pause);
+    assert_eq!(vm.request_body(id, true).unwrap(), Outcome::Continue);
+    assert_eq!(vm.stream(id).unwrap().request_body.len(), 16 << 20);
+    let logged = |shared: &Arc<Shared>| shared.log_entries().iter().any(|e| e.message == "logged");
+    vm.finish_stream(id).unwrap();
+    assert!(vm.stream(id).is_some(), "kept until proxy_done");
+    assert!(!logged(&shared));
+    vm.tick().unwrap();
+    assert!(logged(&shared));
+    assert!(vm.stream(id).is_none());
 }

@@ -37,6 +37,13 @@ use std::time::Duration;
 
 pub use config::Config;
 
+/// Fuel per callback for a filter whose configuration names none.
+pub const DEFAULT_FUEL: u64 = 100_000_000;
+/// The longest a request may take through filters, callouts and the upstream.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(60);
+/// The most rounds of callouts one pause may take.
+const MAX_CALLOUT_ROUNDS: usize = 16;
+
 /// Counters of the gateway itself (served with the filters' metrics).
 #[derive(Default, Debug)]
 pub struct Stats {
@@ -120,7 +127,9 @@ pub fn start_with<F: ProxyFilter>(config: Config, engine_kind: &str) -> Result<G
         fc.vm_configuration = spec.vm_configuration.as_bytes().to_vec();
         fc.vm_id = spec.vm_id.clone();
         fc.root_id = spec.name.clone();
-        fc.fuel_per_callback = spec.fuel;
+        // A callback never runs unbounded: without a configured budget, 100 M operators
+        // (an infinite loop would otherwise hold its worker and every connection on it).
+        fc.fuel_per_callback = Some(spec.fuel.unwrap_or(DEFAULT_FUEL));
         fc.memory_limit = spec.memory;
         fc.log_level = log_level(spec.log_level.as_deref())?;
         fc.upstreams = upstream_names.clone();
@@ -203,20 +212,27 @@ fn worker_main<F: ProxyFilter>(
                 let _ = w.with_vm(&name, |vm| {
                     vm.on_queue_ready(queue).map_err(|e| e.to_string())
                 });
+                w.dispatch_calls(&name);
             }
         });
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
-                    let Ok((stream, peer)) = accepted else { continue };
+                    let Ok((stream, peer)) = accepted else {
+                        // Out of descriptors, say: wait a little rather than spin.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
                     let worker = worker.clone();
                     tokio::task::spawn_local(async move {
                         let svc = service_fn(move |req| {
                             let worker = worker.clone();
-                            async move { Ok::<_, Infallible>(worker.handle(req, peer).await) }
+                            async move { Ok::<_, Infallible>(Worker::handle(&worker, req, peer).await) }
                         });
                         let _ = http1::Builder::new()
+                            .timer(hyper_util::rt::TokioTimer::new())
+                            .header_read_timeout(Duration::from_secs(10))
                             .serve_connection(TokioIo::new(stream), svc)
                             .await;
                     });
@@ -238,9 +254,12 @@ async fn tick_loop<F: ProxyFilter>(worker: Rc<Worker<F>>, name: String) {
             .and_then(|(_, vm)| vm.period());
         match period {
             Some(p) => {
-                tokio::time::sleep(p).await;
+                // At least a millisecond between ticks, whatever the filter asked.
+                tokio::time::sleep(p.max(Duration::from_millis(1))).await;
                 let _ = worker.with_vm(&name, |vm| vm.on_tick().map_err(|e| e.to_string()));
+                worker.dispatch_calls(&name);
             }
+            // No VM (it failed to start: retried at this pace) or no ticks asked for.
             None => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
@@ -305,6 +324,20 @@ struct Worker<F: ProxyFilter> {
     queue_tx: tokio::sync::mpsc::UnboundedSender<(String, u32)>,
 }
 
+/// The streams a request opened, closed (in reverse) when it is dropped.
+struct OpenStreams<F: ProxyFilter> {
+    worker: Rc<Worker<F>>,
+    streams: Vec<OpenStream>,
+}
+
+impl<F: ProxyFilter> Drop for OpenStreams<F> {
+    fn drop(&mut self) {
+        for s in self.streams.iter().rev() {
+            let _ = self.worker.with_stream_vm(s, |vm| vm.close_stream(s.id));
+        }
+    }
+}
+
 /// Which way data goes through a filter.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Direction {
@@ -340,14 +373,11 @@ fn to_response(fields: &Headers, body: Vec<u8>, trailers: &Headers) -> Response<
         .iter()
         .find(|(k, _)| k == ":status")
         .and_then(|(_, v)| v.parse::<u16>().ok())
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
+        .map_or(Some(StatusCode::OK), |s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut r = Response::new(self::body(body, trailers));
     *r.status_mut() = status;
-    for (k, v) in fields {
-        if k.starts_with(':') || is_hop_header(k) {
-            continue;
-        }
+    for (k, v) in end_to_end(fields) {
         if let (Ok(n), Ok(v)) = (
             hyper::header::HeaderName::from_bytes(k.as_bytes()),
             hyper::header::HeaderValue::from_str(v),
@@ -364,12 +394,33 @@ fn local_response(l: LocalResponse) -> Response<Body> {
     to_response(&fields, l.body, &Vec::new())
 }
 
-/// Headers the proxy sets itself (lengths, connection management).
+/// Headers the proxy sets itself (lengths, connection management) or that concern one
+/// hop only: never forwarded.
 fn is_hop_header(k: &str) -> bool {
+    let k = k.to_ascii_lowercase();
     matches!(
-        k.to_ascii_lowercase().as_str(),
-        "content-length" | "transfer-encoding" | "connection" | "keep-alive" | "upgrade"
-    )
+        k.as_str(),
+        "content-length"
+            | "transfer-encoding"
+            | "connection"
+            | "keep-alive"
+            | "upgrade"
+            | "te"
+            | "trailer"
+            | "host"
+    ) || k.starts_with("proxy-")
+}
+
+/// Drops the hop-by-hop fields, and those the `connection` field names.
+fn end_to_end(fields: &Headers) -> impl Iterator<Item = &(String, String)> {
+    let named: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("connection"))
+        .flat_map(|(_, v)| v.split(',').map(|n| n.trim().to_ascii_lowercase()))
+        .collect();
+    fields.iter().filter(move |(k, _)| {
+        !k.starts_with(':') && !is_hop_header(k) && !named.contains(&k.to_ascii_lowercase())
+    })
 }
 
 fn fields_of(headers: &hyper::HeaderMap) -> Headers {
@@ -431,7 +482,7 @@ impl<F: ProxyFilter> Worker<F> {
         }
     }
 
-    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    async fn handle(self: &Rc<Self>, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
         let stats = &self.common.stats;
         stats.requests.fetch_add(1, Ordering::Relaxed);
         let path = req
@@ -473,7 +524,10 @@ impl<F: ProxyFilter> Worker<F> {
                 let trailers = b.trailers().map(fields_of).unwrap_or_default();
                 (b.to_bytes().to_vec(), trailers)
             }
-            Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n"),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n")
+            }
+            Err(_) => return text(StatusCode::BAD_REQUEST, "request body unreadable\n"),
         };
         let props: HashMap<String, Vec<u8>> = [
             ("request.path", path.as_str()),
@@ -487,12 +541,22 @@ impl<F: ProxyFilter> Worker<F> {
         .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
         .collect();
 
-        let mut open = Vec::new();
-        let result = self
-            .proxy(&route, (headers, body, trailers), &props, &mut open)
-            .await;
-        for s in open.iter().rev() {
-            let _ = self.with_stream_vm(s, |vm| vm.close_stream(s.id));
+        // The streams opened for this request are closed however it ends: answered,
+        // failed, past its deadline, or dropped with its connection (the guard).
+        let mut open = OpenStreams {
+            worker: self.clone(),
+            streams: Vec::new(),
+        };
+        let result = tokio::time::timeout(
+            REQUEST_DEADLINE,
+            self.proxy(&route, (headers, body, trailers), &props, &mut open.streams),
+        )
+        .await
+        .unwrap_or_else(|_| Err(Stop::Failed("the request took too long".into())));
+        let filters: Vec<String> = open.streams.iter().map(|s| s.filter.clone()).collect();
+        drop(open);
+        for name in filters {
+            self.dispatch_calls(&name);
         }
         match result {
             Ok(r) => r,
@@ -509,7 +573,7 @@ impl<F: ProxyFilter> Worker<F> {
 
     /// The request through the filters, the upstream, and back.
     async fn proxy(
-        &self,
+        self: &Rc<Self>,
         route: &config::Route,
         (mut headers, mut body, mut trailers): (Headers, Vec<u8>, Headers),
         props: &HashMap<String, Vec<u8>>,
@@ -561,7 +625,7 @@ impl<F: ProxyFilter> Worker<F> {
     /// callbacks (each only when there is something to show), the data moved into the
     /// stream before each and back out after the last.
     async fn phase(
-        &self,
+        self: &Rc<Self>,
         s: &OpenStream,
         dir: Direction,
         (headers, body, trailers): (&mut Headers, &mut Vec<u8>, &mut Headers),
@@ -638,9 +702,10 @@ impl<F: ProxyFilter> Worker<F> {
                         &mut st.response_trailers,
                     )
                 };
-                *headers = std::mem::take(h);
-                *body = std::mem::take(b);
-                *trailers = std::mem::take(t);
+                // Copies: the stream keeps its fields for `proxy_on_log`.
+                headers.clone_from(h);
+                body.clone_from(b);
+                trailers.clone_from(t);
             }
         });
         Ok(())
@@ -652,22 +717,55 @@ impl<F: ProxyFilter> Worker<F> {
         s: &OpenStream,
         f: impl FnOnce(&mut F::Vm) -> Result<Outcome, spindle_proxy_wasm::VmError>,
     ) -> Result<Outcome, String> {
-        match self.with_stream_vm(s, f) {
-            Some(r) => r.map_err(|e| e.to_string()),
+        let r = self.with_stream_vm(s, |vm| {
+            // A resume counts only for a pause it follows.
+            if let Some(st) = vm.stream_data(s.id) {
+                st.request_resumed = false;
+                st.response_resumed = false;
+            }
+            let r = f(vm);
+            let closed = vm.stream_data(s.id).is_some_and(|st| st.closed);
+            (r, closed)
+        });
+        match r {
+            Some((_, true)) => Err("it closed the stream".into()),
+            Some((r, false)) => r.map_err(|e| e.to_string()),
             None => Err("its VM was replaced during the request".into()),
+        }
+    }
+
+    /// Sends the callouts a filter's VM asked for outside a paused stream (from a tick,
+    /// a queue notification, a callback that went on, a stream's end) in the background,
+    /// each answer delivered to the VM that asked (if it is still the same one).
+    fn dispatch_calls(self: &Rc<Self>, name: &str) {
+        let Ok((generation, calls)) = self.with_vm(name, |vm| Ok(vm.calls())) else {
+            return;
+        };
+        for call in calls {
+            let worker = self.clone();
+            let at = OpenStream {
+                filter: name.to_string(),
+                generation,
+                id: call.context_id,
+            };
+            tokio::task::spawn_local(async move {
+                let answer = worker.callout(&call).await;
+                let _ = worker.with_stream_vm(&at, |vm| vm.on_call_response(&call, answer));
+                worker.dispatch_calls(&at.filter);
+            });
         }
     }
 
     /// Follows a callback's outcome: a local response stops the request; a pause waits
     /// for the filter's callouts, whose callbacks resume the stream or answer locally.
     async fn settle(
-        &self,
+        self: &Rc<Self>,
         s: &OpenStream,
         mut outcome: Outcome,
         request: bool,
     ) -> Result<(), Stop> {
         let fail = |e: String| Stop::Failed(format!("filter {} failed: {e}", s.filter));
-        loop {
+        for _ in 0..=MAX_CALLOUT_ROUNDS {
             match outcome {
                 Outcome::Continue => return Ok(()),
                 Outcome::Respond(l) => return Err(Stop::Local(l)),
@@ -681,8 +779,19 @@ impl<F: ProxyFilter> Worker<F> {
                     "paused the stream with no callout to resume it".into(),
                 ));
             }
-            for call in calls {
-                let answer = self.callout(&call).await;
+            // The callouts run together; their answers come back in the order asked.
+            let running: Vec<_> = calls
+                .into_iter()
+                .map(|call| {
+                    let worker = self.clone();
+                    tokio::task::spawn_local(async move {
+                        let answer = worker.callout(&call).await;
+                        (call, answer)
+                    })
+                })
+                .collect();
+            for task in running {
+                let (call, answer) = task.await.map_err(|e| fail(e.to_string()))?;
                 self.with_stream_vm(s, |vm| vm.on_call_response(&call, answer))
                     .ok_or_else(|| fail("its VM was replaced during the request".into()))?
                     .map_err(|e| fail(e.to_string()))?;
@@ -707,6 +816,9 @@ impl<F: ProxyFilter> Worker<F> {
                 .flatten()
                 .ok_or_else(|| fail("its VM was replaced during the request".into()))?;
         }
+        Err(fail(format!(
+            "still paused after {MAX_CALLOUT_ROUNDS} rounds of callouts"
+        )))
     }
 
     /// Sends `fields` (pseudo-headers for the method and path) and `body` to `upstream`.
@@ -719,14 +831,16 @@ impl<F: ProxyFilter> Worker<F> {
     ) -> Option<(Headers, Vec<u8>, Headers)> {
         let addr = self.common.upstreams.get(upstream)?;
         let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        let uri = format!("http://{addr}{}", get(":path").unwrap_or("/"));
+        // Only an origin-form path: anything else (`@host/...`) could name another host.
+        let path = get(":path").unwrap_or("/");
+        if !path.starts_with('/') {
+            return None;
+        }
+        let uri = format!("http://{addr}{path}");
         let mut builder = Request::builder()
             .method(get(":method").unwrap_or("GET"))
             .uri(uri);
-        for (k, v) in fields {
-            if k.starts_with(':') || is_hop_header(k) || k == "host" {
-                continue;
-            }
+        for (k, v) in end_to_end(fields) {
             builder = builder.header(k.as_str(), v.as_str());
         }
         if let Some(a) = get(":authority") {
