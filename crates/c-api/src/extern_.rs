@@ -100,7 +100,7 @@ pub unsafe extern "C" fn wasm_global_new(
     // SAFETY: all three are live (contract).
     let ty = unsafe { (*ty).data() }.to_global_type();
     let mut cx = unsafe { ctx(store) };
-    let Ok(v) = (unsafe { to_val(cx.data_mut(), &*val, &ty.content) }) else {
+    let Ok(v) = (unsafe { to_val(store, cx.data_mut(), &*val, &ty.content) }) else {
         return std::ptr::null_mut();
     };
     match Global::new(&mut cx, ty, v) {
@@ -141,7 +141,7 @@ pub unsafe extern "C" fn wasm_global_set(g: *mut wasm_global_t, val: *const wasm
     let mut cx = unsafe { ctx(g.r.store) };
     let global = entity!(g, Global);
     let ty = global.ty(&cx);
-    if let Ok(v) = unsafe { to_val(cx.data_mut(), &*val, &ty.content) } {
+    if let Ok(v) = unsafe { to_val(g.r.store, cx.data_mut(), &*val, &ty.content) } {
         let _ = global.set(&mut cx, v);
     }
 }
@@ -158,7 +158,7 @@ unsafe fn ref_val(store: *mut wasm_store_t, r: *const wasm_ref_t, elem: ValType)
         },
     };
     // SAFETY: `r` is null or a live handle; the store is live.
-    unsafe { to_val(ctx(store).data_mut(), &c, &elem) }.ok()
+    unsafe { to_val(store, ctx(store).data_mut(), &c, &elem) }.ok()
 }
 
 #[no_mangle]

@@ -99,10 +99,7 @@ impl HostFn {
         results: &mut [Val],
     ) -> spindle::Result<()> {
         let store = self.store;
-        let c_args: Vec<wasm_val_t> = args
-            .iter()
-            .map(|v| from_val(store, caller.data(), v))
-            .collect::<Result<_, _>>()
+        let c_args = convert_all(args.iter().map(|v| from_val(store, caller.data(), v)))
             .map_err(|e| Error::msg(format!("host function argument: {}", e.0)))?;
         let args_vec = Vector::from_vec(c_args);
         let mut results_vec: wasm_val_vec_t =
@@ -133,7 +130,7 @@ impl HostFn {
             let typed = results.iter_mut().zip(&c_results).zip(&self.result_types);
             for (i, ((slot, v), expected)) in typed.enumerate() {
                 // SAFETY: a reference the callback stored is an owned handle or null.
-                match unsafe { to_val(caller.data_mut(), v, expected) } {
+                match unsafe { to_val(store, caller.data_mut(), v, expected) } {
                     Ok(val) => *slot = val,
                     Err(e) => {
                         outcome = Err(Error::msg(format!("host function result {i}: {}", e.0)));
@@ -183,6 +180,26 @@ pub unsafe extern "C" fn wasm_func_new(
 ) -> *mut wasm_func_t {
     // SAFETY: forwarded contract.
     unsafe { new_func(store, ty, Callback::Plain(callback)) }
+}
+
+/// Every value converted, or the first failure with the values converted before it
+/// released (their references would leak otherwise: `wasm_val_t` owns but does not drop).
+fn convert_all(
+    vals: impl Iterator<Item = Result<wasm_val_t, crate::val::Unrepresentable>>,
+) -> Result<Vec<wasm_val_t>, crate::val::Unrepresentable> {
+    let mut out = Vec::new();
+    for v in vals {
+        match v {
+            Ok(v) => out.push(v),
+            Err(e) => {
+                for v in out {
+                    v.release();
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `finalizer(env)` runs when the function is dropped, with its store.
@@ -249,7 +266,9 @@ pub unsafe extern "C" fn wasm_func_call(
     let mut cx = unsafe { ctx(store) };
     let func = f.func();
     let ty = func.ty(&cx);
-    let args = unsafe { args.as_ref().map_or(&[][..], |a| a.as_slice()) };
+    // The arguments are copied out before the results are borrowed: a caller may pass one
+    // vector as both.
+    let args: Vec<wasm_val_t> = unsafe { args.as_ref().map_or(&[][..], |a| a.as_slice()) }.to_vec();
     let results = unsafe { results.as_mut().map_or(&mut [][..], |r| r.as_mut_slice()) };
     let fail = |msg: String| crate::trap::new_trap(store, TrapData::message(msg));
     if args.len() != ty.params().len() || results.len() != ty.results().len() {
@@ -264,7 +283,7 @@ pub unsafe extern "C" fn wasm_func_call(
     let mut vals = Vec::with_capacity(args.len());
     for (i, (a, t)) in args.iter().zip(ty.params()).enumerate() {
         // SAFETY: a reference in an argument is a live handle or null.
-        match unsafe { to_val(cx.data_mut(), a, &t) } {
+        match unsafe { to_val(store, cx.data_mut(), a, &t) } {
             Ok(v) => vals.push(v),
             Err(e) => return fail(format!("argument {i}: {}", e.0)),
         }
@@ -272,8 +291,7 @@ pub unsafe extern "C" fn wasm_func_call(
     let mut out = vec![Val::I32(0); results.len()];
     match func.call(&mut cx, &vals, &mut out) {
         Ok(()) => {
-            let converted: Result<Vec<wasm_val_t>, _> =
-                out.iter().map(|v| from_val(store, cx.data(), v)).collect();
+            let converted = convert_all(out.iter().map(|v| from_val(store, cx.data(), v)));
             match converted {
                 Ok(c) => {
                     for (slot, v) in results.iter_mut().zip(c) {

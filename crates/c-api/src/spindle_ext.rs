@@ -206,15 +206,7 @@ pub unsafe extern "C" fn spindle_module_new(
 #[no_mangle]
 pub unsafe extern "C" fn spindle_trap_exit_status(t: *const wasm_trap_t, status: *mut i32) -> bool {
     // SAFETY: `t` is live and `status` writable.
-    let data = unsafe { (*t).data() };
-    let guard = data.error.lock();
-    let code = guard
-        .as_ref()
-        .ok()
-        .and_then(|e| e.as_ref())
-        .and_then(|e| e.downcast_ref::<I32Exit>())
-        .map(|x| x.0);
-    match code {
+    match unsafe { (*t).data() }.exit {
         Some(c) => {
             unsafe { status.write(c) };
             true
@@ -253,13 +245,7 @@ const TRAP_CODES: &[(Trap, u8)] = &[
 #[no_mangle]
 pub unsafe extern "C" fn spindle_trap_code(t: *const wasm_trap_t, code: *mut u8) -> bool {
     // SAFETY: `t` is live and `code` writable.
-    let data = unsafe { (*t).data() };
-    let guard = data.error.lock();
-    let trap = guard
-        .as_ref()
-        .ok()
-        .and_then(|e| e.as_ref())
-        .and_then(|e| e.downcast_ref::<Trap>().copied());
+    let trap = unsafe { (*t).data() }.code;
     match trap.and_then(|t| TRAP_CODES.iter().find(|(k, _)| *k == t)) {
         Some((_, c)) => {
             unsafe { code.write(*c) };
@@ -474,13 +460,31 @@ pub unsafe extern "C" fn spindle_store_set_wasi(
 /// Imports by name, for modules whose imports are not given in order.
 pub struct spindle_linker_t {
     linker: Linker<StoreData>,
+    /// The store its definitions belong to (the first `define` decides): instantiating in
+    /// another store is refused (Spindle's handles panic on it).
+    store: Option<*mut wasm_store_t>,
+}
+
+impl spindle_linker_t {
+    fn same_store(&mut self, store: *mut wasm_store_t) -> Result<(), *mut spindle_error_t> {
+        match self.store {
+            Some(s) if s != store => Err(error("the linker's definitions belong to another store")),
+            _ => {
+                self.store = Some(store);
+                Ok(())
+            }
+        }
+    }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn spindle_linker_new(e: *const wasm_engine_t) -> *mut spindle_linker_t {
     // SAFETY: `e` is live.
     let linker = Linker::new(unsafe { &(*e).engine });
-    Box::into_raw(Box::new(spindle_linker_t { linker }))
+    Box::into_raw(Box::new(spindle_linker_t {
+        linker,
+        store: None,
+    }))
 }
 
 #[no_mangle]
@@ -514,6 +518,9 @@ pub unsafe extern "C" fn spindle_linker_define(
         (Err(e), _) | (_, Err(e)) => return e,
     };
     let item = unsafe { &*item };
+    if let Err(e) = unsafe { (*l).same_store(store) } {
+        return e;
+    }
     if item.r.store != store {
         return error("the item belongs to another store");
     }
@@ -538,6 +545,9 @@ pub unsafe extern "C" fn spindle_linker_define_instance(
         Err(e) => return e,
     };
     let i = unsafe { &*instance };
+    if let Err(e) = unsafe { (*l).same_store(store) } {
+        return e;
+    }
     if i.r.store != store {
         return error("the instance belongs to another store");
     }
@@ -545,7 +555,8 @@ pub unsafe extern "C" fn spindle_linker_define_instance(
 }
 
 /// Defines `wasi_snapshot_preview1` over the WASI of the store it instantiates in (a store
-/// without `spindle_store_set_wasi` traps on the first WASI call).
+/// without `spindle_store_set_wasi` gets an empty one: no arguments, environment, files or
+/// inherited streams).
 #[no_mangle]
 pub unsafe extern "C" fn spindle_linker_define_wasi(
     l: *mut spindle_linker_t,
@@ -577,6 +588,9 @@ pub unsafe extern "C" fn spindle_linker_instantiate(
         trap.write(std::ptr::null_mut());
     }
     let module = &unsafe { (*module).data() }.module;
+    if unsafe { (*l).store }.is_some_and(|s| s != store) {
+        return error("the linker's definitions belong to another store");
+    }
     match unsafe { (*l).linker.instantiate(ctx(store), module) } {
         Ok(i) => {
             unsafe { instance.write(RefObject::boxed(store, What::Instance(i))) };

@@ -21,8 +21,8 @@ pub struct StoreData {
     /// index of its object here. They live as long as the store (the collector does not
     /// see host references).
     pub(crate) externrefs: Vec<What>,
-    /// For a foreign object passed more than once: its index above, by identity.
-    pub(crate) foreign_index: HashMap<usize, u32>,
+    /// Each object's index above, by identity (an object passed again reuses it).
+    pub(crate) externref_index: HashMap<crate::val::ObjectKey, u32>,
     pub(crate) wasi: Option<spindle_wasi::WasiP1Ctx>,
 }
 

@@ -12,6 +12,10 @@ pub struct TrapData {
     pub(crate) message: String,
     pub(crate) frames: Vec<FrameInfo>,
     pub(crate) error: Mutex<Option<Error>>,
+    /// What `spindle_trap_code` and `spindle_trap_exit_status` answer, kept apart from
+    /// `error` (which a host function passing the trap on takes).
+    pub(crate) code: Option<spindle::Trap>,
+    pub(crate) exit: Option<i32>,
     pub(crate) host_info: crate::refs::HostInfoCell,
 }
 
@@ -22,6 +26,8 @@ impl TrapData {
             message,
             frames: Vec::new(),
             error: Mutex::new(None),
+            code: None,
+            exit: None,
             host_info: Default::default(),
         }
     }
@@ -40,6 +46,8 @@ impl TrapData {
         TrapData {
             message,
             frames,
+            code: e.downcast_ref::<spindle::Trap>().copied(),
+            exit: e.downcast_ref::<spindle::I32Exit>().map(|x| x.0),
             error: Mutex::new(Some(e)),
             host_info: Default::default(),
         }

@@ -465,7 +465,12 @@ pub unsafe extern "C" fn wasm_globaltype_new(
     content: *mut wasm_valtype_t,
     mutability: u8,
 ) -> *mut wasm_globaltype_t {
-    if content.is_null() || mutability > 1 {
+    if content.is_null() {
+        return std::ptr::null_mut();
+    }
+    if mutability > 1 {
+        // SAFETY: the owned value type moved in; it is freed as the call fails.
+        drop(unsafe { Box::from_raw(content) });
         return std::ptr::null_mut();
     }
     // SAFETY: an owned value type moves in.
@@ -509,7 +514,12 @@ pub unsafe extern "C" fn wasm_tabletype_new(
     element: *mut wasm_valtype_t,
     limits: *const wasm_limits_t,
 ) -> *mut wasm_tabletype_t {
-    if element.is_null() || limits.is_null() {
+    if element.is_null() {
+        return std::ptr::null_mut();
+    }
+    if limits.is_null() {
+        // SAFETY: the owned value type moved in; it is freed as the call fails.
+        drop(unsafe { Box::from_raw(element) });
         return std::ptr::null_mut();
     }
     // SAFETY: an owned value type moves in; `limits` is readable.

@@ -130,6 +130,7 @@ fn hierarchy(ty: &ValType) -> Option<AbstractHeapType> {
 /// # Safety
 /// A reference in `v` is null or a live handle.
 pub unsafe fn to_val(
+    store: *mut wasm_store_t,
     data: &mut StoreData,
     v: &wasm_val_t,
     ty: &ValType,
@@ -149,8 +150,13 @@ pub unsafe fn to_val(
             WASM_F32 => Val::F32(v.of.f32.to_bits()),
             WASM_F64 => Val::F64(v.of.f64.to_bits()),
             _ => {
-                let r = v.of.ref_;
-                let what = r.as_ref().map(|r| &r.r.what);
+                let r = v.of.ref_.as_ref();
+                // A store's entity used with another store is refused here (Spindle's
+                // handles panic on it, and a panic cannot cross into C).
+                if r.is_some_and(|r| r.r.what.extern_().is_some() && r.r.store != store) {
+                    return Err(Unrepresentable("a reference of another store".into()));
+                }
+                let what = r.map(|r| &r.r.what);
                 match (hierarchy(ty), what) {
                     (Some(AbstractHeapType::Func), None) => Val::FuncRef(None),
                     (Some(AbstractHeapType::Func), Some(What::Func(f))) => Val::FuncRef(Some(*f)),
@@ -169,19 +175,39 @@ pub unsafe fn to_val(
     })
 }
 
+/// The `externref` number of object `w`: its index in the store's table, entered once
+/// (by identity), so passing the same object again does not grow the table.
 fn externref_index(data: &mut StoreData, w: &What) -> u32 {
-    if let What::Foreign(f) = w {
-        let key = Arc::as_ptr(f) as usize;
-        if let Some(&i) = data.foreign_index.get(&key) {
-            return i;
-        }
-        let i = data.externrefs.len() as u32;
-        data.foreign_index.insert(key, i);
-        data.externrefs.push(w.clone());
+    let key = identity(w);
+    if let Some(&i) = data.externref_index.get(&key) {
         return i;
     }
+    let i = data.externrefs.len() as u32;
+    data.externref_index.insert(key, i);
     data.externrefs.push(w.clone());
-    (data.externrefs.len() - 1) as u32
+    i
+}
+
+/// What makes an object itself: a store entity's handle, or the shared allocation of a
+/// module, trap or foreign object (kept alive by the table, so the address stays its own).
+fn identity(w: &What) -> ObjectKey {
+    match w {
+        What::Instance(i) => ObjectKey::Entity(crate::refs::EntityKey::Instance(*i)),
+        What::Module(m) => ObjectKey::Shared(Arc::as_ptr(m) as *const () as usize),
+        What::Trap(t) => ObjectKey::Shared(Arc::as_ptr(t) as *const () as usize),
+        What::Foreign(f) => ObjectKey::Shared(Arc::as_ptr(f) as *const () as usize),
+        other => ObjectKey::Entity(crate::refs::EntityKey::Extern(
+            other
+                .extern_()
+                .expect("the remaining kinds are store entities"),
+        )),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectKey {
+    Entity(crate::refs::EntityKey),
+    Shared(usize),
 }
 
 /// The C value of `v` (a reference becomes a new handle, owned by whoever receives it).

@@ -6,13 +6,13 @@
 use std::alloc::Layout;
 
 /// Element types whose all-zero bytes are a valid value.
-pub(crate) trait Zeroable: Copy {}
+pub trait Zeroable: Copy {}
 impl Zeroable for u8 {}
 impl Zeroable for u64 {}
 
 /// `n` zeroes, from zeroed memory (pages the operating system maps lazily stay untouched),
 /// or `None` if the allocation fails.
-pub(crate) fn try_zeroed<T: Zeroable>(n: usize) -> Option<Vec<T>> {
+pub fn try_zeroed<T: Zeroable>(n: usize) -> Option<Vec<T>> {
     if n == 0 || std::mem::size_of::<T>() == 0 {
         return Some(Vec::new());
     }
@@ -29,7 +29,7 @@ pub(crate) fn try_zeroed<T: Zeroable>(n: usize) -> Option<Vec<T>> {
 }
 
 /// `n` copies of `v`, or `None` if the allocation fails.
-pub(crate) fn try_filled<T: Clone>(n: usize, v: T) -> Option<Vec<T>> {
+pub fn try_filled<T: Clone>(n: usize, v: T) -> Option<Vec<T>> {
     let mut out = Vec::new();
     out.try_reserve_exact(n).ok()?;
     out.resize(n, v);
@@ -38,7 +38,7 @@ pub(crate) fn try_filled<T: Clone>(n: usize, v: T) -> Option<Vec<T>> {
 
 /// Grows `v` to `len` elements of `fill`; `false` (and `v` unchanged) if the allocation
 /// fails.
-pub(crate) fn try_grow<T: Clone>(v: &mut Vec<T>, len: usize, fill: T) -> bool {
+pub fn try_grow<T: Clone>(v: &mut Vec<T>, len: usize, fill: T) -> bool {
     if len > v.len() && v.try_reserve_exact(len - v.len()).is_err() {
         return false;
     }

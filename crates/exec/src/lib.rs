@@ -7,7 +7,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-mod alloc;
+pub mod alloc;
 pub mod gc;
 mod instantiate;
 pub mod interp;

@@ -144,10 +144,9 @@ impl Memory {
         if s.memories.len() >= s.limits.memories {
             return Err(limit("too many memories"));
         }
-        s.memories.push(MemoryEntity {
-            data: vec![0; bytes as usize],
-            ty,
-        });
+        let data = spindle_exec::alloc::try_zeroed(bytes as usize)
+            .ok_or_else(|| limit("out of host memory for a linear memory"))?;
+        s.memories.push(MemoryEntity { data, ty });
         Ok(Memory::from_index(s.id, (s.memories.len() - 1) as u32))
     }
 
@@ -280,10 +279,9 @@ impl Table {
         }
         let init = init.to_exec(s.id);
         check(s, &init, ValType::Ref(ty.element))?;
-        s.tables.push(TableEntity {
-            elems: vec![to_bits(init); ty.limits.initial as usize],
-            ty,
-        });
+        let elems = spindle_exec::alloc::try_filled(ty.limits.initial as usize, to_bits(init))
+            .ok_or_else(|| limit("out of host memory for a table"))?;
+        s.tables.push(TableEntity { elems, ty });
         Ok(Table::from_index(s.id, (s.tables.len() - 1) as u32))
     }
 

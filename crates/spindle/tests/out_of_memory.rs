@@ -140,6 +140,10 @@ fn growth_the_host_cannot_back_gives_minus_one_or_a_trap() {
     assert!(table
         .grow(&mut store, 64 << 20, Val::null_func_ref())
         .is_err());
+    // Host-made ones too.
+    let ty = spindle::MemoryType::new(8192, None);
+    assert!(spindle::Memory::new(&mut store, ty).is_err());
+    assert!(spindle::Memory::new(&mut store, spindle::MemoryType::new(1, None)).is_ok());
 }
 
 #[test]

@@ -218,6 +218,27 @@ int main(int argc, char **argv) {
   wasm_val_delete(&copied);
   wasm_val_delete(&fr[0]);
 
+  /* ---- a function of another store is refused (a trap, false, NULL), never a crash */
+  wasm_store_t *other = wasm_store_new(engine);
+  wasm_functype_t *oft = wasm_functype_new_0_0();
+  wasm_func_t *foreign_fn = wasm_func_new(other, oft, fail);
+  wasm_functype_delete(oft);
+  wasm_val_t of_arg[] = {{.kind = WASM_FUNCREF, .of = {.ref = wasm_func_as_ref(foreign_fn)}}};
+  wasm_val_vec_t ofv = WASM_ARRAY_VEC(of_arg);
+  trap = wasm_func_call(echo_func, &ofv, &frv);
+  CHECK(trap);
+  wasm_trap_message(trap, &msg);
+  CHECK(message_has(&msg, "another store"));
+  wasm_trap_delete(trap);
+  CHECK(!wasm_table_set(table, 2, wasm_func_as_ref(foreign_fn)));
+  wasm_val_t of_extern[] = {WASM_REF_VAL(wasm_func_as_ref(foreign_fn))};
+  wasm_val_vec_t oev = WASM_ARRAY_VEC(of_extern);
+  trap = wasm_func_call(echo_extern, &oev, &frv);
+  CHECK(trap);
+  wasm_trap_delete(trap);
+  wasm_func_delete(foreign_fn);
+  wasm_store_delete(other);
+
   /* ---- tables: read the element segment, store a host function, call it through Wasm. */
   CHECK(wasm_table_size(table) == 4);
   int fn_tag = 7;
