@@ -57,6 +57,12 @@ EXPORT(proxy_on_request_headers) int proxy_on_request_headers(uint32_t ctx, size
   proxy_increment_metric(requests_total, 1);
   char *trap = header(MAP_REQUEST_HEADERS, "x-trap");
   if (trap) __builtin_trap();
+  char *close = header(MAP_REQUEST_HEADERS, "x-close");
+  if (close) {
+    free(close);
+    proxy_close_stream(STREAM_REQUEST);
+    return CONTINUE;
+  }
 
   proxy_add_header_map_value(MAP_REQUEST_HEADERS, S("x-spindle"), S("rewrite"));
   set_header(MAP_REQUEST_HEADERS, "user-agent", "spindle-filter");
@@ -79,6 +85,44 @@ EXPORT(proxy_on_request_headers) int proxy_on_request_headers(uint32_t ctx, size
   char count[24];
   u64_to_str(n, count);
   set_header(MAP_REQUEST_HEADERS, "x-header-count", count);
+
+  /* The whole map at once: read it, add a field to the serialized form, write it back. */
+  char *pairs = NULL;
+  size_t plen2 = 0, size = 0;
+  if (proxy_get_header_map_pairs(MAP_REQUEST_HEADERS, &pairs, &plen2) == OK &&
+      proxy_get_header_map_size(MAP_REQUEST_HEADERS, &size) == OK && size == plen2) {
+    uint32_t count32;
+    memcpy(&count32, pairs, 4);
+    const char *kv[] = {"x-map-rewritten", "1"};
+    size_t extra_len = 0;
+    char *extra = serialize(kv, 1, &extra_len);
+    /* New map = count+1, old lengths, new lengths, old data, new data. */
+    size_t lens_old = 8 * count32, data_old = plen2 - 4 - lens_old;
+    size_t total = plen2 + extra_len - 4;
+    char *map = malloc(total), *p = map;
+    uint32_t c1 = count32 + 1;
+    memcpy(p, &c1, 4);
+    p += 4;
+    memcpy(p, pairs + 4, lens_old);
+    p += lens_old;
+    memcpy(p, extra + 4, 8);
+    p += 8;
+    memcpy(p, pairs + 4 + lens_old, data_old);
+    p += data_old;
+    memcpy(p, extra + 12, extra_len - 12);
+    proxy_set_header_map_pairs(MAP_REQUEST_HEADERS, map, total);
+    free(map);
+    free(extra);
+  }
+  free(pairs);
+
+  uint64_t now = 0, total_requests = 0;
+  if (proxy_get_current_time_nanoseconds(&now) == OK && now > 0)
+    set_header(MAP_REQUEST_HEADERS, "x-clock", "ok");
+  if (proxy_get_metric(requests_total, &total_requests) == OK) {
+    u64_to_str(total_requests, count);
+    set_header(MAP_REQUEST_HEADERS, "x-requests-so-far", count);
+  }
   return CONTINUE;
 }
 

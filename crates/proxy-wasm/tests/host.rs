@@ -72,6 +72,9 @@ fn headers_properties_bodies_metrics_and_logs() {
     assert_eq!(header(h, "x-path"), Some("/hello"));
     assert_eq!(header(h, "x-prop"), Some("yes"));
     assert_eq!(header(h, "x-header-count"), Some("5"));
+    assert_eq!(header(h, "x-map-rewritten"), Some("1"));
+    assert_eq!(header(h, "x-clock"), Some("ok"));
+    assert_eq!(header(h, "x-requests-so-far"), Some("1"));
 
     // Bodies: rewritten in place; the response body appended to.
     s.request_body = b"please shout this".to_vec();
@@ -139,6 +142,17 @@ fn headers_properties_bodies_metrics_and_logs() {
     assert_eq!(m("rewrite_last_body_size").value(), 16);
     assert_eq!(m("rewrite_body_sizes").value(), 2);
     assert_eq!(m("rewrite_body_sizes").sum(), 17 + 16);
+}
+
+#[test]
+fn a_filter_closing_the_stream() {
+    let shared = Shared::new();
+    let filter = rewrite(&shared, "");
+    let mut vm = filter.vm(None).unwrap();
+    let id = vm.new_stream(props("/")).unwrap();
+    vm.stream(id).unwrap().request_headers = request("/", &[("x-close", "1")]);
+    assert_eq!(vm.request_headers(id, true).unwrap(), Outcome::Continue);
+    assert!(vm.stream(id).unwrap().closed);
 }
 
 #[test]

@@ -124,6 +124,14 @@ fn rewrites_inspects_calls_out_and_reports_metrics() {
     assert!(!r.body.contains("x-remove-me"));
     assert_eq!(r.header("x-filter-response"), Some("rewrite"));
     assert_eq!(r.header("x-upstream"), Some("backend"));
+    assert!(r.body.contains("x-map-rewritten: 1\n"), "{}", r.body);
+
+    // A filter closing the stream: the request ends there, the backend is not asked.
+    let before = backend.hits.load(Ordering::Relaxed);
+    let r = get(&g, "/public/closed", &[("x-close", "1")]);
+    assert_eq!(r.status, 500);
+    assert!(r.body.contains("closed the stream"), "{}", r.body);
+    assert_eq!(backend.hits.load(Ordering::Relaxed), before);
 
     // Body inspection: rewritten on the way up, refused locally (the backend never sees it).
     let r = post(&g, "/public/echo", "please shout");
@@ -170,8 +178,8 @@ fn rewrites_inspects_calls_out_and_reports_metrics() {
             .parse()
             .unwrap()
     };
-    // Eight requests; the two refused by `auth` never reached `rewrite`.
-    assert_eq!(value("rewrite_requests_total"), 6);
+    // Nine requests; the two refused by `auth` never reached `rewrite`.
+    assert_eq!(value("rewrite_requests_total"), 7);
     assert_eq!(value("auth_callouts"), 3);
     assert_eq!(value("rewrite_body_sizes"), 2);
     assert_eq!(value("gateway_local_responses_total"), 3);
