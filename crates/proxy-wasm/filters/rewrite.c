@@ -222,7 +222,8 @@ EXPORT(proxy_on_log) void proxy_on_log(uint32_t ctx) {
   size_t n = 0;
   /* Request headers stay readable in on_log. */
   if (proxy_get_header_map_value(MAP_REQUEST_HEADERS, S("x-path"), &path, &n) == OK) {
-    if (n == 4 && memcmp(path, "/log", 4) == 0) proxy_log(LOG_INFO, path, n);
+    if ((n == 4 && memcmp(path, "/log", 4) == 0) || (n >= 11 && memcmp(path, "/public/log", 11) == 0))
+      proxy_log(LOG_INFO, path, n);
     free(path);
   }
 }

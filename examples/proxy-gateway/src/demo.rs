@@ -53,6 +53,10 @@ where
                         let counter = counter.clone();
                         async move {
                             counter.fetch_add(1, Ordering::Relaxed);
+                            // A path with "slow" in it answers after a second.
+                            if req.uri().path().contains("slow") {
+                                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                            }
                             let method = req.method().to_string();
                             let path = req
                                 .uri()
@@ -87,7 +91,8 @@ where
     Ok(Server { addr, hits })
 }
 
-/// Echoes the request: `METHOD path`, each header as `name: value`, a blank line, the body.
+/// Echoes the request: `METHOD path`, each header as `name: value`, a blank line, the body
+/// (after a second for a path containing `slow`).
 pub fn backend(addr: &str) -> std::io::Result<Server> {
     serve(addr, |method, path, headers, body| {
         let mut text = format!("{method} {path}\n");

@@ -18,6 +18,15 @@ fn gateway(
     workers: usize,
     rewrite_config: &str,
 ) -> (proxy_gateway::Gateway, demo::Server, demo::Server) {
+    gateway_with(workers, rewrite_config, "")
+}
+
+/// [`gateway`] with a configuration for `auth` too.
+fn gateway_with(
+    workers: usize,
+    rewrite_config: &str,
+    auth_config: &str,
+) -> (proxy_gateway::Gateway, demo::Server, demo::Server) {
     let backend = demo::backend("127.0.0.1:0").unwrap();
     let auth = demo::auth("127.0.0.1:0").unwrap();
     let text = format!(
@@ -31,6 +40,7 @@ auth = "{}"
 [[filters]]
 name = "auth"
 path = "{dir}/auth.wasm"
+configuration = "{auth_config}"
 fuel = 10_000_000
 [[filters]]
 name = "rewrite"
@@ -230,5 +240,52 @@ fn under_load_from_eight_clients_nothing_is_lost_or_wrong() {
         (0, 0, 0),
         "{report}"
     );
+    g.stop();
+}
+
+#[test]
+fn callouts_from_ticks_are_sent_and_answered() {
+    // `auth` configured "refresh" asks the auth server from `proxy_on_tick`, outside any
+    // request: the gateway sends those in the background.
+    let (g, _backend, auth) = gateway_with(1, "", "refresh");
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let refreshes = g
+        .shared()
+        .metrics()
+        .iter()
+        .find(|m| m.name == "auth_refreshes")
+        .map(|m| m.value())
+        .unwrap();
+    assert!(refreshes >= 3, "{refreshes} refreshes");
+    assert!(auth.hits.load(Ordering::Relaxed) >= refreshes);
+    g.stop();
+}
+
+#[test]
+fn a_dropped_request_still_finishes_its_streams() {
+    // The client gives up on a slow backend: the gateway's request future is dropped, and
+    // the filters' streams still end (`rewrite` logs in `proxy_on_log` for this path).
+    let (g, _backend, _auth) = gateway(1, "");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_millis(200)))
+        .build()
+        .into();
+    assert!(agent
+        .get(format!("http://{}/public/log-slow", g.addr()))
+        .call()
+        .is_err());
+    let logged = || {
+        g.shared()
+            .log_entries()
+            .iter()
+            .any(|e| e.message == "/public/log-slow")
+    };
+    for _ in 0..50 {
+        if logged() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(logged(), "on_log never ran for the dropped request");
     g.stop();
 }
