@@ -658,6 +658,9 @@ fn preview_1_poll_waits_for_standard_input_or_the_clock() {
         )
     };
     let run = |file: &str, data_after: Option<std::time::Duration>| {
+        // Measured from before the spawn: the child's clock cannot start earlier, so the
+        // lower bound below holds however the two processes are scheduled.
+        let started = std::time::Instant::now();
         let mut child = Command::new(env!("CARGO_BIN_EXE_spindle"))
             .args(["run", file, "--invoke", "run"])
             .stdin(std::process::Stdio::piped())
@@ -665,7 +668,6 @@ fn preview_1_poll_waits_for_standard_input_or_the_clock() {
             .spawn()
             .unwrap();
         let mut stdin = child.stdin.take().unwrap();
-        let started = std::time::Instant::now();
         if let Some(after) = data_after {
             std::thread::sleep(after);
             use std::io::Write;
