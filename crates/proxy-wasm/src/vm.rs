@@ -242,6 +242,27 @@ fn property_path(bytes: &[u8]) -> String {
         .join(".")
 }
 
+/// Defines `module`.`name` as a function of `params` i32 parameters that always answers
+/// `answer` (what this host does not offer, and WASI calls that find nothing).
+fn constant(
+    linker: &mut Linker<HostState>,
+    module: &str,
+    name: &str,
+    params: usize,
+    answer: i32,
+) -> rt::Result<()> {
+    let ty = rt::FuncType::new(
+        linker.engine(),
+        std::iter::repeat_n(rt::ValType::I32, params),
+        [rt::ValType::I32],
+    );
+    linker.func_new(module, name, ty, move |_c, _args, results| {
+        results[0] = rt::Val::I32(answer);
+        Ok(())
+    })?;
+    Ok(())
+}
+
 /// Defines every host function of the ABI (0.2.1, 0.2.0 and 0.1.0) and the WASI functions
 /// the ABI lists, in `linker`.
 fn define_host(linker: &mut Linker<HostState>) -> rt::Result<()> {
@@ -826,59 +847,16 @@ fn define_host(linker: &mut Linker<HostState>) -> rt::Result<()> {
     )?;
 
     // ---- what this host does not offer: foreign functions and gRPC
-    linker.func_wrap(
-        env,
-        "proxy_call_foreign_function",
-        |_c: Caller<'_, HostState>, _: i32, _: i32, _: i32, _: i32, _: i32, _: i32| {
-            status::NOT_FOUND
-        },
-    )?;
-    linker.func_wrap(
-        env,
-        "proxy_grpc_call",
-        |_c: Caller<'_, HostState>,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32| { status::UNIMPLEMENTED },
-    )?;
-    linker.func_wrap(
-        env,
-        "proxy_grpc_stream",
-        |_c: Caller<'_, HostState>,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32,
-         _: i32| { status::UNIMPLEMENTED },
-    )?;
-    linker.func_wrap(
-        env,
-        "proxy_grpc_send",
-        |_c: Caller<'_, HostState>, _: i32, _: i32, _: i32, _: i32| status::UNIMPLEMENTED,
-    )?;
-    linker.func_wrap(
-        env,
-        "proxy_grpc_cancel",
-        |_c: Caller<'_, HostState>, _: i32| status::UNIMPLEMENTED,
-    )?;
-    linker.func_wrap(
-        env,
-        "proxy_grpc_close",
-        |_c: Caller<'_, HostState>, _: i32| status::UNIMPLEMENTED,
-    )?;
+    for (name, params, answer) in [
+        ("proxy_call_foreign_function", 6, status::NOT_FOUND),
+        ("proxy_grpc_call", 12, status::UNIMPLEMENTED),
+        ("proxy_grpc_stream", 9, status::UNIMPLEMENTED),
+        ("proxy_grpc_send", 4, status::UNIMPLEMENTED),
+        ("proxy_grpc_cancel", 1, status::UNIMPLEMENTED),
+        ("proxy_grpc_close", 1, status::UNIMPLEMENTED),
+    ] {
+        constant(linker, env, name, params, answer)?;
+    }
 
     define_wasi(linker)
 }
@@ -974,9 +952,7 @@ fn define_wasi(linker: &mut Linker<HostState>) -> rt::Result<()> {
         )?;
     }
     for name in ["environ_get", "args_get"] {
-        linker.func_wrap(WASI, name, |_c: Caller<'_, HostState>, _: i32, _: i32| {
-            SUCCESS
-        })?;
+        constant(linker, WASI, name, 2, SUCCESS)?;
     }
     linker.func_wrap(
         WASI,
@@ -988,28 +964,20 @@ fn define_wasi(linker: &mut Linker<HostState>) -> rt::Result<()> {
         },
     )?;
     // What wasi-libc's start-up may ask: no preopened directories, no files.
-    linker.func_wrap(
-        WASI,
-        "fd_prestat_get",
-        |_c: Caller<'_, HostState>, _: i32, _: i32| BADF,
-    )?;
-    linker.func_wrap(
-        WASI,
-        "fd_prestat_dir_name",
-        |_c: Caller<'_, HostState>, _: i32, _: i32, _: i32| BADF,
-    )?;
-    linker.func_wrap(
-        WASI,
-        "fd_fdstat_get",
-        |_c: Caller<'_, HostState>, _: i32, _: i32| BADF,
-    )?;
-    linker.func_wrap(WASI, "fd_close", |_c: Caller<'_, HostState>, _: i32| BADF)?;
+    for (name, params) in [
+        ("fd_prestat_get", 2),
+        ("fd_prestat_dir_name", 3),
+        ("fd_fdstat_get", 2),
+        ("fd_close", 1),
+    ] {
+        constant(linker, WASI, name, params, BADF)?;
+    }
     linker.func_wrap(
         WASI,
         "fd_seek",
         |_c: Caller<'_, HostState>, _: i32, _: i64, _: i32, _: i32| BADF,
     )?;
-    linker.func_wrap(WASI, "sched_yield", |_c: Caller<'_, HostState>| SUCCESS)?;
+    constant(linker, WASI, "sched_yield", 0, SUCCESS)?;
     Ok(())
 }
 

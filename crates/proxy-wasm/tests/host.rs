@@ -303,6 +303,8 @@ fn hostile_inputs_are_statuses_not_crashes() {
         (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
         (import "env" "proxy_get_header_map_pairs" (func $pairs (param i32 i32 i32) (result i32)))
         (import "env" "proxy_set_header_map_pairs" (func $set (param i32 i32 i32) (result i32)))
+        (import "env" "proxy_grpc_cancel" (func $cancel (param i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
         (memory (export "memory") 1)
         (global $out (mut i32) (i32.const 0))
         (func (export "proxy_abi_version_0_2_1"))
@@ -330,6 +332,9 @@ fn hostile_inputs_are_statuses_not_crashes() {
           ;; an unknown map
           (if (i32.ne (call $pairs (i32.const 99) (i32.const 0) (i32.const 4)) (i32.const 2))
             (then unreachable))
+          ;; what the host does not offer: UNIMPLEMENTED; a WASI file: BADF
+          (if (i32.ne (call $cancel (i32.const 1)) (i32.const 12)) (then unreachable))
+          (if (i32.ne (call $close (i32.const 3)) (i32.const 8)) (then unreachable))
           (i32.const 0)))"#;
     let bytes = wast::parser::parse::<wast::Wat>(&wast::parser::ParseBuffer::new(wat).unwrap())
         .unwrap()
