@@ -111,34 +111,37 @@ fn from_wasmi(v: &wasmi::Val) -> V {
     }
 }
 
+/// The argument of value type `p` for a call, if it is a number or a vector: `simple`
+/// picks a fixed non-zero value, else zero. Both differential targets start from it.
+pub(crate) fn number_arg(p: &spindle::ValType, simple: bool) -> Option<spindle::Val> {
+    Some(match p {
+        spindle::ValType::I32 => spindle::Val::I32(if simple { 1 } else { 0 }),
+        spindle::ValType::I64 => spindle::Val::I64(if simple { -1 } else { 0 }),
+        spindle::ValType::F32 => spindle::Val::F32(if simple { 1.5f32 } else { 0.0 }.to_bits()),
+        spindle::ValType::F64 => spindle::Val::F64(if simple { -2.25f64 } else { 0.0 }.to_bits()),
+        spindle::ValType::V128 => spindle::Val::V128(if simple {
+            0x0123_4567_89ab_cdef_fedc_ba98_7654_3210
+        } else {
+            0
+        }),
+        spindle::ValType::Ref(_) => return None,
+    })
+}
+
 /// The arguments of one call, by value type: `simple` picks zeros or a fixed non-zero set.
 fn args(params: &[spindle::ValType], simple: bool) -> Option<(Vec<spindle::Val>, Vec<wasmi::Val>)> {
     let mut s = Vec::new();
     let mut w = Vec::new();
     for p in params {
-        match p {
-            spindle::ValType::I32 => {
-                let x = if simple { 1 } else { 0 };
-                s.push(spindle::Val::I32(x));
-                w.push(wasmi::Val::I32(x));
-            }
-            spindle::ValType::I64 => {
-                let x = if simple { -1 } else { 0 };
-                s.push(spindle::Val::I64(x));
-                w.push(wasmi::Val::I64(x));
-            }
-            spindle::ValType::F32 => {
-                let x: f32 = if simple { 1.5 } else { 0.0 };
-                s.push(spindle::Val::F32(x.to_bits()));
-                w.push(wasmi::Val::F32(x.into()));
-            }
-            spindle::ValType::F64 => {
-                let x: f64 = if simple { -2.25 } else { 0.0 };
-                s.push(spindle::Val::F64(x.to_bits()));
-                w.push(wasmi::Val::F64(x.into()));
-            }
+        let v = number_arg(p, simple)?;
+        w.push(match v {
+            spindle::Val::I32(x) => wasmi::Val::I32(x),
+            spindle::Val::I64(x) => wasmi::Val::I64(x),
+            spindle::Val::F32(x) => wasmi::Val::F32(f32::from_bits(x).into()),
+            spindle::Val::F64(x) => wasmi::Val::F64(f64::from_bits(x).into()),
             _ => return None,
-        }
+        });
+        s.push(v);
     }
     Some((s, w))
 }

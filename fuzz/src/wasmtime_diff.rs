@@ -117,36 +117,19 @@ fn args(
     let mut s = Vec::new();
     let mut w = Vec::new();
     for (p, q) in params.iter().zip(wt) {
+        if let Some(v) = crate::number_arg(p, simple) {
+            w.push(match v {
+                spindle::Val::I32(x) => wasmtime::Val::I32(x),
+                spindle::Val::I64(x) => wasmtime::Val::I64(x),
+                spindle::Val::F32(x) => wasmtime::Val::F32(x),
+                spindle::Val::F64(x) => wasmtime::Val::F64(x),
+                spindle::Val::V128(x) => wasmtime::Val::V128(x.into()),
+                _ => return None,
+            });
+            s.push(v);
+            continue;
+        }
         match p {
-            spindle::ValType::I32 => {
-                let x = if simple { 1 } else { 0 };
-                s.push(spindle::Val::I32(x));
-                w.push(wasmtime::Val::I32(x));
-            }
-            spindle::ValType::I64 => {
-                let x = if simple { -1 } else { 0 };
-                s.push(spindle::Val::I64(x));
-                w.push(wasmtime::Val::I64(x));
-            }
-            spindle::ValType::F32 => {
-                let x: f32 = if simple { 1.5 } else { 0.0 };
-                s.push(spindle::Val::F32(x.to_bits()));
-                w.push(wasmtime::Val::F32(x.to_bits()));
-            }
-            spindle::ValType::F64 => {
-                let x: f64 = if simple { -2.25 } else { 0.0 };
-                s.push(spindle::Val::F64(x.to_bits()));
-                w.push(wasmtime::Val::F64(x.to_bits()));
-            }
-            spindle::ValType::V128 => {
-                let x: u128 = if simple {
-                    0x0123_4567_89ab_cdef_fedc_ba98_7654_3210
-                } else {
-                    0
-                };
-                s.push(spindle::Val::V128(x));
-                w.push(wasmtime::Val::V128(x.into()));
-            }
             // A nullable abstract reference: null on both sides.
             spindle::ValType::Ref(r) if r.nullable => {
                 use spindle_decode::types::{AbstractHeapType as A, HeapType};

@@ -122,30 +122,31 @@ static inline char *serialize(const char *const *kv, size_t n, size_t *out_len) 
   return buf;
 }
 
+/* The shared counter `key` (0 if unset), and its compare-and-swap number. */
+static inline uint64_t shared_get_cas(const char *key, uint32_t *cas) {
+  char *v = NULL;
+  size_t n = 0;
+  uint64_t cur = 0;
+  *cas = 0;
+  if (proxy_get_shared_data(key, strlen(key), &v, &n, cas) == OK && n == 8) memcpy(&cur, v, 8);
+  free(v);
+  return cur;
+}
+
+static inline uint64_t shared_get(const char *key) {
+  uint32_t cas;
+  return shared_get_cas(key, &cas);
+}
+
 /* Adds `delta` to the shared counter `key` with a compare-and-swap loop; the new value. */
 static inline uint64_t shared_add(const char *key, uint64_t delta) {
   for (;;) {
-    char *v = NULL;
-    size_t n = 0;
-    uint32_t cas = 0;
-    uint64_t cur = 0;
-    if (proxy_get_shared_data(key, strlen(key), &v, &n, &cas) == OK && n == 8) memcpy(&cur, v, 8);
-    free(v);
-    uint64_t next = cur + delta;
+    uint32_t cas;
+    uint64_t next = shared_get_cas(key, &cas) + delta;
     status_t s = proxy_set_shared_data(key, strlen(key), (const char *)&next, 8, cas);
     if (s == OK) return next;
     if (s != CAS_MISMATCH) return 0;
   }
-}
-
-static inline uint64_t shared_get(const char *key) {
-  char *v = NULL;
-  size_t n = 0;
-  uint32_t cas = 0;
-  uint64_t cur = 0;
-  if (proxy_get_shared_data(key, strlen(key), &v, &n, &cas) == OK && n == 8) memcpy(&cur, v, 8);
-  free(v);
-  return cur;
 }
 
 static inline void u64_to_str(uint64_t v, char *out) {
