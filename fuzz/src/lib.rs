@@ -299,6 +299,8 @@ fn compare_state(
 ) -> Result<(), String> {
     for (name, ext) in exports {
         match ext {
+            // The generated modules have no threads (the peers run them single-threaded).
+            spindle::Extern::SharedMemory(_) => {}
             spindle::Extern::Memory(m) => {
                 let Some(wm) = w_inst.get_memory(w_store, name) else {
                     return Err(format!("{when}: memory {name:?} in Spindle only"));

@@ -143,19 +143,22 @@ pub fn define_spectest<T: 'static>(
         linker.define(&*store, m, name, table)?;
     }
     for (name, shared) in [("memory", false), ("shared_memory", true)] {
-        let memory = Memory::new(
-            &mut *store,
-            MemoryType {
-                memory64: false,
-                shared,
-                limits: Limits {
-                    initial: 1,
-                    maximum: Some(2),
-                },
-                page_size_log2: None,
+        let ty = MemoryType {
+            memory64: false,
+            shared,
+            limits: Limits {
+                initial: 1,
+                maximum: Some(2),
             },
-        )?;
-        linker.define(&*store, m, name, memory)?;
+            page_size_log2: None,
+        };
+        if shared {
+            let memory = spindle::SharedMemory::new(store.engine(), ty)?;
+            linker.define(&*store, m, name, memory)?;
+        } else {
+            let memory = Memory::new(&mut *store, ty)?;
+            linker.define(&*store, m, name, memory)?;
+        }
     }
     Ok(())
 }

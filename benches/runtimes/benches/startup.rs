@@ -1,7 +1,9 @@
 //! Criterion: start-up and boundary costs, Spindle against wasmi in the same run.
 //!
 //! - `translate/INPUT/...`: module creation (decode, validate, translate) in MB/s, eager and
-//!   lazy (wasmi's lazy-translation mode also validates up front, like Spindle's lazy mode);
+//!   lazy (wasmi's lazy-translation mode also validates up front, like Spindle's lazy mode),
+//!   and fully lazy (bodies validated and translated at first call: wasmi's `Lazy`, Spindle's
+//!   `LazyUnchecked`);
 //! - `instantiate/...`: instantiating an already compiled workload module;
 //! - `host_call/...`: 10,000 calls from Wasm to a host function `(i32) -> i32`.
 
@@ -35,6 +37,7 @@ fn translate(c: &mut Criterion) {
         for (label, t) in [
             ("spindle-eager", spindle::Translation::Eager),
             ("spindle-lazy", spindle::Translation::Lazy),
+            ("spindle-lazy-unchecked", spindle::Translation::LazyUnchecked),
         ] {
             let engine = spindle::Engine::new(spindle::Config::new().translation(t)).unwrap();
             g.bench_function(BenchmarkId::from_parameter(label), |b| {
@@ -48,6 +51,7 @@ fn translate(c: &mut Criterion) {
                 "wasmi-lazy-translation",
                 wasmi::CompilationMode::LazyTranslation,
             ),
+            ("wasmi-lazy", wasmi::CompilationMode::Lazy),
         ] {
             let mut config = wasmi::Config::default();
             config.compilation_mode(mode);

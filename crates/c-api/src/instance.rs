@@ -111,7 +111,7 @@ pub unsafe extern "C" fn wasm_instance_exports(
         .exports(unsafe { ctx(store) })
         .map(|e| {
             Some(Box::new(wasm_extern_t {
-                r: RefObject::new(store, What::of_extern(e.into_extern())),
+                r: RefObject::new(store, What::of_extern(e.into_extern())?),
             }))
         })
         .collect();

@@ -55,14 +55,31 @@ impl What {
         })
     }
 
-    pub fn of_extern(e: spindle::Extern) -> What {
-        match e {
+    /// The object of a store entity; `None` for a shared memory, which the standard C API
+    /// has no object for (an instance's export of one reads as null).
+    pub fn of_extern(e: spindle::Extern) -> Option<What> {
+        Some(match e {
             spindle::Extern::Func(f) => What::Func(f),
             spindle::Extern::Global(g) => What::Global(g),
             spindle::Extern::Table(t) => What::Table(t),
             spindle::Extern::Memory(m) => What::Memory(m),
             spindle::Extern::Tag(t) => What::Tag(t),
-        }
+            spindle::Extern::SharedMemory(_) => return None,
+        })
+    }
+
+    /// The key of a store entity's host info (`None` for modules, traps and foreign
+    /// objects).
+    pub fn entity_key(&self) -> Option<EntityKey> {
+        Some(match self {
+            What::Func(f) => EntityKey::Func(*f),
+            What::Global(g) => EntityKey::Global(*g),
+            What::Table(t) => EntityKey::Table(*t),
+            What::Memory(m) => EntityKey::Memory(*m),
+            What::Tag(t) => EntityKey::Tag(*t),
+            What::Instance(i) => EntityKey::Instance(*i),
+            _ => return None,
+        })
     }
 }
 
@@ -88,7 +105,11 @@ pub type HostInfoCell = std::sync::Mutex<Option<HostInfo>>;
 /// A store entity, as the key of its host info in the store.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EntityKey {
-    Extern(spindle::Extern),
+    Func(spindle::Func),
+    Global(spindle::Global),
+    Table(spindle::Table),
+    Memory(spindle::Memory),
+    Tag(spindle::Tag),
     Instance(Instance),
 }
 
@@ -242,10 +263,7 @@ unsafe fn with_host_info<R>(p: *const RefObject, f: impl FnOnce(&mut Option<Host
         What::Trap(t) => &t.host_info,
         What::Foreign(x) => &x.host_info,
         other => {
-            let key = match other {
-                What::Instance(i) => EntityKey::Instance(*i),
-                w => EntityKey::Extern(w.extern_().expect("a store entity")),
-            };
+            let key = other.entity_key().expect("a store entity");
             let store = unsafe { &*r.store };
             let mut map = store.host_info.borrow_mut();
             let mut slot = map.remove(&key);

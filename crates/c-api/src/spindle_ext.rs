@@ -621,7 +621,10 @@ pub unsafe extern "C" fn spindle_instance_export_get(
     };
     let i = unsafe { &*instance };
     match i.instance().get_export(unsafe { ctx(i.r.store) }, name) {
-        Some(x) => RefObject::boxed(i.r.store, What::of_extern(x)),
+        Some(x) => match What::of_extern(x) {
+            Some(w) => RefObject::boxed(i.r.store, w),
+            None => std::ptr::null_mut(),
+        },
         None => std::ptr::null_mut(),
     }
 }

@@ -192,15 +192,14 @@ fn externref_index(data: &mut StoreData, w: &What) -> u32 {
 /// module, trap or foreign object (kept alive by the table, so the address stays its own).
 fn identity(w: &What) -> ObjectKey {
     match w {
-        What::Instance(i) => ObjectKey::Entity(crate::refs::EntityKey::Instance(*i)),
         What::Module(m) => ObjectKey::Shared(Arc::as_ptr(m) as *const () as usize),
         What::Trap(t) => ObjectKey::Shared(Arc::as_ptr(t) as *const () as usize),
         What::Foreign(f) => ObjectKey::Shared(Arc::as_ptr(f) as *const () as usize),
-        other => ObjectKey::Entity(crate::refs::EntityKey::Extern(
+        other => ObjectKey::Entity(
             other
-                .extern_()
+                .entity_key()
                 .expect("the remaining kinds are store entities"),
-        )),
+        ),
     }
 }
 

@@ -215,6 +215,7 @@ impl spindle_wasi::WasiView for ComponentState {
 pub fn run(file: &str, binary: &[u8], options: &crate::RunOptions) -> Result<bool, String> {
     let mut config = spindle::Config::new();
     config
+        .translation(options.translation)
         .consume_fuel(options.fuel.is_some())
         .epoch_interruption(options.timeout.is_some());
     let engine = Engine::new(&config).map_err(|e| e.to_string())?;

@@ -36,7 +36,8 @@ Usage:
       its message to stderr and exits with 1.
   spindle run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--inherit-env]
               [--allow-tcp IP:PORT]... [--allow-udp IP:PORT]...
-              [--fuel N] [--max-memory SIZE] [--timeout DURATION] WASI_COMMAND [ARG...]
+              [--fuel N] [--max-memory SIZE] [--timeout DURATION]
+              [--translation MODE] WASI_COMMAND [ARG...]
       Run a WASI command: a preview-1 module (importing `wasi_snapshot_preview1`: its
       `_start`) or a WASI 0.2 component (its `wasi:cli/run`), with ARGs as its
       arguments after FILE, standard streams inherited, the environment given by --env
@@ -44,7 +45,9 @@ Usage:
       (default: the same path; nothing outside it is reachable), and the network only
       at the addresses --allow-tcp/--allow-udp name (port 0: any port of that IP;
       components only, preview 1 has no sockets); its exit status is spindle's.
-      --fuel, --max-memory (e.g. 64MiB) and --timeout (e.g. 10s, 500ms) bound the run
+      --translation eager|lazy|lazy-unchecked picks when bodies are translated (lazy:
+      at first call; lazy-unchecked: also validated then, an invalid body reported at
+      its call). --fuel, --max-memory (e.g. 64MiB) and --timeout (e.g. 10s, 500ms) bound the run
       (also with --invoke); past them the guest traps. With --invoke NAME ARGS, a WASI
       module (a reactor) gets WASI too: `_initialize` runs, then NAME.
   spindle run COMPONENT --invoke 'NAME(ARGS)'
@@ -299,6 +302,9 @@ struct RunOptions {
     fuel: Option<u64>,
     max_memory: Option<u64>,
     timeout: Option<std::time::Duration>,
+    /// `--translation eager|lazy|lazy-unchecked`: when function bodies are translated
+    /// (and, for `lazy-unchecked`, validated).
+    translation: spindle::Translation,
 }
 
 /// A size: bytes, or with a unit (`K`/`KiB`, `M`/`MiB`, `G`/`GiB`, powers of 1024).
@@ -355,6 +361,7 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
     let mut fuel = None;
     let mut max_memory = None;
     let mut timeout = None;
+    let mut translation = spindle::Translation::Eager;
     let mut only_args = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -384,6 +391,24 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
             features = parse_features(set)?;
         } else if let Some(set) = arg.strip_prefix("--features=") {
             features = parse_features(set)?;
+        } else if arg == "--translation" || arg.starts_with("--translation=") {
+            let mode = match arg.strip_prefix("--translation=") {
+                Some(m) => m.to_string(),
+                None => args
+                    .next()
+                    .ok_or_else(|| Fatal("--translation needs a mode".into()))?
+                    .clone(),
+            };
+            translation = match mode.as_str() {
+                "eager" => spindle::Translation::Eager,
+                "lazy" => spindle::Translation::Lazy,
+                "lazy-unchecked" => spindle::Translation::LazyUnchecked,
+                other => {
+                    return Err(Fatal(format!(
+                        "--translation {other}: expected eager, lazy or lazy-unchecked"
+                    )))
+                }
+            };
         } else if arg == "--env" || arg.starts_with("--env=") {
             let var = match arg.strip_prefix("--env=") {
                 Some(v) => v.to_string(),
@@ -469,6 +494,7 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
         fuel,
         max_memory,
         timeout,
+        translation,
     }))
 }
 
@@ -492,6 +518,7 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
     let mut config = spindle::Config::new();
     config
         .features(options.features)
+        .translation(options.translation)
         .consume_fuel(options.fuel.is_some())
         .epoch_interruption(options.timeout.is_some());
     let engine = Engine::new(&config).map_err(|e| Fatal(e.to_string()))?;

@@ -719,3 +719,44 @@ fn wast_takes_a_spec_folders_features_and_spectest_has_table64() {
     assert_status(&o, 0);
     assert_eq!(stdout(&o), "3 passed, 0 failed\n");
 }
+
+/// `--translation lazy-unchecked` creates a module whose unused function is invalid and runs
+/// the valid export; calling the invalid one fails then (exit 1, the validation error);
+/// eager translation rejects the module up front; an unknown mode is a usage error.
+#[test]
+fn run_translation_modes() {
+    let wat = r#"(module
+      (func (export "ok") (result i32) (i32.const 41) (i32.const 1) (i32.add))
+      (func (export "bad") (result i32) (i64.const 0)))"#;
+    let file = scratch("translation.wat", wat.as_bytes());
+    let o = spindle(&[
+        "run",
+        "--translation",
+        "lazy-unchecked",
+        &file,
+        "--invoke",
+        "ok",
+    ]);
+    assert_status(&o, 0);
+    assert_eq!(stdout(&o), "42\n");
+    let o = spindle(&[
+        "run",
+        "--translation=lazy-unchecked",
+        &file,
+        "--invoke",
+        "bad",
+    ]);
+    assert_status(&o, 1);
+    assert!(stderr(&o).contains("type mismatch"), "{}", stderr(&o));
+    for mode in ["eager", "lazy"] {
+        let o = spindle(&["run", "--translation", mode, &file, "--invoke", "ok"]);
+        assert!(!o.status.success(), "{mode}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains("type mismatch"),
+            "{mode}: {}",
+            stderr(&o)
+        );
+    }
+    let o = spindle(&["run", "--translation", "sometimes", &file]);
+    assert_status(&o, 2);
+}

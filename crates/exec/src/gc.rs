@@ -78,6 +78,41 @@ pub fn is_object(bits: u64) -> bool {
     bits != 0 && bits & 3 == 0
 }
 
+/// An exception reference (`exnref`): low bits `10` as a host reference, with bit 63 set
+/// (which no host reference has, its number being a `u32`), the exception's index in
+/// `Store::exceptions` plus one in bits 2-33 and the place's generation in bits 34-57, so
+/// a reference the host kept past the exception's collection is detectably stale. Exception
+/// references are not of the `any`/`extern` hierarchies; the encoding only keeps them apart
+/// from those among the collector's roots.
+#[inline(always)]
+pub fn exn(index: u32, gen: u32) -> u64 {
+    EXN_MARK | ((gen & GEN_MASK) as u64) << EXN_GEN_SHIFT | (index as u64 + 1) << 2 | 2
+}
+
+const EXN_MARK: u64 = 1 << 63;
+/// Exception generations wrap at 24 bits.
+pub const EXN_GEN_MASK: u32 = GEN_MASK;
+const EXN_GEN_SHIFT: u32 = 34;
+
+/// Whether `bits` is an exception reference (see [`exn`]).
+#[inline(always)]
+pub fn is_exn(bits: u64) -> bool {
+    bits & (EXN_MARK | 3) == EXN_MARK | 2
+}
+
+/// The index and generation of exception reference `bits` (`None` for bits no [`exn`]
+/// makes).
+#[inline]
+pub fn exn_parts(bits: u64) -> Option<(u32, u32)> {
+    let plus_one = (bits >> 2) & 0xffff_ffff;
+    (is_exn(bits) && plus_one != 0 && bits >> 58 == EXN_MARK >> 58).then(|| {
+        (
+            (plus_one - 1) as u32,
+            (bits >> EXN_GEN_SHIFT) as u32 & GEN_MASK,
+        )
+    })
+}
+
 /// Where a struct's or array's references are, for the collector.
 #[derive(Clone, Debug, Default)]
 pub struct GcLayout {
@@ -306,18 +341,34 @@ impl GcHeap {
     }
 
     /// Marks from `roots` (register values, any kind: only object references count) and
-    /// frees every object not reached.
+    /// frees every object not reached. (The store's collection, which also traces
+    /// exceptions, runs the three steps itself: `start_marking`, `mark`, `sweep`.)
     pub fn collect(&mut self, roots: impl IntoIterator<Item = u64>) {
+        self.start_marking();
+        self.mark(roots, &mut Vec::new());
+        self.sweep();
+    }
+
+    /// Clears the marks of the last collection.
+    pub fn start_marking(&mut self) {
         self.marks.clear();
         self.marks.resize(self.slots.len(), false);
+    }
+
+    /// Marks every object reachable from `roots`; the exception references found on the
+    /// way (in `roots` or in objects' fields) are pushed to `exceptions` for the store to
+    /// mark, which may call this again with their payloads.
+    pub fn mark(&mut self, roots: impl IntoIterator<Item = u64>, exceptions: &mut Vec<u64>) {
         let mut work: Vec<u64> = Vec::new();
-        let push = |marks: &mut Vec<bool>, work: &mut Vec<u64>, bits: u64| {
+        let mut push = |marks: &mut Vec<bool>, work: &mut Vec<u64>, bits: u64| {
             if is_object(bits) {
                 let s = slot(bits);
                 if s < marks.len() && !marks[s] {
                     marks[s] = true;
                     work.push(bits);
                 }
+            } else if is_exn(bits) {
+                exceptions.push(bits);
             }
         };
         for r in roots {
@@ -344,11 +395,14 @@ impl GcHeap {
                 }
             }
         }
+    }
+
+    /// Frees every object the marking did not reach.
+    pub fn sweep(&mut self) {
         let mut live = 0;
         for (i, s) in self.slots.iter_mut().enumerate() {
             match &s.obj {
-                Some(o) if !self.marks[i] => {
-                    let _ = o;
+                Some(_) if !self.marks.get(i).copied().unwrap_or(true) => {
                     s.obj = None;
                     s.gen = (s.gen + 1) & GEN_MASK;
                     self.free.push(i as u32);

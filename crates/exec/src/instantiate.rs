@@ -366,13 +366,9 @@ pub fn instantiate(
         store.instances[idx].tables.push(t);
     }
     for mt in &module.memories {
-        let bytes = mt.limits.initial << mt.page_size_log2();
-        if bytes > store.limits.memory_size {
-            return Err(Error::Limit("memory too large".into()));
-        }
-        let data = crate::alloc::try_zeroed(bytes as usize)
-            .ok_or_else(|| Error::Limit("out of host memory for a linear memory".into()))?;
-        store.memories.push(MemoryEntity { data, ty: *mt });
+        store
+            .memories
+            .push(MemoryEntity::create(*mt, store.limits.memory_size)?);
         let m = (store.memories.len() - 1) as u32;
         store.instances[idx].memories.push(m);
     }
@@ -390,7 +386,7 @@ pub fn instantiate(
         .elems
         .iter()
         .map(|e| {
-            crate::types::is_gc_ref(spindle_decode::ValType::Ref(e.ty), |x| {
+            crate::types::is_traced(spindle_decode::ValType::Ref(e.ty), |x| {
                 module
                     .types
                     .get(x as usize)
@@ -446,8 +442,8 @@ pub fn instantiate(
             };
             let end = start.checked_add(d.bytes.len() as u64);
             match end {
-                Some(end) if end <= store.memories[m].data.len() as u64 => {
-                    store.memories[m].data[start as usize..end as usize].copy_from_slice(&d.bytes);
+                Some(end) if end <= store.memories[m].len() as u64 => {
+                    store.memories[m].write(start as usize, &d.bytes);
                 }
                 _ => return Err(Error::Trap(Trap::new(TrapCode::MemoryOutOfBounds))),
             }

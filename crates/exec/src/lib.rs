@@ -14,6 +14,7 @@ pub mod interp;
 mod mapped;
 pub mod module;
 pub mod num;
+pub mod shared;
 pub mod simd;
 pub mod store;
 pub mod types;
@@ -47,8 +48,9 @@ pub enum Val {
     FuncRef(Option<u32>),
     /// A host reference, or null.
     ExternRef(Option<u32>),
-    /// An exception reference (the store's exception index), or null.
-    ExnRef(Option<u32>),
+    /// An exception reference (its bits, see [`gc::exn`]), or null. Exceptions are
+    /// collected: one the host alone keeps goes stale (detected, as an `AnyRef`'s).
+    ExnRef(Option<u64>),
     /// A reference of the `any` hierarchy (a struct, an array, an `i31`, or a host
     /// reference made an `anyref`), or an `externref` made of one; or null.
     AnyRef(Option<AnyRef>),

@@ -6,6 +6,7 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::module::CompiledModule;
@@ -30,6 +31,9 @@ pub type CellHostFn = dyn Fn(&mut Store, &mut [u64]) -> Result<(), Trap> + Send 
 /// The most cells a [`CellHostFunc`]'s arguments or results may take (a wider function
 /// goes through [`HostFunc`]).
 pub const MAX_HOST_CELLS: usize = 32;
+
+/// The least number of held exceptions at which a `throw` collects garbage first.
+pub const MIN_EXCEPTION_THRESHOLD: usize = 1024;
 
 /// The code of a host function.
 #[derive(Clone)]
@@ -85,17 +89,121 @@ impl FuncEntity {
     }
 }
 
-/// A linear memory.
+/// A linear memory: its bytes in `data`, or, for a shared memory, in `shared` (which
+/// stores on other threads may hold too; `data` stays empty). Code that may meet either
+/// goes through the methods below.
 #[derive(Clone, Debug)]
 pub struct MemoryEntity {
     pub data: Vec<u8>,
+    pub shared: Option<Arc<crate::shared::SharedBuffer>>,
     pub ty: MemoryType,
 }
 
 impl MemoryEntity {
+    /// An unshared memory holding `data`.
+    pub fn new(data: Vec<u8>, ty: MemoryType) -> MemoryEntity {
+        MemoryEntity {
+            data,
+            shared: None,
+            ty,
+        }
+    }
+
+    /// A new memory of type `ty` at its initial size, at most `limit` bytes ever: a shared
+    /// one reserves its maximum (or `limit`, if less) up front.
+    pub fn create(ty: MemoryType, limit: u64) -> Result<MemoryEntity, crate::Error> {
+        let bytes = ty.limits.initial << ty.page_size_log2();
+        if bytes > limit {
+            return Err(crate::Error::Limit("memory too large".into()));
+        }
+        let out_of_memory = || crate::Error::Limit("out of host memory for a linear memory".into());
+        if ty.shared {
+            let mut m = MemoryEntity::new(Vec::new(), ty);
+            let max = m
+                .max_pages()
+                .saturating_mul(1 << ty.page_size_log2())
+                .min(limit)
+                .min(isize::MAX as u64);
+            m.shared = Some(
+                crate::shared::SharedBuffer::new(bytes as usize, max as usize)
+                    .ok_or_else(out_of_memory)?,
+            );
+            return Ok(m);
+        }
+        let data = crate::alloc::try_zeroed(bytes as usize).ok_or_else(out_of_memory)?;
+        Ok(MemoryEntity::new(data, ty))
+    }
+
     /// Size in pages.
     pub fn pages(&self) -> u64 {
-        (self.data.len() as u64) >> self.ty.page_size_log2()
+        (self.len() as u64) >> self.ty.page_size_log2()
+    }
+
+    /// Size in bytes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        match &self.shared {
+            None => self.data.len(),
+            Some(b) => b.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The little-endian value of the `width` bytes at `at` (in bounds), zero-extended: a
+    /// plain (unordered) access.
+    pub fn read_le(&self, at: usize, width: u64) -> u64 {
+        match &self.shared {
+            None => {
+                let mut all = [0u8; 8];
+                all[..width as usize].copy_from_slice(&self.data[at..at + width as usize]);
+                u64::from_le_bytes(all)
+            }
+            Some(b) => b.load(at, width, Ordering::Relaxed),
+        }
+    }
+
+    /// Stores the low `width` bytes of `v` at `at` (in bounds): a plain access.
+    pub fn write_le(&mut self, at: usize, width: u64, v: u64) {
+        match &self.shared {
+            None => self.data[at..at + width as usize]
+                .copy_from_slice(&v.to_le_bytes()[..width as usize]),
+            Some(b) => b.store(at, width, v, Ordering::Relaxed),
+        }
+    }
+
+    /// Copies bytes from `at` (in bounds) into `out`.
+    pub fn read(&self, at: usize, out: &mut [u8]) {
+        match &self.shared {
+            None => out.copy_from_slice(&self.data[at..at + out.len()]),
+            Some(b) => b.read(at, out),
+        }
+    }
+
+    /// Copies `bytes` to `at` (in bounds).
+    pub fn write(&mut self, at: usize, bytes: &[u8]) {
+        match &self.shared {
+            None => self.data[at..at + bytes.len()].copy_from_slice(bytes),
+            Some(b) => b.write(at, bytes),
+        }
+    }
+
+    /// Sets `[start, end)` (in bounds) to `v`.
+    pub fn fill(&mut self, start: usize, end: usize, v: u8) {
+        match &self.shared {
+            None => self.data[start..end].fill(v),
+            Some(b) => b.fill(start, end, v),
+        }
+    }
+
+    /// Copies `[src, src_end)` to `dst` (both in bounds) within this memory.
+    pub fn copy_within(&mut self, src: usize, src_end: usize, dst: usize) {
+        match &self.shared {
+            None => self.data.copy_within(src..src_end, dst),
+            Some(b) => b.copy_within(src, dst, src_end - src),
+        }
     }
 
     /// The most pages this memory may ever have.
@@ -159,10 +267,16 @@ pub struct ExceptionEntity {
     pub tag: u32,
     pub payload: Box<[u64]>,
     /// Whether a reference to it may exist (an `exnref` was made, or it left a call or came
-    /// from the host). An exception caught without one is freed at once.
+    /// from the host). An exception caught without one is freed at once; one with a
+    /// reference lives until the collector finds no reference left.
     pub referenced: bool,
+    /// Whether the host holds it through a `Trap` (it left a call, or the host made it): the
+    /// collector cannot see those, so it stays as long as the store.
+    pub pinned: bool,
     /// False once freed (its place waits in `Store::free_exceptions`).
     pub live: bool,
+    /// The place's generation, counted up as it is freed: part of an `exnref`'s bits.
+    pub gen: u32,
 }
 
 /// An exported or imported entity.
@@ -268,11 +382,15 @@ pub struct Store {
     pub globals: Vec<GlobalEntity>,
     /// Exception tags: the engine-wide id of each one's function type (its payload).
     pub tags: Vec<u32>,
-    /// Exceptions; an `exnref` is an index here plus one. One caught by a clause without a
-    /// reference is freed (its index joins `free_exceptions`); the others live as long as
-    /// the store (the collector does not trace exception references).
+    /// Exceptions; an `exnref` names one by index and generation (`gc::exn`). One caught by
+    /// a clause without a reference is freed at once (its index joins `free_exceptions`);
+    /// the collector frees those no reference reaches any more; those the host holds
+    /// through a `Trap` (`ExceptionEntity::pinned`) live as long as the store.
     pub exceptions: Vec<ExceptionEntity>,
     pub free_exceptions: Vec<u32>,
+    /// A `throw` collects garbage first when this many exceptions are held (twice those
+    /// alive after the last collection, at least `MIN_EXCEPTION_THRESHOLD`).
+    pub exception_threshold: usize,
     pub instances: Vec<InstanceEntity>,
     pub limits: StoreLimits,
     /// How the interpreter dispatches instructions.
@@ -346,6 +464,7 @@ impl Store {
             tags: Vec::new(),
             exceptions: Vec::new(),
             free_exceptions: Vec::new(),
+            exception_threshold: MIN_EXCEPTION_THRESHOLD,
             instances: Vec::new(),
             limits: StoreLimits::default(),
             dispatch: crate::interp::Dispatch::default(),
@@ -413,11 +532,14 @@ impl Store {
             tag,
             payload,
             referenced,
+            pinned: referenced,
             live: true,
+            gen: 0,
         };
         Ok(match self.free_exceptions.pop() {
             Some(i) => {
-                self.exceptions[i as usize] = exn;
+                let gen = self.exceptions[i as usize].gen;
+                self.exceptions[i as usize] = ExceptionEntity { gen, ..exn };
                 i
             }
             None => {
@@ -431,6 +553,7 @@ impl Store {
     pub fn free_exception(&mut self, exn: u32) {
         if let Some(e) = self.exceptions.get_mut(exn as usize).filter(|e| e.live) {
             e.live = false;
+            e.gen = (e.gen + 1) & crate::gc::EXN_GEN_MASK;
             e.payload = Box::new([]);
             self.free_exceptions.push(exn);
         }
@@ -439,6 +562,34 @@ impl Store {
     /// Whether `exn` names an exception the store holds.
     pub fn exception_is_live(&self, exn: u32) -> bool {
         self.exceptions.get(exn as usize).is_some_and(|e| e.live)
+    }
+
+    /// Exceptions held (those not freed).
+    pub fn exceptions_held(&self) -> usize {
+        self.exceptions.len() - self.free_exceptions.len()
+    }
+
+    /// The `exnref` bits of held exception `exn`, which from now on only the collector frees.
+    pub fn exception_ref(&mut self, exn: u32) -> u64 {
+        let e = &mut self.exceptions[exn as usize];
+        e.referenced = true;
+        crate::gc::exn(exn, e.gen)
+    }
+
+    /// The index of the exception `bits` (an `exnref`) names, if it is still held: the
+    /// host may hand in references the collector has freed since.
+    pub fn exception_index(&self, bits: u64) -> Option<u32> {
+        let (i, gen) = crate::gc::exn_parts(bits)?;
+        let e = self.exceptions.get(i as usize)?;
+        (e.live && e.gen == gen).then_some(i)
+    }
+
+    /// Keeps exception `exn` as long as the store: the host holds it through a `Trap`.
+    pub fn pin_exception(&mut self, exn: u32) {
+        if let Some(e) = self.exceptions.get_mut(exn as usize) {
+            e.referenced = true;
+            e.pinned = true;
+        }
     }
 
     /// The tag and payload of the exception `trap` carries, if it carries one.
@@ -485,7 +636,7 @@ impl Store {
             (Val::ExternRef(Some(_)), _) => reference(false, HeapType::Abstract(A::Extern)),
             (Val::ExnRef(None), _) => reference(true, HeapType::Abstract(A::NoExn)),
             (Val::ExnRef(Some(e)), _) => {
-                self.exception_is_live(*e) && reference(false, HeapType::Abstract(A::Exn))
+                self.exception_index(*e).is_some() && reference(false, HeapType::Abstract(A::Exn))
             }
             (Val::AnyRef(None), ValType::Ref(rt)) => {
                 rt.nullable
@@ -645,7 +796,8 @@ pub fn to_bits(v: Val) -> u64 {
         Val::F32(x) => x as u64,
         Val::F64(x) => x,
         Val::V128(x) => x as u64,
-        Val::FuncRef(r) | Val::ExnRef(r) => r.map_or(0, |i| i as u64 + 1),
+        Val::FuncRef(r) => r.map_or(0, |i| i as u64 + 1),
+        Val::ExnRef(r) => r.unwrap_or(0),
         Val::ExternRef(r) => r.map_or(0, crate::gc::host),
         Val::AnyRef(r) => r.map_or(0, |r| r.0),
     }
@@ -685,7 +837,7 @@ fn ref_from_bits(bits: u64, rt: spindle_decode::RefType, types: &TypeRegistry) -
             crate::gc::RefKind::Host(n) => Val::ExternRef(Some(n)),
             _ => Val::AnyRef(any(bits)),
         },
-        HeapType::Abstract(A::Exn | A::NoExn) => Val::ExnRef(r),
+        HeapType::Abstract(A::Exn | A::NoExn) => Val::ExnRef((bits != 0).then_some(bits)),
         HeapType::Abstract(A::Func | A::NoFunc) => Val::FuncRef(r),
         HeapType::Abstract(_) => Val::AnyRef(any(bits)),
         HeapType::Concrete(id) | HeapType::Exact(id) => match types.kind(id) {

@@ -157,6 +157,19 @@ pub fn is_gc_ref(t: ValType, kind_of: impl Fn(u32) -> Option<AbstractHeapType>) 
     }
 }
 
+/// Whether values of type `t` are references the collector traces: those of the
+/// `any`/`extern` hierarchies ([`is_gc_ref`]) and exception references.
+pub fn is_traced(t: ValType, kind_of: impl Fn(u32) -> Option<AbstractHeapType>) -> bool {
+    use AbstractHeapType as A;
+    matches!(
+        t,
+        ValType::Ref(RefType {
+            heap: HeapType::Abstract(A::Exn | A::NoExn),
+            ..
+        })
+    ) || is_gc_ref(t, kind_of)
+}
+
 /// Registers a value of storage type `s` takes in an object.
 pub fn storage_cells(s: StorageType) -> u32 {
     match s {
@@ -168,7 +181,7 @@ pub fn storage_cells(s: StorageType) -> u32 {
 /// The collector's layout of struct or array type `t`.
 fn layout(t: &SubType, kind_of: impl Fn(u32) -> Option<AbstractHeapType>) -> Option<Arc<GcLayout>> {
     let is_ref = |s: StorageType| match s {
-        StorageType::Val(v) => is_gc_ref(v, &kind_of),
+        StorageType::Val(v) => is_traced(v, &kind_of),
         _ => false,
     };
     match &t.composite {

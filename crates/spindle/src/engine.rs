@@ -93,7 +93,8 @@ impl Config {
 
     /// Translate function bodies when the module is created ([`Translation::Eager`], the
     /// default) or on their first call ([`Translation::Lazy`]; bodies are still validated
-    /// up front).
+    /// up front), or validate and translate each on its first call
+    /// ([`Translation::LazyUnchecked`]: an invalid body is reported at that call).
     pub fn translation(&mut self, translation: Translation) -> &mut Self {
         self.translation = translation;
         self

@@ -334,7 +334,7 @@ impl<'a, T: 'static> Caller<'a, T> {
     pub fn get_export(&self, name: &str) -> Option<Extern> {
         let instance = self.store.caller_instance()?;
         let e = *self.store.instances[instance as usize].exports.get(name)?;
-        Some(Extern::from_exec(self.store.id, e))
+        Some(Extern::from_exec(self.store, e))
     }
 
     /// The fuel left (fuel metering must be on).

@@ -44,6 +44,7 @@ mod func;
 mod gc;
 mod linker;
 mod objects;
+mod shared_memory;
 mod store;
 mod values;
 
@@ -60,6 +61,7 @@ pub use func::{
 pub use gc::GcRoot;
 pub use linker::{Export, Instance, InstancePre, Linker};
 pub use objects::{Extern, Global, Memory, MemoryAccessError, Table, Tag};
+pub use shared_memory::{SharedMemory, WaitResult};
 pub use spindle_decode::{
     AbstractHeapType, GlobalType, HeapType, Limits, MemoryType, Mutability, RefType, TableType,
     ValType,

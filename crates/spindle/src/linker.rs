@@ -11,8 +11,8 @@ use crate::error::{from_exec, resume_panic};
 use crate::func::{dynamic_host_func, Caller, IntoFunc, TypedFunc, WasmParams, WasmResults};
 use crate::store::{check_store, store_data, store_data_mut, AsContext, AsContextMut};
 use crate::{
-    Engine, Error, Extern, ExternType, Func, FuncType, Global, Memory, Module, Result, Table, Tag,
-    Val,
+    Engine, Error, Extern, ExternType, Func, FuncType, Global, Memory, Module, Result,
+    SharedMemory, Table, Tag, Val,
 };
 
 /// An instance of a module in a store (a handle, valid only with its store).
@@ -42,7 +42,7 @@ impl Instance {
     /// constructor; a [`Linker`] resolves imports by name instead).
     pub fn new(mut store: impl AsContextMut, module: &Module, imports: &[Extern]) -> Result<Self> {
         let s = store.as_context_mut().inner;
-        let imports: Vec<_> = imports.iter().map(|e| e.to_exec(s.id)).collect();
+        let imports: Vec<_> = imports.iter().map(|e| e.to_exec(s)).collect();
         instantiate(s, module, &imports)
     }
 
@@ -51,7 +51,7 @@ impl Instance {
         let s = store.as_context().inner;
         check_store(self.store, s.id);
         let e = *s.instances[self.index as usize].exports.get(name)?;
-        Some(Extern::from_exec(s.id, e))
+        Some(Extern::from_exec(s, e))
     }
 
     /// The exported function called `name`.
@@ -72,9 +72,14 @@ impl Instance {
         f.typed(&store)
     }
 
-    /// The exported memory called `name`.
+    /// The exported memory called `name` (not a shared one: see `get_shared_memory`).
     pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
         self.get_export(store, name)?.into_memory()
+    }
+
+    /// The exported shared memory called `name`.
+    pub fn get_shared_memory(&self, store: impl AsContext, name: &str) -> Option<SharedMemory> {
+        self.get_export(store, name)?.into_shared_memory()
     }
 
     /// The exported global called `name`.
@@ -103,7 +108,7 @@ impl Instance {
             .iter()
             .map(|n| Export {
                 name: n.clone(),
-                definition: Extern::from_exec(s.id, inst.exports[n]),
+                definition: Extern::from_exec(s, inst.exports[n]),
             })
             .collect();
         exports.into_iter()
@@ -192,7 +197,7 @@ impl Definition {
     #[track_caller]
     fn to_exec<T: 'static>(&self, s: &mut spindle_exec::Store) -> spindle_exec::Extern {
         match self {
-            Definition::Extern(e) => e.to_exec(s.id),
+            Definition::Extern(e) => e.to_exec(s),
             Definition::Host(def) => {
                 let key = Arc::as_ptr(def) as usize;
                 if let Some((_, f)) = store_data::<T>(s).host_funcs.get(&key) {
@@ -291,7 +296,9 @@ impl<T: 'static> Linker<T> {
     ) -> Result<&mut Self> {
         let item = item.into();
         // Fails now, not at instantiation, for an item of another store.
-        let _ = item.to_exec(store.as_context().inner.id);
+        if !matches!(item, Extern::SharedMemory(_)) {
+            let _ = item.to_exec_of(store.as_context().inner.id);
+        }
         self.insert(module, name, Definition::Extern(item))
     }
 
@@ -383,7 +390,7 @@ impl<T: 'static> Linker<T> {
         let def = self.defs.get(&(module.to_string(), name.to_string()))?;
         let s = store.as_context_mut().inner;
         let e = def.to_exec::<T>(s);
-        Some(Extern::from_exec(s.id, e))
+        Some(Extern::from_exec(s, e))
     }
 
     /// Resolves `module`'s imports and instantiates it in `store` (running its start

@@ -8,7 +8,7 @@ use spindle_exec::{TableEntity, Val as ExecVal};
 
 use crate::error::EngineError;
 use crate::store::{check_store, AsContext, AsContextMut, StoreContext, StoreContextMut};
-use crate::{Error, ExternType, Func, FuncType, Result, Val};
+use crate::{Error, ExternType, Func, FuncType, Result, SharedMemory, Val};
 
 macro_rules! handle {
     ($(#[$doc:meta])* $name:ident) => {
@@ -119,6 +119,12 @@ pub struct MemoryAccessError {
     _private: (),
 }
 
+impl MemoryAccessError {
+    pub(crate) fn new() -> MemoryAccessError {
+        MemoryAccessError { _private: () }
+    }
+}
+
 impl fmt::Display for MemoryAccessError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("out of bounds memory access")
@@ -144,9 +150,14 @@ impl Memory {
         if s.memories.len() >= s.limits.memories {
             return Err(limit("too many memories"));
         }
+        if ty.shared {
+            return Err(Error::msg(
+                "a shared memory is made with `SharedMemory::new`, not `Memory::new`",
+            ));
+        }
         let data = spindle_exec::alloc::try_zeroed(bytes as usize)
             .ok_or_else(|| limit("out of host memory for a linear memory"))?;
-        s.memories.push(MemoryEntity { data, ty });
+        s.memories.push(MemoryEntity::new(data, ty));
         Ok(Memory::from_index(s.id, (s.memories.len() - 1) as u32))
     }
 
@@ -407,11 +418,11 @@ impl Tag {
 /// let engine = Engine::default();
 /// let mut store = Store::new(&engine, ());
 /// let e: Extern = Memory::new(&mut store, MemoryType::new(1, None))?.into();
-/// assert!(e.into_func().is_none());
+/// assert!(e.clone().into_func().is_none());
 /// assert_eq!(e.into_memory().unwrap().size(&store), 1);
 /// # Ok::<(), spindle::Error>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Extern {
     /// A function.
     Func(Func),
@@ -419,6 +430,8 @@ pub enum Extern {
     Table(Table),
     /// A memory.
     Memory(Memory),
+    /// A shared memory (of no store: any store on any thread may import it).
+    SharedMemory(SharedMemory),
     /// A global.
     Global(Global),
     /// An exception tag.
@@ -452,6 +465,7 @@ extern_variants! {
     Func into_func,
     Table into_table,
     Memory into_memory,
+    SharedMemory into_shared_memory,
     Global into_global,
     Tag into_tag,
 }
@@ -463,15 +477,36 @@ impl Extern {
             Extern::Func(f) => ExternType::Func(f.ty(store)),
             Extern::Table(t) => ExternType::Table(t.ty(store)),
             Extern::Memory(m) => ExternType::Memory(m.ty(store)),
+            Extern::SharedMemory(m) => ExternType::Memory(m.ty()),
             Extern::Global(g) => ExternType::Global(g.ty(store)),
             Extern::Tag(t) => ExternType::Tag(t.ty(store)),
         }
     }
 
-    /// The interpreter's form; panics if it belongs to another store.
+    /// The interpreter's form in store `s`; panics if it belongs to another store. A shared
+    /// memory gets an entity in `s` (the same one each time).
     #[track_caller]
-    pub(crate) fn to_exec(self, store: u64) -> spindle_exec::Extern {
-        match self {
+    pub(crate) fn to_exec(&self, s: &mut spindle_exec::Store) -> spindle_exec::Extern {
+        if let Extern::SharedMemory(m) = self {
+            let found = s.memories.iter().position(|e| {
+                e.shared
+                    .as_ref()
+                    .is_some_and(|b| std::sync::Arc::ptr_eq(b, &m.buffer))
+            });
+            let index = found.unwrap_or_else(|| {
+                s.memories.push(m.entity());
+                s.memories.len() - 1
+            });
+            return spindle_exec::Extern::Memory(index as u32);
+        }
+        self.to_exec_of(s.id)
+    }
+
+    /// `to_exec` for an entity of a store (not a shared memory): checks it is `store`'s.
+    #[track_caller]
+    pub(crate) fn to_exec_of(&self, store: u64) -> spindle_exec::Extern {
+        match *self {
+            Extern::SharedMemory(_) => unreachable!("shared memories go through `to_exec`"),
             Extern::Func(f) => spindle_exec::Extern::Func(f.index(store)),
             Extern::Table(t) => spindle_exec::Extern::Table(t.index(store)),
             Extern::Memory(m) => spindle_exec::Extern::Memory(m.index(store)),
@@ -480,11 +515,18 @@ impl Extern {
         }
     }
 
-    pub(crate) fn from_exec(store: u64, e: spindle_exec::Extern) -> Self {
+    /// The embedder's form of `s`'s entity `e` (a shared memory as a [`SharedMemory`]).
+    pub(crate) fn from_exec(s: &spindle_exec::Store, e: spindle_exec::Extern) -> Self {
+        let store = s.id;
         match e {
             spindle_exec::Extern::Func(f) => Extern::Func(Func::from_index(store, f)),
             spindle_exec::Extern::Table(t) => Extern::Table(Table::from_index(store, t)),
-            spindle_exec::Extern::Memory(m) => Extern::Memory(Memory::from_index(store, m)),
+            spindle_exec::Extern::Memory(m) => {
+                match s.memories.get(m as usize).and_then(SharedMemory::of_entity) {
+                    Some(shared) => Extern::SharedMemory(shared),
+                    None => Extern::Memory(Memory::from_index(store, m)),
+                }
+            }
             spindle_exec::Extern::Global(g) => Extern::Global(Global::from_index(store, g)),
             spindle_exec::Extern::Tag(t) => Extern::Tag(Tag::from_index(store, t)),
         }

@@ -348,9 +348,10 @@ impl<T: 'static> Store<T> {
     }
 
     /// How many exceptions the store holds: those Wasm or the host may still reference
-    /// (exceptions caught without a reference are freed at once).
+    /// (exceptions caught without a reference are freed at once, those with references
+    /// by the collector once none is left; those the host received through a trap stay).
     pub fn exceptions_held(&self) -> usize {
-        self.inner.exceptions.len() - self.inner.free_exceptions.len()
+        self.inner.exceptions_held()
     }
 
     /// Collects garbage now (it also runs by itself as allocations grow the heap).

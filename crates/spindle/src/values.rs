@@ -145,7 +145,7 @@ impl Val {
             Val::AnyRef(r) => E::AnyRef(r.map(|r| r.to_exec(store))),
             Val::ExnRef(r) => E::ExnRef(r.map(|r| {
                 check_store(r.store, store);
-                r.index
+                r.bits
             })),
         }
     }
@@ -162,7 +162,7 @@ impl Val {
             E::FuncRef(f) => Val::FuncRef(f.map(|index| Func::from_index(store, index))),
             E::ExternRef(r) => Val::ExternRef(r),
             E::AnyRef(r) => Val::AnyRef(r.map(|r| AnyRef::from_exec(r, store))),
-            E::ExnRef(r) => Val::ExnRef(r.map(|index| ExnRef { store, index })),
+            E::ExnRef(r) => Val::ExnRef(r.map(|bits| ExnRef { store, bits })),
         }
     }
 }
@@ -264,11 +264,14 @@ impl AnyRef {
     }
 }
 
-/// A non-null exception reference: an exception the store holds.
+/// A non-null exception reference: an exception the store holds. The collector frees
+/// exceptions no Wasm code, global, table, object or other exception references (as it
+/// frees structs and arrays): one the host alone keeps past a collection goes stale, and
+/// passing it back in fails (detected by the reference's generation).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct ExnRef {
     pub(crate) store: u64,
-    pub(crate) index: u32,
+    pub(crate) bits: u64,
 }
 
 /// A `v128` for typed functions ([`WasmTy`](crate::WasmTy)); [`Val::V128`] holds the same

@@ -72,3 +72,42 @@ fn lazy_mode_still_validates_every_body_up_front() {
         Err(e) if matches!(e.downcast_ref::<EngineError>(), Some(EngineError::Validate(_)))
     ));
 }
+
+/// Fully lazy mode defers validation too: a module with an invalid body is created, its
+/// valid functions run, and the invalid one is reported at its first call (from the host
+/// and from Wasm) with its function index and byte offset, every time; the store stays
+/// usable.
+#[test]
+fn lazy_unchecked_mode_reports_an_invalid_body_at_its_call() {
+    let unchecked = engine(Translation::LazyUnchecked);
+    // Function 1's body leaves an i64 where an i32 is due; function 2 calls it.
+    let bytes = wat(r#"(module
+          (func (export "ok") (result i32) (i32.const 7))
+          (func $bad (export "bad") (result i32) (i64.const 0))
+          (func (export "calls_bad") (result i32) (call $bad)))"#);
+    // Eager and lazy modes reject the module up front.
+    assert!(Module::new(&engine(Translation::Lazy), &bytes).is_err());
+    let module = Module::new(&unchecked, &bytes).expect("bodies are not validated up front");
+    let mut store = Store::new(&unchecked, ());
+    let instance = Linker::new(&unchecked)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let ok = instance.get_typed_func::<(), i32>(&store, "ok").unwrap();
+    assert_eq!(ok.call(&mut store, ()).unwrap(), 7);
+    for name in ["bad", "calls_bad", "bad"] {
+        let f = instance.get_typed_func::<(), i32>(&store, name).unwrap();
+        let err = f.call(&mut store, ()).expect_err("an invalid body");
+        let text = format!("{err:?}");
+        assert!(text.contains("type mismatch"), "{name}: {text}");
+        assert!(text.contains("function 1"), "{name}: {text}");
+        assert!(text.contains("offset"), "{name}: {text}");
+    }
+    assert_eq!(ok.call(&mut store, ()).unwrap(), 7);
+    // A valid module behaves as in the other modes.
+    let module = Module::new(&unchecked, wat(&fact_module())).unwrap();
+    let instance = Linker::new(&unchecked)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let fact = instance.get_typed_func::<i64, i64>(&store, "fact").unwrap();
+    assert_eq!(fact.call(&mut store, 10).unwrap(), 3_628_800);
+}

@@ -292,7 +292,7 @@ impl<'m> Translator<'m> {
 
     /// Pushes an operand of type `t`.
     fn push_typed(&mut self, op: Operand, t: ValType) -> Result<()> {
-        let gc = self.ctx.types.is_gc_ref(t);
+        let gc = self.ctx.types.is_traced(t);
         self.push_entry(op, width(t), gc)
     }
 
@@ -520,7 +520,7 @@ impl<'m> Translator<'m> {
     fn block_sig(&self, bt: BlockType) -> (&'m [ValType], &'m [ValType]) {
         match bt {
             BlockType::Empty => (&[], &[]),
-            BlockType::Value(t) => (&[], one_value(t, self.ctx.types.is_gc_ref(t))),
+            BlockType::Value(t) => (&[], one_value(t, self.ctx.types.is_traced(t))),
             BlockType::Func(idx) => {
                 let ctx: &'m ModuleCtx = self.ctx;
                 let f = ctx.types.func_type(idx).expect("validated block type");
@@ -545,7 +545,7 @@ impl<'m> Translator<'m> {
             for (i, t) in params_ty.iter().enumerate() {
                 let h = height as usize + i;
                 if let Some(flag) = self.gc_ref.get_mut(h) {
-                    let gc = self.ctx.types.is_gc_ref(*t);
+                    let gc = self.ctx.types.is_traced(*t);
                     if *flag != gc {
                         *flag = gc;
                         if gc {
@@ -578,7 +578,7 @@ impl<'m> Translator<'m> {
         let instr = &mut self.code[at as usize];
         match instr.branch_offset_mut() {
             Some(to) => *to = rel,
-            None => unreachable!("patching a non-branch {instr:?}"),
+            None => unreachable!("patching a non-branch {}", instr.name()),
         }
     }
 
@@ -643,7 +643,7 @@ impl<'m> Translator<'m> {
             }
             self.local_reg.push(next as u16);
             self.local_wide.push(*t == ValType::V128);
-            self.local_gc.push(ctx.types.is_gc_ref(*t));
+            self.local_gc.push(ctx.types.is_traced(*t));
             next += width(*t);
         }
         self.locals = next;
@@ -1131,10 +1131,17 @@ impl<'m> Translator<'m> {
         Ok((a, b))
     }
 
-    /// Whether memory `mem` is a 32-bit memory 0, which the interpreter keeps at hand (the
-    /// fast instruction families); every other memory goes through the `…Mem` instructions.
+    /// Whether memory `mem` is a 32-bit unshared memory 0, which the interpreter keeps at
+    /// hand (the fast instruction families, with plain pointer accesses); every other memory
+    /// goes through the `…Mem` instructions (a shared memory's bytes are only accessed
+    /// atomically: `spindle_exec::shared`).
     fn is_fast_memory(&self, mem: u32) -> bool {
-        mem == 0 && self.ctx.memories.first().is_some_and(|m| !m.memory64)
+        mem == 0
+            && self
+                .ctx
+                .memories
+                .first()
+                .is_some_and(|m| !m.memory64 && !m.shared)
     }
 
     /// A memory index for `LoadMem`/`StoreMem` (one byte).
@@ -2401,6 +2408,8 @@ impl<'m> Translator<'m> {
         let ty = self.ctx.tags[tag as usize];
         let (p, _) = self.func_sig(ty);
         let base = self.call_args(p.len())?;
+        // A throw may collect garbage (it holds a new exception), as an allocation does.
+        self.gc_point();
         self.emit(Instr::Throw { tag, base });
         self.reachable = false;
         Ok(())

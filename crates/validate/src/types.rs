@@ -234,10 +234,10 @@ impl TypeSpace {
         }
     }
 
-    /// The function type at `idx`, if it is one.
-    /// Whether values of type `t` are references of the `any` or `extern` hierarchies: what
-    /// a garbage collector must trace (function and exception references are not).
-    pub fn is_gc_ref(&self, t: ValType) -> bool {
+    /// Whether values of type `t` are what a garbage collector must trace: references of
+    /// the `any` or `extern` hierarchies, and exception references (function references
+    /// are not: functions live as long as their store).
+    pub fn is_traced(&self, t: ValType) -> bool {
         use spindle_decode::{AbstractHeapType as A, HeapType};
         match t {
             ValType::Ref(r) => match r.heap {
@@ -251,6 +251,8 @@ impl TypeSpace {
                         | A::None
                         | A::Extern
                         | A::NoExtern
+                        | A::Exn
+                        | A::NoExn
                 ),
                 HeapType::Concrete(x) | HeapType::Exact(x) => self
                     .get(x)

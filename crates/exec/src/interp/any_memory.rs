@@ -4,6 +4,8 @@
 //! in `State`; these look the memory up in the store each time and check bounds in 64 bits,
 //! in `#[inline(never)]` helpers so the handlers themselves stay small jumps.
 
+use std::sync::atomic::Ordering;
+
 use spindle_ir::{Dst, Reg, TrapCode, ATOMIC};
 
 use super::handlers::{bulk, extend_loaded, load_width, range, trap, Ctx, Flow, State};
@@ -36,7 +38,7 @@ pub(super) fn access(
     width: u64,
 ) -> Result<(usize, usize), TrapCode> {
     let start = operand(m, addr).checked_add(offset).ok_or(OOB)?;
-    range(start, width, m.data.len(), OOB)
+    range(start, width, m.len(), OOB)
 }
 
 /// `access` for an atomic access, whose address must be a multiple of its width.
@@ -53,11 +55,22 @@ fn atomic_access(
     access(m, addr, offset, width)
 }
 
-/// The little-endian value of `bytes` (at most 8), zero-extended.
-fn read_le(bytes: &[u8]) -> u64 {
-    let mut all = [0u8; 8];
-    all[..bytes.len()].copy_from_slice(bytes);
-    u64::from_le_bytes(all)
+/// The `width` bytes at `start` (in bounds) of `m`: a sequentially consistent access if
+/// `atomic` and the memory is shared, a plain one otherwise (a store of one thread sees
+/// nothing else happen during an access).
+fn load_bytes(m: &MemoryEntity, start: usize, width: u64, atomic: bool) -> u64 {
+    match &m.shared {
+        Some(b) if atomic => b.load(start, width, Ordering::SeqCst),
+        _ => m.read_le(start, width),
+    }
+}
+
+/// Stores `width` bytes, as `load_bytes` reads them.
+fn store_bytes(m: &mut MemoryEntity, start: usize, width: u64, v: u64, atomic: bool) {
+    match &m.shared {
+        Some(b) if atomic => b.store(start, width, v, Ordering::SeqCst),
+        _ => m.write_le(start, width, v),
+    }
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
@@ -86,12 +99,12 @@ fn load_any(cx: &mut Ctx, addr: u64, kind: u8, mem: u8, offset: u64) -> Result<u
     let m = &cx.store().memories[m];
     let (atomic, kind) = (kind & ATOMIC != 0, kind & !ATOMIC);
     let width = load_width(kind);
-    let (start, end) = if atomic {
+    let (start, _) = if atomic {
         atomic_access(m, addr, offset, width)?
     } else {
         access(m, addr, offset, width)?
     };
-    Ok(extend_loaded(kind, read_le(&m.data[start..end])))
+    Ok(extend_loaded(kind, load_bytes(m, start, width, atomic)))
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
@@ -126,12 +139,12 @@ fn store_any(
     let m = memory_index(cx, mem as u32);
     let m = &mut cx.store().memories[m];
     let (atomic, width) = (width & ATOMIC != 0, (width & !ATOMIC) as u64);
-    let (start, end) = if atomic {
+    let (start, _) = if atomic {
         atomic_access(m, addr, offset, width)?
     } else {
         access(m, addr, offset, width)?
     };
-    m.data[start..end].copy_from_slice(&value.to_le_bytes()[..width as usize]);
+    store_bytes(m, start, width, value, atomic);
     Ok(())
 }
 
@@ -187,8 +200,8 @@ fn fill_any(cx: &mut Ctx, dst: u64, value: u8, len: u64, mem: u16) -> Result<(),
     let m = memory_index(cx, mem as u32);
     let m = &mut cx.store().memories[m];
     let (d, n) = (operand(m, dst), operand(m, len));
-    let (start, end) = range(d, n, m.data.len(), OOB)?;
-    m.data[start..end].fill(value);
+    let (start, end) = range(d, n, m.len(), OOB)?;
+    m.fill(start, end, value);
     Ok(())
 }
 
@@ -228,13 +241,14 @@ fn copy_any(
     } else {
         len as u32 as u64
     };
-    let (d, _) = range(operand(dst_entity, dst), len, dst_entity.data.len(), OOB)?;
-    let (s, e) = range(operand(src_entity, src), len, src_entity.data.len(), OOB)?;
+    let (d, _) = range(operand(dst_entity, dst), len, dst_entity.len(), OOB)?;
+    let (s, e) = range(operand(src_entity, src), len, src_entity.len(), OOB)?;
     if dm == sm {
-        store.memories[dm].data.copy_within(s..e, d);
+        store.memories[dm].copy_within(s, e, d);
     } else {
-        let bytes = store.memories[sm].data[s..e].to_vec();
-        store.memories[dm].data[d..d + bytes.len()].copy_from_slice(&bytes);
+        let mut bytes = vec![0; e - s];
+        store.memories[sm].read(s, &mut bytes);
+        store.memories[dm].write(d, &bytes);
     }
     Ok(())
 }
@@ -268,9 +282,9 @@ fn init_any(
     let store = cx.store();
     let bytes = store.instances[inst].datas[seg as usize].clone();
     let entity = &mut store.memories[m];
-    let (d, de) = range(operand(entity, dst), len as u64, entity.data.len(), OOB)?;
+    let (d, _) = range(operand(entity, dst), len as u64, entity.len(), OOB)?;
     let (s, e) = range(src as u64, len as u64, bytes.len(), OOB)?;
-    entity.data[d..de].copy_from_slice(&bytes[s..e]);
+    entity.write(d, &bytes[s..e]);
     Ok(())
 }
 
@@ -317,9 +331,8 @@ fn rmw_any(
     let m = memory_index(cx, mem as u32);
     let m = &mut cx.store().memories[m];
     let width = 1u64 << (op & 3);
-    let (start, end) = atomic_access(m, addr, offset as u64, width)?;
-    let old = read_le(&m.data[start..end]);
-    let new = match op >> 2 {
+    let (start, _) = atomic_access(m, addr, offset as u64, width)?;
+    let f = |old: u64| match op >> 2 {
         0 => old.wrapping_add(value),
         1 => old.wrapping_sub(value),
         2 => old & value,
@@ -327,7 +340,11 @@ fn rmw_any(
         4 => old ^ value,
         _ => value,
     };
-    m.data[start..end].copy_from_slice(&new.to_le_bytes()[..width as usize]);
+    if let Some(b) = &m.shared {
+        return Ok(b.rmw(start, width, f));
+    }
+    let old = m.read_le(start, width);
+    m.write_le(start, width, f(old));
     Ok(old)
 }
 
@@ -361,16 +378,24 @@ fn cmpxchg_any(
 ) -> Result<u64, TrapCode> {
     let m = memory_index(cx, mem as u32);
     let m = &mut cx.store().memories[m];
-    let (start, end) = atomic_access(m, addr, offset as u64, width as u64)?;
-    let old = read_le(&m.data[start..end]);
+    let (start, _) = atomic_access(m, addr, offset as u64, width as u64)?;
     let mask = if width == 8 {
         u64::MAX
     } else {
         (1u64 << (8 * width)) - 1
     };
-    if old == expected & mask {
-        m.data[start..end].copy_from_slice(&replacement.to_le_bytes()[..width as usize]);
+    let f = |old: u64| {
+        if old == expected & mask {
+            replacement
+        } else {
+            old
+        }
+    };
+    if let Some(b) = &m.shared {
+        return Ok(b.rmw(start, width as u64, f));
     }
+    let old = m.read_le(start, width as u64);
+    m.write_le(start, width as u64, f(old));
     Ok(old)
 }
 
@@ -392,10 +417,11 @@ pub(super) fn atomic_wait(
     atomic_result(s, cx, dst, r)
 }
 
-/// A store runs on one thread at a time and no other thread shares its memories, so a wait
-/// whose value matches can only time out: it returns 2 at once (sleeping for the timeout
-/// would let a module stall the host for centuries, beyond fuel's reach); without a timeout
-/// it would block forever and traps instead.
+/// A wait on a shared memory sleeps until another thread's `notify` or the timeout (in
+/// nanoseconds; negative: none). When no other store or host handle holds the memory, no
+/// thread can notify: a matching wait can only time out, and answers 2 at once (sleeping
+/// for the timeout would only let a module stall the host, beyond fuel's reach), or traps
+/// without a timeout (it would block forever).
 #[inline(never)]
 fn wait_any(
     cx: &mut Ctx,
@@ -409,7 +435,7 @@ fn wait_any(
     let m = memory_index(cx, mem as u32);
     let m = &cx.store().memories[m];
     let width = if wide { 8 } else { 4 };
-    let (start, end) = atomic_access(m, addr, offset as u64, width)?;
+    let (start, _) = atomic_access(m, addr, offset as u64, width)?;
     if !m.ty.shared {
         return Err(TrapCode::ExpectedSharedMemory);
     }
@@ -418,13 +444,21 @@ fn wait_any(
     } else {
         expected as u32 as u64
     };
-    if read_le(&m.data[start..end]) != expected {
-        return Ok(1);
+    let Some(b) = m.shared.clone() else {
+        return Err(TrapCode::ExpectedSharedMemory);
+    };
+    if std::sync::Arc::strong_count(&b) <= 2 {
+        // This store's entity and the clone above: nobody else can notify.
+        if b.load(start, width, Ordering::SeqCst) != expected {
+            return Ok(1);
+        }
+        if timeout < 0 {
+            return Err(TrapCode::WaitWouldBlock);
+        }
+        return Ok(2);
     }
-    if timeout < 0 {
-        return Err(TrapCode::WaitWouldBlock);
-    }
-    Ok(2)
+    let timeout = (timeout >= 0).then(|| std::time::Duration::from_nanos(timeout as u64));
+    Ok(b.wait(start, width, expected, timeout) as u64)
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
@@ -433,20 +467,21 @@ pub(super) fn atomic_notify(
     cx: &mut Ctx,
     dst: Dst,
     addr: Reg,
-    _count: Reg,
+    count: Reg,
     mem: u8,
     offset: u32,
 ) -> Flow {
-    let a = s.r(addr);
-    let r = notify_any(cx, a, mem, offset);
+    let (a, n) = (s.r(addr), s.r(count) as u32);
+    let r = notify_any(cx, a, n, mem, offset);
     atomic_result(s, cx, dst, r)
 }
 
-/// No thread waits on a store's memories (see `wait_any`): checks the address, wakes none.
+/// Wakes up to `count` threads waiting at the address (none can wait on an unshared
+/// memory); how many it woke.
 #[inline(never)]
-fn notify_any(cx: &mut Ctx, addr: u64, mem: u8, offset: u32) -> Result<u64, TrapCode> {
+fn notify_any(cx: &mut Ctx, addr: u64, count: u32, mem: u8, offset: u32) -> Result<u64, TrapCode> {
     let m = memory_index(cx, mem as u32);
     let m = &cx.store().memories[m];
-    atomic_access(m, addr, offset as u64, 4)?;
-    Ok(0)
+    let (start, _) = atomic_access(m, addr, offset as u64, 4)?;
+    Ok(m.shared.as_ref().map_or(0, |b| b.notify(start, count)) as u64)
 }

@@ -5,7 +5,8 @@
 //! Precise roots: the registers each frame's `GcMap` names at the instruction it stopped at
 //! (the allocation, or the call it is in), for the running frame, the frames of
 //! `Store::frames` and those stopped in a host call (`Store::host_frames`); globals, table
-//! elements, element segments and exception payloads of reference types.
+//! elements, element segments and the payloads of exceptions the host holds. Exception
+//! references are traced too (`gc::exn`): the collector frees the exceptions none reaches.
 
 use spindle_ir::{cast, gc_read, Dst, Reg, TrapCode};
 
@@ -13,8 +14,9 @@ use super::handlers::{set_trap, trap, Ctx, Flow, State};
 use super::Op;
 use crate::gc::{self, RefKind};
 use crate::simd;
+use crate::store::MIN_EXCEPTION_THRESHOLD;
 use crate::store::{Frame, Store};
-use crate::types::is_gc_ref;
+use crate::types::is_traced;
 
 /// Collects garbage. `top` is the running frame when an instruction allocates (its `ip` one
 /// past the allocating instruction, as for the frames of calls).
@@ -45,12 +47,12 @@ pub(crate) fn collect_garbage(store: &mut Store, top: Option<&Frame>, extra: &[u
     let registry = store.registry.clone();
     let kind = |id: u32| registry.kind(id);
     for g in &store.globals {
-        if is_gc_ref(g.ty.content, kind) {
+        if is_traced(g.ty.content, kind) {
             roots.push(g.value);
         }
     }
     for t in &store.tables {
-        if is_gc_ref(spindle_decode::ValType::Ref(t.ty.element), kind) {
+        if is_traced(spindle_decode::ValType::Ref(t.ty.element), kind) {
             roots.extend(t.elems.iter().copied());
         }
     }
@@ -62,19 +64,47 @@ pub(crate) fn collect_garbage(store: &mut Store, top: Option<&Frame>, extra: &[u
         }
     }
     roots.extend(store.gc.host_roots());
-    for e in store.exceptions.iter().filter(|e| e.live) {
+    // Exceptions the host holds (pinned) or in flight (thrown, not yet caught: never
+    // referenced) are roots; those with references live if the marking reaches them.
+    let mut found: Vec<u64> = store
+        .exceptions
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.live && (e.pinned || !e.referenced))
+        .map(|(i, e)| crate::gc::exn(i as u32, e.gen))
+        .collect();
+    store.gc.start_marking();
+    store.gc.mark(roots, &mut found);
+    let mut marked = vec![false; store.exceptions.len()];
+    let mut payload_refs: Vec<u64> = Vec::new();
+    while let Some(bits) = found.pop() {
+        let Some(i) = store.exception_index(bits) else {
+            continue;
+        };
+        if std::mem::replace(&mut marked[i as usize], true) {
+            continue;
+        }
+        let e = &store.exceptions[i as usize];
         let Some(&ty) = store.tags.get(e.tag as usize) else {
             continue;
         };
         let mut at = 0;
         for t in registry.get(ty).params {
-            if is_gc_ref(t, kind) {
-                roots.extend(e.payload.get(at).copied());
+            if is_traced(t, kind) {
+                payload_refs.extend(e.payload.get(at).copied());
             }
             at += crate::store::cells(t);
         }
+        store.gc.mark(payload_refs.drain(..), &mut found);
     }
-    store.gc.collect(roots);
+    store.gc.sweep();
+    for (i, is_marked) in marked.into_iter().enumerate() {
+        let e = &store.exceptions[i];
+        if e.live && e.referenced && !e.pinned && !is_marked {
+            store.free_exception(i as u32);
+        }
+    }
+    store.exception_threshold = (2 * store.exceptions_held()).max(MIN_EXCEPTION_THRESHOLD);
 }
 
 /// Allocates an object of type `ty`, collecting first when the heap asks for it; the

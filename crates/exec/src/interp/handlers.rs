@@ -886,11 +886,16 @@ pub(super) fn ret(s: &mut State, cx: &mut Ctx, src: Reg, len: u16) -> Flow {
     let entry_depth = cx.entry_depth;
     let callee_mem = cx.cur.mem0;
     let store = cx.store();
-    if store.frames.len() == entry_depth {
+    let len = store.frames.len();
+    if len <= entry_depth {
         return Flow::Exit;
     }
-    let Some(f) = store.frames.pop() else {
-        unreachable!("frames above the entry depth")
+    // SAFETY: `len > entry_depth >= 0`, so the frame at `len - 1` is initialised; the
+    // length drops below it, so the frame is moved out exactly once (a pop without its
+    // checks; `Frame` has no destructor).
+    let f = unsafe {
+        store.frames.set_len(len - 1);
+        store.frames.as_ptr().add(len - 1).read()
     };
     store.stack_top = f.base + f.caller.frame_size as usize;
     let stack = store.stack.as_mut_ptr();
@@ -907,9 +912,17 @@ pub(super) fn ret(s: &mut State, cx: &mut Ctx, src: Reg, len: u16) -> Flow {
 
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn call(s: &mut State, cx: &mut Ctx, func: u32, base: Reg) -> Flow {
-    let callee = {
-        let inst = cx.cur.inst;
-        cx.store().instances[inst].funcs[func as usize]
+    let inst = cx.cur.inst;
+    let store = cx.store();
+    // SAFETY: `inst` is the running function's instance (store instances are never
+    // removed), and `func` indexes its function space: the validator checked it against
+    // the module's functions, and an instance has an entry for each (instantiation).
+    let callee = unsafe {
+        *store
+            .instances
+            .get_unchecked(inst)
+            .funcs
+            .get_unchecked(func as usize)
     };
     call_func(s, cx, callee, base)
 }
@@ -1047,7 +1060,7 @@ fn unwind(s: &mut State, cx: &mut Ctx, exn: usize, from_caller: bool) -> Flow {
                 if let Some(f) = other {
                     store.frames.push(f);
                 }
-                store.exceptions[exn].referenced = true;
+                store.pin_exception(exn as u32);
                 return fail(s, cx, Trap::exception(exn as u32));
             }
         };
@@ -1087,8 +1100,7 @@ fn catch_here(cx: &mut Ctx, at: u32, exn: usize) -> Option<u32> {
                 slot += payload.len();
             }
             if clause.with_ref {
-                store.stack[slot] = exn as u64 + 1;
-                store.exceptions[exn].referenced = true;
+                store.stack[slot] = store.exception_ref(exn as u32);
             } else if !store.exceptions[exn].referenced {
                 // Nothing can name it any more.
                 store.free_exception(exn as u32);
@@ -1263,7 +1275,19 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
             let t = store.instances[inst].tags[tag as usize];
             let n = cells_of(&store.registry.get(store.tags[t as usize]).params);
             let at = frame + base.0 as usize;
-            let payload = store.stack[at..at + n].into();
+            let payload: Box<[u64]> = store.stack[at..at + n].into();
+            if store.exceptions_held() >= store.exception_threshold.min(store.limits.exceptions) {
+                // The throw's roots: its frame stopped here (a map is recorded at each
+                // throw), and the payload about to be stored.
+                let top = crate::store::Frame {
+                    caller: cx.cur,
+                    ip: s.ip.wrapping_add(1),
+                    base: cx.base,
+                };
+                let store = cx.store();
+                super::collect_garbage(store, Some(&top), &payload);
+            }
+            let store = cx.store();
             return match store.add_exception(t, payload, false) {
                 Ok(exn) => throw_exception(s, cx, exn as usize),
                 Err(t) => fail(s, cx, t),
@@ -1272,11 +1296,16 @@ pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
         Instr::ThrowRef { exn } => {
             return match s.r(exn) {
                 0 => trap(s, cx, TrapCode::NullExceptionReference),
-                e => throw_exception(s, cx, (e - 1) as usize),
-            }
+                // Wasm only holds references to held exceptions (the collector finds them
+                // all), so the lookup finds it.
+                e => match cx.store().exception_index(e) {
+                    Some(i) => throw_exception(s, cx, i as usize),
+                    None => trap(s, cx, TrapCode::NullExceptionReference),
+                },
+            };
         }
         Instr::Epoch {} => return epoch_reached(s, cx),
-        other => unreachable!("no slow path for {other:?}"),
+        other => unreachable!("no slow path for {}", other.name()),
     };
     match callee {
         Ok(callee) if tail => tail_call(s, cx, callee, base),

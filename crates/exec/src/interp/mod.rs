@@ -651,21 +651,31 @@ fn current(store: &Store, func: u32) -> Result<Current, Trap> {
 
 /// `memory.grow`: the old size in pages, or -1.
 pub fn memory_grow(store: &mut Store, mem: usize, delta: u64) -> u64 {
-    let m = &store.memories[mem];
-    let old = m.pages();
-    let new = match old.checked_add(delta) {
-        Some(n) if n <= m.max_pages() => n,
-        _ => return u64::MAX,
+    let limit = store.limits.memory_size;
+    let m = &mut store.memories[mem];
+    let (max_pages, page_log2) = (m.max_pages(), m.ty.page_size_log2());
+    // The new size in bytes for an old size in bytes, if allowed.
+    let new_bytes = |old_bytes: usize| -> Option<usize> {
+        let new = (old_bytes as u64 >> page_log2).checked_add(delta)?;
+        if new > max_pages {
+            return None;
+        }
+        // `new` may be 2^48 pages of 64 KiB: the byte size must not wrap.
+        let bytes = new.checked_mul(1 << page_log2)?;
+        (bytes <= limit && bytes <= isize::MAX as u64).then_some(bytes as usize)
     };
-    // `new` may be 2^48 pages of 64 KiB: the byte size must not wrap.
-    let bytes = match new.checked_mul(1 << m.ty.page_size_log2()) {
-        Some(b) if b <= store.limits.memory_size && b <= isize::MAX as u64 => b,
-        _ => return u64::MAX,
-    };
-    if !crate::alloc::try_grow(&mut store.memories[mem].data, bytes as usize, 0) {
-        return u64::MAX;
+    if let Some(b) = &m.shared {
+        // Other threads may grow it too: the old size is read under the buffer's lock.
+        return match b.grow_to(new_bytes) {
+            Some(old) => (old as u64) >> page_log2,
+            None => u64::MAX,
+        };
     }
-    old
+    let old = m.pages();
+    match new_bytes(m.len()) {
+        Some(bytes) if crate::alloc::try_grow(&mut m.data, bytes, 0) => old,
+        _ => u64::MAX,
+    }
 }
 
 /// `table.grow`: the old size, or -1.

@@ -12,6 +12,7 @@
 use super::handlers::*;
 
 #[cfg(all(
+    feature = "threaded",
     any(target_arch = "x86_64", target_arch = "aarch64"),
     not(debug_assertions)
 ))]
@@ -338,6 +339,7 @@ mod imp {
 }
 
 #[cfg(not(all(
+    feature = "threaded",
     any(target_arch = "x86_64", target_arch = "aarch64"),
     not(debug_assertions)
 )))]

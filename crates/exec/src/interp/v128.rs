@@ -257,9 +257,9 @@ fn any_access(
 
 #[inline(never)]
 fn load_any(cx: &mut Ctx, mem: u8, addr: u64, offset: u64, width: usize) -> Result<V128, TrapCode> {
-    let (m, start, end) = any_access(cx, mem, addr, offset, width)?;
+    let (m, start, _) = any_access(cx, mem, addr, offset, width)?;
     let mut b = [0u8; 16];
-    b[..width].copy_from_slice(&cx.store().memories[m].data[start..end]);
+    cx.store().memories[m].read(start, &mut b[..width]);
     Ok(b)
 }
 
@@ -272,8 +272,8 @@ fn store_any(
     width: usize,
     v: V128,
 ) -> Result<(), TrapCode> {
-    let (m, start, end) = any_access(cx, mem, addr, offset, width)?;
-    cx.store().memories[m].data[start..end].copy_from_slice(&v[..width]);
+    let (m, start, _) = any_access(cx, mem, addr, offset, width)?;
+    cx.store().memories[m].write(start, &v[..width]);
     Ok(())
 }
 

@@ -155,14 +155,16 @@ impl<'d, T: 'static> Spaces<'d, T> {
         })
     }
 
-    fn push_core(&mut self, e: Extern) {
+    fn push_core(&mut self, e: Extern) -> Result<()> {
         match e {
             Extern::Func(f) => self.core_funcs.push(f),
             Extern::Table(t) => self.core_tables.push(t),
             Extern::Memory(m) => self.core_memories.push(m),
+            Extern::SharedMemory(_) => return Err(unsupported("shared memories in components")),
             Extern::Global(g) => self.core_globals.push(g),
             Extern::Tag(t) => self.core_tags.push(t),
         }
+        Ok(())
     }
 
     fn item(&self, sort: Sort, index: u32) -> Result<Item<'d, T>> {
@@ -574,7 +576,7 @@ fn run<'d, T: 'static>(
                     match alias.item {
                         Alias::CoreInstanceExport { instance, name, .. } => {
                             let e = spaces.core_export(instance, name, &mut store)?;
-                            spaces.push_core(e);
+                            spaces.push_core(e)?;
                         }
                         Alias::InstanceExport { instance, name, .. } => {
                             let items = get(&spaces.instances, "instance", instance)?;
