@@ -12,7 +12,7 @@ build() { # features -> size in bytes
 base=$(build "")
 printf '| feature set | binary bytes | added over the std-only baseline (%s bytes) |\n' "$base"
 printf '|---|---:|---:|\n'
-for set in "embed" "embed,threaded" "embed,threaded,component" "embed,threaded,component,wat"; do
+for set in "embed" "embed,std" "embed,std,threaded" "embed,std,threaded,component" "embed,std,threaded,component,wat"; do
   size=$(build "$set")
   printf '| %s | %s | %s (%s KB) |\n' "$set" "$size" "$((size - base))" "$(((size - base) / 1000))"
 done

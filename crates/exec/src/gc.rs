@@ -21,7 +21,8 @@
 //! pass a threshold that grows with the live heap, and the heap as a whole is bounded by
 //! `StoreLimits::gc_heap`.
 
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::sync::Arc;
 
 /// Bits of the slot field.
 const SLOT_BITS: u32 = 37;

@@ -2,7 +2,8 @@
 //! Instantiation: import matching, entity allocation, constant expressions, segment
 //! initialisation and the start function, in the spec's order.
 
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::sync::Arc;
 
 use spindle_decode::{Limits, MemoryType, TableType, ValType};
 use spindle_ir::TrapCode;
@@ -359,7 +360,7 @@ pub fn instantiate(
         if ty.limits.initial > store.limits.table_elements {
             return Err(Error::Limit("table too large".into()));
         }
-        let elems = crate::alloc::try_filled(ty.limits.initial as usize, v)
+        let elems = crate::fallible::try_filled(ty.limits.initial as usize, v)
             .ok_or_else(|| Error::Limit("out of host memory for a table".into()))?;
         store.tables.push(TableEntity { elems, ty: *ty });
         let t = (store.tables.len() - 1) as u32;
@@ -418,7 +419,7 @@ pub fn instantiate(
                 } else {
                     start as u32 as u64
                 };
-                let items = std::mem::take(&mut store.instances[idx].elems[i]);
+                let items = core::mem::take(&mut store.instances[idx].elems[i]);
                 let end = start.checked_add(items.len() as u64);
                 match end {
                     Some(end) if end <= store.tables[t].elems.len() as u64 => {

@@ -4,22 +4,37 @@
 //! The public embedding API (`spindle` crate) wraps these types; this crate keeps the data
 //! layout the interpreter works on directly.
 
+#![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-pub mod alloc;
+use crate::prelude::*;
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod fallible;
 pub mod gc;
 mod instantiate;
 pub mod interp;
 mod mapped;
 pub mod module;
 pub mod num;
+pub mod platform;
 pub mod shared;
 pub mod simd;
 pub mod store;
+mod prelude {
+    //! What std's prelude gives, for a `no_std` crate.
+    pub use alloc::boxed::Box;
+    pub use alloc::format;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
 pub mod types;
 
-use std::fmt;
+use core::fmt;
 
 pub use instantiate::instantiate;
 pub use interp::{
@@ -92,7 +107,7 @@ pub struct Trap {
     /// For host errors: the error value the embedder's host function returned, carried
     /// through the interpreter untouched so the embedder gets it back (the embedding API
     /// decides what it is).
-    pub payload: Option<Box<dyn std::any::Any + Send + Sync>>,
+    pub payload: Option<Box<dyn core::any::Any + Send + Sync>>,
     /// The Wasm frames the trap stopped, innermost first: the trapping function, then its
     /// callers down to the outermost call into Wasm (through host functions that called
     /// back into Wasm; below them too, the frames of a suspended resumable call the
@@ -182,7 +197,7 @@ impl Trap {
     /// A host function's error carrying `payload`, described by `message`.
     pub fn host_payload(
         message: impl Into<String>,
-        payload: Box<dyn std::any::Any + Send + Sync>,
+        payload: Box<dyn core::any::Any + Send + Sync>,
     ) -> Self {
         Trap {
             payload: Some(payload),
@@ -230,7 +245,7 @@ impl fmt::Display for Trap {
     }
 }
 
-impl std::error::Error for Trap {}
+impl core::error::Error for Trap {}
 
 /// An error from compiling, linking, instantiating or calling.
 #[derive(Debug)]
@@ -265,7 +280,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 impl From<spindle_validate::ValidateError> for Error {
     fn from(e: spindle_validate::ValidateError) -> Self {

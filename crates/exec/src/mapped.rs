@@ -1,15 +1,16 @@
 //! Module bytes read from a file by mapping it into memory (no copy), or owned.
 
-use std::fs::File;
-use std::ops::Deref;
-use std::path::Path;
-use std::sync::Arc;
+use alloc::sync::Arc;
+use core::ops::Deref;
+#[cfg(feature = "std")]
+use std::{fs::File, path::Path};
 
 /// The bytes of a module: owned, or a read-only mapping of the file it came from. Lazy
 /// translation keeps them to translate function bodies on first call.
 #[derive(Clone)]
 pub enum ModuleBytes {
     Owned(Arc<[u8]>),
+    #[cfg(feature = "std")]
     Mapped(Arc<memmap2::Mmap>),
 }
 
@@ -19,11 +20,13 @@ impl Deref for ModuleBytes {
     fn deref(&self) -> &[u8] {
         match self {
             ModuleBytes::Owned(b) => b,
+            #[cfg(feature = "std")]
             ModuleBytes::Mapped(m) => m,
         }
     }
 }
 
+#[cfg(feature = "std")]
 impl ModuleBytes {
     /// Reads the file at `path` into memory: safe whatever later happens to the file.
     pub fn read_file(path: &Path) -> std::io::Result<ModuleBytes> {

@@ -2,7 +2,9 @@
 //! Compiling a module: decode, validate and translate (fused), into an owned
 //! [`CompiledModule`] that instances share.
 
-use std::sync::{Arc, OnceLock};
+use crate::platform::Once;
+use crate::prelude::*;
+use alloc::sync::Arc;
 
 use spindle_decode::{
     read_operator, BinaryReader, ConstExpr, ElementItems, ExternalKind, GlobalType, HeapType,
@@ -37,7 +39,7 @@ pub enum Translation {
 #[derive(Debug)]
 pub enum FuncCode {
     Ready(Arc<ExecFunc>),
-    Lazy(OnceLock<Result<Arc<ExecFunc>, String>>),
+    Lazy(Once<Result<Arc<ExecFunc>, String>>),
 }
 
 /// What lazy translation needs after compilation.
@@ -403,7 +405,7 @@ fn compile_inner(
             }
         }
         Translation::LazyUnchecked => {
-            funcs.extend(m.code.iter().map(|_| FuncCode::Lazy(OnceLock::new())));
+            funcs.extend(m.code.iter().map(|_| FuncCode::Lazy(Once::new())));
         }
         Translation::Lazy => {
             for (i, body) in m.code.iter().enumerate() {
@@ -411,7 +413,7 @@ fn compile_inner(
                 let ti = ctx.funcs[index as usize];
                 fv.validate_body(ti, body.reader)
                     .map_err(|e| e.in_function(index))?;
-                funcs.push(FuncCode::Lazy(OnceLock::new()));
+                funcs.push(FuncCode::Lazy(Once::new()));
             }
         }
     }

@@ -345,3 +345,53 @@ pub fn unary(op: UnOp, x: u64) -> R {
 pub fn imm_operand(imm: i32) -> u64 {
     imm as i64 as u64
 }
+
+/// Float rounding and square roots where there is no std: core has none of these methods,
+/// so with this trait in scope the same calls (`x.sqrt()`, ...) reach `libm`'s (correctly
+/// rounded, as IEEE 754 and Wasm ask). With std the inherent methods are used.
+#[cfg(not(feature = "std"))]
+pub(crate) trait FloatMath {
+    fn sqrt(self) -> Self;
+    fn floor(self) -> Self;
+    fn ceil(self) -> Self;
+    fn trunc(self) -> Self;
+    fn round_ties_even(self) -> Self;
+}
+
+#[cfg(not(feature = "std"))]
+impl FloatMath for f32 {
+    fn sqrt(self) -> f32 {
+        libm::sqrtf(self)
+    }
+    fn floor(self) -> f32 {
+        libm::floorf(self)
+    }
+    fn ceil(self) -> f32 {
+        libm::ceilf(self)
+    }
+    fn trunc(self) -> f32 {
+        libm::truncf(self)
+    }
+    fn round_ties_even(self) -> f32 {
+        libm::rintf(self)
+    }
+}
+
+#[cfg(not(feature = "std"))]
+impl FloatMath for f64 {
+    fn sqrt(self) -> f64 {
+        libm::sqrt(self)
+    }
+    fn floor(self) -> f64 {
+        libm::floor(self)
+    }
+    fn ceil(self) -> f64 {
+        libm::ceil(self)
+    }
+    fn trunc(self) -> f64 {
+        libm::trunc(self)
+    }
+    fn round_ties_even(self) -> f64 {
+        libm::rint(self)
+    }
+}

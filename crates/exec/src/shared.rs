@@ -16,24 +16,87 @@
 //! with plain pointer accesses, are never used for a shared memory (the translator routes
 //! shared memories through the `…Mem` instructions).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+//!
+//! Without the `std` feature (no operating system underneath) the buffer is one zeroed
+//! allocation of its largest size, and a waiting thread spins until notified; there is no
+//! clock, so a wait with a timeout that finds the expected value answers "timed out" at
+//! once.
+
+use crate::platform::Lock;
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use core::time::Duration;
+
+#[cfg(feature = "std")]
+mod reservation {
+    /// Reserved address space: an anonymous mapping (unmapped when dropped).
+    pub(super) struct Reservation {
+        _map: memmap2::MmapMut,
+    }
+
+    impl Reservation {
+        /// `len` bytes (at least one page is mapped: a zero-length mapping is an error on
+        /// some systems). No swap is reserved for it (`MAP_NORESERVE`): a 4 GiB maximum
+        /// takes address space, and memory only as pages are touched.
+        pub(super) fn new(len: usize) -> Option<(Reservation, *mut u8)> {
+            let mut map = memmap2::MmapOptions::new()
+                .len(len.max(1))
+                .no_reserve_swap()
+                .map_anon()
+                .ok()?;
+            let base = map.as_mut_ptr();
+            Some((Reservation { _map: map }, base))
+        }
+    }
+}
+
+#[cfg(not(feature = "std"))]
+mod reservation {
+    use alloc::alloc::{alloc_zeroed, dealloc, Layout};
+
+    /// Reserved bytes: one zeroed allocation (freed when dropped).
+    pub(super) struct Reservation {
+        base: *mut u8,
+        layout: Layout,
+    }
+
+    impl Reservation {
+        pub(super) fn new(len: usize) -> Option<(Reservation, *mut u8)> {
+            let layout = Layout::from_size_align(len.max(1), 16).ok()?;
+            // SAFETY: the layout's size is non-zero.
+            let base = unsafe { alloc_zeroed(layout) };
+            if base.is_null() {
+                return None;
+            }
+            Some((Reservation { base, layout }, base))
+        }
+    }
+
+    impl Drop for Reservation {
+        fn drop(&mut self) {
+            // SAFETY: `base` was allocated with `layout` (in `new`) and is freed once, here.
+            unsafe { dealloc(self.base, self.layout) }
+        }
+    }
+}
+
+use reservation::Reservation;
 
 /// A shared memory's buffer, its length and its waiters.
 pub struct SharedBuffer {
     /// The reserved bytes (`reserved` of them; unmapped when the buffer drops). Never read
     /// or written but through `base`'s atomic accesses.
-    _map: memmap2::MmapMut,
+    _map: Reservation,
     base: *mut u8,
     reserved: usize,
     /// The current length in bytes (at most `reserved`); only grows.
     len: AtomicUsize,
     /// Serializes growth (length checks and updates).
-    grow: Mutex<()>,
+    grow: Lock<()>,
     /// Threads waiting in `memory.atomic.wait`, by byte address.
-    waiters: Mutex<HashMap<u64, Vec<Arc<Waiter>>>>,
+    waiters: Lock<BTreeMap<u64, Vec<Arc<Waiter>>>>,
 }
 
 // SAFETY: `base` points into `map`, which lives as long as the buffer and never moves;
@@ -43,8 +106,8 @@ unsafe impl Send for SharedBuffer {}
 // length and waiters are behind atomics and mutexes.
 unsafe impl Sync for SharedBuffer {}
 
-impl std::fmt::Debug for SharedBuffer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for SharedBuffer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SharedBuffer")
             .field("len", &self.len())
             .field("reserved", &self.reserved)
@@ -53,9 +116,16 @@ impl std::fmt::Debug for SharedBuffer {
 }
 
 /// One waiting thread: woken by `notify` (`notified` set) or by its timeout.
+#[cfg(feature = "std")]
 struct Waiter {
-    notified: Mutex<bool>,
-    wake: Condvar,
+    notified: std::sync::Mutex<bool>,
+    wake: std::sync::Condvar,
+}
+
+/// One waiting thread: spins until `notify` sets `notified`.
+#[cfg(not(feature = "std"))]
+struct Waiter {
+    notified: core::sync::atomic::AtomicBool,
 }
 
 /// What `memory.atomic.wait` answers: 0 woken, 1 the value differed, 2 timed out.
@@ -71,22 +141,14 @@ impl SharedBuffer {
     /// reserve that much.
     pub fn new(len: usize, reserved: usize) -> Option<Arc<SharedBuffer>> {
         let reserved = reserved.max(len);
-        // A zero-length mapping is an error on some systems: reserve a page at least. No
-        // swap is reserved for it (`MAP_NORESERVE`): a 4 GiB maximum takes address space,
-        // and memory only as pages are touched.
-        let mut map = memmap2::MmapOptions::new()
-            .len(reserved.max(1))
-            .no_reserve_swap()
-            .map_anon()
-            .ok()?;
-        let base = map.as_mut_ptr();
+        let (map, base) = Reservation::new(reserved)?;
         Some(Arc::new(SharedBuffer {
             _map: map,
             base,
             reserved,
             len: AtomicUsize::new(len),
-            grow: Mutex::new(()),
-            waiters: Mutex::new(HashMap::new()),
+            grow: Lock::new(()),
+            waiters: Lock::new(BTreeMap::new()),
         }))
     }
 
@@ -108,7 +170,7 @@ impl SharedBuffer {
     /// length now; the old length, or `None`. `check` sees the old length first and may
     /// refuse (the memory's page and limit rules).
     pub fn grow_to(&self, new_len: impl FnOnce(usize) -> Option<usize>) -> Option<usize> {
-        let _guard = self.grow.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self.grow.lock();
         let old = self.len();
         let new = new_len(old)?;
         if new < old || new > self.reserved {
@@ -254,12 +316,9 @@ impl SharedBuffer {
         expected: u64,
         timeout: Option<Duration>,
     ) -> WaitResult {
-        let waiter = Arc::new(Waiter {
-            notified: Mutex::new(false),
-            wake: Condvar::new(),
-        });
+        let waiter = Arc::new(Waiter::new());
         {
-            let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+            let mut waiters = self.waiters.lock();
             if self.load(at, width, Ordering::SeqCst) != expected {
                 return WaitResult::Mismatch;
             }
@@ -268,36 +327,12 @@ impl SharedBuffer {
                 .or_default()
                 .push(Arc::clone(&waiter));
         }
-        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let mut notified = waiter.notified.lock().unwrap_or_else(|e| e.into_inner());
-        while !*notified {
-            match deadline {
-                None => {
-                    notified = waiter
-                        .wake
-                        .wait(notified)
-                        .unwrap_or_else(|e| e.into_inner())
-                }
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        break;
-                    }
-                    notified = waiter
-                        .wake
-                        .wait_timeout(notified, d - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
-                }
-            }
-        }
-        if *notified {
+        if waiter.block(timeout) {
             return WaitResult::Ok;
         }
-        drop(notified);
         // Timed out: leave the queue, unless a notify took this waiter meanwhile (then it
         // counted it as woken, and so does this).
-        let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut waiters = self.waiters.lock();
         if let Some(q) = waiters.get_mut(&(at as u64)) {
             if let Some(i) = q.iter().position(|w| Arc::ptr_eq(w, &waiter)) {
                 q.remove(i);
@@ -313,14 +348,13 @@ impl SharedBuffer {
     /// `memory.atomic.notify`: wakes up to `count` threads waiting at `at`, longest waiting
     /// first; how many it woke.
     pub fn notify(&self, at: usize, count: u32) -> u32 {
-        let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut waiters = self.waiters.lock();
         let Some(q) = waiters.get_mut(&(at as u64)) else {
             return 0;
         };
         let n = (count as usize).min(q.len());
         for w in q.drain(..n) {
-            *w.notified.lock().unwrap_or_else(|e| e.into_inner()) = true;
-            w.wake.notify_one();
+            w.wake();
         }
         if q.is_empty() {
             waiters.remove(&(at as u64));
@@ -330,7 +364,68 @@ impl SharedBuffer {
 
     /// Threads waiting now (for tests and embedders that wait for waiters).
     pub fn waiting(&self) -> usize {
-        let waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        let waiters = self.waiters.lock();
         waiters.values().map(Vec::len).sum()
+    }
+}
+
+#[cfg(feature = "std")]
+impl Waiter {
+    fn new() -> Waiter {
+        Waiter {
+            notified: std::sync::Mutex::new(false),
+            wake: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Sleeps until woken or `timeout` passes (`None`: no timeout); whether it was woken.
+    fn block(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
+        let mut notified = self.notified.lock().unwrap_or_else(|e| e.into_inner());
+        while !*notified {
+            match deadline {
+                None => notified = self.wake.wait(notified).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let now = std::time::Instant::now();
+                    if now >= d {
+                        break;
+                    }
+                    notified = self
+                        .wake
+                        .wait_timeout(notified, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+        }
+        *notified
+    }
+
+    fn wake(&self) {
+        *self.notified.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.wake.notify_one();
+    }
+}
+
+#[cfg(not(feature = "std"))]
+impl Waiter {
+    fn new() -> Waiter {
+        Waiter {
+            notified: core::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Spins until woken; with a timeout, answers at once (there is no clock to wait by).
+    fn block(&self, timeout: Option<Duration>) -> bool {
+        if timeout.is_none() {
+            while !self.notified.load(Ordering::Acquire) {
+                core::hint::spin_loop();
+            }
+        }
+        self.notified.load(Ordering::Acquire)
+    }
+
+    fn wake(&self) {
+        self.notified.store(true, Ordering::Release);
     }
 }

@@ -14,6 +14,8 @@
 
 #![allow(non_snake_case)]
 
+#[cfg(not(feature = "std"))]
+use crate::num::FloatMath as _;
 use crate::num::{fmax32, fmax64, fmin32, fmin64, quiet32, quiet64};
 use spindle_ir::VLoadKind;
 

@@ -3,11 +3,12 @@
 //! one of its vectors and is named by index. References in registers are `index + 1` (0 is
 //! null).
 
-use std::any::Any;
-use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use core::any::Any;
+use core::sync::atomic::AtomicU64;
+use core::sync::atomic::Ordering;
 
 use crate::module::CompiledModule;
 use spindle_decode::{GlobalType, MemoryType, TableType, ValType};
@@ -130,7 +131,7 @@ impl MemoryEntity {
             );
             return Ok(m);
         }
-        let data = crate::alloc::try_zeroed(bytes as usize).ok_or_else(out_of_memory)?;
+        let data = crate::fallible::try_zeroed(bytes as usize).ok_or_else(out_of_memory)?;
         Ok(MemoryEntity::new(data, ty))
     }
 
@@ -303,7 +304,7 @@ pub struct InstanceEntity {
     pub elems: Vec<Vec<u64>>,
     /// Whether each element segment holds references the collector traces.
     pub elem_gc: Vec<bool>,
-    pub exports: HashMap<String, Extern>,
+    pub exports: BTreeMap<String, Extern>,
     /// Export names in definition order.
     pub export_names: Vec<String>,
 }
@@ -451,9 +452,9 @@ pub struct Store {
 impl Store {
     /// An empty store.
     pub fn new(registry: Arc<TypeRegistry>, data: Box<dyn Any + Send>) -> Self {
-        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        static NEXT_ID: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
         Store {
-            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            id: NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed),
             registry,
             data,
             extension: None,

@@ -3,10 +3,11 @@
 //! groups, their outside references to equivalent types) get the same id in every module and
 //! `call_indirect` and import checks compare two integers.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use crate::platform::Lock;
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
 
-use std::sync::Arc;
+use alloc::sync::Arc;
 
 use spindle_decode::{
     AbstractHeapType, CompositeType, HeapType, RefType, StorageType, SubType, ValType,
@@ -49,8 +50,8 @@ impl FuncType {
 }
 
 /// As in the text format: `(func (param i32 i64) (result i32))`.
-impl std::fmt::Display for FuncType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for FuncType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("(func")?;
         for (word, types) in [("param", &self.params), ("result", &self.results)] {
             if !types.is_empty() {
@@ -68,7 +69,7 @@ impl std::fmt::Display for FuncType {
 /// Interned types, shared by an engine's modules and stores.
 #[derive(Default, Debug)]
 pub struct TypeRegistry {
-    inner: Mutex<Registry>,
+    inner: Lock<Registry>,
 }
 
 /// Marks a type index as local to the rec group being keyed. Engine ids stay below it.
@@ -251,13 +252,13 @@ impl TypeRegistry {
             descriptor: None,
             describes: None,
         };
-        let mut r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut r = self.inner.lock();
         r.group(vec![sub])
     }
 
     /// The engine id of each type of a module, in index order, interning its rec groups.
     pub fn intern_module(&self, space: &TypeSpace) -> Vec<u32> {
-        let mut r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut r = self.inner.lock();
         let mut ids: Vec<u32> = Vec::with_capacity(space.len() as usize);
         let mut i = 0;
         while i < space.len() {
@@ -285,7 +286,7 @@ impl TypeRegistry {
 
     /// Whether type `a` is `b` or declares it as a (transitive) supertype.
     pub fn is_subtype(&self, a: u32, b: u32) -> bool {
-        let r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let r = self.inner.lock();
         let mut cur = Some(a);
         // Chains are bounded by the subtyping depth limit and acyclic (supertypes precede).
         for _ in 0..=spindle_decode::limits::MAX_SUBTYPING_DEPTH + 1 {
@@ -313,7 +314,7 @@ impl TypeRegistry {
             return false;
         }
         let kind = |id: u32| {
-            let r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            let r = self.inner.lock();
             r.kinds.get(id as usize).copied()
         };
         use AbstractHeapType as A;
@@ -336,13 +337,13 @@ impl TypeRegistry {
 
     /// The collector's layout of struct or array type `id`.
     pub fn layout(&self, id: u32) -> Option<Arc<GcLayout>> {
-        let r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let r = self.inner.lock();
         r.layouts.get(id as usize).cloned().flatten()
     }
 
     /// The kind (`func`, `struct`, `array`) of type `id`.
     pub fn kind(&self, id: u32) -> Option<AbstractHeapType> {
-        let r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let r = self.inner.lock();
         r.kinds.get(id as usize).copied()
     }
 
@@ -354,7 +355,7 @@ impl TypeRegistry {
 
     /// [`TypeRegistry::get`] without copying the signature (what calls use).
     pub fn get_arc(&self, id: u32) -> Arc<FuncType> {
-        let r = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let r = self.inner.lock();
         r.types[id as usize].clone()
     }
 }

@@ -1,7 +1,8 @@
 //! Configuration, engines and compiled modules.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use spindle_decode::{GlobalType, MemoryType, TableType};
 use spindle_exec::{CompiledModule, Dispatch, ExportKind, ImportDesc, Translation, TypeRegistry};
@@ -211,8 +212,8 @@ impl Default for Engine {
     }
 }
 
-impl std::fmt::Debug for Engine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Engine")
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
@@ -223,7 +224,7 @@ impl std::fmt::Debug for Engine {
 /// threads that serve an engine while it is used, such as an epoch ticker.
 #[derive(Clone)]
 pub struct EngineWeak {
-    inner: std::sync::Weak<EngineInner>,
+    inner: alloc::sync::Weak<EngineInner>,
 }
 
 impl EngineWeak {
@@ -368,8 +369,8 @@ impl ExternType {
     }
 }
 
-impl std::fmt::Display for ExternType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for ExternType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             ExternType::Func(t) => write!(f, "func {t}"),
             ExternType::Table(t) => write!(f, "table {t:?}"),
@@ -428,7 +429,7 @@ impl Module {
         let bytes = bytes.as_ref();
         #[cfg(feature = "wat")]
         if !bytes.starts_with(b"\0asm") {
-            if let Ok(text) = std::str::from_utf8(bytes) {
+            if let Ok(text) = core::str::from_utf8(bytes) {
                 return Module::from_wat(engine, text);
             }
         }
@@ -467,6 +468,7 @@ impl Module {
         })
     }
 
+    #[cfg(feature = "std")]
     /// Compiles a module file (binary, or text with the `wat` feature). The file is read
     /// into memory: what happens to it afterwards does not matter.
     pub fn from_file(engine: &Engine, path: impl AsRef<std::path::Path>) -> Result<Module> {
@@ -476,7 +478,7 @@ impl Module {
         })?;
         #[cfg(feature = "wat")]
         if !bytes.starts_with(b"\0asm") {
-            let text = std::str::from_utf8(&bytes).map_err(|e| {
+            let text = core::str::from_utf8(&bytes).map_err(|e| {
                 anyhow::Error::new(crate::EngineError::Text(format!("{}: {e}", path.display())))
             })?;
             return Module::from_wat(engine, text);
@@ -604,7 +606,7 @@ impl Module {
     /// The register bytecode of every defined function, one block per function (translating
     /// lazy functions now). For `spindle inspect --ir`.
     pub fn disassemble(&self) -> String {
-        use std::fmt::Write as _;
+        use core::fmt::Write as _;
         let m = &self.inner;
         let mut out = String::new();
         for i in 0..m.funcs.len() {

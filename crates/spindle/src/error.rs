@@ -3,7 +3,7 @@
 //!
 //! - a trap: [`Trap`] (the trap code), with a [`WasmBacktrace`] as context;
 //! - a host function's own error: whatever type the host function returned (`?` or
-//!   `.into()` on any `std::error::Error + Send + Sync + 'static`), untouched;
+//!   `.into()` on any `core::error::Error + Send + Sync + 'static`), untouched;
 //! - [`I32Exit`]: a guest asked to exit with a status (WASI's `proc_exit`);
 //! - an uncaught exception: [`Trap::UncaughtException`] with a [`ThrownException`];
 //! - compiling, linking, instantiating, limits: [`EngineError`] (validation errors keep
@@ -22,7 +22,8 @@
 //! # Ok::<(), spindle::Error>(())
 //! ```
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 pub use anyhow::{anyhow as format_err, bail, ensure, Context, Error, Result};
 pub use spindle_exec::Error as EngineError;
@@ -39,7 +40,7 @@ impl fmt::Display for I32Exit {
     }
 }
 
-impl std::error::Error for I32Exit {}
+impl core::error::Error for I32Exit {}
 
 /// An exception that left Wasm (no handler caught it), or that a host function throws
 /// ([`Caller::throw`](crate::Caller::throw)). [`Store::caught`](crate::Store::caught) reads
@@ -56,7 +57,7 @@ impl fmt::Display for ThrownException {
     }
 }
 
-impl std::error::Error for ThrownException {}
+impl core::error::Error for ThrownException {}
 
 /// The Wasm frames a trap went through, innermost first: function index, name (from the
 /// module's name section) and code offset. Attached to trap errors as context, so
@@ -93,7 +94,7 @@ impl fmt::Display for WasmBacktrace {
 
 /// The embedder's error for a trap of store `store`.
 pub(crate) fn from_trap(store: u64, mut t: spindle_exec::Trap) -> Error {
-    let frames = std::mem::take(&mut t.backtrace);
+    let frames = core::mem::take(&mut t.backtrace);
     let payload = t.payload.take().map(|p| p.downcast::<Error>());
     let mut e = match (payload, t.exception) {
         (Some(Ok(e)), _) => *e,
@@ -151,6 +152,6 @@ pub(crate) fn caught(
 /// back in the embedder's hands (the store is already as after a trap).
 pub(crate) fn resume_panic(store: &mut spindle_exec::Store) {
     if let Some(payload) = store.panic.take() {
-        std::panic::resume_unwind(payload);
+        spindle_exec::platform::resume_panic(payload);
     }
 }

@@ -1,7 +1,8 @@
 //! Functions: calling Wasm, and host functions from closures (dynamic and typed).
 
-use std::marker::PhantomData;
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::sync::Arc;
+use core::marker::PhantomData;
 
 use spindle_decode::{AbstractHeapType, HeapType, RefType, ValType};
 use spindle_exec::Val as ExecVal;
@@ -223,7 +224,7 @@ fn checked_args(
 /// Reads a resumable call's outcome: results, a suspension, or the error.
 fn finish_resumable(
     s: &mut spindle_exec::Store,
-    r: std::result::Result<Option<spindle_exec::Suspension>, spindle_exec::Trap>,
+    r: core::result::Result<Option<spindle_exec::Suspension>, spindle_exec::Trap>,
     out: &[ExecVal],
     results: &mut [Val],
 ) -> Result<ResumableCall> {
@@ -397,8 +398,8 @@ impl<P, R> Clone for TypedFunc<P, R> {
     }
 }
 impl<P, R> Copy for TypedFunc<P, R> {}
-impl<P, R> std::fmt::Debug for TypedFunc<P, R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl<P, R> core::fmt::Debug for TypedFunc<P, R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("TypedFunc")
             .field("func", &self.func)
             .finish()

@@ -6,6 +6,7 @@
 //! ([`Store::gc_root`]). A reference whose object was collected is stale: every method here
 //! refuses it, and so do calls that would pass it to Wasm.
 
+use crate::prelude::*;
 use spindle_decode::{StorageType, ValType};
 use spindle_exec::from_bits;
 use spindle_exec::gc::{self, GcLayout};
@@ -13,7 +14,7 @@ use spindle_exec::gc::{self, GcLayout};
 use crate::store::check_store;
 use crate::{AnyRef, Error, Module, Store, Val};
 
-type Result<T> = std::result::Result<T, Error>;
+type Result<T> = core::result::Result<T, Error>;
 
 /// A GC reference the host keeps alive (see [`Store::gc_root`]); valid only with its store.
 ///
@@ -72,7 +73,7 @@ impl<T: 'static> Store<T> {
     }
 
     /// The object `r` refers to and its layout.
-    fn object(&self, r: AnyRef) -> Result<(&gc::GcObject, std::sync::Arc<GcLayout>)> {
+    fn object(&self, r: AnyRef) -> Result<(&gc::GcObject, alloc::sync::Arc<GcLayout>)> {
         let obj = self
             .inner
             .gc
@@ -184,7 +185,11 @@ impl<T: 'static> Store<T> {
         self.alloc(ty, true, cells)
     }
 
-    fn gc_type(&self, module: &Module, type_index: u32) -> Result<(u32, std::sync::Arc<GcLayout>)> {
+    fn gc_type(
+        &self,
+        module: &Module,
+        type_index: u32,
+    ) -> Result<(u32, alloc::sync::Arc<GcLayout>)> {
         let ty = *module
             .inner
             .types

@@ -33,8 +33,22 @@
 //! [`Engine`], [`Module`], [`Linker`] and [`InstancePre`] are `Send + Sync`; a [`Store`]
 //! is `Send`. Errors are one [`Error`] type, downcast to find the cause (see [`error`]).
 
+#![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod prelude {
+    //! What std's prelude gives, for a `no_std` crate.
+    pub use alloc::boxed::Box;
+    pub use alloc::format;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
 
 #[cfg(feature = "component")]
 pub mod component;

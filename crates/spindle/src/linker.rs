@@ -1,9 +1,10 @@
 //! Instances, and linking: naming host functions and other instances' exports for
 //! imports, then instantiating.
 
-use std::collections::HashMap;
-use std::marker::PhantomData;
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use core::marker::PhantomData;
 
 use spindle_exec::ImportDesc;
 
@@ -99,7 +100,7 @@ impl Instance {
 
     /// Every export, in definition order.
     /// (The iterator owns its items: it does not hold the store borrowed.)
-    pub fn exports(&self, store: impl AsContext) -> std::vec::IntoIter<Export> {
+    pub fn exports(&self, store: impl AsContext) -> alloc::vec::IntoIter<Export> {
         let s = store.as_context().inner;
         check_store(self.store, s.id);
         let inst = &s.instances[self.index as usize];
@@ -236,7 +237,7 @@ impl Definition {
 /// ```
 pub struct Linker<T> {
     engine: Engine,
-    defs: HashMap<(String, String), Definition>,
+    defs: BTreeMap<(String, String), Definition>,
     allow_shadowing: bool,
     _data: PhantomData<fn() -> T>,
 }
@@ -257,7 +258,7 @@ impl<T: 'static> Linker<T> {
     pub fn new(engine: &Engine) -> Self {
         Linker {
             engine: engine.clone(),
-            defs: HashMap::new(),
+            defs: BTreeMap::new(),
             allow_shadowing: false,
             _data: PhantomData,
         }

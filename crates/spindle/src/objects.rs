@@ -1,6 +1,7 @@
 //! Memories, tables, globals and tags, created by the host or exported by instances.
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 use spindle_decode::{GlobalType, MemoryType, TableType, ValType};
 use spindle_exec::{from_bits, from_bits128, to_bits, to_bits128, GlobalEntity, MemoryEntity};
@@ -131,7 +132,7 @@ impl fmt::Display for MemoryAccessError {
     }
 }
 
-impl std::error::Error for MemoryAccessError {}
+impl core::error::Error for MemoryAccessError {}
 
 fn limit(what: &str) -> Error {
     Error::new(EngineError::Limit(what.into()))
@@ -155,7 +156,7 @@ impl Memory {
                 "a shared memory is made with `SharedMemory::new`, not `Memory::new`",
             ));
         }
-        let data = spindle_exec::alloc::try_zeroed(bytes as usize)
+        let data = spindle_exec::fallible::try_zeroed(bytes as usize)
             .ok_or_else(|| limit("out of host memory for a linear memory"))?;
         s.memories.push(MemoryEntity::new(data, ty));
         Ok(Memory::from_index(s.id, (s.memories.len() - 1) as u32))
@@ -204,7 +205,7 @@ impl Memory {
         store: impl AsContext,
         offset: usize,
         buffer: &mut [u8],
-    ) -> std::result::Result<(), MemoryAccessError> {
+    ) -> core::result::Result<(), MemoryAccessError> {
         let s = store.as_context().inner;
         let data = &self.entity(s).data;
         let src = offset
@@ -222,7 +223,7 @@ impl Memory {
         mut store: impl AsContextMut,
         offset: usize,
         buffer: &[u8],
-    ) -> std::result::Result<(), MemoryAccessError> {
+    ) -> core::result::Result<(), MemoryAccessError> {
         let s = store.as_context_mut().inner;
         let i = self.index(s.id);
         let data = &mut s.memories[i as usize].data;
@@ -290,7 +291,7 @@ impl Table {
         }
         let init = init.to_exec(s.id);
         check(s, &init, ValType::Ref(ty.element))?;
-        let elems = spindle_exec::alloc::try_filled(ty.limits.initial as usize, to_bits(init))
+        let elems = spindle_exec::fallible::try_filled(ty.limits.initial as usize, to_bits(init))
             .ok_or_else(|| limit("out of host memory for a table"))?;
         s.tables.push(TableEntity { elems, ty });
         Ok(Table::from_index(s.id, (s.tables.len() - 1) as u32))
@@ -491,7 +492,7 @@ impl Extern {
             let found = s.memories.iter().position(|e| {
                 e.shared
                     .as_ref()
-                    .is_some_and(|b| std::sync::Arc::ptr_eq(b, &m.buffer))
+                    .is_some_and(|b| alloc::sync::Arc::ptr_eq(b, &m.buffer))
             });
             let index = found.unwrap_or_else(|| {
                 s.memories.push(m.entity());

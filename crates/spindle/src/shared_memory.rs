@@ -1,8 +1,9 @@
 //! Shared memories (the threads proposal): one linear memory that stores on several host
 //! threads import, with atomics, `memory.atomic.wait` and `notify` between them.
 
-use std::sync::Arc;
-use std::time::Duration;
+use crate::prelude::*;
+use alloc::sync::Arc;
+use core::time::Duration;
 
 use spindle_decode::MemoryType;
 use spindle_exec::shared::SharedBuffer;
@@ -61,8 +62,8 @@ pub struct SharedMemory {
     ty: MemoryType,
 }
 
-impl std::fmt::Debug for SharedMemory {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for SharedMemory {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SharedMemory")
             .field("ty", &self.ty())
             .finish()
@@ -77,8 +78,8 @@ impl PartialEq for SharedMemory {
 
 impl Eq for SharedMemory {}
 
-impl std::hash::Hash for SharedMemory {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+impl core::hash::Hash for SharedMemory {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
         Arc::as_ptr(&self.buffer).hash(state)
     }
 }
@@ -149,7 +150,7 @@ impl SharedMemory {
             .ok_or_else(|| Error::msg("failed to grow the shared memory"))
     }
 
-    fn range(&self, offset: usize, len: usize) -> std::result::Result<usize, MemoryAccessError> {
+    fn range(&self, offset: usize, len: usize) -> core::result::Result<usize, MemoryAccessError> {
         offset
             .checked_add(len)
             .filter(|end| *end <= self.buffer.len())
@@ -163,14 +164,14 @@ impl SharedMemory {
         &self,
         offset: usize,
         buffer: &mut [u8],
-    ) -> std::result::Result<(), MemoryAccessError> {
+    ) -> core::result::Result<(), MemoryAccessError> {
         let at = self.range(offset, buffer.len())?;
         self.buffer.read(at, buffer);
         Ok(())
     }
 
     /// Copies `data` to `offset`.
-    pub fn write(&self, offset: usize, data: &[u8]) -> std::result::Result<(), MemoryAccessError> {
+    pub fn write(&self, offset: usize, data: &[u8]) -> core::result::Result<(), MemoryAccessError> {
         let at = self.range(offset, data.len())?;
         self.buffer.write(at, data);
         Ok(())
@@ -179,14 +180,16 @@ impl SharedMemory {
     /// The 32-bit value at `addr` (a multiple of 4), read sequentially consistent.
     pub fn atomic_load32(&self, addr: u64) -> Result<u32> {
         let at = self.aligned(addr, 4)?;
-        Ok(self.buffer.load(at, 4, std::sync::atomic::Ordering::SeqCst) as u32)
+        Ok(self
+            .buffer
+            .load(at, 4, core::sync::atomic::Ordering::SeqCst) as u32)
     }
 
     /// Stores `v` at `addr` (a multiple of 4), sequentially consistent.
     pub fn atomic_store32(&self, addr: u64, v: u32) -> Result<()> {
         let at = self.aligned(addr, 4)?;
         self.buffer
-            .store(at, 4, v as u64, std::sync::atomic::Ordering::SeqCst);
+            .store(at, 4, v as u64, core::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 

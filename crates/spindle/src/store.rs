@@ -7,9 +7,10 @@
 //! a [`Caller`](crate::Caller) inside a host function, or a [`StoreContextMut`]. A handle
 //! used with another store panics ("object used with the wrong store"), as in wasmtime.
 
-use std::collections::HashMap;
-use std::marker::PhantomData;
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use core::marker::PhantomData;
 
 use spindle_exec::StoreLimits;
 
@@ -39,7 +40,7 @@ pub(crate) struct StoreData<T> {
     /// The host functions of linkers instantiated into this store: each gets one store
     /// function however many instances import it (the `Arc` is kept so the key, its
     /// address, cannot be reused by another definition).
-    pub(crate) host_funcs: HashMap<usize, (Arc<crate::linker::HostFuncDef>, u32)>,
+    pub(crate) host_funcs: BTreeMap<usize, (Arc<crate::linker::HostFuncDef>, u32)>,
 }
 
 /// The embedder's view of an interpreter store whose data is `StoreData<T>`.
@@ -257,7 +258,7 @@ impl<T: 'static> Store<T> {
         let data = StoreData {
             data,
             engine: engine.clone(),
-            host_funcs: HashMap::new(),
+            host_funcs: BTreeMap::new(),
         };
         let mut inner = spindle_exec::Store::new(engine.registry().clone(), Box::new(data));
         inner.dispatch = engine.config().dispatch;
@@ -321,7 +322,7 @@ impl<T: 'static> Store<T> {
     /// let ticker = engine.clone();
     /// let clock = std::thread::spawn(move || {
     ///     for _ in 0..10 {
-    ///         std::thread::sleep(std::time::Duration::from_millis(5));
+    ///         std::thread::sleep(core::time::Duration::from_millis(5));
     ///         ticker.increment_epoch();
     ///     }
     /// });

@@ -4,7 +4,8 @@
 //! in `State`; these look the memory up in the store each time and check bounds in 64 bits,
 //! in `#[inline(never)]` helpers so the handlers themselves stay small jumps.
 
-use std::sync::atomic::Ordering;
+use crate::prelude::*;
+use core::sync::atomic::Ordering;
 
 use spindle_ir::{Dst, Reg, TrapCode, ATOMIC};
 
@@ -447,7 +448,7 @@ fn wait_any(
     let Some(b) = m.shared.clone() else {
         return Err(TrapCode::ExpectedSharedMemory);
     };
-    if std::sync::Arc::strong_count(&b) <= 2 {
+    if alloc::sync::Arc::strong_count(&b) <= 2 {
         // This store's entity and the clone above: nobody else can notify.
         if b.load(start, width, Ordering::SeqCst) != expected {
             return Ok(1);
@@ -457,7 +458,7 @@ fn wait_any(
         }
         return Ok(2);
     }
-    let timeout = (timeout >= 0).then(|| std::time::Duration::from_nanos(timeout as u64));
+    let timeout = (timeout >= 0).then(|| core::time::Duration::from_nanos(timeout as u64));
     Ok(b.wait(start, width, expected, timeout) as u64)
 }
 

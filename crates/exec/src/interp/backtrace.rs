@@ -6,6 +6,7 @@
 //! (`ExecFunc::offsets`); the function's entity in the store leads to the module's names.
 
 use super::{Current, Op};
+use crate::prelude::*;
 use crate::store::{FuncEntity, Store};
 use crate::FrameInfo;
 
@@ -48,7 +49,7 @@ fn frame_info(store: &Store, cur: &Current, ip: *const Op) -> FrameInfo {
     // The instruction's index, by address arithmetic only: an `ip` outside the code (which
     // no trap path makes, but a wrong one must not read out of bounds) gives no offset.
     let start = code.ops.as_ptr() as usize;
-    let at = (ip as usize).wrapping_sub(start) / std::mem::size_of::<Op>();
+    let at = (ip as usize).wrapping_sub(start) / core::mem::size_of::<Op>();
     let module_offset = if ip as usize >= start && at < code.ops.len() {
         code.offsets.get(at).map(|o| o as usize)
     } else {

@@ -8,6 +8,7 @@
 //! elements, element segments and the payloads of exceptions the host holds. Exception
 //! references are traced too (`gc::exn`): the collector frees the exceptions none reaches.
 
+use crate::prelude::*;
 use spindle_ir::{cast, gc_read, Dst, Reg, TrapCode};
 
 use super::handlers::{set_trap, trap, Ctx, Flow, State};
@@ -81,7 +82,7 @@ pub(crate) fn collect_garbage(store: &mut Store, top: Option<&Frame>, extra: &[u
         let Some(i) = store.exception_index(bits) else {
             continue;
         };
-        if std::mem::replace(&mut marked[i as usize], true) {
+        if core::mem::replace(&mut marked[i as usize], true) {
             continue;
         }
         let e = &store.exceptions[i as usize];
@@ -146,7 +147,7 @@ fn zeroed(len: u64, width: u8, limit: usize) -> Result<Vec<u64>, TrapCode> {
     if n > (limit / 8) as u64 {
         return Err(TrapCode::GcHeapExhausted);
     }
-    crate::alloc::try_zeroed(n as usize).ok_or(TrapCode::GcHeapExhausted)
+    crate::fallible::try_zeroed(n as usize).ok_or(TrapCode::GcHeapExhausted)
 }
 
 /// Writes a new object's reference, or stops after a failed allocation (0: the trap is in

@@ -17,9 +17,9 @@
 //! ...)`): unoptimised, the portable loop with every handler inlined had a 340 KB frame, so
 //! a host function's call back into Wasm ran past the native-stack limit at once.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use spindle_ir::{load, BinOp, Dst, Instr, Reg, TrapCode};
 
@@ -128,9 +128,9 @@ impl Ctx {
             epoch_deadline: store.epoch_deadline,
             suspendable,
             spill: State {
-                ip: std::ptr::null(),
-                regs: std::ptr::null_mut(),
-                mem: std::ptr::null_mut(),
+                ip: core::ptr::null(),
+                regs: core::ptr::null_mut(),
+                mem: core::ptr::null_mut(),
                 mem_len: 0,
                 acc: 0,
             },
@@ -150,8 +150,8 @@ impl State {
     pub fn enter(cx: &mut Ctx, ip: usize) -> State {
         let mut s = State {
             ip: cx.cur.instrs().wrapping_add(ip),
-            regs: std::ptr::null_mut(),
-            mem: std::ptr::null_mut(),
+            regs: core::ptr::null_mut(),
+            mem: core::ptr::null_mut(),
             mem_len: 0,
             acc: 0,
         };
@@ -239,7 +239,7 @@ fn barrier() {
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     // SAFETY: an empty instruction sequence that touches no memory, stack or flags.
     unsafe {
-        std::arch::asm!("", options(nomem, nostack, preserves_flags))
+        core::arch::asm!("", options(nomem, nostack, preserves_flags))
     };
 }
 
@@ -248,7 +248,7 @@ fn barrier() {
 pub(super) fn memory_view(store: &mut Store, mem: usize) -> (*mut u8, usize) {
     match store.memories.get_mut(mem) {
         Some(m) => (m.data.as_mut_ptr(), m.data.len()),
-        None => (std::ptr::NonNull::dangling().as_ptr(), 0),
+        None => (core::ptr::NonNull::dangling().as_ptr(), 0),
     }
 }
 
@@ -832,7 +832,7 @@ pub(super) fn copy_br(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg, to: i32)
 pub(super) fn copy_many(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg, len: u16) -> Flow {
     // SAFETY: both ranges lie within the frame (translator); `ptr::copy` allows overlap.
     unsafe {
-        std::ptr::copy(
+        core::ptr::copy(
             s.regs.add(src.0 as usize),
             s.regs.add(dst.0 as usize),
             len as usize,
@@ -1418,14 +1418,14 @@ fn enter_callee(cx: &mut Ctx, ip: *const Op, callee: u32, base: usize) -> *const
                 store.paused = Some(paused);
                 store.host_failed = Some((nb, callee));
                 set_trap(cx, ip, t);
-                std::ptr::null()
+                core::ptr::null()
             }
         };
     }
     let store = cx.store();
     if store.frames.len() >= store.limits.call_depth {
         trap_at(cx, ip, TrapCode::StackOverflow);
-        return std::ptr::null();
+        return core::ptr::null();
     }
     let entered = current(store, callee).and_then(|next| {
         if store.callees.len() <= callee as usize {
@@ -1438,9 +1438,9 @@ fn enter_callee(cx: &mut Ctx, ip: *const Op, callee: u32, base: usize) -> *const
     });
     match entered {
         Ok(next) => {
-            let caller = std::mem::replace(&mut cx.cur, next);
+            let caller = core::mem::replace(&mut cx.cur, next);
             let ret_ip = ip.wrapping_add(1);
-            let old_base = std::mem::replace(&mut cx.base, nb);
+            let old_base = core::mem::replace(&mut cx.base, nb);
             cx.store().frames.push(Frame {
                 caller,
                 ip: ret_ip,
@@ -1450,7 +1450,7 @@ fn enter_callee(cx: &mut Ctx, ip: *const Op, callee: u32, base: usize) -> *const
         }
         Err(t) => {
             set_trap(cx, ip, t);
-            std::ptr::null()
+            core::ptr::null()
         }
     }
 }
@@ -1492,7 +1492,7 @@ fn call_host(cx: &mut Ctx, callee: u32, base: usize) -> Result<(), Trap> {
     };
     // Arguments then result slots in one reused buffer (a re-entrant call finds it taken and
     // allocates its own).
-    let mut vals = std::mem::take(&mut store.host_vals);
+    let mut vals = core::mem::take(&mut store.host_vals);
     vals.clear();
     let np = sig.params.len();
     // Scalars one register each take the fast way (this is most host calls).
@@ -1570,7 +1570,7 @@ fn run_host<R>(
     what: &'static str,
     f: impl FnOnce(&mut Store) -> Result<R, Trap>,
 ) -> Result<R, Trap> {
-    match catch_unwind(AssertUnwindSafe(|| f(&mut *store))) {
+    match crate::platform::catch_panic(|| f(&mut *store)) {
         Ok(r) => r,
         Err(payload) => Err(host_panicked(store, payload, what)),
     }
@@ -1579,7 +1579,7 @@ fn run_host<R>(
 /// The trap of host code that panicked with `payload` (kept for the embedding API).
 #[cold]
 #[inline(never)]
-fn host_panicked(store: &mut Store, payload: Box<dyn std::any::Any + Send>, what: &str) -> Trap {
+fn host_panicked(store: &mut Store, payload: Box<dyn core::any::Any + Send>, what: &str) -> Trap {
     store.panic = Some(payload);
     Trap::host(format!("{what} panicked"))
 }
@@ -1684,7 +1684,7 @@ fn epoch_reached(s: &mut State, cx: &mut Ctx) -> Flow {
     let host_frames = store.host_frames.len();
     let depth = store.frames.len();
     store.host_frames.push((frame, depth));
-    let saved_top = std::mem::replace(&mut store.stack_top, top);
+    let saved_top = core::mem::replace(&mut store.stack_top, top);
     let r = run_host(store, "an epoch callback", |store| callback(store));
     // Back as before the callback, whether it returned or panicked.
     store.host_frames.truncate(host_frames);

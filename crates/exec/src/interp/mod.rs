@@ -11,6 +11,7 @@
 //! instructions and linear memory are reached through raw pointers whose validity the
 //! translator and `enter_code` establish; every block states why it holds.
 
+use crate::prelude::*;
 mod any_memory;
 mod backtrace;
 mod gc_ops;
@@ -129,8 +130,8 @@ impl ExecFunc {
     }
 }
 
-impl std::fmt::Debug for ExecFunc {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for ExecFunc {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ExecFunc")
             .field("frame_size", &self.frame_size)
             .field("ops", &self.ops.len())
@@ -189,7 +190,7 @@ pub struct Suspension {
     /// The store it belongs to (`Store::id`): resuming on another is refused.
     store: u64,
     /// Kept alive while the embedder holds the suspension; the store's record sees it go.
-    token: std::sync::Arc<()>,
+    token: alloc::sync::Arc<()>,
     ty: u32,
     entry_base: usize,
     entry_depth: usize,
@@ -205,7 +206,7 @@ pub struct Suspension {
 
 /// The store's side of a [`Suspension`]: what to unwind if the embedder drops it.
 pub(crate) struct SuspensionRecord {
-    alive: std::sync::Weak<()>,
+    alive: alloc::sync::Weak<()>,
     entry_depth: usize,
     saved_top: usize,
     /// The innermost frame, whose state the embedder holds: the collector reads its
@@ -260,7 +261,7 @@ impl Suspension {
     pub fn take_host_error(&mut self) -> Option<Trap> {
         self.host
             .as_mut()
-            .map(|h| std::mem::replace(&mut h.trap, Trap::host("taken by the embedder")))
+            .map(|h| core::mem::replace(&mut h.trap, Trap::host("taken by the embedder")))
     }
 
     /// The `Store::id` of the store the call runs in.
@@ -320,7 +321,7 @@ pub fn resume(
     let is_top = store
         .suspensions
         .last()
-        .is_some_and(|r| std::ptr::eq(r.alive.as_ptr(), std::sync::Arc::as_ptr(&s.token)));
+        .is_some_and(|r| core::ptr::eq(r.alive.as_ptr(), alloc::sync::Arc::as_ptr(&s.token)));
     if !is_top || store.frames.len() != s.depth || store.reentry != 0 {
         return Err(Trap::host(
             "only the most recently suspended call can be resumed, from the host",
@@ -345,7 +346,7 @@ pub fn resume(
     }
     store.reentry += 1;
     let marker = 0u8;
-    store.native_base = std::ptr::addr_of!(marker) as usize;
+    store.native_base = core::ptr::addr_of!(marker) as usize;
     let Suspension {
         ty,
         entry_base,
@@ -408,9 +409,9 @@ fn finish(
             // re-runs).
             let out_of_fuel = host.is_none() && !interrupted;
             let next = at.ip + usize::from(out_of_fuel);
-            let token = std::sync::Arc::new(());
+            let token = alloc::sync::Arc::new(());
             store.suspensions.push(SuspensionRecord {
-                alive: std::sync::Arc::downgrade(&token),
+                alive: alloc::sync::Arc::downgrade(&token),
                 entry_depth,
                 saved_top,
                 frame: crate::store::Frame {
@@ -481,7 +482,7 @@ fn call_inner(
         } => {
             // Called by the host, not by Wasm: the function has no calling instance.
             store.host_called_at.push(store.host_frames.len());
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &f {
+            let r = crate::platform::catch_panic(|| match &f {
                 HostCode::Vals(f) => f(store, args, results),
                 HostCode::Cells(f) => {
                     // `add_host_code` admitted the type: numbers and vectors, in bounds.
@@ -495,9 +496,9 @@ fn call_inner(
                     }
                     Ok(())
                 }
-            }));
+            });
             store.host_called_at.pop();
-            let r = r.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let r = r.unwrap_or_else(|panic| crate::platform::resume_panic(panic));
             r?;
             // Its results are checked as when Wasm calls it.
             for (i, (v, t)) in results.iter().zip(sig.results.iter()).enumerate() {
@@ -513,7 +514,7 @@ fn call_inner(
             // The address of a local approximates the native stack pointer: re-entries that
             // went too deep below the outermost call trap instead of overflowing.
             let marker = 0u8;
-            let here = std::ptr::addr_of!(marker) as usize;
+            let here = core::ptr::addr_of!(marker) as usize;
             // Only a call from the embedder suspends (see `finish`).
             let suspendable = resumable && store.reentry == 0;
             if store.reentry == 0 {
@@ -586,7 +587,7 @@ pub(crate) struct Current {
 impl Current {
     /// The `callees` cache entry of a function not resolved yet (or a host function).
     pub(crate) const UNRESOLVED: Current = Current {
-        code: std::ptr::null(),
+        code: core::ptr::null(),
         inst: 0,
         mem0: 0,
         frame_size: 0,
@@ -673,7 +674,7 @@ pub fn memory_grow(store: &mut Store, mem: usize, delta: u64) -> u64 {
     }
     let old = m.pages();
     match new_bytes(m.len()) {
-        Some(bytes) if crate::alloc::try_grow(&mut m.data, bytes, 0) => old,
+        Some(bytes) if crate::fallible::try_grow(&mut m.data, bytes, 0) => old,
         _ => u64::MAX,
     }
 }
@@ -686,7 +687,7 @@ pub fn table_grow(store: &mut Store, table: usize, delta: u64, init: u64) -> u64
         Some(n) if n <= t.max() && n <= store.limits.table_elements => n,
         _ => return u64::MAX,
     };
-    if !crate::alloc::try_grow(&mut store.tables[table].elems, new as usize, init) {
+    if !crate::fallible::try_grow(&mut store.tables[table].elems, new as usize, init) {
         return u64::MAX;
     }
     old

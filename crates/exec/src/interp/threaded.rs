@@ -17,7 +17,7 @@ use super::handlers::*;
     not(debug_assertions)
 ))]
 mod imp {
-    use std::sync::atomic::{AtomicU8, Ordering};
+    use core::sync::atomic::{AtomicU8, Ordering};
 
     use spindle_ir::{load, store, BinOp, Dst, Instr, Opcode, UnOp, VLoadKind};
 
@@ -51,7 +51,7 @@ mod imp {
     fn register_dst(dst: Dst) -> Dst {
         // SAFETY: `handler_for` gives the ordinary handler only to instructions whose
         // `dst` is not `Dst::ACC`.
-        unsafe { std::hint::assert_unchecked(dst != Dst::ACC) };
+        unsafe { core::hint::assert_unchecked(dst != Dst::ACC) };
         dst
     }
 
@@ -220,7 +220,7 @@ mod imp {
                 // handler was picked by its tag.
                 let Instr::$name { $($f),* } = (unsafe { (*ip).instr }) else {
                     // SAFETY: `handler_for` picked this handler by the instruction's opcode.
-                    unsafe { std::hint::unreachable_unchecked() }
+                    unsafe { core::hint::unreachable_unchecked() }
                 };
                 $($pre)*
                 match $body {
@@ -295,7 +295,7 @@ mod imp {
     /// Checks that calls through a handler table in tail position do not grow the stack:
     /// a chain of 64 such calls must end where it began.
     mod probe {
-        use std::hint::black_box;
+        use core::hint::black_box;
 
         type Step = fn(usize, usize, *mut u8, usize, *mut usize, u64);
         static STEPS: [Step; 2] = [step, step_odd];
@@ -306,7 +306,7 @@ mod imp {
         #[inline(never)]
         fn stack_mark() -> usize {
             let marker = 0u8;
-            black_box(std::ptr::addr_of!(marker)) as usize
+            black_box(core::ptr::addr_of!(marker)) as usize
         }
 
         /// A second step function, so that the chain alternates between two callees.
@@ -332,7 +332,7 @@ mod imp {
 
         pub(super) fn calls_are_jumps() -> bool {
             let mut grown = usize::MAX;
-            step(DEPTH, 0, std::ptr::null_mut(), 0, &mut grown, 0);
+            step(DEPTH, 0, core::ptr::null_mut(), 0, &mut grown, 0);
             grown < 256
         }
     }

@@ -134,7 +134,7 @@ unsafe fn read_bytes(p: *const u8, width: usize) -> V128 {
     let mut b = [0u8; 16];
     // SAFETY: the caller guarantees `width` (at most 16) readable bytes at `p`; `b` is a
     // distinct local of 16 bytes.
-    unsafe { std::ptr::copy_nonoverlapping(p, b.as_mut_ptr(), width.min(16)) };
+    unsafe { core::ptr::copy_nonoverlapping(p, b.as_mut_ptr(), width.min(16)) };
     b
 }
 

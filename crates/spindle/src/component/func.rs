@@ -1,7 +1,8 @@
 //! Component functions: calling a lifted function from the host, and the core functions
 //! `canon lower` makes (a guest calling the host, or another component's function).
 
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::sync::Arc;
 
 use spindle_component::{
     flatten_functype, lift_args, lift_results, lower_args, lower_results, CoreType, CoreVal, Cx,
@@ -110,7 +111,7 @@ pub struct StoreComponents {
     /// Reused for the core arguments of calls into lifted functions.
     pub(crate) scratch_args: Vec<CoreVal>,
     /// The id each host resource type has in this store.
-    pub(crate) host_resources: std::collections::HashMap<super::ResourceType, ResourceId>,
+    pub(crate) host_resources: alloc::collections::BTreeMap<super::ResourceType, ResourceId>,
 }
 
 /// One component instance's handles as lifting and lowering see them: its table, and for
@@ -385,7 +386,7 @@ fn call_entered<C: AsContextMut, Out>(
     };
     // The core arguments go into the store's scratch vector (no allocation per call; a
     // nested call finds it taken and uses a new one).
-    let mut args = std::mem::take(&mut components_mut(store.as_context_mut().inner).scratch_args);
+    let mut args = core::mem::take(&mut components_mut(store.as_context_mut().inner).scratch_args);
     args.clear();
     {
         let mut handles =

@@ -1,9 +1,10 @@
 //! Instantiation: a component's sections run in order against the store, each adding to
 //! the index spaces later sections refer to.
 
-use std::collections::HashMap;
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
 
-use std::sync::Arc;
+use alloc::sync::Arc;
 
 use spindle_component::HandleTable;
 use spindle_decode::component::{
@@ -94,14 +95,14 @@ struct Level<'d> {
 /// Where a component's imports come from: the linker (the outermost component), or the
 /// arguments of the instantiation that made it (a nested one).
 enum Imports<'a, 'd, T> {
-    Linker(&'a HashMap<String, Definition<T>>),
-    Args(HashMap<&'d str, Item<'d, T>>),
+    Linker(&'a BTreeMap<String, Definition<T>>),
+    Args(BTreeMap<&'d str, Item<'d, T>>),
 }
 
 /// A core instance: a module's instance, or one made of exports.
 enum CoreInst {
     Module(crate::Instance),
-    Exports(HashMap<String, Extern>),
+    Exports(BTreeMap<String, Extern>),
 }
 
 /// The index spaces of the component being instantiated.
@@ -343,7 +344,7 @@ fn import<'d, T: 'static>(
 pub(crate) fn instantiate<T: 'static>(
     mut store: StoreContextMut<'_, T>,
     component: &Component,
-    linker: &HashMap<String, Definition<T>>,
+    linker: &BTreeMap<String, Definition<T>>,
 ) -> Result<Instance> {
     let decoded = Decoded::parse(&component.inner.bytes)
         .map_err(|e| Error::msg(format!("malformed component: {e}")))?;
@@ -367,7 +368,7 @@ pub(crate) fn instantiate<T: 'static>(
 /// satisfied by `a:b/c@0.2.3` and the reverse; versions `1.x` match each other, `0.0.x`
 /// only themselves, pre-releases only themselves), the newest if several.
 pub(crate) fn linker_lookup<'l, T>(
-    linker: &'l HashMap<String, Definition<T>>,
+    linker: &'l BTreeMap<String, Definition<T>>,
     name: &str,
 ) -> Option<&'l Definition<T>> {
     if let Some(d) = linker.get(name) {
@@ -531,7 +532,7 @@ fn run<'d, T: 'static>(
                             CoreInst::Module(crate::Instance::new(&mut store, &module, &imports)?)
                         }
                         CoreInstance::FromExports(list) => {
-                            let mut map = HashMap::new();
+                            let mut map = BTreeMap::new();
                             for e in list {
                                 map.insert(e.name.to_string(), spaces.core_item(e.kind, e.index)?);
                             }
@@ -546,7 +547,7 @@ fn run<'d, T: 'static>(
                     match &inst.item {
                         DecodedInstance::Instantiate { component, args } => {
                             let def = get(&spaces.components, "component", *component)?.clone();
-                            let mut given = HashMap::new();
+                            let mut given = BTreeMap::new();
                             for a in args {
                                 given.insert(a.name, spaces.item(a.sort, a.index)?);
                             }

@@ -36,13 +36,14 @@
 //! # Ok::<(), spindle::Error>(())
 //! ```
 
+use crate::prelude::*;
 mod func;
 mod instantiate;
 mod typed;
 mod types;
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
 
 pub use spindle_component::{FuncType, StringEncoding, Type, TypeKind, Val};
 
@@ -61,10 +62,10 @@ pub mod __internal {
         abi_trap, lift_field, lift_flags, lift_variant_payload, record_fields, typecheck_enum,
         typecheck_flags, typecheck_record, typecheck_variant, AbiCx, LiftList, LowerList,
     };
+    pub use alloc::boxed::Box;
+    pub use alloc::string::String;
+    pub use alloc::vec::Vec;
     pub use spindle_component::{CoreVal, FlatIter, Trap as AbiTrap};
-    pub use std::boxed::Box;
-    pub use std::string::String;
-    pub use std::vec::Vec;
 }
 
 use crate::store::{check_store, store_data, AsContext, AsContextMut, StoreContextMut};
@@ -93,7 +94,7 @@ impl Component {
         }
         #[cfg(feature = "wat")]
         {
-            let text = std::str::from_utf8(bytes)
+            let text = core::str::from_utf8(bytes)
                 .map_err(|_| Error::msg("a component is a binary or its text (UTF-8)"))?;
             let buffer = wast::parser::ParseBuffer::new(text)?;
             let mut wat = wast::parser::parse::<wast::Wat<'_>>(&buffer)?;
@@ -122,6 +123,7 @@ impl Component {
     }
 
     /// A component from a file (binary or text).
+    #[cfg(feature = "std")]
     pub fn from_file(engine: &Engine, path: impl AsRef<std::path::Path>) -> Result<Component> {
         let path = path.as_ref();
         let bytes = std::fs::read(path)
@@ -166,16 +168,16 @@ pub(crate) type DirectLift = dyn Fn(
         &mut typed::AbiCx<'_>,
         &FuncType,
         &[spindle_component::CoreVal],
-    ) -> Result<Box<dyn std::any::Any>>
+    ) -> Result<Box<dyn core::any::Any>>
     + Send
     + Sync;
-pub(crate) type DirectCall<T> = dyn Fn(StoreContextMut<'_, T>, Box<dyn std::any::Any>) -> Result<Box<dyn std::any::Any>>
+pub(crate) type DirectCall<T> = dyn Fn(StoreContextMut<'_, T>, Box<dyn core::any::Any>) -> Result<Box<dyn core::any::Any>>
     + Send
     + Sync;
 pub(crate) type DirectLower = dyn Fn(
         &mut typed::AbiCx<'_>,
         &FuncType,
-        Box<dyn std::any::Any>,
+        Box<dyn core::any::Any>,
         &[spindle_component::CoreVal],
     ) -> Result<Vec<spindle_component::CoreVal>>
     + Send
@@ -208,7 +210,7 @@ pub(crate) type HostDtor<T> = Arc<dyn Fn(StoreContextMut<'_, T>, u32) -> Result<
 /// What a linker holds for a name.
 enum Definition<T> {
     Func(HostFunc<T>),
-    Instance(HashMap<String, Definition<T>>),
+    Instance(BTreeMap<String, Definition<T>>),
     Resource(ResourceType, HostDtor<T>),
 }
 
@@ -224,14 +226,14 @@ impl<T> Clone for Definition<T> {
 
 /// A resource type the host defines ([`ResourceType::host`]): each store gives it one
 /// resource id, the same for every component that imports it.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct ResourceType(std::any::TypeId);
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct ResourceType(core::any::TypeId);
 
 impl ResourceType {
     /// The resource type of the host's `R` (values of which the host keeps, for example
     /// in a [`ResourceTable`]).
     pub fn host<R: 'static>() -> ResourceType {
-        ResourceType(std::any::TypeId::of::<R>())
+        ResourceType(core::any::TypeId::of::<R>())
     }
 }
 
@@ -242,7 +244,7 @@ impl ResourceType {
 pub struct Resource<R> {
     rep: u32,
     owned: bool,
-    _type: std::marker::PhantomData<fn() -> R>,
+    _type: core::marker::PhantomData<fn() -> R>,
 }
 
 impl<R> Clone for Resource<R> {
@@ -258,7 +260,7 @@ impl<R> Resource<R> {
         Resource {
             rep,
             owned: true,
-            _type: std::marker::PhantomData,
+            _type: core::marker::PhantomData,
         }
     }
 
@@ -267,7 +269,7 @@ impl<R> Resource<R> {
         Resource {
             rep,
             owned: false,
-            _type: std::marker::PhantomData,
+            _type: core::marker::PhantomData,
         }
     }
 
@@ -286,7 +288,7 @@ impl<R> Resource<R> {
 /// reused), typed by [`Resource`].
 #[derive(Default)]
 pub struct ResourceTable {
-    slots: Vec<Option<Box<dyn std::any::Any + Send>>>,
+    slots: Vec<Option<Box<dyn core::any::Any + Send>>>,
     free: Vec<u32>,
 }
 
@@ -353,12 +355,12 @@ impl ResourceTable {
 /// independent, like the core [`crate::Linker`]).
 pub struct Linker<T> {
     engine: Engine,
-    root: HashMap<String, Definition<T>>,
+    root: BTreeMap<String, Definition<T>>,
 }
 
 /// The definitions under one name of a [`Linker`]: its root, or an instance in it.
 pub struct LinkerInstance<'a, T> {
-    map: &'a mut HashMap<String, Definition<T>>,
+    map: &'a mut BTreeMap<String, Definition<T>>,
 }
 
 impl<T: 'static> Linker<T> {
@@ -366,7 +368,7 @@ impl<T: 'static> Linker<T> {
     pub fn new(engine: &Engine) -> Self {
         Linker {
             engine: engine.clone(),
-            root: HashMap::new(),
+            root: BTreeMap::new(),
         }
     }
 
@@ -428,7 +430,7 @@ impl<T: 'static> Linker<T> {
 /// `component::InstancePre`); cheap to clone and to instantiate again.
 pub struct InstancePre<T> {
     component: Component,
-    root: Arc<HashMap<String, Definition<T>>>,
+    root: Arc<BTreeMap<String, Definition<T>>>,
 }
 
 impl<T> Clone for InstancePre<T> {
@@ -528,21 +530,21 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
                             "canonical ABI: core arguments do not match the import's type",
                         ));
                     }
-                    Ok(Box::new(params) as Box<dyn std::any::Any>)
+                    Ok(Box::new(params) as Box<dyn core::any::Any>)
                 },
             ),
             call: Box::new(
-                move |store: StoreContextMut<'_, T>, params: Box<dyn std::any::Any>| {
+                move |store: StoreContextMut<'_, T>, params: Box<dyn core::any::Any>| {
                     let params = *params
                         .downcast::<Params>()
                         .map_err(|_| Error::msg("host function parameters of another type"))?;
-                    Ok(Box::new(f(store, params)?) as Box<dyn std::any::Any>)
+                    Ok(Box::new(f(store, params)?) as Box<dyn core::any::Any>)
                 },
             ),
             lower: Box::new(
                 |cx: &mut typed::AbiCx<'_>,
                  ty: &FuncType,
-                 ret: Box<dyn std::any::Any>,
+                 ret: Box<dyn core::any::Any>,
                  flat: &[spindle_component::CoreVal]| {
                     let ret = ret
                         .downcast::<Return>()
@@ -612,12 +614,12 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
 
 /// The definitions of instance `name` in `map`, created if new.
 fn instance_in<'m, T>(
-    map: &'m mut HashMap<String, Definition<T>>,
+    map: &'m mut BTreeMap<String, Definition<T>>,
     name: &str,
-) -> Result<&'m mut HashMap<String, Definition<T>>> {
+) -> Result<&'m mut BTreeMap<String, Definition<T>>> {
     match map
         .entry(name.to_string())
-        .or_insert_with(|| Definition::Instance(HashMap::new()))
+        .or_insert_with(|| Definition::Instance(BTreeMap::new()))
     {
         Definition::Instance(map) => Ok(map),
         _ => Err(Error::msg(format!(

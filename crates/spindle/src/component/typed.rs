@@ -10,7 +10,8 @@
 //! through the dynamic [`Val`]: the canonical ABI's lifting and lowering is one code
 //! whichever way a function is called.
 
-use std::marker::PhantomData;
+use crate::prelude::*;
+use core::marker::PhantomData;
 
 use spindle_component::abi::{self as abi, FlatSource};
 use spindle_component::{
@@ -151,7 +152,7 @@ fn next_i32(src: &mut FlatIter<'_>) -> Result<i32, AbiTrap> {
 fn mismatch<T: ?Sized>(v: &Val) -> Error {
     Error::msg(format!(
         "component value {v:?} is not a {}",
-        std::any::type_name::<T>()
+        core::any::type_name::<T>()
     ))
 }
 
@@ -601,13 +602,13 @@ impl<T: Lift + Lower> ResultCase for T {
     }
 }
 
-impl<T: ResultCase, E: ResultCase> ComponentType for std::result::Result<T, E> {
+impl<T: ResultCase, E: ResultCase> ComponentType for core::result::Result<T, E> {
     fn typecheck(ty: &Type) -> bool {
         matches!(ty.kind(), TypeKind::Result { ok, err }
             if T::typecheck_case(ok.as_ref()) && E::typecheck_case(err.as_ref()))
     }
 }
-impl<T: ResultCase, E: ResultCase> Lower for std::result::Result<T, E> {
+impl<T: ResultCase, E: ResultCase> Lower for core::result::Result<T, E> {
     fn to_val(&self) -> Val {
         Val::Result(match self {
             Ok(v) => Ok(v.case_to_val()),
@@ -631,7 +632,7 @@ impl<T: ResultCase, E: ResultCase> Lower for std::result::Result<T, E> {
         }
     }
 }
-impl<T: ResultCase, E: ResultCase> Lift for std::result::Result<T, E> {
+impl<T: ResultCase, E: ResultCase> Lift for core::result::Result<T, E> {
     fn from_val(v: Val, ty: &Type) -> Result<Self> {
         let TypeKind::Result { ok, err } = ty.kind() else {
             return Err(Error::msg("not a result type"));
@@ -908,8 +909,8 @@ pub(crate) fn typecheck_func<P: ComponentNamedList, R: ComponentNamedList>(
             "the function's type is {:?} -> {:?}, not {} -> {}",
             ty.params(),
             ty.results(),
-            std::any::type_name::<P>(),
-            std::any::type_name::<R>()
+            core::any::type_name::<P>(),
+            core::any::type_name::<R>()
         )))
     }
 }
@@ -977,7 +978,7 @@ pub fn lift_field<F: Lift>(fields: &mut [(String, Val)], ty: &Type, index: usize
     let (Some((_, v)), Some(f)) = (fields.get_mut(index), fs.get(index)) else {
         return Err(Error::msg("a record value without one of its fields"));
     };
-    F::from_val(std::mem::replace(v, Val::Bool(false)), &f.ty)
+    F::from_val(core::mem::replace(v, Val::Bool(false)), &f.ty)
 }
 
 /// The payload of case `index` of variant type `ty`, lifted.

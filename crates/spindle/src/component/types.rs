@@ -6,6 +6,7 @@
 //! loaded); the kinds the runtime does not take yet are kept as what they are, so that a
 //! use of one is an error that says so.
 
+use crate::prelude::*;
 use spindle_component::{FuncType, Type};
 use spindle_decode::component::{
     Alias, ComponentType, ComponentValType, DefinedType, OuterAliasKind, PrimitiveValType,
@@ -33,16 +34,16 @@ pub(crate) enum TypeDef {
 /// Ids for the resources instance types declare abstractly, counted down from the top of
 /// the id range (store resources count up from 0): each declaration gets its own, so an
 /// import can replace each with the resource that satisfies it.
-static NEXT_ABSTRACT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(u32::MAX);
+static NEXT_ABSTRACT: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(u32::MAX);
 
 fn fresh_abstract() -> spindle_component::ResourceId {
-    NEXT_ABSTRACT.fetch_sub(1, std::sync::atomic::Ordering::Relaxed)
+    NEXT_ABSTRACT.fetch_sub(1, core::sync::atomic::Ordering::Relaxed)
 }
 
 /// Whether `id` is an abstract resource (declared by an instance type, not yet replaced
 /// by the resource an import supplies).
 pub(crate) fn is_abstract(id: spindle_component::ResourceId) -> bool {
-    id > NEXT_ABSTRACT.load(std::sync::atomic::Ordering::Relaxed)
+    id > NEXT_ABSTRACT.load(core::sync::atomic::Ordering::Relaxed)
 }
 
 /// `t` with the resources of `map` (abstract id, real id) replaced.

@@ -3,7 +3,8 @@
 //! answer -1, a GC allocation traps (`GcHeapExhausted`) and instantiation fails with an
 //! error, instead of the process aborting (what `vec!` and `Vec::resize` do on failure).
 
-use std::alloc::Layout;
+use crate::prelude::*;
+use alloc::alloc::Layout;
 
 /// Element types whose all-zero bytes are a valid value.
 pub trait Zeroable: Copy {}
@@ -13,12 +14,12 @@ impl Zeroable for u64 {}
 /// `n` zeroes, from zeroed memory (pages the operating system maps lazily stay untouched),
 /// or `None` if the allocation fails.
 pub fn try_zeroed<T: Zeroable>(n: usize) -> Option<Vec<T>> {
-    if n == 0 || std::mem::size_of::<T>() == 0 {
+    if n == 0 || core::mem::size_of::<T>() == 0 {
         return Some(Vec::new());
     }
     let layout = Layout::array::<T>(n).ok()?;
     // SAFETY: the layout has a non-zero size (`n > 0` elements of a non-zero-sized type).
-    let p = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
+    let p = unsafe { alloc::alloc::alloc_zeroed(layout) }.cast::<T>();
     if p.is_null() {
         return None;
     }
