@@ -631,7 +631,7 @@ macro_rules! define_visitor {
         impl<'a> VisitOperator<'a> for Visitor<'_, '_> {
             type Output = Result<()>;
             $(
-                #[inline]
+                #[inline(never)]
                 fn $visit(&mut self $(, $imm: $ity)*) -> Result<()> {
                     let v = &mut *self.0;
                     v.check_proposal(Proposal::$prop)?;
