@@ -391,36 +391,6 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
             features = parse_features(set)?;
         } else if let Some(set) = arg.strip_prefix("--features=") {
             features = parse_features(set)?;
-        } else if arg == "--translation" || arg.starts_with("--translation=") {
-            let mode = match arg.strip_prefix("--translation=") {
-                Some(m) => m.to_string(),
-                None => args
-                    .next()
-                    .ok_or_else(|| Fatal("--translation needs a mode".into()))?
-                    .clone(),
-            };
-            translation = match mode.as_str() {
-                "eager" => spindle::Translation::Eager,
-                "lazy" => spindle::Translation::Lazy,
-                "lazy-unchecked" => spindle::Translation::LazyUnchecked,
-                other => {
-                    return Err(Fatal(format!(
-                        "--translation {other}: expected eager, lazy or lazy-unchecked"
-                    )))
-                }
-            };
-        } else if arg == "--env" || arg.starts_with("--env=") {
-            let var = match arg.strip_prefix("--env=") {
-                Some(v) => v.to_string(),
-                None => args
-                    .next()
-                    .ok_or_else(|| Fatal("--env needs NAME=VALUE".into()))?
-                    .clone(),
-            };
-            let (name, value) = var
-                .split_once('=')
-                .ok_or_else(|| Fatal(format!("--env {var}: expected NAME=VALUE")))?;
-            env.push((name.to_string(), value.to_string()));
         } else if arg == "--inherit-env" {
             inherit_env = true;
         } else if let Some(flag) = [
@@ -429,6 +399,9 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
             "--timeout",
             "--allow-tcp",
             "--allow-udp",
+            "--translation",
+            "--env",
+            "--dir",
         ]
         .into_iter()
         .find(|f| arg == f || arg.starts_with(&format!("{f}=")))
@@ -448,6 +421,28 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
                 }
                 "--max-memory" => max_memory = Some(parse_size(&value)?),
                 "--timeout" => timeout = Some(parse_duration(&value)?),
+                "--translation" => {
+                    translation = match value.as_str() {
+                        "eager" => spindle::Translation::Eager,
+                        "lazy" => spindle::Translation::Lazy,
+                        "lazy-unchecked" => spindle::Translation::LazyUnchecked,
+                        other => {
+                            return Err(Fatal(format!(
+                                "--translation {other}: expected eager, lazy or lazy-unchecked"
+                            )))
+                        }
+                    }
+                }
+                "--env" => {
+                    let (name, value) = value
+                        .split_once('=')
+                        .ok_or_else(|| Fatal(format!("--env {value}: expected NAME=VALUE")))?;
+                    env.push((name.to_string(), value.to_string()));
+                }
+                "--dir" => dirs.push(match value.split_once("::") {
+                    Some((h, g)) => (h.to_string(), g.to_string()),
+                    None => (value.clone(), value.clone()),
+                }),
                 _ => {
                     let addr: std::net::SocketAddr = value.parse().map_err(|_| {
                         Fatal(format!(
@@ -461,19 +456,6 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
                     }
                 }
             }
-        } else if arg == "--dir" || arg.starts_with("--dir=") {
-            let spec = match arg.strip_prefix("--dir=") {
-                Some(v) => v.to_string(),
-                None => args
-                    .next()
-                    .ok_or_else(|| Fatal("--dir needs HOST[::GUEST]".into()))?
-                    .clone(),
-            };
-            let (host, guest) = match spec.split_once("::") {
-                Some((h, g)) => (h.to_string(), g.to_string()),
-                None => (spec.clone(), spec.clone()),
-            };
-            dirs.push((host, guest));
         } else if arg.starts_with('-') && arg != "-" {
             return Err(Fatal(format!("unknown option `{arg}`")));
         } else {
