@@ -37,7 +37,10 @@ fn translate(c: &mut Criterion) {
         for (label, t) in [
             ("spindle-eager", spindle::Translation::Eager),
             ("spindle-lazy", spindle::Translation::Lazy),
-            ("spindle-lazy-unchecked", spindle::Translation::LazyUnchecked),
+            (
+                "spindle-lazy-unchecked",
+                spindle::Translation::LazyUnchecked,
+            ),
         ] {
             let engine = spindle::Engine::new(spindle::Config::new().translation(t)).unwrap();
             g.bench_function(BenchmarkId::from_parameter(label), |b| {

@@ -106,6 +106,9 @@ pub enum Runtime {
     /// Spindle (eager) with `Config::epoch_interruption(true)` and a deadline never reached:
     /// the cost of the epoch checks. Opt-in (`--runtimes`), not in the default set.
     SpindleEpoch,
+    /// Spindle (eager) on the portable loop backend (`Dispatch::Loop`), the one targets
+    /// without the threaded backend run. Opt-in (`--runtimes`).
+    SpindleLoop,
     /// wasmi 2.x, eager translation (feature `wasmi`).
     WasmiEager,
     /// wasmi 2.x, its default: validate up front, translate each function on first call.
@@ -124,10 +127,11 @@ pub enum Runtime {
 
 impl Runtime {
     /// Every runtime, in table order.
-    pub const ALL: [Runtime; 10] = [
+    pub const ALL: [Runtime; 11] = [
         Runtime::Spindle,
         Runtime::SpindleLazy,
         Runtime::SpindleEpoch,
+        Runtime::SpindleLoop,
         Runtime::WasmiEager,
         Runtime::WasmiLazy,
         Runtime::Stitch,
@@ -143,6 +147,7 @@ impl Runtime {
             Runtime::Spindle => "spindle",
             Runtime::SpindleLazy => "spindle-lazy",
             Runtime::SpindleEpoch => "spindle-epoch",
+            Runtime::SpindleLoop => "spindle-loop",
             Runtime::WasmiEager => "wasmi-eager",
             Runtime::WasmiLazy => "wasmi-lazy",
             Runtime::Stitch => "stitch",
@@ -161,7 +166,10 @@ impl Runtime {
     /// Whether this build includes the runtime (its cargo feature is on).
     pub fn available(self) -> bool {
         match self {
-            Runtime::Spindle | Runtime::SpindleLazy | Runtime::SpindleEpoch => {
+            Runtime::Spindle
+            | Runtime::SpindleLazy
+            | Runtime::SpindleEpoch
+            | Runtime::SpindleLoop => {
                 cfg!(feature = "spindle")
             }
             Runtime::WasmiEager | Runtime::WasmiLazy => cfg!(feature = "wasmi"),
@@ -175,7 +183,7 @@ impl Runtime {
     /// Whether the runtime is measured only when asked for by name (`table --runtimes`):
     /// configuration variants that answer one question (`spindle-epoch`).
     pub fn opt_in(self) -> bool {
-        self == Runtime::SpindleEpoch
+        matches!(self, Runtime::SpindleEpoch | Runtime::SpindleLoop)
     }
 
     /// The runtimes in this build, without the opt-in ones (the default set of the table
@@ -194,6 +202,7 @@ impl Runtime {
             Runtime::Spindle
                 | Runtime::SpindleLazy
                 | Runtime::SpindleEpoch
+                | Runtime::SpindleLoop
                 | Runtime::Pulley
                 | Runtime::Cranelift
         );
@@ -201,6 +210,7 @@ impl Runtime {
             Runtime::Spindle
             | Runtime::SpindleLazy
             | Runtime::SpindleEpoch
+            | Runtime::SpindleLoop
             | Runtime::Pulley
             | Runtime::Cranelift => true,
             Runtime::WasmiEager | Runtime::WasmiLazy => cfg!(feature = "wasmi-simd"),
@@ -233,11 +243,31 @@ pub fn with_instance(
     let _ = (&wasm, &body);
     match rt {
         #[cfg(feature = "spindle")]
-        Runtime::Spindle => peers::spindle(wasm, spindle::Translation::Eager, false, body),
+        Runtime::Spindle => peers::spindle(wasm, |_| {}, body),
         #[cfg(feature = "spindle")]
-        Runtime::SpindleLazy => peers::spindle(wasm, spindle::Translation::Lazy, false, body),
+        Runtime::SpindleLazy => peers::spindle(
+            wasm,
+            |c| {
+                c.translation(spindle::Translation::Lazy);
+            },
+            body,
+        ),
         #[cfg(feature = "spindle")]
-        Runtime::SpindleEpoch => peers::spindle(wasm, spindle::Translation::Eager, true, body),
+        Runtime::SpindleEpoch => peers::spindle(
+            wasm,
+            |c| {
+                c.epoch_interruption(true);
+            },
+            body,
+        ),
+        #[cfg(feature = "spindle")]
+        Runtime::SpindleLoop => peers::spindle(
+            wasm,
+            |c| {
+                c.dispatch(spindle::Dispatch::Loop);
+            },
+            body,
+        ),
         #[cfg(feature = "wasmi")]
         Runtime::WasmiEager => peers::wasmi(wasm, true, body),
         #[cfg(feature = "wasmi")]

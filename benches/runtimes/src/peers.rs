@@ -11,19 +11,20 @@ fn err(e: impl Display) -> String {
     e.to_string()
 }
 
-/// Spindle's embedding API (`crates/spindle`). `translation`: eager (the default) or lazy
-/// (each function translated on its first call). `epoch`: the engine checks the epoch at
-/// every function entry and loop iteration (`Config::epoch_interruption`), with a deadline
-/// that is never reached, to measure what the checks cost.
+/// Spindle's embedding API (`crates/spindle`), its default `Config` changed by `configure`:
+/// lazy translation (each function translated on its first call), the portable loop
+/// backend, or epoch checks (`Config::epoch_interruption`: the engine checks the epoch at
+/// every function entry and loop iteration, here with a deadline never reached, to
+/// measure what the checks cost).
 #[cfg(feature = "spindle")]
 pub(crate) fn spindle(
     wasm: &[u8],
-    translation: spindle::Translation,
-    epoch: bool,
+    configure: impl FnOnce(&mut spindle::Config),
     body: &mut dyn FnMut(&mut RunFn<'_>),
 ) -> Result<(), String> {
     let mut config = spindle::Config::new();
-    config.translation(translation).epoch_interruption(epoch);
+    configure(&mut config);
+    let epoch = config.epoch_enabled();
     let engine = spindle::Engine::new(&config).map_err(err)?;
     let module = spindle::Module::new(&engine, wasm).map_err(err)?;
     let mut store = spindle::Store::new(&engine, ());

@@ -14,8 +14,8 @@ use std::path::Path;
 /// parts of `spindle-proxy-wasm` it uses.
 #[cfg(feature = "wasmtime")]
 mod wasmtime_side {
-    use wasmtime as rt;
     pub use spindle_proxy_wasm::{shared, types, ProxyFilter, ProxyVm};
+    use wasmtime as rt;
 
     fn make_engine(kind: &str) -> rt::Result<rt::Engine> {
         let mut config = rt::Config::new();
@@ -35,7 +35,10 @@ mod wasmtime_side {
 fn measure<F: spindle_proxy_wasm::ProxyFilter>(label: &str, kind: &str, requests: u64) {
     let backend = demo::backend("127.0.0.1:0").expect("backend");
     let auth = demo::auth("127.0.0.1:0").expect("auth");
-    let filters = concat!(env!("CARGO_MANIFEST_DIR"), "/../../crates/proxy-wasm/filters");
+    let filters = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../crates/proxy-wasm/filters"
+    );
     let text = load::config_text(2, backend.addr, auth.addr, filters);
     let config = Config::parse(&text, Path::new(".")).expect("config");
     let g = proxy_gateway::start_with::<F>(config, kind).expect("gateway");

@@ -24,51 +24,51 @@ macro_rules! portable_loop {
             loop {
                 // SAFETY: `ip` points at an instruction of the current code (invariants of
                 // `State`).
-                let instr = unsafe { (*s.ip).instr };
+                let instr = unsafe { &(*s.ip).instr };
                 let flow = match instr {
-                    $( Instr::$name { $($f),* } => $h(&mut s, cx, $($f),*), )*
-                    $( Instr::$b { dst, a, b } => binary(&mut s, cx, BinOp::$b, dst, a, b), )*
+                    $( Instr::$name { $($f),* } => $h(&mut s, cx, $(*$f),*), )*
+                    $( Instr::$b { dst, a, b } => binary(&mut s, cx, BinOp::$b, *dst, *a, *b), )*
                     $( Instr::$bi { dst, a, imm } =>
-                        binary_imm(&mut s, cx, BinOp::$bb, dst, a, imm), )*
-                    $( Instr::$u { dst, src } => unary(&mut s, cx, UnOp::$u, dst, src), )*
+                        binary_imm(&mut s, cx, BinOp::$bb, *dst, *a, *imm), )*
+                    $( Instr::$u { dst, src } => unary(&mut s, cx, UnOp::$u, *dst, *src), )*
                     $( Instr::$l { dst, addr, offset } =>
-                        load(&mut s, cx, load::$l, dst, addr, offset), )*
+                        load(&mut s, cx, load::$l, *dst, *addr, *offset), )*
                     $( Instr::$st { addr, value, offset } =>
-                        store(&mut s, cx, store::$st, addr, value, offset), )*
-                    $( Instr::$ba { dst, b } => binary_acc(&mut s, cx, BinOp::$b, dst, b), )*
-                    $( Instr::$bab { dst, a } => binary_acc_b(&mut s, cx, BinOp::$b, dst, a), )*
+                        store(&mut s, cx, store::$st, *addr, *value, *offset), )*
+                    $( Instr::$ba { dst, b } => binary_acc(&mut s, cx, BinOp::$b, *dst, *b), )*
+                    $( Instr::$bab { dst, a } => binary_acc_b(&mut s, cx, BinOp::$b, *dst, *a), )*
                     $( Instr::$bia { dst, imm } =>
-                        binary_imm_acc(&mut s, cx, BinOp::$bb, dst, imm), )*
-                    $( Instr::$ua { dst } => unary_acc(&mut s, cx, UnOp::$u, dst), )*
-                    $( Instr::$la { dst, offset } => load_acc(&mut s, cx, load::$l, dst, offset), )*
+                        binary_imm_acc(&mut s, cx, BinOp::$bb, *dst, *imm), )*
+                    $( Instr::$ua { dst } => unary_acc(&mut s, cx, UnOp::$u, *dst), )*
+                    $( Instr::$la { dst, offset } => load_acc(&mut s, cx, load::$l, *dst, *offset), )*
                     $( Instr::$sta { addr, offset } =>
-                        store_acc(&mut s, cx, store::$st, addr, offset), )*
+                        store_acc(&mut s, cx, store::$st, *addr, *offset), )*
                     $( Instr::$stb { value, offset } =>
-                        store_acc_addr(&mut s, cx, store::$st, value, offset), )*
+                        store_acc_addr(&mut s, cx, store::$st, *value, *offset), )*
                     $( Instr::$lw { dst, addr, imm, offset } =>
-                        load_add_imm(&mut s, cx, load::$l, dst, addr, imm, offset), )*
+                        load_add_imm(&mut s, cx, load::$l, *dst, *addr, *imm, *offset), )*
                     $( Instr::$stw { addr, value, imm, offset } =>
-                        store_add_imm(&mut s, cx, store::$st, addr, value, imm, offset), )*
+                        store_add_imm(&mut s, cx, store::$st, *addr, *value, *imm, *offset), )*
                     $( Instr::$brr { a, b, to } =>
-                        br_cmp_regs(&mut s, BinOp::$cmp, a, b, to), )*
-                    $( Instr::$bra { b, to } => br_cmp_acc(&mut s, BinOp::$cmp, b, to), )*
+                        br_cmp_regs(&mut s, BinOp::$cmp, *a, *b, *to), )*
+                    $( Instr::$bra { b, to } => br_cmp_acc(&mut s, BinOp::$cmp, *b, *to), )*
                     $( Instr::$bri { a, imm, to } =>
-                        br_cmp_imm(&mut s, BinOp::$cmp, a, imm, to), )*
+                        br_cmp_imm(&mut s, BinOp::$cmp, *a, *imm, *to), )*
                     $( Instr::$bria { imm, to } =>
-                        br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to), )*
-                    $( Instr::$vu { dst, src } => v_unary(&mut s, simd::$vu, dst, src), )*
-                    $( Instr::$vb { dst, a, b } => v_binary(&mut s, simd::$vb, dst, a, b), )*
+                        br_cmp_imm_acc(&mut s, BinOp::$cmp, *imm, *to), )*
+                    $( Instr::$vu { dst, src } => v_unary(&mut s, simd::$vu, *dst, *src), )*
+                    $( Instr::$vb { dst, a, b } => v_binary(&mut s, simd::$vb, *dst, *a, *b), )*
                     $( Instr::$vt { dst, a, b, c } =>
-                        v_ternary(&mut s, simd::$vt, dst, a, b, c), )*
-                    $( Instr::$vs { dst, a, b } => v_shift(&mut s, simd::$vs, dst, a, b), )*
-                    $( Instr::$vsp { dst, src } => v_splat(&mut s, simd::$vsp, dst, src), )*
-                    $( Instr::$vte { dst, src } => v_test(&mut s, simd::$vte, dst, src), )*
+                        v_ternary(&mut s, simd::$vt, *dst, *a, *b, *c), )*
+                    $( Instr::$vs { dst, a, b } => v_shift(&mut s, simd::$vs, *dst, *a, *b), )*
+                    $( Instr::$vsp { dst, src } => v_splat(&mut s, simd::$vsp, *dst, *src), )*
+                    $( Instr::$vte { dst, src } => v_test(&mut s, simd::$vte, *dst, *src), )*
                     $( Instr::$vx { dst, src, lane } =>
-                        v_extract(&mut s, simd::$vx, dst, src, lane), )*
+                        v_extract(&mut s, simd::$vx, *dst, *src, *lane), )*
                     $( Instr::$vr { dst, a, b, lane } =>
-                        v_replace(&mut s, simd::$vr, dst, a, b, lane), )*
+                        v_replace(&mut s, simd::$vr, *dst, *a, *b, *lane), )*
                     $( Instr::$vl { dst, addr, imm, offset } =>
-                        v_load(&mut s, cx, VLoadKind::$vl as u8, dst, addr, imm, offset), )*
+                        v_load(&mut s, cx, VLoadKind::$vl as u8, *dst, *addr, *imm, *offset), )*
                 };
                 match flow {
                     Flow::Continue => {}
