@@ -252,6 +252,31 @@ pub(super) fn memory_view(store: &mut Store, mem: usize) -> (*mut u8, usize) {
     }
 }
 
+/// `fn $name(s, cx, ...)`: calls `$cold` (not inlined) on a copy of the state and takes the
+/// copy back. The portable loop keeps its state in registers only if no code it does not
+/// inline ever sees the state's address: each call of such code through here hands out the
+/// address of a copy instead (the threaded handlers' hot paths gain the same way).
+macro_rules! on_a_copy {
+    ($($vis:vis fn $name:ident => $cold:ident ($($a:ident : $t:ty),*);)*) => {$(
+        #[cfg_attr(not(debug_assertions), inline(always))]
+        $vis fn $name(s: &mut State, cx: &mut Ctx $(, $a: $t)*) -> Flow {
+            let mut copy = *s;
+            let flow = $cold(&mut copy, cx $(, $a)*);
+            *s = copy;
+            flow
+        }
+    )*};
+}
+
+on_a_copy! {
+    fn throw_exception => throw_exception_cold(exn: usize);
+    fn unwind => unwind_cold(exn: usize, from_caller: bool);
+    pub(super) fn slow_path => slow_path_cold();
+    fn tail_call => tail_call_cold(callee: u32, base: Reg);
+    fn call_slow => call_slow_cold(callee: u32, base: Reg, tail: bool);
+    fn epoch_reached => epoch_reached_cold();
+}
+
 /// Stops the run with a trap at the instruction `s.ip` points at.
 ///
 /// The `Exit` is returned here, not by the cold function, so that the compiler sees the
@@ -1032,13 +1057,15 @@ pub(super) fn throw_ref(_s: &mut State, _cx: &mut Ctx, _exn: Reg) -> Flow {
 /// matches takes it (payload and reference to the clause's label slots, then on at its
 /// landing pad); frames without one are popped. Past the run's entry frame, the call ends
 /// with `UncaughtException` (the exception stays in the store, see `Store::exceptions`).
-fn throw_exception(s: &mut State, cx: &mut Ctx, exn: usize) -> Flow {
+#[inline(never)]
+fn throw_exception_cold(s: &mut State, cx: &mut Ctx, exn: usize) -> Flow {
     unwind(s, cx, exn, false)
 }
 
 /// Raises exception `exn` from the current frame, or (`from_caller`: a tail call's host
 /// callee threw, and the tail-calling frame is already gone in Wasm's terms) from its caller.
-fn unwind(s: &mut State, cx: &mut Ctx, exn: usize, from_caller: bool) -> Flow {
+#[inline(never)]
+fn unwind_cold(s: &mut State, cx: &mut Ctx, exn: usize, from_caller: bool) -> Flow {
     // SAFETY: `ip` points into the current function's code (invariants of `State`).
     let mut at = unsafe { s.ip.offset_from(cx.cur.instrs()) } as u32;
     let mut search_here = !from_caller;
@@ -1245,7 +1272,7 @@ pub(super) fn slow_path_spilled(
 
 /// The slow paths of instructions whose handlers returned [`Flow::Slow`].
 #[inline(never)]
-pub(super) fn slow_path(s: &mut State, cx: &mut Ctx) -> Flow {
+fn slow_path_cold(s: &mut State, cx: &mut Ctx) -> Flow {
     let func_at = |cx: &mut Ctx, func: u32| {
         let inst = cx.cur.inst;
         cx.store().instances[inst].funcs[func as usize]
@@ -1326,7 +1353,8 @@ fn ref_callee(reference: u64) -> Result<u32, TrapCode> {
 /// callee takes over the current frame (arguments moved to its start, the frame record and
 /// so the depth unchanged), so a chain of tail calls runs in constant space; a host function
 /// is called like `Call`, and the `Return` after the instruction returns its results.
-fn tail_call(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
+#[inline(never)]
+fn tail_call_cold(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
     let frame = cx.base;
     let store = cx.store();
     if !matches!(store.funcs[callee as usize], FuncEntity::Wasm { .. }) {
@@ -1362,7 +1390,8 @@ fn call_func_slow(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
 
 /// `call_func_slow`, or for a tail call (`tail`) of a host function: an exception it throws
 /// leaves from the tail-calling frame's caller.
-fn call_slow(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg, tail: bool) -> Flow {
+#[inline(never)]
+fn call_slow_cold(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg, tail: bool) -> Flow {
     let ip = enter_callee(cx, s.ip, callee, base.0 as usize);
     if ip.is_null() {
         // A host function that failed with an exception throws it here, at its call. (An
@@ -1669,7 +1698,7 @@ pub(super) fn epoch(s: &mut State, cx: &mut Ctx) -> Flow {
 /// continues after the check), or trap with its error.
 #[cold]
 #[inline(never)]
-fn epoch_reached(s: &mut State, cx: &mut Ctx) -> Flow {
+fn epoch_reached_cold(s: &mut State, cx: &mut Ctx) -> Flow {
     let Some(mut callback) = cx.store().epoch_callback.take() else {
         return trap(s, cx, TrapCode::Interrupt);
     };

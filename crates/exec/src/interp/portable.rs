@@ -20,7 +20,11 @@ macro_rules! portable_loop {
      vshift { $($vs:ident)* } vsplat { $($vsp:ident)* } vtest { $($vte:ident)* }
      vextract { $($vx:ident)* } vreplace { $($vr:ident)* } vload { $($vl:ident)* }) => {
         /// Runs handlers from `s` until one says to stop.
-        pub(super) fn run(mut s: State, cx: &mut Ctx) {
+        pub(super) fn run(state: State, cx: &mut Ctx) {
+            // A local of its own (the argument lives in the caller's memory), which the
+            // optimiser keeps in registers: no code it does not inline sees its address
+            // (see `on_a_copy!`).
+            let mut s = state;
             loop {
                 // SAFETY: `ip` points at an instruction of the current code (invariants of
                 // `State`).
