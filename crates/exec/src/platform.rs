@@ -25,18 +25,6 @@ mod imp {
         }
     }
 
-    impl<T: Default> Default for Lock<T> {
-        fn default() -> Self {
-            Lock::new(T::default())
-        }
-    }
-
-    impl<T> core::fmt::Debug for Lock<T> {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            f.write_str("Lock { .. }")
-        }
-    }
-
     pub use std::sync::OnceLock as Once;
 }
 
@@ -76,18 +64,6 @@ mod imp {
                 core::hint::spin_loop();
             }
             LockGuard { lock: self }
-        }
-    }
-
-    impl<T: Default> Default for Lock<T> {
-        fn default() -> Self {
-            Lock::new(T::default())
-        }
-    }
-
-    impl<T> core::fmt::Debug for Lock<T> {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            f.write_str("Lock { .. }")
         }
     }
 
@@ -195,6 +171,18 @@ mod imp {
 }
 
 pub use imp::{Lock, Once};
+
+impl<T: Default> Default for Lock<T> {
+    fn default() -> Self {
+        Lock::new(T::default())
+    }
+}
+
+impl<T> core::fmt::Debug for Lock<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Lock { .. }")
+    }
+}
 
 /// A host panic's payload.
 pub type PanicPayload = alloc::boxed::Box<dyn core::any::Any + Send>;
