@@ -12,7 +12,14 @@ build() { # features -> size in bytes
 base=$(build "")
 printf '| feature set | binary bytes | added over the std-only baseline (%s bytes) |\n' "$base"
 printf '|---|---:|---:|\n'
-for set in "embed" "embed,std" "embed,std,threaded" "embed,std,threaded,component" "embed,std,threaded,component,wat"; do
+# Always built in: Wasm 2.0 but SIMD, and of 3.0 and later tail calls, function references,
+# memory64, multi-memory, extended constants, wide arithmetic and custom page sizes. `simd`
+# (with relaxed SIMD), `gc` (with custom descriptors), `exceptions` and `threads` add the
+# rest; "embed,simd" is Wasm 2.0.
+for set in "embed" "embed,simd" "embed,std,simd" "embed,simd,gc,exceptions,threads" \
+  "embed,std,simd,gc,exceptions,threads" "embed,std,simd,gc,exceptions,threads,threaded" \
+  "embed,std,simd,gc,exceptions,threads,threaded,component" \
+  "embed,std,simd,gc,exceptions,threads,threaded,component,wat"; do
   size=$(build "$set")
   printf '| %s | %s | %s (%s KB) |\n' "$set" "$size" "$((size - base))" "$(((size - base) / 1000))"
 done

@@ -5,7 +5,8 @@ use alloc::vec::Vec;
 
 use spindle_decode::{
     visit_operator, BinaryReader, BlockType, BrTable, CompactIndex, CompositeType, FieldType,
-    HeapType, Ieee32, Ieee64, MemArg, Opcode, SelectType, StorageType, ValType, VisitOperator,
+    HeapType, Ieee32, Ieee64, MemArg, Opcode, Proposal, SelectType, StorageType, ValType,
+    VisitOperator,
 };
 use spindle_ir::{BinOp, Dst, Instr, NanCanon, Reg, TrapCode, UnOp, VLoadKind};
 use spindle_validate::{FuncValidator, ModuleCtx, Result, ValidateError, Visitor};
@@ -2952,6 +2953,9 @@ macro_rules! define_fused {
                 #[inline]
                 fn $visit(&mut self $(, $imm: $ity)*) -> Result<()> {
                     Visitor(&mut *self.v).$visit($($imm.clone()),*)?;
+                    // The validator refused it already if its proposal is not compiled in;
+                    // this constant test makes the translation below dead code then.
+                    spindle_validate::check_compiled_in(Proposal::$prop, 0)?;
                     let t = &mut *self.t;
                     if !t.reachable && !matches!(Opcode::$name, Opcode::Else | Opcode::End) {
                         return t.dead_op(Opcode::$name);

@@ -1,5 +1,9 @@
 //! `Features`: one switch per proposal. The default is WebAssembly 3.0.
 
+use spindle_decode::Proposal;
+
+use crate::error::{Result, ValidateError};
+
 /// Which proposals the validator accepts. [`Features::default`] is WebAssembly 3.0.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Features {
@@ -141,6 +145,70 @@ impl Features {
             ("wide_arithmetic", wide_arithmetic),
             ("custom_descriptors", custom_descriptors),
         ]
+    }
+}
+
+/// Whether support for proposal `p` is compiled into this build. The cargo features `simd`
+/// (SIMD and relaxed SIMD), `gc` (GC and custom descriptors), `exceptions` and `threads`
+/// (all on by default) decide it; small builds leave them out. Validation refuses what is
+/// not compiled in whatever [`Features`] say, and the translator and interpreter test this
+/// constant too, so the code of a proposal left out is dead and not linked.
+pub const fn compiled_in(p: Proposal) -> bool {
+    match p {
+        Proposal::Simd | Proposal::RelaxedSimd => cfg!(feature = "simd"),
+        Proposal::Gc | Proposal::CustomDesc => cfg!(feature = "gc"),
+        Proposal::Exceptions => cfg!(feature = "exceptions"),
+        Proposal::Threads => cfg!(feature = "threads"),
+        Proposal::Mvp
+        | Proposal::SignExt
+        | Proposal::SatConv
+        | Proposal::Bulk
+        | Proposal::RefTypes
+        | Proposal::TailCall
+        | Proposal::FuncRefs
+        | Proposal::WideArith => true,
+    }
+}
+
+/// An operator of proposal `p` at `offset`: an error if its support is not compiled in
+/// ([`compiled_in`]). Inlined with a constant `p`, the check disappears or becomes the
+/// error alone.
+#[inline(always)]
+pub fn check_compiled_in(p: Proposal, offset: usize) -> Result<()> {
+    if compiled_in(p) {
+        Ok(())
+    } else {
+        not_compiled_in(p, offset)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn not_compiled_in(p: Proposal, offset: usize) -> Result<()> {
+    let feature = match p {
+        Proposal::Simd | Proposal::RelaxedSimd => "simd",
+        Proposal::Gc | Proposal::CustomDesc => "gc",
+        Proposal::Exceptions => "exceptions",
+        _ => "threads",
+    };
+    Err(ValidateError::invalid(
+        offset,
+        alloc::format!("{p:?} support is not compiled into this build (cargo feature `{feature}`)"),
+    ))
+}
+
+impl Features {
+    /// These features less the proposals not compiled into this build ([`compiled_in`]).
+    pub const fn compiled(self) -> Features {
+        Features {
+            simd: self.simd && compiled_in(Proposal::Simd),
+            relaxed_simd: self.relaxed_simd && compiled_in(Proposal::RelaxedSimd),
+            gc: self.gc && compiled_in(Proposal::Gc),
+            custom_descriptors: self.custom_descriptors && compiled_in(Proposal::CustomDesc),
+            exceptions: self.exceptions && compiled_in(Proposal::Exceptions),
+            threads: self.threads && compiled_in(Proposal::Threads),
+            ..self
+        }
     }
 }
 

@@ -13,13 +13,23 @@ use spindle_decode::{
 use crate::ctx::ModuleCtx;
 use crate::error::{bail, Result, ValidateError};
 use crate::func::FuncValidator;
-use crate::Features;
+use crate::{check_compiled_in, Features};
+use spindle_decode::Proposal;
 
 /// Checks that a heap type is enabled by the features and names a defined type.
 pub(crate) fn check_heap_type(ctx: &ModuleCtx, h: HeapType, offset: usize) -> Result<()> {
     let f = &ctx.features;
     match h {
         HeapType::Abstract(a) => {
+            match a {
+                A::Func | A::Extern => {}
+                A::Exn => check_compiled_in(Proposal::Exceptions, offset)?,
+                A::NoExn => {
+                    check_compiled_in(Proposal::Exceptions, offset)?;
+                    check_compiled_in(Proposal::Gc, offset)?;
+                }
+                _ => check_compiled_in(Proposal::Gc, offset)?,
+            }
             let ok = match a {
                 A::Func | A::Extern => f.reference_types,
                 A::Exn => f.exceptions,
@@ -47,6 +57,9 @@ pub(crate) fn check_heap_type(ctx: &ModuleCtx, h: HeapType, offset: usize) -> Re
                     "concrete reference types require function references"
                 );
             }
+            if matches!(h, HeapType::Exact(_)) {
+                check_compiled_in(Proposal::CustomDesc, offset)?;
+            }
             if matches!(h, HeapType::Exact(_)) && !f.custom_descriptors {
                 bail!(
                     offset,
@@ -64,6 +77,9 @@ pub(crate) fn check_heap_type(ctx: &ModuleCtx, h: HeapType, offset: usize) -> Re
 /// Checks that a value type is enabled by the features and names defined types.
 pub(crate) fn check_val_type(ctx: &ModuleCtx, t: ValType, offset: usize) -> Result<()> {
     match t {
+        ValType::V128 if !crate::compiled_in(Proposal::Simd) => {
+            check_compiled_in(Proposal::Simd, offset)
+        }
         ValType::V128 if !ctx.features.simd => bail!(offset, "SIMD support is not enabled"),
         ValType::Ref(r) => {
             if !r.nullable && !ctx.features.function_references {
@@ -161,6 +177,7 @@ fn check_memory_type(ctx: &ModuleCtx, m: &MemoryType, offset: usize) -> Result<(
         }
     }
     if m.shared {
+        check_compiled_in(Proposal::Threads, offset)?;
         if !f.threads {
             bail!(offset, "shared memories require the threads proposal");
         }
@@ -186,6 +203,7 @@ fn check_global_type(ctx: &ModuleCtx, g: &GlobalType, offset: usize) -> Result<(
 }
 
 fn check_tag_type(ctx: &ModuleCtx, t: &TagType, offset: usize) -> Result<()> {
+    check_compiled_in(Proposal::Exceptions, offset)?;
     if !ctx.features.exceptions {
         bail!(offset, "exceptions support is not enabled");
     }
@@ -238,6 +256,8 @@ pub(crate) fn validate_module(bytes: &[u8], features: &Features) -> Result<()> {
 /// context the bodies are then checked against (by [`FuncValidator`], alone or fused with a
 /// translator).
 pub fn check_module(m: &Module<'_>, features: &Features) -> Result<ModuleCtx> {
+    // What the build cannot run is refused whatever the caller enabled.
+    let features = &features.compiled();
     let mut ctx = ModuleCtx {
         features: *features,
         ..ModuleCtx::default()
@@ -245,6 +265,9 @@ pub fn check_module(m: &Module<'_>, features: &Features) -> Result<ModuleCtx> {
 
     // Types.
     for group in &m.types {
+        if group.explicit {
+            check_compiled_in(Proposal::Gc, group.offset)?;
+        }
         if group.explicit && !features.gc {
             bail!(group.offset, "rec groups require the gc proposal");
         }
@@ -267,6 +290,7 @@ pub fn check_module(m: &Module<'_>, features: &Features) -> Result<ModuleCtx> {
                     }
                 }
                 CompositeType::Struct(fields) => {
+                    check_compiled_in(Proposal::Gc, group.offset)?;
                     if !features.gc {
                         bail!(group.offset, "struct types require the gc proposal");
                     }
@@ -277,6 +301,7 @@ pub fn check_module(m: &Module<'_>, features: &Features) -> Result<ModuleCtx> {
                     }
                 }
                 CompositeType::Array(fl) => {
+                    check_compiled_in(Proposal::Gc, group.offset)?;
                     if !features.gc {
                         bail!(group.offset, "array types require the gc proposal");
                     }
@@ -489,6 +514,7 @@ pub fn check_module(m: &Module<'_>, features: &Features) -> Result<ModuleCtx> {
             ExternalKind::Memory => (ctx.memories.len(), "memory"),
             ExternalKind::Global => (ctx.globals.len(), "global"),
             ExternalKind::Tag => {
+                check_compiled_in(Proposal::Exceptions, ex.offset)?;
                 if !features.exceptions {
                     bail!(ex.offset, "exceptions support is not enabled");
                 }

@@ -323,7 +323,8 @@ pub(super) fn set_trap(cx: &mut Ctx, ip: *const Op, mut t: Trap) {
 }
 
 /// Calls macro `$backend` with every instruction and its handler: first the hand-written
-/// ones as `[Name { fields } => handler, ...]`, then the numeric families of
+/// ones as `[Name { fields } => handler [Proposal], ...]` (the proposal, for those of a
+/// proposal a build can leave out: see [`compiled!`]), then the numeric families of
 /// `spindle_ir::for_each_numeric!` (handled by `binary`, `binary_imm`, `unary`, `load`,
 /// `store`, and the same with the accumulator as operand: `binary_acc` ...). A backend that leaves an instruction out does not compile (the portable
 /// backend's `match` is exhaustive).
@@ -354,8 +355,8 @@ macro_rules! with_handlers {
             I64Sub128 { dst, a, b, c, d } => i64_sub128,
             I64MulWideS { dst, a, b } => i64_mul_wide_s,
             I64MulWideU { dst, a, b } => i64_mul_wide_u,
-            Throw { tag, base } => throw_op,
-            ThrowRef { exn } => throw_ref,
+            Throw { tag, base } => throw_op [Exceptions],
+            ThrowRef { exn } => throw_ref [Exceptions],
             CallRef { func, base } => call_ref,
             ReturnCallRef { func, base } => return_call_ref,
             BrIfNull { r, to } => br_if_null,
@@ -372,10 +373,10 @@ macro_rules! with_handlers {
             LoadMem { dst, addr, kind, mem, offset } => load_mem,
             StoreMem { addr, value, width, mem, offset } => store_mem,
             MemorySizeMem { dst, mem } => memory_size_mem,
-            AtomicRmw { dst, addr, value, op, mem, offset } => atomic_rmw,
-            AtomicCmpxchg { dst, addr, expected, replacement, width, mem, offset } => atomic_cmpxchg,
-            AtomicWait { dst, addr, expected, timeout, wide, mem, offset } => atomic_wait,
-            AtomicNotify { dst, addr, count, mem, offset } => atomic_notify,
+            AtomicRmw { dst, addr, value, op, mem, offset } => atomic_rmw [Threads],
+            AtomicCmpxchg { dst, addr, expected, replacement, width, mem, offset } => atomic_cmpxchg [Threads],
+            AtomicWait { dst, addr, expected, timeout, wide, mem, offset } => atomic_wait [Threads],
+            AtomicNotify { dst, addr, count, mem, offset } => atomic_notify [Threads],
             MemoryGrowMem { dst, delta, mem } => memory_grow_mem,
             MemoryFillMem { dst, value, len, mem } => memory_fill_mem,
             MemoryCopyMem { dst, src, len, dst_mem, src_mem } => memory_copy_mem,
@@ -392,47 +393,69 @@ macro_rules! with_handlers {
             RefIsNull { dst, src } => ref_is_null,
             Fuel { amount } => fuel,
             Epoch {} => epoch,
-            V128Const { dst, lo, hi } => v128_const,
-            I8x16Shuffle { dst, a, b, lo, hi } => i8x16_shuffle,
-            Copy128 { dst, src } => copy128,
-            Select128 { dst, cond, a, b } => select128,
-            GlobalGet128 { dst, idx } => global_get128,
-            GlobalSet128 { src, idx } => global_set128,
-            V128Store { addr, value, imm, offset } => v128_store,
-            V128LoadMem { dst, addr, kind, mem, offset } => v128_load_mem,
-            V128StoreMem { addr, value, mem, offset } => v128_store_mem,
-            V128LoadLane { dst, src, addr, width, lane, mem, offset } => v128_load_lane,
-            V128StoreLane { addr, value, width, lane, mem, offset } => v128_store_lane,
-            StructNew { dst, base, len, ty } => struct_new,
-            StructNewDefault { dst, len, ty } => struct_new_default,
-            StructGet { dst, obj, field, ext } => struct_get,
-            StructSet { obj, value, field, cells } => struct_set,
-            ArrayNew { dst, init, len, cells, ty } => array_new,
-            ArrayNewDefault { dst, len, cells, ty } => array_new_default,
-            ArrayNewFixed { dst, base, cells, n, ty } => array_new_fixed,
-            ArrayNewData { dst, offset, len, bytes, seg, ty } => array_new_data,
-            ArrayNewElem { dst, offset, len, seg, ty } => array_new_elem,
-            ArrayGet { dst, arr, index, ext } => array_get,
-            ArraySet { arr, index, value, cells } => array_set,
-            ArrayLen { dst, arr } => array_len,
-            ArrayFill { arr, offset, value, len, cells } => array_fill,
-            ArrayCopy { dst, dst_off, src, src_off, len, cells } => array_copy,
-            ArrayInitData { arr, dst_off, src_off, len, bytes, seg } => array_init_data,
-            ArrayInitElem { arr, dst_off, src_off, len, seg } => array_init_elem,
-            RefI31 { dst, src } => ref_i31,
-            I31Get { dst, src, signed } => i31_get,
-            RefTest { dst, r, flags, target } => ref_test,
-            RefCast { r, flags, target } => ref_cast,
-            BrOnCast { r, flags, target, to } => br_on_cast,
-            StructNewDesc { dst, base, len, ty } => struct_new_desc,
-            StructNewDefaultDesc { dst, desc, len, ty } => struct_new_default_desc,
-            RefGetDesc { dst, obj } => ref_get_desc,
-            RefCastDescEq { r, desc, flags } => ref_cast_desc_eq,
-            BrOnCastDescEq { r, desc, flags, to } => br_on_cast_desc_eq,
+            V128Const { dst, lo, hi } => v128_const [Simd],
+            I8x16Shuffle { dst, a, b, lo, hi } => i8x16_shuffle [Simd],
+            Copy128 { dst, src } => copy128 [Simd],
+            Select128 { dst, cond, a, b } => select128 [Simd],
+            GlobalGet128 { dst, idx } => global_get128 [Simd],
+            GlobalSet128 { src, idx } => global_set128 [Simd],
+            V128Store { addr, value, imm, offset } => v128_store [Simd],
+            V128LoadMem { dst, addr, kind, mem, offset } => v128_load_mem [Simd],
+            V128StoreMem { addr, value, mem, offset } => v128_store_mem [Simd],
+            V128LoadLane { dst, src, addr, width, lane, mem, offset } => v128_load_lane [Simd],
+            V128StoreLane { addr, value, width, lane, mem, offset } => v128_store_lane [Simd],
+            StructNew { dst, base, len, ty } => struct_new [Gc],
+            StructNewDefault { dst, len, ty } => struct_new_default [Gc],
+            StructGet { dst, obj, field, ext } => struct_get [Gc],
+            StructSet { obj, value, field, cells } => struct_set [Gc],
+            ArrayNew { dst, init, len, cells, ty } => array_new [Gc],
+            ArrayNewDefault { dst, len, cells, ty } => array_new_default [Gc],
+            ArrayNewFixed { dst, base, cells, n, ty } => array_new_fixed [Gc],
+            ArrayNewData { dst, offset, len, bytes, seg, ty } => array_new_data [Gc],
+            ArrayNewElem { dst, offset, len, seg, ty } => array_new_elem [Gc],
+            ArrayGet { dst, arr, index, ext } => array_get [Gc],
+            ArraySet { arr, index, value, cells } => array_set [Gc],
+            ArrayLen { dst, arr } => array_len [Gc],
+            ArrayFill { arr, offset, value, len, cells } => array_fill [Gc],
+            ArrayCopy { dst, dst_off, src, src_off, len, cells } => array_copy [Gc],
+            ArrayInitData { arr, dst_off, src_off, len, bytes, seg } => array_init_data [Gc],
+            ArrayInitElem { arr, dst_off, src_off, len, seg } => array_init_elem [Gc],
+            RefI31 { dst, src } => ref_i31 [Gc],
+            I31Get { dst, src, signed } => i31_get [Gc],
+            RefTest { dst, r, flags, target } => ref_test [Gc],
+            RefCast { r, flags, target } => ref_cast [Gc],
+            BrOnCast { r, flags, target, to } => br_on_cast [Gc],
+            StructNewDesc { dst, base, len, ty } => struct_new_desc [Gc],
+            StructNewDefaultDesc { dst, desc, len, ty } => struct_new_default_desc [Gc],
+            RefGetDesc { dst, obj } => ref_get_desc [Gc],
+            RefCastDescEq { r, desc, flags } => ref_cast_desc_eq [Gc],
+            BrOnCastDescEq { r, desc, flags, to } => br_on_cast_desc_eq [Gc],
         ]);
     };
 }
 pub(super) use with_handlers;
+
+/// Whether the handler of an instruction of proposal `$p` (none: of the core) is compiled
+/// in: a constant (`spindle_validate::compiled_in`). The translator never emits an
+/// instruction whose proposal is left out, so the backends put [`not_compiled`] in place
+/// of its handler, and the handler's code is dead.
+macro_rules! compiled {
+    () => {
+        true
+    };
+    ($p:ident) => {
+        spindle_validate::compiled_in(spindle_decode::Proposal::$p)
+    };
+}
+pub(super) use compiled;
+
+/// Stands for the handler of an instruction whose proposal is not compiled in. Never
+/// reached (the translator refuses such operators); a trap if it were.
+#[cold]
+#[inline(never)]
+pub(super) fn not_compiled(s: &mut State, cx: &mut Ctx) -> Flow {
+    trap(s, cx, TrapCode::Unreachable)
+}
 
 // ----- numeric -----
 

@@ -11,7 +11,7 @@ use crate::simd;
 use super::handlers::*;
 
 macro_rules! portable_loop {
-    ([ $( $name:ident { $($f:ident),* } => $h:ident, )* ]
+    ([ $( $name:ident { $($f:ident),* } => $h:ident $([$prop:ident])?, )* ]
      binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
      unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident / $lw:ident)* }
      store { $($st:ident / $sta:ident / $stb:ident / $stw:ident)* }
@@ -30,7 +30,11 @@ macro_rules! portable_loop {
                 // `State`).
                 let instr = unsafe { &(*s.ip).instr };
                 let flow = match instr {
-                    $( Instr::$name { $($f),* } => $h(&mut s, cx, $(*$f),*), )*
+                    $( Instr::$name { $($f),* } => if compiled!($($prop)?) {
+                        $h(&mut s, cx, $(*$f),*)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }, )*
                     $( Instr::$b { dst, a, b } => binary(&mut s, cx, BinOp::$b, *dst, *a, *b), )*
                     $( Instr::$bi { dst, a, imm } =>
                         binary_imm(&mut s, cx, BinOp::$bb, *dst, *a, *imm), )*
@@ -60,19 +64,51 @@ macro_rules! portable_loop {
                         br_cmp_imm(&mut s, BinOp::$cmp, *a, *imm, *to), )*
                     $( Instr::$bria { imm, to } =>
                         br_cmp_imm_acc(&mut s, BinOp::$cmp, *imm, *to), )*
-                    $( Instr::$vu { dst, src } => v_unary(&mut s, simd::$vu, *dst, *src), )*
-                    $( Instr::$vb { dst, a, b } => v_binary(&mut s, simd::$vb, *dst, *a, *b), )*
-                    $( Instr::$vt { dst, a, b, c } =>
-                        v_ternary(&mut s, simd::$vt, *dst, *a, *b, *c), )*
-                    $( Instr::$vs { dst, a, b } => v_shift(&mut s, simd::$vs, *dst, *a, *b), )*
-                    $( Instr::$vsp { dst, src } => v_splat(&mut s, simd::$vsp, *dst, *src), )*
-                    $( Instr::$vte { dst, src } => v_test(&mut s, simd::$vte, *dst, *src), )*
-                    $( Instr::$vx { dst, src, lane } =>
-                        v_extract(&mut s, simd::$vx, *dst, *src, *lane), )*
-                    $( Instr::$vr { dst, a, b, lane } =>
-                        v_replace(&mut s, simd::$vr, *dst, *a, *b, *lane), )*
-                    $( Instr::$vl { dst, addr, imm, offset } =>
-                        v_load(&mut s, cx, VLoadKind::$vl as u8, *dst, *addr, *imm, *offset), )*
+                    $( Instr::$vu { dst, src } => if compiled!(Simd) {
+                        v_unary(&mut s, simd::$vu, *dst, *src)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }, )*
+                    $( Instr::$vb { dst, a, b } => if compiled!(Simd) {
+                        v_binary(&mut s, simd::$vb, *dst, *a, *b)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }, )*
+                    $( Instr::$vt { dst, a, b, c } => if compiled!(Simd) {
+                        v_ternary(&mut s, simd::$vt, *dst, *a, *b, *c)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }, )*
+                    $( Instr::$vs { dst, a, b } => if compiled!(Simd) {
+                        v_shift(&mut s, simd::$vs, *dst, *a, *b)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }, )*
+                    $( Instr::$vsp { dst, src } => if compiled!(Simd) {
+                        v_splat(&mut s, simd::$vsp, *dst, *src)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }, )*
+                    $( Instr::$vte { dst, src } => if compiled!(Simd) {
+                        v_test(&mut s, simd::$vte, *dst, *src)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }, )*
+                    $( Instr::$vx { dst, src, lane } => if compiled!(Simd) {
+                        v_extract(&mut s, simd::$vx, *dst, *src, *lane)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }, )*
+                    $( Instr::$vr { dst, a, b, lane } => if compiled!(Simd) {
+                        v_replace(&mut s, simd::$vr, *dst, *a, *b, *lane)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }, )*
+                    $( Instr::$vl { dst, addr, imm, offset } => if compiled!(Simd) {
+                        v_load(&mut s, cx, VLoadKind::$vl as u8, *dst, *addr, *imm, *offset)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }, )*
                 };
                 match flow {
                     Flow::Continue => {}

@@ -56,7 +56,7 @@ mod imp {
     }
 
     macro_rules! threaded_handlers {
-        ([ $( $name:ident { $($f:ident),* } => $h:ident, )* ]
+        ([ $( $name:ident { $($f:ident),* } => $h:ident $([$prop:ident])?, )* ]
          binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
          unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident / $lw:ident)* }
          store { $($st:ident / $sta:ident / $stb:ident / $stw:ident)* }
@@ -68,6 +68,23 @@ mod imp {
             #[allow(non_snake_case)]
             mod op {
                 use super::*;
+
+                /// The handler of the instructions whose proposal is not compiled in
+                /// (`compiled!`): never reached, a trap if it were.
+                pub(super) unsafe fn not_compiled(
+                    ip: *const Op,
+                    regs: *mut u64,
+                    mem: *mut u8,
+                    mem_len: usize,
+                    cx: *mut Ctx,
+                    acc: u64,
+                ) {
+                    let mut s = State { ip, regs, mem, mem_len, acc };
+                    // SAFETY: `cx` is the run's context, alive and not otherwise borrowed
+                    // for the whole run (`run` below).
+                    let cx = unsafe { &mut *cx };
+                    let _ = crate::interp::handlers::not_compiled(&mut s, cx);
+                }
 
                 $( threaded_handler!($name { $($f),* } s cx => $h(&mut s, cx, $($f),*)); )*
                 threaded_results!(dst => register_dst(dst);
@@ -135,7 +152,8 @@ mod imp {
             /// Handlers indexed by opcode.
             static HANDLERS: [Handler; Opcode::COUNT] = {
                 let mut t: [Handler; Opcode::COUNT] = [op::Trap as Handler; Opcode::COUNT];
-                $( t[Opcode::$name as usize] = op::$name; )*
+                $( t[Opcode::$name as usize] =
+                    if compiled!($($prop)?) { op::$name } else { op::not_compiled }; )*
                 $( t[Opcode::$b as usize] = op::$b; )*
                 $( t[Opcode::$bi as usize] = op::$bi; )*
                 $( t[Opcode::$u as usize] = op::$u; )*
@@ -154,15 +172,24 @@ mod imp {
                 $( t[Opcode::$bra as usize] = op::$bra; )*
                 $( t[Opcode::$bri as usize] = op::$bri; )*
                 $( t[Opcode::$bria as usize] = op::$bria; )*
-                $( t[Opcode::$vu as usize] = op::$vu; )*
-                $( t[Opcode::$vb as usize] = op::$vb; )*
-                $( t[Opcode::$vt as usize] = op::$vt; )*
-                $( t[Opcode::$vs as usize] = op::$vs; )*
-                $( t[Opcode::$vsp as usize] = op::$vsp; )*
-                $( t[Opcode::$vte as usize] = op::$vte; )*
-                $( t[Opcode::$vx as usize] = op::$vx; )*
-                $( t[Opcode::$vr as usize] = op::$vr; )*
-                $( t[Opcode::$vl as usize] = op::$vl; )*
+                $( t[Opcode::$vu as usize] =
+                    if compiled!(Simd) { op::$vu } else { op::not_compiled }; )*
+                $( t[Opcode::$vb as usize] =
+                    if compiled!(Simd) { op::$vb } else { op::not_compiled }; )*
+                $( t[Opcode::$vt as usize] =
+                    if compiled!(Simd) { op::$vt } else { op::not_compiled }; )*
+                $( t[Opcode::$vs as usize] =
+                    if compiled!(Simd) { op::$vs } else { op::not_compiled }; )*
+                $( t[Opcode::$vsp as usize] =
+                    if compiled!(Simd) { op::$vsp } else { op::not_compiled }; )*
+                $( t[Opcode::$vte as usize] =
+                    if compiled!(Simd) { op::$vte } else { op::not_compiled }; )*
+                $( t[Opcode::$vx as usize] =
+                    if compiled!(Simd) { op::$vx } else { op::not_compiled }; )*
+                $( t[Opcode::$vr as usize] =
+                    if compiled!(Simd) { op::$vr } else { op::not_compiled }; )*
+                $( t[Opcode::$vl as usize] =
+                    if compiled!(Simd) { op::$vl } else { op::not_compiled }; )*
                 t
             };
         };

@@ -292,6 +292,7 @@ impl<'m> FuncValidator<'m> {
 
     #[inline]
     fn check_proposal(&self, p: Proposal) -> Result<()> {
+        crate::check_compiled_in(p, self.offset)?;
         let f = &self.ctx.features;
         let on = match p {
             Proposal::Mvp => return Ok(()),
