@@ -511,6 +511,9 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
             return Ok(false);
         }
     };
+    // The module keeps what it needs (its code, or its bytes when translation is lazy):
+    // the file's bytes would only add their size to the run's peak memory.
+    drop(binary);
     if module
         .imports()
         .any(|i| i.module() == "wasi_snapshot_preview1")

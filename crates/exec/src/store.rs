@@ -401,7 +401,11 @@ pub struct Store {
     /// Each Wasm function's code and frame details once a call has resolved them (indexed
     /// like `funcs`; null code until then, and for host functions): calls skip the lookup.
     pub(crate) callees: Vec<crate::interp::Current>,
-    /// First free register above every live frame (host re-entry starts here).
+    /// First free register above every live frame, where a call into Wasm from outside
+    /// the running code starts (a host function calling back, an embedder's call beside a
+    /// suspended one). Set whenever the run hands control out (host calls, the epoch
+    /// callback, a suspension) and at its end; Wasm-to-Wasm calls and returns do not keep
+    /// it (see `interp::handlers::call_func`).
     pub(crate) stack_top: usize,
     /// Fuel left (charged only by modules compiled with fuel metering).
     pub fuel: u64,

@@ -177,3 +177,79 @@ fn a_host_function_error_suspends_a_resumable_call_which_resumes_with_its_result
     let calls = instance.get_typed_func::<(), i32>(&store, "calls").unwrap();
     assert_eq!(calls.call(&mut store, ()).unwrap(), 6 + 1 + 1);
 }
+
+/// A call suspended two calls deep keeps every frame's registers while the embedder runs
+/// other calls beside it: those start above the suspended call's innermost frame.
+#[test]
+fn calls_beside_a_suspended_call_leave_its_frames_intact() {
+    let engine = Engine::default();
+    let module = Module::from_wat(
+        &engine,
+        r#"(module
+          (import "host" "ask" (func $ask (param i32) (result i32)))
+          (func $inner (param $x i32) (result i32) (local $a i32) (local $b i32)
+            (local.set $a (i32.mul (local.get $x) (i32.const 3)))
+            (local.set $b (i32.add (local.get $x) (i32.const 7)))
+            (i32.add (i32.add (call $ask (local.get $x)) (local.get $a)) (local.get $b)))
+          (func $middle (param $x i32) (result i32) (local $keep i32)
+            (local.set $keep (i32.mul (local.get $x) (i32.const 1000)))
+            (i32.add (call $inner (i32.add (local.get $x) (i32.const 1))) (local.get $keep)))
+          (func (export "outer") (param $x i32) (result i32) (local $k i32)
+            (local.set $k (i32.const 5))
+            (i32.add (call $middle (local.get $x)) (local.get $k)))
+          ;; Writes -1 to 24 registers of its own frame, wherever the frame starts.
+          (func (export "clobber") (result i64)
+            (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+                   i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+            (local.set 0 (i64.const -1)) (local.set 1 (i64.const -1)) (local.set 2 (i64.const -1))
+            (local.set 3 (i64.const -1)) (local.set 4 (i64.const -1)) (local.set 5 (i64.const -1))
+            (local.set 6 (i64.const -1)) (local.set 7 (i64.const -1)) (local.set 8 (i64.const -1))
+            (local.set 9 (i64.const -1)) (local.set 10 (i64.const -1)) (local.set 11 (i64.const -1))
+            (local.set 12 (i64.const -1)) (local.set 13 (i64.const -1)) (local.set 14 (i64.const -1))
+            (local.set 15 (i64.const -1)) (local.set 16 (i64.const -1)) (local.set 17 (i64.const -1))
+            (local.set 18 (i64.const -1)) (local.set 19 (i64.const -1)) (local.set 20 (i64.const -1))
+            (local.set 21 (i64.const -1)) (local.set 22 (i64.const -1)) (local.set 23 (i64.const -1))
+            (local.get 23)))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap("host", "ask", |_: spindle::Caller<'_, ()>, q: i32| {
+            if q % 2 == 1 {
+                Ok(q * 10)
+            } else {
+                Err(spindle::Error::msg(format!("need answer {q}")))
+            }
+        })
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let outer = instance.get_func(&store, "outer").unwrap();
+    let clobber = instance
+        .get_typed_func::<(), i64>(&store, "clobber")
+        .unwrap();
+    let mut out = [spindle::Val::I32(0)];
+    // A first call that the host answers itself: the calls between the functions then
+    // take the fast path (their first calls resolved the callees).
+    let call = outer
+        .call_resumable(&mut store, &[spindle::Val::I32(2)], &mut out)
+        .unwrap();
+    assert!(matches!(call, spindle::ResumableCall::Finished));
+    // inner(3) = 30 + 9 + 10; middle(2) = inner(3) + 2000; outer(2) = middle(2) + 5.
+    assert_eq!(out, [spindle::Val::I32(49 + 2000 + 5)]);
+    let call = outer
+        .call_resumable(&mut store, &[spindle::Val::I32(1)], &mut out)
+        .unwrap();
+    let spindle::ResumableCall::HostTrap(invocation) = call else {
+        panic!("expected the host function to suspend the call")
+    };
+    for _ in 0..3 {
+        assert_eq!(clobber.call(&mut store, ()).unwrap(), -1);
+    }
+    let done = invocation
+        .resume_with(&mut store, &[spindle::Val::I32(100)], &mut out)
+        .unwrap();
+    assert!(matches!(done, spindle::ResumableCall::Finished));
+    // inner(2) = 100 + 6 + 9; middle(1) = inner(2) + 1000; outer(1) = middle(1) + 5.
+    assert_eq!(out, [spindle::Val::I32(115 + 1000 + 5)]);
+}

@@ -747,7 +747,26 @@ impl<'m> Translator<'m> {
                 *slot = to;
             }
         }
+        // A jump to a `Return` returns in place (a `Return` means the same anywhere).
+        for i in 0..n {
+            if let Instr::Br { to } = self.code[i] {
+                let t = i.checked_add_signed(to as isize).filter(|t| *t < n);
+                if let Some(ret @ Instr::Return { .. }) = t.map(|t| self.code[t]) {
+                    self.code[i] = ret;
+                }
+            }
+        }
         for i in 0..n.saturating_sub(1) {
+            // A copy whose only use is returning it returns its source: nothing after a
+            // return reads the copy. (What jumps to the `Return` is unchanged.)
+            if let (Instr::Copy { dst, src }, Instr::Return { src: r, len: 1 }) =
+                (self.code[i], self.code[i + 1])
+            {
+                if r.0 == dst.0 {
+                    self.code[i] = Instr::Return { src, len: 1 };
+                }
+                continue;
+            }
             if let (Instr::Copy { dst, src }, Instr::Br { to }) = (self.code[i], self.code[i + 1]) {
                 self.code[i] = Instr::CopyBr {
                     dst,

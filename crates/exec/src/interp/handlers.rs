@@ -914,20 +914,19 @@ pub(super) fn select(s: &mut State, _cx: &mut Ctx, dst: Dst, cond: Reg, a: Reg, 
 
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn ret(s: &mut State, cx: &mut Ctx, src: Reg, len: u16) -> Flow {
-    if src.0 != 0 {
-        if len == 1 {
-            let v = s.r(src);
-            // SAFETY: register 0 is in the frame (a function returning a value has one).
-            unsafe { *s.regs = v };
-        } else {
-            for i in 0..len as usize {
-                // SAFETY: `src + len` registers lie within the frame (translator); copying
-                // upwards from 0 is right for overlapping ranges as `src > 0`. Volatile
-                // accesses keep this a loop rather than a call to `memmove`.
-                unsafe {
-                    let v = s.regs.add(src.0 as usize + i).read_volatile();
-                    s.regs.add(i).write_volatile(v);
-                }
+    if len == 1 {
+        // (A copy onto itself when `src` is register 0: cheaper than testing for it.)
+        let v = s.r(src);
+        // SAFETY: register 0 is in the frame (a function returning a value has one).
+        unsafe { *s.regs = v };
+    } else if src.0 != 0 {
+        for i in 0..len as usize {
+            // SAFETY: `src + len` registers lie within the frame (translator); copying
+            // upwards from 0 is right for overlapping ranges as `src > 0`. Volatile
+            // accesses keep this a loop rather than a call to `memmove`.
+            unsafe {
+                let v = s.regs.add(src.0 as usize + i).read_volatile();
+                s.regs.add(i).write_volatile(v);
             }
         }
     }
@@ -945,7 +944,7 @@ pub(super) fn ret(s: &mut State, cx: &mut Ctx, src: Reg, len: u16) -> Flow {
         store.frames.set_len(len - 1);
         store.frames.as_ptr().add(len - 1).read()
     };
-    store.stack_top = f.base + f.caller.frame_size as usize;
+    // (`stack_top` is not kept up to date by calls and returns: see `call_func`.)
     let stack = store.stack.as_mut_ptr();
     cx.cur = f.caller;
     cx.base = f.base;
@@ -1239,14 +1238,20 @@ fn call_func(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
             }
             // SAFETY: see `Current::code`.
             let code = unsafe { &*next.code };
-            let (params, locals) = (code.params as usize, code.locals as usize);
             let stack = store.stack.as_mut_ptr();
-            for i in nb + params..nb + locals {
-                // SAFETY: `nb + locals <= need <= stack.len()` (checked above). A volatile
-                // store keeps this a few moves rather than a call to `memset`.
-                unsafe { stack.add(i).write_volatile(0) };
+            if code.declared_locals != 0 {
+                let first = nb + code.params as usize;
+                for i in first..first + code.declared_locals as usize {
+                    // SAFETY: `nb + locals <= need <= stack.len()` (checked above). A
+                    // volatile store keeps this a few moves rather than a call to `memset`.
+                    unsafe { stack.add(i).write_volatile(0) };
+                }
             }
-            store.stack_top = need;
+            // `store.stack_top` is left as it is: calls and returns do not keep it (two
+            // stores and a load per call saved). Only code outside the run reads it (a
+            // host function calling into Wasm, an embedder's call beside a suspended one),
+            // and every way out of the run sets it first: the host calls and the epoch
+            // callback from the current frame, a suspension in `finish`.
             // SAFETY: `len < capacity` (checked above), so slot `len` is allocated; it is
             // initialised before the length covers it.
             unsafe {

@@ -52,6 +52,9 @@ pub struct ExecFunc {
     pub params: u32,
     /// Parameters and declared locals.
     pub locals: u32,
+    /// `locals - params`: the registers a call zeroes (tested before the loop, which most
+    /// calls skip).
+    pub declared_locals: u32,
     pub results: u32,
     ops: Box<[Op]>,
     /// The `try_table` regions (see `spindle_translate::TryRegion`).
@@ -104,6 +107,7 @@ impl ExecFunc {
             frame_size: func.frame_size,
             params: func.params,
             locals: func.locals,
+            declared_locals: func.locals - func.params,
             results: func.results,
             ops,
             handlers: func.handlers,
@@ -409,6 +413,9 @@ fn finish(
             // re-runs).
             let out_of_fuel = host.is_none() && !interrupted;
             let next = at.ip + usize::from(out_of_fuel);
+            // Calls beside this suspended one start above its innermost frame's registers
+            // (calls and returns do not keep `stack_top`: see `call_func`).
+            store.stack_top = at.base + at.cur.frame_size as usize;
             let token = alloc::sync::Arc::new(());
             store.suspensions.push(SuspensionRecord {
                 alive: alloc::sync::Arc::downgrade(&token),
