@@ -181,6 +181,18 @@ impl StorageType {
             StorageType::Val(v) => v,
         }
     }
+
+    /// Bytes a value of this type takes in a data segment (`array.new_data`,
+    /// `array.init_data`): packed types 1 and 2, references (never read from data) 4.
+    pub fn data_bytes(self) -> u8 {
+        match self {
+            StorageType::I8 => 1,
+            StorageType::I16 => 2,
+            StorageType::Val(ValType::I64 | ValType::F64) => 8,
+            StorageType::Val(ValType::V128) => 16,
+            StorageType::Val(_) => 4,
+        }
+    }
 }
 
 /// A struct field or an array's element.

@@ -378,13 +378,19 @@ macro_rules! __spindle_instr_table {
             /// `Fuel` (emitted only when epoch interruption is on): when the deadline is
             /// reached the embedder's callback runs, or the run stops with `Interrupt`.
             Epoch {}
-            /// `dst = v128 (lo, hi)`: the 128-bit constant's low and high halves. (Here and
-            /// in every SIMD instruction, a `v128` register names the first of the two
-            /// consecutive registers that hold the value, low half first.)
-            V128Const { dst: $crate::Dst, lo: u64, hi: u64 }
+            /// `dst = v128 (lo, hi)`: the 128-bit constant's low half, the high half in the
+            /// `Data` after it. (Here and in every SIMD instruction, a `v128` register names
+            /// the first of the two consecutive registers that hold the value, low half
+            /// first.)
+            V128Const { dst: $crate::Dst, lo: u64 }
+            /// The second 64-bit immediate of the instruction before it, which reads it and
+            /// continues after it (never run itself). Keeps every instruction at 16 bytes:
+            /// only `V128Const`, `I8x16Shuffle` and the lane accesses need more.
+            Data { value: u64 }
             /// `i8x16.shuffle`: byte `i` of `dst` is byte `lanes[i]` of `a ++ b`, the lane
-            /// indices packed little-endian into `lo` (bytes 0-7) and `hi` (bytes 8-15).
-            I8x16Shuffle { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg, lo: u64, hi: u64 }
+            /// indices packed little-endian into `lo` (bytes 0-7) and the `Data` after it
+            /// (bytes 8-15).
+            I8x16Shuffle { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg, lo: u64 }
             /// `dst = src` for a `v128` (two registers).
             Copy128 { dst: $crate::Dst, src: $crate::Reg }
             /// `dst = if cond != 0 { a } else { b }` for `v128` operands.
@@ -403,9 +409,11 @@ macro_rules! __spindle_instr_table {
             V128StoreMem { addr: $crate::Reg, value: $crate::Reg, mem: u8, offset: u64 }
             /// `v128.loadN_lane`: `dst` is `src` with lane `lane` (of `width` bytes) replaced
             /// by the value loaded from memory `mem`.
-            V128LoadLane { dst: $crate::Dst, src: $crate::Reg, addr: $crate::Reg, width: u8, lane: u8, mem: u8, offset: u64 }
+            /// The offset is the `Data` after it.
+            V128LoadLane { dst: $crate::Dst, src: $crate::Reg, addr: $crate::Reg, width: u8, lane: u8, mem: u8 }
             /// `v128.storeN_lane`: stores lane `lane` (of `width` bytes) of `value`.
-            V128StoreLane { addr: $crate::Reg, value: $crate::Reg, width: u8, lane: u8, mem: u8, offset: u64 }
+            /// The offset is the `Data` after it.
+            V128StoreLane { addr: $crate::Reg, value: $crate::Reg, width: u8, lane: u8, mem: u8 }
             /// `struct.new`: a struct of engine type `ty` whose `len` cells are the registers
             /// from `base` (fields in order; a `v128` takes two).
             StructNew { dst: $crate::Dst, base: $crate::Reg, len: u16, ty: u32 }
@@ -422,9 +430,9 @@ macro_rules! __spindle_instr_table {
             ArrayNewDefault { dst: $crate::Dst, len: $crate::Reg, cells: u8, ty: u32 }
             /// `array.new_fixed`: `n` elements from the registers from `base`.
             ArrayNewFixed { dst: $crate::Dst, base: $crate::Reg, cells: u8, n: u32, ty: u32 }
-            /// `array.new_data`: `len` elements of `bytes` bytes each from data segment
-            /// `seg` at `offset` (`bytes` 1, 2, 4, 8 or 16: the element's storage size).
-            ArrayNewData { dst: $crate::Dst, offset: $crate::Reg, len: $crate::Reg, bytes: u8, seg: u32, ty: u32 }
+            /// `array.new_data`: `len` elements of array type `ty` from data segment `seg` at
+            /// `offset` (each the element's storage size: read from the type when it runs).
+            ArrayNewData { dst: $crate::Dst, offset: $crate::Reg, len: $crate::Reg, seg: u32, ty: u32 }
             /// `array.new_elem`: `len` references from element segment `seg` at `offset`.
             ArrayNewElem { dst: $crate::Dst, offset: $crate::Reg, len: $crate::Reg, seg: u32, ty: u32 }
             /// `array.get`: element `index` of `arr` (checked), read as `ext` says (see
@@ -1506,11 +1514,7 @@ mod tests {
             len: 2,
         };
         assert!(!copy_many.sets_acc() && !copy_many.can_result_in_acc());
-        let v = Instr::V128Const {
-            dst: d,
-            lo: 1,
-            hi: 2,
-        };
+        let v = Instr::V128Const { dst: d, lo: 1 };
         assert!(!v.sets_acc() && v.writes_v128() && { v }.dst_mut().is_some());
         let lane = Instr::I32x4ExtractLane {
             dst: d,
@@ -1549,7 +1553,7 @@ mod tests {
     #[test]
     fn instructions_stay_small() {
         assert!(
-            core::mem::size_of::<Instr>() <= 24,
+            core::mem::size_of::<Instr>() <= 16,
             "{}",
             core::mem::size_of::<Instr>()
         );

@@ -409,6 +409,12 @@ impl<'m> Translator<'m> {
         self.last_result = Some(self.code.len() - 1);
     }
 
+    /// Whether instruction `i` is the last one emitted (its `Data` may follow it).
+    fn is_last(&self, i: usize) -> bool {
+        let n = self.code.len();
+        i + 1 == n || (i + 2 == n && matches!(self.code[n - 1], Instr::Data { .. }))
+    }
+
     /// Appends `i`, attributed to the operator being translated (a module offset: bodies
     /// are at most `limits::MAX_MODULE_SIZE` into the module, which fits in 32 bits).
     #[inline]
@@ -1190,17 +1196,6 @@ fn storage_cells(s: StorageType) -> u32 {
     }
 }
 
-/// Bytes a field or element of storage type `s` takes in a data segment.
-fn storage_bytes(s: StorageType) -> u8 {
-    match s {
-        StorageType::I8 => 1,
-        StorageType::I16 => 2,
-        StorageType::Val(ValType::I64 | ValType::F64) => 8,
-        StorageType::Val(ValType::V128) => 16,
-        _ => 4,
-    }
-}
-
 /// How a read of storage type `s` extends it (`signed` for `_s`).
 fn read_ext(s: StorageType, signed: bool) -> u8 {
     use spindle_ir::gc_read as r;
@@ -1465,13 +1460,11 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_array_new_data(&mut self, type_index: u32, data: u32) -> Result<()> {
-        let bytes = storage_bytes(self.array_elem(type_index));
         let ty = self.type_ids[type_index as usize];
         self.alloc(2, |dst, r| Instr::ArrayNewData {
             dst,
             offset: r[0],
             len: r[1],
-            bytes,
             seg: data,
             ty,
         })
@@ -1564,7 +1557,7 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_array_init_data(&mut self, type_index: u32, data: u32) -> Result<()> {
-        let bytes = storage_bytes(self.array_elem(type_index));
+        let bytes = self.array_elem(type_index).data_bytes();
         let r = self.top_regs(4)?;
         self.pop_n(4);
         self.emit(Instr::ArrayInitData {
@@ -1750,23 +1743,41 @@ impl Translator<'_> {
     fn visit_v128_const(&mut self, value: spindle_decode::V128) -> Result<()> {
         let v = u128::from_le_bytes(value.0);
         let dst = self.push_temp128()?;
-        self.emit_result(Instr::V128Const {
-            dst,
-            lo: v as u64,
-            hi: (v >> 64) as u64,
+        self.emit_result(Instr::V128Const { dst, lo: v as u64 });
+        self.push_code(Instr::Data {
+            value: (v >> 64) as u64,
         });
         Ok(())
     }
 
     fn visit_i8x16_shuffle(&mut self, lanes: spindle_decode::Shuffle) -> Result<()> {
         let v = u128::from_le_bytes(lanes.0);
-        self.simd(2, true, |dst, r| Instr::I8x16Shuffle {
+        let make = |dst, r: &[Reg]| Instr::I8x16Shuffle {
             dst,
             a: r[0],
             b: r[1],
             lo: v as u64,
-            hi: (v >> 64) as u64,
-        })
+        };
+        self.simd_with_data(2, make, (v >> 64) as u64)
+    }
+
+    /// [`Translator::simd`] of an instruction with a `v128` result and a second 64-bit
+    /// immediate, `data` (the `Data` after it). `last_result` stays the instruction (see
+    /// [`Translator::is_last`]).
+    fn simd_with_data(
+        &mut self,
+        n: usize,
+        make: impl FnOnce(Dst, &[Reg]) -> Instr,
+        data: u64,
+    ) -> Result<()> {
+        let regs = self.top_regs(n)?;
+        self.pop_n(n);
+        let dst = self.push_temp128()?;
+        // As in `simd`: the result may take the operands' registers.
+        let instr = make(dst, &regs[..n]);
+        self.emit_result(instr);
+        self.push_code(Instr::Data { value: data });
+        self.canonicalize_nans(instr.opcode())
     }
 
     /// A `v128` load: of the `vload` family on a 32-bit memory 0 (`fast`), else
@@ -1843,15 +1854,15 @@ impl Translator<'_> {
     /// `v128.loadN_lane` (`log2` of the lane's width in bytes).
     fn v_load_lane(&mut self, log2: u8, memarg: MemArg, lane: u8) -> Result<()> {
         let mem = self.small_memory_index(memarg.memory)?;
-        self.simd(2, true, |dst, r| Instr::V128LoadLane {
+        let make = |dst, r: &[Reg]| Instr::V128LoadLane {
             dst,
             src: r[1],
             addr: r[0],
             width: 1 << log2,
             lane,
             mem,
-            offset: memarg.offset,
-        })
+        };
+        self.simd_with_data(2, make, memarg.offset)
     }
 
     /// `v128.storeN_lane`.
@@ -1864,7 +1875,9 @@ impl Translator<'_> {
             width: 1 << log2,
             lane,
             mem,
-            offset: memarg.offset,
+        });
+        self.push_code(Instr::Data {
+            value: memarg.offset,
         });
         Ok(())
     }
@@ -2608,13 +2621,12 @@ impl<'m> Translator<'m> {
         match self.stack[h] {
             Operand::Temp => {
                 let slot = self.slot(h)?;
-                let retarget = !preserved
-                    && self.last_result.is_some_and(|i| {
-                        i + 1 == self.code.len()
-                            && self.code[i].dst_mut().map(|d| d.0) == Some(slot)
-                    });
-                if retarget {
-                    let i = self.code.len() - 1;
+                let retarget = self.last_result.filter(|&i| {
+                    !preserved
+                        && self.is_last(i)
+                        && self.code[i].dst_mut().map(|d| d.0) == Some(slot)
+                });
+                if let Some(i) = retarget {
                     if let Some(d) = self.code[i].dst_mut() {
                         *d = Dst(x);
                     }

@@ -130,13 +130,28 @@ fn allocate(
     if store.gc.over_limit(cells.len(), limit) {
         return Err(TrapCode::GcHeapExhausted);
     }
+    cached_layout(store, ty);
+    Ok(store.gc.alloc(ty, array, cells))
+}
+
+/// Bytes an element of array type `ty` takes in a data segment (the type's layout, looked
+/// up once per store and type).
+fn array_elem_bytes(cx: &mut Ctx, ty: u32) -> u8 {
+    cached_layout(cx.store(), ty)
+        .and_then(|l| l.storage.first())
+        .map_or(1, |s| s.data_bytes())
+}
+
+/// The layout of struct or array type `ty`, cached in the store's heap (looked up in the
+/// engine's registry, under its lock, once per store and type).
+fn cached_layout(store: &mut Store, ty: u32) -> Option<&crate::gc::GcLayout> {
     if store.gc.layouts.len() <= ty as usize {
         store.gc.layouts.resize(ty as usize + 1, None);
     }
     if store.gc.layouts[ty as usize].is_none() {
         store.gc.layouts[ty as usize] = store.registry.layout(ty);
     }
-    Ok(store.gc.alloc(ty, array, cells))
+    store.gc.layouts[ty as usize].as_deref()
 }
 
 /// Zeroed cells for `len` elements of `width` registers, if not too many.
@@ -406,12 +421,11 @@ pub(super) fn array_new_data(
     dst: Dst,
     offset: Reg,
     len: Reg,
-    bytes: u8,
     seg: u32,
     ty: u32,
 ) -> Flow {
     let (o, n) = (s.r(offset) as u32 as u64, s.r(len) as u32 as u64);
-    let r = array_new_data_slow(cx, s.ip, ty, seg, o, n, bytes);
+    let r = array_new_data_slow(cx, s.ip, ty, seg, o, n);
     result(s, cx, dst, r)
 }
 
@@ -421,15 +435,8 @@ pub(super) fn array_new_data(
 
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn array_new_data_slow(
-    cx: &mut Ctx,
-    ip: *const Op,
-    ty: u32,
-    seg: u32,
-    o: u64,
-    n: u64,
-    bytes: u8,
-) -> u64 {
+fn array_new_data_slow(cx: &mut Ctx, ip: *const Op, ty: u32, seg: u32, o: u64, n: u64) -> u64 {
+    let bytes = array_elem_bytes(cx, ty);
     let r = data_elems(cx, seg, o, n, bytes).and_then(|c| allocate(cx, ip, ty, true, c.into()));
     or_trap(cx, ip, r)
 }

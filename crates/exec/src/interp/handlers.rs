@@ -209,6 +209,27 @@ impl State {
         Flow::Continue
     }
 
+    /// The second 64-bit immediate of the current instruction: the `Data` after it (the
+    /// translator emits one after each instruction that has one).
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub(super) fn data(&self) -> u64 {
+        // SAFETY: an instruction with a `Data` is never the last of its code (the `Data`
+        // follows it).
+        match unsafe { (*self.ip.add(1)).instr } {
+            Instr::Data { value } => value,
+            _ => 0,
+        }
+    }
+
+    /// Continues past the current instruction and its `Data`.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub(super) fn next_past_data(&mut self) -> Flow {
+        // SAFETY: as in `data`; the `Data` is not the last instruction either (a `Return`
+        // ends every code).
+        self.ip = unsafe { self.ip.add(2) };
+        Flow::Continue
+    }
+
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn jump(&mut self, to: i32) -> Flow {
         // SAFETY: the translator patched `to` to land on an instruction of this code.
@@ -393,8 +414,9 @@ macro_rules! with_handlers {
             RefIsNull { dst, src } => ref_is_null,
             Fuel { amount } => fuel,
             Epoch {} => epoch,
-            V128Const { dst, lo, hi } => v128_const [Simd],
-            I8x16Shuffle { dst, a, b, lo, hi } => i8x16_shuffle [Simd],
+            V128Const { dst, lo } => v128_const [Simd],
+            Data { value } => data_slot [Simd],
+            I8x16Shuffle { dst, a, b, lo } => i8x16_shuffle [Simd],
             Copy128 { dst, src } => copy128 [Simd],
             Select128 { dst, cond, a, b } => select128 [Simd],
             GlobalGet128 { dst, idx } => global_get128 [Simd],
@@ -402,8 +424,8 @@ macro_rules! with_handlers {
             V128Store { addr, value, imm, offset } => v128_store [Simd],
             V128LoadMem { dst, addr, kind, mem, offset } => v128_load_mem [Simd],
             V128StoreMem { addr, value, mem, offset } => v128_store_mem [Simd],
-            V128LoadLane { dst, src, addr, width, lane, mem, offset } => v128_load_lane [Simd],
-            V128StoreLane { addr, value, width, lane, mem, offset } => v128_store_lane [Simd],
+            V128LoadLane { dst, src, addr, width, lane, mem } => v128_load_lane [Simd],
+            V128StoreLane { addr, value, width, lane, mem } => v128_store_lane [Simd],
             StructNew { dst, base, len, ty } => struct_new [Gc],
             StructNewDefault { dst, len, ty } => struct_new_default [Gc],
             StructGet { dst, obj, field, ext } => struct_get [Gc],
@@ -411,7 +433,7 @@ macro_rules! with_handlers {
             ArrayNew { dst, init, len, cells, ty } => array_new [Gc],
             ArrayNewDefault { dst, len, cells, ty } => array_new_default [Gc],
             ArrayNewFixed { dst, base, cells, n, ty } => array_new_fixed [Gc],
-            ArrayNewData { dst, offset, len, bytes, seg, ty } => array_new_data [Gc],
+            ArrayNewData { dst, offset, len, seg, ty } => array_new_data [Gc],
             ArrayNewElem { dst, offset, len, seg, ty } => array_new_elem [Gc],
             ArrayGet { dst, arr, index, ext } => array_get [Gc],
             ArraySet { arr, index, value, cells } => array_set [Gc],

@@ -37,8 +37,11 @@ pub(crate) type Handler = unsafe fn(*const Op, *mut u64, *mut u8, usize, *mut Ct
 
 /// An instruction as the interpreter runs it: with the address of its threaded handler
 /// beside it, so that dispatch is one load and one jump (the portable backend ignores it).
+/// 24 bytes (an 8-byte handler, a 16-byte `Instr`), not padded to 32: measured on
+/// 2026-12-05, the padding bought no speed (geomean 1.01 padded, 0.98 not, against wasmi,
+/// within the machine's noise) and cost 1.4 MB of SQLite's 5.7 MB of bytecode.
 #[derive(Clone, Copy)]
-#[repr(C, align(32))]
+#[repr(C)]
 pub struct Op {
     handler: Handler,
     instr: Instr,

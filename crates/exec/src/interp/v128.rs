@@ -182,9 +182,17 @@ pub(super) fn v128_store(
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn v128_const(s: &mut State, _cx: &mut Ctx, dst: Dst, lo: u64, hi: u64) -> Flow {
+pub(super) fn v128_const(s: &mut State, _cx: &mut Ctx, dst: Dst, lo: u64) -> Flow {
+    let hi = s.data();
     s.w128(dst, simd::from_u128(lo as u128 | (hi as u128) << 64));
-    s.next()
+    s.next_past_data()
+}
+
+/// The handler of `Data`, which its instruction skips: never run (a trap if it were).
+#[cold]
+#[inline(never)]
+pub(super) fn data_slot(s: &mut State, cx: &mut Ctx, _value: u64) -> Flow {
+    trap(s, cx, spindle_ir::TrapCode::Unreachable)
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
@@ -195,11 +203,10 @@ pub(super) fn i8x16_shuffle(
     a: Reg,
     b: Reg,
     lo: u64,
-    hi: u64,
 ) -> Flow {
-    let v = simd::shuffle(s.r128(a), s.r128(b), lo, hi);
+    let v = simd::shuffle(s.r128(a), s.r128(b), lo, s.data());
     s.w128(dst, v);
-    s.next()
+    s.next_past_data()
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
@@ -326,14 +333,13 @@ pub(super) fn v128_load_lane(
     width: u8,
     lane: u8,
     mem: u8,
-    offset: u64,
 ) -> Flow {
     let a = s.r(addr);
-    match load_any(cx, mem, a, offset, width as usize) {
+    match load_any(cx, mem, a, s.data(), width as usize) {
         Ok(raw) => {
             let v = simd::set_lane(s.r128(src), width, lane, simd::get_lane(raw, 8, 0));
             s.w128(dst, v);
-            s.next()
+            s.next_past_data()
         }
         Err(code) => trap(s, cx, code),
     }
@@ -349,7 +355,6 @@ pub(super) fn v128_store_lane(
     width: u8,
     lane: u8,
     mem: u8,
-    offset: u64,
 ) -> Flow {
     let a = s.r(addr);
     let v = simd::get_lane(s.r128(value), width, lane);
@@ -357,11 +362,11 @@ pub(super) fn v128_store_lane(
         cx,
         mem,
         a,
-        offset,
+        s.data(),
         width as usize,
         simd::from_u128(v as u128),
     ) {
-        Ok(()) => s.next(),
+        Ok(()) => s.next_past_data(),
         Err(code) => trap(s, cx, code),
     }
 }
