@@ -753,7 +753,9 @@ impl<'m> Translator<'m> {
                 *slot = to;
             }
         }
-        // A jump to a `Return` returns in place (a `Return` means the same anywhere).
+        // A jump to a `Return` returns in place (a `Return` means the same anywhere). A
+        // `br_table` entry may so become a `Return`: the interpreter runs such an entry
+        // instead of following it (`follow_table_entry`).
         for i in 0..n {
             if let Instr::Br { to } = self.code[i] {
                 let t = i.checked_add_signed(to as isize).filter(|t| *t < n);

@@ -878,7 +878,9 @@ fn br_table_to(s: &mut State, index: u32, len: u32) -> Flow {
 /// Moves `s` from the `Br` entry of a `br_table` to its target (`Flow::Table`).
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn follow_table_entry(s: &mut State) {
-    // SAFETY: `ip` is at a table entry (`br_table_to`), which the translator makes a `Br`.
+    // SAFETY: `ip` is at a table entry (`br_table_to`). The translator makes it a `Br`, or
+    // a `Return` where the `Br` led to one (`thread_jumps`): that one runs in place, as the
+    // next instruction (its op keeps its own handler).
     if let Instr::Br { to } = unsafe { (*s.ip).instr } {
         s.jump(to);
     }
