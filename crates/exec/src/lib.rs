@@ -38,7 +38,8 @@ use core::fmt;
 
 pub use instantiate::instantiate;
 pub use interp::{
-    call, call_resumable, effective_dispatch, memory_grow, resume, table_grow, Dispatch, Suspension,
+    call, call_resumable, effective_dispatch, memory_grow, park, resume, table_grow, unpark,
+    Dispatch, ParkedCall, Refused, Suspension,
 };
 pub use mapped::ModuleBytes;
 pub use module::{

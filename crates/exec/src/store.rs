@@ -444,6 +444,9 @@ pub struct Store {
     /// stacks until they finish, or until the embedder drops them (noticed at the next call,
     /// which then unwinds them).
     pub(crate) suspensions: Vec<crate::interp::SuspensionRecord>,
+    /// The suspended calls parked off the stacks (`interp::park`), in no order: the
+    /// collector reads their references here.
+    pub(crate) parked: Vec<crate::interp::ParkedSegment>,
     /// The payload of a host function's panic, caught where Wasm called the function so the
     /// run unwinds as after a trap; the embedding API re-raises it once the call is back in
     /// the embedder's hands.
@@ -489,6 +492,7 @@ impl Store {
             gc: crate::gc::GcHeap::default(),
             host_frames: Vec::new(),
             suspensions: Vec::new(),
+            parked: Vec::new(),
             panic: None,
             host_called_at: Vec::new(),
         }

@@ -31,18 +31,13 @@ pub(crate) fn collect_garbage(store: &mut Store, top: Option<&Frame>, extra: &[u
         .chain(store.suspensions.iter().map(|r| &r.frame))
         .chain(top)
     {
-        // SAFETY: a frame's `caller.code` is the code of a function of the store, which
-        // lives as long as the store (`Current::code`).
-        let code = unsafe { &*f.caller.code };
-        // SAFETY: `ip` points into that code, one past the instruction the frame stopped
-        // at (the same allocation as `ops`).
-        let at = unsafe { f.ip.offset_from(code.ops.as_ptr()) } - 1;
-        if let Ok(i) = code.gc_maps.binary_search_by_key(&(at as u32), |m| m.at) {
-            for &r in code.gc_maps[i].regs.iter() {
-                if let Some(&v) = store.stack.get(f.base + r as usize) {
-                    roots.push(v);
-                }
-            }
+        frame_roots(f, &store.stack, &mut roots);
+    }
+    // Parked calls: their frames read their own registers.
+    super::park::reclaim_dropped_segments(store);
+    for seg in &store.parked {
+        for f in seg.frames.iter().chain(core::iter::once(&seg.frame)) {
+            frame_roots(f, &seg.regs, &mut roots);
         }
     }
     let registry = store.registry.clone();
@@ -132,6 +127,24 @@ fn allocate(
     }
     cached_layout(store, ty);
     Ok(store.gc.alloc(ty, array, cells))
+}
+
+/// The references frame `f` holds in `regs` (the stack its registers are on), by the
+/// register map of the instruction it stopped at.
+fn frame_roots(f: &Frame, regs: &[u64], roots: &mut Vec<u64>) {
+    // SAFETY: a frame's `caller.code` is the code of a function of the store, which lives
+    // as long as the store (`Current::code`).
+    let code = unsafe { &*f.caller.code };
+    // SAFETY: `ip` points into that code, one past the instruction the frame stopped at
+    // (the same allocation as `ops`).
+    let at = unsafe { f.ip.offset_from(code.ops.as_ptr()) } - 1;
+    if let Ok(i) = code.gc_maps.binary_search_by_key(&(at as u32), |m| m.at) {
+        for &r in code.gc_maps[i].regs.iter() {
+            if let Some(&v) = regs.get(f.base + r as usize) {
+                roots.push(v);
+            }
+        }
+    }
 }
 
 /// Bytes an element of array type `ty` takes in a data segment (the type's layout, looked

@@ -16,6 +16,7 @@ mod any_memory;
 mod backtrace;
 mod gc_ops;
 mod handlers;
+mod park;
 mod portable;
 mod threaded;
 mod v128;
@@ -29,6 +30,8 @@ use crate::store::{
 use crate::{Trap, Val};
 pub(crate) use gc_ops::{collect_garbage, ref_matches_type};
 use handlers::{Ctx, State};
+pub(crate) use park::ParkedSegment;
+pub use park::{park, unpark, ParkedCall, Refused};
 
 /// A threaded-dispatch handler: the `State` fields and the context, as plain arguments so
 /// that they stay in machine registers from one handler to the next (six integer
