@@ -149,6 +149,15 @@ mod imp {
                 t
             };
 
+            /// A SIMD instruction's handler, or the stand-in when SIMD is left out.
+            const fn simd_or_stand_in(h: Handler) -> Handler {
+                if compiled!(Simd) {
+                    h
+                } else {
+                    op::not_compiled
+                }
+            }
+
             /// Handlers indexed by opcode.
             static HANDLERS: [Handler; Opcode::COUNT] = {
                 let mut t: [Handler; Opcode::COUNT] = [op::Trap as Handler; Opcode::COUNT];
@@ -172,24 +181,16 @@ mod imp {
                 $( t[Opcode::$bra as usize] = op::$bra; )*
                 $( t[Opcode::$bri as usize] = op::$bri; )*
                 $( t[Opcode::$bria as usize] = op::$bria; )*
-                $( t[Opcode::$vu as usize] =
-                    if compiled!(Simd) { op::$vu } else { op::not_compiled }; )*
-                $( t[Opcode::$vb as usize] =
-                    if compiled!(Simd) { op::$vb } else { op::not_compiled }; )*
-                $( t[Opcode::$vt as usize] =
-                    if compiled!(Simd) { op::$vt } else { op::not_compiled }; )*
-                $( t[Opcode::$vs as usize] =
-                    if compiled!(Simd) { op::$vs } else { op::not_compiled }; )*
-                $( t[Opcode::$vsp as usize] =
-                    if compiled!(Simd) { op::$vsp } else { op::not_compiled }; )*
-                $( t[Opcode::$vte as usize] =
-                    if compiled!(Simd) { op::$vte } else { op::not_compiled }; )*
-                $( t[Opcode::$vx as usize] =
-                    if compiled!(Simd) { op::$vx } else { op::not_compiled }; )*
-                $( t[Opcode::$vr as usize] =
-                    if compiled!(Simd) { op::$vr } else { op::not_compiled }; )*
-                $( t[Opcode::$vl as usize] =
-                    if compiled!(Simd) { op::$vl } else { op::not_compiled }; )*
+                // The SIMD families: every one's handler, or the stand-in without SIMD.
+                $( t[Opcode::$vu as usize] = simd_or_stand_in(op::$vu); )*
+                $( t[Opcode::$vb as usize] = simd_or_stand_in(op::$vb); )*
+                $( t[Opcode::$vt as usize] = simd_or_stand_in(op::$vt); )*
+                $( t[Opcode::$vs as usize] = simd_or_stand_in(op::$vs); )*
+                $( t[Opcode::$vsp as usize] = simd_or_stand_in(op::$vsp); )*
+                $( t[Opcode::$vte as usize] = simd_or_stand_in(op::$vte); )*
+                $( t[Opcode::$vx as usize] = simd_or_stand_in(op::$vx); )*
+                $( t[Opcode::$vr as usize] = simd_or_stand_in(op::$vr); )*
+                $( t[Opcode::$vl as usize] = simd_or_stand_in(op::$vl); )*
                 t
             };
         };
