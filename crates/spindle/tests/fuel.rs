@@ -112,14 +112,10 @@ const YIELDING: &str = r#"
   (func (export "calls") (result i32) (global.get $calls)))
 "#;
 
-#[test]
-fn a_host_function_error_suspends_a_resumable_call_which_resumes_with_its_results() {
-    let engine = Engine::default();
-    let module = Module::from_wat(&engine, YIELDING).unwrap();
-    let mut store = Store::new(&engine, ());
-    let mut linker = Linker::new(&engine);
-    // Odd questions are answered by the host function itself; even ones need the
-    // embedder, so the function "yields" by failing.
+/// A linker with `host.ask(q)`: odd questions are answered by the host function itself
+/// (`q * 10`); even ones need the embedder, so the function "yields" by failing.
+fn asking_linker(engine: &Engine) -> Linker<()> {
+    let mut linker = Linker::new(engine);
     linker
         .func_wrap("host", "ask", |_: spindle::Caller<'_, ()>, q: i32| {
             if q % 2 == 1 {
@@ -129,6 +125,15 @@ fn a_host_function_error_suspends_a_resumable_call_which_resumes_with_its_result
             }
         })
         .unwrap();
+    linker
+}
+
+#[test]
+fn a_host_function_error_suspends_a_resumable_call_which_resumes_with_its_results() {
+    let engine = Engine::default();
+    let module = Module::from_wat(&engine, YIELDING).unwrap();
+    let mut store = Store::new(&engine, ());
+    let linker = asking_linker(&engine);
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let f = instance.get_func(&store, "sum_answers").unwrap();
     let mut out = [spindle::Val::I32(0)];
@@ -213,16 +218,7 @@ fn calls_beside_a_suspended_call_leave_its_frames_intact() {
     )
     .unwrap();
     let mut store = Store::new(&engine, ());
-    let mut linker = Linker::new(&engine);
-    linker
-        .func_wrap("host", "ask", |_: spindle::Caller<'_, ()>, q: i32| {
-            if q % 2 == 1 {
-                Ok(q * 10)
-            } else {
-                Err(spindle::Error::msg(format!("need answer {q}")))
-            }
-        })
-        .unwrap();
+    let linker = asking_linker(&engine);
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let outer = instance.get_func(&store, "outer").unwrap();
     let clobber = instance
