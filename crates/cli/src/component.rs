@@ -65,6 +65,9 @@ fn wave_type(t: &Type) -> Result<WaveType, String> {
             WaveType::flags(labels.iter().map(|l| l.as_str())).ok_or_else(none)?
         }
         TypeKind::Own(_) | TypeKind::Borrow(_) => return Err("resources have no WAVE text".into()),
+        TypeKind::Stream(_) | TypeKind::Future(_) | TypeKind::ErrorContext => {
+            return Err("streams, futures and error contexts have no WAVE text".into())
+        }
     })
 }
 

@@ -177,7 +177,11 @@ pub(crate) fn compute(kind: &TypeKind) -> Result<Layout, TypeError> {
         TypeKind::Bool | TypeKind::S8 | TypeKind::U8 => scalar(1, CoreType::I32),
         TypeKind::S16 | TypeKind::U16 => scalar(2, CoreType::I32),
         TypeKind::S32 | TypeKind::U32 | TypeKind::Char => scalar(4, CoreType::I32),
-        TypeKind::Own(_) | TypeKind::Borrow(_) => scalar(4, CoreType::I32),
+        TypeKind::Own(_)
+        | TypeKind::Borrow(_)
+        | TypeKind::Stream(_)
+        | TypeKind::Future(_)
+        | TypeKind::ErrorContext => scalar(4, CoreType::I32),
         TypeKind::S64 | TypeKind::U64 => scalar(8, CoreType::I64),
         TypeKind::F32 => scalar(4, CoreType::F32),
         TypeKind::F64 => scalar(8, CoreType::F64),

@@ -26,13 +26,14 @@ pub mod types;
 pub mod values;
 
 pub use abi::{
-    lift_args, lift_flat, lift_results, load, lower_args, lower_flat, lower_results, store,
-    CoreVal, Cx, FlatIter, FlatSource, Memory, Options, StringEncoding, Trap,
+    lift_args, lift_flat, lift_results, lift_values_limited, load, lower_args, lower_flat,
+    lower_results, store, store_values, CoreVal, Cx, FlatIter, FlatSource, Memory, Options,
+    StringEncoding, Trap,
 };
 pub use layout::{
     flatten_functype, CoreFuncType, CoreType, FlatContext, Layout, MAX_FLAT_PARAMS,
     MAX_FLAT_RESULTS,
 };
-pub use resources::{HandleTable, NoResources, Resources};
+pub use resources::{HandleTable, NoResources, Other, Resources};
 pub use types::{Case, Field, FuncType, ResourceId, Type, TypeError, TypeKind};
 pub use values::{StringOrigin, StringVal, TypeMismatch, Val};

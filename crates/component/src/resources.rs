@@ -19,6 +19,18 @@ pub trait Resources {
     fn lift_own(&mut self, resource: ResourceId, handle: u32) -> Result<u32, Trap>;
     /// `lift_borrow`: lend the handle `handle` for the duration of the call.
     fn lift_borrow(&mut self, resource: ResourceId, handle: u32) -> Result<u32, Trap>;
+    /// Lifting a `stream`, `future` or `error-context` (`ty`) from handle `handle`: the
+    /// readable end (or the error context) leaves the guest's table; its store id.
+    fn lift_async(&mut self, ty: &crate::Type, handle: u32) -> Result<u32, Trap> {
+        let _ = ty;
+        Err(Trap::UnknownHandle(handle))
+    }
+    /// Lowering a `stream`, `future` or `error-context` (`ty`) with store id `id`: a new
+    /// handle in the guest's table.
+    fn lower_async(&mut self, ty: &crate::Type, id: u32) -> Result<u32, Trap> {
+        let _ = ty;
+        Err(Trap::UnknownHandle(id))
+    }
 }
 
 /// For values without handles: every hook traps with [`Trap::UnknownHandle`].
@@ -40,6 +52,22 @@ impl Resources for NoResources {
     }
 }
 
+/// What else an instance's table holds, beside resource handles: the async ABI's
+/// waitables (subtasks, stream and future ends), waitable sets and error contexts, each a
+/// kind the caller defines and an id of the caller's (the table only numbers them, in the
+/// one index space the specification gives all of an instance's handles).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Other {
+    pub kind: u8,
+    pub id: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Slot {
+    Resource(Handle),
+    Other(Other),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Handle {
     resource: ResourceId,
@@ -57,7 +85,7 @@ struct Handle {
 /// loans made for it.
 #[derive(Clone, Debug, Default)]
 pub struct HandleTable {
-    slots: Vec<Option<Handle>>,
+    slots: Vec<Option<Slot>>,
     free: Vec<u32>,
     /// Borrow handles created by `lower_borrow` and not yet dropped.
     borrows: u32,
@@ -74,6 +102,10 @@ impl HandleTable {
     }
 
     fn insert(&mut self, h: Handle) -> u32 {
+        self.insert_slot(Slot::Resource(h))
+    }
+
+    fn insert_slot(&mut self, h: Slot) -> u32 {
         if self.slots.is_empty() {
             self.slots.push(None);
         }
@@ -90,11 +122,9 @@ impl HandleTable {
     }
 
     fn get(&self, i: u32, resource: ResourceId) -> Result<&Handle, Trap> {
-        let h = self
-            .slots
-            .get(i as usize)
-            .and_then(Option::as_ref)
-            .ok_or(Trap::UnknownHandle(i))?;
+        let Some(Slot::Resource(h)) = self.slots.get(i as usize).and_then(Option::as_ref) else {
+            return Err(Trap::UnknownHandle(i));
+        };
         if h.resource != resource {
             return Err(Trap::WrongResourceType {
                 handle: i,
@@ -158,7 +188,7 @@ impl HandleTable {
     /// The end of a call this table's instance made: the handles it lent are its own again.
     pub fn end_call_as_caller(&mut self) {
         for i in core::mem::take(&mut self.lenders) {
-            if let Some(Some(h)) = self.slots.get_mut(i as usize) {
+            if let Some(Some(Slot::Resource(h))) = self.slots.get_mut(i as usize) {
                 h.lends -= 1;
             }
         }
@@ -168,13 +198,34 @@ impl HandleTable {
     /// handles it lent are its own again, so the instance's next call starts clean.
     pub fn abandon_call(&mut self) {
         for (i, slot) in self.slots.iter_mut().enumerate() {
-            if slot.as_ref().is_some_and(|h| !h.own) {
+            if matches!(slot, Some(Slot::Resource(h)) if !h.own) {
                 *slot = None;
                 self.free.push(i as u32);
             }
         }
         self.borrows = 0;
         self.end_call_as_caller();
+    }
+
+    /// Adds `entry` (see [`Other`]); its index.
+    pub fn insert_other(&mut self, entry: Other) -> u32 {
+        self.insert_slot(Slot::Other(entry))
+    }
+
+    /// The entry at `index`, if it is one of the [`Other`] kind.
+    pub fn get_other(&self, index: u32) -> Option<Other> {
+        match self.slots.get(index as usize) {
+            Some(Some(Slot::Other(o))) => Some(*o),
+            _ => None,
+        }
+    }
+
+    /// Removes the [`Other`] entry at `index` (nothing else is removed).
+    pub fn remove_other(&mut self, index: u32) -> Option<Other> {
+        let o = self.get_other(index)?;
+        self.slots[index as usize] = None;
+        self.free.push(index);
+        Some(o)
     }
 
     /// Handles currently in the table.
@@ -218,7 +269,7 @@ impl Resources for HandleTable {
 
     fn lift_borrow(&mut self, resource: ResourceId, handle: u32) -> Result<u32, Trap> {
         let rep = self.get(handle, resource)?.rep;
-        if let Some(Some(h)) = self.slots.get_mut(handle as usize) {
+        if let Some(Some(Slot::Resource(h))) = self.slots.get_mut(handle as usize) {
             h.lends += 1;
         }
         self.lenders.push(handle);

@@ -90,6 +90,12 @@ pub enum TypeKind {
     Flags(Box<[String]>),
     Own(ResourceId),
     Borrow(ResourceId),
+    /// `stream<T>` (or `stream` without elements): a handle to the readable end.
+    Stream(Option<Type>),
+    /// `future<T>` (or `future`): a handle to the readable end.
+    Future(Option<Type>),
+    /// `error-context`: a handle.
+    ErrorContext,
 }
 
 struct TypeNode {
@@ -182,6 +188,15 @@ impl fmt::Display for Type {
             TypeKind::Flags(labels) => write!(f, "flags {{ {} }}", labels.join(", ")),
             TypeKind::Own(r) => write!(f, "own<{r}>"),
             TypeKind::Borrow(r) => write!(f, "borrow<{r}>"),
+            TypeKind::Stream(t) => match t {
+                Some(t) => write!(f, "stream<{t}>"),
+                None => f.write_str("stream"),
+            },
+            TypeKind::Future(t) => match t {
+                Some(t) => write!(f, "future<{t}>"),
+                None => f.write_str("future"),
+            },
+            TypeKind::ErrorContext => f.write_str("error-context"),
         }
     }
 }
@@ -251,6 +266,17 @@ impl Type {
     }
     pub fn borrow(resource: ResourceId) -> Type {
         Type::leaf(TypeKind::Borrow(resource))
+    }
+    /// `stream<T>` (`None`: a stream of no values, only their count).
+    pub fn stream(elem: Option<Type>) -> Type {
+        Type::leaf(TypeKind::Stream(elem))
+    }
+    /// `future<T>` (`None`: a future of no value, only its completion).
+    pub fn future(elem: Option<Type>) -> Type {
+        Type::leaf(TypeKind::Future(elem))
+    }
+    pub fn error_context() -> Type {
+        Type::leaf(TypeKind::ErrorContext)
     }
     /// `list<T>`: always a (pointer, length) pair, whatever `T` is.
     pub fn list(elem: Type) -> Type {
@@ -343,6 +369,9 @@ pub struct FuncType {
     results: Box<[Type]>,
     params_tuple: Type,
     results_tuple: Type,
+    /// `async` in the type (the component model's async ABI): the callee may block before
+    /// it returns.
+    is_async: bool,
 }
 
 impl FuncType {
@@ -361,7 +390,19 @@ impl FuncType {
             results,
             params_tuple,
             results_tuple,
+            is_async: false,
         })
+    }
+
+    /// This type, `async` (or not).
+    pub fn with_async(mut self, is_async: bool) -> FuncType {
+        self.is_async = is_async;
+        self
+    }
+
+    /// Whether the type is `async`.
+    pub fn is_async(&self) -> bool {
+        self.is_async
     }
 
     pub fn params(&self) -> &[(String, Type)] {

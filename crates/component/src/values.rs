@@ -107,6 +107,13 @@ pub enum Val {
     Flags(Vec<String>),
     Own(u32),
     Borrow(u32),
+    /// A stream's readable end, by the store's id of the stream (what the implementation
+    /// puts here, as for handles).
+    Stream(u32),
+    /// A future's readable end, by the store's id of the future.
+    Future(u32),
+    /// An error context, by the store's id.
+    ErrorContext(u32),
 }
 
 impl Val {
@@ -149,7 +156,11 @@ impl PartialEq for Val {
             (Val::Option(a), Val::Option(b)) => a == b,
             (Val::Result(a), Val::Result(b)) => a == b,
             (Val::Flags(a), Val::Flags(b)) => a.len() == b.len() && a.iter().all(|l| b.contains(l)),
-            (Val::Own(a), Val::Own(b)) | (Val::Borrow(a), Val::Borrow(b)) => a == b,
+            (Val::Own(a), Val::Own(b))
+            | (Val::Borrow(a), Val::Borrow(b))
+            | (Val::Stream(a), Val::Stream(b))
+            | (Val::Future(a), Val::Future(b))
+            | (Val::ErrorContext(a), Val::ErrorContext(b)) => a == b,
             _ => false,
         }
     }
@@ -213,7 +224,10 @@ fn check(val: &Val, ty: &Type, path: &str) -> Result<(), TypeMismatch> {
         | (Val::Char(_), TypeKind::Char)
         | (Val::String(_), TypeKind::String)
         | (Val::Own(_), TypeKind::Own(_))
-        | (Val::Borrow(_) | Val::Own(_), TypeKind::Borrow(_)) => true,
+        | (Val::Borrow(_) | Val::Own(_), TypeKind::Borrow(_))
+        | (Val::Stream(_), TypeKind::Stream(_))
+        | (Val::Future(_), TypeKind::Future(_))
+        | (Val::ErrorContext(_), TypeKind::ErrorContext) => true,
         (Val::List(vs), TypeKind::List(t)) => {
             for (i, v) in vs.iter().enumerate() {
                 check(v, t, &alloc::format!("{path}[{i}]"))?;

@@ -177,6 +177,9 @@ fn val(ty: &Type) -> BoxedStrategy<Val> {
         }
         TypeKind::Own(_) => any::<u32>().prop_map(Val::Own).boxed(),
         TypeKind::Borrow(_) => any::<u32>().prop_map(Val::Borrow).boxed(),
+        TypeKind::Stream(_) => any::<u32>().prop_map(Val::Stream).boxed(),
+        TypeKind::Future(_) => any::<u32>().prop_map(Val::Future).boxed(),
+        TypeKind::ErrorContext => any::<u32>().prop_map(Val::ErrorContext).boxed(),
     }
 }
 

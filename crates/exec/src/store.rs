@@ -457,6 +457,13 @@ pub struct Store {
 }
 
 impl Store {
+    /// How many interpreter runs are in progress: 1 inside a host function called by the
+    /// embedder's call, more inside calls a host function made. Only a host function
+    /// called at depth 1 can suspend a resumable call.
+    pub fn run_depth(&self) -> usize {
+        self.reentry
+    }
+
     /// An empty store.
     pub fn new(registry: Arc<TypeRegistry>, data: Box<dyn Any + Send>) -> Self {
         static NEXT_ID: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);

@@ -1078,6 +1078,40 @@ impl ResumableInvocation {
     }
 }
 
+/// A suspended call parked off the store's stacks (see [`ResumableInvocation::park`]), for
+/// the component model's scheduler, whose guest threads block and resume in any order.
+#[cfg(feature = "component")]
+#[derive(Debug)]
+pub(crate) struct ParkedInvocation {
+    inner: spindle_exec::ParkedCall,
+}
+
+#[cfg(feature = "component")]
+impl ResumableInvocation {
+    /// Moves the suspended call off the store's stacks, so that other calls can run on
+    /// empty stacks and be suspended and parked in turn. Only a call made on empty stacks,
+    /// with nothing above it, can be parked; else an error saying why (the call is lost).
+    pub(crate) fn park(self, s: &mut spindle_exec::Store) -> Result<ParkedInvocation> {
+        spindle_exec::park(s, self.inner)
+            .map(|inner| ParkedInvocation { inner })
+            .map_err(|refused| from_trap(s.id, refused.why))
+    }
+}
+
+#[cfg(feature = "component")]
+impl ParkedInvocation {
+    /// Moves the call back onto the store's stacks (which must be empty), to be resumed.
+    pub(crate) fn unpark(self, s: &mut spindle_exec::Store) -> Result<ResumableInvocation> {
+        let store = s.id;
+        spindle_exec::unpark(s, self.inner)
+            .map(|inner| ResumableInvocation {
+                inner,
+                host_error: None,
+            })
+            .map_err(|refused| from_trap(store, refused.why))
+    }
+}
+
 /// A suspended typed call (see [`TypedFunc::call_resumable`]).
 #[derive(Debug)]
 pub struct TypedResumableInvocation<R> {

@@ -69,19 +69,28 @@ fn strings_round_trip_in_utf8_and_utf16_with_post_return() {
           (core module $m
             (import "host" "tick" (func $tick))
             (import "libc" "mem" (memory 1))
+            (global $posts (mut i32) (i32.const 0))
             ;; echo(ptr, len): the pair at 16 (the string's units are the caller's).
             (func (export "echo") (param $ptr i32) (param $len i32) (result i32)
               (i32.store (i32.const 16) (local.get $ptr))
               (i32.store (i32.const 20) (local.get $len))
               (i32.const 16))
-            (func (export "post") (param i32) (call $tick)))
+            (func (export "post") (param i32)
+              (global.set $posts (i32.add (global.get $posts) (i32.const 1))))
+            ;; A post-return may not call out of its instance.
+            (func (export "post-calling-out") (param i32) (call $tick))
+            (func (export "posts") (result i32) (global.get $posts)))
           (core instance $i (instantiate $m (with "host" (instance $host)) (with "libc" (instance $libc))))
           (func (export "echo8") (param "s" string) (result string)
             (canon lift (core func $i "echo") (memory (core memory $libc "mem"))
               (realloc (core func $libc "realloc")) (post-return (core func $i "post"))))
           (func (export "echo16") (param "s" string) (result string)
             (canon lift (core func $i "echo") (memory (core memory $libc "mem")) string-encoding=utf16
-              (realloc (core func $libc "realloc")))))"#
+              (realloc (core func $libc "realloc"))))
+          (func (export "echo-calling-out") (param "s" string) (result string)
+            (canon lift (core func $i "echo") (memory (core memory $libc "mem"))
+              (realloc (core func $libc "realloc")) (post-return (core func $i "post-calling-out"))))
+          (func (export "posts") (result u32) (canon lift (core func $i "posts"))))"#
     );
     let (mut store, instance) = instantiate(&text, &linker);
     for s in ["", "hello", "héllo wörld ✓ 𝄞", &"x".repeat(5000)] {
@@ -91,7 +100,22 @@ fn strings_round_trip_in_utf8_and_utf16_with_post_return() {
         assert_eq!(out, [Val::string(s)]);
     }
     // The post-return of echo8 ran once per call of it (echo16 has none).
-    assert_eq!(store.data().len(), 4);
+    let posts = call(&mut store, &instance, "posts", &[], 1).unwrap();
+    assert_eq!(posts, [Val::U32(4)]);
+    // A post-return calling an import traps, and the host function never runs.
+    let err = call(
+        &mut store,
+        &instance,
+        "echo-calling-out",
+        &[Val::string("x")],
+        1,
+    )
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("cannot leave component instance"),
+        "{err:#}"
+    );
+    assert!(store.data().is_empty());
 }
 
 #[test]

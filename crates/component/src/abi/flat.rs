@@ -191,7 +191,20 @@ pub fn lift_flat<M: Memory + ?Sized, R: Resources + ?Sized>(
             let h = next_i32(src)?;
             Val::Borrow(cx.resources.lift_borrow(*r, h)?)
         }
+        TypeKind::Stream(_) | TypeKind::Future(_) | TypeKind::ErrorContext => {
+            let h = next_i32(src)?;
+            async_val(ty, cx.resources.lift_async(ty, h)?)
+        }
     })
+}
+
+/// The value of async type `ty` (a stream, future or error context) with store id `id`.
+pub(crate) fn async_val(ty: &Type, id: u32) -> Val {
+    match ty.kind() {
+        TypeKind::Stream(_) => Val::Stream(id),
+        TypeKind::Future(_) => Val::Future(id),
+        _ => Val::ErrorContext(id),
+    }
 }
 
 /// A zero of a core type: the padding of a variant's flat form after a shorter payload.
@@ -301,6 +314,11 @@ pub fn lower_flat_into<M: Memory + ?Sized, R: Resources + ?Sized>(
         // The host may lend a handle it owns for a `borrow` parameter.
         (TypeKind::Borrow(r), Val::Borrow(rep) | Val::Own(rep)) => {
             out.push(CoreVal::I32(cx.resources.lower_borrow(*r, *rep)? as i32));
+        }
+        (TypeKind::Stream(_), Val::Stream(id))
+        | (TypeKind::Future(_), Val::Future(id))
+        | (TypeKind::ErrorContext, Val::ErrorContext(id)) => {
+            out.push(CoreVal::I32(cx.resources.lower_async(ty, *id)? as i32));
         }
         _ => return Err(type_mismatch(ty)),
     }

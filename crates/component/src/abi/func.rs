@@ -164,3 +164,30 @@ pub fn lower_results<M: Memory + ?Sized, R: Resources + ?Sized>(
         out_ptr,
     )
 }
+
+/// `lift_flat_values` with limit `max_flat` (the async ABI's limits differ from the
+/// synchronous ones: 4 parameters for an async `canon lower`, 16 for `task.return`): the
+/// values of `tuple`'s types, and how many of `flat` they took (the rest are the
+/// caller's, such as a result pointer).
+pub fn lift_values_limited<M: Memory + ?Sized, R: Resources + ?Sized>(
+    cx: &mut Cx<'_, M, R>,
+    tuple: &Type,
+    max_flat: usize,
+    flat: &[CoreVal],
+) -> Result<(Vec<Val>, usize), Trap> {
+    let spilled = tuple.layout().flat.len() > max_flat;
+    let mut src = FlatIter::new(flat);
+    let vals = lift_values(cx, tuple, spilled, &mut src)?;
+    Ok((vals, flat.len() - src.rest().len()))
+}
+
+/// Stores `vals` (of `tuple`'s types) as the tuple at `ptr` (the async ABI's results, which
+/// always go to memory), checking the range first.
+pub fn store_values<M: Memory + ?Sized, R: Resources + ?Sized>(
+    cx: &mut Cx<'_, M, R>,
+    tuple: &Type,
+    vals: &[Val],
+    ptr: u32,
+) -> Result<(), Trap> {
+    lower_values(cx, tuple, true, vals, Some(ptr)).map(|_| ())
+}

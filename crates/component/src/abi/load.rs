@@ -204,5 +204,9 @@ pub fn load_valid<M: Memory + ?Sized, R: Resources + ?Sized>(
             let h = read_u32(mem, ptr);
             Val::Borrow(cx.resources.lift_borrow(*r, h)?)
         }
+        TypeKind::Stream(_) | TypeKind::Future(_) | TypeKind::ErrorContext => {
+            let h = read_u32(mem, ptr);
+            super::flat::async_val(ty, cx.resources.lift_async(ty, h)?)
+        }
     })
 }

@@ -23,7 +23,9 @@ mod store;
 mod string;
 
 pub use flat::{lift_flat, lower_flat, lower_flat_into, FlatIter, FlatSource};
-pub use func::{lift_args, lift_results, lower_args, lower_results};
+pub use func::{
+    lift_args, lift_results, lift_values_limited, lower_args, lower_results, store_values,
+};
 pub use load::load;
 pub use load::load_valid;
 pub use store::store;

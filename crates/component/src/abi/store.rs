@@ -192,6 +192,12 @@ pub fn store_valid<M: Memory + ?Sized, R: Resources + ?Sized>(
             let h = cx.resources.lower_borrow(*r, *rep)?;
             put!(h.to_le_bytes());
         }
+        (TypeKind::Stream(_), Val::Stream(id))
+        | (TypeKind::Future(_), Val::Future(id))
+        | (TypeKind::ErrorContext, Val::ErrorContext(id)) => {
+            let h = cx.resources.lower_async(ty, *id)?;
+            put!(h.to_le_bytes());
+        }
         _ => return Err(type_mismatch(ty)),
     }
     Ok(())

@@ -32,6 +32,10 @@ pub(crate) struct CanonOptions {
     pub memory: Option<Memory>,
     pub realloc: Option<crate::Func>,
     pub post_return: Option<crate::Func>,
+    /// `async`: the async ABI's lift or lower.
+    pub is_async: bool,
+    /// An async lift's `callback` (stackless: the callback loop).
+    pub callback: Option<crate::Func>,
 }
 
 /// A `canon lift`: the core function, the component type, the options, and the handle
@@ -110,6 +114,14 @@ pub struct StoreComponents {
     pub(crate) active: Vec<u32>,
     /// Reused for the core arguments of calls into lifted functions.
     pub(crate) scratch_args: Vec<CoreVal>,
+    /// The async ABI's state (boxed: lifting and lowering stream and future handles take
+    /// it out of the store, as they take a handle table).
+    pub(crate) sched: Box<super::concurrent::Sched>,
+    /// The scheduler is out of the store (see [`InstanceHandles::take`]).
+    pub(crate) sched_out: bool,
+    /// Some component of the store uses the async ABI (an async lift or lower, or an async
+    /// built-in): calls from the embedder go through the scheduler.
+    pub(crate) uses_async: bool,
     /// The id each host resource type has in this store.
     pub(crate) host_resources: alloc::collections::BTreeMap<super::ResourceType, ResourceId>,
 }
@@ -117,12 +129,15 @@ pub struct StoreComponents {
 /// One component instance's handles as lifting and lowering see them: its table, and for
 /// each resource type its owner (a borrow lowered into the instance that defines the
 /// resource passes the representation itself, as the specification says).
-struct InstanceHandles {
+pub(crate) struct InstanceHandles {
     /// Boxed: taking it out and putting it back moves a pointer.
-    table: Box<HandleTable>,
+    pub(crate) table: Box<HandleTable>,
     instance: u32,
     /// The resource owners, when the values may hold handles.
     resources: Option<Arc<Vec<StoreResource>>>,
+    /// The scheduler, when the values may hold handles (streams, futures and error
+    /// contexts are its entities).
+    sched: Option<Box<super::concurrent::Sched>>,
 }
 
 impl InstanceHandles {
@@ -131,7 +146,7 @@ impl InstanceHandles {
     /// A `realloc` that reaches the same instance again (a resource built-in, or a call
     /// back into it) finds the table out and traps, as the specification's `may_leave`
     /// and `may_enter` rules make it.
-    fn take(s: &mut spindle_exec::Store, instance: u32) -> Result<InstanceHandles> {
+    pub(crate) fn take(s: &mut spindle_exec::Store, instance: u32) -> Result<InstanceHandles> {
         Self::take_for(s, instance, true)
     }
 
@@ -143,15 +158,25 @@ impl InstanceHandles {
     ) -> Result<InstanceHandles> {
         let c = components_mut(s);
         let table = c.tables[instance as usize].take().ok_or_else(reentered)?;
+        let sched = (handles && !c.sched_out).then(|| {
+            c.sched_out = true;
+            core::mem::take(&mut c.sched)
+        });
         Ok(InstanceHandles {
             table,
             instance,
             resources: handles.then(|| c.resources.clone()),
+            sched,
         })
     }
 
-    fn put_back(self, s: &mut spindle_exec::Store) {
-        components_mut(s).tables[self.instance as usize] = Some(self.table);
+    pub(crate) fn put_back(self, s: &mut spindle_exec::Store) {
+        let c = components_mut(s);
+        c.tables[self.instance as usize] = Some(self.table);
+        if let Some(sched) = self.sched {
+            c.sched = sched;
+            c.sched_out = false;
+        }
     }
 }
 
@@ -190,6 +215,14 @@ impl Resources for InstanceHandles {
     }
     fn lift_borrow(&mut self, resource: ResourceId, handle: u32) -> Result<u32, AbiTrap> {
         self.table.lift_borrow(resource, handle)
+    }
+    fn lift_async(&mut self, ty: &spindle_component::Type, handle: u32) -> Result<u32, AbiTrap> {
+        let sched = self.sched.as_mut().ok_or(AbiTrap::UnknownHandle(handle))?;
+        super::concurrent::lift_async_value(sched, &mut self.table, self.instance, ty, handle)
+    }
+    fn lower_async(&mut self, ty: &spindle_component::Type, id: u32) -> Result<u32, AbiTrap> {
+        let sched = self.sched.as_mut().ok_or(AbiTrap::UnknownHandle(id))?;
+        super::concurrent::lower_async_value(sched, &mut self.table, self.instance, ty, id)
     }
 }
 
@@ -268,7 +301,7 @@ impl Func {
 pub(crate) fn has_handles(ty: &spindle_component::Type) -> bool {
     use spindle_component::TypeKind as K;
     match ty.kind() {
-        K::Own(_) | K::Borrow(_) => true,
+        K::Own(_) | K::Borrow(_) | K::Stream(_) | K::Future(_) | K::ErrorContext => true,
         K::List(t) | K::FixedList(t, _) | K::Option(t) => has_handles(t),
         K::Record(fs) => fs.iter().any(|f| has_handles(&f.ty)),
         K::Tuple(ts) => ts.iter().any(has_handles),
@@ -281,6 +314,11 @@ pub(crate) fn has_handles(ty: &spindle_component::Type) -> bool {
 }
 
 impl StoreComponents {
+    /// Whether instance `a` is `b` or one of its ancestors.
+    pub(crate) fn is_reflexive_ancestor_of_pub(&self, a: u32, b: u32) -> bool {
+        self.is_reflexive_ancestor_of(a, b)
+    }
+
     /// Whether instance `a` is `b` or one of its ancestors.
     fn is_reflexive_ancestor_of(&self, a: u32, mut b: u32) -> bool {
         loop {
@@ -297,7 +335,7 @@ impl StoreComponents {
     /// The specification's `call_might_be_recursive`: from a component instance
     /// (`caller`), a call into its own ancestor or descendant; from the host, a call into
     /// an instance related (by a common ancestor) to one whose call is in progress.
-    fn call_might_be_recursive(&self, caller: Option<u32>, callee: u32) -> bool {
+    pub(crate) fn call_might_be_recursive(&self, caller: Option<u32>, callee: u32) -> bool {
         match caller {
             Some(c) => {
                 self.is_reflexive_ancestor_of(c, callee) || self.is_reflexive_ancestor_of(callee, c)
@@ -332,6 +370,13 @@ pub(crate) fn call_lifted<C: AsContextMut>(
             f.ty.params().len(),
             params.len()
         )));
+    }
+    if caller.is_none() && super::concurrent::in_use(store.as_context_mut().inner) {
+        return super::concurrent::call_from_host(
+            &mut store.as_context_mut(),
+            &Arc::new(f.clone()),
+            params,
+        );
     }
     call_lifted_with(
         store,
@@ -449,13 +494,20 @@ fn call_entered<C: AsContextMut, Out>(
         out
     };
     if let Some(post) = f.options.post_return {
-        // Validated to take the core results.
-        post.call_numbers_trusted(&mut *store, core_results, &mut [])?;
+        // Validated to take the core results; the instance may not call out meanwhile.
+        let s = store.as_context_mut().inner;
+        components_mut(s).sched.instance(f.table).may_leave = false;
+        let r = post.call_numbers_trusted(&mut *store, core_results, &mut []);
+        components_mut(store.as_context_mut().inner)
+            .sched
+            .instance(f.table)
+            .may_leave = true;
+        r?;
     }
     Ok(out)
 }
 
-fn to_exec(v: CoreVal) -> ExecVal {
+pub(crate) fn to_exec(v: CoreVal) -> ExecVal {
     match v {
         CoreVal::I32(x) => ExecVal::I32(x),
         CoreVal::I64(x) => ExecVal::I64(x),
@@ -493,7 +545,21 @@ pub(crate) fn lower<T: 'static>(
     options: CanonOptions,
     table: u32,
 ) -> crate::Func {
-    let core = flatten_functype(&ty, FlatContext::Lower);
+    let mut core = flatten_functype(&ty, FlatContext::Lower);
+    if options.is_async {
+        // The async ABI's lower: at most 4 flat parameters, the results always through a
+        // pointer, and the subtask's state returned.
+        let flat = ty.params_tuple().layout().flat.len();
+        core.params = if flat > 4 {
+            vec![CoreType::I32]
+        } else {
+            ty.params_tuple().layout().flat.to_vec()
+        };
+        if !ty.results().is_empty() {
+            core.params.push(CoreType::I32);
+        }
+        core.results = vec![CoreType::I32];
+    }
     let core_ty = crate::FuncType::new(
         store.engine(),
         core.params.iter().map(|t| core_val_type(*t)),
@@ -506,66 +572,112 @@ pub(crate) fn lower<T: 'static>(
         &mut store,
         core_ty,
         move |mut caller: Caller<'_, T>, args: &[crate::Val], results: &mut [crate::Val]| {
+            let c = components_mut(caller.as_context_mut().inner);
+            if c.sched_out || !c.sched.instance(table).may_leave {
+                return Err(Error::msg(super::concurrent::builtins::MAY_NOT_LEAVE));
+            }
             let flat: Vec<CoreVal> = args.iter().map(from_core).collect::<Result<_>>()?;
-            if let LowerTarget::Host(f) = &target {
-                if let Some(direct) = &f.direct {
-                    let out = call_host_direct(
+            if options.is_async || c.uses_async {
+                let mut cx = caller.as_context_mut();
+                return match &target {
+                    LowerTarget::Lifted(f) => {
+                        super::concurrent::lower_call(&mut cx, f, &ty, &options, table, flat)
+                    }
+                    LowerTarget::Host(f) if options.is_async => {
+                        let status = super::concurrent::async_lower_host(
+                            &mut cx, f, &ty, &options, table, &flat,
+                        )?;
+                        results[0] = crate::Val::I32(status as i32);
+                        Ok(())
+                    }
+                    LowerTarget::Host(_) => sync_lower(
                         &mut caller,
-                        direct,
+                        &target,
                         &ty,
                         &options,
                         abi_options,
                         table,
                         &flat,
-                    )?;
-                    for (slot, v) in results.iter_mut().zip(out) {
-                        *slot = to_core(v);
-                    }
-                    return Ok(());
-                }
-            }
-            let params = {
-                let mut handles = InstanceHandles::take(caller.as_context_mut().inner, table)?;
-                let lifted = {
-                    let mut memory = GuestMemory::new(&mut caller, &options);
-                    let mut cx = Cx::new(&mut memory, abi_options, &mut handles);
-                    lift_args(&mut cx, &ty, &flat)
+                        results,
+                    ),
                 };
-                if lifted.is_err() {
-                    handles.table.end_call_as_caller();
-                }
-                handles.put_back(caller.as_context_mut().inner);
-                lifted.map_err(trap)?
-            };
-            let outs: Result<Vec<Val>> = match &target {
-                LowerTarget::Host(f) => {
-                    let mut outs = vec![Val::Bool(false); ty.results().len()];
-                    (f.call)(caller.as_context_mut(), &ty, &params, &mut outs).and_then(|()| {
-                        for (v, t) in outs.iter().zip(ty.results()) {
-                            v.type_check(t)
-                                .map_err(|e| Error::msg(format!("host function result: {e:?}")))?;
-                        }
-                        Ok(outs)
-                    })
-                }
-                LowerTarget::Lifted(f) => call_lifted(&mut caller, f, &params, Some(table)),
-            };
-            // Whatever happened, what the caller lent for the call is its own again.
-            let mut handles = InstanceHandles::take(caller.as_context_mut().inner, table)?;
-            let core_results = outs.and_then(|outs| {
-                let mut memory = GuestMemory::new(&mut caller, &options);
-                let mut cx = Cx::new(&mut memory, abi_options, &mut handles);
-                lower_results(&mut cx, &ty, &outs, &flat).map_err(trap)
-            });
-            handles.table.end_call_as_caller();
-            handles.put_back(caller.as_context_mut().inner);
-            let core_results = core_results?;
-            for (slot, v) in results.iter_mut().zip(core_results) {
-                *slot = to_core(v);
             }
-            Ok(())
+            sync_lower(
+                &mut caller,
+                &target,
+                &ty,
+                &options,
+                abi_options,
+                table,
+                &flat,
+                results,
+            )
         },
     )
+}
+
+/// A synchronous `canon lower` of `target` run nested: the callee runs on the native
+/// stack and returns before this does.
+#[allow(clippy::too_many_arguments)]
+fn sync_lower<T: 'static>(
+    caller: &mut Caller<'_, T>,
+    target: &LowerTarget<T>,
+    ty: &FuncType,
+    options: &CanonOptions,
+    abi_options: Options,
+    table: u32,
+    flat: &[CoreVal],
+    results: &mut [crate::Val],
+) -> Result<()> {
+    if let LowerTarget::Host(f) = target {
+        if let Some(direct) = &f.direct {
+            let out = call_host_direct(caller, direct, ty, options, abi_options, table, flat)?;
+            for (slot, v) in results.iter_mut().zip(out) {
+                *slot = to_core(v);
+            }
+            return Ok(());
+        }
+    }
+    let params = {
+        let mut handles = InstanceHandles::take(caller.as_context_mut().inner, table)?;
+        let lifted = {
+            let mut memory = GuestMemory::new(caller, options);
+            let mut cx = Cx::new(&mut memory, abi_options, &mut handles);
+            lift_args(&mut cx, ty, flat)
+        };
+        if lifted.is_err() {
+            handles.table.end_call_as_caller();
+        }
+        handles.put_back(caller.as_context_mut().inner);
+        lifted.map_err(trap)?
+    };
+    let outs: Result<Vec<Val>> = match target {
+        LowerTarget::Host(f) => {
+            let mut outs = vec![Val::Bool(false); ty.results().len()];
+            (f.call)(caller.as_context_mut(), ty, &params, &mut outs).and_then(|()| {
+                for (v, t) in outs.iter().zip(ty.results()) {
+                    v.type_check(t)
+                        .map_err(|e| Error::msg(format!("host function result: {e:?}")))?;
+                }
+                Ok(outs)
+            })
+        }
+        LowerTarget::Lifted(f) => call_lifted(caller, f, &params, Some(table)),
+    };
+    // Whatever happened, what the caller lent for the call is its own again.
+    let mut handles = InstanceHandles::take(caller.as_context_mut().inner, table)?;
+    let core_results = outs.and_then(|outs| {
+        let mut memory = GuestMemory::new(caller, options);
+        let mut cx = Cx::new(&mut memory, abi_options, &mut handles);
+        lower_results(&mut cx, ty, &outs, flat).map_err(trap)
+    });
+    handles.table.end_call_as_caller();
+    handles.put_back(caller.as_context_mut().inner);
+    let core_results = core_results?;
+    for (slot, v) in results.iter_mut().zip(core_results) {
+        *slot = to_core(v);
+    }
+    Ok(())
 }
 
 /// A typed host function called by a guest: parameters lifted from the guest's core
@@ -619,7 +731,7 @@ fn core_val_type(t: CoreType) -> crate::ValType {
     }
 }
 
-fn to_core(v: CoreVal) -> crate::Val {
+pub(crate) fn to_core(v: CoreVal) -> crate::Val {
     match v {
         CoreVal::I32(x) => crate::Val::I32(x),
         CoreVal::I64(x) => crate::Val::I64(x),
@@ -628,7 +740,7 @@ fn to_core(v: CoreVal) -> crate::Val {
     }
 }
 
-fn from_core(v: &crate::Val) -> Result<CoreVal> {
+pub(crate) fn from_core(v: &crate::Val) -> Result<CoreVal> {
     Ok(match *v {
         crate::Val::I32(x) => CoreVal::I32(x),
         crate::Val::I64(x) => CoreVal::I64(x),
@@ -643,19 +755,19 @@ fn from_core(v: &crate::Val) -> Result<CoreVal> {
 }
 
 /// A canonical ABI trap as the embedder's error.
-fn trap(t: AbiTrap) -> Error {
+pub(crate) fn trap(t: AbiTrap) -> Error {
     Error::msg(format!("canonical ABI: {t}"))
 }
 
 /// A guest's memory and `realloc` as the canonical ABI sees them.
-struct GuestMemory<'a, C: AsContextMut> {
+pub(crate) struct GuestMemory<'a, C: AsContextMut> {
     store: &'a mut C,
     memory: Option<Memory>,
     realloc: Option<crate::Func>,
 }
 
 impl<'a, C: AsContextMut> GuestMemory<'a, C> {
-    fn new(store: &'a mut C, options: &CanonOptions) -> Self {
+    pub(crate) fn new(store: &'a mut C, options: &CanonOptions) -> Self {
         GuestMemory {
             store,
             memory: options.memory,
@@ -738,6 +850,12 @@ pub(crate) fn resource_builtin<T: 'static>(
                 unreachable!("an i32 by the function's type")
             };
             let s = caller.as_context_mut().inner;
+            let c = components_mut(s);
+            if !matches!(kind, ResourceBuiltin::Rep)
+                && (c.sched_out || !c.sched.instance(table).may_leave)
+            {
+                return Err(Error::msg(super::concurrent::builtins::MAY_NOT_LEAVE));
+            }
             let tables = &mut components_mut(s).tables;
             let t = tables[table as usize].as_mut().ok_or_else(reentered)?;
             match kind {

@@ -13,6 +13,7 @@ use spindle_decode::component::{
 };
 use spindle_decode::ExternalKind as CoreSort;
 
+use super::concurrent::builtins::{builtin, Builtin};
 use super::func::{
     has_handles, host_resource, lower, resource_builtin, CanonOptions, LiftedFunc, LowerTarget,
     ResourceBuiltin, StoreResource,
@@ -209,10 +210,26 @@ impl<'d, T: 'static> Spaces<'d, T> {
                 CanonicalOption::PostReturn(i) => {
                     out.post_return = Some(*get(&self.core_funcs, "core func", i)?)
                 }
-                _ => return Err(unsupported("async canonical options")),
+                CanonicalOption::Async => out.is_async = true,
+                CanonicalOption::Callback(i) => {
+                    out.callback = Some(*get(&self.core_funcs, "core func", i)?)
+                }
+                // The core type only names the signature validation checked.
+                CanonicalOption::CoreType(_) => {}
+                CanonicalOption::Gc => return Err(unsupported("the `gc` canonical option")),
             }
         }
         Ok(out)
+    }
+
+    /// The value type at type index `index` (a stream's or future's type for their
+    /// built-ins).
+    fn value_type(&self, index: u32) -> Result<spindle_component::Type> {
+        match get(&self.types, "type", index)? {
+            TypeDef::Value(t) => Ok(t.clone()),
+            TypeDef::Other { what } => Err(unsupported(&format!("{what} (type {index})"))),
+            _ => Err(Error::msg(format!("type {index} is not a value type"))),
+        }
     }
 
     fn func_type(&self, index: u32) -> Result<spindle_component::FuncType> {
@@ -653,6 +670,9 @@ fn run<'d, T: 'static>(
                             options,
                         } => {
                             let ty = spaces.func_type(*ty)?;
+                            if options.contains(&CanonicalOption::Async) {
+                                components_mut(store.inner).uses_async = true;
+                            }
                             let lifted = LiftedFunc {
                                 core: *get(&spaces.core_funcs, "core func", *core_func)?,
                                 has_handles: ty.params().iter().any(|(_, t)| has_handles(t))
@@ -666,6 +686,9 @@ fn run<'d, T: 'static>(
                         }
                         CanonicalFunction::Lower { func, options } => {
                             let options = spaces.options(options)?;
+                            if options.is_async {
+                                components_mut(store.inner).uses_async = true;
+                            }
                             let (target, ty) = match get(&spaces.funcs, "function", *func)? {
                                 FuncDef::Host(f, ty) => (LowerTarget::Host(f.clone()), ty.clone()),
                                 FuncDef::Lifted(f) => {
@@ -699,7 +722,12 @@ fn run<'d, T: 'static>(
                             let core = resource_builtin(store.as_context_mut(), kind, id, table);
                             spaces.core_funcs.push(core);
                         }
-                        _ => return Err(unsupported("async canonical built-ins")),
+                        other => {
+                            let b = async_builtin(&spaces, other)?;
+                            components_mut(store.inner).uses_async = true;
+                            let core = builtin(store.as_context_mut(), b, table);
+                            spaces.core_funcs.push(core);
+                        }
                     }
                 }
             }
@@ -757,6 +785,111 @@ fn run<'d, T: 'static>(
         }
     }
     Ok(exports)
+}
+
+/// The async built-in `canon` defines, its types and options resolved.
+fn async_builtin<T: 'static>(spaces: &Spaces<'_, T>, canon: &CanonicalFunction) -> Result<Builtin> {
+    use CanonicalFunction as C;
+    let elem = |ty: &u32| -> Result<(bool, Option<spindle_component::Type>)> {
+        let t = spaces.value_type(*ty)?;
+        Ok((
+            matches!(t.kind(), spindle_component::TypeKind::Future(_)),
+            super::concurrent::copy_elem(&t),
+        ))
+    };
+    Ok(match canon {
+        C::TaskReturn { result, options } => Builtin::TaskReturn {
+            result: result
+                .map(|t| super::types::val_type(&spaces.types, t))
+                .transpose()?,
+            options: spaces.options(options)?,
+        },
+        C::TaskCancel => Builtin::TaskCancel,
+        C::ContextGet { slot, .. } => Builtin::ContextGet(*slot),
+        C::ContextSet { slot, .. } => Builtin::ContextSet(*slot),
+        C::BackpressureInc => Builtin::BackpressureInc,
+        C::BackpressureDec => Builtin::BackpressureDec,
+        C::ThreadYield => Builtin::ThreadYield,
+        C::ThreadIndex => Builtin::ThreadIndex,
+        C::ThreadNewIndirect { table, .. } => Builtin::ThreadNewIndirect {
+            table: *get(&spaces.core_tables, "core table", *table)?,
+        },
+        C::ThreadSuspend => Builtin::ThreadSuspend,
+        C::ThreadResumeLater => Builtin::ThreadResumeLater,
+        C::ThreadSuspendThenResume => Builtin::ThreadSuspendThenResume,
+        C::ThreadYieldThenResume => Builtin::ThreadYieldThenResume,
+        C::WaitableSetNew => Builtin::SetNew,
+        C::WaitableSetWait { memory } => Builtin::SetWait {
+            memory: Some(*get(&spaces.core_memories, "core memory", *memory)?),
+        },
+        C::WaitableSetPoll { memory } => Builtin::SetPoll {
+            memory: Some(*get(&spaces.core_memories, "core memory", *memory)?),
+        },
+        C::WaitableSetDrop => Builtin::SetDrop,
+        C::WaitableJoin => Builtin::Join,
+        C::SubtaskCancel { is_async } => Builtin::SubtaskCancel {
+            is_async: *is_async,
+        },
+        C::SubtaskDrop => Builtin::SubtaskDrop,
+        C::StreamNew { ty } | C::FutureNew { ty } => {
+            let (future, elem) = elem(ty)?;
+            Builtin::New { future, elem }
+        }
+        C::StreamRead { ty, options }
+        | C::StreamWrite { ty, options }
+        | C::FutureRead { ty, options }
+        | C::FutureWrite { ty, options } => {
+            let (future, elem) = elem(ty)?;
+            Builtin::Copy {
+                future,
+                readable: matches!(canon, C::StreamRead { .. } | C::FutureRead { .. }),
+                elem,
+                options: spaces.options(options)?,
+            }
+        }
+        C::StreamCancelRead { ty, is_async }
+        | C::StreamCancelWrite { ty, is_async }
+        | C::FutureCancelRead { ty, is_async }
+        | C::FutureCancelWrite { ty, is_async } => {
+            let (future, elem) = elem(ty)?;
+            Builtin::CancelCopy {
+                future,
+                readable: matches!(
+                    canon,
+                    C::StreamCancelRead { .. } | C::FutureCancelRead { .. }
+                ),
+                elem,
+                is_async: *is_async,
+            }
+        }
+        C::StreamDropReadable { ty }
+        | C::StreamDropWritable { ty }
+        | C::FutureDropReadable { ty }
+        | C::FutureDropWritable { ty } => {
+            let (future, elem) = elem(ty)?;
+            Builtin::DropEnd {
+                future,
+                readable: matches!(
+                    canon,
+                    C::StreamDropReadable { .. } | C::FutureDropReadable { .. }
+                ),
+                elem,
+            }
+        }
+        C::ErrorContextNew { options } => Builtin::ErrorNew {
+            options: spaces.options(options)?,
+        },
+        C::ErrorContextDebugMessage { options } => Builtin::ErrorDebugMessage {
+            options: spaces.options(options)?,
+        },
+        C::ErrorContextDrop => Builtin::ErrorDrop,
+        other => {
+            return Err(unsupported(&format!(
+                "the canonical built-in {:?}",
+                core::mem::discriminant(other)
+            )))
+        }
+    })
 }
 
 /// Adds `items` to the store as an exported instance (nested exported instances first);

@@ -37,6 +37,7 @@
 //! ```
 
 use crate::prelude::*;
+pub(crate) mod concurrent;
 mod func;
 mod instantiate;
 mod typed;

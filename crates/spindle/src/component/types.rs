@@ -114,11 +114,7 @@ pub(crate) fn primitive(p: PrimitiveValType) -> Result<Type> {
         PrimitiveValType::F64 => Type::f64(),
         PrimitiveValType::Char => Type::char(),
         PrimitiveValType::String => Type::string(),
-        PrimitiveValType::ErrorContext => {
-            return Err(Error::msg(
-                "not supported by Spindle's components yet: error-context values",
-            ))
-        }
+        PrimitiveValType::ErrorContext => Type::error_context(),
     })
 }
 
@@ -186,26 +182,22 @@ pub(crate) fn define(
             // The canonical ABI lays a map out as the list of its entries.
             DefinedType::Map(k, v) => Type::list(Type::tuple([val(k)?, val(v)?]).map_err(abi)?),
             DefinedType::Own(r) => Type::own(resource(types, *r)?),
+            DefinedType::Stream(t) => Type::stream(t.as_ref().map(val).transpose()?),
+            DefinedType::Future(t) => Type::future(t.as_ref().map(val).transpose()?),
             DefinedType::Borrow(r) => Type::borrow(resource(types, *r)?),
-            other => {
-                return Ok(TypeDef::Other {
-                    what: defined_name(other),
-                })
-            }
         }),
         ComponentType::Func(f) => {
-            if f.is_async {
-                return Ok(TypeDef::Other {
-                    what: "async function types",
-                });
-            }
             let params = f
                 .params
                 .iter()
                 .map(|(n, t)| Ok((*n, val(t)?)))
                 .collect::<Result<Vec<_>>>()?;
             let results = f.result.as_ref().map(val).transpose()?;
-            TypeDef::Func(FuncType::new(params, results).map_err(abi)?)
+            TypeDef::Func(
+                FuncType::new(params, results)
+                    .map_err(abi)?
+                    .with_async(f.is_async),
+            )
         }
         ComponentType::Component(_) => TypeDef::Other {
             what: "component types",
@@ -226,13 +218,6 @@ fn resource(types: &[TypeDef], index: u32) -> Result<spindle_component::Resource
         ))),
         Some(_) => Err(Error::msg(format!("type {index} is not a resource type"))),
         None => Err(Error::msg(format!("unknown type {index}"))),
-    }
-}
-
-fn defined_name(d: &DefinedType<'_>) -> &'static str {
-    match d {
-        DefinedType::Future(_) | DefinedType::Stream(_) => "futures and streams",
-        _ => "this defined type",
     }
 }
 
