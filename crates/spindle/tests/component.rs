@@ -36,6 +36,25 @@ fn instantiate(
     (store, instance)
 }
 
+/// Another instance of the component `text` in `store`.
+fn instantiate_in(
+    store: &mut Store<Vec<String>>,
+    text: &str,
+    linker: &Linker<Vec<String>>,
+) -> spindle::component::Instance {
+    let component = Component::new(linker.engine(), text).unwrap();
+    linker.instantiate(store, &component).unwrap()
+}
+
+/// Asserts that `instance` trapped before: it cannot be entered again.
+fn assert_poisoned(store: &mut Store<Vec<String>>, instance: &spindle::component::Instance, name: &str) {
+    let err = call(store, instance, name, &[], 1).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("cannot enter component instance"),
+        "{err:#}"
+    );
+}
+
 fn call(
     store: &mut Store<Vec<String>>,
     instance: &spindle::component::Instance,
@@ -339,19 +358,21 @@ fn canonical_abi_traps_reach_the_embedder_and_the_store_goes_on() {
           (func (export "char") (result char) (canon lift (core func $i "char")))
           (func (export "ok") (result u32) (canon lift (core func $i "ok"))))"#
     );
-    let (mut store, instance) = instantiate(&text, &linker);
+    let (mut store, _) = instantiate(&text, &linker);
     for (name, says) in [
         ("bad", "not valid UTF-8"),
         ("oob", "out of bounds"),
         ("char", "not a valid char"),
     ] {
+        // A trap leaves its instance unusable (the specification's rule) and the store
+        // usable: another instance in it runs.
+        let instance = instantiate_in(&mut store, &text, &linker);
         let err = call(&mut store, &instance, name, &[], 1).unwrap_err();
         assert!(err.to_string().contains(says), "{name}: {err}");
+        assert_poisoned(&mut store, &instance, "ok");
+        let fresh = instantiate_in(&mut store, &text, &linker);
+        assert_eq!(call(&mut store, &fresh, "ok", &[], 1).unwrap(), [Val::U32(7)]);
     }
-    assert_eq!(
-        call(&mut store, &instance, "ok", &[], 1).unwrap(),
-        [Val::U32(7)]
-    );
 }
 
 #[test]
@@ -694,16 +715,19 @@ fn resources_move_between_instances_and_destructors_run() {
         call(&mut store, &instance, "total", &[], 1).unwrap(),
         [Val::U32(42)]
     );
-    // A handle that is not in the table traps, and the store goes on.
+    // A handle that is not in the table traps; the instance cannot be entered again,
+    // and the store goes on (another instance runs in it).
     let err = call(&mut store, &instance, "bad-drop", &[], 0).unwrap_err();
     assert!(err.to_string().contains("unknown handle"), "{err}");
+    assert_poisoned(&mut store, &instance, "run");
+    let fresh = instantiate_in(&mut store, text, &linker);
     assert_eq!(
-        call(&mut store, &instance, "run", &[], 1).unwrap(),
+        call(&mut store, &fresh, "run", &[], 1).unwrap(),
         [Val::U32(42)]
     );
     assert_eq!(
-        call(&mut store, &instance, "total", &[], 1).unwrap(),
-        [Val::U32(84)]
+        call(&mut store, &fresh, "total", &[], 1).unwrap(),
+        [Val::U32(42)]
     );
 }
 
@@ -905,10 +929,15 @@ fn a_call_that_traps_gives_up_its_borrows_and_loans() {
     assert_eq!(peek(&mut store, 1).unwrap(), [Val::U32(1)]);
     let err = peek(&mut store, 13).unwrap_err();
     assert!(format!("{err:#}").contains("unreachable"), "{err:#}");
-    // $User takes borrows again, and the handle lent for the call that trapped can be
-    // dropped by its owner.
-    assert_eq!(peek(&mut store, 2).unwrap(), [Val::U32(2)]);
-    call(&mut store, &instance, "drop", &[], 0).unwrap();
+    // The instance that trapped cannot be entered again; the store goes on.
+    assert_poisoned(&mut store, &instance, "drop");
+    let fresh = instantiate_in(&mut store, text, &linker);
+    call(&mut store, &fresh, "setup", &[Val::U32(6)], 0).unwrap();
+    assert_eq!(
+        call(&mut store, &fresh, "peek", &[Val::U32(2)], 1).unwrap(),
+        [Val::U32(2)]
+    );
+    call(&mut store, &fresh, "drop", &[], 0).unwrap();
 }
 
 #[test]
@@ -1046,6 +1075,14 @@ fn recursive_entry_into_a_component_instance_traps() {
         format!("{err:#}").contains("cannot enter component instance"),
         "{err:#}"
     );
+    // The entry trapped: the instance cannot be entered again, from anywhere.
+    let err = get.call(&mut store, &[], &mut out).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("cannot enter component instance"),
+        "{err:#}"
+    );
+    let fresh = linker.instantiate(&mut store, &component).unwrap();
+    let get = fresh.get_func(&mut store, "get").unwrap();
     get.call(&mut store, &[], &mut out).unwrap();
     assert_eq!(out[0], Val::U32(7));
 }

@@ -402,6 +402,11 @@ pub(crate) fn call_lifted_with<C: AsContextMut, Out>(
     lift: impl FnOnce(&mut AbiCx<'_>, &[CoreVal]) -> Result<Out>,
 ) -> Result<Out> {
     let c = components_mut(store.as_context_mut().inner);
+    if c.sched.instance(f.table).poisoned {
+        return Err(Error::msg(
+            "cannot enter component instance: it trapped before",
+        ));
+    }
     if c.call_might_be_recursive(caller, f.table) {
         return Err(Error::msg(
             "cannot enter component instance: the call might be recursive (the instance \
@@ -410,7 +415,12 @@ pub(crate) fn call_lifted_with<C: AsContextMut, Out>(
     }
     c.active.push(f.table);
     let out = call_entered(store, f, lower, lift);
-    components_mut(store.as_context_mut().inner).active.pop();
+    let c = components_mut(store.as_context_mut().inner);
+    c.active.pop();
+    if out.is_err() {
+        // A trap leaves the instance unusable (the store is not).
+        c.sched.instance(f.table).poisoned = true;
+    }
     out
 }
 

@@ -421,8 +421,10 @@ fn run<T: 'static>(
                     "invalid result type: task.return's type is not the task's",
                 ));
             }
-            if t.func.options.encoding != options.encoding
-                || t.func.options.memory != options.memory
+            // The options that matter for the values: the memory they are read from and
+            // the strings' encoding.
+            if (options.memory.is_some() && t.func.options.memory != options.memory)
+                || (result.is_some() && t.func.options.encoding != options.encoding)
             {
                 return Err(Error::msg(
                     "task.return's options are not the task's lift options",
