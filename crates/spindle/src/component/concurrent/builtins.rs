@@ -533,6 +533,7 @@ fn run<T: 'static>(
                 results: 0,
                 callback: None,
                 explicit: true,
+                reacquire: false,
             })?;
             let index = sc.instance(table).threads.insert(thread)?;
             sc.thread_mut(thread)?.index = index;
@@ -894,11 +895,27 @@ fn subtask_cancel<T: 'static>(
             "the subtask's cancellation was requested already",
         ));
     }
+    let mut woken = None;
     if st.state < subtask_state::RETURNED {
         st.cancel_requested = true;
         if let Some(callee) = st.task {
-            request_cancellation(store, callee)?;
+            if request_cancellation(store, callee)? {
+                woken = Some(callee);
+            }
         }
+    }
+    if let Some(callee) = woken {
+        // The callee runs now with the cancellation; this call resumes after its slice.
+        return request(
+            store.inner,
+            Request::Call {
+                caller: Blocked::CancelStatus {
+                    subtask: w,
+                    is_async,
+                },
+                callee,
+            },
+        );
     }
     let s = &mut *store.inner;
     let sc = sched(s);
@@ -921,7 +938,7 @@ fn subtask_cancel<T: 'static>(
 /// `Task.request_cancellation` of task `task`: a task not yet entered resolves at once
 /// (cancelled before it started); one blocked where cancellation can reach it is woken
 /// with it; else it is left pending.
-fn request_cancellation<T: 'static>(store: &mut StoreContextMut<'_, T>, task: Id) -> Result<()> {
+fn request_cancellation<T: 'static>(store: &mut StoreContextMut<'_, T>, task: Id) -> Result<bool> {
     let sc = sched(store.inner);
     let threads: Vec<Id> = sc
         .threads
@@ -947,7 +964,7 @@ fn request_cancellation<T: 'static>(store: &mut StoreContextMut<'_, T>, task: Id
         sc.task_mut(task)?.threads -= 1;
         super::resolve(store, task, None)?;
         sched(store.inner).tasks.remove(task);
-        return Ok(());
+        return Ok(false);
     }
     let t = sc.task(task)?;
     let instance = t.instance;
@@ -983,10 +1000,13 @@ fn request_cancellation<T: 'static>(store: &mut StoreContextMut<'_, T>, task: Id
                 sc.waiting.retain(|x| *x != th);
                 sc.waiting.push_front(th);
             }
+            Ok(true)
         }
-        _ => sc.task_mut(task)?.state = TaskState::PendingCancel,
+        _ => {
+            sc.task_mut(task)?.state = TaskState::PendingCancel;
+            Ok(false)
+        }
     }
-    Ok(())
 }
 
 #[allow(unused)]

@@ -431,18 +431,20 @@ pub(crate) fn deliver(sc: &mut Sched, w: Id, result: u32) -> Result<(u32, u32, u
     Ok((code, handle, payload))
 }
 
-/// Cancels end `w`'s copy if it still waits at the rendezvous (its event: `CANCELLED`).
+/// Cancels end `w`'s copy (its event: `CANCELLED`, with its progress), unless it ended.
 pub(crate) fn cancel(sc: &mut Sched, w: Id) -> Result<()> {
     let shared = end(sc, w)?.shared;
-    if sc.waitables.get(w).is_some_and(|x| x.event.is_some()) {
-        return Ok(());
-    }
-    if let Some(s) = sc.shared.get_mut(shared) {
-        if s.pending == Some(w) {
+    // Still at the rendezvous (even after a partial copy): the copy ends cancelled, with
+    // what it copied so far. Else it ended already, with its own event.
+    let waiting = sc.shared.get(shared).is_some_and(|s| s.pending == Some(w));
+    if waiting {
+        if let Some(s) = sc.shared.get_mut(shared) {
             s.pending = None;
         }
+        sc.notify(w, PendingEvent::Copy { result: CANCELLED });
+    } else if sc.waitables.get(w).is_some_and(|x| x.event.is_none()) {
+        sc.notify(w, PendingEvent::Copy { result: CANCELLED });
     }
-    sc.notify(w, PendingEvent::Copy { result: CANCELLED });
     Ok(())
 }
 

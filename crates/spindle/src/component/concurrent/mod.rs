@@ -251,6 +251,10 @@ pub(crate) enum Blocked {
     SyncCopy { waitable: Id },
     /// A synchronous `subtask.cancel`: resumed with the subtask's state when it resolves.
     SyncCancel { subtask: Id },
+    /// A `subtask.cancel` whose callee was woken with the cancellation: resumed after the
+    /// callee's slice with the subtask's state (or `BLOCKED`, or waiting on, if it has not
+    /// resolved).
+    CancelStatus { subtask: Id, is_async: bool },
 }
 
 pub(crate) struct Thread {
@@ -270,6 +274,8 @@ pub(crate) struct Thread {
     pub callback: Option<crate::Func>,
     /// Made by `thread.new-indirect`.
     pub explicit: bool,
+    /// It released its task's lock on the instance to block: it takes it back to resume.
+    pub reacquire: bool,
 }
 
 /// A waitable's pending event, computed when delivered (the latest state wins).
@@ -434,13 +440,19 @@ impl Sched {
                 .get(t.instance as usize)
                 .is_none_or(|i| i.exclusive.is_none() || i.exclusive == Some(t.task))
         };
+        if t.reacquire && !exclusive_free() {
+            return false;
+        }
         match b {
             Blocked::Enter => self
                 .tasks
                 .get(t.task)
                 .is_some_and(|task| !self.has_backpressure(task)),
             Blocked::Suspended { .. } => false,
-            Blocked::Resumed | Blocked::Yield { .. } | Blocked::AsyncCall { .. } => true,
+            Blocked::Resumed
+            | Blocked::Yield { .. }
+            | Blocked::AsyncCall { .. }
+            | Blocked::CancelStatus { .. } => true,
             Blocked::WaitSet { set, .. } => self.set_has_event(*set),
             Blocked::CallbackWait { set } => exclusive_free() && self.set_has_event(*set),
             Blocked::CallbackYield => exclusive_free(),
@@ -692,6 +704,7 @@ fn new_task(
         results,
         callback: None,
         explicit: false,
+        reacquire: false,
     })?;
     let index = sc.instance(instance).threads.insert(thread)?;
     sc.thread_mut(thread)?.index = index;
@@ -722,7 +735,11 @@ fn step<T: 'static>(store: &mut StoreContextMut<'_, T>, t: Id) -> Result<()> {
     let th = sc.thread_mut(t)?;
     let blocked = th.blocked.take();
     let cancelled = core::mem::take(&mut th.cancelled);
+    let reacquire = core::mem::take(&mut th.reacquire);
     let (task_id, instance) = (th.task, th.instance);
+    if reacquire {
+        sc.instance(instance).exclusive = Some(task_id);
+    }
     let i32v = |x: u32| crate::Val::I32(x as i32);
     let resume: Vec<crate::Val> = match blocked {
         None => Vec::new(),
@@ -796,6 +813,21 @@ fn step<T: 'static>(store: &mut StoreContextMut<'_, T>, t: Id) -> Result<()> {
         Some(Blocked::SyncCancel { subtask }) => {
             let (_, _, state) = sc.deliver(subtask)?;
             vec![i32v(state)]
+        }
+        Some(Blocked::CancelStatus { subtask, is_async }) => {
+            let resolved = matches!(
+                sc.waitables.get(subtask).map(|w| &w.kind),
+                Some(WaitableKind::Subtask(s)) if s.state >= subtask_state::RETURNED
+            );
+            if resolved {
+                let (_, _, state) = sc.deliver(subtask)?;
+                vec![i32v(state)]
+            } else if is_async {
+                vec![i32v(BLOCKED)]
+            } else {
+                // Still running: the synchronous cancel waits for the resolution.
+                return sc.block(t, Blocked::SyncCancel { subtask }, false);
+            }
         }
     };
     run_slice(store, t, &resume)
@@ -974,11 +1006,26 @@ fn run_slice<T: 'static>(
             let sc = sched(store.inner);
             sc.thread_mut(t)?.cont = Cont::Parked(parked);
             match req {
-                Request::Block(b) => sc.block(t, b, false),
+                Request::Block(b) => {
+                    // A task blocked inside its core code lets other tasks enter its
+                    // instance meanwhile, and takes the lock back to resume.
+                    let (task, instance) = {
+                        let th = sc.thread_mut(t)?;
+                        (th.task, th.instance)
+                    };
+                    if sc.instance(instance).exclusive == Some(task) {
+                        sc.instance(instance).exclusive = None;
+                        sc.thread_mut(t)?.reacquire = true;
+                    }
+                    sc.block(t, b, false)
+                }
                 Request::Call { caller, callee } => {
                     // The callee's thread first (it is at the front already), then the
                     // caller: an async caller learns at once how far the callee got.
-                    let front = matches!(caller, Blocked::AsyncCall { .. });
+                    let front = matches!(
+                        caller,
+                        Blocked::AsyncCall { .. } | Blocked::CancelStatus { .. }
+                    );
                     let callee_thread = sc
                         .waiting
                         .iter()
