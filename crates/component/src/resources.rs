@@ -75,6 +75,8 @@ struct Handle {
     own: bool,
     /// Borrows lent out of this (own) handle for calls still running.
     lends: u32,
+    /// For a borrow: the call it was lent to (see [`HandleTable::set_scope`]).
+    scope: u32,
 }
 
 /// One instance's handle table: a dense array with a LIFO free list; index 0 is never a
@@ -87,8 +89,10 @@ struct Handle {
 pub struct HandleTable {
     slots: Vec<Option<Slot>>,
     free: Vec<u32>,
-    /// Borrow handles created by `lower_borrow` and not yet dropped.
-    borrows: u32,
+    /// Borrow handles created by `lower_borrow` and not yet dropped, per call (scope).
+    borrows: Vec<(u32, u32)>,
+    /// The call that borrows lowered now are lent to.
+    scope: u32,
     /// Own handles lent by `lift_borrow` during the current call.
     lenders: Vec<u32>,
 }
@@ -142,6 +146,7 @@ impl HandleTable {
             rep,
             own: true,
             lends: 0,
+            scope: 0,
         })
     }
 
@@ -167,9 +172,9 @@ impl HandleTable {
         if h.lends != 0 {
             return Err(Trap::HandleLent(handle));
         }
-        let (own, rep) = (h.own, h.rep);
+        let (own, rep, scope) = (h.own, h.rep, h.scope);
         if !own {
-            self.borrows -= 1;
+            self.count_borrow(scope, false);
         }
         self.slots[handle as usize] = None;
         self.free.push(handle);
@@ -179,10 +184,36 @@ impl HandleTable {
     /// The end of a call this table's instance received: every borrow it was given must
     /// have been dropped.
     pub fn end_call_as_callee(&mut self) -> Result<(), Trap> {
-        if self.borrows != 0 {
-            return Err(Trap::BorrowsOutstanding(self.borrows));
+        let n = self.borrows_of(self.scope);
+        if n != 0 {
+            return Err(Trap::BorrowsOutstanding(n));
         }
         Ok(())
+    }
+
+    /// The call (any number but 0 names one; 0 is the synchronous calls', which never
+    /// overlap) that the borrows lowered from now on are lent to, and whose end
+    /// [`HandleTable::end_call_as_callee`] checks: calls of one instance that run
+    /// concurrently (the async ABI) each drop their own borrows.
+    pub fn set_scope(&mut self, scope: u32) {
+        self.scope = scope;
+    }
+
+    fn borrows_of(&self, scope: u32) -> u32 {
+        self.borrows
+            .iter()
+            .find(|(s, _)| *s == scope)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    fn count_borrow(&mut self, scope: u32, up: bool) {
+        match self.borrows.iter_mut().find(|(s, _)| *s == scope) {
+            Some((_, n)) if up => *n += 1,
+            Some((_, n)) => *n = n.saturating_sub(1),
+            None if up => self.borrows.push((scope, 1)),
+            None => {}
+        }
+        self.borrows.retain(|(_, n)| *n != 0);
     }
 
     /// The end of a call this table's instance made: the handles it lent are its own again.
@@ -203,7 +234,7 @@ impl HandleTable {
                 self.free.push(i as u32);
             }
         }
-        self.borrows = 0;
+        self.borrows.clear();
         self.end_call_as_caller();
     }
 
@@ -244,12 +275,14 @@ impl Resources for HandleTable {
     }
 
     fn lower_borrow(&mut self, resource: ResourceId, rep: u32) -> Result<u32, Trap> {
-        self.borrows += 1;
+        self.count_borrow(self.scope, true);
+        let scope = self.scope;
         Ok(self.insert(Handle {
             resource,
             rep,
             own: false,
             lends: 0,
+            scope,
         }))
     }
 

@@ -47,7 +47,11 @@ fn instantiate_in(
 }
 
 /// Asserts that `instance` trapped before: it cannot be entered again.
-fn assert_poisoned(store: &mut Store<Vec<String>>, instance: &spindle::component::Instance, name: &str) {
+fn assert_poisoned(
+    store: &mut Store<Vec<String>>,
+    instance: &spindle::component::Instance,
+    name: &str,
+) {
     let err = call(store, instance, name, &[], 1).unwrap_err();
     assert!(
         format!("{err:#}").contains("cannot enter component instance"),
@@ -371,7 +375,10 @@ fn canonical_abi_traps_reach_the_embedder_and_the_store_goes_on() {
         assert!(err.to_string().contains(says), "{name}: {err}");
         assert_poisoned(&mut store, &instance, "ok");
         let fresh = instantiate_in(&mut store, &text, &linker);
-        assert_eq!(call(&mut store, &fresh, "ok", &[], 1).unwrap(), [Val::U32(7)]);
+        assert_eq!(
+            call(&mut store, &fresh, "ok", &[], 1).unwrap(),
+            [Val::U32(7)]
+        );
     }
 }
 

@@ -434,37 +434,32 @@ fn run<T: 'static>(
                 return Err(Error::msg("task.return called after the task resolved"));
             }
             let flat: Vec<CoreVal> = args.iter().map(from_core).collect::<Result<_>>()?;
-            let vals = match result {
-                None => Vec::new(),
-                Some(ty) => {
-                    let tuple =
-                        Type::tuple([ty.clone()]).map_err(|e| Error::msg(format!("{e:?}")))?;
-                    let mut handles = InstanceHandles::take(store.inner, table)?;
-                    let r = {
-                        let mut memory = GuestMemory::new(store, options);
-                        let mut cx = Cx::new(
-                            &mut memory,
-                            Options {
-                                string_encoding: options.encoding,
-                            },
-                            &mut handles,
-                        );
-                        spindle_component::lift_values_limited(
-                            &mut cx,
-                            &tuple,
-                            spindle_component::MAX_FLAT_PARAMS,
-                            &flat,
-                        )
-                    };
-                    let ended = handles.table.end_call_as_callee();
-                    handles.put_back(store.inner);
-                    let vals = r.map_err(trap)?.0;
-                    ended.map_err(|_| {
-                        Error::msg("borrow handles still remain at the end of the call")
-                    })?;
-                    vals
-                }
+            let tuple =
+                Type::tuple(result.iter().cloned()).map_err(|e| Error::msg(format!("{e:?}")))?;
+            let mut handles = InstanceHandles::take(store.inner, table)?;
+            let r = {
+                let mut memory = GuestMemory::new(store, options);
+                let mut cx = Cx::new(
+                    &mut memory,
+                    Options {
+                        string_encoding: options.encoding,
+                    },
+                    &mut handles,
+                );
+                spindle_component::lift_values_limited(
+                    &mut cx,
+                    &tuple,
+                    spindle_component::MAX_FLAT_PARAMS,
+                    &flat,
+                )
             };
+            // The task's borrows must all have been dropped.
+            handles.table.set_scope(super::borrow_scope(task));
+            let ended = handles.table.end_call_as_callee();
+            handles.table.set_scope(0);
+            handles.put_back(store.inner);
+            let vals = r.map_err(trap)?.0;
+            ended.map_err(|_| Error::msg("borrow handles still remain at the end of the call"))?;
             super::resolve(store, task, Some(vals))?;
         }
         Builtin::TaskCancel => {

@@ -417,6 +417,10 @@ impl Sched {
 
     /// `has_backpressure` for task `t` entering.
     fn has_backpressure(&self, t: &Task) -> bool {
+        // Functions whose type is not async enter at once (they may not block anyway).
+        if !t.func.ty.is_async() {
+            return false;
+        }
         let inst = &self.instances[t.instance as usize];
         inst.backpressure > 0 || (t.needs_exclusive() && inst.exclusive.is_some())
     }
@@ -568,6 +572,11 @@ impl Sched {
             i.threads.clear();
         }
     }
+}
+
+/// The handle tables' borrow scope of task `t` (0 is the synchronous calls').
+pub(crate) fn borrow_scope(t: Id) -> u32 {
+    t + 1
 }
 
 /// The store's scheduler.
@@ -866,7 +875,7 @@ fn start<T: 'static>(store: &mut StoreContextMut<'_, T>, t: Id) -> Result<()> {
     };
     // Lowered into the callee, which may not call out meanwhile.
     sched(store.inner).current = Some(t);
-    let core_args = lower_into_callee(store, &f, &vals);
+    let core_args = lower_into_callee(store, &f, &vals, task_id);
     sched(store.inner).current = None;
     let core_args = core_args?;
     let sc = sched(store.inner);
@@ -921,11 +930,14 @@ fn lower_into_callee<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     f: &LiftedFunc,
     vals: &[Val],
+    task: Id,
 ) -> Result<Vec<crate::Val>> {
     sched(store.inner).instance(f.table).may_leave = false;
     let lowered = {
         let handles = InstanceHandles::take(store.inner, f.table);
         handles.and_then(|mut handles| {
+            // The borrows the task receives are its own to drop.
+            handles.table.set_scope(borrow_scope(task));
             let r = {
                 let mut memory = GuestMemory::new(store, &f.options);
                 let mut cx = Cx::new(
@@ -937,6 +949,7 @@ fn lower_into_callee<T: 'static>(
                 );
                 spindle_component::lower_args(&mut cx, &f.ty, vals)
             };
+            handles.table.set_scope(0);
             handles.put_back(store.inner);
             r.map_err(super::func::trap)
         })
@@ -1119,7 +1132,9 @@ fn finished<T: 'static>(
             );
             spindle_component::lift_results(&mut cx, &f.ty, &flat)
         };
+        handles.table.set_scope(borrow_scope(task_id));
         let ended = handles.table.end_call_as_callee();
+        handles.table.set_scope(0);
         handles.put_back(store.inner);
         let vals = lifted.map_err(super::func::trap)?;
         ended.map_err(|_| Error::msg("borrow handles still remain at the end of the call"))?;
