@@ -94,7 +94,7 @@ fn out_of_bounds_string_and_list() {
     put(&mut mem, 0, &pair(60, 10));
     assert_eq!(
         load_with(&mut mem, StringEncoding::Utf8, &Type::string(), 0),
-        Err(Trap::OutOfBounds { ptr: 60, len: 10 })
+        Err(Trap::StringOutOfBounds { ptr: 60, len: 10 })
     );
     // 2^29 u64s are 2^32 bytes: computed without wrapping, and out of bounds.
     assert_eq!(
@@ -104,7 +104,7 @@ fn out_of_bounds_string_and_list() {
             &Type::list(Type::u64()),
             &i32s(&[8, 1 << 29])
         ),
-        Err(Trap::OutOfBounds {
+        Err(Trap::ListOutOfBounds {
             ptr: 8,
             len: 1 << 32
         })
@@ -117,7 +117,7 @@ fn out_of_bounds_string_and_list() {
             &Type::string(),
             &i32s(&[8, 1 << 31])
         ),
-        Err(Trap::OutOfBounds {
+        Err(Trap::StringOutOfBounds {
             ptr: 8,
             len: 1 << 32
         })
@@ -141,7 +141,7 @@ fn latin1_utf16_tagged_lengths() {
             &Type::string(),
             &i32s(&[60, 4 | UTF16_TAG])
         ),
-        Err(Trap::OutOfBounds { ptr: 60, len: 8 })
+        Err(Trap::StringOutOfBounds { ptr: 60, len: 8 })
     );
     // Either form needs a 2-aligned pointer.
     assert_eq!(
@@ -151,7 +151,7 @@ fn latin1_utf16_tagged_lengths() {
     // The largest tagged length: 2 * (2^31 - 1) bytes.
     assert_eq!(
         lift_with(compact, &mut mem, &Type::string(), &i32s(&[0, u32::MAX])),
-        Err(Trap::OutOfBounds {
+        Err(Trap::StringOutOfBounds {
             ptr: 0,
             len: 2 * ((1 << 31) - 1)
         })
@@ -272,27 +272,27 @@ fn realloc_results_are_checked() {
     let mut cx = Cx::new(&mut mem, Options::default(), &mut res);
     assert_eq!(
         lower_flat(&mut cx, &v, &t),
-        Err(Trap::OutOfBounds { ptr: 63, len: 2 })
+        Err(Trap::ReallocListOutOfBounds { ptr: 63, len: 2 })
     );
     // A misaligned block for u32 elements.
     cx.memory.force = Some(2);
     let v = Val::List(vec![Val::U32(1)]);
     assert_eq!(
         lower_flat(&mut cx, &v, &Type::list(Type::u32())),
-        Err(Trap::Misaligned { ptr: 2, align: 4 })
+        Err(Trap::ReallocMisaligned { ptr: 2, align: 4 })
     );
     // Strings: a UTF-16 block must be 2-aligned; a UTF-8 one in bounds.
     cx.options = opts(StringEncoding::Utf16);
     cx.memory.force = Some(3);
     assert_eq!(
         lower_flat(&mut cx, &Val::string("hi"), &Type::string()),
-        Err(Trap::Misaligned { ptr: 3, align: 2 })
+        Err(Trap::ReallocMisaligned { ptr: 3, align: 2 })
     );
     cx.options = opts(StringEncoding::Utf8);
     cx.memory.force = Some(u32::MAX);
     assert_eq!(
         lower_flat(&mut cx, &Val::string("hi"), &Type::string()),
-        Err(Trap::OutOfBounds {
+        Err(Trap::ReallocOutOfBounds {
             ptr: u32::MAX,
             len: 2
         })

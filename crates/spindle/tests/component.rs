@@ -364,9 +364,9 @@ fn canonical_abi_traps_reach_the_embedder_and_the_store_goes_on() {
     );
     let (mut store, _) = instantiate(&text, &linker);
     for (name, says) in [
-        ("bad", "not valid UTF-8"),
+        ("bad", "invalid utf-8"),
         ("oob", "out of bounds"),
-        ("char", "not a valid char"),
+        ("char", "invalid `char` bit pattern"),
     ] {
         // A trap leaves its instance unusable (the specification's rule) and the store
         // usable: another instance in it runs.

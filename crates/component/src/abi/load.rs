@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 
 use super::cases::{check_discriminant, make_case, unpack_flags};
 use super::string::load_string;
-use super::{check_range, Cx, Memory, Trap};
+use super::{check_align, check_bounds, check_range, of, Cx, Memory, PtrOf, Trap};
 use crate::resources::Resources;
 use crate::types::{Type, TypeKind};
 use crate::values::Val;
@@ -122,7 +122,15 @@ pub(crate) fn load_list_from_range<M: Memory + ?Sized, R: Resources + ?Sized>(
     len: u32,
 ) -> Result<Val, Trap> {
     let l = elem.layout();
-    check_range(cx.memory, ptr, l.align, u64::from(len) * u64::from(l.size))?;
+    check_align(ptr, l.align)?;
+    of(
+        PtrOf::List,
+        check_bounds(
+            cx.memory.bytes().len(),
+            ptr,
+            u64::from(len) * u64::from(l.size),
+        ),
+    )?;
     Ok(Val::List(load_elements(cx, elem, ptr, len)?))
 }
 

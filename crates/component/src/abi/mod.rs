@@ -89,6 +89,18 @@ pub enum Trap {
     InvalidDiscriminant { index: u32, cases: u32 },
     /// Bytes that are not UTF-8, lifting a string.
     InvalidUtf8,
+    /// A UTF-8 string that ends inside a character.
+    IncompleteUtf8,
+    /// A string's bytes past the end of memory.
+    StringOutOfBounds { ptr: u32, len: u64 },
+    /// A list's elements past the end of memory.
+    ListOutOfBounds { ptr: u32, len: u64 },
+    /// `realloc` returned a block past the end of memory.
+    ReallocOutOfBounds { ptr: u32, len: u64 },
+    /// `realloc` returned a misaligned block.
+    ReallocMisaligned { ptr: u32, align: u32 },
+    /// `realloc` returned a block for a list's elements past the end of memory.
+    ReallocListOutOfBounds { ptr: u32, len: u64 },
     /// An unpaired surrogate, lifting a UTF-16 string.
     InvalidUtf16,
     /// A string whose byte length in the destination encoding is above
@@ -130,13 +142,36 @@ impl fmt::Display for Trap {
                 )
             }
             Trap::Misaligned { ptr, align } => {
-                write!(f, "pointer {ptr:#x} is not aligned to {align}")
+                write!(f, "unaligned pointer {ptr:#x} (alignment {align})")
             }
-            Trap::InvalidChar(c) => write!(f, "{c:#x} is not a valid char"),
+            Trap::InvalidChar(c) => write!(f, "invalid `char` bit pattern {c:#x}"),
             Trap::InvalidDiscriminant { index, cases } => {
-                write!(f, "discriminant {index} is out of range for {cases} cases")
+                write!(f, "invalid variant discriminant {index} ({cases} cases)")
             }
-            Trap::InvalidUtf8 => f.write_str("string is not valid UTF-8"),
+            Trap::InvalidUtf8 => f.write_str("invalid utf-8"),
+            Trap::IncompleteUtf8 => f.write_str("incomplete utf-8 byte sequence"),
+            Trap::StringOutOfBounds { ptr, len } => write!(
+                f,
+                "string content out-of-bounds: string pointer/length out of bounds of memory \
+                 (pointer {ptr:#x}, {len} bytes)"
+            ),
+            Trap::ListOutOfBounds { ptr, len } => write!(
+                f,
+                "list content out-of-bounds (pointer {ptr:#x}, {len} bytes)"
+            ),
+            Trap::ReallocOutOfBounds { ptr, len } => write!(
+                f,
+                "realloc return: beyond end of memory (pointer {ptr:#x}, {len} bytes)"
+            ),
+            Trap::ReallocMisaligned { ptr, align } => write!(
+                f,
+                "realloc return: result not aligned: unaligned pointer {ptr:#x} (alignment {align})"
+            ),
+            Trap::ReallocListOutOfBounds { ptr, len } => write!(
+                f,
+                "realloc return: beyond end of memory: list content out-of-bounds \
+                 (pointer {ptr:#x}, {len} bytes)"
+            ),
             Trap::InvalidUtf16 => f.write_str("string is not valid UTF-16"),
             Trap::StringTooLong { byte_length } => {
                 write!(f, "string byte length {byte_length} is above 2^31-1")
@@ -151,10 +186,15 @@ impl fmt::Display for Trap {
                 found,
             } => write!(
                 f,
-                "handle {handle} is of resource type {found}, expected {expected}"
+                "handle index {handle} used with the wrong type, expected guest-defined \
+                 resource but found a different guest-defined resource (type {found}, \
+                 expected {expected})"
             ),
             Trap::NotAnOwnHandle(h) => write!(f, "handle {h} is a borrow, not an own"),
-            Trap::HandleLent(h) => write!(f, "handle {h} has outstanding borrows"),
+            Trap::HandleLent(h) => write!(
+                f,
+                "cannot remove owned resource while borrowed (handle {h} has outstanding borrows)"
+            ),
             Trap::BorrowsOutstanding(n) => {
                 write!(
                     f,
@@ -199,6 +239,32 @@ pub(crate) fn check_align(ptr: u32, align: u32) -> Result<(), Trap> {
         return Err(Trap::Misaligned { ptr, align });
     }
     Ok(())
+}
+
+/// Where a pointer came from, for the trap that names it.
+#[derive(Clone, Copy)]
+pub(crate) enum PtrOf {
+    String,
+    List,
+    Realloc,
+    /// A block `realloc` returned for a list's elements.
+    ReallocList,
+}
+
+/// `r`'s trap said of a pointer of `what`.
+pub(crate) fn of(what: PtrOf, r: Result<(), Trap>) -> Result<(), Trap> {
+    r.map_err(|t| match (what, t) {
+        (PtrOf::String, Trap::OutOfBounds { ptr, len }) => Trap::StringOutOfBounds { ptr, len },
+        (PtrOf::List, Trap::OutOfBounds { ptr, len }) => Trap::ListOutOfBounds { ptr, len },
+        (PtrOf::Realloc, Trap::OutOfBounds { ptr, len }) => Trap::ReallocOutOfBounds { ptr, len },
+        (PtrOf::Realloc | PtrOf::ReallocList, Trap::Misaligned { ptr, align }) => {
+            Trap::ReallocMisaligned { ptr, align }
+        }
+        (PtrOf::ReallocList, Trap::OutOfBounds { ptr, len }) => {
+            Trap::ReallocListOutOfBounds { ptr, len }
+        }
+        (_, t) => t,
+    })
 }
 
 /// Both checks of a pointer: aligned, and `len` bytes in bounds.

@@ -3,7 +3,7 @@
 
 use super::cases::{flags_word, match_case};
 use super::string::store_string_into_range;
-use super::{check_range, type_mismatch, Cx, Memory, Trap};
+use super::{check_range, of, type_mismatch, Cx, Memory, PtrOf, Trap};
 use crate::resources::Resources;
 use crate::types::{Type, TypeKind};
 use crate::values::Val;
@@ -89,7 +89,10 @@ pub(crate) fn store_list_into_range<M: Memory + ?Sized, R: Resources + ?Sized>(
         return Err(Trap::ListTooLong { byte_length });
     }
     let ptr = cx.memory.realloc(0, 0, l.align, byte_length as u32)?;
-    check_range(cx.memory, ptr, l.align, byte_length)?;
+    of(
+        PtrOf::ReallocList,
+        check_range(cx.memory, ptr, l.align, byte_length),
+    )?;
     store_elements(cx, vals, elem, ptr)?;
     Ok((ptr, vals.len() as u32))
 }

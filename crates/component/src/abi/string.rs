@@ -4,7 +4,7 @@
 
 use alloc::string::String;
 
-use super::{check_align, check_bounds, Cx, Memory, StringEncoding, Trap};
+use super::{check_align, check_bounds, of, Cx, Memory, PtrOf, StringEncoding, Trap};
 use crate::resources::Resources;
 use crate::values::{StringOrigin, StringVal};
 
@@ -44,10 +44,16 @@ pub fn load_string<M: Memory + ?Sized, R: Resources + ?Sized>(
     };
     check_align(ptr, align)?;
     let mem = cx.memory.bytes();
-    check_bounds(mem.len(), ptr, byte_length)?;
+    of(PtrOf::String, check_bounds(mem.len(), ptr, byte_length))?;
     let bytes = &mem[ptr as usize..(u64::from(ptr) + byte_length) as usize];
     let text = match simple {
-        Simple::Utf8 => String::from(core::str::from_utf8(bytes).map_err(|_| Trap::InvalidUtf8)?),
+        Simple::Utf8 => String::from(core::str::from_utf8(bytes).map_err(|e| {
+            if e.error_len().is_none() {
+                Trap::IncompleteUtf8
+            } else {
+                Trap::InvalidUtf8
+            }
+        })?),
         Simple::Utf16 => {
             let units = bytes
                 .chunks_exact(2)
@@ -82,9 +88,12 @@ fn realloc<M: Memory + ?Sized, R: Resources + ?Sized>(
         .memory
         .realloc(old.0, old.1 as u32, align, new_size as u32)?;
     if aligned {
-        check_align(ptr, align)?;
+        of(PtrOf::Realloc, check_align(ptr, align))?;
     }
-    check_bounds(cx.memory.bytes().len(), ptr, new_size)?;
+    of(
+        PtrOf::Realloc,
+        check_bounds(cx.memory.bytes().len(), ptr, new_size),
+    )?;
     Ok(ptr)
 }
 
