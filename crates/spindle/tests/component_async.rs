@@ -1,0 +1,350 @@
+//! The component model's async ABI through `spindle::component`: guest threads that block
+//! and resume out of order, futures and streams between components, cancellation, the
+//! deadlock trap, and the rule that a synchronously typed task may not block.
+
+use spindle::component::{Component, Linker, Val};
+use spindle::{Engine, Store};
+
+fn run(text: &str, export: &str) -> spindle::Result<Vec<Val>> {
+    let engine = Engine::default();
+    let component = Component::new(&engine, text)?;
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &component)?;
+    let f = instance.get_func(&mut store, export).expect("exported");
+    let mut out = vec![Val::Bool(false); f.ty(&mut store).results().len()];
+    f.call(&mut store, &[], &mut out)?;
+    Ok(out)
+}
+
+/// `$C.wait(f)` is a stackful async function that blocks in a synchronous `future.read`
+/// and returns the value read. `$D.run` starts two calls of it (both block: their threads
+/// are parked), resolves the second call's future first, waits for that call, then for the
+/// first: the two parked threads resume in the other order than they blocked.
+const OUT_OF_ORDER: &str = r#"(component
+  (component $C
+    (core module $Mem (memory (export "mem") 1))
+    (core instance $mem (instantiate $Mem))
+    (type $FT (future u32))
+    (core module $M
+      (import "" "mem" (memory 1))
+      (import "" "future.read" (func $read (param i32 i32) (result i32)))
+      (import "" "future.drop-readable" (func $drop (param i32)))
+      (import "" "task.return" (func $return (param i32)))
+      (func (export "wait") (param $r i32)
+        (local $at i32)
+        (local.set $at (i32.add (i32.const 16) (i32.shl (local.get $r) (i32.const 2))))
+        ;; Blocks this thread until the caller writes the future.
+        (if (i32.ne (call $read (local.get $r) (local.get $at)) (i32.const 0 (; COMPLETED ;)))
+          (then unreachable))
+        (call $drop (local.get $r))
+        (call $return (i32.load (local.get $at)))))
+    (canon future.read $FT (memory (core memory $mem "mem")) (core func $read))
+    (canon future.drop-readable $FT (core func $drop))
+    (canon task.return (result u32) (core func $return))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "mem" (memory $mem "mem"))
+      (export "future.read" (func $read))
+      (export "future.drop-readable" (func $drop))
+      (export "task.return" (func $return))))))
+    (func (export "wait") async (param "f" $FT) (result u32)
+      (canon lift (core func $m "wait") async)))
+  (component $D
+    (type $FT (future u32))
+    (import "wait" (func $wait async (param "f" $FT) (result u32)))
+    (core module $Mem (memory (export "mem") 1))
+    (core instance $mem (instantiate $Mem))
+    (core module $M
+      (import "" "mem" (memory 1))
+      (import "" "wait" (func $wait (param i32 i32) (result i32)))
+      (import "" "future.new" (func $new (result i64)))
+      (import "" "future.write" (func $write (param i32 i32) (result i32)))
+      (import "" "future.drop-writable" (func $drop-w (param i32)))
+      (import "" "waitable-set.new" (func $set-new (result i32)))
+      (import "" "waitable-set.wait" (func $set-wait (param i32 i32) (result i32)))
+      (import "" "waitable.join" (func $join (param i32 i32)))
+      (import "" "subtask.drop" (func $subtask-drop (param i32)))
+      ;; Waits in `ws` for subtask `s` to return.
+      (func $await (param $ws i32) (param $s i32)
+        (call $join (local.get $s) (local.get $ws))
+        (if (i32.ne (call $set-wait (local.get $ws) (i32.const 300)) (i32.const 1 (; SUBTASK ;)))
+          (then unreachable))
+        (if (i32.ne (i32.load (i32.const 300)) (local.get $s)) (then unreachable))
+        (if (i32.ne (i32.load (i32.const 304)) (i32.const 2 (; RETURNED ;))) (then unreachable))
+        (call $subtask-drop (local.get $s)))
+      (func (export "run") (result i32)
+        (local $f1 i64) (local $f2 i64) (local $s1 i32) (local $s2 i32) (local $ret i32)
+        (local $ws i32)
+        (local.set $f1 (call $new))
+        (local.set $f2 (call $new))
+        ;; Both calls block at once: STARTED, with a subtask each.
+        (local.set $ret (call $wait (i32.wrap_i64 (local.get $f1)) (i32.const 100)))
+        (if (i32.ne (i32.and (local.get $ret) (i32.const 0xf)) (i32.const 1)) (then unreachable))
+        (local.set $s1 (i32.shr_u (local.get $ret) (i32.const 4)))
+        (local.set $ret (call $wait (i32.wrap_i64 (local.get $f2)) (i32.const 104)))
+        (if (i32.ne (i32.and (local.get $ret) (i32.const 0xf)) (i32.const 1)) (then unreachable))
+        (local.set $s2 (i32.shr_u (local.get $ret) (i32.const 4)))
+        (local.set $ws (call $set-new))
+        ;; The second first: its reader waits at the rendezvous, so the write completes.
+        (i32.store (i32.const 200) (i32.const 22))
+        (if (call $write (i32.wrap_i64 (i64.shr_u (local.get $f2) (i64.const 32))) (i32.const 200))
+          (then unreachable))
+        (call $drop-w (i32.wrap_i64 (i64.shr_u (local.get $f2) (i64.const 32))))
+        (call $await (local.get $ws) (local.get $s2))
+        (if (i32.ne (i32.load (i32.const 104)) (i32.const 22)) (then unreachable))
+        ;; The first has not run since it blocked.
+        (if (i32.ne (i32.load (i32.const 100)) (i32.const 0)) (then unreachable))
+        (i32.store (i32.const 200) (i32.const 11))
+        (if (call $write (i32.wrap_i64 (i64.shr_u (local.get $f1) (i64.const 32))) (i32.const 200))
+          (then unreachable))
+        (call $drop-w (i32.wrap_i64 (i64.shr_u (local.get $f1) (i64.const 32))))
+        (call $await (local.get $ws) (local.get $s1))
+        (i32.add (i32.mul (i32.load (i32.const 100)) (i32.const 100)) (i32.load (i32.const 104)))))
+    (canon lower (func $wait) async (memory (core memory $mem "mem")) (core func $wait'))
+    (canon future.new $FT (core func $new))
+    (canon future.write $FT async (memory (core memory $mem "mem")) (core func $write))
+    (canon future.drop-writable $FT (core func $drop-w))
+    (canon waitable-set.new (core func $set-new))
+    (canon waitable-set.wait (memory (core memory $mem "mem")) (core func $set-wait))
+    (canon waitable.join (core func $join))
+    (canon subtask.drop (core func $subtask-drop))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "mem" (memory $mem "mem"))
+      (export "wait" (func $wait'))
+      (export "future.new" (func $new))
+      (export "future.write" (func $write))
+      (export "future.drop-writable" (func $drop-w))
+      (export "waitable-set.new" (func $set-new))
+      (export "waitable-set.wait" (func $set-wait))
+      (export "waitable.join" (func $join))
+      (export "subtask.drop" (func $subtask-drop))))))
+    (func (export "run") async (result u32) (canon lift (core func $m "run"))))
+  (instance $c (instantiate $C))
+  (instance $d (instantiate $D (with "wait" (func $c "wait"))))
+  (export "run" (func $d "run")))"#;
+
+#[test]
+fn parked_threads_resume_in_another_order_than_they_blocked() {
+    assert_eq!(run(OUT_OF_ORDER, "run").unwrap(), [Val::U32(1122)]);
+}
+
+/// `$C.sum(s)` reads a `stream<u8>` synchronously until the writer drops it and returns
+/// the sum. `$D.run` writes 3 bytes, then 2 more, then drops its end: the reader's one
+/// read (16 bytes wide) takes both writes, as it stays at the rendezvous until its event
+/// is delivered, and ends with DROPPED and 5 values.
+const STREAM: &str = r#"(component
+  (component $C
+    (core module $Mem (memory (export "mem") 1))
+    (core instance $mem (instantiate $Mem))
+    (type $ST (stream u8))
+    (core module $M
+      (import "" "mem" (memory 1))
+      (import "" "stream.read" (func $read (param i32 i32 i32) (result i32)))
+      (import "" "stream.drop-readable" (func $drop (param i32)))
+      (import "" "task.return" (func $return (param i32)))
+      (func (export "sum") (param $r i32)
+        (local $ret i32) (local $i i32) (local $sum i32)
+        (local.set $ret (call $read (local.get $r) (i32.const 64) (i32.const 16)))
+        ;; DROPPED (1) with 5 values.
+        (if (i32.ne (local.get $ret) (i32.const 0x51)) (then unreachable))
+        (loop $add
+          (local.set $sum (i32.add (local.get $sum)
+            (i32.load8_u offset=64 (local.get $i))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $add (i32.lt_u (local.get $i) (i32.const 5))))
+        (call $drop (local.get $r))
+        (call $return (local.get $sum))))
+    (canon stream.read $ST (memory (core memory $mem "mem")) (core func $read))
+    (canon stream.drop-readable $ST (core func $drop))
+    (canon task.return (result u32) (core func $return))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "mem" (memory $mem "mem"))
+      (export "stream.read" (func $read))
+      (export "stream.drop-readable" (func $drop))
+      (export "task.return" (func $return))))))
+    (func (export "sum") async (param "s" $ST) (result u32)
+      (canon lift (core func $m "sum") async)))
+  (component $D
+    (type $ST (stream u8))
+    (import "sum" (func $sum async (param "s" $ST) (result u32)))
+    (core module $Mem (memory (export "mem") 1))
+    (core instance $mem (instantiate $Mem))
+    (core module $M
+      (import "" "mem" (memory 1))
+      (import "" "sum" (func $sum (param i32 i32) (result i32)))
+      (import "" "stream.new" (func $new (result i64)))
+      (import "" "stream.write" (func $write (param i32 i32 i32) (result i32)))
+      (import "" "stream.drop-writable" (func $drop-w (param i32)))
+      (import "" "waitable-set.new" (func $set-new (result i32)))
+      (import "" "waitable-set.wait" (func $set-wait (param i32 i32) (result i32)))
+      (import "" "waitable.join" (func $join (param i32 i32)))
+      (data (i32.const 8) "\01\02\03\04\05")
+      (func (export "run") (result i32)
+        (local $s i64) (local $w i32) (local $ret i32) (local $sub i32) (local $ws i32)
+        (local.set $s (call $new))
+        (local.set $w (i32.wrap_i64 (i64.shr_u (local.get $s) (i64.const 32))))
+        (local.set $ret (call $sum (i32.wrap_i64 (local.get $s)) (i32.const 100)))
+        (if (i32.ne (i32.and (local.get $ret) (i32.const 0xf)) (i32.const 1)) (then unreachable))
+        (local.set $sub (i32.shr_u (local.get $ret) (i32.const 4)))
+        ;; COMPLETED with 3, then with 2.
+        (if (i32.ne (call $write (local.get $w) (i32.const 8) (i32.const 3)) (i32.const 0x30))
+          (then unreachable))
+        (if (i32.ne (call $write (local.get $w) (i32.const 11) (i32.const 2)) (i32.const 0x20))
+          (then unreachable))
+        (call $drop-w (local.get $w))
+        (local.set $ws (call $set-new))
+        (call $join (local.get $sub) (local.get $ws))
+        (if (i32.ne (call $set-wait (local.get $ws) (i32.const 300)) (i32.const 1))
+          (then unreachable))
+        (i32.load (i32.const 100))))
+    (canon lower (func $sum) async (memory (core memory $mem "mem")) (core func $sum'))
+    (canon stream.new $ST (core func $new))
+    (canon stream.write $ST async (memory (core memory $mem "mem")) (core func $write))
+    (canon stream.drop-writable $ST (core func $drop-w))
+    (canon waitable-set.new (core func $set-new))
+    (canon waitable-set.wait (memory (core memory $mem "mem")) (core func $set-wait))
+    (canon waitable.join (core func $join))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "mem" (memory $mem "mem"))
+      (export "sum" (func $sum'))
+      (export "stream.new" (func $new))
+      (export "stream.write" (func $write))
+      (export "stream.drop-writable" (func $drop-w))
+      (export "waitable-set.new" (func $set-new))
+      (export "waitable-set.wait" (func $set-wait))
+      (export "waitable.join" (func $join))))))
+    (func (export "run") async (result u32) (canon lift (core func $m "run"))))
+  (instance $c (instantiate $C))
+  (instance $d (instantiate $D (with "sum" (func $c "sum"))))
+  (export "run" (func $d "run")))"#;
+
+#[test]
+fn a_stream_carries_bytes_between_components_until_the_writer_drops_it() {
+    assert_eq!(run(STREAM, "run").unwrap(), [Val::U32(15)]);
+}
+
+/// `$C.sleep` is a callback task that waits on an empty waitable set; on cancellation its
+/// callback cancels the task. Called from the host, nothing can wake it: the deadlock
+/// trap. Called and then cancelled by `$D.run`, it resolves cancelled at once.
+const SLEEP: &str = r#"(component
+  (component $C
+    (core module $M
+      (import "" "waitable-set.new" (func $set-new (result i32)))
+      (import "" "task.cancel" (func $cancel))
+      (func (export "sleep") (result i32)
+        (i32.or (i32.const 2 (; WAIT ;)) (i32.shl (call $set-new) (i32.const 4))))
+      (func (export "sleep-cb") (param $code i32) (param i32 i32) (result i32)
+        (if (i32.ne (local.get $code) (i32.const 6 (; TASK_CANCELLED ;))) (then unreachable))
+        (call $cancel)
+        (i32.const 0 (; EXIT ;))))
+    (canon waitable-set.new (core func $set-new))
+    (canon task.cancel (core func $cancel))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "waitable-set.new" (func $set-new))
+      (export "task.cancel" (func $cancel))))))
+    (func (export "sleep") async (result u32)
+      (canon lift (core func $m "sleep") async (callback (core func $m "sleep-cb")))))
+  (component $D
+    (import "sleep" (func $sleep async (result u32)))
+    (core module $Mem (memory (export "mem") 1))
+    (core instance $mem (instantiate $Mem))
+    (core module $M
+      (import "" "sleep" (func $sleep (param i32) (result i32)))
+      (import "" "subtask.cancel" (func $cancel (param i32) (result i32)))
+      (import "" "subtask.drop" (func $drop (param i32)))
+      (func (export "run") (result i32)
+        (local $ret i32) (local $s i32)
+        (local.set $ret (call $sleep (i32.const 8)))
+        (if (i32.ne (i32.and (local.get $ret) (i32.const 0xf)) (i32.const 1)) (then unreachable))
+        (local.set $s (i32.shr_u (local.get $ret) (i32.const 4)))
+        ;; CANCELLED_BEFORE_RETURNED, without blocking.
+        (local.set $ret (call $cancel (local.get $s)))
+        (call $drop (local.get $s))
+        (local.get $ret)))
+    (canon lower (func $sleep) async (memory (core memory $mem "mem")) (core func $sleep'))
+    (canon subtask.cancel (core func $cancel))
+    (canon subtask.drop (core func $drop))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "sleep" (func $sleep'))
+      (export "subtask.cancel" (func $cancel))
+      (export "subtask.drop" (func $drop))))))
+    (func (export "run") async (result u32) (canon lift (core func $m "run"))))
+  (instance $c (instantiate $C))
+  (instance $d (instantiate $D (with "sleep" (func $c "sleep"))))
+  (export "run" (func $d "run"))
+  (export "sleep" (func $c "sleep")))"#;
+
+#[test]
+fn cancellation_reaches_a_waiting_callback_task() {
+    assert_eq!(run(SLEEP, "run").unwrap(), [Val::U32(4)]);
+}
+
+#[test]
+fn waiting_with_nothing_to_wake_the_task_is_the_deadlock_trap() {
+    let err = run(SLEEP, "sleep").unwrap_err();
+    assert!(format!("{err:#}").contains("deadlock detected"), "{err:#}");
+}
+
+/// A function whose type is not async may not block before it returns; nor may a
+/// post-return call out of its instance.
+#[test]
+fn a_synchronously_typed_task_may_not_block() {
+    let text = r#"(component
+      (core module $Mem (memory (export "mem") 1))
+      (core instance $mem (instantiate $Mem))
+      (core module $M
+        (import "" "waitable-set.new" (func $set-new (result i32)))
+        (import "" "waitable-set.wait" (func $set-wait (param i32 i32) (result i32)))
+        (func (export "block") (result i32)
+          (call $set-wait (call $set-new) (i32.const 0))))
+      (canon waitable-set.new (core func $set-new))
+      (canon waitable-set.wait (memory (core memory $mem "mem")) (core func $set-wait))
+      (core instance $m (instantiate $M (with "" (instance
+        (export "waitable-set.new" (func $set-new))
+        (export "waitable-set.wait" (func $set-wait))))))
+      (func (export "block") (result u32) (canon lift (core func $m "block"))))"#;
+    let err = run(text, "block").unwrap_err();
+    assert!(
+        format!("{err:#}").contains("cannot block a synchronous task before returning"),
+        "{err:#}"
+    );
+}
+
+/// Context slots belong to the running task's thread: set in the call, read in its
+/// post-return, fresh in the next call.
+#[test]
+fn context_slots_last_for_the_task() {
+    let text = r#"(component
+      (core module $M
+        (import "" "get" (func $get (result i32)))
+        (import "" "set" (func $set (param i32)))
+        (global $seen (mut i32) (i32.const -1))
+        (func (export "f") (result i32)
+          (local $before i32)
+          (local.set $before (call $get))
+          (call $set (i32.const 42))
+          (local.get $before))
+        (func (export "f-post") (param i32) (global.set $seen (call $get)))
+        (func (export "seen") (result i32) (global.get $seen)))
+      (canon context.get i32 0 (core func $get))
+      (canon context.set i32 0 (core func $set))
+      (core instance $m (instantiate $M (with "" (instance
+        (export "get" (func $get)) (export "set" (func $set))))))
+      (func (export "f") (result u32)
+        (canon lift (core func $m "f") (post-return (core func $m "f-post"))))
+      (func (export "seen") (result u32) (canon lift (core func $m "seen"))))"#;
+    let engine = Engine::default();
+    let component = Component::new(&engine, text).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap();
+    let mut out = [Val::Bool(false)];
+    for _ in 0..2 {
+        let f = instance.get_func(&mut store, "f").unwrap();
+        f.call(&mut store, &[], &mut out).unwrap();
+        assert_eq!(out[0], Val::U32(0), "a new task's slot starts at 0");
+        let seen = instance.get_func(&mut store, "seen").unwrap();
+        seen.call(&mut store, &[], &mut out).unwrap();
+        assert_eq!(out[0], Val::U32(42), "the post-return saw the call's slot");
+    }
+}
