@@ -13,8 +13,9 @@
 //! lift` (with `memory`, `realloc`, `post-return` and every string encoding), `canon
 //! lower` (of host functions, or of another component's function: guest to guest),
 //! imports from the linker (semver-compatible versions accepted), and exports. Typed use:
-//! [`TypedFunc`], the derives, [`flags!`] and [`bindgen!`]; the start function. Not yet
-//! (each an error that says so): value imports, the async built-ins. Every component is
+//! [`TypedFunc`], the derives, [`flags!`] and [`bindgen!`]; the start function; the async
+//! ABI (async lifts and lowers, tasks, threads, waitable sets, streams, futures, error
+//! contexts: `concurrent`). Not yet (an error that says so): value imports. Every component is
 //! validated (`spindle_validate::component`, with wasmparser's rules) before anything runs.
 //!
 //! ```

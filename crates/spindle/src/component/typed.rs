@@ -1169,6 +1169,11 @@ where
         R: LiftList,
     {
         let f = self.func.lifted(store.as_context_mut().inner);
+        if super::concurrent::in_use(store.as_context_mut().inner) {
+            return Err(super::unsupported(
+                "typed calls in a store whose components use the async ABI (call through `Func::call`)",
+            ));
+        }
         let ty = &f.ty;
         super::func::call_lifted_with(
             &mut store,
