@@ -53,7 +53,11 @@ fn value_of(t: &Type) -> Option<Val> {
         TypeKind::Option(_) => Val::Option(None),
         TypeKind::Result { .. } => Val::Result(Ok(None)),
         TypeKind::Flags(labels) => Val::Flags(labels.iter().take(1).cloned().collect()),
-        TypeKind::Own(_) | TypeKind::Borrow(_) => return None,
+        TypeKind::Own(_)
+        | TypeKind::Borrow(_)
+        | TypeKind::Stream(_)
+        | TypeKind::Future(_)
+        | TypeKind::ErrorContext => return None,
     })
 }
 

@@ -951,12 +951,14 @@ fn request_cancellation<T: 'static>(store: &mut StoreContextMut<'_, T>, task: Id
     }) {
         let instance = sc.threads.get(t).map_or(0, |t| t.instance);
         sc.waiting.retain(|x| *x != t);
-        sc.instance(instance).waiting_to_enter -= 1;
+        let i = sc.instance(instance);
+        i.waiting_to_enter = i.waiting_to_enter.saturating_sub(1);
         let th = sc.threads.remove(t);
         if let Some(th) = th {
             sc.instance(instance).threads.remove(th.index);
         }
-        sc.task_mut(task)?.threads -= 1;
+        let t = sc.task_mut(task)?;
+        t.threads = t.threads.saturating_sub(1);
         super::resolve(store, task, None)?;
         sched(store.inner).tasks.remove(task);
         return Ok(false);

@@ -308,7 +308,7 @@ pub(crate) fn rendezvous<T: 'static>(
         let m = end(sc, w)?.buffer.clone();
         let t = end(sc, other)?.buffer.clone();
         (
-            m.unwrap(),
+            m.ok_or_else(|| Error::msg("internal: a copy without buffer"))?,
             t.ok_or_else(|| Error::msg("internal: a pending copy without buffer"))?,
         )
     };
@@ -359,8 +359,9 @@ fn copy_values<T: 'static>(
     elem: &Option<Type>,
 ) -> Result<()> {
     let sc = sched(store.inner);
-    let from = end(sc, src)?.buffer.clone().unwrap();
-    let to = end(sc, dst)?.buffer.clone().unwrap();
+    let missing = || Error::msg("internal: a copy without buffer");
+    let from = end(sc, src)?.buffer.clone().ok_or_else(missing)?;
+    let to = end(sc, dst)?.buffer.clone().ok_or_else(missing)?;
     if let Some(t) = elem {
         let size = t.layout().size;
         let options = |b: &Buffer| Options {

@@ -421,7 +421,9 @@ impl Sched {
         if !t.func.ty.is_async() {
             return false;
         }
-        let inst = &self.instances[t.instance as usize];
+        let Some(inst) = self.instances.get(t.instance as usize) else {
+            return false;
+        };
         inst.backpressure > 0 || (t.needs_exclusive() && inst.exclusive.is_some())
     }
 
@@ -753,7 +755,8 @@ fn step<T: 'static>(store: &mut StoreContextMut<'_, T>, t: Id) -> Result<()> {
     let resume: Vec<crate::Val> = match blocked {
         None => Vec::new(),
         Some(Blocked::Enter) => {
-            sc.instance(instance).waiting_to_enter -= 1;
+            let i = sc.instance(instance);
+            i.waiting_to_enter = i.waiting_to_enter.saturating_sub(1);
             if cancelled {
                 // Cancelled before it started: the callee runs no code.
                 sc.task_mut(task_id)?.state = TaskState::Resolved;
@@ -768,7 +771,7 @@ fn step<T: 'static>(store: &mut StoreContextMut<'_, T>, t: Id) -> Result<()> {
             set, ptr, memory, ..
         }) => {
             if let Some(s) = sc.sets.get_mut(set) {
-                s.waiting -= 1;
+                s.waiting = s.waiting.saturating_sub(1);
             }
             let (code, p1, p2) = if cancelled {
                 (event::TASK_CANCELLED, 0, 0)
@@ -780,7 +783,7 @@ fn step<T: 'static>(store: &mut StoreContextMut<'_, T>, t: Id) -> Result<()> {
         }
         Some(Blocked::CallbackWait { set }) => {
             if let Some(s) = sc.sets.get_mut(set) {
-                s.waiting -= 1;
+                s.waiting = s.waiting.saturating_sub(1);
             }
             let ev = if cancelled {
                 (event::TASK_CANCELLED, 0, 0)
@@ -1164,7 +1167,7 @@ fn exit_thread<T: 'static>(store: &mut StoreContextMut<'_, T>, t: Id) -> Result<
     };
     sc.instance(th.instance).threads.remove(th.index);
     let task = sc.task_mut(th.task)?;
-    task.threads -= 1;
+    task.threads = task.threads.saturating_sub(1);
     if task.threads == 0 {
         if task.state != TaskState::Resolved {
             return Err(Error::msg(
