@@ -348,3 +348,28 @@ fn context_slots_last_for_the_task() {
         assert_eq!(out[0], Val::U32(42), "the post-return saw the call's slot");
     }
 }
+
+/// A callback task yields forever: with nothing else to run, the callback runs again and
+/// again from the scheduler's loop (a recursive implementation would overflow the native
+/// stack long before the fuel runs out), until the fuel is gone.
+#[test]
+fn a_callback_yielding_forever_runs_out_of_fuel_not_stack() {
+    let text = r#"(component
+      (core module $M
+        (func (export "spin") (result i32) (i32.const 1 (; YIELD ;)))
+        (func (export "spin-cb") (param i32 i32 i32) (result i32) (i32.const 1)))
+      (core instance $m (instantiate $M))
+      (func (export "spin") async (result u32)
+        (canon lift (core func $m "spin") async (callback (core func $m "spin-cb")))))"#;
+    let engine = Engine::new(spindle::Config::new().consume_fuel(true)).unwrap();
+    let component = Component::new(&engine, text).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap();
+    store.set_fuel(1_000_000).unwrap();
+    let f = instance.get_func(&mut store, "spin").unwrap();
+    let err = f.call(&mut store, &[], &mut [Val::U32(0)]).unwrap_err();
+    assert!(format!("{err:#}").contains("fuel"), "{err:#}");
+    assert_eq!(store.get_fuel().unwrap(), 0);
+}

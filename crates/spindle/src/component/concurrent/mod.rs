@@ -1097,11 +1097,11 @@ fn finished<T: 'static>(
         return match code {
             0 => exit_thread(store, t),
             1 => {
-                if !sc.task(task_id)?.may_block() {
-                    // A no-op where blocking is not allowed: the callback runs again.
-                    return call_callback(store, t, (event::NONE, 0, 0));
-                }
-                sc.block(t, Blocked::CallbackYield, false)
+                // Where blocking is not allowed the yield is a no-op: the callback runs
+                // again next (from the scheduler's loop, not recursively here: a callback
+                // that yields forever must not grow the native stack).
+                let front = !sc.task(task_id)?.may_block();
+                sc.block(t, Blocked::CallbackYield, front)
             }
             2 => {
                 if !sc.task(task_id)?.may_block() {
