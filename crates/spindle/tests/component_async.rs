@@ -373,3 +373,82 @@ fn a_callback_yielding_forever_runs_out_of_fuel_not_stack() {
     assert!(format!("{err:#}").contains("fuel"), "{err:#}");
     assert_eq!(store.get_fuel().unwrap(), 0);
 }
+
+/// A thread that `thread.new-indirect` made in a call from the embedder outlives that
+/// call: later calls (of a synchronously typed function) switch to it and back, and it
+/// keeps its state and its own (resolved, async-typed) task across them: its synchronous
+/// call of an async-typed host function is allowed, which it would not be in the caller's
+/// task.
+#[test]
+fn a_thread_outlives_the_call_that_made_it() {
+    let text = r#"(component
+      (import "tick" (func $tick async))
+      (core func $tick (canon lower (func $tick)))
+      (core module $Table (table (export "t") 1 funcref))
+      (core instance $table (instantiate $Table))
+      (core module $M
+        (import "" "task.return" (func $return (param i32)))
+        (import "" "new" (func $new (param i32 i32) (result i32)))
+        (import "" "switch" (func $switch (param i32) (result i32)))
+        (import "" "index" (func $index (result i32)))
+        (import "" "tick" (func $tick))
+        (import "" "t" (table 1 funcref))
+        (global $x (mut i32) (i32.const 0))
+        (global $caller (mut i32) (i32.const 0))
+        (global $rounds (mut i32) (i32.const 0))
+        ;; The long-lived thread: counts a round, switches back to whoever switched to it.
+        (func $x (param i32)
+          (loop $forever
+            (call $tick)
+            (global.set $rounds (i32.add (global.get $rounds) (i32.const 1)))
+            (drop (call $switch (global.get $caller)))
+            (br $forever)))
+        (elem (table 0) (i32.const 0) func $x)
+        (func (export "setup") (result i32)
+          (global.set $x (call $new (i32.const 0) (i32.const 0)))
+          (call $return (i32.const 1))
+          (i32.const 0 (; EXIT ;)))
+        (func (export "setup-cb") (param i32 i32 i32) (result i32) unreachable)
+        (func (export "poke") (result i32)
+          (global.set $caller (call $index))
+          (drop (call $switch (global.get $x)))
+          (global.get $rounds)))
+      (core type $start (func (param i32)))
+      (alias core export $table "t" (core table $t))
+      (core func $new (canon thread.new-indirect $start (core table $t)))
+      (canon task.return (result u32) (core func $return))
+      (canon thread.suspend-then-resume (core func $switch))
+      (canon thread.index (core func $index))
+      (core instance $m (instantiate $M (with "" (instance
+        (export "task.return" (func $return))
+        (export "new" (func $new))
+        (export "switch" (func $switch))
+        (export "index" (func $index))
+        (export "tick" (func $tick))
+        (export "t" (table $t))))))
+      (func (export "setup") async (result u32)
+        (canon lift (core func $m "setup") async (callback (core func $m "setup-cb"))))
+      (func (export "poke") (result u32) (canon lift (core func $m "poke"))))"#;
+    let engine = Engine::default();
+    let component = Component::new(&engine, text).unwrap();
+    let mut store = Store::new(&engine, 0u32);
+    let mut linker = Linker::new(&engine);
+    linker
+        .root()
+        .func_new("tick", |mut store, _, _| {
+            *store.data_mut() += 1;
+            Ok(())
+        })
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let mut out = [Val::Bool(false)];
+    let setup = instance.get_func(&mut store, "setup").unwrap();
+    setup.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out[0], Val::U32(1));
+    let poke = instance.get_func(&mut store, "poke").unwrap();
+    for round in 1..=3 {
+        poke.call(&mut store, &[], &mut out).unwrap();
+        assert_eq!(out[0], Val::U32(round));
+    }
+    assert_eq!(*store.data(), 3);
+}

@@ -600,16 +600,23 @@ pub(crate) fn lower<T: 'static>(
                         results[0] = crate::Val::I32(status as i32);
                         Ok(())
                     }
-                    LowerTarget::Host(_) => sync_lower(
-                        &mut caller,
-                        &target,
-                        &ty,
-                        &options,
-                        abi_options,
-                        table,
-                        &flat,
-                        results,
-                    ),
+                    LowerTarget::Host(_) => {
+                        // A synchronous call of an async-typed function may block: not
+                        // from a task that may not.
+                        if ty.is_async() && !super::concurrent::current_may_block(cx.inner)? {
+                            return Err(Error::msg(super::concurrent::MAY_NOT_BLOCK));
+                        }
+                        sync_lower(
+                            &mut caller,
+                            &target,
+                            &ty,
+                            &options,
+                            abi_options,
+                            table,
+                            &flat,
+                            results,
+                        )
+                    }
                 };
             }
             sync_lower(

@@ -189,6 +189,8 @@ pub(crate) struct Task {
     pub threads: u32,
     /// The results for the embedder's call.
     pub result: Option<Option<Vec<Val>>>,
+    /// The embedder's call has taken the results (the task goes with its last thread).
+    pub taken: bool,
     pub args: Option<TaskArgs>,
 }
 
@@ -592,6 +594,16 @@ pub(crate) fn can_block(s: &mut spindle_exec::Store) -> bool {
     s.run_depth() == 1 && components_mut(s).sched.current.is_some()
 }
 
+/// Whether the running thread's task may block (`true` outside any thread: the host's
+/// own calls are not tasks).
+pub(crate) fn current_may_block(s: &mut spindle_exec::Store) -> Result<bool> {
+    let sc = sched(s);
+    match sc.current() {
+        Some((_, task)) => Ok(sc.task(task)?.may_block()),
+        None => Ok(true),
+    }
+}
+
 /// Leaves `r` for the scheduler and fails the calling host function, which suspends the
 /// thread's call.
 pub(crate) fn request(s: &mut spindle_exec::Store, r: Request) -> Result<()> {
@@ -634,8 +646,16 @@ pub(crate) fn call_from_host<T: 'static>(
     let s = &mut *store.inner;
     match out {
         Ok(()) => {
-            let t = sched(s).tasks.remove(task);
-            match t.and_then(|t| t.result) {
+            // The task stays while threads of it run on (they may outlive the call).
+            let sc = sched(s);
+            let result = sc.tasks.get_mut(task).and_then(|t| {
+                t.taken = true;
+                t.result.take()
+            });
+            if sc.tasks.get(task).is_some_and(|t| t.threads == 0) {
+                sc.tasks.remove(task);
+            }
+            match result {
                 Some(Some(vals)) => Ok(vals),
                 Some(None) => Err(Error::msg("the call was cancelled")),
                 None => Err(Error::msg("internal: the task resolved without results")),
@@ -702,6 +722,7 @@ fn new_task(
         caller,
         threads: 1,
         result: None,
+        taken: false,
         args: Some(args),
     })?;
     let thread = sc.threads.insert(Thread {
@@ -1174,11 +1195,15 @@ fn exit_thread<T: 'static>(store: &mut StoreContextMut<'_, T>, t: Id) -> Result<
                 "wasm trap: the task's last thread ended before it returned a value (task.return)",
             ));
         }
-        let (instance, caller_host) = (task.instance, matches!(task.caller, TaskCaller::Host));
+        // A task the embedder called goes when the embedder has its result.
+        let (instance, keep) = (
+            task.instance,
+            matches!(task.caller, TaskCaller::Host) && !task.taken,
+        );
         if sc.instance(instance).exclusive == Some(th.task) {
             sc.instance(instance).exclusive = None;
         }
-        if !caller_host {
+        if !keep {
             sc.tasks.remove(th.task);
         }
     }
