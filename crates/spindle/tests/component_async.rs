@@ -74,6 +74,7 @@ const OUT_OF_ORDER: &str = r#"(component
       (func (export "run") (result i32)
         (local $f1 i64) (local $f2 i64) (local $s1 i32) (local $s2 i32) (local $ret i32)
         (local $ws i32)
+        (i64.store (i32.const 100) (i64.const 0))
         (local.set $f1 (call $new))
         (local.set $f2 (call $new))
         ;; Both calls block at once: STARTED, with a subtask each.
@@ -451,4 +452,22 @@ fn a_thread_outlives_the_call_that_made_it() {
         assert_eq!(out[0], Val::U32(round));
     }
     assert_eq!(*store.data(), 3);
+}
+
+/// Typed calls (`TypedFunc`, what `bindgen!` generates) go through the scheduler too when
+/// the store's components use the async ABI.
+#[test]
+fn typed_calls_run_components_that_use_the_async_abi() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, OUT_OF_ORDER).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap();
+    let run = instance
+        .get_typed_func::<(), (u32,)>(&mut store, "run")
+        .unwrap();
+    for _ in 0..3 {
+        assert_eq!(run.call(&mut store, ()).unwrap(), (1122,));
+    }
 }

@@ -1169,30 +1169,30 @@ where
         R: LiftList,
     {
         let f = self.func.lifted(store.as_context_mut().inner);
-        if super::concurrent::in_use(store.as_context_mut().inner) {
-            return Err(super::unsupported(
-                "typed calls in a store whose components use the async ABI (call through `Func::call`)",
-            ));
-        }
         let ty = &f.ty;
-        super::func::call_lifted_with(
-            &mut store,
-            &f,
-            None,
-            |cx, out| {
-                params
-                    .lower_typed(cx, ty.params_tuple(), ty.params_spilled(), None, out)
-                    .map_err(abi_trap)
-            },
-            |cx, flat| {
-                let mut src = FlatIter::new(flat);
-                let out = R::lift_typed(cx, ty.results_tuple(), ty.results_spilled(), &mut src)?;
-                if !src.rest().is_empty() {
-                    return Err(abi_trap(AbiTrap::FlatMismatch));
-                }
-                Ok(out)
-            },
-        )
+        let lower = |cx: &mut AbiCx<'_>, out: &mut Vec<spindle_component::CoreVal>| {
+            params
+                .lower_typed(cx, ty.params_tuple(), ty.params_spilled(), None, out)
+                .map_err(abi_trap)
+        };
+        let lift = |cx: &mut AbiCx<'_>, flat: &[spindle_component::CoreVal]| {
+            let mut src = FlatIter::new(flat);
+            let out = R::lift_typed(cx, ty.results_tuple(), ty.results_spilled(), &mut src)?;
+            if !src.rest().is_empty() {
+                return Err(abi_trap(AbiTrap::FlatMismatch));
+            }
+            Ok(out)
+        };
+        if super::concurrent::in_use(store.as_context_mut().inner) {
+            // Some component of the store uses the async ABI: through the scheduler.
+            return super::concurrent::call_from_host_typed(
+                &mut store.as_context_mut(),
+                &f,
+                lower,
+                lift,
+            );
+        }
+        super::func::call_lifted_with(&mut store, &f, None, lower, lift)
     }
 
     /// wasmtime's second step of a call; nothing is left to do here (see

@@ -171,6 +171,9 @@ pub(crate) enum TaskCaller {
 /// The arguments of a task not yet started, in the caller's form.
 pub(crate) enum TaskArgs {
     Host(Vec<Val>),
+    /// Lowered into the callee already (a typed call from the embedder): its core
+    /// arguments.
+    Lowered(Vec<crate::Val>),
     /// The caller's core arguments, lifted when the task starts (`on_start`).
     Guest {
         flat: Vec<CoreVal>,
@@ -191,6 +194,11 @@ pub(crate) struct Task {
     pub result: Option<Option<Vec<Val>>>,
     /// The embedder's call has taken the results (the task goes with its last thread).
     pub taken: bool,
+    /// A typed call from the embedder: a synchronous lift's core results are left in
+    /// `flat` for the caller to lift (its Rust types), then post-return and the thread's
+    /// end follow.
+    pub typed: bool,
+    pub flat: Option<Vec<crate::Val>>,
     pub args: Option<TaskArgs>,
 }
 
@@ -670,6 +678,123 @@ pub(crate) fn call_from_host<T: 'static>(
     }
 }
 
+/// A typed call from the embedder (`TypedFunc::call`) of synchronously lifted function
+/// `f`: `lower` lowers the Rust arguments into the callee (when the call is made, not when
+/// the task enters), the task runs with whatever else becomes ready until it returns, and
+/// `lift` lifts its core results into Rust values before its `post-return` runs.
+pub(crate) fn call_from_host_typed<T: 'static, Out>(
+    store: &mut StoreContextMut<'_, T>,
+    f: &Arc<LiftedFunc>,
+    lower: impl FnOnce(&mut super::typed::AbiCx<'_>, &mut Vec<CoreVal>) -> Result<()>,
+    lift: impl FnOnce(&mut super::typed::AbiCx<'_>, &[CoreVal]) -> Result<Out>,
+) -> Result<Out> {
+    let s = &mut *store.inner;
+    if f.options.is_async {
+        return Err(super::unsupported(
+            "typed calls of functions lifted `async` (call through `Func::call`)",
+        ));
+    }
+    if sched(s).current.is_some() || s.run_depth() != 0 {
+        return Err(super::unsupported(
+            "calling a component that uses the async ABI from inside another call",
+        ));
+    }
+    enter_check(s, None, f.table)?;
+    let task = new_task(
+        s,
+        f.clone(),
+        TaskCaller::Host,
+        TaskArgs::Lowered(Vec::new()),
+    )?;
+    sched(s).task_mut(task)?.typed = true;
+    let out = typed_call(store, f, task, lower, lift);
+    let s = &mut *store.inner;
+    if out.is_err() {
+        let sc = sched(s);
+        sc.instance(f.table).poisoned = true;
+        sc.abandon();
+    }
+    out
+}
+
+fn typed_call<T: 'static, Out>(
+    store: &mut StoreContextMut<'_, T>,
+    f: &Arc<LiftedFunc>,
+    task: Id,
+    lower: impl FnOnce(&mut super::typed::AbiCx<'_>, &mut Vec<CoreVal>) -> Result<()>,
+    lift: impl FnOnce(&mut super::typed::AbiCx<'_>, &[CoreVal]) -> Result<Out>,
+) -> Result<Out> {
+    let options = Options {
+        string_encoding: f.options.encoding,
+    };
+    // The arguments, into the callee (which may not call out meanwhile).
+    let mut args = Vec::new();
+    sched(store.inner).instance(f.table).may_leave = false;
+    let lowered = InstanceHandles::take(store.inner, f.table).and_then(|mut handles| {
+        handles.table.set_scope(borrow_scope(task));
+        let r = {
+            let mut memory = GuestMemory::new(store, &f.options);
+            let mem: &mut dyn spindle_component::Memory = &mut memory;
+            let res: &mut dyn Resources = &mut handles;
+            let mut cx = Cx::new(mem, options, res);
+            lower(&mut cx, &mut args)
+        };
+        handles.table.set_scope(0);
+        handles.put_back(store.inner);
+        r
+    });
+    sched(store.inner).instance(f.table).may_leave = true;
+    lowered?;
+    sched(store.inner).task_mut(task)?.args =
+        Some(TaskArgs::Lowered(args.into_iter().map(to_core).collect()));
+    drive(store, task)?;
+    // The results, lifted before the post-return frees what they point to.
+    let sc = sched(store.inner);
+    let t = sc.task_mut(task)?;
+    t.taken = true;
+    let flat = t.flat.take().unwrap_or_default();
+    let thread = sc.threads.items.iter().enumerate().find_map(|(i, th)| {
+        th.as_ref()
+            .filter(|th| th.task == task && !th.explicit)
+            .map(|_| i as Id)
+    });
+    let core: Vec<CoreVal> = flat.iter().map(from_core).collect::<Result<_>>()?;
+    let out = {
+        let mut handles = InstanceHandles::take(store.inner, f.table)?;
+        let lifted = {
+            let mut memory = GuestMemory::new(store, &f.options);
+            let mem: &mut dyn spindle_component::Memory = &mut memory;
+            let res: &mut dyn Resources = &mut handles;
+            let mut cx = Cx::new(mem, options, res);
+            lift(&mut cx, &core)
+        };
+        handles.table.set_scope(borrow_scope(task));
+        let ended = handles.table.end_call_as_callee();
+        handles.table.set_scope(0);
+        handles.put_back(store.inner);
+        let out = lifted?;
+        ended.map_err(|_| Error::msg("borrow handles still remain at the end of the call"))?;
+        out
+    };
+    if let Some(post) = f.options.post_return {
+        let sc = sched(store.inner);
+        sc.instance(f.table).may_leave = false;
+        sc.current = thread;
+        let r = post.call(&mut *store, &flat, &mut []);
+        let sc = sched(store.inner);
+        sc.instance(f.table).may_leave = true;
+        sc.current = None;
+        r?;
+    }
+    match thread {
+        Some(t) => exit_thread(store, t)?,
+        None => {
+            sched(store.inner).tasks.remove(task);
+        }
+    }
+    Ok(out)
+}
+
 /// The reentrance checks of entering instance `callee` from `caller` (`None`: the host).
 fn enter_check(s: &mut spindle_exec::Store, caller: Option<u32>, callee: u32) -> Result<()> {
     let c = components_mut(s);
@@ -723,6 +848,8 @@ fn new_task(
         threads: 1,
         result: None,
         taken: false,
+        typed: false,
+        flat: None,
         args: Some(args),
     })?;
     let thread = sc.threads.insert(Thread {
@@ -879,6 +1006,16 @@ fn start<T: 'static>(store: &mut StoreContextMut<'_, T>, t: Id) -> Result<()> {
     }
     // `on_start`: the caller's subtask has started; its arguments are lifted.
     let vals = match args {
+        Some(TaskArgs::Lowered(core_args)) => {
+            let sc = sched(store.inner);
+            let th = sc.thread_mut(t)?;
+            th.results = usize::from(!f.ty.results().is_empty());
+            th.cont = Cont::Call {
+                func: f.core,
+                args: core_args,
+            };
+            return run_slice(store, t, &[]);
+        }
         Some(TaskArgs::Host(v)) => v,
         Some(TaskArgs::Guest {
             flat,
@@ -1142,6 +1279,13 @@ fn finished<T: 'static>(
         return exit_thread(store, t);
     }
     // A synchronous lift: the results, `post-return`, the resolution.
+    let task = sched(store.inner).task_mut(task_id)?;
+    if task.typed {
+        // The typed caller lifts them (see `call_from_host_typed`).
+        task.flat = Some(out.to_vec());
+        task.state = TaskState::Resolved;
+        return Ok(());
+    }
     let flat: Vec<CoreVal> = out.iter().map(from_core).collect::<Result<_>>()?;
     let vals = {
         let mut handles = InstanceHandles::take(store.inner, f.table)?;
