@@ -83,4 +83,4 @@ fn reference_tests() {
 }
 
 /// Directives passing when this floor was last raised.
-const PASSING_TODAY: usize = 1413;
+const PASSING_TODAY: usize = 1414;

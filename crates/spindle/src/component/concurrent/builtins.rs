@@ -6,7 +6,9 @@
 use crate::prelude::*;
 use alloc::sync::Arc;
 
-use spindle_component::{CoreVal, Cx, Options, Type, Val};
+use spindle_component::{CoreVal, HandleTable, Type, Val};
+
+use crate::component::typed::AbiCx;
 
 use super::copy::{self, CopyState};
 use super::{
@@ -14,9 +16,7 @@ use super::{
     TaskState, Thread, Waitable, WaitableKind, WaitableSet, BLOCKED, MAY_NOT_BLOCK,
 };
 use crate::component::components_mut;
-use crate::component::func::{
-    from_core, to_core, trap, CanonOptions, GuestMemory, InstanceHandles,
-};
+use crate::component::func::{from_core, trap, CanonOptions};
 use crate::store::{AsContextMut, StoreContextMut};
 use crate::{Caller, Error, Result, ValType};
 
@@ -254,20 +254,9 @@ pub(crate) fn store_results<T: 'static>(
     vals: &[Val],
     ptr: u32,
 ) -> Result<()> {
-    let mut handles = InstanceHandles::take(store.inner, table)?;
-    let r = {
-        let mut memory = GuestMemory::new(store, options);
-        let mut cx = Cx::new(
-            &mut memory,
-            Options {
-                string_encoding: options.encoding,
-            },
-            &mut handles,
-        );
-        spindle_component::store_values(&mut cx, ty.results_tuple(), vals, ptr)
-    };
-    handles.put_back(store.inner);
-    r.map_err(trap)
+    super::in_cx(store, table, options, |cx| {
+        spindle_component::store_values(cx, ty.results_tuple(), vals, ptr)
+    })
 }
 
 /// The callee of subtask `w` resolved (`vals`, or `None`: cancelled): the results are
@@ -303,21 +292,15 @@ pub(crate) fn resolve_subtask<T: 'static>(
                     )),
                 }
             } else {
-                let mut handles = InstanceHandles::take(store.inner, table)?;
-                let r = {
-                    let mut memory = GuestMemory::new(store, &options);
-                    let mut cx = Cx::new(
-                        &mut memory,
-                        Options {
-                            string_encoding: options.encoding,
-                        },
-                        &mut handles,
-                    );
-                    spindle_component::lower_results(&mut cx, &ty, &vals, &flat)
+                let lower =
+                    |cx: &mut AbiCx<'_>| spindle_component::lower_results(cx, &ty, &vals, &flat);
+                // What the caller lent for the call is its own again.
+                let after = |t: &mut HandleTable| {
+                    t.end_call_as_caller();
+                    Ok(())
                 };
-                handles.table.end_call_as_caller();
-                handles.put_back(store.inner);
-                r.map(Some).map_err(trap)
+                super::with_cx(store, table, &options, 0, lower, after)
+                    .and_then(|(r, _)| r.map(Some).map_err(trap))
             };
             sched(store.inner).instance(table).may_leave = true;
             let lowered = lowered?;
@@ -436,30 +419,21 @@ fn run<T: 'static>(
             let flat: Vec<CoreVal> = args.iter().map(from_core).collect::<Result<_>>()?;
             let tuple =
                 Type::tuple(result.iter().cloned()).map_err(|e| Error::msg(format!("{e:?}")))?;
-            let mut handles = InstanceHandles::take(store.inner, table)?;
-            let r = {
-                let mut memory = GuestMemory::new(store, options);
-                let mut cx = Cx::new(
-                    &mut memory,
-                    Options {
-                        string_encoding: options.encoding,
-                    },
-                    &mut handles,
-                );
+            let lift = |cx: &mut AbiCx<'_>| {
                 spindle_component::lift_values_limited(
-                    &mut cx,
+                    cx,
                     &tuple,
                     spindle_component::MAX_FLAT_PARAMS,
                     &flat,
                 )
             };
             // The task's borrows must all have been dropped.
-            handles.table.set_scope(super::borrow_scope(task));
-            let ended = handles.table.end_call_as_callee();
-            handles.table.set_scope(0);
-            handles.put_back(store.inner);
+            let scope = super::borrow_scope(task);
+            let (r, ended) = super::with_cx(store, table, options, scope, lift, |t| {
+                t.end_call_as_callee()
+            })?;
             let vals = r.map_err(trap)?.0;
-            ended.map_err(|_| Error::msg("borrow handles still remain at the end of the call"))?;
+            ended.map_err(super::borrows_remain)?;
             super::resolve(store, task, Some(vals))?;
         }
         Builtin::TaskCancel => {
@@ -775,20 +749,9 @@ fn run<T: 'static>(
                 .flatten()
                 .unwrap_or_default();
             let tuple = Type::tuple([Type::string()]).map_err(|e| Error::msg(format!("{e:?}")))?;
-            let mut handles = InstanceHandles::take(store.inner, table)?;
-            let r = {
-                let mut memory = GuestMemory::new(store, options);
-                let mut cx = Cx::new(
-                    &mut memory,
-                    Options {
-                        string_encoding: options.encoding,
-                    },
-                    &mut handles,
-                );
-                spindle_component::store_values(&mut cx, &tuple, &[Val::string(message)], ptr)
-            };
-            handles.put_back(store.inner);
-            r.map_err(trap)?;
+            super::in_cx(store, table, options, |cx| {
+                spindle_component::store_values(cx, &tuple, &[Val::string(message)], ptr)
+            })?;
         }
         Builtin::ErrorDrop => {
             let h = arg(args, 0);
@@ -811,25 +774,11 @@ fn lift_string<T: 'static>(
     len: u32,
 ) -> Result<String> {
     let tuple = Type::tuple([Type::string()]).map_err(|e| Error::msg(format!("{e:?}")))?;
-    let mut handles = InstanceHandles::take(store.inner, table)?;
-    let r = {
-        let mut memory = GuestMemory::new(store, options);
-        let mut cx = Cx::new(
-            &mut memory,
-            Options {
-                string_encoding: options.encoding,
-            },
-            &mut handles,
-        );
-        spindle_component::lift_values_limited(
-            &mut cx,
-            &tuple,
-            16,
-            &[CoreVal::I32(ptr as i32), CoreVal::I32(len as i32)],
-        )
-    };
-    handles.put_back(store.inner);
-    match r.map_err(trap)?.0.pop() {
+    let flat = [CoreVal::I32(ptr as i32), CoreVal::I32(len as i32)];
+    let r = super::in_cx(store, table, options, |cx| {
+        spindle_component::lift_values_limited(cx, &tuple, 16, &flat)
+    });
+    match r?.0.pop() {
         Some(Val::String(s)) => Ok(s.as_str().into()),
         _ => Ok(String::new()),
     }
@@ -1004,9 +953,4 @@ fn request_cancellation<T: 'static>(store: &mut StoreContextMut<'_, T>, task: Id
             Ok(false)
         }
     }
-}
-
-#[allow(unused)]
-fn _unused(_: CoreVal) -> crate::Val {
-    to_core(CoreVal::I32(0))
 }

@@ -4,10 +4,10 @@
 
 use crate::prelude::*;
 
-use spindle_component::{CoreVal, Cx, HandleTable, Options, Trap as AbiTrap, Type, TypeKind, Val};
+use spindle_component::{HandleTable, Trap as AbiTrap, Type, TypeKind, Val};
 
 use super::{event, kind, sched, Id, PendingEvent, Sched, Waitable, WaitableKind};
-use crate::component::func::{CanonOptions, GuestMemory, InstanceHandles};
+use crate::component::func::CanonOptions;
 use crate::store::StoreContextMut;
 use crate::{Error, Result};
 
@@ -364,35 +364,18 @@ fn copy_values<T: 'static>(
     let to = end(sc, dst)?.buffer.clone().ok_or_else(missing)?;
     if let Some(t) = elem {
         let size = t.layout().size;
-        let options = |b: &Buffer| Options {
-            string_encoding: b.options.encoding,
-        };
-        let mut vals: Vec<Val> = Vec::with_capacity(n as usize);
-        {
-            let mut handles = InstanceHandles::take(store.inner, from.table)?;
-            let r = {
-                let mut memory = GuestMemory::new(store, &from.options);
-                let mut cx = Cx::new(&mut memory, options(&from), &mut handles);
-                (0..n).try_for_each(|i| -> core::result::Result<(), AbiTrap> {
-                    let ptr = from.ptr + (from.progress + i) * size;
-                    vals.push(spindle_component::load(&mut cx, t, ptr)?);
-                    Ok(())
-                })
-            };
-            handles.put_back(store.inner);
-            r.map_err(crate::component::func::trap)?;
-        }
-        let mut handles = InstanceHandles::take(store.inner, to.table)?;
-        let r = {
-            let mut memory = GuestMemory::new(store, &to.options);
-            let mut cx = Cx::new(&mut memory, options(&to), &mut handles);
+        // Lifted from the writer's memory, then lowered into the reader's.
+        let vals = super::in_cx(store, from.table, &from.options, |cx| {
+            (0..n)
+                .map(|i| spindle_component::load(cx, t, from.ptr + (from.progress + i) * size))
+                .collect::<core::result::Result<Vec<Val>, AbiTrap>>()
+        })?;
+        super::in_cx(store, to.table, &to.options, |cx| {
             vals.iter().enumerate().try_for_each(|(i, v)| {
                 let ptr = to.ptr + (to.progress + i as u32) * size;
-                spindle_component::store(&mut cx, v, t, ptr)
+                spindle_component::store(cx, v, t, ptr)
             })
-        };
-        handles.put_back(store.inner);
-        r.map_err(crate::component::func::trap)?;
+        })?;
     }
     let sc = sched(store.inner);
     for w in [src, dst] {
@@ -566,6 +549,3 @@ pub(crate) fn lower_end(
     }
     Ok(h)
 }
-
-#[allow(unused)]
-fn _core(_: CoreVal) {}

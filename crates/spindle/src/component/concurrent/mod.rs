@@ -22,16 +22,19 @@
 //! one.
 
 pub(crate) mod builtins;
+mod calls;
 mod copy;
+
+pub(crate) use calls::{async_lower_host, call_from_host, call_from_host_typed, lower_call};
 
 use crate::prelude::*;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 
-use spindle_component::{CoreVal, Cx, Options, Resources, Type, Val};
+use spindle_component::{CoreVal, Cx, Options, Resources, Trap as AbiTrap, Type, Val};
 
+use super::components_mut;
 use super::func::{from_core, to_core, CanonOptions, GuestMemory, InstanceHandles, LiftedFunc};
-use super::{components_mut, HostFunc};
 use crate::func::ParkedInvocation;
 use crate::store::{AsContextMut, StoreContextMut};
 use crate::{Error, Result, ResumableCall};
@@ -591,6 +594,51 @@ pub(crate) fn borrow_scope(t: Id) -> u32 {
     t + 1
 }
 
+/// Runs `f` with the canonical ABI's context for instance `table` (its handles, the
+/// borrows lowered meanwhile lent to borrow scope `scope`; the memory, `realloc` and
+/// string encoding of `options`), then `after` on its handle table (the scope still set);
+/// what `f` gave, and what `after` said.
+pub(crate) fn with_cx<C: AsContextMut, R>(
+    store: &mut C,
+    table: u32,
+    options: &CanonOptions,
+    scope: u32,
+    f: impl FnOnce(&mut super::typed::AbiCx<'_>) -> R,
+    after: impl FnOnce(&mut spindle_component::HandleTable) -> core::result::Result<(), AbiTrap>,
+) -> Result<(R, core::result::Result<(), AbiTrap>)> {
+    let mut handles = InstanceHandles::take(store.as_context_mut().inner, table)?;
+    handles.table.set_scope(scope);
+    let r = {
+        let mut memory = GuestMemory::new(store, options);
+        let mem: &mut dyn spindle_component::Memory = &mut memory;
+        let res: &mut dyn Resources = &mut handles;
+        let string_encoding = options.encoding;
+        let mut cx = Cx::new(mem, Options { string_encoding }, res);
+        f(&mut cx)
+    };
+    let ended = after(&mut handles.table);
+    handles.table.set_scope(0);
+    handles.put_back(store.as_context_mut().inner);
+    Ok((r, ended))
+}
+
+/// [`with_cx`] for a lift or lower alone (no scope, nothing after), its trap as an error.
+pub(crate) fn in_cx<C: AsContextMut, R>(
+    store: &mut C,
+    table: u32,
+    options: &CanonOptions,
+    f: impl FnOnce(&mut super::typed::AbiCx<'_>) -> core::result::Result<R, AbiTrap>,
+) -> Result<R> {
+    with_cx(store, table, options, 0, f, |_| Ok(()))?
+        .0
+        .map_err(super::func::trap)
+}
+
+/// The error of a task that ends with borrows it did not drop.
+pub(crate) fn borrows_remain(_: AbiTrap) -> Error {
+    Error::msg("borrow handles still remain at the end of the call")
+}
+
 /// The store's scheduler.
 pub(crate) fn sched(s: &mut spindle_exec::Store) -> &mut Sched {
     &mut components_mut(s).sched
@@ -628,205 +676,6 @@ pub(crate) fn request(s: &mut spindle_exec::Store, r: Request) -> Result<()> {
 /// of the store uses the async ABI.
 pub(crate) fn in_use(s: &mut spindle_exec::Store) -> bool {
     components_mut(s).uses_async
-}
-
-/// The embedder calls lifted function `f` with `params`: a task runs (with whatever else
-/// becomes ready meanwhile) until it resolves; its results.
-pub(crate) fn call_from_host<T: 'static>(
-    store: &mut StoreContextMut<'_, T>,
-    f: &Arc<LiftedFunc>,
-    params: &[Val],
-) -> Result<Vec<Val>> {
-    let s = &mut *store.inner;
-    if sched(s).current.is_some() || s.run_depth() != 0 {
-        return Err(super::unsupported(
-            "calling a component that uses the async ABI from inside another call",
-        ));
-    }
-    enter_check(s, None, f.table)?;
-    let task = new_task(
-        s,
-        f.clone(),
-        TaskCaller::Host,
-        TaskArgs::Host(params.to_vec()),
-    )?;
-    let out = drive(store, task);
-    let s = &mut *store.inner;
-    match out {
-        Ok(()) => {
-            // The task stays while threads of it run on (they may outlive the call).
-            let sc = sched(s);
-            let result = sc.tasks.get_mut(task).and_then(|t| {
-                t.taken = true;
-                t.result.take()
-            });
-            if sc.tasks.get(task).is_some_and(|t| t.threads == 0) {
-                sc.tasks.remove(task);
-            }
-            match result {
-                Some(Some(vals)) => Ok(vals),
-                Some(None) => Err(Error::msg("the call was cancelled")),
-                None => Err(Error::msg("internal: the task resolved without results")),
-            }
-        }
-        Err(e) => {
-            let sc = sched(s);
-            sc.instance(f.table).poisoned = true;
-            sc.abandon();
-            Err(e)
-        }
-    }
-}
-
-/// A typed call from the embedder (`TypedFunc::call`) of synchronously lifted function
-/// `f`: `lower` lowers the Rust arguments into the callee (when the call is made, not when
-/// the task enters), the task runs with whatever else becomes ready until it returns, and
-/// `lift` lifts its core results into Rust values before its `post-return` runs.
-pub(crate) fn call_from_host_typed<T: 'static, Out>(
-    store: &mut StoreContextMut<'_, T>,
-    f: &Arc<LiftedFunc>,
-    lower: impl FnOnce(&mut super::typed::AbiCx<'_>, &mut Vec<CoreVal>) -> Result<()>,
-    lift: impl FnOnce(&mut super::typed::AbiCx<'_>, &[CoreVal]) -> Result<Out>,
-) -> Result<Out> {
-    let s = &mut *store.inner;
-    if f.options.is_async {
-        return Err(super::unsupported(
-            "typed calls of functions lifted `async` (call through `Func::call`)",
-        ));
-    }
-    if sched(s).current.is_some() || s.run_depth() != 0 {
-        return Err(super::unsupported(
-            "calling a component that uses the async ABI from inside another call",
-        ));
-    }
-    enter_check(s, None, f.table)?;
-    let task = new_task(
-        s,
-        f.clone(),
-        TaskCaller::Host,
-        TaskArgs::Lowered(Vec::new()),
-    )?;
-    sched(s).task_mut(task)?.typed = true;
-    let out = typed_call(store, f, task, lower, lift);
-    let s = &mut *store.inner;
-    if out.is_err() {
-        let sc = sched(s);
-        sc.instance(f.table).poisoned = true;
-        sc.abandon();
-    }
-    out
-}
-
-fn typed_call<T: 'static, Out>(
-    store: &mut StoreContextMut<'_, T>,
-    f: &Arc<LiftedFunc>,
-    task: Id,
-    lower: impl FnOnce(&mut super::typed::AbiCx<'_>, &mut Vec<CoreVal>) -> Result<()>,
-    lift: impl FnOnce(&mut super::typed::AbiCx<'_>, &[CoreVal]) -> Result<Out>,
-) -> Result<Out> {
-    let options = Options {
-        string_encoding: f.options.encoding,
-    };
-    // The arguments, into the callee (which may not call out meanwhile).
-    let mut args = Vec::new();
-    sched(store.inner).instance(f.table).may_leave = false;
-    let lowered = InstanceHandles::take(store.inner, f.table).and_then(|mut handles| {
-        handles.table.set_scope(borrow_scope(task));
-        let r = {
-            let mut memory = GuestMemory::new(store, &f.options);
-            let mem: &mut dyn spindle_component::Memory = &mut memory;
-            let res: &mut dyn Resources = &mut handles;
-            let mut cx = Cx::new(mem, options, res);
-            lower(&mut cx, &mut args)
-        };
-        handles.table.set_scope(0);
-        handles.put_back(store.inner);
-        r
-    });
-    sched(store.inner).instance(f.table).may_leave = true;
-    lowered?;
-    sched(store.inner).task_mut(task)?.args =
-        Some(TaskArgs::Lowered(args.into_iter().map(to_core).collect()));
-    drive(store, task)?;
-    // The results, lifted before the post-return frees what they point to.
-    let sc = sched(store.inner);
-    let t = sc.task_mut(task)?;
-    t.taken = true;
-    let flat = t.flat.take().unwrap_or_default();
-    let thread = sc.threads.items.iter().enumerate().find_map(|(i, th)| {
-        th.as_ref()
-            .filter(|th| th.task == task && !th.explicit)
-            .map(|_| i as Id)
-    });
-    let core: Vec<CoreVal> = flat.iter().map(from_core).collect::<Result<_>>()?;
-    let out = {
-        let mut handles = InstanceHandles::take(store.inner, f.table)?;
-        let lifted = {
-            let mut memory = GuestMemory::new(store, &f.options);
-            let mem: &mut dyn spindle_component::Memory = &mut memory;
-            let res: &mut dyn Resources = &mut handles;
-            let mut cx = Cx::new(mem, options, res);
-            lift(&mut cx, &core)
-        };
-        handles.table.set_scope(borrow_scope(task));
-        let ended = handles.table.end_call_as_callee();
-        handles.table.set_scope(0);
-        handles.put_back(store.inner);
-        let out = lifted?;
-        ended.map_err(|_| Error::msg("borrow handles still remain at the end of the call"))?;
-        out
-    };
-    if let Some(post) = f.options.post_return {
-        let sc = sched(store.inner);
-        sc.instance(f.table).may_leave = false;
-        sc.current = thread;
-        let r = post.call(&mut *store, &flat, &mut []);
-        let sc = sched(store.inner);
-        sc.instance(f.table).may_leave = true;
-        sc.current = None;
-        r?;
-    }
-    match thread {
-        Some(t) => exit_thread(store, t)?,
-        None => {
-            sched(store.inner).tasks.remove(task);
-        }
-    }
-    Ok(out)
-}
-
-/// The reentrance checks of entering instance `callee` from `caller` (`None`: the host).
-fn enter_check(s: &mut spindle_exec::Store, caller: Option<u32>, callee: u32) -> Result<()> {
-    let c = components_mut(s);
-    if c.sched.instance(callee).poisoned {
-        return Err(Error::msg(
-            "cannot enter component instance: it trapped before",
-        ));
-    }
-    // The host's call: only instances unrelated to a running task's may be entered.
-    let active: Vec<u32> = c
-        .sched
-        .tasks
-        .items
-        .iter()
-        .flatten()
-        .filter(|t| t.state != TaskState::Resolved)
-        .map(|t| t.instance)
-        .collect();
-    if caller.is_none() {
-        for a in active {
-            if c.related(a, callee) {
-                return Err(Error::msg(
-                    "wasm trap: cannot enter component instance: the call might be recursive",
-                ));
-            }
-        }
-    } else if c.call_might_be_recursive(caller, callee) {
-        return Err(Error::msg(
-            "wasm trap: cannot enter component instance: the call might be recursive",
-        ));
-    }
-    Ok(())
 }
 
 /// A new task of `f` and its implicit thread, waiting to enter (at the front of the
@@ -1064,25 +913,13 @@ pub(crate) fn lift_call_args<C: AsContextMut>(
     table: u32,
     is_async: bool,
 ) -> Result<Vec<Val>> {
-    let mut handles = InstanceHandles::take(store.as_context_mut().inner, table)?;
-    let lifted = {
-        let mut memory = GuestMemory::new(store, options);
-        let mut cx = Cx::new(
-            &mut memory,
-            Options {
-                string_encoding: options.encoding,
-            },
-            &mut handles,
-        );
+    in_cx(store, table, options, |cx| {
         if is_async {
-            spindle_component::lift_values_limited(&mut cx, ty.params_tuple(), 4, flat)
-                .map(|(v, _)| v)
+            spindle_component::lift_values_limited(cx, ty.params_tuple(), 4, flat).map(|(v, _)| v)
         } else {
-            spindle_component::lift_args(&mut cx, ty, flat)
+            spindle_component::lift_args(cx, ty, flat)
         }
-    };
-    handles.put_back(store.as_context_mut().inner);
-    lifted.map_err(super::func::trap)
+    })
 }
 
 /// `vals` lowered into the callee of `f` as its core arguments (`may_leave` false
@@ -1095,25 +932,12 @@ fn lower_into_callee<T: 'static>(
 ) -> Result<Vec<crate::Val>> {
     sched(store.inner).instance(f.table).may_leave = false;
     let lowered = {
-        let handles = InstanceHandles::take(store.inner, f.table);
-        handles.and_then(|mut handles| {
-            // The borrows the task receives are its own to drop.
-            handles.table.set_scope(borrow_scope(task));
-            let r = {
-                let mut memory = GuestMemory::new(store, &f.options);
-                let mut cx = Cx::new(
-                    &mut memory,
-                    Options {
-                        string_encoding: f.options.encoding,
-                    },
-                    &mut handles,
-                );
-                spindle_component::lower_args(&mut cx, &f.ty, vals)
-            };
-            handles.table.set_scope(0);
-            handles.put_back(store.inner);
-            r.map_err(super::func::trap)
-        })
+        // The borrows the task receives are its own to drop.
+        let scope = borrow_scope(task);
+        let lower =
+            |cx: &mut super::typed::AbiCx<'_>| spindle_component::lower_args(cx, &f.ty, vals);
+        with_cx(store, f.table, &f.options, scope, lower, |_| Ok(()))
+            .and_then(|(r, _)| r.map_err(super::func::trap))
     };
     sched(store.inner).instance(f.table).may_leave = true;
     Ok(lowered?.into_iter().map(to_core).collect())
@@ -1288,24 +1112,14 @@ fn finished<T: 'static>(
     }
     let flat: Vec<CoreVal> = out.iter().map(from_core).collect::<Result<_>>()?;
     let vals = {
-        let mut handles = InstanceHandles::take(store.inner, f.table)?;
-        let lifted = {
-            let mut memory = GuestMemory::new(store, &f.options);
-            let mut cx = Cx::new(
-                &mut memory,
-                Options {
-                    string_encoding: f.options.encoding,
-                },
-                &mut handles,
-            );
-            spindle_component::lift_results(&mut cx, &f.ty, &flat)
-        };
-        handles.table.set_scope(borrow_scope(task_id));
-        let ended = handles.table.end_call_as_callee();
-        handles.table.set_scope(0);
-        handles.put_back(store.inner);
+        let scope = borrow_scope(task_id);
+        let lift =
+            |cx: &mut super::typed::AbiCx<'_>| spindle_component::lift_results(cx, &f.ty, &flat);
+        let (lifted, ended) = with_cx(store, f.table, &f.options, scope, lift, |t| {
+            t.end_call_as_callee()
+        })?;
         let vals = lifted.map_err(super::func::trap)?;
-        ended.map_err(|_| Error::msg("borrow handles still remain at the end of the call"))?;
+        ended.map_err(borrows_remain)?;
         vals
     };
     if let Some(post) = f.options.post_return {
@@ -1374,110 +1188,6 @@ pub(crate) fn resolve<T: 'static>(
     builtins::resolve_subtask(store, w, vals, started)
 }
 
-/// A call through `canon lower` of lifted function `f` from the running thread: the
-/// callee's task starts at once (its implicit thread runs before the caller resumes).
-/// `flat` are the caller's core arguments.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn lower_call<T: 'static>(
-    store: &mut StoreContextMut<'_, T>,
-    f: &Arc<LiftedFunc>,
-    ty: &spindle_component::FuncType,
-    options: &CanonOptions,
-    table: u32,
-    flat: Vec<CoreVal>,
-) -> Result<()> {
-    let s = &mut *store.inner;
-    let Some((_, task)) = sched(s).current() else {
-        return Err(Error::msg("internal: a lowered call outside a thread"));
-    };
-    let may_block = sched(s).task(task)?.may_block();
-    if !options.is_async && ty.is_async() && !may_block {
-        return Err(Error::msg(MAY_NOT_BLOCK));
-    }
-    enter_check(s, Some(table), f.table)?;
-    let sc = sched(s);
-    let w = sc.waitables.insert(Waitable {
-        instance: table,
-        handle: 0,
-        set: None,
-        event: None,
-        kind: WaitableKind::Subtask(Subtask {
-            state: subtask_state::STARTING,
-            task: None,
-            delivered: false,
-            cancel_requested: false,
-            is_async: options.is_async,
-            options: options.clone(),
-            table,
-            ty: ty.clone(),
-            flat_args: flat.clone(),
-            sync_results: None,
-        }),
-    })?;
-    let callee = new_task(
-        s,
-        f.clone(),
-        TaskCaller::Guest(w),
-        TaskArgs::Guest {
-            flat,
-            options: options.clone(),
-            table,
-            is_async: options.is_async,
-        },
-    )?;
-    if let WaitableKind::Subtask(st) = &mut sched(s).waitable_mut(w)?.kind {
-        st.task = Some(callee);
-    }
-    let caller = if options.is_async {
-        Blocked::AsyncCall { subtask: w }
-    } else {
-        Blocked::SyncCall { subtask: w }
-    };
-    request(s, Request::Call { caller, callee })
-}
-
-/// A host function called through an async `canon lower`: it runs at once; its results go
-/// to the caller's result pointer; the status is `RETURNED`.
-pub(crate) fn async_lower_host<T: 'static>(
-    store: &mut StoreContextMut<'_, T>,
-    f: &HostFunc<T>,
-    ty: &spindle_component::FuncType,
-    options: &CanonOptions,
-    table: u32,
-    flat: &[CoreVal],
-) -> Result<u32> {
-    let params = lift_call_args(store, ty, flat, options, table, true)?;
-    let mut outs = vec![Val::Bool(false); ty.results().len()];
-    (f.call)(store.as_context_mut(), ty, &params, &mut outs)?;
-    if !ty.results().is_empty() {
-        let ptr = match flat.last() {
-            Some(CoreVal::I32(p)) => *p as u32,
-            _ => {
-                return Err(Error::msg(
-                    "internal: an async lower without result pointer",
-                ))
-            }
-        };
-        builtins::store_results(store, ty, options, table, &outs, ptr)?;
-    }
-    Ok(subtask_state::RETURNED)
-}
-
-/// The store's component instances related by a common ancestor (the host's reentrance
-/// rule).
-impl super::StoreComponents {
-    pub(crate) fn related(&self, a: u32, callee: u32) -> bool {
-        let mut x = Some(a);
-        while let Some(i) = x {
-            if self.is_reflexive_ancestor_of_pub(i, callee) {
-                return true;
-            }
-            x = self.parents.get(i as usize).copied().flatten();
-        }
-        false
-    }
-}
-
 /// The handles of values that are lifted out of or lowered into instance `instance`
 /// carry streams, futures and error contexts too; this is their [`Resources`] side.
 pub(crate) fn lift_async_value(
@@ -1521,6 +1231,3 @@ pub(crate) fn lower_async_value(
 pub(crate) fn copy_elem(t: &Type) -> Option<Type> {
     copy::elem_of(t)
 }
-
-#[allow(unused)]
-fn _assert_resources(_: &mut dyn Resources) {}
