@@ -93,8 +93,8 @@ pub struct HandleTable {
     borrows: Vec<(u32, u32)>,
     /// The call that borrows lowered now are lent to.
     scope: u32,
-    /// Own handles lent by `lift_borrow` during the current call.
-    lenders: Vec<u32>,
+    /// Own handles lent by `lift_borrow` for calls still running, with the call's scope.
+    lenders: Vec<(u32, u32)>,
 }
 
 impl HandleTable {
@@ -218,11 +218,18 @@ impl HandleTable {
 
     /// The end of a call this table's instance made: the handles it lent are its own again.
     pub fn end_call_as_caller(&mut self) {
-        for i in core::mem::take(&mut self.lenders) {
+        let scope = self.scope;
+        let mut lenders = core::mem::take(&mut self.lenders);
+        lenders.retain(|&(s, i)| {
+            if s != scope {
+                return true;
+            }
             if let Some(Some(Slot::Resource(h))) = self.slots.get_mut(i as usize) {
                 h.lends -= 1;
             }
-        }
+            false
+        });
+        self.lenders = lenders;
     }
 
     /// After a call that trapped: the borrow handles it received are dropped and the
@@ -235,7 +242,11 @@ impl HandleTable {
             }
         }
         self.borrows.clear();
-        self.end_call_as_caller();
+        for (_, i) in core::mem::take(&mut self.lenders) {
+            if let Some(Some(Slot::Resource(h))) = self.slots.get_mut(i as usize) {
+                h.lends -= 1;
+            }
+        }
     }
 
     /// Adds `entry` (see [`Other`]); its index.
@@ -305,7 +316,7 @@ impl Resources for HandleTable {
         if let Some(Some(Slot::Resource(h))) = self.slots.get_mut(handle as usize) {
             h.lends += 1;
         }
-        self.lenders.push(handle);
+        self.lenders.push((self.scope, handle));
         Ok(rep)
     }
 }

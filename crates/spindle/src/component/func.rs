@@ -315,12 +315,7 @@ pub(crate) fn has_handles(ty: &spindle_component::Type) -> bool {
 
 impl StoreComponents {
     /// Whether instance `a` is `b` or one of its ancestors.
-    pub(crate) fn is_reflexive_ancestor_of_pub(&self, a: u32, b: u32) -> bool {
-        self.is_reflexive_ancestor_of(a, b)
-    }
-
-    /// Whether instance `a` is `b` or one of its ancestors.
-    fn is_reflexive_ancestor_of(&self, a: u32, mut b: u32) -> bool {
+    pub(crate) fn is_reflexive_ancestor_of(&self, a: u32, mut b: u32) -> bool {
         loop {
             if a == b {
                 return true;
@@ -587,9 +582,28 @@ pub(crate) fn lower<T: 'static>(
                 return Err(Error::msg(super::concurrent::builtins::MAY_NOT_LEAVE));
             }
             let flat: Vec<CoreVal> = args.iter().map(from_core).collect::<Result<_>>()?;
-            if options.is_async || c.uses_async {
+            // (An async lower makes the store's components use the async ABI.)
+            if c.uses_async {
                 let mut cx = caller.as_context_mut();
                 return match &target {
+                    // Guest code the host runs nested (a start function, a destructor)
+                    // calls a synchronous function nested too: it cannot block anyway.
+                    LowerTarget::Lifted(_)
+                        if !options.is_async
+                            && !ty.is_async()
+                            && !super::concurrent::can_block(cx.inner) =>
+                    {
+                        sync_lower(
+                            &mut caller,
+                            &target,
+                            &ty,
+                            &options,
+                            abi_options,
+                            table,
+                            &flat,
+                            results,
+                        )
+                    }
                     LowerTarget::Lifted(f) => {
                         super::concurrent::lower_call(&mut cx, f, &ty, &options, table, flat)
                     }

@@ -6,7 +6,7 @@
 use crate::prelude::*;
 use alloc::sync::Arc;
 
-use spindle_component::{CoreVal, HandleTable, Type, Val};
+use spindle_component::{CoreVal, Type, Val};
 
 use crate::component::typed::AbiCx;
 
@@ -177,9 +177,18 @@ pub(crate) fn builtin<T: 'static>(
 }
 
 /// The running thread and its task; the built-ins that need one run only in a thread.
-fn current(sc: &Sched) -> Result<(Id, Id)> {
+/// The running thread and its task, for the built-ins that only ask whether it may
+/// block (a destructor of another instance, run nested, runs on its caller's thread).
+fn current_any(sc: &Sched) -> Result<(Id, Id)> {
+    sc.current().ok_or_else(|| Error::msg(super::MAY_NOT_BLOCK))
+}
+
+/// The running thread and its task, which must be of instance `table` (a destructor
+/// or `realloc` of another instance that runs nested has no task here).
+fn current(sc: &Sched, table: u32) -> Result<(Id, Id)> {
     sc.current()
-        .ok_or_else(|| Error::msg("this built-in runs only in a component task"))
+        .filter(|(t, _)| sc.threads.get(*t).is_some_and(|t| t.instance == table))
+        .ok_or_else(|| Error::msg("this built-in runs only in a task of its component instance"))
 }
 
 fn table_of(s: &mut spindle_exec::Store, t: u32) -> Result<&mut spindle_component::HandleTable> {
@@ -294,13 +303,7 @@ pub(crate) fn resolve_subtask<T: 'static>(
             } else {
                 let lower =
                     |cx: &mut AbiCx<'_>| spindle_component::lower_results(cx, &ty, &vals, &flat);
-                // What the caller lent for the call is its own again.
-                let after = |t: &mut HandleTable| {
-                    t.end_call_as_caller();
-                    Ok(())
-                };
-                super::with_cx(store, table, &options, 0, lower, after)
-                    .and_then(|(r, _)| r.map(Some).map_err(trap))
+                super::in_cx(store, table, &options, lower).map(Some)
             };
             sched(store.inner).instance(table).may_leave = true;
             let lowered = lowered?;
@@ -314,6 +317,8 @@ pub(crate) fn resolve_subtask<T: 'static>(
         None if started => subtask_state::CANCELLED_BEFORE_RETURNED,
         None => subtask_state::CANCELLED_BEFORE_STARTED,
     };
+    // What the caller lent for the call is its own again.
+    super::end_loans(store.inner, table, super::lend_scope(w));
     let sc = sched(store.inner);
     if let Some(WaitableKind::Subtask(st)) = sc.waitables.get_mut(w).map(|w| &mut w.kind) {
         st.state = state;
@@ -326,7 +331,7 @@ pub(crate) fn resolve_subtask<T: 'static>(
 /// What an async `canon lower` returns once the callee's first slice ran: `RETURNED` (no
 /// subtask handle), or the state and the new subtask's handle.
 pub(crate) fn async_call_status(s: &mut spindle_exec::Store, w: Id) -> Result<u32> {
-    let (sc, _) = (sched(s), ());
+    let sc = sched(s);
     let Some(Waitable {
         kind: WaitableKind::Subtask(st),
         instance,
@@ -367,13 +372,13 @@ fn run<T: 'static>(
     match b {
         Builtin::ContextGet(i) => {
             let sc = sched(s);
-            let (t, _) = current(sc)?;
+            let (t, _) = current(sc, table)?;
             let v = sc.threads.get(t).map_or(0, |t| t.context[*i as usize & 1]);
             i32_result(results, v);
         }
         Builtin::ContextSet(i) => {
             let sc = sched(s);
-            let (t, _) = current(sc)?;
+            let (t, _) = current(sc, table)?;
             sc.thread_mut(t)?.context[*i as usize & 1] = arg(args, 0);
         }
         Builtin::BackpressureInc => {
@@ -392,7 +397,7 @@ fn run<T: 'static>(
         }
         Builtin::TaskReturn { result, options } => {
             let sc = sched(s);
-            let (_, task) = current(sc)?;
+            let (_, task) = current(sc, table)?;
             let t = sc.task(task)?;
             if !t.func.options.is_async {
                 return Err(Error::msg(
@@ -438,7 +443,7 @@ fn run<T: 'static>(
         }
         Builtin::TaskCancel => {
             let sc = sched(s);
-            let (_, task) = current(sc)?;
+            let (_, task) = current(sc, table)?;
             let t = sc.task(task)?;
             if !t.func.options.is_async {
                 return Err(Error::msg(
@@ -450,16 +455,29 @@ fn run<T: 'static>(
                     "task.cancel called before cancellation was delivered",
                 ));
             }
+            // The task's borrows must all have been dropped.
+            let options = t.func.options.clone();
+            let scope = super::borrow_scope(task);
+            super::with_cx(
+                store,
+                table,
+                &options,
+                scope,
+                |_| (),
+                |t| t.end_call_as_callee(),
+            )?
+            .1
+            .map_err(super::borrows_remain)?;
             super::resolve(store, task, None)?;
         }
         Builtin::ThreadIndex => {
             let sc = sched(s);
-            let (t, _) = current(sc)?;
+            let (t, _) = current(sc, table)?;
             i32_result(results, sc.threads.get(t).map_or(0, |t| t.index));
         }
         Builtin::ThreadYield => {
             let sc = sched(s);
-            let (_, task) = current(sc)?;
+            let (_, task) = current(sc, table)?;
             if !sc.task(task)?.may_block() || !super::can_block(s) {
                 i32_result(results, 0);
                 return Ok(());
@@ -468,7 +486,7 @@ fn run<T: 'static>(
         }
         Builtin::ThreadSuspend => {
             let sc = sched(s);
-            let (_, task) = current(sc)?;
+            let (_, task) = current(sc, table)?;
             if !sc.task(task)?.may_block() {
                 return Err(Error::msg(MAY_NOT_BLOCK));
             }
@@ -487,7 +505,7 @@ fn run<T: 'static>(
             }
             let s = &mut *store.inner;
             let sc = sched(s);
-            let (_, task) = current(sc)?;
+            let (_, task) = current(sc, table)?;
             let thread = sc.threads.insert(Thread {
                 task,
                 instance: table,
@@ -548,7 +566,7 @@ fn run<T: 'static>(
         Builtin::SetWait { memory } | Builtin::SetPoll { memory } => {
             let wait = matches!(b, Builtin::SetWait { .. });
             let sc = sched(s);
-            let (_, task) = current(sc)?;
+            let (_, task) = current_any(sc)?;
             if wait && !sc.task(task)?.may_block() {
                 return Err(Error::msg(MAY_NOT_BLOCK));
             }
@@ -602,7 +620,13 @@ fn run<T: 'static>(
                 Some(WaitableKind::End(e)) => e.state == CopyState::SyncCopying,
                 Some(WaitableKind::Subtask(_)) => sc.waiting.iter().any(|t| {
                     sc.threads.get(*t).is_some_and(|t| {
-                        matches!(t.blocked, Some(Blocked::SyncCancel { subtask }) if subtask == w)
+                        matches!(
+                            t.blocked,
+                            Some(
+                                Blocked::SyncCancel { subtask }
+                                    | Blocked::CancelStatus { subtask, is_async: false }
+                            ) if subtask == w
+                        )
                     })
                 }),
                 None => false,
@@ -652,7 +676,7 @@ fn run<T: 'static>(
         } => {
             let sync = !options.is_async;
             let sc = sched(s);
-            let (_, task) = current(sc)?;
+            let (_, task) = current_any(sc)?;
             if sync && !sc.task(task)?.may_block() {
                 return Err(Error::msg(MAY_NOT_BLOCK));
             }
@@ -683,7 +707,7 @@ fn run<T: 'static>(
         } => {
             let sync = !is_async;
             let sc = sched(s);
-            let (_, task) = current(sc)?;
+            let (_, task) = current_any(sc)?;
             if sync && !sc.task(task)?.may_block() {
                 return Err(Error::msg(MAY_NOT_BLOCK));
             }
@@ -726,7 +750,7 @@ fn run<T: 'static>(
             let message = lift_string(store, options, table, ptr, len)?;
             let s = &mut *store.inner;
             let (sc, t) = both(s, table)?;
-            let id = sc.errors.insert(Some(message))?;
+            let id = sc.errors.insert((Some(message), 1))?;
             i32_result(
                 results,
                 t.insert_other(spindle_component::Other {
@@ -745,8 +769,7 @@ fn run<T: 'static>(
             let message = sched(s)
                 .errors
                 .get(id)
-                .cloned()
-                .flatten()
+                .and_then(|(m, _)| m.clone())
                 .unwrap_or_default();
             let tuple = Type::tuple([Type::string()]).map_err(|e| Error::msg(format!("{e:?}")))?;
             super::in_cx(store, table, options, |cx| {
@@ -755,11 +778,14 @@ fn run<T: 'static>(
         }
         Builtin::ErrorDrop => {
             let h = arg(args, 0);
-            let o = table_of(s, table)?
-                .remove_other(h)
+            let (sc, t) = both(s, table)?;
+            let id = t
+                .get_other(h)
                 .filter(|o| o.kind == kind::ERROR_CONTEXT)
+                .map(|o| o.id)
                 .ok_or_else(|| Error::msg(format!("unknown handle index {h}")))?;
-            let _ = o;
+            t.remove_other(h);
+            sc.release_error(id);
         }
     }
     Ok(())
@@ -812,7 +838,7 @@ fn subtask_cancel<T: 'static>(
 ) -> Result<()> {
     let s = &mut *store.inner;
     let sc = sched(s);
-    let (_, task) = current(sc)?;
+    let (_, task) = current_any(sc)?;
     if !is_async && !sc.task(task)?.may_block() {
         return Err(Error::msg(MAY_NOT_BLOCK));
     }

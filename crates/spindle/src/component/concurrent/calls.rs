@@ -214,12 +214,18 @@ pub(crate) fn lower_call<T: 'static>(
     flat: Vec<CoreVal>,
 ) -> Result<()> {
     let s = &mut *store.inner;
-    let Some((_, task)) = sched(s).current() else {
-        return Err(Error::msg("internal: a lowered call outside a thread"));
+    // Outside any task (a start function) the call is a synchronous task's.
+    let may_block = match sched(s).current() {
+        Some((_, task)) => sched(s).task(task)?.may_block(),
+        None => false,
     };
-    let may_block = sched(s).task(task)?.may_block();
     if !options.is_async && ty.is_async() && !may_block {
         return Err(Error::msg(MAY_NOT_BLOCK));
+    }
+    if !can_block(s) {
+        return Err(crate::component::unsupported(
+            "a call into another component from guest code the host runs nested (a start function, realloc, post-return or destructor)",
+        ));
     }
     enter_check(s, Some(table), f.table)?;
     let sc = sched(s);
@@ -273,9 +279,12 @@ pub(crate) fn async_lower_host<T: 'static>(
     table: u32,
     flat: &[CoreVal],
 ) -> Result<u32> {
-    let params = lift_call_args(store, ty, flat, options, table, true)?;
+    // The loans end with the host function's call (scope 0: nothing else runs meanwhile).
+    let params = lift_call_args(store, ty, flat, options, table, true, 0)?;
     let mut outs = vec![Val::Bool(false); ty.results().len()];
-    (f.call)(store.as_context_mut(), ty, &params, &mut outs)?;
+    let called = (f.call)(store.as_context_mut(), ty, &params, &mut outs);
+    end_loans(store.inner, table, 0);
+    called?;
     if !ty.results().is_empty() {
         let ptr = match flat.last() {
             Some(CoreVal::I32(p)) => *p as u32,
@@ -296,7 +305,7 @@ impl crate::component::StoreComponents {
     pub(crate) fn related(&self, a: u32, callee: u32) -> bool {
         let mut x = Some(a);
         while let Some(i) = x {
-            if self.is_reflexive_ancestor_of_pub(i, callee) {
+            if self.is_reflexive_ancestor_of(i, callee) {
                 return true;
             }
             x = self.parents.get(i as usize).copied().flatten();

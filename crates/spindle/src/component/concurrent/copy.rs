@@ -524,6 +524,13 @@ pub(crate) fn lower_end(
     id: u32,
 ) -> core::result::Result<u32, AbiTrap> {
     let future = matches!(ty.kind(), TypeKind::Future(_));
+    // An id from the embedder must name a stream or future of this type.
+    if sc.shared.get(id).map(|s| &s.elem) != Some(&elem_of(ty)) {
+        return Err(AbiTrap::Guest(format!(
+            "no {} {id} of this element type",
+            what(future)
+        )));
+    }
     let w = sc
         .waitables
         .insert(Waitable {

@@ -366,7 +366,8 @@ pub(crate) struct Sched {
     pub waitables: Slab<Waitable>,
     pub sets: Slab<WaitableSet>,
     pub shared: Slab<copy::Shared>,
-    pub errors: Slab<Option<String>>,
+    /// Error contexts: the debug message and how many handles name it.
+    pub errors: Slab<(Option<String>, u32)>,
     /// Threads blocked on something that may become ready, in the order they blocked.
     pub waiting: VecDeque<Id>,
     /// The thread whose slice runs now.
@@ -547,6 +548,16 @@ impl Sched {
         w.map(|w| self.deliver(w)).transpose()
     }
 
+    /// One handle of error context `id` is gone: the context goes with its last.
+    pub(crate) fn release_error(&mut self, id: Id) {
+        if let Some((_, n)) = self.errors.get_mut(id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.errors.remove(id);
+            }
+        }
+    }
+
     /// Sets waitable `w`'s pending event.
     pub(crate) fn notify(&mut self, w: Id, ev: PendingEvent) {
         if let Some(w) = self.waitables.get_mut(w) {
@@ -576,6 +587,12 @@ impl Sched {
     /// Forgets every thread and task (after a trap: the instances involved are poisoned,
     /// their parked calls dropped).
     fn abandon(&mut self) {
+        let involved: Vec<u32> = (self.tasks.items.iter().flatten().map(|t| t.instance))
+            .chain(self.threads.items.iter().flatten().map(|t| t.instance))
+            .collect();
+        for i in involved {
+            self.instance(i).poisoned = true;
+        }
         self.tasks.clear();
         self.threads.clear();
         self.waiting.clear();
@@ -879,7 +896,19 @@ fn start<T: 'static>(store: &mut StoreContextMut<'_, T>, t: Id) -> Result<()> {
                 }
                 sc.notify(w, PendingEvent::Subtask);
             }
-            lift_call_args(store, &f.ty, &flat, &options, table, is_async)?
+            let w = match sched(store.inner).task(task_id)?.caller {
+                TaskCaller::Guest(w) => w,
+                TaskCaller::Host => 0,
+            };
+            lift_call_args(
+                store,
+                &f.ty,
+                &flat,
+                &options,
+                table,
+                is_async,
+                lend_scope(w),
+            )?
         }
         None => Vec::new(),
     };
@@ -905,6 +934,8 @@ fn start<T: 'static>(store: &mut StoreContextMut<'_, T>, t: Id) -> Result<()> {
 
 /// The caller's arguments of a call through `canon lower` (synchronous or async), lifted
 /// from its core arguments.
+/// The handles the caller lends for the call are lent in borrow scope `scope` (see
+/// [`lend_scope`]), given back when the callee resolves.
 pub(crate) fn lift_call_args<C: AsContextMut>(
     store: &mut C,
     ty: &spindle_component::FuncType,
@@ -912,14 +943,32 @@ pub(crate) fn lift_call_args<C: AsContextMut>(
     options: &CanonOptions,
     table: u32,
     is_async: bool,
+    scope: u32,
 ) -> Result<Vec<Val>> {
-    in_cx(store, table, options, |cx| {
+    let lift = |cx: &mut super::typed::AbiCx<'_>| {
         if is_async {
             spindle_component::lift_values_limited(cx, ty.params_tuple(), 4, flat).map(|(v, _)| v)
         } else {
             spindle_component::lift_args(cx, ty, flat)
         }
-    })
+    };
+    let (lifted, _) = with_cx(store, table, options, scope, lift, |_| Ok(()))?;
+    lifted.map_err(super::func::trap)
+}
+
+/// The handles instance `table` lent in borrow scope `scope` are its own again.
+pub(crate) fn end_loans(s: &mut spindle_exec::Store, table: u32, scope: u32) {
+    if let Some(Some(t)) = components_mut(s).tables.get_mut(table as usize) {
+        t.set_scope(scope);
+        t.end_call_as_caller();
+        t.set_scope(0);
+    }
+}
+
+/// The borrow scope of the loans a caller makes for subtask `w` (apart from the tasks'
+/// scopes, [`borrow_scope`]).
+pub(crate) fn lend_scope(w: Id) -> u32 {
+    0x8000_0000 | w
 }
 
 /// `vals` lowered into the callee of `f` as its core arguments (`may_leave` false
@@ -1078,6 +1127,13 @@ fn finished<T: 'static>(
         }
         return match code {
             0 => exit_thread(store, t),
+            // The callback loop is always cancellable: a cancellation left pending is
+            // delivered at its next yield or wait.
+            1 | 2 if sc.task(task_id)?.state == TaskState::PendingCancel => {
+                sc.task_mut(task_id)?.state = TaskState::CancelDelivered;
+                sc.thread_mut(t)?.cancelled = true;
+                sc.block(t, Blocked::CallbackYield, true)
+            }
             1 => {
                 // Where blocking is not allowed the yield is a no-op: the callback runs
                 // again next (from the scheduler's loop, not recursively here: a callback
@@ -1132,7 +1188,6 @@ fn finished<T: 'static>(
         sc.current = None;
         r?;
     }
-    sched(store.inner).task_mut(task_id)?.state = TaskState::Resolved;
     resolve(store, task_id, Some(vals))?;
     exit_thread(store, t)
 }
@@ -1145,6 +1200,11 @@ fn exit_thread<T: 'static>(store: &mut StoreContextMut<'_, T>, t: Id) -> Result<
         return Ok(());
     };
     sc.instance(th.instance).threads.remove(th.index);
+    // The task's hold on its instance ends with its implicit thread (threads it made may
+    // stay suspended).
+    if !th.explicit && sc.instance(th.instance).exclusive == Some(th.task) {
+        sc.instance(th.instance).exclusive = None;
+    }
     let task = sc.task_mut(th.task)?;
     task.threads = task.threads.saturating_sub(1);
     if task.threads == 0 {
@@ -1219,10 +1279,17 @@ pub(crate) fn lower_async_value(
 ) -> core::result::Result<u32, spindle_component::Trap> {
     use spindle_component::TypeKind;
     match ty.kind() {
-        TypeKind::ErrorContext => Ok(table.insert_other(spindle_component::Other {
-            kind: kind::ERROR_CONTEXT,
-            id,
-        })),
+        TypeKind::ErrorContext => {
+            let (_, n) = sc
+                .errors
+                .get_mut(id)
+                .ok_or(spindle_component::Trap::UnknownHandle(id))?;
+            *n += 1;
+            Ok(table.insert_other(spindle_component::Other {
+                kind: kind::ERROR_CONTEXT,
+                id,
+            }))
+        }
         _ => lower_end(sc, table, instance, ty, id),
     }
 }
