@@ -471,3 +471,144 @@ fn typed_calls_run_components_that_use_the_async_abi() {
         assert_eq!(run.call(&mut store, ()).unwrap(), (1122,));
     }
 }
+
+/// A handle lent for an async call is lent until the call resolves, then its owner's
+/// again: `$D` lends its own `R` to `$C.peek` (which blocks until `$D` writes a future),
+/// cannot drop it meanwhile, and drops it once the call returned.
+const LEND: &str = r#"(component
+  (component $P
+    (type $R' (resource (rep i32)))
+    (core func $new (canon resource.new $R'))
+    (core module $Make (import "" "new" (func $new (param i32) (result i32)))
+      (func (export "make") (result i32) (call $new (i32.const 7))))
+    (core instance $make (instantiate $Make (with "" (instance (export "new" (func $new))))))
+    (export $R "r" (type $R'))
+    (func (export "make") (result (own $R)) (canon lift (core func $make "make"))))
+  (instance $p (instantiate $P))
+  (alias export $p "r" (type $R))
+  (component $C
+    (import "r" (type $R (sub resource)))
+    (core module $Mem (memory (export "mem") 1))
+    (core instance $mem (instantiate $Mem))
+    (type $FT (future))
+    (core module $M
+      (import "" "future.read" (func $read (param i32 i32) (result i32)))
+      (import "" "future.drop-readable" (func $drop (param i32)))
+      (import "" "task.return" (func $return (param i32)))
+      (import "" "drop-borrow" (func $drop-borrow (param i32)))
+      (func (export "peek") (param $h i32) (param $f i32)
+        (drop (call $read (local.get $f) (i32.const 0)))
+        (call $drop (local.get $f))
+        (call $drop-borrow (local.get $h))
+        (call $return (i32.const 7))))
+    (canon resource.drop $R (core func $drop-borrow))
+    (canon future.read $FT (memory (core memory $mem "mem")) (core func $read))
+    (canon future.drop-readable $FT (core func $drop))
+    (canon task.return (result u32) (core func $return))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "future.read" (func $read))
+      (export "future.drop-readable" (func $drop))
+      (export "task.return" (func $return))
+      (export "drop-borrow" (func $drop-borrow))))))
+    (func (export "peek") async (param "x" (borrow $R)) (param "f" $FT) (result u32)
+      (canon lift (core func $m "peek") async)))
+  (component $D
+    (import "r" (type $R (sub resource)))
+    (import "make" (func $make (result (own $R))))
+    (type $FT (future))
+    (import "peek" (func $peek async (param "x" (borrow $R)) (param "f" $FT) (result u32)))
+    (core module $Mem (memory (export "mem") 1))
+    (core instance $mem (instantiate $Mem))
+    (core module $M
+      (import "" "mem" (memory 1))
+      (import "" "make" (func $make (result i32)))
+      (import "" "peek" (func $peek (param i32 i32 i32) (result i32)))
+      (import "" "drop" (func $drop (param i32)))
+      (import "" "future.new" (func $new (result i64)))
+      (import "" "future.write" (func $write (param i32 i32) (result i32)))
+      (import "" "future.drop-writable" (func $drop-w (param i32)))
+      (import "" "waitable-set.new" (func $set-new (result i32)))
+      (import "" "waitable-set.wait" (func $set-wait (param i32 i32) (result i32)))
+      (import "" "waitable.join" (func $join (param i32 i32)))
+      (global $h (mut i32) (i32.const 0))
+      (global $s (mut i32) (i32.const 0))
+      (global $w (mut i32) (i32.const 0))
+      ;; Starts the call; it blocks in $C.
+      (func (export "start") (result i32)
+        (local $f i64) (local $ret i32)
+        (global.set $h (call $make))
+        (local.set $f (call $new))
+        (global.set $w (i32.wrap_i64 (i64.shr_u (local.get $f) (i64.const 32))))
+        (local.set $ret (call $peek (global.get $h) (i32.wrap_i64 (local.get $f)) (i32.const 8)))
+        (global.set $s (i32.shr_u (local.get $ret) (i32.const 4)))
+        (i32.and (local.get $ret) (i32.const 0xf)))
+      ;; Drops the handle (traps while it is lent).
+      (func (export "drop") (call $drop (global.get $h)))
+      ;; Lets the call finish, waits for it, then drops the handle.
+      (func (export "finish") (result i32)
+        (local $ws i32)
+        (drop (call $write (global.get $w) (i32.const 0)))
+        (call $drop-w (global.get $w))
+        (local.set $ws (call $set-new))
+        (call $join (global.get $s) (local.get $ws))
+        (drop (call $set-wait (local.get $ws) (i32.const 16)))
+        (call $drop (global.get $h))
+        (i32.load (i32.const 8))))
+    (core func $make' (canon lower (func $make)))
+    (canon lower (func $peek) async (memory (core memory $mem "mem")) (core func $peek'))
+    (canon resource.drop $R (core func $drop))
+    (canon future.new $FT (core func $new))
+    (canon future.write $FT async (memory (core memory $mem "mem")) (core func $write))
+    (canon future.drop-writable $FT (core func $drop-w))
+    (canon waitable-set.new (core func $set-new))
+    (canon waitable-set.wait (memory (core memory $mem "mem")) (core func $set-wait))
+    (canon waitable.join (core func $join))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "mem" (memory $mem "mem"))
+      (export "make" (func $make'))
+      (export "peek" (func $peek'))
+      (export "drop" (func $drop))
+      (export "future.new" (func $new))
+      (export "future.write" (func $write))
+      (export "future.drop-writable" (func $drop-w))
+      (export "waitable-set.new" (func $set-new))
+      (export "waitable-set.wait" (func $set-wait))
+      (export "waitable.join" (func $join))))))
+    (func (export "start") async (result u32) (canon lift (core func $m "start")))
+    (func (export "drop") async (canon lift (core func $m "drop")))
+    (func (export "finish") async (result u32) (canon lift (core func $m "finish"))))
+  (instance $c (instantiate $C (with "r" (type $R))))
+  (instance $d (instantiate $D (with "r" (type $R)) (with "make" (func $p "make"))
+    (with "peek" (func $c "peek"))))
+  (export "start" (func $d "start"))
+  (export "drop" (func $d "drop"))
+  (export "finish" (func $d "finish")))"#;
+
+#[test]
+fn a_handle_lent_to_an_async_call_is_the_owners_again_once_it_resolves() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, LEND).unwrap();
+    let mut store = Store::new(&engine, ());
+    let linker = Linker::new(&engine);
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let mut out = [Val::Bool(false)];
+    let call = |store: &mut Store<()>, name: &str, out: &mut [Val]| {
+        let f = instance.get_func(&mut *store, name).unwrap();
+        f.call(&mut *store, &[], out)
+    };
+    call(&mut store, "start", &mut out).unwrap();
+    assert_eq!(out[0], Val::U32(1), "STARTED: the call blocked in $C");
+    call(&mut store, "finish", &mut out).unwrap();
+    assert_eq!(
+        out[0],
+        Val::U32(7),
+        "the call returned, and the handle was dropped after"
+    );
+    // While lent the drop traps (another instance of the same component shows it).
+    let instance2 = linker.instantiate(&mut store, &component).unwrap();
+    let start2 = instance2.get_func(&mut store, "start").unwrap();
+    start2.call(&mut store, &[], &mut out).unwrap();
+    let drop2 = instance2.get_func(&mut store, "drop").unwrap();
+    let err = drop2.call(&mut store, &[], &mut []).unwrap_err();
+    assert!(format!("{err:#}").contains("borrowed"), "{err:#}");
+}

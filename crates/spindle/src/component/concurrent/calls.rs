@@ -175,25 +175,10 @@ fn enter_check(s: &mut spindle_exec::Store, caller: Option<u32>, callee: u32) ->
             "cannot enter component instance: it trapped before",
         ));
     }
-    // The host's call: only instances unrelated to a running task's may be entered.
-    let active: Vec<u32> = c
-        .sched
-        .tasks
-        .items
-        .iter()
-        .flatten()
-        .filter(|t| t.state != TaskState::Resolved)
-        .map(|t| t.instance)
-        .collect();
-    if caller.is_none() {
-        for a in active {
-            if c.related(a, callee) {
-                return Err(Error::msg(
-                    "wasm trap: cannot enter component instance: the call might be recursive",
-                ));
-            }
-        }
-    } else if c.call_might_be_recursive(caller, callee) {
+    // The embedder's own call (made outside any component call: see `call_from_host`)
+    // has no component caller, so it cannot recurse; tasks that run concurrently do not
+    // count (the specification checks the caller's chain only).
+    if caller.is_some() && c.call_might_be_recursive(caller, callee) {
         return Err(Error::msg(
             "wasm trap: cannot enter component instance: the call might be recursive",
         ));
@@ -297,19 +282,4 @@ pub(crate) fn async_lower_host<T: 'static>(
         builtins::store_results(store, ty, options, table, &outs, ptr)?;
     }
     Ok(subtask_state::RETURNED)
-}
-
-/// The store's component instances related by a common ancestor (the host's reentrance
-/// rule).
-impl crate::component::StoreComponents {
-    pub(crate) fn related(&self, a: u32, callee: u32) -> bool {
-        let mut x = Some(a);
-        while let Some(i) = x {
-            if self.is_reflexive_ancestor_of(i, callee) {
-                return true;
-            }
-            x = self.parents.get(i as usize).copied().flatten();
-        }
-        false
-    }
 }
