@@ -585,53 +585,40 @@ pub(crate) fn lower<T: 'static>(
             // (An async lower makes the store's components use the async ABI.)
             if c.uses_async {
                 let mut cx = caller.as_context_mut();
-                return match &target {
-                    // Guest code the host runs nested (a start function, a destructor)
-                    // calls a synchronous function nested too: it cannot block anyway.
-                    LowerTarget::Lifted(_)
-                        if !options.is_async
+                // Whether the call runs nested here, as without the async ABI: a host
+                // function called synchronously, and a synchronous function called from
+                // guest code the host runs nested (a start function, a destructor),
+                // which cannot block anyway. Else the scheduler takes it.
+                let nested = match &target {
+                    LowerTarget::Lifted(_) => {
+                        !options.is_async
                             && !ty.is_async()
-                            && !super::concurrent::can_block(cx.inner) =>
-                    {
-                        sync_lower(
-                            &mut caller,
-                            &target,
-                            &ty,
-                            &options,
-                            abi_options,
-                            table,
-                            &flat,
-                            results,
-                        )
+                            && !super::concurrent::can_block(cx.inner)
                     }
-                    LowerTarget::Lifted(f) => {
-                        super::concurrent::lower_call(&mut cx, f, &ty, &options, table, flat)
-                    }
-                    LowerTarget::Host(f) if options.is_async => {
-                        let status = super::concurrent::async_lower_host(
-                            &mut cx, f, &ty, &options, table, &flat,
-                        )?;
-                        results[0] = crate::Val::I32(status as i32);
-                        Ok(())
-                    }
+                    LowerTarget::Host(_) if options.is_async => false,
                     LowerTarget::Host(_) => {
                         // A synchronous call of an async-typed function may block: not
                         // from a task that may not.
                         if ty.is_async() && !super::concurrent::current_may_block(cx.inner)? {
                             return Err(Error::msg(super::concurrent::MAY_NOT_BLOCK));
                         }
-                        sync_lower(
-                            &mut caller,
-                            &target,
-                            &ty,
-                            &options,
-                            abi_options,
-                            table,
-                            &flat,
-                            results,
-                        )
+                        true
                     }
                 };
+                if !nested {
+                    return match &target {
+                        LowerTarget::Lifted(f) => {
+                            super::concurrent::lower_call(&mut cx, f, &ty, &options, table, flat)
+                        }
+                        LowerTarget::Host(f) => {
+                            let status = super::concurrent::async_lower_host(
+                                &mut cx, f, &ty, &options, table, &flat,
+                            )?;
+                            results[0] = crate::Val::I32(status as i32);
+                            Ok(())
+                        }
+                    };
+                }
             }
             sync_lower(
                 &mut caller,

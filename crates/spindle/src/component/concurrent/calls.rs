@@ -19,45 +19,46 @@ pub(crate) fn call_from_host<T: 'static>(
     f: &Arc<LiftedFunc>,
     params: &[Val],
 ) -> Result<Vec<Val>> {
-    let s = &mut *store.inner;
+    let task = host_task(store.inner, f, TaskArgs::Host(params.to_vec()))?;
+    let out = drive(store, task).and_then(|()| {
+        // The task stays while threads of it run on (they may outlive the call).
+        let sc = sched(store.inner);
+        let result = sc.tasks.get_mut(task).and_then(|t| {
+            t.taken = true;
+            t.result.take()
+        });
+        if sc.tasks.get(task).is_some_and(|t| t.threads == 0) {
+            sc.tasks.remove(task);
+        }
+        match result {
+            Some(Some(vals)) => Ok(vals),
+            Some(None) => Err(Error::msg("the call was cancelled")),
+            None => Err(Error::msg("internal: the task resolved without results")),
+        }
+    });
+    host_call_ended(store.inner, f, out)
+}
+
+/// The task of an embedder's call of `f` (made outside any component call), its thread
+/// first in line.
+fn host_task(s: &mut spindle_exec::Store, f: &Arc<LiftedFunc>, args: TaskArgs) -> Result<Id> {
     if sched(s).current.is_some() || s.run_depth() != 0 {
         return Err(crate::component::unsupported(
             "calling a component that uses the async ABI from inside another call",
         ));
     }
     enter_check(s, None, f.table)?;
-    let task = new_task(
-        s,
-        f.clone(),
-        TaskCaller::Host,
-        TaskArgs::Host(params.to_vec()),
-    )?;
-    let out = drive(store, task);
-    let s = &mut *store.inner;
-    match out {
-        Ok(()) => {
-            // The task stays while threads of it run on (they may outlive the call).
-            let sc = sched(s);
-            let result = sc.tasks.get_mut(task).and_then(|t| {
-                t.taken = true;
-                t.result.take()
-            });
-            if sc.tasks.get(task).is_some_and(|t| t.threads == 0) {
-                sc.tasks.remove(task);
-            }
-            match result {
-                Some(Some(vals)) => Ok(vals),
-                Some(None) => Err(Error::msg("the call was cancelled")),
-                None => Err(Error::msg("internal: the task resolved without results")),
-            }
-        }
-        Err(e) => {
-            let sc = sched(s);
-            sc.instance(f.table).poisoned = true;
-            sc.abandon();
-            Err(e)
-        }
+    new_task(s, f.clone(), TaskCaller::Host, args)
+}
+
+/// After an embedder's call: a trap poisons the instances involved and drops every task.
+fn host_call_ended<R>(s: &mut spindle_exec::Store, f: &LiftedFunc, out: Result<R>) -> Result<R> {
+    if out.is_err() {
+        let sc = sched(s);
+        sc.instance(f.table).poisoned = true;
+        sc.abandon();
     }
+    out
 }
 
 /// A typed call from the embedder (`TypedFunc::call`) of synchronously lifted function
@@ -70,33 +71,15 @@ pub(crate) fn call_from_host_typed<T: 'static, Out>(
     lower: impl FnOnce(&mut crate::component::typed::AbiCx<'_>, &mut Vec<CoreVal>) -> Result<()>,
     lift: impl FnOnce(&mut crate::component::typed::AbiCx<'_>, &[CoreVal]) -> Result<Out>,
 ) -> Result<Out> {
-    let s = &mut *store.inner;
     if f.options.is_async {
         return Err(crate::component::unsupported(
             "typed calls of functions lifted `async` (call through `Func::call`)",
         ));
     }
-    if sched(s).current.is_some() || s.run_depth() != 0 {
-        return Err(crate::component::unsupported(
-            "calling a component that uses the async ABI from inside another call",
-        ));
-    }
-    enter_check(s, None, f.table)?;
-    let task = new_task(
-        s,
-        f.clone(),
-        TaskCaller::Host,
-        TaskArgs::Lowered(Vec::new()),
-    )?;
-    sched(s).task_mut(task)?.typed = true;
+    let task = host_task(store.inner, f, TaskArgs::Lowered(Vec::new()))?;
+    sched(store.inner).task_mut(task)?.typed = true;
     let out = typed_call(store, f, task, lower, lift);
-    let s = &mut *store.inner;
-    if out.is_err() {
-        let sc = sched(s);
-        sc.instance(f.table).poisoned = true;
-        sc.abandon();
-    }
-    out
+    host_call_ended(store.inner, f, out)
 }
 
 fn typed_call<T: 'static, Out>(
