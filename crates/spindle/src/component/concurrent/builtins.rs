@@ -13,7 +13,7 @@ use crate::component::typed::AbiCx;
 use super::copy::{self, CopyState};
 use super::{
     event, kind, request, sched, subtask_state, Blocked, Cont, Id, PendingEvent, Request, Sched,
-    TaskState, Thread, Waitable, WaitableKind, WaitableSet, BLOCKED, MAY_NOT_BLOCK,
+    TaskState, Waitable, WaitableKind, WaitableSet, BLOCKED, MAY_NOT_BLOCK,
 };
 use crate::component::components_mut;
 use crate::component::func::{from_core, trap, CanonOptions};
@@ -506,24 +506,14 @@ fn run<T: 'static>(
             let s = &mut *store.inner;
             let sc = sched(s);
             let (_, task) = current(sc, table)?;
-            let thread = sc.threads.insert(Thread {
-                task,
-                instance: table,
-                index: 0,
-                context: [0; 2],
-                cont: Cont::Call {
-                    func: f,
-                    args: vec![crate::Val::I32(c as i32)],
-                },
-                blocked: Some(Blocked::Suspended { cancellable: false }),
-                cancelled: false,
-                results: 0,
-                callback: None,
-                explicit: true,
-                reacquire: false,
-            })?;
-            let index = sc.instance(table).threads.insert(thread)?;
-            sc.thread_mut(thread)?.index = index;
+            let cont = Cont::Call {
+                func: f,
+                args: vec![crate::Val::I32(c as i32)],
+            };
+            let thread = sc.new_thread(task, table, cont, true)?;
+            let th = sc.thread_mut(thread)?;
+            th.blocked = Some(Blocked::Suspended { cancellable: false });
+            let index = th.index;
             sc.task_mut(task)?.threads += 1;
             i32_result(results, index);
         }

@@ -450,6 +450,33 @@ impl Sched {
         })
     }
 
+    /// A new thread of task `task` in instance `instance`, continuing with `cont`, in the
+    /// instance's thread index space; its id (`explicit`: made by `thread.new-indirect`).
+    pub(crate) fn new_thread(
+        &mut self,
+        task: Id,
+        instance: u32,
+        cont: Cont,
+        explicit: bool,
+    ) -> Result<Id> {
+        let thread = self.threads.insert(Thread {
+            task,
+            instance,
+            index: 0,
+            context: [0; 2],
+            cont,
+            blocked: None,
+            cancelled: false,
+            results: 0,
+            callback: None,
+            explicit,
+            reacquire: false,
+        })?;
+        let index = self.instance(instance).threads.insert(thread)?;
+        self.thread_mut(thread)?.index = index;
+        Ok(thread)
+    }
+
     /// Whether thread `t`, blocked on `b`, can run now.
     fn ready(&self, t: &Thread, b: &Blocked) -> bool {
         if t.cancelled {
@@ -718,21 +745,8 @@ fn new_task(
         flat: None,
         args: Some(args),
     })?;
-    let thread = sc.threads.insert(Thread {
-        task,
-        instance,
-        index: 0,
-        context: [0; 2],
-        cont: Cont::None,
-        blocked: None,
-        cancelled: false,
-        results,
-        callback: None,
-        explicit: false,
-        reacquire: false,
-    })?;
-    let index = sc.instance(instance).threads.insert(thread)?;
-    sc.thread_mut(thread)?.index = index;
+    let thread = sc.new_thread(task, instance, Cont::None, false)?;
+    sc.thread_mut(thread)?.results = results;
     sc.instance(instance).waiting_to_enter += 1;
     sc.block(thread, Blocked::Enter, true)?;
     Ok(task)
