@@ -612,3 +612,142 @@ fn a_handle_lent_to_an_async_call_is_the_owners_again_once_it_resolves() {
     let err = drop2.call(&mut store, &[], &mut []).unwrap_err();
     assert!(format!("{err:#}").contains("borrowed"), "{err:#}");
 }
+
+/// `$Work.work` is synchronously typed but hands its stack to a helper thread three times
+/// (`thread.suspend-then-resume`); the helper, of the resolved async task `setup`, makes
+/// the caller ready again and suspends. `$Trap.arm` leaves a ready thread that traps if
+/// it ever runs. `$Driver.run` calls `arm`, then `work`.
+const SYNC_CALL_STACK: &str = r#"(component
+  (component $Work
+    (core module $T (table (export "t") 1 funcref))
+    (core instance $t (instantiate $T))
+    (core module $M
+      (import "" "t" (table 1 funcref))
+      (import "" "task.return" (func $return (param i32)))
+      (import "" "thread.new-indirect" (func $new (param i32 i32) (result i32)))
+      (import "" "thread.index" (func $index (result i32)))
+      (import "" "thread.resume-later" (func $later (param i32)))
+      (import "" "thread.suspend" (func $suspend (result i32)))
+      (import "" "thread.suspend-then-resume" (func $switch (param i32) (result i32)))
+      (global $helper (mut i32) (i32.const 0))
+      (global $caller (mut i32) (i32.const 0))
+      (global $rounds (mut i32) (i32.const 0))
+      (func $helper (param i32)
+        (loop $again
+          (global.set $rounds (i32.add (global.get $rounds) (i32.const 1)))
+          (call $later (global.get $caller))
+          (drop (call $suspend))
+          (br $again)))
+      (elem (table 0) (i32.const 0) func $helper)
+      (func (export "setup") (result i32)
+        (global.set $helper (call $new (i32.const 0) (i32.const 0)))
+        (call $return (i32.const 0))
+        (i32.const 0 (; EXIT ;)))
+      (func (export "cb") (param i32 i32 i32) (result i32) unreachable)
+      (func (export "work") (result i32)
+        (global.set $caller (call $index))
+        (drop (call $switch (global.get $helper)))
+        (drop (call $switch (global.get $helper)))
+        (drop (call $switch (global.get $helper)))
+        (global.get $rounds))
+      (func (export "stuck") (drop (call $suspend)) unreachable))
+    (core type $start (func (param i32)))
+    (alias core export $t "t" (core table $tbl))
+    (canon task.return (result u32) (core func $return))
+    (canon thread.new-indirect $start (core table $tbl) (core func $new))
+    (canon thread.index (core func $index))
+    (canon thread.resume-later (core func $later))
+    (canon thread.suspend (core func $suspend))
+    (canon thread.suspend-then-resume (core func $switch))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "t" (table $tbl))
+      (export "task.return" (func $return))
+      (export "thread.new-indirect" (func $new))
+      (export "thread.index" (func $index))
+      (export "thread.resume-later" (func $later))
+      (export "thread.suspend" (func $suspend))
+      (export "thread.suspend-then-resume" (func $switch))))))
+    (func (export "setup") async (result u32)
+      (canon lift (core func $m "setup") async (callback (core func $m "cb"))))
+    (func (export "work") (result u32) (canon lift (core func $m "work")))
+    (func (export "stuck") (canon lift (core func $m "stuck"))))
+  (component $Trap
+    (core module $T (table (export "t") 1 funcref))
+    (core instance $t (instantiate $T))
+    (core module $M
+      (import "" "t" (table 1 funcref))
+      (import "" "thread.new-indirect" (func $new (param i32 i32) (result i32)))
+      (import "" "thread.resume-later" (func $later (param i32)))
+      (func $never (param i32) unreachable)
+      (elem (table 0) (i32.const 0) func $never)
+      (func (export "arm") (call $later (call $new (i32.const 0) (i32.const 0)))))
+    (core type $start (func (param i32)))
+    (alias core export $t "t" (core table $tbl))
+    (canon thread.new-indirect $start (core table $tbl) (core func $new))
+    (canon thread.resume-later (core func $later))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "t" (table $tbl))
+      (export "thread.new-indirect" (func $new))
+      (export "thread.resume-later" (func $later))))))
+    (func (export "arm") (canon lift (core func $m "arm"))))
+  (component $Driver
+    (import "work" (func $work (result u32)))
+    (import "arm" (func $arm))
+    (core func $work' (canon lower (func $work)))
+    (core func $arm' (canon lower (func $arm)))
+    (core module $M
+      (import "" "work" (func $work (result i32)))
+      (import "" "arm" (func $arm))
+      (func (export "run") (result i32) (call $arm) (call $work)))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "work" (func $work'))
+      (export "arm" (func $arm'))))))
+    (func (export "run") (result u32) (canon lift (core func $m "run"))))
+  (instance $work (instantiate $Work))
+  (instance $trap (instantiate $Trap))
+  (instance $driver (instantiate $Driver
+    (with "work" (func $work "work"))
+    (with "arm" (func $trap "arm"))))
+  (func (export "setup") (alias export $work "setup"))
+  (func (export "stuck") (alias export $work "stuck"))
+  (func (export "arm") (alias export $trap "arm"))
+  (func (export "run") (alias export $driver "run")))"#;
+
+/// Calls `exports` in order on one instance of `text`, each with no arguments: the last
+/// call's outcome.
+fn run_in_turn(text: &str, exports: &[&str]) -> spindle::Result<Vec<Val>> {
+    let engine = Engine::default();
+    let component = Component::new(&engine, text)?;
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &component)?;
+    let mut out = Vec::new();
+    for &export in exports {
+        let f = instance.get_func(&mut store, export).expect("exported");
+        out = vec![Val::Bool(false); f.ty(&mut store).results().len()];
+        f.call(&mut store, &[], &mut out)?;
+    }
+    Ok(out)
+}
+
+/// While a synchronously typed call is in progress, only threads that can run on its
+/// stack do: the thread it waits on and threads of its own instance, never the ready
+/// thread another instance left behind (it traps if run).
+#[test]
+fn a_synchronous_call_runs_only_threads_of_its_own_instance() {
+    let out = run_in_turn(SYNC_CALL_STACK, &["setup", "run"]).unwrap();
+    assert_eq!(out, [Val::U32(3)]);
+}
+
+/// A synchronously typed task may block while another thread of its component is ready;
+/// if no thread that may run on its stack becomes ready, that is the deadlock trap, and
+/// with no ready thread at all it may not block.
+#[test]
+fn a_synchronous_task_blocks_only_while_others_are_ready() {
+    let err = run_in_turn(SYNC_CALL_STACK, &["arm", "stuck"]).unwrap_err();
+    assert!(format!("{err:#}").contains("deadlock detected"), "{err:#}");
+    let err = run_in_turn(SYNC_CALL_STACK, &["stuck"]).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("cannot block a synchronous task before returning"),
+        "{err:#}"
+    );
+}

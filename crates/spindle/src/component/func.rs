@@ -314,6 +314,15 @@ pub(crate) fn has_handles(ty: &spindle_component::Type) -> bool {
 }
 
 impl StoreComponents {
+    /// The top-level component instance (the one the embedder instantiated) that instance
+    /// `i` belongs to.
+    pub(crate) fn root_of(&self, mut i: u32) -> u32 {
+        while let Some(p) = self.parents.get(i as usize).copied().flatten() {
+            i = p;
+        }
+        i
+    }
+
     /// Whether instance `a` is `b` or one of its ancestors.
     pub(crate) fn is_reflexive_ancestor_of(&self, a: u32, mut b: u32) -> bool {
         loop {

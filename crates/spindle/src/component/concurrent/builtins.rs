@@ -485,9 +485,8 @@ fn run<T: 'static>(
             return request(s, Request::Block(Blocked::Yield { cancellable: false }));
         }
         Builtin::ThreadSuspend => {
-            let sc = sched(s);
-            let (_, task) = current(sc, table)?;
-            if !sc.task(task)?.may_block() {
+            current(sched(s), table)?;
+            if !super::may_block_now(s)? {
                 return Err(Error::msg(MAY_NOT_BLOCK));
             }
             return request(s, Request::Block(Blocked::Suspended { cancellable: false }));
@@ -555,9 +554,8 @@ fn run<T: 'static>(
         }
         Builtin::SetWait { memory } | Builtin::SetPoll { memory } => {
             let wait = matches!(b, Builtin::SetWait { .. });
-            let sc = sched(s);
-            let (_, task) = current_any(sc)?;
-            if wait && !sc.task(task)?.may_block() {
+            current_any(sched(s))?;
+            if wait && !super::may_block_now(s)? {
                 return Err(Error::msg(MAY_NOT_BLOCK));
             }
             let set = set_at(s, table, arg(args, 0))?;
@@ -665,9 +663,8 @@ fn run<T: 'static>(
             options,
         } => {
             let sync = !options.is_async;
-            let sc = sched(s);
-            let (_, task) = current_any(sc)?;
-            if sync && !sc.task(task)?.may_block() {
+            current_any(sched(s))?;
+            if sync && !super::may_block_now(s)? {
                 return Err(Error::msg(MAY_NOT_BLOCK));
             }
             let (sc, t) = both(s, table)?;
@@ -696,9 +693,8 @@ fn run<T: 'static>(
             is_async,
         } => {
             let sync = !is_async;
-            let sc = sched(s);
-            let (_, task) = current_any(sc)?;
-            if sync && !sc.task(task)?.may_block() {
+            current_any(sched(s))?;
+            if sync && !super::may_block_now(s)? {
                 return Err(Error::msg(MAY_NOT_BLOCK));
             }
             let (sc, t) = both(s, table)?;
@@ -827,9 +823,8 @@ fn subtask_cancel<T: 'static>(
     results: &mut [crate::Val],
 ) -> Result<()> {
     let s = &mut *store.inner;
-    let sc = sched(s);
-    let (_, task) = current_any(sc)?;
-    if !is_async && !sc.task(task)?.may_block() {
+    current_any(sched(s))?;
+    if !is_async && !super::may_block_now(s)? {
         return Err(Error::msg(MAY_NOT_BLOCK));
     }
     let w = waitable_at(s, table, h)?;

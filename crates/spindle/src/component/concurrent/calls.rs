@@ -183,11 +183,7 @@ pub(crate) fn lower_call<T: 'static>(
 ) -> Result<()> {
     let s = &mut *store.inner;
     // Outside any task (a start function) the call is a synchronous task's.
-    let may_block = match sched(s).current() {
-        Some((_, task)) => sched(s).task(task)?.may_block(),
-        None => false,
-    };
-    if !options.is_async && ty.is_async() && !may_block {
+    if !options.is_async && ty.is_async() && !super::may_block_now(s)? {
         return Err(Error::msg(MAY_NOT_BLOCK));
     }
     if !can_block(s) {

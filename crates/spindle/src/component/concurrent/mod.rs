@@ -203,6 +203,8 @@ pub(crate) struct Task {
     pub typed: bool,
     pub flat: Option<Vec<crate::Val>>,
     pub args: Option<TaskArgs>,
+    /// Its place in the order tasks were made.
+    pub seq: u64,
 }
 
 impl Task {
@@ -374,6 +376,13 @@ pub(crate) struct Sched {
     pub current: Option<Id>,
     /// A built-in's request, left for the scheduler as its call fails.
     pub request: Option<Request>,
+    /// Blocked threads of tasks that may not block (calling, or blocked all the same
+    /// because other threads were ready), innermost last, each with the first task that
+    /// may run on its stack (by [`Task::seq`]): while one is blocked, only threads that can
+    /// use its stack run (see [`Sched::may_run`]).
+    pub pinned: Vec<(Id, u64)>,
+    /// Tasks made so far (a task's [`Task::seq`]).
+    pub tasks_made: u64,
 }
 
 impl core::fmt::Debug for Sched {
@@ -516,14 +525,56 @@ impl Sched {
         }
     }
 
-    /// Takes the first ready thread off the waiting list.
+    /// Takes the first ready thread that may run off the waiting list.
     fn next_ready(&mut self) -> Option<Id> {
+        // A pinned thread gone (its task trapped or ended) pins nothing.
+        while let Some(&(p, _)) = self.pinned.last() {
+            if self.threads.get(p).is_some_and(|t| t.blocked.is_some()) {
+                break;
+            }
+            self.pinned.pop();
+        }
+        let pin = self.pinned.last().copied();
         let pos = self.waiting.iter().position(|&id| {
-            self.threads
-                .get(id)
-                .is_some_and(|t| t.blocked.as_ref().is_some_and(|b| self.ready(t, b)))
+            self.threads.get(id).is_some_and(|t| {
+                t.blocked.as_ref().is_some_and(|b| self.ready(t, b)) && self.may_run(t, pin)
+            })
         })?;
         self.waiting.remove(pos)
+    }
+
+    /// Whether thread `t` may run while the innermost pinned thread `pin` is blocked: a
+    /// thread of an unresolved task made since it blocked (the callee it waits for, and
+    /// what that calls), or a thread of its own component instance that can use the stack (not the implicit thread of an
+    /// async-typed task that needs the instance to itself). Nothing else runs on the stack
+    /// of a call that may not block: a sibling instance would be entered unexpectedly.
+    fn may_run(&self, t: &Thread, pin: Option<(Id, u64)>) -> bool {
+        let Some((p, made)) = pin else {
+            return true;
+        };
+        let Some(task) = self.tasks.get(t.task) else {
+            return false;
+        };
+        if task.seq >= made && task.state != TaskState::Resolved {
+            return true;
+        }
+        let same_instance = self
+            .threads
+            .get(p)
+            .is_some_and(|p| p.instance == t.instance);
+        same_instance && (t.explicit || !(task.needs_exclusive() && task.func.ty.is_async()))
+    }
+
+    /// Whether a thread other than the running one is ready in the top-level component
+    /// instance `root` (instance by instance, `root_of` maps them): a task that may not
+    /// block may block while one is, since the blocked call's stack can run it.
+    fn others_ready(&self, root: impl Fn(u32) -> u32, mine: u32) -> bool {
+        self.waiting.iter().any(|&id| {
+            Some(id) != self.current
+                && self.threads.get(id).is_some_and(|t| {
+                    root(t.instance) == mine && t.blocked.as_ref().is_some_and(|b| self.ready(t, b))
+                })
+        })
     }
 
     /// Blocks thread `t` on `b` (waiting for it, unless explicitly suspended).
@@ -623,6 +674,7 @@ impl Sched {
         self.tasks.clear();
         self.threads.clear();
         self.waiting.clear();
+        self.pinned.clear();
         self.current = None;
         self.request = None;
         for i in &mut self.instances {
@@ -704,6 +756,22 @@ pub(crate) fn current_may_block(s: &mut spindle_exec::Store) -> Result<bool> {
     }
 }
 
+/// Whether the running thread may block now: its task may block, or other threads of
+/// its top-level component instance are ready (they can run while it waits; see
+/// [`Sched::may_run`] for which do). Outside any thread: no.
+pub(crate) fn may_block_now(s: &mut spindle_exec::Store) -> Result<bool> {
+    let c = components_mut(s);
+    let Some((t, task)) = c.sched.current() else {
+        return Ok(false);
+    };
+    if c.sched.task(task)?.may_block() {
+        return Ok(true);
+    }
+    let instance = c.sched.threads.get(t).map_or(0, |t| t.instance);
+    let mine = c.root_of(instance);
+    Ok(c.sched.others_ready(|i| c.root_of(i), mine))
+}
+
 /// Leaves `r` for the scheduler and fails the calling host function, which suspends the
 /// thread's call.
 pub(crate) fn request(s: &mut spindle_exec::Store, r: Request) -> Result<()> {
@@ -744,7 +812,9 @@ fn new_task(
         typed: false,
         flat: None,
         args: Some(args),
+        seq: sc.tasks_made,
     })?;
+    sc.tasks_made += 1;
     let thread = sc.new_thread(task, instance, Cont::None, false)?;
     sc.thread_mut(thread)?.results = results;
     sc.instance(instance).waiting_to_enter += 1;
@@ -771,6 +841,7 @@ fn drive<T: 'static>(store: &mut StoreContextMut<'_, T>, root: Id) -> Result<()>
 /// Resumes thread `t`, which is ready: what it was blocked on gives its resumption.
 fn step<T: 'static>(store: &mut StoreContextMut<'_, T>, t: Id) -> Result<()> {
     let sc = sched(store.inner);
+    sc.pinned.retain(|(p, _)| *p != t);
     let th = sc.thread_mut(t)?;
     let blocked = th.blocked.take();
     let cancelled = core::mem::take(&mut th.cancelled);
@@ -1065,7 +1136,18 @@ fn run_slice<T: 'static>(
             };
             let parked = inv.park(store.inner)?;
             let sc = sched(store.inner);
-            sc.thread_mut(t)?.cont = Cont::Parked(parked);
+            let th = sc.thread_mut(t)?;
+            th.cont = Cont::Parked(parked);
+            let task = th.task;
+            if !sc.task(task)?.may_block() {
+                // The threads made from now on may run on its stack; when it calls, the
+                // callee's task (made already) is the first of them.
+                let made = match req {
+                    Request::Call { callee, .. } => sc.task(callee)?.seq,
+                    _ => sc.tasks_made,
+                };
+                sc.pinned.push((t, made));
+            }
             match req {
                 Request::Block(b) => {
                     // A task blocked inside its core code lets other tasks enter its
