@@ -17,6 +17,7 @@ pub mod fallible;
 pub mod gc;
 mod instantiate;
 pub mod interp;
+pub mod linear;
 mod mapped;
 pub mod module;
 pub mod num;

@@ -93,16 +93,16 @@ impl FuncEntity {
 /// A linear memory: its bytes in `data`, or, for a shared memory, in `shared` (which
 /// stores on other threads may hold too; `data` stays empty). Code that may meet either
 /// goes through the methods below.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct MemoryEntity {
-    pub data: Vec<u8>,
+    pub data: crate::linear::LinearBytes,
     pub shared: Option<Arc<crate::shared::SharedBuffer>>,
     pub ty: MemoryType,
 }
 
 impl MemoryEntity {
     /// An unshared memory holding `data`.
-    pub fn new(data: Vec<u8>, ty: MemoryType) -> MemoryEntity {
+    pub fn new(data: crate::linear::LinearBytes, ty: MemoryType) -> MemoryEntity {
         MemoryEntity {
             data,
             shared: None,
@@ -119,7 +119,7 @@ impl MemoryEntity {
         }
         let out_of_memory = || crate::Error::Limit("out of host memory for a linear memory".into());
         if ty.shared {
-            let mut m = MemoryEntity::new(Vec::new(), ty);
+            let mut m = MemoryEntity::new(crate::linear::LinearBytes::new(), ty);
             let max = m
                 .max_pages()
                 .saturating_mul(1 << ty.page_size_log2())
@@ -131,7 +131,7 @@ impl MemoryEntity {
             );
             return Ok(m);
         }
-        let data = crate::fallible::try_zeroed(bytes as usize).ok_or_else(out_of_memory)?;
+        let data = crate::linear::LinearBytes::zeroed(bytes as usize).ok_or_else(out_of_memory)?;
         Ok(MemoryEntity::new(data, ty))
     }
 

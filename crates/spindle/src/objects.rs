@@ -156,7 +156,7 @@ impl Memory {
                 "a shared memory is made with `SharedMemory::new`, not `Memory::new`",
             ));
         }
-        let data = spindle_exec::fallible::try_zeroed(bytes as usize)
+        let data = spindle_exec::linear::LinearBytes::zeroed(bytes as usize)
             .ok_or_else(|| limit("out of host memory for a linear memory"))?;
         s.memories.push(MemoryEntity::new(data, ty));
         Ok(Memory::from_index(s.id, (s.memories.len() - 1) as u32))

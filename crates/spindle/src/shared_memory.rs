@@ -1,7 +1,6 @@
 //! Shared memories (the threads proposal): one linear memory that stores on several host
 //! threads import, with atomics, `memory.atomic.wait` and `notify` between them.
 
-use crate::prelude::*;
 use alloc::sync::Arc;
 use core::time::Duration;
 
@@ -109,7 +108,7 @@ impl SharedMemory {
 
     /// A store entity for this memory (the store's own view of the shared bytes).
     pub(crate) fn entity(&self) -> MemoryEntity {
-        let mut m = MemoryEntity::new(Vec::new(), self.ty);
+        let mut m = MemoryEntity::new(spindle_exec::linear::LinearBytes::new(), self.ty);
         m.shared = Some(Arc::clone(&self.buffer));
         m
     }

@@ -687,7 +687,7 @@ pub fn memory_grow(store: &mut Store, mem: usize, delta: u64) -> u64 {
     }
     let old = m.pages();
     match new_bytes(m.len()) {
-        Some(bytes) if crate::fallible::try_grow(&mut m.data, bytes, 0) => old,
+        Some(bytes) if m.data.try_grow(bytes) => old,
         _ => u64::MAX,
     }
 }
