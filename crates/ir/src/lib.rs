@@ -264,6 +264,16 @@ macro_rules! __spindle_instr_table {
             CopyMany { dst: $crate::Dst, src: $crate::Reg, len: u16 }
             /// `dst = value` (32 bits, zero-extended).
             Const32 { dst: $crate::Dst, value: u32 }
+            /// `Copy { dst, src }`, then `Copy { dst: dst2, src: src2 }`: two adjacent moves
+            /// in one (the translator's last pass pairs them; no pass after it asks for
+            /// `dst2`).
+            Copy2 { dst: $crate::Dst, src: $crate::Reg, dst2: $crate::Dst, src2: $crate::Reg }
+            /// `Const32 { dst, value }`, then `Const32 { dst: dst2, value: value2 }`.
+            Const32x2 { dst: $crate::Dst, value: u32, dst2: $crate::Dst, value2: u32 }
+            /// `Copy { dst, src }`, then `Const32 { dst: dst2, value: value2 }`.
+            CopyConst32 { dst: $crate::Dst, src: $crate::Reg, dst2: $crate::Dst, value2: u32 }
+            /// `Const32 { dst, value }`, then `Copy { dst: dst2, src: src2 }`.
+            Const32Copy { dst: $crate::Dst, value: u32, dst2: $crate::Dst, src2: $crate::Reg }
             /// `dst = value`.
             Const64 { dst: $crate::Dst, value: u64 }
             /// Returns the `len` registers from `src` (copied to the frame's first registers).

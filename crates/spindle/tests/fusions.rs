@@ -1,7 +1,9 @@
 //! The translator's fused and accumulator-only forms keep Wasm's semantics at their edges:
 //! loads and stores that absorb an `i32.add` of a constant wrap the add at 2^32 but not the
 //! offset, indexed loads (index from a register or from the accumulator), stores taking
-//! their address from the accumulator, and results that go only to the accumulator. Each
+//! their address from the accumulator, results that go only to the accumulator, and
+//! adjacent moves paired into one instruction (call arguments, with branches landing
+//! beside and jumping over the pairs). Each
 //! case runs under both dispatch backends and both translation modes, and the test first
 //! checks that the translator did emit the form it is about.
 
@@ -30,6 +32,26 @@ const MODULE: &str = r#"
   (func (export "indexed_acc") (param $i i32) (param $base i32) (result i32)
     (i32.load (i32.add (local.get $base)
                        (i32.shl (i32.sub (local.get $i) (i32.const 1)) (i32.const 2)))))
+  ;; Moves placing call arguments (the translator pairs adjacent ones), a branch landing
+  ;; just before them, and a loop whose backward branch jumps over pairs.
+  (func $sum4 (param i32 i32 i32 i32) (result i32)
+    (i32.add
+      (i32.add (local.get 0) (i32.mul (local.get 1) (i32.const 10)))
+      (i32.add (i32.mul (local.get 2) (i32.const 100)) (i32.mul (local.get 3) (i32.const 1000)))))
+  (func (export "moves") (param $a i32) (param $b i32) (result i32) (local $x i32)
+    (local.set $x (i32.const 5))
+    (block $skip
+      (br_if $skip (local.get $a))
+      (local.set $x (i32.const 7)))
+    (call $sum4 (local.get $b) (local.get $x) (i32.const 3) (local.get $b)))
+  (func (export "moves_loop") (param $n i32) (result i32) (local $i i32) (local $acc i32)
+    (loop $again
+      (local.set $acc
+        (call $sum4 (local.get $i) (i32.const 1) (i32.and (local.get $acc) (i32.const 255))
+                    (i32.const 0)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $again (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $acc))
   ;; A chain of results read only through the accumulator, and a result that is both
   ;; read through the accumulator and kept in a local.
   (func (export "chain") (param $x i32) (result i32) (local $t i32)
@@ -84,6 +106,8 @@ fn the_translator_emits_the_forms_under_test() {
         "I32LoadIndexed ",
         "I32LoadIndexedAcc",
         "dst=acc",
+        "Copy2 ",
+        "Const32Copy",
     ] {
         assert!(ir.contains(form), "no {form} in:\n{ir}");
     }
@@ -134,6 +158,16 @@ fn fused_forms_match_wasm_semantics_in_every_mode() {
                 assert_eq!(call(s, &i, "indexed", &[0, 4 * k]), Ok(k + 1), "{mode}");
                 assert_eq!(call(s, &i, "indexed_acc", &[k + 1, 0]), Ok(k + 1), "{mode}");
             }
+            for (a, b) in [(1, 2), (0, 2), (1, -3), (0, 0)] {
+                let x = if a != 0 { 5 } else { 7 };
+                let want = b + 10 * x + 300 + 1000 * b;
+                assert_eq!(call(s, &i, "moves", &[a, b]), Ok(want), "{mode}");
+            }
+            let mut acc = 0i32;
+            for k in 0..50 {
+                acc = k + 10 + 100 * (acc & 255);
+            }
+            assert_eq!(call(s, &i, "moves_loop", &[50]), Ok(acc), "{mode}");
             // Index 2^30 shifts to 0 (wrapping), index 16384 is past the end.
             assert_eq!(call(s, &i, "indexed", &[1 << 30, 0]), Ok(1), "{mode}");
             assert_eq!(call(s, &i, "indexed", &[-1, 8]), Ok(2), "{mode}");

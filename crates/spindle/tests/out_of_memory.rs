@@ -1,7 +1,10 @@
 //! A host that cannot provide memory: this test binary's allocator refuses every single
-//! allocation over 256 MiB. What Wasm asks for beyond that (growing a memory or a table, a
-//! GC array, a module's initial memory, table or global) must come back as -1, a trap or an
-//! error, with the store still usable, never as an abort.
+//! allocation over 256 MiB, and on Linux, where linear memories are mappings of the
+//! operating system's rather than allocations, the process's address space is limited to
+//! 384 MiB more than it holds when the tests start. What Wasm asks for beyond that
+//! (growing a memory or a table, a GC array, a module's initial memory, table or global)
+//! must come back as -1, a trap or an error, with the store still usable, never as an
+//! abort.
 
 use spindle::{Config, Engine, Linker, Module, Store, StoreLimitsBuilder, Val};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -43,8 +46,34 @@ unsafe impl GlobalAlloc for Refusing {
 #[global_allocator]
 static ALLOCATOR: Refusing = Refusing;
 
+/// Limits the process's address space (once): linear memories are anonymous mappings on
+/// Linux, which the allocator above does not see.
+fn limit_address_space() {
+    #[cfg(target_os = "linux")]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap();
+            let kib: u64 = status
+                .lines()
+                .find(|l| l.starts_with("VmSize:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+                .expect("VmSize in /proc/self/status");
+            let limit = (kib << 10) + (384 << 20);
+            let r = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            // SAFETY: `setrlimit` reads the `rlimit` it is given, which lives across the call.
+            assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &r) }, 0);
+        });
+    }
+}
+
 /// A store whose own limits would allow far more than the allocator gives.
 fn store(engine: &Engine) -> Store<()> {
+    limit_address_space();
     let mut store = Store::new(engine, ());
     store.set_limits(
         StoreLimitsBuilder::new()

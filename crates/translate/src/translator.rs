@@ -131,6 +131,8 @@ pub struct Translator<'m> {
     spare_patches: Vec<Vec<u32>>,
     /// Which instructions are branch targets (for `use_accumulator`; reused).
     branch_targets: Vec<bool>,
+    /// Each instruction's position after `pair_moves` (reused).
+    new_positions: Vec<u32>,
     /// The current function's `try_table` regions.
     handlers: Vec<TryRegion>,
     code: Vec<Instr>,
@@ -188,6 +190,7 @@ impl<'m> Translator<'m> {
             ctrls: Vec::new(),
             spare_patches: Vec::new(),
             branch_targets: Vec::new(),
+            new_positions: Vec::new(),
             handlers: Vec::new(),
             code: Vec::new(),
             offsets: Vec::new(),
@@ -681,6 +684,7 @@ impl<'m> Translator<'m> {
         self.drop_needless_entry_epoch();
         self.thread_jumps();
         self.use_accumulator();
+        self.pair_moves();
         debug_assert_eq!(self.code.len(), self.offsets.len());
         Ok(CompiledFunc {
             code: self.code.as_slice().into(),
@@ -783,6 +787,146 @@ impl<'m> Translator<'m> {
                 };
             }
         }
+    }
+
+    /// Two adjacent moves (`Copy`, `Const32`) become one instruction (`Copy2`, `Const32x2`,
+    /// `CopyConst32`, `Const32Copy`) where no branch lands on the second: a quarter of
+    /// compiled C's instructions are such moves, mostly placing call arguments, and pairs
+    /// halve their dispatches and bytes (SQLite's shell: 12,500 fewer of 177,000). Runs
+    /// last: a pair has two results, which the passes before would have to know about.
+    /// Positions after a pair move down, so every branch offset, `try_table` region, catch
+    /// pad and GC map follows, and the pair keeps the first move's Wasm offset (a move
+    /// cannot trap, so no backtrace needs the second's).
+    fn pair_moves(&mut self) {
+        const GONE: u32 = u32::MAX;
+        let n = self.code.len();
+        let targets = &mut self.branch_targets;
+        targets.clear();
+        targets.resize(n + 1, false);
+        for (i, instr) in self.code.iter().enumerate() {
+            if let Some(to) = instr.branch_offset() {
+                if let Some(t) = i.checked_add_signed(to as isize).filter(|t| *t <= n) {
+                    targets[t] = true;
+                }
+            }
+        }
+        for region in &self.handlers {
+            for catch in region.catches.iter() {
+                if let Some(t) = targets.get_mut(catch.pad as usize) {
+                    *t = true;
+                }
+            }
+        }
+        // Pair in place; the second move's position is marked `GONE`.
+        let new = &mut self.new_positions;
+        new.clear();
+        new.resize(n + 1, 0);
+        let mut removed = 0;
+        let mut i = 0;
+        while i + 1 < n {
+            let pair = match (self.code[i], self.code[i + 1]) {
+                _ if targets[i + 1] => None,
+                (
+                    Instr::Copy { dst, src },
+                    Instr::Copy {
+                        dst: dst2,
+                        src: src2,
+                    },
+                ) => Some(Instr::Copy2 {
+                    dst,
+                    src,
+                    dst2,
+                    src2,
+                }),
+                (
+                    Instr::Const32 { dst, value },
+                    Instr::Const32 {
+                        dst: dst2,
+                        value: value2,
+                    },
+                ) => Some(Instr::Const32x2 {
+                    dst,
+                    value,
+                    dst2,
+                    value2,
+                }),
+                (
+                    Instr::Copy { dst, src },
+                    Instr::Const32 {
+                        dst: dst2,
+                        value: value2,
+                    },
+                ) => Some(Instr::CopyConst32 {
+                    dst,
+                    src,
+                    dst2,
+                    value2,
+                }),
+                (
+                    Instr::Const32 { dst, value },
+                    Instr::Copy {
+                        dst: dst2,
+                        src: src2,
+                    },
+                ) => Some(Instr::Const32Copy {
+                    dst,
+                    value,
+                    dst2,
+                    src2,
+                }),
+                _ => None,
+            };
+            if let Some(p) = pair {
+                self.code[i] = p;
+                new[i + 1] = GONE;
+                removed += 1;
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        if removed == 0 {
+            return;
+        }
+        // Each position's place after the removal: how many kept instructions precede it
+        // (a removed one gets its successor's; one past the end, the new length).
+        let mut next = 0u32;
+        for slot in new.iter_mut() {
+            let kept = *slot != GONE;
+            *slot = next;
+            next += u32::from(kept);
+        }
+        for (i, instr) in self.code.iter_mut().enumerate() {
+            let Some(to) = instr.branch_offset() else {
+                continue;
+            };
+            let target = i.checked_add_signed(to as isize).filter(|t| *t <= n);
+            if let (Some(t), Some(slot)) = (target, instr.branch_offset_mut()) {
+                *slot = new[t] as i32 - new[i] as i32;
+            }
+        }
+        let moved = |p: &mut u32| *p = new[(*p as usize).min(n)];
+        for region in &mut self.handlers {
+            moved(&mut region.start);
+            moved(&mut region.end);
+            for catch in region.catches.iter_mut() {
+                moved(&mut catch.pad);
+            }
+        }
+        for map in &mut self.gc_maps {
+            moved(&mut map.at);
+        }
+        let mut w = 0;
+        for r in 0..n {
+            // Kept: the next position's place is one more than its own.
+            if new[r + 1] != new[r] {
+                self.code[w] = self.code[r];
+                self.offsets[w] = self.offsets[r];
+                w += 1;
+            }
+        }
+        self.code.truncate(w);
+        self.offsets.truncate(w);
     }
 
     /// Rewrites each instruction that reads the result of the instruction just before it

@@ -366,6 +366,10 @@ macro_rules! with_handlers {
             CopyBr { dst, src, to } => copy_br,
             CopyMany { dst, src, len } => copy_many,
             Const32 { dst, value } => const32,
+            Copy2 { dst, src, dst2, src2 } => copy2,
+            Const32x2 { dst, value, dst2, value2 } => const32x2,
+            CopyConst32 { dst, src, dst2, value2 } => copy_const32,
+            Const32Copy { dst, value, dst2, src2 } => const32_copy,
             Const64 { dst, value } => const64,
             Return { src, len } => ret,
             Call { func, base } => call,
@@ -916,6 +920,69 @@ pub(super) fn copy_many(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg, len: u
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn const32(s: &mut State, _cx: &mut Ctx, dst: Dst, value: u32) -> Flow {
     s.w(dst, value as u64);
+    s.next()
+}
+
+// The paired moves run as the two moves would, in order (the second may read what the
+// first wrote), the accumulator ending with the second's value.
+
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn copy2(
+    s: &mut State,
+    _cx: &mut Ctx,
+    dst: Dst,
+    src: Reg,
+    dst2: Dst,
+    src2: Reg,
+) -> Flow {
+    let v = s.r(src);
+    s.w(dst, v);
+    let v = s.r(src2);
+    s.w(dst2, v);
+    s.next()
+}
+
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn const32x2(
+    s: &mut State,
+    _cx: &mut Ctx,
+    dst: Dst,
+    value: u32,
+    dst2: Dst,
+    value2: u32,
+) -> Flow {
+    s.w(dst, value as u64);
+    s.w(dst2, value2 as u64);
+    s.next()
+}
+
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn copy_const32(
+    s: &mut State,
+    _cx: &mut Ctx,
+    dst: Dst,
+    src: Reg,
+    dst2: Dst,
+    value2: u32,
+) -> Flow {
+    let v = s.r(src);
+    s.w(dst, v);
+    s.w(dst2, value2 as u64);
+    s.next()
+}
+
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn const32_copy(
+    s: &mut State,
+    _cx: &mut Ctx,
+    dst: Dst,
+    value: u32,
+    dst2: Dst,
+    src2: Reg,
+) -> Flow {
+    s.w(dst, value as u64);
+    let v = s.r(src2);
+    s.w(dst2, v);
     s.next()
 }
 
