@@ -750,6 +750,65 @@ macro_rules! define_instr {
     };
 }
 
+impl Instr {
+    /// The one instruction that does `first` and then `second` when both are moves
+    /// (`Copy`, `Const32`): `Copy2`, `Const32x2`, `CopyConst32` or `Const32Copy`.
+    pub fn paired_move(first: Instr, second: Instr) -> Option<Instr> {
+        use Instr::{Const32, Const32Copy, Const32x2, Copy, Copy2, CopyConst32};
+        Some(match (first, second) {
+            (
+                Copy { dst, src },
+                Copy {
+                    dst: dst2,
+                    src: src2,
+                },
+            ) => Copy2 {
+                dst,
+                src,
+                dst2,
+                src2,
+            },
+            (
+                Const32 { dst, value },
+                Const32 {
+                    dst: dst2,
+                    value: value2,
+                },
+            ) => Const32x2 {
+                dst,
+                value,
+                dst2,
+                value2,
+            },
+            (
+                Copy { dst, src },
+                Const32 {
+                    dst: dst2,
+                    value: value2,
+                },
+            ) => CopyConst32 {
+                dst,
+                src,
+                dst2,
+                value2,
+            },
+            (
+                Const32 { dst, value },
+                Copy {
+                    dst: dst2,
+                    src: src2,
+                },
+            ) => Const32Copy {
+                dst,
+                value,
+                dst2,
+                src2,
+            },
+            _ => return None,
+        })
+    }
+}
+
 /// Formats instruction fields for the disassembler.
 struct Show<'a, T>(&'a T);
 

@@ -800,23 +800,8 @@ impl<'m> Translator<'m> {
     fn pair_moves(&mut self) {
         const GONE: u32 = u32::MAX;
         let n = self.code.len();
-        let targets = &mut self.branch_targets;
-        targets.clear();
-        targets.resize(n + 1, false);
-        for (i, instr) in self.code.iter().enumerate() {
-            if let Some(to) = instr.branch_offset() {
-                if let Some(t) = i.checked_add_signed(to as isize).filter(|t| *t <= n) {
-                    targets[t] = true;
-                }
-            }
-        }
-        for region in &self.handlers {
-            for catch in region.catches.iter() {
-                if let Some(t) = targets.get_mut(catch.pad as usize) {
-                    *t = true;
-                }
-            }
-        }
+        self.mark_entries();
+        let targets = &self.branch_targets;
         // Pair in place; the second move's position is marked `GONE`.
         let new = &mut self.new_positions;
         new.clear();
@@ -824,57 +809,10 @@ impl<'m> Translator<'m> {
         let mut removed = 0;
         let mut i = 0;
         while i + 1 < n {
-            let pair = match (self.code[i], self.code[i + 1]) {
-                _ if targets[i + 1] => None,
-                (
-                    Instr::Copy { dst, src },
-                    Instr::Copy {
-                        dst: dst2,
-                        src: src2,
-                    },
-                ) => Some(Instr::Copy2 {
-                    dst,
-                    src,
-                    dst2,
-                    src2,
-                }),
-                (
-                    Instr::Const32 { dst, value },
-                    Instr::Const32 {
-                        dst: dst2,
-                        value: value2,
-                    },
-                ) => Some(Instr::Const32x2 {
-                    dst,
-                    value,
-                    dst2,
-                    value2,
-                }),
-                (
-                    Instr::Copy { dst, src },
-                    Instr::Const32 {
-                        dst: dst2,
-                        value: value2,
-                    },
-                ) => Some(Instr::CopyConst32 {
-                    dst,
-                    src,
-                    dst2,
-                    value2,
-                }),
-                (
-                    Instr::Const32 { dst, value },
-                    Instr::Copy {
-                        dst: dst2,
-                        src: src2,
-                    },
-                ) => Some(Instr::Const32Copy {
-                    dst,
-                    value,
-                    dst2,
-                    src2,
-                }),
-                _ => None,
+            let pair = if targets[i + 1] {
+                None
+            } else {
+                Instr::paired_move(self.code[i], self.code[i + 1])
             };
             if let Some(p) = pair {
                 self.code[i] = p;
@@ -929,25 +867,37 @@ impl<'m> Translator<'m> {
         self.offsets.truncate(w);
     }
 
+    /// Marks in `branch_targets` (an entry per instruction, and one past the end) where
+    /// control can arrive other than from the instruction before: branch targets and catch
+    /// pads.
+    fn mark_entries(&mut self) {
+        let targets = &mut self.branch_targets;
+        targets.clear();
+        targets.resize(self.code.len() + 1, false);
+        for (i, instr) in self.code.iter().enumerate() {
+            let to = instr.branch_offset();
+            if let Some(t) = to.and_then(|to| i.checked_add_signed(to as isize)) {
+                if let Some(slot) = targets.get_mut(t) {
+                    *slot = true;
+                }
+            }
+        }
+        for catch in self.handlers.iter().flat_map(|r| r.catches.iter()) {
+            if let Some(slot) = targets.get_mut(catch.pad as usize) {
+                *slot = true;
+            }
+        }
+    }
+
     /// Rewrites each instruction that reads the result of the instruction just before it
     /// to take that operand from the interpreter's accumulator, which holds the last result
     /// in a machine register (no store-to-load round trip through the frame on chains of
     /// operations). Only where control cannot arrive from elsewhere: not at branch targets.
     fn use_accumulator(&mut self) {
-        let n = self.code.len();
-        let targets = &mut self.branch_targets;
-        targets.clear();
-        targets.resize(n, false);
-        for (i, instr) in self.code.iter().enumerate() {
-            if let Some(to) = instr.branch_offset() {
-                if let Some(t) = i.checked_add_signed(to as isize).filter(|t| *t < n) {
-                    targets[t] = true;
-                }
-            }
-        }
-        for (i, &is_target) in targets.iter().enumerate().skip(1) {
+        self.mark_entries();
+        for i in 1..self.code.len() {
             let prev = self.code[i - 1];
-            if is_target || !prev.sets_acc() {
+            if self.branch_targets[i] || !prev.sets_acc() {
                 continue;
             }
             let Some(dst) = { prev }.dst_mut().map(|d| d.0) else {
