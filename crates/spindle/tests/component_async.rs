@@ -6,14 +6,7 @@ use spindle::component::{Component, Linker, Val};
 use spindle::{Engine, Store};
 
 fn run(text: &str, export: &str) -> spindle::Result<Vec<Val>> {
-    let engine = Engine::default();
-    let component = Component::new(&engine, text)?;
-    let mut store = Store::new(&engine, ());
-    let instance = Linker::new(&engine).instantiate(&mut store, &component)?;
-    let f = instance.get_func(&mut store, export).expect("exported");
-    let mut out = vec![Val::Bool(false); f.ty(&mut store).results().len()];
-    f.call(&mut store, &[], &mut out)?;
-    Ok(out)
+    run_in_turn(text, &[export])
 }
 
 /// `$C.wait(f)` is a stackful async function that blocks in a synchronous `future.read`
