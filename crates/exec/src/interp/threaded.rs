@@ -40,9 +40,9 @@ mod imp {
     /// its second handler, which skips the store.
     pub(in super::super) fn handler_for(instr: &Instr) -> Handler {
         if instr.can_result_in_acc() && { *instr }.dst_mut().is_some_and(|d| *d == Dst::ACC) {
-            ACC_HANDLERS[instr.opcode() as usize]
+            acc_handler_of(instr.opcode())
         } else {
-            HANDLERS[instr.opcode() as usize]
+            handler_by_opcode(instr.opcode())
         }
     }
 
@@ -69,24 +69,11 @@ mod imp {
             mod op {
                 use super::*;
 
-                /// The handler of the instructions whose proposal is not compiled in
-                /// (`compiled!`): never reached, a trap if it were.
-                pub(super) unsafe fn not_compiled(
-                    ip: *const Op,
-                    regs: *mut u64,
-                    mem: *mut u8,
-                    mem_len: usize,
-                    cx: *mut Ctx,
-                    acc: u64,
-                ) {
-                    let mut s = State { ip, regs, mem, mem_len, acc };
-                    // SAFETY: `cx` is the run's context, alive and not otherwise borrowed
-                    // for the whole run (`run` below).
-                    let cx = unsafe { &mut *cx };
-                    let _ = crate::interp::handlers::not_compiled(&mut s, cx);
-                }
-
-                $( threaded_handler!($name { $($f),* } s cx => $h(&mut s, cx, $($f),*)); )*
+                $( threaded_handler!($name { $($f),* } s cx => if compiled!($($prop)?) {
+                    $h(&mut s, cx, $($f),*)
+                } else {
+                    crate::interp::handlers::not_compiled(&mut s, cx)
+                }); )*
                 threaded_results!(dst => register_dst(dst);
                     binary { $($b / $ba / $bab)* } imm { $($bi / $bia = $bb)* }
                     unary { $($u / $ua)* } load { $($l / $la / $lw)* });
@@ -106,19 +93,24 @@ mod imp {
                     br_cmp_imm(&mut s, BinOp::$cmp, a, imm, to)); )*
                 $( threaded_handler!($bria { imm, to } s _cx =>
                     br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to)); )*
-                $( threaded_handler!($vu { dst, src } s _cx => v_unary(&mut s, simd::$vu, dst, src)); )*
-                $( threaded_handler!($vb { dst, a, b } s _cx => v_binary(&mut s, simd::$vb, dst, a, b)); )*
-                $( threaded_handler!($vt { dst, a, b, c } s _cx =>
-                    v_ternary(&mut s, simd::$vt, dst, a, b, c)); )*
-                $( threaded_handler!($vs { dst, a, b } s _cx => v_shift(&mut s, simd::$vs, dst, a, b)); )*
-                $( threaded_handler!($vsp { dst, src } s _cx => v_splat(&mut s, simd::$vsp, dst, src)); )*
-                $( threaded_handler!($vte { dst, src } s _cx => v_test(&mut s, simd::$vte, dst, src)); )*
-                $( threaded_handler!($vx { dst, src, lane } s _cx =>
-                    v_extract(&mut s, simd::$vx, dst, src, lane)); )*
-                $( threaded_handler!($vr { dst, a, b, lane } s _cx =>
-                    v_replace(&mut s, simd::$vr, dst, a, b, lane)); )*
+                $( threaded_handler!($vu { dst, src } s cx =>
+                    simd_or_stand_in!(s cx, v_unary(&mut s, simd::$vu, dst, src))); )*
+                $( threaded_handler!($vb { dst, a, b } s cx =>
+                    simd_or_stand_in!(s cx, v_binary(&mut s, simd::$vb, dst, a, b))); )*
+                $( threaded_handler!($vt { dst, a, b, c } s cx =>
+                    simd_or_stand_in!(s cx, v_ternary(&mut s, simd::$vt, dst, a, b, c))); )*
+                $( threaded_handler!($vs { dst, a, b } s cx =>
+                    simd_or_stand_in!(s cx, v_shift(&mut s, simd::$vs, dst, a, b))); )*
+                $( threaded_handler!($vsp { dst, src } s cx =>
+                    simd_or_stand_in!(s cx, v_splat(&mut s, simd::$vsp, dst, src))); )*
+                $( threaded_handler!($vte { dst, src } s cx =>
+                    simd_or_stand_in!(s cx, v_test(&mut s, simd::$vte, dst, src))); )*
+                $( threaded_handler!($vx { dst, src, lane } s cx =>
+                    simd_or_stand_in!(s cx, v_extract(&mut s, simd::$vx, dst, src, lane))); )*
+                $( threaded_handler!($vr { dst, a, b, lane } s cx =>
+                    simd_or_stand_in!(s cx, v_replace(&mut s, simd::$vr, dst, a, b, lane))); )*
                 $( threaded_handler!($vl { dst, addr, imm, offset } s cx =>
-                    v_load(&mut s, cx, VLoadKind::$vl as u8, dst, addr, imm, offset)); )*
+                    simd_or_stand_in!(s cx, v_load(&mut s, cx, VLoadKind::$vl as u8, dst, addr, imm, offset))); )*
             }
 
             /// The second handler of each numeric instruction with a result: for a result
@@ -132,68 +124,144 @@ mod imp {
                     unary { $($u / $ua)* } load { $($l / $la / $lw)* });
             }
 
-            /// `op_acc`'s handlers indexed by opcode (`Trap` for the other instructions,
-            /// which never get `Dst::ACC`).
-            static ACC_HANDLERS: [Handler; Opcode::COUNT] = {
-                let mut t: [Handler; Opcode::COUNT] = [op::Trap as Handler; Opcode::COUNT];
-                $( t[Opcode::$b as usize] = op_acc::$b; )*
-                $( t[Opcode::$ba as usize] = op_acc::$ba; )*
-                $( t[Opcode::$bab as usize] = op_acc::$bab; )*
-                $( t[Opcode::$bi as usize] = op_acc::$bi; )*
-                $( t[Opcode::$bia as usize] = op_acc::$bia; )*
-                $( t[Opcode::$u as usize] = op_acc::$u; )*
-                $( t[Opcode::$ua as usize] = op_acc::$ua; )*
-                $( t[Opcode::$l as usize] = op_acc::$l; )*
-                $( t[Opcode::$la as usize] = op_acc::$la; )*
-                $( t[Opcode::$lw as usize] = op_acc::$lw; )*
-                t
-            };
+            // The handlers' addresses, indexed by opcode. Kept as 32-bit offsets in the code
+            // (`handler_table!`): an array of function pointers in a position-independent
+            // binary needs a load-time relocation per entry (24 bytes of `.rela.dyn` besides
+            // its own 8), some 60 KB for the two tables (issue 15's code size).
+            handler_table!(
+                /// The ordinary handlers: every instruction's.
+                handler_offsets, SLOTS: [
+                $( $name => op::$name, )*
+                $( $b => op::$b, )* $( $bi => op::$bi, )* $( $u => op::$u, )* $( $l => op::$l, )*
+                $( $st => op::$st, )* $( $ba => op::$ba, )* $( $bab => op::$bab, )*
+                $( $bia => op::$bia, )* $( $ua => op::$ua, )* $( $la => op::$la, )*
+                $( $sta => op::$sta, )* $( $stb => op::$stb, )* $( $stw => op::$stw, )*
+                $( $lw => op::$lw, )* $( $brr => op::$brr, )* $( $bra => op::$bra, )*
+                $( $bri => op::$bri, )* $( $bria => op::$bria, )*
+                $( $vu => op::$vu, )* $( $vb => op::$vb, )* $( $vt => op::$vt, )*
+                $( $vs => op::$vs, )* $( $vsp => op::$vsp, )* $( $vte => op::$vte, )*
+                $( $vx => op::$vx, )* $( $vr => op::$vr, )* $( $vl => op::$vl, )*
+            ]);
+            const _: () = assert!(
+                every_slot_filled(&SLOTS),
+                "an instruction without a threaded handler"
+            );
+            handler_table!(
+                /// `op_acc`'s handlers (the other instructions never get `Dst::ACC`).
+                acc_handler_offsets, ACC_SLOTS: [
+                $( $b => op_acc::$b, )* $( $ba => op_acc::$ba, )* $( $bab => op_acc::$bab, )*
+                $( $bi => op_acc::$bi, )* $( $bia => op_acc::$bia, )* $( $u => op_acc::$u, )*
+                $( $ua => op_acc::$ua, )* $( $l => op_acc::$l, )* $( $la => op_acc::$la, )*
+                $( $lw => op_acc::$lw, )*
+            ]);
 
-            /// A SIMD instruction's handler, or the stand-in when SIMD is left out.
-            const fn simd_or_stand_in(h: Handler) -> Handler {
-                if compiled!(Simd) {
-                    h
-                } else {
-                    op::not_compiled
-                }
+            /// The ordinary handler of `opcode`.
+            fn handler_by_opcode(opcode: Opcode) -> Handler {
+                table_entry(handler_offsets(), SLOTS[opcode as usize])
             }
 
-            /// Handlers indexed by opcode.
-            static HANDLERS: [Handler; Opcode::COUNT] = {
-                let mut t: [Handler; Opcode::COUNT] = [op::Trap as Handler; Opcode::COUNT];
-                $( t[Opcode::$name as usize] =
-                    if compiled!($($prop)?) { op::$name } else { op::not_compiled }; )*
-                $( t[Opcode::$b as usize] = op::$b; )*
-                $( t[Opcode::$bi as usize] = op::$bi; )*
-                $( t[Opcode::$u as usize] = op::$u; )*
-                $( t[Opcode::$l as usize] = op::$l; )*
-                $( t[Opcode::$st as usize] = op::$st; )*
-                $( t[Opcode::$ba as usize] = op::$ba; )*
-                $( t[Opcode::$bab as usize] = op::$bab; )*
-                $( t[Opcode::$bia as usize] = op::$bia; )*
-                $( t[Opcode::$ua as usize] = op::$ua; )*
-                $( t[Opcode::$la as usize] = op::$la; )*
-                $( t[Opcode::$sta as usize] = op::$sta; )*
-                $( t[Opcode::$stb as usize] = op::$stb; )*
-                $( t[Opcode::$stw as usize] = op::$stw; )*
-                $( t[Opcode::$lw as usize] = op::$lw; )*
-                $( t[Opcode::$brr as usize] = op::$brr; )*
-                $( t[Opcode::$bra as usize] = op::$bra; )*
-                $( t[Opcode::$bri as usize] = op::$bri; )*
-                $( t[Opcode::$bria as usize] = op::$bria; )*
-                // The SIMD families: every one's handler, or the stand-in without SIMD.
-                $( t[Opcode::$vu as usize] = simd_or_stand_in(op::$vu); )*
-                $( t[Opcode::$vb as usize] = simd_or_stand_in(op::$vb); )*
-                $( t[Opcode::$vt as usize] = simd_or_stand_in(op::$vt); )*
-                $( t[Opcode::$vs as usize] = simd_or_stand_in(op::$vs); )*
-                $( t[Opcode::$vsp as usize] = simd_or_stand_in(op::$vsp); )*
-                $( t[Opcode::$vte as usize] = simd_or_stand_in(op::$vte); )*
-                $( t[Opcode::$vx as usize] = simd_or_stand_in(op::$vx); )*
-                $( t[Opcode::$vr as usize] = simd_or_stand_in(op::$vr); )*
-                $( t[Opcode::$vl as usize] = simd_or_stand_in(op::$vl); )*
-                t
-            };
+            /// `op_acc`'s handler of `opcode`; `Trap`'s for an instruction without one.
+            fn acc_handler_of(opcode: Opcode) -> Handler {
+                match ACC_SLOTS[opcode as usize] {
+                    NO_SLOT => op::Trap,
+                    slot => table_entry(acc_handler_offsets(), slot),
+                }
+            }
         };
+    }
+
+    /// A SIMD handler's body, or the stand-in's when SIMD is left out (which lets the
+    /// compiler drop the SIMD code while the handler table still names the handler).
+    macro_rules! simd_or_stand_in {
+        ($s:ident $cx:ident, $body:expr) => {
+            if compiled!(Simd) {
+                let _ = &$cx;
+                $body
+            } else {
+                crate::interp::handlers::not_compiled(&mut $s, $cx)
+            }
+        };
+    }
+
+    /// `SLOTS` entry of an instruction that has no handler in that table.
+    const NO_SLOT: u16 = u16::MAX;
+
+    /// Defines `$table()`, returning the address of an array of 32-bit offsets, the `i`-th
+    /// being the `i`-th listed handler's address less the entry's own, and `$slots`, each
+    /// opcode's index in it (or [`NO_SLOT`]). The offsets are link-time constants (the
+    /// assembler's `sym - .`, a PC-relative relocation the linker resolves), so the table
+    /// sits in the code as it is, with nothing to relocate at load time; it follows a
+    /// two-instruction function that returns its address.
+    macro_rules! handler_table {
+        ($(#[$doc:meta])* $table:ident, $slots:ident: [ $( $opcode:ident => $m:ident :: $h:ident, )* ]) => {
+            $(#[$doc])*
+            #[unsafe(naked)]
+            extern "C" fn $table() -> *const i32 {
+                #[cfg(target_arch = "x86_64")]
+                core::arch::naked_asm!(
+                    "leaq 2f(%rip), %rax",
+                    "ret",
+                    ".balign 4",
+                    "2:",
+                    $( concat!(".long {", stringify!($opcode), "} - ."), )*
+                    $( $opcode = sym $m::$h, )*
+                    options(att_syntax)
+                );
+                #[cfg(target_arch = "aarch64")]
+                core::arch::naked_asm!(
+                    "adr x0, 2f",
+                    "ret",
+                    ".balign 4",
+                    "2:",
+                    $( concat!(".long {", stringify!($opcode), "} - ."), )*
+                    $( $opcode = sym $m::$h, )*
+                );
+            }
+
+            static $slots: [u16; Opcode::COUNT] = slots_of(&[$( Opcode::$opcode ),*]);
+        };
+    }
+
+    /// Each opcode's index in `order` ([`NO_SLOT`] for those not in it); an opcode listed
+    /// twice is a compile-time error.
+    const fn slots_of(order: &[Opcode]) -> [u16; Opcode::COUNT] {
+        let mut slots = [NO_SLOT; Opcode::COUNT];
+        let mut i = 0;
+        while i < order.len() {
+            assert!(
+                slots[order[i] as usize] == NO_SLOT,
+                "an instruction listed twice"
+            );
+            slots[order[i] as usize] = i as u16;
+            i += 1;
+        }
+        slots
+    }
+
+    /// Whether every opcode has a slot.
+    const fn every_slot_filled(slots: &[u16; Opcode::COUNT]) -> bool {
+        let mut i = 0;
+        while i < slots.len() {
+            if slots[i] == NO_SLOT {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// The handler at `slot` of a table made by `handler_table!`.
+    #[inline]
+    fn table_entry(table: *const i32, slot: u16) -> Handler {
+        // SAFETY: `slot` came from the table's `SLOTS`, so it indexes the table, whose
+        // entries are 4-byte aligned (`.balign 4`); the entry's value plus its own address
+        // is the address of the handler the assembler was given (`sym - .`), a function of
+        // type `Handler`.
+        unsafe {
+            let entry = table.add(slot as usize);
+            let handler = entry.cast::<u8>().offset(entry.read() as isize);
+            core::mem::transmute::<*const u8, Handler>(handler)
+        }
     }
 
     /// Defines the handlers of the numeric instructions with a result, with `dst` rebound
