@@ -164,6 +164,7 @@ fn every_instruction_in_a_long_loop_runs_in_constant_native_stack_on_both_backen
 fn optimised_builds_on_64_bit_targets_use_threaded_dispatch() {
     let engine = Engine::default();
     if cfg!(all(
+        feature = "threaded",
         not(debug_assertions),
         any(target_arch = "x86_64", target_arch = "aarch64")
     )) {

@@ -33,20 +33,17 @@ use handlers::{Ctx, State};
 pub(crate) use park::ParkedSegment;
 pub use park::{park, unpark, ParkedCall, Refused};
 
-/// A threaded-dispatch handler: the `State` fields and the context, as plain arguments so
-/// that they stay in machine registers from one handler to the next (six integer
-/// arguments: all in registers on x86_64 System V and aarch64).
-pub(crate) type Handler = unsafe fn(*const Op, *mut u64, *mut u8, usize, *mut Ctx, u64);
-
 /// An instruction as the interpreter runs it: with the address of its threaded handler
 /// beside it, so that dispatch is one load and one jump (the portable backend ignores it).
 /// 24 bytes (an 8-byte handler, a 16-byte `Instr`), not padded to 32: measured on
 /// 2026-12-05, the padding bought no speed (geomean 1.01 padded, 0.98 not, against wasmi,
-/// within the machine's noise) and cost 1.4 MB of SQLite's 5.7 MB of bytecode.
+/// within the machine's noise) and cost 1.4 MB of SQLite's 5.7 MB of bytecode. Where the
+/// threaded backend is not compiled in (the `threaded` feature off, another architecture,
+/// a debug build) the handler slot is `()` and an `Op` is its 16-byte `Instr`.
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub struct Op {
-    handler: Handler,
+    handler: threaded::HandlerSlot,
     instr: Instr,
 }
 

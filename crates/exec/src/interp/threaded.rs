@@ -25,7 +25,16 @@ mod imp {
 
     use super::*;
 
-    use super::super::{Handler, Op};
+    use super::super::Op;
+
+    /// A threaded-dispatch handler: the `State` fields and the context, as plain arguments
+    /// so that they stay in machine registers from one handler to the next (six integer
+    /// arguments: all in registers on x86_64 System V and aarch64).
+    pub(in super::super) type Handler =
+        unsafe fn(*const Op, *mut u64, *mut u8, usize, *mut Ctx, u64);
+
+    /// What an `Op` keeps of its handler: the handler's address.
+    pub(in super::super) type HandlerSlot = Handler;
 
     /// The handler of the instruction at `ip`.
     #[inline(always)]
@@ -443,24 +452,19 @@ mod imp {
     use super::*;
     use spindle_ir::Instr;
 
-    use super::super::{Handler, Op};
-
     pub(in super::super) fn run(s: State, cx: &mut Ctx) {
         super::super::portable::run(s, cx)
     }
 
-    /// Never called: without the threaded backend, `Op`s carry this placeholder.
-    unsafe fn no_handler(_: *const Op, _: *mut u64, _: *mut u8, _: usize, _: *mut Ctx, _: u64) {
-        unreachable!("the threaded backend is not compiled in")
-    }
+    /// What an `Op` keeps of its handler without the threaded backend: nothing, so that
+    /// its code is the bare `Instr`s (16 bytes an instruction, not 24).
+    pub(in super::super) type HandlerSlot = ();
 
-    pub(in super::super) fn handler_for(_instr: &Instr) -> Handler {
-        no_handler
-    }
+    pub(in super::super) fn handler_for(_instr: &Instr) -> HandlerSlot {}
 
     pub(in super::super) fn available() -> bool {
         false
     }
 }
 
-pub(super) use imp::{available, handler_for, run};
+pub(super) use imp::{available, handler_for, run, HandlerSlot};
