@@ -276,6 +276,19 @@ macro_rules! __spindle_instr_table {
             Const32Copy { dst: $crate::Dst, value: u32, dst2: $crate::Dst, src2: $crate::Reg }
             /// `dst = value`.
             Const64 { dst: $crate::Dst, value: u64 }
+            /// A counted loop's latch in one instruction: `I32AddImm { dst, a, imm }` (the
+            /// sum also in the accumulator), then `BrIfNezAcc`: continues `to` instructions
+            /// from here when the sum (i32) is not zero. Paired by the translator's last
+            /// pass, as the four that follow.
+            I32AddImmBrIfNez { dst: $crate::Dst, a: $crate::Reg, imm: i32, to: i32 }
+            /// `I32AddImm { dst, a, imm }`, then `BrIfI32NeAcc { b, to }`: continues at `to`
+            /// when the sum differs from `b` (read after `dst` is written). (`imm` before `a`:
+            /// `Instr` is `repr(u16)`, so each kind's fields lie in this order, and this one
+            /// packs them in 14 bytes.)
+            I32AddImmBrIfNe { dst: $crate::Dst, imm: i32, a: $crate::Reg, b: $crate::Reg, to: i32 }
+            /// `I32AddImm { dst, a, imm }`, then `BrIfI32LtSAcc { b, to }`: continues at `to`
+            /// when the sum is less than `b`, signed.
+            I32AddImmBrIfLtS { dst: $crate::Dst, imm: i32, a: $crate::Reg, b: $crate::Reg, to: i32 }
             /// Returns the `len` registers from `src` (copied to the frame's first registers).
             Return { src: $crate::Reg, len: u16 }
             /// Calls function `func` of the instance; its frame starts at register `base`,
@@ -751,9 +764,12 @@ macro_rules! define_instr {
 }
 
 impl Instr {
-    /// The one instruction that does `first` and then `second` when both are moves
-    /// (`Copy`, `Const32`): `Copy2`, `Const32x2`, `CopyConst32` or `Const32Copy`.
-    pub fn paired_move(first: Instr, second: Instr) -> Option<Instr> {
+    /// The one instruction that does `first` and then `second` (placed where `first` is)
+    /// when there is one: two moves (`Copy`, `Const32`) make `Copy2`, `Const32x2`,
+    /// `CopyConst32` or `Const32Copy`; an `I32AddImm` into a register followed by a
+    /// branch on the sum makes a loop latch (`I32AddImmBrIfNez`, `I32AddImmBrIfNe`,
+    /// `I32AddImmBrIfLtS`), whose branch offset, counted from `first`, is one more.
+    pub fn fused_pair(first: Instr, second: Instr) -> Option<Instr> {
         use Instr::{Const32, Const32Copy, Const32x2, Copy, Copy2, CopyConst32};
         Some(match (first, second) {
             (
@@ -804,6 +820,29 @@ impl Instr {
                 dst2,
                 src2,
             },
+            (Instr::I32AddImm { dst, a, imm }, second) if dst != Dst::ACC => match second {
+                Instr::BrIfNezAcc { to } => Instr::I32AddImmBrIfNez {
+                    dst,
+                    a,
+                    imm,
+                    to: to.checked_add(1)?,
+                },
+                Instr::BrIfI32NeAcc { b, to } => Instr::I32AddImmBrIfNe {
+                    dst,
+                    a,
+                    imm,
+                    b,
+                    to: to.checked_add(1)?,
+                },
+                Instr::BrIfI32LtSAcc { b, to } => Instr::I32AddImmBrIfLtS {
+                    dst,
+                    a,
+                    imm,
+                    b,
+                    to: to.checked_add(1)?,
+                },
+                _ => return None,
+            },
             _ => return None,
         })
     }
@@ -828,6 +867,14 @@ show_debug!(BinOp, UnOp);
 not_dst!(BinOp, UnOp);
 
 for_each_instr!(define_instr);
+
+// Every instruction in 16 bytes (the interpreter's `Op` is a handler address and an
+// `Instr`). `Instr` is `repr(u16)`: each kind's fields lie in the order the table lists
+// them, with C alignment, so a kind whose order leaves padding can grow it.
+const _: () = assert!(
+    core::mem::size_of::<Instr>() <= 16,
+    "an instruction kind's fields take more than 14 bytes (reorder them)"
+);
 
 /// `table` with the entries of `kinds` set to `value` (builds the per-opcode tables).
 const fn mark(
@@ -1182,7 +1229,8 @@ macro_rules! define_numeric {
             &[
                 Opcode::Br, Opcode::CopyBr, Opcode::BrIfEqz, Opcode::BrIfNez, Opcode::BrIfEqzAcc,
                 Opcode::BrIfNezAcc, Opcode::BrIfNull, Opcode::BrIfNonNull, Opcode::BrOnCast,
-                Opcode::BrOnCastDescEq,
+                Opcode::BrOnCastDescEq, Opcode::I32AddImmBrIfNez, Opcode::I32AddImmBrIfNe,
+                Opcode::I32AddImmBrIfLtS,
                 $( Opcode::$brr, Opcode::$bra, Opcode::$bri, Opcode::$bria, )*
             ],
             true,
@@ -1217,7 +1265,10 @@ macro_rules! define_numeric {
                     | Instr::BrIfNull { to, .. }
                     | Instr::BrIfNonNull { to, .. }
                     | Instr::BrOnCast { to, .. }
-                    | Instr::BrOnCastDescEq { to, .. } => Some(to),
+                    | Instr::BrOnCastDescEq { to, .. }
+                    | Instr::I32AddImmBrIfNez { to, .. }
+                    | Instr::I32AddImmBrIfNe { to, .. }
+                    | Instr::I32AddImmBrIfLtS { to, .. } => Some(to),
                     $( Instr::$brr { to, .. } => Some(to), )*
                     $( Instr::$bra { to, .. } => Some(to), )*
                     $( Instr::$bri { to, .. } => Some(to), )*
@@ -1617,14 +1668,5 @@ mod tests {
         assert!(!epoch.can_result_in_acc() && epoch.to_acc(r).is_none());
         assert!(epoch.branch_offset().is_none() && !epoch.may_read(r) && !epoch.is_call());
         assert_eq!(epoch.to_string(), "Epoch");
-    }
-
-    #[test]
-    fn instructions_stay_small() {
-        assert!(
-            core::mem::size_of::<Instr>() <= 16,
-            "{}",
-            core::mem::size_of::<Instr>()
-        );
     }
 }

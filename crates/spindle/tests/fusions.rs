@@ -3,7 +3,8 @@
 //! offset, indexed loads (index from a register or from the accumulator), stores taking
 //! their address from the accumulator, results that go only to the accumulator, and
 //! adjacent moves paired into one instruction (call arguments, with branches landing
-//! beside and jumping over the pairs). Each
+//! beside and jumping over the pairs), and loop latches (an increment and the branch on it
+//! in one instruction). Each
 //! case runs under both dispatch backends and both translation modes, and the test first
 //! checks that the translator did emit the form it is about.
 
@@ -52,6 +53,35 @@ const MODULE: &str = r#"
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $again (i32.lt_u (local.get $i) (local.get $n))))
     (local.get $acc))
+  ;; Counted loops whose increment and the branch on it the translator fuses into one
+  ;; latch: counting down to zero, up to a bound (`ne`, signed `lt`, across the wrap from
+  ;; i32::MAX), and a bound that is the counter itself (read after the increment wrote it:
+  ;; `latch_self` is 1, and would be 100 if the bound were read first).
+  (func (export "latch_nez") (param $n i32) (result i32) (local $s i32)
+    (loop $again
+      (local.set $s (i32.add (local.get $s) (local.get $n)))
+      (br_if $again (local.tee $n (i32.add (local.get $n) (i32.const -1)))))
+    (local.get $s))
+  (func (export "latch_ne") (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (loop $again
+      (local.set $s (i32.add (local.get $s) (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 3)))
+      (br_if $again (i32.ne (local.get $i) (local.get $n))))
+    (local.get $s))
+  (func (export "latch_lt_s") (param $i i32) (param $n i32) (result i32) (local $s i32)
+    (loop $again
+      (local.set $s (i32.add (local.get $s) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $again (i32.lt_s (local.get $i) (local.get $n))))
+    (local.get $s))
+  (func (export "latch_self") (result i32) (local $i i32) (local $s i32)
+    (block $out
+      (loop $again
+        (br_if $out (i32.ge_u (local.get $s) (i32.const 100)))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br_if $again
+          (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $i)))))
+    (local.get $s))
   ;; A chain of results read only through the accumulator, and a result that is both
   ;; read through the accumulator and kept in a local.
   (func (export "chain") (param $x i32) (result i32) (local $t i32)
@@ -108,6 +138,9 @@ fn the_translator_emits_the_forms_under_test() {
         "dst=acc",
         "Copy2 ",
         "Const32Copy",
+        "I32AddImmBrIfNez",
+        "I32AddImmBrIfNe ",
+        "I32AddImmBrIfLtS",
     ] {
         assert!(ir.contains(form), "no {form} in:\n{ir}");
     }
@@ -181,6 +214,18 @@ fn fused_forms_match_wasm_semantics_in_every_mode() {
                 Err(OOB.into()),
                 "{mode}"
             );
+            assert_eq!(call(s, &i, "latch_nez", &[10]), Ok(55), "{mode}");
+            assert_eq!(call(s, &i, "latch_nez", &[1]), Ok(1), "{mode}");
+            assert_eq!(call(s, &i, "latch_ne", &[30]), Ok(135), "{mode}");
+            assert_eq!(call(s, &i, "latch_lt_s", &[0, 7]), Ok(7), "{mode}");
+            assert_eq!(call(s, &i, "latch_lt_s", &[5, 0]), Ok(1), "{mode}");
+            // i32::MAX + 1 wraps to i32::MIN, which is less than i32::MIN + 3.
+            assert_eq!(
+                call(s, &i, "latch_lt_s", &[i32::MAX, i32::MIN + 3]),
+                Ok(4),
+                "{mode}"
+            );
+            assert_eq!(call(s, &i, "latch_self", &[]), Ok(1), "{mode}");
             for x in [0, 1, -3, 1000, i32::MAX] {
                 let t = x.wrapping_add(3);
                 let expected = t.wrapping_mul(5).wrapping_add(7) ^ t;

@@ -131,7 +131,7 @@ pub struct Translator<'m> {
     spare_patches: Vec<Vec<u32>>,
     /// Which instructions are branch targets (for `use_accumulator`; reused).
     branch_targets: Vec<bool>,
-    /// Each instruction's position after `pair_moves` (reused).
+    /// Each instruction's position after `fuse_pairs` (reused).
     new_positions: Vec<u32>,
     /// The current function's `try_table` regions.
     handlers: Vec<TryRegion>,
@@ -684,7 +684,7 @@ impl<'m> Translator<'m> {
         self.drop_needless_entry_epoch();
         self.thread_jumps();
         self.use_accumulator();
-        self.pair_moves();
+        self.fuse_pairs();
         debug_assert_eq!(self.code.len(), self.offsets.len());
         Ok(CompiledFunc {
             code: self.code.as_slice().into(),
@@ -789,15 +789,17 @@ impl<'m> Translator<'m> {
         }
     }
 
-    /// Two adjacent moves (`Copy`, `Const32`) become one instruction (`Copy2`, `Const32x2`,
-    /// `CopyConst32`, `Const32Copy`) where no branch lands on the second: a quarter of
-    /// compiled C's instructions are such moves, mostly placing call arguments, and pairs
-    /// halve their dispatches and bytes (SQLite's shell: 12,500 fewer of 177,000). Runs
-    /// last: a pair has two results, which the passes before would have to know about.
-    /// Positions after a pair move down, so every branch offset, `try_table` region, catch
-    /// pad and GC map follows, and the pair keeps the first move's Wasm offset (a move
-    /// cannot trap, so no backtrace needs the second's).
-    fn pair_moves(&mut self) {
+    /// Two adjacent instructions become one (`Instr::fused_pair`) where no branch lands on
+    /// the second: moves (`Copy`, `Const32`) into `Copy2`, `Const32x2`, `CopyConst32`,
+    /// `Const32Copy` (a quarter of compiled C's instructions are such moves, mostly
+    /// placing call arguments: SQLite's shell, 12,500 fewer of 177,000), and a counted
+    /// loop's increment and the branch on it into one latch instruction (one dispatch
+    /// less per iteration). Runs last: a pair has two results, which the passes before
+    /// would have to know about. Positions after a pair move down, so every branch
+    /// offset, `try_table` region, catch pad and GC map follows, and the pair keeps the
+    /// first instruction's Wasm offset (neither kind of pair can trap, so no backtrace
+    /// needs the second's).
+    fn fuse_pairs(&mut self) {
         const GONE: u32 = u32::MAX;
         let n = self.code.len();
         self.mark_entries();
@@ -812,7 +814,7 @@ impl<'m> Translator<'m> {
             let pair = if targets[i + 1] {
                 None
             } else {
-                Instr::paired_move(self.code[i], self.code[i + 1])
+                Instr::fused_pair(self.code[i], self.code[i + 1])
             };
             if let Some(p) = pair {
                 self.code[i] = p;

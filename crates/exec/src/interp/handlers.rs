@@ -371,6 +371,9 @@ macro_rules! with_handlers {
             CopyConst32 { dst, src, dst2, value2 } => copy_const32,
             Const32Copy { dst, value, dst2, src2 } => const32_copy,
             Const64 { dst, value } => const64,
+            I32AddImmBrIfNez { dst, a, imm, to } => i32_add_imm_br_if_nez,
+            I32AddImmBrIfNe { dst, a, imm, b, to } => i32_add_imm_br_if_ne,
+            I32AddImmBrIfLtS { dst, a, imm, b, to } => i32_add_imm_br_if_lt_s,
             Return { src, len } => ret,
             Call { func, base } => call,
             CallIndirect { ty, table, index, base } => call_indirect,
@@ -990,6 +993,60 @@ pub(super) fn const32_copy(
 pub(super) fn const64(s: &mut State, _cx: &mut Ctx, dst: Dst, value: u64) -> Flow {
     s.w(dst, value);
     s.next()
+}
+
+/// The sum of a loop latch (`I32AddImmBrIf…`), written to `dst` and the accumulator.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn latch_sum(s: &mut State, dst: Dst, a: Reg, imm: i32) -> u32 {
+    let v = (s.r(a) as u32).wrapping_add(imm as u32);
+    s.w_result(dst, v as u64);
+    v
+}
+
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn i32_add_imm_br_if_nez(
+    s: &mut State,
+    _cx: &mut Ctx,
+    dst: Dst,
+    a: Reg,
+    imm: i32,
+    to: i32,
+) -> Flow {
+    if latch_sum(s, dst, a, imm) != 0 {
+        s.branch(to)
+    } else {
+        s.next()
+    }
+}
+
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn i32_add_imm_br_if_ne(
+    s: &mut State,
+    _cx: &mut Ctx,
+    dst: Dst,
+    a: Reg,
+    imm: i32,
+    b: Reg,
+    to: i32,
+) -> Flow {
+    let v = latch_sum(s, dst, a, imm);
+    let b = s.r(b);
+    br_cmp(s, BinOp::I32Ne, v as u64, b, to)
+}
+
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn i32_add_imm_br_if_lt_s(
+    s: &mut State,
+    _cx: &mut Ctx,
+    dst: Dst,
+    a: Reg,
+    imm: i32,
+    b: Reg,
+    to: i32,
+) -> Flow {
+    let v = latch_sum(s, dst, a, imm);
+    let b = s.r(b);
+    br_cmp(s, BinOp::I32LtS, v as u64, b, to)
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
