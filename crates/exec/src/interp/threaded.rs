@@ -184,7 +184,6 @@ mod imp {
     macro_rules! simd_or_stand_in {
         ($s:ident $cx:ident, $body:expr) => {
             if compiled!(Simd) {
-                let _ = &$cx;
                 $body
             } else {
                 crate::interp::handlers::not_compiled(&mut $s, $cx)
