@@ -24,6 +24,18 @@ enum Operand {
     Const(u64),
 }
 
+/// An operand on the compile-time stack, with its register and collector flag (one vector
+/// of these rather than three parallel ones: a push is one capacity check, not three).
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    op: Operand,
+    /// First register (relative to `locals`): operands lie one after another, a `v128` in
+    /// two registers.
+    at: u32,
+    /// Whether the operand is a reference the collector traces (see [`GcMap`]).
+    gc: bool,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
     Func,
@@ -111,18 +123,14 @@ pub struct Translator<'m> {
     local_wide: Vec<bool>,
     /// Whether each local holds references the collector traces (see [`GcMap`]).
     local_gc: Vec<bool>,
-    /// Whether each operand is such a reference.
-    gc_ref: Vec<bool>,
     /// How many operands are, and whether any local is (so that `gc_point` costs nothing
     /// in code without references).
     gc_operands: u32,
     gc_locals: bool,
     /// The current function's collector maps.
     gc_maps: Vec<GcMap>,
-    stack: Vec<Operand>,
-    /// First register of each operand (relative to `locals`): operands lie one after
-    /// another, a `v128` in two registers.
-    at: Vec<u32>,
+    /// The operand stack.
+    stack: Vec<Entry>,
     /// Registers in use by the operand stack (relative to `locals`).
     next_reg: u32,
     /// The most registers the operand stack used.
@@ -179,12 +187,10 @@ impl<'m> Translator<'m> {
             local_reg: Vec::new(),
             local_wide: Vec::new(),
             local_gc: Vec::new(),
-            gc_ref: Vec::new(),
             gc_operands: 0,
             gc_locals: false,
             gc_maps: Vec::new(),
             stack: Vec::new(),
-            at: Vec::new(),
             next_reg: 0,
             max_height: 0,
             ctrls: Vec::new(),
@@ -273,7 +279,7 @@ impl<'m> Translator<'m> {
     /// The first register of operand `h`, or where the next operand would go when `h` is
     /// the stack's height.
     fn slot(&self, h: usize) -> Result<u16> {
-        let rel = self.at.get(h).copied().unwrap_or(self.next_reg);
+        let rel = self.stack.get(h).map_or(self.next_reg, |e| e.at);
         let r = self.locals as usize + rel as usize;
         if r >= u16::MAX as usize {
             return Err(unsupported(
@@ -286,7 +292,7 @@ impl<'m> Translator<'m> {
 
     /// How many registers operand `h` takes (2 for a `v128`).
     fn width(&self, h: usize) -> u32 {
-        self.at.get(h + 1).copied().unwrap_or(self.next_reg) - self.at[h]
+        self.stack.get(h + 1).map_or(self.next_reg, |e| e.at) - self.stack[h].at
     }
 
     /// Pushes an operand of `width` registers.
@@ -302,10 +308,12 @@ impl<'m> Translator<'m> {
 
     /// Pushes an operand of `width` registers, a reference the collector traces if `gc`.
     fn push_entry(&mut self, op: Operand, width: u32, gc: bool) -> Result<()> {
-        self.gc_ref.push(gc);
         self.gc_operands += gc as u32;
-        self.stack.push(op);
-        self.at.push(self.next_reg);
+        self.stack.push(Entry {
+            op,
+            at: self.next_reg,
+            gc,
+        });
         self.next_reg += width;
         if self.next_reg > self.max_height {
             self.max_height = self.next_reg;
@@ -353,8 +361,8 @@ impl<'m> Translator<'m> {
             }
         }
         for h in 0..self.stack.len() {
-            if self.gc_ref[h] && self.stack[h] == Operand::Temp {
-                regs.push((self.locals + self.at[h]) as u16);
+            if self.stack[h].gc && self.stack[h].op == Operand::Temp {
+                regs.push((self.locals + self.stack[h].at) as u16);
             }
         }
         if !regs.is_empty() {
@@ -382,12 +390,10 @@ impl<'m> Translator<'m> {
     /// Drops the operands from height `h` up.
     fn truncate(&mut self, h: usize) {
         if h < self.stack.len() {
-            self.next_reg = self.at[h];
-            self.stack.truncate(h);
-            self.at.truncate(h);
-            let dropped = self.gc_ref[h..].iter().filter(|g| **g).count() as u32;
+            self.next_reg = self.stack[h].at;
+            let dropped = self.stack[h..].iter().filter(|e| e.gc).count() as u32;
             self.gc_operands -= dropped;
-            self.gc_ref.truncate(h);
+            self.stack.truncate(h);
         }
     }
 
@@ -434,13 +440,13 @@ impl<'m> Translator<'m> {
 
     /// The register holding operand `h`, writing a constant into its slot if needed.
     fn reg_at(&mut self, h: usize) -> Result<Reg> {
-        match self.stack[h] {
+        match self.stack[h].op {
             Operand::Local(x) => Ok(Reg(x)),
             Operand::Temp => Ok(Reg(self.slot(h)?)),
             Operand::Const(v) => {
                 let dst = Dst(self.slot(h)?);
                 self.emit_const(dst, v);
-                self.stack[h] = Operand::Temp;
+                self.stack[h].op = Operand::Temp;
                 Ok(Reg(dst.0))
             }
         }
@@ -470,12 +476,12 @@ impl<'m> Translator<'m> {
     /// Puts operand `h` into its own slot.
     fn materialize(&mut self, h: usize) -> Result<()> {
         let dst = Dst(self.slot(h)?);
-        match self.stack[h] {
+        match self.stack[h].op {
             Operand::Temp => return Ok(()),
             Operand::Local(x) => self.copy(dst, Reg(x), self.width(h)),
             Operand::Const(v) => self.emit_const(dst, v),
         }
-        self.stack[h] = Operand::Temp;
+        self.stack[h].op = Operand::Temp;
         Ok(())
     }
 
@@ -489,7 +495,7 @@ impl<'m> Translator<'m> {
     /// Before local `x` is written: operands still reading it in place get their own copy.
     fn preserve_local(&mut self, x: u16, below: usize) -> Result<()> {
         for h in 0..below {
-            if self.stack[h] == Operand::Local(x) {
+            if self.stack[h].op == Operand::Local(x) {
                 self.materialize(h)?;
             }
         }
@@ -506,7 +512,7 @@ impl<'m> Translator<'m> {
         for h in first..first + n {
             let w = self.width(h);
             let dst = Dst(d);
-            match self.stack[h] {
+            match self.stack[h].op {
                 Operand::Temp if self.slot(h)? == d => {}
                 Operand::Temp => {
                     let src = Reg(self.slot(h)?);
@@ -523,7 +529,7 @@ impl<'m> Translator<'m> {
     /// Registers the top `n` operands take.
     fn top_width(&self, n: usize) -> u32 {
         let first = self.stack.len() - n;
-        self.next_reg - self.at.get(first).copied().unwrap_or(self.next_reg)
+        self.next_reg - self.stack.get(first).map_or(self.next_reg, |e| e.at)
     }
 
     /// A block's parameter and result types.
@@ -554,7 +560,7 @@ impl<'m> Translator<'m> {
         if !dead {
             for (i, t) in params_ty.iter().enumerate() {
                 let h = height as usize + i;
-                if let Some(flag) = self.gc_ref.get_mut(h) {
+                if let Some(flag) = self.stack.get_mut(h).map(|e| &mut e.gc) {
                     let gc = self.ctx.types.is_traced(*t);
                     if *flag != gc {
                         *flag = gc;
@@ -616,7 +622,7 @@ impl<'m> Translator<'m> {
         let ctrl = &self.ctrls[self.ctrls.len() - 1 - depth as usize];
         let (n, to) = (ctrl.label_arity() as usize, ctrl.height as usize);
         let first = self.stack.len() - n;
-        (0..n).all(|i| self.stack[first + i] == Operand::Temp && first + i == to + i)
+        (0..n).all(|i| self.stack[first + i].op == Operand::Temp && first + i == to + i)
     }
 
     // ----- the function -----
@@ -640,7 +646,6 @@ impl<'m> Translator<'m> {
         self.local_reg.clear();
         self.local_wide.clear();
         self.local_gc.clear();
-        self.gc_ref.clear();
         self.gc_operands = 0;
         self.gc_maps.clear();
         let mut next = 0u32;
@@ -659,7 +664,6 @@ impl<'m> Translator<'m> {
         self.locals = next;
         self.gc_locals = self.local_gc.iter().any(|g| *g);
         self.stack.clear();
-        self.at.clear();
         self.next_reg = 0;
         self.ctrls.clear();
         self.code.clear();
@@ -1018,13 +1022,13 @@ impl<'m> Translator<'m> {
     fn binary(&mut self, op: BinOp) -> Result<()> {
         let hb = self.stack.len() - 1;
         let ha = hb - 1;
-        if let (Operand::Const(c), Some(is64)) = (self.stack[hb], int_width(op)) {
+        if let (Operand::Const(c), Some(is64)) = (self.stack[hb].op, int_width(op)) {
             let fits = if is64 {
                 (c as i64) >= i32::MIN as i64 && (c as i64) <= i32::MAX as i64
             } else {
                 true
             };
-            if fits && !matches!(self.stack[ha], Operand::Const(_)) {
+            if fits && !matches!(self.stack[ha].op, Operand::Const(_)) {
                 let a = self.reg_at(ha)?;
                 self.pop_n(2);
                 let dst = self.push_temp()?;
@@ -1127,7 +1131,7 @@ impl<'m> Translator<'m> {
     /// access.)
     fn address_add(&self, h: usize) -> Option<(Reg, i32)> {
         let i = self.last_result?;
-        if i + 1 != self.code.len() || self.stack[h] != Operand::Temp {
+        if i + 1 != self.code.len() || self.stack[h].op != Operand::Temp {
             return None;
         }
         match self.code[i] {
@@ -2612,7 +2616,7 @@ impl<'m> Translator<'m> {
     fn visit_br_on_null(&mut self, depth: u32) -> Result<()> {
         let r = self.top_reg()?;
         let h = self.stack.len() - 1;
-        let (operand, gc) = (self.stack[h], self.gc_ref[h]);
+        let (operand, gc) = (self.stack[h].op, self.stack[h].gc);
         self.pop_n(1);
         // The label's values lie below the reference, in slots below its own, so placing
         // them leaves the reference intact for the fall-through path.
@@ -2680,7 +2684,7 @@ impl<'m> Translator<'m> {
         let b = self.reg_at(h - 1)?;
         let a = self.reg_at(h - 2)?;
         let wide = self.width(h - 1) == 2;
-        let gc = self.gc_ref[h - 1] || self.gc_ref[h - 2];
+        let gc = self.stack[h - 1].gc || self.stack[h - 2].gc;
         self.pop_n(3);
         if wide {
             let dst = self.push_temp128()?;
@@ -2716,7 +2720,7 @@ impl<'m> Translator<'m> {
         let before = self.code.len();
         self.preserve_local(x, h)?;
         let preserved = self.code.len() != before;
-        match self.stack[h] {
+        match self.stack[h].op {
             Operand::Temp => {
                 let slot = self.slot(h)?;
                 let retarget = self.last_result.filter(|&i| {
