@@ -1019,6 +1019,14 @@ pub(super) fn i32_add_imm_br_if_nez(
     }
 }
 
+/// A latch's sum, then its branch on `sum op b` (`b` read after the sum is written).
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn latch_br_cmp(s: &mut State, op: BinOp, dst: Dst, a: Reg, imm: i32, b: Reg, to: i32) -> Flow {
+    let v = latch_sum(s, dst, a, imm);
+    let b = s.r(b);
+    br_cmp(s, op, v as u64, b, to)
+}
+
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn i32_add_imm_br_if_ne(
     s: &mut State,
@@ -1029,9 +1037,7 @@ pub(super) fn i32_add_imm_br_if_ne(
     b: Reg,
     to: i32,
 ) -> Flow {
-    let v = latch_sum(s, dst, a, imm);
-    let b = s.r(b);
-    br_cmp(s, BinOp::I32Ne, v as u64, b, to)
+    latch_br_cmp(s, BinOp::I32Ne, dst, a, imm, b, to)
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
@@ -1044,9 +1050,7 @@ pub(super) fn i32_add_imm_br_if_lt_s(
     b: Reg,
     to: i32,
 ) -> Flow {
-    let v = latch_sum(s, dst, a, imm);
-    let b = s.r(b);
-    br_cmp(s, BinOp::I32LtS, v as u64, b, to)
+    latch_br_cmp(s, BinOp::I32LtS, dst, a, imm, b, to)
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]

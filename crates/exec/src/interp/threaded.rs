@@ -194,6 +194,21 @@ mod imp {
     /// `SLOTS` entry of an instruction that has no handler in that table.
     const NO_SLOT: u16 = u16::MAX;
 
+    /// The instruction that puts label `2`'s address (a handler table's) in the return
+    /// register.
+    #[cfg(target_arch = "x86_64")]
+    macro_rules! table_address {
+        () => {
+            "lea rax, [rip + 2f]"
+        };
+    }
+    #[cfg(target_arch = "aarch64")]
+    macro_rules! table_address {
+        () => {
+            "adr x0, 2f"
+        };
+    }
+
     /// Defines `$table()`, returning the address of an array of 32-bit offsets, the `i`-th
     /// being the `i`-th listed handler's address less the entry's own, and `$slots`, each
     /// opcode's index in it (or [`NO_SLOT`]). The offsets are link-time constants (the
@@ -205,19 +220,8 @@ mod imp {
             $(#[$doc])*
             #[unsafe(naked)]
             extern "C" fn $table() -> *const i32 {
-                #[cfg(target_arch = "x86_64")]
                 core::arch::naked_asm!(
-                    "leaq 2f(%rip), %rax",
-                    "ret",
-                    ".balign 4",
-                    "2:",
-                    $( concat!(".long {", stringify!($opcode), "} - ."), )*
-                    $( $opcode = sym $m::$h, )*
-                    options(att_syntax)
-                );
-                #[cfg(target_arch = "aarch64")]
-                core::arch::naked_asm!(
-                    "adr x0, 2f",
+                    table_address!(),
                     "ret",
                     ".balign 4",
                     "2:",
