@@ -512,14 +512,7 @@ fn a_panicking_host_function_leaves_the_store_usable() {
 /// The instructions of every defined function of `module` (translating lazy ones).
 fn code(module: &CompiledModule) -> Vec<Vec<Instr>> {
     (0..module.funcs.len())
-        .map(|i| {
-            module
-                .code_ref(i)
-                .expect("translate")
-                .instrs()
-                .copied()
-                .collect()
-        })
+        .map(|i| module.code_ref(i).expect("translate").instrs().collect())
         .collect()
 }
 

@@ -410,6 +410,11 @@ macro_rules! __spindle_instr_table {
             /// continues after it (never run itself). Keeps every instruction at 16 bytes:
             /// only `V128Const`, `I8x16Shuffle` and the lane accesses need more.
             Data { value: u64 }
+            /// The second code slot of a wide instruction (one whose fields take more than
+            /// the 8 bytes a slot has for them, [`slot::WIDE`]): holds the rest of its
+            /// fields in the interpreter's code, and continues with the next instruction
+            /// when run (a call returning to it; the wide instruction itself skips it).
+            Ext {}
             /// `i8x16.shuffle`: byte `i` of `dst` is byte `lanes[i]` of `a ++ b`, the lane
             /// indices packed little-endian into `lo` (bytes 0-7) and the `Data` after it
             /// (bytes 8-15).
@@ -871,6 +876,32 @@ for_each_instr!(define_instr);
 // Every instruction in 16 bytes (the interpreter's `Op` is a handler address and an
 // `Instr`). `Instr` is `repr(u16)`: each kind's fields lie in the order the table lists
 // them, with C alignment, so a kind whose order leaves padding can grow it.
+macro_rules! define_slot_layout {
+    ($( $(#[$doc:meta])* $name:ident { $($f:ident : $t:ty),* } )*) => {
+        /// Each instruction's field places in code slots (see [`slot`]): a struct per
+        /// instruction, named after it, whose `AT` has a field's place under its name.
+        #[allow(non_camel_case_types, missing_docs)]
+        pub mod slot_places {
+            $(
+                pub struct $name { $(pub $f: usize),* }
+                impl $name {
+                    #[allow(unused_mut, unused_variables, unused_assignments)]
+                    pub const AT: $name = {
+                        let at = super::slot::place(&[$(core::mem::size_of::<$t>()),*]);
+                        let mut i = 0;
+                        $name { $($f: { let a = at[i]; i += 1; a }),* }
+                    };
+                }
+            )*
+        }
+
+        const WIDE_TABLE: [bool; Opcode::COUNT] =
+            [$( slot::is_wide(&[$(core::mem::size_of::<$t>()),*]) ),*];
+    };
+}
+
+for_each_instr!(define_slot_layout);
+
 const _: () = assert!(
     core::mem::size_of::<Instr>() <= 16,
     "an instruction kind's fields take more than 14 bytes (reorder them)"
@@ -1669,4 +1700,57 @@ mod tests {
         assert!(epoch.branch_offset().is_none() && !epoch.may_read(r) && !epoch.is_call());
         assert_eq!(epoch.to_string(), "Epoch");
     }
+}
+
+/// Where each instruction's fields lie in the interpreter's code, which is a sequence of
+/// 16-byte slots: 8 bytes of head (the opcode in the low 16 bits, above it the threaded
+/// handler's address) and 8 bytes of fields. Fields are packed in table order, each in the
+/// first slot if it still fits there, else in the body of the next slot, an [`Instr::Ext`]
+/// that the translator puts after every instruction whose fields take more than 8 bytes
+/// ([`WIDE`]). A field's place is its byte offset from the instruction's slot: 8 to 15 in
+/// its own slot, 24 to 31 in the `Ext`. (Fields are read unaligned.)
+pub mod slot {
+    use super::Opcode;
+
+    /// Each field's place, in order (`usize::MAX` past the last field), for fields of
+    /// `sizes` bytes; panics (at compile time) if they do not fit in two bodies.
+    pub const fn place(sizes: &[usize]) -> [usize; 8] {
+        let mut at = [usize::MAX; 8];
+        let (mut body, mut ext) = (0, 0);
+        let mut i = 0;
+        while i < sizes.len() {
+            if body + sizes[i] <= 8 {
+                at[i] = 8 + body;
+                body += sizes[i];
+            } else {
+                at[i] = 24 + ext;
+                ext += sizes[i];
+            }
+            i += 1;
+        }
+        assert!(
+            ext <= 8,
+            "an instruction's fields do not fit in two code slots"
+        );
+        at
+    }
+
+    /// Whether fields of `sizes` bytes take an `Ext` slot.
+    pub const fn is_wide(sizes: &[usize]) -> bool {
+        let mut i = 0;
+        let mut total = 0;
+        while i < sizes.len() {
+            total += sizes[i];
+            i += 1;
+        }
+        total > 8
+    }
+
+    pub use super::slot_places::*;
+
+    /// Whether each instruction (by opcode) has an `Ext` slot after it.
+    pub const IS_WIDE: [bool; Opcode::COUNT] = super::WIDE_TABLE;
+
+    /// [`IS_WIDE`] in memory once, for lookups at run time.
+    pub static WIDE: [bool; Opcode::COUNT] = IS_WIDE;
 }

@@ -689,6 +689,7 @@ impl<'m> Translator<'m> {
         self.thread_jumps();
         self.use_accumulator();
         self.fuse_pairs();
+        self.widen();
         debug_assert_eq!(self.code.len(), self.offsets.len());
         Ok(CompiledFunc {
             code: self.code.as_slice().into(),
@@ -871,6 +872,73 @@ impl<'m> Translator<'m> {
         }
         self.code.truncate(w);
         self.offsets.truncate(w);
+    }
+
+    /// Gives every wide instruction (fields of more than 8 bytes, `slot::WIDE`) the
+    /// [`Instr::Ext`] slot after it that holds the rest of its fields in the interpreter's
+    /// code: inserted, with branches, handler regions and collector maps moved to match;
+    /// a fused indexed load takes the first of the two slots it skips instead.
+    fn widen(&mut self) {
+        let n = self.code.len();
+        let indexed = |i: &Instr| {
+            matches!(
+                i,
+                Instr::I32LoadIndexed { .. } | Instr::I32LoadIndexedAcc { .. }
+            )
+        };
+        let inserts = |i: &Instr| spindle_ir::slot::WIDE[i.opcode() as usize] && !indexed(i);
+        for i in 0..n {
+            if indexed(&self.code[i]) && i + 1 < n {
+                self.code[i + 1] = Instr::Ext {};
+            }
+        }
+        let extra = self.code.iter().filter(|i| inserts(i)).count();
+        if extra == 0 {
+            return;
+        }
+        // Each position's place after the insertions (one past the end included).
+        let new = &mut self.new_positions;
+        new.clear();
+        let mut added = 0u32;
+        for (p, instr) in self.code.iter().enumerate() {
+            new.push(p as u32 + added);
+            added += u32::from(inserts(instr));
+        }
+        new.push(n as u32 + added);
+        for (i, instr) in self.code.iter_mut().enumerate() {
+            let Some(to) = instr.branch_offset() else {
+                continue;
+            };
+            let target = i.checked_add_signed(to as isize).filter(|t| *t <= n);
+            if let (Some(t), Some(slot)) = (target, instr.branch_offset_mut()) {
+                *slot = new[t] as i32 - new[i] as i32;
+            }
+        }
+        let moved = |p: &mut u32| *p = new[(*p as usize).min(n)];
+        for region in &mut self.handlers {
+            moved(&mut region.start);
+            moved(&mut region.end);
+            for catch in region.catches.iter_mut() {
+                moved(&mut catch.pad);
+            }
+        }
+        for map in &mut self.gc_maps {
+            moved(&mut map.at);
+        }
+        // In place, from the end: each instruction moves to its new position, an `Ext`
+        // after it where it takes one.
+        self.code.resize(n + extra, Instr::Ext {});
+        self.offsets.resize(n + extra, 0);
+        for i in (0..n).rev() {
+            let (instr, offset) = (self.code[i], self.offsets[i]);
+            let at = new[i] as usize;
+            if inserts(&instr) {
+                self.code[at + 1] = Instr::Ext {};
+                self.offsets[at + 1] = offset;
+            }
+            self.code[at] = instr;
+            self.offsets[at] = offset;
+        }
     }
 
     /// Marks in `branch_targets` (an entry per instruction, and one past the end) where

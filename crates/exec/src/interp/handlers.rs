@@ -21,8 +21,9 @@ use crate::prelude::*;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use spindle_ir::{load, BinOp, Dst, Instr, Reg, TrapCode};
+use spindle_ir::{load, BinOp, Dst, Instr, Opcode, Reg, TrapCode};
 
+use super::code::{decode, field, opcode_at};
 use super::Op;
 
 use super::{current, enter_code, memory_grow, table_grow, Current, Paused};
@@ -209,15 +210,25 @@ impl State {
         Flow::Continue
     }
 
+    /// Where the current instruction's `Data` is: after it, and after its `Ext` if it is
+    /// wide.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn data_slot(&self) -> usize {
+        // SAFETY: `ip` points at an instruction (invariants of `State`).
+        1 + usize::from(spindle_ir::slot::WIDE[unsafe { opcode_at(self.ip) } as usize])
+    }
+
     /// The second 64-bit immediate of the current instruction: the `Data` after it (the
     /// translator emits one after each instruction that has one).
     #[cfg_attr(not(debug_assertions), inline(always))]
     pub(super) fn data(&self) -> u64 {
         // SAFETY: an instruction with a `Data` is never the last of its code (the `Data`
-        // follows it).
-        match unsafe { (*self.ip.add(1)).instr } {
-            Instr::Data { value } => value,
-            _ => 0,
+        // follows it, after its `Ext` if it has one).
+        unsafe {
+            field(
+                self.ip.add(self.data_slot()),
+                spindle_ir::slot::Data::AT.value,
+            )
         }
     }
 
@@ -226,7 +237,7 @@ impl State {
     pub(super) fn next_past_data(&mut self) -> Flow {
         // SAFETY: as in `data`; the `Data` is not the last instruction either (a `Return`
         // ends every code).
-        self.ip = unsafe { self.ip.add(2) };
+        self.ip = unsafe { self.ip.add(self.data_slot() + 1) };
         Flow::Continue
     }
 
@@ -423,6 +434,7 @@ macro_rules! with_handlers {
             Epoch {} => epoch,
             V128Const { dst, lo } => v128_const [Simd],
             Data { value } => data_slot [Simd],
+            Ext {} => ext_slot,
             I8x16Shuffle { dst, a, b, lo } => i8x16_shuffle [Simd],
             Copy128 { dst, src } => copy128 [Simd],
             Select128 { dst, cond, a, b } => select128 [Simd],
@@ -888,9 +900,17 @@ pub(super) fn follow_table_entry(s: &mut State) {
     // SAFETY: `ip` is at a table entry (`br_table_to`). The translator makes it a `Br`, or
     // a `Return` where the `Br` led to one (`thread_jumps`): that one runs in place, as the
     // next instruction (its op keeps its own handler).
-    if let Instr::Br { to } = unsafe { (*s.ip).instr } {
-        s.jump(to);
+    unsafe {
+        if opcode_at(s.ip) == Opcode::Br {
+            s.jump(field(s.ip, spindle_ir::slot::Br::AT.to));
+        }
     }
+}
+
+/// An `Ext` run: a call returned to it (a wide instruction steps over its own).
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn ext_slot(s: &mut State, _cx: &mut Ctx) -> Flow {
+    s.next()
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
@@ -1459,7 +1479,7 @@ fn slow_path_cold(s: &mut State, cx: &mut Ctx) -> Flow {
     };
     // The calls: which function (or why none), whether a tail call, and where the frame goes.
     // SAFETY: `ip` points at an instruction (invariants of `State`).
-    let (callee, tail, base) = match unsafe { (*s.ip).instr } {
+    let (callee, tail, base) = match unsafe { decode(s.ip) } {
         Instr::Call { func, base } => (Ok(func_at(cx, func)), false, base),
         Instr::ReturnCall { func, base } => (Ok(func_at(cx, func)), true, base),
         Instr::CallIndirect {

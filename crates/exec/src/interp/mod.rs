@@ -14,6 +14,7 @@
 use crate::prelude::*;
 mod any_memory;
 mod backtrace;
+mod code;
 mod gc_ops;
 mod handlers;
 mod park;
@@ -33,19 +34,7 @@ use handlers::{Ctx, State};
 pub(crate) use park::ParkedSegment;
 pub use park::{park, unpark, ParkedCall, Refused};
 
-/// An instruction as the interpreter runs it: with the address of its threaded handler
-/// beside it, so that dispatch is one load and one jump (the portable backend ignores it).
-/// 24 bytes (an 8-byte handler, a 16-byte `Instr`), not padded to 32: measured on
-/// 2026-12-05, the padding bought no speed (geomean 1.01 padded, 0.98 not, against wasmi,
-/// within the machine's noise) and cost 1.4 MB of SQLite's 5.7 MB of bytecode. Where the
-/// threaded backend is not compiled in (the `threaded` feature off, another architecture,
-/// a debug build) the handler slot is `()` and an `Op` is its 16-byte `Instr`.
-#[derive(Clone, Copy)]
-#[repr(C)]
-pub struct Op {
-    handler: threaded::HandlerSlot,
-    instr: Instr,
-}
+pub use code::Op;
 
 /// A translated function ready to run: its frame layout and its code as [`Op`]s (the
 /// translator's `Instr`s are not kept beside them).
@@ -74,38 +63,40 @@ pub struct ExecFunc {
 }
 
 impl ExecFunc {
-    /// Pairs each instruction of `func` with its handler.
+    /// Encodes `func`'s code in slots (`code.rs`), each with its threaded handler.
     ///
     /// The `Br` entries after a `BrTable` get the handler of their *target* instead of
     /// `Br`'s: a table jump then loads the next handler straight from the chosen entry, one
     /// load after the index is known rather than three (entry, target, its handler), which
     /// shortens every mispredicted table jump. Only `br_table` reaches those entries (they
-    /// are no branch's target), and the portable backend ignores `handler`.
+    /// are no branch's target), and the portable backend ignores handlers.
     ///
     /// `func_index` is the function's index in its module (imports included).
     pub fn new(func: CompiledFunc, func_index: u32) -> ExecFunc {
-        let mut ops: Box<[Op]> = func
-            .code
-            .iter()
-            .map(|instr| Op {
-                handler: threaded::handler_for(instr),
-                instr: *instr,
-            })
-            .collect();
-        for at in 0..ops.len() {
-            let len = match ops[at].instr {
-                Instr::BrTable { len, .. } | Instr::BrTableAcc { len } => len as usize,
+        let code = &func.code;
+        let mut table_entries = Vec::new();
+        for (at, instr) in code.iter().enumerate() {
+            let len = match instr {
+                Instr::BrTable { len, .. } | Instr::BrTableAcc { len } => *len as usize,
                 _ => continue,
             };
             for entry in at + 1..=at + 1 + len {
-                if let Some(Instr::Br { to }) = ops.get(entry).map(|op| op.instr) {
-                    let target = entry as isize + to as isize;
-                    if let Some(target) = usize::try_from(target).ok().and_then(|t| ops.get(t)) {
-                        ops[entry].handler = target.handler;
+                if let Some(Instr::Br { to }) = code.get(entry) {
+                    let target = entry as isize + *to as isize;
+                    if let Some(target) = usize::try_from(target).ok().filter(|t| *t < code.len()) {
+                        table_entries.push((entry, target));
                     }
                 }
             }
         }
+        let handler = |at: usize, instr: &Instr| {
+            let own = |i: &Instr| threaded::handler_for(i);
+            match table_entries.binary_search_by_key(&at, |e| e.0) {
+                Ok(k) => own(&code[table_entries[k].1]),
+                Err(_) => own(instr),
+            }
+        };
+        let ops = code::encode_code(code, handler);
         ExecFunc {
             frame_size: func.frame_size,
             params: func.params,
@@ -131,9 +122,11 @@ impl ExecFunc {
         &self.offsets
     }
 
-    /// The instructions, in order (for the disassembler).
-    pub fn instrs(&self) -> impl Iterator<Item = &Instr> + '_ {
-        self.ops.iter().map(|op| &op.instr)
+    /// The instructions, in order (for the disassembler), an `Ext` after each wide one.
+    pub fn instrs(&self) -> impl Iterator<Item = Instr> + '_ {
+        // SAFETY: each index below `len - 1` is a slot of the code `encode_code` made; an
+        // `Ext`'s head is its own (its body holds the wide instruction's fields).
+        (0..self.ops.len() - 1).map(|i| unsafe { code::decode(self.ops.as_ptr().add(i)) })
     }
 }
 

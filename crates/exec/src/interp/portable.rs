@@ -4,11 +4,20 @@
 //! handler is what makes it slower than the threaded backend on CPUs that predict branches
 //! by their address.
 
-use spindle_ir::{load, store, BinOp, Instr, UnOp, VLoadKind};
+use spindle_ir::{load, slot, store, BinOp, Opcode, UnOp, VLoadKind};
+
+use super::code::{field, opcode_at};
 
 use crate::simd;
 
 use super::handlers::*;
+
+/// Binds each named field of instruction `$name` at `$ip` to a local of the same name.
+macro_rules! fields {
+    ($ip:ident, $name:ident { $($f:ident),* }) => {
+        $( let $f = field($ip, slot::$name::AT.$f); )*
+    };
+}
 
 macro_rules! portable_loop {
     ([ $( $name:ident { $($f:ident),* } => $h:ident $([$prop:ident])?, )* ]
@@ -26,92 +35,88 @@ macro_rules! portable_loop {
             // (see `on_a_copy!`).
             let mut s = state;
             loop {
+                let ip = s.ip;
                 // SAFETY: `ip` points at an instruction of the current code (invariants of
                 // `State`).
-                let instr = unsafe { &(*s.ip).instr };
-                let flow = match instr {
-                    $( Instr::$name { $($f),* } => if compiled!($($prop)?) {
-                        $h(&mut s, cx, $(*$f),*)
+                let op = unsafe { opcode_at(ip) };
+                // SAFETY: as above; each arm reads the fields of the instruction it is for.
+                let flow = unsafe { match op {
+                    $( Opcode::$name => { fields!(ip, $name { $($f),* }); if compiled!($($prop)?) {
+                        $h(&mut s, cx, $($f),*)
                     } else {
                         not_compiled(&mut s, cx)
-                    }, )*
-                    $( Instr::$b { dst, a, b } => binary(&mut s, cx, BinOp::$b, *dst, *a, *b), )*
-                    $( Instr::$bi { dst, a, imm } =>
-                        binary_imm(&mut s, cx, BinOp::$bb, *dst, *a, *imm), )*
-                    $( Instr::$u { dst, src } => unary(&mut s, cx, UnOp::$u, *dst, *src), )*
-                    $( Instr::$l { dst, addr, offset } =>
-                        load(&mut s, cx, load::$l, *dst, *addr, *offset), )*
-                    $( Instr::$st { addr, value, offset } =>
-                        store(&mut s, cx, store::$st, *addr, *value, *offset), )*
-                    $( Instr::$ba { dst, b } => binary_acc(&mut s, cx, BinOp::$b, *dst, *b), )*
-                    $( Instr::$bab { dst, a } => binary_acc_b(&mut s, cx, BinOp::$b, *dst, *a), )*
-                    $( Instr::$bia { dst, imm } =>
-                        binary_imm_acc(&mut s, cx, BinOp::$bb, *dst, *imm), )*
-                    $( Instr::$ua { dst } => unary_acc(&mut s, cx, UnOp::$u, *dst), )*
-                    $( Instr::$la { dst, offset } => load_acc(&mut s, cx, load::$l, *dst, *offset), )*
-                    $( Instr::$sta { addr, offset } =>
-                        store_acc(&mut s, cx, store::$st, *addr, *offset), )*
-                    $( Instr::$stb { value, offset } =>
-                        store_acc_addr(&mut s, cx, store::$st, *value, *offset), )*
-                    $( Instr::$lw { dst, addr, imm, offset } =>
-                        load_add_imm(&mut s, cx, load::$l, *dst, *addr, *imm, *offset), )*
-                    $( Instr::$stw { addr, value, imm, offset } =>
-                        store_add_imm(&mut s, cx, store::$st, *addr, *value, *imm, *offset), )*
-                    $( Instr::$brr { a, b, to } =>
-                        br_cmp_regs(&mut s, BinOp::$cmp, *a, *b, *to), )*
-                    $( Instr::$bra { b, to } => br_cmp_acc(&mut s, BinOp::$cmp, *b, *to), )*
-                    $( Instr::$bri { a, imm, to } =>
-                        br_cmp_imm(&mut s, BinOp::$cmp, *a, *imm, *to), )*
-                    $( Instr::$bria { imm, to } =>
-                        br_cmp_imm_acc(&mut s, BinOp::$cmp, *imm, *to), )*
-                    $( Instr::$vu { dst, src } => if compiled!(Simd) {
-                        v_unary(&mut s, simd::$vu, *dst, *src)
+                    }} )*
+                    $( Opcode::$b => { fields!(ip, $b { dst, a, b }); binary(&mut s, cx, BinOp::$b, dst, a, b)} )*
+                    $( Opcode::$bi => { fields!(ip, $bi { dst, a, imm }); binary_imm(&mut s, cx, BinOp::$bb, dst, a, imm)} )*
+                    $( Opcode::$u => { fields!(ip, $u { dst, src }); unary(&mut s, cx, UnOp::$u, dst, src)} )*
+                    $( Opcode::$l => { fields!(ip, $l { dst, addr, offset }); load(&mut s, cx, load::$l, dst, addr, offset)} )*
+                    $( Opcode::$st => { fields!(ip, $st { addr, value, offset }); store(&mut s, cx, store::$st, addr, value, offset)} )*
+                    $( Opcode::$ba => { fields!(ip, $ba { dst, b }); binary_acc(&mut s, cx, BinOp::$b, dst, b)} )*
+                    $( Opcode::$bab => { fields!(ip, $bab { dst, a }); binary_acc_b(&mut s, cx, BinOp::$b, dst, a)} )*
+                    $( Opcode::$bia => { fields!(ip, $bia { dst, imm }); binary_imm_acc(&mut s, cx, BinOp::$bb, dst, imm)} )*
+                    $( Opcode::$ua => { fields!(ip, $ua { dst }); unary_acc(&mut s, cx, UnOp::$u, dst)} )*
+                    $( Opcode::$la => { fields!(ip, $la { dst, offset }); load_acc(&mut s, cx, load::$l, dst, offset)} )*
+                    $( Opcode::$sta => { fields!(ip, $sta { addr, offset }); store_acc(&mut s, cx, store::$st, addr, offset)} )*
+                    $( Opcode::$stb => { fields!(ip, $stb { value, offset }); store_acc_addr(&mut s, cx, store::$st, value, offset)} )*
+                    $( Opcode::$lw => { fields!(ip, $lw { dst, addr, imm, offset }); load_add_imm(&mut s, cx, load::$l, dst, addr, imm, offset)} )*
+                    $( Opcode::$stw => { fields!(ip, $stw { addr, value, imm, offset }); store_add_imm(&mut s, cx, store::$st, addr, value, imm, offset)} )*
+                    $( Opcode::$brr => { fields!(ip, $brr { a, b, to }); br_cmp_regs(&mut s, BinOp::$cmp, a, b, to)} )*
+                    $( Opcode::$bra => { fields!(ip, $bra { b, to }); br_cmp_acc(&mut s, BinOp::$cmp, b, to)} )*
+                    $( Opcode::$bri => { fields!(ip, $bri { a, imm, to }); br_cmp_imm(&mut s, BinOp::$cmp, a, imm, to)} )*
+                    $( Opcode::$bria => { fields!(ip, $bria { imm, to }); br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to)} )*
+                    $( Opcode::$vu => { fields!(ip, $vu { dst, src }); if compiled!(Simd) {
+                        v_unary(&mut s, simd::$vu, dst, src)
                     } else {
                         not_compiled(&mut s, cx)
-                    }, )*
-                    $( Instr::$vb { dst, a, b } => if compiled!(Simd) {
-                        v_binary(&mut s, simd::$vb, *dst, *a, *b)
+                    }} )*
+                    $( Opcode::$vb => { fields!(ip, $vb { dst, a, b }); if compiled!(Simd) {
+                        v_binary(&mut s, simd::$vb, dst, a, b)
                     } else {
                         not_compiled(&mut s, cx)
-                    }, )*
-                    $( Instr::$vt { dst, a, b, c } => if compiled!(Simd) {
-                        v_ternary(&mut s, simd::$vt, *dst, *a, *b, *c)
+                    }} )*
+                    $( Opcode::$vt => { fields!(ip, $vt { dst, a, b, c }); if compiled!(Simd) {
+                        v_ternary(&mut s, simd::$vt, dst, a, b, c)
                     } else {
                         not_compiled(&mut s, cx)
-                    }, )*
-                    $( Instr::$vs { dst, a, b } => if compiled!(Simd) {
-                        v_shift(&mut s, simd::$vs, *dst, *a, *b)
+                    }} )*
+                    $( Opcode::$vs => { fields!(ip, $vs { dst, a, b }); if compiled!(Simd) {
+                        v_shift(&mut s, simd::$vs, dst, a, b)
                     } else {
                         not_compiled(&mut s, cx)
-                    }, )*
-                    $( Instr::$vsp { dst, src } => if compiled!(Simd) {
-                        v_splat(&mut s, simd::$vsp, *dst, *src)
+                    }} )*
+                    $( Opcode::$vsp => { fields!(ip, $vsp { dst, src }); if compiled!(Simd) {
+                        v_splat(&mut s, simd::$vsp, dst, src)
                     } else {
                         not_compiled(&mut s, cx)
-                    }, )*
-                    $( Instr::$vte { dst, src } => if compiled!(Simd) {
-                        v_test(&mut s, simd::$vte, *dst, *src)
+                    }} )*
+                    $( Opcode::$vte => { fields!(ip, $vte { dst, src }); if compiled!(Simd) {
+                        v_test(&mut s, simd::$vte, dst, src)
                     } else {
                         not_compiled(&mut s, cx)
-                    }, )*
-                    $( Instr::$vx { dst, src, lane } => if compiled!(Simd) {
-                        v_extract(&mut s, simd::$vx, *dst, *src, *lane)
+                    }} )*
+                    $( Opcode::$vx => { fields!(ip, $vx { dst, src, lane }); if compiled!(Simd) {
+                        v_extract(&mut s, simd::$vx, dst, src, lane)
                     } else {
                         not_compiled(&mut s, cx)
-                    }, )*
-                    $( Instr::$vr { dst, a, b, lane } => if compiled!(Simd) {
-                        v_replace(&mut s, simd::$vr, *dst, *a, *b, *lane)
+                    }} )*
+                    $( Opcode::$vr => { fields!(ip, $vr { dst, a, b, lane }); if compiled!(Simd) {
+                        v_replace(&mut s, simd::$vr, dst, a, b, lane)
                     } else {
                         not_compiled(&mut s, cx)
-                    }, )*
-                    $( Instr::$vl { dst, addr, imm, offset } => if compiled!(Simd) {
-                        v_load(&mut s, cx, VLoadKind::$vl as u8, *dst, *addr, *imm, *offset)
+                    }} )*
+                    $( Opcode::$vl => { fields!(ip, $vl { dst, addr, imm, offset }); if compiled!(Simd) {
+                        v_load(&mut s, cx, VLoadKind::$vl as u8, dst, addr, imm, offset)
                     } else {
                         not_compiled(&mut s, cx)
-                    }, )*
-                };
+                    }} )*
+                } };
                 match flow {
-                    Flow::Continue => {}
+                    Flow::Continue => {
+                        // A wide instruction steps over its `Ext`.
+                        if s.ip == ip.wrapping_add(1) && slot::WIDE[op as usize] {
+                            s.ip = ip.wrapping_add(2);
+                        }
+                    }
                     Flow::Table => follow_table_entry(&mut s),
                     Flow::Exit => return,
                     Flow::Slow => {

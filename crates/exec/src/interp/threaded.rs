@@ -25,7 +25,9 @@ mod imp {
 
     use super::*;
 
+    use super::super::code::{field, handler_bits, HANDLER_BITS};
     use super::super::Op;
+    use spindle_ir::slot;
 
     /// A threaded-dispatch handler: the `State` fields and the context, as plain arguments
     /// so that they stay in machine registers from one handler to the next (six integer
@@ -33,26 +35,26 @@ mod imp {
     pub(in super::super) type Handler =
         unsafe fn(*const Op, *mut u64, *mut u8, usize, *mut Ctx, u64);
 
-    /// What an `Op` keeps of its handler: the handler's address.
-    pub(in super::super) type HandlerSlot = Handler;
-
     /// The handler of the instruction at `ip`.
     #[inline(always)]
     fn handler_of(ip: *const Op) -> Handler {
-        // SAFETY: `ip` points at an instruction (invariants of `State`).
-        unsafe { (*ip).handler }
+        // SAFETY: `ip` points at an instruction (invariants of `State`), whose head holds
+        // the address of a `Handler` (`ExecFunc::new`, with `handler_for`).
+        unsafe { core::mem::transmute::<usize, Handler>(handler_bits(ip)) }
     }
 
     /// The handler of `instr`, stored beside it in its `Op`.
     ///
     /// A numeric instruction whose result goes to the accumulator only ([`Dst::ACC`]) gets
     /// its second handler, which skips the store.
-    pub(in super::super) fn handler_for(instr: &Instr) -> Handler {
-        if instr.can_result_in_acc() && { *instr }.dst_mut().is_some_and(|d| *d == Dst::ACC) {
+    pub(in super::super) fn handler_for(instr: &Instr) -> usize {
+        let h = if instr.can_result_in_acc() && { *instr }.dst_mut().is_some_and(|d| *d == Dst::ACC)
+        {
             acc_handler_of(instr.opcode())
         } else {
             handler_by_opcode(instr.opcode())
-        }
+        };
+        h as usize
     }
 
     /// The `dst` of a numeric instruction run by its ordinary handler: a register.
@@ -128,7 +130,7 @@ mod imp {
             mod op_acc {
                 use super::*;
 
-                threaded_results!(dst => { let _ = dst; Dst::ACC };
+                threaded_results!(dst => { let _: Dst = dst; Dst::ACC };
                     binary { $($b / $ba / $bab)* } imm { $($bi / $bia = $bb)* }
                     unary { $($u / $ua)* } load { $($l / $la / $lw)* });
             }
@@ -324,15 +326,20 @@ mod imp {
                 // SAFETY: `cx` is the run's context, alive and not otherwise borrowed for
                 // the whole run (`run` below).
                 let $cx = unsafe { &mut *cx };
-                // SAFETY: `ip` points at an instruction (invariants of `State`), and this
-                // handler was picked by its tag.
-                let Instr::$name { $($f),* } = (unsafe { (*ip).instr }) else {
-                    // SAFETY: `handler_for` picked this handler by the instruction's opcode.
-                    unsafe { core::hint::unreachable_unchecked() }
-                };
+                // SAFETY: `ip` points at an instruction (invariants of `State`) whose
+                // opcode picked this handler (`handler_for`), so its fields are at their
+                // places.
+                $( let $f = unsafe { field(ip, slot::$name::AT.$f) }; )*
                 $($pre)*
                 match $body {
                     Flow::Continue => {
+                        // A wide instruction steps over its `Ext` (which would do nothing
+                        // but step on).
+                        if const { slot::IS_WIDE[Opcode::$name as usize] }
+                            && $s.ip == ip.wrapping_add(1)
+                        {
+                            $s.ip = ip.wrapping_add(2);
+                        }
                         let next = handler_of($s.ip);
                         // SAFETY: the state keeps its invariants across handlers.
                         unsafe { next($s.ip, $s.regs, $s.mem, $s.mem_len, $cx, $s.acc) }
@@ -393,11 +400,22 @@ mod imp {
             1 => true,
             2 => false,
             _ => {
-                let ok = probe::calls_are_jumps();
+                let ok = probe::calls_are_jumps() && handlers_fit();
                 CHECKED.store(if ok { 1 } else { 2 }, Ordering::Relaxed);
                 ok
             }
         }
+    }
+
+    /// Whether every handler's address fits in a code slot's head (`code.rs`).
+    fn handlers_fit() -> bool {
+        let fits = |h: Handler| (h as usize) >> HANDLER_BITS == 0;
+        (0..Opcode::COUNT).all(|i| {
+            // SAFETY: `i` is below `Opcode::COUNT`, and `Opcode` is `repr(u16)` with the
+            // values 0..COUNT.
+            let op = unsafe { core::mem::transmute::<u16, Opcode>(i as u16) };
+            fits(handler_by_opcode(op)) && fits(acc_handler_of(op))
+        })
     }
 
     /// Checks that calls through a handler table in tail position do not grow the stack:
@@ -459,15 +477,14 @@ mod imp {
         super::super::portable::run(s, cx)
     }
 
-    /// What an `Op` keeps of its handler without the threaded backend: nothing, so that
-    /// its code is the bare `Instr`s (16 bytes an instruction, not 24).
-    pub(in super::super) type HandlerSlot = ();
-
-    pub(in super::super) fn handler_for(_instr: &Instr) -> HandlerSlot {}
+    /// No handler address without the threaded backend.
+    pub(in super::super) fn handler_for(_instr: &Instr) -> usize {
+        0
+    }
 
     pub(in super::super) fn available() -> bool {
         false
     }
 }
 
-pub(super) use imp::{available, handler_for, run, HandlerSlot};
+pub(super) use imp::{available, handler_for, run};
