@@ -876,35 +876,27 @@ impl<'m> Translator<'m> {
 
     /// Gives every wide instruction (fields of more than 8 bytes, `slot::WIDE`) the
     /// [`Instr::Ext`] slot after it that holds the rest of its fields in the interpreter's
-    /// code: inserted, with branches, handler regions and collector maps moved to match;
-    /// a fused indexed load takes the first of the two slots it skips instead.
+    /// code: inserted, with branches, handler regions and collector maps moved to match.
+    /// (A fused indexed load already has one: `fuse_indexed_loads` puts it in the first
+    /// slot it skips.)
     fn widen(&mut self) {
         let n = self.code.len();
-        let indexed = |i: &Instr| {
-            matches!(
-                i,
-                Instr::I32LoadIndexed { .. } | Instr::I32LoadIndexedAcc { .. }
-            )
-        };
-        let inserts = |i: &Instr| spindle_ir::slot::WIDE[i.opcode() as usize] && !indexed(i);
-        for i in 0..n {
-            if indexed(&self.code[i]) && i + 1 < n {
-                self.code[i + 1] = Instr::Ext {};
-            }
-        }
-        let extra = self.code.iter().filter(|i| inserts(i)).count();
-        if extra == 0 {
-            return;
-        }
         // Each position's place after the insertions (one past the end included).
         let new = &mut self.new_positions;
         new.clear();
         let mut added = 0u32;
         for (p, instr) in self.code.iter().enumerate() {
             new.push(p as u32 + added);
-            added += u32::from(inserts(instr));
+            if spindle_ir::slot::WIDE[instr.opcode() as usize]
+                && !matches!(self.code.get(p + 1), Some(Instr::Ext {}))
+            {
+                added += 1;
+            }
         }
         new.push(n as u32 + added);
+        if added == 0 {
+            return;
+        }
         for (i, instr) in self.code.iter_mut().enumerate() {
             let Some(to) = instr.branch_offset() else {
                 continue;
@@ -926,13 +918,13 @@ impl<'m> Translator<'m> {
             moved(&mut map.at);
         }
         // In place, from the end: each instruction moves to its new position, an `Ext`
-        // after it where it takes one.
-        self.code.resize(n + extra, Instr::Ext {});
-        self.offsets.resize(n + extra, 0);
+        // after it where one was inserted.
+        self.code.resize(n + added as usize, Instr::Ext {});
+        self.offsets.resize(n + added as usize, 0);
         for i in (0..n).rev() {
             let (instr, offset) = (self.code[i], self.offsets[i]);
             let at = new[i] as usize;
-            if inserts(&instr) {
+            if new[i + 1] as usize == at + 2 {
                 self.code[at + 1] = Instr::Ext {};
                 self.offsets[at + 1] = offset;
             }
@@ -1067,6 +1059,8 @@ impl<'m> Translator<'m> {
             let shift = imm as u8;
             // The fused instruction traps where the load did: it takes the load's offset.
             self.offsets[i] = self.offsets[i + 2];
+            // It is wide: the first slot it skips holds the rest of its fields.
+            self.code[i + 1] = Instr::Ext {};
             self.code[i] = match index {
                 Some(index) => Instr::I32LoadIndexed {
                     dst,

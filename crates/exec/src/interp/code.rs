@@ -105,28 +105,40 @@ spindle_ir::for_each_instr!(define_codec);
 
 /// `code` as slots, each head with the handler address `handler` gives (below
 /// 2^[`HANDLER_BITS`]), followed by one more slot (a `Trap`) so that reading any
-/// instruction's places stays inside the allocation.
-pub(super) fn encode_code(code: &[Instr], handler: impl Fn(usize, &Instr) -> usize) -> Box<[Op]> {
+/// instruction's places stays inside the allocation. Each `(at, target)` of `redirects`
+/// (in order of `at`) gives the instruction at `at` the handler of the one at `target`.
+pub(super) fn encode_code(
+    code: &[Instr],
+    redirects: &[(usize, usize)],
+    handler: impl Fn(&Instr) -> usize,
+) -> Box<[Op]> {
     let empty = Op {
         head: 0,
         body: [0; 8],
     };
     let mut ops = vec![empty; code.len() + 1].into_boxed_slice();
-    let end = Instr::Trap {
-        code: spindle_ir::TrapCode::Unreachable,
-    };
-    for (i, instr) in code.iter().chain([&end]).enumerate() {
-        let wide = slot::WIDE[instr.opcode() as usize];
+    let mut redirects = redirects.iter().peekable();
+    for (i, instr) in code.iter().enumerate() {
+        let h = match redirects.next_if(|r| r.0 == i) {
+            Some(&(_, target)) => handler(&code[target]),
+            None => handler(instr),
+        };
         // The translator puts an `Ext` after every wide instruction (`widen`); its head is
         // written after this, its body is the wide instruction's.
-        assert!(
-            !wide || matches!(code.get(i + 1), Some(Instr::Ext {})),
-            "a wide instruction without its Ext slot"
-        );
-        let h = handler(i, instr);
+        if slot::WIDE[instr.opcode() as usize] {
+            assert!(
+                matches!(code.get(i + 1), Some(Instr::Ext {})),
+                "a wide instruction without its Ext slot"
+            );
+        }
         debug_assert!(h >> HANDLER_BITS == 0);
         // SAFETY: slot `i` exists, and so does `i + 1` when `instr` is wide (checked).
         unsafe { encode(instr, h, ops.as_mut_ptr().add(i)) };
     }
+    let end = Instr::Trap {
+        code: spindle_ir::TrapCode::Unreachable,
+    };
+    // SAFETY: the last slot exists; a `Trap` is not wide.
+    unsafe { encode(&end, handler(&end), ops.as_mut_ptr().add(code.len())) };
     ops
 }

@@ -74,7 +74,7 @@ impl ExecFunc {
     /// `func_index` is the function's index in its module (imports included).
     pub fn new(func: CompiledFunc, func_index: u32) -> ExecFunc {
         let code = &func.code;
-        let mut table_entries = Vec::new();
+        let mut redirects = Vec::new();
         for (at, instr) in code.iter().enumerate() {
             let len = match instr {
                 Instr::BrTable { len, .. } | Instr::BrTableAcc { len } => *len as usize,
@@ -84,19 +84,12 @@ impl ExecFunc {
                 if let Some(Instr::Br { to }) = code.get(entry) {
                     let target = entry as isize + *to as isize;
                     if let Some(target) = usize::try_from(target).ok().filter(|t| *t < code.len()) {
-                        table_entries.push((entry, target));
+                        redirects.push((entry, target));
                     }
                 }
             }
         }
-        let handler = |at: usize, instr: &Instr| {
-            let own = |i: &Instr| threaded::handler_for(i);
-            match table_entries.binary_search_by_key(&at, |e| e.0) {
-                Ok(k) => own(&code[table_entries[k].1]),
-                Err(_) => own(instr),
-            }
-        };
-        let ops = code::encode_code(code, handler);
+        let ops = code::encode_code(code, &redirects, threaded::handler_for);
         ExecFunc {
             frame_size: func.frame_size,
             params: func.params,

@@ -17,7 +17,7 @@ use super::handlers::*;
     not(debug_assertions)
 ))]
 mod imp {
-    use core::sync::atomic::{AtomicU8, Ordering};
+    use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
     use spindle_ir::{load, store, BinOp, Dst, Instr, Opcode, UnOp, VLoadKind};
 
@@ -48,13 +48,23 @@ mod imp {
     /// A numeric instruction whose result goes to the accumulator only ([`Dst::ACC`]) gets
     /// its second handler, which skips the store.
     pub(in super::super) fn handler_for(instr: &Instr) -> usize {
-        let h = if instr.can_result_in_acc() && { *instr }.dst_mut().is_some_and(|d| *d == Dst::ACC)
-        {
-            acc_handler_of(instr.opcode())
-        } else {
-            handler_by_opcode(instr.opcode())
-        };
-        h as usize
+        let acc = instr.can_result_in_acc() && { *instr }.dst_mut().is_some_and(|d| *d == Dst::ACC);
+        let table = handler_addresses();
+        table[usize::from(acc)][instr.opcode() as usize].load(Ordering::Relaxed)
+    }
+
+    #[allow(clippy::declare_interior_mutable_const)]
+    const UNSET: AtomicUsize = AtomicUsize::new(0);
+    #[allow(clippy::declare_interior_mutable_const)]
+    const UNSET_TABLE: [AtomicUsize; Opcode::COUNT] = [UNSET; Opcode::COUNT];
+    /// Each opcode's ordinary handler address, then its accumulator-only one (`Trap`'s
+    /// where it has none), as the encoder writes them (filled once, by `available`).
+    static ADDRESSES: [[AtomicUsize; Opcode::COUNT]; 2] = [UNSET_TABLE; 2];
+
+    /// [`ADDRESSES`], filled.
+    fn handler_addresses() -> &'static [[AtomicUsize; Opcode::COUNT]; 2] {
+        available();
+        &ADDRESSES
     }
 
     /// The `dst` of a numeric instruction run by its ordinary handler: a register.
@@ -396,12 +406,19 @@ mod imp {
     static CHECKED: AtomicU8 = AtomicU8::new(0);
 
     pub(in super::super) fn available() -> bool {
-        match CHECKED.load(Ordering::Relaxed) {
+        match CHECKED.load(Ordering::Acquire) {
             1 => true,
             2 => false,
             _ => {
                 let ok = probe::calls_are_jumps() && handlers_fit();
-                CHECKED.store(if ok { 1 } else { 2 }, Ordering::Relaxed);
+                for (i, (plain, acc)) in ADDRESSES[0].iter().zip(&ADDRESSES[1]).enumerate() {
+                    // SAFETY: `i` is below `Opcode::COUNT`, and `Opcode` is `repr(u16)`
+                    // with the values 0..COUNT.
+                    let op = unsafe { core::mem::transmute::<u16, Opcode>(i as u16) };
+                    plain.store(handler_by_opcode(op) as usize, Ordering::Relaxed);
+                    acc.store(acc_handler_of(op) as usize, Ordering::Relaxed);
+                }
+                CHECKED.store(if ok { 1 } else { 2 }, Ordering::Release);
                 ok
             }
         }
