@@ -21,9 +21,9 @@ use crate::prelude::*;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use spindle_ir::{load, BinOp, Dst, Instr, Opcode, Reg, TrapCode};
+use spindle_ir::{load, BinOp, Dst, Opcode, Reg, TrapCode};
 
-use super::code::{decode, field, opcode_at};
+use super::code::{field, opcode_at};
 use super::Op;
 
 use super::{current, enter_code, memory_grow, table_grow, Current, Paused};
@@ -1479,24 +1479,52 @@ fn slow_path_cold(s: &mut State, cx: &mut Ctx) -> Flow {
     };
     // The calls: which function (or why none), whether a tail call, and where the frame goes.
     // SAFETY: `ip` points at an instruction (invariants of `State`).
-    let (callee, tail, base) = match unsafe { decode(s.ip) } {
-        Instr::Call { func, base } => (Ok(func_at(cx, func)), false, base),
-        Instr::ReturnCall { func, base } => (Ok(func_at(cx, func)), true, base),
-        Instr::CallIndirect {
-            ty,
-            table,
-            index,
-            base,
-        } => (indirect_callee(cx, ty, table, s.r(index)), false, base),
-        Instr::ReturnCallIndirect {
-            ty,
-            table,
-            index,
-            base,
-        } => (indirect_callee(cx, ty, table, s.r(index)), true, base),
-        Instr::CallRef { func, base } => (ref_callee(s.r(func)), false, base),
-        Instr::ReturnCallRef { func, base } => (ref_callee(s.r(func)), true, base),
-        Instr::Throw { tag, base } => {
+    let ip = s.ip;
+    // The field `$f` of the instruction at `ip`, which each arm below matched by opcode.
+    macro_rules! at {
+        ($name:ident . $f:ident) => {
+            // SAFETY: `ip` points at an instruction (invariants of `State`) whose opcode is
+            // the arm's, so its fields lie at their places.
+            unsafe { field(ip, spindle_ir::slot::$name::AT.$f) }
+        };
+    }
+    // SAFETY: as above.
+    let (callee, tail, base): (_, _, Reg) = match unsafe { opcode_at(ip) } {
+        Opcode::Call => (Ok(func_at(cx, at!(Call.func))), false, at!(Call.base)),
+        Opcode::ReturnCall => (
+            Ok(func_at(cx, at!(ReturnCall.func))),
+            true,
+            at!(ReturnCall.base),
+        ),
+        Opcode::CallIndirect => {
+            let index: Reg = at!(CallIndirect.index);
+            let callee = indirect_callee(
+                cx,
+                at!(CallIndirect.ty),
+                at!(CallIndirect.table),
+                s.r(index),
+            );
+            (callee, false, at!(CallIndirect.base))
+        }
+        Opcode::ReturnCallIndirect => {
+            let index: Reg = at!(ReturnCallIndirect.index);
+            let (ty, table) = (at!(ReturnCallIndirect.ty), at!(ReturnCallIndirect.table));
+            (
+                indirect_callee(cx, ty, table, s.r(index)),
+                true,
+                at!(ReturnCallIndirect.base),
+            )
+        }
+        Opcode::CallRef => {
+            let func: Reg = at!(CallRef.func);
+            (ref_callee(s.r(func)), false, at!(CallRef.base))
+        }
+        Opcode::ReturnCallRef => {
+            let func: Reg = at!(ReturnCallRef.func);
+            (ref_callee(s.r(func)), true, at!(ReturnCallRef.base))
+        }
+        Opcode::Throw => {
+            let (tag, base): (u32, Reg) = (at!(Throw.tag), at!(Throw.base));
             let (inst, frame) = (cx.cur.inst, cx.base);
             let store = cx.store();
             let t = store.instances[inst].tags[tag as usize];
@@ -1520,7 +1548,8 @@ fn slow_path_cold(s: &mut State, cx: &mut Ctx) -> Flow {
                 Err(t) => fail(s, cx, t),
             };
         }
-        Instr::ThrowRef { exn } => {
+        Opcode::ThrowRef => {
+            let exn: Reg = at!(ThrowRef.exn);
             return match s.r(exn) {
                 0 => trap(s, cx, TrapCode::NullExceptionReference),
                 // Wasm only holds references to held exceptions (the collector finds them
@@ -1531,8 +1560,8 @@ fn slow_path_cold(s: &mut State, cx: &mut Ctx) -> Flow {
                 },
             };
         }
-        Instr::Epoch {} => return epoch_reached(s, cx),
-        other => unreachable!("no slow path for {}", other.name()),
+        Opcode::Epoch => return epoch_reached(s, cx),
+        other => unreachable!("no slow path for {other:?}"),
     };
     match callee {
         Ok(callee) if tail => tail_call(s, cx, callee, base),
