@@ -1561,7 +1561,7 @@ fn slow_path_cold(s: &mut State, cx: &mut Ctx) -> Flow {
             };
         }
         Opcode::Epoch => return epoch_reached(s, cx),
-        other => unreachable!("no slow path for {other:?}"),
+        _ => unreachable!("an instruction without a slow path returned Flow::Slow"),
     };
     match callee {
         Ok(callee) if tail => tail_call(s, cx, callee, base),
