@@ -43,7 +43,7 @@ mod imp {
         unsafe { core::mem::transmute::<usize, Handler>(handler_bits(ip)) }
     }
 
-    /// The handler of `instr`, stored beside it in its `Op`.
+    /// The address of `instr`'s handler, which the encoder puts in its code slot's head.
     ///
     /// A numeric instruction whose result goes to the accumulator only ([`Dst::ACC`]) gets
     /// its second handler, which skips the store.
