@@ -843,6 +843,27 @@ impl<'m> Translator<'m> {
             *slot = next;
             next += u32::from(kept);
         }
+        self.move_positions();
+        let new = &self.new_positions;
+        let mut w = 0;
+        for r in 0..n {
+            // Kept: the next position's place is one more than its own.
+            if new[r + 1] != new[r] {
+                self.code[w] = self.code[r];
+                self.offsets[w] = self.offsets[r];
+                w += 1;
+            }
+        }
+        self.code.truncate(w);
+        self.offsets.truncate(w);
+    }
+
+    /// Points every branch, handler region, catch pad and collector map at the positions
+    /// `new_positions` gives the instructions (one entry each, and one past the end), before
+    /// the code itself is moved.
+    fn move_positions(&mut self) {
+        let new = &self.new_positions;
+        let n = self.code.len();
         for (i, instr) in self.code.iter_mut().enumerate() {
             let Some(to) = instr.branch_offset() else {
                 continue;
@@ -863,17 +884,6 @@ impl<'m> Translator<'m> {
         for map in &mut self.gc_maps {
             moved(&mut map.at);
         }
-        let mut w = 0;
-        for r in 0..n {
-            // Kept: the next position's place is one more than its own.
-            if new[r + 1] != new[r] {
-                self.code[w] = self.code[r];
-                self.offsets[w] = self.offsets[r];
-                w += 1;
-            }
-        }
-        self.code.truncate(w);
-        self.offsets.truncate(w);
     }
 
     /// Gives every wide instruction (fields of more than 8 bytes, `slot::WIDE`) the
@@ -899,26 +909,8 @@ impl<'m> Translator<'m> {
         if added == 0 {
             return;
         }
-        for (i, instr) in self.code.iter_mut().enumerate() {
-            let Some(to) = instr.branch_offset() else {
-                continue;
-            };
-            let target = i.checked_add_signed(to as isize).filter(|t| *t <= n);
-            if let (Some(t), Some(slot)) = (target, instr.branch_offset_mut()) {
-                *slot = new[t] as i32 - new[i] as i32;
-            }
-        }
-        let moved = |p: &mut u32| *p = new[(*p as usize).min(n)];
-        for region in &mut self.handlers {
-            moved(&mut region.start);
-            moved(&mut region.end);
-            for catch in region.catches.iter_mut() {
-                moved(&mut catch.pad);
-            }
-        }
-        for map in &mut self.gc_maps {
-            moved(&mut map.at);
-        }
+        self.move_positions();
+        let new = &self.new_positions;
         // In place, from the end: each instruction moves to its new position, an `Ext`
         // after it where one was inserted.
         self.code.resize(n + added as usize, Instr::Ext {});
