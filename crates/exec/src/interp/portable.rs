@@ -12,12 +12,29 @@ use crate::simd;
 
 use super::handlers::*;
 
-/// Binds each named field of instruction `$name` at `$ip` to a local of the same name, and
-/// sets `$wide` to whether the instruction is wide (a constant in each arm).
+/// Binds each named field of instruction `$name` at `$ip` to a local of the same name.
 macro_rules! fields {
-    ($ip:ident, $wide:ident, $name:ident { $($f:ident),* }) => {
+    ($ip:ident, $name:ident { $($f:ident),* }) => {
         $( let $f = field($ip, slot::$name::AT.$f); )*
-        $wide = const { slot::IS_WIDE[Opcode::$name as usize] };
+    };
+}
+
+/// An arm's body. Unoptimised, in a closure of its own: the locals of all the arms would
+/// otherwise share `run`'s frame (169 KB of it), which every re-entry from a host function
+/// puts on the native stack. Optimised, the closure is inlined and nothing changes.
+#[cfg(debug_assertions)]
+macro_rules! outlined {
+    ($($body:tt)*) => {{
+        // The call is the point: a frame of its own.
+        #[allow(clippy::redundant_closure_call)]
+        let flow = (|| { $($body)* })();
+        flow
+    }};
+}
+#[cfg(not(debug_assertions))]
+macro_rules! outlined {
+    ($($body:tt)*) => {
+        { $($body)* }
     };
 }
 
@@ -44,74 +61,74 @@ macro_rules! portable_loop {
                 let wide: bool;
                 // SAFETY: as above; each arm reads the fields of the instruction it is for.
                 let flow = unsafe { match op {
-                    $( Opcode::$name => { fields!(ip, wide, $name { $($f),* }); if compiled!($($prop)?) {
+                    $( Opcode::$name => { wide = const { slot::IS_WIDE[Opcode::$name as usize] }; outlined! { fields!(ip, $name { $($f),* }); if compiled!($($prop)?) {
                         $h(&mut s, cx, $($f),*)
                     } else {
                         not_compiled(&mut s, cx)
-                    }} )*
-                    $( Opcode::$b => { fields!(ip, wide, $b { dst, a, b }); binary(&mut s, cx, BinOp::$b, dst, a, b)} )*
-                    $( Opcode::$bi => { fields!(ip, wide, $bi { dst, a, imm }); binary_imm(&mut s, cx, BinOp::$bb, dst, a, imm)} )*
-                    $( Opcode::$u => { fields!(ip, wide, $u { dst, src }); unary(&mut s, cx, UnOp::$u, dst, src)} )*
-                    $( Opcode::$l => { fields!(ip, wide, $l { dst, addr, offset }); load(&mut s, cx, load::$l, dst, addr, offset)} )*
-                    $( Opcode::$st => { fields!(ip, wide, $st { addr, value, offset }); store(&mut s, cx, store::$st, addr, value, offset)} )*
-                    $( Opcode::$ba => { fields!(ip, wide, $ba { dst, b }); binary_acc(&mut s, cx, BinOp::$b, dst, b)} )*
-                    $( Opcode::$bab => { fields!(ip, wide, $bab { dst, a }); binary_acc_b(&mut s, cx, BinOp::$b, dst, a)} )*
-                    $( Opcode::$bia => { fields!(ip, wide, $bia { dst, imm }); binary_imm_acc(&mut s, cx, BinOp::$bb, dst, imm)} )*
-                    $( Opcode::$ua => { fields!(ip, wide, $ua { dst }); unary_acc(&mut s, cx, UnOp::$u, dst)} )*
-                    $( Opcode::$la => { fields!(ip, wide, $la { dst, offset }); load_acc(&mut s, cx, load::$l, dst, offset)} )*
-                    $( Opcode::$sta => { fields!(ip, wide, $sta { addr, offset }); store_acc(&mut s, cx, store::$st, addr, offset)} )*
-                    $( Opcode::$stb => { fields!(ip, wide, $stb { value, offset }); store_acc_addr(&mut s, cx, store::$st, value, offset)} )*
-                    $( Opcode::$lw => { fields!(ip, wide, $lw { dst, addr, imm, offset }); load_add_imm(&mut s, cx, load::$l, dst, addr, imm, offset)} )*
-                    $( Opcode::$stw => { fields!(ip, wide, $stw { addr, value, imm, offset }); store_add_imm(&mut s, cx, store::$st, addr, value, imm, offset)} )*
-                    $( Opcode::$brr => { fields!(ip, wide, $brr { a, b, to }); br_cmp_regs(&mut s, BinOp::$cmp, a, b, to)} )*
-                    $( Opcode::$bra => { fields!(ip, wide, $bra { b, to }); br_cmp_acc(&mut s, BinOp::$cmp, b, to)} )*
-                    $( Opcode::$bri => { fields!(ip, wide, $bri { a, imm, to }); br_cmp_imm(&mut s, BinOp::$cmp, a, imm, to)} )*
-                    $( Opcode::$bria => { fields!(ip, wide, $bria { imm, to }); br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to)} )*
-                    $( Opcode::$vu => { fields!(ip, wide, $vu { dst, src }); if compiled!(Simd) {
+                    }}} )*
+                    $( Opcode::$b => { wide = const { slot::IS_WIDE[Opcode::$b as usize] }; outlined! { fields!(ip, $b { dst, a, b }); binary(&mut s, cx, BinOp::$b, dst, a, b)}} )*
+                    $( Opcode::$bi => { wide = const { slot::IS_WIDE[Opcode::$bi as usize] }; outlined! { fields!(ip, $bi { dst, a, imm }); binary_imm(&mut s, cx, BinOp::$bb, dst, a, imm)}} )*
+                    $( Opcode::$u => { wide = const { slot::IS_WIDE[Opcode::$u as usize] }; outlined! { fields!(ip, $u { dst, src }); unary(&mut s, cx, UnOp::$u, dst, src)}} )*
+                    $( Opcode::$l => { wide = const { slot::IS_WIDE[Opcode::$l as usize] }; outlined! { fields!(ip, $l { dst, addr, offset }); load(&mut s, cx, load::$l, dst, addr, offset)}} )*
+                    $( Opcode::$st => { wide = const { slot::IS_WIDE[Opcode::$st as usize] }; outlined! { fields!(ip, $st { addr, value, offset }); store(&mut s, cx, store::$st, addr, value, offset)}} )*
+                    $( Opcode::$ba => { wide = const { slot::IS_WIDE[Opcode::$ba as usize] }; outlined! { fields!(ip, $ba { dst, b }); binary_acc(&mut s, cx, BinOp::$b, dst, b)}} )*
+                    $( Opcode::$bab => { wide = const { slot::IS_WIDE[Opcode::$bab as usize] }; outlined! { fields!(ip, $bab { dst, a }); binary_acc_b(&mut s, cx, BinOp::$b, dst, a)}} )*
+                    $( Opcode::$bia => { wide = const { slot::IS_WIDE[Opcode::$bia as usize] }; outlined! { fields!(ip, $bia { dst, imm }); binary_imm_acc(&mut s, cx, BinOp::$bb, dst, imm)}} )*
+                    $( Opcode::$ua => { wide = const { slot::IS_WIDE[Opcode::$ua as usize] }; outlined! { fields!(ip, $ua { dst }); unary_acc(&mut s, cx, UnOp::$u, dst)}} )*
+                    $( Opcode::$la => { wide = const { slot::IS_WIDE[Opcode::$la as usize] }; outlined! { fields!(ip, $la { dst, offset }); load_acc(&mut s, cx, load::$l, dst, offset)}} )*
+                    $( Opcode::$sta => { wide = const { slot::IS_WIDE[Opcode::$sta as usize] }; outlined! { fields!(ip, $sta { addr, offset }); store_acc(&mut s, cx, store::$st, addr, offset)}} )*
+                    $( Opcode::$stb => { wide = const { slot::IS_WIDE[Opcode::$stb as usize] }; outlined! { fields!(ip, $stb { value, offset }); store_acc_addr(&mut s, cx, store::$st, value, offset)}} )*
+                    $( Opcode::$lw => { wide = const { slot::IS_WIDE[Opcode::$lw as usize] }; outlined! { fields!(ip, $lw { dst, addr, imm, offset }); load_add_imm(&mut s, cx, load::$l, dst, addr, imm, offset)}} )*
+                    $( Opcode::$stw => { wide = const { slot::IS_WIDE[Opcode::$stw as usize] }; outlined! { fields!(ip, $stw { addr, value, imm, offset }); store_add_imm(&mut s, cx, store::$st, addr, value, imm, offset)}} )*
+                    $( Opcode::$brr => { wide = const { slot::IS_WIDE[Opcode::$brr as usize] }; outlined! { fields!(ip, $brr { a, b, to }); br_cmp_regs(&mut s, BinOp::$cmp, a, b, to)}} )*
+                    $( Opcode::$bra => { wide = const { slot::IS_WIDE[Opcode::$bra as usize] }; outlined! { fields!(ip, $bra { b, to }); br_cmp_acc(&mut s, BinOp::$cmp, b, to)}} )*
+                    $( Opcode::$bri => { wide = const { slot::IS_WIDE[Opcode::$bri as usize] }; outlined! { fields!(ip, $bri { a, imm, to }); br_cmp_imm(&mut s, BinOp::$cmp, a, imm, to)}} )*
+                    $( Opcode::$bria => { wide = const { slot::IS_WIDE[Opcode::$bria as usize] }; outlined! { fields!(ip, $bria { imm, to }); br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to)}} )*
+                    $( Opcode::$vu => { wide = const { slot::IS_WIDE[Opcode::$vu as usize] }; outlined! { fields!(ip, $vu { dst, src }); if compiled!(Simd) {
                         v_unary(&mut s, simd::$vu, dst, src)
                     } else {
                         not_compiled(&mut s, cx)
-                    }} )*
-                    $( Opcode::$vb => { fields!(ip, wide, $vb { dst, a, b }); if compiled!(Simd) {
+                    }}} )*
+                    $( Opcode::$vb => { wide = const { slot::IS_WIDE[Opcode::$vb as usize] }; outlined! { fields!(ip, $vb { dst, a, b }); if compiled!(Simd) {
                         v_binary(&mut s, simd::$vb, dst, a, b)
                     } else {
                         not_compiled(&mut s, cx)
-                    }} )*
-                    $( Opcode::$vt => { fields!(ip, wide, $vt { dst, a, b, c }); if compiled!(Simd) {
+                    }}} )*
+                    $( Opcode::$vt => { wide = const { slot::IS_WIDE[Opcode::$vt as usize] }; outlined! { fields!(ip, $vt { dst, a, b, c }); if compiled!(Simd) {
                         v_ternary(&mut s, simd::$vt, dst, a, b, c)
                     } else {
                         not_compiled(&mut s, cx)
-                    }} )*
-                    $( Opcode::$vs => { fields!(ip, wide, $vs { dst, a, b }); if compiled!(Simd) {
+                    }}} )*
+                    $( Opcode::$vs => { wide = const { slot::IS_WIDE[Opcode::$vs as usize] }; outlined! { fields!(ip, $vs { dst, a, b }); if compiled!(Simd) {
                         v_shift(&mut s, simd::$vs, dst, a, b)
                     } else {
                         not_compiled(&mut s, cx)
-                    }} )*
-                    $( Opcode::$vsp => { fields!(ip, wide, $vsp { dst, src }); if compiled!(Simd) {
+                    }}} )*
+                    $( Opcode::$vsp => { wide = const { slot::IS_WIDE[Opcode::$vsp as usize] }; outlined! { fields!(ip, $vsp { dst, src }); if compiled!(Simd) {
                         v_splat(&mut s, simd::$vsp, dst, src)
                     } else {
                         not_compiled(&mut s, cx)
-                    }} )*
-                    $( Opcode::$vte => { fields!(ip, wide, $vte { dst, src }); if compiled!(Simd) {
+                    }}} )*
+                    $( Opcode::$vte => { wide = const { slot::IS_WIDE[Opcode::$vte as usize] }; outlined! { fields!(ip, $vte { dst, src }); if compiled!(Simd) {
                         v_test(&mut s, simd::$vte, dst, src)
                     } else {
                         not_compiled(&mut s, cx)
-                    }} )*
-                    $( Opcode::$vx => { fields!(ip, wide, $vx { dst, src, lane }); if compiled!(Simd) {
+                    }}} )*
+                    $( Opcode::$vx => { wide = const { slot::IS_WIDE[Opcode::$vx as usize] }; outlined! { fields!(ip, $vx { dst, src, lane }); if compiled!(Simd) {
                         v_extract(&mut s, simd::$vx, dst, src, lane)
                     } else {
                         not_compiled(&mut s, cx)
-                    }} )*
-                    $( Opcode::$vr => { fields!(ip, wide, $vr { dst, a, b, lane }); if compiled!(Simd) {
+                    }}} )*
+                    $( Opcode::$vr => { wide = const { slot::IS_WIDE[Opcode::$vr as usize] }; outlined! { fields!(ip, $vr { dst, a, b, lane }); if compiled!(Simd) {
                         v_replace(&mut s, simd::$vr, dst, a, b, lane)
                     } else {
                         not_compiled(&mut s, cx)
-                    }} )*
-                    $( Opcode::$vl => { fields!(ip, wide, $vl { dst, addr, imm, offset }); if compiled!(Simd) {
+                    }}} )*
+                    $( Opcode::$vl => { wide = const { slot::IS_WIDE[Opcode::$vl as usize] }; outlined! { fields!(ip, $vl { dst, addr, imm, offset }); if compiled!(Simd) {
                         v_load(&mut s, cx, VLoadKind::$vl as u8, dst, addr, imm, offset)
                     } else {
                         not_compiled(&mut s, cx)
-                    }} )*
+                    }}} )*
                 } };
                 match flow {
                     Flow::Continue => {
