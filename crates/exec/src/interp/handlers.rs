@@ -1047,31 +1047,25 @@ fn latch_br_cmp(s: &mut State, op: BinOp, dst: Dst, a: Reg, imm: i32, b: Reg, to
     br_cmp(s, op, v as u64, b, to)
 }
 
-#[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn i32_add_imm_br_if_ne(
-    s: &mut State,
-    _cx: &mut Ctx,
-    dst: Dst,
-    a: Reg,
-    imm: i32,
-    b: Reg,
-    to: i32,
-) -> Flow {
-    latch_br_cmp(s, BinOp::I32Ne, dst, a, imm, b, to)
+/// The handlers of the latches whose bound is a register: `latch_br_cmp` with their
+/// comparison.
+macro_rules! latch_br_cmp_handlers {
+    ($($name:ident => $op:ident),*) => { $(
+        #[cfg_attr(not(debug_assertions), inline(always))]
+        pub(super) fn $name(
+            s: &mut State,
+            _cx: &mut Ctx,
+            dst: Dst,
+            a: Reg,
+            imm: i32,
+            b: Reg,
+            to: i32,
+        ) -> Flow {
+            latch_br_cmp(s, BinOp::$op, dst, a, imm, b, to)
+        }
+    )* };
 }
-
-#[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn i32_add_imm_br_if_lt_s(
-    s: &mut State,
-    _cx: &mut Ctx,
-    dst: Dst,
-    a: Reg,
-    imm: i32,
-    b: Reg,
-    to: i32,
-) -> Flow {
-    latch_br_cmp(s, BinOp::I32LtS, dst, a, imm, b, to)
-}
+latch_br_cmp_handlers!(i32_add_imm_br_if_ne => I32Ne, i32_add_imm_br_if_lt_s => I32LtS);
 
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn select(s: &mut State, _cx: &mut Ctx, dst: Dst, cond: Reg, a: Reg, b: Reg) -> Flow {

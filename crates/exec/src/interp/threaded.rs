@@ -410,29 +410,22 @@ mod imp {
             1 => true,
             2 => false,
             _ => {
-                let ok = probe::calls_are_jumps() && handlers_fit();
+                // Every handler's address must fit in a code slot's head (`code.rs`).
+                let mut fit = true;
                 for (i, (plain, acc)) in ADDRESSES[0].iter().zip(&ADDRESSES[1]).enumerate() {
                     // SAFETY: `i` is below `Opcode::COUNT`, and `Opcode` is `repr(u16)`
                     // with the values 0..COUNT.
                     let op = unsafe { core::mem::transmute::<u16, Opcode>(i as u16) };
-                    plain.store(handler_by_opcode(op) as usize, Ordering::Relaxed);
-                    acc.store(acc_handler_of(op) as usize, Ordering::Relaxed);
+                    for (slot, h) in [(plain, handler_by_opcode(op)), (acc, acc_handler_of(op))] {
+                        fit &= (h as usize) >> HANDLER_BITS == 0;
+                        slot.store(h as usize, Ordering::Relaxed);
+                    }
                 }
+                let ok = fit && probe::calls_are_jumps();
                 CHECKED.store(if ok { 1 } else { 2 }, Ordering::Release);
                 ok
             }
         }
-    }
-
-    /// Whether every handler's address fits in a code slot's head (`code.rs`).
-    fn handlers_fit() -> bool {
-        let fits = |h: Handler| (h as usize) >> HANDLER_BITS == 0;
-        (0..Opcode::COUNT).all(|i| {
-            // SAFETY: `i` is below `Opcode::COUNT`, and `Opcode` is `repr(u16)` with the
-            // values 0..COUNT.
-            let op = unsafe { core::mem::transmute::<u16, Opcode>(i as u16) };
-            fits(handler_by_opcode(op)) && fits(acc_handler_of(op))
-        })
     }
 
     /// Checks that calls through a handler table in tail position do not grow the stack:
