@@ -635,6 +635,10 @@ macro_rules! define_visitor {
                 #[inline(never)]
                 fn $visit(&mut self $(, $imm: $ity)*) -> Result<()> {
                     let v = &mut *self.0;
+                    // Tested here, not only inside `check_proposal` (which `opt-level = "z"`
+                    // does not inline): a proposal left out of the build leaves its
+                    // operators' bodies dead, so they are not linked.
+                    crate::check_compiled_in(Proposal::$prop, v.offset)?;
                     v.check_proposal(Proposal::$prop)?;
                     validate_op!(v, $visit, ($($imm),*), [$($sig)*])
                 }
