@@ -1011,10 +1011,30 @@ macro_rules! define_opcode {
         impl Opcode {
             /// The operator's name in the table (`i32_add` for `i32.add`).
             pub fn name(self) -> &'static str {
-                match self {
-                    $( Opcode::$name => &stringify!($visit)[6..], )*
-                }
+                // One string and a table of 16-bit ends rather than a `&str` per operator:
+                // 16 bytes each, and relocated at load time in a position-independent binary.
+                const VISIT_NAMES: &str = concat!($( stringify!($visit), )*);
+                const ENDS: [u16; Opcode::COUNT] = {
+                    let lens = [$( stringify!($visit).len(), )*];
+                    let mut ends = [0u16; Opcode::COUNT];
+                    let mut i = 0;
+                    let mut end = 0;
+                    while i < lens.len() {
+                        end += lens[i];
+                        assert!(end <= u16::MAX as usize);
+                        ends[i] = end as u16;
+                        i += 1;
+                    }
+                    ends
+                };
+                let i = self as usize;
+                let start = if i == 0 { 0 } else { ENDS[i - 1] as usize };
+                // Each name is `visit_` and the operator's name.
+                VISIT_NAMES.get(start + 6..ENDS[i] as usize).unwrap_or("")
             }
+
+            /// How many operators the table has.
+            pub const COUNT: usize = [$( Opcode::$name, )*].len();
 
             /// The proposal that introduced the operator.
             pub fn proposal(self) -> Proposal {

@@ -411,7 +411,8 @@ impl<'m> FuncValidator<'m> {
     }
 
     /// Pops `ts` (the last one first).
-    #[inline(always)]
+    #[cfg_attr(not(size_opt), inline(always))]
+    #[cfg_attr(size_opt, inline(never))]
     pub(crate) fn pop_all(&mut self, ts: &[ValType]) -> Result<()> {
         for t in ts.iter().rev() {
             self.pop(*t)?;
@@ -420,7 +421,8 @@ impl<'m> FuncValidator<'m> {
     }
 
     /// Typing `[params] -> [results]`.
-    #[inline(always)]
+    #[cfg_attr(not(size_opt), inline(always))]
+    #[cfg_attr(size_opt, inline(never))]
     pub(crate) fn pop_push(&mut self, params: &[ValType], results: &[ValType]) -> Result<()> {
         self.pop_all(params)?;
         self.push_all(results);

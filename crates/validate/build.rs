@@ -1,0 +1,12 @@
+//! Sets `cfg(size_opt)` when this crate is built for size (`opt-level = "s"` or `"z"`, the
+//! profile's `OPT_LEVEL`): the operand-stack helpers then stay out of line, one copy shared
+//! by every operator, instead of being inlined into each operator's check (faster
+//! validation, about 40 KB more code). See ARCHITECTURE.md, "Code size".
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rustc-check-cfg=cfg(size_opt)");
+    if matches!(std::env::var("OPT_LEVEL").as_deref(), Ok("s" | "z")) {
+        println!("cargo:rustc-cfg=size_opt");
+    }
+}
