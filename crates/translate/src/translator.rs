@@ -1884,6 +1884,14 @@ impl Translator<'_> {
         wide: bool,
         make: impl FnOnce(Dst, &[Reg]) -> Instr,
     ) -> Result<()> {
+        let (dst, regs) = self.simd_operands(n, wide)?;
+        self.simd_emit(make(dst, &regs[..n]))
+    }
+
+    /// [`Translator::simd`]'s operands and result register, out of line: each SIMD
+    /// operator's arm is then its instruction's construction between two calls.
+    #[inline(never)]
+    fn simd_operands(&mut self, n: usize, wide: bool) -> Result<(Dst, [Reg; 5])> {
         let regs = self.top_regs(n)?;
         self.pop_n(n);
         let dst = if wide {
@@ -1893,7 +1901,11 @@ impl Translator<'_> {
         };
         // Every SIMD handler reads all its operands before it writes its result, so the
         // result may take the operands' registers.
-        let instr = make(dst, &regs[..n]);
+        Ok((dst, regs))
+    }
+
+    #[inline(never)]
+    fn simd_emit(&mut self, instr: Instr) -> Result<()> {
         self.emit_result(instr);
         self.canonicalize_nans(instr.opcode())
     }
