@@ -14,11 +14,13 @@
 use crate::prelude::*;
 mod any_memory;
 mod backtrace;
+mod calls;
 mod code;
 mod gc_ops;
 mod handlers;
 mod park;
 mod portable;
+mod store_ops;
 mod threaded;
 mod v128;
 

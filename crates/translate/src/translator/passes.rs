@@ -1,0 +1,374 @@
+//! The passes over a function's finished code: the entry epoch check dropped where not
+//! needed, jumps threaded, pairs fused, wide instructions given their `Ext` slot, the
+//! accumulator put to use and indexed loads fused.
+
+use super::*;
+
+impl Translator<'_> {
+    /// Removes the function-entry `Epoch` of a function that calls nothing. The entry check
+    /// exists to stop unbounded chains of calls (recursion has no loop header to check
+    /// at); every function in such a chain calls, so keeps its check, and a function that
+    /// calls nothing runs for a bounded time except around its loops, whose headers check.
+    /// (The check is the first instruction, or the second after a fuel charge: no branch
+    /// crosses it, so removing it shifts every later position by one and leaves every
+    /// relative branch as it is.)
+    pub(super) fn drop_needless_entry_epoch(&mut self) {
+        let at = usize::from(self.fuel);
+        if !self.epoch
+            || !matches!(self.code.get(at), Some(Instr::Epoch {}))
+            || self.code.iter().any(Instr::is_call)
+        {
+            return;
+        }
+        self.code.remove(at);
+        self.offsets.remove(at);
+        let at = at as u32;
+        self.gc_maps.retain(|m| m.at != at);
+        let shift = |i: &mut u32| {
+            if *i > at {
+                *i -= 1;
+            }
+        };
+        for map in &mut self.gc_maps {
+            shift(&mut map.at);
+        }
+        for region in &mut self.handlers {
+            shift(&mut region.start);
+            shift(&mut region.end);
+            for catch in region.catches.iter_mut() {
+                shift(&mut catch.pad);
+            }
+        }
+    }
+
+    /// Branches that land on a `Br` go straight to its target, and a `Copy` followed by a
+    /// `Br` becomes one `CopyBr` (the `Br` stays in place for branches that land on it).
+    pub(super) fn thread_jumps(&mut self) {
+        let n = self.code.len();
+        for i in 0..n {
+            let Some(mut to) = self.code[i].branch_offset() else {
+                continue;
+            };
+            // A few hops at most: chains are short, and a loop of `Br`s must not hang us.
+            for _ in 0..4 {
+                let Some(t) = i.checked_add_signed(to as isize).filter(|t| *t < n) else {
+                    break;
+                };
+                match self.code[t] {
+                    Instr::Br { to: next } if t != i => to += next,
+                    _ => break,
+                }
+            }
+            if let Some(slot) = self.code[i].branch_offset_mut() {
+                *slot = to;
+            }
+        }
+        // A jump to a `Return` returns in place (a `Return` means the same anywhere). A
+        // `br_table` entry may so become a `Return`: the interpreter runs such an entry
+        // instead of following it (`follow_table_entry`).
+        for i in 0..n {
+            if let Instr::Br { to } = self.code[i] {
+                let t = i.checked_add_signed(to as isize).filter(|t| *t < n);
+                if let Some(ret @ Instr::Return { .. }) = t.map(|t| self.code[t]) {
+                    self.code[i] = ret;
+                }
+            }
+        }
+        for i in 0..n.saturating_sub(1) {
+            // A copy whose only use is returning it returns its source: nothing after a
+            // return reads the copy. (What jumps to the `Return` is unchanged.)
+            if let (Instr::Copy { dst, src }, Instr::Return { src: r, len: 1 }) =
+                (self.code[i], self.code[i + 1])
+            {
+                if r.0 == dst.0 {
+                    self.code[i] = Instr::Return { src, len: 1 };
+                }
+                continue;
+            }
+            if let (Instr::Copy { dst, src }, Instr::Br { to }) = (self.code[i], self.code[i + 1]) {
+                self.code[i] = Instr::CopyBr {
+                    dst,
+                    src,
+                    to: to + 1,
+                };
+            }
+        }
+    }
+
+    /// Two adjacent instructions become one (`Instr::fused_pair`) where no branch lands on
+    /// the second: moves (`Copy`, `Const32`) into `Copy2`, `Const32x2`, `CopyConst32`,
+    /// `Const32Copy` (a quarter of compiled C's instructions are such moves, mostly
+    /// placing call arguments: SQLite's shell, 12,500 fewer of 177,000), and a counted
+    /// loop's increment and the branch on it into one latch instruction (one dispatch
+    /// less per iteration). Runs last: a pair has two results, which the passes before
+    /// would have to know about. Positions after a pair move down, so every branch
+    /// offset, `try_table` region, catch pad and GC map follows, and the pair keeps the
+    /// first instruction's Wasm offset (neither kind of pair can trap, so no backtrace
+    /// needs the second's).
+    pub(super) fn fuse_pairs(&mut self) {
+        const GONE: u32 = u32::MAX;
+        let n = self.code.len();
+        self.mark_entries();
+        let targets = &self.branch_targets;
+        // Pair in place; the second move's position is marked `GONE`.
+        let new = &mut self.new_positions;
+        new.clear();
+        new.resize(n + 1, 0);
+        let mut removed = 0;
+        let mut i = 0;
+        while i + 1 < n {
+            let pair = if targets[i + 1] {
+                None
+            } else {
+                Instr::fused_pair(self.code[i], self.code[i + 1])
+            };
+            if let Some(p) = pair {
+                self.code[i] = p;
+                new[i + 1] = GONE;
+                removed += 1;
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        if removed == 0 {
+            return;
+        }
+        // Each position's place after the removal: how many kept instructions precede it
+        // (a removed one gets its successor's; one past the end, the new length).
+        let mut next = 0u32;
+        for slot in new.iter_mut() {
+            let kept = *slot != GONE;
+            *slot = next;
+            next += u32::from(kept);
+        }
+        self.move_positions();
+        let new = &self.new_positions;
+        let mut w = 0;
+        for r in 0..n {
+            // Kept: the next position's place is one more than its own.
+            if new[r + 1] != new[r] {
+                self.code[w] = self.code[r];
+                self.offsets[w] = self.offsets[r];
+                w += 1;
+            }
+        }
+        self.code.truncate(w);
+        self.offsets.truncate(w);
+    }
+
+    /// Points every branch, handler region, catch pad and collector map at the positions
+    /// `new_positions` gives the instructions (one entry each, and one past the end), before
+    /// the code itself is moved.
+    pub(super) fn move_positions(&mut self) {
+        let new = &self.new_positions;
+        let n = self.code.len();
+        for (i, instr) in self.code.iter_mut().enumerate() {
+            let Some(to) = instr.branch_offset() else {
+                continue;
+            };
+            let target = i.checked_add_signed(to as isize).filter(|t| *t <= n);
+            if let (Some(t), Some(slot)) = (target, instr.branch_offset_mut()) {
+                *slot = new[t] as i32 - new[i] as i32;
+            }
+        }
+        let moved = |p: &mut u32| *p = new[(*p as usize).min(n)];
+        for region in &mut self.handlers {
+            moved(&mut region.start);
+            moved(&mut region.end);
+            for catch in region.catches.iter_mut() {
+                moved(&mut catch.pad);
+            }
+        }
+        for map in &mut self.gc_maps {
+            moved(&mut map.at);
+        }
+    }
+
+    /// Gives every wide instruction (fields of more than 8 bytes, `slot::WIDE`) the
+    /// [`Instr::Ext`] slot after it that holds the rest of its fields in the interpreter's
+    /// code: inserted, with branches, handler regions and collector maps moved to match.
+    /// (A fused indexed load already has one: `fuse_indexed_loads` puts it in the first
+    /// slot it skips.)
+    pub(super) fn widen(&mut self) {
+        let n = self.code.len();
+        // Each position's place after the insertions (one past the end included).
+        let new = &mut self.new_positions;
+        new.clear();
+        let mut added = 0u32;
+        for (p, instr) in self.code.iter().enumerate() {
+            new.push(p as u32 + added);
+            if spindle_ir::slot::WIDE[instr.opcode() as usize]
+                && !matches!(self.code.get(p + 1), Some(Instr::Ext {}))
+            {
+                added += 1;
+            }
+        }
+        new.push(n as u32 + added);
+        if added == 0 {
+            return;
+        }
+        self.move_positions();
+        let new = &self.new_positions;
+        // In place, from the end: each instruction moves to its new position, an `Ext`
+        // after it where one was inserted.
+        self.code.resize(n + added as usize, Instr::Ext {});
+        self.offsets.resize(n + added as usize, 0);
+        for i in (0..n).rev() {
+            let (instr, offset) = (self.code[i], self.offsets[i]);
+            let at = new[i] as usize;
+            if new[i + 1] as usize == at + 2 {
+                self.code[at + 1] = Instr::Ext {};
+                self.offsets[at + 1] = offset;
+            }
+            self.code[at] = instr;
+            self.offsets[at] = offset;
+        }
+    }
+
+    /// Marks in `branch_targets` (an entry per instruction, and one past the end) where
+    /// control can arrive other than from the instruction before: branch targets and catch
+    /// pads.
+    pub(super) fn mark_entries(&mut self) {
+        let targets = &mut self.branch_targets;
+        targets.clear();
+        targets.resize(self.code.len() + 1, false);
+        for (i, instr) in self.code.iter().enumerate() {
+            let to = instr.branch_offset();
+            if let Some(t) = to.and_then(|to| i.checked_add_signed(to as isize)) {
+                if let Some(slot) = targets.get_mut(t) {
+                    *slot = true;
+                }
+            }
+        }
+        for catch in self.handlers.iter().flat_map(|r| r.catches.iter()) {
+            if let Some(slot) = targets.get_mut(catch.pad as usize) {
+                *slot = true;
+            }
+        }
+    }
+
+    /// Rewrites each instruction that reads the result of the instruction just before it
+    /// to take that operand from the interpreter's accumulator, which holds the last result
+    /// in a machine register (no store-to-load round trip through the frame on chains of
+    /// operations). Only where control cannot arrive from elsewhere: not at branch targets.
+    pub(super) fn use_accumulator(&mut self) {
+        self.mark_entries();
+        for i in 1..self.code.len() {
+            let prev = self.code[i - 1];
+            if self.branch_targets[i] || !prev.sets_acc() {
+                continue;
+            }
+            let Some(dst) = { prev }.dst_mut().map(|d| d.0) else {
+                continue;
+            };
+            if let Some(with_acc) = self.code[i].to_acc(Reg(dst)) {
+                self.code[i] = with_acc;
+            }
+        }
+        self.fuse_indexed_loads();
+        self.results_in_acc();
+    }
+
+    /// A numeric result that the next instruction takes from the accumulator and that
+    /// nothing reads from its register afterwards goes to the accumulator only
+    /// ([`Dst::ACC`]): no store to the frame.
+    ///
+    /// "Nothing reads it": for a temporary (a register above the locals, holding one slot
+    /// of the Wasm operand stack) the consumer popped that slot, and a slot is read only
+    /// while it holds a value, so nothing does until it is written again. (A value left in
+    /// its slot for a label is consumed after the label: when a branch targets the label,
+    /// `use_accumulator` does not fuse across it; when nothing does, falling through is the
+    /// only way there, so the fused consumer is the value's only reader.) For a local it is
+    /// proved on the straight line after the consumer: the register is overwritten before
+    /// any instruction that may read it, branch, call or return, within a few instructions;
+    /// otherwise the store stays.
+    pub(super) fn results_in_acc(&mut self) {
+        const SCAN: usize = 16;
+        let locals = self.locals;
+        for i in 0..self.code.len().saturating_sub(1) {
+            let producer = self.code[i];
+            if !producer.can_result_in_acc() || !self.code[i + 1].reads_acc() {
+                continue;
+            }
+            let Some(dst) = { producer }.dst_mut().map(|d| *d) else {
+                continue;
+            };
+            let reg = Reg(dst.0);
+            let dead = u32::from(dst.0) >= locals
+                || self.code[i + 1..]
+                    .iter()
+                    .take(SCAN)
+                    .map(|instr| {
+                        if instr.may_read(reg)
+                            || instr.branch_offset().is_some()
+                            || ends_block(instr)
+                        {
+                            Some(false)
+                        } else if { *instr }.dst_mut().is_some_and(|d| *d == dst) {
+                            Some(true)
+                        } else {
+                            None
+                        }
+                    })
+                    .find_map(|verdict| verdict)
+                    .unwrap_or(false);
+            if dead {
+                if let Some(d) = self.code[i].dst_mut() {
+                    *d = Dst::ACC;
+                }
+            }
+        }
+    }
+
+    /// `tmp = index << k; sum = base + tmp; dst = i32.load (sum)` (after the accumulator
+    /// pass: the add and the load take their operand from the accumulator, so neither is a
+    /// branch target) becomes one `I32LoadIndexed` in the first slot, which skips the other
+    /// two; `I32LoadIndexedAcc` when the index came from the accumulator too.
+    pub(super) fn fuse_indexed_loads(&mut self) {
+        let n = self.code.len();
+        for i in 0..n.saturating_sub(2) {
+            let (tmp, index, imm) = match self.code[i] {
+                Instr::I32ShlImm { dst, a, imm } => (dst, Some(a), imm),
+                Instr::I32ShlImmAcc { dst, imm } => (dst, None, imm),
+                _ => continue,
+            };
+            let (sum, base) = match self.code[i + 1] {
+                Instr::I32AddAcc { dst, b } => (dst, b),
+                Instr::I32AddAccB { dst, a } => (dst, a),
+                _ => continue,
+            };
+            let Instr::I32LoadAcc { dst, offset } = self.code[i + 2] else {
+                continue;
+            };
+            // The fused instruction writes neither `tmp` nor `sum`: each must be a
+            // temporary, which its consumer (the add, the load) popped, or be overwritten
+            // by the load (see `results_in_acc`).
+            // `base` is read after `tmp` is written, so it must not be `tmp`.
+            let dead = |d: Dst| d == dst || u32::from(d.0) >= self.locals;
+            if !dead(tmp) || !dead(sum) || base.0 == tmp.0 || !(0..32).contains(&imm) {
+                continue;
+            }
+            let shift = imm as u8;
+            // The fused instruction traps where the load did: it takes the load's offset.
+            self.offsets[i] = self.offsets[i + 2];
+            // It is wide: the first slot it skips holds the rest of its fields.
+            self.code[i + 1] = Instr::Ext {};
+            self.code[i] = match index {
+                Some(index) => Instr::I32LoadIndexed {
+                    dst,
+                    index,
+                    base,
+                    shift,
+                    offset,
+                },
+                None => Instr::I32LoadIndexedAcc {
+                    dst,
+                    base,
+                    shift,
+                    offset,
+                },
+            };
+        }
+    }
+}
