@@ -123,7 +123,7 @@ pub(super) fn encode_code(
             Some(&(_, target)) => handler(&code[target]),
             None => handler(instr),
         };
-        // The translator puts an `Ext` after every wide instruction (`widen`); its head is
+        // The translator puts an `Ext` after every wide instruction (`fuse_pairs_and_widen`); its head is
         // written after this, its body is the wide instruction's.
         if slot::WIDE[instr.opcode() as usize] {
             assert!(

@@ -145,8 +145,12 @@ pub struct Translator<'m> {
     spare_patches: Vec<Vec<u32>>,
     /// Which instructions are branch targets (for `use_accumulator`; reused).
     branch_targets: Vec<bool>,
-    /// Each instruction's position after `fuse_pairs` (reused).
+    /// Each instruction's position after `fuse_pairs_and_widen` (reused).
     new_positions: Vec<u32>,
+    /// The code and offsets `fuse_pairs_and_widen` moves the instructions into, swapped
+    /// with `code` and `offsets` (the buffers reused from function to function).
+    moved_code: Vec<Instr>,
+    moved_offsets: Vec<u32>,
     /// The current function's `try_table` regions.
     handlers: Vec<TryRegion>,
     code: Vec<Instr>,
@@ -203,6 +207,8 @@ impl<'m> Translator<'m> {
             spare_patches: Vec::new(),
             branch_targets: Vec::new(),
             new_positions: Vec::new(),
+            moved_code: Vec::new(),
+            moved_offsets: Vec::new(),
             handlers: Vec::new(),
             code: Vec::new(),
             offsets: Vec::new(),
@@ -696,8 +702,7 @@ impl<'m> Translator<'m> {
         self.drop_needless_entry_epoch();
         self.thread_jumps();
         self.use_accumulator();
-        self.fuse_pairs();
-        self.widen();
+        self.fuse_pairs_and_widen();
         debug_assert_eq!(self.code.len(), self.offsets.len());
         Ok(CompiledFunc {
             code: self.code.as_slice().into(),

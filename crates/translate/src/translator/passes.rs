@@ -95,66 +95,89 @@ impl Translator<'_> {
         }
     }
 
-    /// Two adjacent instructions become one (`Instr::fused_pair`) where no branch lands on
-    /// the second: moves (`Copy`, `Const32`) into `Copy2`, `Const32x2`, `CopyConst32`,
-    /// `Const32Copy` (a quarter of compiled C's instructions are such moves, mostly
-    /// placing call arguments: SQLite's shell, 12,500 fewer of 177,000), and a counted
-    /// loop's increment and the branch on it into one latch instruction (one dispatch
-    /// less per iteration). Runs last: a pair has two results, which the passes before
-    /// would have to know about. Positions after a pair move down, so every branch
-    /// offset, `try_table` region, catch pad and GC map follows, and the pair keeps the
-    /// first instruction's Wasm offset (neither kind of pair can trap, so no backtrace
-    /// needs the second's).
-    pub(super) fn fuse_pairs(&mut self) {
-        const GONE: u32 = u32::MAX;
+    /// The last pass, one walk over the code doing two things.
+    ///
+    /// Pairing: two adjacent instructions become one (`Instr::fused_pair`) where no branch
+    /// lands on the second: moves (`Copy`, `Const32`) into `Copy2`, `Const32x2`,
+    /// `CopyConst32`, `Const32Copy` (a quarter of compiled C's instructions are such moves,
+    /// mostly placing call arguments: SQLite's shell, 12,500 fewer of 177,000), and a
+    /// counted loop's increment and the branch on it into one latch instruction (one
+    /// dispatch less per iteration). Last, because a pair has two results, which the passes
+    /// before would have to know about. The pair keeps the first instruction's Wasm offset
+    /// (neither kind of pair can trap, so no backtrace needs the second's).
+    ///
+    /// Widening: every wide instruction (fields of more than 8 bytes, `slot::WIDE`) gets
+    /// the [`Instr::Ext`] slot after it that holds the rest of its fields in the
+    /// interpreter's code. (A fused indexed load already has one: `fuse_indexed_loads` puts
+    /// it in the first slot it skips.)
+    ///
+    /// Positions move (down after a pair, up after an `Ext`), so every branch offset,
+    /// `try_table` region, catch pad and GC map follows, through one `move_positions`. The
+    /// branch targets are `use_accumulator`'s: nothing since has moved an instruction or a
+    /// branch.
+    pub(super) fn fuse_pairs_and_widen(&mut self) {
         let n = self.code.len();
-        self.mark_entries();
+        let wide = |instr: &Instr| spindle_ir::slot::WIDE[instr.opcode() as usize];
         let targets = &self.branch_targets;
-        // Pair in place; the second move's position is marked `GONE`.
+        debug_assert_eq!(targets.len(), n + 1);
+        // Each position's place afterwards (one past the end included). The second of a
+        // pair gets its successor's place, so that "kept" is `new[i + 1] != new[i]` and
+        // "an `Ext` follows" is `new[i + 1] == new[i] + 2`.
         let new = &mut self.new_positions;
         new.clear();
         new.resize(n + 1, 0);
-        let mut removed = 0;
+        let mut next = 0u32;
+        let mut changed = false;
         let mut i = 0;
-        while i + 1 < n {
-            let pair = if targets[i + 1] {
-                None
-            } else {
+        while i < n {
+            new[i] = next;
+            let pair = if i + 1 < n && !targets[i + 1] {
                 Instr::fused_pair(self.code[i], self.code[i + 1])
+            } else {
+                None
             };
             if let Some(p) = pair {
                 self.code[i] = p;
-                new[i + 1] = GONE;
-                removed += 1;
+                next += 1 + u32::from(wide(&p));
+                new[i + 1] = next;
+                changed = true;
                 i += 2;
             } else {
+                let instr = &self.code[i];
+                let ext = wide(instr) && !matches!(self.code.get(i + 1), Some(Instr::Ext {}));
+                next += 1 + u32::from(ext);
+                changed |= ext;
                 i += 1;
             }
         }
-        if removed == 0 {
+        new[n] = next;
+        if !changed {
             return;
-        }
-        // Each position's place after the removal: how many kept instructions precede it
-        // (a removed one gets its successor's; one past the end, the new length).
-        let mut next = 0u32;
-        for slot in new.iter_mut() {
-            let kept = *slot != GONE;
-            *slot = next;
-            next += u32::from(kept);
         }
         self.move_positions();
         let new = &self.new_positions;
-        let mut w = 0;
+        let mut code = core::mem::take(&mut self.moved_code);
+        let mut offsets = core::mem::take(&mut self.moved_offsets);
+        code.clear();
+        offsets.clear();
+        code.reserve(next as usize);
+        offsets.reserve(next as usize);
         for r in 0..n {
-            // Kept: the next position's place is one more than its own.
-            if new[r + 1] != new[r] {
-                self.code[w] = self.code[r];
-                self.offsets[w] = self.offsets[r];
-                w += 1;
+            let step = new[r + 1] - new[r];
+            if step == 0 {
+                continue;
+            }
+            let offset = self.offsets[r];
+            code.push(self.code[r]);
+            offsets.push(offset);
+            if step == 2 {
+                code.push(Instr::Ext {});
+                offsets.push(offset);
             }
         }
-        self.code.truncate(w);
-        self.offsets.truncate(w);
+        debug_assert_eq!(code.len(), next as usize);
+        self.moved_code = core::mem::replace(&mut self.code, code);
+        self.moved_offsets = core::mem::replace(&mut self.offsets, offsets);
     }
 
     /// Points every branch, handler region, catch pad and collector map at the positions
@@ -182,47 +205,6 @@ impl Translator<'_> {
         }
         for map in &mut self.gc_maps {
             moved(&mut map.at);
-        }
-    }
-
-    /// Gives every wide instruction (fields of more than 8 bytes, `slot::WIDE`) the
-    /// [`Instr::Ext`] slot after it that holds the rest of its fields in the interpreter's
-    /// code: inserted, with branches, handler regions and collector maps moved to match.
-    /// (A fused indexed load already has one: `fuse_indexed_loads` puts it in the first
-    /// slot it skips.)
-    pub(super) fn widen(&mut self) {
-        let n = self.code.len();
-        // Each position's place after the insertions (one past the end included).
-        let new = &mut self.new_positions;
-        new.clear();
-        let mut added = 0u32;
-        for (p, instr) in self.code.iter().enumerate() {
-            new.push(p as u32 + added);
-            if spindle_ir::slot::WIDE[instr.opcode() as usize]
-                && !matches!(self.code.get(p + 1), Some(Instr::Ext {}))
-            {
-                added += 1;
-            }
-        }
-        new.push(n as u32 + added);
-        if added == 0 {
-            return;
-        }
-        self.move_positions();
-        let new = &self.new_positions;
-        // In place, from the end: each instruction moves to its new position, an `Ext`
-        // after it where one was inserted.
-        self.code.resize(n + added as usize, Instr::Ext {});
-        self.offsets.resize(n + added as usize, 0);
-        for i in (0..n).rev() {
-            let (instr, offset) = (self.code[i], self.offsets[i]);
-            let at = new[i] as usize;
-            if new[i + 1] as usize == at + 2 {
-                self.code[at + 1] = Instr::Ext {};
-                self.offsets[at + 1] = offset;
-            }
-            self.code[at] = instr;
-            self.offsets[at] = offset;
         }
     }
 
