@@ -77,23 +77,26 @@ impl OffsetTable {
         let mut bytes = alloc::vec::Vec::with_capacity(offsets.len() + 4);
         let mut checkpoints = alloc::vec::Vec::with_capacity(offsets.len() / Self::STRIDE + 1);
         let mut prev = 0u32;
-        for (i, &o) in offsets.iter().enumerate() {
-            if i % Self::STRIDE == 0 {
-                checkpoints.push((bytes.len() as u32, prev));
-            }
-            let delta = o.wrapping_sub(prev) as i32;
-            prev = o;
-            // Zigzag: small differences of either sign take few bits.
-            let mut z = ((delta << 1) ^ (delta >> 31)) as u32;
-            loop {
-                let byte = (z & 0x7f) as u8;
-                z >>= 7;
-                if z == 0 {
-                    bytes.push(byte);
-                    break;
+        // Each stride's bytes are put together in a local buffer (room for the longest,
+        // five bytes an entry), then appended: no capacity check per byte.
+        let mut buf = [0u8; Self::STRIDE * 5];
+        for stride in offsets.chunks(Self::STRIDE) {
+            checkpoints.push((bytes.len() as u32, prev));
+            let mut len = 0;
+            for &o in stride {
+                let delta = o.wrapping_sub(prev) as i32;
+                prev = o;
+                // Zigzag: small differences of either sign take few bits.
+                let mut z = ((delta << 1) ^ (delta >> 31)) as u32;
+                while z >= 0x80 {
+                    buf[len] = (z & 0x7f) as u8 | 0x80;
+                    len += 1;
+                    z >>= 7;
                 }
-                bytes.push(byte | 0x80);
+                buf[len] = z as u8;
+                len += 1;
             }
+            bytes.extend_from_slice(&buf[..len]);
         }
         OffsetTable {
             bytes: bytes.into_boxed_slice(),
@@ -217,5 +220,11 @@ mod tests {
         let exact: Vec<u32> = (0..128).collect();
         assert_eq!(OffsetTable::new(&exact).get(128), None);
         assert_eq!(OffsetTable::new(&exact).get(127), Some(127));
+        // Every entry five bytes (steps of 2^30 either way), strides full.
+        let far: Vec<u32> = (0..300).map(|i| (i % 2) << 30).collect();
+        let table = OffsetTable::new(&far);
+        assert_eq!(table.iter().collect::<Vec<_>>(), far);
+        assert_eq!(table.get(299), Some(1 << 30));
+        assert_eq!(table.get(128), Some(0));
     }
 }

@@ -91,7 +91,7 @@ impl ExecFunc {
                 }
             }
         }
-        let ops = code::encode_code(code, &redirects, threaded::handler_for);
+        let ops = code::encode_code(code, &redirects, threaded::handler_for());
         ExecFunc {
             frame_size: func.frame_size,
             params: func.params,

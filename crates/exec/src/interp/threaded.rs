@@ -43,14 +43,18 @@ mod imp {
         unsafe { core::mem::transmute::<usize, Handler>(handler_bits(ip)) }
     }
 
-    /// The address of `instr`'s handler, which the encoder puts in its code slot's head.
+    /// The address of an instruction's handler, which the encoder puts in its code slot's
+    /// head (the table filled once, here, not at every instruction).
     ///
     /// A numeric instruction whose result goes to the accumulator only ([`Dst::ACC`]) gets
     /// its second handler, which skips the store.
-    pub(in super::super) fn handler_for(instr: &Instr) -> usize {
-        let acc = instr.can_result_in_acc() && { *instr }.dst_mut().is_some_and(|d| *d == Dst::ACC);
+    pub(in super::super) fn handler_for() -> impl Fn(&Instr) -> usize {
         let table = handler_addresses();
-        table[usize::from(acc)][instr.opcode() as usize].load(Ordering::Relaxed)
+        move |instr| {
+            let acc =
+                instr.can_result_in_acc() && { *instr }.dst_mut().is_some_and(|d| *d == Dst::ACC);
+            table[usize::from(acc)][instr.opcode() as usize].load(Ordering::Relaxed)
+        }
     }
 
     #[allow(clippy::declare_interior_mutable_const)]
@@ -488,8 +492,8 @@ mod imp {
     }
 
     /// No handler address without the threaded backend.
-    pub(in super::super) fn handler_for(_instr: &Instr) -> usize {
-        0
+    pub(in super::super) fn handler_for() -> impl Fn(&Instr) -> usize {
+        |_| 0
     }
 
     pub(in super::super) fn available() -> bool {
