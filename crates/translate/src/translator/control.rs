@@ -150,16 +150,11 @@ impl<'m> Translator<'m> {
                 self.last_result = None;
                 return Ok(());
             }
-            self.branch_to(depth, |to| Instr::BrIfNez { cond, to });
-        } else {
-            let skip = self.emit(Instr::BrIfEqz { cond, to: 0 });
-            self.place_branch_values(depth)?;
-            self.branch_to(depth, |to| Instr::Br { to });
-            let here = self.code.len() as u32;
-            self.patch(skip, here);
         }
-        self.last_result = None;
-        Ok(())
+        self.conditional_branch(depth, |to, negated| match negated {
+            false => Instr::BrIfNez { cond, to },
+            true => Instr::BrIfEqz { cond, to },
+        })
     }
 
     /// The operand of an `i32.eqz` that wrote `cond` as the last instruction, if the branch

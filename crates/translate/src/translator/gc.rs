@@ -84,22 +84,35 @@ impl<'m> Translator<'m> {
         Ok(())
     }
 
-    pub(super) fn visit_struct_new(&mut self, type_index: u32) -> Result<()> {
+    /// Cells the fields of struct type `type_index` take.
+    fn struct_cells(&self, type_index: u32) -> u16 {
         let fields = self.struct_fields(type_index);
-        let n = fields.len();
-        let len = fields.iter().map(|f| storage_cells(f.storage)).sum::<u32>() as u16;
+        fields.iter().map(|f| storage_cells(f.storage)).sum::<u32>() as u16
+    }
+
+    /// `struct.new` (its operands the fields, then the descriptor if `desc`).
+    fn struct_new(&mut self, type_index: u32, desc: bool) -> Result<()> {
+        let n = self.struct_fields(type_index).len() + usize::from(desc);
+        let len = self.struct_cells(type_index);
         let base = self.call_args(n)?;
         let ty = self.type_ids[type_index as usize];
         self.gc_point();
         self.pop_n(n);
         let dst = self.push_gc_temp()?;
-        self.emit_result(Instr::StructNew { dst, base, len, ty });
+        self.emit_result(if desc {
+            Instr::StructNewDesc { dst, base, len, ty }
+        } else {
+            Instr::StructNew { dst, base, len, ty }
+        });
         Ok(())
     }
 
+    pub(super) fn visit_struct_new(&mut self, type_index: u32) -> Result<()> {
+        self.struct_new(type_index, false)
+    }
+
     pub(super) fn visit_struct_new_default(&mut self, type_index: u32) -> Result<()> {
-        let fields = self.struct_fields(type_index);
-        let len = fields.iter().map(|f| storage_cells(f.storage)).sum::<u32>() as u16;
+        let len = self.struct_cells(type_index);
         let ty = self.type_ids[type_index as usize];
         self.alloc(0, |dst, _| Instr::StructNewDefault { dst, len, ty })
     }
@@ -116,21 +129,11 @@ impl<'m> Translator<'m> {
     }
 
     pub(super) fn visit_struct_new_desc(&mut self, type_index: u32) -> Result<()> {
-        let fields = self.struct_fields(type_index);
-        let n = fields.len() + 1;
-        let len = fields.iter().map(|f| storage_cells(f.storage)).sum::<u32>() as u16;
-        let base = self.call_args(n)?;
-        let ty = self.type_ids[type_index as usize];
-        self.gc_point();
-        self.pop_n(n);
-        let dst = self.push_gc_temp()?;
-        self.emit_result(Instr::StructNewDesc { dst, base, len, ty });
-        Ok(())
+        self.struct_new(type_index, true)
     }
 
     pub(super) fn visit_struct_new_default_desc(&mut self, type_index: u32) -> Result<()> {
-        let fields = self.struct_fields(type_index);
-        let len = fields.iter().map(|f| storage_cells(f.storage)).sum::<u32>() as u16;
+        let len = self.struct_cells(type_index);
         let ty = self.type_ids[type_index as usize];
         self.alloc(1, |dst, r| Instr::StructNewDefaultDesc {
             dst,
