@@ -1406,6 +1406,28 @@ macro_rules! define_numeric {
         }
 
         impl Instr {
+            /// The SIMD instruction of kind `op` from one of the families whose operands are
+            /// registers (`vunary`, `vbinary`, `vternary`, `vshift`, `vsplat`, `vtest`,
+            /// `vextract`, `vreplace`), with result `dst`, operands `r` (the family's count,
+            /// in order) and, for the lane families, `lane`; `None` for any other kind or too
+            /// few operands. One constructor for all of them, so that the translator's arm
+            /// for each such operator is a call with constants rather than a construction
+            /// of its own.
+            pub fn simd_of(op: Opcode, dst: Dst, r: &[Reg], lane: u8) -> Option<Instr> {
+                let reg = |i: usize| r.get(i).copied();
+                Some(match op {
+                    $( Opcode::$vu => Instr::$vu { dst, src: reg(0)? }, )*
+                    $( Opcode::$vb => Instr::$vb { dst, a: reg(0)?, b: reg(1)? }, )*
+                    $( Opcode::$vt => Instr::$vt { dst, a: reg(0)?, b: reg(1)?, c: reg(2)? }, )*
+                    $( Opcode::$vs => Instr::$vs { dst, a: reg(0)?, b: reg(1)? }, )*
+                    $( Opcode::$vsp => Instr::$vsp { dst, src: reg(0)? }, )*
+                    $( Opcode::$vte => Instr::$vte { dst, src: reg(0)? }, )*
+                    $( Opcode::$vx => Instr::$vx { dst, src: reg(0)?, lane }, )*
+                    $( Opcode::$vr => Instr::$vr { dst, a: reg(0)?, b: reg(1)?, lane }, )*
+                    _ => return None,
+                })
+            }
+
             /// Whether the instruction is a SIMD one (its registers may hold `v128`s).
             pub fn is_simd(&self) -> bool {
                 self.writes_v128()

@@ -990,30 +990,31 @@ struct Fused<'x, 'v, 'm> {
 
 /// How one operator is translated, from its table entry.
 macro_rules! translate_op {
-    // SIMD, by signature.
+    // SIMD, by signature: each family's instruction through one constructor
+    // (`Instr::simd_of`), `wide` when the result is a `v128`.
     ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 -> V128]) => {
-        $t.simd(1, true, |dst, r| Instr::$name { dst, src: r[0] })
+        $t.simd_op(spindle_ir::Opcode::$name, 1, true, 0)
     };
     ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 V128 -> V128]) => {
-        $t.simd(2, true, |dst, r| Instr::$name { dst, a: r[0], b: r[1] })
+        $t.simd_op(spindle_ir::Opcode::$name, 2, true, 0)
     };
     ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 V128 V128 -> V128]) => {
-        $t.simd(3, true, |dst, r| Instr::$name { dst, a: r[0], b: r[1], c: r[2] })
+        $t.simd_op(spindle_ir::Opcode::$name, 3, true, 0)
     };
     ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 I32 -> V128]) => {
-        $t.simd(2, true, |dst, r| Instr::$name { dst, a: r[0], b: r[1] })
+        $t.simd_op(spindle_ir::Opcode::$name, 2, true, 0)
     };
     ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [$s:ident -> V128]) => {
-        $t.simd(1, true, |dst, r| Instr::$name { dst, src: r[0] })
+        $t.simd_op(spindle_ir::Opcode::$name, 1, true, 0)
     };
     ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 -> I32]) => {
-        $t.simd(1, false, |dst, r| Instr::$name { dst, src: r[0] })
+        $t.simd_op(spindle_ir::Opcode::$name, 1, false, 0)
     };
     ($t:ident, $visit:ident, $prop:ident, $name:ident, ($lane:ident), [lane $n:literal V128 -> $r:ident]) => {
-        $t.simd(1, false, |dst, r| Instr::$name { dst, src: r[0], lane: $lane })
+        $t.simd_op(spindle_ir::Opcode::$name, 1, false, $lane)
     };
     ($t:ident, $visit:ident, $prop:ident, $name:ident, ($lane:ident), [lane $n:literal V128 $s:ident -> V128]) => {
-        $t.simd(2, true, |dst, r| Instr::$name { dst, a: r[0], b: r[1], lane: $lane })
+        $t.simd_op(spindle_ir::Opcode::$name, 2, true, $lane)
     };
     ($t:ident, $visit:ident, $prop:ident, $name:ident, ($memarg:ident), [mem $align:literal -> V128]) => {
         $t.v_load(|dst, addr, imm, offset| Instr::$name { dst, addr, imm, offset }, VLoadKind::$name, $memarg)

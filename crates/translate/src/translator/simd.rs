@@ -31,6 +31,24 @@ impl Translator<'_> {
         Ok((dst, regs))
     }
 
+    /// [`Translator::simd`] of the register-operand family instruction of kind `op`
+    /// (`Instr::simd_of`), lane `lane` for the lane families.
+    #[inline(never)]
+    pub(super) fn simd_op(
+        &mut self,
+        op: spindle_ir::Opcode,
+        n: usize,
+        wide: bool,
+        lane: u8,
+    ) -> Result<()> {
+        let (dst, regs) = self.simd_operands(n, wide)?;
+        match Instr::simd_of(op, dst, &regs[..n], lane) {
+            Some(instr) => self.simd_emit(instr),
+            // The table's SIMD signatures are those of these families.
+            None => Err(unsupported(self.offset, "this SIMD operator")),
+        }
+    }
+
     #[inline(never)]
     pub(super) fn simd_emit(&mut self, instr: Instr) -> Result<()> {
         self.emit_result(instr);
