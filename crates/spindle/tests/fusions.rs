@@ -4,7 +4,7 @@
 //! their address from the accumulator, results that go only to the accumulator, and
 //! adjacent moves paired into one instruction (call arguments, with branches landing
 //! beside and jumping over the pairs), and loop latches (an increment and the branch on it
-//! in one instruction). Each
+//! in one instruction), and `select` on negated conditions. Each
 //! case runs under both dispatch backends and both translation modes, and the test first
 //! checks that the translator did emit the form it is about.
 
@@ -82,6 +82,12 @@ const MODULE: &str = r#"
         (br_if $again
           (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $i)))))
     (local.get $s))
+  ;; `select` on a negated and a doubly negated condition (shapes wasmi 2.0.0 gets wrong:
+  ;; fuzz/known/wasmi-2.0.0-select-*.wat).
+  (func (export "select_eqz") (param $x i32) (result i32)
+    (select (i32.const 42) (local.get $x) (i32.eqz (local.get $x))))
+  (func (export "select_eqz_eqz") (param $x i32) (result i32)
+    (select (i32.const 42) (local.get $x) (i32.eqz (i32.eqz (local.get $x)))))
   ;; A chain of results read only through the accumulator, and a result that is both
   ;; read through the accumulator and kept in a local.
   (func (export "chain") (param $x i32) (result i32) (local $t i32)
@@ -226,6 +232,15 @@ fn fused_forms_match_wasm_semantics_in_every_mode() {
                 "{mode}"
             );
             assert_eq!(call(s, &i, "latch_self", &[]), Ok(1), "{mode}");
+            for x in [0, 1, -7] {
+                let (eqz, eqz_eqz) = if x == 0 { (42, 0) } else { (x, 42) };
+                assert_eq!(call(s, &i, "select_eqz", &[x]), Ok(eqz), "{mode} x={x}");
+                assert_eq!(
+                    call(s, &i, "select_eqz_eqz", &[x]),
+                    Ok(eqz_eqz),
+                    "{mode} x={x}"
+                );
+            }
             for x in [0, 1, -3, 1000, i32::MAX] {
                 let t = x.wrapping_add(3);
                 let expected = t.wrapping_mul(5).wrapping_add(7) ^ t;
