@@ -4,7 +4,8 @@
 //! their address from the accumulator, results that go only to the accumulator, and
 //! adjacent moves paired into one instruction (call arguments, with branches landing
 //! beside and jumping over the pairs), and loop latches (an increment and the branch on it
-//! in one instruction), and `select` on negated conditions. Each
+//! in one instruction), and `select` on negated conditions (an `i32.eqz` chain through the
+//! accumulator). Each
 //! case runs under both dispatch backends and both translation modes, and the test first
 //! checks that the translator did emit the form it is about.
 
