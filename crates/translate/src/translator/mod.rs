@@ -239,12 +239,8 @@ impl<'m> Translator<'m> {
         match op.nan_canonicalization() {
             Some(NanCanon::F32) => self.unary(UnOp::F32CanonNan),
             Some(NanCanon::F64) => self.unary(UnOp::F64CanonNan),
-            Some(NanCanon::F32x4) => {
-                self.simd(1, true, |dst, r| Instr::F32x4CanonNan { dst, src: r[0] })
-            }
-            Some(NanCanon::F64x2) => {
-                self.simd(1, true, |dst, r| Instr::F64x2CanonNan { dst, src: r[0] })
-            }
+            Some(NanCanon::F32x4) => self.simd_op(spindle_ir::Opcode::F32x4CanonNan, 1, true, 0),
+            Some(NanCanon::F64x2) => self.simd_op(spindle_ir::Opcode::F64x2CanonNan, 1, true, 0),
             None => Ok(()),
         }
     }

@@ -3,36 +3,10 @@
 use super::*;
 
 impl Translator<'_> {
-    /// An operator whose `n` operands are on top of the stack (their first registers
-    /// given to `make`) and whose result is a `v128` (`wide`) or a scalar.
-    pub(super) fn simd(
-        &mut self,
-        n: usize,
-        wide: bool,
-        make: impl FnOnce(Dst, &[Reg]) -> Instr,
-    ) -> Result<()> {
-        let (dst, regs) = self.simd_operands(n, wide)?;
-        self.simd_emit(make(dst, &regs[..n]))
-    }
-
-    /// [`Translator::simd`]'s operands and result register, out of line: each SIMD
-    /// operator's arm is then its instruction's construction between two calls.
-    #[inline(never)]
-    pub(super) fn simd_operands(&mut self, n: usize, wide: bool) -> Result<(Dst, [Reg; 5])> {
-        let regs = self.top_regs(n)?;
-        self.pop_n(n);
-        let dst = if wide {
-            self.push_temp128()?
-        } else {
-            self.push_temp()?
-        };
-        // Every SIMD handler reads all its operands before it writes its result, so the
-        // result may take the operands' registers.
-        Ok((dst, regs))
-    }
-
-    /// [`Translator::simd`] of the register-operand family instruction of kind `op`
-    /// (`Instr::simd_of`), lane `lane` for the lane families.
+    /// The SIMD operator of kind `op` from the IR's register-operand families
+    /// (`Instr::simd_of`): its `n` operands on top of the stack, its result a `v128`
+    /// (`wide`) or a scalar, lane `lane` for the lane families. Out of line, so that each
+    /// operator's arm is one call with constants.
     #[inline(never)]
     pub(super) fn simd_op(
         &mut self,
@@ -41,18 +15,21 @@ impl Translator<'_> {
         wide: bool,
         lane: u8,
     ) -> Result<()> {
-        let (dst, regs) = self.simd_operands(n, wide)?;
-        match Instr::simd_of(op, dst, &regs[..n], lane) {
-            Some(instr) => self.simd_emit(instr),
+        let regs = self.top_regs(n)?;
+        self.pop_n(n);
+        // Every SIMD handler reads all its operands before it writes its result, so the
+        // result may take the operands' registers.
+        let dst = if wide {
+            self.push_temp128()?
+        } else {
+            self.push_temp()?
+        };
+        let Some(instr) = Instr::simd_of(op, dst, &regs[..n], lane) else {
             // The table's SIMD signatures are those of these families.
-            None => Err(unsupported(self.offset, "this SIMD operator")),
-        }
-    }
-
-    #[inline(never)]
-    pub(super) fn simd_emit(&mut self, instr: Instr) -> Result<()> {
+            return Err(unsupported(self.offset, "this SIMD operator"));
+        };
         self.emit_result(instr);
-        self.canonicalize_nans(instr.opcode())
+        self.canonicalize_nans(op)
     }
 
     pub(super) fn visit_v128_const(&mut self, value: spindle_decode::V128) -> Result<()> {
