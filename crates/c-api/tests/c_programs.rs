@@ -22,6 +22,8 @@ fn lib_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// A fresh directory for one test's files (the executables take tens of MB); each test
+/// removes it when it passes and leaves it for inspection when it fails.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("spindle-c-api-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -133,6 +135,7 @@ fn hello_links_against_libspindle_with_wasm_h_only() {
     let wasm = wat_to_file("hello", &dir);
     let exe = compile("hello", &dir, true);
     run(&exe, &[&wasm]);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -141,6 +144,7 @@ fn every_type_object() {
     let wasm = wat_to_file("types", &dir);
     let exe = compile("types", &dir, false);
     run(&exe, &[&wasm]);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -149,6 +153,7 @@ fn runtime_objects_references_and_host_functions() {
     let wasm = wat_to_file("objects", &dir);
     let exe = compile("objects", &dir, false);
     run(&exe, &[&wasm]);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -159,4 +164,5 @@ fn spindle_extensions_fuel_epochs_limits_wasi_linker() {
     let work = dir.join("work");
     std::fs::create_dir_all(&work).unwrap();
     run(&exe, &[&wasm, &work]);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

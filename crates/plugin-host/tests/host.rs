@@ -12,11 +12,37 @@ const GUEST: &str = concat!(
     "/../../examples/components/plugin/plugin.wasm"
 );
 
-fn root(name: &str) -> PathBuf {
+/// A test's site root, removed when the test passes (kept for inspection when it fails).
+/// Made first in each test, it is dropped last, after the host that watches it.
+#[derive(Debug)]
+struct Root(PathBuf);
+
+impl std::ops::Deref for Root {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Root {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Root {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn root(name: &str) -> Root {
     let r = std::env::temp_dir().join(format!("spindle-cms-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&r);
     std::fs::create_dir_all(r.join("extensions/plugins")).unwrap();
-    r
+    Root(r)
 }
 
 /// A plugin folder `id` with the guest and a manifest registering `hooks` at `priority`.

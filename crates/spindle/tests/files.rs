@@ -6,12 +6,35 @@ use spindle::{Config, Engine, EngineError, Linker, Module, Store, Translation};
 const WAT: &str = r#"(module (func (export "twice") (param i32) (result i32)
   (i32.mul (local.get 0) (i32.const 2))))"#;
 
-fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("spindle-files-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+/// A file in the temporary directory, removed when the test that wrote it passes.
+#[derive(Debug)]
+struct TempFile(std::path::PathBuf);
+
+impl std::ops::Deref for TempFile {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for TempFile {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> TempFile {
+    let path = std::env::temp_dir().join(format!("spindle-files-{}-{name}", std::process::id()));
     std::fs::write(&path, bytes).unwrap();
-    path
+    TempFile(path)
 }
 
 fn twice(engine: &Engine, module: &Module, x: i32) -> i32 {
