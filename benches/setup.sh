@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Builds the benchmark inputs that are not committed: SQLite compiled to wasm32-wasi.
+# Builds or fetches the benchmark inputs that are not committed:
 #
 #   benches/work/sqlite3.wasm   SQLite's amalgamation (from the npm package better-sqlite3,
 #                               which ships deps/sqlite3/sqlite3.c) with our driver
 #                               guests/sqlite/main.c, clang -O2
+#   benches/work/coremark.wasm  EEMBC's CoreMark 1.0 as a WASI command (clang 14, -O2), as
+#                               the PyPI package wasure 0.9 ships it
+#                               (wasure/benchmarks/coremark/coremark-1000.wasm), checked
+#                               against its SHA-256; for benches/cli/cli.sh
 #
 # Idempotent: does nothing when the output is newer than its inputs. Needs npm and the
 # same clang/wasi-libc as guests/build.sh. BETTER_SQLITE3_VERSION, CLANG and SYSROOT
@@ -21,6 +25,18 @@ TGZ=$WORK/better-sqlite3-$VERSION.tgz
 SRC=$WORK/better-sqlite3-$VERSION-sqlite
 OUT=$WORK/sqlite3.wasm
 mkdir -p "$WORK"
+
+COREMARK=$WORK/coremark.wasm
+COREMARK_SHA256=cd1d70515f8a109a3ce16565ab5fa086c8034a7c5453c7f630d122d119fe78da
+if [ ! -f "$COREMARK" ]; then
+  echo "fetching CoreMark (wasure 0.9) from PyPI"
+  pip download --quiet --no-deps --dest "$WORK" wasure==0.9
+  unzip -p "$WORK/wasure-0.9-py3-none-any.whl" wasure/benchmarks/coremark/coremark-1000.wasm \
+    >"$COREMARK.tmp"
+  echo "$COREMARK_SHA256  $COREMARK.tmp" | sha256sum --check --quiet
+  mv "$COREMARK.tmp" "$COREMARK"
+  rm "$WORK/wasure-0.9-py3-none-any.whl"
+fi
 
 if [ ! -f "$TGZ" ]; then
   echo "fetching better-sqlite3@$VERSION from the npm registry"
