@@ -1013,14 +1013,33 @@ macro_rules! define_opcode {
             pub fn name(self) -> &'static str {
                 // One string and a table of 16-bit ends rather than a `&str` per operator:
                 // 16 bytes each, and relocated at load time in a position-independent binary.
+                // The visit methods' names less their `visit_` prefix, cut at compile time.
+                const PREFIX: usize = "visit_".len();
                 const VISIT_NAMES: &str = concat!($( stringify!($visit), )*);
+                const LENS: [usize; Opcode::COUNT] = [$( stringify!($visit).len(), )*];
+                const NAMES_LEN: usize = VISIT_NAMES.len() - PREFIX * Opcode::COUNT;
+                const NAMES: [u8; NAMES_LEN] = {
+                    let from = VISIT_NAMES.as_bytes();
+                    let mut names = [0u8; NAMES_LEN];
+                    let (mut i, mut read, mut written) = (0, 0, 0);
+                    while i < LENS.len() {
+                        let mut j = PREFIX;
+                        while j < LENS[i] {
+                            names[written] = from[read + j];
+                            written += 1;
+                            j += 1;
+                        }
+                        read += LENS[i];
+                        i += 1;
+                    }
+                    names
+                };
                 const ENDS: [u16; Opcode::COUNT] = {
-                    let lens = [$( stringify!($visit).len(), )*];
                     let mut ends = [0u16; Opcode::COUNT];
                     let mut i = 0;
                     let mut end = 0;
-                    while i < lens.len() {
-                        end += lens[i];
+                    while i < LENS.len() {
+                        end += LENS[i] - PREFIX;
                         assert!(end <= u16::MAX as usize);
                         ends[i] = end as u16;
                         i += 1;
@@ -1029,8 +1048,11 @@ macro_rules! define_opcode {
                 };
                 let i = self as usize;
                 let start = if i == 0 { 0 } else { ENDS[i - 1] as usize };
-                // Each name is `visit_` and the operator's name.
-                VISIT_NAMES.get(start + 6..ENDS[i] as usize).unwrap_or("")
+                // ASCII: every name is valid UTF-8, so this never gives "".
+                NAMES
+                    .get(start..ENDS[i] as usize)
+                    .and_then(|n| core::str::from_utf8(n).ok())
+                    .unwrap_or("")
             }
 
             /// How many operators the table has.
