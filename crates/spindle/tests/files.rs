@@ -10,13 +10,6 @@ const WAT: &str = r#"(module (func (export "twice") (param i32) (result i32)
 #[derive(Debug)]
 struct TempFile(std::path::PathBuf);
 
-impl std::ops::Deref for TempFile {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
 impl AsRef<std::path::Path> for TempFile {
     fn as_ref(&self) -> &std::path::Path {
         &self.0
