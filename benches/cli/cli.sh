@@ -21,15 +21,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 {
   echo "pragma temp_store = memory;"
-  echo "create table t(a integer, b text);"
-  echo "begin;"
-  for ((i = 0; i < 100000; i++)); do
-    echo "insert into t values($i, 'row number $(( (i * 7919) % 100000 ))');"
-  done
-  echo "commit;"
-  echo "create index ti on t(b);"
-  echo "select count(*) from t where b like 'row number 1%';"
-  echo "select sum(a) from t where a % 3 = 0;"
+  benches/sqlite_script.sh 100000
   echo "select b, count(*) from t group by b order by count(*) desc, b limit 3;"
   echo "select sum(length(b)) from t where a in (select a from t where a % 7 = 1);"
 } >"$work/script.sql"

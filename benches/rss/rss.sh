@@ -7,17 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-{
-  echo "create table t(a integer, b text);"
-  echo "begin;"
-  for ((i = 0; i < 20000; i++)); do
-    echo "insert into t values($i, 'row number $(( (i * 7919) % 100000 ))');"
-  done
-  echo "commit;"
-  echo "create index ti on t(b);"
-  echo "select count(*) from t where b like 'row number 1%';"
-  echo "select sum(a) from t where a % 3 = 0;"
-} > "$work/script.sql"
+benches/sqlite_script.sh 20000 > "$work/script.sql"
 wasm=examples/wasi/programs/sqlite/sqlite3.wasm
 cargo build --release -q -p spindle-cli
 for mode in eager lazy lazy-unchecked; do
