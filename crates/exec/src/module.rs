@@ -5,6 +5,7 @@
 use crate::platform::Once;
 use crate::prelude::*;
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 use spindle_decode::{
     read_operator, BinaryReader, ConstExpr, ElementItems, ExternalKind, GlobalType, HeapType,
@@ -40,6 +41,30 @@ pub enum Translation {
 pub enum FuncCode {
     Ready(Arc<ExecFunc>),
     Lazy(Once<Result<Arc<ExecFunc>, String>>),
+}
+
+/// A module's functions' code by module function index, null until translated (and for
+/// imports, always): what an intra-module `Call` reads. The entries point into the
+/// `ExecFunc`s the module's `funcs` own, so they live as long as the module.
+pub struct CodeTable(Box<[AtomicPtr<ExecFunc>]>);
+
+impl CodeTable {
+    fn new(len: usize) -> CodeTable {
+        CodeTable(
+            (0..len)
+                .map(|_| AtomicPtr::new(core::ptr::null_mut()))
+                .collect(),
+        )
+    }
+
+    /// The first entry (the table never moves: its box is allocated once).
+    pub(crate) fn base(&self) -> *const AtomicPtr<ExecFunc> {
+        self.0.as_ptr()
+    }
+
+    fn set(&self, index: usize, code: &Arc<ExecFunc>) {
+        self.0[index].store(Arc::as_ptr(code).cast_mut(), Ordering::Release);
+    }
 }
 
 /// What lazy translation needs after compilation.
@@ -193,6 +218,9 @@ pub struct CompiledModule {
     pub func_types: Vec<u32>,
     /// Code of the defined functions.
     pub funcs: Vec<FuncCode>,
+    /// Each function's code once translated, by module function index (imports stay null):
+    /// the interpreter's `Call` reads its callee here, one load from the caller's code.
+    pub code_table: CodeTable,
     /// For lazy translation: the context and bytes to translate from.
     pub lazy: Option<LazyState>,
     pub tables: Vec<(TableType, Option<ConstExprOps>)>,
@@ -392,6 +420,7 @@ fn compile_inner(
 
     let mut fv = FuncValidator::new(&ctx);
     let mut funcs = Vec::with_capacity(m.code.len());
+    let code_table = CodeTable::new(ctx.funcs.len());
     match translation {
         Translation::Eager => {
             let mut tr = translator(&ctx, &types, options);
@@ -401,7 +430,9 @@ fn compile_inner(
                 let f = tr
                     .translate(&mut fv, ti, body.reader)
                     .map_err(|e| e.in_function(index))?;
-                funcs.push(FuncCode::Ready(Arc::new(ExecFunc::new(f, index))));
+                let code = Arc::new(ExecFunc::new(f, index, code_table.base()));
+                code_table.set(index as usize, &code);
+                funcs.push(FuncCode::Ready(code));
             }
         }
         Translation::LazyUnchecked => {
@@ -523,6 +554,7 @@ fn compile_inner(
         imports,
         func_types,
         funcs,
+        code_table,
         tables,
         memories: m.memories.iter().map(|(_, mt)| *mt).collect(),
         globals,
@@ -552,7 +584,12 @@ impl CompiledModule {
                     let mut fv = FuncValidator::new(&lazy.ctx);
                     let mut tr = translator(&lazy.ctx, &self.types, lazy.options);
                     tr.translate(&mut fv, ti, reader)
-                        .map(|f| Arc::new(ExecFunc::new(f, index as u32)))
+                        .map(|f| {
+                            let code =
+                                Arc::new(ExecFunc::new(f, index as u32, self.code_table.base()));
+                            self.code_table.set(index, &code);
+                            code
+                        })
                         .map_err(|e| e.in_function(index as u32).to_string())
                 })
                 .as_ref()

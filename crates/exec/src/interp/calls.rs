@@ -11,7 +11,7 @@ use spindle_ir::{Opcode, Reg, TrapCode};
 use super::code::{field, opcode_at};
 use super::Op;
 
-use super::{current, enter_code, Current, Paused};
+use super::{current, enter_code, Current, ExecFunc, Paused};
 use crate::store::{
     cells, cells_of, from_bits, read_cells, write_cells, CellHostFn, EpochUpdate, Frame,
     FuncEntity, HostCode, Store, MAX_HOST_CELLS,
@@ -184,56 +184,86 @@ pub(super) fn indirect_callee(cx: &mut Ctx, ty: u32, table: u32, i: u64) -> Resu
 /// through `enter_callee`.
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn call_func(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
-    let (caller, frame) = (cx.cur, cx.base);
-    let nb = frame + base.0 as usize;
-    let store = cx.store();
-    if let Some(next) = store.callees.get(callee as usize).copied() {
-        let need = nb + next.frame_size as usize;
-        if !next.code.is_null()
-            && store.frames.len() < store.limits.call_depth
-            && need <= store.stack.len()
-        {
-            let len = store.frames.len();
-            if len == store.frames.capacity() {
-                return Flow::Slow;
-            }
-            // SAFETY: see `Current::code`.
-            let code = unsafe { &*next.code };
-            let stack = store.stack.as_mut_ptr();
-            if code.declared_locals != 0 {
-                let first = nb + code.params as usize;
-                for i in first..first + code.declared_locals as usize {
-                    // SAFETY: `nb + locals <= need <= stack.len()` (checked above). A
-                    // volatile store keeps this a few moves rather than a call to `memset`.
-                    unsafe { stack.add(i).write_volatile(0) };
+    let nb = cx.base + base.0 as usize;
+    if let Some(next) = cx.store().callees.get(callee as usize).copied() {
+        // SAFETY: see `Current::code` (a null one is a function not resolved yet).
+        if let Some(code) = unsafe { next.code.as_ref() } {
+            let caller_mem0 = cx.cur.mem0;
+            if push_frame(s, cx, code, nb) {
+                cx.cur = next;
+                if next.mem0 != caller_mem0 {
+                    s.sync_mem(cx);
                 }
+                return Flow::Continue;
             }
-            // `store.stack_top` is left as it is: calls and returns do not keep it (two
-            // stores and a load per call saved). Only code outside the run reads it (a
-            // host function calling into Wasm, an embedder's call beside a suspended one),
-            // and every way out of the run sets it first: the host calls and the epoch
-            // callback from the current frame, a suspension in `finish`.
-            // SAFETY: `len < capacity` (checked above), so slot `len` is allocated; it is
-            // initialised before the length covers it.
-            unsafe {
-                store.frames.as_mut_ptr().add(len).write(Frame {
-                    caller,
-                    ip: s.ip.wrapping_add(1),
-                    base: frame,
-                });
-                store.frames.set_len(len + 1);
-            }
-            cx.cur = next;
-            cx.base = nb;
-            s.ip = code.ops.as_ptr();
-            s.regs = stack.wrapping_add(nb);
-            if next.mem0 != caller.mem0 {
-                s.sync_mem(cx);
-            }
-            return Flow::Continue;
         }
     }
     Flow::Slow
+}
+
+/// Calls `code`, a function of the running instance's module (so of the same instance:
+/// the same memory, nothing to resynchronise), translated already.
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn call_in_module(
+    s: &mut State,
+    cx: &mut Ctx,
+    code: *const ExecFunc,
+    base: Reg,
+) -> Flow {
+    let nb = cx.base + base.0 as usize;
+    // SAFETY: `code` came from the module's code table, whose entries live as long as the
+    // module (see `CodeTable`).
+    let code = unsafe { &*code };
+    if push_frame(s, cx, code, nb) {
+        cx.cur.code = code;
+        cx.cur.frame_size = code.frame_size;
+        return Flow::Continue;
+    }
+    Flow::Slow
+}
+
+/// Pushes the running function's frame record and moves `s` to the start of `code` with
+/// its frame at stack register `nb`, the declared locals zeroed; or, when the depth limit,
+/// the stack's length or the frame record's capacity is in the way, changes nothing and
+/// says so (the slow path grows what can grow). The caller sets `cx.cur` after.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn push_frame(s: &mut State, cx: &mut Ctx, code: &ExecFunc, nb: usize) -> bool {
+    let (caller, frame) = (cx.cur, cx.base);
+    let store = cx.store();
+    let need = nb + code.frame_size as usize;
+    let len = store.frames.len();
+    if len >= store.limits.call_depth || need > store.stack.len() || len == store.frames.capacity()
+    {
+        return false;
+    }
+    let stack = store.stack.as_mut_ptr();
+    if code.declared_locals != 0 {
+        let first = nb + code.params as usize;
+        for i in first..first + code.declared_locals as usize {
+            // SAFETY: `nb + locals <= need <= stack.len()` (checked above). A volatile
+            // store keeps this a few moves rather than a call to `memset`.
+            unsafe { stack.add(i).write_volatile(0) };
+        }
+    }
+    // `store.stack_top` is left as it is: calls and returns do not keep it (two stores and
+    // a load per call saved). Only code outside the run reads it (a host function calling
+    // into Wasm, an embedder's call beside a suspended one), and every way out of the run
+    // sets it first: the host calls and the epoch callback from the current frame, a
+    // suspension in `finish`.
+    // SAFETY: `len < capacity` (checked above), so slot `len` is allocated; it is
+    // initialised before the length covers it.
+    unsafe {
+        store.frames.as_mut_ptr().add(len).write(Frame {
+            caller,
+            ip: s.ip.wrapping_add(1),
+            base: frame,
+        });
+        store.frames.set_len(len + 1);
+    }
+    cx.base = nb;
+    s.ip = code.ops.as_ptr();
+    s.regs = stack.wrapping_add(nb);
+    true
 }
 
 /// [`slow_path`] from the state's parts, leaving the state after it in `cx.spill`.

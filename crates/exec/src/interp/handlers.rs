@@ -1120,8 +1120,19 @@ pub(super) fn ret(s: &mut State, cx: &mut Ctx, src: Reg, len: u16) -> Flow {
     Flow::Continue
 }
 
+/// `call`: a function of the module that is translated already is entered straight from
+/// the module's code table (one load from the caller's code, where the store's path takes
+/// five dependent ones); an import, or a function not translated yet, through the store.
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn call(s: &mut State, cx: &mut Ctx, func: u32, base: Reg) -> Flow {
+    // SAFETY: `cx.cur.code` is valid (see `Current::code`), and `func` indexes the module's
+    // function space (the validator checked it), which is its code table's length.
+    let in_module = unsafe {
+        (*(*cx.cur.code).module_code.add(func as usize)).load(core::sync::atomic::Ordering::Acquire)
+    };
+    if !in_module.is_null() {
+        return call_in_module(s, cx, in_module, base);
+    }
     let inst = cx.cur.inst;
     let store = cx.store();
     // SAFETY: `inst` is the running function's instance (store instances are never

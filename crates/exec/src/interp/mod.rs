@@ -62,7 +62,15 @@ pub struct ExecFunc {
     /// The function's index in its module's function index space (for backtraces: the
     /// interpreter's frames name their code, not their function).
     func_index: u32,
+    /// The module's `CodeTable` (see there): an intra-module call finds its callee there.
+    pub(crate) module_code: *const core::sync::atomic::AtomicPtr<ExecFunc>,
 }
+
+// SAFETY: `module_code` points at the module's code table, which is only read and written
+// atomically and lives as long as the module that owns this code.
+unsafe impl Send for ExecFunc {}
+// SAFETY: as above.
+unsafe impl Sync for ExecFunc {}
 
 impl ExecFunc {
     /// Encodes `func`'s code in slots (`code.rs`), each with its threaded handler.
@@ -74,7 +82,11 @@ impl ExecFunc {
     /// are no branch's target), and the portable backend ignores handlers.
     ///
     /// `func_index` is the function's index in its module (imports included).
-    pub fn new(func: CompiledFunc, func_index: u32) -> ExecFunc {
+    pub fn new(
+        func: CompiledFunc,
+        func_index: u32,
+        module_code: *const core::sync::atomic::AtomicPtr<ExecFunc>,
+    ) -> ExecFunc {
         let code = &func.code;
         let mut redirects = Vec::new();
         for (at, instr) in code.iter().enumerate() {
@@ -104,6 +116,7 @@ impl ExecFunc {
             offsets: func.offsets,
             body_offset: func.body_offset,
             func_index,
+            module_code,
         }
     }
 
@@ -578,7 +591,8 @@ pub(crate) struct Current {
     mem0: usize,
     frame_size: u32,
     /// The function's engine-wide type: `call_indirect` checks it here, in the entry it
-    /// reads anyway, rather than in the function entity.
+    /// reads anyway, rather than in the function entity. Only `Store::callees` entries
+    /// keep it: a call inside a module (`call_in_module`) leaves the caller's in `Ctx::cur`.
     ty: u32,
 }
 
