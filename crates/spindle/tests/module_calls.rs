@@ -1,0 +1,154 @@
+//! Calls inside a module go through the module's code table (shared by every instance and
+//! store of the module), yet run in the caller's instance: with its memory, globals and
+//! table. Several instances of one module, one importing another's export, in every
+//! translation mode and on both dispatch backends, each call must see its own instance.
+
+use spindle::{Config, Dispatch, Engine, Instance, Linker, Module, Store, Translation};
+
+/// `probe()` calls `$read` (a function of the module) and `$imported` (an import), each
+/// of which reads the memory, a global and a table entry of *its* instance: the result
+/// packs `$read`'s view in the low 16 bits and the import's above. `bump()` moves this
+/// instance's state on (it calls itself through `$read` too), so that instances differ.
+const MODULE: &str = r#"
+(module
+  (import "env" "imported" (func $imported (result i32)))
+  (type $v (func (result i32)))
+  (memory 1)
+  (global $g (mut i32) (i32.const 0))
+  (table 1 funcref)
+  (elem (i32.const 0) $one)
+  (elem declare func $two)
+  (func $one (result i32) (i32.const 1))
+  (func $two (result i32) (i32.const 2))
+  ;; memory[0] * 100 + global * 10 + table[0]()
+  (func $read (export "read") (result i32)
+    (i32.add
+      (i32.add
+        (i32.mul (i32.load (i32.const 0)) (i32.const 100))
+        (i32.mul (global.get $g) (i32.const 10)))
+      (call_indirect (type $v) (i32.const 0))))
+  (func (export "probe") (result i32)
+    (i32.or
+      (call $read)
+      (i32.shl (call $imported) (i32.const 16))))
+  ;; deep recursion inside the module, every level reading through $read
+  (func $depth (param $n i32) (result i32)
+    (if (result i32) (i32.eqz (local.get $n))
+      (then (call $read))
+      (else (i32.sub (call $depth (i32.sub (local.get $n) (i32.const 1))) (call $read)))))
+  (func (export "depth") (param i32) (result i32) (call $depth (local.get 0)))
+  (func (export "set") (param $mem i32) (param $g i32) (param $two i32)
+    (i32.store (i32.const 0) (local.get $mem))
+    (global.set $g (local.get $g))
+    (if (local.get $two) (then (table.set (i32.const 0) (ref.func $two))))))
+"#;
+
+fn wat(text: &str) -> Vec<u8> {
+    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
+    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parse");
+    module.encode().expect("encode")
+}
+
+struct Pair {
+    store: Store<()>,
+    first: Instance,
+    second: Instance,
+}
+
+/// Two instances of one module in one store: the first imports a host function
+/// returning 7, the second imports the first's `read`.
+fn pair(engine: &Engine, module: &Module) -> Pair {
+    let mut store = Store::new(engine, ());
+    let mut linker = Linker::new(engine);
+    linker.func_wrap("env", "imported", || 7i32).unwrap();
+    let first = linker.instantiate(&mut store, module).unwrap();
+    let read = first.get_func(&mut store, "read").unwrap();
+    let mut linker = Linker::new(engine);
+    linker.define(&store, "env", "imported", read).unwrap();
+    let second = linker.instantiate(&mut store, module).unwrap();
+    Pair {
+        store,
+        first,
+        second,
+    }
+}
+
+fn call_i32(p: &mut Pair, second: bool, name: &str) -> i32 {
+    let inst = if second { p.second } else { p.first };
+    let f = inst.get_typed_func::<(), i32>(&p.store, name).unwrap();
+    f.call(&mut p.store, ()).unwrap()
+}
+
+fn set(p: &mut Pair, second: bool, mem: i32, g: i32, two: i32) {
+    let inst = if second { p.second } else { p.first };
+    let f = inst
+        .get_typed_func::<(i32, i32, i32), ()>(&p.store, "set")
+        .unwrap();
+    f.call(&mut p.store, (mem, g, two)).unwrap();
+}
+
+fn depth(p: &mut Pair, second: bool, n: i32) -> i32 {
+    let inst = if second { p.second } else { p.first };
+    let f = inst.get_typed_func::<i32, i32>(&p.store, "depth").unwrap();
+    f.call(&mut p.store, n).unwrap()
+}
+
+#[test]
+fn calls_inside_a_module_run_in_the_callers_instance() {
+    let bytes = wat(MODULE);
+    for translation in [
+        Translation::Eager,
+        Translation::Lazy,
+        Translation::LazyUnchecked,
+    ] {
+        for dispatch in [Dispatch::Threaded, Dispatch::Loop] {
+            let engine =
+                Engine::new(Config::new().translation(translation).dispatch(dispatch)).unwrap();
+            let module = Module::new(&engine, &bytes).unwrap();
+            let what = format!("{translation:?}, {dispatch:?}");
+            // Two stores of the same module: the code table is shared by both.
+            let mut a = pair(&engine, &module);
+            let mut b = pair(&engine, &module);
+            // Fresh instances: memory 0, global 0, table[0] = $one.
+            assert_eq!(call_i32(&mut a, false, "probe"), 1 | 7 << 16, "{what}");
+            set(&mut a, false, 3, 4, 0); // first of a: 341
+            set(&mut a, true, 5, 6, 1); // second of a: 562
+            set(&mut b, false, 8, 9, 1); // first of b: 892
+            assert_eq!(call_i32(&mut a, false, "probe"), 341 | 7 << 16, "{what}");
+            assert_eq!(call_i32(&mut a, true, "probe"), 562 | 341 << 16, "{what}");
+            assert_eq!(call_i32(&mut b, false, "probe"), 892 | 7 << 16, "{what}");
+            assert_eq!(call_i32(&mut b, true, "probe"), 1 | 892 << 16, "{what}");
+            // 50 levels of calls inside the module: read - 50 * read.
+            assert_eq!(depth(&mut a, true, 50), 562 - 50 * 562, "{what}");
+            assert_eq!(depth(&mut b, false, 50), 892 - 50 * 892, "{what}");
+        }
+    }
+}
+
+/// The depth limit holds for calls inside a module: a runaway recursion traps with stack
+/// exhaustion, and the store stays usable.
+#[test]
+fn recursion_inside_a_module_is_bounded() {
+    let bytes = wat(r#"
+(module
+  (func $down (export "down") (param i32) (result i32)
+    (call $down (i32.add (local.get 0) (i32.const 1))))
+  (func (export "ok") (result i32) (i32.const 5)))
+"#);
+    for dispatch in [Dispatch::Threaded, Dispatch::Loop] {
+        let engine = Engine::new(Config::new().dispatch(dispatch)).unwrap();
+        let module = Module::new(&engine, &bytes).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new(&engine)
+            .instantiate(&mut store, &module)
+            .unwrap();
+        let down = instance.get_typed_func::<i32, i32>(&store, "down").unwrap();
+        let err = down.call(&mut store, 0).unwrap_err();
+        assert!(
+            err.to_string().contains("call stack exhausted"),
+            "{dispatch:?}: {err}"
+        );
+        let ok = instance.get_typed_func::<(), i32>(&store, "ok").unwrap();
+        assert_eq!(ok.call(&mut store, ()).unwrap(), 5);
+    }
+}
