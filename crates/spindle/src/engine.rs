@@ -617,8 +617,8 @@ impl Module {
                 Ok(code) => {
                     let _ = writeln!(
                         out,
-                        "  ; {} registers: {} params, {} locals",
-                        code.frame_size, code.params, code.locals
+                        "  ; {} registers: {} params, {} locals, {} zeroed at entry",
+                        code.frame_size, code.params, code.locals, code.zeroed
                     );
                     for (at, instr) in code.instrs().enumerate() {
                         let _ = writeln!(out, "  {at:4}: {instr}");

@@ -34,8 +34,12 @@ pub struct CompiledFunc {
     pub frame_size: u32,
     /// Parameters (the first registers of the frame, filled by the caller).
     pub params: u32,
-    /// Parameters plus declared locals (registers `params..locals` start zeroed).
+    /// Parameters plus declared locals, in registers.
     pub locals: u32,
+    /// The registers after the parameters that must start zeroed (`params..params +
+    /// zeroed`): the declared locals up to the last one the code may read before writing
+    /// it (the others are written first on every path).
+    pub zeroed: u32,
     /// Results (returned in the frame's first registers).
     pub results: u32,
     /// The `try_table` regions, in the order their blocks start (so an inner region comes

@@ -237,9 +237,9 @@ fn push_frame(s: &mut State, cx: &mut Ctx, code: &ExecFunc, nb: usize) -> bool {
         return false;
     }
     let stack = store.stack.as_mut_ptr();
-    if code.declared_locals != 0 {
+    if code.zeroed != 0 {
         let first = nb + code.params as usize;
-        for i in first..first + code.declared_locals as usize {
+        for i in first..first + code.zeroed as usize {
             // SAFETY: `nb + locals <= need <= stack.len()` (checked above). A volatile
             // store keeps this a few moves rather than a call to `memset`.
             unsafe { stack.add(i).write_volatile(0) };

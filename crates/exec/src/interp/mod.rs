@@ -46,9 +46,9 @@ pub struct ExecFunc {
     pub params: u32,
     /// Parameters and declared locals.
     pub locals: u32,
-    /// `locals - params`: the registers a call zeroes (tested before the loop, which most
-    /// calls skip).
-    pub declared_locals: u32,
+    /// The registers after the parameters that a call zeroes (`CompiledFunc::zeroed`:
+    /// the declared locals the code may read before writing them, and those before them).
+    pub zeroed: u32,
     pub results: u32,
     ops: Box<[Op]>,
     /// The `try_table` regions (see `spindle_translate::TryRegion`).
@@ -108,7 +108,7 @@ impl ExecFunc {
             frame_size: func.frame_size,
             params: func.params,
             locals: func.locals,
-            declared_locals: func.locals - func.params,
+            zeroed: func.zeroed,
             results: func.results,
             ops,
             handlers: func.handlers,
@@ -569,14 +569,14 @@ fn enter_code(store: &mut Store, code: &ExecFunc, base: usize) -> Result<(), Tra
     if need > store.limits.stack_registers {
         return Err(Trap::new(TrapCode::StackOverflow));
     }
-    let (params, locals) = (code.params as usize, code.locals as usize);
+    let (params, zeroed) = (code.params as usize, code.zeroed as usize);
     if store.stack.len() < need {
         let grown = need
             .max(store.stack.len() * 2)
             .min(store.limits.stack_registers.max(need));
         store.stack.resize(grown, 0);
     }
-    store.stack[base + params..base + locals].fill(0);
+    store.stack[base + params..base + params + zeroed].fill(0);
     store.stack_top = need;
     Ok(())
 }

@@ -58,6 +58,7 @@ impl<'m> Translator<'m> {
         if self.ctrls[i].dead {
             return Ok(());
         }
+        self.assigned.else_(self.reachable);
         if self.reachable {
             let (n, to) = (
                 self.ctrls[i].results as usize,
@@ -83,6 +84,7 @@ impl<'m> Translator<'m> {
 
     pub(super) fn visit_end(&mut self) -> Result<()> {
         let ctrl = self.ctrls.pop().expect("validated end");
+        self.assigned.end(ctrl.kind, self.reachable, ctrl.dead);
         if ctrl.dead {
             self.spare_patches.push(ctrl.patches);
             return Ok(());

@@ -13,6 +13,7 @@ use spindle_validate::{FuncValidator, ModuleCtx, Result, ValidateError, Visitor}
 
 use crate::{CatchClause, CompiledFunc, GcMap, OffsetTable, TryRegion};
 
+mod assigned;
 mod control;
 mod gc;
 mod memory;
@@ -129,6 +130,8 @@ pub struct Translator<'m> {
     local_wide: Vec<bool>,
     /// Whether each local holds references the collector traces (see [`GcMap`]).
     local_gc: Vec<bool>,
+    /// The locals each path has written, for which need zeroing at entry (`assigned.rs`).
+    assigned: assigned::Assigned,
     /// How many operands are, and whether any local is (so that `gc_point` costs nothing
     /// in code without references).
     gc_operands: u32,
@@ -197,6 +200,7 @@ impl<'m> Translator<'m> {
             local_reg: Vec::new(),
             local_wide: Vec::new(),
             local_gc: Vec::new(),
+            assigned: assigned::Assigned::default(),
             gc_operands: 0,
             gc_locals: false,
             gc_maps: Vec::new(),
@@ -581,6 +585,7 @@ impl<'m> Translator<'m> {
                 }
             }
         }
+        self.assigned.push();
         self.ctrls.push(Ctrl {
             kind,
             height,
@@ -612,6 +617,7 @@ impl<'m> Translator<'m> {
     fn branch_to(&mut self, depth: u32, make: impl FnOnce(i32) -> Instr) {
         let idx = self.ctrls.len() - 1 - depth as usize;
         let ctrl = &self.ctrls[idx];
+        self.assigned.branch(idx, ctrl.kind);
         if ctrl.kind == Kind::Loop {
             let back = ctrl.start as i32 - self.code.len() as i32;
             self.emit(make(back));
@@ -682,6 +688,13 @@ impl<'m> Translator<'m> {
         self.max_height = 0;
         self.reachable = true;
         self.last_result = None;
+        let locals = self
+            .local_reg
+            .iter()
+            .zip(&self.local_wide)
+            .map(|(r, w)| (*r, 1 + *w as u32))
+            .zip(self.local_gc.iter().copied());
+        self.assigned.begin(ty.params().len(), locals, self.locals);
         self.push_ctrl(Kind::Func, (&[], ty.results()), false);
         self.fuel_at = None;
         self.entry_checks();
@@ -707,6 +720,7 @@ impl<'m> Translator<'m> {
             frame_size: self.locals + self.max_height.max(results),
             params,
             locals: self.locals,
+            zeroed: self.assigned.zeroed(params).min(self.locals - params),
             results,
             handlers: core::mem::take(&mut self.handlers).into_boxed_slice(),
             gc_maps: core::mem::take(&mut self.gc_maps).into_boxed_slice(),
@@ -790,6 +804,7 @@ impl<'m> Translator<'m> {
 
     fn visit_local_get(&mut self, local: u32) -> Result<()> {
         let (x, w) = self.local(local);
+        self.assigned.read(local, x, w);
         let gc = self.local_gc[local as usize];
         self.push_entry(Operand::Local(x), w, gc)
     }
@@ -801,6 +816,7 @@ impl<'m> Translator<'m> {
     }
 
     fn local_set(&mut self, local: u32, tee: bool) -> Result<()> {
+        self.assigned.write(local);
         let (x, w) = self.local(local);
         let h = self.stack.len() - 1;
         let before = self.code.len();
