@@ -51,7 +51,8 @@ impl Assigned {
         self.frames.clear();
         self.cur.clear();
         self.zero_end = 0;
-        if n > MAX_TRACKED {
+        if n > MAX_TRACKED || n == params {
+            // Not analysed: every declared local is zeroed (none, without any).
             self.words = 0;
             self.zero_end = frame_locals;
             return;
@@ -78,7 +79,12 @@ impl Assigned {
     #[inline]
     pub(super) fn read(&mut self, i: u32, reg: u16, width: u32) {
         let i = i as usize;
-        if self.words != 0 && self.cur[i / 64] & (1 << (i % 64)) == 0 {
+        // (`cur` is empty when the function is not analysed.)
+        if self
+            .cur
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) == 0)
+        {
             self.zero_end = self.zero_end.max(reg as u32 + width);
         }
     }
@@ -87,18 +93,22 @@ impl Assigned {
     #[inline]
     pub(super) fn write(&mut self, i: u32) {
         let i = i as usize;
-        if self.words != 0 {
-            self.cur[i / 64] |= 1 << (i % 64);
+        if let Some(w) = self.cur.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
         }
     }
 
     /// A control frame opens (every kind, in unreachable code too, to stay in step with
     /// the translator's frames).
     pub(super) fn push(&mut self) {
-        if self.words != 0 {
-            self.frames.extend_from_slice(&self.cur);
-            self.frames
-                .extend(core::iter::repeat_n(u64::MAX, self.words));
+        match self.words {
+            0 => {}
+            // (Most functions have at most 64 locals: no copying loop for them.)
+            1 => self.frames.extend([self.cur[0], u64::MAX]),
+            w => {
+                self.frames.extend_from_slice(&self.cur);
+                self.frames.extend(core::iter::repeat_n(u64::MAX, w));
+            }
         }
     }
 
@@ -132,29 +142,29 @@ impl Assigned {
     /// The innermost frame, of kind `kind`, ends; `reachable` says whether its last
     /// instruction falls through, `dead` whether it was opened in unreachable code.
     pub(super) fn end(&mut self, kind: Kind, reachable: bool, dead: bool) {
-        if self.words == 0 {
+        let w = self.words;
+        if w == 0 {
             return;
         }
-        let w = self.words;
         let entry = self.frames.len() - 2 * w;
-        if !dead && kind != Kind::Loop {
-            let (entry_set, end_set) = self.frames[entry..].split_at(w);
-            for (i, c) in self.cur.iter_mut().enumerate() {
-                // The fall-through path, if any, and the branches to the end; an `if`
-                // without `else` also ends by skipping its `then`.
-                let mut v = if reachable {
-                    *c & end_set[i]
-                } else {
-                    end_set[i]
-                };
-                if kind == Kind::If {
-                    v &= entry_set[i];
-                }
-                *c = v;
-            }
-        }
         // (A loop's end is reached by falling through only; a dead frame's end is still
         // unreachable: the set stays as it is.)
+        if !dead && kind != Kind::Loop {
+            for i in 0..w {
+                // The fall-through path, if any, and the branches to the end; an `if`
+                // without `else` also ends by skipping its `then`.
+                let end_set = self.frames[entry + w + i];
+                let mut v = if reachable {
+                    self.cur[i] & end_set
+                } else {
+                    end_set
+                };
+                if kind == Kind::If {
+                    v &= self.frames[entry + i];
+                }
+                self.cur[i] = v;
+            }
+        }
         self.frames.truncate(entry);
     }
 }
