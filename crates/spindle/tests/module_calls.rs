@@ -1,9 +1,27 @@
-//! Calls inside a module go through the module's code table (shared by every instance and
-//! store of the module), yet run in the caller's instance: with its memory, globals and
-//! table. Several instances of one module, one importing another's export, in every
-//! translation mode and on both dispatch backends, each call must see its own instance.
+//! Calls in every translation mode and on both dispatch backends. Calls inside a module go
+//! through the module's code table (shared by every instance and store of the module), yet
+//! run in the caller's instance: with its memory, globals and table. A call zeroes only the
+//! declared locals its callee may read before writing them (the translator's definite
+//! assignment), yet every local reads as zero until written.
 
 use spindle::{Config, Dispatch, Engine, Instance, Linker, Module, Store, Translation};
+
+/// An engine for each translation mode and dispatch backend, with its name.
+fn every_mode() -> Vec<(String, Engine)> {
+    let mut engines = Vec::new();
+    for translation in [
+        Translation::Eager,
+        Translation::Lazy,
+        Translation::LazyUnchecked,
+    ] {
+        for dispatch in [Dispatch::Threaded, Dispatch::Loop] {
+            let engine =
+                Engine::new(Config::new().translation(translation).dispatch(dispatch)).unwrap();
+            engines.push((format!("{translation:?}, {dispatch:?}"), engine));
+        }
+    }
+    engines
+}
 
 /// `probe()` calls `$read` (a function of the module) and `$imported` (an import), each
 /// of which reads the memory, a global and a table entry of *its* instance: the result
@@ -96,32 +114,23 @@ fn depth(p: &mut Pair, second: bool, n: i32) -> i32 {
 #[test]
 fn calls_inside_a_module_run_in_the_callers_instance() {
     let bytes = wat(MODULE);
-    for translation in [
-        Translation::Eager,
-        Translation::Lazy,
-        Translation::LazyUnchecked,
-    ] {
-        for dispatch in [Dispatch::Threaded, Dispatch::Loop] {
-            let engine =
-                Engine::new(Config::new().translation(translation).dispatch(dispatch)).unwrap();
-            let module = Module::new(&engine, &bytes).unwrap();
-            let what = format!("{translation:?}, {dispatch:?}");
-            // Two stores of the same module: the code table is shared by both.
-            let mut a = pair(&engine, &module);
-            let mut b = pair(&engine, &module);
-            // Fresh instances: memory 0, global 0, table[0] = $one.
-            assert_eq!(call_i32(&mut a, false, "probe"), 1 | 7 << 16, "{what}");
-            set(&mut a, false, 3, 4, 0); // first of a: 341
-            set(&mut a, true, 5, 6, 1); // second of a: 562
-            set(&mut b, false, 8, 9, 1); // first of b: 892
-            assert_eq!(call_i32(&mut a, false, "probe"), 341 | 7 << 16, "{what}");
-            assert_eq!(call_i32(&mut a, true, "probe"), 562 | 341 << 16, "{what}");
-            assert_eq!(call_i32(&mut b, false, "probe"), 892 | 7 << 16, "{what}");
-            assert_eq!(call_i32(&mut b, true, "probe"), 1 | 892 << 16, "{what}");
-            // 50 levels of calls inside the module: read - 50 * read.
-            assert_eq!(depth(&mut a, true, 50), 562 - 50 * 562, "{what}");
-            assert_eq!(depth(&mut b, false, 50), 892 - 50 * 892, "{what}");
-        }
+    for (what, engine) in every_mode() {
+        let module = Module::new(&engine, &bytes).unwrap();
+        // Two stores of the same module: the code table is shared by both.
+        let mut a = pair(&engine, &module);
+        let mut b = pair(&engine, &module);
+        // Fresh instances: memory 0, global 0, table[0] = $one.
+        assert_eq!(call_i32(&mut a, false, "probe"), 1 | 7 << 16, "{what}");
+        set(&mut a, false, 3, 4, 0); // first of a: 341
+        set(&mut a, true, 5, 6, 1); // second of a: 562
+        set(&mut b, false, 8, 9, 1); // first of b: 892
+        assert_eq!(call_i32(&mut a, false, "probe"), 341 | 7 << 16, "{what}");
+        assert_eq!(call_i32(&mut a, true, "probe"), 562 | 341 << 16, "{what}");
+        assert_eq!(call_i32(&mut b, false, "probe"), 892 | 7 << 16, "{what}");
+        assert_eq!(call_i32(&mut b, true, "probe"), 1 | 892 << 16, "{what}");
+        // 50 levels of calls inside the module: read - 50 * read.
+        assert_eq!(depth(&mut a, true, 50), 562 - 50 * 562, "{what}");
+        assert_eq!(depth(&mut b, false, 50), 892 - 50 * 892, "{what}");
     }
 }
 
@@ -135,8 +144,7 @@ fn recursion_inside_a_module_is_bounded() {
     (call $down (i32.add (local.get 0) (i32.const 1))))
   (func (export "ok") (result i32) (i32.const 5)))
 "#);
-    for dispatch in [Dispatch::Threaded, Dispatch::Loop] {
-        let engine = Engine::new(Config::new().dispatch(dispatch)).unwrap();
+    for (what, engine) in every_mode() {
         let module = Module::new(&engine, &bytes).unwrap();
         let mut store = Store::new(&engine, ());
         let instance = Linker::new(&engine)
@@ -146,9 +154,122 @@ fn recursion_inside_a_module_is_bounded() {
         let err = down.call(&mut store, 0).unwrap_err();
         assert!(
             err.to_string().contains("call stack exhausted"),
-            "{dispatch:?}: {err}"
+            "{what}: {err}"
         );
         let ok = instance.get_typed_func::<(), i32>(&store, "ok").unwrap();
         assert_eq!(ok.call(&mut store, ()).unwrap(), 5);
+    }
+}
+
+const LOCALS: &str = r#"
+(module
+  (tag $oops)
+  (func $throw (throw $oops))
+  ;; Fills its locals (the registers the cases' locals take) with non-zero values.
+  (func (export "dirty") (param $p i32) (result i32)
+    (local $a i32) (local $b i64) (local $c i32) (local $d i32) (local $e i32)
+    (local $f i32) (local $g i32) (local $h i32) (local $v v128) (local $w v128)
+    (local.set $a (i32.const -1)) (local.set $b (i64.const -1)) (local.set $c (i32.const -1))
+    (local.set $d (i32.const -1)) (local.set $e (i32.const -1)) (local.set $f (i32.const -1))
+    (local.set $g (i32.const -1)) (local.set $h (i32.const -1))
+    (local.set $v (v128.const i64x2 -1 -1)) (local.set $w (v128.const i64x2 -1 -1))
+    (i32.add (local.get $p) (local.get $a)))
+
+  ;; `if` without `else`: written on one path only.
+  (func (export "if_then") (param $p i32) (result i32) (local $x i32)
+    (if (local.get $p) (then (local.set $x (i32.const 5))))
+    (local.get $x))
+
+  ;; `if` / `else`, written in `then` only.
+  (func (export "if_else") (param $p i32) (result i32) (local $y i64) (local $x i32)
+    (if (local.get $p)
+      (then (local.set $x (i32.const 5)))
+      (else (local.set $y (i64.const 1))))
+    (i32.add (local.get $x) (i32.wrap_i64 (local.get $y))))
+
+  ;; A `br_if` out of the block before the write.
+  (func (export "br_if") (param $p i32) (result i32) (local $a i32) (local $x i32)
+    (block $out
+      (br_if $out (local.get $p))
+      (local.set $x (i32.const 7)))
+    (local.get $x))
+
+  ;; `br_table`: one target skips the write.
+  (func (export "br_table") (param $p i32) (result i32) (local $a i32) (local $b i32) (local $x i32)
+    (block $skip
+      (block $write
+        (br_table $write $skip (local.get $p)))
+      (local.set $x (i32.const 9)))
+    (local.get $x))
+
+  ;; A loop reads before it writes: the first iteration sees zero.
+  (func (export "loop") (param $p i32) (result i32)
+    (local $a i32) (local $b i32) (local $c i32) (local $x i32) (local $sum i32)
+    (loop $again
+      (local.set $sum (i32.add (local.get $sum) (local.get $x)))
+      (local.set $x (i32.const 100))
+      (br_if $again (local.tee $p (i32.sub (local.get $p) (i32.const 1)))))
+    (local.get $sum))
+
+  ;; A throw skips the write; the catch reads it.
+  (func (export "catch") (param $p i32) (result i32)
+    (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $x i32)
+    (block $handler
+      (try_table (catch_all $handler)
+        (if (local.get $p) (then (call $throw)))
+        (local.set $x (i32.const 3))))
+    (local.get $x))
+
+  ;; A `v128` local, written on one path.
+  (func (export "v128") (param $p i32) (result i32)
+    (local $a i64) (local $b i64) (local $c i32) (local $v v128)
+    (if (local.get $p) (then (local.set $v (v128.const i32x4 1 1 1 1))))
+    (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 3 (local.get $v))))
+
+  ;; Written on every path before the read: the only case whose local need not be zeroed.
+  (func (export "always") (param $p i32) (result i32) (local $x i32)
+    (if (local.get $p)
+      (then (local.set $x (i32.const 1)))
+      (else (local.set $x (i32.const 2))))
+    (local.get $x)))
+"#;
+
+#[test]
+fn locals_read_before_written_start_at_zero() {
+    let bytes = wat(LOCALS);
+    // (export, argument, expected): each argument takes the path that skips the write.
+    let cases = [
+        ("if_then", 0, 0),
+        ("if_then", 1, 5),
+        ("if_else", 0, 1),
+        ("if_else", 1, 5),
+        ("br_if", 1, 0),
+        ("br_if", 0, 7),
+        ("br_table", 1, 0),
+        ("br_table", 0, 9),
+        ("loop", 1, 0),
+        ("loop", 3, 200),
+        ("catch", 1, 0),
+        ("catch", 0, 3),
+        ("v128", 0, 0),
+        ("v128", 1, 2),
+        ("always", 0, 2),
+        ("always", 1, 1),
+    ];
+    for (what, engine) in every_mode() {
+        let module = Module::new(&engine, &bytes).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new(&engine)
+            .instantiate(&mut store, &module)
+            .unwrap();
+        let dirty = instance
+            .get_typed_func::<i32, i32>(&store, "dirty")
+            .unwrap();
+        for (name, arg, expected) in cases {
+            assert_eq!(dirty.call(&mut store, 1).unwrap(), 0);
+            let f = instance.get_typed_func::<i32, i32>(&store, name).unwrap();
+            let got = f.call(&mut store, arg).unwrap();
+            assert_eq!(got, expected, "{name}({arg}), {what}");
+        }
     }
 }
