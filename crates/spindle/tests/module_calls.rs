@@ -67,6 +67,16 @@ fn wat(text: &str) -> Vec<u8> {
     module.encode().expect("encode")
 }
 
+/// A store holding one instance of `bytes`, a module without imports.
+fn instantiate(engine: &Engine, bytes: &[u8]) -> (Store<()>, Instance) {
+    let module = Module::new(engine, bytes).unwrap();
+    let mut store = Store::new(engine, ());
+    let instance = Linker::new(engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    (store, instance)
+}
+
 struct Pair {
     store: Store<()>,
     first: Instance,
@@ -145,11 +155,7 @@ fn recursion_inside_a_module_is_bounded() {
   (func (export "ok") (result i32) (i32.const 5)))
 "#);
     for (what, engine) in every_mode() {
-        let module = Module::new(&engine, &bytes).unwrap();
-        let mut store = Store::new(&engine, ());
-        let instance = Linker::new(&engine)
-            .instantiate(&mut store, &module)
-            .unwrap();
+        let (mut store, instance) = instantiate(&engine, &bytes);
         let down = instance.get_typed_func::<i32, i32>(&store, "down").unwrap();
         let err = down.call(&mut store, 0).unwrap_err();
         assert!(
@@ -257,11 +263,7 @@ fn locals_read_before_written_start_at_zero() {
         ("always", 1, 1),
     ];
     for (what, engine) in every_mode() {
-        let module = Module::new(&engine, &bytes).unwrap();
-        let mut store = Store::new(&engine, ());
-        let instance = Linker::new(&engine)
-            .instantiate(&mut store, &module)
-            .unwrap();
+        let (mut store, instance) = instantiate(&engine, &bytes);
         let dirty = instance
             .get_typed_func::<i32, i32>(&store, "dirty")
             .unwrap();
