@@ -10,9 +10,14 @@ trap 'rm -rf "$work"' EXIT
 benches/sqlite_script.sh 20000 > "$work/script.sql"
 wasm=examples/wasi/programs/sqlite/sqlite3.wasm
 cargo build --release -q -p spindle-cli
-for mode in eager lazy lazy-unchecked; do
+for mode in eager eager/one-thread lazy lazy-unchecked; do
+  # `eager/one-thread`: eager with the module's bodies compiled on one thread rather than
+  # every core (`--parallel-compilation off`).
+  threads=on
+  [ "$mode" = eager/one-thread ] && threads=off
   /usr/bin/time -f "spindle $mode: %M KB %e s" \
-    target/release/spindle run --translation "$mode" "$wasm" < "$work/script.sql" > "$work/out.$mode" 2> "$work/time"
+    target/release/spindle run --translation "${mode%/*}" --parallel-compilation "$threads" \
+    "$wasm" < "$work/script.sql" > "$work/out.${mode%/*}" 2> "$work/time"
   tail -1 "$work/time"
 done
 if command -v wasmi > /dev/null; then

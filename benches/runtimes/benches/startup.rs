@@ -1,8 +1,8 @@
 //! Criterion: start-up and boundary costs, Spindle against wasmi in the same run.
 //!
 //! - `translate/INPUT/...`: module creation (decode, validate, translate) in MB/s, eager and
-//!   lazy (wasmi's lazy-translation mode also validates up front, like Spindle's lazy mode),
-//!   and fully lazy (bodies validated and translated at first call: wasmi's `Lazy`, Spindle's
+//!   lazy (wasmi's lazy-translation mode also validates up front, like Spindle's lazy mode;
+//!   Spindle's both on every core, its default, and on one thread), and fully lazy (bodies validated and translated at first call: wasmi's `Lazy`, Spindle's
 //!   `LazyUnchecked`);
 //! - `instantiate/...`: instantiating an already compiled workload module;
 //! - `host_call/...`: 10,000 calls from Wasm to a host function `(i32) -> i32`.
@@ -34,15 +34,20 @@ fn translate(c: &mut Criterion) {
             .warm_up_time(Duration::from_secs(1))
             .measurement_time(Duration::from_secs(4));
         #[cfg(feature = "spindle")]
-        for (label, t) in [
-            ("spindle-eager", spindle::Translation::Eager),
-            ("spindle-lazy", spindle::Translation::Lazy),
+        for (label, t, parallel) in [
+            ("spindle-eager", spindle::Translation::Eager, true),
+            ("spindle-eager-1-thread", spindle::Translation::Eager, false),
+            ("spindle-lazy", spindle::Translation::Lazy, true),
+            ("spindle-lazy-1-thread", spindle::Translation::Lazy, false),
             (
                 "spindle-lazy-unchecked",
                 spindle::Translation::LazyUnchecked,
+                true,
             ),
         ] {
-            let engine = spindle::Engine::new(spindle::Config::new().translation(t)).unwrap();
+            let mut config = spindle::Config::new();
+            config.translation(t).parallel_compilation(parallel);
+            let engine = spindle::Engine::new(&config).unwrap();
             g.bench_function(BenchmarkId::from_parameter(label), |b| {
                 b.iter(|| black_box(spindle::Module::new(&engine, black_box(&bytes)).is_ok()))
             });

@@ -219,6 +219,7 @@ pub fn run(file: &str, binary: &[u8], options: &crate::RunOptions) -> Result<boo
     let mut config = spindle::Config::new();
     config
         .translation(options.translation)
+        .parallel_compilation(options.parallel_compilation)
         .consume_fuel(options.fuel.is_some())
         .epoch_interruption(options.timeout.is_some());
     let engine = Engine::new(&config).map_err(|e| e.to_string())?;

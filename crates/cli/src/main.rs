@@ -37,7 +37,7 @@ Usage:
   spindle run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--inherit-env]
               [--allow-tcp IP:PORT]... [--allow-udp IP:PORT]...
               [--fuel N] [--max-memory SIZE] [--timeout DURATION]
-              [--translation MODE] WASI_COMMAND [ARG...]
+              [--translation MODE] [--parallel-compilation on|off] WASI_COMMAND [ARG...]
       Run a WASI command: a preview-1 module (importing `wasi_snapshot_preview1`: its
       `_start`) or a WASI 0.2 component (its `wasi:cli/run`), with ARGs as its
       arguments after FILE, standard streams inherited, the environment given by --env
@@ -47,7 +47,8 @@ Usage:
       components only, preview 1 has no sockets); its exit status is spindle's.
       --translation eager|lazy|lazy-unchecked picks when bodies are translated (lazy:
       at first call; lazy-unchecked: also validated then, an invalid body reported at
-      its call). --fuel, --max-memory (e.g. 64MiB) and --timeout (e.g. 10s, 500ms) bound the run
+      its call); --parallel-compilation off compiles a big module on one thread instead
+      of every core (less memory, slower start). --fuel, --max-memory (e.g. 64MiB) and --timeout (e.g. 10s, 500ms) bound the run
       (also with --invoke); past them the guest traps. With --invoke NAME ARGS, a WASI
       module (a reactor) gets WASI too: `_initialize` runs, then NAME.
   spindle run COMPONENT --invoke 'NAME(ARGS)'
@@ -305,6 +306,8 @@ struct RunOptions {
     /// `--translation eager|lazy|lazy-unchecked`: when function bodies are translated
     /// (and, for `lazy-unchecked`, validated).
     translation: spindle::Translation,
+    /// `--parallel-compilation on|off`: a big module's bodies compiled on every core.
+    parallel_compilation: bool,
 }
 
 /// A size: bytes, or with a unit (`K`/`KiB`, `M`/`MiB`, `G`/`GiB`, powers of 1024).
@@ -362,6 +365,7 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
     let mut max_memory = None;
     let mut timeout = None;
     let mut translation = spindle::Translation::Eager;
+    let mut parallel_compilation = true;
     let mut only_args = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -400,6 +404,7 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
             "--allow-tcp",
             "--allow-udp",
             "--translation",
+            "--parallel-compilation",
             "--env",
             "--dir",
         ]
@@ -429,6 +434,17 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
                         other => {
                             return Err(Fatal(format!(
                                 "--translation {other}: expected eager, lazy or lazy-unchecked"
+                            )))
+                        }
+                    }
+                }
+                "--parallel-compilation" => {
+                    parallel_compilation = match value.as_str() {
+                        "on" => true,
+                        "off" => false,
+                        other => {
+                            return Err(Fatal(format!(
+                                "--parallel-compilation {other}: expected on or off"
                             )))
                         }
                     }
@@ -477,6 +493,7 @@ fn parse_run_options(args: &[String]) -> Result<Option<RunOptions>, Fatal> {
         max_memory,
         timeout,
         translation,
+        parallel_compilation,
     }))
 }
 
@@ -501,6 +518,7 @@ fn run_export(args: &[String]) -> Result<bool, Fatal> {
     config
         .features(options.features)
         .translation(options.translation)
+        .parallel_compilation(options.parallel_compilation)
         .consume_fuel(options.fuel.is_some())
         .epoch_interruption(options.timeout.is_some());
     let engine = Engine::new(&config).map_err(|e| Fatal(e.to_string()))?;

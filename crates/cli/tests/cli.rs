@@ -760,3 +760,33 @@ fn run_translation_modes() {
     let o = spindle(&["run", "--translation", "sometimes", &file]);
     assert_status(&o, 2);
 }
+
+/// `--parallel-compilation on|off` (on by default) runs the same module either way; any
+/// other value is a usage error.
+#[test]
+fn run_parallel_compilation_switch() {
+    let wat =
+        r#"(module (func (export "ok") (result i32) (i32.const 41) (i32.const 1) (i32.add)))"#;
+    let file = scratch("parallel.wat", wat.as_bytes());
+    for switch in ["on", "off"] {
+        let o = spindle(&[
+            "run",
+            "--parallel-compilation",
+            switch,
+            &file,
+            "--invoke",
+            "ok",
+        ]);
+        assert_status(&o, 0);
+        assert_eq!(stdout(&o), "42\n");
+    }
+    let o = spindle(&[
+        "run",
+        "--parallel-compilation=maybe",
+        &file,
+        "--invoke",
+        "ok",
+    ]);
+    assert_status(&o, 2);
+    assert!(stderr(&o).contains("expected on or off"), "{}", stderr(&o));
+}

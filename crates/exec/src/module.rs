@@ -336,14 +336,25 @@ pub struct CodeOptions {
 }
 
 /// Decodes, validates and translates `bytes`.
+/// `threads` is how many threads may share the bodies' validation and translation (the
+/// calling thread one of them; more than one only with `std`, for modules with enough code).
 pub fn compile(
     registry: &TypeRegistry,
     features: &Features,
     translation: Translation,
     options: CodeOptions,
+    threads: usize,
     bytes: &[u8],
 ) -> Result<CompiledModule, Error> {
-    compile_inner(registry, features, translation, options, bytes, None)
+    compile_inner(
+        registry,
+        features,
+        translation,
+        options,
+        threads,
+        bytes,
+        None,
+    )
 }
 
 /// Like [`compile`], for bytes the module may keep (lazy translation keeps them instead of
@@ -353,6 +364,7 @@ pub fn compile_bytes(
     features: &Features,
     translation: Translation,
     options: CodeOptions,
+    threads: usize,
     bytes: crate::ModuleBytes,
 ) -> Result<CompiledModule, Error> {
     compile_inner(
@@ -360,9 +372,124 @@ pub fn compile_bytes(
         features,
         translation,
         options,
+        threads,
         &bytes,
         Some(bytes.clone()),
     )
+}
+
+/// Below this much body code per thread a module's bodies are not shared between threads:
+/// starting one costs about what translating a few KiB does.
+const CODE_PER_THREAD: usize = 64 * 1024;
+
+/// The bodies a thread takes at a time: consecutive ones of at least this much code (small
+/// enough that the threads finish together, large enough that taking one costs nothing).
+#[cfg(feature = "std")]
+const CODE_PER_BATCH: usize = 8 * 1024;
+
+/// `work` over the defined functions' `bodies` (ranges of their indices), with state `init`
+/// makes once per thread, on up to `threads` threads (the calling thread one of them); the
+/// results in function order. The error is the one sequential work would report.
+fn in_batches<S, T: Send>(
+    threads: usize,
+    bodies: &[spindle_decode::FunctionBody<'_>],
+    init: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, core::ops::Range<usize>) -> Result<Vec<T>, Error> + Sync,
+) -> Result<Vec<T>, Error> {
+    let code: usize = bodies.iter().map(|b| b.reader.remaining()).sum();
+    let threads = threads.min(code / CODE_PER_THREAD).min(bodies.len());
+    #[cfg(feature = "std")]
+    if threads > 1 {
+        return in_parallel(threads, bodies, init, work);
+    }
+    let _ = threads;
+    work(&mut init(), 0..bodies.len())
+}
+
+/// [`in_batches`] on `threads` threads: each takes the next batch of bodies until none is
+/// left or one has failed.
+#[cfg(feature = "std")]
+fn in_parallel<S, T: Send>(
+    threads: usize,
+    bodies: &[spindle_decode::FunctionBody<'_>],
+    init: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, core::ops::Range<usize>) -> Result<Vec<T>, Error> + Sync,
+) -> Result<Vec<T>, Error> {
+    use core::sync::atomic::{AtomicBool, AtomicUsize};
+    let mut cuts = vec![0];
+    let mut size = 0;
+    for (i, b) in bodies.iter().enumerate() {
+        size += b.reader.remaining();
+        if size >= CODE_PER_BATCH || i + 1 == bodies.len() {
+            cuts.push(i + 1);
+            size = 0;
+        }
+    }
+    let batches = cuts.len() - 1;
+    let (next, failed, finished) = (
+        AtomicUsize::new(0),
+        AtomicBool::new(false),
+        AtomicUsize::new(0),
+    );
+    // Batches are taken in order, and one that fails stops further taking: every batch
+    // before the first failed one is done, so the first error in batch order is the first
+    // invalid body's.
+    let run = || {
+        let mut state = init();
+        let mut done = Vec::new();
+        while !failed.load(Ordering::Relaxed) {
+            let b = next.fetch_add(1, Ordering::Relaxed);
+            if b >= batches {
+                break;
+            }
+            let result = work(&mut state, cuts[b]..cuts[b + 1]);
+            if result.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            done.push((b, result));
+        }
+        done
+    };
+    /// Counts a helper as finished however it ends.
+    struct Finished<'a>(&'a AtomicUsize);
+    impl Drop for Finished<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Release);
+        }
+    }
+    let done = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, || {
+                        let _finished = Finished(&finished);
+                        run()
+                    })
+                    .ok()
+            })
+            .collect();
+        let mut done = run();
+        // Each helper has at most the batch it holds left. Waiting awake for it: a thread
+        // blocked in `join` can take longer to be woken again (on virtual machines, up to
+        // milliseconds) than that batch takes.
+        while finished.load(Ordering::Acquire) < helpers.len() {
+            std::thread::yield_now();
+        }
+        for h in helpers {
+            done.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        done
+    });
+    let mut by_batch: Vec<Option<Result<Vec<T>, Error>>> = (0..batches).map(|_| None).collect();
+    for (b, result) in done {
+        by_batch[b] = Some(result);
+    }
+    let mut all = Vec::with_capacity(bodies.len());
+    for (b, result) in by_batch.into_iter().enumerate() {
+        // (A batch is only left undone after a failed one, which returns first.)
+        all.extend(result.unwrap_or_else(|| work(&mut init(), cuts[b]..cuts[b + 1]))?);
+    }
+    Ok(all)
 }
 
 /// A translator for `ctx`'s functions producing code with `options`.
@@ -409,6 +536,7 @@ fn compile_inner(
     features: &Features,
     translation: Translation,
     options: CodeOptions,
+    threads: usize,
     bytes: &[u8],
     owner: Option<crate::ModuleBytes>,
 ) -> Result<CompiledModule, Error> {
@@ -418,42 +546,48 @@ fn compile_inner(
     let func_types: Vec<u32> = ctx.funcs.iter().map(|t| types[*t as usize]).collect();
     let num_imported_funcs = (ctx.funcs.len() - m.functions.len()) as u32;
 
-    let mut fv = FuncValidator::new(&ctx);
-    let mut funcs = Vec::with_capacity(m.code.len());
     let code_table = CodeTable::new(ctx.funcs.len());
-    match translation {
-        Translation::Eager => {
-            let mut tr = translator(&ctx, &types, options);
-            for (i, body) in m.code.iter().enumerate() {
-                let index = num_imported_funcs + i as u32;
-                let ti = ctx.funcs[index as usize];
-                let f = tr
-                    .translate(&mut fv, ti, body.reader)
-                    .map_err(|e| e.in_function(index))?;
-                let code = Arc::new(ExecFunc::new(f, index, code_table.base()));
-                code_table.set(index as usize, &code);
-                funcs.push(FuncCode::Ready(code));
-            }
-        }
-        Translation::LazyUnchecked => {
-            funcs.extend(m.code.iter().map(|_| FuncCode::Lazy(Once::new())));
-        }
-        Translation::Lazy => {
-            for (i, body) in m.code.iter().enumerate() {
-                let index = num_imported_funcs + i as u32;
-                let ti = ctx.funcs[index as usize];
-                fv.validate_body(ti, body.reader)
-                    .map_err(|e| e.in_function(index))?;
-                funcs.push(FuncCode::Lazy(Once::new()));
-            }
-        }
-    }
+    let funcs = match translation {
+        Translation::Eager => in_batches(
+            threads,
+            &m.code,
+            || (FuncValidator::new(&ctx), translator(&ctx, &types, options)),
+            |(fv, tr), range| {
+                let mut funcs = Vec::with_capacity(range.len());
+                for i in range {
+                    let index = num_imported_funcs + i as u32;
+                    let ti = ctx.funcs[index as usize];
+                    let f = tr
+                        .translate(fv, ti, m.code[i].reader)
+                        .map_err(|e| e.in_function(index))?;
+                    let code = Arc::new(ExecFunc::new(f, index, code_table.base()));
+                    code_table.set(index as usize, &code);
+                    funcs.push(FuncCode::Ready(code));
+                }
+                Ok(funcs)
+            },
+        )?,
+        Translation::LazyUnchecked => m.code.iter().map(|_| FuncCode::Lazy(Once::new())).collect(),
+        Translation::Lazy => in_batches(
+            threads,
+            &m.code,
+            || FuncValidator::new(&ctx),
+            |fv, range| {
+                for i in range.clone() {
+                    let index = num_imported_funcs + i as u32;
+                    let ti = ctx.funcs[index as usize];
+                    fv.validate_body(ti, m.code[i].reader)
+                        .map_err(|e| e.in_function(index))?;
+                }
+                Ok(range.map(|_| FuncCode::Lazy(Once::new())).collect())
+            },
+        )?,
+    };
     let bodies: Vec<(usize, usize)> = m
         .code
         .iter()
         .map(|b| (b.reader.offset(), b.reader.offset() + b.reader.remaining()))
         .collect();
-    drop(fv);
 
     let mut imports = Vec::with_capacity(m.imports.len());
     let (mut it, mut im, mut ig) = (0, 0, 0);

@@ -57,6 +57,7 @@ impl Instance {
                 fuel,
                 ..Default::default()
             },
+            1,
             bytes,
         )
         .expect("compiles");

@@ -64,6 +64,7 @@ fn compiled(
             epoch,
             canonicalize_nans: false,
         },
+        1,
         &wasm(text),
     )
     .expect("compile");

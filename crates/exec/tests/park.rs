@@ -67,6 +67,7 @@ fn instance(dispatch: Dispatch) -> (Store, u32) {
             epoch: false,
             canonicalize_nans: false,
         },
+        1,
         &wasm(PROGRAMS),
     )
     .expect("compile");

@@ -30,6 +30,9 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     pub(crate) dispatch: Dispatch,
     pub(crate) canonicalize_nans: bool,
+    /// Bodies validated and translated on the calling thread only (see
+    /// [`Config::parallel_compilation`]).
+    pub(crate) sequential_compilation: bool,
 }
 
 macro_rules! feature_switches {
@@ -152,6 +155,26 @@ impl Config {
     pub fn dispatch(&mut self, dispatch: Dispatch) -> &mut Self {
         self.dispatch = dispatch;
         self
+    }
+
+    /// Share a big module's function bodies (validation and eager translation) between
+    /// the machine's cores while it is created; on by default (wasmtime's
+    /// `parallel_compilation`). The module is the same either way, and so is the error an
+    /// invalid one gets (the first invalid body's). Only modules with at least 64 KiB of
+    /// code per thread use more than one; without `std` everything runs on the calling
+    /// thread.
+    pub fn parallel_compilation(&mut self, enable: bool) -> &mut Self {
+        self.sequential_compilation = !enable;
+        self
+    }
+
+    /// How many threads may compile a module's bodies.
+    fn compile_threads(&self) -> usize {
+        #[cfg(feature = "std")]
+        if !self.sequential_compilation {
+            return std::thread::available_parallelism().map_or(1, |n| n.get());
+        }
+        1
     }
 
     /// The proposals modules may use.
@@ -444,6 +467,7 @@ impl Module {
                 &config.features,
                 config.translation,
                 config.code_options(),
+                config.compile_threads(),
                 bytes,
             )
         })
@@ -489,6 +513,7 @@ impl Module {
                 &config.features,
                 config.translation,
                 config.code_options(),
+                config.compile_threads(),
                 bytes,
             )
         })
