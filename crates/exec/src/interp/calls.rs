@@ -236,6 +236,22 @@ fn push_frame(s: &mut State, cx: &mut Ctx, code: &ExecFunc, nb: usize) -> bool {
     {
         return false;
     }
+    // `store.stack_top` is left as it is: calls and returns do not keep it (two stores and
+    // a load per call saved). Only code outside the run reads it (a host function calling
+    // into Wasm, an embedder's call beside a suspended one), and every way out of the run
+    // sets it first: the host calls and the epoch callback from the current frame, a
+    // suspension in `finish`.
+    // SAFETY: `len < capacity` (checked above), so slot `len` is allocated; it is
+    // initialised before the length covers it. (Written before the zeroing below, so that
+    // the caller's state is not held in registers across that loop.)
+    unsafe {
+        store.frames.as_mut_ptr().add(len).write(Frame {
+            caller,
+            ip: s.ip.wrapping_add(1),
+            base: frame,
+        });
+        store.frames.set_len(len + 1);
+    }
     let stack = store.stack.as_mut_ptr();
     if code.zeroed != 0 {
         let first = nb + code.params as usize;
@@ -244,21 +260,6 @@ fn push_frame(s: &mut State, cx: &mut Ctx, code: &ExecFunc, nb: usize) -> bool {
             // store keeps this a few moves rather than a call to `memset`.
             unsafe { stack.add(i).write_volatile(0) };
         }
-    }
-    // `store.stack_top` is left as it is: calls and returns do not keep it (two stores and
-    // a load per call saved). Only code outside the run reads it (a host function calling
-    // into Wasm, an embedder's call beside a suspended one), and every way out of the run
-    // sets it first: the host calls and the epoch callback from the current frame, a
-    // suspension in `finish`.
-    // SAFETY: `len < capacity` (checked above), so slot `len` is allocated; it is
-    // initialised before the length covers it.
-    unsafe {
-        store.frames.as_mut_ptr().add(len).write(Frame {
-            caller,
-            ip: s.ip.wrapping_add(1),
-            base: frame,
-        });
-        store.frames.set_len(len + 1);
     }
     cx.base = nb;
     s.ip = code.ops.as_ptr();
