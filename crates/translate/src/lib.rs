@@ -25,11 +25,12 @@ pub use translator::{translate_function, Translator};
 
 use spindle_ir::Instr;
 
-/// A translated function.
+/// A translated function. Its instructions are the translator's, borrowed until the next
+/// body (the interpreter encodes them into its own form at once: no copy in between).
 #[derive(Clone, Debug)]
-pub struct CompiledFunc {
+pub struct CompiledFunc<'t> {
     /// The instructions; branch targets index into it.
-    pub code: Box<[Instr]>,
+    pub code: &'t [Instr],
     /// Registers the frame needs: parameters, locals and the deepest operand stack.
     pub frame_size: u32,
     /// Parameters (the first registers of the frame, filled by the caller).

@@ -83,11 +83,11 @@ impl ExecFunc {
     ///
     /// `func_index` is the function's index in its module (imports included).
     pub fn new(
-        func: CompiledFunc,
+        func: CompiledFunc<'_>,
         func_index: u32,
         module_code: *const core::sync::atomic::AtomicPtr<ExecFunc>,
     ) -> ExecFunc {
-        let code = &func.code;
+        let code = func.code;
         let mut redirects = Vec::new();
         for (at, instr) in code.iter().enumerate() {
             let len = match instr {

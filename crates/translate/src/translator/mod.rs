@@ -150,10 +150,6 @@ pub struct Translator<'m> {
     branch_targets: Vec<bool>,
     /// Each instruction's position after `fuse_pairs_and_widen` (reused).
     new_positions: Vec<u32>,
-    /// The code and offsets `fuse_pairs_and_widen` moves the instructions into, swapped
-    /// with `code` and `offsets` (the buffers reused from function to function).
-    moved_code: Vec<Instr>,
-    moved_offsets: Vec<u32>,
     /// The current function's `try_table` regions.
     handlers: Vec<TryRegion>,
     code: Vec<Instr>,
@@ -211,8 +207,6 @@ impl<'m> Translator<'m> {
             spare_patches: Vec::new(),
             branch_targets: Vec::new(),
             new_positions: Vec::new(),
-            moved_code: Vec::new(),
-            moved_offsets: Vec::new(),
             handlers: Vec::new(),
             code: Vec::new(),
             offsets: Vec::new(),
@@ -649,7 +643,7 @@ impl<'m> Translator<'m> {
         fv: &mut FuncValidator<'_>,
         type_index: u32,
         mut reader: BinaryReader<'_>,
-    ) -> Result<CompiledFunc> {
+    ) -> Result<CompiledFunc<'_>> {
         let body_offset = reader.offset() as u32;
         fv.begin_function(type_index, &mut reader)?;
         let ctx: &'m ModuleCtx = self.ctx;
@@ -714,7 +708,7 @@ impl<'m> Translator<'m> {
         self.fuse_pairs_and_widen();
         debug_assert_eq!(self.code.len(), self.offsets.len());
         Ok(CompiledFunc {
-            code: self.code.as_slice().into(),
+            code: &self.code,
             offsets: OffsetTable::new(&self.offsets),
             body_offset,
             frame_size: self.locals + self.max_height.max(results),
@@ -1089,12 +1083,12 @@ macro_rules! define_fused {
 spindle_decode::for_each_operator!(define_fused);
 
 /// Validates and translates one function body of type `type_index`.
-pub fn translate_function(
-    t: &mut Translator<'_>,
+pub fn translate_function<'t>(
+    t: &'t mut Translator<'_>,
     fv: &mut FuncValidator<'_>,
     type_index: u32,
     body: BinaryReader<'_>,
-) -> Result<CompiledFunc> {
+) -> Result<CompiledFunc<'t>> {
     t.translate(fv, type_index, body)
 }
 
