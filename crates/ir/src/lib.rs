@@ -291,6 +291,9 @@ macro_rules! __spindle_instr_table {
             I32AddImmBrIfLtS { dst: $crate::Dst, imm: i32, a: $crate::Reg, b: $crate::Reg, to: i32 }
             /// Returns the `len` registers from `src` (copied to the frame's first registers).
             Return { src: $crate::Reg, len: u16 }
+            /// `Return` of one register (most functions' return: a handler without the
+            /// copy loop, whose registers every return would save and restore).
+            Return1 { src: $crate::Reg }
             /// Calls function `func` of the instance; its frame starts at register `base`,
             /// which holds the arguments and receives the results.
             Call { func: u32, base: $crate::Reg }
@@ -769,6 +772,15 @@ macro_rules! define_instr {
 }
 
 impl Instr {
+    /// The return of the `len` registers from `src`: `Return1` for one.
+    pub fn ret(src: Reg, len: u16) -> Instr {
+        if len == 1 {
+            Instr::Return1 { src }
+        } else {
+            Instr::Return { src, len }
+        }
+    }
+
     /// The one instruction that does `first` and then `second` (placed where `first` is)
     /// when there is one: two moves (`Copy`, `Const32`) make `Copy2`, `Const32x2`,
     /// `CopyConst32` or `Const32Copy`; an `I32AddImm` into a register followed by a

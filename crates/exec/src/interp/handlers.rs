@@ -383,6 +383,7 @@ macro_rules! with_handlers {
             I32AddImmBrIfNe { dst, a, imm, b, to } => i32_add_imm_br_if_ne,
             I32AddImmBrIfLtS { dst, a, imm, b, to } => i32_add_imm_br_if_lt_s,
             Return { src, len } => ret,
+            Return1 { src } => ret1,
             Call { func, base } => call,
             CallIndirect { ty, table, index, base } => call_indirect,
             ReturnCall { func, base } => return_call,
@@ -1075,14 +1076,10 @@ pub(super) fn select(s: &mut State, _cx: &mut Ctx, dst: Dst, cond: Reg, a: Reg, 
     s.next()
 }
 
+/// `Return`: any number of results (one takes `Return1`).
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn ret(s: &mut State, cx: &mut Ctx, src: Reg, len: u16) -> Flow {
-    if len == 1 {
-        // (A copy onto itself when `src` is register 0: cheaper than testing for it.)
-        let v = s.r(src);
-        // SAFETY: register 0 is in the frame (a function returning a value has one).
-        unsafe { *s.regs = v };
-    } else if src.0 != 0 {
+    if src.0 != 0 {
         for i in 0..len as usize {
             // SAFETY: `src + len` registers lie within the frame (translator); copying
             // upwards from 0 is right for overlapping ranges as `src > 0`. Volatile
@@ -1093,6 +1090,23 @@ pub(super) fn ret(s: &mut State, cx: &mut Ctx, src: Reg, len: u16) -> Flow {
             }
         }
     }
+    pop_frame(s, cx)
+}
+
+/// `Return1`: one result.
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn ret1(s: &mut State, cx: &mut Ctx, src: Reg) -> Flow {
+    // (A copy onto itself when `src` is register 0: cheaper than testing for it.)
+    let v = s.r(src);
+    // SAFETY: register 0 is in the frame (a function returning a value has one).
+    unsafe { *s.regs = v };
+    pop_frame(s, cx)
+}
+
+/// The return itself, once the results are in place: back to the caller's frame, or out
+/// of the run at the frame it entered with.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn pop_frame(s: &mut State, cx: &mut Ctx) -> Flow {
     let entry_depth = cx.entry_depth;
     let callee_mem = cx.cur.mem0;
     let store = cx.store();

@@ -123,7 +123,7 @@ impl<'m> Translator<'m> {
         if ctrl.kind == Kind::Func {
             let src = Reg(self.slot(0)?);
             let len = self.top_width(n) as u16;
-            self.emit(Instr::Return { src, len });
+            self.emit(Instr::ret(src, len));
         }
         Ok(())
     }
@@ -230,7 +230,7 @@ impl<'m> Translator<'m> {
             }
             Reg(self.slot(first)?)
         };
-        self.emit(Instr::Return { src, len });
+        self.emit(Instr::ret(src, len));
         Ok(())
     }
 
@@ -264,7 +264,7 @@ impl<'m> Translator<'m> {
         let len = self.reserve_results(base, r);
         self.gc_point();
         self.emit(Instr::ReturnCall { func, base });
-        self.emit(Instr::Return { src: base, len });
+        self.emit(Instr::ret(base, len));
         self.reachable = false;
         Ok(())
     }
@@ -283,7 +283,7 @@ impl<'m> Translator<'m> {
             index,
             base,
         });
-        self.emit(Instr::Return { src: base, len });
+        self.emit(Instr::ret(base, len));
         self.reachable = false;
         Ok(())
     }
@@ -418,7 +418,7 @@ impl<'m> Translator<'m> {
         let len = self.reserve_results(base, r);
         self.gc_point();
         self.emit(Instr::ReturnCallRef { func, base });
-        self.emit(Instr::Return { src: base, len });
+        self.emit(Instr::ret(base, len));
         self.reachable = false;
         Ok(())
     }

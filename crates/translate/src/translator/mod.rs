@@ -968,6 +968,7 @@ fn ends_block(instr: &Instr) -> bool {
             Instr::BrTable { .. }
                 | Instr::BrTableAcc { .. }
                 | Instr::Return { .. }
+                | Instr::Return1 { .. }
                 | Instr::Trap { .. }
                 | Instr::Throw { .. }
                 | Instr::ThrowRef { .. }

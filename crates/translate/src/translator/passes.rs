@@ -69,7 +69,9 @@ impl Translator<'_> {
         for i in 0..n {
             if let Instr::Br { to } = self.code[i] {
                 let t = i.checked_add_signed(to as isize).filter(|t| *t < n);
-                if let Some(ret @ Instr::Return { .. }) = t.map(|t| self.code[t]) {
+                if let Some(ret @ (Instr::Return { .. } | Instr::Return1 { .. })) =
+                    t.map(|t| self.code[t])
+                {
                     self.code[i] = ret;
                 }
             }
@@ -77,11 +79,11 @@ impl Translator<'_> {
         for i in 0..n.saturating_sub(1) {
             // A copy whose only use is returning it returns its source: nothing after a
             // return reads the copy. (What jumps to the `Return` is unchanged.)
-            if let (Instr::Copy { dst, src }, Instr::Return { src: r, len: 1 }) =
+            if let (Instr::Copy { dst, src }, Instr::Return1 { src: r }) =
                 (self.code[i], self.code[i + 1])
             {
                 if r.0 == dst.0 {
-                    self.code[i] = Instr::Return { src, len: 1 };
+                    self.code[i] = Instr::Return1 { src };
                 }
                 continue;
             }
