@@ -19,7 +19,8 @@ printf '|---|---:|---:|\n'
 for set in "embed" "embed,simd" "embed,std,simd" "embed,simd,gc,exceptions,threads" \
   "embed,std,simd,gc,exceptions,threads" "embed,std,simd,gc,exceptions,threads,threaded" \
   "embed,std,simd,gc,exceptions,threads,threaded,component" \
-  "embed,std,simd,gc,exceptions,threads,threaded,component,wat"; do
+  "embed,std,simd,gc,exceptions,threads,threaded,component,parallel-compilation" \
+  "embed,std,simd,gc,exceptions,threads,threaded,component,parallel-compilation,wat"; do
   size=$(build "$set")
   printf '| %s | %s | %s (%s KB) |\n' "$set" "$size" "$((size - base))" "$(((size - base) / 1000))"
 done

@@ -337,7 +337,8 @@ pub struct CodeOptions {
 
 /// Decodes, validates and translates `bytes`.
 /// `threads` is how many threads may share the bodies' validation and translation (the
-/// calling thread one of them; more than one only with `std`, for modules with enough code).
+/// calling thread one of them; more than one only with the `parallel-compilation` feature,
+/// for modules with enough code).
 pub fn compile(
     registry: &TypeRegistry,
     features: &Features,
@@ -384,7 +385,7 @@ const CODE_PER_THREAD: usize = 64 * 1024;
 
 /// The bodies a thread takes at a time: consecutive ones of at least this much code (small
 /// enough that the threads finish together, large enough that taking one costs nothing).
-#[cfg(feature = "std")]
+#[cfg(feature = "parallel-compilation")]
 const CODE_PER_BATCH: usize = 8 * 1024;
 
 /// `work` over the defined functions' `bodies` (ranges of their indices), with state `init`
@@ -398,7 +399,7 @@ fn in_batches<S, T: Send>(
 ) -> Result<Vec<T>, Error> {
     let code: usize = bodies.iter().map(|b| b.reader.remaining()).sum();
     let threads = threads.min(code / CODE_PER_THREAD).min(bodies.len());
-    #[cfg(feature = "std")]
+    #[cfg(feature = "parallel-compilation")]
     if threads > 1 {
         return in_parallel(threads, bodies, init, work);
     }
@@ -408,7 +409,7 @@ fn in_batches<S, T: Send>(
 
 /// [`in_batches`] on `threads` threads: each takes the next batch of bodies until none is
 /// left or one has failed.
-#[cfg(feature = "std")]
+#[cfg(feature = "parallel-compilation")]
 fn in_parallel<S, T: Send>(
     threads: usize,
     bodies: &[spindle_decode::FunctionBody<'_>],

@@ -161,8 +161,8 @@ impl Config {
     /// the machine's cores while it is created; on by default (wasmtime's
     /// `parallel_compilation`). The module is the same either way, and so is the error an
     /// invalid one gets (the first invalid body's). Only modules with at least 64 KiB of
-    /// code per thread use more than one; without `std` everything runs on the calling
-    /// thread.
+    /// code per thread use more than one; without the `parallel-compilation` cargo feature
+    /// (default; it needs `std`) everything runs on the calling thread.
     pub fn parallel_compilation(&mut self, enable: bool) -> &mut Self {
         self.sequential_compilation = !enable;
         self
@@ -170,7 +170,7 @@ impl Config {
 
     /// How many threads may compile a module's bodies.
     fn compile_threads(&self) -> usize {
-        #[cfg(feature = "std")]
+        #[cfg(feature = "parallel-compilation")]
         if !self.sequential_compilation {
             return std::thread::available_parallelism().map_or(1, |n| n.get());
         }
