@@ -337,8 +337,8 @@ pub struct CodeOptions {
 
 /// Decodes, validates and translates `bytes`.
 /// `threads` is how many threads may share the bodies' validation and translation (the
-/// calling thread one of them; more than one only with the `parallel-compilation` feature,
-/// for modules with enough code).
+/// calling thread one of them; `usize::MAX`: one per core). More than one only with the
+/// `parallel-compilation` feature, for modules with enough code.
 pub fn compile(
     registry: &TypeRegistry,
     features: &Features,
@@ -401,7 +401,12 @@ fn in_batches<S, T: Send>(
     let threads = threads.min(code / CODE_PER_THREAD).min(bodies.len());
     #[cfg(feature = "parallel-compilation")]
     if threads > 1 {
-        return in_parallel(threads, bodies, init, work);
+        // Asked only here, for a module big enough: the answer reads the process's CPU
+        // affinity and cgroup limits.
+        let threads = threads.min(std::thread::available_parallelism().map_or(1, |n| n.get()));
+        if threads > 1 {
+            return in_parallel(threads, bodies, init, work);
+        }
     }
     let _ = threads;
     work(&mut init(), 0..bodies.len())

@@ -168,13 +168,13 @@ impl Config {
         self
     }
 
-    /// How many threads may compile a module's bodies.
+    /// How many threads may compile a module's bodies (`usize::MAX`: one per core).
     fn compile_threads(&self) -> usize {
-        #[cfg(feature = "parallel-compilation")]
-        if !self.sequential_compilation {
-            return std::thread::available_parallelism().map_or(1, |n| n.get());
+        if self.sequential_compilation {
+            1
+        } else {
+            usize::MAX
         }
-        1
     }
 
     /// The proposals modules may use.
