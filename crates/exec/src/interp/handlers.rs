@@ -20,7 +20,7 @@
 use alloc::sync::Arc;
 use core::sync::atomic::AtomicU64;
 
-use spindle_ir::{load, BinOp, Dst, Opcode, Reg, TrapCode};
+use spindle_ir::{load, BinOp, Dst, Reg, TrapCode};
 
 use super::code::{field, opcode_at};
 use super::Op;
@@ -895,14 +895,11 @@ fn br_table_to(s: &mut State, index: u32, len: u32) -> Flow {
 /// Moves `s` from the `Br` entry of a `br_table` to its target (`Flow::Table`).
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn follow_table_entry(s: &mut State) {
-    // SAFETY: `ip` is at a table entry (`br_table_to`). The translator makes it a `Br`, or
-    // a `Return` where the `Br` led to one (`thread_jumps`): that one runs in place, as the
-    // next instruction (its op keeps its own handler).
-    unsafe {
-        if opcode_at(s.ip) == Opcode::Br {
-            s.jump(field(s.ip, spindle_ir::slot::Br::AT.to));
-        }
-    }
+    // SAFETY: `ip` is at a table entry (`br_table_to`), which is a `Br` to an instruction
+    // of the same code: the translator keeps every entry a `Br` (`thread_jumps`), and
+    // `ExecFunc::new` checks that each is one, with its target inside the code.
+    let to = unsafe { field(s.ip, spindle_ir::slot::Br::AT.to) };
+    s.jump(to);
 }
 
 /// An `Ext` run: a call returned to it (a wide instruction steps over its own).
@@ -1014,10 +1011,12 @@ pub(super) fn const64(s: &mut State, _cx: &mut Ctx, dst: Dst, value: u64) -> Flo
 }
 
 /// The sum of a loop latch (`I32AddImmBrIf…`), written to `dst` and the accumulator.
+/// `dst` is a register, never [`Dst::ACC`]: `Instr::fused_pair` makes a latch only of an
+/// `I32AddImm` into a register (so there is no test of it here, in every loop's latch).
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn latch_sum(s: &mut State, dst: Dst, a: Reg, imm: i32) -> u32 {
     let v = (s.r(a) as u32).wrapping_add(imm as u32);
-    s.w_result(dst, v as u64);
+    s.w(dst, v as u64);
     v
 }
 

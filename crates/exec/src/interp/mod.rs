@@ -95,12 +95,16 @@ impl ExecFunc {
                 _ => continue,
             };
             for entry in at + 1..=at + 1 + len {
-                if let Some(Instr::Br { to }) = code.get(entry) {
-                    let target = entry as isize + *to as isize;
-                    if let Some(target) = usize::try_from(target).ok().filter(|t| *t < code.len()) {
-                        redirects.push((entry, target));
-                    }
-                }
+                // The interpreter follows an entry without looking at it
+                // (`follow_table_entry`): it must be a `Br` inside the code.
+                let target = match code.get(entry) {
+                    Some(Instr::Br { to }) => usize::try_from(entry as isize + *to as isize)
+                        .ok()
+                        .filter(|t| *t < code.len()),
+                    _ => None,
+                };
+                let target = target.expect("a br_table entry that is not a Br inside the code");
+                redirects.push((entry, target));
             }
         }
         let ops = code::encode_code(code, &redirects, threaded::handler_for());

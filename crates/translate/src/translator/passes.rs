@@ -63,10 +63,18 @@ impl Translator<'_> {
                 *slot = to;
             }
         }
-        // A jump to a `Return` returns in place (a `Return` means the same anywhere). A
-        // `br_table` entry may so become a `Return`: the interpreter runs such an entry
-        // instead of following it (`follow_table_entry`).
+        // A jump to a `Return` returns in place (a `Return` means the same anywhere), but a
+        // `br_table` entry stays a `Br` to it: the interpreter follows every entry without
+        // asking what it is (`follow_table_entry`), its head carrying the target's handler.
+        let mut table_entries = 0..0;
         for i in 0..n {
+            if let Instr::BrTable { len, .. } | Instr::BrTableAcc { len } = self.code[i] {
+                table_entries = i + 1..i + 2 + len as usize;
+                continue;
+            }
+            if table_entries.contains(&i) {
+                continue;
+            }
             if let Instr::Br { to } = self.code[i] {
                 let t = i.checked_add_signed(to as isize).filter(|t| *t < n);
                 if let Some(ret @ (Instr::Return { .. } | Instr::Return1 { .. })) =
