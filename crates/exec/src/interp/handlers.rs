@@ -39,7 +39,13 @@ pub(super) use super::v128::*;
 /// Whether to go on after an instruction.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum Flow {
+    /// On to the next instruction (`State::next`: `ip` is one slot on, which for a wide
+    /// instruction is its `Ext`; the backend steps over that).
     Continue,
+    /// On at a branch's target (`State::jump`: `ip` is there). Apart from `Continue` so
+    /// that the backends do not test a taken branch of a wide instruction for landing on
+    /// its `Ext`, which no branch targets.
+    Jumped,
     /// The run is over: the entry frame returned, or `Ctx::trap` says why not.
     Exit,
     /// The handler's fast path does not apply; the backend runs [`slow_path`] for the same
@@ -242,7 +248,7 @@ impl State {
     fn jump(&mut self, to: i32) -> Flow {
         // SAFETY: the translator patched `to` to land on an instruction of this code.
         self.ip = unsafe { self.ip.offset(to as isize) };
-        Flow::Continue
+        Flow::Jumped
     }
 
     /// The taken side of a conditional branch: [`State::jump`] behind an optimisation

@@ -137,6 +137,7 @@ macro_rules! portable_loop {
                             s.ip = ip.wrapping_add(2);
                         }
                     }
+                    Flow::Jumped => {}
                     Flow::Table => follow_table_entry(&mut s),
                     Flow::Exit => return,
                     Flow::Slow => {

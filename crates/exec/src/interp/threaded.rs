@@ -358,6 +358,11 @@ mod imp {
                         // SAFETY: the state keeps its invariants across handlers.
                         unsafe { next($s.ip, $s.regs, $s.mem, $s.mem_len, $cx, $s.acc) }
                     }
+                    Flow::Jumped => {
+                        let next = handler_of($s.ip);
+                        // SAFETY: as above.
+                        unsafe { next($s.ip, $s.regs, $s.mem, $s.mem_len, $cx, $s.acc) }
+                    }
                     Flow::Table => {
                         // The entry carries its target's handler (`ExecFunc::new`): loaded
                         // before, and independently of, the move to the target.
@@ -391,7 +396,7 @@ mod imp {
     ) {
         // SAFETY: as in the handlers.
         let cx = unsafe { &mut *cx };
-        if slow_path_spilled(cx, ip, regs, mem, mem_len, acc) == Flow::Continue {
+        if let Flow::Continue | Flow::Jumped = slow_path_spilled(cx, ip, regs, mem, mem_len, acc) {
             let s = cx.spill;
             let next = handler_of(s.ip);
             // SAFETY: the state keeps its invariants across handlers.
