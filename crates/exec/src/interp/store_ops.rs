@@ -12,21 +12,43 @@ use super::handlers::*;
 
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn global_get(s: &mut State, cx: &mut Ctx, dst: Dst, idx: u32) -> Flow {
-    let inst = cx.cur.inst;
-    let store = cx.store();
-    let g = store.instances[inst].globals[idx as usize] as usize;
-    s.w(dst, store.globals[g].value);
+    let g = global_at(cx, idx);
+    // SAFETY: see `global_at`.
+    let v = unsafe { cx.store().globals.get_unchecked(g).value };
+    s.w(dst, v);
     s.next()
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn global_set(s: &mut State, cx: &mut Ctx, src: Reg, idx: u32) -> Flow {
-    let inst = cx.cur.inst;
     let v = s.r(src);
-    let store = cx.store();
-    let g = store.instances[inst].globals[idx as usize] as usize;
-    store.globals[g].value = v;
+    let g = global_at(cx, idx);
+    // SAFETY: see `global_at`.
+    unsafe { cx.store().globals.get_unchecked_mut(g).value = v };
     s.next()
+}
+
+/// The store index of the running instance's global `idx`, which is below
+/// `store.globals.len()`. Without bounds checks: C code reads and writes its stack pointer
+/// (a global) in most functions, and the checks' panic paths made these handlers save
+/// registers.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn global_at(cx: &mut Ctx, idx: u32) -> usize {
+    let inst = cx.cur.inst;
+    let store = cx.store();
+    // SAFETY: `inst` is the running function's instance, and store instances are never
+    // removed. `idx` indexes the module's global space (the validator checked it before
+    // the code ran, in every translation mode), and instantiation gives the instance an
+    // entry for each global before any of its code can be reached (its functions escape
+    // only through exports, tables and the start function, all set up after its globals).
+    // Entries are indices of store globals, which are never removed either.
+    unsafe {
+        *store
+            .instances
+            .get_unchecked(inst)
+            .globals
+            .get_unchecked(idx as usize) as usize
+    }
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
