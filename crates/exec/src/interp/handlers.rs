@@ -288,9 +288,10 @@ pub(super) fn memory_view(store: &mut Store, mem: usize) -> (*mut u8, usize) {
 }
 
 /// `fn $name(s, cx, ...)`: calls `$cold` (not inlined) on a copy of the state and takes the
-/// copy back. The portable loop keeps its state in registers only if no code it does not
+/// copy back. A threaded handler keeps its state in registers only if no code it does not
 /// inline ever sees the state's address: each call of such code through here hands out the
-/// address of a copy instead.
+/// address of a copy instead. (The portable loop keeps its state in memory on purpose: see
+/// `portable.rs`.)
 macro_rules! on_a_copy {
     ($($vis:vis fn $name:ident => $cold:ident ($($a:ident : $t:ty),*);)*) => {$(
         #[cfg_attr(not(debug_assertions), inline(always))]
