@@ -158,10 +158,9 @@ pub(super) fn return_call_indirect(
 /// The function at `table[i]`, checked against type `ty`.
 #[inline(never)]
 pub(super) fn indirect_callee(cx: &mut Ctx, ty: u32, table: u32, i: u64) -> Result<u32, TrapCode> {
-    let inst = cx.cur.inst;
+    let t = table_at(cx, table);
     let store = cx.store();
-    let t = store.instances[inst].tables[table as usize] as usize;
-    let entity = &store.tables[t];
+    let entity = table_entity(store, t);
     let elem = *entity
         .elems
         .get(position(table_operand(entity, i)))

@@ -1180,13 +1180,12 @@ pub(super) fn call_indirect(
     // The fast path: an initialised element of the right type; anything else (including
     // every trap) is the slow path's.
     let i = s.r(index);
-    let inst = cx.cur.inst;
+    let t = table_at(cx, table);
     let store = cx.store();
-    let t = store.instances[inst].tables[table as usize] as usize;
     // All 64 bits: an i32 index is zero-extended in its register, and any other bits would
     // only miss here and send the call to the slow path, which reads the index by the
     // table's type.
-    let callee = match store.tables[t].elems.get(position(i)) {
+    let callee = match table_entity(store, t).elems.get(position(i)) {
         Some(&elem) if elem != 0 => (elem - 1) as u32,
         _ => return Flow::Slow,
     };

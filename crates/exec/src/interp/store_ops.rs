@@ -181,7 +181,6 @@ pub(super) fn data_drop(s: &mut State, cx: &mut Ctx, seg: u32) -> Flow {
     s.next()
 }
 
-/// Store index of table `table` of the current instance.
 /// An index or length operand of a table: all 64 bits for a 64-bit table, the low 32
 /// otherwise.
 #[cfg_attr(not(debug_assertions), inline(always))]
@@ -199,10 +198,32 @@ pub(super) fn position(i: u64) -> usize {
     usize::try_from(i).unwrap_or(usize::MAX)
 }
 
+/// The store index of the running instance's table `table`, which is below
+/// `store.tables.len()`. Without bounds checks, as [`global_at`] (whose argument holds for
+/// tables too: instantiation gives the instance all its tables before any element segment,
+/// export or start function can make its code reachable): `call_indirect` finds its table
+/// here on every call.
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn table_at(cx: &mut Ctx, table: u32) -> usize {
     let inst = cx.cur.inst;
-    cx.store().instances[inst].tables[table as usize] as usize
+    let store = cx.store();
+    // SAFETY: as in `global_at`, with tables: `table` indexes the validated module's table
+    // space and the instance has an entry for each of its tables before its code can run.
+    unsafe {
+        *store
+            .instances
+            .get_unchecked(inst)
+            .tables
+            .get_unchecked(table as usize) as usize
+    }
+}
+
+/// Store table `t`, an index [`table_at`] gave (store tables are never removed).
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn table_entity(store: &crate::store::Store, t: usize) -> &crate::store::TableEntity {
+    // SAFETY: `t` came from an instance's table list, whose entries are indices of store
+    // tables, and store tables are never removed.
+    unsafe { store.tables.get_unchecked(t) }
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
