@@ -245,7 +245,9 @@ macro_rules! trunc {
         if !(v > $lo && v < $hi) {
             return Err(TrapCode::IntegerOverflow);
         }
-        v.trunc() as $ty
+        // `as` rounds toward zero itself (a call to `trunc` first, which the baseline x86-64
+        // has no instruction for, made each of these handlers save seven registers).
+        v as $ty
     }};
 }
 
@@ -279,17 +281,17 @@ pub fn unary(op: UnOp, x: u64) -> R {
         I64Popcnt => x.count_ones() as u64,
         F32Abs => from_u32(u32v(x) & 0x7FFF_FFFF),
         F32Neg => from_u32(u32v(x) ^ 0x8000_0000),
-        F32Ceil => from_f32(quiet32(f32v(x).ceil())),
-        F32Floor => from_f32(quiet32(f32v(x).floor())),
-        F32Trunc => from_f32(quiet32(f32v(x).trunc())),
-        F32Nearest => from_f32(quiet32(f32v(x).round_ties_even())),
+        F32Ceil => from_f32(quiet32(ceil32(f32v(x)))),
+        F32Floor => from_f32(quiet32(floor32(f32v(x)))),
+        F32Trunc => from_f32(quiet32(trunc32(f32v(x)))),
+        F32Nearest => from_f32(quiet32(nearest32(f32v(x)))),
         F32Sqrt => from_f32(f32v(x).sqrt()),
         F64Abs => x & 0x7FFF_FFFF_FFFF_FFFF,
         F64Neg => x ^ 0x8000_0000_0000_0000,
-        F64Ceil => from_f64(quiet64(f64v(x).ceil())),
-        F64Floor => from_f64(quiet64(f64v(x).floor())),
-        F64Trunc => from_f64(quiet64(f64v(x).trunc())),
-        F64Nearest => from_f64(quiet64(f64v(x).round_ties_even())),
+        F64Ceil => from_f64(quiet64(ceil64(f64v(x)))),
+        F64Floor => from_f64(quiet64(floor64(f64v(x)))),
+        F64Trunc => from_f64(quiet64(trunc64(f64v(x)))),
+        F64Nearest => from_f64(quiet64(nearest64(f64v(x)))),
         F64Sqrt => from_f64(f64v(x).sqrt()),
         I32WrapI64 => from_u32(x as u32),
         I32TruncF32S => from_i32(trunc!(f32v(x), i32, -2147483904.0f32, 2147483648.0f32)),
@@ -346,34 +348,18 @@ pub fn imm_operand(imm: i32) -> u64 {
     imm as i64 as u64
 }
 
-/// Float rounding and square roots where there is no std: core has none of these methods,
-/// so with this trait in scope the same calls (`x.sqrt()`, ...) reach `libm`'s (correctly
-/// rounded, as IEEE 754 and Wasm ask). With std the inherent methods are used.
+/// Square roots where there is no std: core has no `sqrt`, so with this trait in scope the
+/// same call (`x.sqrt()`) reaches `libm`'s (correctly rounded, as IEEE 754 and Wasm ask).
+/// With std the inherent method is used (one instruction on x86-64 and aarch64).
 #[cfg(not(feature = "std"))]
 pub(crate) trait FloatMath {
     fn sqrt(self) -> Self;
-    fn floor(self) -> Self;
-    fn ceil(self) -> Self;
-    fn trunc(self) -> Self;
-    fn round_ties_even(self) -> Self;
 }
 
 #[cfg(not(feature = "std"))]
 impl FloatMath for f32 {
     fn sqrt(self) -> f32 {
         libm::sqrtf(self)
-    }
-    fn floor(self) -> f32 {
-        libm::floorf(self)
-    }
-    fn ceil(self) -> f32 {
-        libm::ceilf(self)
-    }
-    fn trunc(self) -> f32 {
-        libm::truncf(self)
-    }
-    fn round_ties_even(self) -> f32 {
-        libm::rintf(self)
     }
 }
 
@@ -382,16 +368,172 @@ impl FloatMath for f64 {
     fn sqrt(self) -> f64 {
         libm::sqrt(self)
     }
-    fn floor(self) -> f64 {
-        libm::floor(self)
+}
+
+/// Defines Wasm's rounding operators (`trunc`, `floor`, `ceil`, `nearest`) for one float
+/// type, inline and without calls. Baseline x86-64 has no rounding instruction, so std's
+/// methods call libc's functions (and `libm`'s without std), and every handler of these
+/// operators then saved registers around the call. A value of magnitude at least
+/// `2^(mantissa bits)`, an infinity or a NaN is integral already and is returned as it is
+/// (a NaN is then made quiet by the caller); below that bound the integer conversion is
+/// exact, and the result takes the operand's sign (so `-0.5` gives `-0.0`, as IEEE 754 asks).
+macro_rules! rounding {
+    ($f:ty, $i:ty, $big:expr, $sign:expr, $abs:ident, $with_sign:ident,
+     $integral:ident, $trunc:ident, $floor:ident, $ceil:ident, $nearest:ident) => {
+        /// Whether `x` has no fraction bits: a magnitude of `$big` or more, an infinity or
+        /// a NaN (compared as bits: those all have the larger exponents).
+        #[inline(always)]
+        fn $integral(x: $f) -> bool {
+            x.to_bits() & !$sign >= $big.to_bits()
+        }
+
+        #[inline(always)]
+        fn $abs(x: $f) -> $f {
+            <$f>::from_bits(x.to_bits() & !$sign)
+        }
+
+        /// `r` with the sign of `x`.
+        #[inline(always)]
+        fn $with_sign(r: $f, x: $f) -> $f {
+            <$f>::from_bits((r.to_bits() & !$sign) | (x.to_bits() & $sign))
+        }
+
+        /// Rounds toward zero.
+        #[inline(always)]
+        pub(crate) fn $trunc(x: $f) -> $f {
+            if $integral(x) {
+                return x;
+            }
+            $with_sign((x as $i) as $f, x)
+        }
+
+        /// Rounds toward negative infinity.
+        #[inline(always)]
+        pub(crate) fn $floor(x: $f) -> $f {
+            if $integral(x) {
+                return x;
+            }
+            let t = (x as $i) as $f;
+            $with_sign(if t > x { t - 1.0 } else { t }, x)
+        }
+
+        /// Rounds toward positive infinity.
+        #[inline(always)]
+        pub(crate) fn $ceil(x: $f) -> $f {
+            if $integral(x) {
+                return x;
+            }
+            let t = (x as $i) as $f;
+            $with_sign(if t < x { t + 1.0 } else { t }, x)
+        }
+
+        /// Rounds to the nearest integer, ties to even: adding `2^(mantissa bits)` leaves no
+        /// fraction bits, so the addition itself rounds (to nearest, ties to even: the
+        /// default rounding mode, which Rust never changes), and subtracting it back is exact.
+        #[inline(always)]
+        pub(crate) fn $nearest(x: $f) -> $f {
+            if $integral(x) {
+                return x;
+            }
+            $with_sign(($abs(x) + $big) - $big, x)
+        }
+    };
+}
+rounding!(
+    f32,
+    i32,
+    8_388_608.0f32,
+    0x8000_0000u32,
+    abs32,
+    with_sign32,
+    integral32,
+    trunc32,
+    floor32,
+    ceil32,
+    nearest32
+);
+rounding!(
+    f64,
+    i64,
+    4_503_599_627_370_496.0f64,
+    0x8000_0000_0000_0000u64,
+    abs64,
+    with_sign64,
+    integral64,
+    trunc64,
+    floor64,
+    ceil64,
+    nearest64
+);
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    /// Bit patterns around every interesting place: zeros, halves, ties, the bounds where a
+    /// float stops having fraction bits, the largest values, infinities and NaNs, plus a
+    /// spread of pseudo-random ones.
+    fn f64_cases() -> Vec<f64> {
+        let mut v = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+            4503599627370495.5,
+            -4503599627370495.5,
+            4503599627370496.0,
+            9007199254740993.0,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            f64::EPSILON,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -f64::NAN,
+            1e-310,
+            -1e-310,
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.push(f64::from_bits(x));
+            // Magnitudes near the integers too, where random bit patterns rarely land.
+            v.push(((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * (1u64 << (x % 60)) as f64);
+        }
+        v
     }
-    fn ceil(self) -> f64 {
-        libm::ceil(self)
+
+    fn same64(a: f64, b: f64) -> bool {
+        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
     }
-    fn trunc(self) -> f64 {
-        libm::trunc(self)
-    }
-    fn round_ties_even(self) -> f64 {
-        libm::rint(self)
+
+    #[test]
+    fn rounding_matches_ieee() {
+        for x in f64_cases() {
+            assert!(same64(trunc64(x), x.trunc()), "trunc {x:e}");
+            assert!(same64(floor64(x), x.floor()), "floor {x:e}");
+            assert!(same64(ceil64(x), x.ceil()), "ceil {x:e}");
+            assert!(same64(nearest64(x), x.round_ties_even()), "nearest {x:e}");
+            // Each f64 case also gives an f32 one (its low bits as a pattern, and its value).
+            for y in [f32::from_bits(x.to_bits() as u32), x as f32] {
+                let same =
+                    |a: f32, b: f32| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+                assert!(same(trunc32(y), y.trunc()), "trunc {y:e}");
+                assert!(same(floor32(y), y.floor()), "floor {y:e}");
+                assert!(same(ceil32(y), y.ceil()), "ceil {y:e}");
+                assert!(same(nearest32(y), y.round_ties_even()), "nearest {y:e}");
+            }
+        }
     }
 }

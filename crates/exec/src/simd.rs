@@ -16,7 +16,7 @@
 
 #[cfg(not(feature = "std"))]
 use crate::num::FloatMath as _;
-use crate::num::{fmax32, fmax64, fmin32, fmin64, quiet32, quiet64};
+use crate::num::{self, fmax32, fmax64, fmin32, fmin64, quiet32, quiet64};
 use spindle_ir::VLoadKind;
 
 /// A `v128` value: its 16 bytes, little-endian (lane 0 first). An array rather than a
@@ -422,14 +422,14 @@ unary! {
     F64x2CanonNan: u64, u64, 2 => |a| if f64::from_bits(a).is_nan() { 0x7ff8_0000_0000_0000 } else { a };
     F32x4Sqrt: f32, f32, 4 => |a| a.sqrt();
     F64x2Sqrt: f64, f64, 2 => |a| a.sqrt();
-    F32x4Ceil: f32, f32, 4 => |a| quiet32(a.ceil());
-    F32x4Floor: f32, f32, 4 => |a| quiet32(a.floor());
-    F32x4Trunc: f32, f32, 4 => |a| quiet32(a.trunc());
-    F32x4Nearest: f32, f32, 4 => |a| quiet32(a.round_ties_even());
-    F64x2Ceil: f64, f64, 2 => |a| quiet64(a.ceil());
-    F64x2Floor: f64, f64, 2 => |a| quiet64(a.floor());
-    F64x2Trunc: f64, f64, 2 => |a| quiet64(a.trunc());
-    F64x2Nearest: f64, f64, 2 => |a| quiet64(a.round_ties_even());
+    F32x4Ceil: f32, f32, 4 => |a| quiet32(num::ceil32(a));
+    F32x4Floor: f32, f32, 4 => |a| quiet32(num::floor32(a));
+    F32x4Trunc: f32, f32, 4 => |a| quiet32(num::trunc32(a));
+    F32x4Nearest: f32, f32, 4 => |a| quiet32(num::nearest32(a));
+    F64x2Ceil: f64, f64, 2 => |a| quiet64(num::ceil64(a));
+    F64x2Floor: f64, f64, 2 => |a| quiet64(num::floor64(a));
+    F64x2Trunc: f64, f64, 2 => |a| quiet64(num::trunc64(a));
+    F64x2Nearest: f64, f64, 2 => |a| quiet64(num::nearest64(a));
     // `as` saturates and takes NaN to 0: the `trunc_sat` semantics.
     I32x4TruncSatF32x4S: f32, i32, 4 => |a| a as i32;
     I32x4TruncSatF32x4U: f32, u32, 4 => |a| a as u32;
