@@ -1,7 +1,8 @@
 //! Sets `cfg(size_opt)` when this crate is built for size (`opt-level = "s"` or `"z"`, the
 //! profile's `OPT_LEVEL`): the operand-stack helpers then stay out of line, one copy shared
 //! by every operator, instead of being inlined into each operator's check (faster
-//! validation, about 40 KB more code). See ARCHITECTURE.md, "Code size".
+//! validation, about 40 KB more code). See ARCHITECTURE.md, "Code size". `spindle-exec` runs
+//! this script too (its portable loop keeps one shared dispatch in size builds).
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
