@@ -248,6 +248,10 @@ macro_rules! __spindle_instr_table {
             BrTable { index: $crate::Reg, len: u32 }
             /// `BrTable` with the accumulator as index.
             BrTableAcc { len: u32 }
+            /// `BrTable` with the accumulator plus `imm` (32-bit, wrapping) as index: an
+            /// `I32AddImmAcc` or `I32SubImmAcc` into the accumulator fused with the
+            /// `BrTableAcc` after it (a C `switch` whose cases do not start at 0).
+            BrTableAccAddImm { imm: i32, len: u32 }
             /// `dst = src`.
             Copy { dst: $crate::Dst, src: $crate::Reg }
             /// `dst = src`, then continues `to` instructions from here (a `Copy` fused with the
@@ -785,7 +789,9 @@ impl Instr {
     /// when there is one: two moves (`Copy`, `Const32`) make `Copy2`, `Const32x2`,
     /// `CopyConst32` or `Const32Copy`; an `I32AddImm` into a register followed by a
     /// branch on the sum makes a loop latch (`I32AddImmBrIfNez`, `I32AddImmBrIfNe`,
-    /// `I32AddImmBrIfLtS`), whose branch offset, counted from `first`, is one more.
+    /// `I32AddImmBrIfLtS`), whose branch offset, counted from `first`, is one more; an
+    /// `I32AddImmAcc` (or `I32SubImmAcc`) into the accumulator followed by a `BrTableAcc`
+    /// makes `BrTableAccAddImm` (its `Br` entries, which follow, are not moved).
     pub fn fused_pair(first: Instr, second: Instr) -> Option<Instr> {
         use Instr::{Const32, Const32Copy, Const32x2, Copy, Copy2, CopyConst32};
         Some(match (first, second) {
@@ -860,8 +866,28 @@ impl Instr {
                 },
                 _ => return None,
             },
+            (Instr::I32AddImmAcc { dst: Dst::ACC, imm }, Instr::BrTableAcc { len }) => {
+                Instr::BrTableAccAddImm { imm, len }
+            }
+            (Instr::I32SubImmAcc { dst: Dst::ACC, imm }, Instr::BrTableAcc { len }) => {
+                Instr::BrTableAccAddImm {
+                    imm: imm.wrapping_neg(),
+                    len,
+                }
+            }
             _ => return None,
         })
+    }
+
+    /// The number of `Br` entries before the default of a table jump (`BrTable`,
+    /// `BrTableAcc`, `BrTableAccAddImm`), which follow it: `len + 1` in all.
+    pub fn table_len(&self) -> Option<u32> {
+        match *self {
+            Instr::BrTable { len, .. }
+            | Instr::BrTableAcc { len }
+            | Instr::BrTableAccAddImm { len, .. } => Some(len),
+            _ => None,
+        }
     }
 }
 

@@ -559,6 +559,7 @@ macro_rules! define_numeric {
                     Instr::BrIfEqzAcc { .. }
                         | Instr::BrIfNezAcc { .. }
                         | Instr::BrTableAcc { .. }
+                        | Instr::BrTableAccAddImm { .. }
                         | Instr::I32LoadIndexedAcc { .. }
                 )
             }

@@ -5,7 +5,8 @@
 //! adjacent moves paired into one instruction (call arguments, with branches landing
 //! beside and jumping over the pairs), and loop latches (an increment and the branch on it
 //! in one instruction), and `select` on negated conditions (an `i32.eqz` chain through the
-//! accumulator). Each
+//! accumulator), and a `br_table` on an index less a constant (a `switch` whose cases do not
+//! start at 0: the add fused into the table jump, wrapping at 2^32). Each
 //! case runs under both dispatch backends and both translation modes, and the test first
 //! checks that the translator did emit the form it is about.
 
@@ -89,6 +90,33 @@ const MODULE: &str = r#"
     (select (i32.const 42) (local.get $x) (i32.eqz (local.get $x))))
   (func (export "select_eqz_eqz") (param $x i32) (result i32)
     (select (i32.const 42) (local.get $x) (i32.eqz (i32.eqz (local.get $x)))))
+  ;; A switch on x - 43 (cases 43..=46, then the default), x read back from memory so that
+  ;; it is in the accumulator: the add (or sub) into the accumulator fuses with the table
+  ;; jump. x - 43 wraps for x < 43 (an index of 2^31 or more: the default).
+  (func (export "switch_add") (param $x i32) (result i32)
+    (i32.store (i32.const 200) (local.get $x))
+    (block $default
+      (block $c3
+        (block $c2
+          (block $c1
+            (block $c0
+              (br_table $c0 $c1 $c2 $c3 $default
+                (i32.add (i32.load (i32.const 200)) (i32.const -43))))
+            (return (i32.const 100)))
+          (return (i32.const 101)))
+        (return (i32.const 102)))
+      (return (i32.const 103)))
+    (i32.const -1))
+  (func (export "switch_sub") (param $x i32) (result i32)
+    (i32.store (i32.const 200) (local.get $x))
+    (block $default
+      (block $c1
+        (block $c0
+          (br_table $c0 $c1 $default
+            (i32.sub (i32.load (i32.const 200)) (i32.const 43))))
+        (return (i32.const 100)))
+      (return (i32.const 101)))
+    (i32.const -1))
   ;; A chain of results read only through the accumulator, and a result that is both
   ;; read through the accumulator and kept in a local.
   (func (export "chain") (param $x i32) (result i32) (local $t i32)
@@ -148,6 +176,7 @@ fn the_translator_emits_the_forms_under_test() {
         "I32AddImmBrIfNez",
         "I32AddImmBrIfNe ",
         "I32AddImmBrIfLtS",
+        "BrTableAccAddImm",
     ] {
         assert!(ir.contains(form), "no {form} in:\n{ir}");
     }
@@ -233,6 +262,27 @@ fn fused_forms_match_wasm_semantics_in_every_mode() {
                 "{mode}"
             );
             assert_eq!(call(s, &i, "latch_self", &[]), Ok(1), "{mode}");
+            let cases = [
+                43,
+                44,
+                45,
+                46,
+                47,
+                42,
+                0,
+                -1,
+                i32::MIN + 43,
+                i32::MAX,
+                i32::MIN,
+            ];
+            for x in cases {
+                let case = |n: i32| match x.wrapping_sub(43) {
+                    k @ 0.. if k < n => 100 + k,
+                    _ => -1,
+                };
+                assert_eq!(call(s, &i, "switch_add", &[x]), Ok(case(4)), "{mode} x={x}");
+                assert_eq!(call(s, &i, "switch_sub", &[x]), Ok(case(2)), "{mode} x={x}");
+            }
             for x in [0, 1, -7] {
                 let (eqz, eqz_eqz) = if x == 0 { (42, 0) } else { (x, 42) };
                 assert_eq!(call(s, &i, "select_eqz", &[x]), Ok(eqz), "{mode} x={x}");

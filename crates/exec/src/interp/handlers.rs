@@ -375,6 +375,7 @@ macro_rules! with_handlers {
             BrIfNezAcc { to } => br_if_nez_acc,
             BrTable { index, len } => br_table,
             BrTableAcc { len } => br_table_acc,
+            BrTableAccAddImm { imm, len } => br_table_acc_add_imm,
             Copy { dst, src } => copy,
             I32LoadIndexed { dst, index, base, shift, offset } => i32_load_indexed,
             I32LoadIndexedAcc { dst, base, shift, offset } => i32_load_indexed_acc,
@@ -886,6 +887,12 @@ pub(super) fn br_table(s: &mut State, _cx: &mut Ctx, index: Reg, len: u32) -> Fl
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br_table_acc(s: &mut State, _cx: &mut Ctx, len: u32) -> Flow {
     let i = s.acc as u32;
+    br_table_to(s, i, len)
+}
+
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn br_table_acc_add_imm(s: &mut State, _cx: &mut Ctx, imm: i32, len: u32) -> Flow {
+    let i = (s.acc as u32).wrapping_add(imm as u32);
     br_table_to(s, i, len)
 }
 

@@ -90,10 +90,10 @@ impl ExecFunc {
         let code = func.code;
         let mut redirects = Vec::new();
         for (at, instr) in code.iter().enumerate() {
-            let len = match instr {
-                Instr::BrTable { len, .. } | Instr::BrTableAcc { len } => *len as usize,
-                _ => continue,
+            let Some(len) = instr.table_len() else {
+                continue;
             };
+            let len = len as usize;
             for entry in at + 1..=at + 1 + len {
                 // The interpreter follows an entry without looking at it
                 // (`follow_table_entry`): it must be a `Br` inside the code.

@@ -963,11 +963,10 @@ fn one_value(t: ValType, gc: bool) -> &'static [ValType] {
 /// and throws.
 fn ends_block(instr: &Instr) -> bool {
     instr.is_call()
+        || instr.table_len().is_some()
         || matches!(
             instr,
-            Instr::BrTable { .. }
-                | Instr::BrTableAcc { .. }
-                | Instr::Return { .. }
+            Instr::Return { .. }
                 | Instr::Return1 { .. }
                 | Instr::Trap { .. }
                 | Instr::Throw { .. }

@@ -68,7 +68,7 @@ impl Translator<'_> {
         // asking what it is (`follow_table_entry`), its head carrying the target's handler.
         let mut table_entries = 0..0;
         for i in 0..n {
-            if let Instr::BrTable { len, .. } | Instr::BrTableAcc { len } = self.code[i] {
+            if let Some(len) = self.code[i].table_len() {
                 table_entries = i + 1..i + 2 + len as usize;
                 continue;
             }
