@@ -29,26 +29,33 @@ pub(super) fn global_set(s: &mut State, cx: &mut Ctx, src: Reg, idx: u32) -> Flo
 }
 
 /// The store index of the running instance's global `idx`, which is below
-/// `store.globals.len()`. Without bounds checks: C code reads and writes its stack pointer
-/// (a global) in most functions, and the checks' panic paths made these handlers save
-/// registers.
+/// `store.globals.len()`. Without bounds checks ([`instance_entry`]): C code reads and
+/// writes its stack pointer (a global) in most functions, and the checks' panic paths made
+/// these handlers save registers.
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn global_at(cx: &mut Ctx, idx: u32) -> usize {
+    instance_entry(cx, |inst| &inst.globals, idx)
+}
+
+/// Entry `idx` of one of the running instance's index spaces that instantiation fills
+/// before any of the instance's code can be reached: `space` gives its globals or its
+/// tables (not its functions, memories or segments). The entry is an index of a store
+/// global or table; read without bounds checks.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn instance_entry(
+    cx: &mut Ctx,
+    space: fn(&crate::store::InstanceEntity) -> &Vec<u32>,
+    idx: u32,
+) -> usize {
     let inst = cx.cur.inst;
     let store = cx.store();
     // SAFETY: `inst` is the running function's instance, and store instances are never
-    // removed. `idx` indexes the module's global space (the validator checked it before
-    // the code ran, in every translation mode), and instantiation gives the instance an
-    // entry for each global before any of its code can be reached (its functions escape
-    // only through exports, tables and the start function, all set up after its globals).
-    // Entries are indices of store globals, which are never removed either.
-    unsafe {
-        *store
-            .instances
-            .get_unchecked(inst)
-            .globals
-            .get_unchecked(idx as usize) as usize
-    }
+    // removed. `idx` indexes the module's global or table space (the validator checked it
+    // before the code ran, in every translation mode), and instantiation gives the
+    // instance an entry for each of its globals and tables before any of its code can be
+    // reached (its functions escape only through exports, element segments and the start
+    // function, all set up after them).
+    unsafe { *space(store.instances.get_unchecked(inst)).get_unchecked(idx as usize) as usize }
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
@@ -199,23 +206,11 @@ pub(super) fn position(i: u64) -> usize {
 }
 
 /// The store index of the running instance's table `table`, which is below
-/// `store.tables.len()`. Without bounds checks, as [`global_at`] (whose argument holds for
-/// tables too: instantiation gives the instance all its tables before any element segment,
-/// export or start function can make its code reachable): `call_indirect` finds its table
-/// here on every call.
+/// `store.tables.len()`. Without bounds checks ([`instance_entry`]): `call_indirect` finds
+/// its table here on every call.
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn table_at(cx: &mut Ctx, table: u32) -> usize {
-    let inst = cx.cur.inst;
-    let store = cx.store();
-    // SAFETY: as in `global_at`, with tables: `table` indexes the validated module's table
-    // space and the instance has an entry for each of its tables before its code can run.
-    unsafe {
-        *store
-            .instances
-            .get_unchecked(inst)
-            .tables
-            .get_unchecked(table as usize) as usize
-    }
+    instance_entry(cx, |inst| &inst.tables, table)
 }
 
 /// Store table `t`, an index [`table_at`] gave (store tables are never removed).
