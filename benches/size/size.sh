@@ -12,15 +12,17 @@ build() { # features -> size in bytes
 base=$(build "")
 printf '| feature set | binary bytes | added over the std-only baseline (%s bytes) |\n' "$base"
 printf '|---|---:|---:|\n'
-# Always built in: Wasm 2.0 but SIMD, and of 3.0 and later tail calls, function references,
-# memory64, multi-memory, extended constants, wide arithmetic and custom page sizes. `simd`
-# (with relaxed SIMD), `gc` (with custom descriptors), `exceptions` and `threads` add the
-# rest; "embed,simd" is Wasm 2.0.
-for set in "embed" "embed,simd" "embed,std,simd" "embed,simd,gc,exceptions,threads" \
-  "embed,std,simd,gc,exceptions,threads" "embed,std,simd,gc,exceptions,threads,threaded" \
-  "embed,std,simd,gc,exceptions,threads,threaded,component" \
-  "embed,std,simd,gc,exceptions,threads,threaded,component,parallel-compilation" \
-  "embed,std,simd,gc,exceptions,threads,threaded,component,parallel-compilation,wat"; do
+# Always built in: Wasm 2.0 but SIMD, extended constants and custom page sizes. `simd`
+# (with relaxed SIMD), `gc` (with custom descriptors), `exceptions`, `threads`, `tail-call`,
+# `function-references`, `memory64`, `multi-memory` and `wide-arithmetic` add the rest;
+# "embed,simd" is Wasm 2.0, and the third row adds the 3.0 proposals other than GC and
+# exceptions.
+w3="tail-call,function-references,memory64,multi-memory,wide-arithmetic"
+all="simd,gc,exceptions,threads,$w3"
+for set in "embed" "embed,simd" "embed,simd,$w3" "embed,std,simd" "embed,$all" "embed,std,$all" \
+  "embed,std,$all,threaded" "embed,std,$all,threaded,component" \
+  "embed,std,$all,threaded,component,parallel-compilation" \
+  "embed,std,$all,threaded,component,parallel-compilation,wat"; do
   size=$(build "$set")
   printf '| %s | %s | %s (%s KB) |\n' "$set" "$size" "$((size - base))" "$(((size - base) / 1000))"
 done

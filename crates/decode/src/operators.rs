@@ -49,6 +49,10 @@ pub enum Proposal {
     Exceptions,
     WideArith,
     CustomDesc,
+    /// 64-bit memories and tables (no operator of its own: it widens addresses).
+    Memory64,
+    /// More than one memory (no operator of its own: memory indices in immediates).
+    MultiMemory,
 }
 
 /// A memory access's immediate: alignment (log2), memory index and offset.

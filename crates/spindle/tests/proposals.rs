@@ -1,6 +1,7 @@
-//! Proposals a build can leave out (the cargo features `simd`, `gc`, `exceptions` and
-//! `threads`): a module using one runs when its feature is compiled in, and is refused at
-//! load, with an error that names the feature, when it is not. The workspace's tests run
+//! Proposals a build can leave out (the cargo features `simd`, `gc`, `exceptions`,
+//! `threads`, `tail-call`, `function-references`, `memory64`, `multi-memory` and
+//! `wide-arithmetic`): a module using one runs when its feature is compiled in, and is
+//! refused at load, with an error that names the feature, when it is not. The workspace's tests run
 //! this with every feature; `.ci/run` runs it again with none
 //! (`cargo test -p spindle --no-default-features --features std --test proposals`).
 
@@ -14,10 +15,10 @@ fn wat(text: &str) -> Vec<u8> {
 
 /// Loads `text` and calls its `run: [] -> [i32]`, or says why it could not load.
 fn run(text: &str) -> Result<i32, String> {
-    // Every proposal asked for (threads is not in Wasm 3.0, the default): what is refused is
-    // refused for being left out of the build.
+    // Every proposal asked for (threads and wide arithmetic are not in Wasm 3.0, the
+    // default): what is refused is refused for being left out of the build.
     let mut config = Config::new();
-    config.wasm_threads(true);
+    config.wasm_threads(true).wasm_wide_arithmetic(true);
     let engine = Engine::new(&config).expect("engine");
     let module = Module::new(&engine, wat(text)).map_err(|e| format!("{e:#}"))?;
     let mut store = Store::new(&engine, ());
@@ -106,4 +107,89 @@ fn threads() {
         (drop)
         (i32.atomic.load (i32.const 0))))"#;
     check("threads", cfg!(feature = "threads"), text, 42);
+}
+
+#[test]
+fn tail_call() {
+    let text = r#"(module
+      (func $sum (param $n i32) (param $acc i32) (result i32)
+        (if (result i32) (i32.eqz (local.get $n))
+          (then (local.get $acc))
+          (else (return_call $sum
+            (i32.sub (local.get $n) (i32.const 1))
+            (i32.add (local.get $acc) (local.get $n))))))
+      (func (export "run") (result i32)
+        ;; 1 + 2 + ... + 8 = 36, + 6.
+        (i32.add (call $sum (i32.const 8) (i32.const 0)) (i32.const 6))))"#;
+    check("tail-call", cfg!(feature = "tail-call"), text, 42);
+}
+
+#[test]
+fn function_references() {
+    let text = r#"(module
+      (type $f (func (result i32)))
+      (func $forty_two (type $f) (i32.const 42))
+      (elem declare func $forty_two)
+      (func (export "run") (result i32)
+        (call_ref $f (ref.func $forty_two))))"#;
+    check(
+        "function-references",
+        cfg!(feature = "function-references"),
+        text,
+        42,
+    );
+}
+
+#[test]
+fn function_references_in_a_signature_alone() {
+    // A non-nullable reference type and no operator of the proposal.
+    let text = r#"(module
+      (func $id (param (ref func)) (result (ref func)) (local.get 0))
+      (func (export "run") (result i32) (i32.const 42)))"#;
+    check(
+        "function-references",
+        cfg!(feature = "function-references"),
+        text,
+        42,
+    );
+}
+
+#[test]
+fn memory64() {
+    let text = r#"(module
+      (memory i64 1)
+      (func (export "run") (result i32)
+        (i32.store (i64.const 65532) (i32.const 42))
+        (i32.load (i64.const 65532))))"#;
+    check("memory64", cfg!(feature = "memory64"), text, 42);
+}
+
+#[test]
+fn multi_memory() {
+    let text = r#"(module
+      (memory $a 1)
+      (memory $b 1)
+      (func (export "run") (result i32)
+        (i32.store $b (i32.const 4) (i32.const 40))
+        (i32.store $a (i32.const 4) (i32.const 2))
+        (i32.add (i32.load $a (i32.const 4)) (i32.load $b (i32.const 4)))))"#;
+    check("multi-memory", cfg!(feature = "multi-memory"), text, 42);
+}
+
+#[test]
+fn wide_arithmetic() {
+    let text = r#"(module
+      (func (export "run") (result i32)
+        ;; (2^64 - 1) + 43 = 2^64 + 42: low 42, high 1.
+        (i64.add128 (i64.const -1) (i64.const 0) (i64.const 43) (i64.const 0))
+        (i64.add)
+        (i32.wrap_i64)
+        (i32.const 1)
+        (i32.sub)))"#;
+    check(
+        "wide-arithmetic",
+        cfg!(feature = "wide-arithmetic"),
+        text,
+        42,
+    );
 }

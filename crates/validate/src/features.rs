@@ -149,25 +149,40 @@ impl Features {
 }
 
 /// Whether support for proposal `p` is compiled into this build. The cargo features `simd`
-/// (SIMD and relaxed SIMD), `gc` (GC and custom descriptors), `exceptions` and `threads`
-/// (all on by default) decide it; small builds leave them out. Validation refuses what is
-/// not compiled in whatever [`Features`] say, and the translator and interpreter test this
-/// constant too, so the code of a proposal left out is dead and not linked.
+/// (SIMD and relaxed SIMD), `gc` (GC and custom descriptors), `exceptions`, `threads`,
+/// `tail-call`, `function-references`, `memory64`, `multi-memory` and `wide-arithmetic`
+/// (all on by default) decide it; small builds leave them out (without the last five the
+/// runtime is WebAssembly 2.0 with extended constant expressions and custom page sizes).
+/// Validation refuses what is not compiled in whatever [`Features`] say, and the translator
+/// and interpreter test this constant too, so the code of a proposal left out is dead and
+/// not linked.
 pub const fn compiled_in(p: Proposal) -> bool {
     match p {
         Proposal::Simd | Proposal::RelaxedSimd => cfg!(feature = "simd"),
         Proposal::Gc | Proposal::CustomDesc => cfg!(feature = "gc"),
         Proposal::Exceptions => cfg!(feature = "exceptions"),
         Proposal::Threads => cfg!(feature = "threads"),
+        Proposal::TailCall => cfg!(feature = "tail-call"),
+        Proposal::FuncRefs => cfg!(feature = "function-references"),
+        Proposal::Memory64 => cfg!(feature = "memory64"),
+        Proposal::MultiMemory => cfg!(feature = "multi-memory"),
+        Proposal::WideArith => cfg!(feature = "wide-arithmetic"),
         Proposal::Mvp
         | Proposal::SignExt
         | Proposal::SatConv
         | Proposal::Bulk
-        | Proposal::RefTypes
-        | Proposal::TailCall
-        | Proposal::FuncRefs
-        | Proposal::WideArith => true,
+        | Proposal::RefTypes => true,
     }
+}
+
+/// Whether a module can have a memory other than one unshared 32-bit memory 0 in this build
+/// (memory64, multi-memory or threads compiled in). Without them every memory access is to
+/// that memory, which the interpreter keeps at hand, and the `…Mem` instructions, which
+/// look a memory up in the store and check bounds in 64 bits, are never emitted.
+pub const fn other_memories_compiled_in() -> bool {
+    compiled_in(Proposal::Memory64)
+        || compiled_in(Proposal::MultiMemory)
+        || compiled_in(Proposal::Threads)
 }
 
 /// An operator of proposal `p` at `offset`: an error if its support is not compiled in
@@ -189,7 +204,17 @@ fn not_compiled_in(p: Proposal, offset: usize) -> Result<()> {
         Proposal::Simd | Proposal::RelaxedSimd => "simd",
         Proposal::Gc | Proposal::CustomDesc => "gc",
         Proposal::Exceptions => "exceptions",
-        _ => "threads",
+        Proposal::Threads => "threads",
+        Proposal::TailCall => "tail-call",
+        Proposal::FuncRefs => "function-references",
+        Proposal::Memory64 => "memory64",
+        Proposal::MultiMemory => "multi-memory",
+        Proposal::WideArith => "wide-arithmetic",
+        Proposal::Mvp
+        | Proposal::SignExt
+        | Proposal::SatConv
+        | Proposal::Bulk
+        | Proposal::RefTypes => "(none)",
     };
     Err(ValidateError::invalid(
         offset,
@@ -207,6 +232,11 @@ impl Features {
             custom_descriptors: self.custom_descriptors && compiled_in(Proposal::CustomDesc),
             exceptions: self.exceptions && compiled_in(Proposal::Exceptions),
             threads: self.threads && compiled_in(Proposal::Threads),
+            tail_call: self.tail_call && compiled_in(Proposal::TailCall),
+            function_references: self.function_references && compiled_in(Proposal::FuncRefs),
+            memory64: self.memory64 && compiled_in(Proposal::Memory64),
+            multi_memory: self.multi_memory && compiled_in(Proposal::MultiMemory),
+            wide_arithmetic: self.wide_arithmetic && compiled_in(Proposal::WideArith),
             ..self
         }
     }

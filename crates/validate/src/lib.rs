@@ -23,7 +23,7 @@ mod types;
 
 pub use ctx::ModuleCtx;
 pub use error::{ErrorKind, Result, ValidateError};
-pub use features::{check_compiled_in, compiled_in, Features};
+pub use features::{check_compiled_in, compiled_in, other_memories_compiled_in, Features};
 pub use func::{FuncValidator, Visitor};
 pub use module::check_module;
 pub use types::{abstract_sub, map_sub, TypeSpace};

@@ -51,6 +51,7 @@ pub(crate) fn check_heap_type(ctx: &ModuleCtx, h: HeapType, offset: usize) -> Re
             }
         }
         HeapType::Concrete(i) | HeapType::Exact(i) => {
+            check_compiled_in(Proposal::FuncRefs, offset)?;
             if !f.function_references {
                 bail!(
                     offset,
@@ -82,6 +83,9 @@ pub(crate) fn check_val_type(ctx: &ModuleCtx, t: ValType, offset: usize) -> Resu
         }
         ValType::V128 if !ctx.features.simd => bail!(offset, "SIMD support is not enabled"),
         ValType::Ref(r) => {
+            if !r.nullable {
+                check_compiled_in(Proposal::FuncRefs, offset)?;
+            }
             if !r.nullable && !ctx.features.function_references {
                 bail!(
                     offset,
@@ -153,6 +157,9 @@ fn check_table_type(ctx: &ModuleCtx, t: &TableType, offset: usize) -> Result<()>
     if t.element != RefType::FUNCREF {
         check_val_type(ctx, ValType::Ref(t.element), offset)?;
     }
+    if t.table64 {
+        check_compiled_in(Proposal::Memory64, offset)?;
+    }
     if t.table64 && !ctx.features.memory64 {
         bail!(offset, "64-bit tables require memory64");
     }
@@ -165,6 +172,9 @@ fn check_table_type(ctx: &ModuleCtx, t: &TableType, offset: usize) -> Result<()>
 
 fn check_memory_type(ctx: &ModuleCtx, m: &MemoryType, offset: usize) -> Result<()> {
     let f = &ctx.features;
+    if m.memory64 {
+        check_compiled_in(Proposal::Memory64, offset)?;
+    }
     if m.memory64 && !f.memory64 {
         bail!(offset, "64-bit memories require memory64");
     }
@@ -378,6 +388,9 @@ pub fn check_module(m: &Module<'_>, features: &Features) -> Result<ModuleCtx> {
     for (at, mt) in &m.memories {
         check_memory_type(&ctx, mt, *at)?;
         ctx.memories.push(*mt);
+    }
+    if ctx.memories.len() > 1 {
+        check_compiled_in(Proposal::MultiMemory, m.memories.first().map_or(0, |x| x.0))?;
     }
     if ctx.memories.len() > 1 && !features.multi_memory {
         bail!(

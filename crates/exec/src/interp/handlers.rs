@@ -359,8 +359,8 @@ pub(super) fn set_trap(cx: &mut Ctx, ip: *const Op, mut t: Trap) {
 }
 
 /// Calls macro `$backend` with every instruction and its handler: first the hand-written
-/// ones as `[Name { fields } => handler [Proposal], ...]` (the proposal, for those of a
-/// proposal a build can leave out: see [`compiled!`]), then the numeric families of
+/// ones as `[Name { fields } => handler [Proposal & ...], ...]` (the proposals, for those
+/// a build can leave out: see [`compiled!`]), then the numeric families of
 /// `spindle_ir::for_each_numeric!` (handled by `binary`, `binary_imm`, `unary`, `load`,
 /// `store`, and the same with the accumulator as operand: `binary_acc` ...). A backend that leaves an instruction out does not compile (the portable
 /// backend's `match` is exhaustive).
@@ -394,18 +394,18 @@ macro_rules! with_handlers {
             Return1 { src } => ret1,
             Call { func, base } => call,
             CallIndirect { ty, table, index, base } => call_indirect,
-            ReturnCall { func, base } => return_call,
-            ReturnCallIndirect { ty, table, index, base } => return_call_indirect,
-            I64Add128 { dst, a, b, c, d } => i64_add128,
-            I64Sub128 { dst, a, b, c, d } => i64_sub128,
-            I64MulWideS { dst, a, b } => i64_mul_wide_s,
-            I64MulWideU { dst, a, b } => i64_mul_wide_u,
+            ReturnCall { func, base } => return_call [TailCall],
+            ReturnCallIndirect { ty, table, index, base } => return_call_indirect [TailCall],
+            I64Add128 { dst, a, b, c, d } => i64_add128 [WideArith],
+            I64Sub128 { dst, a, b, c, d } => i64_sub128 [WideArith],
+            I64MulWideS { dst, a, b } => i64_mul_wide_s [WideArith],
+            I64MulWideU { dst, a, b } => i64_mul_wide_u [WideArith],
             Throw { tag, base } => throw_op [Exceptions],
             ThrowRef { exn } => throw_ref [Exceptions],
-            CallRef { func, base } => call_ref,
-            ReturnCallRef { func, base } => return_call_ref,
-            BrIfNull { r, to } => br_if_null,
-            BrIfNonNull { r, to } => br_if_non_null,
+            CallRef { func, base } => call_ref [FuncRefs],
+            ReturnCallRef { func, base } => return_call_ref [TailCall & FuncRefs],
+            BrIfNull { r, to } => br_if_null [FuncRefs],
+            BrIfNonNull { r, to } => br_if_non_null [FuncRefs],
             Select { dst, cond, a, b } => select,
             GlobalGet { dst, idx } => global_get,
             GlobalSet { src, idx } => global_set,
@@ -415,17 +415,17 @@ macro_rules! with_handlers {
             MemoryCopy { dst, src, len } => memory_copy,
             MemoryInit { seg, dst, src, len } => memory_init,
             DataDrop { seg } => data_drop,
-            LoadMem { dst, addr, kind, mem, offset } => load_mem,
-            StoreMem { addr, value, width, mem, offset } => store_mem,
-            MemorySizeMem { dst, mem } => memory_size_mem,
+            LoadMem { dst, addr, kind, mem, offset } => load_mem [OtherMemories],
+            StoreMem { addr, value, width, mem, offset } => store_mem [OtherMemories],
+            MemorySizeMem { dst, mem } => memory_size_mem [OtherMemories],
             AtomicRmw { dst, addr, value, op, mem, offset } => atomic_rmw [Threads],
             AtomicCmpxchg { dst, addr, expected, replacement, width, mem, offset } => atomic_cmpxchg [Threads],
             AtomicWait { dst, addr, expected, timeout, wide, mem, offset } => atomic_wait [Threads],
             AtomicNotify { dst, addr, count, mem, offset } => atomic_notify [Threads],
-            MemoryGrowMem { dst, delta, mem } => memory_grow_mem,
-            MemoryFillMem { dst, value, len, mem } => memory_fill_mem,
-            MemoryCopyMem { dst, src, len, dst_mem, src_mem } => memory_copy_mem,
-            MemoryInitMem { dst, src, len, mem, seg } => memory_init_mem,
+            MemoryGrowMem { dst, delta, mem } => memory_grow_mem [OtherMemories],
+            MemoryFillMem { dst, value, len, mem } => memory_fill_mem [OtherMemories],
+            MemoryCopyMem { dst, src, len, dst_mem, src_mem } => memory_copy_mem [OtherMemories],
+            MemoryInitMem { dst, src, len, mem, seg } => memory_init_mem [OtherMemories],
             TableGet { dst, table, index } => table_get,
             TableSet { table, index, value } => table_set,
             TableSize { dst, table } => table_size,
@@ -447,8 +447,8 @@ macro_rules! with_handlers {
             GlobalGet128 { dst, idx } => global_get128 [Simd],
             GlobalSet128 { src, idx } => global_set128 [Simd],
             V128Store { addr, value, imm, offset } => v128_store [Simd],
-            V128LoadMem { dst, addr, kind, mem, offset } => v128_load_mem [Simd],
-            V128StoreMem { addr, value, mem, offset } => v128_store_mem [Simd],
+            V128LoadMem { dst, addr, kind, mem, offset } => v128_load_mem [Simd & OtherMemories],
+            V128StoreMem { addr, value, mem, offset } => v128_store_mem [Simd & OtherMemories],
             V128LoadLane { dst, src, addr, width, lane, mem } => v128_load_lane [Simd],
             V128StoreLane { addr, value, width, lane, mem } => v128_store_lane [Simd],
             StructNew { dst, base, len, ty } => struct_new [Gc],
@@ -482,15 +482,22 @@ macro_rules! with_handlers {
 }
 pub(super) use with_handlers;
 
-/// Whether the handler of an instruction of proposal `$p` (none: of the core) is compiled
-/// in: a constant (`spindle_validate::compiled_in`). The translator never emits an
-/// instruction whose proposal is left out, so the backends put [`not_compiled`] in place
-/// of its handler, and the handler's code is dead.
+/// Whether the handler of an instruction of proposals `$p & ...` (none: of the core) is
+/// compiled in: a constant (`spindle_validate::compiled_in`; `OtherMemories` stands for
+/// `spindle_validate::other_memories_compiled_in`, the `…Mem` instructions' condition).
+/// The translator never emits an instruction whose proposal is left out, so the backends
+/// put [`not_compiled`] in place of its handler, and the handler's code is dead.
 macro_rules! compiled {
     () => {
         true
     };
-    ($p:ident) => {
+    ($($p:ident)&+) => {
+        true $(&& compiled!(@one $p))+
+    };
+    (@one OtherMemories) => {
+        spindle_validate::other_memories_compiled_in()
+    };
+    (@one $p:ident) => {
         spindle_validate::compiled_in(spindle_decode::Proposal::$p)
     };
 }

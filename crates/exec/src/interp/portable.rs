@@ -39,7 +39,7 @@ macro_rules! outlined {
 }
 
 macro_rules! portable_loop {
-    ([ $( $name:ident { $($f:ident),* } => $h:ident $([$prop:ident])?, )* ]
+    ([ $( $name:ident { $($f:ident),* } => $h:ident $([$($prop:ident)&+])?, )* ]
      binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
      unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident / $lw:ident)* }
      store { $($st:ident / $sta:ident / $stb:ident / $stw:ident)* }
@@ -69,7 +69,7 @@ macro_rules! portable_loop {
                 let wide: bool;
                 // SAFETY: as above; each arm reads the fields of the instruction it is for.
                 let flow = unsafe { match op {
-                    $( Opcode::$name => { wide = const { slot::IS_WIDE[Opcode::$name as usize] }; outlined! { fields!(ip, $name { $($f),* }); if compiled!($($prop)?) {
+                    $( Opcode::$name => { wide = const { slot::IS_WIDE[Opcode::$name as usize] }; outlined! { fields!(ip, $name { $($f),* }); if compiled!($($($prop)&+)?) {
                         $h(&mut s, cx, $($f),*)
                     } else {
                         not_compiled(&mut s, cx)

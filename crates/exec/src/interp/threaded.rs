@@ -81,7 +81,7 @@ mod imp {
     }
 
     macro_rules! threaded_handlers {
-        ([ $( $name:ident { $($f:ident),* } => $h:ident $([$prop:ident])?, )* ]
+        ([ $( $name:ident { $($f:ident),* } => $h:ident $([$($prop:ident)&+])?, )* ]
          binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
          unary { $($u:ident / $ua:ident)* } load { $($l:ident / $la:ident / $lw:ident)* }
          store { $($st:ident / $sta:ident / $stb:ident / $stw:ident)* }
@@ -94,7 +94,7 @@ mod imp {
             mod op {
                 use super::*;
 
-                $( threaded_handler!($name { $($f),* } s cx => if compiled!($($prop)?) {
+                $( threaded_handler!($name { $($f),* } s cx => if compiled!($($($prop)&+)?) {
                     $h(&mut s, cx, $($f),*)
                 } else {
                     crate::interp::handlers::not_compiled(&mut s, cx)

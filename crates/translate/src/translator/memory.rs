@@ -218,12 +218,15 @@ impl<'m> Translator<'m> {
     /// goes through the `…Mem` instructions (a shared memory's bytes are only accessed
     /// atomically: `spindle_exec::shared`).
     pub(super) fn is_fast_memory(&self, mem: u32) -> bool {
-        mem == 0
-            && self
-                .ctx
-                .memories
-                .first()
-                .is_some_and(|m| !m.memory64 && !m.shared)
+        // Without memory64, multi-memory and threads the validator admits no other kind
+        // of memory, and this constant leaves the `…Mem` instructions out of the build.
+        !spindle_validate::other_memories_compiled_in()
+            || mem == 0
+                && self
+                    .ctx
+                    .memories
+                    .first()
+                    .is_some_and(|m| !m.memory64 && !m.shared)
     }
 
     /// A memory index for `LoadMem`/`StoreMem` (one byte).

@@ -309,6 +309,8 @@ impl<'m> FuncValidator<'m> {
             Proposal::Exceptions => f.exceptions,
             Proposal::WideArith => f.wide_arithmetic,
             Proposal::CustomDesc => f.custom_descriptors,
+            Proposal::Memory64 => f.memory64,
+            Proposal::MultiMemory => f.multi_memory,
         };
         if on {
             Ok(())
