@@ -31,6 +31,7 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "all-proposals")]
 pub mod component;
 pub mod exec;
 pub mod report;

@@ -5,6 +5,9 @@
 //! reason), and that at least the directives that pass today keep passing. An
 //! `assert_trap` passes only with the expected message.
 
+// Needs every proposal (the default); `tests/wasm2.rs` runs the Wasm 2.0 build.
+#![cfg(feature = "all-proposals")]
+
 use std::path::{Path, PathBuf};
 
 use spindle_spec_tests::component::run_component_script;

@@ -10,6 +10,9 @@
 //! (deterministic mode). Every directive
 //! that runs passes in each, as in the default mode.
 
+// Needs every proposal (the default); `tests/wasm2.rs` runs the Wasm 2.0 build.
+#![cfg(feature = "all-proposals")]
+
 use spindle::{Dispatch, Translation};
 use spindle_spec_tests::{
     exec::{set_checks, set_mode},

@@ -1,6 +1,9 @@
 //! Runs every spec suite and compares with `expected/results.json`.
 //! `SPINDLE_BLESS=1 cargo test -p spindle-spec-tests` rewrites that file.
 
+// Needs every proposal (the default); `tests/wasm2.rs` runs the Wasm 2.0 build.
+#![cfg(feature = "all-proposals")]
+
 use std::path::PathBuf;
 
 use spindle_spec_tests::report::{compare_expectations, expectations, render_table, to_json};
