@@ -1,6 +1,7 @@
 //! The Wasm 2.0 build: Spindle without any proposal beyond WebAssembly 2.0 (the cargo
 //! features `std` and `simd` alone; no tail calls, function references, memory64,
-//! multi-memory, wide arithmetic, GC, exceptions or threads) runs the 1.0 and 2.0 suites
+//! multi-memory, wide arithmetic, GC, exceptions or threads; relaxed SIMD comes with
+//! `simd`) runs the 1.0 and 2.0 suites
 //! as the full build does: every directive that runs passes, eagerly and lazily translated.
 //! `.ci/run` runs it: `cargo test -p spindle-spec-tests --no-default-features --test wasm2`.
 //! With the default features (every proposal) it is not compiled.

@@ -155,6 +155,21 @@ fn function_references_in_a_signature_alone() {
 }
 
 #[test]
+fn function_references_in_a_type_definition_alone() {
+    // A concrete reference type inside the type section (checked apart from other types).
+    let text = r#"(module
+      (type $f (func (result i32)))
+      (type $g (func (param (ref null $f))))
+      (func (export "run") (result i32) (i32.const 42)))"#;
+    check(
+        "function-references",
+        cfg!(feature = "function-references"),
+        text,
+        42,
+    );
+}
+
+#[test]
 fn memory64() {
     let text = r#"(module
       (memory i64 1)

@@ -151,8 +151,9 @@ impl Features {
 /// Whether support for proposal `p` is compiled into this build. The cargo features `simd`
 /// (SIMD and relaxed SIMD), `gc` (GC and custom descriptors), `exceptions`, `threads`,
 /// `tail-call`, `function-references`, `memory64`, `multi-memory` and `wide-arithmetic`
-/// (all on by default) decide it; small builds leave them out (without the last five the
-/// runtime is WebAssembly 2.0 with extended constant expressions and custom page sizes).
+/// (all on by default) decide it; small builds leave them out (with none of them but
+/// `simd` the runtime is WebAssembly 2.0, plus relaxed SIMD, extended constant expressions
+/// and custom page sizes).
 /// Validation refuses what is not compiled in whatever [`Features`] say, and the translator
 /// and interpreter test this constant too, so the code of a proposal left out is dead and
 /// not linked.

@@ -106,6 +106,7 @@ fn check_val_type_in_group(ctx: &ModuleCtx, t: ValType, offset: usize) -> Result
             nullable,
             heap: HeapType::Concrete(_) | HeapType::Exact(_),
         }) => {
+            check_compiled_in(Proposal::FuncRefs, offset)?;
             if !ctx.features.function_references {
                 bail!(
                     offset,
