@@ -12,12 +12,12 @@ build() { # features -> size in bytes
 base=$(build "")
 printf '| feature set | binary bytes | added over the std-only baseline (%s bytes) |\n' "$base"
 printf '|---|---:|---:|\n'
-# Always built in: Wasm 2.0 but SIMD, extended constants and custom page sizes. `simd`
-# (with relaxed SIMD), `gc` (with custom descriptors), `exceptions`, `threads`, `tail-call`,
+# Always built in: Wasm 2.0 but SIMD, extended constants and custom page sizes. `simd`,
+# `relaxed-simd`, `gc` (with custom descriptors), `exceptions`, `threads`, `tail-call`,
 # `function-references`, `memory64`, `multi-memory` and `wide-arithmetic` add the rest;
-# "embed,simd" is Wasm 2.0 (with relaxed SIMD), and the third row adds the 3.0 proposals
-# other than GC and exceptions, and wide arithmetic.
-w3="tail-call,function-references,memory64,multi-memory,wide-arithmetic"
+# "embed,simd" is Wasm 2.0, and the third row adds the 3.0 proposals other than GC and
+# exceptions, and wide arithmetic.
+w3="relaxed-simd,tail-call,function-references,memory64,multi-memory,wide-arithmetic"
 all="simd,gc,exceptions,threads,$w3"
 for set in "embed" "embed,simd" "embed,simd,$w3" "embed,std,simd" "embed,$all" "embed,std,$all" \
   "embed,std,$all,threaded" "embed,std,$all,threaded,component" \

@@ -1,7 +1,6 @@
 //! The Wasm 2.0 build: Spindle without any proposal beyond WebAssembly 2.0 (the cargo
 //! features `std` and `simd` alone; no tail calls, function references, memory64,
-//! multi-memory, wide arithmetic, GC, exceptions or threads; relaxed SIMD comes with
-//! `simd`) runs the 1.0 and 2.0 suites
+//! multi-memory, wide arithmetic, relaxed SIMD, GC, exceptions or threads) runs the 1.0 and 2.0 suites
 //! as the full build does: every directive that runs passes, eagerly and lazily translated.
 //! `.ci/run` runs it: `cargo test -p spindle-spec-tests --no-default-features --test wasm2`.
 //! With the default features (every proposal) it is not compiled.
@@ -18,6 +17,9 @@ fn wasm2_build_passes_the_1_0_and_2_0_suites() {
         spindle_decode::Proposal::TailCall
     ));
     assert!(!spindle_validate::other_memories_compiled_in());
+    assert!(!spindle_validate::compiled_in(
+        spindle_decode::Proposal::RelaxedSimd
+    ));
     for translation in [Translation::Eager, Translation::Lazy] {
         set_mode(translation, Dispatch::default());
         for suite in ["wasm-v1", "wasm-v2"] {

@@ -1,4 +1,4 @@
-//! Proposals a build can leave out (the cargo features `simd`, `gc`, `exceptions`,
+//! Proposals a build can leave out (the cargo features `simd`, `relaxed-simd`, `gc`, `exceptions`,
 //! `threads`, `tail-call`, `function-references`, `memory64`, `multi-memory` and
 //! `wide-arithmetic`): a module using one runs when its feature is compiled in, and is
 //! refused at load, with an error that names the feature, when it is not. The workspace's tests run
@@ -72,6 +72,23 @@ fn simd_in_a_signature_alone() {
       (func $id (param v128) (result v128) (local.get 0))
       (func (export "run") (result i32) (i32.const 42)))"#;
     check("simd", cfg!(feature = "simd"), text, 42);
+}
+
+#[test]
+fn relaxed_simd() {
+    // An all-ones or all-zeros mask makes `relaxed_laneselect` deterministic.
+    let text = r#"(module
+      (func (export "run") (result i32)
+        (i32x4.extract_lane 0
+          (i32x4.relaxed_laneselect
+            (v128.const i32x4 42 0 0 0) (v128.const i32x4 7 0 0 0) (v128.const i32x4 -1 0 0 0)))))"#;
+    // Without SIMD, `v128.const` is refused first, for `simd`.
+    let feature = if cfg!(feature = "simd") {
+        "relaxed-simd"
+    } else {
+        "simd"
+    };
+    check(feature, cfg!(feature = "relaxed-simd"), text, 42);
 }
 
 #[test]

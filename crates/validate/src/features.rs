@@ -148,18 +148,18 @@ impl Features {
     }
 }
 
-/// Whether support for proposal `p` is compiled into this build. The cargo features `simd`
-/// (SIMD and relaxed SIMD), `gc` (GC and custom descriptors), `exceptions`, `threads`,
-/// `tail-call`, `function-references`, `memory64`, `multi-memory` and `wide-arithmetic`
-/// (all on by default) decide it; small builds leave them out (with none of them but
-/// `simd` the runtime is WebAssembly 2.0, plus relaxed SIMD, extended constant expressions
-/// and custom page sizes).
+/// Whether support for proposal `p` is compiled into this build. The cargo features `simd`,
+/// `relaxed-simd`, `gc` (GC and custom descriptors), `exceptions`, `threads`, `tail-call`,
+/// `function-references`, `memory64`, `multi-memory` and `wide-arithmetic` (all on by
+/// default) decide it; small builds leave them out (with none of them but `simd` the
+/// runtime is WebAssembly 2.0, plus extended constant expressions and custom page sizes).
 /// Validation refuses what is not compiled in whatever [`Features`] say, and the translator
 /// and interpreter test this constant too, so the code of a proposal left out is dead and
 /// not linked.
 pub const fn compiled_in(p: Proposal) -> bool {
     match p {
-        Proposal::Simd | Proposal::RelaxedSimd => cfg!(feature = "simd"),
+        Proposal::Simd => cfg!(feature = "simd"),
+        Proposal::RelaxedSimd => cfg!(feature = "relaxed-simd"),
         Proposal::Gc | Proposal::CustomDesc => cfg!(feature = "gc"),
         Proposal::Exceptions => cfg!(feature = "exceptions"),
         Proposal::Threads => cfg!(feature = "threads"),
@@ -202,7 +202,8 @@ pub fn check_compiled_in(p: Proposal, offset: usize) -> Result<()> {
 #[inline(never)]
 fn not_compiled_in(p: Proposal, offset: usize) -> Result<()> {
     let feature = match p {
-        Proposal::Simd | Proposal::RelaxedSimd => "simd",
+        Proposal::Simd => "simd",
+        Proposal::RelaxedSimd => "relaxed-simd",
         Proposal::Gc | Proposal::CustomDesc => "gc",
         Proposal::Exceptions => "exceptions",
         Proposal::Threads => "threads",

@@ -503,6 +503,36 @@ macro_rules! compiled {
 }
 pub(super) use compiled;
 
+/// Whether the handler of SIMD family instruction `$name` is compiled in: with `simd`, but
+/// for relaxed SIMD's, which also need `relaxed-simd`. The proposal names each of its
+/// instructions `….relaxed_…` (`I8x16RelaxedSwizzle`, `F32x4RelaxedMadd`, ...), and the
+/// families (`spindle_ir::for_each_numeric!`) list the two together, so the name decides.
+macro_rules! simd_compiled {
+    ($name:ident) => {
+        compiled!(Simd)
+            && (compiled!(RelaxedSimd)
+                || !const { crate::interp::handlers::is_relaxed(stringify!($name)) })
+    };
+}
+pub(super) use simd_compiled;
+
+/// Whether an instruction's name is a relaxed SIMD one's (contains `Relaxed`).
+pub(super) const fn is_relaxed(name: &str) -> bool {
+    let (name, word) = (name.as_bytes(), b"Relaxed");
+    let mut i = 0;
+    while i + word.len() <= name.len() {
+        let mut j = 0;
+        while j < word.len() && name[i + j] == word[j] {
+            j += 1;
+        }
+        if j == word.len() {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
 /// Stands for the handler of an instruction whose proposal is not compiled in. Never
 /// reached (the translator refuses such operators); a trap if it were.
 #[cold]

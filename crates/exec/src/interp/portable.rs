@@ -92,47 +92,47 @@ macro_rules! portable_loop {
                     $( Opcode::$bra => { wide = const { slot::IS_WIDE[Opcode::$bra as usize] }; outlined! { fields!(ip, $bra { b, to }); br_cmp_acc(&mut s, BinOp::$cmp, b, to)}} )*
                     $( Opcode::$bri => { wide = const { slot::IS_WIDE[Opcode::$bri as usize] }; outlined! { fields!(ip, $bri { a, imm, to }); br_cmp_imm(&mut s, BinOp::$cmp, a, imm, to)}} )*
                     $( Opcode::$bria => { wide = const { slot::IS_WIDE[Opcode::$bria as usize] }; outlined! { fields!(ip, $bria { imm, to }); br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to)}} )*
-                    $( Opcode::$vu => { wide = const { slot::IS_WIDE[Opcode::$vu as usize] }; outlined! { fields!(ip, $vu { dst, src }); if compiled!(Simd) {
+                    $( Opcode::$vu => { wide = const { slot::IS_WIDE[Opcode::$vu as usize] }; outlined! { fields!(ip, $vu { dst, src }); if simd_compiled!($vu) {
                         v_unary(&mut s, simd::$vu, dst, src)
                     } else {
                         not_compiled(&mut s, cx)
                     }}} )*
-                    $( Opcode::$vb => { wide = const { slot::IS_WIDE[Opcode::$vb as usize] }; outlined! { fields!(ip, $vb { dst, a, b }); if compiled!(Simd) {
+                    $( Opcode::$vb => { wide = const { slot::IS_WIDE[Opcode::$vb as usize] }; outlined! { fields!(ip, $vb { dst, a, b }); if simd_compiled!($vb) {
                         v_binary(&mut s, simd::$vb, dst, a, b)
                     } else {
                         not_compiled(&mut s, cx)
                     }}} )*
-                    $( Opcode::$vt => { wide = const { slot::IS_WIDE[Opcode::$vt as usize] }; outlined! { fields!(ip, $vt { dst, a, b, c }); if compiled!(Simd) {
+                    $( Opcode::$vt => { wide = const { slot::IS_WIDE[Opcode::$vt as usize] }; outlined! { fields!(ip, $vt { dst, a, b, c }); if simd_compiled!($vt) {
                         v_ternary(&mut s, simd::$vt, dst, a, b, c)
                     } else {
                         not_compiled(&mut s, cx)
                     }}} )*
-                    $( Opcode::$vs => { wide = const { slot::IS_WIDE[Opcode::$vs as usize] }; outlined! { fields!(ip, $vs { dst, a, b }); if compiled!(Simd) {
+                    $( Opcode::$vs => { wide = const { slot::IS_WIDE[Opcode::$vs as usize] }; outlined! { fields!(ip, $vs { dst, a, b }); if simd_compiled!($vs) {
                         v_shift(&mut s, simd::$vs, dst, a, b)
                     } else {
                         not_compiled(&mut s, cx)
                     }}} )*
-                    $( Opcode::$vsp => { wide = const { slot::IS_WIDE[Opcode::$vsp as usize] }; outlined! { fields!(ip, $vsp { dst, src }); if compiled!(Simd) {
+                    $( Opcode::$vsp => { wide = const { slot::IS_WIDE[Opcode::$vsp as usize] }; outlined! { fields!(ip, $vsp { dst, src }); if simd_compiled!($vsp) {
                         v_splat(&mut s, simd::$vsp, dst, src)
                     } else {
                         not_compiled(&mut s, cx)
                     }}} )*
-                    $( Opcode::$vte => { wide = const { slot::IS_WIDE[Opcode::$vte as usize] }; outlined! { fields!(ip, $vte { dst, src }); if compiled!(Simd) {
+                    $( Opcode::$vte => { wide = const { slot::IS_WIDE[Opcode::$vte as usize] }; outlined! { fields!(ip, $vte { dst, src }); if simd_compiled!($vte) {
                         v_test(&mut s, simd::$vte, dst, src)
                     } else {
                         not_compiled(&mut s, cx)
                     }}} )*
-                    $( Opcode::$vx => { wide = const { slot::IS_WIDE[Opcode::$vx as usize] }; outlined! { fields!(ip, $vx { dst, src, lane }); if compiled!(Simd) {
+                    $( Opcode::$vx => { wide = const { slot::IS_WIDE[Opcode::$vx as usize] }; outlined! { fields!(ip, $vx { dst, src, lane }); if simd_compiled!($vx) {
                         v_extract(&mut s, simd::$vx, dst, src, lane)
                     } else {
                         not_compiled(&mut s, cx)
                     }}} )*
-                    $( Opcode::$vr => { wide = const { slot::IS_WIDE[Opcode::$vr as usize] }; outlined! { fields!(ip, $vr { dst, a, b, lane }); if compiled!(Simd) {
+                    $( Opcode::$vr => { wide = const { slot::IS_WIDE[Opcode::$vr as usize] }; outlined! { fields!(ip, $vr { dst, a, b, lane }); if simd_compiled!($vr) {
                         v_replace(&mut s, simd::$vr, dst, a, b, lane)
                     } else {
                         not_compiled(&mut s, cx)
                     }}} )*
-                    $( Opcode::$vl => { wide = const { slot::IS_WIDE[Opcode::$vl as usize] }; outlined! { fields!(ip, $vl { dst, addr, imm, offset }); if compiled!(Simd) {
+                    $( Opcode::$vl => { wide = const { slot::IS_WIDE[Opcode::$vl as usize] }; outlined! { fields!(ip, $vl { dst, addr, imm, offset }); if simd_compiled!($vl) {
                         v_load(&mut s, cx, VLoadKind::$vl as u8, dst, addr, imm, offset)
                     } else {
                         not_compiled(&mut s, cx)

@@ -119,23 +119,23 @@ mod imp {
                 $( threaded_handler!($bria { imm, to } s _cx =>
                     br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to)); )*
                 $( threaded_handler!($vu { dst, src } s cx =>
-                    simd_or_stand_in!(s cx, v_unary(&mut s, simd::$vu, dst, src))); )*
+                    simd_or_stand_in!($vu, s cx, v_unary(&mut s, simd::$vu, dst, src))); )*
                 $( threaded_handler!($vb { dst, a, b } s cx =>
-                    simd_or_stand_in!(s cx, v_binary(&mut s, simd::$vb, dst, a, b))); )*
+                    simd_or_stand_in!($vb, s cx, v_binary(&mut s, simd::$vb, dst, a, b))); )*
                 $( threaded_handler!($vt { dst, a, b, c } s cx =>
-                    simd_or_stand_in!(s cx, v_ternary(&mut s, simd::$vt, dst, a, b, c))); )*
+                    simd_or_stand_in!($vt, s cx, v_ternary(&mut s, simd::$vt, dst, a, b, c))); )*
                 $( threaded_handler!($vs { dst, a, b } s cx =>
-                    simd_or_stand_in!(s cx, v_shift(&mut s, simd::$vs, dst, a, b))); )*
+                    simd_or_stand_in!($vs, s cx, v_shift(&mut s, simd::$vs, dst, a, b))); )*
                 $( threaded_handler!($vsp { dst, src } s cx =>
-                    simd_or_stand_in!(s cx, v_splat(&mut s, simd::$vsp, dst, src))); )*
+                    simd_or_stand_in!($vsp, s cx, v_splat(&mut s, simd::$vsp, dst, src))); )*
                 $( threaded_handler!($vte { dst, src } s cx =>
-                    simd_or_stand_in!(s cx, v_test(&mut s, simd::$vte, dst, src))); )*
+                    simd_or_stand_in!($vte, s cx, v_test(&mut s, simd::$vte, dst, src))); )*
                 $( threaded_handler!($vx { dst, src, lane } s cx =>
-                    simd_or_stand_in!(s cx, v_extract(&mut s, simd::$vx, dst, src, lane))); )*
+                    simd_or_stand_in!($vx, s cx, v_extract(&mut s, simd::$vx, dst, src, lane))); )*
                 $( threaded_handler!($vr { dst, a, b, lane } s cx =>
-                    simd_or_stand_in!(s cx, v_replace(&mut s, simd::$vr, dst, a, b, lane))); )*
+                    simd_or_stand_in!($vr, s cx, v_replace(&mut s, simd::$vr, dst, a, b, lane))); )*
                 $( threaded_handler!($vl { dst, addr, imm, offset } s cx =>
-                    simd_or_stand_in!(s cx, v_load(&mut s, cx, VLoadKind::$vl as u8, dst, addr, imm, offset))); )*
+                    simd_or_stand_in!($vl, s cx, v_load(&mut s, cx, VLoadKind::$vl as u8, dst, addr, imm, offset))); )*
             }
 
             /// The second handler of each numeric instruction with a result: for a result
@@ -198,8 +198,8 @@ mod imp {
     /// A SIMD handler's body, or the stand-in's when SIMD is left out (which lets the
     /// compiler drop the SIMD code while the handler table still names the handler).
     macro_rules! simd_or_stand_in {
-        ($s:ident $cx:ident, $body:expr) => {
-            if compiled!(Simd) {
+        ($name:ident, $s:ident $cx:ident, $body:expr) => {
+            if simd_compiled!($name) {
                 $body
             } else {
                 crate::interp::handlers::not_compiled(&mut $s, $cx)
