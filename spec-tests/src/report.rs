@@ -19,6 +19,18 @@ pub struct SuiteReport {
 }
 
 impl SuiteReport {
+    /// The first `limit` directives whose outcome `pick` selects, each as `label:line kind
+    /// outcome`: what a test's assertion message shows.
+    pub fn directives_where(&self, limit: usize, pick: impl Fn(&Outcome) -> bool) -> Vec<String> {
+        self.scripts
+            .iter()
+            .flat_map(|s| s.directives.iter().map(move |d| (s, d)))
+            .filter(|(_, d)| pick(&d.outcome))
+            .take(limit)
+            .map(|(s, d)| format!("{}:{} {} {:?}", s.label, d.line, d.kind, d.outcome))
+            .collect()
+    }
+
     pub fn counts(&self) -> Counts {
         let mut counts = Counts::default();
         for directive in self.scripts.iter().flat_map(|s| &s.directives) {

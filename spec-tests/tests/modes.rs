@@ -57,14 +57,8 @@ fn full_suites_pass_in_every_mode() {
             let start = std::time::Instant::now();
             let report = run_suite(suite);
             let total = report.counts().total();
-            let failures: Vec<String> = report
-                .scripts
-                .iter()
-                .flat_map(|s| s.directives.iter().map(move |d| (s, d)))
-                .filter(|(_, d)| matches!(d.outcome, spindle_spec_tests::Outcome::Failed(_)))
-                .take(10)
-                .map(|(s, d)| format!("{}:{} {} {:?}", s.label, d.line, d.kind, d.outcome))
-                .collect();
+            let failures = report
+                .directives_where(10, |o| matches!(o, spindle_spec_tests::Outcome::Failed(_)));
             let ran_on = spindle::Engine::new(spindle::Config::new().dispatch(dispatch))
                 .expect("every configuration is accepted")
                 .dispatch();

@@ -25,19 +25,12 @@ fn wasm2_build_passes_the_1_0_and_2_0_suites() {
         for suite in ["wasm-v1", "wasm-v2"] {
             let report = run_suite(suite);
             let total = report.counts().total();
-            let failures: Vec<String> = report
-                .scripts
-                .iter()
-                .flat_map(|s| s.directives.iter().map(move |d| (s, d)))
-                .filter(|(_, d)| {
-                    !matches!(
-                        d.outcome,
-                        Outcome::Passed | Outcome::PassedTextLevel | Outcome::NotRun
-                    )
-                })
-                .take(10)
-                .map(|(s, d)| format!("{}:{} {} {:?}", s.label, d.line, d.kind, d.outcome))
-                .collect();
+            let failures = report.directives_where(10, |o| {
+                !matches!(
+                    o,
+                    Outcome::Passed | Outcome::PassedTextLevel | Outcome::NotRun
+                )
+            });
             println!(
                 "{suite} ({translation:?}): {} passed, {} failed, {} not run",
                 total.passed, total.failed, total.not_run
