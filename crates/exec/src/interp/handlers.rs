@@ -1296,3 +1296,27 @@ pub(super) fn i64_mul_wide_u(s: &mut State, _cx: &mut Ctx, dst: Dst, a: Reg, b: 
     let v = (s.r(a) as u128).wrapping_mul(s.r(b) as u128);
     write128(s, dst, v)
 }
+
+#[cfg(test)]
+mod tests {
+    use spindle_decode::Proposal;
+
+    /// `simd_compiled!` tells relaxed SIMD's instructions by their names: the decoder's
+    /// operator table, whose column says each one's proposal, must agree with the rule.
+    #[test]
+    fn relaxed_simd_instructions_are_those_named_relaxed() {
+        macro_rules! check {
+            ($( $prop:ident $prefix:literal $code:literal $name:ident $visit:ident
+                { $($imm:ident : $ity:ty),* } [$($sig:tt)*] )*) => {
+                let mut relaxed = 0;
+                $(
+                    let is_relaxed = Proposal::$prop == Proposal::RelaxedSimd;
+                    assert_eq!(super::is_relaxed(stringify!($name)), is_relaxed, stringify!($name));
+                    relaxed += usize::from(is_relaxed);
+                )*
+                assert_eq!(relaxed, 20, "relaxed SIMD has 20 instructions");
+            };
+        }
+        spindle_decode::for_each_operator!(check);
+    }
+}
