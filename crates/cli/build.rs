@@ -7,8 +7,10 @@
 //! shell peaks at about 0.45 MB less (`benches/rss/rss.sh`; `docs/BENCHMARKS.md`). The
 //! libraries are not affected: an embedder's binary decides its own linking.
 //!
-//! On x86-64 GNU/Linux it also links with `crates/exec/x86_64-handlers.ld`, which puts each
+//! It also links with `crates/exec/x86_64-handlers.ld` where that applies (x86-64
+//! GNU/Linux; `crates/exec/x86_64-handlers.rs` says when), which puts each
 //! threaded-interpreter handler at the start of a 64-byte cache line (why, in that file).
+//! `tests/handler_alignment.rs` checks the result.
 
 use std::env;
 use std::process::Command;
@@ -20,12 +22,13 @@ fn main() {
     if target == host && target.ends_with("-linux-gnu") && glibc_at_least(2, 36) {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
-    if target.starts_with("x86_64-") && target.ends_with("-linux-gnu") {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../exec/x86_64-handlers.ld");
-        println!("cargo:rerun-if-changed={script}");
-        println!("cargo:rustc-link-arg-bins=-Wl,-T,{script}");
-    }
+    link_with_handler_alignment(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../exec/x86_64-handlers.ld"),
+        &["bins"],
+    );
 }
+
+include!("../exec/x86_64-handlers.rs");
 
 /// Whether the build machine's glibc (`getconf GNU_LIBC_VERSION`, "glibc 2.36") is at
 /// least `major.minor`; false when it cannot tell.
