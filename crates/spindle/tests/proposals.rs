@@ -158,32 +158,24 @@ fn function_references() {
 }
 
 #[test]
-fn function_references_in_a_signature_alone() {
-    // A non-nullable reference type and no operator of the proposal.
-    let text = r#"(module
+fn function_references_in_types_alone() {
+    // No operator of the proposal: a non-nullable reference in a signature, and a concrete
+    // reference inside the type section (checked apart from other types).
+    let signature = r#"(module
       (func $id (param (ref func)) (result (ref func)) (local.get 0))
       (func (export "run") (result i32) (i32.const 42)))"#;
-    check(
-        "function-references",
-        cfg!(feature = "function-references"),
-        text,
-        42,
-    );
-}
-
-#[test]
-fn function_references_in_a_type_definition_alone() {
-    // A concrete reference type inside the type section (checked apart from other types).
-    let text = r#"(module
+    let type_definition = r#"(module
       (type $f (func (result i32)))
       (type $g (func (param (ref null $f))))
       (func (export "run") (result i32) (i32.const 42)))"#;
-    check(
-        "function-references",
-        cfg!(feature = "function-references"),
-        text,
-        42,
-    );
+    for text in [signature, type_definition] {
+        check(
+            "function-references",
+            cfg!(feature = "function-references"),
+            text,
+            42,
+        );
+    }
 }
 
 #[test]
