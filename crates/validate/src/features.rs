@@ -148,32 +148,47 @@ impl Features {
     }
 }
 
-/// Whether support for proposal `p` is compiled into this build. The cargo features `simd`,
-/// `relaxed-simd`, `gc` (GC and custom descriptors), `exceptions`, `threads`, `tail-call`,
-/// `function-references`, `memory64`, `multi-memory` and `wide-arithmetic` (all on by
-/// default) decide it; small builds leave them out (with none of them but `simd` the
-/// runtime is WebAssembly 2.0, plus extended constant expressions and custom page sizes).
-/// Validation refuses what is not compiled in whatever [`Features`] say, and the translator
-/// and interpreter test this constant too, so the code of a proposal left out is dead and
-/// not linked.
-pub const fn compiled_in(p: Proposal) -> bool {
-    match p {
-        Proposal::Simd => cfg!(feature = "simd"),
-        Proposal::RelaxedSimd => cfg!(feature = "relaxed-simd"),
-        Proposal::Gc | Proposal::CustomDesc => cfg!(feature = "gc"),
-        Proposal::Exceptions => cfg!(feature = "exceptions"),
-        Proposal::Threads => cfg!(feature = "threads"),
-        Proposal::TailCall => cfg!(feature = "tail-call"),
-        Proposal::FuncRefs => cfg!(feature = "function-references"),
-        Proposal::Memory64 => cfg!(feature = "memory64"),
-        Proposal::MultiMemory => cfg!(feature = "multi-memory"),
-        Proposal::WideArith => cfg!(feature = "wide-arithmetic"),
-        Proposal::Mvp
-        | Proposal::SignExt
-        | Proposal::SatConv
-        | Proposal::Bulk
-        | Proposal::RefTypes => true,
-    }
+/// The proposals a build can leave out, each with the cargo feature that keeps it in: the
+/// one list [`compiled_in`] and the error naming the missing feature are made from. The
+/// others (Wasm 1.0 and the 2.0 proposals but SIMD) are always in.
+macro_rules! optional_proposals {
+    ($( $($p:ident)|+ => $feature:literal, )*) => {
+        /// Whether support for proposal `p` is compiled into this build: the cargo features
+        /// `simd`, `relaxed-simd`, `gc` (GC and custom descriptors), `exceptions`,
+        /// `threads`, `tail-call`, `function-references`, `memory64`, `multi-memory` and
+        /// `wide-arithmetic` (all on by default) decide it; small builds leave them out
+        /// (with none of them but `simd` the runtime is WebAssembly 2.0, plus extended
+        /// constant expressions and custom page sizes). Validation refuses what is not
+        /// compiled in whatever [`Features`] say, and the translator and interpreter test
+        /// this constant too, so the code of a proposal left out is dead and not linked.
+        pub const fn compiled_in(p: Proposal) -> bool {
+            match p {
+                $( $(Proposal::$p)|+ => cfg!(feature = $feature), )*
+                _ => true,
+            }
+        }
+
+        /// The cargo feature that compiles proposal `p` in ("(none)" for one always in).
+        const fn feature_of(p: Proposal) -> &'static str {
+            match p {
+                $( $(Proposal::$p)|+ => $feature, )*
+                _ => "(none)",
+            }
+        }
+    };
+}
+
+optional_proposals! {
+    Simd => "simd",
+    RelaxedSimd => "relaxed-simd",
+    Gc | CustomDesc => "gc",
+    Exceptions => "exceptions",
+    Threads => "threads",
+    TailCall => "tail-call",
+    FuncRefs => "function-references",
+    Memory64 => "memory64",
+    MultiMemory => "multi-memory",
+    WideArith => "wide-arithmetic",
 }
 
 /// Whether a module can have a memory other than one unshared 32-bit memory 0 in this build
@@ -201,23 +216,7 @@ pub fn check_compiled_in(p: Proposal, offset: usize) -> Result<()> {
 #[cold]
 #[inline(never)]
 fn not_compiled_in(p: Proposal, offset: usize) -> Result<()> {
-    let feature = match p {
-        Proposal::Simd => "simd",
-        Proposal::RelaxedSimd => "relaxed-simd",
-        Proposal::Gc | Proposal::CustomDesc => "gc",
-        Proposal::Exceptions => "exceptions",
-        Proposal::Threads => "threads",
-        Proposal::TailCall => "tail-call",
-        Proposal::FuncRefs => "function-references",
-        Proposal::Memory64 => "memory64",
-        Proposal::MultiMemory => "multi-memory",
-        Proposal::WideArith => "wide-arithmetic",
-        Proposal::Mvp
-        | Proposal::SignExt
-        | Proposal::SatConv
-        | Proposal::Bulk
-        | Proposal::RefTypes => "(none)",
-    };
+    let feature = feature_of(p);
     Err(ValidateError::invalid(
         offset,
         alloc::format!("{p:?} support is not compiled into this build (cargo feature `{feature}`)"),

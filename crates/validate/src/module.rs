@@ -85,12 +85,12 @@ pub(crate) fn check_val_type(ctx: &ModuleCtx, t: ValType, offset: usize) -> Resu
         ValType::Ref(r) => {
             if !r.nullable {
                 check_compiled_in(Proposal::FuncRefs, offset)?;
-            }
-            if !r.nullable && !ctx.features.function_references {
-                bail!(
-                    offset,
-                    "non-nullable references require function references"
-                );
+                if !ctx.features.function_references {
+                    bail!(
+                        offset,
+                        "non-nullable references require function references"
+                    );
+                }
             }
             check_heap_type(ctx, r.heap, offset)
         }
@@ -160,9 +160,9 @@ fn check_table_type(ctx: &ModuleCtx, t: &TableType, offset: usize) -> Result<()>
     }
     if t.table64 {
         check_compiled_in(Proposal::Memory64, offset)?;
-    }
-    if t.table64 && !ctx.features.memory64 {
-        bail!(offset, "64-bit tables require memory64");
+        if !ctx.features.memory64 {
+            bail!(offset, "64-bit tables require memory64");
+        }
     }
     if t.shared {
         bail!(offset, "shared tables are not supported");
@@ -175,9 +175,9 @@ fn check_memory_type(ctx: &ModuleCtx, m: &MemoryType, offset: usize) -> Result<(
     let f = &ctx.features;
     if m.memory64 {
         check_compiled_in(Proposal::Memory64, offset)?;
-    }
-    if m.memory64 && !f.memory64 {
-        bail!(offset, "64-bit memories require memory64");
+        if !f.memory64 {
+            bail!(offset, "64-bit memories require memory64");
+        }
     }
     if let Some(p) = m.page_size_log2 {
         if !f.custom_page_sizes {
@@ -391,13 +391,11 @@ pub fn check_module(m: &Module<'_>, features: &Features) -> Result<ModuleCtx> {
         ctx.memories.push(*mt);
     }
     if ctx.memories.len() > 1 {
-        check_compiled_in(Proposal::MultiMemory, m.memories.first().map_or(0, |x| x.0))?;
-    }
-    if ctx.memories.len() > 1 && !features.multi_memory {
-        bail!(
-            m.memories.first().map_or(0, |x| x.0),
-            "multiple memories require multi-memory"
-        );
+        let at = m.memories.first().map_or(0, |x| x.0);
+        check_compiled_in(Proposal::MultiMemory, at)?;
+        if !features.multi_memory {
+            bail!(at, "multiple memories require multi-memory");
+        }
     }
     for (at, t) in &m.tags {
         check_tag_type(&ctx, t, *at)?;
