@@ -2,7 +2,8 @@
 //! profile's `OPT_LEVEL`): the operand-stack helpers then stay out of line, one copy shared
 //! by every operator, instead of being inlined into each operator's check (faster
 //! validation, about 40 KB more code). See ARCHITECTURE.md, "Code size". `spindle-exec` runs
-//! this script too (its portable loop keeps one shared dispatch in size builds).
+//! this script too (its portable loop keeps one shared dispatch in size builds), and so does
+//! `spindle-translate` (its fused visitor's plain operators share one body).
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");

@@ -994,28 +994,115 @@ struct Fused<'x, 'v, 'm> {
     t: &'x mut Translator<'m>,
 }
 
+// The table's type names, for `fused_op!`'s signatures.
+const I32: ValType = ValType::I32;
+const I64: ValType = ValType::I64;
+const F32: ValType = ValType::F32;
+const F64: ValType = ValType::F64;
+const V128: ValType = ValType::V128;
+
+/// A plain operator's signature, `[params] -> [result]` of at most three numeric or vector
+/// parameters, in 16 bits (four bits a type, 0 for none): one small constant in each
+/// operator's arm.
+#[derive(Clone, Copy)]
+struct Sig(u16);
+
+impl Sig {
+    const fn of(params: &[ValType], result: Option<ValType>) -> Sig {
+        const fn code(t: ValType) -> u16 {
+            match t {
+                ValType::I32 => 1,
+                ValType::I64 => 2,
+                ValType::F32 => 3,
+                ValType::F64 => 4,
+                ValType::V128 => 5,
+                ValType::Ref(_) => panic!("plain operators have no reference operands"),
+            }
+        }
+        assert!(params.len() <= 3);
+        let mut bits = match result {
+            Some(t) => code(t) << 12,
+            None => 0,
+        };
+        let mut i = 0;
+        while i < params.len() {
+            bits |= code(params[i]) << (4 * i);
+            i += 1;
+        }
+        Sig(bits)
+    }
+
+    fn ty(code: u16) -> Option<ValType> {
+        Some(match code & 15 {
+            1 => ValType::I32,
+            2 => ValType::I64,
+            3 => ValType::F32,
+            4 => ValType::F64,
+            5 => ValType::V128,
+            _ => return None,
+        })
+    }
+
+    /// The parameters (the first `n` of the array) and the result.
+    fn types(self) -> ([ValType; 3], usize, Option<ValType>) {
+        let mut params = [ValType::I32; 3];
+        let mut n = 0;
+        while n < 3 {
+            match Sig::ty(self.0 >> (4 * n)) {
+                Some(t) => params[n] = t,
+                None => break,
+            }
+            n += 1;
+        }
+        (params, n, Sig::ty(self.0 >> 12))
+    }
+}
+
+/// What a plain operator becomes: one instruction of a numeric or SIMD register family.
+#[derive(Clone, Copy)]
+enum PlainTr {
+    Binary(BinOp),
+    Unary(UnOp),
+    /// `Instr::simd_of(op)` of the top `n` operands, `wide` when the result is a `v128`.
+    Simd {
+        op: spindle_ir::Opcode,
+        n: u8,
+        wide: bool,
+    },
+}
+
+impl PlainTr {
+    const fn simd(op: spindle_ir::Opcode, n: u8, wide: bool) -> PlainTr {
+        PlainTr::Simd { op, n, wide }
+    }
+}
+
+impl Fused<'_, '_, '_> {
+    /// Validates and translates plain operator `op` (see `fused_op!`): typed `sig`,
+    /// translated as `tr`. About 350 operators (numeric and SIMD) come here; out of line in
+    /// builds for size, where each one's arm is then a call with three constants (it was
+    /// about 55 bytes of inlined validation, reachability test and fuel charge each).
+    #[cfg_attr(not(size_opt), inline(always))]
+    #[cfg_attr(size_opt, inline(never))]
+    fn plain(&mut self, op: Opcode, sig: Sig, tr: PlainTr) -> Result<()> {
+        let (params, n, result) = sig.types();
+        self.v.check_plain(op, &params[..n], result)?;
+        let t = &mut *self.t;
+        if !t.reachable {
+            return t.dead_op(op);
+        }
+        t.charge();
+        match tr {
+            PlainTr::Binary(b) => t.binary(b),
+            PlainTr::Unary(u) => t.unary(u),
+            PlainTr::Simd { op, n, wide } => t.simd_op(op, n as usize, wide, 0),
+        }
+    }
+}
+
 /// How one operator is translated, from its table entry.
 macro_rules! translate_op {
-    // SIMD, by signature: each family's instruction through one constructor
-    // (`Instr::simd_of`), `wide` when the result is a `v128`.
-    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 -> V128]) => {
-        $t.simd_op(spindle_ir::Opcode::$name, 1, true, 0)
-    };
-    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 V128 -> V128]) => {
-        $t.simd_op(spindle_ir::Opcode::$name, 2, true, 0)
-    };
-    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 V128 V128 -> V128]) => {
-        $t.simd_op(spindle_ir::Opcode::$name, 3, true, 0)
-    };
-    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 I32 -> V128]) => {
-        $t.simd_op(spindle_ir::Opcode::$name, 2, true, 0)
-    };
-    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [$s:ident -> V128]) => {
-        $t.simd_op(spindle_ir::Opcode::$name, 1, true, 0)
-    };
-    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 -> I32]) => {
-        $t.simd_op(spindle_ir::Opcode::$name, 1, false, 0)
-    };
+    // SIMD lane accesses (the register families are `fused_op!`'s plain operators).
     ($t:ident, $visit:ident, $prop:ident, $name:ident, ($lane:ident), [lane $n:literal V128 -> $r:ident]) => {
         $t.simd_op(spindle_ir::Opcode::$name, 1, false, $lane)
     };
@@ -1050,9 +1137,108 @@ macro_rules! translate_op {
     ($t:ident, $visit:ident, $prop:ident, $name:ident, ($memarg:ident), [mem $align:literal $p:ident ->]) => {
         $t.store(|addr, value, offset| Instr::$name { addr, value, offset }, $memarg)
     };
+}
+
+/// How one operator is validated and translated, from its table entry: a plain operator
+/// (no immediates; typed by its signature alone; one instruction of a numeric or SIMD
+/// register family) through [`Fused::plain`] with its facts as constants, every other one
+/// through its validator visit and `translate_op!`.
+macro_rules! fused_op {
+    // Proposals whose operators are translated by hand (none has a plain signature).
+    ($f:ident, $visit:ident, Threads, $name:ident, $imms:tt, $sig:tt) => {
+        fused_general!($f, $visit, Threads, $name, $imms, $sig)
+    };
+    ($f:ident, $visit:ident, Gc, $name:ident, $imms:tt, $sig:tt) => {
+        fused_general!($f, $visit, Gc, $name, $imms, $sig)
+    };
+    ($f:ident, $visit:ident, WideArith, $name:ident, $imms:tt, $sig:tt) => {
+        fused_general!($f, $visit, WideArith, $name, $imms, $sig)
+    };
+    ($f:ident, $visit:ident, CustomDesc, $name:ident, $imms:tt, $sig:tt) => {
+        fused_general!($f, $visit, CustomDesc, $name, $imms, $sig)
+    };
+    // SIMD, by signature: each family's instruction through one constructor
+    // (`Instr::simd_of`), `wide` when the result is a `v128`.
+    ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 -> V128]) => {
+        $f.plain(
+            Opcode::$name,
+            const { Sig::of(&[V128], Some(V128)) },
+            PlainTr::simd(spindle_ir::Opcode::$name, 1, true),
+        )
+    };
+    ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 V128 -> V128]) => {
+        $f.plain(
+            Opcode::$name,
+            const { Sig::of(&[V128, V128], Some(V128)) },
+            PlainTr::simd(spindle_ir::Opcode::$name, 2, true),
+        )
+    };
+    ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 V128 V128 -> V128]) => {
+        $f.plain(
+            Opcode::$name,
+            const { Sig::of(&[V128, V128, V128], Some(V128)) },
+            PlainTr::simd(spindle_ir::Opcode::$name, 3, true),
+        )
+    };
+    ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 I32 -> V128]) => {
+        $f.plain(
+            Opcode::$name,
+            const { Sig::of(&[V128, I32], Some(V128)) },
+            PlainTr::simd(spindle_ir::Opcode::$name, 2, true),
+        )
+    };
+    ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [$s:ident -> V128]) => {
+        $f.plain(
+            Opcode::$name,
+            const { Sig::of(&[$s], Some(V128)) },
+            PlainTr::simd(spindle_ir::Opcode::$name, 1, true),
+        )
+    };
+    ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 -> I32]) => {
+        $f.plain(
+            Opcode::$name,
+            const { Sig::of(&[V128], Some(I32)) },
+            PlainTr::simd(spindle_ir::Opcode::$name, 1, false),
+        )
+    };
+    // Hand-written, immediates, memory accesses.
+    ($f:ident, $visit:ident, $prop:ident, $name:ident, $imms:tt, [custom]) => {
+        fused_general!($f, $visit, $prop, $name, $imms, [custom])
+    };
     // Numeric.
-    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [$a:ident $b:ident -> $r:ident]) => { $t.binary(BinOp::$name) };
-    ($t:ident, $visit:ident, $prop:ident, $name:ident, (), [$a:ident -> $r:ident]) => { $t.unary(UnOp::$name) };
+    ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [$a:ident $b:ident -> $r:ident]) => {
+        $f.plain(
+            Opcode::$name,
+            const { Sig::of(&[$a, $b], Some($r)) },
+            PlainTr::Binary(BinOp::$name),
+        )
+    };
+    ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [$a:ident -> $r:ident]) => {
+        $f.plain(
+            Opcode::$name,
+            const { Sig::of(&[$a], Some($r)) },
+            PlainTr::Unary(UnOp::$name),
+        )
+    };
+    ($f:ident, $visit:ident, $prop:ident, $name:ident, $imms:tt, $sig:tt) => {
+        fused_general!($f, $visit, $prop, $name, $imms, $sig)
+    };
+}
+
+/// A fused operator that is not plain: the validator's visit, then `translate_op!`.
+macro_rules! fused_general {
+    ($f:ident, $visit:ident, $prop:ident, $name:ident, ($($imm:ident),*), $sig:tt) => {{
+        Visitor(&mut *$f.v).$visit($($imm.clone()),*)?;
+        // The validator refused it already if its proposal is not compiled in; this
+        // constant test makes the translation below dead code then.
+        spindle_validate::check_compiled_in(Proposal::$prop, 0)?;
+        let t = &mut *$f.t;
+        if !t.reachable && !matches!(Opcode::$name, Opcode::Else | Opcode::End) {
+            return t.dead_op(Opcode::$name);
+        }
+        t.charge();
+        translate_op!(t, $visit, $prop, $name, ($($imm),*), $sig)
+    }};
 }
 
 macro_rules! define_fused {
@@ -1064,16 +1250,7 @@ macro_rules! define_fused {
             $(
                 #[inline]
                 fn $visit(&mut self $(, $imm: $ity)*) -> Result<()> {
-                    Visitor(&mut *self.v).$visit($($imm.clone()),*)?;
-                    // The validator refused it already if its proposal is not compiled in;
-                    // this constant test makes the translation below dead code then.
-                    spindle_validate::check_compiled_in(Proposal::$prop, 0)?;
-                    let t = &mut *self.t;
-                    if !t.reachable && !matches!(Opcode::$name, Opcode::Else | Opcode::End) {
-                        return t.dead_op(Opcode::$name);
-                    }
-                                        t.charge();
-                    translate_op!(t, $visit, $prop, $name, ($($imm),*), [$($sig)*])
+                    fused_op!(self, $visit, $prop, $name, ($($imm),*), [$($sig)*])
                 }
             )*
         }

@@ -609,6 +609,30 @@ impl<'m> FuncValidator<'m> {
     }
 }
 
+impl FuncValidator<'_> {
+    /// Checks operator `op`, one without immediates typed `[params] -> [result]` by its
+    /// table entry alone (the last rule of `validate_op!`), with the facts as arguments:
+    /// what [`Visitor`] does for it, for a caller that handles all such operators in one
+    /// place (the translator's fused visitor, whose arms then differ only in constants).
+    #[cfg_attr(not(size_opt), inline(always))]
+    #[cfg_attr(size_opt, inline(never))]
+    pub fn check_plain(
+        &mut self,
+        op: spindle_decode::Opcode,
+        params: &[ValType],
+        result: Option<ValType>,
+    ) -> Result<()> {
+        let proposal = op.proposal();
+        crate::check_compiled_in(proposal, self.offset)?;
+        self.check_proposal(proposal)?;
+        self.pop_all(params)?;
+        if let Some(r) = result {
+            self.push(r);
+        }
+        Ok(())
+    }
+}
+
 /// The operator visitor over a [`FuncValidator`].
 pub struct Visitor<'v, 'm>(pub &'v mut FuncValidator<'m>);
 
