@@ -15,14 +15,18 @@ printf '|---|---:|---:|\n'
 # Always built in: Wasm 2.0 but SIMD, extended constants and custom page sizes. `simd`,
 # `relaxed-simd`, `gc` (with custom descriptors), `exceptions`, `threads`, `tail-call`,
 # `function-references`, `memory64`, `multi-memory` and `wide-arithmetic` add the rest;
-# "embed,simd" is Wasm 2.0, and the third row adds the 3.0 proposals other than GC and
-# exceptions, and wide arithmetic.
+# "embed,simd" is Wasm 2.0 with plain instructions only, the next row the same with the
+# translator's superinstructions (the default build's speed), the next adds the 3.0
+# proposals other than GC and exceptions, and wide arithmetic. The rows with "threaded" add
+# the other runtime features, all of them in the last.
 w3="relaxed-simd,tail-call,function-references,memory64,multi-memory,wide-arithmetic"
 all="simd,gc,exceptions,threads,$w3"
-for set in "embed" "embed,simd" "embed,simd,$w3" "embed,std,simd" "embed,$all" "embed,std,$all" \
-  "embed,std,$all,threaded" "embed,std,$all,threaded,component" \
-  "embed,std,$all,threaded,component,parallel-compilation" \
-  "embed,std,$all,threaded,component,parallel-compilation,wat"; do
+for set in "embed" "embed,simd" "embed,simd,superinstructions" "embed,simd,$w3" "embed,std,simd" \
+  "embed,$all" "embed,std,$all,superinstructions" \
+  "embed,std,$all,superinstructions,threaded" \
+  "embed,std,$all,superinstructions,threaded,component" \
+  "embed,std,$all,superinstructions,threaded,component,parallel-compilation" \
+  "embed,std,$all,superinstructions,threaded,component,parallel-compilation,wat"; do
   size=$(build "$set")
   printf '| %s | %s | %s (%s KB) |\n' "$set" "$size" "$((size - base))" "$(((size - base) / 1000))"
 done

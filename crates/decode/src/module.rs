@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use crate::error::{DecodeError, Result};
 use crate::limits;
-use crate::operators::{read_operator, Opcode};
+use crate::operators::read_operator;
 use crate::reader::BinaryReader;
 use crate::types::*;
 
@@ -494,33 +494,99 @@ fn parse_names(mut r: BinaryReader<'_>) -> Result<Names<'_>> {
     Ok((module, Vec::new()))
 }
 
-/// Skips one operator and says whether it was `end` (used to find the end of constant
-/// expressions). A `bool` rather than the opcode: every other arm then returns the same
-/// value, and the arms that read the same immediates are one code (21 KB less at
-/// `opt-level = "z"` than returning `Opcode`).
-struct IsEnd;
+/// One operator of a constant expression, as a runtime evaluates it ([`read_const_op`]).
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum ConstOp {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    V128(u128),
+    RefNull,
+    RefFunc(u32),
+    GlobalGet(u32),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
+    /// GC allocations (module type indices).
+    StructNew(u32),
+    StructNewDefault(u32),
+    ArrayNew(u32),
+    ArrayNewDefault(u32),
+    ArrayNewFixed(u32, u32),
+    RefI31,
+    /// `struct.new_desc` and `struct.new_default_desc` (custom descriptors).
+    StructNewDesc(u32),
+    StructNewDefaultDesc(u32),
+    /// `any.convert_extern` and `extern.convert_any` (no change of bits).
+    Convert,
+    /// The expression's `end`.
+    End,
+}
 
-macro_rules! define_is_end {
+/// Reads one operator: a constant one as its [`ConstOp`], any other as `None` (its
+/// immediates skipped). Every other arm returns the same value, so the arms that read the
+/// same immediates are one code (21 KB less at `opt-level = "z"` than returning `Opcode`).
+struct ConstReader;
+
+macro_rules! const_op {
+    (I32Const, ($v:ident)) => { Some(ConstOp::I32($v)) };
+    (I64Const, ($v:ident)) => { Some(ConstOp::I64($v)) };
+    (F32Const, ($v:ident)) => { Some(ConstOp::F32($v.0)) };
+    (F64Const, ($v:ident)) => { Some(ConstOp::F64($v.0)) };
+    (V128Const, ($v:ident)) => { Some(ConstOp::V128(u128::from_le_bytes($v.0))) };
+    (RefNull, ($v:ident)) => { { let _ = $v; Some(ConstOp::RefNull) } };
+    (RefFunc, ($v:ident)) => { Some(ConstOp::RefFunc($v)) };
+    (GlobalGet, ($v:ident)) => { Some(ConstOp::GlobalGet($v)) };
+    (I32Add, ()) => { Some(ConstOp::I32Add) };
+    (I32Sub, ()) => { Some(ConstOp::I32Sub) };
+    (I32Mul, ()) => { Some(ConstOp::I32Mul) };
+    (I64Add, ()) => { Some(ConstOp::I64Add) };
+    (I64Sub, ()) => { Some(ConstOp::I64Sub) };
+    (I64Mul, ()) => { Some(ConstOp::I64Mul) };
+    (StructNew, ($t:ident)) => { Some(ConstOp::StructNew($t)) };
+    (StructNewDefault, ($t:ident)) => { Some(ConstOp::StructNewDefault($t)) };
+    (ArrayNew, ($t:ident)) => { Some(ConstOp::ArrayNew($t)) };
+    (ArrayNewDefault, ($t:ident)) => { Some(ConstOp::ArrayNewDefault($t)) };
+    (ArrayNewFixed, ($t:ident, $n:ident)) => { Some(ConstOp::ArrayNewFixed($t, $n)) };
+    (RefI31, ()) => { Some(ConstOp::RefI31) };
+    (StructNewDesc, ($t:ident)) => { Some(ConstOp::StructNewDesc($t)) };
+    (StructNewDefaultDesc, ($t:ident)) => { Some(ConstOp::StructNewDefaultDesc($t)) };
+    (AnyConvertExtern, ()) => { Some(ConstOp::Convert) };
+    (ExternConvertAny, ()) => { Some(ConstOp::Convert) };
+    (End, ()) => { Some(ConstOp::End) };
+    ($other:ident, ($($v:ident),*)) => { { $( let _ = $v; )* None } };
+}
+
+macro_rules! define_const_reader {
     ($( $prop:ident $prefix:literal $code:literal $name:ident $visit:ident
         { $($imm:ident : $ity:ty),* } [$($sig:tt)*] )*) => {
-        impl<'a> crate::operators::VisitOperator<'a> for IsEnd {
-            type Output = bool;
+        impl<'a> crate::operators::VisitOperator<'a> for ConstReader {
+            type Output = Option<ConstOp>;
             $(
-                #[inline]
-                fn $visit(&mut self $(, $imm: $ity)*) -> bool {
-                    $( let _ = $imm; )*
-                    matches!(Opcode::$name, Opcode::End)
+                fn $visit(&mut self $(, $imm: $ity)*) -> Option<ConstOp> {
+                    const_op!($name, ($($imm),*))
                 }
             )*
         }
     };
 }
-crate::for_each_operator!(define_is_end);
+crate::for_each_operator!(define_const_reader);
+
+/// Reads one operator of a constant expression: `Some` for the operators a runtime
+/// evaluates (and `end`), `None` for any other, whose immediates are skipped (the validator
+/// refuses those in constant expressions).
+pub fn read_const_op(r: &mut BinaryReader<'_>) -> Result<Option<ConstOp>> {
+    read_operator(r, &mut ConstReader)
+}
 
 /// Reads a constant expression up to and including its first `end`.
 pub fn read_const_expr<'a>(r: &mut BinaryReader<'a>) -> Result<ConstExpr<'a>> {
     let start = *r;
-    while !read_operator(r, &mut IsEnd)? {}
+    while read_const_op(r)? != Some(ConstOp::End) {}
     let len = r.offset() - start.offset();
     let mut body = start;
     let reader = body.split(len)?;

@@ -27,6 +27,8 @@ fn eval(store: &mut Store, inst: usize, types: &[u32], ops: &[ConstOp]) -> Resul
             | ConstOp::StructNewDefaultDesc(t) => {
                 gc_new(store, types[t as usize], *op, &mut stack)?
             }
+            // `const_ops` keeps the operators before it.
+            ConstOp::End => break,
             ConstOp::RefI31 => crate::gc::i31(stack.pop().unwrap_or(0) as u32) as u128,
             ConstOp::Convert => stack.pop().unwrap_or(0),
             ConstOp::I32(x) => x as u32 as u128,

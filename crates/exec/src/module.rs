@@ -8,8 +8,8 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 use spindle_decode::{
-    read_operator, BinaryReader, ConstExpr, ElementItems, ExternalKind, GlobalType, HeapType,
-    ImportKind, MemoryType, Module, RefType, SegmentMode, TableType, ValType,
+    BinaryReader, ConstExpr, ElementItems, ExternalKind, GlobalType, HeapType, ImportKind,
+    MemoryType, Module, RefType, SegmentMode, TableType, ValType,
 };
 use spindle_translate::Translator;
 
@@ -77,36 +77,8 @@ pub struct LazyState {
     pub bodies: Vec<(usize, usize)>,
 }
 
-/// One operator of a constant expression.
-#[derive(Clone, Copy, PartialEq, Debug)]
-pub enum ConstOp {
-    I32(i32),
-    I64(i64),
-    F32(u32),
-    F64(u64),
-    V128(u128),
-    RefNull,
-    RefFunc(u32),
-    GlobalGet(u32),
-    I32Add,
-    I32Sub,
-    I32Mul,
-    I64Add,
-    I64Sub,
-    I64Mul,
-    /// GC allocations (module type indices).
-    StructNew(u32),
-    StructNewDefault(u32),
-    ArrayNew(u32),
-    ArrayNewDefault(u32),
-    ArrayNewFixed(u32, u32),
-    RefI31,
-    /// `struct.new_desc` and `struct.new_default_desc` (custom descriptors).
-    StructNewDesc(u32),
-    StructNewDefaultDesc(u32),
-    /// `any.convert_extern` and `extern.convert_any` (no change of bits).
-    Convert,
-}
+/// One operator of a constant expression (decoded by `spindle_decode::read_const_op`).
+pub use spindle_decode::ConstOp;
 
 /// A decoded constant expression.
 pub type ConstExprOps = Vec<ConstOp>;
@@ -238,51 +210,6 @@ pub struct CompiledModule {
     pub num_imported_globals: u32,
 }
 
-struct ConstReader;
-
-macro_rules! const_op {
-    (I32Const, ($v:ident)) => { Some(ConstOp::I32($v)) };
-    (I64Const, ($v:ident)) => { Some(ConstOp::I64($v)) };
-    (F32Const, ($v:ident)) => { Some(ConstOp::F32($v.0)) };
-    (F64Const, ($v:ident)) => { Some(ConstOp::F64($v.0)) };
-    (V128Const, ($v:ident)) => { Some(ConstOp::V128(u128::from_le_bytes($v.0))) };
-    (RefNull, ($v:ident)) => { { let _ = $v; Some(ConstOp::RefNull) } };
-    (RefFunc, ($v:ident)) => { Some(ConstOp::RefFunc($v)) };
-    (GlobalGet, ($v:ident)) => { Some(ConstOp::GlobalGet($v)) };
-    (I32Add, ()) => { Some(ConstOp::I32Add) };
-    (I32Sub, ()) => { Some(ConstOp::I32Sub) };
-    (I32Mul, ()) => { Some(ConstOp::I32Mul) };
-    (I64Add, ()) => { Some(ConstOp::I64Add) };
-    (I64Sub, ()) => { Some(ConstOp::I64Sub) };
-    (I64Mul, ()) => { Some(ConstOp::I64Mul) };
-    (StructNew, ($t:ident)) => { Some(ConstOp::StructNew($t)) };
-    (StructNewDefault, ($t:ident)) => { Some(ConstOp::StructNewDefault($t)) };
-    (ArrayNew, ($t:ident)) => { Some(ConstOp::ArrayNew($t)) };
-    (ArrayNewDefault, ($t:ident)) => { Some(ConstOp::ArrayNewDefault($t)) };
-    (ArrayNewFixed, ($t:ident, $n:ident)) => { Some(ConstOp::ArrayNewFixed($t, $n)) };
-    (RefI31, ()) => { Some(ConstOp::RefI31) };
-    (StructNewDesc, ($t:ident)) => { Some(ConstOp::StructNewDesc($t)) };
-    (StructNewDefaultDesc, ($t:ident)) => { Some(ConstOp::StructNewDefaultDesc($t)) };
-    (AnyConvertExtern, ()) => { Some(ConstOp::Convert) };
-    (ExternConvertAny, ()) => { Some(ConstOp::Convert) };
-    ($other:ident, ($($v:ident),*)) => { { $( let _ = $v; )* None } };
-}
-
-macro_rules! define_const_reader {
-    ($( $prop:ident $prefix:literal $code:literal $name:ident $visit:ident
-        { $($imm:ident : $ity:ty),* } [$($sig:tt)*] )*) => {
-        impl<'a> spindle_decode::VisitOperator<'a> for ConstReader {
-            type Output = Option<ConstOp>;
-            $(
-                fn $visit(&mut self $(, $imm: $ity)*) -> Option<ConstOp> {
-                    const_op!($name, ($($imm),*))
-                }
-            )*
-        }
-    };
-}
-spindle_decode::for_each_operator!(define_const_reader);
-
 #[cold]
 fn unsupported_const() -> Error {
     Error::Validate(spindle_validate::ValidateError::invalid(
@@ -296,12 +223,8 @@ fn const_ops(e: &ConstExpr<'_>) -> Result<ConstExprOps, Error> {
     let mut r: BinaryReader<'_> = e.reader;
     let mut ops = Vec::new();
     while !r.eof() {
-        match spindle_decode::peek_opcode(&r) {
-            Ok(spindle_decode::Opcode::End) => break,
-            Ok(_) => {}
-            Err(_) => return Err(unsupported_const()),
-        }
-        match read_operator(&mut r, &mut ConstReader) {
+        match spindle_decode::read_const_op(&mut r) {
+            Ok(Some(ConstOp::End)) => break,
             Ok(Some(op)) => ops.push(op),
             // A constant operator the runtime cannot evaluate yet (GC allocation, ...).
             Ok(None) | Err(_) => return Err(unsupported_const()),

@@ -997,6 +997,13 @@ impl Opcode {
 mod numeric;
 pub use numeric::*;
 
+/// Whether the translator emits superinstructions (cargo feature `superinstructions`): the
+/// numeric families' accumulator, immediate, address-plus-immediate and fused-branch forms,
+/// and the fused pairs (`Copy2`, `CopyBr`, loop latches, `I32LoadIndexed`, ...). Without
+/// them each Wasm operator becomes its plain instruction, and the portable loop leaves the
+/// other forms' handlers out (smaller code, slower runs).
+pub const SUPERINSTRUCTIONS: bool = cfg!(feature = "superinstructions");
+
 /// How `StructGet` and `ArrayGet` read a field or element (`ext`).
 #[allow(non_upper_case_globals)]
 pub mod gc_read {

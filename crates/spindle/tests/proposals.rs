@@ -217,3 +217,61 @@ fn wide_arithmetic() {
         42,
     );
 }
+
+/// The translator's superinstructions (cargo feature `superinstructions`, not a proposal):
+/// with it, a counted loop over memory gets accumulator, immediate, fused-branch and
+/// address-plus-immediate forms; without it, only plain instructions, and the same result.
+#[test]
+fn superinstructions_follow_their_feature() {
+    let text = r#"(module
+      (memory 1)
+      (func (export "run") (result i32) (local $i i32) (local $sum i32)
+        (loop $next
+          (i32.store offset=4 (i32.add (local.get $i) (i32.const 8)) (local.get $i))
+          (local.set $sum (i32.add (local.get $sum)
+            (i32.load offset=4 (i32.add (local.get $i) (i32.const 8)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br_if $next (i32.lt_s (local.get $i) (i32.const 40))))
+        ;; 0 + 4 + ... + 36 = 180; minus 138.
+        (i32.sub (local.get $sum) (i32.const 138))))"#;
+    assert_eq!(run(text), Ok(42));
+    let engine = Engine::default();
+    let ir = Module::new(&engine, wat(text))
+        .expect("loads")
+        .disassemble();
+    // Each instruction's name, the first word after "NNNN: ".
+    let names: Vec<&str> = ir
+        .lines()
+        .filter_map(|l| l.trim_start().split_once(": "))
+        .filter_map(|(at, rest)| at.parse::<u32>().ok().and(rest.split(' ').next()))
+        .collect();
+    assert!(names.contains(&"Return1"), "{ir}");
+    let fused: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| {
+            [
+                "Acc",
+                "Imm",
+                "BrIfI32",
+                "BrIfI64",
+                "Copy2",
+                "CopyBr",
+                "Const32x2",
+                "Indexed",
+            ]
+            .iter()
+            .any(|form| n.contains(form))
+                || n.starts_with("CopyConst")
+                || n.starts_with("Const32Copy")
+        })
+        .collect();
+    if cfg!(feature = "superinstructions") {
+        assert!(fused.len() >= 3, "superinstructions expected: {ir}");
+    } else {
+        assert!(
+            fused.is_empty(),
+            "plain instructions only: {fused:?} in {ir}"
+        );
+    }
+}

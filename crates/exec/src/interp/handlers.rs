@@ -371,25 +371,25 @@ macro_rules! with_handlers {
             Br { to } => br,
             BrIfEqz { cond, to } => br_if_eqz,
             BrIfNez { cond, to } => br_if_nez,
-            BrIfEqzAcc { to } => br_if_eqz_acc,
-            BrIfNezAcc { to } => br_if_nez_acc,
+            BrIfEqzAcc { to } => br_if_eqz_acc [Super],
+            BrIfNezAcc { to } => br_if_nez_acc [Super],
             BrTable { index, len } => br_table,
-            BrTableAcc { len } => br_table_acc,
-            BrTableAccAddImm { imm, len } => br_table_acc_add_imm,
+            BrTableAcc { len } => br_table_acc [Super],
+            BrTableAccAddImm { imm, len } => br_table_acc_add_imm [Super],
             Copy { dst, src } => copy,
-            I32LoadIndexed { dst, index, base, shift, offset } => i32_load_indexed,
-            I32LoadIndexedAcc { dst, base, shift, offset } => i32_load_indexed_acc,
-            CopyBr { dst, src, to } => copy_br,
+            I32LoadIndexed { dst, index, base, shift, offset } => i32_load_indexed [Super],
+            I32LoadIndexedAcc { dst, base, shift, offset } => i32_load_indexed_acc [Super],
+            CopyBr { dst, src, to } => copy_br [Super],
             CopyMany { dst, src, len } => copy_many,
             Const32 { dst, value } => const32,
-            Copy2 { dst, src, dst2, src2 } => copy2,
-            Const32x2 { dst, value, dst2, value2 } => const32x2,
-            CopyConst32 { dst, src, dst2, value2 } => copy_const32,
-            Const32Copy { dst, value, dst2, src2 } => const32_copy,
+            Copy2 { dst, src, dst2, src2 } => copy2 [Super],
+            Const32x2 { dst, value, dst2, value2 } => const32x2 [Super],
+            CopyConst32 { dst, src, dst2, value2 } => copy_const32 [Super],
+            Const32Copy { dst, value, dst2, src2 } => const32_copy [Super],
             Const64 { dst, value } => const64,
-            I32AddImmBrIfNez { dst, a, imm, to } => i32_add_imm_br_if_nez,
-            I32AddImmBrIfNe { dst, a, imm, b, to } => i32_add_imm_br_if_ne,
-            I32AddImmBrIfLtS { dst, a, imm, b, to } => i32_add_imm_br_if_lt_s,
+            I32AddImmBrIfNez { dst, a, imm, to } => i32_add_imm_br_if_nez [Super],
+            I32AddImmBrIfNe { dst, a, imm, b, to } => i32_add_imm_br_if_ne [Super],
+            I32AddImmBrIfLtS { dst, a, imm, b, to } => i32_add_imm_br_if_lt_s [Super],
             Return { src, len } => ret,
             Return1 { src } => ret1,
             Call { func, base } => call,
@@ -484,8 +484,9 @@ pub(super) use with_handlers;
 
 /// Whether the handler of an instruction of proposals `$p & ...` (none: of the core) is
 /// compiled in: a constant (`spindle_validate::compiled_in`; `OtherMemories` stands for
-/// `spindle_validate::other_memories_compiled_in`, the `…Mem` instructions' condition).
-/// The translator never emits an instruction whose proposal is left out, so the backends
+/// `spindle_validate::other_memories_compiled_in`, the `…Mem` instructions' condition, and
+/// `Super` for `spindle_ir::SUPERINSTRUCTIONS`, the superinstructions' and accumulator
+/// forms'). The translator never emits an instruction whose proposal is left out, so the backends
 /// put [`not_compiled`] in place of its handler, and the handler's code is dead.
 macro_rules! compiled {
     () => {
@@ -493,6 +494,9 @@ macro_rules! compiled {
     };
     ($($p:ident)&+) => {
         true $(&& compiled!(@one $p))+
+    };
+    (@one Super) => {
+        spindle_ir::SUPERINSTRUCTIONS
     };
     (@one OtherMemories) => {
         spindle_validate::other_memories_compiled_in()

@@ -75,23 +75,79 @@ macro_rules! portable_loop {
                         not_compiled(&mut s, cx)
                     }}} )*
                     $( Opcode::$b => { wide = const { slot::IS_WIDE[Opcode::$b as usize] }; outlined! { fields!(ip, $b { dst, a, b }); binary(&mut s, cx, BinOp::$b, dst, a, b)}} )*
-                    $( Opcode::$bi => { wide = const { slot::IS_WIDE[Opcode::$bi as usize] }; outlined! { fields!(ip, $bi { dst, a, imm }); binary_imm(&mut s, cx, BinOp::$bb, dst, a, imm)}} )*
+                    $( Opcode::$bi => { wide = const { slot::IS_WIDE[Opcode::$bi as usize] }; outlined! { fields!(ip, $bi { dst, a, imm }); if compiled!(Super) {
+                        binary_imm(&mut s, cx, BinOp::$bb, dst, a, imm)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }}} )*
                     $( Opcode::$u => { wide = const { slot::IS_WIDE[Opcode::$u as usize] }; outlined! { fields!(ip, $u { dst, src }); unary(&mut s, cx, UnOp::$u, dst, src)}} )*
                     $( Opcode::$l => { wide = const { slot::IS_WIDE[Opcode::$l as usize] }; outlined! { fields!(ip, $l { dst, addr, offset }); load(&mut s, cx, load::$l, dst, addr, offset)}} )*
                     $( Opcode::$st => { wide = const { slot::IS_WIDE[Opcode::$st as usize] }; outlined! { fields!(ip, $st { addr, value, offset }); store(&mut s, cx, store::$st, addr, value, offset)}} )*
-                    $( Opcode::$ba => { wide = const { slot::IS_WIDE[Opcode::$ba as usize] }; outlined! { fields!(ip, $ba { dst, b }); binary_acc(&mut s, cx, BinOp::$b, dst, b)}} )*
-                    $( Opcode::$bab => { wide = const { slot::IS_WIDE[Opcode::$bab as usize] }; outlined! { fields!(ip, $bab { dst, a }); binary_acc_b(&mut s, cx, BinOp::$b, dst, a)}} )*
-                    $( Opcode::$bia => { wide = const { slot::IS_WIDE[Opcode::$bia as usize] }; outlined! { fields!(ip, $bia { dst, imm }); binary_imm_acc(&mut s, cx, BinOp::$bb, dst, imm)}} )*
-                    $( Opcode::$ua => { wide = const { slot::IS_WIDE[Opcode::$ua as usize] }; outlined! { fields!(ip, $ua { dst }); unary_acc(&mut s, cx, UnOp::$u, dst)}} )*
-                    $( Opcode::$la => { wide = const { slot::IS_WIDE[Opcode::$la as usize] }; outlined! { fields!(ip, $la { dst, offset }); load_acc(&mut s, cx, load::$l, dst, offset)}} )*
-                    $( Opcode::$sta => { wide = const { slot::IS_WIDE[Opcode::$sta as usize] }; outlined! { fields!(ip, $sta { addr, offset }); store_acc(&mut s, cx, store::$st, addr, offset)}} )*
-                    $( Opcode::$stb => { wide = const { slot::IS_WIDE[Opcode::$stb as usize] }; outlined! { fields!(ip, $stb { value, offset }); store_acc_addr(&mut s, cx, store::$st, value, offset)}} )*
-                    $( Opcode::$lw => { wide = const { slot::IS_WIDE[Opcode::$lw as usize] }; outlined! { fields!(ip, $lw { dst, addr, imm, offset }); load_add_imm(&mut s, cx, load::$l, dst, addr, imm, offset)}} )*
-                    $( Opcode::$stw => { wide = const { slot::IS_WIDE[Opcode::$stw as usize] }; outlined! { fields!(ip, $stw { addr, value, imm, offset }); store_add_imm(&mut s, cx, store::$st, addr, value, imm, offset)}} )*
-                    $( Opcode::$brr => { wide = const { slot::IS_WIDE[Opcode::$brr as usize] }; outlined! { fields!(ip, $brr { a, b, to }); br_cmp_regs(&mut s, BinOp::$cmp, a, b, to)}} )*
-                    $( Opcode::$bra => { wide = const { slot::IS_WIDE[Opcode::$bra as usize] }; outlined! { fields!(ip, $bra { b, to }); br_cmp_acc(&mut s, BinOp::$cmp, b, to)}} )*
-                    $( Opcode::$bri => { wide = const { slot::IS_WIDE[Opcode::$bri as usize] }; outlined! { fields!(ip, $bri { a, imm, to }); br_cmp_imm(&mut s, BinOp::$cmp, a, imm, to)}} )*
-                    $( Opcode::$bria => { wide = const { slot::IS_WIDE[Opcode::$bria as usize] }; outlined! { fields!(ip, $bria { imm, to }); br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to)}} )*
+                    $( Opcode::$ba => { wide = const { slot::IS_WIDE[Opcode::$ba as usize] }; outlined! { fields!(ip, $ba { dst, b }); if compiled!(Super) {
+                        binary_acc(&mut s, cx, BinOp::$b, dst, b)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }}} )*
+                    $( Opcode::$bab => { wide = const { slot::IS_WIDE[Opcode::$bab as usize] }; outlined! { fields!(ip, $bab { dst, a }); if compiled!(Super) {
+                        binary_acc_b(&mut s, cx, BinOp::$b, dst, a)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }}} )*
+                    $( Opcode::$bia => { wide = const { slot::IS_WIDE[Opcode::$bia as usize] }; outlined! { fields!(ip, $bia { dst, imm }); if compiled!(Super) {
+                        binary_imm_acc(&mut s, cx, BinOp::$bb, dst, imm)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }}} )*
+                    $( Opcode::$ua => { wide = const { slot::IS_WIDE[Opcode::$ua as usize] }; outlined! { fields!(ip, $ua { dst }); if compiled!(Super) {
+                        unary_acc(&mut s, cx, UnOp::$u, dst)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }}} )*
+                    $( Opcode::$la => { wide = const { slot::IS_WIDE[Opcode::$la as usize] }; outlined! { fields!(ip, $la { dst, offset }); if compiled!(Super) {
+                        load_acc(&mut s, cx, load::$l, dst, offset)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }}} )*
+                    $( Opcode::$sta => { wide = const { slot::IS_WIDE[Opcode::$sta as usize] }; outlined! { fields!(ip, $sta { addr, offset }); if compiled!(Super) {
+                        store_acc(&mut s, cx, store::$st, addr, offset)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }}} )*
+                    $( Opcode::$stb => { wide = const { slot::IS_WIDE[Opcode::$stb as usize] }; outlined! { fields!(ip, $stb { value, offset }); if compiled!(Super) {
+                        store_acc_addr(&mut s, cx, store::$st, value, offset)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }}} )*
+                    $( Opcode::$lw => { wide = const { slot::IS_WIDE[Opcode::$lw as usize] }; outlined! { fields!(ip, $lw { dst, addr, imm, offset }); if compiled!(Super) {
+                        load_add_imm(&mut s, cx, load::$l, dst, addr, imm, offset)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }}} )*
+                    $( Opcode::$stw => { wide = const { slot::IS_WIDE[Opcode::$stw as usize] }; outlined! { fields!(ip, $stw { addr, value, imm, offset }); if compiled!(Super) {
+                        store_add_imm(&mut s, cx, store::$st, addr, value, imm, offset)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }}} )*
+                    $( Opcode::$brr => { wide = const { slot::IS_WIDE[Opcode::$brr as usize] }; outlined! { fields!(ip, $brr { a, b, to }); if compiled!(Super) {
+                        br_cmp_regs(&mut s, BinOp::$cmp, a, b, to)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }}} )*
+                    $( Opcode::$bra => { wide = const { slot::IS_WIDE[Opcode::$bra as usize] }; outlined! { fields!(ip, $bra { b, to }); if compiled!(Super) {
+                        br_cmp_acc(&mut s, BinOp::$cmp, b, to)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }}} )*
+                    $( Opcode::$bri => { wide = const { slot::IS_WIDE[Opcode::$bri as usize] }; outlined! { fields!(ip, $bri { a, imm, to }); if compiled!(Super) {
+                        br_cmp_imm(&mut s, BinOp::$cmp, a, imm, to)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }}} )*
+                    $( Opcode::$bria => { wide = const { slot::IS_WIDE[Opcode::$bria as usize] }; outlined! { fields!(ip, $bria { imm, to }); if compiled!(Super) {
+                        br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to)
+                    } else {
+                        not_compiled(&mut s, cx)
+                    }}} )*
                     $( Opcode::$vu => { wide = const { slot::IS_WIDE[Opcode::$vu as usize] }; outlined! { fields!(ip, $vu { dst, src }); if simd_compiled!($vu) {
                         v_unary(&mut s, simd::$vu, dst, src)
                     } else {

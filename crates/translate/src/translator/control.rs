@@ -175,6 +175,9 @@ impl<'m> Translator<'m> {
     /// The comparison that wrote `cond` as the last instruction, if it can be fused with the
     /// branch that consumes it (the Temp was just popped, so nothing else reads it).
     pub(super) fn fusable_compare(&self, cond: Reg) -> Option<Compare> {
+        if !spindle_ir::SUPERINSTRUCTIONS {
+            return None;
+        }
         let i = self.last_result?;
         if i + 1 != self.code.len() || cond.0 < self.locals as u16 {
             return None;

@@ -84,6 +84,9 @@ impl<'m> Translator<'m> {
     /// absorb that instruction. (Nothing else can read the temporary: its consumer is the
     /// access.)
     pub(super) fn address_add(&self, h: usize) -> Option<(Reg, i32)> {
+        if !spindle_ir::SUPERINSTRUCTIONS {
+            return None;
+        }
         let i = self.last_result?;
         if i + 1 != self.code.len() || self.stack[h].op != Operand::Temp {
             return None;

@@ -726,7 +726,8 @@ impl<'m> Translator<'m> {
     fn binary(&mut self, op: BinOp) -> Result<()> {
         let hb = self.stack.len() - 1;
         let ha = hb - 1;
-        if let (Operand::Const(c), Some(is64)) = (self.stack[hb].op, int_width(op)) {
+        let imm_width = int_width(op).filter(|_| spindle_ir::SUPERINSTRUCTIONS);
+        if let (Operand::Const(c), Some(is64)) = (self.stack[hb].op, imm_width) {
             let fits = if is64 {
                 (c as i64) >= i32::MIN as i64 && (c as i64) <= i32::MAX as i64
             } else {

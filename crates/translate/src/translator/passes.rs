@@ -95,7 +95,11 @@ impl Translator<'_> {
                 }
                 continue;
             }
-            if let (Instr::Copy { dst, src }, Instr::Br { to }) = (self.code[i], self.code[i + 1]) {
+            if let (true, Instr::Copy { dst, src }, Instr::Br { to }) = (
+                spindle_ir::SUPERINSTRUCTIONS,
+                self.code[i],
+                self.code[i + 1],
+            ) {
                 self.code[i] = Instr::CopyBr {
                     dst,
                     src,
@@ -141,7 +145,7 @@ impl Translator<'_> {
         let mut i = 0;
         while i < n {
             new[i] = next;
-            let pair = if i + 1 < n && !targets[i + 1] {
+            let pair = if spindle_ir::SUPERINSTRUCTIONS && i + 1 < n && !targets[i + 1] {
                 Instr::fused_pair(self.code[i], self.code[i + 1])
             } else {
                 None
@@ -256,6 +260,9 @@ impl Translator<'_> {
     /// operations). Only where control cannot arrive from elsewhere: not at branch targets.
     pub(super) fn use_accumulator(&mut self) {
         self.mark_entries();
+        if !spindle_ir::SUPERINSTRUCTIONS {
+            return;
+        }
         for i in 1..self.code.len() {
             let prev = self.code[i - 1];
             if self.branch_targets[i] || !prev.sets_acc() {
