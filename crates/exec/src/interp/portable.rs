@@ -38,6 +38,18 @@ macro_rules! outlined {
     };
 }
 
+/// A superinstruction's body, or the stand-in's when the `superinstructions` feature is
+/// off (the translator then never emits one: see `compiled!`).
+macro_rules! super_or_stand_in {
+    ($s:ident, $cx:ident, $body:expr) => {
+        if compiled!(Super) {
+            $body
+        } else {
+            not_compiled(&mut $s, $cx)
+        }
+    };
+}
+
 macro_rules! portable_loop {
     ([ $( $name:ident { $($f:ident),* } => $h:ident $([$($prop:ident)&+])?, )* ]
      binary { $($b:ident / $ba:ident / $bab:ident)* } imm { $($bi:ident / $bia:ident = $bb:ident)* }
@@ -75,79 +87,23 @@ macro_rules! portable_loop {
                         not_compiled(&mut s, cx)
                     }}} )*
                     $( Opcode::$b => { wide = const { slot::IS_WIDE[Opcode::$b as usize] }; outlined! { fields!(ip, $b { dst, a, b }); binary(&mut s, cx, BinOp::$b, dst, a, b)}} )*
-                    $( Opcode::$bi => { wide = const { slot::IS_WIDE[Opcode::$bi as usize] }; outlined! { fields!(ip, $bi { dst, a, imm }); if compiled!(Super) {
-                        binary_imm(&mut s, cx, BinOp::$bb, dst, a, imm)
-                    } else {
-                        not_compiled(&mut s, cx)
-                    }}} )*
+                    $( Opcode::$bi => { wide = const { slot::IS_WIDE[Opcode::$bi as usize] }; outlined! { fields!(ip, $bi { dst, a, imm }); super_or_stand_in!(s, cx, binary_imm(&mut s, cx, BinOp::$bb, dst, a, imm))}} )*
                     $( Opcode::$u => { wide = const { slot::IS_WIDE[Opcode::$u as usize] }; outlined! { fields!(ip, $u { dst, src }); unary(&mut s, cx, UnOp::$u, dst, src)}} )*
                     $( Opcode::$l => { wide = const { slot::IS_WIDE[Opcode::$l as usize] }; outlined! { fields!(ip, $l { dst, addr, offset }); load(&mut s, cx, load::$l, dst, addr, offset)}} )*
                     $( Opcode::$st => { wide = const { slot::IS_WIDE[Opcode::$st as usize] }; outlined! { fields!(ip, $st { addr, value, offset }); store(&mut s, cx, store::$st, addr, value, offset)}} )*
-                    $( Opcode::$ba => { wide = const { slot::IS_WIDE[Opcode::$ba as usize] }; outlined! { fields!(ip, $ba { dst, b }); if compiled!(Super) {
-                        binary_acc(&mut s, cx, BinOp::$b, dst, b)
-                    } else {
-                        not_compiled(&mut s, cx)
-                    }}} )*
-                    $( Opcode::$bab => { wide = const { slot::IS_WIDE[Opcode::$bab as usize] }; outlined! { fields!(ip, $bab { dst, a }); if compiled!(Super) {
-                        binary_acc_b(&mut s, cx, BinOp::$b, dst, a)
-                    } else {
-                        not_compiled(&mut s, cx)
-                    }}} )*
-                    $( Opcode::$bia => { wide = const { slot::IS_WIDE[Opcode::$bia as usize] }; outlined! { fields!(ip, $bia { dst, imm }); if compiled!(Super) {
-                        binary_imm_acc(&mut s, cx, BinOp::$bb, dst, imm)
-                    } else {
-                        not_compiled(&mut s, cx)
-                    }}} )*
-                    $( Opcode::$ua => { wide = const { slot::IS_WIDE[Opcode::$ua as usize] }; outlined! { fields!(ip, $ua { dst }); if compiled!(Super) {
-                        unary_acc(&mut s, cx, UnOp::$u, dst)
-                    } else {
-                        not_compiled(&mut s, cx)
-                    }}} )*
-                    $( Opcode::$la => { wide = const { slot::IS_WIDE[Opcode::$la as usize] }; outlined! { fields!(ip, $la { dst, offset }); if compiled!(Super) {
-                        load_acc(&mut s, cx, load::$l, dst, offset)
-                    } else {
-                        not_compiled(&mut s, cx)
-                    }}} )*
-                    $( Opcode::$sta => { wide = const { slot::IS_WIDE[Opcode::$sta as usize] }; outlined! { fields!(ip, $sta { addr, offset }); if compiled!(Super) {
-                        store_acc(&mut s, cx, store::$st, addr, offset)
-                    } else {
-                        not_compiled(&mut s, cx)
-                    }}} )*
-                    $( Opcode::$stb => { wide = const { slot::IS_WIDE[Opcode::$stb as usize] }; outlined! { fields!(ip, $stb { value, offset }); if compiled!(Super) {
-                        store_acc_addr(&mut s, cx, store::$st, value, offset)
-                    } else {
-                        not_compiled(&mut s, cx)
-                    }}} )*
-                    $( Opcode::$lw => { wide = const { slot::IS_WIDE[Opcode::$lw as usize] }; outlined! { fields!(ip, $lw { dst, addr, imm, offset }); if compiled!(Super) {
-                        load_add_imm(&mut s, cx, load::$l, dst, addr, imm, offset)
-                    } else {
-                        not_compiled(&mut s, cx)
-                    }}} )*
-                    $( Opcode::$stw => { wide = const { slot::IS_WIDE[Opcode::$stw as usize] }; outlined! { fields!(ip, $stw { addr, value, imm, offset }); if compiled!(Super) {
-                        store_add_imm(&mut s, cx, store::$st, addr, value, imm, offset)
-                    } else {
-                        not_compiled(&mut s, cx)
-                    }}} )*
-                    $( Opcode::$brr => { wide = const { slot::IS_WIDE[Opcode::$brr as usize] }; outlined! { fields!(ip, $brr { a, b, to }); if compiled!(Super) {
-                        br_cmp_regs(&mut s, BinOp::$cmp, a, b, to)
-                    } else {
-                        not_compiled(&mut s, cx)
-                    }}} )*
-                    $( Opcode::$bra => { wide = const { slot::IS_WIDE[Opcode::$bra as usize] }; outlined! { fields!(ip, $bra { b, to }); if compiled!(Super) {
-                        br_cmp_acc(&mut s, BinOp::$cmp, b, to)
-                    } else {
-                        not_compiled(&mut s, cx)
-                    }}} )*
-                    $( Opcode::$bri => { wide = const { slot::IS_WIDE[Opcode::$bri as usize] }; outlined! { fields!(ip, $bri { a, imm, to }); if compiled!(Super) {
-                        br_cmp_imm(&mut s, BinOp::$cmp, a, imm, to)
-                    } else {
-                        not_compiled(&mut s, cx)
-                    }}} )*
-                    $( Opcode::$bria => { wide = const { slot::IS_WIDE[Opcode::$bria as usize] }; outlined! { fields!(ip, $bria { imm, to }); if compiled!(Super) {
-                        br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to)
-                    } else {
-                        not_compiled(&mut s, cx)
-                    }}} )*
+                    $( Opcode::$ba => { wide = const { slot::IS_WIDE[Opcode::$ba as usize] }; outlined! { fields!(ip, $ba { dst, b }); super_or_stand_in!(s, cx, binary_acc(&mut s, cx, BinOp::$b, dst, b))}} )*
+                    $( Opcode::$bab => { wide = const { slot::IS_WIDE[Opcode::$bab as usize] }; outlined! { fields!(ip, $bab { dst, a }); super_or_stand_in!(s, cx, binary_acc_b(&mut s, cx, BinOp::$b, dst, a))}} )*
+                    $( Opcode::$bia => { wide = const { slot::IS_WIDE[Opcode::$bia as usize] }; outlined! { fields!(ip, $bia { dst, imm }); super_or_stand_in!(s, cx, binary_imm_acc(&mut s, cx, BinOp::$bb, dst, imm))}} )*
+                    $( Opcode::$ua => { wide = const { slot::IS_WIDE[Opcode::$ua as usize] }; outlined! { fields!(ip, $ua { dst }); super_or_stand_in!(s, cx, unary_acc(&mut s, cx, UnOp::$u, dst))}} )*
+                    $( Opcode::$la => { wide = const { slot::IS_WIDE[Opcode::$la as usize] }; outlined! { fields!(ip, $la { dst, offset }); super_or_stand_in!(s, cx, load_acc(&mut s, cx, load::$l, dst, offset))}} )*
+                    $( Opcode::$sta => { wide = const { slot::IS_WIDE[Opcode::$sta as usize] }; outlined! { fields!(ip, $sta { addr, offset }); super_or_stand_in!(s, cx, store_acc(&mut s, cx, store::$st, addr, offset))}} )*
+                    $( Opcode::$stb => { wide = const { slot::IS_WIDE[Opcode::$stb as usize] }; outlined! { fields!(ip, $stb { value, offset }); super_or_stand_in!(s, cx, store_acc_addr(&mut s, cx, store::$st, value, offset))}} )*
+                    $( Opcode::$lw => { wide = const { slot::IS_WIDE[Opcode::$lw as usize] }; outlined! { fields!(ip, $lw { dst, addr, imm, offset }); super_or_stand_in!(s, cx, load_add_imm(&mut s, cx, load::$l, dst, addr, imm, offset))}} )*
+                    $( Opcode::$stw => { wide = const { slot::IS_WIDE[Opcode::$stw as usize] }; outlined! { fields!(ip, $stw { addr, value, imm, offset }); super_or_stand_in!(s, cx, store_add_imm(&mut s, cx, store::$st, addr, value, imm, offset))}} )*
+                    $( Opcode::$brr => { wide = const { slot::IS_WIDE[Opcode::$brr as usize] }; outlined! { fields!(ip, $brr { a, b, to }); super_or_stand_in!(s, cx, br_cmp_regs(&mut s, BinOp::$cmp, a, b, to))}} )*
+                    $( Opcode::$bra => { wide = const { slot::IS_WIDE[Opcode::$bra as usize] }; outlined! { fields!(ip, $bra { b, to }); super_or_stand_in!(s, cx, br_cmp_acc(&mut s, BinOp::$cmp, b, to))}} )*
+                    $( Opcode::$bri => { wide = const { slot::IS_WIDE[Opcode::$bri as usize] }; outlined! { fields!(ip, $bri { a, imm, to }); super_or_stand_in!(s, cx, br_cmp_imm(&mut s, BinOp::$cmp, a, imm, to))}} )*
+                    $( Opcode::$bria => { wide = const { slot::IS_WIDE[Opcode::$bria as usize] }; outlined! { fields!(ip, $bria { imm, to }); super_or_stand_in!(s, cx, br_cmp_imm_acc(&mut s, BinOp::$cmp, imm, to))}} )*
                     $( Opcode::$vu => { wide = const { slot::IS_WIDE[Opcode::$vu as usize] }; outlined! { fields!(ip, $vu { dst, src }); if simd_compiled!($vu) {
                         v_unary(&mut s, simd::$vu, dst, src)
                     } else {
