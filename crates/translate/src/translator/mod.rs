@@ -1159,40 +1159,13 @@ macro_rules! fused_op {
         fused_general!($f, $visit, CustomDesc, $name, $imms, $sig)
     };
     // SIMD, by signature: each family's instruction through one constructor
-    // (`Instr::simd_of`), `wide` when the result is a `v128`.
-    ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 -> V128]) => {
+    // (`Instr::simd_of`) of as many operands as it has parameters, `wide` when the result
+    // is a `v128`.
+    ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [$($p:ident)+ -> V128]) => {
         $f.plain(
             Opcode::$name,
-            const { Sig::of(&[V128], Some(V128)) },
-            PlainTr::simd(spindle_ir::Opcode::$name, 1, true),
-        )
-    };
-    ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 V128 -> V128]) => {
-        $f.plain(
-            Opcode::$name,
-            const { Sig::of(&[V128, V128], Some(V128)) },
-            PlainTr::simd(spindle_ir::Opcode::$name, 2, true),
-        )
-    };
-    ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 V128 V128 -> V128]) => {
-        $f.plain(
-            Opcode::$name,
-            const { Sig::of(&[V128, V128, V128], Some(V128)) },
-            PlainTr::simd(spindle_ir::Opcode::$name, 3, true),
-        )
-    };
-    ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 I32 -> V128]) => {
-        $f.plain(
-            Opcode::$name,
-            const { Sig::of(&[V128, I32], Some(V128)) },
-            PlainTr::simd(spindle_ir::Opcode::$name, 2, true),
-        )
-    };
-    ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [$s:ident -> V128]) => {
-        $f.plain(
-            Opcode::$name,
-            const { Sig::of(&[$s], Some(V128)) },
-            PlainTr::simd(spindle_ir::Opcode::$name, 1, true),
+            const { Sig::of(&[$($p),+], Some(V128)) },
+            PlainTr::simd(spindle_ir::Opcode::$name, [$($p),+].len() as u8, true),
         )
     };
     ($f:ident, $visit:ident, $prop:ident, $name:ident, (), [V128 -> I32]) => {
