@@ -149,6 +149,11 @@ fn function_references() {
       (elem declare func $forty_two)
       (func (export "run") (result i32)
         (call_ref $f (ref.func $forty_two))))"#;
+    check_function_references(text);
+}
+
+/// `check` of a function-references module whose `run` gives 42.
+fn check_function_references(text: &str) {
     check(
         "function-references",
         cfg!(feature = "function-references"),
@@ -169,12 +174,7 @@ fn function_references_in_types_alone() {
       (type $g (func (param (ref null $f))))
       (func (export "run") (result i32) (i32.const 42)))"#;
     for text in [signature, type_definition] {
-        check(
-            "function-references",
-            cfg!(feature = "function-references"),
-            text,
-            42,
-        );
+        check_function_references(text);
     }
 }
 

@@ -625,11 +625,7 @@ impl FuncValidator<'_> {
         let proposal = op.proposal();
         crate::check_compiled_in(proposal, self.offset)?;
         self.check_proposal(proposal)?;
-        self.pop_all(params)?;
-        if let Some(r) = result {
-            self.push(r);
-        }
-        Ok(())
+        self.pop_push(params, result.as_slice())
     }
 }
 
