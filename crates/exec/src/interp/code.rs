@@ -64,6 +64,41 @@ pub(super) unsafe fn field<T: Copy>(ip: *const Op, at: usize) -> T {
     unsafe { ip.cast::<u8>().add(at).cast::<T>().read_unaligned() }
 }
 
+/// Bytes per code slot: branch offsets are kept in bytes.
+const SLOT_BYTES: i32 = core::mem::size_of::<Op>() as i32;
+
+/// A field's value as the code holds it. A branch offset (every field named `to`) is in
+/// bytes rather than slots, so that a taken branch adds it to `ip` as it is: the next
+/// instruction's address, which every later field and handler load waits for, is then
+/// one load and one add away rather than a load, a shift and an add (a loop's latch is on
+/// that chain once per iteration).
+macro_rules! to_code {
+    (to, $v:expr) => {
+        branch_bytes($v)
+    };
+    ($f:ident, $v:expr) => {
+        $v
+    };
+}
+
+/// The field as the IR has it ([`to_code`] undone).
+macro_rules! from_code {
+    (to, $v:expr) => {
+        $v / SLOT_BYTES
+    };
+    ($f:ident, $v:expr) => {
+        $v
+    };
+}
+
+/// Branch offset `to` (in slots) in bytes.
+fn branch_bytes(to: i32) -> i32 {
+    // A function's body is at most `MAX_FUNCTION_SIZE` (7,654,321) bytes, and no operator
+    // byte becomes more than a few slots, so offsets stay far below 2^31 / 16 slots.
+    to.checked_mul(SLOT_BYTES)
+        .expect("a branch offset beyond 128 Mi code slots")
+}
+
 macro_rules! define_codec {
     ($( $(#[$doc:meta])* $name:ident { $($f:ident : $t:ty),* } )*) => {
         /// Writes `instr` into the slot at `at` (its head: opcode, handler `handler`) and,
@@ -79,7 +114,7 @@ macro_rules! define_codec {
                 let base = at.cast::<u8>();
                 match *instr {
                     $( Instr::$name { $($f),* } => {
-                        $( base.add(slot::$name::AT.$f).cast::<$t>().write_unaligned($f); )*
+                        $( base.add(slot::$name::AT.$f).cast::<$t>().write_unaligned(to_code!($f, $f)); )*
                     } )*
                 }
             }
@@ -94,7 +129,7 @@ macro_rules! define_codec {
             // SAFETY: as the caller promises: each field was written at its place.
             unsafe {
                 match opcode_at(ip) {
-                    $( Opcode::$name => Instr::$name { $($f: field::<$t>(ip, slot::$name::AT.$f)),* }, )*
+                    $( Opcode::$name => Instr::$name { $($f: from_code!($f, field::<$t>(ip, slot::$name::AT.$f))),* }, )*
                 }
             }
         }

@@ -246,8 +246,9 @@ impl State {
 
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn jump(&mut self, to: i32) -> Flow {
-        // SAFETY: the translator patched `to` to land on an instruction of this code.
-        self.ip = unsafe { self.ip.offset(to as isize) };
+        // SAFETY: the translator patched `to` to land on an instruction of this code, and
+        // the encoder put it in bytes (`code.rs`).
+        self.ip = unsafe { self.ip.byte_offset(to as isize) };
         Flow::Jumped
     }
 
