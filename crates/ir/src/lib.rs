@@ -935,6 +935,11 @@ macro_rules! define_slot_layout {
 
         const WIDE_TABLE: [bool; Opcode::COUNT] =
             [$( slot::is_wide(&[$(core::mem::size_of::<$t>()),*]) ),*];
+
+        const TARGET_ADDRESS_TABLE: [bool; Opcode::COUNT] = [$( slot::target_address_fits(
+            &[$(stringify!($f)),*],
+            &[$(core::mem::size_of::<$t>()),*],
+        ) ),*];
     };
 }
 
@@ -1197,7 +1202,44 @@ pub mod slot {
         total > 8
     }
 
+    /// Whether the field named `name` is a branch offset (`to`).
+    const fn is_branch_offset(name: &str) -> bool {
+        let b = name.as_bytes();
+        b.len() == 2 && b[0] == b't' && b[1] == b'o'
+    }
+
+    /// Whether an instruction whose fields are named `names` and take `sizes` bytes has
+    /// its branch offset (`to`) alone in its half of the slots (the body, or the `Ext`'s
+    /// body): 8 bytes, room for the target's address in place of the offset.
+    pub const fn target_address_fits(names: &[&str], sizes: &[usize]) -> bool {
+        let at = place(sizes);
+        let mut to = usize::MAX;
+        let mut i = 0;
+        while i < names.len() {
+            if is_branch_offset(names[i]) {
+                to = at[i];
+            }
+            i += 1;
+        }
+        if to != 8 && to != 24 {
+            return false;
+        }
+        let mut i = 0;
+        while i < names.len() {
+            if !is_branch_offset(names[i]) && at[i] >= to && at[i] < to + 8 {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
     pub use super::slot_places::*;
+
+    /// Whether each instruction (by opcode) has its branch offset alone in 8 bytes of its
+    /// slots ([`target_address_fits`]): the interpreter's code holds the branch target's
+    /// address there.
+    pub const TARGET_ADDRESS: [bool; Opcode::COUNT] = super::TARGET_ADDRESS_TABLE;
 
     /// Whether each instruction (by opcode) has an `Ext` slot after it.
     pub const IS_WIDE: [bool; Opcode::COUNT] = super::WIDE_TABLE;

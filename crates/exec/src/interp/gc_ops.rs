@@ -11,6 +11,7 @@
 use crate::prelude::*;
 use spindle_ir::{cast, gc_read, Dst, Reg, TrapCode};
 
+use super::code::Target;
 use super::handlers::{set_trap, trap, Ctx, Flow, State};
 use super::Op;
 use crate::gc::{self, RefKind};
@@ -895,7 +896,7 @@ pub(super) fn br_on_cast_desc_eq(
     r: Reg,
     desc: Reg,
     flags: u8,
-    to: i32,
+    to: Target,
 ) -> Flow {
     let d = s.r(desc);
     if d == 0 {
@@ -950,7 +951,7 @@ pub(super) fn br_on_cast(
     r: Reg,
     flags: u8,
     target: u32,
-    to: i32,
+    to: Target,
 ) -> Flow {
     let m = cast_matches(cx.store(), s.r(r), flags, target);
     if m != (flags & cast::FAIL != 0) {

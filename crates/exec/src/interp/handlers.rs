@@ -22,7 +22,7 @@ use core::sync::atomic::AtomicU64;
 
 use spindle_ir::{load, BinOp, Dst, Reg, TrapCode};
 
-use super::code::{field, opcode_at};
+use super::code::{branch_target, field, opcode_at, Target};
 use super::Op;
 
 use super::Current;
@@ -245,10 +245,9 @@ impl State {
     }
 
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn jump(&mut self, to: i32) -> Flow {
-        // SAFETY: the translator patched `to` to land on an instruction of this code, and
-        // the encoder put it in bytes (`code.rs`).
-        self.ip = unsafe { self.ip.byte_offset(to as isize) };
+    fn jump(&mut self, to: Target) -> Flow {
+        // (`to` was read by `branch_target`: an instruction of this code.)
+        self.ip = to.address();
         Flow::Jumped
     }
 
@@ -262,7 +261,7 @@ impl State {
     /// it at the compare (measured: quicksort, whose partition branches are random, runs
     /// markedly faster).
     #[cfg_attr(not(debug_assertions), inline(always))]
-    pub(super) fn branch(&mut self, to: i32) -> Flow {
+    pub(super) fn branch(&mut self, to: Target) -> Flow {
         barrier();
         self.jump(to)
     }
@@ -828,12 +827,12 @@ pub(super) fn trap_op(s: &mut State, cx: &mut Ctx, code: TrapCode) -> Flow {
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn br(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
+pub(super) fn br(s: &mut State, _cx: &mut Ctx, to: Target) -> Flow {
     s.jump(to)
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn br_if_eqz(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flow {
+pub(super) fn br_if_eqz(s: &mut State, _cx: &mut Ctx, cond: Reg, to: Target) -> Flow {
     if s.r(cond) as u32 == 0 {
         s.branch(to)
     } else {
@@ -842,7 +841,7 @@ pub(super) fn br_if_eqz(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flo
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn br_if_nez(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flow {
+pub(super) fn br_if_nez(s: &mut State, _cx: &mut Ctx, cond: Reg, to: Target) -> Flow {
     if s.r(cond) as u32 != 0 {
         s.branch(to)
     } else {
@@ -851,7 +850,7 @@ pub(super) fn br_if_nez(s: &mut State, _cx: &mut Ctx, cond: Reg, to: i32) -> Flo
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn br_if_eqz_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
+pub(super) fn br_if_eqz_acc(s: &mut State, _cx: &mut Ctx, to: Target) -> Flow {
     if s.acc as u32 == 0 {
         s.branch(to)
     } else {
@@ -860,7 +859,7 @@ pub(super) fn br_if_eqz_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn br_if_nez_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
+pub(super) fn br_if_nez_acc(s: &mut State, _cx: &mut Ctx, to: Target) -> Flow {
     if s.acc as u32 != 0 {
         s.branch(to)
     } else {
@@ -869,7 +868,7 @@ pub(super) fn br_if_nez_acc(s: &mut State, _cx: &mut Ctx, to: i32) -> Flow {
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn br_if_null(s: &mut State, _cx: &mut Ctx, r: Reg, to: i32) -> Flow {
+pub(super) fn br_if_null(s: &mut State, _cx: &mut Ctx, r: Reg, to: Target) -> Flow {
     if s.r(r) == 0 {
         s.branch(to)
     } else {
@@ -878,7 +877,7 @@ pub(super) fn br_if_null(s: &mut State, _cx: &mut Ctx, r: Reg, to: i32) -> Flow 
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn br_if_non_null(s: &mut State, _cx: &mut Ctx, r: Reg, to: i32) -> Flow {
+pub(super) fn br_if_non_null(s: &mut State, _cx: &mut Ctx, r: Reg, to: Target) -> Flow {
     if s.r(r) != 0 {
         s.branch(to)
     } else {
@@ -889,7 +888,7 @@ pub(super) fn br_if_non_null(s: &mut State, _cx: &mut Ctx, r: Reg, to: i32) -> F
 /// A fused compare-and-branch on operand values `a` and `b` (`op` is an integer
 /// comparison, a constant once inlined into each instruction's handler).
 #[cfg_attr(not(debug_assertions), inline(always))]
-fn br_cmp(s: &mut State, op: BinOp, a: u64, b: u64, to: i32) -> Flow {
+fn br_cmp(s: &mut State, op: BinOp, a: u64, b: u64, to: Target) -> Flow {
     match num::binary(op, a, b) {
         Ok(0) => s.next(),
         _ => s.branch(to),
@@ -897,25 +896,25 @@ fn br_cmp(s: &mut State, op: BinOp, a: u64, b: u64, to: i32) -> Flow {
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn br_cmp_regs(s: &mut State, op: BinOp, a: Reg, b: Reg, to: i32) -> Flow {
+pub(super) fn br_cmp_regs(s: &mut State, op: BinOp, a: Reg, b: Reg, to: Target) -> Flow {
     let (a, b) = (s.r(a), s.r(b));
     br_cmp(s, op, a, b, to)
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn br_cmp_acc(s: &mut State, op: BinOp, b: Reg, to: i32) -> Flow {
+pub(super) fn br_cmp_acc(s: &mut State, op: BinOp, b: Reg, to: Target) -> Flow {
     let (a, b) = (s.acc, s.r(b));
     br_cmp(s, op, a, b, to)
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn br_cmp_imm(s: &mut State, op: BinOp, a: Reg, imm: i32, to: i32) -> Flow {
+pub(super) fn br_cmp_imm(s: &mut State, op: BinOp, a: Reg, imm: i32, to: Target) -> Flow {
     let a = s.r(a);
     br_cmp(s, op, a, num::imm_operand(imm), to)
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn br_cmp_imm_acc(s: &mut State, op: BinOp, imm: i32, to: i32) -> Flow {
+pub(super) fn br_cmp_imm_acc(s: &mut State, op: BinOp, imm: i32, to: Target) -> Flow {
     let a = s.acc;
     br_cmp(s, op, a, num::imm_operand(imm), to)
 }
@@ -954,7 +953,13 @@ pub(super) fn follow_table_entry(s: &mut State) {
     // SAFETY: `ip` is at a table entry (`br_table_to`), which is a `Br` to an instruction
     // of the same code: the translator keeps every entry a `Br` (`thread_jumps`), and
     // `ExecFunc::new` checks that each is one, with its target inside the code.
-    let to = unsafe { field(s.ip, spindle_ir::slot::Br::AT.to) };
+    let to = unsafe {
+        branch_target(
+            s.ip,
+            spindle_ir::slot::Br::AT.to,
+            spindle_ir::slot::TARGET_ADDRESS[spindle_ir::Opcode::Br as usize],
+        )
+    };
     s.jump(to);
 }
 
@@ -972,7 +977,7 @@ pub(super) fn copy(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg) -> Flow {
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn copy_br(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg, to: i32) -> Flow {
+pub(super) fn copy_br(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg, to: Target) -> Flow {
     let v = s.r(src);
     s.w(dst, v);
     s.jump(to)
@@ -1083,7 +1088,7 @@ pub(super) fn i32_add_imm_br_if_nez(
     dst: Dst,
     a: Reg,
     imm: i32,
-    to: i32,
+    to: Target,
 ) -> Flow {
     if latch_sum(s, dst, a, imm) != 0 {
         s.branch(to)
@@ -1094,7 +1099,7 @@ pub(super) fn i32_add_imm_br_if_nez(
 
 /// A latch's sum, then its branch on `sum op b` (`b` read after the sum is written).
 #[cfg_attr(not(debug_assertions), inline(always))]
-fn latch_br_cmp(s: &mut State, op: BinOp, dst: Dst, a: Reg, imm: i32, b: Reg, to: i32) -> Flow {
+fn latch_br_cmp(s: &mut State, op: BinOp, dst: Dst, a: Reg, imm: i32, b: Reg, to: Target) -> Flow {
     let v = latch_sum(s, dst, a, imm);
     let b = s.r(b);
     br_cmp(s, op, v as u64, b, to)
@@ -1112,7 +1117,7 @@ macro_rules! latch_br_cmp_handlers {
             a: Reg,
             imm: i32,
             b: Reg,
-            to: i32,
+            to: Target,
         ) -> Flow {
             latch_br_cmp(s, BinOp::$op, dst, a, imm, b, to)
         }

@@ -6,7 +6,7 @@
 
 use spindle_ir::{load, slot, store, BinOp, Opcode, UnOp, VLoadKind};
 
-use super::code::{field, opcode_at};
+use super::code::{handler_field, opcode_at};
 
 use crate::simd;
 
@@ -15,7 +15,7 @@ use super::handlers::*;
 /// Binds each named field of instruction `$name` at `$ip` to a local of the same name.
 macro_rules! fields {
     ($ip:ident, $name:ident { $($f:ident),* }) => {
-        $( let $f = field($ip, slot::$name::AT.$f); )*
+        $( let $f = handler_field!($name, $f, $ip); )*
     };
 }
 

@@ -25,7 +25,7 @@ mod imp {
 
     use super::*;
 
-    use super::super::code::{field, handler_bits, HANDLER_BITS};
+    use super::super::code::{handler_bits, handler_field, HANDLER_BITS};
     use super::super::Op;
     use spindle_ir::slot;
 
@@ -343,7 +343,7 @@ mod imp {
                 // SAFETY: `ip` points at an instruction (invariants of `State`) whose
                 // opcode picked this handler (`handler_for`), so its fields are at their
                 // places.
-                $( let $f = unsafe { field(ip, slot::$name::AT.$f) }; )*
+                $( let $f = unsafe { handler_field!($name, $f, ip) }; )*
                 $($pre)*
                 match $body {
                     Flow::Continue => {
