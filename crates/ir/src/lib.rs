@@ -189,7 +189,7 @@ impl AsDst for Dst {
 macro_rules! not_dst {
     ($($t:ty),*) => { $( impl AsDst for $t { #[inline] fn as_dst(&mut self) -> Option<&mut Dst> { None } } )* };
 }
-not_dst!(Reg, u8, u16, u32, u64, i32, i64, TrapCode);
+not_dst!(Reg, u8, u16, u32, u64, i16, i32, i64, TrapCode);
 
 /// Field types of instructions that may be an operand register.
 pub trait AsReg {
@@ -206,7 +206,7 @@ impl AsReg for Reg {
 macro_rules! not_reg {
     ($($t:ty),*) => { $( impl AsReg for $t { #[inline] fn as_reg(&self) -> Option<Reg> { None } } )* };
 }
-not_reg!(Dst, u8, u16, u32, u64, i32, i64, TrapCode, BinOp, UnOp);
+not_reg!(Dst, u8, u16, u32, u64, i16, i32, i64, TrapCode, BinOp, UnOp);
 
 /// Calls macro `$m` with the instruction table: `Name { field: Type, ... }` per line, each
 /// documented. The binary and unary numeric instructions are listed by family in
@@ -293,6 +293,14 @@ macro_rules! __spindle_instr_table {
             /// `I32AddImm { dst, a, imm }`, then `BrIfI32LtSAcc { b, to }`: continues at `to`
             /// when the sum is less than `b`, signed.
             I32AddImmBrIfLtS { dst: $crate::Dst, imm: i32, a: $crate::Reg, b: $crate::Reg, to: i32 }
+            /// `I32AddImmBrIfNe` with an increment that fits in 16 bits (nearly every
+            /// counted loop's): its fields fill the first slot's body, which leaves the
+            /// branch alone in the `Ext`, room for its target's address
+            /// (`slot::TARGET_ADDRESS`: a taken branch then loads its next instruction's
+            /// address rather than adding an offset to its own).
+            I32AddImm16BrIfNe { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg, imm: i16, to: i32 }
+            /// `I32AddImmBrIfLtS` with an increment that fits in 16 bits.
+            I32AddImm16BrIfLtS { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg, imm: i16, to: i32 }
             /// Returns the `len` registers from `src` (copied to the frame's first registers).
             Return { src: $crate::Reg, len: u16 }
             /// `Return` of one register (most functions' return: a handler without the
@@ -654,6 +662,12 @@ macro_rules! define_instr {
             pub const COUNT: usize = [$(Opcode::$name),*].len();
         }
 
+        /// Whether each kind of instruction (by opcode) branches: has a field named `to`,
+        /// its branch offset (`BrTable` jumps to the `Br`s that follow it instead).
+        const BRANCHES_TABLE: [bool; Opcode::COUNT] =
+            [$( false $( || slot::is_branch_offset(stringify!($f)) )* ),*];
+        static BRANCHES: [bool; Opcode::COUNT] = BRANCHES_TABLE;
+
         /// Whether each kind of instruction (by opcode) has a result register.
         const HAS_DST_TABLE: [bool; Opcode::COUNT] = [$( false $( || <$t as AsDst>::IS_DST )* ),*];
         static HAS_DST: [bool; Opcode::COUNT] = HAS_DST_TABLE;
@@ -734,6 +748,29 @@ macro_rules! define_instr {
                 }
             }
 
+            /// The offset of the instruction's branch target, if it branches (`BrTable`
+            /// jumps to the `Br`s that follow it instead).
+            #[inline]
+            pub fn branch_offset(&self) -> Option<i32> {
+                { *self }.branch_offset_mut().map(|to| *to)
+            }
+
+            /// The branch offset field (the field named `to`), if the instruction branches.
+            #[inline]
+            pub fn branch_offset_mut(&mut self) -> Option<&mut i32> {
+                // A table lookup first, as in `dst_mut`.
+                if !BRANCHES[self.opcode() as usize] {
+                    return None;
+                }
+                match self {
+                    $( Instr::$name { $($f),* } => {
+                        let found: Option<&mut i32> = None;
+                        $( let found = found.or(branch_field!($f, $f)); )*
+                        found
+                    } )*
+                }
+            }
+
             /// The register the instruction writes its result to, if it has one.
             #[inline]
             pub fn dst_mut(&mut self) -> Option<&mut Dst> {
@@ -789,7 +826,8 @@ impl Instr {
     /// when there is one: two moves (`Copy`, `Const32`) make `Copy2`, `Const32x2`,
     /// `CopyConst32` or `Const32Copy`; an `I32AddImm` into a register followed by a
     /// branch on the sum makes a loop latch (`I32AddImmBrIfNez`, `I32AddImmBrIfNe`,
-    /// `I32AddImmBrIfLtS`), whose branch offset, counted from `first`, is one more; an
+    /// `I32AddImmBrIfLtS`, the last two as `I32AddImm16…` when the increment fits in 16
+    /// bits), whose branch offset, counted from `first`, is one more; an
     /// `I32AddImmAcc` (or `I32SubImmAcc`) into the accumulator followed by a `BrTableAcc`
     /// makes `BrTableAccAddImm` (its `Br` entries, which follow, are not moved).
     pub fn fused_pair(first: Instr, second: Instr) -> Option<Instr> {
@@ -850,19 +888,37 @@ impl Instr {
                     imm,
                     to: to.checked_add(1)?,
                 },
-                Instr::BrIfI32NeAcc { b, to } => Instr::I32AddImmBrIfNe {
-                    dst,
-                    a,
-                    imm,
-                    b,
-                    to: to.checked_add(1)?,
+                Instr::BrIfI32NeAcc { b, to } => match i16::try_from(imm) {
+                    Ok(imm) => Instr::I32AddImm16BrIfNe {
+                        dst,
+                        a,
+                        b,
+                        imm,
+                        to: to.checked_add(1)?,
+                    },
+                    Err(_) => Instr::I32AddImmBrIfNe {
+                        dst,
+                        a,
+                        imm,
+                        b,
+                        to: to.checked_add(1)?,
+                    },
                 },
-                Instr::BrIfI32LtSAcc { b, to } => Instr::I32AddImmBrIfLtS {
-                    dst,
-                    a,
-                    imm,
-                    b,
-                    to: to.checked_add(1)?,
+                Instr::BrIfI32LtSAcc { b, to } => match i16::try_from(imm) {
+                    Ok(imm) => Instr::I32AddImm16BrIfLtS {
+                        dst,
+                        a,
+                        b,
+                        imm,
+                        to: to.checked_add(1)?,
+                    },
+                    Err(_) => Instr::I32AddImmBrIfLtS {
+                        dst,
+                        a,
+                        imm,
+                        b,
+                        to: to.checked_add(1)?,
+                    },
                 },
                 _ => return None,
             },
@@ -899,7 +955,7 @@ macro_rules! show_display {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { fmt::Display::fmt(self.0, f) }
     } )* };
 }
-show_display!(Reg, Dst, u8, u16, u32, u64, i32, i64, TrapCode);
+show_display!(Reg, Dst, u8, u16, u32, u64, i16, i32, i64, TrapCode);
 
 macro_rules! show_debug {
     ($($t:ty),*) => { $( impl fmt::Display for Show<'_, $t> {
@@ -910,6 +966,18 @@ show_debug!(BinOp, UnOp);
 not_dst!(BinOp, UnOp);
 
 for_each_instr!(define_instr);
+
+/// `Some(field)` for the field named `to` (a branch offset), `None` for any other.
+macro_rules! branch_field {
+    (to, $v:ident) => {
+        Some($v)
+    };
+    ($f:ident, $v:ident) => {{
+        let _ = $v;
+        None
+    }};
+}
+use branch_field;
 
 // Every instruction in 16 bytes (the interpreter's `Op` is a handler address and an
 // `Instr`). `Instr` is `repr(u16)`: each kind's fields lie in the order the table lists
@@ -1203,7 +1271,7 @@ pub mod slot {
     }
 
     /// Whether the field named `name` is a branch offset (`to`).
-    const fn is_branch_offset(name: &str) -> bool {
+    pub(crate) const fn is_branch_offset(name: &str) -> bool {
         let b = name.as_bytes();
         b.len() == 2 && b[0] == b't' && b[1] == b'o'
     }

@@ -303,60 +303,7 @@ macro_rules! define_numeric {
             true,
         );
 
-        /// Whether each kind of instruction (by opcode) has a branch offset.
-        static BRANCHES: [bool; Opcode::COUNT] = mark(
-            [false; Opcode::COUNT],
-            &[
-                Opcode::Br, Opcode::CopyBr, Opcode::BrIfEqz, Opcode::BrIfNez, Opcode::BrIfEqzAcc,
-                Opcode::BrIfNezAcc, Opcode::BrIfNull, Opcode::BrIfNonNull, Opcode::BrOnCast,
-                Opcode::BrOnCastDescEq, Opcode::I32AddImmBrIfNez, Opcode::I32AddImmBrIfNe,
-                Opcode::I32AddImmBrIfLtS,
-                $( Opcode::$brr, Opcode::$bra, Opcode::$bri, Opcode::$bria, )*
-            ],
-            true,
-        );
-
         impl Instr {
-            /// The offset of the instruction's branch target, if it branches (`BrTable`
-            /// jumps to the `Br`s that follow it instead).
-            #[inline]
-            pub fn branch_offset(&self) -> Option<i32> {
-                { *self }.branch_offset_mut().map(|to| *to)
-            }
-
-            /// The branch offset field, if the instruction branches.
-            #[inline]
-            pub fn branch_offset_mut(&mut self) -> Option<&mut i32> {
-                if !BRANCHES[self.opcode() as usize] {
-                    return None;
-                }
-                self.branch_field()
-            }
-
-            /// `branch_offset_mut` for an instruction that branches.
-            fn branch_field(&mut self) -> Option<&mut i32> {
-                match self {
-                    Instr::Br { to }
-                    | Instr::CopyBr { to, .. }
-                    | Instr::BrIfEqz { to, .. }
-                    | Instr::BrIfNez { to, .. }
-                    | Instr::BrIfEqzAcc { to }
-                    | Instr::BrIfNezAcc { to }
-                    | Instr::BrIfNull { to, .. }
-                    | Instr::BrIfNonNull { to, .. }
-                    | Instr::BrOnCast { to, .. }
-                    | Instr::BrOnCastDescEq { to, .. }
-                    | Instr::I32AddImmBrIfNez { to, .. }
-                    | Instr::I32AddImmBrIfNe { to, .. }
-                    | Instr::I32AddImmBrIfLtS { to, .. } => Some(to),
-                    $( Instr::$brr { to, .. } => Some(to), )*
-                    $( Instr::$bra { to, .. } => Some(to), )*
-                    $( Instr::$bri { to, .. } => Some(to), )*
-                    $( Instr::$bria { to, .. } => Some(to), )*
-                    _ => None,
-                }
-            }
-
             /// The operator, operand and immediate of a register-immediate binary instruction.
             pub fn as_binary_imm(&self) -> Option<(BinOp, Dst, Reg, i32)> {
                 match *self {

@@ -4,7 +4,7 @@
 //! their address from the accumulator, results that go only to the accumulator, and
 //! adjacent moves paired into one instruction (call arguments, with branches landing
 //! beside and jumping over the pairs), and loop latches (an increment and the branch on it
-//! in one instruction), and `select` on negated conditions (an `i32.eqz` chain through the
+//! in one instruction, with a 16-bit or a 32-bit increment), and `select` on negated conditions (an `i32.eqz` chain through the
 //! accumulator), and a `br_table` on an index less a constant (a `switch` whose cases do not
 //! start at 0: the add fused into the table jump, wrapping at 2^32). Each
 //! case runs under both dispatch backends and both translation modes, and the test first
@@ -75,6 +75,26 @@ const MODULE: &str = r#"
       (local.set $s (i32.add (local.get $s) (i32.const 1)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $again (i32.lt_s (local.get $i) (local.get $n))))
+    (local.get $s))
+  ;; The same with increments that do not fit in 16 bits (the latches with a 32-bit
+  ;; immediate), and with the least 16-bit one.
+  (func (export "latch_ne_wide") (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (loop $again
+      (local.set $s (i32.add (local.get $s) (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 100000)))
+      (br_if $again (i32.ne (local.get $i) (local.get $n))))
+    (local.get $s))
+  (func (export "latch_lt_s_wide") (param $i i32) (param $n i32) (result i32) (local $s i32)
+    (loop $again
+      (local.set $s (i32.add (local.get $s) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 70000)))
+      (br_if $again (i32.lt_s (local.get $i) (local.get $n))))
+    (local.get $s))
+  (func (export "latch_ne_min16") (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (loop $again
+      (local.set $s (i32.add (local.get $s) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const -32768)))
+      (br_if $again (i32.ne (local.get $i) (local.get $n))))
     (local.get $s))
   (func (export "latch_self") (result i32) (local $i i32) (local $s i32)
     (block $out
@@ -176,6 +196,8 @@ fn the_translator_emits_the_forms_under_test() {
         "I32AddImmBrIfNez",
         "I32AddImmBrIfNe ",
         "I32AddImmBrIfLtS",
+        "I32AddImm16BrIfNe ",
+        "I32AddImm16BrIfLtS",
         "BrTableAccAddImm",
     ] {
         assert!(ir.contains(form), "no {form} in:\n{ir}");
@@ -261,6 +283,23 @@ fn fused_forms_match_wasm_semantics_in_every_mode() {
                 Ok(4),
                 "{mode}"
             );
+            assert_eq!(
+                call(s, &i, "latch_ne_wide", &[300000]),
+                Ok(300000),
+                "{mode}"
+            );
+            assert_eq!(
+                call(s, &i, "latch_lt_s_wide", &[0, 200000]),
+                Ok(3),
+                "{mode}"
+            );
+            // i32::MAX - 69999 + 70000 wraps to i32::MIN: one iteration more.
+            assert_eq!(
+                call(s, &i, "latch_lt_s_wide", &[i32::MAX - 69999, i32::MIN + 3]),
+                Ok(2),
+                "{mode}"
+            );
+            assert_eq!(call(s, &i, "latch_ne_min16", &[-98304]), Ok(3), "{mode}");
             assert_eq!(call(s, &i, "latch_self", &[]), Ok(1), "{mode}");
             let cases = [
                 43,

@@ -390,6 +390,8 @@ macro_rules! with_handlers {
             I32AddImmBrIfNez { dst, a, imm, to } => i32_add_imm_br_if_nez [Super],
             I32AddImmBrIfNe { dst, a, imm, b, to } => i32_add_imm_br_if_ne [Super],
             I32AddImmBrIfLtS { dst, a, imm, b, to } => i32_add_imm_br_if_lt_s [Super],
+            I32AddImm16BrIfNe { dst, a, b, imm, to } => i32_add_imm16_br_if_ne [Super],
+            I32AddImm16BrIfLtS { dst, a, b, imm, to } => i32_add_imm16_br_if_lt_s [Super],
             Return { src, len } => ret,
             Return1 { src } => ret1,
             Call { func, base } => call,
@@ -1124,6 +1126,25 @@ macro_rules! latch_br_cmp_handlers {
     )* };
 }
 latch_br_cmp_handlers!(i32_add_imm_br_if_ne => I32Ne, i32_add_imm_br_if_lt_s => I32LtS);
+
+/// The handlers of the latches with a 16-bit increment (their fields in another order).
+macro_rules! latch16_br_cmp_handlers {
+    ($($name:ident => $op:ident),*) => { $(
+        #[cfg_attr(not(debug_assertions), inline(always))]
+        pub(super) fn $name(
+            s: &mut State,
+            _cx: &mut Ctx,
+            dst: Dst,
+            a: Reg,
+            b: Reg,
+            imm: i16,
+            to: Target,
+        ) -> Flow {
+            latch_br_cmp(s, BinOp::$op, dst, a, imm.into(), b, to)
+        }
+    )* };
+}
+latch16_br_cmp_handlers!(i32_add_imm16_br_if_ne => I32Ne, i32_add_imm16_br_if_lt_s => I32LtS);
 
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn select(s: &mut State, _cx: &mut Ctx, dst: Dst, cond: Reg, a: Reg, b: Reg) -> Flow {
