@@ -762,12 +762,15 @@ macro_rules! define_instr {
                 if !BRANCHES[self.opcode() as usize] {
                     return None;
                 }
+                // Arms only for the instructions that branch (the guards are constants):
+                // an arm per instruction made a jump table over every opcode.
                 match self {
-                    $( Instr::$name { $($f),* } => {
+                    $( Instr::$name { $($f),* } if BRANCHES_TABLE[Opcode::$name as usize] => {
                         let found: Option<&mut i32> = None;
                         $( let found = found.or(branch_field!($f, $f)); )*
                         found
                     } )*
+                    _ => None,
                 }
             }
 
