@@ -22,7 +22,7 @@ use core::sync::atomic::AtomicU64;
 
 use spindle_ir::{load, BinOp, Dst, Reg, TrapCode};
 
-use super::code::{branch_target, field, opcode_at, Target};
+use super::code::{field, opcode_at, Target};
 use super::Op;
 
 use super::Current;
@@ -955,13 +955,7 @@ pub(super) fn follow_table_entry(s: &mut State) {
     // SAFETY: `ip` is at a table entry (`br_table_to`), which is a `Br` to an instruction
     // of the same code: the translator keeps every entry a `Br` (`thread_jumps`), and
     // `ExecFunc::new` checks that each is one, with its target inside the code.
-    let to = unsafe {
-        branch_target(
-            s.ip,
-            spindle_ir::slot::Br::AT.to,
-            spindle_ir::slot::TARGET_ADDRESS[spindle_ir::Opcode::Br as usize],
-        )
-    };
+    let to = unsafe { super::code::handler_field!(Br, to, s.ip) };
     s.jump(to);
 }
 
@@ -1108,43 +1102,22 @@ fn latch_br_cmp(s: &mut State, op: BinOp, dst: Dst, a: Reg, imm: i32, b: Reg, to
 }
 
 /// The handlers of the latches whose bound is a register: `latch_br_cmp` with their
-/// comparison.
+/// comparison. `$imm` is the increment's type: the 16-bit forms order their fields
+/// differently (the branch alone in the `Ext`), so each form lists its parameters.
 macro_rules! latch_br_cmp_handlers {
-    ($($name:ident => $op:ident),*) => { $(
+    ($($name:ident($dst:ident, $a:ident, $imm:ident, $b:ident, $to:ident; $($p:ident: $t:ty),*) => $op:ident),*) => { $(
         #[cfg_attr(not(debug_assertions), inline(always))]
-        pub(super) fn $name(
-            s: &mut State,
-            _cx: &mut Ctx,
-            dst: Dst,
-            a: Reg,
-            imm: i32,
-            b: Reg,
-            to: Target,
-        ) -> Flow {
-            latch_br_cmp(s, BinOp::$op, dst, a, imm, b, to)
+        pub(super) fn $name(s: &mut State, _cx: &mut Ctx, $($p: $t),*) -> Flow {
+            latch_br_cmp(s, BinOp::$op, $dst, $a, $imm.into(), $b, $to)
         }
     )* };
 }
-latch_br_cmp_handlers!(i32_add_imm_br_if_ne => I32Ne, i32_add_imm_br_if_lt_s => I32LtS);
-
-/// The handlers of the latches with a 16-bit increment (their fields in another order).
-macro_rules! latch16_br_cmp_handlers {
-    ($($name:ident => $op:ident),*) => { $(
-        #[cfg_attr(not(debug_assertions), inline(always))]
-        pub(super) fn $name(
-            s: &mut State,
-            _cx: &mut Ctx,
-            dst: Dst,
-            a: Reg,
-            b: Reg,
-            imm: i16,
-            to: Target,
-        ) -> Flow {
-            latch_br_cmp(s, BinOp::$op, dst, a, imm.into(), b, to)
-        }
-    )* };
-}
-latch16_br_cmp_handlers!(i32_add_imm16_br_if_ne => I32Ne, i32_add_imm16_br_if_lt_s => I32LtS);
+latch_br_cmp_handlers!(
+    i32_add_imm_br_if_ne(dst, a, imm, b, to; dst: Dst, a: Reg, imm: i32, b: Reg, to: Target) => I32Ne,
+    i32_add_imm_br_if_lt_s(dst, a, imm, b, to; dst: Dst, a: Reg, imm: i32, b: Reg, to: Target) => I32LtS,
+    i32_add_imm16_br_if_ne(dst, a, imm, b, to; dst: Dst, a: Reg, b: Reg, imm: i16, to: Target) => I32Ne,
+    i32_add_imm16_br_if_lt_s(dst, a, imm, b, to; dst: Dst, a: Reg, b: Reg, imm: i16, to: Target) => I32LtS
+);
 
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn select(s: &mut State, _cx: &mut Ctx, dst: Dst, cond: Reg, a: Reg, b: Reg) -> Flow {
