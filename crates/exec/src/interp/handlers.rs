@@ -1121,11 +1121,17 @@ latch_br_cmp_handlers!(
 
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn select(s: &mut State, _cx: &mut Ctx, dst: Dst, cond: Reg, a: Reg, b: Reg) -> Flow {
-    let v = if s.r(cond) as u32 != 0 {
-        s.r(a)
-    } else {
-        s.r(b)
+    // Both values are read and one kept by a conditional move: branching on `cond` (or
+    // picking which register to read, LLVM's choice without the hint) puts a load that
+    // waits on `cond` on the result's path, ~10 cycles more on chains of selects (CRCs).
+    // (Volatile reads: with plain ones LLVM moves the choice back before one load. The
+    // condition first, so that its field's register is free for the values'.)
+    // SAFETY: as in `State::r`: the translator's registers lie within the frame.
+    let (c, x, y) = unsafe {
+        let r = |reg: Reg| s.regs.add(reg.0 as usize).read_volatile();
+        (r(cond) as u32 != 0, r(a), r(b))
     };
+    let v = core::hint::select_unpredictable(c, x, y);
     s.w(dst, v);
     s.next()
 }
