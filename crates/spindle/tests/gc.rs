@@ -19,6 +19,8 @@ const MODULE: &str = r#"
   (tag $t (param (ref null $box)))
   (global $g (mut (ref null $box)) (ref.null $box))
   (table $tab 4 (ref null $box))
+  (type $churn_t (func (param i32)))
+  (table $funcs funcref (elem $churn))
 
   ;; Allocates `n` garbage objects (each a box pointing at the previous one, then dropped
   ;; every 16): many collections.
@@ -55,7 +57,12 @@ const MODULE: &str = r#"
   ;; host function, in a nested call), then sums them: each chain of 100 sums to 5050.
   (func (export "roots") (result i32)
     (local $local (ref null $box)) (local $arr (ref null $arr)) (local $s i32)
+    (local $wide (ref null $box))
     (local.set $local (call $chain (i32.const 100)))
+    ;; A local held across a `call_indirect` (a wide instruction: the collector finds the
+    ;; call's register map from its frame's return address all the same).
+    (local.set $wide (call $chain (i32.const 100)))
+    (call_indirect $funcs (type $churn_t) (i32.const 200000) (i32.const 0))
     (global.set $g (call $chain (i32.const 100)))
     (table.set $tab (i32.const 1) (call $chain (i32.const 100)))
     (local.set $arr (array.new $arr (call $chain (i32.const 100)) (i32.const 3)))
@@ -75,7 +82,7 @@ const MODULE: &str = r#"
             (throw $t (call $chain (i32.const 100))))
           (unreachable)))))
     (call $churn (i32.const 100000))
-    (i32.add (local.get $s)
+    (i32.add (i32.add (local.get $s) (call $sum (local.get $wide)))
       (i32.add (call $sum (local.get $local))
         (i32.add (call $sum (global.get $g))
           (i32.add (call $sum (table.get $tab (i32.const 1)))
@@ -123,7 +130,7 @@ fn what_is_held_survives_collections_and_garbage_goes() {
             let roots = inst.get_func(&store, "roots").unwrap();
             let mut out = [Val::I32(0)];
             roots.call(&mut store, &[], &mut out).unwrap();
-            assert_eq!(out[0], Val::I32(6 * 5050), "{mode}");
+            assert_eq!(out[0], Val::I32(7 * 5050), "{mode}");
             let stats = store.gc_stats();
             assert!(stats.collections >= 3, "{mode}: {stats:?}");
             // What is left: the chains held by the global, the table (and its array), and
