@@ -111,6 +111,12 @@ pub(crate) struct Ctx {
     /// handler).
     #[allow(dead_code)] // Read only by the threaded backend, which some builds lack.
     pub spill: State,
+    /// The last table `call_indirect` used: the instance and its table index (`usize::MAX`
+    /// before any), and the store index they map to. Which store table an instance's
+    /// table is never changes, so this is never stale; it takes three dependent loads
+    /// (the store's instances, the instance's table list, the entry) off each indirect
+    /// call's path to its callee.
+    pub indirect_table: (usize, u32, usize),
 }
 
 impl Ctx {
@@ -138,6 +144,7 @@ impl Ctx {
                 mem_len: 0,
                 acc: 0,
             },
+            indirect_table: (usize::MAX, 0, 0),
         }
     }
 
@@ -1234,7 +1241,14 @@ pub(super) fn call_indirect(
     // The fast path: an initialised element of the right type; anything else (including
     // every trap) is the slow path's.
     let i = s.r(index);
-    let t = table_at(cx, table);
+    let t = match cx.indirect_table {
+        (inst, tab, t) if inst == cx.cur.inst && tab == table => t,
+        _ => {
+            let t = table_at(cx, table);
+            cx.indirect_table = (cx.cur.inst, table, t);
+            t
+        }
+    };
     let store = cx.store();
     // All 64 bits: an i32 index is zero-extended in its register, and any other bits would
     // only miss here and send the call to the slow path, which reads the index by the
