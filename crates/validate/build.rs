@@ -8,6 +8,9 @@
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rustc-check-cfg=cfg(size_opt)");
+    // The interpreter's instruction profile (spindle-exec's `interp::op_profile`), set by
+    // hand in RUSTFLAGS.
+    println!("cargo:rustc-check-cfg=cfg(spindle_op_profile)");
     if matches!(std::env::var("OPT_LEVEL").as_deref(), Ok("s" | "z")) {
         println!("cargo:rustc-cfg=size_opt");
     }

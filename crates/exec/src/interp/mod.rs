@@ -18,6 +18,8 @@ mod calls;
 mod code;
 mod gc_ops;
 mod handlers;
+#[cfg(spindle_op_profile)]
+mod op_profile;
 mod park;
 mod portable;
 mod store_ops;
@@ -716,7 +718,9 @@ fn run(
     entry_depth: usize,
     suspendable: bool,
 ) -> Result<(), Trap> {
-    let threaded = store.dispatch == Dispatch::Threaded && threaded::available();
+    // A profiling build runs everything on the portable loop (see `op_profile`).
+    let threaded =
+        store.dispatch == Dispatch::Threaded && threaded::available() && !cfg!(spindle_op_profile);
     let Paused { cur, ip, base } = start;
     let mut cx = Ctx::new(store, cur, base, entry_depth, suspendable);
     let s = State::enter(&mut cx, ip);

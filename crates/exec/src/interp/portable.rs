@@ -78,6 +78,8 @@ macro_rules! portable_loop {
                 // SAFETY: `ip` points at an instruction of the current code (invariants of
                 // `State`).
                 let op = unsafe { opcode_at(ip) };
+                #[cfg(spindle_op_profile)]
+                super::op_profile::count(op);
                 let wide: bool;
                 // SAFETY: as above; each arm reads the fields of the instruction it is for.
                 let flow = unsafe { match op {
@@ -159,9 +161,15 @@ macro_rules! portable_loop {
                     }
                     Flow::Jumped => {}
                     Flow::Table => follow_table_entry(&mut s),
-                    Flow::Exit => return,
+                    Flow::Exit => {
+                        #[cfg(spindle_op_profile)]
+                        super::op_profile::write();
+                        return;
+                    }
                     Flow::Slow => {
                         if slow_path(&mut s, cx) == Flow::Exit {
+                            #[cfg(spindle_op_profile)]
+                            super::op_profile::write();
                             return;
                         }
                     }
