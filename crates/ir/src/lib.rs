@@ -28,6 +28,36 @@ use core::fmt;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct Reg(pub u16);
 
+/// An address in 48 bits, little-endian (user-space addresses on x86_64 and aarch64 have
+/// 47 or 48): a field that only the interpreter's encoder fills, never the translator.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Addr48(pub [u8; 6]);
+
+impl Addr48 {
+    /// `address` in 48 bits, if it fits.
+    pub fn new(address: usize) -> Option<Addr48> {
+        let a = address as u64;
+        if a >> 48 != 0 {
+            return None;
+        }
+        let b = a.to_le_bytes();
+        Some(Addr48([b[0], b[1], b[2], b[3], b[4], b[5]]))
+    }
+
+    /// The address.
+    #[inline(always)]
+    pub fn get(self) -> usize {
+        let b = self.0;
+        u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], 0, 0]) as usize
+    }
+}
+
+impl fmt::Display for Addr48 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#x}", self.get())
+    }
+}
+
 /// A register an instruction writes its result to.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct Dst(pub u16);
@@ -189,7 +219,7 @@ impl AsDst for Dst {
 macro_rules! not_dst {
     ($($t:ty),*) => { $( impl AsDst for $t { #[inline] fn as_dst(&mut self) -> Option<&mut Dst> { None } } )* };
 }
-not_dst!(Reg, u8, u16, u32, u64, i16, i32, i64, TrapCode);
+not_dst!(Reg, u8, u16, u32, u64, i16, i32, i64, TrapCode, Addr48);
 
 /// Field types of instructions that may be an operand register.
 pub trait AsReg {
@@ -206,7 +236,7 @@ impl AsReg for Reg {
 macro_rules! not_reg {
     ($($t:ty),*) => { $( impl AsReg for $t { #[inline] fn as_reg(&self) -> Option<Reg> { None } } )* };
 }
-not_reg!(Dst, u8, u16, u32, u64, i16, i32, i64, TrapCode, BinOp, UnOp);
+not_reg!(Dst, u8, u16, u32, u64, i16, i32, i64, TrapCode, BinOp, UnOp, Addr48);
 
 /// Calls macro `$m` with the instruction table: `Name { field: Type, ... }` per line, each
 /// documented. The binary and unary numeric instructions are listed by family in
@@ -233,6 +263,12 @@ macro_rules! __spindle_instr_table {
         $m! {
             /// Traps with `code` (`unreachable`, and translated code that must trap).
             Trap { code: $crate::TrapCode }
+            /// Zeroes the `len` registers from `first`, then continues `to` instructions
+            /// from here. Not the translator's: the interpreter puts one after a
+            /// function's code when the function has locals to zero
+            /// (`CompiledFunc::zeroed`), and a call enters the function there, so
+            /// that the call itself does no zeroing.
+            ZeroLocals { first: $crate::Reg, len: u16, to: i32 }
             /// Continues `to` instructions from here.
             Br { to: i32 }
             /// Continues at `to` when `cond` (i32) is zero.
@@ -309,6 +345,10 @@ macro_rules! __spindle_instr_table {
             /// Calls function `func` of the instance; its frame starts at register `base`,
             /// which holds the arguments and receives the results.
             Call { func: u32, base: $crate::Reg }
+            /// `Call` as the interpreter encodes it (never the translator): `callee` is the
+            /// address of the callee's entry in the interpreter's code table of the module,
+            /// so the call reaches its callee in one load from its own slot.
+            CallModule { base: $crate::Reg, callee: $crate::Addr48 }
             /// Calls the function at `index` of table `table`, which must have the engine-wide
             /// type `ty`; the frame starts at `base`.
             CallIndirect { ty: u32, table: u32, index: $crate::Reg, base: $crate::Reg }
@@ -703,6 +743,7 @@ macro_rules! define_instr {
                 matches!(
                     self,
                     Instr::Call { .. }
+                        | Instr::CallModule { .. }
                         | Instr::CallIndirect { .. }
                         | Instr::CallRef { .. }
                         | Instr::ReturnCall { .. }
@@ -958,7 +999,7 @@ macro_rules! show_display {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { fmt::Display::fmt(self.0, f) }
     } )* };
 }
-show_display!(Reg, Dst, u8, u16, u32, u64, i16, i32, i64, TrapCode);
+show_display!(Reg, Dst, u8, u16, u32, u64, i16, i32, i64, TrapCode, Addr48);
 
 macro_rules! show_debug {
     ($($t:ty),*) => { $( impl fmt::Display for Show<'_, $t> {

@@ -172,7 +172,7 @@ const LOCALS: &str = r#"
   (tag $oops)
   (func $throw (throw $oops))
   ;; Fills its locals (the registers the cases' locals take) with non-zero values.
-  (func (export "dirty") (param $p i32) (result i32)
+  (func $dirty (export "dirty") (param $p i32) (result i32)
     (local $a i32) (local $b i64) (local $c i32) (local $d i32) (local $e i32)
     (local $f i32) (local $g i32) (local $h i32) (local $v v128) (local $w v128)
     (local.set $a (i32.const -1)) (local.set $b (i64.const -1)) (local.set $c (i32.const -1))
@@ -182,26 +182,26 @@ const LOCALS: &str = r#"
     (i32.add (local.get $p) (local.get $a)))
 
   ;; `if` without `else`: written on one path only.
-  (func (export "if_then") (param $p i32) (result i32) (local $x i32)
+  (func $if_then (export "if_then") (param $p i32) (result i32) (local $x i32)
     (if (local.get $p) (then (local.set $x (i32.const 5))))
     (local.get $x))
 
   ;; `if` / `else`, written in `then` only.
-  (func (export "if_else") (param $p i32) (result i32) (local $y i64) (local $x i32)
+  (func $if_else (export "if_else") (param $p i32) (result i32) (local $y i64) (local $x i32)
     (if (local.get $p)
       (then (local.set $x (i32.const 5)))
       (else (local.set $y (i64.const 1))))
     (i32.add (local.get $x) (i32.wrap_i64 (local.get $y))))
 
   ;; A `br_if` out of the block before the write.
-  (func (export "br_if") (param $p i32) (result i32) (local $a i32) (local $x i32)
+  (func $br_if (export "br_if") (param $p i32) (result i32) (local $a i32) (local $x i32)
     (block $out
       (br_if $out (local.get $p))
       (local.set $x (i32.const 7)))
     (local.get $x))
 
   ;; `br_table`: one target skips the write.
-  (func (export "br_table") (param $p i32) (result i32) (local $a i32) (local $b i32) (local $x i32)
+  (func $br_table (export "br_table") (param $p i32) (result i32) (local $a i32) (local $b i32) (local $x i32)
     (block $skip
       (block $write
         (br_table $write $skip (local.get $p)))
@@ -209,7 +209,7 @@ const LOCALS: &str = r#"
     (local.get $x))
 
   ;; A loop reads before it writes: the first iteration sees zero.
-  (func (export "loop") (param $p i32) (result i32)
+  (func $loop (export "loop") (param $p i32) (result i32)
     (local $a i32) (local $b i32) (local $c i32) (local $x i32) (local $sum i32)
     (loop $again
       (local.set $sum (i32.add (local.get $sum) (local.get $x)))
@@ -218,7 +218,7 @@ const LOCALS: &str = r#"
     (local.get $sum))
 
   ;; A throw skips the write; the catch reads it.
-  (func (export "catch") (param $p i32) (result i32)
+  (func $catch (export "catch") (param $p i32) (result i32)
     (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $x i32)
     (block $handler
       (try_table (catch_all $handler)
@@ -227,17 +227,36 @@ const LOCALS: &str = r#"
     (local.get $x))
 
   ;; A `v128` local, written on one path.
-  (func (export "v128") (param $p i32) (result i32)
+  (func $v128 (export "v128") (param $p i32) (result i32)
     (local $a i64) (local $b i64) (local $c i32) (local $v v128)
     (if (local.get $p) (then (local.set $v (v128.const i32x4 1 1 1 1))))
     (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 3 (local.get $v))))
 
   ;; Written on every path before the read: the only case whose local need not be zeroed.
-  (func (export "always") (param $p i32) (result i32) (local $x i32)
+  (func $always (export "always") (param $p i32) (result i32) (local $x i32)
     (if (local.get $p)
       (then (local.set $x (i32.const 1)))
       (else (local.set $x (i32.const 2))))
-    (local.get $x)))
+    (local.get $x))
+
+  ;; Each case called from Wasm right after `dirty`, whose frame its own overlaps: a call
+  ;; inside the module (the interpreter's own path, not the host's) zeroes the locals too.
+  (func (export "call_if_then") (param $p i32) (result i32)
+    (drop (call $dirty (i32.const 1))) (call $if_then (local.get $p)))
+  (func (export "call_if_else") (param $p i32) (result i32)
+    (drop (call $dirty (i32.const 1))) (call $if_else (local.get $p)))
+  (func (export "call_br_if") (param $p i32) (result i32)
+    (drop (call $dirty (i32.const 1))) (call $br_if (local.get $p)))
+  (func (export "call_br_table") (param $p i32) (result i32)
+    (drop (call $dirty (i32.const 1))) (call $br_table (local.get $p)))
+  (func (export "call_loop") (param $p i32) (result i32)
+    (drop (call $dirty (i32.const 1))) (call $loop (local.get $p)))
+  (func (export "call_catch") (param $p i32) (result i32)
+    (drop (call $dirty (i32.const 1))) (call $catch (local.get $p)))
+  (func (export "call_v128") (param $p i32) (result i32)
+    (drop (call $dirty (i32.const 1))) (call $v128 (local.get $p)))
+  (func (export "call_always") (param $p i32) (result i32)
+    (drop (call $dirty (i32.const 1))) (call $always (local.get $p))))
 "#;
 
 #[test]
@@ -272,6 +291,10 @@ fn locals_read_before_written_start_at_zero() {
             let f = instance.get_typed_func::<i32, i32>(&store, name).unwrap();
             let got = f.call(&mut store, arg).unwrap();
             assert_eq!(got, expected, "{name}({arg}), {what}");
+            let call = format!("call_{name}");
+            let f = instance.get_typed_func::<i32, i32>(&store, &call).unwrap();
+            let got = f.call(&mut store, arg).unwrap();
+            assert_eq!(got, expected, "{call}({arg}), {what}");
         }
     }
 }

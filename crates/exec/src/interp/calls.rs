@@ -222,7 +222,8 @@ pub(super) fn call_in_module(
 }
 
 /// Pushes the running function's frame record and moves `s` to the start of `code` with
-/// its frame at stack register `nb`, the declared locals zeroed; or, when the depth limit,
+/// its frame at stack register `nb`, at its entry (which zeroes the declared locals that need
+/// it: `ExecFunc::entry`); or, when the depth limit,
 /// the stack's length or the frame record's capacity is in the way, changes nothing and
 /// says so (the slow path grows what can grow). The caller sets `cx.cur` after.
 #[cfg_attr(not(debug_assertions), inline(always))]
@@ -252,17 +253,13 @@ fn push_frame(s: &mut State, cx: &mut Ctx, code: &ExecFunc, nb: usize) -> bool {
         store.frames.set_len(len + 1);
     }
     let stack = store.stack.as_mut_ptr();
-    if code.zeroed != 0 {
-        let first = nb + code.params as usize;
-        for i in first..first + code.zeroed as usize {
-            // SAFETY: `nb + locals <= need <= stack.len()` (checked above). A volatile
-            // store keeps this a few moves rather than a call to `memset`.
-            unsafe { stack.add(i).write_volatile(0) };
-        }
-    }
     cx.base = nb;
-    s.ip = code.ops.as_ptr();
+    // The entry zeroes the locals that need it (`ExecFunc::entry`).
+    s.ip = code.entry;
     s.regs = stack.wrapping_add(nb);
+    // The accumulator is never live across a call (the callee's instructions overwrite
+    // it): passing a constant leaves its register free for the call's own work.
+    s.acc = 0;
     true
 }
 
@@ -310,6 +307,14 @@ pub(super) fn slow_path_cold(s: &mut State, cx: &mut Ctx) -> Flow {
     // SAFETY: as above.
     let (callee, tail, base): (_, _, Reg) = match unsafe { opcode_at(ip) } {
         Opcode::Call => (Ok(func_at(cx, at!(Call.func))), false, at!(Call.base)),
+        Opcode::CallModule => {
+            let callee: spindle_ir::Addr48 = at!(CallModule.callee);
+            // The callee's index is its entry's place in the module's code table.
+            // SAFETY: see `Current::code`.
+            let table = unsafe { (*cx.cur.code).module_code } as usize;
+            let func = (callee.get() - table) / core::mem::size_of::<usize>();
+            (Ok(func_at(cx, func as u32)), false, at!(CallModule.base))
+        }
         Opcode::ReturnCall => (
             Ok(func_at(cx, at!(ReturnCall.func))),
             true,
@@ -431,9 +436,14 @@ pub(super) fn tail_call_cold(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg
     Flow::Continue
 }
 
+/// A call from the slow path: through the store's resolved callees if it can (an import,
+/// whose `call` comes here), else the whole way (`call_slow`).
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn call_func_slow(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
-    call_slow(s, cx, callee, base, false)
+    match call_func(s, cx, callee, base) {
+        Flow::Slow => call_slow(s, cx, callee, base, false),
+        flow => flow,
+    }
 }
 
 /// `call_func_slow`, or for a tail call (`tail`) of a host function: an exception it throws

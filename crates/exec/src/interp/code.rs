@@ -230,22 +230,27 @@ spindle_ir::for_each_instr!(define_codec);
 
 /// `code` as slots, each head with the handler address `handler` gives (below
 /// 2^[`HANDLER_BITS`]), followed by one more slot (a `Trap`) so that reading any
-/// instruction's places stays inside the allocation. Each `(at, target)` of `redirects`
-/// (in order of `at`) gives the instruction at `at` the handler of the one at `target`.
+/// instruction's places stays inside the allocation, then `prologue` if given (one slot,
+/// whose branch offset counts from that slot). Each instruction is written as `encoded`
+/// has it (the same size: no slot moves). Each `(at, target)` of `redirects` (in
+/// order of `at`) gives the instruction at `at` the handler of the one at `target`.
 pub(super) fn encode_code(
     code: &[Instr],
     redirects: &[(usize, usize)],
+    prologue: Option<Instr>,
+    encoded: impl Fn(&Instr) -> Instr,
     handler: impl Fn(&Instr) -> usize,
 ) -> Box<[Op]> {
     let empty = Op {
         head: 0,
         body: [0; 8],
     };
-    let mut ops = vec![empty; code.len() + 1].into_boxed_slice();
+    let mut ops = vec![empty; code.len() + 1 + usize::from(prologue.is_some())].into_boxed_slice();
     let mut redirects = redirects.iter().peekable();
     for (i, instr) in code.iter().enumerate() {
+        let instr = &encoded(instr);
         let h = match redirects.next_if(|r| r.0 == i) {
-            Some(&(_, target)) => handler(&code[target]),
+            Some(&(_, target)) => handler(&encoded(&code[target])),
             None => handler(instr),
         };
         // The translator puts an `Ext` after every wide instruction (`fuse_pairs_and_widen`); its head is
@@ -265,5 +270,16 @@ pub(super) fn encode_code(
     };
     // SAFETY: the last slot exists; a `Trap` is not wide.
     unsafe { encode(&end, handler(&end), ops.as_mut_ptr().add(code.len())) };
+    if let Some(first) = prologue {
+        assert!(!slot::WIDE[first.opcode() as usize], "a wide prologue");
+        // SAFETY: the slot after the end's exists when there is a prologue (allocated so).
+        unsafe {
+            encode(
+                &first,
+                handler(&first),
+                ops.as_mut_ptr().add(code.len() + 1),
+            )
+        };
+    }
     ops
 }

@@ -18,14 +18,14 @@
 //! a host function's call back into Wasm ran past the native-stack limit at once.
 
 use alloc::sync::Arc;
-use core::sync::atomic::AtomicU64;
+use core::sync::atomic::{AtomicPtr, AtomicU64};
 
-use spindle_ir::{load, BinOp, Dst, Reg, TrapCode};
+use spindle_ir::{load, Addr48, BinOp, Dst, Reg, TrapCode};
 
 use super::code::{field, opcode_at, Target};
 use super::Op;
 
-use super::Current;
+use super::{Current, ExecFunc};
 use crate::num;
 use crate::store::Store;
 use crate::Trap;
@@ -375,6 +375,7 @@ macro_rules! with_handlers {
     ($backend:ident) => {
         spindle_ir::for_each_numeric!($backend, [
             Trap { code } => trap_op,
+            ZeroLocals { first, len, to } => zero_locals,
             Br { to } => br,
             BrIfEqz { cond, to } => br_if_eqz,
             BrIfNez { cond, to } => br_if_nez,
@@ -402,6 +403,7 @@ macro_rules! with_handlers {
             Return { src, len } => ret,
             Return1 { src } => ret1,
             Call { func, base } => call,
+            CallModule { base, callee } => call_module,
             CallIndirect { ty, table, index, base } => call_indirect,
             ReturnCall { func, base } => return_call [TailCall],
             ReturnCallIndirect { ty, table, index, base } => return_call_indirect [TailCall],
@@ -835,6 +837,18 @@ pub(super) fn trap_op(s: &mut State, cx: &mut Ctx, code: TrapCode) -> Flow {
     trap(s, cx, code)
 }
 
+/// A function's entry when it has locals to zero (see `ExecFunc::entry`).
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn zero_locals(s: &mut State, _cx: &mut Ctx, first: Reg, len: u16, to: Target) -> Flow {
+    for i in first.0 as usize..first.0 as usize + len as usize {
+        // SAFETY: the registers are the callee's declared locals, inside its frame (the
+        // call checked that the frame lies within the stack). A volatile store keeps this
+        // a few moves rather than a call to `memset`.
+        unsafe { s.regs.add(i).write_volatile(0) };
+    }
+    s.jump(to)
+}
+
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn br(s: &mut State, _cx: &mut Ctx, to: Target) -> Flow {
     s.jump(to)
@@ -1201,32 +1215,48 @@ fn pop_frame(s: &mut State, cx: &mut Ctx) -> Flow {
     Flow::Continue
 }
 
-/// `call`: a function of the module that is translated already is entered straight from
-/// the module's code table (one load from the caller's code, where the store's path takes
-/// five dependent ones); an import, or a function not translated yet, through the store.
+/// `call`, as the interpreter encodes it when the callee's entry in the module's code table
+/// has a 48-bit address (always, on the targets of the threaded backend): see
+/// [`call_module`]. This form is for the rest.
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn call(s: &mut State, cx: &mut Ctx, func: u32, base: Reg) -> Flow {
     // SAFETY: `cx.cur.code` is valid (see `Current::code`), and `func` indexes the module's
     // function space (the validator checked it), which is its code table's length.
-    let in_module = unsafe {
-        (*(*cx.cur.code).module_code.add(func as usize)).load(core::sync::atomic::Ordering::Acquire)
-    };
-    if !in_module.is_null() {
-        return call_in_module(s, cx, in_module, base);
+    let entry = unsafe { &*(*cx.cur.code).module_code.add(func as usize) };
+    call_entry(s, cx, entry, base)
+}
+
+/// `call` with the address of the callee's entry in the module's code table in the
+/// instruction, which takes two dependent loads (the running code, its table) off the
+/// call's way to its callee.
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn call_module(s: &mut State, cx: &mut Ctx, base: Reg, _callee: Addr48) -> Flow {
+    // `callee` is the body's upper six bytes: one load and a shift (a load of its own
+    // takes two loads and two more operations).
+    const _: () = assert!(
+        spindle_ir::slot::CallModule::AT.base == 8 && spindle_ir::slot::CallModule::AT.callee == 10
+    );
+    // SAFETY: `ip` points at this instruction (invariants of `State`), whose body is its
+    // eight bytes from place 8.
+    let body: u64 = unsafe { field(s.ip, 8) };
+    // SAFETY: the encoder wrote the address of an entry of the module's code table
+    // (`ExecFunc::new`), which lives as long as the module, so as long as this code.
+    let entry = unsafe { &*((body >> 16) as usize as *const AtomicPtr<ExecFunc>) };
+    call_entry(s, cx, entry, base)
+}
+
+/// A call through the callee's entry in the module's code table: a function of the module
+/// that is translated already is entered straight from there; an import, or a function not
+/// translated yet, through the slow path (`call_func_slow`, which tries the store's
+/// resolved callees first). Keeping the store's path out of the handler leaves the
+/// handler registers enough that it saves none.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn call_entry(s: &mut State, cx: &mut Ctx, entry: &AtomicPtr<ExecFunc>, base: Reg) -> Flow {
+    let in_module = entry.load(core::sync::atomic::Ordering::Acquire);
+    if in_module.is_null() {
+        return Flow::Slow;
     }
-    let inst = cx.cur.inst;
-    let store = cx.store();
-    // SAFETY: `inst` is the running function's instance (store instances are never
-    // removed), and `func` indexes its function space: the validator checked it against
-    // the module's functions, and an instance has an entry for each (instantiation).
-    let callee = unsafe {
-        *store
-            .instances
-            .get_unchecked(inst)
-            .funcs
-            .get_unchecked(func as usize)
-    };
-    call_func(s, cx, callee, base)
+    call_in_module(s, cx, in_module, base)
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]

@@ -53,6 +53,13 @@ pub struct ExecFunc {
     pub zeroed: u32,
     pub results: u32,
     ops: Box<[Op]>,
+    /// Where a call enters the code: its first instruction, or when the function has
+    /// locals to zero (`zeroed`), a `ZeroLocals` after the code's end that zeroes them
+    /// and then jumps to the first instruction. So a call does no zeroing itself, which
+    /// keeps its handler small enough to save no registers (fewer instructions per call
+    /// for every function, a dispatch more for the few with locals to zero). Points into
+    /// `ops`, whose heap block never moves.
+    pub(crate) entry: *const Op,
     /// The `try_table` regions (see `spindle_translate::TryRegion`).
     handlers: Box<[spindle_translate::TryRegion]>,
     /// The collector's maps (see `spindle_translate::GcMap`).
@@ -69,7 +76,8 @@ pub struct ExecFunc {
 }
 
 // SAFETY: `module_code` points at the module's code table, which is only read and written
-// atomically and lives as long as the module that owns this code.
+// atomically and lives as long as the module that owns this code; `entry` points into the
+// function's own code, never written after `new`.
 unsafe impl Send for ExecFunc {}
 // SAFETY: as above.
 unsafe impl Sync for ExecFunc {}
@@ -109,8 +117,31 @@ impl ExecFunc {
                 redirects.push((entry, target));
             }
         }
-        let ops = code::encode_code(code, &redirects, threaded::handler_for());
+        let zero = (func.zeroed != 0).then(|| Instr::ZeroLocals {
+            first: spindle_ir::Reg(func.params as u16),
+            len: func.zeroed as u16,
+            // Back to the first instruction, from past the code and its end slot.
+            to: -(code.len() as i32 + 1),
+        });
+        // A call inside the module gets the address of its callee's entry in the module's
+        // code table (`CallModule`), where it fits in the field.
+        let encoded = |instr: &Instr| match *instr {
+            Instr::Call { func, base } => {
+                // (Only an address: `wrapping_add` reads nothing.)
+                let entry = module_code.wrapping_add(func as usize) as usize;
+                match spindle_ir::Addr48::new(entry) {
+                    Some(callee) => Instr::CallModule { base, callee },
+                    None => *instr,
+                }
+            }
+            other => other,
+        };
+        let ops = code::encode_code(code, &redirects, zero, encoded, threaded::handler_for());
+        let entry = ops
+            .as_ptr()
+            .wrapping_add(if zero.is_some() { code.len() + 1 } else { 0 });
         ExecFunc {
+            entry,
             frame_size: func.frame_size,
             params: func.params,
             locals: func.locals,
@@ -136,11 +167,24 @@ impl ExecFunc {
         &self.offsets
     }
 
-    /// The instructions, in order (for the disassembler), an `Ext` after each wide one.
+    /// The instructions, in order (for the disassembler), an `Ext` after each wide one, as the
+    /// translator made them (a `CallModule` shown as the `Call` it encodes).
     pub fn instrs(&self) -> impl Iterator<Item = Instr> + '_ {
-        // SAFETY: each index below `len - 1` is a slot of the code `encode_code` made; an
+        // The code's own slots: not the end slot, nor the `ZeroLocals` after it if any.
+        let len = self.ops.len() - 1 - usize::from(self.zeroed != 0);
+        let table = self.module_code as usize;
+        // SAFETY: each index below `len` is a slot of the code `encode_code` made; an
         // `Ext`'s head is its own (its body holds the wide instruction's fields).
-        (0..self.ops.len() - 1).map(|i| unsafe { code::decode(self.ops.as_ptr().add(i)) })
+        (0..len).map(
+            move |i| match unsafe { code::decode(self.ops.as_ptr().add(i)) } {
+                // As the translator wrote it (the encoder's address is no fact of the code).
+                Instr::CallModule { base, callee } => Instr::Call {
+                    func: ((callee.get() - table) / core::mem::size_of::<usize>()) as u32,
+                    base,
+                },
+                other => other,
+            },
+        )
     }
 }
 
