@@ -188,7 +188,7 @@ pub(super) fn call_func(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> 
         // SAFETY: see `Current::code` (a null one is a function not resolved yet).
         if let Some(code) = unsafe { next.code.as_ref() } {
             let caller_mem0 = cx.cur.mem0;
-            if push_frame(s, cx, code, nb) {
+            if push_frame(s, cx, code.entry, code.frame_size, nb) {
                 cx.cur = next;
                 if next.mem0 != caller_mem0 {
                     s.sync_mem(cx);
@@ -201,36 +201,36 @@ pub(super) fn call_func(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> 
 }
 
 /// Calls `code`, a function of the running instance's module (so of the same instance:
-/// the same memory, nothing to resynchronise), translated already.
+/// the same memory, nothing to resynchronise), translated already, which starts at `entry`
+/// and takes `frame_size` registers (read from its code table entry beside `code`).
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn call_in_module(
     s: &mut State,
     cx: &mut Ctx,
     code: *const ExecFunc,
+    entry: *const Op,
+    frame_size: u32,
     base: Reg,
 ) -> Flow {
     let nb = cx.base + base.0 as usize;
-    // SAFETY: `code` came from the module's code table, whose entries live as long as the
-    // module (see `CodeTable`).
-    let code = unsafe { &*code };
-    if push_frame(s, cx, code, nb) {
+    if push_frame(s, cx, entry, frame_size, nb) {
         cx.cur.code = code;
-        cx.cur.frame_size = code.frame_size;
+        cx.cur.frame_size = frame_size;
         return Flow::Continue;
     }
     Flow::Slow
 }
 
-/// Pushes the running function's frame record and moves `s` to the start of `code` with
-/// its frame at stack register `nb`, at its entry (which zeroes the declared locals that need
-/// it: `ExecFunc::entry`); or, when the depth limit,
-/// the stack's length or the frame record's capacity is in the way, changes nothing and
-/// says so (the slow path grows what can grow). The caller sets `cx.cur` after.
+/// Pushes the running function's frame record and moves `s` to `entry`, the start of a
+/// function whose frame of `frame_size` registers goes at stack register `nb` (an
+/// `ExecFunc::entry`, which zeroes the declared locals that need it); or, when the depth
+/// limit, the stack's length or the frame record's capacity is in the way, changes nothing
+/// and says so (the slow path grows what can grow). The caller sets `cx.cur` after.
 #[cfg_attr(not(debug_assertions), inline(always))]
-fn push_frame(s: &mut State, cx: &mut Ctx, code: &ExecFunc, nb: usize) -> bool {
+fn push_frame(s: &mut State, cx: &mut Ctx, entry: *const Op, frame_size: u32, nb: usize) -> bool {
     let (caller, frame) = (cx.cur, cx.base);
     let store = cx.store();
-    let need = nb + code.frame_size as usize;
+    let need = nb + frame_size as usize;
     let len = store.frames.len();
     if len >= store.limits.call_depth || need > store.stack.len() || len == store.frames.capacity()
     {
@@ -242,8 +242,7 @@ fn push_frame(s: &mut State, cx: &mut Ctx, code: &ExecFunc, nb: usize) -> bool {
     // sets it first: the host calls and the epoch callback from the current frame, a
     // suspension in `finish`.
     // SAFETY: `len < capacity` (checked above), so slot `len` is allocated; it is
-    // initialised before the length covers it. (Written before the zeroing below, so that
-    // the caller's state is not held in registers across that loop.)
+    // initialised before the length covers it.
     unsafe {
         store.frames.as_mut_ptr().add(len).write(Frame {
             caller,
@@ -254,8 +253,7 @@ fn push_frame(s: &mut State, cx: &mut Ctx, code: &ExecFunc, nb: usize) -> bool {
     }
     let stack = store.stack.as_mut_ptr();
     cx.base = nb;
-    // The entry zeroes the locals that need it (`ExecFunc::entry`).
-    s.ip = code.entry;
+    s.ip = entry;
     s.regs = stack.wrapping_add(nb);
     // The accumulator is never live across a call (the callee's instructions overwrite
     // it): passing a constant leaves its register free for the call's own work.
@@ -312,7 +310,7 @@ pub(super) fn slow_path_cold(s: &mut State, cx: &mut Ctx) -> Flow {
             // The callee's index is its entry's place in the module's code table.
             // SAFETY: see `Current::code`.
             let table = unsafe { (*cx.cur.code).module_code } as usize;
-            let func = (callee.get() - table) / core::mem::size_of::<usize>();
+            let func = (callee.get() - table) / core::mem::size_of::<crate::module::CodeEntry>();
             (Ok(func_at(cx, func as u32)), false, at!(CallModule.base))
         }
         Opcode::ReturnCall => (

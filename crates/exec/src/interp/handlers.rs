@@ -18,14 +18,15 @@
 //! a host function's call back into Wasm ran past the native-stack limit at once.
 
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicPtr, AtomicU64};
+use core::sync::atomic::AtomicU64;
 
 use spindle_ir::{load, Addr48, BinOp, Dst, Reg, TrapCode};
 
 use super::code::{field, opcode_at, Target};
 use super::Op;
 
-use super::{Current, ExecFunc};
+use super::Current;
+use crate::module::CodeEntry;
 use crate::num;
 use crate::store::Store;
 use crate::Trap;
@@ -1241,7 +1242,7 @@ pub(super) fn call_module(s: &mut State, cx: &mut Ctx, base: Reg, _callee: Addr4
     let body: u64 = unsafe { field(s.ip, 8) };
     // SAFETY: the encoder wrote the address of an entry of the module's code table
     // (`ExecFunc::new`), which lives as long as the module, so as long as this code.
-    let entry = unsafe { &*((body >> 16) as usize as *const AtomicPtr<ExecFunc>) };
+    let entry = unsafe { &*((body >> 16) as usize as *const CodeEntry) };
     call_entry(s, cx, entry, base)
 }
 
@@ -1249,14 +1250,18 @@ pub(super) fn call_module(s: &mut State, cx: &mut Ctx, base: Reg, _callee: Addr4
 /// that is translated already is entered straight from there; an import, or a function not
 /// translated yet, through the slow path (`call_func_slow`, which tries the store's
 /// resolved callees first). Keeping the store's path out of the handler leaves the
-/// handler registers enough that it saves none.
+/// handler registers enough that it saves fewer.
 #[cfg_attr(not(debug_assertions), inline(always))]
-fn call_entry(s: &mut State, cx: &mut Ctx, entry: &AtomicPtr<ExecFunc>, base: Reg) -> Flow {
-    let in_module = entry.load(core::sync::atomic::Ordering::Acquire);
-    if in_module.is_null() {
+fn call_entry(s: &mut State, cx: &mut Ctx, entry: &CodeEntry, base: Reg) -> Flow {
+    use core::sync::atomic::Ordering;
+    let code = entry.code.load(Ordering::Acquire);
+    if code.is_null() {
         return Flow::Slow;
     }
-    call_in_module(s, cx, in_module, base)
+    // Stored before `code` was (`CodeTable::set`).
+    let start = entry.entry.load(Ordering::Relaxed);
+    let frame_size = entry.frame_size.load(Ordering::Relaxed);
+    call_in_module(s, cx, code, start, frame_size, base)
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]

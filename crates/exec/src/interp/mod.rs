@@ -72,7 +72,7 @@ pub struct ExecFunc {
     /// interpreter's frames name their code, not their function).
     func_index: u32,
     /// The module's `CodeTable` (see there): an intra-module call finds its callee there.
-    pub(crate) module_code: *const core::sync::atomic::AtomicPtr<ExecFunc>,
+    pub(crate) module_code: *const crate::module::CodeEntry,
 }
 
 // SAFETY: `module_code` points at the module's code table, which is only read and written
@@ -95,7 +95,7 @@ impl ExecFunc {
     pub fn new(
         func: CompiledFunc<'_>,
         func_index: u32,
-        module_code: *const core::sync::atomic::AtomicPtr<ExecFunc>,
+        module_code: *const crate::module::CodeEntry,
     ) -> ExecFunc {
         let code = func.code;
         let mut redirects = Vec::new();
@@ -179,7 +179,9 @@ impl ExecFunc {
             move |i| match unsafe { code::decode(self.ops.as_ptr().add(i)) } {
                 // As the translator wrote it (the encoder's address is no fact of the code).
                 Instr::CallModule { base, callee } => Instr::Call {
-                    func: ((callee.get() - table) / core::mem::size_of::<usize>()) as u32,
+                    func: ((callee.get() - table)
+                        / core::mem::size_of::<crate::module::CodeEntry>())
+                        as u32,
                     base,
                 },
                 other => other,
