@@ -243,15 +243,18 @@ fn push_frame(s: &mut State, cx: &mut Ctx, entry: *const Op, frame_size: u32, nb
     // suspension in `finish`.
     // SAFETY: `len < capacity` (checked above), so slot `len` is allocated; it is
     // initialised before the length covers it.
-    unsafe {
-        store.frames.as_mut_ptr().add(len).write(Frame {
+    let top = unsafe {
+        let top = store.frames.as_mut_ptr().add(len);
+        top.write(Frame {
             caller,
             ip: s.ip.wrapping_add(1),
             base: frame,
         });
         store.frames.set_len(len + 1);
-    }
+        top
+    };
     let stack = store.stack.as_mut_ptr();
+    cx.top = top;
     cx.base = nb;
     s.ip = entry;
     s.regs = stack.wrapping_add(nb);

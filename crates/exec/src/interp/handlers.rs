@@ -118,6 +118,13 @@ pub(crate) struct Ctx {
     /// (the store's instances, the instance's table list, the entry) off each indirect
     /// call's path to its callee.
     pub indirect_table: (usize, u32, usize),
+    /// The address of the top frame record, `store.frames[len - 1]` (one before the first
+    /// when there is none, never read then): a return reads the caller's state from here,
+    /// with no load of the store and the length before it. Kept by the calls and returns
+    /// of the handlers, which are all that change the frames outside the slow paths; set
+    /// again after each slow path (which may push, pop or move them: [`on_a_copy!`]) and
+    /// when a run starts.
+    pub top: *mut crate::store::Frame,
 }
 
 impl Ctx {
@@ -146,7 +153,14 @@ impl Ctx {
                 acc: 0,
             },
             indirect_table: (usize::MAX, 0, 0),
+            top: top_frame(store),
         }
+    }
+
+    /// Sets [`Ctx::top`] again from the store's frames.
+    #[inline(never)]
+    pub fn reset_top(&mut self) {
+        self.top = top_frame(self.store());
     }
 
     #[cfg_attr(not(debug_assertions), inline(always))]
@@ -155,6 +169,12 @@ impl Ctx {
         // otherwise until the run ends; each borrow made here ends before the next.
         unsafe { &mut *self.store }
     }
+}
+
+/// The address of `store`'s top frame record (see [`Ctx::top`]).
+fn top_frame(store: &mut Store) -> *mut crate::store::Frame {
+    let len = store.frames.len();
+    store.frames.as_mut_ptr().wrapping_add(len).wrapping_sub(1)
 }
 
 impl State {
@@ -307,6 +327,9 @@ macro_rules! on_a_copy {
             let mut copy = *s;
             let flow = $cold(&mut copy, cx $(, $a)*);
             *s = copy;
+            // Each of these may change the frames (calls, unwinding, a host function's
+            // own calls into Wasm, which may move them).
+            cx.reset_top();
             flow
         }
     )*};
@@ -1191,18 +1214,25 @@ pub(super) fn ret1(s: &mut State, cx: &mut Ctx, src: Reg) -> Flow {
 fn pop_frame(s: &mut State, cx: &mut Ctx) -> Flow {
     let entry_depth = cx.entry_depth;
     let callee_mem = cx.cur.mem0;
+    let top = cx.top;
     let store = cx.store();
     let len = store.frames.len();
     if len <= entry_depth {
         return Flow::Exit;
     }
-    // SAFETY: `len > entry_depth >= 0`, so the frame at `len - 1` is initialised; the
-    // length drops below it, so the frame is moved out exactly once (a pop without its
-    // checks; `Frame` has no destructor).
+    debug_assert!(core::ptr::eq(
+        top,
+        store.frames.as_ptr().wrapping_add(len - 1)
+    ));
+    // SAFETY: `len > entry_depth >= 0`, so the frame at `len - 1` is initialised, and
+    // `top` is its address (`Ctx::top`); the length drops below it, so the frame is moved
+    // out exactly once (a pop without its checks; `Frame` has no destructor).
     let f = unsafe {
         store.frames.set_len(len - 1);
-        store.frames.as_ptr().add(len - 1).read()
+        top.read()
     };
+    cx.top = top.wrapping_sub(1);
+    let store = cx.store();
     // (`stack_top` is not kept up to date by calls and returns: see `call_func`.)
     let stack = store.stack.as_mut_ptr();
     cx.cur = f.caller;
