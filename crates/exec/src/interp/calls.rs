@@ -229,11 +229,12 @@ pub(super) fn call_in_module(
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn push_frame(s: &mut State, cx: &mut Ctx, entry: *const Op, frame_size: u32, nb: usize) -> bool {
     let (caller, frame) = (cx.cur, cx.base);
+    // The record's place: past the top one (`Ctx::top`), which must be below the limit.
+    let top = cx.top.wrapping_add(1);
+    let limit = cx.frames_limit;
     let store = cx.store();
     let need = nb + frame_size as usize;
-    let len = store.frames.len();
-    if len >= store.limits.call_depth || need > store.stack.len() || len == store.frames.capacity()
-    {
+    if top as usize >= limit as usize || need > store.stack.len() {
         return false;
     }
     // `store.stack_top` is left as it is: calls and returns do not keep it (two stores and
@@ -241,18 +242,17 @@ fn push_frame(s: &mut State, cx: &mut Ctx, entry: *const Op, frame_size: u32, nb
     // into Wasm, an embedder's call beside a suspended one), and every way out of the run
     // sets it first: the host calls and the epoch callback from the current frame, a
     // suspension in `finish`.
-    // SAFETY: `len < capacity` (checked above), so slot `len` is allocated; it is
-    // initialised before the length covers it.
-    let top = unsafe {
-        let top = store.frames.as_mut_ptr().add(len);
+    // SAFETY: `top` is the address of slot `len` (`Ctx::top`), and below the frames'
+    // capacity (`Ctx::frames_limit`, checked above), so allocated; it is initialised
+    // before the length covers it.
+    unsafe {
         top.write(Frame {
             caller,
             ip: s.ip.wrapping_add(1),
             base: frame,
         });
-        store.frames.set_len(len + 1);
-        top
-    };
+        store.frames.set_len(store.frames.len() + 1);
+    }
     let stack = store.stack.as_mut_ptr();
     cx.top = top;
     cx.base = nb;

@@ -125,6 +125,11 @@ pub(crate) struct Ctx {
     /// again after each slow path (which may push, pop or move them: [`on_a_copy!`]) and
     /// when a run starts.
     pub top: *mut crate::store::Frame,
+    /// Where a call may not put its frame record: `store.frames` from its start plus its
+    /// capacity or the depth limit, whichever is less. Set with [`Ctx::top`] (the frames
+    /// move only when they grow, in a slow path), so that a call checks both in one
+    /// comparison and keeps no length in a register.
+    pub frames_limit: *mut crate::store::Frame,
 }
 
 impl Ctx {
@@ -154,13 +159,15 @@ impl Ctx {
             },
             indirect_table: (usize::MAX, 0, 0),
             top: top_frame(store),
+            frames_limit: frames_limit(store),
         }
     }
 
-    /// Sets [`Ctx::top`] again from the store's frames.
+    /// Sets [`Ctx::top`] and [`Ctx::frames_limit`] again from the store's frames.
     #[inline(never)]
     pub fn reset_top(&mut self) {
         self.top = top_frame(self.store());
+        self.frames_limit = frames_limit(self.store());
     }
 
     #[cfg_attr(not(debug_assertions), inline(always))]
@@ -175,6 +182,12 @@ impl Ctx {
 fn top_frame(store: &mut Store) -> *mut crate::store::Frame {
     let len = store.frames.len();
     store.frames.as_mut_ptr().wrapping_add(len).wrapping_sub(1)
+}
+
+/// See [`Ctx::frames_limit`].
+fn frames_limit(store: &mut Store) -> *mut crate::store::Frame {
+    let room = store.frames.capacity().min(store.limits.call_depth);
+    store.frames.as_mut_ptr().wrapping_add(room)
 }
 
 impl State {
