@@ -298,3 +298,59 @@ fn locals_read_before_written_start_at_zero() {
         }
     }
 }
+
+/// `call_indirect` keeps the last table it used (see `Ctx::indirect_table`); `table.grow`
+/// moves the table's elements, and the calls after it must see the table as it is. (A
+/// cache of the elements' address would not: under AddressSanitizer this test reports
+/// the read of the old ones.)
+const GROWN: &str = r#"
+(module
+  (type $v (func (result i32)))
+  (table $t 300 funcref)
+  (elem (table $t) (i32.const 150) func $one)
+  (elem declare func $two $three)
+  (func $one (result i32) (i32.const 1))
+  (func $two (result i32) (i32.const 2))
+  (func $three (result i32) (i32.const 3))
+  (func $at (param i32) (result i32) (call_indirect (type $v) (local.get 0)))
+  ;; The sum of: the call of entry 150 before the growth (1), after it with entry 150
+  ;; replaced (2) and of the new last entry (3), each weighted, and the old size; the
+  ;; table grown by `n` in between. (The references are taken first, so that nothing
+  ;; between the growth and the calls after it leaves the interpreter's fast path, which
+  ;; would forget the table anyway.)
+  (func (export "run") (param $n i32) (result i32)
+    (local $sum i32) (local $old i32) (local $two funcref) (local $three funcref)
+    (local.set $two (ref.func $two))
+    (local.set $three (ref.func $three))
+    (local.set $sum (call $at (i32.const 150)))
+    (local.set $old (table.grow $t (ref.null func) (local.get $n)))
+    (table.set $t (i32.const 150) (local.get $two))
+    (table.set $t (i32.add (local.get $old) (i32.sub (local.get $n) (i32.const 1)))
+      (local.get $three))
+    (local.set $sum (i32.add (local.get $sum) (i32.mul (call $at (i32.const 150)) (i32.const 10))))
+    (local.set $sum (i32.add (local.get $sum)
+      (i32.mul (call $at (i32.add (local.get $old) (i32.sub (local.get $n) (i32.const 1))))
+        (i32.const 100))))
+    (i32.add (local.get $sum) (i32.mul (local.get $old) (i32.const 1000)))))
+"#;
+
+#[test]
+fn call_indirect_sees_a_table_grown_under_it() {
+    let bytes = wat(GROWN);
+    for (what, engine) in every_mode() {
+        let (mut store, instance) = instantiate(&engine, &bytes);
+        let run = instance.get_typed_func::<i32, i32>(&store, "run").unwrap();
+        // The first growth by 10,000 moves the elements; the second call starts with the
+        // grown table and grows it again.
+        assert_eq!(
+            run.call(&mut store, 10_000).unwrap(),
+            1 + 320 + 300_000,
+            "{what}"
+        );
+        assert_eq!(
+            run.call(&mut store, 20_000).unwrap(),
+            2 + 320 + 10_300_000,
+            "{what}"
+        );
+    }
+}
