@@ -400,7 +400,7 @@ pub struct Store {
     pub(crate) frames: Vec<Frame>,
     /// Each Wasm function's code and frame details once a call has resolved them (indexed
     /// like `funcs`; null code until then, and for host functions): calls skip the lookup.
-    pub(crate) callees: Vec<crate::interp::Callee>,
+    pub(crate) callees: Vec<crate::interp::Current>,
     /// First free register above every live frame, where a call into Wasm from outside
     /// the running code starts (a host function calling back, an embedder's call beside a
     /// suspended one). Set whenever the run hands control out (host calls, the epoch

@@ -11,7 +11,7 @@ use spindle_ir::{Opcode, Reg, TrapCode};
 use super::code::{field, opcode_at};
 use super::Op;
 
-use super::{current, enter_code, Callee, ExecFunc, Paused};
+use super::{current, enter_code, Current, ExecFunc, Paused};
 use crate::store::{
     cells, cells_of, from_bits, read_cells, write_cells, CellHostFn, EpochUpdate, Frame,
     FuncEntity, HostCode, Store, MAX_HOST_CELLS,
@@ -184,11 +184,11 @@ pub(super) fn indirect_callee(cx: &mut Ctx, ty: u32, table: u32, i: u64) -> Resu
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn call_func(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
     let nb = cx.base + base.0 as usize;
-    if let Some(Callee { cur: next, entry }) = cx.store().callees.get(callee as usize).copied() {
-        // (A null entry is a function not resolved yet.)
-        if !entry.is_null() {
+    if let Some(next) = cx.store().callees.get(callee as usize).copied() {
+        // SAFETY: see `Current::code` (a null one is a function not resolved yet).
+        if let Some(code) = unsafe { next.code.as_ref() } {
             let caller_mem0 = cx.cur.mem0;
-            if push_frame(s, cx, entry, next.frame_size, nb) {
+            if push_frame(s, cx, code.entry, code.frame_size, nb) {
                 cx.cur = next;
                 if next.mem0 != caller_mem0 {
                     s.sync_mem(cx);
@@ -419,9 +419,9 @@ pub(super) fn tail_call_cold(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg
         Err(t) => return fail(s, cx, t),
     };
     if store.callees.len() <= callee as usize {
-        store.callees.resize(store.funcs.len(), Callee::UNRESOLVED);
+        store.callees.resize(store.funcs.len(), Current::UNRESOLVED);
     }
-    store.callees[callee as usize] = Callee::of(next);
+    store.callees[callee as usize] = next;
     // SAFETY: see `Current::code`.
     let code = unsafe { &*next.code };
     let args = frame + base.0 as usize;
@@ -523,9 +523,9 @@ pub(super) fn enter_callee(cx: &mut Ctx, ip: *const Op, callee: u32, base: usize
     }
     let entered = current(store, callee).and_then(|next| {
         if store.callees.len() <= callee as usize {
-            store.callees.resize(store.funcs.len(), Callee::UNRESOLVED);
+            store.callees.resize(store.funcs.len(), Current::UNRESOLVED);
         }
-        store.callees[callee as usize] = Callee::of(next);
+        store.callees[callee as usize] = next;
         // SAFETY: see `Current::code`.
         enter_code(store, unsafe { &*next.code }, nb)?;
         Ok(next)

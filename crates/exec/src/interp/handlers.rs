@@ -1338,7 +1338,7 @@ pub(super) fn call_indirect(
     // A callee not resolved yet (or a host function) has type `u32::MAX` here: the slow
     // path checks it against the function entity.
     match store.callees.get(callee as usize) {
-        Some(next) if next.cur.ty == ty => call_func(s, cx, callee, base),
+        Some(next) if next.ty == ty => call_func(s, cx, callee, base),
         _ => Flow::Slow,
     }
 }

@@ -666,33 +666,6 @@ impl Current {
     }
 }
 
-/// A `Store::callees` entry: the function's [`Current`], and where a call enters its code
-/// (`ExecFunc::entry`), so that a call through here reads nothing of the `ExecFunc`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Callee {
-    pub(crate) cur: Current,
-    /// Null when `cur.code` is.
-    pub(crate) entry: *const Op,
-}
-
-impl Callee {
-    /// The entry of a function not resolved yet (or a host function).
-    pub(crate) const UNRESOLVED: Callee = Callee {
-        cur: Current::UNRESOLVED,
-        entry: core::ptr::null(),
-    };
-
-    /// The entry of resolved function `cur`.
-    pub(crate) fn of(cur: Current) -> Callee {
-        // SAFETY: see `Current::code` (null for a host function).
-        let entry = unsafe { cur.code.as_ref() }.map_or(core::ptr::null(), |c| c.entry);
-        Callee { cur, entry }
-    }
-}
-
-// SAFETY: as for `Current` below: `entry` points into the same immutable code.
-unsafe impl Send for Callee {}
-
 // SAFETY: `Current` and `Frame` hold pointers into code that the store's function entities
 // keep alive (`Current::code`) and that is never written after translation; moving them to
 // another thread with their store, or with a `Suspension` its store will check, shares no
