@@ -1274,18 +1274,24 @@ pub(super) fn call(s: &mut State, cx: &mut Ctx, func: u32, base: Reg) -> Flow {
 /// instruction, which takes two dependent loads (the running code, its table) off the
 /// call's way to its callee.
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn call_module(s: &mut State, cx: &mut Ctx, base: Reg, _callee: Addr48) -> Flow {
-    // `callee` is the body's upper six bytes: one load and a shift (a load of its own
-    // takes two loads and two more operations).
+pub(super) fn call_module(s: &mut State, cx: &mut Ctx, base: Reg, callee: Addr48) -> Flow {
+    // On a little-endian machine `callee` (little-endian bytes) is the body's upper six
+    // bytes: one load and a shift (a load of its own takes two loads and two more
+    // operations; the compiler then drops it).
     const _: () = assert!(
         spindle_ir::slot::CallModule::AT.base == 8 && spindle_ir::slot::CallModule::AT.callee == 10
     );
-    // SAFETY: `ip` points at this instruction (invariants of `State`), whose body is its
-    // eight bytes from place 8.
-    let body: u64 = unsafe { field(s.ip, 8) };
+    let address = if cfg!(target_endian = "little") {
+        // SAFETY: `ip` points at this instruction (invariants of `State`), whose body is
+        // its eight bytes from place 8.
+        let body: u64 = unsafe { field(s.ip, 8) };
+        (body >> 16) as usize
+    } else {
+        callee.get()
+    };
     // SAFETY: the encoder wrote the address of an entry of the module's code table
     // (`ExecFunc::new`), which lives as long as the module, so as long as this code.
-    let entry = unsafe { &*((body >> 16) as usize as *const CodeEntry) };
+    let entry = unsafe { &*(address as *const CodeEntry) };
     call_entry(s, cx, entry, base)
 }
 
