@@ -309,12 +309,10 @@ pub(super) fn slow_path_cold(s: &mut State, cx: &mut Ctx) -> Flow {
     let (callee, tail, base): (_, _, Reg) = match unsafe { opcode_at(ip) } {
         Opcode::Call => (Ok(func_at(cx, at!(Call.func))), false, at!(Call.base)),
         Opcode::CallModule => {
-            let callee: spindle_ir::Addr48 = at!(CallModule.callee);
-            // The callee's index is its entry's place in the module's code table.
+            let callee = at!(CallModule.callee);
             // SAFETY: see `Current::code`.
-            let table = unsafe { (*cx.cur.code).module_code } as usize;
-            let func = (callee.get() - table) / core::mem::size_of::<crate::module::CodeEntry>();
-            (Ok(func_at(cx, func as u32)), false, at!(CallModule.base))
+            let func = unsafe { (*cx.cur.code).callee_index(callee) };
+            (Ok(func_at(cx, func)), false, at!(CallModule.base))
         }
         Opcode::ReturnCall => (
             Ok(func_at(cx, at!(ReturnCall.func))),

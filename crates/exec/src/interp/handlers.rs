@@ -1246,7 +1246,7 @@ fn pop_frame(s: &mut State, cx: &mut Ctx) -> Flow {
     };
     cx.top = top.wrapping_sub(1);
     let store = cx.store();
-    // (`stack_top` is not kept up to date by calls and returns: see `call_func`.)
+    // (`stack_top` is not kept up to date by calls and returns: see `push_frame`.)
     let stack = store.stack.as_mut_ptr();
     cx.cur = f.caller;
     cx.base = f.base;

@@ -56,8 +56,8 @@ pub struct ExecFunc {
     /// Where a call enters the code: its first instruction, or when the function has
     /// locals to zero (`zeroed`), a `ZeroLocals` after the code's end that zeroes them
     /// and then jumps to the first instruction. So a call does no zeroing itself, which
-    /// keeps its handler small enough to save no registers (fewer instructions per call
-    /// for every function, a dispatch more for the few with locals to zero). Points into
+    /// keeps the loop's registers out of its handler (fewer instructions per call for
+    /// every function, a dispatch more for the few with locals to zero). Points into
     /// `ops`, whose heap block never moves.
     pub(crate) entry: *const Op,
     /// The `try_table` regions (see `spindle_translate::TryRegion`).
@@ -172,21 +172,25 @@ impl ExecFunc {
     pub fn instrs(&self) -> impl Iterator<Item = Instr> + '_ {
         // The code's own slots: not the end slot, nor the `ZeroLocals` after it if any.
         let len = self.ops.len() - 1 - usize::from(self.zeroed != 0);
-        let table = self.module_code as usize;
         // SAFETY: each index below `len` is a slot of the code `encode_code` made; an
         // `Ext`'s head is its own (its body holds the wide instruction's fields).
         (0..len).map(
             move |i| match unsafe { code::decode(self.ops.as_ptr().add(i)) } {
                 // As the translator wrote it (the encoder's address is no fact of the code).
                 Instr::CallModule { base, callee } => Instr::Call {
-                    func: ((callee.get() - table)
-                        / core::mem::size_of::<crate::module::CodeEntry>())
-                        as u32,
+                    func: self.callee_index(callee),
                     base,
                 },
                 other => other,
             },
         )
+    }
+
+    /// The module function index a `CallModule` of this code calls: its entry's place in
+    /// the module's code table.
+    pub(crate) fn callee_index(&self, callee: spindle_ir::Addr48) -> u32 {
+        let table = self.module_code as usize;
+        ((callee.get() - table) / core::mem::size_of::<crate::module::CodeEntry>()) as u32
     }
 }
 
@@ -470,7 +474,7 @@ fn finish(
             let out_of_fuel = host.is_none() && !interrupted;
             let next = at.ip + usize::from(out_of_fuel);
             // Calls beside this suspended one start above its innermost frame's registers
-            // (calls and returns do not keep `stack_top`: see `call_func`).
+            // (calls and returns do not keep `stack_top`: see `push_frame`).
             store.stack_top = at.base + at.cur.frame_size as usize;
             let token = alloc::sync::Arc::new(());
             store.suspensions.push(SuspensionRecord {
