@@ -754,6 +754,12 @@ impl<'m> Translator<'m> {
     }
 
     fn unary(&mut self, op: UnOp) -> Result<()> {
+        // Every `i32` is held zero-extended in its register or the accumulator
+        // (ARCHITECTURE.md, "Values in registers"), so its zero-extension to `i64` is the
+        // operand as it stands: the stack entry stays, now an `i64`, and no instruction runs.
+        if op == UnOp::I64ExtendI32U {
+            return Ok(());
+        }
         let src = self.top_reg()?;
         self.pop_n(1);
         let dst = self.push_temp()?;
