@@ -704,6 +704,7 @@ impl<'m> Translator<'m> {
         fv.finish(&reader)?;
         self.drop_needless_entry_epoch();
         self.thread_jumps();
+        self.duplicate_short_tails();
         self.use_accumulator();
         self.fuse_pairs_and_widen();
         debug_assert_eq!(self.code.len(), self.offsets.len());

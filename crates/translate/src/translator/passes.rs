@@ -109,6 +109,159 @@ impl Translator<'_> {
         }
     }
 
+    /// Tail duplication: an unconditional `Br` to a short straight run of code that ends
+    /// in a jump becomes a copy of that run, one dispatch less each time it runs. This is
+    /// the shape of a bytecode interpreter's loop (every case jumps back to the shared
+    /// fetch and table jump) and of a loop whose cases jump to its latch.
+    ///
+    /// The run ends in a `Br`, a table jump (its entries copied with it), a return, or a
+    /// conditional branch back (the copy then gets a `Br` to where that fell through). It has at
+    /// most `MAX_RUN` instructions and a table of at most `MAX_TABLE` entries, and neither
+    /// calls, throws nor collects: no instruction of it has a GC map, and a `try_table`
+    /// region, which the copy may lie outside, matters only to what can throw. Nor does it
+    /// check the epoch: those checks stay one per loop header (`tests/epoch.rs`). A `Br`
+    /// inside its own run (a loop's back edge) is left alone: copying would only unroll the
+    /// loop once. The copies add at most a quarter of the code's length.
+    ///
+    /// Before `use_accumulator`, which then pairs and fuses in the copies as anywhere
+    /// (nothing branches into a copy), and after `thread_jumps` (a `Br` to a `Br` was
+    /// threaded, a `Copy` and a `Br` made one `CopyBr`, left as it is: copying its run
+    /// would save no dispatch).
+    pub(super) fn duplicate_short_tails(&mut self) {
+        const MAX_RUN: usize = 8;
+        const MAX_TABLE: usize = 64;
+        let n = self.code.len();
+        let mut budget = n + 64;
+        // (the `Br`, its run's start and end, whether a `Br` to the end follows the copy)
+        let mut plan: Vec<(usize, usize, usize, bool)> = Vec::new();
+        let mut entries = 0..0;
+        for i in 0..n {
+            if let Some(len) = self.code[i].table_len() {
+                entries = i + 1..i + 2 + len as usize;
+                continue;
+            }
+            let Instr::Br { to } = self.code[i] else {
+                continue;
+            };
+            if entries.contains(&i) {
+                continue;
+            }
+            let Some(start) = i.checked_add_signed(to as isize).filter(|t| *t < n) else {
+                continue;
+            };
+            let Some((end, fall)) = self.short_run(start, MAX_RUN, MAX_TABLE) else {
+                continue;
+            };
+            let len = end - start + usize::from(fall);
+            if (start..end).contains(&i) || len - 1 > budget {
+                continue;
+            }
+            budget -= len - 1;
+            plan.push((i, start, end, fall));
+        }
+        if plan.is_empty() {
+            return;
+        }
+        // Each old position's new place (one past the end included): a planned `Br`'s
+        // slot becomes its copy.
+        let new = &mut self.new_positions;
+        new.clear();
+        new.resize(n + 1, 0);
+        let mut next = 0u32;
+        let mut planned = plan.iter().peekable();
+        for (i, place) in new.iter_mut().enumerate().take(n) {
+            *place = next;
+            next += match planned.next_if(|p| p.0 == i) {
+                Some(&(_, start, end, fall)) => (end - start + usize::from(fall)) as u32,
+                None => 1,
+            };
+        }
+        new[n] = next;
+        self.move_positions();
+        let old_code = core::mem::take(&mut self.code);
+        let old_offsets = core::mem::take(&mut self.offsets);
+        let new = &self.new_positions;
+        // `move_positions` made each branch offset count from its instruction's new place,
+        // `new[j]`; a copy at `at` counts from there.
+        let retarget = |j: usize, to: i32, at: usize| new[j] as i32 + to - at as i32;
+        self.code.reserve(next as usize);
+        self.offsets.reserve(next as usize);
+        let mut planned = plan.iter().peekable();
+        for (i, instr) in old_code.iter().enumerate() {
+            let Some(&(_, start, end, fall)) = planned.next_if(|p| p.0 == i) else {
+                self.code.push(*instr);
+                self.offsets.push(old_offsets[i]);
+                continue;
+            };
+            for j in start..end {
+                let mut copy = old_code[j];
+                let at = self.code.len();
+                if let Some(to) = copy.branch_offset_mut() {
+                    *to = retarget(j, *to, at);
+                }
+                self.code.push(copy);
+                self.offsets.push(old_offsets[j]);
+            }
+            if fall {
+                let at = self.code.len();
+                self.code.push(Instr::Br {
+                    to: new[end] as i32 - at as i32,
+                });
+                self.offsets.push(old_offsets[end - 1]);
+            }
+        }
+        debug_assert_eq!(self.code.len(), next as usize);
+    }
+
+    /// Where the run of code from `start` ends (one past its last instruction, with a
+    /// table jump's entries) and whether it falls through there, if it is a run that
+    /// `duplicate_short_tails` copies.
+    fn short_run(&self, start: usize, max_run: usize, max_table: usize) -> Option<(usize, bool)> {
+        let n = self.code.len();
+        for j in start..n.min(start + max_run) {
+            let instr = &self.code[j];
+            if instr.is_call()
+                || matches!(
+                    instr,
+                    Instr::Throw { .. } | Instr::ThrowRef { .. } | Instr::Epoch {}
+                )
+            {
+                return None;
+            }
+            let end = if let Some(len) = instr.table_len() {
+                if len as usize > max_table {
+                    return None;
+                }
+                Some((j + 2 + len as usize, false))
+            } else if let Instr::Br { to } = instr {
+                // Only back to a loop's head (a forward jump ends if-else joins, which
+                // copying would grow the code by several percent for little).
+                if *to >= 0 {
+                    return None;
+                }
+                Some((j + 1, false))
+            } else if instr.branch_offset().is_some_and(|to| to < 0) {
+                // A backward branch, a loop's latch, taken but on the loop's last round:
+                // the copy's `Br` to where it falls through then runs once. (Copying a
+                // forward branch, which mostly falls through, would run that `Br` instead
+                // of the one it replaces.)
+                Some((j + 1, true))
+            } else if instr.branch_offset().is_some() {
+                return None;
+            } else {
+                None
+            };
+            if let Some((end, fall)) = end {
+                let collects = self
+                    .gc_maps
+                    .iter()
+                    .any(|m| (start..end).contains(&(m.at as usize)));
+                return (end <= n && !collects).then_some((end, fall));
+            }
+        }
+        None
+    }
+
     /// The last pass, one walk over the code doing two things.
     ///
     /// Pairing: two adjacent instructions become one (`Instr::fused_pair`) where no branch
