@@ -128,6 +128,11 @@ impl Translator<'_> {
     /// threaded, a `Copy` and a `Br` made one `CopyBr`, left as it is: copying its run
     /// would save no dispatch).
     pub(super) fn duplicate_short_tails(&mut self) {
+        // An optimisation of the same kind as the superinstructions, and off with them:
+        // the small builds leave its code out.
+        if !spindle_ir::SUPERINSTRUCTIONS {
+            return;
+        }
         const MAX_RUN: usize = 8;
         const MAX_TABLE: usize = 64;
         let n = self.code.len();
