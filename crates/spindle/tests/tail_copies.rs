@@ -3,7 +3,8 @@
 //! and dispatch) or in a branch back (a loop's latch) gets a copy of that run instead. The
 //! copies must behave as the jump did: the same results, a trap in a copy reported where the
 //! original traps, the fall-through of a copied latch, fuel charged the same per round, in
-//! every translation and dispatch mode.
+//! every translation and dispatch mode; and a run that allocates is not copied (its
+//! collector map stays the only one).
 
 use spindle::{Config, Dispatch, Engine, Instance, Module, Store, Translation, WasmBacktrace};
 
@@ -211,5 +212,54 @@ fn fuel_per_round_is_the_same_through_copies() {
         );
         assert_eq!(used[2] - used[1], per_round, "{mode}: {used:?}");
         assert_eq!(used[3] - used[2], 7 * per_round, "{mode}: {used:?}");
+    }
+}
+
+/// A loop whose head allocates is not copied: the allocation has a map of the frame's
+/// references (a copy would have none, and a collection there would miss `$keep`).
+const ALLOCATING: &str = r#"
+(module
+  (type $box (struct (field i32)))
+  (func (export "churn") (param $n i32) (result i32)
+    (local $i i32) (local $keep (ref null $box)) (local $tmp (ref null $box))
+    (local.set $keep (struct.new $box (i32.const 12345)))
+    (loop $next
+      (local.set $tmp (struct.new $box (local.get $i)))
+      (block $done
+        (block $odd
+          (block $even
+            (br_table $even $odd $done
+              (select (i32.const 2) (i32.and (local.get $i) (i32.const 1))
+                (i32.ge_u (local.get $i) (local.get $n)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $next))
+        ;; `$tmp`'s field is `$i`: the step is 1, read through the new object.
+        (local.set $i (i32.add (local.get $i)
+          (i32.sub (i32.add (struct.get $box 0 (local.get $tmp)) (i32.const 1))
+                   (local.get $i))))
+        (br $next)))
+    (i32.add (struct.get $box 0 (local.get $keep)) (local.get $i))))
+"#;
+
+#[test]
+fn a_loop_head_that_allocates_keeps_its_references_through_collections() {
+    for (translation, dispatch) in MODES {
+        let mode = format!("{translation:?}/{dispatch:?}");
+        let mut config = Config::new();
+        config.translation(translation).dispatch(dispatch);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, wat(ALLOCATING)).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let churn = instance
+            .get_typed_func::<i32, i32>(&store, "churn")
+            .unwrap();
+        // Two hundred thousand allocations: the collector runs many times, each while
+        // `$keep` is live in a local.
+        assert_eq!(
+            churn.call(&mut store, 200_000).unwrap(),
+            12345 + 200_000,
+            "{mode}"
+        );
     }
 }

@@ -114,14 +114,14 @@ impl Translator<'_> {
     /// the shape of a bytecode interpreter's loop (every case jumps back to the shared
     /// fetch and table jump) and of a loop whose cases jump to its latch.
     ///
-    /// The run ends in a `Br`, a table jump (its entries copied with it), a return, or a
-    /// conditional branch back (the copy then gets a `Br` to where that fell through). It has at
-    /// most `MAX_RUN` instructions and a table of at most `MAX_TABLE` entries, and neither
+    /// The run ends in a table jump (its entries copied with it), a `Br` back, or a
+    /// conditional branch back (the copy then gets a `Br` to where that fell through). It
+    /// has at most `MAX_RUN` instructions and a table of at most `MAX_TABLE` entries, and neither
     /// calls, throws nor collects: no instruction of it has a GC map, and a `try_table`
     /// region, which the copy may lie outside, matters only to what can throw. Nor does it
     /// check the epoch: those checks stay one per loop header (`tests/epoch.rs`). A `Br`
     /// inside its own run (a loop's back edge) is left alone: copying would only unroll the
-    /// loop once. The copies add at most a quarter of the code's length.
+    /// loop once. The copies add at most the code's length and 64 slots.
     ///
     /// Before `use_accumulator`, which then pairs and fuses in the copies as anywhere
     /// (nothing branches into a copy), and after `thread_jumps` (a `Br` to a `Br` was
@@ -135,6 +135,11 @@ impl Translator<'_> {
         }
         const MAX_RUN: usize = 8;
         const MAX_TABLE: usize = 64;
+        // `short_run` finds a run's maps by a binary search: the maps are recorded in code
+        // order as the code is emitted, and this makes sure of it.
+        if !self.gc_maps.is_sorted_by_key(|m| m.at) {
+            return;
+        }
         let n = self.code.len();
         let mut budget = n + 64;
         // (the `Br`, its run's start and end, whether a `Br` to the end follows the copy)
@@ -257,10 +262,13 @@ impl Translator<'_> {
                 None
             };
             if let Some((end, fall)) = end {
+                // The maps are in code order (checked by the caller): the first at or
+                // after `start` decides.
+                let first = self.gc_maps.partition_point(|m| (m.at as usize) < start);
                 let collects = self
                     .gc_maps
-                    .iter()
-                    .any(|m| (start..end).contains(&(m.at as usize)));
+                    .get(first)
+                    .is_some_and(|m| (m.at as usize) < end);
                 return (end <= n && !collects).then_some((end, fall));
             }
         }
