@@ -111,6 +111,8 @@ impl<'m> Translator<'m> {
             for &at in &ctrl.patches {
                 self.patch(at, here);
             }
+        } else {
+            self.loops.push((ctrl.start, here));
         }
         if let Some(at) = ctrl.else_patch {
             self.patch(at, here);
