@@ -111,8 +111,6 @@ impl<'m> Translator<'m> {
             for &at in &ctrl.patches {
                 self.patch(at, here);
             }
-        } else {
-            self.loops.push((ctrl.start, here));
         }
         if let Some(at) = ctrl.else_patch {
             self.patch(at, here);

@@ -20,12 +20,8 @@
 
 use super::*;
 
-/// The longest function code the pass looks at (instructions): its walks over the whole
-/// code (the loops, the copies, the control flow) cost translation time in proportion.
-const MAX_CODE: usize = 1024;
-
 /// How many instructions one look at a copy visits at most.
-const LOOK: u32 = 64;
+const LOOK: u32 = 256;
 
 /// The control flow of a function's code, and the scratch of the looks at its copies.
 /// Reused from one function to the next.
@@ -36,14 +32,6 @@ pub(super) struct Flow {
     preds: Vec<u32>,
     /// Copies found unneeded: no-ops until the code is compacted.
     deleted: Vec<bool>,
-    /// Whether each instruction lies in a loop (`Translator::loops`): only copies there are
-    /// looked at.
-    in_loop: Vec<bool>,
-    loop_steps: Vec<i32>,
-    /// The local copies by their two registers (lower, higher) and position, and which
-    /// kind of look each is worth (`REPEATED`, `COMPUTED`).
-    repeats: Vec<(u16, u16, u32)>,
-    worth: Vec<u8>,
     /// A look's marks per instruction (`0` none), and the instructions it marked.
     mark: Vec<u8>,
     marked: Vec<u32>,
@@ -62,20 +50,6 @@ const DIRTY: u8 = 2;
 const STOP: u8 = 4;
 const LIVE: u8 = 8;
 const RESET: u8 = 16;
-
-// What a copy is worth looking at for (`Flow::worth`).
-const REPEATED: u8 = 1;
-const COMPUTED: u8 = 2;
-
-/// Whether `def` computes register `y` and nothing else (a numeric operator or load, whose
-/// result the copy after it can take instead).
-fn computes(def: &Instr, y: Reg) -> bool {
-    (def.can_result_in_acc() || matches!(def, Instr::Const32 { .. } | Instr::Const64 { .. })) && {
-        *def
-    }
-    .dst_mut()
-    .is_some_and(|d| d.0 == y.0)
-}
 
 /// How an instruction writes a register.
 #[derive(PartialEq)]
@@ -180,25 +154,6 @@ fn writes(instr: &Instr, reg: Reg) -> Write {
 }
 
 impl Flow {
-    /// Marks the instructions in `loops` (first instruction, end) in `in_loop`.
-    fn mark_loops(&mut self, n: usize, loops: &[(u32, u32)]) {
-        // A running count of the loops open at each instruction: +1 at a loop's first
-        // instruction, -1 at its end.
-        let steps = &mut self.loop_steps;
-        steps.clear();
-        steps.resize(n + 1, 0);
-        for &(start, end) in loops {
-            steps[(start as usize).min(n)] += 1;
-            steps[(end as usize).min(n)] -= 1;
-        }
-        self.in_loop.clear();
-        let mut depth = 0i32;
-        for &step in steps.iter().take(n) {
-            depth += step;
-            self.in_loop.push(depth > 0);
-        }
-    }
-
     /// Records the predecessors of every instruction of `code`, and clears the marks.
     fn build(&mut self, code: &[Instr]) {
         let n = code.len();
@@ -225,10 +180,9 @@ impl Flow {
         self.pred_start[n] = self.preds.len() as u32;
         self.deleted.clear();
         self.deleted.resize(n, false);
-
         self.mark.clear();
         self.mark.resize(n, 0);
-        self.budget = 2 * n as u32 + 256;
+        self.budget = 16 * n as u32 + 4096;
     }
 
     fn preds(&self, p: usize) -> &[u32] {
@@ -435,13 +389,9 @@ impl Translator<'_> {
     /// Removes the copies between locals that are not needed (see the module's comment).
     /// First, before `thread_jumps`: a copy it would fuse with a `Br` into a `CopyBr` may
     /// go, and the `Br` then be threaded or its target copied.
-    #[inline(never)]
     pub(super) fn fold_copies(&mut self) {
         // An optimisation of the same kind as the superinstructions, and off with them.
         if !spindle_ir::SUPERINSTRUCTIONS || !self.handlers.is_empty() || !self.gc_maps.is_empty() {
-            return;
-        }
-        if self.loops.is_empty() || self.code.len() > MAX_CODE {
             return;
         }
         let locals = self.locals;
@@ -451,42 +401,12 @@ impl Translator<'_> {
             }
             _ => None,
         };
-        let flow = &mut self.flow;
-        let n = self.code.len();
-        flow.mark_loops(n, &self.loops);
-        // The copies worth a look, before the control flow is built (which costs a walk
-        // over the whole code): in a loop, and either one of several between the same two
-        // locals (a copy can be unneeded only where another copied the same), or right
-        // after the computation of its source.
-        flow.repeats.clear();
-        flow.worth.clear();
-        flow.worth.resize(n, 0);
-        let mut any = false;
-        for (at, instr) in self.code.iter().enumerate() {
-            if let Some((x, y)) = local_copy(instr) {
-                flow.repeats.push((x.0.min(y.0), x.0.max(y.0), at as u32));
-                let def = at.checked_sub(1).map(|d| self.code[d]);
-                if flow.in_loop[at] && def.is_some_and(|d| computes(&d, y)) {
-                    flow.worth[at] |= COMPUTED;
-                    any = true;
-                }
-            }
-        }
-        flow.repeats.sort_unstable();
-        for group in flow.repeats.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-            if group.len() > 1 {
-                for &(.., at) in group {
-                    if flow.in_loop[at as usize] {
-                        flow.worth[at as usize] |= REPEATED;
-                        any = true;
-                    }
-                }
-            }
-        }
-        if !any {
+        if !self.code.iter().any(|i| local_copy(i).is_some()) {
             return;
         }
+        let flow = &mut self.flow;
         flow.build(&self.code);
+        let n = self.code.len();
         let mut removed = false;
         // Copies of a value the two registers hold already. (Removing one changes no
         // register at any point, so the next look sees the same values.)
@@ -494,9 +414,6 @@ impl Translator<'_> {
             let Some((x, y)) = local_copy(&self.code[at]) else {
                 continue;
             };
-            if flow.worth[at] & REPEATED == 0 {
-                continue;
-            }
             if x == y || flow.equal_before(&self.code, at, x, y) {
                 flow.deleted[at] = true;
                 removed = true;
@@ -509,9 +426,13 @@ impl Translator<'_> {
             let Some((x, y)) = local_copy(&self.code[at]) else {
                 continue;
             };
-            if flow.worth[at] & COMPUTED == 0
-                || flow.deleted[at]
+            let def = self.code[at - 1];
+            let computes_y = (def.can_result_in_acc()
+                || matches!(def, Instr::Const32 { .. } | Instr::Const64 { .. }))
+                && { def }.dst_mut().is_some_and(|d| d.0 == y.0);
+            if flow.deleted[at]
                 || flow.deleted[at - 1]
+                || !computes_y
                 || flow.preds(at) != [at as u32 - 1]
                 || !flow.renamable(&self.code, at, y, x)
             {
@@ -521,6 +442,17 @@ impl Translator<'_> {
                 *d = Dst(x.0);
             }
             flow.rename(&mut self.code, at, y, x);
+            removed = true;
+        }
+        // Other copies: the destination's reads read the source.
+        for at in 0..n {
+            let Some((x, y)) = local_copy(&self.code[at]) else {
+                continue;
+            };
+            if flow.deleted[at] || !flow.renamable(&self.code, at, x, y) {
+                continue;
+            }
+            flow.rename(&mut self.code, at, x, y);
             removed = true;
         }
         if removed {

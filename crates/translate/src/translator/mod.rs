@@ -153,9 +153,6 @@ pub struct Translator<'m> {
     new_positions: Vec<u32>,
     /// The control flow `fold_copies` looks at (reused).
     flow: copies::Flow,
-    /// The current function's loops: from each one's first instruction to its end (every
-    /// branch back lies in one).
-    loops: Vec<(u32, u32)>,
     /// The current function's `try_table` regions.
     handlers: Vec<TryRegion>,
     code: Vec<Instr>,
@@ -214,7 +211,6 @@ impl<'m> Translator<'m> {
             branch_targets: Vec::new(),
             new_positions: Vec::new(),
             flow: copies::Flow::default(),
-            loops: Vec::new(),
             handlers: Vec::new(),
             code: Vec::new(),
             offsets: Vec::new(),
@@ -687,7 +683,6 @@ impl<'m> Translator<'m> {
         self.code.clear();
         self.offsets.clear();
         self.handlers.clear();
-        self.loops.clear();
         self.max_height = 0;
         self.reachable = true;
         self.last_result = None;
@@ -711,8 +706,8 @@ impl<'m> Translator<'m> {
             }
         }
         fv.finish(&reader)?;
-        self.fold_copies();
         self.drop_needless_entry_epoch();
+        self.fold_copies();
         self.thread_jumps();
         self.duplicate_short_tails();
         self.use_accumulator();
