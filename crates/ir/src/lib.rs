@@ -224,7 +224,6 @@ not_dst!(Reg, u8, u16, u32, u64, i16, i32, i64, TrapCode, Addr48);
 /// Field types of instructions that may be an operand register.
 pub trait AsReg {
     fn as_reg(&self) -> Option<Reg>;
-    fn as_reg_mut(&mut self) -> Option<&mut Reg>;
 }
 
 impl AsReg for Reg {
@@ -232,17 +231,10 @@ impl AsReg for Reg {
     fn as_reg(&self) -> Option<Reg> {
         Some(*self)
     }
-    #[inline]
-    fn as_reg_mut(&mut self) -> Option<&mut Reg> {
-        Some(self)
-    }
 }
 
 macro_rules! not_reg {
-    ($($t:ty),*) => { $( impl AsReg for $t {
-        #[inline] fn as_reg(&self) -> Option<Reg> { None }
-        #[inline] fn as_reg_mut(&mut self) -> Option<&mut Reg> { None }
-    } )* };
+    ($($t:ty),*) => { $( impl AsReg for $t { #[inline] fn as_reg(&self) -> Option<Reg> { None } } )* };
 }
 not_reg!(Dst, u8, u16, u32, u64, i16, i32, i64, TrapCode, BinOp, UnOp, Addr48);
 
@@ -777,7 +769,16 @@ macro_rules! define_instr {
                 {
                     return true;
                 }
-                let wide = self.may_read_pairs();
+                // A SIMD instruction's register may be a `v128`, which also covers the
+                // register after it.
+                let wide = self.is_simd()
+                    || matches!(
+                        self,
+                        Instr::StructSet { .. }
+                            | Instr::ArraySet { .. }
+                            | Instr::ArrayNew { .. }
+                            | Instr::ArrayFill { .. }
+                    );
                 let reads = |r: Option<Reg>| {
                     r.is_some_and(|r| r == reg || (wide && r.0.wrapping_add(1) == reg.0))
                 };
@@ -786,40 +787,6 @@ macro_rules! define_instr {
                         false $( || reads(AsReg::as_reg($f)) )*
                     } )*
                 }
-            }
-
-            /// Whether an operand register of the instruction may be a `v128`, which also
-            /// covers the register after it (SIMD instructions, and the GC ones that take a
-            /// field's value).
-            fn may_read_pairs(&self) -> bool {
-                self.is_simd()
-                    || matches!(
-                        self,
-                        Instr::StructSet { .. }
-                            | Instr::ArraySet { .. }
-                            | Instr::ArrayNew { .. }
-                            | Instr::ArrayFill { .. }
-                    )
-            }
-
-            /// The instruction reading register `to` wherever it reads `from`, when it reads
-            /// `from` only as one of its operand fields (not as part of a range of registers,
-            /// as calls and returns do, nor of a `v128` pair); `None` otherwise.
-            pub fn rename_read(&self, from: Reg, to: Reg) -> Option<Instr> {
-                if self.may_read_pairs() {
-                    return None;
-                }
-                let mut renamed = *self;
-                match &mut renamed {
-                    $( Instr::$name { $($f),* } => {
-                        $( if let Some(r) = AsReg::as_reg_mut($f) {
-                            if *r == from {
-                                *r = to;
-                            }
-                        } )*
-                    } )*
-                }
-                (!renamed.may_read(from)).then_some(renamed)
             }
 
             /// The offset of the instruction's branch target, if it branches (`BrTable`

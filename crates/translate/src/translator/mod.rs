@@ -15,7 +15,6 @@ use crate::{CatchClause, CompiledFunc, GcMap, OffsetTable, TryRegion};
 
 mod assigned;
 mod control;
-mod copies;
 mod gc;
 mod memory;
 mod passes;
@@ -151,8 +150,6 @@ pub struct Translator<'m> {
     branch_targets: Vec<bool>,
     /// Each instruction's position after `fuse_pairs_and_widen` (reused).
     new_positions: Vec<u32>,
-    /// The control flow `fold_copies` looks at (reused).
-    flow: copies::Flow,
     /// The current function's `try_table` regions.
     handlers: Vec<TryRegion>,
     code: Vec<Instr>,
@@ -210,7 +207,6 @@ impl<'m> Translator<'m> {
             spare_patches: Vec::new(),
             branch_targets: Vec::new(),
             new_positions: Vec::new(),
-            flow: copies::Flow::default(),
             handlers: Vec::new(),
             code: Vec::new(),
             offsets: Vec::new(),
@@ -707,7 +703,6 @@ impl<'m> Translator<'m> {
         }
         fv.finish(&reader)?;
         self.drop_needless_entry_epoch();
-        self.fold_copies();
         self.thread_jumps();
         self.duplicate_short_tails();
         self.use_accumulator();
