@@ -797,12 +797,19 @@ macro_rules! define_instr {
             }
 
             /// The branch offset field (the field named `to`), if the instruction branches.
-            #[inline]
+            #[inline(always)]
             pub fn branch_offset_mut(&mut self) -> Option<&mut i32> {
-                // A table lookup first, as in `dst_mut`.
+                // A table lookup first, as in `dst_mut`, inlined into the translator's
+                // passes, which ask every instruction (most do not branch): out of line,
+                // this function was 7% of loading SQLite's shell.
                 if !BRANCHES[self.opcode() as usize] {
                     return None;
                 }
+                self.branch_field()
+            }
+
+            /// `branch_offset_mut` for an instruction that branches.
+            fn branch_field(&mut self) -> Option<&mut i32> {
                 // Arms only for the instructions that branch (the guards are constants):
                 // an arm per instruction made a jump table over every opcode.
                 match self {
@@ -874,7 +881,24 @@ impl Instr {
     /// bits), whose branch offset, counted from `first`, is one more; an
     /// `I32AddImmAcc` (or `I32SubImmAcc`) into the accumulator followed by a `BrTableAcc`
     /// makes `BrTableAccAddImm` (its `Br` entries, which follow, are not moved).
+    #[inline(always)]
     pub fn fused_pair(first: Instr, second: Instr) -> Option<Instr> {
+        // The last pass asks every pair of neighbours; few first halves can pair at all.
+        if !matches!(
+            first.opcode(),
+            Opcode::Copy
+                | Opcode::Const32
+                | Opcode::I32AddImm
+                | Opcode::I32AddImmAcc
+                | Opcode::I32SubImmAcc
+        ) {
+            return None;
+        }
+        Self::fused_pair_of(first, second)
+    }
+
+    /// `fused_pair` for a first half that may pair.
+    fn fused_pair_of(first: Instr, second: Instr) -> Option<Instr> {
         use Instr::{Const32, Const32Copy, Const32x2, Copy, Copy2, CopyConst32};
         Some(match (first, second) {
             (
