@@ -59,6 +59,7 @@ impl<'m> Translator<'m> {
             return Ok(());
         }
         self.assigned.else_(self.reachable);
+        self.equal.else_(self.reachable);
         if self.reachable {
             let (n, to) = (
                 self.ctrls[i].results as usize,
@@ -85,6 +86,7 @@ impl<'m> Translator<'m> {
     pub(super) fn visit_end(&mut self) -> Result<()> {
         let ctrl = self.ctrls.pop().expect("validated end");
         self.assigned.end(ctrl.kind, self.reachable, ctrl.dead);
+        self.equal.end(ctrl.kind, self.reachable, ctrl.dead);
         if ctrl.dead {
             self.spare_patches.push(ctrl.patches);
             return Ok(());
@@ -347,6 +349,9 @@ impl<'m> Translator<'m> {
     pub(super) fn visit_try_table(&mut self, table: spindle_decode::TryTable) -> Result<()> {
         let sig = self.block_sig(table.ty);
         self.materialize_all()?;
+        // A catch leaves from wherever a throw happens inside, with whatever pairs hold
+        // there: its branch out (below) and the body start with none.
+        self.equal.forget();
         let skip = self.emit(Instr::Br { to: 0 });
         let mut catches = Vec::with_capacity(table.catches.len());
         for catch in &table.catches {

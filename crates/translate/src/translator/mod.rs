@@ -15,6 +15,7 @@ use crate::{CatchClause, CompiledFunc, GcMap, OffsetTable, TryRegion};
 
 mod assigned;
 mod control;
+mod equal;
 mod gc;
 mod memory;
 mod passes;
@@ -132,6 +133,8 @@ pub struct Translator<'m> {
     local_gc: Vec<bool>,
     /// The locals each path has written, for which need zeroing at entry (`assigned.rs`).
     assigned: assigned::Assigned,
+    /// The locals that hold the same value on every path (`equal.rs`).
+    equal: equal::EqualLocals,
     /// How many operands are, and whether any local is (so that `gc_point` costs nothing
     /// in code without references).
     gc_operands: u32,
@@ -197,6 +200,7 @@ impl<'m> Translator<'m> {
             local_wide: Vec::new(),
             local_gc: Vec::new(),
             assigned: assigned::Assigned::default(),
+            equal: equal::EqualLocals::default(),
             gc_operands: 0,
             gc_locals: false,
             gc_maps: Vec::new(),
@@ -580,6 +584,7 @@ impl<'m> Translator<'m> {
             }
         }
         self.assigned.push();
+        self.equal.push(kind);
         self.ctrls.push(Ctrl {
             kind,
             height,
@@ -612,6 +617,7 @@ impl<'m> Translator<'m> {
         let idx = self.ctrls.len() - 1 - depth as usize;
         let ctrl = &self.ctrls[idx];
         self.assigned.branch(idx, ctrl.kind);
+        self.equal.branch(idx, ctrl.kind);
         if ctrl.kind == Kind::Loop {
             let back = ctrl.start as i32 - self.code.len() as i32;
             self.emit(make(back));
@@ -689,6 +695,7 @@ impl<'m> Translator<'m> {
             .map(|(r, w)| (*r, 1 + *w as u32))
             .zip(self.local_gc.iter().copied());
         self.assigned.begin(ty.params().len(), locals, self.locals);
+        self.equal.begin();
         self.push_ctrl(Kind::Func, (&[], ty.results()), false);
         self.fuel_at = None;
         self.entry_checks();
@@ -826,6 +833,7 @@ impl<'m> Translator<'m> {
         let preserved = self.code.len() != before;
         match self.stack[h].op {
             Operand::Temp => {
+                self.equal.write(x);
                 let slot = self.slot(h)?;
                 let retarget = self.last_result.filter(|&i| {
                     !preserved
@@ -841,11 +849,21 @@ impl<'m> Translator<'m> {
                 }
             }
             Operand::Local(y) => {
-                if y != x {
+                if w != 1 {
+                    self.equal.write(x);
+                    if y != x {
+                        self.copy(Dst(x), Reg(y), w);
+                    }
+                } else if y != x && !self.equal.holds(x, y) {
+                    // (Not when the two hold the same value already on every path here.)
                     self.copy(Dst(x), Reg(y), w);
+                    self.equal.copied(x, y);
                 }
             }
-            Operand::Const(v) => self.emit_const(Dst(x), v),
+            Operand::Const(v) => {
+                self.equal.write(x);
+                self.emit_const(Dst(x), v)
+            }
         }
         self.pop_n(1);
         self.last_result = None;
