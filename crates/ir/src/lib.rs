@@ -1072,6 +1072,10 @@ macro_rules! define_slot_layout {
         const WIDE_TABLE: [bool; Opcode::COUNT] =
             [$( slot::is_wide(&[$(core::mem::size_of::<$t>()),*]) ),*];
 
+        /// Whether each instruction's (by opcode) first field is a result register (`Dst`).
+        const FIRST_IS_DST_TABLE: [bool; Opcode::COUNT] =
+            [$( slot::first_is(&[$(<$t as AsDst>::IS_DST),*]) ),*];
+
         const TARGET_ADDRESS_TABLE: [bool; Opcode::COUNT] = [$( slot::target_address_fits(
             &[$(stringify!($f)),*],
             &[$(core::mem::size_of::<$t>()),*],
@@ -1382,4 +1386,28 @@ pub mod slot {
 
     /// [`IS_WIDE`] in memory once, for lookups at run time.
     pub static WIDE: [bool; Opcode::COUNT] = IS_WIDE;
+
+    /// Whether the first of a list of fields has the property (false for no fields).
+    pub(crate) const fn first_is(fields: &[bool]) -> bool {
+        !fields.is_empty() && fields[0]
+    }
+
+    /// The place of the result register of every instruction that may write its result
+    /// to the accumulator only ([`Instr::can_result_in_acc`](super::Instr::can_result_in_acc)):
+    /// the first field's (checked below), so that the interpreter's encoder reads it from
+    /// the slot without a match over every kind.
+    pub const ACC_DST_AT: usize = 8;
+
+    const _: () = {
+        let mut i = 0;
+        while i < Opcode::COUNT {
+            assert!(
+                !super::RESULT_IN_ACC_TABLE[i] || super::FIRST_IS_DST_TABLE[i],
+                "an instruction that can result in the accumulator has another first field"
+            );
+            i += 1;
+        }
+        // A first field of at most 8 bytes goes at the body's start.
+        assert!(place(&[2])[0] == ACC_DST_AT);
+    };
 }

@@ -281,7 +281,7 @@ macro_rules! define_numeric {
 
         /// Whether each kind of instruction (by opcode) may write its result to the
         /// accumulator only (see [`Instr::can_result_in_acc`]).
-        static RESULT_IN_ACC: [bool; Opcode::COUNT] = mark(
+        pub(crate) const RESULT_IN_ACC_TABLE: [bool; Opcode::COUNT] = mark(
             [false; Opcode::COUNT],
             &[
                 $( Opcode::$b, Opcode::$ba, Opcode::$bab, )*
@@ -291,6 +291,7 @@ macro_rules! define_numeric {
             ],
             true,
         );
+        static RESULT_IN_ACC: [bool; Opcode::COUNT] = RESULT_IN_ACC_TABLE;
 
         /// Whether each kind of instruction (by opcode) has an `…Acc` form.
         static ACC_FORMS: [bool; Opcode::COUNT] = mark(

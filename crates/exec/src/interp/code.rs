@@ -228,31 +228,55 @@ macro_rules! define_codec {
 
 spindle_ir::for_each_instr!(define_codec);
 
+/// Writes `instr` into the slot at `at` as [`encode`] does, with the handler address that
+/// `handler` gives for its opcode and whether its result goes to the accumulator only
+/// ([`Dst::ACC`](spindle_ir::Dst::ACC)).
+///
+/// # Safety
+///
+/// As for [`encode`].
+#[inline(always)]
+unsafe fn encode_with_handler(
+    instr: &Instr,
+    handler: &impl Fn(Opcode, bool) -> usize,
+    at: *mut Op,
+) {
+    // SAFETY: as the caller promises; `encode` wrote the head and the fields.
+    unsafe {
+        encode(instr, 0, at);
+        // Read from the slot, not by a second match over every kind of instruction (this
+        // runs once per instruction loaded): an instruction that can write its result to
+        // the accumulator only has it as its first field, at `ACC_DST_AT` (checked where
+        // `spindle_ir` defines the place).
+        let acc_only = instr.can_result_in_acc()
+            && field::<u16>(at, slot::ACC_DST_AT) == spindle_ir::Dst::ACC.0;
+        let h = handler(instr.opcode(), acc_only);
+        debug_assert!(h >> HANDLER_BITS == 0);
+        (*at).head |= (h as u64) << 16;
+    }
+}
+
 /// `code` as slots, each head with the handler address `handler` gives (below
-/// 2^[`HANDLER_BITS`]), followed by one more slot (a `Trap`) so that reading any
-/// instruction's places stays inside the allocation, then `prologue` if given (one slot,
-/// whose branch offset counts from that slot). Each instruction is written as `encoded`
-/// has it (the same size: no slot moves). Each `(at, target)` of `redirects` (in
-/// order of `at`) gives the instruction at `at` the handler of the one at `target`.
+/// 2^[`HANDLER_BITS`]; see [`encode_with_handler`]), followed by one more slot (a `Trap`)
+/// so that reading any instruction's places stays inside the allocation, then `prologue`
+/// if given (one slot, whose branch offset counts from that slot). Each instruction is
+/// written as `encoded` has it (the same size: no slot moves). The `Br` entries after a
+/// table jump ([`Instr::table_len`]) get the handler of their target (see `ExecFunc::new`).
 pub(super) fn encode_code(
     code: &[Instr],
-    redirects: &[(usize, usize)],
     prologue: Option<Instr>,
     encoded: impl Fn(&Instr) -> Instr,
-    handler: impl Fn(&Instr) -> usize,
+    handler: impl Fn(Opcode, bool) -> usize,
 ) -> Box<[Op]> {
     let empty = Op {
         head: 0,
         body: [0; 8],
     };
     let mut ops = vec![empty; code.len() + 1 + usize::from(prologue.is_some())].into_boxed_slice();
-    let mut redirects = redirects.iter().peekable();
+    // The entries of the last table jump seen.
+    let mut entries = 0..0;
     for (i, instr) in code.iter().enumerate() {
         let instr = &encoded(instr);
-        let h = match redirects.next_if(|r| r.0 == i) {
-            Some(&(_, target)) => handler(&encoded(&code[target])),
-            None => handler(instr),
-        };
         // The translator puts an `Ext` after every wide instruction (`fuse_pairs_and_widen`); its head is
         // written after this, its body is the wide instruction's.
         if slot::WIDE[instr.opcode() as usize] {
@@ -261,25 +285,43 @@ pub(super) fn encode_code(
                 "a wide instruction without its Ext slot"
             );
         }
-        debug_assert!(h >> HANDLER_BITS == 0);
+        let at = ops.as_mut_ptr().wrapping_add(i);
         // SAFETY: slot `i` exists, and so does `i + 1` when `instr` is wide (checked).
-        unsafe { encode(instr, h, ops.as_mut_ptr().add(i)) };
+        unsafe { encode_with_handler(instr, &handler, at) };
+        if let Some(len) = instr.table_len() {
+            entries = i + 1..i + 2 + len as usize;
+            assert!(entries.end <= code.len(), "a br_table without its entries");
+        } else if entries.contains(&i) {
+            // The interpreter follows an entry without looking at it
+            // (`follow_table_entry`): it must be a `Br` inside the code.
+            let target = match instr {
+                Instr::Br { to } => i
+                    .checked_add_signed(*to as isize)
+                    .filter(|t| *t < code.len()),
+                _ => None,
+            };
+            let target = target.expect("a br_table entry that is not a Br inside the code");
+            // The entry's head gets its target's handler, as encoding the target (in two
+            // scratch slots, room for any instruction) gives it.
+            let mut scratch = [empty; 2];
+            // SAFETY: two slots.
+            unsafe { encode_with_handler(&encoded(&code[target]), &handler, scratch.as_mut_ptr()) };
+            let opcode_bits = (1u64 << 16) - 1;
+            // SAFETY: slot `i` exists; `encode` wrote its head.
+            unsafe {
+                (*at).head = (*at).head & opcode_bits | scratch[0].head & !opcode_bits;
+            }
+        }
     }
     let end = Instr::Trap {
         code: spindle_ir::TrapCode::Unreachable,
     };
     // SAFETY: the last slot exists; a `Trap` is not wide.
-    unsafe { encode(&end, handler(&end), ops.as_mut_ptr().add(code.len())) };
+    unsafe { encode_with_handler(&end, &handler, ops.as_mut_ptr().add(code.len())) };
     if let Some(first) = prologue {
         assert!(!slot::WIDE[first.opcode() as usize], "a wide prologue");
         // SAFETY: the slot after the end's exists when there is a prologue (allocated so).
-        unsafe {
-            encode(
-                &first,
-                handler(&first),
-                ops.as_mut_ptr().add(code.len() + 1),
-            )
-        };
+        unsafe { encode_with_handler(&first, &handler, ops.as_mut_ptr().add(code.len() + 1)) };
     }
     ops
 }

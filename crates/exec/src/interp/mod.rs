@@ -98,25 +98,6 @@ impl ExecFunc {
         module_code: *const crate::module::CodeEntry,
     ) -> ExecFunc {
         let code = func.code;
-        let mut redirects = Vec::new();
-        for (at, instr) in code.iter().enumerate() {
-            let Some(len) = instr.table_len() else {
-                continue;
-            };
-            let len = len as usize;
-            for entry in at + 1..=at + 1 + len {
-                // The interpreter follows an entry without looking at it
-                // (`follow_table_entry`): it must be a `Br` inside the code.
-                let target = match code.get(entry) {
-                    Some(Instr::Br { to }) => usize::try_from(entry as isize + *to as isize)
-                        .ok()
-                        .filter(|t| *t < code.len()),
-                    _ => None,
-                };
-                let target = target.expect("a br_table entry that is not a Br inside the code");
-                redirects.push((entry, target));
-            }
-        }
         let zero = (func.zeroed != 0).then(|| Instr::ZeroLocals {
             first: spindle_ir::Reg(func.params as u16),
             len: func.zeroed as u16,
@@ -136,7 +117,7 @@ impl ExecFunc {
             }
             other => other,
         };
-        let ops = code::encode_code(code, &redirects, zero, encoded, threaded::handler_for());
+        let ops = code::encode_code(code, zero, encoded, threaded::handler_for());
         let entry = ops
             .as_ptr()
             .wrapping_add(if zero.is_some() { code.len() + 1 } else { 0 });

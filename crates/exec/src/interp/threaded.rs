@@ -19,7 +19,7 @@ use super::handlers::*;
 mod imp {
     use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
-    use spindle_ir::{load, store, BinOp, Dst, Instr, Opcode, UnOp, VLoadKind};
+    use spindle_ir::{load, store, BinOp, Dst, Opcode, UnOp, VLoadKind};
 
     use crate::simd;
 
@@ -48,12 +48,10 @@ mod imp {
     ///
     /// A numeric instruction whose result goes to the accumulator only ([`Dst::ACC`]) gets
     /// its second handler, which skips the store.
-    pub(in super::super) fn handler_for() -> impl Fn(&Instr) -> usize {
+    pub(in super::super) fn handler_for() -> impl Fn(Opcode, bool) -> usize {
         let table = handler_addresses();
-        move |instr| {
-            let acc =
-                instr.can_result_in_acc() && { *instr }.dst_mut().is_some_and(|d| *d == Dst::ACC);
-            table[usize::from(acc)][instr.opcode() as usize].load(Ordering::Relaxed)
+        move |opcode, acc_only| {
+            table[usize::from(acc_only)][opcode as usize].load(Ordering::Relaxed)
         }
     }
 
@@ -497,8 +495,8 @@ mod imp {
     }
 
     /// No handler address without the threaded backend.
-    pub(in super::super) fn handler_for() -> impl Fn(&Instr) -> usize {
-        |_| 0
+    pub(in super::super) fn handler_for() -> impl Fn(spindle_ir::Opcode, bool) -> usize {
+        |_, _| 0
     }
 
     pub(in super::super) fn available() -> bool {

@@ -153,6 +153,9 @@ pub struct Translator<'m> {
     branch_targets: Vec<bool>,
     /// Each instruction's position after `fuse_pairs_and_widen` (reused).
     new_positions: Vec<u32>,
+    /// Where `use_accumulator` gave an instruction its `…Acc` form, in order (reused): the
+    /// only places the passes after it need to look at.
+    acc_readers: Vec<u32>,
     /// The current function's `try_table` regions.
     handlers: Vec<TryRegion>,
     code: Vec<Instr>,
@@ -211,6 +214,7 @@ impl<'m> Translator<'m> {
             spare_patches: Vec::new(),
             branch_targets: Vec::new(),
             new_positions: Vec::new(),
+            acc_readers: Vec::new(),
             handlers: Vec::new(),
             code: Vec::new(),
             offsets: Vec::new(),

@@ -46,9 +46,10 @@ impl Translator<'_> {
     pub(super) fn thread_jumps(&mut self) {
         let n = self.code.len();
         for i in 0..n {
-            let Some(mut to) = self.code[i].branch_offset() else {
+            let Some(first) = self.code[i].branch_offset() else {
                 continue;
             };
+            let mut to = first;
             // A few hops at most: chains are short, and a loop of `Br`s must not hang us.
             for _ in 0..4 {
                 let Some(t) = i.checked_add_signed(to as isize).filter(|t| *t < n) else {
@@ -59,8 +60,11 @@ impl Translator<'_> {
                     _ => break,
                 }
             }
-            if let Some(slot) = self.code[i].branch_offset_mut() {
-                *slot = to;
+            // (Most branches land on no `Br`: no second lookup of the field for them.)
+            if to != first {
+                if let Some(slot) = self.code[i].branch_offset_mut() {
+                    *slot = to;
+                }
             }
         }
         // A jump to a `Return` returns in place (a `Return` means the same anywhere), but a
@@ -377,11 +381,10 @@ impl Translator<'_> {
         let new = &self.new_positions;
         let n = self.code.len();
         for (i, instr) in self.code.iter_mut().enumerate() {
-            let Some(to) = instr.branch_offset() else {
+            let Some(slot) = instr.branch_offset_mut() else {
                 continue;
             };
-            let target = i.checked_add_signed(to as isize).filter(|t| *t <= n);
-            if let (Some(t), Some(slot)) = (target, instr.branch_offset_mut()) {
+            if let Some(t) = i.checked_add_signed(*slot as isize).filter(|t| *t <= n) {
                 *slot = new[t] as i32 - new[i] as i32;
             }
         }
@@ -429,6 +432,7 @@ impl Translator<'_> {
         if !spindle_ir::SUPERINSTRUCTIONS {
             return;
         }
+        self.acc_readers.clear();
         for i in 1..self.code.len() {
             let prev = self.code[i - 1];
             if self.branch_targets[i] || !prev.sets_acc() {
@@ -439,6 +443,7 @@ impl Translator<'_> {
             };
             if let Some(with_acc) = self.code[i].to_acc(Reg(dst)) {
                 self.code[i] = with_acc;
+                self.acc_readers.push(i as u32);
             }
         }
         self.fuse_indexed_loads();
@@ -461,7 +466,10 @@ impl Translator<'_> {
     pub(super) fn results_in_acc(&mut self) {
         const SCAN: usize = 16;
         let locals = self.locals;
-        for i in 0..self.code.len().saturating_sub(1) {
+        // Only an instruction that `use_accumulator` gave its `…Acc` form reads the
+        // accumulator (or the indexed load that took the place of one).
+        for r in 0..self.acc_readers.len() {
+            let i = self.acc_readers[r] as usize - 1;
             let producer = self.code[i];
             if !producer.can_result_in_acc() || !self.code[i + 1].reads_acc() {
                 continue;
@@ -502,7 +510,12 @@ impl Translator<'_> {
     /// two; `I32LoadIndexedAcc` when the index came from the accumulator too.
     pub(super) fn fuse_indexed_loads(&mut self) {
         let n = self.code.len();
-        for i in 0..n.saturating_sub(2) {
+        // The add is one that `use_accumulator` gave its `…Acc` form.
+        for r in 0..self.acc_readers.len() {
+            let i = self.acc_readers[r] as usize - 1;
+            if i + 2 >= n {
+                break;
+            }
             let (tmp, index, imm) = match self.code[i] {
                 Instr::I32ShlImm { dst, a, imm } => (dst, Some(a), imm),
                 Instr::I32ShlImmAcc { dst, imm } => (dst, None, imm),
