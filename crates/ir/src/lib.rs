@@ -789,6 +789,14 @@ macro_rules! define_instr {
                 }
             }
 
+            /// Whether the instruction branches (has a branch offset: `BrTable` jumps to the
+            /// `Br`s that follow it instead). A table lookup, for passes that ask every
+            /// instruction but need no offset.
+            #[inline]
+            pub fn is_branch(&self) -> bool {
+                BRANCHES[self.opcode() as usize]
+            }
+
             /// The offset of the instruction's branch target, if it branches (`BrTable`
             /// jumps to the `Br`s that follow it instead).
             #[inline]

@@ -488,7 +488,6 @@ mod imp {
 )))]
 mod imp {
     use super::*;
-    use spindle_ir::Instr;
 
     pub(in super::super) fn run(s: State, cx: &mut Ctx) {
         super::super::portable::run(s, cx)

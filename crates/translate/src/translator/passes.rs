@@ -260,7 +260,7 @@ impl Translator<'_> {
                 // forward branch, which mostly falls through, would run that `Br` instead
                 // of the one it replaces.)
                 Some((j + 1, true))
-            } else if instr.branch_offset().is_some() {
+            } else if instr.is_branch() {
                 return None;
             } else {
                 None
@@ -483,10 +483,7 @@ impl Translator<'_> {
                     .iter()
                     .take(SCAN)
                     .map(|instr| {
-                        if instr.may_read(reg)
-                            || instr.branch_offset().is_some()
-                            || ends_block(instr)
-                        {
+                        if instr.may_read(reg) || instr.is_branch() || ends_block(instr) {
                             Some(false)
                         } else if { *instr }.dst_mut().is_some_and(|d| *d == dst) {
                             Some(true)
