@@ -525,6 +525,13 @@ macro_rules! define_numeric {
                 self.acc_form(reg)
             }
 
+            /// Whether the instruction has `…Acc` forms at all (a table lookup): when not,
+            /// [`Instr::to_acc`] gives `None` for every register.
+            #[inline]
+            pub fn has_acc_form(&self) -> bool {
+                ACC_FORMS[self.opcode() as usize]
+            }
+
             /// `to_acc` for an instruction that has `…Acc` forms.
             fn acc_form(&self, reg: Reg) -> Option<Instr> {
                 match *self {

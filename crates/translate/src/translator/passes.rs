@@ -435,7 +435,9 @@ impl Translator<'_> {
         self.acc_readers.clear();
         for i in 1..self.code.len() {
             let prev = self.code[i - 1];
-            if self.branch_targets[i] || !prev.sets_acc() {
+            // (The cheap questions first: a table lookup each, where the result register
+            // is a match over every kind.)
+            if self.branch_targets[i] || !self.code[i].has_acc_form() || !prev.sets_acc() {
                 continue;
             }
             let Some(dst) = { prev }.dst_mut().map(|d| d.0) else {
@@ -483,7 +485,7 @@ impl Translator<'_> {
                     .iter()
                     .take(SCAN)
                     .map(|instr| {
-                        if instr.may_read(reg) || instr.is_branch() || ends_block(instr) {
+                        if instr.is_branch() || ends_block(instr) || instr.may_read(reg) {
                             Some(false)
                         } else if { *instr }.dst_mut().is_some_and(|d| *d == dst) {
                             Some(true)
