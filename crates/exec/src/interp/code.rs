@@ -192,16 +192,16 @@ pub(super) unsafe fn branch_target(ip: *const Op, at: usize, address: bool) -> T
 
 macro_rules! define_codec {
     ($( $(#[$doc:meta])* $name:ident { $($f:ident : $t:ty),* } )*) => {
-        /// Writes `instr` into the slot at `at` (its head: opcode, handler `handler`) and,
+        /// Writes `instr` into the slot at `at` (its head: the opcode, no handler yet) and,
         /// for a wide instruction, the body of the slot after it.
         ///
         /// # Safety
         ///
         /// `at` is valid for writes of two slots if `instr` is wide, of one otherwise.
-        unsafe fn encode(instr: &Instr, handler: usize, at: *mut Op) {
+        unsafe fn encode(instr: &Instr, at: *mut Op) {
             // SAFETY: as the caller promises; places are below 32, or 16 if not wide.
             unsafe {
-                (*at).head = instr.opcode() as u64 | (handler as u64) << 16;
+                (*at).head = instr.opcode() as u64;
                 match *instr {
                     $( Instr::$name { $($f),* } => {
                         $( write_field!($name, $f, $t, $f, at); )*
@@ -243,7 +243,7 @@ unsafe fn encode_with_handler(
 ) {
     // SAFETY: as the caller promises; `encode` wrote the head and the fields.
     unsafe {
-        encode(instr, 0, at);
+        encode(instr, at);
         // Read from the slot, not by a second match over every kind of instruction (this
         // runs once per instruction loaded): an instruction that can write its result to
         // the accumulator only has it as its first field, at `ACC_DST_AT` (checked where
