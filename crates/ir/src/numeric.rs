@@ -519,7 +519,7 @@ macro_rules! define_numeric {
             /// this one.
             #[inline]
             pub fn to_acc(&self, reg: Reg) -> Option<Instr> {
-                if !ACC_FORMS[self.opcode() as usize] {
+                if !self.has_acc_form() {
                     return None;
                 }
                 self.acc_form(reg)
