@@ -914,8 +914,12 @@ fn inspect(args: &[String]) -> Result<bool, Fatal> {
     };
     let raw = std::fs::read(file).map_err(|e| Fatal(format!("{file}: {e}")))?;
     let bytes = module_bytes(file, raw).map_err(Fatal)?;
+    // The portable loop's encoding keeps the opcodes the listing needs (the bytecode is
+    // the same under both backends: `Module::disassemble`).
     let engine = Engine::new(
-        spindle::Config::new().features(options.features.unwrap_or_else(Features::wasm3)),
+        spindle::Config::new()
+            .features(options.features.unwrap_or_else(Features::wasm3))
+            .dispatch(spindle::Dispatch::Loop),
     )
     .map_err(|e| Fatal(e.to_string()))?;
     match Module::new(&engine, &bytes) {

@@ -252,6 +252,16 @@ pub fn instantiate(
     if store.instances.len() >= store.limits.instances {
         return Err(Error::Limit("too many instances".into()));
     }
+    // Code of one encoding per store (see `Store::code_dispatch`).
+    match store.code_dispatch {
+        Some(d) if d != module.dispatch => {
+            return Err(Error::Link(format!(
+                "the module's code is encoded for the {:?} backend, the store's for {d:?}",
+                module.dispatch
+            )))
+        }
+        _ => store.code_dispatch = Some(module.dispatch),
+    }
     let mut inst = InstanceEntity::default();
     for (imp, ext) in module.imports.iter().zip(imports) {
         let bad = || {

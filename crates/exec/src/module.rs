@@ -231,6 +231,9 @@ pub struct CompiledModule {
     pub num_imported_tables: u32,
     pub num_imported_memories: u32,
     pub num_imported_globals: u32,
+    /// The backend the module's code is encoded for ([`effective_dispatch`](crate::effective_dispatch)
+    /// of its `CodeOptions::dispatch`).
+    pub dispatch: crate::Dispatch,
 }
 
 #[cold]
@@ -279,6 +282,9 @@ pub struct CodeOptions {
     /// leaves nondeterministic (`Opcode::nan_canonicalization`), a NaN result becomes the
     /// canonical one.
     pub canonicalize_nans: bool,
+    /// The backend that runs the code, which it is encoded for (`effective_dispatch` of
+    /// this: a store runs code of one encoding only, see [`instantiate`](crate::instantiate)).
+    pub dispatch: crate::Dispatch,
 }
 
 /// Decodes, validates and translates `bytes`.
@@ -512,7 +518,8 @@ fn compile_inner(
                     let f = tr
                         .translate(fv, ti, m.code[i].reader)
                         .map_err(|e| e.in_function(index))?;
-                    let code = Arc::new(ExecFunc::new(f, index, code_table.base()));
+                    let code =
+                        Arc::new(ExecFunc::new(f, index, code_table.base(), options.dispatch));
                     code_table.set(index as usize, &code);
                     funcs.push(FuncCode::Ready(code));
                 }
@@ -652,6 +659,7 @@ fn compile_inner(
         num_imported_tables: it,
         num_imported_memories: im,
         num_imported_globals: ig,
+        dispatch: crate::effective_dispatch(options.dispatch),
     })
 }
 
@@ -671,8 +679,12 @@ impl CompiledModule {
                     let mut tr = translator(&lazy.ctx, &self.types, lazy.options);
                     tr.translate(&mut fv, ti, reader)
                         .map(|f| {
-                            let code =
-                                Arc::new(ExecFunc::new(f, index as u32, self.code_table.base()));
+                            let code = Arc::new(ExecFunc::new(
+                                f,
+                                index as u32,
+                                self.code_table.base(),
+                                self.dispatch,
+                            ));
                             self.code_table.set(index, &code);
                             code
                         })

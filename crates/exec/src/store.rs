@@ -394,8 +394,11 @@ pub struct Store {
     pub exception_threshold: usize,
     pub instances: Vec<InstanceEntity>,
     pub limits: StoreLimits,
-    /// How the interpreter dispatches instructions.
-    pub dispatch: crate::interp::Dispatch,
+    /// The backend its instances' code is encoded for, and so runs on (the first
+    /// instance's module's, `CodeOptions::dispatch`): a run follows calls from one
+    /// instance's code into another's, so `instantiate` refuses a module encoded for the
+    /// other backend.
+    pub(crate) code_dispatch: Option<crate::interp::Dispatch>,
     pub(crate) stack: Vec<u64>,
     pub(crate) frames: Vec<Frame>,
     /// Each Wasm function's code and frame details once a call has resolved them (indexed
@@ -482,7 +485,7 @@ impl Store {
             exception_threshold: MIN_EXCEPTION_THRESHOLD,
             instances: Vec::new(),
             limits: StoreLimits::default(),
-            dispatch: crate::interp::Dispatch::default(),
+            code_dispatch: None,
             stack: Vec::new(),
             frames: Vec::new(),
             callees: Vec::new(),

@@ -55,6 +55,7 @@ impl Instance {
             translation,
             spindle_exec::CodeOptions {
                 fuel,
+                dispatch,
                 ..Default::default()
             },
             1,
@@ -62,7 +63,6 @@ impl Instance {
         )
         .expect("compiles");
         let mut store = Store::new(registry, Box::new(()));
-        store.dispatch = dispatch;
         store.fuel = u64::MAX;
         let imports = imports(&mut store);
         let inst = instantiate(&mut store, &Arc::new(module), &imports).expect("instantiates");

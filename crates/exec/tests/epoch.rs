@@ -53,6 +53,7 @@ fn compiled(
     translation: Translation,
     fuel: bool,
     epoch: bool,
+    dispatch: Dispatch,
 ) -> Arc<CompiledModule> {
     let features = spindle_validate::Features::default();
     let module = compile(
@@ -63,6 +64,7 @@ fn compiled(
             fuel,
             epoch,
             canonicalize_nans: false,
+            dispatch,
         },
         1,
         &wasm(text),
@@ -80,9 +82,8 @@ fn instance(
     epoch: bool,
 ) -> (Store, u32) {
     let mut store = Store::new(Arc::new(TypeRegistry::default()), Box::new(()));
-    store.dispatch = dispatch;
     store.fuel = u64::MAX;
-    let module = compiled(&store, text, translation, fuel, epoch);
+    let module = compiled(&store, text, translation, fuel, epoch, dispatch);
     let inst = instantiate(&mut store, &module, &[]).expect("instantiate");
     (store, inst)
 }
@@ -480,14 +481,13 @@ fn a_panicking_host_function_leaves_the_store_usable() {
     "#;
     each_config(|dispatch, translation, what| {
         let mut store = Store::new(Arc::new(TypeRegistry::default()), Box::new(()));
-        store.dispatch = dispatch;
         store.epoch_deadline = u64::MAX;
         let ty = store.registry.intern(&spindle_exec::FuncType {
             params: vec![spindle_decode::ValType::I32],
             results: vec![],
         });
         let boom = store.add_host_func(ty, Arc::new(|_, _, _| panic!("host panicked")));
-        let module = compiled(&store, text, translation, false, true);
+        let module = compiled(&store, text, translation, false, true, dispatch);
         let inst = instantiate(&mut store, &module, &[Extern::Func(boom)]).expect(what);
         let (call_boom, sum) = (
             export(&store, inst, "call_boom"),
@@ -510,10 +510,14 @@ fn a_panicking_host_function_leaves_the_store_usable() {
     });
 }
 
-/// The instructions of every defined function of `module` (translating lazy ones).
+/// The instructions of every defined function of `module` (translating lazy ones; compiled
+/// for the portable loop, whose code keeps its opcodes).
 fn code(module: &CompiledModule) -> Vec<Vec<Instr>> {
     (0..module.funcs.len())
-        .map(|i| module.code_ref(i).expect("translate").instrs().collect())
+        .map(|i| {
+            let code = module.code_ref(i).expect("translate");
+            code.instrs().expect("portable code").collect()
+        })
         .collect()
 }
 
@@ -522,12 +526,26 @@ fn checks_are_emitted_at_function_entry_and_loop_headers_only_when_on() {
     let store = Store::new(Arc::new(TypeRegistry::default()), Box::new(()));
     for translation in TRANSLATIONS {
         for fuel in [false, true] {
-            let off = code(&compiled(&store, PROGRAMS, translation, fuel, false));
+            let off = code(&compiled(
+                &store,
+                PROGRAMS,
+                translation,
+                fuel,
+                false,
+                Dispatch::Loop,
+            ));
             assert!(
                 off.iter().flatten().all(|i| !matches!(i, Instr::Epoch {})),
                 "{translation:?}, fuel {fuel}"
             );
-            let on = code(&compiled(&store, PROGRAMS, translation, fuel, true));
+            let on = code(&compiled(
+                &store,
+                PROGRAMS,
+                translation,
+                fuel,
+                true,
+                Dispatch::Loop,
+            ));
             // Four functions, two of them with a loop and no call (`sum`, `spin`: a check
             // at the loop header only), two with calls and no loop (`forever`, `down`: a
             // check at entry only).

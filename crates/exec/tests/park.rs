@@ -56,7 +56,6 @@ fn wasm(text: &str) -> Vec<u8> {
 /// (running out of fuel suspends a resumable call).
 fn instance(dispatch: Dispatch) -> (Store, u32) {
     let mut store = Store::new(Arc::new(TypeRegistry::default()), Box::new(()));
-    store.dispatch = dispatch;
     let features = spindle_validate::Features::default();
     let module: CompiledModule = compile(
         &store.registry,
@@ -66,6 +65,7 @@ fn instance(dispatch: Dispatch) -> (Store, u32) {
             fuel: true,
             epoch: false,
             canonicalize_nans: false,
+            dispatch,
         },
         1,
         &wasm(PROGRAMS),

@@ -188,6 +188,7 @@ impl Config {
             fuel: self.consume_fuel,
             epoch: self.epoch_interruption,
             canonicalize_nans: self.canonicalize_nans,
+            dispatch: self.dispatch,
         }
     }
 
@@ -630,6 +631,12 @@ impl Module {
 
     /// The register bytecode of every defined function, one block per function (translating
     /// lazy functions now). For `spindle inspect --ir`.
+    ///
+    /// Only an engine with [`Dispatch::Loop`] keeps the opcodes in the code: threaded code
+    /// holds each instruction's handler address instead (one load and one jump per
+    /// dispatch), and the compiler may share one handler between several opcodes. For such
+    /// a module each function's block says so instead of listing its instructions; the
+    /// bytecode is the same under both backends.
     pub fn disassemble(&self) -> String {
         use core::fmt::Write as _;
         let m = &self.inner;
@@ -645,8 +652,19 @@ impl Module {
                         "  ; {} registers: {} params, {} locals, {} zeroed at entry",
                         code.frame_size, code.params, code.locals, code.zeroed
                     );
-                    for (at, instr) in code.instrs().enumerate() {
-                        let _ = writeln!(out, "  {at:4}: {instr}");
+                    match code.instrs() {
+                        Some(instrs) => {
+                            for (at, instr) in instrs.enumerate() {
+                                let _ = writeln!(out, "  {at:4}: {instr}");
+                            }
+                        }
+                        None => {
+                            let _ = writeln!(
+                                out,
+                                "  ; encoded for threaded dispatch (handler addresses, no \
+                                 opcodes): disassemble with `Config::dispatch(Dispatch::Loop)`"
+                            );
+                        }
                     }
                 }
                 Err(e) => {

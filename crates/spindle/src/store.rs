@@ -261,7 +261,6 @@ impl<T: 'static> Store<T> {
             host_funcs: BTreeMap::new(),
         };
         let mut inner = spindle_exec::Store::new(engine.registry().clone(), Box::new(data));
-        inner.dispatch = engine.config().dispatch;
         engine.attach(&mut inner);
         Store {
             inner,

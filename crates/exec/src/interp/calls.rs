@@ -8,7 +8,7 @@ use core::sync::atomic::Ordering;
 
 use spindle_ir::{Opcode, Reg, TrapCode};
 
-use super::code::{field, opcode_at};
+use super::code::field;
 use super::Op;
 
 use super::{current, enter_code, Current, ExecFunc, Paused};
@@ -306,7 +306,7 @@ pub(super) fn slow_path_cold(s: &mut State, cx: &mut Ctx) -> Flow {
         };
     }
     // SAFETY: as above.
-    let (callee, tail, base): (_, _, Reg) = match unsafe { opcode_at(ip) } {
+    let (callee, tail, base): (_, _, Reg) = match cx.slow_op {
         Opcode::Call => (Ok(func_at(cx, at!(Call.func))), false, at!(Call.base)),
         Opcode::CallModule => {
             let callee = at!(CallModule.callee);

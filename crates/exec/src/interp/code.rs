@@ -1,8 +1,11 @@
 //! The interpreter's code: each instruction in a 16-byte slot, a wide one in two (the
-//! layout is `spindle_ir::slot`'s). The slot's head holds the opcode in its low 16 bits and
-//! the threaded handler's address above them (zero without the threaded backend), so that
-//! threaded dispatch is one load, one shift and one jump, and the portable backend and
-//! the slow paths still find the opcode.
+//! layout is `spindle_ir::slot`'s). A slot's 8-byte head is what its backend dispatches on,
+//! so the code is encoded for one backend: for the threaded backend the head
+//! is the handler's address, whole (dispatch is one load and one jump: a handler address
+//! kept above the opcode cost a shift on every dispatch, 1.3% of the execution workloads'
+//! time and 9% of `nbody`'s), for the portable loop it is the opcode. Slow paths and the
+//! disassembler, which need the opcode, get it from the handler that ran or from
+//! portable code.
 //!
 //! The encoder and decoder are generated from the instruction table: each field is written
 //! to, and read from, the place `spindle_ir::slot` gives it.
@@ -21,19 +24,16 @@ pub struct Op {
 // Two slots are 32 bytes: field places 24 to 31 are the next slot's body.
 const _: () = assert!(core::mem::size_of::<Op>() == 16);
 
-/// Handler addresses must fit above the opcode in the head (checked before the threaded
-/// backend is used: user-space code addresses on x86_64 and aarch64 have 47 or 48 bits).
-pub(super) const HANDLER_BITS: u32 = 48;
-
 /// The opcode of the instruction at `ip`.
 ///
 /// # Safety
 ///
-/// `ip` points at an instruction's slot (not an `Ext`'s body).
+/// `ip` points at an instruction's slot (not an `Ext`'s body) in code encoded for the
+/// portable loop (`encode_code` without handlers).
 #[inline(always)]
 pub(super) unsafe fn opcode_at(ip: *const Op) -> Opcode {
-    // SAFETY: every head was written by `encode` from a valid opcode (`Opcode` is
-    // `repr(u16)` with the values 0..COUNT).
+    // SAFETY: the head of a slot of portable code was written by `encode` from a valid
+    // opcode (`Opcode` is `repr(u16)` with the values 0..COUNT).
     unsafe { core::mem::transmute::<u16, Opcode>((*ip).head as u16) }
 }
 
@@ -41,7 +41,7 @@ pub(super) unsafe fn opcode_at(ip: *const Op) -> Opcode {
 ///
 /// # Safety
 ///
-/// As for [`opcode_at`].
+/// `ip` points at an instruction's slot in code encoded for the threaded backend.
 #[inline(always)]
 #[cfg_attr(
     not(all(feature = "threaded", not(debug_assertions))),
@@ -49,7 +49,7 @@ pub(super) unsafe fn opcode_at(ip: *const Op) -> Opcode {
 )]
 pub(super) unsafe fn handler_bits(ip: *const Op) -> usize {
     // SAFETY: as the caller promises.
-    unsafe { ((*ip).head >> 16) as usize }
+    unsafe { (*ip).head as usize }
 }
 
 /// The field at place `at` (see `spindle_ir::slot`) of the instruction at `ip`.
@@ -192,8 +192,8 @@ pub(super) unsafe fn branch_target(ip: *const Op, at: usize, address: bool) -> T
 
 macro_rules! define_codec {
     ($( $(#[$doc:meta])* $name:ident { $($f:ident : $t:ty),* } )*) => {
-        /// Writes `instr` into the slot at `at` (its head: the opcode, no handler yet) and,
-        /// for a wide instruction, the body of the slot after it.
+        /// Writes `instr` into the slot at `at` (its head: the opcode, as the portable loop
+        /// reads it) and, for a wide instruction, the body of the slot after it.
         ///
         /// # Safety
         ///
@@ -214,7 +214,8 @@ macro_rules! define_codec {
         ///
         /// # Safety
         ///
-        /// `ip` points at an instruction's slot in code made by [`encode_code`].
+        /// `ip` points at an instruction's slot in code made by [`encode_code`] for the
+        /// portable loop.
         pub(super) unsafe fn decode(ip: *const Op) -> Instr {
             // SAFETY: as the caller promises: each field was written at its place.
             unsafe {
@@ -228,8 +229,8 @@ macro_rules! define_codec {
 
 spindle_ir::for_each_instr!(define_codec);
 
-/// Writes `instr` into the slot at `at` as [`encode`] does, with the handler address that
-/// `handler` gives for its opcode and whether its result goes to the accumulator only
+/// Writes `instr` into the slot at `at` as [`encode`] does, its head the handler address
+/// that `handler` gives for its opcode and whether its result goes to the accumulator only
 /// ([`Dst::ACC`](spindle_ir::Dst::ACC)).
 ///
 /// # Safety
@@ -250,23 +251,42 @@ unsafe fn encode_with_handler(
         // `spindle_ir` defines the place).
         let acc_only = instr.can_result_in_acc()
             && field::<u16>(at, slot::ACC_DST_AT) == spindle_ir::Dst::ACC.0;
-        let h = handler(instr.opcode(), acc_only);
-        debug_assert!(h >> HANDLER_BITS == 0);
-        (*at).head |= (h as u64) << 16;
+        (*at).head = handler(instr.opcode(), acc_only) as u64;
     }
 }
 
-/// `code` as slots, each head with the handler address `handler` gives (below
-/// 2^[`HANDLER_BITS`]; see [`encode_with_handler`]), followed by one more slot (a `Trap`)
-/// so that reading any instruction's places stays inside the allocation, then `prologue`
-/// if given (one slot, whose branch offset counts from that slot). Each instruction is
-/// written as `encoded` has it (the same size: no slot moves). The `Br` entries after a
-/// table jump ([`Instr::table_len`]) get the handler of their target (see `ExecFunc::new`).
-pub(super) fn encode_code(
+/// [`encode_with_handler`] with `handler`, else [`encode`].
+///
+/// # Safety
+///
+/// As for [`encode`].
+#[inline(always)]
+unsafe fn encode_for<H: Fn(Opcode, bool) -> usize>(
+    instr: &Instr,
+    handler: Option<&H>,
+    at: *mut Op,
+) {
+    // SAFETY: as the caller promises.
+    unsafe {
+        match handler {
+            Some(h) => encode_with_handler(instr, h, at),
+            None => encode(instr, at),
+        }
+    }
+}
+
+/// `code` as slots, followed by one more slot (a `Trap`) so that reading any instruction's
+/// places stays inside the allocation, then `prologue` if given (one slot, whose branch
+/// offset counts from that slot). Each instruction is written as `encoded` has it (the
+/// same size: no slot moves). With `handler`, the code is for the threaded backend: each
+/// head is the handler address it gives (see [`encode_with_handler`]), and the `Br`
+/// entries after a table jump ([`Instr::table_len`]) get the handler of their target (see
+/// `ExecFunc::new`). Without, it is for the portable loop: each head is the opcode.
+pub(super) fn encode_code<H: Fn(Opcode, bool) -> usize>(
     code: &[Instr],
     prologue: Option<Instr>,
     encoded: impl Fn(&Instr) -> Instr,
-    handler: impl Fn(Opcode, bool) -> usize,
+    handler: Option<H>,
 ) -> Box<[Op]> {
     let empty = Op {
         head: 0,
@@ -287,7 +307,7 @@ pub(super) fn encode_code(
         }
         let at = ops.as_mut_ptr().wrapping_add(i);
         // SAFETY: slot `i` exists, and so does `i + 1` when `instr` is wide (checked).
-        unsafe { encode_with_handler(instr, &handler, at) };
+        unsafe { encode_for(instr, handler.as_ref(), at) };
         if let Some(len) = instr.table_len() {
             entries = i + 1..i + 2 + len as usize;
             assert!(entries.end <= code.len(), "a br_table without its entries");
@@ -301,15 +321,13 @@ pub(super) fn encode_code(
                 _ => None,
             };
             let target = target.expect("a br_table entry that is not a Br inside the code");
-            // The entry's head gets its target's handler, as encoding the target (in two
-            // scratch slots, room for any instruction) gives it.
-            let mut scratch = [empty; 2];
-            // SAFETY: two slots.
-            unsafe { encode_with_handler(&encoded(&code[target]), &handler, scratch.as_mut_ptr()) };
-            let opcode_bits = (1u64 << 16) - 1;
-            // SAFETY: slot `i` exists; `encode` wrote its head.
-            unsafe {
-                (*at).head = (*at).head & opcode_bits | scratch[0].head & !opcode_bits;
+            if let Some(h) = &handler {
+                // The entry's head is its target's handler, as encoding the target (in
+                // two scratch slots, room for any instruction) gives it.
+                let mut scratch = [empty; 2];
+                // SAFETY: two slots.
+                unsafe { encode_with_handler(&encoded(&code[target]), h, scratch.as_mut_ptr()) };
+                ops[i].head = scratch[0].head;
             }
         }
     }
@@ -317,11 +335,17 @@ pub(super) fn encode_code(
         code: spindle_ir::TrapCode::Unreachable,
     };
     // SAFETY: the last slot exists; a `Trap` is not wide.
-    unsafe { encode_with_handler(&end, &handler, ops.as_mut_ptr().add(code.len())) };
+    unsafe { encode_for(&end, handler.as_ref(), ops.as_mut_ptr().add(code.len())) };
     if let Some(first) = prologue {
         assert!(!slot::WIDE[first.opcode() as usize], "a wide prologue");
         // SAFETY: the slot after the end's exists when there is a prologue (allocated so).
-        unsafe { encode_with_handler(&first, &handler, ops.as_mut_ptr().add(code.len() + 1)) };
+        unsafe {
+            encode_for(
+                &first,
+                handler.as_ref(),
+                ops.as_mut_ptr().add(code.len() + 1),
+            )
+        };
     }
     ops
 }

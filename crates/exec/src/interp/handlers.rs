@@ -20,9 +20,9 @@
 use alloc::sync::Arc;
 use core::sync::atomic::AtomicU64;
 
-use spindle_ir::{load, Addr48, BinOp, Dst, Reg, TrapCode};
+use spindle_ir::{load, Addr48, BinOp, Dst, Opcode, Reg, TrapCode};
 
-use super::code::{field, opcode_at, Target};
+use super::code::{field, Target};
 use super::Op;
 
 use super::Current;
@@ -112,6 +112,10 @@ pub(crate) struct Ctx {
     /// handler).
     #[allow(dead_code)] // Read only by the threaded backend, which some builds lack.
     pub spill: State,
+    /// The opcode of the instruction whose handler returned [`Flow::Slow`], set by the
+    /// backend before it runs the slow path (the threaded backend's code slots hold handler
+    /// addresses, not opcodes: `code.rs`).
+    pub slow_op: Opcode,
     /// The last table `call_indirect` used: the instance and its table index (`usize::MAX`
     /// before any), and the store index they map to. Which store table an instance's
     /// table is never changes, so this is never stale; it takes three dependent loads
@@ -157,6 +161,7 @@ impl Ctx {
                 mem_len: 0,
                 acc: 0,
             },
+            slow_op: Opcode::Trap,
             indirect_table: (usize::MAX, 0, 0),
             top: top_frame(store),
             frames_limit: frames_limit(store),
@@ -254,34 +259,34 @@ impl State {
         Flow::Continue
     }
 
-    /// Where the current instruction's `Data` is: after it, and after its `Ext` if it is
-    /// wide.
+    /// Where the current instruction, a `current`, has its `Data`: after it, and after its
+    /// `Ext` if it is wide. (From the handler that runs it, not the code: threaded code
+    /// has no opcodes.)
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn data_slot(&self) -> usize {
-        // SAFETY: `ip` points at an instruction (invariants of `State`).
-        1 + usize::from(spindle_ir::slot::WIDE[unsafe { opcode_at(self.ip) } as usize])
+    fn data_slot(current: Opcode) -> usize {
+        1 + usize::from(spindle_ir::slot::WIDE[current as usize])
     }
 
-    /// The second 64-bit immediate of the current instruction: the `Data` after it (the
-    /// translator emits one after each instruction that has one).
+    /// The second 64-bit immediate of the current instruction, a `current`: the `Data`
+    /// after it (the translator emits one after each instruction that has one).
     #[cfg_attr(not(debug_assertions), inline(always))]
-    pub(super) fn data(&self) -> u64 {
+    pub(super) fn data(&self, current: Opcode) -> u64 {
         // SAFETY: an instruction with a `Data` is never the last of its code (the `Data`
         // follows it, after its `Ext` if it has one).
         unsafe {
             field(
-                self.ip.add(self.data_slot()),
+                self.ip.add(Self::data_slot(current)),
                 spindle_ir::slot::Data::AT.value,
             )
         }
     }
 
-    /// Continues past the current instruction and its `Data`.
+    /// Continues past the current instruction, a `current`, and its `Data`.
     #[cfg_attr(not(debug_assertions), inline(always))]
-    pub(super) fn next_past_data(&mut self) -> Flow {
+    pub(super) fn next_past_data(&mut self, current: Opcode) -> Flow {
         // SAFETY: as in `data`; the `Data` is not the last instruction either (a `Return`
         // ends every code).
-        self.ip = unsafe { self.ip.add(self.data_slot() + 1) };
+        self.ip = unsafe { self.ip.add(Self::data_slot(current) + 1) };
         Flow::Continue
     }
 

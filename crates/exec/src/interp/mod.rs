@@ -73,6 +73,9 @@ pub struct ExecFunc {
     func_index: u32,
     /// The module's `CodeTable` (see there): an intra-module call finds its callee there.
     pub(crate) module_code: *const crate::module::CodeEntry,
+    /// Whether `ops` is encoded for the threaded backend (handler addresses in the slot
+    /// heads) rather than the portable loop (opcodes): see `code.rs`.
+    threaded: bool,
 }
 
 // SAFETY: `module_code` points at the module's code table, which is only read and written
@@ -83,19 +86,21 @@ unsafe impl Send for ExecFunc {}
 unsafe impl Sync for ExecFunc {}
 
 impl ExecFunc {
-    /// Encodes `func`'s code in slots (`code.rs`), each with its threaded handler.
+    /// Encodes `func`'s code in slots (`code.rs`) for the backend `dispatch` names
+    /// ([`effective_dispatch`] of it: the threaded backend only where it is available).
     ///
     /// The `Br` entries after a `BrTable` get the handler of their *target* instead of
     /// `Br`'s: a table jump then loads the next handler straight from the chosen entry, one
     /// load after the index is known rather than three (entry, target, its handler), which
     /// shortens every mispredicted table jump. Only `br_table` reaches those entries (they
-    /// are no branch's target), and the portable backend ignores handlers.
+    /// are no branch's target).
     ///
     /// `func_index` is the function's index in its module (imports included).
     pub fn new(
         func: CompiledFunc<'_>,
         func_index: u32,
         module_code: *const crate::module::CodeEntry,
+        dispatch: Dispatch,
     ) -> ExecFunc {
         let code = func.code;
         let zero = (func.zeroed != 0).then(|| Instr::ZeroLocals {
@@ -117,7 +122,8 @@ impl ExecFunc {
             }
             other => other,
         };
-        let ops = code::encode_code(code, zero, encoded, threaded::handler_for());
+        let threaded = effective_dispatch(dispatch) == Dispatch::Threaded;
+        let ops = code::encode_code(code, zero, encoded, threaded.then(threaded::handler_for));
         let entry = ops
             .as_ptr()
             .wrapping_add(if zero.is_some() { code.len() + 1 } else { 0 });
@@ -135,6 +141,16 @@ impl ExecFunc {
             body_offset: func.body_offset,
             func_index,
             module_code,
+            threaded,
+        }
+    }
+
+    /// The backend the code is encoded for, and so the only one that may run it.
+    pub fn dispatch(&self) -> Dispatch {
+        if self.threaded {
+            Dispatch::Threaded
+        } else {
+            Dispatch::Loop
         }
     }
 
@@ -149,13 +165,19 @@ impl ExecFunc {
     }
 
     /// The instructions, in order (for the disassembler), an `Ext` after each wide one, as the
-    /// translator made them (a `CallModule` shown as the `Call` it encodes).
-    pub fn instrs(&self) -> impl Iterator<Item = Instr> + '_ {
+    /// translator made them (a `CallModule` shown as the `Call` it encodes). Only code
+    /// encoded for the portable loop ([`Dispatch::Loop`]) has its opcodes; threaded code
+    /// has handler addresses instead (whose functions the compiler may share between
+    /// opcodes), so for it this is `None`.
+    pub fn instrs(&self) -> Option<impl Iterator<Item = Instr> + '_> {
+        if self.threaded {
+            return None;
+        }
         // The code's own slots: not the end slot, nor the `ZeroLocals` after it if any.
         let len = self.ops.len() - 1 - usize::from(self.zeroed != 0);
-        // SAFETY: each index below `len` is a slot of the code `encode_code` made; an
-        // `Ext`'s head is its own (its body holds the wide instruction's fields).
-        (0..len).map(
+        // SAFETY: each index below `len` is a slot of the portable code `encode_code` made;
+        // an `Ext`'s head is its own (its body holds the wide instruction's fields).
+        Some((0..len).map(
             move |i| match unsafe { code::decode(self.ops.as_ptr().add(i)) } {
                 // As the translator wrote it (the encoder's address is no fact of the code).
                 Instr::CallModule { base, callee } => Instr::Call {
@@ -164,7 +186,7 @@ impl ExecFunc {
                 },
                 other => other,
             },
-        )
+        ))
     }
 
     /// The module function index a `CallModule` of this code calls: its entry's place in
@@ -211,9 +233,11 @@ impl Default for Dispatch {
     }
 }
 
-/// The backend calls made with `dispatch` actually run on (this target and build).
+/// The backend calls made with `dispatch` actually run on (this target and build), and
+/// the one code compiled for `dispatch` is encoded for.
 pub fn effective_dispatch(dispatch: Dispatch) -> Dispatch {
-    if dispatch == Dispatch::Threaded && threaded::available() {
+    // A profiling build runs everything on the portable loop (see `op_profile`).
+    if dispatch == Dispatch::Threaded && threaded::available() && !cfg!(spindle_op_profile) {
         Dispatch::Threaded
     } else {
         Dispatch::Loop
@@ -749,10 +773,11 @@ fn run(
     entry_depth: usize,
     suspendable: bool,
 ) -> Result<(), Trap> {
-    // A profiling build runs everything on the portable loop (see `op_profile`).
-    let threaded =
-        store.dispatch == Dispatch::Threaded && threaded::available() && !cfg!(spindle_op_profile);
     let Paused { cur, ip, base } = start;
+    // The backend the code is encoded for: all the code this run can reach is (a store's
+    // instances all have code encoded alike: `instantiate` checks).
+    // SAFETY: see `Current::code`.
+    let threaded = unsafe { (*cur.code).threaded };
     let mut cx = Ctx::new(store, cur, base, entry_depth, suspendable);
     let s = State::enter(&mut cx, ip);
     if threaded {

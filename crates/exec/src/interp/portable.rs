@@ -167,6 +167,7 @@ macro_rules! portable_loop {
                         return;
                     }
                     Flow::Slow => {
+                        cx.slow_op = op;
                         if slow_path(&mut s, cx) == Flow::Exit {
                             #[cfg(spindle_op_profile)]
                             super::op_profile::write();

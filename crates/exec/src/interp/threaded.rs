@@ -25,7 +25,7 @@ mod imp {
 
     use super::*;
 
-    use super::super::code::{handler_bits, handler_field, HANDLER_BITS};
+    use super::super::code::{handler_bits, handler_field};
     use super::super::Op;
     use spindle_ir::slot;
 
@@ -38,8 +38,9 @@ mod imp {
     /// The handler of the instruction at `ip`.
     #[inline(always)]
     fn handler_of(ip: *const Op) -> Handler {
-        // SAFETY: `ip` points at an instruction (invariants of `State`), whose head holds
-        // the address of a `Handler` (`ExecFunc::new`, with `handler_for`).
+        // SAFETY: `ip` points at an instruction (invariants of `State`) of code encoded for
+        // this backend (`run` checks), whose head is the address of a `Handler`
+        // (`ExecFunc::new`, with `handler_for`).
         unsafe { core::mem::transmute::<usize, Handler>(handler_bits(ip)) }
     }
 
@@ -372,6 +373,9 @@ mod imp {
                     Flow::Exit => {}
                     // SAFETY: as above; nothing was changed before `Slow`.
                     Flow::Slow => unsafe {
+                        // The slow path finds the instruction by its opcode, which the
+                        // code slot does not hold (`code.rs`).
+                        $cx.slow_op = Opcode::$name;
                         slow_trampoline($s.ip, $s.regs, $s.mem, $s.mem_len, $cx, $s.acc)
                     },
                 }
@@ -417,18 +421,15 @@ mod imp {
             1 => true,
             2 => false,
             _ => {
-                // Every handler's address must fit in a code slot's head (`code.rs`).
-                let mut fit = true;
                 for (i, (plain, acc)) in ADDRESSES[0].iter().zip(&ADDRESSES[1]).enumerate() {
                     // SAFETY: `i` is below `Opcode::COUNT`, and `Opcode` is `repr(u16)`
                     // with the values 0..COUNT.
                     let op = unsafe { core::mem::transmute::<u16, Opcode>(i as u16) };
                     for (slot, h) in [(plain, handler_by_opcode(op)), (acc, acc_handler_of(op))] {
-                        fit &= (h as usize) >> HANDLER_BITS == 0;
                         slot.store(h as usize, Ordering::Relaxed);
                     }
                 }
-                let ok = fit && probe::calls_are_jumps();
+                let ok = probe::calls_are_jumps();
                 CHECKED.store(if ok { 1 } else { 2 }, Ordering::Release);
                 ok
             }
@@ -493,9 +494,10 @@ mod imp {
         super::super::portable::run(s, cx)
     }
 
-    /// No handler address without the threaded backend.
+    /// Never called: without the threaded backend all code is encoded for the portable
+    /// loop (`effective_dispatch`).
     pub(in super::super) fn handler_for() -> impl Fn(spindle_ir::Opcode, bool) -> usize {
-        |_, _| 0
+        |_, _| unreachable!("threaded code without the threaded backend")
     }
 
     pub(in super::super) fn available() -> bool {

@@ -4,7 +4,7 @@
 //! zero-sized function value and inlines. No handler touches the accumulator with a `v128`
 //! (`Instr::sets_acc` is false for them); those with a scalar result set it like any other.
 
-use spindle_ir::{Dst, Reg, TrapCode};
+use spindle_ir::{Dst, Opcode, Reg, TrapCode};
 
 use super::any_memory::{access, memory_index};
 use super::handlers::{trap, Ctx, Flow, State};
@@ -183,9 +183,9 @@ pub(super) fn v128_store(
 
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn v128_const(s: &mut State, _cx: &mut Ctx, dst: Dst, lo: u64) -> Flow {
-    let hi = s.data();
+    let hi = s.data(Opcode::V128Const);
     s.w128(dst, simd::from_u128(lo as u128 | (hi as u128) << 64));
-    s.next_past_data()
+    s.next_past_data(Opcode::V128Const)
 }
 
 /// The handler of `Data`, which its instruction skips: never run, like the stand-in for a
@@ -204,9 +204,9 @@ pub(super) fn i8x16_shuffle(
     b: Reg,
     lo: u64,
 ) -> Flow {
-    let v = simd::shuffle(s.r128(a), s.r128(b), lo, s.data());
+    let v = simd::shuffle(s.r128(a), s.r128(b), lo, s.data(Opcode::I8x16Shuffle));
     s.w128(dst, v);
-    s.next_past_data()
+    s.next_past_data(Opcode::I8x16Shuffle)
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
@@ -335,11 +335,11 @@ pub(super) fn v128_load_lane(
     mem: u8,
 ) -> Flow {
     let a = s.r(addr);
-    match load_any(cx, mem, a, s.data(), width as usize) {
+    match load_any(cx, mem, a, s.data(Opcode::V128LoadLane), width as usize) {
         Ok(raw) => {
             let v = simd::set_lane(s.r128(src), width, lane, simd::get_lane(raw, 8, 0));
             s.w128(dst, v);
-            s.next_past_data()
+            s.next_past_data(Opcode::V128LoadLane)
         }
         Err(code) => trap(s, cx, code),
     }
@@ -362,11 +362,11 @@ pub(super) fn v128_store_lane(
         cx,
         mem,
         a,
-        s.data(),
+        s.data(Opcode::V128StoreLane),
         width as usize,
         simd::from_u128(v as u128),
     ) {
-        Ok(()) => s.next_past_data(),
+        Ok(()) => s.next_past_data(Opcode::V128StoreLane),
         Err(code) => trap(s, cx, code),
     }
 }
