@@ -231,33 +231,29 @@ fn push_frame(s: &mut State, cx: &mut Ctx, entry: *const Op, frame_size: u32, nb
     let (caller, frame) = (cx.cur, cx.base);
     // The record's place: past the top one (`Ctx::top`), which must be below the limit.
     let top = cx.top.wrapping_add(1);
-    let limit = cx.frames_limit;
-    let store = cx.store();
     let need = nb + frame_size as usize;
-    if top as usize >= limit as usize || need > store.stack.len() {
+    if top as usize >= cx.frames_limit as usize || need > cx.stack_len {
         return false;
     }
     // `store.stack_top` is left as it is: calls and returns do not keep it (two stores and
     // a load per call saved). Only code outside the run reads it (a host function calling
     // into Wasm, an embedder's call beside a suspended one), and every way out of the run
     // sets it first: the host calls and the epoch callback from the current frame, a
-    // suspension in `finish`.
-    // SAFETY: `top` is the address of slot `len` (`Ctx::top`), and below the frames'
-    // capacity (`Ctx::frames_limit`, checked above), so allocated; it is initialised
-    // before the length covers it.
+    // suspension in `finish`. Nor `store.frames`' length: see `Ctx::top`.
+    // SAFETY: `top` is below the frames' capacity (`Ctx::frames_limit`, checked above), so
+    // allocated.
     unsafe {
         top.write(Frame {
             caller,
             ip: s.ip.wrapping_add(1),
             base: frame,
         });
-        store.frames.set_len(store.frames.len() + 1);
     }
-    let stack = store.stack.as_mut_ptr();
     cx.top = top;
     cx.base = nb;
     s.ip = entry;
-    s.regs = stack.wrapping_add(nb);
+    // (`need <= stack_len`: the frame is on the stack.)
+    s.regs = cx.stack.wrapping_add(nb);
     // The accumulator is never live across a call (the callee's instructions overwrite
     // it): passing a constant leaves its register free for the call's own work.
     s.acc = 0;
@@ -441,7 +437,12 @@ pub(super) fn tail_call_cold(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg
 pub(super) fn call_func_slow(s: &mut State, cx: &mut Ctx, callee: u32, base: Reg) -> Flow {
     match call_func(s, cx, callee, base) {
         Flow::Slow => call_slow(s, cx, callee, base, false),
-        flow => flow,
+        flow => {
+            // It pushed the record as the handlers do, moving `Ctx::top` only; the slow
+            // path's frames keep their length (`top` is set from it afterwards).
+            cx.set_frames_len();
+            flow
+        }
     }
 }
 

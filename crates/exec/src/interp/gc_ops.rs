@@ -118,6 +118,8 @@ fn allocate(
         ip: ip.wrapping_add(1),
         base: cx.base,
     };
+    // A collection reads the frames (see `Ctx::top`).
+    cx.frames_in_store();
     let store = cx.store();
     let limit = store.limits.gc_heap;
     if store.gc.wants_collection(cells.len()) || store.gc.over_limit(cells.len(), limit) {

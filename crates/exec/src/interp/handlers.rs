@@ -122,18 +122,30 @@ pub(crate) struct Ctx {
     /// (the store's instances, the instance's table list, the entry) off each indirect
     /// call's path to its callee.
     pub indirect_table: (usize, u32, usize),
-    /// The address of the top frame record, `store.frames[len - 1]` (one before the first
-    /// when there is none, never read then): a return reads the caller's state from here,
-    /// with no load of the store and the length before it. Kept by the calls and returns
-    /// of the handlers, which are all that change the frames outside the slow paths; set
-    /// again after each slow path (which may push, pop or move them: [`on_a_copy!`]) and
-    /// when a run starts.
+    /// The address of the top frame record (one before the first when there is none,
+    /// never read then): a return reads the caller's state from here, with no load of the
+    /// store. Kept by the calls and returns of the handlers, which are all that change the
+    /// frames outside the slow paths, and which leave `store.frames`' length behind: it
+    /// is set from this ([`Ctx::frames_in_store`]) before anything reads the frames (a
+    /// slow path, a trap's backtrace, a collection, the run's end). Set again from the
+    /// store after each slow path (which may push, pop or move the frames, the length
+    /// then being theirs: [`on_a_copy!`]) and when a run starts.
     pub top: *mut crate::store::Frame,
     /// Where a call may not put its frame record: `store.frames` from its start plus its
     /// capacity or the depth limit, whichever is less. Set with [`Ctx::top`] (the frames
     /// move only when they grow, in a slow path), so that a call checks both in one
     /// comparison and keeps no length in a register.
     pub frames_limit: *mut crate::store::Frame,
+    /// [`Ctx::top`] when the run started (the record at `entry_depth - 1`): a return with
+    /// this on top ends the run. Set with `top`.
+    pub entry_top: *mut crate::store::Frame,
+    /// `store.stack`'s registers and length, read by calls and returns without a load of
+    /// the store. Set with `top` (the stack moves only when it grows, in a slow path).
+    pub stack: *mut u64,
+    pub stack_len: usize,
+    /// Whether a slow path is running: `store.frames` is then the slow path's to change,
+    /// with its length always right, and `top` is set from it afterwards.
+    pub in_slow_path: bool,
 }
 
 impl Ctx {
@@ -165,14 +177,53 @@ impl Ctx {
             indirect_table: (usize::MAX, 0, 0),
             top: top_frame(store),
             frames_limit: frames_limit(store),
+            entry_top: entry_top(store, entry_depth),
+            stack: store.stack.as_mut_ptr(),
+            stack_len: store.stack.len(),
+            in_slow_path: false,
         }
     }
 
-    /// Sets [`Ctx::top`] and [`Ctx::frames_limit`] again from the store's frames.
+    /// Sets [`Ctx::top`], [`Ctx::frames_limit`], [`Ctx::entry_top`] and [`Ctx::stack`]
+    /// again from the store's frames and stack.
     #[inline(never)]
     pub fn reset_top(&mut self) {
-        self.top = top_frame(self.store());
-        self.frames_limit = frames_limit(self.store());
+        let entry_depth = self.entry_depth;
+        let store = self.store();
+        let (top, limit) = (top_frame(store), frames_limit(store));
+        let entry = entry_top(store, entry_depth);
+        let (stack, stack_len) = (store.stack.as_mut_ptr(), store.stack.len());
+        self.top = top;
+        self.frames_limit = limit;
+        self.entry_top = entry;
+        self.stack = stack;
+        self.stack_len = stack_len;
+    }
+
+    /// Sets `store.frames`' length from [`Ctx::top`] (which the handlers' calls and returns
+    /// keep, and not the length), unless a slow path is running (whose frames and length
+    /// are right, and `top` not yet). Before anything outside the handlers reads the
+    /// frames.
+    pub fn frames_in_store(&mut self) {
+        if !self.in_slow_path {
+            self.set_frames_len();
+        }
+    }
+
+    /// Sets `store.frames`' length from [`Ctx::top`] (see [`Ctx::frames_in_store`]); in a
+    /// slow path, after it pushed a record as the handlers do (`push_frame`).
+    pub fn set_frames_len(&mut self) {
+        let top = self.top;
+        let store = self.store();
+        let first = store.frames.as_ptr() as usize;
+        let len =
+            (top.wrapping_add(1) as usize - first) / core::mem::size_of::<crate::store::Frame>();
+        debug_assert!(len <= store.frames.capacity());
+        // SAFETY: the records up to `top` were written by the calls that pushed them (a
+        // record is written before `top` reaches it), and `top` is below
+        // `frames_limit`, which is within the capacity; records above it are plain
+        // values (`Frame` has no destructor), dropped from the length.
+        unsafe { store.frames.set_len(len) };
     }
 
     #[cfg_attr(not(debug_assertions), inline(always))]
@@ -187,6 +238,15 @@ impl Ctx {
 fn top_frame(store: &mut Store) -> *mut crate::store::Frame {
     let len = store.frames.len();
     store.frames.as_mut_ptr().wrapping_add(len).wrapping_sub(1)
+}
+
+/// See [`Ctx::entry_top`].
+fn entry_top(store: &mut Store, entry_depth: usize) -> *mut crate::store::Frame {
+    store
+        .frames
+        .as_mut_ptr()
+        .wrapping_add(entry_depth)
+        .wrapping_sub(1)
 }
 
 /// See [`Ctx::frames_limit`].
@@ -343,10 +403,14 @@ macro_rules! on_a_copy {
         #[cfg_attr(not(debug_assertions), inline(always))]
         $vis fn $name(s: &mut State, cx: &mut Ctx $(, $a: $t)*) -> Flow {
             let mut copy = *s;
+            // The frames the handlers left, for the slow path to read and change; then
+            // theirs (calls, unwinding, a host function's own calls into Wasm, which may
+            // move them and the stack).
+            cx.frames_in_store();
+            cx.in_slow_path = true;
             let flow = $cold(&mut copy, cx $(, $a)*);
+            cx.in_slow_path = false;
             *s = copy;
-            // Each of these may change the frames (calls, unwinding, a host function's
-            // own calls into Wasm, which may move them).
             cx.reset_top();
             flow
         }
@@ -397,6 +461,8 @@ pub(super) fn trap_at(cx: &mut Ctx, ip: *const Op, code: TrapCode) {
 #[cold]
 #[inline(never)]
 pub(super) fn set_trap(cx: &mut Ctx, ip: *const Op, mut t: Trap) {
+    // The backtrace reads the frames, and the run ends with them.
+    cx.frames_in_store();
     // A stop that suspends the call (it set `paused`) is no error: a backtrace, which costs
     // time in proportion to the stack's depth, would be thrown away.
     let suspends = cx.suspendable && cx.store().paused.is_some();
@@ -1230,33 +1296,22 @@ pub(super) fn ret1(s: &mut State, cx: &mut Ctx, src: Reg) -> Flow {
 /// of the run at the frame it entered with.
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn pop_frame(s: &mut State, cx: &mut Ctx) -> Flow {
-    let entry_depth = cx.entry_depth;
     let callee_mem = cx.cur.mem0;
     let top = cx.top;
-    let store = cx.store();
-    let len = store.frames.len();
-    if len <= entry_depth {
+    if top as usize <= cx.entry_top as usize {
         return Flow::Exit;
     }
-    debug_assert!(core::ptr::eq(
-        top,
-        store.frames.as_ptr().wrapping_add(len - 1)
-    ));
-    // SAFETY: `len > entry_depth >= 0`, so the frame at `len - 1` is initialised, and
-    // `top` is its address (`Ctx::top`); the length drops below it, so the frame is moved
-    // out exactly once (a pop without its checks; `Frame` has no destructor).
-    let f = unsafe {
-        store.frames.set_len(len - 1);
-        top.read()
-    };
+    debug_assert!((top as usize) < cx.frames_limit as usize);
+    // SAFETY: `top` is above the run's entry record, so a record a call of this run wrote
+    // (`Ctx::top`); read once, as the top drops below it (a pop: `Frame` has no
+    // destructor, and `store.frames`' length is set from `top` when read).
+    let f = unsafe { top.read() };
     cx.top = top.wrapping_sub(1);
-    let store = cx.store();
     // (`stack_top` is not kept up to date by calls and returns: see `push_frame`.)
-    let stack = store.stack.as_mut_ptr();
     cx.cur = f.caller;
     cx.base = f.base;
     s.ip = f.ip;
-    s.regs = stack.wrapping_add(f.base);
+    s.regs = cx.stack.wrapping_add(f.base);
     // The same memory keeps its (current) view; another one is looked up.
     if f.caller.mem0 != callee_mem {
         s.sync_mem(cx);

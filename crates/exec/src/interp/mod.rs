@@ -785,6 +785,8 @@ fn run(
     } else {
         portable::run(s, &mut cx);
     }
+    // The frames as the run leaves them (see `Ctx::top`).
+    cx.frames_in_store();
     match cx.trap.take() {
         Some(t) => Err(t),
         None => Ok(()),
