@@ -186,7 +186,6 @@ impl Ctx {
 
     /// Sets [`Ctx::top`], [`Ctx::frames_limit`], [`Ctx::entry_top`] and [`Ctx::stack`]
     /// again from the store's frames and stack.
-    #[inline(never)]
     pub fn reset_top(&mut self) {
         let entry_depth = self.entry_depth;
         let store = self.store();
@@ -200,10 +199,27 @@ impl Ctx {
         self.stack_len = stack_len;
     }
 
+    /// Before a slow path: the frames the handlers left go to the store, for the slow path
+    /// to read and change ([`Ctx::top`]).
+    #[inline(never)]
+    pub fn begin_slow_path(&mut self) {
+        self.frames_in_store();
+        self.in_slow_path = true;
+    }
+
+    /// After a slow path: its frames (calls, unwinding, a host function's own calls into
+    /// Wasm, which may move them and the stack) are the handlers' again.
+    #[inline(never)]
+    pub fn end_slow_path(&mut self) {
+        self.in_slow_path = false;
+        self.reset_top();
+    }
+
     /// Sets `store.frames`' length from [`Ctx::top`] (which the handlers' calls and returns
     /// keep, and not the length), unless a slow path is running (whose frames and length
     /// are right, and `top` not yet). Before anything outside the handlers reads the
     /// frames.
+    #[inline(never)]
     pub fn frames_in_store(&mut self) {
         if !self.in_slow_path {
             self.set_frames_len();
@@ -403,15 +419,10 @@ macro_rules! on_a_copy {
         #[cfg_attr(not(debug_assertions), inline(always))]
         $vis fn $name(s: &mut State, cx: &mut Ctx $(, $a: $t)*) -> Flow {
             let mut copy = *s;
-            // The frames the handlers left, for the slow path to read and change; then
-            // theirs (calls, unwinding, a host function's own calls into Wasm, which may
-            // move them and the stack).
-            cx.frames_in_store();
-            cx.in_slow_path = true;
+            cx.begin_slow_path();
             let flow = $cold(&mut copy, cx $(, $a)*);
-            cx.in_slow_path = false;
             *s = copy;
-            cx.reset_top();
+            cx.end_slow_path();
             flow
         }
     )*};
