@@ -291,9 +291,9 @@ pub(super) fn slow_path_cold(s: &mut State, cx: &mut Ctx) -> Flow {
         cx.store().instances[inst].funcs[func as usize]
     };
     // The calls: which function (or why none), whether a tail call, and where the frame goes.
-    // SAFETY: `ip` points at an instruction (invariants of `State`).
     let ip = s.ip;
-    // The field `$f` of the instruction at `ip`, which each arm below matched by opcode.
+    // The field `$f` of the instruction at `ip`, whose opcode (`Ctx::slow_op`, set by the
+    // backend for this instruction) each arm below matched.
     macro_rules! at {
         ($name:ident . $f:ident) => {
             // SAFETY: `ip` points at an instruction (invariants of `State`) whose opcode is
@@ -301,7 +301,6 @@ pub(super) fn slow_path_cold(s: &mut State, cx: &mut Ctx) -> Flow {
             unsafe { field(ip, spindle_ir::slot::$name::AT.$f) }
         };
     }
-    // SAFETY: as above.
     let (callee, tail, base): (_, _, Reg) = match cx.slow_op {
         Opcode::Call => (Ok(func_at(cx, at!(Call.func))), false, at!(Call.base)),
         Opcode::CallModule => {
