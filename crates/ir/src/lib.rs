@@ -352,6 +352,10 @@ macro_rules! __spindle_instr_table {
             /// Calls the function at `index` of table `table`, which must have the engine-wide
             /// type `ty`; the frame starts at `base`.
             CallIndirect { ty: u32, table: u32, index: $crate::Reg, base: $crate::Reg }
+            /// `CallIndirect` through table 0 (every C function pointer's). Its fields fit
+            /// one slot, where `CallIndirect`'s take two: the callee's return then lands on
+            /// the next instruction, not on an `Ext` that costs a dispatch of its own.
+            CallIndirect0 { ty: u32, index: $crate::Reg, base: $crate::Reg }
             /// `return_call`: the current frame becomes function `func`'s, with the arguments
             /// from register `base` moved to its start; the frame's caller gets the results.
             /// (A host function is called like `Call`; the translator follows this with the
@@ -745,6 +749,7 @@ macro_rules! define_instr {
                     Instr::Call { .. }
                         | Instr::CallModule { .. }
                         | Instr::CallIndirect { .. }
+                        | Instr::CallIndirect0 { .. }
                         | Instr::CallRef { .. }
                         | Instr::ReturnCall { .. }
                         | Instr::ReturnCallIndirect { .. }

@@ -6,7 +6,8 @@
 //! beside and jumping over the pairs), and loop latches (an increment and the branch on it
 //! in one instruction, with a 16-bit or a 32-bit increment), and `select` on negated conditions (an `i32.eqz` chain through the
 //! accumulator), and a `br_table` on an index less a constant (a `switch` whose cases do not
-//! start at 0: the add fused into the table jump, wrapping at 2^32). Each
+//! start at 0: the add fused into the table jump, wrapping at 2^32), and `call_indirect`
+//! through table 0 in its one-slot form, its traps included. Each
 //! case runs under both dispatch backends and both translation modes, and the test first
 //! checks that the translator did emit the form it is about.
 
@@ -144,6 +145,24 @@ const MODULE: &str = r#"
       (i32.add (i32.mul (local.tee $t (i32.add (local.get $x) (i32.const 3))) (i32.const 5))
                (i32.const 7))
       (local.get $t)))
+  ;; call_indirect through table 0 (`CallIndirect0`, one slot) and through table 1 (the
+  ;; general form, two), each followed by more work in the caller: the return lands on the
+  ;; instruction after the call. Index 2 of table 0 is null, index 1 has another type.
+  (type $bin (func (param i32 i32) (result i32)))
+  (func $sub (type $bin) (i32.sub (local.get 0) (local.get 1)))
+  (func $neg (param i32) (result i32) (i32.sub (i32.const 0) (local.get 0)))
+  (table 3 funcref)
+  (elem (table 0) (i32.const 0) func $sub $neg)
+  (table $t1 1 funcref)
+  (elem (table $t1) (i32.const 0) func $sub)
+  (func (export "indirect0") (param $i i32) (param $x i32) (result i32)
+    (i32.mul
+      (call_indirect (type $bin) (local.get $x) (i32.const 2) (local.get $i))
+      (i32.const 3)))
+  (func (export "indirect1") (param $x i32) (result i32)
+    (i32.mul
+      (call_indirect $t1 (type $bin) (local.get $x) (i32.const 2) (i32.const 0))
+      (i32.const 3)))
 )
 "#;
 
@@ -200,6 +219,8 @@ fn the_translator_emits_the_forms_under_test() {
         "I32AddImm16BrIfNe ",
         "I32AddImm16BrIfLtS",
         "BrTableAccAddImm",
+        "CallIndirect0",
+        "CallIndirect ty",
     ] {
         assert!(ir.contains(form), "no {form} in:\n{ir}");
     }
@@ -337,6 +358,22 @@ fn fused_forms_match_wasm_semantics_in_every_mode() {
                 let expected = t.wrapping_mul(5).wrapping_add(7) ^ t;
                 assert_eq!(call(s, &i, "chain", &[x]), Ok(expected), "{mode} x={x}");
             }
+            assert_eq!(call(s, &i, "indirect0", &[0, 10]), Ok(24), "{mode}");
+            assert_eq!(call(s, &i, "indirect1", &[10]), Ok(24), "{mode}");
+            let mismatch = "indirect call type mismatch";
+            assert_eq!(
+                call(s, &i, "indirect0", &[1, 10]),
+                Err(mismatch.into()),
+                "{mode}"
+            );
+            let null = "uninitialized element";
+            let got = call(s, &i, "indirect0", &[2, 10]).unwrap_err();
+            assert!(got.contains(null), "{mode}: {got}");
+            let past = "undefined element";
+            let got = call(s, &i, "indirect0", &[3, 10]).unwrap_err();
+            assert!(got.contains(past), "{mode}: {got}");
+            // The store is usable after the traps.
+            assert_eq!(call(s, &i, "indirect0", &[0, -1]), Ok(-9), "{mode}");
         }
     }
 }

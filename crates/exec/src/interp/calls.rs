@@ -324,6 +324,11 @@ pub(super) fn slow_path_cold(s: &mut State, cx: &mut Ctx) -> Flow {
             );
             (callee, false, at!(CallIndirect.base))
         }
+        Opcode::CallIndirect0 => {
+            let index: Reg = at!(CallIndirect0.index);
+            let callee = indirect_callee(cx, at!(CallIndirect0.ty), 0, s.r(index));
+            (callee, false, at!(CallIndirect0.base))
+        }
         Opcode::ReturnCallIndirect => {
             let index: Reg = at!(ReturnCallIndirect.index);
             let (ty, table) = (at!(ReturnCallIndirect.ty), at!(ReturnCallIndirect.table));

@@ -524,6 +524,7 @@ macro_rules! with_handlers {
             Call { func, base } => call,
             CallModule { base, callee } => call_module,
             CallIndirect { ty, table, index, base } => call_indirect,
+            CallIndirect0 { ty, index, base } => call_indirect0 [Super],
             ReturnCall { func, base } => return_call [TailCall],
             ReturnCallIndirect { ty, table, index, base } => return_call_indirect [TailCall],
             I64Add128 { dst, a, b, c, d } => i64_add128 [WideArith],
@@ -1418,6 +1419,11 @@ pub(super) fn call_indirect(
         Some(next) if next.ty == ty => call_func(s, cx, callee, base),
         _ => Flow::Slow,
     }
+}
+
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn call_indirect0(s: &mut State, cx: &mut Ctx, ty: u32, index: Reg, base: Reg) -> Flow {
+    call_indirect(s, cx, ty, 0, index, base)
 }
 
 // ----- wide arithmetic -----

@@ -107,45 +107,50 @@ pub(super) fn range(
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn memory_fill(s: &mut State, cx: &mut Ctx, dst: Reg, value: Reg, len: Reg) -> Flow {
     let (d, v, n) = (s.r(dst) as u32, s.r(value) as u8, s.r(len) as u32);
-    let r = memory_fill_slow(cx, d, v, n);
-    bulk(s, cx, r)
+    if fill_memory(s.mem, s.mem_len, d, v, n) {
+        s.next()
+    } else {
+        trap(s, cx, TrapCode::MemoryOutOfBounds)
+    }
 }
 
+/// `memory.fill` of memory 0 as `State` sees it (`mem`, `mem_len`): `false` when the range
+/// is out of bounds (nothing is written then). Through the state's view rather than the
+/// store's memory (three dependent loads fewer per fill, and no view to refresh after:
+/// neither fill nor copy moves or resizes the memory).
 #[inline(never)]
-pub(super) fn memory_fill_slow(
-    cx: &mut Ctx,
-    dst: u32,
-    value: u8,
-    len: u32,
-) -> Result<(), TrapCode> {
-    let mem0 = cx.cur.mem0;
-    let data = &mut cx.store().memories[mem0].data;
-    let (s, e) = range(
-        dst as u64,
-        len as u64,
-        data.len(),
-        TrapCode::MemoryOutOfBounds,
-    )?;
-    data[s..e].fill(value);
-    Ok(())
+fn fill_memory(mem: *mut u8, mem_len: usize, dst: u32, value: u8, len: u32) -> bool {
+    if dst as u64 + len as u64 > mem_len as u64 {
+        return false;
+    }
+    // SAFETY: `mem` has `mem_len` bytes (invariants of `State`), and `dst + len` is within
+    // them (just checked).
+    unsafe { core::ptr::write_bytes(mem.add(dst as usize), value, len as usize) };
+    true
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn memory_copy(s: &mut State, cx: &mut Ctx, dst: Reg, src: Reg, len: Reg) -> Flow {
     let (d, sr, n) = (s.r(dst) as u32, s.r(src) as u32, s.r(len) as u32);
-    let r = memory_copy_slow(cx, d, sr, n);
-    bulk(s, cx, r)
+    if copy_within_memory(s.mem, s.mem_len, d, sr, n) {
+        s.next()
+    } else {
+        trap(s, cx, TrapCode::MemoryOutOfBounds)
+    }
 }
 
+/// `memory.copy` within memory 0 as `State` sees it (see [`fill_memory`]): `false` when
+/// either range is out of bounds (nothing is copied then). The ranges may overlap.
 #[inline(never)]
-pub(super) fn memory_copy_slow(cx: &mut Ctx, dst: u32, src: u32, len: u32) -> Result<(), TrapCode> {
-    let mem0 = cx.cur.mem0;
-    let data = &mut cx.store().memories[mem0].data;
-    let oob = TrapCode::MemoryOutOfBounds;
-    let (d, _) = range(dst as u64, len as u64, data.len(), oob)?;
-    let (s, e) = range(src as u64, len as u64, data.len(), oob)?;
-    data.copy_within(s..e, d);
-    Ok(())
+fn copy_within_memory(mem: *mut u8, mem_len: usize, dst: u32, src: u32, len: u32) -> bool {
+    let fits = |at: u32| at as u64 + len as u64 <= mem_len as u64;
+    if !(fits(dst) && fits(src)) {
+        return false;
+    }
+    // SAFETY: `mem` has `mem_len` bytes (invariants of `State`), and both ranges are within
+    // them (just checked); `copy` allows them to overlap.
+    unsafe { core::ptr::copy(mem.add(src as usize), mem.add(dst as usize), len as usize) };
+    true
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]

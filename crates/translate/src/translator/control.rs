@@ -522,11 +522,15 @@ impl<'m> Translator<'m> {
         let base = self.call_args(p.len())?;
         let ty = self.type_ids[type_index as usize];
         self.gc_point();
-        self.emit(Instr::CallIndirect {
-            ty,
-            table: table.index,
-            index,
-            base,
+        self.emit(if table.index == 0 && spindle_ir::SUPERINSTRUCTIONS {
+            Instr::CallIndirect0 { ty, index, base }
+        } else {
+            Instr::CallIndirect {
+                ty,
+                table: table.index,
+                index,
+                base,
+            }
         });
         self.after_call(p.len(), r)
     }
