@@ -290,6 +290,10 @@ macro_rules! __spindle_instr_table {
             BrTableAccAddImm { imm: i32, len: u32 }
             /// `dst = src`.
             Copy { dst: $crate::Dst, src: $crate::Reg }
+            /// `Copy` of the result the instruction before wrote: `dst = ` the accumulator
+            /// (no load of a register just stored, which is on the critical path of a loop
+            /// that carries a value from one local to another).
+            CopyAcc { dst: $crate::Dst }
             /// `dst = src`, then continues `to` instructions from here (a `Copy` fused with the
             /// `Br` after it).
             CopyBr { dst: $crate::Dst, src: $crate::Reg, to: i32 }

@@ -297,7 +297,7 @@ macro_rules! define_numeric {
         static ACC_FORMS: [bool; Opcode::COUNT] = mark(
             [false; Opcode::COUNT],
             &[
-                Opcode::BrIfEqz, Opcode::BrTable, Opcode::BrIfNez,
+                Opcode::BrIfEqz, Opcode::BrTable, Opcode::BrIfNez, Opcode::Copy,
                 $( Opcode::$b, )* $( Opcode::$bi, )* $( Opcode::$u, )* $( Opcode::$l, )*
                 $( Opcode::$st, )* $( Opcode::$brr, )* $( Opcode::$bri, )*
             ],
@@ -509,6 +509,7 @@ macro_rules! define_numeric {
                         | Instr::BrTableAcc { .. }
                         | Instr::BrTableAccAddImm { .. }
                         | Instr::I32LoadIndexedAcc { .. }
+                        | Instr::CopyAcc { .. }
                 )
             }
 
@@ -572,6 +573,7 @@ macro_rules! define_numeric {
                     Instr::BrIfEqz { cond, to } if cond == reg => Some(Instr::BrIfEqzAcc { to }),
                     Instr::BrTable { index, len } if index == reg => Some(Instr::BrTableAcc { len }),
                     Instr::BrIfNez { cond, to } if cond == reg => Some(Instr::BrIfNezAcc { to }),
+                    Instr::Copy { dst, src } if src == reg => Some(Instr::CopyAcc { dst }),
                     _ => None,
                 }
             }

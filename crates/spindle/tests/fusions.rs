@@ -7,7 +7,8 @@
 //! in one instruction, with a 16-bit or a 32-bit increment), and `select` on negated conditions (an `i32.eqz` chain through the
 //! accumulator), and a `br_table` on an index less a constant (a `switch` whose cases do not
 //! start at 0: the add fused into the table jump, wrapping at 2^32), and `call_indirect`
-//! through table 0 in its one-slot form, its traps included. Each
+//! through table 0 in its one-slot form, its traps included, and a copy of the result just
+//! computed taken from the accumulator (32 and 64 bits). Each
 //! case runs under both dispatch backends and both translation modes, and the test first
 //! checks that the translator did emit the form it is about.
 
@@ -145,6 +146,20 @@ const MODULE: &str = r#"
       (i32.add (i32.mul (local.tee $t (i32.add (local.get $x) (i32.const 3))) (i32.const 5))
                (i32.const 7))
       (local.get $t)))
+  ;; A value carried from one local to another, the copy right after the instruction
+  ;; that computed it (`CopyAcc` takes it from the accumulator), in 32 and 64 bits.
+  (func (export "copy_acc") (param $n i32) (result i32) (local $p i32) (local $q i32)
+    (loop $again
+      (local.set $q (i32.add (local.get $p) (i32.const 3)))
+      (local.set $p (local.get $q))
+      (br_if $again (i32.lt_u (local.get $p) (local.get $n))))
+    (i32.add (local.get $p) (local.get $q)))
+  (func (export "copy_acc64") (param $n i32) (result i64) (local $p i64) (local $q i64)
+    (loop $again
+      (local.set $q (i64.add (local.get $p) (i64.const 0x100000003)))
+      (local.set $p (local.get $q))
+      (br_if $again (i32.lt_u (i32.wrap_i64 (local.get $p)) (local.get $n))))
+    (i64.add (local.get $p) (local.get $q)))
   ;; call_indirect through table 0 (`CallIndirect0`, one slot) and through table 1 (the
   ;; general form, two), each followed by more work in the caller: the return lands on the
   ;; instruction after the call. Index 2 of table 0 is null, index 1 has another type.
@@ -220,6 +235,7 @@ fn the_translator_emits_the_forms_under_test() {
         "I32AddImm16BrIfLtS",
         "BrTableAccAddImm",
         "CallIndirect0",
+        "CopyAcc",
         "CallIndirect ty",
     ] {
         assert!(ir.contains(form), "no {form} in:\n{ir}");
@@ -358,6 +374,13 @@ fn fused_forms_match_wasm_semantics_in_every_mode() {
                 let expected = t.wrapping_mul(5).wrapping_add(7) ^ t;
                 assert_eq!(call(s, &i, "chain", &[x]), Ok(expected), "{mode} x={x}");
             }
+            assert_eq!(call(s, &i, "copy_acc", &[10]), Ok(24), "{mode}");
+            assert_eq!(call(s, &i, "copy_acc", &[0]), Ok(6), "{mode}");
+            let f = i.get_func(&*s, "copy_acc64").unwrap();
+            let mut out = [Val::I64(0)];
+            f.call(&mut *s, &[Val::I32(10)], &mut out).unwrap();
+            // Four iterations: p = 4 * 0x100000003, returned twice.
+            assert_eq!(out[0].unwrap_i64(), 8 * 0x100000003, "{mode}");
             assert_eq!(call(s, &i, "indirect0", &[0, 10]), Ok(24), "{mode}");
             assert_eq!(call(s, &i, "indirect1", &[10]), Ok(24), "{mode}");
             let mismatch = "indirect call type mismatch";

@@ -504,6 +504,7 @@ macro_rules! with_handlers {
             BrTableAcc { len } => br_table_acc [Super],
             BrTableAccAddImm { imm, len } => br_table_acc_add_imm [Super],
             Copy { dst, src } => copy,
+            CopyAcc { dst } => copy_acc [Super],
             I32LoadIndexed { dst, index, base, shift, offset } => i32_load_indexed [Super],
             I32LoadIndexedAcc { dst, base, shift, offset } => i32_load_indexed_acc [Super],
             CopyBr { dst, src, to } => copy_br [Super],
@@ -1109,6 +1110,13 @@ pub(super) fn ext_slot(s: &mut State, _cx: &mut Ctx) -> Flow {
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn copy(s: &mut State, _cx: &mut Ctx, dst: Dst, src: Reg) -> Flow {
     let v = s.r(src);
+    s.w(dst, v);
+    s.next()
+}
+
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn copy_acc(s: &mut State, _cx: &mut Ctx, dst: Dst) -> Flow {
+    let v = s.acc;
     s.w(dst, v);
     s.next()
 }
