@@ -346,6 +346,8 @@ macro_rules! __spindle_instr_table {
             /// `Return` of one register (most functions' return: a handler without the
             /// copy loop, whose registers every return would save and restore).
             Return1 { src: $crate::Reg }
+            /// `Return1` of the accumulator: the result the instruction before computed.
+            Return1Acc {}
             /// Calls function `func` of the instance; its frame starts at register `base`,
             /// which holds the arguments and receives the results.
             Call { func: u32, base: $crate::Reg }
@@ -392,10 +394,14 @@ macro_rules! __spindle_instr_table {
             BrIfNonNull { r: $crate::Reg, to: i32 }
             /// `dst = if cond != 0 { a } else { b }`.
             Select { dst: $crate::Dst, cond: $crate::Reg, a: $crate::Reg, b: $crate::Reg }
+            /// `Select` whose condition is the accumulator (a comparison just made).
+            SelectAcc { dst: $crate::Dst, a: $crate::Reg, b: $crate::Reg }
             /// `dst = global[idx]`.
             GlobalGet { dst: $crate::Dst, idx: u32 }
             /// `global[idx] = src`.
             GlobalSet { src: $crate::Reg, idx: u32 }
+            /// `GlobalSet` of the accumulator (C's stack pointer, just moved).
+            GlobalSetAcc { idx: u32 }
             /// `dst = memory.size` (memory 0, in pages).
             MemorySize { dst: $crate::Dst }
             /// `dst = memory.grow(delta)` (memory 0).

@@ -298,6 +298,7 @@ macro_rules! define_numeric {
             [false; Opcode::COUNT],
             &[
                 Opcode::BrIfEqz, Opcode::BrTable, Opcode::BrIfNez, Opcode::Copy,
+                Opcode::Return1, Opcode::Select, Opcode::GlobalSet,
                 $( Opcode::$b, )* $( Opcode::$bi, )* $( Opcode::$u, )* $( Opcode::$l, )*
                 $( Opcode::$st, )* $( Opcode::$brr, )* $( Opcode::$bri, )*
             ],
@@ -510,6 +511,9 @@ macro_rules! define_numeric {
                         | Instr::BrTableAccAddImm { .. }
                         | Instr::I32LoadIndexedAcc { .. }
                         | Instr::CopyAcc { .. }
+                        | Instr::Return1Acc { .. }
+                        | Instr::SelectAcc { .. }
+                        | Instr::GlobalSetAcc { .. }
                 )
             }
 
@@ -574,6 +578,11 @@ macro_rules! define_numeric {
                     Instr::BrTable { index, len } if index == reg => Some(Instr::BrTableAcc { len }),
                     Instr::BrIfNez { cond, to } if cond == reg => Some(Instr::BrIfNezAcc { to }),
                     Instr::Copy { dst, src } if src == reg => Some(Instr::CopyAcc { dst }),
+                    Instr::Return1 { src } if src == reg => Some(Instr::Return1Acc {}),
+                    Instr::Select { dst, cond, a, b } if cond == reg => {
+                        Some(Instr::SelectAcc { dst, a, b })
+                    }
+                    Instr::GlobalSet { src, idx } if src == reg => Some(Instr::GlobalSetAcc { idx }),
                     _ => None,
                 }
             }

@@ -8,7 +8,8 @@
 //! accumulator), and a `br_table` on an index less a constant (a `switch` whose cases do not
 //! start at 0: the add fused into the table jump, wrapping at 2^32), and `call_indirect`
 //! through table 0 in its one-slot form, its traps included, and a copy of the result just
-//! computed taken from the accumulator (32 and 64 bits). Each
+//! computed taken from the accumulator (32 and 64 bits), as a return, a `select`'s
+//! condition and a global's new value take it. Each
 //! case runs under both dispatch backends and both translation modes, and the test first
 //! checks that the translator did emit the form it is about.
 
@@ -160,6 +161,16 @@ const MODULE: &str = r#"
       (local.set $p (local.get $q))
       (br_if $again (i32.lt_u (i32.wrap_i64 (local.get $p)) (local.get $n))))
     (i64.add (local.get $p) (local.get $q)))
+  ;; A result returned, a condition selected on and a global set, each the instruction
+  ;; just before's result (`Return1Acc`, `SelectAcc`, `GlobalSetAcc`).
+  (global $g (mut i64) (i64.const 0))
+  (func (export "acc_consumers") (param $x i32) (result i32) (local $seven i32) (local $nine i32)
+    (local.set $seven (i32.const 7))
+    (local.set $nine (i32.const 9))
+    (global.set $g (i64.mul (i64.extend_i32_s (local.get $x)) (i64.const 0x100000001)))
+    (i32.add
+      (select (local.get $seven) (local.get $nine) (i32.lt_s (local.get $x) (i32.const 5)))
+      (i32.wrap_i64 (i64.shr_u (global.get $g) (i64.const 32)))))
   ;; call_indirect through table 0 (`CallIndirect0`, one slot) and through table 1 (the
   ;; general form, two), each followed by more work in the caller: the return lands on the
   ;; instruction after the call. Index 2 of table 0 is null, index 1 has another type.
@@ -236,6 +247,9 @@ fn the_translator_emits_the_forms_under_test() {
         "BrTableAccAddImm",
         "CallIndirect0",
         "CopyAcc",
+        "Return1Acc",
+        "SelectAcc",
+        "GlobalSetAcc",
         "CallIndirect ty",
     ] {
         assert!(ir.contains(form), "no {form} in:\n{ir}");
@@ -373,6 +387,12 @@ fn fused_forms_match_wasm_semantics_in_every_mode() {
                 let t = x.wrapping_add(3);
                 let expected = t.wrapping_mul(5).wrapping_add(7) ^ t;
                 assert_eq!(call(s, &i, "chain", &[x]), Ok(expected), "{mode} x={x}");
+            }
+            for x in [4, 5, -1, i32::MIN] {
+                let picked = if x < 5 { 7 } else { 9 };
+                let high = ((x as i64).wrapping_mul(0x100000001) as u64 >> 32) as i32;
+                let want = picked + high;
+                assert_eq!(call(s, &i, "acc_consumers", &[x]), Ok(want), "{mode} x={x}");
             }
             assert_eq!(call(s, &i, "copy_acc", &[10]), Ok(24), "{mode}");
             assert_eq!(call(s, &i, "copy_acc", &[0]), Ok(6), "{mode}");

@@ -246,7 +246,8 @@ fn superinstructions_follow_their_feature() {
         .filter_map(|l| l.trim_start().split_once(": "))
         .filter_map(|(at, rest)| at.parse::<u32>().ok().and(rest.split(' ').next()))
         .collect();
-    assert!(names.contains(&"Return1"), "{ir}");
+    // (`Return1Acc` with superinstructions: the result computed just before.)
+    assert!(names.iter().any(|n| n.starts_with("Return1")), "{ir}");
     let fused: Vec<&str> = names
         .iter()
         .copied()

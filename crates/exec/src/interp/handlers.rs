@@ -522,6 +522,7 @@ macro_rules! with_handlers {
             I32AddImm16BrIfLtS { dst, a, b, imm, to } => i32_add_imm16_br_if_lt_s [Super],
             Return { src, len } => ret,
             Return1 { src } => ret1,
+            Return1Acc {} => ret1_acc [Super],
             Call { func, base } => call,
             CallModule { base, callee } => call_module,
             CallIndirect { ty, table, index, base } => call_indirect,
@@ -539,8 +540,10 @@ macro_rules! with_handlers {
             BrIfNull { r, to } => br_if_null [FuncRefs],
             BrIfNonNull { r, to } => br_if_non_null [FuncRefs],
             Select { dst, cond, a, b } => select,
+            SelectAcc { dst, a, b } => select_acc [Super],
             GlobalGet { dst, idx } => global_get,
             GlobalSet { src, idx } => global_set,
+            GlobalSetAcc { idx } => global_set_acc [Super],
             MemorySize { dst } => memory_size,
             MemoryGrow { dst, delta } => memory_grow_op,
             MemoryFill { dst, value, len } => memory_fill,
@@ -1285,6 +1288,20 @@ pub(super) fn select(s: &mut State, _cx: &mut Ctx, dst: Dst, cond: Reg, a: Reg, 
     s.next()
 }
 
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn select_acc(s: &mut State, _cx: &mut Ctx, dst: Dst, a: Reg, b: Reg) -> Flow {
+    // As `select`, the condition from the accumulator.
+    let c = s.acc as u32 != 0;
+    // SAFETY: as in `State::r`: the translator's registers lie within the frame.
+    let (x, y) = unsafe {
+        let r = |reg: Reg| s.regs.add(reg.0 as usize).read_volatile();
+        (r(a), r(b))
+    };
+    let v = core::hint::select_unpredictable(c, x, y);
+    s.w(dst, v);
+    s.next()
+}
+
 /// `Return`: any number of results (one takes `Return1`).
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn ret(s: &mut State, cx: &mut Ctx, src: Reg, len: u16) -> Flow {
@@ -1309,6 +1326,14 @@ pub(super) fn ret1(s: &mut State, cx: &mut Ctx, src: Reg) -> Flow {
     let v = s.r(src);
     // SAFETY: register 0 is in the frame (a function returning a value has one).
     unsafe { *s.regs = v };
+    pop_frame(s, cx)
+}
+
+/// `Return1Acc`: the accumulator as the one result.
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn ret1_acc(s: &mut State, cx: &mut Ctx) -> Flow {
+    // SAFETY: register 0 is in the frame (a function returning a value has one).
+    unsafe { *s.regs = s.acc };
     pop_frame(s, cx)
 }
 

@@ -28,6 +28,15 @@ pub(super) fn global_set(s: &mut State, cx: &mut Ctx, src: Reg, idx: u32) -> Flo
     s.next()
 }
 
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn global_set_acc(s: &mut State, cx: &mut Ctx, idx: u32) -> Flow {
+    let v = s.acc;
+    let g = global_at(cx, idx);
+    // SAFETY: see `global_at`.
+    unsafe { cx.store().globals.get_unchecked_mut(g).value = v };
+    s.next()
+}
+
 /// The store index of the running instance's global `idx`, which is below
 /// `store.globals.len()`. Without bounds checks ([`instance_entry`]): C code reads and
 /// writes its stack pointer (a global) in most functions, and the checks' panic paths made

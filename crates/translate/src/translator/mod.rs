@@ -998,6 +998,7 @@ fn ends_block(instr: &Instr) -> bool {
             instr,
             Instr::Return { .. }
                 | Instr::Return1 { .. }
+                | Instr::Return1Acc { .. }
                 | Instr::Trap { .. }
                 | Instr::Throw { .. }
                 | Instr::ThrowRef { .. }
