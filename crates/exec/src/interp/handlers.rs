@@ -1279,19 +1279,19 @@ pub(super) fn select(s: &mut State, _cx: &mut Ctx, dst: Dst, cond: Reg, a: Reg, 
     // (Volatile reads: with plain ones LLVM moves the choice back before one load. The
     // condition first, so that its field's register is free for the values'.)
     // SAFETY: as in `State::r`: the translator's registers lie within the frame.
-    let (c, x, y) = unsafe {
-        let r = |reg: Reg| s.regs.add(reg.0 as usize).read_volatile();
-        (r(cond) as u32 != 0, r(a), r(b))
-    };
-    let v = core::hint::select_unpredictable(c, x, y);
-    s.w(dst, v);
-    s.next()
+    let c = unsafe { s.regs.add(cond.0 as usize).read_volatile() } as u32 != 0;
+    select_on(s, c, dst, a, b)
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn select_acc(s: &mut State, _cx: &mut Ctx, dst: Dst, a: Reg, b: Reg) -> Flow {
-    // As `select`, the condition from the accumulator.
     let c = s.acc as u32 != 0;
+    select_on(s, c, dst, a, b)
+}
+
+/// `dst = if c { a } else { b }`, the rest of `select` once its condition is known.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn select_on(s: &mut State, c: bool, dst: Dst, a: Reg, b: Reg) -> Flow {
     // SAFETY: as in `State::r`: the translator's registers lie within the frame.
     let (x, y) = unsafe {
         let r = |reg: Reg| s.regs.add(reg.0 as usize).read_volatile();

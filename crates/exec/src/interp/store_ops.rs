@@ -22,19 +22,22 @@ pub(super) fn global_get(s: &mut State, cx: &mut Ctx, dst: Dst, idx: u32) -> Flo
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn global_set(s: &mut State, cx: &mut Ctx, src: Reg, idx: u32) -> Flow {
     let v = s.r(src);
-    let g = global_at(cx, idx);
-    // SAFETY: see `global_at`.
-    unsafe { cx.store().globals.get_unchecked_mut(g).value = v };
+    set_global(cx, idx, v);
     s.next()
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn global_set_acc(s: &mut State, cx: &mut Ctx, idx: u32) -> Flow {
-    let v = s.acc;
+    set_global(cx, idx, s.acc);
+    s.next()
+}
+
+/// Writes `v` to the running instance's global `idx`.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn set_global(cx: &mut Ctx, idx: u32, v: u64) {
     let g = global_at(cx, idx);
     // SAFETY: see `global_at`.
     unsafe { cx.store().globals.get_unchecked_mut(g).value = v };
-    s.next()
 }
 
 /// The store index of the running instance's global `idx`, which is below
