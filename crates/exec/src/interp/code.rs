@@ -277,7 +277,7 @@ unsafe fn encode_for<H: Fn(Opcode, bool) -> usize>(
 
 /// `code` as slots, followed by one more slot (a `Trap`) so that reading any instruction's
 /// places stays inside the allocation, then `prologue` if given (one slot, whose branch
-/// offset counts from that slot). Each instruction is written as `encoded` has it (the
+/// offset counts from that slot) and a second `Trap` after it. Each instruction is written as `encoded` has it (the
 /// same size: no slot moves). With `handler`, the code is for the threaded backend: each
 /// head is the handler address it gives (see [`encode_with_handler`]), and the `Br`
 /// entries after a table jump ([`Instr::table_len`]) get the handler of their target (see
@@ -292,7 +292,11 @@ pub(super) fn encode_code<H: Fn(Opcode, bool) -> usize>(
         head: 0,
         body: [0; 8],
     };
-    let mut ops = vec![empty; code.len() + 1 + usize::from(prologue.is_some())].into_boxed_slice();
+    // The threaded handlers read the slot after their instruction before they run it
+    // (`threaded.rs`), so every slot has one after it: the end's `Trap` after the code, and
+    // a second `Trap` after the prologue.
+    let mut ops =
+        vec![empty; code.len() + 1 + 2 * usize::from(prologue.is_some())].into_boxed_slice();
     // The entries of the last table jump seen.
     let mut entries = 0..0;
     for (i, instr) in code.iter().enumerate() {
@@ -338,13 +342,15 @@ pub(super) fn encode_code<H: Fn(Opcode, bool) -> usize>(
     unsafe { encode_for(&end, handler.as_ref(), ops.as_mut_ptr().add(code.len())) };
     if let Some(first) = prologue {
         assert!(!slot::WIDE[first.opcode() as usize], "a wide prologue");
-        // SAFETY: the slot after the end's exists when there is a prologue (allocated so).
+        // SAFETY: the two slots after the end's exist when there is a prologue (allocated
+        // so).
         unsafe {
             encode_for(
                 &first,
                 handler.as_ref(),
                 ops.as_mut_ptr().add(code.len() + 1),
-            )
+            );
+            encode_for(&end, handler.as_ref(), ops.as_mut_ptr().add(code.len() + 2));
         };
     }
     ops

@@ -173,8 +173,9 @@ impl ExecFunc {
         if self.threaded {
             return None;
         }
-        // The code's own slots: not the end slot, nor the `ZeroLocals` after it if any.
-        let len = self.ops.len() - 1 - usize::from(self.zeroed != 0);
+        // The code's own slots: not the end slot, nor the `ZeroLocals` and its `Trap` after
+        // it if any.
+        let len = self.ops.len() - 1 - 2 * usize::from(self.zeroed != 0);
         // SAFETY: each index below `len` is a slot of the portable code `encode_code` made;
         // an `Ext`'s head is its own (its body holds the wide instruction's fields).
         Some((0..len).map(
