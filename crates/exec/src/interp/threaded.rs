@@ -351,6 +351,10 @@ mod imp {
                 // rather than in one jump whose target follows the branch's outcome.
                 // (Measured on AMD Zen 3: quicksort, whose partition branches are random,
                 // 8-15% faster; docs/BENCHMARKS.md.)
+                //
+                // `seq_ip` is a slot of the same code: every instruction that runs has one
+                // after it (the last, a `Return`, has the end's `Trap`, which never runs;
+                // the `ZeroLocals` prologue has a `Trap` of its own: `encode_code`).
                 let seq_ip = ip.wrapping_add(1 + usize::from(slot::IS_WIDE[Opcode::$name as usize]));
                 let seq_next = handler_of(seq_ip);
                 $($pre)*
