@@ -19,6 +19,17 @@ use crate::pool::Pool;
 /// How often the epoch advances (the resolution of call deadlines).
 pub(crate) const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
+/// The epoch ticks a call may run for so that it gets at least `deadline`. The ticker's
+/// phase is unknown when the deadline is set (its next tick may come at once), so one tick
+/// more than `deadline` rounded up: a call is stopped between `deadline` and `deadline`
+/// plus one tick. (With exactly `deadline / EPOCH_TICK` ticks, a 10 ms deadline could end a
+/// call, or an instantiation, after a few microseconds.)
+pub(crate) fn deadline_ticks(deadline: std::time::Duration) -> u64 {
+    let tick = EPOCH_TICK.as_nanos().max(1);
+    let ticks = deadline.as_nanos().div_ceil(tick).saturating_add(1);
+    u64::try_from(ticks).unwrap_or(u64::MAX)
+}
+
 /// Where a host keeps things and how it runs plugins.
 #[derive(Clone, Debug)]
 pub struct HostConfig {
@@ -41,8 +52,14 @@ pub struct HostConfig {
     pub fuel_per_call: u64,
     /// The most linear memory an instance may have (its `memory.grow` fails past it).
     pub max_memory: usize,
-    /// Wall-clock time a hook call may take (an epoch deadline; past it the call traps).
+    /// Wall-clock time a hook call may take: an epoch deadline, so the call traps at most
+    /// one epoch tick (10 ms) after it.
     pub call_deadline: std::time::Duration,
+    /// Wall-clock time an instantiation (the guest's start function and constructors) may
+    /// take. Apart from `call_deadline` because instances are made when the host may be
+    /// busy (filling a pool, replacing a failed instance in the middle of a hook run) and
+    /// a tight per-call deadline must not make a good plugin fail to load.
+    pub init_deadline: std::time::Duration,
 }
 
 impl HostConfig {
@@ -65,6 +82,7 @@ impl HostConfig {
             fuel_per_call: 100_000_000,
             max_memory: 64 << 20,
             call_deadline: std::time::Duration::from_secs(5),
+            init_deadline: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -187,9 +205,8 @@ impl PluginHost {
             crate::pool::Limits {
                 fuel: self.config.fuel_per_call,
                 max_memory: self.config.max_memory,
-                deadline_ticks: (self.config.call_deadline.as_millis()
-                    / EPOCH_TICK.as_millis().max(1))
-                .max(1) as u64,
+                deadline_ticks: deadline_ticks(self.config.call_deadline),
+                init_deadline_ticks: deadline_ticks(self.config.init_deadline),
             },
         )
         .map_err(|e| {
@@ -550,5 +567,26 @@ impl PluginHost {
     /// The reloads the watcher made, in order: plugin id and outcome.
     pub fn reloads(&self) -> Vec<(String, Result<(), String>)> {
         lock(&self.reloads).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_deadline_gets_at_least_its_time_whatever_the_tickers_phase() {
+        // Ticks that pass before the trap, the first of which may come at once.
+        let guaranteed = |d| (deadline_ticks(d) - 1) * EPOCH_TICK.as_millis() as u64;
+        for ms in [0, 1, 9, 10, 11, 25, 5_000] {
+            let d = Duration::from_millis(ms);
+            assert!(guaranteed(d) >= ms, "{ms} ms: {} ticks", deadline_ticks(d));
+            assert!(
+                guaranteed(d) < ms + EPOCH_TICK.as_millis() as u64,
+                "{ms} ms"
+            );
+        }
+        assert_eq!(deadline_ticks(Duration::MAX), u64::MAX);
     }
 }

@@ -19,6 +19,8 @@ pub(crate) struct Limits {
     pub max_memory: usize,
     /// Epoch ticks a call may run.
     pub deadline_ticks: u64,
+    /// Epoch ticks an instantiation (the guest's start and constructors) may run.
+    pub init_deadline_ticks: u64,
 }
 
 struct Slot {
@@ -77,7 +79,7 @@ impl Pool {
         );
         store.limiter(|s| &mut s.limits);
         store.set_fuel(self.limits.fuel)?;
-        store.set_epoch_deadline(self.limits.deadline_ticks);
+        store.set_epoch_deadline(self.limits.init_deadline_ticks);
         store.epoch_deadline_trap();
         let world = self.pre.instantiate(&mut store)?;
         Ok(Slot { store, world })
