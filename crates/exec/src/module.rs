@@ -438,6 +438,8 @@ fn in_parallel<S, T: Send>(
         }
         done
     });
+    // Every translator's scratch is freed by now, much of it in the helpers' own arenas.
+    crate::platform::release_free_heap();
     let mut by_batch: Vec<Option<Result<Vec<T>, Error>>> = (0..batches).map(|_| None).collect();
     for (b, result) in done {
         by_batch[b] = Some(result);

@@ -1,7 +1,7 @@
 //! What the runtime core needs from the platform beyond `core` and `alloc`: a lock for the
 //! engine's type registry and a once-cell for lazily translated functions (both shared by
-//! every store of an engine, so possibly by several threads), and catching a host
-//! function's panic.
+//! every store of an engine, so possibly by several threads), catching a host function's
+//! panic, and giving the C heap's free pages back after a parallel compilation.
 //!
 //! With the `std` feature these are std's `Mutex`, `OnceLock` and `catch_unwind`; without
 //! it (`no_std` + `alloc` targets, which have no operating-system threads to park) the lock
@@ -211,4 +211,29 @@ pub fn resume_panic(payload: PanicPayload) -> ! {
 #[cfg(not(feature = "std"))]
 pub fn resume_panic(_payload: PanicPayload) -> ! {
     panic!("a host function panicked")
+}
+
+/// Gives the C heap's free pages back to the operating system. Called once helper threads
+/// have compiled a module's functions: each helper allocated in a glibc arena of its own,
+/// and the translators' scratch freed there (and in the calling thread's arena) would
+/// otherwise stay resident for as long as the process runs (measured on the SQLite shell:
+/// 0.6 MB of such free heap after its compilation; the median peak RSS of 15 runs 0.1 MB
+/// lower; the call took 0.1 ms). With glibc only (`malloc_trim`); elsewhere nothing is done. With
+/// another global allocator it only trims glibc's own heap, which is then nearly empty.
+#[cfg(feature = "parallel-compilation")]
+pub fn release_free_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            /// glibc: releases free memory at the top of the main heap and the free pages
+            /// inside every arena (`madvise(MADV_DONTNEED)`); returns 1 if any was released.
+            fn malloc_trim(pad: usize) -> core::ffi::c_int;
+        }
+        // SAFETY: `malloc_trim` takes any pad (0: keep nothing spare at the heap's top),
+        // locks each arena itself, touches no memory that is in use and is safe to call from
+        // any thread at any time; it is glibc's, and this is compiled for glibc targets only.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
 }
