@@ -66,11 +66,14 @@ pub struct CompiledFunc<'t> {
 /// checkpoint (where the entry's bytes start, and the offset before it) bounds a lookup to
 /// decoding at most that many entries: a backtrace through thousands of frames of a long
 /// function stays cheap.
+///
+/// One heap block per table, since every translated function has one (a big module has
+/// thousands): the number of checkpoints `k` (4 bytes), the checkpoints (8 bytes each: the
+/// entry's first byte, counted from the end of the checkpoints, and the offset before it),
+/// then the entries' bytes; all little-endian. An empty table has no block.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OffsetTable {
-    bytes: Box<[u8]>,
-    /// For entry `k * STRIDE`: the index of its first byte, and the offset before it.
-    checkpoints: Box<[(u32, u32)]>,
+    block: Box<[u8]>,
 }
 
 impl OffsetTable {
@@ -79,14 +82,24 @@ impl OffsetTable {
 
     /// The table of `offsets`, one per instruction.
     pub fn new(offsets: &[u32]) -> OffsetTable {
-        let mut bytes = alloc::vec::Vec::with_capacity(offsets.len() + 4);
-        let mut checkpoints = alloc::vec::Vec::with_capacity(offsets.len() / Self::STRIDE + 1);
+        if offsets.is_empty() {
+            return OffsetTable::default();
+        }
+        let checkpoints = offsets.len().div_ceil(Self::STRIDE);
+        let header = 4 + 8 * checkpoints;
+        // The entries are written after room for the header, which is filled as they go;
+        // the block is then cut to its length (most entries take one byte).
+        let mut block = alloc::vec::Vec::with_capacity(header + offsets.len() + 4);
+        block.resize(header, 0);
+        block[..4].copy_from_slice(&(checkpoints as u32).to_le_bytes());
         let mut prev = 0u32;
         // Each stride's bytes are put together in a local buffer (room for the longest,
         // five bytes an entry), then appended: no capacity check per byte.
         let mut buf = [0u8; Self::STRIDE * 5];
-        for stride in offsets.chunks(Self::STRIDE) {
-            checkpoints.push((bytes.len() as u32, prev));
+        for (k, stride) in offsets.chunks(Self::STRIDE).enumerate() {
+            let at = (block.len() - header) as u32;
+            block[4 + 8 * k..][..4].copy_from_slice(&at.to_le_bytes());
+            block[8 + 8 * k..][..4].copy_from_slice(&prev.to_le_bytes());
             let mut len = 0;
             for &o in stride {
                 let delta = o.wrapping_sub(prev) as i32;
@@ -101,17 +114,28 @@ impl OffsetTable {
                 buf[len] = z as u8;
                 len += 1;
             }
-            bytes.extend_from_slice(&buf[..len]);
+            block.extend_from_slice(&buf[..len]);
         }
         OffsetTable {
-            bytes: bytes.into_boxed_slice(),
-            checkpoints: checkpoints.into_boxed_slice(),
+            block: block.into_boxed_slice(),
         }
+    }
+
+    /// The little-endian `u32` at `at` in the block, if the block has one there.
+    fn word(&self, at: usize) -> Option<u32> {
+        let bytes = self.block.get(at..at.checked_add(4)?)?;
+        Some(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    }
+
+    /// The entries' bytes (after the checkpoints).
+    fn entries(&self) -> &[u8] {
+        let checkpoints = self.word(0).unwrap_or(0) as usize;
+        self.block.get(4 + 8 * checkpoints..).unwrap_or(&[])
     }
 
     /// The offsets from the entry whose bytes start at `at`, the offset before it `prev`.
     fn decode_from(&self, at: usize, mut prev: u32) -> impl Iterator<Item = u32> + '_ {
-        let mut rest = self.bytes.get(at..).unwrap_or(&[]);
+        let mut rest = self.entries().get(at..).unwrap_or(&[]);
         core::iter::from_fn(move || {
             let mut z = 0u32;
             let mut shift = 0;
@@ -138,14 +162,19 @@ impl OffsetTable {
 
     /// The offset of instruction `index`, if the table has one.
     pub fn get(&self, index: usize) -> Option<u32> {
-        let &(at, prev) = self.checkpoints.get(index / Self::STRIDE)?;
+        let k = index / Self::STRIDE;
+        if k >= self.word(0)? as usize {
+            return None;
+        }
+        let at = self.word(4 + 8 * k)?;
+        let prev = self.word(8 + 8 * k)?;
         self.decode_from(at as usize, prev)
             .nth(index % Self::STRIDE)
     }
 
     /// Bytes the table takes (its heap part).
     pub fn size_in_bytes(&self) -> usize {
-        self.bytes.len() + self.checkpoints.len() * core::mem::size_of::<(u32, u32)>()
+        self.block.len()
     }
 }
 
@@ -214,8 +243,8 @@ mod tests {
         // Small steps forward take one byte each.
         let steps: Vec<u32> = (0..1000).map(|i| 5000 + i * 3).collect();
         let table = OffsetTable::new(&steps);
-        // (Plus a checkpoint of 8 bytes for every 64 entries.)
-        assert_eq!(table.size_in_bytes(), 2 + 999 + 16 * 8);
+        // (Plus a checkpoint of 8 bytes for every 64 entries, and their number.)
+        assert_eq!(table.size_in_bytes(), 2 + 999 + 16 * 8 + 4);
         assert_eq!(table.iter().collect::<Vec<_>>(), steps);
         // Lookups across checkpoints, and past the end at and off a checkpoint.
         for (i, o) in steps.iter().enumerate() {

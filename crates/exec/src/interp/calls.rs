@@ -91,7 +91,7 @@ pub(super) fn catch_here(cx: &mut Ctx, at: u32, exn: usize) -> Option<u32> {
     let (inst, base) = (cx.cur.inst, cx.base);
     let store = cx.store();
     let tag = store.exceptions[exn].tag;
-    for region in code.handlers.iter().rev() {
+    for region in code.handlers().iter().rev() {
         if !(region.start..region.end).contains(&at) {
             continue;
         }

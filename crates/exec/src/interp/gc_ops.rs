@@ -141,8 +141,9 @@ fn frame_roots(f: &Frame, regs: &[u64], roots: &mut Vec<u64>) {
     // SAFETY: `ip` points into that code, one past the instruction the frame stopped at
     // (the same allocation as `ops`).
     let at = unsafe { f.ip.offset_from(code.ops.as_ptr()) } - 1;
-    if let Ok(i) = code.gc_maps.binary_search_by_key(&(at as u32), |m| m.at) {
-        for &r in code.gc_maps[i].regs.iter() {
+    let maps = code.gc_maps();
+    if let Ok(i) = maps.binary_search_by_key(&(at as u32), |m| m.at) {
+        for &r in maps[i].regs.iter() {
             if let Some(&v) = regs.get(f.base + r as usize) {
                 roots.push(v);
             }

@@ -60,10 +60,9 @@ pub struct ExecFunc {
     /// every function, a dispatch more for the few with locals to zero). Points into
     /// `ops`, whose heap block never moves.
     pub(crate) entry: *const Op,
-    /// The `try_table` regions (see `spindle_translate::TryRegion`).
-    handlers: Box<[spindle_translate::TryRegion]>,
-    /// The collector's maps (see `spindle_translate::GcMap`).
-    gc_maps: Box<[spindle_translate::GcMap]>,
+    /// What few functions have: `try_table` regions and the collector's maps. Apart, so
+    /// that the thousands of functions of a big module without them take 24 bytes less.
+    rare: Option<Box<Rare>>,
     /// Each instruction's Wasm offset in the module (read by backtraces only).
     offsets: spindle_translate::OffsetTable,
     /// Module offset of the function's body (see `CompiledFunc::body_offset`).
@@ -76,6 +75,14 @@ pub struct ExecFunc {
     /// Whether `ops` is encoded for the threaded backend (handler addresses in the slot
     /// heads) rather than the portable loop (opcodes): see `code.rs`.
     threaded: bool,
+}
+
+/// The parts of an [`ExecFunc`] that few functions have.
+struct Rare {
+    /// The `try_table` regions (see `spindle_translate::TryRegion`).
+    handlers: Box<[spindle_translate::TryRegion]>,
+    /// The collector's maps (see `spindle_translate::GcMap`).
+    gc_maps: Box<[spindle_translate::GcMap]>,
 }
 
 // SAFETY: `module_code` points at the module's code table, which is only read and written
@@ -135,8 +142,12 @@ impl ExecFunc {
             zeroed: func.zeroed,
             results: func.results,
             ops,
-            handlers: func.handlers,
-            gc_maps: func.gc_maps,
+            rare: (!func.handlers.is_empty() || !func.gc_maps.is_empty()).then(|| {
+                Box::new(Rare {
+                    handlers: func.handlers,
+                    gc_maps: func.gc_maps,
+                })
+            }),
             offsets: func.offsets,
             body_offset: func.body_offset,
             func_index,
@@ -157,6 +168,16 @@ impl ExecFunc {
     /// The function's index in its module's function index space (imports included).
     pub fn func_index(&self) -> u32 {
         self.func_index
+    }
+
+    /// The `try_table` regions, innermost last.
+    pub(crate) fn handlers(&self) -> &[spindle_translate::TryRegion] {
+        self.rare.as_ref().map_or(&[], |r| &r.handlers)
+    }
+
+    /// The collector's maps, by instruction.
+    pub(crate) fn gc_maps(&self) -> &[spindle_translate::GcMap] {
+        self.rare.as_ref().map_or(&[], |r| &r.gc_maps)
     }
 
     /// The module offset of the Wasm operator each instruction came from.
