@@ -480,13 +480,22 @@ fn parse_names(mut r: BinaryReader<'_>) -> Result<Names<'_>> {
             module = Some(sub.read_string()?);
         } else if id == 1 {
             let n = sub.read_count(limits::MAX_FUNCTIONS, "function name")?;
-            let mut names = Vec::with_capacity(n);
+            let mut names: Vec<(u32, &str)> = Vec::with_capacity(n);
             for _ in 0..n {
                 let idx = sub.read_var_u32()?;
                 let name = sub.read_string()?;
+                // A name map's indices increase (the name section's rule): one out of order
+                // or repeated makes the section malformed, and it is ignored. (So lookups can
+                // search the map as it is: no sort, which in a small build is 3.5 KB of
+                // code.)
+                if names.last().is_some_and(|&(last, _)| last >= idx) {
+                    return Err(DecodeError::new(
+                        sub.offset(),
+                        "function names out of order",
+                    ));
+                }
                 names.push((idx, name));
             }
-            names.sort_by_key(|(i, _)| *i);
             // Subsections come in order of id: nothing read after this one is needed.
             return Ok((module, names));
         }

@@ -82,24 +82,19 @@ impl OffsetTable {
 
     /// The table of `offsets`, one per instruction.
     pub fn new(offsets: &[u32]) -> OffsetTable {
-        if offsets.is_empty() {
-            return OffsetTable::default();
-        }
-        let checkpoints = offsets.len().div_ceil(Self::STRIDE);
-        let header = 4 + 8 * checkpoints;
-        // The entries are written after room for the header, which is filled as they go;
-        // the block is then cut to its length (most entries take one byte).
-        let mut block = alloc::vec::Vec::with_capacity(header + offsets.len() + 4);
-        block.resize(header, 0);
-        block[..4].copy_from_slice(&(checkpoints as u32).to_le_bytes());
+        // The header (the checkpoint count, then the checkpoints) and the entries' bytes
+        // are put together apart, then the entries appended to the header.
+        let checkpoints = offsets.len().div_ceil(Self::STRIDE) as u32;
+        let mut block = alloc::vec::Vec::with_capacity(4 + 8 * checkpoints as usize);
+        block.extend_from_slice(&checkpoints.to_le_bytes());
+        let mut bytes = alloc::vec::Vec::with_capacity(offsets.len() + 4);
         let mut prev = 0u32;
         // Each stride's bytes are put together in a local buffer (room for the longest,
         // five bytes an entry), then appended: no capacity check per byte.
         let mut buf = [0u8; Self::STRIDE * 5];
-        for (k, stride) in offsets.chunks(Self::STRIDE).enumerate() {
-            let at = (block.len() - header) as u32;
-            block[4 + 8 * k..][..4].copy_from_slice(&at.to_le_bytes());
-            block[8 + 8 * k..][..4].copy_from_slice(&prev.to_le_bytes());
+        for stride in offsets.chunks(Self::STRIDE) {
+            block.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            block.extend_from_slice(&prev.to_le_bytes());
             let mut len = 0;
             for &o in stride {
                 let delta = o.wrapping_sub(prev) as i32;
@@ -114,8 +109,9 @@ impl OffsetTable {
                 buf[len] = z as u8;
                 len += 1;
             }
-            block.extend_from_slice(&buf[..len]);
+            bytes.extend_from_slice(&buf[..len]);
         }
+        block.extend_from_slice(&bytes);
         OffsetTable {
             block: block.into_boxed_slice(),
         }

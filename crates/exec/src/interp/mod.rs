@@ -129,6 +129,17 @@ impl ExecFunc {
             }
             other => other,
         };
+        // (Not gated on the GC proposal: `externref`s, in every build, have maps too.)
+        let rare = if func.handlers.is_empty() && func.gc_maps.is_empty() {
+            // An empty boxed slice owns no memory: nothing to free, and no code for it.
+            core::mem::forget((func.handlers, func.gc_maps));
+            None
+        } else {
+            Some(Box::new(Rare {
+                handlers: func.handlers,
+                gc_maps: func.gc_maps,
+            }))
+        };
         let threaded = effective_dispatch(dispatch) == Dispatch::Threaded;
         let ops = code::encode_code(code, zero, encoded, threaded.then(threaded::handler_for));
         let entry = ops
@@ -142,12 +153,7 @@ impl ExecFunc {
             zeroed: func.zeroed,
             results: func.results,
             ops,
-            rare: (!func.handlers.is_empty() || !func.gc_maps.is_empty()).then(|| {
-                Box::new(Rare {
-                    handlers: func.handlers,
-                    gc_maps: func.gc_maps,
-                })
-            }),
+            rare,
             offsets: func.offsets,
             body_offset: func.body_offset,
             func_index,
