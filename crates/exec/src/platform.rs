@@ -218,8 +218,8 @@ pub fn resume_panic(_payload: PanicPayload) -> ! {
 /// and the translators' scratch freed there (and in the calling thread's arena) would
 /// otherwise stay resident for as long as the process runs (measured on the SQLite shell:
 /// 0.6 MB of such free heap after its compilation; the median peak RSS of 15 runs 0.1 MB
-/// lower; the call took 0.1 ms). With glibc only (`malloc_trim`); elsewhere nothing is done. With
-/// another global allocator it only trims glibc's own heap, which is then nearly empty.
+/// lower; the call took 0.1 ms). With glibc only (`malloc_trim`); elsewhere nothing is
+/// done. With another global allocator it only trims glibc's own heap, then nearly empty.
 #[cfg(feature = "parallel-compilation")]
 pub fn release_free_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

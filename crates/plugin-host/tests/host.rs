@@ -446,8 +446,8 @@ fn memory_and_time_limits_end_a_call_and_the_host_goes_on() {
     let out = h.render_markdown(&big);
     assert_eq!(out.failures.len(), 1);
     assert_eq!(h.render_markdown("# ok").value, "<h1>ok</h1>");
-    // A 50 ms deadline (fuel unbounded in practice): rendering 4 MB takes longer (about
-    // 330 ms on the 2-core VM, release). The deadline is not tighter because the call after
+    // A 50 ms deadline (fuel unbounded in practice): rendering 4 MB takes longer (2 MB took
+    // 167 ms on the 2-core VM, release). The deadline is not tighter because the call after
     // it must finish within it even when the other tests of this binary, which run at the
     // same time, keep this thread waiting for a core.
     let mut config = HostConfig::new(&r);

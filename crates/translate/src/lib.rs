@@ -70,7 +70,8 @@ pub struct CompiledFunc<'t> {
 /// One heap block per table, since every translated function has one (a big module has
 /// thousands): the number of checkpoints `k` (4 bytes), the checkpoints (8 bytes each: the
 /// entry's first byte, counted from the end of the checkpoints, and the offset before it),
-/// then the entries' bytes; all little-endian. An empty table has no block.
+/// then the entries' bytes; all little-endian. (`OffsetTable::default()` has no block, and
+/// no entries.)
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OffsetTable {
     block: Box<[u8]>,
