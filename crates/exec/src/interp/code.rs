@@ -278,10 +278,11 @@ unsafe fn encode_for<H: Fn(Opcode, bool) -> usize>(
 /// `code` as slots, followed by one more slot (a `Trap`) so that reading any instruction's
 /// places stays inside the allocation, then `prologue` if given (one slot, whose branch
 /// offset counts from that slot) and a second `Trap` after it. Each instruction is written
-/// as `encoded` has it (the same size: no slot moves). With `handler`, the code is for the threaded backend: each
-/// head is the handler address it gives (see [`encode_with_handler`]), and the `Br`
-/// entries after a table jump ([`Instr::table_len`]) get the handler of their target (see
-/// `ExecFunc::new`). Without, it is for the portable loop: each head is the opcode.
+/// as `encoded` has it (the same size: no slot moves). With `handler`, the code is for the
+/// threaded backend: each head is the handler address it gives (see
+/// [`encode_with_handler`]), and the `Br` entries after a table jump ([`Instr::table_len`])
+/// get the handler of their target (see `ExecFunc::new`). Without, it is for the portable
+/// loop: each head is the opcode.
 pub(super) fn encode_code<H: Fn(Opcode, bool) -> usize>(
     code: &[Instr],
     prologue: Option<Instr>,

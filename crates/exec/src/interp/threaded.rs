@@ -355,7 +355,8 @@ mod imp {
                 // `seq_ip` is a slot of the same code: every instruction that runs has one
                 // after it (the last, a `Return`, has the end's `Trap`, which never runs;
                 // the `ZeroLocals` prologue has a `Trap` of its own: `encode_code`).
-                let seq_ip = ip.wrapping_add(1 + usize::from(slot::IS_WIDE[Opcode::$name as usize]));
+                let seq_ip =
+                    ip.wrapping_add(1 + usize::from(slot::IS_WIDE[Opcode::$name as usize]));
                 let seq_next = handler_of(seq_ip);
                 $($pre)*
                 match $body {
@@ -369,7 +370,9 @@ mod imp {
                         }
                         if $s.ip == seq_ip {
                             // SAFETY: the state keeps its invariants across handlers.
-                            return unsafe { seq_next(seq_ip, $s.regs, $s.mem, $s.mem_len, $cx, $s.acc) };
+                            return unsafe {
+                                seq_next(seq_ip, $s.regs, $s.mem, $s.mem_len, $cx, $s.acc)
+                            };
                         }
                         let next = handler_of($s.ip);
                         // SAFETY: the state keeps its invariants across handlers.
